@@ -1,0 +1,93 @@
+/**
+ * Every setting of every service: a CLI flag with an environment twin, defined once. The CLI turns
+ * these into commander options; services read the resolved values through `LoomConfig`.
+ */
+export interface OptionSpec {
+  /** camelCase key in LoomConfig. */
+  key: keyof LoomConfig;
+  flag: string;
+  env: string;
+  description: string;
+  default?: string | number | boolean;
+  kind: 'string' | 'int' | 'float' | 'bool';
+}
+
+export interface LoomConfig {
+  redisUrl: string;
+  host: string;
+  port: number;
+  model: string;
+  servedModelName: string;
+  workers: number;
+  workerHost: string;
+  workerPort: number;
+  workerId: string;
+  threads: number;
+  blockSize: number;
+  numBlocks: number;
+  maxNumBatchedTokens: number;
+  maxNumSeqs: number;
+  maxQueueLength: number;
+  heartbeatMs: number;
+  metricsPort: number;
+  logLevel: string;
+  apiKeys: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'redisUrl', flag: '--redis-url <url>', env: 'REDIS_URL', description: 'Redis connection URL', default: 'redis://127.0.0.1:6379', kind: 'string' },
+  { key: 'host', flag: '--host <addr>', env: 'HOST', description: 'address the gateway listens on', default: '127.0.0.1', kind: 'string' },
+  { key: 'port', flag: '--port <n>', env: 'PORT', description: 'gateway HTTP port', default: 8000, kind: 'int' },
+  { key: 'model', flag: '--model <path>', env: 'LOOM_MODEL', description: 'model file (GGUF) the workers serve', default: '', kind: 'string' },
+  { key: 'servedModelName', flag: '--served-model-name <id>', env: 'LOOM_SERVED_MODEL_NAME', description: 'model id clients use (default: the file name without extension)', default: '', kind: 'string' },
+  { key: 'workers', flag: '--workers <n>', env: 'LOOM_WORKERS', description: 'number of workers `loom up` starts', default: 1, kind: 'int' },
+  { key: 'workerHost', flag: '--worker-host <addr>', env: 'LOOM_WORKER_HOST', description: 'address the worker gRPC server listens on and advertises', default: '127.0.0.1', kind: 'string' },
+  { key: 'workerPort', flag: '--worker-port <n>', env: 'LOOM_WORKER_PORT', description: 'worker gRPC port (0 = any free port)', default: 0, kind: 'int' },
+  { key: 'workerId', flag: '--worker-id <id>', env: 'LOOM_WORKER_ID', description: 'worker id (default: hostname-pid)', default: '', kind: 'string' },
+  { key: 'threads', flag: '--threads <n>', env: 'LOOM_THREADS', description: 'engine threads per worker (0 = all cores)', default: 0, kind: 'int' },
+  { key: 'blockSize', flag: '--block-size <n>', env: 'LOOM_BLOCK_SIZE', description: 'tokens per KV block', default: 16, kind: 'int' },
+  { key: 'numBlocks', flag: '--num-blocks <n>', env: 'LOOM_NUM_BLOCKS', description: 'KV blocks per worker (0 = measure what fits)', default: 0, kind: 'int' },
+  { key: 'maxNumBatchedTokens', flag: '--max-num-batched-tokens <n>', env: 'LOOM_MAX_NUM_BATCHED_TOKENS', description: 'token budget of one step', default: 512, kind: 'int' },
+  { key: 'maxNumSeqs', flag: '--max-num-seqs <n>', env: 'LOOM_MAX_NUM_SEQS', description: 'max sequences running on one worker', default: 64, kind: 'int' },
+  { key: 'maxQueueLength', flag: '--max-queue-length <n>', env: 'LOOM_MAX_QUEUE_LENGTH', description: 'requests waiting per model before the gateway answers 429', default: 1024, kind: 'int' },
+  { key: 'heartbeatMs', flag: '--heartbeat-ms <n>', env: 'LOOM_HEARTBEAT_MS', description: 'worker heartbeat period (a worker is gone after 3 missed)', default: 1000, kind: 'int' },
+  { key: 'metricsPort', flag: '--metrics-port <n>', env: 'LOOM_METRICS_PORT', description: 'HTTP port for /metrics and /health of scheduler and worker (0 = any free port)', default: 0, kind: 'int' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'LOOM_LOG_LEVEL', description: 'trace|debug|info|warn|error', default: 'info', kind: 'string' },
+  { key: 'apiKeys', flag: '--api-keys <keys>', env: 'LOOM_API_KEYS', description: 'comma-separated API keys the gateway accepts (empty = no auth)', default: '', kind: 'string' },
+];
+
+/** Resolve a config from an environment alone (services started without the CLI, tests). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<LoomConfig> = {}): LoomConfig {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS) {
+    const raw = env[o.env];
+    out[o.key] = raw === undefined || raw === '' ? o.default : parseOption(o, raw);
+  }
+  return { ...(out as unknown as LoomConfig), ...overrides };
+}
+
+export function parseOption(o: OptionSpec, raw: string): string | number | boolean {
+  switch (o.kind) {
+    case 'int': {
+      const n = Number(raw);
+      if (!Number.isInteger(n)) throw new Error(`${o.flag.split(' ')[0]} / ${o.env} must be an integer, got "${raw}"`);
+      return n;
+    }
+    case 'float': {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new Error(`${o.flag.split(' ')[0]} / ${o.env} must be a number, got "${raw}"`);
+      return n;
+    }
+    case 'bool':
+      return raw === 'true' || raw === '1' || raw === 'yes';
+    default:
+      return raw;
+  }
+}
+
+/** Model id clients use: --served-model-name, else the model file's base name without extension. */
+export function modelIdOf(config: Pick<LoomConfig, 'model' | 'servedModelName'>): string {
+  if (config.servedModelName) return config.servedModelName;
+  const base = config.model.split(/[\\/]/).pop() ?? config.model;
+  return base.replace(/\.(gguf|safetensors)$/i, '');
+}

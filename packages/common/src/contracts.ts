@@ -1,0 +1,157 @@
+/**
+ * Data that crosses process boundaries through Redis: BullMQ job payloads, output-stream events,
+ * cancellations, worker registrations and model cards. Plain JSON-serialisable shapes only.
+ */
+
+/** Sampling and stopping parameters of one request, already validated and defaulted by the gateway. */
+export interface SamplingParams {
+  /** 0 = greedy. */
+  temperature: number;
+  /** 1 = off. */
+  topP: number;
+  /** 0 = off. */
+  topK: number;
+  /** 0 = off. */
+  minP: number;
+  /** Seed of the per-request counter-based RNG; the gateway draws one when the client gives none, so recompute after failover reproduces the same tokens. uint32. */
+  seed: number;
+  maxTokens: number;
+  minTokens: number;
+  /** Stop strings: generation ends when the text contains one; it is not included in the output. */
+  stop: string[];
+  /** Stop token ids in addition to the model's EOS ids. */
+  stopTokenIds: number[];
+  ignoreEos: boolean;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  /** 1 = off. */
+  repetitionPenalty: number;
+  /** token id → additive bias. */
+  logitBias: Record<string, number>;
+  /** Top-N logprobs to return per token; null = none. */
+  logprobs: number | null;
+  /** Whether detokenized text skips special tokens. */
+  skipSpecialTokens: boolean;
+}
+
+export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed: 0,
+  maxTokens: 16,
+  minTokens: 0,
+  stop: [],
+  stopTokenIds: [],
+  ignoreEos: false,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  repetitionPenalty: 1,
+  logitBias: {},
+  logprobs: null,
+  skipSpecialTokens: true,
+});
+
+/** Payload of one BullMQ job: one client request (all its `n` choices). */
+export interface RequestJob {
+  requestId: string;
+  model: string;
+  promptTokenIds: number[];
+  sampling: SamplingParams;
+  /** Number of choices; each choice is scheduled as its own sequence `${requestId}#${index}`. */
+  n: number;
+  /** Lower value = more important (vLLM's convention). */
+  priority: number;
+  /** Extra key of the prefix-cache hash, isolating tenants' cached blocks. */
+  cacheSalt?: string;
+  /** Routing hint: requests with the same session id prefer the same worker. */
+  sessionId?: string;
+  /** Epoch milliseconds when the gateway accepted the request. */
+  acceptedAt: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
+
+/** One entry of a request's output stream. Events of different choices interleave; `index` tells them apart. */
+export type OutputEvent =
+  | {
+      type: 'token';
+      index: number;
+      /** Token ids generated since the previous event of this choice (≥ 1). */
+      tokenIds: number[];
+      /** Text that became final with these tokens (may be '' while a UTF-8 sequence or a possible stop string is held back). */
+      text: string;
+      /** Per-token logprobs when requested; same length as tokenIds. */
+      logprobs?: TokenLogprob[];
+    }
+  | {
+      type: 'finish';
+      index: number;
+      finishReason: FinishReason;
+      /** The stop string or stop token id that ended the choice, if any. */
+      stopReason?: string | number | null;
+      promptTokens: number;
+      completionTokens: number;
+    }
+  | { type: 'error'; status: number; code: string; message: string };
+
+export interface TokenLogprob {
+  tokenId: number;
+  logprob: number;
+  top: { tokenId: number; logprob: number }[];
+}
+
+export interface CancelEvent {
+  requestId: string;
+  reason: string;
+}
+
+/** What a worker publishes about itself in WORKERS_KEY. */
+export interface WorkerRegistration {
+  workerId: string;
+  /** host:port of its gRPC server. */
+  address: string;
+  model: string;
+  pid: number;
+  startedAt: number;
+}
+
+/**
+ * Vocabulary and tokenizer settings, as read from GGUF metadata (`tokenizer.ggml.*`) or a
+ * Hugging Face tokenizer.json. Workers publish it in the model card so the gateway never needs
+ * the weights.
+ */
+export interface TokenizerData {
+  /** `llama` = SentencePiece-style, `gpt2` = byte-level BPE. */
+  model: string;
+  /** Pre-tokenizer name for BPE (`llama-bpe`, `qwen2`, `gpt-2`, `deepseek-coder`, ...). */
+  pre?: string;
+  tokens: string[];
+  scores?: number[];
+  /** llama.cpp token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte. */
+  tokenTypes?: number[];
+  merges?: string[];
+  bosTokenId?: number;
+  eosTokenId?: number;
+  eotTokenId?: number;
+  unknownTokenId?: number;
+  paddingTokenId?: number;
+  addBosToken: boolean;
+  addEosToken: boolean;
+  /** SentencePiece: prepend a space to the input (llama.cpp `tokenizer.ggml.add_space_prefix`, default true for llama). */
+  addSpacePrefix?: boolean;
+}
+
+/** What workers publish about the model they serve (modelCardKey). */
+export interface ModelCard {
+  modelId: string;
+  architecture: string;
+  contextLength: number;
+  vocabSize: number;
+  eosTokenIds: number[];
+  tokenizer: TokenizerData;
+  /** The model's own Jinja chat template, if it has one. */
+  chatTemplate?: string;
+  createdAt: number;
+}

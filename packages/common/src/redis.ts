@@ -1,0 +1,32 @@
+import { Redis } from 'ioredis';
+
+/**
+ * One ioredis connection. `maxRetriesPerRequest: null` is what BullMQ workers require and what
+ * we want everywhere: during a Redis restart commands wait for the reconnect instead of failing.
+ */
+export function createRedis(url: string, name?: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: false });
+}
+
+/** Resolve once Redis answers PING, or reject with a message saying what to do. */
+export async function waitForRedis(url: string, timeoutMs = 10_000): Promise<void> {
+  const r = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        await r.connect();
+        await r.ping();
+        return;
+      } catch (err) {
+        r.disconnect();
+        if (Date.now() > deadline) {
+          throw new Error(`Redis does not answer at ${url} (${(err as Error).message}). Start one (redis-server) or set REDIS_URL.`);
+        }
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+  } finally {
+    r.disconnect();
+  }
+}
