@@ -1,0 +1,104 @@
+/**
+ * TypeScript shapes of proto/loom/v1/worker.proto messages as @grpc/proto-loader decodes them with
+ * LOADER_OPTIONS (camelCase fields, 64-bit ints as numbers, defaults filled in). worker-messages.test.ts
+ * checks every field here against the loaded .proto so the two cannot drift apart.
+ */
+
+export interface InfoRequest {}
+
+export interface Capabilities {
+  kernels: string;
+  threads: number;
+  weightType: string;
+  logprobs: boolean;
+}
+
+export interface InfoResponse {
+  workerId: string;
+  modelId: string;
+  architecture: string;
+  vocabSize: number;
+  contextLength: number;
+  eosTokenIds: number[];
+  modelCardKey: string;
+  capabilities: Capabilities;
+}
+
+export interface WarmupRequest {
+  blockSize: number;
+  numBlocks: number;
+  maxNumBatchedTokens: number;
+  maxNumSeqs: number;
+  fencingToken: number;
+}
+
+export interface WarmupResponse {
+  numBlocks: number;
+  blockSize: number;
+  kvBytesPerBlock: number;
+}
+
+export interface ProtoSamplingParams {
+  temperature: number;
+  topP: number;
+  topK: number;
+  minP: number;
+  seed: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  repetitionPenalty: number;
+  logitBias: Record<string, number>;
+  /** -1 = none. */
+  logprobs: number;
+}
+
+export interface NewRequest {
+  requestId: string;
+  tokenIds: number[];
+  sampling: ProtoSamplingParams;
+  blockIds: number[];
+  numComputedTokens: number;
+  numScheduledTokens: number;
+  numOutputTokens: number;
+}
+
+export interface CachedRequest {
+  requestId: string;
+  newBlockIds: number[];
+  numComputedTokens: number;
+  numScheduledTokens: number;
+}
+
+export interface StepRequest {
+  stepId: number;
+  fencingToken: number;
+  newRequests: NewRequest[];
+  cachedRequests: CachedRequest[];
+  finishedIds: string[];
+  preemptedIds: string[];
+}
+
+export interface TopLogprob {
+  tokenId: number;
+  logprob: number;
+}
+
+export interface SampledToken {
+  requestId: string;
+  tokenId: number;
+  logprob: number;
+  top: TopLogprob[];
+}
+
+export interface StepResponse {
+  stepId: number;
+  sampled: SampledToken[];
+  forwardSeconds: number;
+  error: string;
+}
+
+export interface ResetRequest {
+  fencingToken: number;
+}
+
+export interface ResetResponse {}
