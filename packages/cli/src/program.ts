@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { addConfigOptions, configOf } from './config-options.js';
+import { runService } from './run-service.js';
+import type { ServiceKind } from './service-kinds.js';
+import { runUp } from './up.js';
+
+const SERVICE_HELP: Record<ServiceKind, string> = {
+  gateway: 'run the OpenAI-compatible HTTP gateway (needs Redis; not the model weights)',
+  scheduler: 'run the scheduler: queue intake, routing and the step loop of every worker (needs Redis)',
+  worker: 'run one worker: the native engine behind a gRPC server (needs the model file and Redis)',
+};
+
+/**
+ * The `loom` command tree. Every command takes every setting as a flag with its env twin
+ * (flag > env > default); `loom <command> --help` lists them.
+ */
+export function createProgram(): Command {
+  const program = new Command('loom')
+    .description('Loom: a distributed LLM serving cluster with an OpenAI-compatible API')
+    .showHelpAfterError('(run with --help for usage)');
+
+  addConfigOptions(
+    program
+      .command('up')
+      .description('run a local cluster: --workers N workers, one scheduler and one gateway as child processes'),
+  ).action(async (_opts, cmd: Command) => runUp(configOf(cmd)));
+
+  for (const kind of ['gateway', 'scheduler', 'worker'] as const) {
+    addConfigOptions(program.command(kind).description(SERVICE_HELP[kind])).action(async (_opts, cmd: Command) =>
+      runService(kind, configOf(cmd)),
+    );
+  }
+  return program;
+}

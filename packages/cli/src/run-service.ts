@@ -1,0 +1,68 @@
+import { createLogger, type LoomConfig } from '@loom/common';
+import { READY_EVENT, STOP_ON_STDIN_EOF } from './child-protocol.js';
+import { checkEngineBuilt, withModel } from './preflight.js';
+import { startService, type ServiceKind } from './service-kinds.js';
+
+/** How long a service gets to close after SIGTERM/SIGINT before the process exits anyway. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * Run one service in this process until SIGTERM/SIGINT: start it, log READY_EVENT (a JSON line with
+ * `kind` and `url`/`address`), and close it gracefully on a signal. Exits the process non-zero with
+ * a logged reason when it cannot start.
+ */
+export async function runService(kind: ServiceKind, given: LoomConfig): Promise<void> {
+  const log = createLogger(`cli-${kind}`, given.logLevel);
+  let config = given;
+  try {
+    if (kind === 'worker') {
+      config = withModel(given, (msg) => log.info(msg));
+      checkEngineBuilt();
+    } else if (!given.model && !given.servedModelName) {
+      // Gateway and scheduler never read weights, but they need a model id: the default model's.
+      config = withModel(given, (msg) => log.info(msg));
+    }
+  } catch (err) {
+    log.error({ err: (err as Error).message }, `${kind} cannot start`);
+    process.exit(1);
+  }
+
+  let service;
+  try {
+    service = await startService(kind, config);
+  } catch (err) {
+    log.error({ err: (err as Error).message, stack: (err as Error).stack }, `${kind} failed to start`);
+    process.exit(1);
+  }
+  log.info({ kind, url: service.url, address: service.address, model: config.model }, READY_EVENT);
+
+  let closing = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (closing) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    closing = true;
+    log.info({ signal }, `${kind} closing`);
+    const timer = setTimeout(() => {
+      log.error(`${kind} did not close within ${CLOSE_TIMEOUT_MS} ms; exiting`);
+      process.exit(1);
+    }, CLOSE_TIMEOUT_MS);
+    try {
+      await service.close();
+      log.info(`${kind} closed`);
+      process.exit(0);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, `${kind} close failed`);
+      process.exit(1);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  process.on('SIGTERM', (s) => void stop(s));
+  process.on('SIGINT', (s) => void stop(s));
+  if (process.env[STOP_ON_STDIN_EOF] === '1') {
+    process.stdin.on('end', () => void stop('SIGTERM'));
+    process.stdin.resume();
+  }
+}
