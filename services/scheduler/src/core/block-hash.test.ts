@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { extendBlockHashes, hashBlockTokens } from './block-hash.js';
+
+const seq = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+
+test('equal prefixes hash equal; a different earlier block changes every later hash', () => {
+  const a: string[] = [];
+  const b: string[] = [];
+  const c: string[] = [];
+  extendBlockHashes(a, seq(48), 16, 10, null);
+  extendBlockHashes(b, [...seq(48), 7, 7], 16, 10, null);
+  extendBlockHashes(c, [99, ...seq(47, 1)], 16, 10, null);
+  assert.equal(a.length, 3);
+  assert.deepEqual(b, a, 'only full blocks are hashed');
+  assert.equal(new Set([...a, ...c]).size, 6, 'block 0 differs, so blocks 1 and 2 differ too');
+});
+
+test('the cache salt enters the chain through the first block', () => {
+  const plain: string[] = [];
+  const salted: string[] = [];
+  extendBlockHashes(plain, seq(32), 16, 2, null);
+  extendBlockHashes(salted, seq(32), 16, 2, 'tenant-a');
+  assert.notEqual(plain[0], salted[0]);
+  assert.notEqual(plain[1], salted[1]);
+  assert.notEqual(hashBlockTokens(null, seq(16), 0, 16, ''), hashBlockTokens(null, seq(16), 0, 16, null));
+});
+
+test('extends incrementally without rehashing, up to the asked number of blocks', () => {
+  const tokens = seq(40);
+  const hashes: string[] = [];
+  extendBlockHashes(hashes, tokens, 16, 1, null);
+  assert.equal(hashes.length, 1);
+  const first = hashes[0];
+  extendBlockHashes(hashes, tokens, 16, 5, null);
+  assert.equal(hashes.length, 2);
+  assert.equal(hashes[0], first);
+  assert.equal(hashes[1], hashBlockTokens(first!, tokens, 16, 32, null));
+  assert.match(hashes[1]!, /^[0-9a-f]{32}$/);
+});

@@ -1,0 +1,184 @@
+import { type BlockHash, extendBlockHashes } from './block-hash.js';
+import { BlockPool } from './block-pool.js';
+import type { KVCacheBlock } from './kv-cache-block.js';
+import type { Request } from './request.js';
+
+/** A prefix-cache hit: leading full blocks whose KV is already computed. */
+export interface ComputedBlocks {
+  readonly blocks: readonly KVCacheBlock[];
+  /** blocks.length * blockSize. */
+  readonly numTokens: number;
+}
+
+export interface KVCacheManagerOptions {
+  numBlocks: number;
+  /** Tokens per block. */
+  blockSize: number;
+  enablePrefixCaching?: boolean;
+}
+
+export interface PrefixCacheStats {
+  /** Tokens of admitted requests looked up in the prefix cache. */
+  queriedTokens: number;
+  /** Of those, tokens found cached (not recomputed). */
+  hitTokens: number;
+}
+
+interface RequestBlocks {
+  /** The block table: block i holds tokens [i*blockSize, (i+1)*blockSize). */
+  readonly blocks: KVCacheBlock[];
+  /** Leading blocks already offered to the prefix cache (their KV was computed). */
+  numCachedBlocks: number;
+}
+
+const NO_BLOCKS: readonly KVCacheBlock[] = Object.freeze([]);
+const NO_HIT: ComputedBlocks = Object.freeze({ blocks: NO_BLOCKS, numTokens: 0 });
+
+/**
+ * The block tables of one worker's requests over its BlockPool, and prefix caching. Blocks enter
+ * the prefix cache only once their KV is computed (cacheComputedBlocks after a step), so a hit
+ * never points at KV that is not written yet.
+ */
+export class KVCacheManager {
+  blockPool: BlockPool;
+  readonly blockSize: number;
+  readonly enablePrefixCaching: boolean;
+  private readonly reqBlocks = new Map<string, RequestBlocks>();
+  private readonly prefixStats: PrefixCacheStats = { queriedTokens: 0, hitTokens: 0 };
+
+  constructor(options: KVCacheManagerOptions) {
+    if (!Number.isInteger(options.blockSize) || options.blockSize < 1) throw new Error(`bad blockSize ${options.blockSize}`);
+    this.blockSize = options.blockSize;
+    this.enablePrefixCaching = options.enablePrefixCaching ?? true;
+    this.blockPool = new BlockPool(options.numBlocks, this.enablePrefixCaching);
+  }
+
+  /** Blocks a sequence needs to hold the KV of `numTokens` tokens. */
+  blocksFor(numTokens: number): number {
+    return Math.ceil(numTokens / this.blockSize);
+  }
+
+  usage(): number {
+    return this.blockPool.usage();
+  }
+
+  stats(): PrefixCacheStats {
+    return { ...this.prefixStats };
+  }
+
+  /**
+   * Longest cached prefix of the request's full blocks, capped below its token count: the last
+   * token always runs, because its logits give the next token.
+   */
+  getComputedBlocks(request: Request): ComputedBlocks {
+    if (!this.enablePrefixCaching) return NO_HIT;
+    const maxHitBlocks = Math.floor((request.numTokens - 1) / this.blockSize);
+    this.hashes(request, maxHitBlocks);
+    const blocks: KVCacheBlock[] = [];
+    for (let i = 0; i < maxHitBlocks; i++) {
+      const block = this.blockPool.getCachedBlock(request.blockHashes[i]!);
+      if (block === undefined) break;
+      blocks.push(block);
+    }
+    return blocks.length === 0 ? NO_HIT : { blocks, numTokens: blocks.length * this.blockSize };
+  }
+
+  /**
+   * Makes room for `numNewTokens` more tokens after the request's computed ones, appending blocks to
+   * its table. `computed` is given once, at admission (it may be NO_HIT): those blocks come first in
+   * the table and count as computed. Returns the newly allocated blocks (not the hit ones), or null,
+   * changing nothing, when the pool cannot supply them even by evicting cached free blocks.
+   */
+  allocateSlots(request: Request, numNewTokens: number, computed?: ComputedBlocks): readonly KVCacheBlock[] | null {
+    const hit = computed ?? NO_HIT;
+    const entry = this.reqBlocks.get(request.requestId);
+    const numHeld = entry === undefined ? 0 : entry.blocks.length;
+    const numRequired = this.blocksFor(request.numComputedTokens + hit.numTokens + numNewTokens);
+    const numNew = numRequired - numHeld - hit.blocks.length;
+    // Hit blocks that are free right now stop being allocatable once touched.
+    let numFreeHits = 0;
+    for (const block of hit.blocks) if (block.refCnt === 0) numFreeHits++;
+    if (numNew > this.blockPool.numFreeBlocks - numFreeHits) return null;
+
+    if (computed !== undefined) {
+      this.prefixStats.queriedTokens += request.numTokens;
+      this.prefixStats.hitTokens += hit.numTokens;
+    }
+    const blocks = entry?.blocks ?? [];
+    if (entry === undefined) this.reqBlocks.set(request.requestId, { blocks, numCachedBlocks: hit.blocks.length });
+    if (hit.blocks.length > 0) {
+      this.blockPool.touch(hit.blocks);
+      for (const block of hit.blocks) blocks.push(block);
+    }
+    if (numNew <= 0) return NO_BLOCKS;
+    const fresh = this.blockPool.getNewBlocks(numNew);
+    for (const block of fresh) blocks.push(block);
+    return fresh;
+  }
+
+  /** Offers the request's newly full, computed blocks to the prefix cache. Call after numComputedTokens advanced. */
+  cacheComputedBlocks(request: Request): void {
+    if (!this.enablePrefixCaching) return;
+    const entry = this.reqBlocks.get(request.requestId);
+    if (entry === undefined) return;
+    const numFull = Math.floor(request.numComputedTokens / this.blockSize);
+    if (numFull <= entry.numCachedBlocks) return;
+    this.hashes(request, numFull);
+    this.blockPool.cacheFullBlocks(entry.blocks, request.blockHashes, entry.numCachedBlocks, numFull);
+    entry.numCachedBlocks = numFull;
+  }
+
+  /**
+   * Adds to `into` the hashes of the request's blocks that become full with the tokens in
+   * [start, end) (the ones a step will compute).
+   */
+  collectFilledBlockHashes(request: Request, start: number, end: number, into: Set<BlockHash>): void {
+    if (!this.enablePrefixCaching) return;
+    const first = Math.floor(start / this.blockSize);
+    const last = Math.floor(end / this.blockSize);
+    if (last <= first) return;
+    this.hashes(request, last);
+    for (let i = first; i < last; i++) into.add(request.blockHashes[i]!);
+  }
+
+  /** Hash of the block a prefix hit of `numHitBlocks` blocks would be extended by next, if any. */
+  nextHitCandidate(request: Request, numHitBlocks: number): BlockHash | undefined {
+    if (!this.enablePrefixCaching) return undefined;
+    if ((numHitBlocks + 1) * this.blockSize > request.numTokens - 1) return undefined;
+    this.hashes(request, numHitBlocks + 1);
+    return request.blockHashes[numHitBlocks];
+  }
+
+  /**
+   * Releases the request's blocks, tail first, so that under LRU the end of a sequence (the part
+   * least likely to be shared) is evicted before its prefix.
+   */
+  free(request: Request): void {
+    const entry = this.reqBlocks.get(request.requestId);
+    if (entry === undefined) return;
+    this.reqBlocks.delete(request.requestId);
+    this.blockPool.free(entry.blocks.reverse());
+  }
+
+  /** Forgets every block table and cached block (the worker's KV is gone); keeps the stats counters. */
+  reset(): void {
+    this.reqBlocks.clear();
+    this.blockPool = new BlockPool(this.blockPool.numBlocks, this.enablePrefixCaching);
+  }
+
+  /** Tokens of the longest cached prefix of a sequence with these full-block hashes (routing). */
+  cachedPrefixTokens(blockHashes: readonly BlockHash[]): number {
+    let n = 0;
+    while (n < blockHashes.length && this.blockPool.getCachedBlock(blockHashes[n]!) !== undefined) n++;
+    return n * this.blockSize;
+  }
+
+  getBlockIds(request: Request): number[] {
+    const entry = this.reqBlocks.get(request.requestId);
+    return entry === undefined ? [] : entry.blocks.map((b) => b.blockId);
+  }
+
+  private hashes(request: Request, numBlocks: number): void {
+    extendBlockHashes(request.blockHashes, request.allTokenIds, this.blockSize, numBlocks, request.cacheSalt);
+  }
+}

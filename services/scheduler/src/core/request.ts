@@ -1,0 +1,113 @@
+import type { FinishReason, SamplingParams } from '@loom/common';
+import type { BlockHash } from './block-hash.js';
+
+export const RequestStatus = {
+  WAITING: 'waiting',
+  RUNNING: 'running',
+  /** Back in the waiting queue after its blocks were taken; resumes by recomputing all its tokens. */
+  PREEMPTED: 'preempted',
+  FINISHED_STOPPED: 'finished_stopped',
+  FINISHED_LENGTH: 'finished_length',
+  FINISHED_ABORTED: 'finished_aborted',
+  FINISHED_ERROR: 'finished_error',
+} as const;
+export type RequestStatus = (typeof RequestStatus)[keyof typeof RequestStatus];
+
+const FINISHED_STATUS: Record<FinishReason, RequestStatus> = {
+  stop: RequestStatus.FINISHED_STOPPED,
+  length: RequestStatus.FINISHED_LENGTH,
+  abort: RequestStatus.FINISHED_ABORTED,
+  error: RequestStatus.FINISHED_ERROR,
+};
+
+/** What the service hands to Scheduler.addRequest (and what Scheduler.drain gives back). */
+export interface RequestInit {
+  /** One sequence: for n > 1 the service adds `${requestId}#${i}` per choice. */
+  requestId: string;
+  promptTokenIds: readonly number[];
+  sampling: SamplingParams;
+  /** Lower = more important. Default 0. */
+  priority?: number;
+  /** Prefix-cache isolation key (tenant). */
+  cacheSalt?: string;
+  /** Tokens already generated elsewhere (failover): recomputed, counted against maxTokens. */
+  outputTokenIds?: readonly number[];
+}
+
+export class Request {
+  readonly requestId: string;
+  readonly promptTokenIds: readonly number[];
+  readonly outputTokenIds: number[];
+  /** Prompt followed by output; the sequence whose KV the worker computes. */
+  readonly allTokenIds: number[];
+  readonly sampling: SamplingParams;
+  readonly priority: number;
+  readonly cacheSalt: string | null;
+  status: RequestStatus = RequestStatus.WAITING;
+  /** Leading tokens of allTokenIds whose KV is in this request's blocks. */
+  numComputedTokens = 0;
+  /** Prefix-cache hit tokens at first admission; -1 before it. */
+  numCachedTokens = -1;
+  numPreemptions = 0;
+  finishReason: FinishReason | null = null;
+  stopReason: string | number | null = null;
+  /** Hashes of this sequence's full blocks computed so far (block i at index i); filled lazily. */
+  readonly blockHashes: BlockHash[] = [];
+  /** Whether the worker holds this request's state (sent as a NewRequest, not preempted or forgotten since). */
+  onWorker = false;
+
+  constructor(
+    init: RequestInit,
+    /** Order of addRequest calls: ties of priority go to the earlier arrival. */
+    readonly arrivalSeq: number,
+    readonly eosTokenIds: readonly number[],
+  ) {
+    this.requestId = init.requestId;
+    this.promptTokenIds = init.promptTokenIds.slice();
+    this.outputTokenIds = init.outputTokenIds ? init.outputTokenIds.slice() : [];
+    this.allTokenIds = [...this.promptTokenIds, ...this.outputTokenIds];
+    this.sampling = init.sampling;
+    this.priority = init.priority ?? 0;
+    this.cacheSalt = init.cacheSalt ?? null;
+  }
+
+  get numTokens(): number {
+    return this.allTokenIds.length;
+  }
+
+  get numPromptTokens(): number {
+    return this.promptTokenIds.length;
+  }
+
+  get numOutputTokens(): number {
+    return this.outputTokenIds.length;
+  }
+
+  appendOutputToken(tokenId: number): void {
+    this.outputTokenIds.push(tokenId);
+    this.allTokenIds.push(tokenId);
+  }
+
+  isFinished(): boolean {
+    return this.finishReason !== null;
+  }
+
+  markFinished(reason: FinishReason, stopReason: string | number | null = null): void {
+    this.finishReason = reason;
+    this.stopReason = stopReason;
+    this.status = FINISHED_STATUS[reason];
+  }
+
+  /** The init that re-creates this request elsewhere, keeping its output so far (recompute). */
+  toInit(): RequestInit {
+    const init: RequestInit = {
+      requestId: this.requestId,
+      promptTokenIds: this.promptTokenIds.slice(),
+      sampling: this.sampling,
+      priority: this.priority,
+      outputTokenIds: this.outputTokenIds.slice(),
+    };
+    if (this.cacheSalt !== null) init.cacheSalt = this.cacheSalt;
+    return init;
+  }
+}

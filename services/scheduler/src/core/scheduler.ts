@@ -1,0 +1,333 @@
+import type { FinishReason } from '@loom/common';
+import { admissionError } from './admission-error.js';
+import type { BlockHash } from './block-hash.js';
+import { checkStop } from './check-stop.js';
+import type { KVCacheBlock } from './kv-cache-block.js';
+import { KVCacheManager } from './kv-cache-manager.js';
+import { Request, type RequestInit, RequestStatus } from './request.js';
+import { before, createRequestQueue, type RequestQueue } from './request-queue.js';
+import type { SchedulerConfig, SchedulerStats } from './scheduler-config.js';
+import { type CachedRequestData, finishInfoOf, type NewRequestData, type RequestOutput, type SampledToken, type SchedulerOutput, type UpdateResult } from './scheduler-output.js';
+
+/**
+ * Continuous batching for ONE worker, vLLM v1 style: synchronous and pure (no I/O, no clock).
+ * The service loop calls schedule(); if numScheduledTokens > 0 it sends the step and calls
+ * update(output, sampled) with the worker's answer, then publishes update's outputs. An empty
+ * output is simply dropped (nothing is in flight; what the worker must forget waits for the next).
+ *
+ * Invariants: a request is in exactly one of `running` (status RUNNING, holds blocks) or `waiting`
+ * (WAITING/PREEMPTED, holds no blocks, numComputedTokens 0) while in `byId`; finished requests are in
+ * neither and hold no blocks. Only one sent step is in flight; numComputedTokens advances in update().
+ */
+export class Scheduler {
+  private readonly kv: KVCacheManager;
+  private waiting: RequestQueue;
+  private running: Request[] = [];
+  private readonly byId = new Map<string, Request>();
+  private arrivals = 0;
+  private numPreemptions = 0;
+  /** Worker-held requests forgotten since the last sent step (finishedIds of the next one). */
+  private finishedIds: string[] = [];
+  /** Preempted requests the worker has not been told about yet. */
+  private preemptedIds: string[] = [];
+  private inFlight: SchedulerOutput | null = null;
+  /** Hashes of full blocks the step being built will compute (same-step prefix sharing, see schedule). */
+  private readonly filledThisStep = new Set<BlockHash>();
+  private readonly sampledById = new Map<string, SampledToken>();
+
+  constructor(readonly config: SchedulerConfig) {
+    this.kv = new KVCacheManager({ numBlocks: config.numBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching ?? true });
+    this.waiting = createRequestQueue(config.policy ?? 'fcfs');
+  }
+
+  get numRunning(): number {
+    return this.running.length;
+  }
+
+  get numWaiting(): number {
+    return this.waiting.length;
+  }
+
+  /** The KV manager, read-only use (routing probes, tests). */
+  get kvCache(): KVCacheManager {
+    return this.kv;
+  }
+
+  kvUsage(): number {
+    return this.kv.usage();
+  }
+
+  hasWork(): boolean {
+    return this.running.length > 0 || this.waiting.length > 0;
+  }
+
+  getRequest(requestId: string): Request | undefined {
+    return this.byId.get(requestId);
+  }
+
+  stats(): SchedulerStats {
+    const prefix = this.kv.stats();
+    return {
+      numRunning: this.running.length,
+      numWaiting: this.waiting.length,
+      kvUsage: this.kv.usage(),
+      numFreeBlocks: this.kv.blockPool.numFreeBlocks,
+      prefixCache: prefix,
+      numPreemptions: this.numPreemptions,
+    };
+  }
+
+  /**
+   * Queues a request (`eosTokenIds` overrides the config's). One that can never run here (empty
+   * prompt, no room in the context length, more KV than the whole pool for prompt + maxTokens) is
+   * NOT queued: it comes back already finished, finishReason 'error', the message in stopReason,
+   * for the caller to report (the worker never hears of it).
+   */
+  addRequest(init: RequestInit, eosTokenIds?: readonly number[]): Request {
+    if (this.byId.has(init.requestId)) throw new Error(`request ${init.requestId} is already scheduled`);
+    const request = new Request(init, this.arrivals++, eosTokenIds ?? this.config.eosTokenIds ?? []);
+    const error = admissionError(request, this.config);
+    if (error !== null) {
+      request.markFinished('error', error);
+      return request;
+    }
+    this.byId.set(request.requestId, request);
+    this.waiting.add(request);
+    return request;
+  }
+
+  /**
+   * Builds the next step: running requests first (decode 1 token, or the next prefill chunk within
+   * the token budget), preempting by recompute when blocks run out; then, if nobody was preempted,
+   * waiting requests in policy order while budget, maxNumSeqs and blocks allow.
+   *
+   * Same-step prefix sharing: blocks enter the prefix cache only after their KV is computed, so a
+   * waiting request whose next cache-hit block is being filled by this very step (n > 1 siblings,
+   * a shared system prompt) is held back one step and then hits it instead of computing a duplicate.
+   */
+  schedule(): SchedulerOutput {
+    if (this.inFlight !== null) throw new Error('schedule() called before update() of the previous step');
+    let budget = this.config.maxNumBatchedTokens;
+    const filled = this.filledThisStep;
+    filled.clear();
+    const scheduled: Request[] = [];
+    const scheduledBlocks: (readonly KVCacheBlock[])[] = [];
+    const scheduledTokens: number[] = [];
+    let preempted = false;
+
+    for (let i = 0; i < this.running.length && budget > 0; ) {
+      const request = this.running[i]!;
+      const numNew = Math.min(request.numTokens - request.numComputedTokens, budget);
+      let blocks = numNew > 0 ? this.kv.allocateSlots(request, numNew) : null;
+      while (numNew > 0 && blocks === null) {
+        const victimIndex = this.pickVictim();
+        const victim = this.running[victimIndex]!;
+        this.running.splice(victimIndex, 1);
+        if (victimIndex < i) {
+          // Already scheduled in this step: give its tokens back to the budget.
+          i--;
+          const k = scheduled.indexOf(victim);
+          budget += scheduledTokens[k]!;
+          scheduled.splice(k, 1);
+          scheduledBlocks.splice(k, 1);
+          scheduledTokens.splice(k, 1);
+        }
+        this.preempt(victim);
+        preempted = true;
+        if (victim === request) break;
+        blocks = this.kv.allocateSlots(request, numNew);
+      }
+      if (request.status !== RequestStatus.RUNNING) break;
+      i++;
+      if (blocks === null) continue;
+      scheduled.push(request);
+      scheduledBlocks.push(blocks);
+      scheduledTokens.push(numNew);
+      this.kv.collectFilledBlockHashes(request, request.numComputedTokens, request.numComputedTokens + numNew, filled);
+      budget -= numNew;
+    }
+
+    const newRequests: NewRequestData[] = [];
+    if (!preempted) budget = this.admit(budget, newRequests);
+
+    const cachedRequests: CachedRequestData[] = [];
+    for (let k = 0; k < scheduled.length; k++) {
+      const request = scheduled[k]!;
+      cachedRequests.push({
+        requestId: request.requestId,
+        newBlockIds: scheduledBlocks[k]!.map((b) => b.blockId),
+        numComputedTokens: request.numComputedTokens,
+        numScheduledTokens: scheduledTokens[k]!,
+      });
+    }
+    const numScheduledTokens = this.config.maxNumBatchedTokens - budget;
+    const output: SchedulerOutput = {
+      newRequests,
+      cachedRequests,
+      finishedIds: [],
+      preemptedIds: [],
+      numScheduledTokens,
+      scheduledRequestIds: [...newRequests.map((r) => r.requestId), ...cachedRequests.map((r) => r.requestId)],
+    };
+    // An empty step is not sent: keep what the worker must forget for the next one.
+    if (numScheduledTokens > 0) {
+      output.finishedIds = this.finishedIds;
+      output.preemptedIds = this.preemptedIds;
+      this.finishedIds = [];
+      this.preemptedIds = [];
+      this.inFlight = output;
+    }
+    return output;
+  }
+
+  /**
+   * Applies a step's result: advances numComputedTokens by what was scheduled, caches newly full
+   * blocks, appends the sampled token of each request whose scheduled tokens reached the end of its
+   * known tokens, and finishes requests on EOS / stop ids / maxTokens / context length (blocks freed
+   * at once). Throws if the worker sent no token where one is due (protocol violation: drain()).
+   */
+  update(output: SchedulerOutput, sampled: readonly SampledToken[]): UpdateResult {
+    if (output.numScheduledTokens > 0) {
+      if (output !== this.inFlight) throw new Error('update() of a step that is not the one in flight');
+      this.inFlight = null;
+    }
+    const outputs: RequestOutput[] = [];
+    const byId = this.sampledById;
+    byId.clear();
+    for (const s of sampled) byId.set(s.requestId, s);
+    let anyFinished = false;
+    for (const r of output.newRequests) anyFinished = this.applyStep(r.requestId, r.numScheduledTokens, outputs) || anyFinished;
+    for (const r of output.cachedRequests) anyFinished = this.applyStep(r.requestId, r.numScheduledTokens, outputs) || anyFinished;
+    if (anyFinished) {
+      let w = 0;
+      for (const request of this.running) if (!request.isFinished()) this.running[w++] = request;
+      this.running.length = w;
+    }
+    return { outputs };
+  }
+
+  /**
+   * Finishes a waiting or running request now (stop string found by the service, client gone) and
+   * frees its blocks. Returns false if it is unknown or already finished.
+   */
+  finishRequest(requestId: string, reason: FinishReason, stopReason?: string | number): boolean {
+    const request = this.byId.get(requestId);
+    if (request === undefined) return false;
+    const i = this.running.indexOf(request);
+    if (i >= 0) this.running.splice(i, 1);
+    else this.waiting.remove(request);
+    request.markFinished(reason, stopReason ?? null);
+    this.release(request);
+    return true;
+  }
+
+  abort(requestId: string): boolean {
+    return this.finishRequest(requestId, 'abort');
+  }
+
+  /** Unfinished requests (running, then waiting), as inits that recreate them elsewhere with their output so far. */
+  requests(): RequestInit[] {
+    const all = [...this.running, ...this.waiting].sort((a, b) => a.arrivalSeq - b.arrivalSeq);
+    return all.map((r) => r.toInit());
+  }
+
+  /**
+   * Failover: removes every unfinished request and returns it as an init for another worker's
+   * scheduler (it recomputes prompt + output so far). The pool is reset, since the worker's KV is
+   * gone.
+   */
+  drain(): RequestInit[] {
+    const inits = this.requests();
+    this.byId.clear();
+    this.running = [];
+    this.waiting = createRequestQueue(this.config.policy ?? 'fcfs');
+    this.finishedIds = [];
+    this.preemptedIds = [];
+    this.inFlight = null;
+    this.kv.reset();
+    return inits;
+  }
+
+  private admit(budget: number, newRequests: NewRequestData[]): number {
+    const skipped: Request[] = [];
+    while (this.waiting.length > 0 && budget > 0 && this.running.length < this.config.maxNumSeqs) {
+      const request = this.waiting.peek()!;
+      const hit = this.kv.getComputedBlocks(request);
+      const next = this.kv.nextHitCandidate(request, hit.blocks.length);
+      if (next !== undefined && this.filledThisStep.has(next)) {
+        skipped.push(this.waiting.pop()!);
+        continue;
+      }
+      const numNew = Math.min(request.numTokens - hit.numTokens, budget);
+      if (this.kv.allocateSlots(request, numNew, hit) === null) break;
+      this.waiting.pop();
+      request.status = RequestStatus.RUNNING;
+      request.numComputedTokens = hit.numTokens;
+      if (request.numCachedTokens < 0) request.numCachedTokens = hit.numTokens;
+      request.onWorker = true;
+      this.running.push(request);
+      this.kv.collectFilledBlockHashes(request, hit.numTokens, hit.numTokens + numNew, this.filledThisStep);
+      newRequests.push({
+        requestId: request.requestId,
+        tokenIds: request.allTokenIds.slice(),
+        sampling: request.sampling,
+        blockIds: this.kv.getBlockIds(request),
+        numComputedTokens: hit.numTokens,
+        numScheduledTokens: numNew,
+        numOutputTokens: request.numOutputTokens,
+      });
+      budget -= numNew;
+    }
+    for (let k = skipped.length - 1; k >= 0; k--) this.waiting.prepend(skipped[k]!);
+    return budget;
+  }
+
+  /** FCFS: the newest running request. Priority: the least important, newest among equals. */
+  private pickVictim(): number {
+    if (this.config.policy !== 'priority') return this.running.length - 1;
+    let worst = 0;
+    for (let i = 1; i < this.running.length; i++) if (before(this.running[worst]!, this.running[i]!)) worst = i;
+    return worst;
+  }
+
+  /** Preemption by recompute: the request keeps its tokens (output included) and restarts from 0. */
+  private preempt(request: Request): void {
+    this.kv.free(request);
+    request.status = RequestStatus.PREEMPTED;
+    request.numComputedTokens = 0;
+    request.numPreemptions++;
+    this.numPreemptions++;
+    if (request.onWorker) this.preemptedIds.push(request.requestId);
+    request.onWorker = false;
+    this.waiting.prepend(request);
+  }
+
+  private applyStep(requestId: string, numScheduled: number, outputs: RequestOutput[]): boolean {
+    const request = this.byId.get(requestId);
+    // Finished (aborted, stop string) after schedule(): its result is dropped.
+    if (request === undefined || request.status !== RequestStatus.RUNNING) return false;
+    request.numComputedTokens += numScheduled;
+    this.kv.cacheComputedBlocks(request);
+    if (request.numComputedTokens < request.numTokens) return false;
+    const s = this.sampledById.get(requestId);
+    if (s === undefined) throw new Error(`worker sent no token for ${requestId}`);
+    request.appendOutputToken(s.tokenId);
+    const out: RequestOutput = { requestId, newTokenIds: [s.tokenId] };
+    if (request.sampling.logprobs !== null && s.logprob !== undefined) {
+      out.logprobs = [{ tokenId: s.tokenId, logprob: s.logprob, top: s.top ?? [] }];
+    }
+    outputs.push(out);
+    if (!checkStop(request, this.config.maxModelLen)) return false;
+    this.release(request);
+    out.finished = finishInfoOf(request);
+    return true;
+  }
+
+  /** Frees a finished request's blocks and forgets it; the worker is told in the next sent step. */
+  private release(request: Request): void {
+    this.kv.free(request);
+    this.byId.delete(request.requestId);
+    if (request.onWorker) this.finishedIds.push(request.requestId);
+    request.onWorker = false;
+  }
+}

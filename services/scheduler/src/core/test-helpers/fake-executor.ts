@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import type { SampledToken, SchedulerOutput } from '../scheduler-output.js';
+
+/** The token a FakeExecutor samples for a request at a position (= number of tokens before it). */
+export type FakeTokenFn = (requestId: string, position: number) => number;
+
+/** Default: a token that depends on the position only, far from small test EOS/stop ids. */
+export const positionToken: FakeTokenFn = (_id, position) => 1000 + position;
+
+interface FakeRequestState {
+  tokenIds: number[];
+  blockIds: number[];
+  numComputed: number;
+}
+
+/**
+ * A FAKE worker for unit tests of the scheduler core; it never stands in for the engine elsewhere.
+ * It keeps a persistent batch like a real worker and a fake KV pool (one token id per slot), and it
+ * asserts the step protocol: ids known/unknown as they should be, numComputedTokens in sync, only
+ * known tokens scheduled, block tables covering every slot, no block written while another live
+ * request holds it, and every token the step attends to (all earlier positions, prefix hits
+ * included) present in the request's blocks. KV reads are checked before any write of the step, so
+ * sharing a block that the same step fills is caught. Samples tokenFn(id, position).
+ */
+export class FakeExecutor {
+  /** kv[blockId][slot] = token id whose KV the slot holds, -1 = never written. */
+  readonly kv: Int32Array[];
+  readonly states = new Map<string, FakeRequestState>();
+  numSteps = 0;
+
+  constructor(
+    readonly blockSize: number,
+    numBlocks: number,
+    readonly tokenFn: FakeTokenFn = positionToken,
+  ) {
+    this.kv = Array.from({ length: numBlocks }, () => new Int32Array(blockSize).fill(-1));
+  }
+
+  execute(step: SchedulerOutput): SampledToken[] {
+    this.numSteps++;
+    for (const id of step.finishedIds) assert.ok(this.states.delete(id), `finished ${id} unknown to the worker`);
+    for (const id of step.preemptedIds) assert.ok(this.states.delete(id), `preempted ${id} unknown to the worker`);
+    const work: [string, FakeRequestState, number][] = [];
+    for (const r of step.newRequests) {
+      assert.ok(!this.states.has(r.requestId), `new request ${r.requestId} already held`);
+      const state = { tokenIds: r.tokenIds.slice(), blockIds: r.blockIds.slice(), numComputed: r.numComputedTokens };
+      this.states.set(r.requestId, state);
+      work.push([r.requestId, state, r.numScheduledTokens]);
+    }
+    for (const r of step.cachedRequests) {
+      const state = this.states.get(r.requestId);
+      assert.ok(state, `cached request ${r.requestId} unknown`);
+      assert.equal(r.numComputedTokens, state.numComputed, `${r.requestId}: numComputedTokens out of sync`);
+      state.blockIds.push(...r.newBlockIds);
+      work.push([r.requestId, state, r.numScheduledTokens]);
+    }
+    assert.equal(work.reduce((n, [, , k]) => n + k, 0), step.numScheduledTokens);
+
+    const holders = new Map<number, number>();
+    for (const state of this.states.values()) for (const b of new Set(state.blockIds)) holders.set(b, (holders.get(b) ?? 0) + 1);
+    for (const [id, state, n] of work) {
+      assert.ok(n > 0, `${id}: scheduled with 0 tokens`);
+      const end = state.numComputed + n;
+      assert.ok(end <= state.tokenIds.length, `${id}: scheduled past its known tokens`);
+      assert.ok(Math.ceil(end / this.blockSize) <= state.blockIds.length, `${id}: block table too short`);
+      for (let p = 0; p < state.numComputed; p++) {
+        assert.equal(this.slot(state, p), state.tokenIds[p], `${id}: KV of position ${p} missing`);
+      }
+      for (let p = state.numComputed; p < end; p++) {
+        assert.equal(holders.get(state.blockIds[Math.floor(p / this.blockSize)]!), 1, `${id}: writes into a shared block at ${p}`);
+      }
+    }
+    const sampled: SampledToken[] = [];
+    for (const [id, state, n] of work) {
+      for (let p = state.numComputed; p < state.numComputed + n; p++) {
+        this.kv[state.blockIds[Math.floor(p / this.blockSize)]!]![p % this.blockSize] = state.tokenIds[p]!;
+      }
+      state.numComputed += n;
+      if (state.numComputed === state.tokenIds.length) {
+        const tokenId = this.tokenFn(id, state.tokenIds.length);
+        state.tokenIds.push(tokenId);
+        sampled.push({ requestId: id, tokenId, logprob: -0.25, top: [{ tokenId, logprob: -0.25 }] });
+      }
+    }
+    return sampled;
+  }
+
+  private slot(state: FakeRequestState, position: number): number {
+    return this.kv[state.blockIds[Math.floor(position / this.blockSize)]!]![position % this.blockSize]!;
+  }
+}
