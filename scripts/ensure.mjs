@@ -69,7 +69,8 @@ function dependencyHash() {
 function ensureDependencies() {
   const stampPath = join(ROOT, 'node_modules', '.loom-install-stamp');
   const hash = dependencyHash();
-  if (existsSync(stampPath) && readFileSync(stampPath, 'utf8').trim() === hash) {
+  const stamp = existsSync(stampPath) ? readFileSync(stampPath, 'utf8').trim() : '';
+  if (stamp === hash) {
     say('npm dependencies up to date');
     return;
   }
@@ -84,7 +85,7 @@ function ensureDependencies() {
       runOrFail('npm', ['install', ...flags], 'npm install');
     }
   } else {
-    say('package files changed since the last install: npm install');
+    say(stamp ? 'package files changed since the last install: npm install' : 'no install stamp yet: npm install');
     runOrFail('npm', ['install', ...flags], 'npm install');
   }
   // npm install may have rewritten the lock file: stamp what is there now.
