@@ -1,0 +1,46 @@
+import type { Redis } from 'ioredis';
+import { CANCEL_STREAM_KEY, OUTPUT_STREAM_FIELD, type CancelEvent, type Logger } from '@loom/common';
+
+/**
+ * Follows the cancel stream from "now" on a dedicated connection (XREAD BLOCK holds it) and
+ * reports each cancellation. A stream rather than pub/sub so a cancel sent during a reconnect is
+ * still read.
+ */
+export class CancelListener {
+  private stopped = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly onCancel: (e: CancelEvent) => void,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    void this.loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.redis.disconnect();
+  }
+
+  private async loop(): Promise<void> {
+    let last = '$';
+    while (!this.stopped) {
+      try {
+        const res = (await this.redis.xread('BLOCK', 1000, 'STREAMS', CANCEL_STREAM_KEY, last)) as [string, [string, string[]][]][] | null;
+        for (const [, entries] of res ?? []) {
+          for (const [id, fields] of entries) {
+            last = id;
+            const i = fields.indexOf(OUTPUT_STREAM_FIELD);
+            if (i >= 0) this.onCancel(JSON.parse(fields[i + 1]!) as CancelEvent);
+          }
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        this.log.warn({ err: (err as Error).message }, 'cancel stream read failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+}

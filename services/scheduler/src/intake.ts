@@ -1,0 +1,80 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { BULLMQ_PREFIX, requestQueueName, type LoomConfig, type Logger, type RequestJob } from '@loom/common';
+import type { RequestManager } from './request-manager.js';
+import type { ServedModels } from './served-models.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/** Recently cancelled request ids kept so a cancel that overtakes its job still wins. */
+const CANCELLED_MEMORY = 10_000;
+
+/**
+ * Takes requests from each model's BullMQ queue only while some worker can take them: with no
+ * worker the queue is paused and requests wait in Redis (scale from zero needs no error). A job
+ * stays active until its last output event is in Redis, so if this scheduler dies, BullMQ's stalled
+ * check hands the job to another scheduler, which resumes it from its output stream.
+ */
+export class Intake {
+  private readonly workers = new Map<string, Worker>();
+  private readonly cancelled = new Set<string>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly config: LoomConfig,
+    private readonly pool: WorkerPool,
+    private readonly manager: RequestManager,
+    private readonly models: ServedModels,
+    private readonly log: Logger,
+  ) {}
+
+  /** Re-size intake after the set of workers changed. */
+  adjust(models: string[]): void {
+    for (const model of models) if (!this.workers.has(model)) this.workers.set(model, this.createWorker(model));
+    for (const [model, w] of this.workers) {
+      const n = this.pool.workersFor(model).length;
+      if (n === 0) {
+        if (!w.isPaused()) void w.pause(true);
+        continue;
+      }
+      // Keep each worker's core supplied with more than it runs, so admission never waits on Redis.
+      w.concurrency = n * this.config.maxNumSeqs * 2;
+      if (w.isPaused()) w.resume();
+    }
+  }
+
+  cancel(requestId: string): void {
+    this.cancelled.add(requestId);
+    if (this.cancelled.size > CANCELLED_MEMORY) this.cancelled.delete(this.cancelled.values().next().value!);
+    this.pool.abort(this.manager.cancel(requestId));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.close(true)));
+  }
+
+  private createWorker(model: string): Worker {
+    const w = new Worker(requestQueueName(model), (job: Job<RequestJob>) => this.process(job), {
+      connection: this.connection.duplicate(),
+      prefix: BULLMQ_PREFIX,
+      concurrency: this.config.maxNumSeqs,
+      autorun: true,
+    });
+    w.on('error', (err) => this.log.warn({ err: err.message, model }, 'intake error'));
+    return w;
+  }
+
+  private async process(job: Job<RequestJob>): Promise<void> {
+    const req = job.data;
+    if (this.cancelled.has(req.requestId)) return;
+    const model = await this.models.get(req.model);
+    if (!model) {
+      // Only reachable if the model's workers vanished after the gateway accepted: let BullMQ retry later.
+      throw new Error(`model ${req.model} has no published model card yet`);
+    }
+    const opened = await this.manager.open(req, model);
+    if (!opened) return;
+    this.pool.route(opened.seqs);
+    this.log.debug({ requestId: req.requestId, queueSeconds: (Date.now() - req.acceptedAt) / 1000 }, 'request admitted');
+    await opened.done;
+  }
+}

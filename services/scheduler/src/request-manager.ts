@@ -1,0 +1,187 @@
+import type { FinishReason, OutputEvent, RequestJob, SamplingParams, TokenLogprob } from '@loom/common';
+import type { Tokenizer } from '@loom/tokenizer';
+import { ChoiceOutput } from './choice-output.js';
+import type { OutputLog } from './output-log.js';
+
+/** Each choice of a request is scheduled as its own sequence. */
+export const seqIdOf = (requestId: string, index: number): string => `${requestId}#${index}`;
+
+/** Everything a worker's core needs to (re)create one sequence. */
+export interface SeqSpec {
+  seqId: string;
+  requestId: string;
+  model: string;
+  promptTokenIds: number[];
+  /** Tokens already generated (and streamed) before this admission: recomputed, not re-sent. */
+  outputTokenIds: number[];
+  sampling: SamplingParams;
+  priority: number;
+  cacheSalt?: string;
+  sessionId?: string;
+  eosTokenIds: number[];
+  contextLength: number;
+}
+
+/** One sequence's result of one step, as the core reports it. */
+export interface SeqOutput {
+  seqId: string;
+  newTokenIds: number[];
+  logprobs?: TokenLogprob[];
+  finished?: { reason: FinishReason; stopReason?: string | number | null };
+}
+
+interface Tracked {
+  job: RequestJob;
+  choices: ChoiceOutput[];
+  specs: SeqSpec[];
+  open: number;
+  resolve: () => void;
+}
+
+/** The model facts a request needs, from the model card workers publish. */
+export interface ServedModel {
+  tokenizer: Tokenizer;
+  eosTokenIds: number[];
+  contextLength: number;
+}
+
+/**
+ * Owns every in-flight request of this scheduler: its choices' detokenizers and stop checkers, and
+ * the appends to its output stream. Worker loops hand it step outputs and learn which sequences a
+ * stop string ended. Nothing here blocks or awaits except the Redis appends it issues.
+ */
+export class RequestManager {
+  private readonly requests = new Map<string, Tracked>();
+  private readonly bySeq = new Map<string, { t: Tracked; choice: ChoiceOutput }>();
+
+  constructor(private readonly log: OutputLog) {}
+
+  get size(): number {
+    return this.requests.size;
+  }
+
+  /**
+   * Start (or resume, after a scheduler failover) a request. Returns the sequences still to run and
+   * a promise that settles once every choice's final event is in Redis; null if nothing is left.
+   */
+  async open(job: RequestJob, model: ServedModel): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
+    const soFar = await this.log.read(job.requestId, job.n);
+    if (soFar.errored || soFar.finished.every(Boolean)) return null;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const t: Tracked = { job, choices: [], specs: [], open: 0, resolve };
+    for (let i = 0; i < job.n; i++) {
+      const choice = new ChoiceOutput(i, model.tokenizer, job.promptTokenIds, job.sampling.stop, job.sampling.skipSpecialTokens);
+      choice.replay(soFar.tokenIds[i]!, soFar.emittedChars[i]!);
+      t.choices.push(choice);
+      if (soFar.finished[i]) {
+        choice.finished = true;
+        continue;
+      }
+      t.open += 1;
+      const spec: SeqSpec = {
+        seqId: seqIdOf(job.requestId, i),
+        requestId: job.requestId,
+        model: job.model,
+        promptTokenIds: job.promptTokenIds,
+        outputTokenIds: soFar.tokenIds[i]!,
+        // Choices of one request differ by seed, so n > 1 gives n different samples.
+        sampling: { ...job.sampling, seed: (job.sampling.seed + i) >>> 0 },
+        priority: job.priority,
+        cacheSalt: job.cacheSalt,
+        sessionId: job.sessionId,
+        eosTokenIds: model.eosTokenIds,
+        contextLength: model.contextLength,
+      };
+      t.specs.push(spec);
+      this.bySeq.set(spec.seqId, { t, choice });
+    }
+    this.requests.set(job.requestId, t);
+    return { seqs: t.specs, done };
+  }
+
+  /** Apply one step's outputs; returns the sequences a stop string ended (their core must finish them). */
+  apply(outputs: SeqOutput[]): { seqId: string; stop: string }[] {
+    const stopped: { seqId: string; stop: string }[] = [];
+    const events = new Map<Tracked, OutputEvent[]>();
+    for (const o of outputs) {
+      const entry = this.bySeq.get(o.seqId);
+      if (!entry) continue;
+      const { t, choice } = entry;
+      const list = events.get(t) ?? [];
+      events.set(t, list);
+      let finished = o.finished;
+      let byStopString = false;
+      if (o.newTokenIds.length > 0) {
+        const step = choice.push(o.newTokenIds, o.logprobs);
+        list.push(step.event);
+        if (step.stop !== undefined) {
+          stopped.push({ seqId: o.seqId, stop: step.stop });
+          finished = { reason: 'stop', stopReason: step.stop };
+          byStopString = true;
+        }
+      }
+      if (finished) {
+        const tail = byStopString ? '' : choice.flush();
+        if (tail) list.push({ type: 'token', index: choice.index, tokenIds: [], text: tail });
+        list.push(this.finishEvent(t, choice, finished.reason, finished.stopReason));
+      }
+    }
+    for (const [t, list] of events) this.write(t, list);
+    return stopped;
+  }
+
+  /** End a request everywhere with an error event (the gateway turns it into an HTTP error or an SSE error). */
+  fail(requestId: string, status: number, code: string, message: string): string[] {
+    const t = this.requests.get(requestId);
+    if (!t) return [];
+    const seqIds = this.openSeqs(t);
+    for (const c of t.choices) c.finished = true;
+    t.open = 0;
+    this.write(t, [{ type: 'error', status, code, message }]);
+    return seqIds;
+  }
+
+  /** Mark a request aborted (client went away); returns the sequences the cores must abort. */
+  cancel(requestId: string): string[] {
+    const t = this.requests.get(requestId);
+    if (!t) return [];
+    const seqIds = this.openSeqs(t);
+    this.write(t, t.choices.filter((c) => !c.finished).map((c) => this.finishEvent(t, c, 'abort', null)));
+    return seqIds;
+  }
+
+  has(requestId: string): boolean {
+    return this.requests.has(requestId);
+  }
+
+  private openSeqs(t: Tracked): string[] {
+    return t.choices.filter((c) => !c.finished).map((c) => seqIdOf(t.job.requestId, c.index));
+  }
+
+  private finishEvent(t: Tracked, choice: ChoiceOutput, reason: FinishReason, stopReason: string | number | null | undefined): OutputEvent {
+    choice.finished = true;
+    t.open -= 1;
+    this.bySeq.delete(seqIdOf(t.job.requestId, choice.index));
+    return {
+      type: 'finish',
+      index: choice.index,
+      finishReason: reason,
+      stopReason: stopReason ?? null,
+      promptTokens: t.job.promptTokenIds.length,
+      completionTokens: choice.numTokens,
+    };
+  }
+
+  private write(t: Tracked, events: OutputEvent[]): void {
+    if (events.length === 0) return;
+    const final = t.open <= 0;
+    const written = this.log.append(t.job.requestId, events, final);
+    if (final) {
+      this.requests.delete(t.job.requestId);
+      for (const s of t.specs) this.bySeq.delete(s.seqId);
+      // The job completes only once its last event is durable in Redis.
+      written.then(t.resolve, t.resolve);
+    }
+  }
+}

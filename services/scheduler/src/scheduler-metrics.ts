@@ -1,0 +1,69 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
+import type { Scheduler } from './core/scheduler.js';
+
+/** Label values of one worker's series. */
+export type WorkerLabels = { model_name: string; worker: string };
+
+/**
+ * Scheduling metrics, labelled by worker. Gauges that the ecosystem keys on (running, waiting, KV
+ * usage) are also exported under vLLM's names so vLLM dashboards and KEDA recipes work unchanged.
+ */
+export class SchedulerMetrics {
+  readonly registry = new Registry();
+  private readonly running: Gauge[];
+  private readonly waiting: Gauge[];
+  private readonly kvUsage: Gauge[];
+  private readonly stepSeconds: Histogram;
+  private readonly stepTokens: Histogram;
+  private readonly preemptions: Counter;
+  private readonly prefixQueried: Counter[];
+  private readonly prefixHit: Counter[];
+  private readonly workersUp: Gauge;
+  /** Last cumulative core stats per worker, to turn them into counter increments. */
+  private readonly last = new Map<string, { preemptions: number; queried: number; hit: number }>();
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const labelNames = ['model_name', 'worker'];
+    const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames, registers });
+    this.running = [gauge(METRIC.requestsRunning, 'Sequences running on the worker'), gauge(VLLM_METRIC.requestsRunning, 'Number of requests in model execution batches')];
+    this.waiting = [gauge(METRIC.requestsWaiting, 'Sequences waiting for the worker'), gauge(VLLM_METRIC.requestsWaiting, 'Number of requests waiting to be processed')];
+    this.kvUsage = [gauge(METRIC.kvUsageRatio, 'Share of KV blocks in use, 0..1'), gauge(VLLM_METRIC.kvUsage, 'KV-cache usage. 1 means 100 percent usage')];
+    this.stepSeconds = new Histogram({ name: METRIC.stepDuration, help: 'Wall time of one step, scheduler to worker and back, seconds', labelNames, buckets: [...BUCKETS.step], registers });
+    this.stepTokens = new Histogram({ name: METRIC.tokensPerStep, help: 'Tokens scheduled in one step', labelNames, buckets: [...BUCKETS.tokensPerStep], registers });
+    this.preemptions = new Counter({ name: METRIC.preemptions, help: 'Sequences preempted (recomputed later) because KV blocks ran out', labelNames, registers });
+    this.prefixQueried = [
+      new Counter({ name: METRIC.prefixQueriedTokens, help: 'Prompt tokens looked up in the prefix cache', labelNames, registers }),
+      new Counter({ name: VLLM_METRIC.prefixQueries, help: 'Prefix cache queries, in terms of number of queried tokens', labelNames, registers }),
+    ];
+    this.prefixHit = [
+      new Counter({ name: METRIC.prefixHitTokens, help: 'Prompt tokens served from the prefix cache', labelNames, registers }),
+      new Counter({ name: VLLM_METRIC.prefixHits, help: 'Prefix cache hits, in terms of number of cached tokens', labelNames, registers }),
+    ];
+    this.workersUp = new Gauge({ name: METRIC.workersUp, help: 'Workers this scheduler is stepping', registers });
+  }
+
+  observeStep(worker: WorkerLabels, seconds: number, tokens: number): void {
+    this.stepSeconds.observe(worker, seconds);
+    this.stepTokens.observe(worker, tokens);
+  }
+
+  observeCore(worker: WorkerLabels, core: Scheduler): void {
+    for (const g of this.running) g.set(worker, core.numRunning);
+    for (const g of this.waiting) g.set(worker, core.numWaiting);
+    for (const g of this.kvUsage) g.set(worker, core.kvUsage());
+    const s = core.stats();
+    const prev = this.last.get(worker.worker) ?? { preemptions: 0, queried: 0, hit: 0 };
+    const now = { preemptions: s.numPreemptions, queried: s.prefixCache.queriedTokens, hit: s.prefixCache.hitTokens };
+    if (now.preemptions > prev.preemptions) this.preemptions.inc(worker, now.preemptions - prev.preemptions);
+    if (now.queried > prev.queried) for (const c of this.prefixQueried) c.inc(worker, now.queried - prev.queried);
+    if (now.hit > prev.hit) for (const c of this.prefixHit) c.inc(worker, now.hit - prev.hit);
+    this.last.set(worker.worker, now);
+  }
+
+  setWorkersUp(n: number): void {
+    this.workersUp.set(n);
+  }
+}

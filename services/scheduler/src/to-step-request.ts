@@ -1,0 +1,30 @@
+import type { SamplingParams } from '@loom/common';
+import type { ProtoSamplingParams, StepRequest } from '@loom/proto';
+import type { SchedulerOutput } from './core/scheduler-output.js';
+
+/** The core's plain-data step, stamped with the step id and the leader's fencing token. */
+export function toStepRequest(out: SchedulerOutput, stepId: number, fencingToken: number): StepRequest {
+  return {
+    stepId,
+    fencingToken,
+    newRequests: out.newRequests.map((r) => ({ ...r, sampling: toProtoSampling(r.sampling) })),
+    cachedRequests: out.cachedRequests,
+    finishedIds: out.finishedIds,
+    preemptedIds: out.preemptedIds,
+  };
+}
+
+export function toProtoSampling(s: SamplingParams): ProtoSamplingParams {
+  return {
+    temperature: s.temperature,
+    topP: s.topP,
+    topK: s.topK,
+    minP: s.minP,
+    seed: s.seed,
+    presencePenalty: s.presencePenalty,
+    frequencyPenalty: s.frequencyPenalty,
+    repetitionPenalty: s.repetitionPenalty,
+    logitBias: s.logitBias,
+    logprobs: s.logprobs ?? -1,
+  };
+}

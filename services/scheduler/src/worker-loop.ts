@@ -1,0 +1,161 @@
+import { createWorkerClient, unary, type WorkerClient, type SampledToken as ProtoSampled } from '@loom/proto';
+import type { LoomConfig, Logger, WorkerRegistration } from '@loom/common';
+import { Scheduler } from './core/scheduler.js';
+import type { SampledToken } from './core/scheduler-output.js';
+import type { RequestManager, SeqSpec } from './request-manager.js';
+import { StepChannel } from './step-channel.js';
+import { toStepRequest } from './to-step-request.js';
+import type { SchedulerMetrics, WorkerLabels } from './scheduler-metrics.js';
+
+/**
+ * The step loop of one worker: schedule() → Step over gRPC → update(), forever, while the core has
+ * work. It owns the worker's core Scheduler (block pool included); nothing else touches it. When the
+ * worker fails, every unfinished sequence is handed to `onFailed` with the tokens generated so far,
+ * to be recomputed on another worker.
+ */
+export class WorkerLoop {
+  private readonly client: WorkerClient;
+  private core: Scheduler | undefined;
+  private channel: StepChannel | undefined;
+  private readonly specs = new Map<string, SeqSpec>();
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  private stepId = 0;
+  private readonly labels: WorkerLabels;
+
+  constructor(
+    readonly worker: WorkerRegistration,
+    private readonly config: LoomConfig,
+    private readonly fencingToken: number,
+    private readonly manager: RequestManager,
+    private readonly metrics: SchedulerMetrics,
+    private readonly log: Logger,
+    private readonly onFailed: (loop: WorkerLoop, seqs: SeqSpec[], reason: string) => void,
+  ) {
+    this.client = createWorkerClient(worker.address);
+    this.labels = { model_name: worker.model, worker: worker.workerId };
+  }
+
+  get ready(): boolean {
+    return this.core !== undefined && !this.stopped;
+  }
+
+  /** Sequences admitted and not finished (running + waiting): the routing load. */
+  get load(): number {
+    return this.specs.size;
+  }
+
+  get freeBlockRatio(): number {
+    return this.core ? 1 - this.core.kvUsage() : 0;
+  }
+
+  /** Warm the worker up (KV pool), take it over with our fencing token, and start stepping. */
+  async start(): Promise<void> {
+    const info = await unary(this.client.info.bind(this.client), {});
+    const warm = await unary(this.client.warmup.bind(this.client), {
+      blockSize: this.config.blockSize,
+      numBlocks: this.config.numBlocks,
+      maxNumBatchedTokens: this.config.maxNumBatchedTokens,
+      maxNumSeqs: this.config.maxNumSeqs,
+      fencingToken: this.fencingToken,
+    });
+    await unary(this.client.reset.bind(this.client), { fencingToken: this.fencingToken });
+    this.core = new Scheduler({
+      numBlocks: warm.numBlocks,
+      blockSize: warm.blockSize,
+      maxNumBatchedTokens: this.config.maxNumBatchedTokens,
+      maxNumSeqs: this.config.maxNumSeqs,
+      maxModelLen: info.contextLength,
+    });
+    this.channel = new StepChannel(this.client);
+    this.log.info({ worker: this.worker.workerId, numBlocks: warm.numBlocks, blockSize: warm.blockSize }, 'worker joined');
+    void this.run();
+  }
+
+  admit(spec: SeqSpec): void {
+    this.specs.set(spec.seqId, spec);
+    this.core!.addRequest(
+      {
+        requestId: spec.seqId,
+        promptTokenIds: spec.promptTokenIds,
+        outputTokenIds: spec.outputTokenIds,
+        sampling: spec.sampling,
+        priority: spec.priority,
+        cacheSalt: spec.cacheSalt,
+      },
+      spec.eosTokenIds,
+    );
+    this.wake?.();
+  }
+
+  abort(seqId: string): void {
+    if (!this.specs.delete(seqId)) return;
+    this.core?.abort(seqId);
+    this.wake?.();
+  }
+
+  /** Stop stepping; with a reason, hand every unfinished sequence back for recompute elsewhere. */
+  fail(reason: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wake?.();
+    this.channel?.close();
+    this.client.close();
+    const drained = this.core?.drain() ?? [];
+    const seqs: SeqSpec[] = [];
+    for (const r of drained) {
+      const spec = this.specs.get(r.requestId);
+      if (spec) seqs.push({ ...spec, outputTokenIds: r.outputTokenIds ? [...r.outputTokenIds] : [] });
+    }
+    this.specs.clear();
+    this.log.warn({ worker: this.worker.workerId, reason, requeued: seqs.length }, 'worker lost');
+    this.onFailed(this, seqs, reason);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+    this.channel?.close();
+    this.client.close();
+  }
+
+  private async run(): Promise<void> {
+    const core = this.core!;
+    while (!this.stopped) {
+      if (!core.hasWork()) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = undefined;
+        continue;
+      }
+      const out = core.schedule();
+      if (out.numScheduledTokens === 0) {
+        // Nothing fits right now (e.g. every block is taken): wait for a finish or an abort.
+        await new Promise<void>((r) => {
+          this.wake = r;
+          setTimeout(r, 50).unref();
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const t0 = performance.now();
+      let sampled: ProtoSampled[];
+      try {
+        const res = await this.channel!.send(toStepRequest(out, ++this.stepId, this.fencingToken));
+        if (res.error) throw new Error(`worker refused step ${res.stepId}: ${res.error}`);
+        sampled = res.sampled;
+      } catch (err) {
+        if (!this.stopped) this.fail((err as Error).message);
+        return;
+      }
+      const upd = core.update(out, sampled as SampledToken[]);
+      this.metrics.observeStep(this.labels, (performance.now() - t0) / 1000, out.numScheduledTokens);
+      const outputs = upd.outputs.map((o) => ({ ...o, seqId: o.requestId }));
+      for (const o of outputs) if (o.finished) this.specs.delete(o.seqId);
+      for (const { seqId, stop } of this.manager.apply(outputs)) {
+        core.finishRequest(seqId, 'stop', stop);
+        this.specs.delete(seqId);
+      }
+      this.metrics.observeCore(this.labels, core);
+    }
+  }
+}
