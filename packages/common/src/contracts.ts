@@ -78,7 +78,7 @@ export type OutputEvent =
   | {
       type: 'token';
       index: number;
-      /** Token ids generated since the previous event of this choice (≥ 1). */
+      /** Token ids generated since the previous event of this choice (empty only for text released at the end). */
       tokenIds: number[];
       /** Text that became final with these tokens (may be '' while a UTF-8 sequence or a possible stop string is held back). */
       text: string;

@@ -4,3 +4,4 @@ export * from './contracts.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './redis.js';
+export * from './metrics-server.js';

@@ -27,6 +27,7 @@ export const METRIC = {
   workersUp: 'loom_workers_up',
   schedulerLeader: 'loom_scheduler_is_leader',
   engineForwardDuration: 'loom_engine_forward_duration_seconds',
+  engineTokens: 'loom_engine_tokens_total',
 } as const;
 
 export const VLLM_METRIC = {
