@@ -4,3 +4,4 @@ export { DEFAULT_MODEL, DEFAULT_MODEL_NOTICE, resolveModel, type ResolvedModel }
 export { READY_EVENT, STOP_ON_STDIN_EOF } from './child-protocol.js';
 export { freePort } from './free-port.js';
 export type { RunningService, ServiceKind } from './service-kinds.js';
+export { configDoc, configTable } from './config-table.js';
