@@ -1,0 +1,44 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { Logger, LoomConfig } from '@loom/common';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import type { InferenceBackend } from './backend/inference-backend.js';
+import { ChatController } from './chat/chat.controller.js';
+import { CompletionsController } from './completions/completions.controller.js';
+import { GenerationService } from './generation/generation.service.js';
+import { HealthController } from './health/health.controller.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { ModelsController } from './models/models.controller.js';
+import { TokenizeController } from './tokenize/tokenize.controller.js';
+import { ModelTokenizers } from './tokenizer/model-tokenizers.js';
+import { BACKEND, CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from './tokens.js';
+
+export interface AppDeps {
+  config: LoomConfig;
+  backend: InferenceBackend;
+  log: Logger;
+  metrics: GatewayMetrics;
+  options: GatewayOptions;
+}
+
+/** The whole gateway as one module; its collaborators are handed in so tests can swap the backend. */
+@Module({})
+export class AppModule {
+  static forRoot(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [CompletionsController, ChatController, ModelsController, TokenizeController, HealthController, MetricsController],
+      providers: [
+        { provide: CONFIG, useValue: deps.config },
+        { provide: BACKEND, useValue: deps.backend },
+        { provide: LOGGER, useValue: deps.log },
+        { provide: GATEWAY_OPTIONS, useValue: deps.options },
+        { provide: GatewayMetrics, useValue: deps.metrics },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        ModelTokenizers,
+        GenerationService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,155 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  BULLMQ_PREFIX,
+  CANCEL_STREAM_KEY,
+  MODELS_KEY,
+  OUTPUT_STREAM_FIELD,
+  createRedis,
+  modelCardKey,
+  outputStreamKey,
+  requestQueueName,
+  type CancelEvent,
+  type ModelCard,
+  type OutputEvent,
+  type RequestJob,
+} from '@loom/common';
+import { QueueFullError, type InferenceBackend } from './inference-backend.js';
+
+export interface RedisBackendOptions {
+  redisUrl: string;
+  /** Waiting requests per model before submit() rejects with QueueFullError. */
+  maxQueueLength: number;
+  /** How long model cards are cached (ms). Workers publish rarely; the hot path must not GET per request. */
+  cardTtlMs?: number;
+  /** XREAD BLOCK timeout; only bounds how long an idle loop iteration lasts. */
+  blockMs?: number;
+}
+
+/** BullMQ job name of a generation request (the scheduler reads job.data, not the name). */
+export const REQUEST_JOB_NAME = 'generate';
+
+/** The cancel stream is a log, not a store: keep roughly the last 10k cancellations. */
+const CANCEL_STREAM_MAXLEN = 10_000;
+
+/** InferenceBackend over Redis: BullMQ for intake, Redis Streams for output and cancellation. */
+export class RedisBackend implements InferenceBackend {
+  private readonly redis: Redis;
+  private readonly queues = new Map<string, Queue>();
+  private readonly cardTtlMs: number;
+  private readonly blockMs: number;
+  private listCache?: { at: number; cards: ModelCard[] };
+  private readonly cardCache = new Map<string, { at: number; card: ModelCard | undefined }>();
+  /** Blocking readers still open, so close() can end them. */
+  private readonly readers = new Set<Redis>();
+
+  constructor(private readonly opts: RedisBackendOptions) {
+    this.redis = createRedis(opts.redisUrl, 'loom-gateway');
+    this.cardTtlMs = opts.cardTtlMs ?? 3000;
+    this.blockMs = opts.blockMs ?? 5000;
+  }
+
+  async listModels(): Promise<ModelCard[]> {
+    if (this.listCache && Date.now() - this.listCache.at < this.cardTtlMs) return this.listCache.cards;
+    const ids = (await this.redis.smembers(MODELS_KEY)).sort();
+    const raw = ids.length ? await this.redis.mget(ids.map(modelCardKey)) : [];
+    const cards = raw.flatMap((r) => (r ? [JSON.parse(r) as ModelCard] : []));
+    this.listCache = { at: Date.now(), cards };
+    for (const c of cards) this.cardCache.set(c.modelId, { at: this.listCache.at, card: c });
+    return cards;
+  }
+
+  async getModel(id: string): Promise<ModelCard | undefined> {
+    const hit = this.cardCache.get(id);
+    if (hit && Date.now() - hit.at < this.cardTtlMs) return hit.card;
+    const [member, raw] = await Promise.all([this.redis.sismember(MODELS_KEY, id), this.redis.get(modelCardKey(id))]);
+    const card = member && raw ? (JSON.parse(raw) as ModelCard) : undefined;
+    this.cardCache.set(id, { at: Date.now(), card });
+    return card;
+  }
+
+  async submit(job: RequestJob): Promise<void> {
+    const queue = this.queueFor(job.model);
+    // A soft bound: concurrent submits may overshoot by a few, which is fine for back-pressure.
+    const waiting = await queue.getJobCountByTypes('wait', 'prioritized', 'delayed');
+    if (waiting >= this.opts.maxQueueLength) throw new QueueFullError(job.model, this.opts.maxQueueLength);
+    await queue.add(REQUEST_JOB_NAME, job, { jobId: job.requestId, removeOnComplete: true, removeOnFail: 1000 });
+  }
+
+  async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent> {
+    if (signal.aborted) return;
+    // XREAD BLOCK holds its connection for the whole wait: it must never share one with other commands.
+    const conn = this.redis.duplicate({ connectionName: `loom-gateway-xread` });
+    this.readers.add(conn);
+    const onAbort = () => conn.disconnect();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const key = outputStreamKey(requestId);
+    const finished = new Set<number>();
+    let lastId = '0';
+    try {
+      while (!signal.aborted) {
+        let res: [string, [string, string[]][]][] | null;
+        try {
+          res = (await conn.xread('BLOCK', this.blockMs, 'STREAMS', key, lastId)) as typeof res;
+        } catch (err) {
+          if (signal.aborted || conn.status === 'end') return;
+          throw err;
+        }
+        if (!res) continue;
+        for (const [id, fields] of res[0]![1]) {
+          lastId = id;
+          const event = parseEntry(fields);
+          if (!event) continue;
+          yield event;
+          if (event.type === 'error') return;
+          if (event.type === 'finish') {
+            finished.add(event.index);
+            if (finished.size >= n) return;
+          }
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.readers.delete(conn);
+      conn.disconnect();
+    }
+  }
+
+  async cancel(requestId: string, reason: string): Promise<void> {
+    const event: CancelEvent = { requestId, reason };
+    await this.redis.xadd(CANCEL_STREAM_KEY, 'MAXLEN', '~', CANCEL_STREAM_MAXLEN, '*', OUTPUT_STREAM_FIELD, JSON.stringify(event));
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.readers) r.disconnect();
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.redis.disconnect();
+  }
+
+  private queueFor(model: string): Queue {
+    let q = this.queues.get(model);
+    if (!q) {
+      // BullMQ shares our connection for non-blocking commands (a Queue never blocks).
+      q = new Queue(requestQueueName(model), { connection: this.redis, prefix: BULLMQ_PREFIX });
+      this.queues.set(model, q);
+    }
+    return q;
+  }
+}
+
+/** One stream entry's fields ([field, value, ...]) → its OutputEvent; malformed entries are skipped. */
+function parseEntry(fields: string[]): OutputEvent | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== OUTPUT_STREAM_FIELD) continue;
+    try {
+      return JSON.parse(fields[i + 1]!) as OutputEvent;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}

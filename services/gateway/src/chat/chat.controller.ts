@@ -1,0 +1,54 @@
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../errors/api-error.js';
+import { parseOrThrow } from '../errors/zod-error.js';
+import { GenerationService, newRequestId } from '../generation/generation.service.js';
+import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
+import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
+import { chatFormat } from './chat-format.js';
+import { chatRequestSchema, rejectUnsupportedChat, templateMessages } from './chat-request.js';
+
+@Controller('v1/chat')
+export class ChatController {
+  constructor(
+    private readonly generation: GenerationService,
+    private readonly tokenizers: ModelTokenizers,
+  ) {}
+
+  @Post('completions')
+  @HttpCode(200)
+  async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() raw: unknown): Promise<void> {
+    const arrivedAt = performance.now();
+    const body = parseOrThrow(chatRequestSchema, raw);
+    rejectUnsupportedChat(body);
+    const card = await this.generation.resolveModel(body.model);
+    checkTokenIds(body, card.vocabSize);
+
+    let ids: number[];
+    try {
+      ids = this.tokenizers.encodeChat(card, templateMessages(body)).ids;
+    } catch (err) {
+      // Templates raise on conversations they do not support (e.g. roles out of order): client input.
+      throw ApiError.invalid(`The chat template could not render these messages: ${(err as Error).message}`, 'messages');
+    }
+    // Like vLLM: without a limit, the completion may use the rest of the context window.
+    const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? Math.max(1, card.contextLength - ids.length);
+    this.generation.checkContext(card, ids.length, maxTokens, 'messages');
+
+    await this.generation.run(req, reply, {
+      endpoint: 'chat',
+      requestId: newRequestId('chatcmpl'),
+      card,
+      promptTokenIds: ids,
+      sampling: toSamplingParams(body, maxTokens),
+      n: body.n ?? 1,
+      priority: body.priority ?? 0,
+      cacheSalt: body.cache_salt ?? undefined,
+      sessionId: body.session_id ?? undefined,
+      stream: body.stream ?? false,
+      includeUsage: body.stream_options?.include_usage ?? false,
+      format: chatFormat(),
+      arrivedAt,
+    });
+  }
+}

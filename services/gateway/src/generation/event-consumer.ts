@@ -1,0 +1,91 @@
+import type { FinishReason, OutputEvent } from '@loom/common';
+import { ApiError } from '../errors/api-error.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import type { ApiFinishReason, ChoiceResult } from './response-format.js';
+
+/** What the response writers see: text deltas and finishes, already checked and accounted. */
+export type ChoiceUpdate =
+  | { kind: 'delta'; index: number; text: string }
+  | { kind: 'finish'; index: number; finishReason: ApiFinishReason };
+
+/**
+ * Turns a request's raw output events into per-choice updates and keeps the tallies both
+ * response modes need (text, completion tokens, finish reasons). Measures TTFT and inter-token
+ * latency as the client sees them. Throws ApiError when the cluster reports an error or a choice
+ * ends in a way OpenAI's API cannot express.
+ */
+export class EventConsumer {
+  readonly choices: { text: string; tokens: number; finishReason?: ApiFinishReason }[];
+  private firstTokenSeen = false;
+  private readonly lastTokenAt: number[];
+
+  constructor(
+    private readonly n: number,
+    private readonly arrivedAt: number,
+    private readonly model: string,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.choices = Array.from({ length: n }, () => ({ text: '', tokens: 0 }));
+    this.lastTokenAt = new Array<number>(n).fill(0);
+  }
+
+  async *consume(events: AsyncIterable<OutputEvent>): AsyncGenerator<ChoiceUpdate> {
+    for await (const ev of events) {
+      if (ev.type === 'error') throw errorFromEvent(ev);
+      const choice = this.choices[ev.index];
+      if (!choice) continue; // an index this request never asked for: ignore rather than crash
+      if (ev.type === 'token') {
+        this.observeTokens(ev.index, ev.tokenIds.length);
+        choice.tokens += ev.tokenIds.length;
+        if (ev.text) {
+          choice.text += ev.text;
+          yield { kind: 'delta', index: ev.index, text: ev.text };
+        }
+      } else {
+        const finishReason = apiFinishReason(ev.finishReason);
+        choice.finishReason = finishReason;
+        // The scheduler's count is authoritative (it includes tokens held back, e.g. a stop string).
+        choice.tokens = Math.max(choice.tokens, ev.completionTokens);
+        this.metrics.requestsFinished.inc({ model: this.model, finish_reason: finishReason });
+        yield { kind: 'finish', index: ev.index, finishReason };
+      }
+    }
+  }
+
+  get complete(): boolean {
+    return this.choices.every((c) => c.finishReason !== undefined);
+  }
+
+  get completionTokens(): number {
+    return this.choices.reduce((s, c) => s + c.tokens, 0);
+  }
+
+  results(): ChoiceResult[] {
+    return this.choices.map((c, index) => ({ index, text: c.text, finishReason: c.finishReason ?? 'stop' }));
+  }
+
+  private observeTokens(index: number, count: number): void {
+    const now = performance.now();
+    if (!this.firstTokenSeen) {
+      this.firstTokenSeen = true;
+      this.metrics.ttft.observe({ model: this.model }, (now - this.arrivedAt) / 1000);
+    }
+    const last = this.lastTokenAt[index]!;
+    // An event may carry several tokens (a held-back stop string): spread the gap over them.
+    if (last > 0 && count > 0) for (let i = 0; i < count; i++) this.metrics.itl.observe({ model: this.model }, (now - last) / 1000 / count);
+    this.lastTokenAt[index] = now;
+    this.metrics.generationTokens.inc({ model: this.model }, count);
+  }
+}
+
+function apiFinishReason(r: FinishReason): ApiFinishReason {
+  if (r === 'stop' || r === 'length') return r;
+  if (r === 'abort') throw new ApiError(503, 'The request was aborted by the server; retry it.', 'service_unavailable_error', null, 'request_aborted');
+  throw new ApiError(500, 'Generation failed on the server.', 'server_error', null, 'generation_failed');
+}
+
+function errorFromEvent(ev: Extract<OutputEvent, { type: 'error' }>): ApiError {
+  const status = ev.status >= 400 && ev.status < 600 ? ev.status : 500;
+  const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+  return new ApiError(status, ev.message, type, null, ev.code);
+}

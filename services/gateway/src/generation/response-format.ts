@@ -1,0 +1,45 @@
+/** OpenAI's finish reasons that Loom produces. */
+export type ApiFinishReason = 'stop' | 'length';
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** Identity of one response: every chunk of a stream repeats it. */
+export interface ResponseContext {
+  id: string;
+  /** Unix seconds. */
+  created: number;
+  model: string;
+  n: number;
+}
+
+export interface ChoiceResult {
+  index: number;
+  text: string;
+  finishReason: ApiFinishReason;
+}
+
+/**
+ * The one thing that differs between /v1/completions and /v1/chat/completions once a request is
+ * accepted: the JSON shapes. The event consumer, SSE writer and error handling are shared and
+ * call these builders.
+ */
+export interface ResponseFormat {
+  /** Chunks sent as soon as the stream opens (chat: the assistant role delta of each choice). */
+  openingChunks(ctx: ResponseContext): object[];
+  /** New text of one choice. */
+  deltaChunk(ctx: ResponseContext, index: number, text: string): object;
+  /** The last chunk of one choice, carrying its finish_reason. */
+  finishChunk(ctx: ResponseContext, index: number, finishReason: ApiFinishReason): object;
+  /** The stream's final usage chunk (stream_options.include_usage): no choices. */
+  usageChunk(ctx: ResponseContext, usage: Usage): object;
+  /** The non-streaming body. */
+  body(ctx: ResponseContext, choices: ChoiceResult[], usage: Usage): object;
+}
+
+export function usageOf(promptTokens: number, completionTokens: number): Usage {
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { ModelCard } from '@loom/common';
+import * as tokenizerPkg from '@loom/tokenizer';
+import { Tokenizer } from '@loom/tokenizer';
+
+type RenderChat = (template: string | undefined, messages: ChatMessage[], opts: { addGenerationPrompt: boolean; bosToken: string; eosToken: string }) => string;
+
+// TODO(tokenizer): a plain `import { renderChat }` once @loom/tokenizer exports it (in progress in parallel).
+function renderChat(...args: Parameters<RenderChat>): string {
+  const fn = (tokenizerPkg as unknown as { renderChat?: RenderChat }).renderChat;
+  if (!fn) throw new Error('chat templates are not available in this build (@loom/tokenizer lacks renderChat)');
+  return fn(...args);
+}
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+/**
+ * The gateway's only door to @loom/tokenizer: one Tokenizer per published model card (rebuilt
+ * when a worker republishes the card), plus the prompt rules of each endpoint.
+ */
+@Injectable()
+export class ModelTokenizers {
+  private readonly cache = new Map<string, { createdAt: number; tok: Tokenizer }>();
+
+  get(card: ModelCard): Tokenizer {
+    const hit = this.cache.get(card.modelId);
+    if (hit && hit.createdAt === card.createdAt) return hit.tok;
+    const tok = Tokenizer.fromData(card.tokenizer);
+    this.cache.set(card.modelId, { createdAt: card.createdAt, tok });
+    return tok;
+  }
+
+  /**
+   * A completion prompt, as llama.cpp's server and vLLM tokenize it: special tokens the model
+   * adds (BOS when its add_bos says so) are added, and special-token text in the prompt is parsed.
+   */
+  encodePrompt(card: ModelCard, text: string): number[] {
+    return this.get(card).encode(text, { addSpecial: true, parseSpecial: true });
+  }
+
+  /**
+   * A chat prompt: the model's own template (renderChat's fallback when the card has none), then
+   * tokens. Templates usually write the BOS text themselves; adding BOS again would double it, so
+   * (as llama.cpp's server does) BOS is only added per the model's add_bos when the rendered text
+   * does not already start with it. Special-token text from the template is always parsed.
+   */
+  encodeChat(card: ModelCard, messages: ChatMessage[]): { text: string; ids: number[] } {
+    const tok = this.get(card);
+    const bosToken = tokenText(card, card.tokenizer.bosTokenId);
+    const eosToken = tokenText(card, card.tokenizer.eosTokenId);
+    const text = renderChat(card.chatTemplate, messages, { addGenerationPrompt: true, bosToken, eosToken });
+    const startsWithBos = bosToken !== '' && text.startsWith(bosToken);
+    return { text, ids: tok.encode(text, { addSpecial: !startsWithBos, parseSpecial: true }) };
+  }
+
+  decode(card: ModelCard, ids: number[], skipSpecial = true): string {
+    return this.get(card).decode(ids, { skipSpecial });
+  }
+}
+
+function tokenText(card: ModelCard, id: number | undefined): string {
+  return id === undefined ? '' : (card.tokenizer.tokens[id] ?? '');
+}
