@@ -34,7 +34,9 @@ export async function runService(kind: ServiceKind, given: LoomConfig): Promise<
     log.error({ err: (err as Error).message, stack: (err as Error).stack }, `${kind} failed to start`);
     process.exit(1);
   }
-  log.info({ kind, url: service.url, address: service.address, model: config.model }, READY_EVENT);
+  // Every plain field the service reports (url, address, workerId, metricsPort, ...) goes in the ready line.
+  const facts = Object.fromEntries(Object.entries(service).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)));
+  log.info({ kind, model: config.model, ...facts }, READY_EVENT);
 
   let closing = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -8,6 +8,8 @@ export interface RunningService {
   /** gateway: its base URL; worker: its gRPC address. */
   url?: string;
   address?: string;
+  /** Other facts a service reports (workerId, metricsPort, ...), logged in its ready line. */
+  [fact: string]: unknown;
   close(): Promise<void>;
 }
 

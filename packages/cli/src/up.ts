@@ -20,9 +20,9 @@ function forwarder(name: string) {
 
 /** The URL clients use: a wildcard listen address is reached through loopback. */
 function clientUrl(config: LoomConfig, reported?: string): string {
-  if (reported) return reported.replace(/\/+$/, '').replace(/\/v1$/, '') + '/v1';
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}/v1`;
+  const u = new URL(reported ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
+  if (u.hostname === '0.0.0.0' || u.hostname === '[::]') u.hostname = '127.0.0.1';
+  return `${u.origin}/v1`;
 }
 
 /**

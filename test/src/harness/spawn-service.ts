@@ -1,6 +1,6 @@
 import { cliModule } from './cli-module.js';
 import { cliMain, repoRoot } from './paths.js';
-import { spawnProcess, type ManagedProcess, type SpawnOptions } from './spawn-process.js';
+import { spawnProcess, type LogRecord, type ManagedProcess, type SpawnOptions } from './spawn-process.js';
 
 export type ServiceKind = 'gateway' | 'scheduler' | 'worker';
 
@@ -10,6 +10,8 @@ export interface ServiceProcess extends ManagedProcess {
   url?: string;
   /** From the service's ready log line: the worker's gRPC address. */
   address?: string;
+  /** The whole ready log line (also workerId, metricsPort, ... when the service reports them). */
+  ready?: LogRecord;
 }
 
 export interface SpawnServiceOptions extends Omit<SpawnOptions, 'env'> {
@@ -38,6 +40,7 @@ export async function spawnService(kind: ServiceKind, env: Record<string, string
   if (opts.waitReady === false) return service;
   try {
     const rec = await p.waitForLog((r) => r.msg === READY_EVENT, opts.readyTimeoutMs ?? 60_000);
+    service.ready = rec;
     service.url = typeof rec.url === 'string' ? rec.url : undefined;
     service.address = typeof rec.address === 'string' ? rec.address : undefined;
   } catch (err) {
