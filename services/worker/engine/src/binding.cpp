@@ -1,0 +1,312 @@
+// N-API binding: class Engine(modelPath, {threads, kvType, kernels}) implementing the NativeEngine
+// interface of services/worker/src/engine/engine-api.ts, plus supportedKernels().
+// step() validates and stages its input on the JS thread, runs forward + sampling on a napi_async_work
+// (off the event loop) and settles a Promise. No C++ exception ever crosses into Node: every entry
+// point catches and turns it into a JS Error / TypeError / RangeError.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "engine.h"
+#include "napi-util.h"
+
+using loom::JsError;
+using loom::JsErrorKind;
+
+namespace {
+
+struct Handle {
+  std::unique_ptr<loom::Engine> engine;
+  bool busy = false;                 // a step is in flight: no step(), initKv() or close() until it settles
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref self = nullptr;           // keeps the JS object (and so this Handle) alive during a step
+  std::string error;                 // set by execute() when the step threw
+};
+
+Handle* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
+  napi_value self;
+  napi_get_cb_info(env, info, argc, argv, &self, nullptr);
+  void* h = nullptr;
+  if (napi_unwrap(env, self, &h) != napi_ok || !h) throw JsError{JsErrorKind::TypeError, "not an Engine instance"};
+  return static_cast<Handle*>(h);
+}
+
+loom::Engine& live(Handle* h, bool allowBusy = false) {
+  if (!h->engine) throw JsError{JsErrorKind::Error, "engine is closed; load a new one with loadEngine()"};
+  if (h->busy && !allowBusy) throw JsError{JsErrorKind::Error, "a step is running; await the previous step() first"};
+  return *h->engine;
+}
+
+// Wraps a method body so C++ exceptions become JS exceptions.
+template <class F>
+napi_value guard(napi_env env, F&& body) {
+  try {
+    return body();
+  } catch (const JsError& e) {
+    loom::throwJs(env, e);
+  } catch (const std::exception& e) {
+    loom::throwJs(env, JsError{JsErrorKind::Error, e.what()});
+  }
+  return nullptr;
+}
+
+napi_value construct(napi_env env, napi_callback_info info) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 2;
+    napi_value argv[2] = {nullptr, nullptr}, self;
+    napi_get_cb_info(env, info, &argc, argv, &self, nullptr);
+    const std::string path = loom::stringOr(env, argv[0], "modelPath", "");
+    if (path.empty()) throw JsError{JsErrorKind::TypeError, "modelPath must be a non-empty string (path of a .gguf file)"};
+    loom::EngineOptions opts;
+    const char* env_kernels = std::getenv("LOOM_KERNELS");
+    opts.kernels = env_kernels ? env_kernels : "";
+    if (loom::typeOf(env, argv[1]) == napi_object) {
+      opts.threads = (int)loom::intIn(env, loom::getProp(env, argv[1], "threads"), "opts.threads", 0, 1024, 0);
+      const std::string kv = loom::stringOr(env, loom::getProp(env, argv[1], "kvType"), "opts.kvType", "f16");
+      if (kv != "f16" && kv != "f32") throw JsError{JsErrorKind::RangeError, "opts.kvType must be 'f16' or 'f32'"};
+      opts.kvType = kv == "f16" ? loom::KvType::F16 : loom::KvType::F32;
+      opts.kernels = loom::stringOr(env, loom::getProp(env, argv[1], "kernels"), "opts.kernels", opts.kernels);
+    }
+    auto h = std::make_unique<Handle>();
+    h->engine = std::make_unique<loom::Engine>(path, opts);
+    napi_wrap(env, self, h.get(), [](napi_env, void* p, void*) { delete static_cast<Handle*>(p); }, nullptr, nullptr);
+    h.release();
+    return self;
+  });
+}
+
+napi_value info(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 0;
+    loom::Engine& e = live(unwrap(env, cbi, &argc, nullptr), true);
+    const loom::ModelConfig& c = e.config();
+    napi_value o;
+    napi_create_object(env, &o);
+    auto set = [&](const char* k, napi_value v) { napi_set_named_property(env, o, k, v); };
+    set("architecture", loom::str(env, c.architecture));
+    set("vocabSize", loom::num(env, c.vocabSize));
+    set("contextLength", loom::num(env, c.contextLength));
+    set("dim", loom::num(env, c.dim));
+    set("hiddenDim", loom::num(env, c.hiddenDim));
+    set("nLayers", loom::num(env, c.nLayers));
+    set("nHeads", loom::num(env, c.nHeads));
+    set("nKvHeads", loom::num(env, c.nKvHeads));
+    set("headDim", loom::num(env, c.headDim));
+    set("ropeTheta", loom::num(env, c.ropeTheta));
+    set("normEps", loom::num(env, c.normEps));
+    set("weightType", loom::str(env, e.weightTypeName()));
+    set("kernels", loom::str(env, e.kernelsName()));
+    set("threads", loom::num(env, e.threads()));
+    set("kvType", loom::str(env, e.kvTypeName()));
+    return o;
+  });
+}
+
+napi_value kvBytesPerBlock(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1] = {nullptr};
+    loom::Engine& e = live(unwrap(env, cbi, &argc, argv), true);
+    const int bs = (int)loom::intIn(env, argv[0], "blockSize", 1, 1 << 16, -1);
+    return loom::num(env, (double)e.kvBytesPerBlock(bs));
+  });
+}
+
+napi_value initKv(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 4;
+    napi_value argv[4] = {nullptr, nullptr, nullptr, nullptr};
+    loom::Engine& e = live(unwrap(env, cbi, &argc, argv));
+    const int numBlocks = (int)loom::intIn(env, argv[0], "numBlocks", 1, 1 << 30, -1);
+    const int blockSize = (int)loom::intIn(env, argv[1], "blockSize", 1, 1 << 16, -1);
+    const int maxBatchTokens = (int)loom::intIn(env, argv[2], "maxBatchTokens", 1, 1 << 20, -1);
+    const int maxSeqs = (int)loom::intIn(env, argv[3], "maxSeqs", 1, 1 << 16, -1);
+    if (maxSeqs > maxBatchTokens) throw JsError{JsErrorKind::RangeError, "maxSeqs must be <= maxBatchTokens (every sequence feeds at least one token)"};
+    e.initKv(numBlocks, blockSize, maxBatchTokens, maxSeqs);
+    napi_value u;
+    napi_get_undefined(env, &u);
+    return u;
+  });
+}
+
+// Validates seqs and copies them into e.input(). Throws JsError naming the offending field.
+void stage(napi_env env, loom::Engine& e, napi_value seqs) {
+  if (!e.kvReady()) throw JsError{JsErrorKind::Error, "initKv() must be called before step()"};
+  bool isArray = false;
+  napi_is_array(env, seqs, &isArray);
+  if (!isArray) throw JsError{JsErrorKind::TypeError, "step(seqs): seqs must be an array of EngineSeq"};
+  uint32_t n = 0;
+  napi_get_array_length(env, seqs, &n);
+  if (n == 0) throw JsError{JsErrorKind::RangeError, "step(seqs): seqs is empty; a step needs at least one sequence"};
+  if ((int)n > e.maxSeqs())
+    throw JsError{JsErrorKind::RangeError, "step has " + std::to_string(n) + " sequences but initKv() sized it for maxSeqs = " + std::to_string(e.maxSeqs())};
+  const int vocab = e.config().vocabSize, bs = e.blockSize(), numBlocks = e.numBlocks();
+  loom::StepInput& in = e.input();
+  in.clear();
+  for (uint32_t i = 0; i < n; i++) {
+    const std::string p = "seqs[" + std::to_string(i) + "]";
+    napi_value s;
+    napi_get_element(env, seqs, i, &s);
+    if (loom::typeOf(env, s) != napi_object) throw JsError{JsErrorKind::TypeError, p + " must be an object"};
+    loom::SeqSpec spec;
+    size_t nTok = 0, nBt = 0;
+    const int32_t* toks = loom::int32Array(env, loom::getProp(env, s, "tokens"), p + ".tokens", &nTok);
+    if (nTok == 0) throw JsError{JsErrorKind::RangeError, p + ".tokens is empty; every sequence in a step feeds at least one token"};
+    if (in.tokens.size() + nTok > (size_t)e.maxBatchTokens())
+      throw JsError{JsErrorKind::RangeError, "step has more than maxBatchTokens = " + std::to_string(e.maxBatchTokens()) +
+                                                 " tokens (initKv size); split it into smaller steps"};
+    for (size_t j = 0; j < nTok; j++)
+      if (toks[j] < 0 || toks[j] >= vocab)
+        throw JsError{JsErrorKind::RangeError, p + ".tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) + " is not a token id (vocab size " +
+                                                   std::to_string(vocab) + ")"};
+    spec.startPos = (int)loom::intIn(env, loom::getProp(env, s, "startPos"), p + ".startPos", 0, 1 << 30, -1);
+    const int32_t* bt = loom::int32Array(env, loom::getProp(env, s, "blockTable"), p + ".blockTable", &nBt);
+    const size_t need = ((size_t)spec.startPos + nTok + bs - 1) / bs;
+    if (nBt < need)
+      throw JsError{JsErrorKind::RangeError, p + ".blockTable has " + std::to_string(nBt) + " blocks but positions up to " +
+                                                 std::to_string(spec.startPos + nTok - 1) + " need " + std::to_string(need) + " (block size " + std::to_string(bs) + ")"};
+    for (size_t j = 0; j < need; j++)
+      if (bt[j] < 0 || bt[j] >= numBlocks)
+        throw JsError{JsErrorKind::RangeError, p + ".blockTable[" + std::to_string(j) + "] = " + std::to_string(bt[j]) + " is not a block id (numBlocks " +
+                                                   std::to_string(numBlocks) + ")"};
+    napi_value sv = loom::getProp(env, s, "sample");
+    if (loom::typeOf(env, sv) != napi_boolean) throw JsError{JsErrorKind::TypeError, p + ".sample must be a boolean"};
+    napi_get_value_bool(env, sv, &spec.sample);
+    loom::SamplingParams& sp = spec.params;
+    sp.temperature = (float)loom::numberOr(env, loom::getProp(env, s, "temperature"), p + ".temperature", 0);
+    sp.topP = (float)loom::numberOr(env, loom::getProp(env, s, "topP"), p + ".topP", 1);
+    sp.minP = (float)loom::numberOr(env, loom::getProp(env, s, "minP"), p + ".minP", 0);
+    if (sp.temperature < 0) throw JsError{JsErrorKind::RangeError, p + ".temperature must be >= 0"};
+    if (!(sp.topP > 0 && sp.topP <= 1)) throw JsError{JsErrorKind::RangeError, p + ".topP must be in (0, 1]"};
+    if (!(sp.minP >= 0 && sp.minP <= 1)) throw JsError{JsErrorKind::RangeError, p + ".minP must be in [0, 1]"};
+    sp.topK = (int)loom::intIn(env, loom::getProp(env, s, "topK"), p + ".topK", 0, 1 << 30, 0);
+    sp.seed = (uint32_t)loom::intIn(env, loom::getProp(env, s, "seed"), p + ".seed", 0, 4294967295.0, 0);
+    sp.rngCounter = (uint64_t)loom::intIn(env, loom::getProp(env, s, "rngCounter"), p + ".rngCounter", 0, 9007199254740991.0, 0);
+    sp.logprobs = (int)loom::intIn(env, loom::getProp(env, s, "logprobs"), p + ".logprobs", -1, vocab, -1);
+    spec.tokenStart = (int)in.tokens.size();
+    spec.nTokens = (int)nTok;
+    spec.blockTableStart = (int)in.blockTables.size();
+    spec.blockTableLen = (int)need;
+    in.tokens.insert(in.tokens.end(), toks, toks + nTok);
+    in.blockTables.insert(in.blockTables.end(), bt, bt + need);
+    in.seqs.push_back(spec);
+  }
+}
+
+void executeStep(napi_env, void* data) {
+  Handle* h = static_cast<Handle*>(data);
+  try {
+    h->engine->step();
+  } catch (const std::exception& e) {
+    h->error = std::string("engine step failed: ") + e.what();
+  }
+}
+
+void completeStep(napi_env env, napi_status status, void* data) {
+  Handle* h = static_cast<Handle*>(data);
+  h->busy = false;
+  napi_deferred d = h->deferred;
+  h->deferred = nullptr;
+  if (status != napi_ok || !h->error.empty()) {
+    napi_reject_deferred(env, d, loom::makeError(env, JsError{JsErrorKind::Error, h->error.empty() ? "engine step was cancelled" : h->error}));
+  } else {
+    const loom::StepOutput& out = h->engine->output();
+    napi_value o;
+    napi_create_object(env, &o);
+    napi_set_named_property(env, o, "tokens", loom::copyTypedArray(env, napi_int32_array, out.tokens.data(), out.tokens.size()));
+    napi_set_named_property(env, o, "logprobs", loom::copyTypedArray(env, napi_float32_array, out.logprobs.data(), out.logprobs.size()));
+    if (out.topN > 0) {
+      napi_set_named_property(env, o, "topIds", loom::copyTypedArray(env, napi_int32_array, out.topIds.data(), out.topIds.size()));
+      napi_set_named_property(env, o, "topLogprobs", loom::copyTypedArray(env, napi_float32_array, out.topLogprobs.data(), out.topLogprobs.size()));
+    }
+    napi_set_named_property(env, o, "topN", loom::num(env, out.topN));
+    napi_set_named_property(env, o, "seconds", loom::num(env, out.seconds));
+    napi_resolve_deferred(env, d, o);
+  }
+  h->error.clear();
+  napi_delete_async_work(env, h->work);
+  h->work = nullptr;
+  napi_ref self = h->self;
+  h->self = nullptr;
+  napi_delete_reference(env, self);  // may let the object (and h) be collected later: touch h no more
+}
+
+napi_value step(napi_env env, napi_callback_info cbi) {
+  size_t argc = 1;
+  napi_value argv[1] = {nullptr}, self;
+  napi_get_cb_info(env, cbi, &argc, argv, &self, nullptr);
+  napi_deferred deferred;
+  napi_value promise;
+  napi_create_promise(env, &deferred, &promise);
+  try {
+    void* hp = nullptr;
+    if (napi_unwrap(env, self, &hp) != napi_ok || !hp) throw JsError{JsErrorKind::TypeError, "not an Engine instance"};
+    Handle* h = static_cast<Handle*>(hp);
+    stage(env, live(h), argv[0]);
+    napi_value name;
+    napi_create_string_utf8(env, "loom.step", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_async_work(env, nullptr, name, executeStep, completeStep, h, &h->work) != napi_ok)
+      throw JsError{JsErrorKind::Error, "cannot create the step's async work"};
+    napi_create_reference(env, self, 1, &h->self);
+    h->deferred = deferred;
+    h->busy = true;
+    napi_queue_async_work(env, h->work);
+  } catch (const JsError& e) {
+    napi_reject_deferred(env, deferred, loom::makeError(env, e));
+  } catch (const std::exception& e) {
+    napi_reject_deferred(env, deferred, loom::makeError(env, JsError{JsErrorKind::Error, e.what()}));
+  }
+  return promise;
+}
+
+napi_value vocab(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 0;
+    const std::vector<std::string> v = live(unwrap(env, cbi, &argc, nullptr), true).vocab();
+    napi_value arr;
+    napi_create_array_with_length(env, v.size(), &arr);
+    for (size_t i = 0; i < v.size(); i++) napi_set_element(env, arr, (uint32_t)i, loom::str(env, v[i]));
+    return arr;
+  });
+}
+
+napi_value close(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 0;
+    Handle* h = unwrap(env, cbi, &argc, nullptr);
+    if (h->busy) throw JsError{JsErrorKind::Error, "cannot close while a step is running; await step() first"};
+    h->engine.reset();  // idempotent: closing twice is a no-op
+    napi_value u;
+    napi_get_undefined(env, &u);
+    return u;
+  });
+}
+
+napi_value supportedKernels(napi_env env, napi_callback_info) { return loom::str(env, loom::supportedKernels()); }
+
+napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"info", nullptr, info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"kvBytesPerBlock", nullptr, kvBytesPerBlock, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"initKv", nullptr, initKv, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"step", nullptr, step, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"vocab", nullptr, vocab, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"close", nullptr, close, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+  };
+  napi_value cls;
+  napi_define_class(env, "Engine", NAPI_AUTO_LENGTH, construct, nullptr, sizeof(methods) / sizeof(methods[0]), methods, &cls);
+  napi_set_named_property(env, exports, "Engine", cls);
+  napi_value fn;
+  napi_create_function(env, "supportedKernels", NAPI_AUTO_LENGTH, supportedKernels, nullptr, &fn);
+  napi_set_named_property(env, exports, "supportedKernels", fn);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() { return init(env, exports); }

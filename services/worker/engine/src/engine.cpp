@@ -1,0 +1,69 @@
+#include "engine.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "ggml-types.h"
+
+namespace loom {
+
+Engine::Engine(const std::string& modelPath, const EngineOptions& opts)
+    : file_(modelPath),
+      config_(readModelConfig(file_)),
+      weights_(loadWeights(file_, config_)),
+      kernels_(selectKernels(opts.kernels)),
+      pool_(opts.threads),
+      kvType_(opts.kvType),
+      forward_(config_, weights_, kernels_, pool_) {}
+
+const char* Engine::weightTypeName() const { return ggmlTypeInfo(weights_.bulkType).name; }
+
+std::vector<std::string> Engine::vocab() const { return file_.getStringArray("tokenizer.ggml.tokens"); }
+
+void Engine::initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeqs) {
+  kv_.reset();
+  kv_ = std::make_unique<KvPool>(numBlocks, blockSize, config_.nLayers, config_.kvDim(), kvType_);
+  maxBatchTokens_ = maxBatchTokens;
+  maxSeqs_ = maxSeqs;
+  forward_.allocate(maxBatchTokens, maxSeqs, blockSize);
+  sampler_.allocate(config_.vocabSize, pool_.size());
+  logits_.assign((size_t)maxSeqs * config_.vocabSize, 0.f);
+  sampleRow_.assign((size_t)maxSeqs, -1);
+  input_.tokens.reserve((size_t)maxBatchTokens);
+  input_.seqs.reserve((size_t)maxSeqs);
+  input_.blockTables.reserve((size_t)maxSeqs * 64);
+  output_.tokens.reserve((size_t)maxSeqs);
+  output_.logprobs.reserve((size_t)maxSeqs);
+}
+
+void Engine::step() {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int nSeqs = (int)input_.seqs.size();
+  const int V = config_.vocabSize;
+  forward_.run(input_, *kv_, logits_.data());
+
+  int topN = 0, S = 0;
+  for (int i = 0; i < nSeqs; i++) {
+    const SeqSpec& s = input_.seqs[(size_t)i];
+    sampleRow_[(size_t)i] = s.sample ? S++ : -1;
+    if (s.sample && s.params.logprobs > topN) topN = s.params.logprobs;
+  }
+  output_.topN = topN;
+  output_.tokens.assign((size_t)nSeqs, -1);
+  output_.logprobs.assign((size_t)nSeqs, NAN);
+  output_.topIds.assign((size_t)nSeqs * topN, -1);
+  output_.topLogprobs.assign((size_t)nSeqs * topN, NAN);
+  pool_.parallelFor(nSeqs, 1, [&](int b, int e, int thread) {
+    for (int i = b; i < e; i++) {
+      const int row = sampleRow_[(size_t)i];
+      if (row < 0) continue;
+      const SamplingParams& p = input_.seqs[(size_t)i].params;
+      const int n = p.logprobs > 0 ? p.logprobs : 0;
+      output_.tokens[(size_t)i] = sampler_.sample(&logits_[(size_t)row * V], p, thread, &output_.logprobs[(size_t)i], n,
+                                                  output_.topIds.data() + (size_t)i * topN, output_.topLogprobs.data() + (size_t)i * topN);
+    }
+  });
+  output_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace loom

@@ -1,0 +1,67 @@
+// The engine: weights (mmap), kernels, threads, KV pool, forward pass and sampler behind one object.
+// Not thread-safe: the binding guarantees one step at a time and no close() during a step.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "forward.h"
+#include "gguf-file.h"
+#include "kernels.h"
+#include "kv-pool.h"
+#include "model-config.h"
+#include "sampler.h"
+#include "step-batch.h"
+#include "thread-pool.h"
+#include "weights.h"
+
+namespace loom {
+
+struct EngineOptions {
+  int threads = 0;                 // 0 = hardware concurrency
+  KvType kvType = KvType::F16;
+  std::string kernels;             // "" / "auto" | "scalar" | "avx2" | "avx512"
+};
+
+class Engine {
+ public:
+  Engine(const std::string& modelPath, const EngineOptions& opts);
+
+  const ModelConfig& config() const { return config_; }
+  const char* kernelsName() const { return kernels_.name; }
+  int threads() const { return pool_.size(); }
+  const char* weightTypeName() const;
+  const char* kvTypeName() const { return kvType_ == KvType::F16 ? "f16" : "f32"; }
+  size_t kvBytesPerBlock(int blockSize) const { return KvPool::bytesPerBlock(blockSize, config_.nLayers, config_.kvDim(), kvType_); }
+  std::vector<std::string> vocab() const;
+
+  void initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeqs);
+  bool kvReady() const { return kv_ != nullptr; }
+  int numBlocks() const { return kv_ ? kv_->numBlocks() : 0; }
+  int blockSize() const { return kv_ ? kv_->blockSize() : 0; }
+  int maxBatchTokens() const { return maxBatchTokens_; }
+  int maxSeqs() const { return maxSeqs_; }
+
+  // The binding fills input() (validated), calls step() off the JS thread, then reads output().
+  StepInput& input() { return input_; }
+  void step();
+  const StepOutput& output() const { return output_; }
+
+ private:
+  GgufFile file_;
+  ModelConfig config_;
+  Weights weights_;
+  const KernelSet& kernels_;
+  ThreadPool pool_;
+  KvType kvType_;
+  Forward forward_;
+  Sampler sampler_;
+  std::unique_ptr<KvPool> kv_;
+  int maxBatchTokens_ = 0, maxSeqs_ = 0;
+  StepInput input_;
+  StepOutput output_;
+  std::vector<float> logits_;       // [maxSeqs][vocab] rows of the sampling sequences, in order
+  std::vector<int> sampleRow_;      // [nSeqs] row of each sequence in logits_, -1 if it does not sample
+};
+
+}  // namespace loom

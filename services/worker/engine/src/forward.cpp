@@ -1,0 +1,234 @@
+// One batched forward pass of a Llama-family decoder, llama2.c style, over all T tokens of a step:
+//
+//   x = embed(tokens)                                    x: [T][dim]
+//   for each layer:
+//     xb = rmsnorm(x) * attn_norm
+//     q, k, v = xb Wq^T (+bq), xb Wk^T (+bk), xb Wv^T (+bv)   one GEMM each over all T tokens
+//     rope(q, k) at each token's position
+//     kv[slot(token)] = k, v                             slot = blockTable[pos / bs] * bs + pos % bs
+//     att = softmax(q K^T / sqrt(headDim)) V             per token, per head, causal over its own sequence, GQA
+//     x += att Wo^T
+//     xb = rmsnorm(x) * ffn_norm
+//     x += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T
+//   logits = (rmsnorm(x[last token of each sampling seq]) * output_norm) Wout^T
+//
+// Every per-token result depends only on that token's row and its own sequence's cache, never on the
+// rest of the batch (see the determinism contract in kernels.h).
+#include "forward.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "ggml-types.h"
+
+namespace loom {
+
+void Forward::allocate(int maxTokens, int maxSeqs, int blockSize) {
+  maxTokens_ = maxTokens;
+  maxSeqs_ = maxSeqs;
+  blockSize_ = blockSize;
+  const size_t T = (size_t)maxTokens;
+  x_.assign(T * c_.dim, 0.f);
+  xb_.assign(T * c_.dim, 0.f);
+  q_.assign(T * c_.qDim(), 0.f);
+  k_buf_.assign(T * c_.kvDim(), 0.f);
+  v_buf_.assign(T * c_.kvDim(), 0.f);
+  att_.assign(T * c_.qDim(), 0.f);
+  proj_.assign(T * c_.dim, 0.f);
+  hb_.assign(T * c_.hiddenDim, 0.f);
+  hb2_.assign(T * c_.hiddenDim, 0.f);
+  ropeCos_.assign(T * (c_.nRot / 2), 0.f);
+  ropeSin_.assign(T * (c_.nRot / 2), 0.f);
+  pos_.assign(T, 0);
+  seqOf_.assign(T, 0);
+  xs_.assign((size_t)maxSeqs * c_.dim, 0.f);
+  scratch_.assign((size_t)pool_.size() * (blockSize + c_.headDim), 0.f);
+}
+
+void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
+  GemmFn fn = w.type == GGML_F32 ? k_.gemmF32 : w.type == GGML_F16 ? k_.gemmF16 : w.type == GGML_BF16 ? k_.gemmBF16 : k_.gemmQ8_0;
+  pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { fn(w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
+}
+
+// out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, the sum of squares in double as llama.cpp does.
+void Forward::rmsnorm(float* out, const float* x, const float* weight, int T) {
+  const int n = c_.dim;
+  pool_.parallelFor(T, 4, [&](int b, int e, int) {
+    for (int t = b; t < e; t++) {
+      const float* xt = x + (size_t)t * n;
+      float* ot = out + (size_t)t * n;
+      double ss = 0;
+      for (int i = 0; i < n; i++) ss += (double)xt[i] * xt[i];
+      const float scale = 1.0f / std::sqrt((float)(ss / n) + c_.normEps);
+      for (int i = 0; i < n; i++) ot[i] = (xt[i] * scale) * weight[i];
+    }
+  });
+}
+
+// v: [T][nHeads][headDim]; rotates the first nRot dims of each head by the token's angles.
+void Forward::rope(float* v, int T, int nHeads) {
+  const int half = c_.nRot / 2, hd = c_.headDim;
+  const bool neox = c_.ropeStyle == RopeStyle::NEOX;
+  for (int t = 0; t < T; t++) {
+    const float* cs = &ropeCos_[(size_t)t * half];
+    const float* sn = &ropeSin_[(size_t)t * half];
+    for (int h = 0; h < nHeads; h++) {
+      float* p = v + ((size_t)t * nHeads + h) * hd;
+      for (int i = 0; i < half; i++) {
+        const int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+        const float x0 = p[a], x1 = p[b];
+        p[a] = x0 * cs[i] - x1 * sn[i];
+        p[b] = x0 * sn[i] + x1 * cs[i];
+      }
+    }
+  }
+}
+
+void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
+  const int bs = kv.blockSize(), kvDim = c_.kvDim();
+  for (int t = 0; t < T; t++) {
+    const SeqSpec& s = in.seqs[(size_t)seqOf_[(size_t)t]];
+    const int p = pos_[(size_t)t];
+    const int block = in.blockTables[(size_t)(s.blockTableStart + p / bs)];
+    const size_t off = (size_t)(p % bs) * kv.rowBytes();
+    uint8_t* kd = kv.rows(block, layer, 0) + off;
+    uint8_t* vd = kv.rows(block, layer, 1) + off;
+    const float* ks = &k_buf_[(size_t)t * kvDim];
+    const float* vs = &v_buf_[(size_t)t * kvDim];
+    if (kv.type() == KvType::F16) {
+      k_.toF16(reinterpret_cast<uint16_t*>(kd), ks, kvDim);
+      k_.toF16(reinterpret_cast<uint16_t*>(vd), vs, kvDim);
+    } else {
+      std::memcpy(kd, ks, sizeof(float) * kvDim);
+      std::memcpy(vd, vs, sizeof(float) * kvDim);
+    }
+  }
+}
+
+// Paged causal attention, one task per (token, head): walks the sequence's blocks in order with an online
+// softmax (running max m, running sum l, accumulator acc rescaled when m grows), so it needs only one
+// block of scores as scratch whatever the context length.
+void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
+  const int hd = c_.headDim, nH = c_.nHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize();
+  const size_t rowBytes = kv.rowBytes(), elt = KvPool::eltBytes(kv.type());
+  const bool f16 = kv.type() == KvType::F16;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  pool_.parallelFor(T * nH, 1, [&](int b, int e, int thread) {
+    float* scores = &scratch_[(size_t)thread * (blockSize_ + hd)];  // [blockSize]
+    float* acc = scores + blockSize_;                                // [headDim]
+    for (int item = b; item < e; item++) {
+      const int t = item / nH, h = item % nH, kvh = h / group;
+      const SeqSpec& s = in.seqs[(size_t)seqOf_[(size_t)t]];
+      const int p = pos_[(size_t)t];
+      const float* q = &q_[(size_t)t * c_.qDim() + (size_t)h * hd];
+      float m = -std::numeric_limits<float>::infinity(), l = 0.f;
+      for (int i = 0; i < hd; i++) acc[i] = 0.f;
+      for (int blk = 0; blk * bs <= p; blk++) {
+        const int block = in.blockTables[(size_t)(s.blockTableStart + blk)];
+        const int n = p - blk * bs + 1 < bs ? p - blk * bs + 1 : bs;
+        const uint8_t* K = kv.rows(block, layer, 0) + (size_t)kvh * hd * elt;
+        const uint8_t* V = kv.rows(block, layer, 1) + (size_t)kvh * hd * elt;
+        float bm = -std::numeric_limits<float>::infinity();
+        for (int i = 0; i < n; i++) {
+          const uint8_t* kr = K + (size_t)i * rowBytes;
+          const float d = f16 ? k_.dotF16(q, reinterpret_cast<const uint16_t*>(kr), hd) : k_.dotF32(q, reinterpret_cast<const float*>(kr), hd);
+          scores[i] = d * scale;
+          if (scores[i] > bm) bm = scores[i];
+        }
+        if (bm > m) {
+          const float corr = std::exp(m - bm);  // 0 on the first block (m = -inf)
+          l *= corr;
+          for (int i = 0; i < hd; i++) acc[i] *= corr;
+          m = bm;
+        }
+        for (int i = 0; i < n; i++) {
+          const float wgt = std::exp(scores[i] - m);
+          l += wgt;
+          const uint8_t* vr = V + (size_t)i * rowBytes;
+          if (f16) k_.axpyF16(acc, wgt, reinterpret_cast<const uint16_t*>(vr), hd);
+          else k_.axpyF32(acc, wgt, reinterpret_cast<const float*>(vr), hd);
+        }
+      }
+      float* out = &att_[(size_t)t * c_.qDim() + (size_t)h * hd];
+      const float inv = 1.0f / l;
+      for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
+    }
+  });
+}
+
+static void addBias(float* y, const float* bias, int T, int n) {
+  if (!bias) return;
+  for (int t = 0; t < T; t++)
+    for (int i = 0; i < n; i++) y[(size_t)t * n + i] += bias[i];
+}
+
+static void addInto(float* x, const float* y, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] += y[i];
+}
+
+void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
+  const int T = (int)in.tokens.size(), dim = c_.dim, hidden = c_.hiddenDim;
+
+  // Token bookkeeping and RoPE angles: theta_i = pos * base^(-2i/nRot), built by repeated float
+  // multiplication exactly as llama.cpp's rope does, so positions round the same way.
+  const float thetaScale = std::pow(c_.ropeTheta, -2.0f / (float)c_.nRot);
+  const int half = c_.nRot / 2;
+  for (size_t si = 0; si < in.seqs.size(); si++) {
+    const SeqSpec& s = in.seqs[si];
+    for (int j = 0; j < s.nTokens; j++) {
+      const int t = s.tokenStart + j;
+      pos_[(size_t)t] = s.startPos + j;
+      seqOf_[(size_t)t] = (int)si;
+      float theta = (float)(s.startPos + j);
+      for (int i = 0; i < half; i++) {
+        ropeCos_[(size_t)t * half + i] = std::cos(theta);
+        ropeSin_[(size_t)t * half + i] = std::sin(theta);
+        theta *= thetaScale;
+      }
+    }
+  }
+
+  for (int t = 0; t < T; t++) dequantizeRow(w_.tokenEmbd, in.tokens[(size_t)t], &x_[(size_t)t * dim]);
+
+  for (int l = 0; l < c_.nLayers; l++) {
+    const LayerWeights& L = w_.layers[(size_t)l];
+    rmsnorm(xb_.data(), x_.data(), L.attnNorm, T);
+    matmul(q_.data(), xb_.data(), T, L.wq);
+    matmul(k_buf_.data(), xb_.data(), T, L.wk);
+    matmul(v_buf_.data(), xb_.data(), T, L.wv);
+    addBias(q_.data(), L.bq, T, c_.qDim());
+    addBias(k_buf_.data(), L.bk, T, c_.kvDim());
+    addBias(v_buf_.data(), L.bv, T, c_.kvDim());
+    rope(q_.data(), T, c_.nHeads);
+    rope(k_buf_.data(), T, c_.nKvHeads);
+    storeKv(in, kv, l, T);
+    attention(in, kv, l, T);
+    matmul(proj_.data(), att_.data(), T, L.wo);
+    addInto(x_.data(), proj_.data(), (size_t)T * dim);
+
+    rmsnorm(xb_.data(), x_.data(), L.ffnNorm, T);
+    matmul(hb_.data(), xb_.data(), T, L.wGate);
+    matmul(hb2_.data(), xb_.data(), T, L.wUp);
+    float* g = hb_.data();
+    const float* u = hb2_.data();
+    pool_.parallelFor(T * hidden, 4096, [&](int b, int e, int) {
+      for (int i = b; i < e; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+    });
+    matmul(proj_.data(), hb_.data(), T, L.wDown);
+    addInto(x_.data(), proj_.data(), (size_t)T * dim);
+  }
+
+  // Gather the last row of every sampling sequence, then one GEMM over those rows for the logits.
+  int S = 0;
+  for (const SeqSpec& s : in.seqs) {
+    if (!s.sample) continue;
+    std::memcpy(&proj_[(size_t)S * dim], &x_[(size_t)(s.tokenStart + s.nTokens - 1) * dim], sizeof(float) * dim);
+    S++;
+  }
+  if (S == 0) return;
+  rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, S);
+  matmul(logits, xs_.data(), S, w_.output);
+}
+
+}  // namespace loom

@@ -1,0 +1,55 @@
+// The batched Llama forward pass over every token of a step (see forward.cpp for the math).
+#pragma once
+#include <vector>
+
+#include "kernels.h"
+#include "kv-pool.h"
+#include "model-config.h"
+#include "step-batch.h"
+#include "thread-pool.h"
+#include "weights.h"
+
+namespace loom {
+
+class Forward {
+ public:
+  Forward(const ModelConfig& c, const Weights& w, const KernelSet& k, ThreadPool& pool) : c_(c), w_(w), k_(k), pool_(pool) {}
+
+  // Sizes the step buffers for at most maxTokens tokens and maxSeqs sampling rows.
+  void allocate(int maxTokens, int maxSeqs, int blockSize);
+
+  // Computes all layers for in.tokens, storing each token's K/V in `kv`, and writes the logits of the last
+  // token of every sampling sequence, in seqs order, to logits [nSampling][vocab].
+  void run(const StepInput& in, KvPool& kv, float* logits);
+
+ private:
+  void matmul(float* y, const float* x, int T, const Matrix& w);
+  void rmsnorm(float* out, const float* x, const float* weight, int T);
+  void rope(float* v, int T, int nHeads);
+  void storeKv(const StepInput& in, KvPool& kv, int layer, int T);
+  void attention(const StepInput& in, const KvPool& kv, int layer, int T);
+
+  const ModelConfig& c_;
+  const Weights& w_;
+  const KernelSet& k_;
+  ThreadPool& pool_;
+  int maxTokens_ = 0, maxSeqs_ = 0, blockSize_ = 0;
+
+  std::vector<float> x_;       // [T][dim] residual stream
+  std::vector<float> xb_;      // [T][dim] normed input of the current sub-layer
+  std::vector<float> q_;       // [T][qDim]
+  std::vector<float> k_buf_;   // [T][kvDim]
+  std::vector<float> v_buf_;   // [T][kvDim]
+  std::vector<float> att_;     // [T][qDim] attention output, heads concatenated
+  std::vector<float> proj_;    // [T][dim] output of wo / wDown before the residual add
+  std::vector<float> hb_;      // [T][hiddenDim] gate, then silu(gate) * up
+  std::vector<float> hb2_;     // [T][hiddenDim] up
+  std::vector<float> ropeCos_; // [T][nRot/2]
+  std::vector<float> ropeSin_; // [T][nRot/2]
+  std::vector<int> pos_;       // [T] position of each token in its sequence
+  std::vector<int> seqOf_;     // [T] index into in.seqs
+  std::vector<float> xs_;      // [maxSeqs][dim] final-normed rows that sample
+  std::vector<float> scratch_; // [threads][blockSize + headDim] attention scores of one block, then acc
+};
+
+}  // namespace loom

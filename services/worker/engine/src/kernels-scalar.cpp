@@ -1,0 +1,27 @@
+// Plain x86-64 kernels (no SIMD beyond what the compiler may use for scalar float): the reference set.
+#include <cstdint>
+
+#include "half.h"
+
+namespace {
+struct V {
+  using reg = float;
+  static constexpr int W = 1;
+  static constexpr const char* name = "scalar";
+  static reg zero() { return 0.f; }
+  static reg set1(float a) { return a; }
+  static reg loadF32(const float* p) { return *p; }
+  static reg loadF16(const uint16_t* p) { return loom_f16_to_f32(*p); }
+  static reg loadBF16(const uint16_t* p) { return loom_bf16_to_f32(*p); }
+  static reg loadQ8(const int8_t* q, float d) { return d * (float)*q; }
+  static void storeF32(float* p, reg v) { *p = v; }
+  static void storeF16(uint16_t* p, reg v) { *p = loom_f32_to_f16(v); }
+  static reg fma(reg a, reg b, reg c) { return a * b + c; }
+  static reg add(reg a, reg b) { return a + b; }
+  static float hsum(reg a) { return a; }
+};
+}  // namespace
+
+#include "kernels-impl.h"
+
+const loom::KernelSet& loom::scalarKernels() { return kSet; }

@@ -1,0 +1,44 @@
+// The kernel table: every hot loop of the forward pass, in one implementation per instruction set.
+// kernels-scalar.cpp (plain x86-64), kernels-avx2.cpp (-mavx2 -mfma -mf16c) and kernels-avx512.cpp
+// (-mavx512f/bw/vl/dq) each instantiate kernels-impl.h with their own vector type; selectKernels()
+// picks one at run time from CPUID, so the base binary runs on any x86-64.
+//
+// Determinism contract (within one kernel set): the value written for (weight row n, token t) does not
+// depend on T, on which other tokens share the call, or on the [n0, n1) split. This is what makes a
+// sequence produce the same bits alone, inside a batch, or split into prefill chunks.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace loom {
+
+// Y[t*ldy + n] = dot(W row n, X row t) for t in [0,T), n in [n0,n1).
+// W: [N rows][rowBytes] in the kernel's weight type; X: [T][K] f32; Y: [T][ldy] f32.
+using GemmFn = void (*)(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, int T, int ldy, int n0, int n1);
+
+struct KernelSet {
+  const char* name;  // "scalar" | "avx2" | "avx512"
+  GemmFn gemmF32;
+  GemmFn gemmF16;
+  GemmFn gemmBF16;
+  GemmFn gemmQ8_0;   // K must be a multiple of 32
+  float (*dotF32)(const float* a, const float* b, int n);
+  float (*dotF16)(const float* a, const uint16_t* b, int n);       // a f32, b binary16
+  void (*axpyF32)(float* y, float a, const float* x, int n);       // y[i] += a * x[i]
+  void (*axpyF16)(float* y, float a, const uint16_t* x, int n);
+  void (*toF16)(uint16_t* dst, const float* src, int n);           // round to nearest even
+};
+
+const KernelSet& scalarKernels();
+const KernelSet& avx2Kernels();
+const KernelSet& avx512Kernels();
+
+// Best set this CPU supports, or the one named by `forced` ("scalar" | "avx2" | "avx512"; empty = auto,
+// normally from LOOM_KERNELS). Throws std::runtime_error when the forced set is unknown or unsupported here.
+const KernelSet& selectKernels(const std::string& forced);
+
+// Kernel sets this CPU can run, best last, e.g. "scalar,avx2".
+std::string supportedKernels();
+
+}  // namespace loom

@@ -1,0 +1,31 @@
+#include "kv-pool.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace loom {
+
+KvPool::KvPool(int numBlocks, int blockSize, int nLayers, int kvDim, KvType type)
+    : numBlocks_(numBlocks), blockSize_(blockSize), nLayers_(nLayers), kvDim_(kvDim), type_(type) {
+  rowBytes_ = (size_t)kvDim * eltBytes(type);
+  planeBytes_ = rowBytes_ * (size_t)blockSize;
+  blockBytes_ = bytesPerBlock(blockSize, nLayers, kvDim, type);
+  totalBytes_ = blockBytes_ * (size_t)numBlocks;
+  // Anonymous mmap: pages are committed on first write, and nothing is read before it is written
+  // (a slot is always stored before attention reads it), so no zeroing pass is needed.
+  void* p = mmap(nullptr, totalBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    throw std::runtime_error("cannot allocate the KV pool (" + std::to_string(totalBytes_) + " bytes for " + std::to_string(numBlocks) +
+                             " blocks): " + std::strerror(errno) + "; lower numBlocks");
+  base_ = static_cast<uint8_t*>(p);
+}
+
+KvPool::~KvPool() {
+  if (base_) munmap(base_, totalBytes_);
+}
+
+}  // namespace loom

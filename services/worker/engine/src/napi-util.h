@@ -1,0 +1,107 @@
+// Small helpers over plain C N-API (node_api.h). A JsError carries the JS error class to throw.
+#pragma once
+#include <node_api.h>
+
+#include <cmath>
+#include <string>
+
+namespace loom {
+
+enum class JsErrorKind { Error, TypeError, RangeError };
+
+struct JsError {
+  JsErrorKind kind;
+  std::string message;
+};
+
+inline napi_value makeError(napi_env env, const JsError& e) {
+  napi_value msg, err;
+  napi_create_string_utf8(env, e.message.c_str(), e.message.size(), &msg);
+  if (e.kind == JsErrorKind::TypeError) napi_create_type_error(env, nullptr, msg, &err);
+  else if (e.kind == JsErrorKind::RangeError) napi_create_range_error(env, nullptr, msg, &err);
+  else napi_create_error(env, nullptr, msg, &err);
+  return err;
+}
+
+inline void throwJs(napi_env env, const JsError& e) { napi_throw(env, makeError(env, e)); }
+
+inline napi_value getProp(napi_env env, napi_value obj, const char* key) {
+  napi_value v = nullptr;
+  napi_get_named_property(env, obj, key, &v);
+  return v;
+}
+
+inline napi_valuetype typeOf(napi_env env, napi_value v) {
+  napi_valuetype t = napi_undefined;
+  if (v) napi_typeof(env, v, &t);
+  return t;
+}
+
+// A finite number, or `fallback` when undefined. Throws JsError (TypeError) otherwise.
+inline double numberOr(napi_env env, napi_value v, const std::string& what, double fallback) {
+  const napi_valuetype t = typeOf(env, v);
+  if (t == napi_undefined) return fallback;
+  double d = 0;
+  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !std::isfinite(d))
+    throw JsError{JsErrorKind::TypeError, what + " must be a finite number"};
+  return d;
+}
+
+// An integer in [lo, hi], or `fallback` when undefined (pass a fallback outside [lo, hi] to make it required).
+inline double intIn(napi_env env, napi_value v, const std::string& what, double lo, double hi, double fallback) {
+  const bool required = fallback < lo || fallback > hi;
+  if (required && typeOf(env, v) == napi_undefined) throw JsError{JsErrorKind::TypeError, what + " is required (an integer)"};
+  const double d = numberOr(env, v, what, fallback);
+  if (d != std::floor(d)) throw JsError{JsErrorKind::TypeError, what + " must be an integer, got " + std::to_string(d)};
+  if (d < lo || d > hi)
+    throw JsError{JsErrorKind::RangeError, what + " = " + std::to_string((long long)d) + " is out of range [" + std::to_string((long long)lo) + ", " +
+                                               std::to_string((long long)hi) + "]"};
+  return d;
+}
+
+inline std::string stringOr(napi_env env, napi_value v, const std::string& what, const std::string& fallback) {
+  const napi_valuetype t = typeOf(env, v);
+  if (t == napi_undefined) return fallback;
+  if (t != napi_string) throw JsError{JsErrorKind::TypeError, what + " must be a string"};
+  size_t n = 0;
+  napi_get_value_string_utf8(env, v, nullptr, 0, &n);
+  std::string s(n, '\0');
+  napi_get_value_string_utf8(env, v, &s[0], n + 1, &n);
+  return s;
+}
+
+// An Int32Array's elements; throws a TypeError naming `what` for anything else.
+inline const int32_t* int32Array(napi_env env, napi_value v, const std::string& what, size_t* length) {
+  bool is = false;
+  if (v) napi_is_typedarray(env, v, &is);
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (!is || napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array)
+    throw JsError{JsErrorKind::TypeError, what + " must be an Int32Array"};
+  return static_cast<const int32_t*>(data);
+}
+
+inline napi_value num(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+inline napi_value str(napi_env env, const std::string& s) {
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
+// A new typed array (Int32Array / Float32Array) holding a copy of n elements.
+template <class T>
+napi_value copyTypedArray(napi_env env, napi_typedarray_type type, const T* src, size_t n) {
+  void* data = nullptr;
+  napi_value ab, ta;
+  napi_create_arraybuffer(env, n * sizeof(T), &data, &ab);
+  if (n) __builtin_memcpy(data, src, n * sizeof(T));
+  napi_create_typedarray(env, type, n, ab, 0, &ta);
+  return ta;
+}
+
+}  // namespace loom

@@ -1,0 +1,46 @@
+// What one step computes (StepInput, staged by the binding on the JS thread) and what it returns
+// (StepOutput). Vectors are reserved once in Engine::initKv and only cleared between steps, so a step
+// allocates nothing unless a block table is longer than any seen before.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace loom {
+
+struct SamplingParams {
+  float temperature = 0.f;  // 0 = greedy (argmax); other fields are then ignored
+  float topP = 1.f;         // (0, 1]
+  float minP = 0.f;         // [0, 1]
+  int topK = 0;             // 0 = off
+  uint32_t seed = 0;
+  uint64_t rngCounter = 0;  // k: tokens this sequence generated before; the draw uses (seed, k) only
+  int logprobs = -1;        // top-N logprobs to return; -1 = none
+};
+
+struct SeqSpec {
+  int tokenStart = 0;       // index of the sequence's first token in StepInput::tokens
+  int nTokens = 0;          // >= 1
+  int startPos = 0;         // position of its first token
+  int blockTableStart = 0;  // offset of its block table in StepInput::blockTables
+  int blockTableLen = 0;    // >= ceil((startPos + nTokens) / blockSize)
+  bool sample = false;      // sample after its last token
+  SamplingParams params;
+};
+
+struct StepInput {
+  std::vector<int32_t> tokens;       // [T] every sequence's tokens, concatenated in seqs order
+  std::vector<int32_t> blockTables;  // every sequence's block table, concatenated
+  std::vector<SeqSpec> seqs;         // [nSeqs]
+  void clear() { tokens.clear(); blockTables.clear(); seqs.clear(); }
+};
+
+struct StepOutput {
+  std::vector<int32_t> tokens;       // [nSeqs] sampled id, -1 where sample was false
+  std::vector<float> logprobs;       // [nSeqs] log-softmax(raw logits)[token]; NaN where sample was false
+  int topN = 0;                      // row width of topIds/topLogprobs (max requested logprobs, 0 = none)
+  std::vector<int32_t> topIds;       // [nSeqs][topN], -1 padded
+  std::vector<float> topLogprobs;    // [nSeqs][topN], NaN padded
+  double seconds = 0;                // wall time of forward + sampling
+};
+
+}  // namespace loom

@@ -1,0 +1,50 @@
+// Views of the model's tensors inside the GGUF mapping (no copies). A matrix W of shape [rows][cols]
+// is GGUF dims {cols, rows}: each of `rows` rows holds `cols` elements in `type`, `rowBytes` apart.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "gguf-file.h"
+#include "model-config.h"
+
+namespace loom {
+
+struct Matrix {
+  uint32_t type = 0;   // GgmlType: f32, f16, bf16 or q8_0
+  const uint8_t* data = nullptr;
+  size_t rowBytes = 0;
+  int rows = 0;        // output features
+  int cols = 0;        // input features
+};
+
+struct LayerWeights {
+  const float* attnNorm;   // [dim]
+  Matrix wq;               // [qDim][dim]
+  Matrix wk;               // [kvDim][dim]
+  Matrix wv;               // [kvDim][dim]
+  const float* bq;         // [qDim] or nullptr (qwen2 has QKV biases)
+  const float* bk;         // [kvDim] or nullptr
+  const float* bv;         // [kvDim] or nullptr
+  Matrix wo;               // [dim][qDim]
+  const float* ffnNorm;    // [dim]
+  Matrix wGate;            // [hiddenDim][dim]
+  Matrix wUp;              // [hiddenDim][dim]
+  Matrix wDown;            // [dim][hiddenDim]
+};
+
+struct Weights {
+  Matrix tokenEmbd;        // [vocab][dim]
+  std::vector<LayerWeights> layers;
+  const float* outputNorm; // [dim]
+  Matrix output;           // [vocab][dim]; token_embd when output.weight is absent (tied)
+  bool tiedOutput = false;
+  uint32_t bulkType = 0;   // type of attn_q of layer 0: what "the model's weight type" means to users
+};
+
+// Throws naming the file and the tensor for missing tensors, wrong shapes or unsupported types.
+Weights loadWeights(const GgufFile& f, const ModelConfig& c);
+
+// Dequantize row `row` of m into dst[m.cols] (any supported type).
+void dequantizeRow(const Matrix& m, int row, float* dst);
+
+}  // namespace loom
