@@ -1,0 +1,27 @@
+import { Scheduler } from '../scheduler.js';
+import type { SchedulerConfig } from '../scheduler-config.js';
+import { FakeExecutor, type FakeTokenFn } from './fake-executor.js';
+
+/** EOS id of the test model. */
+export const EOS = 2;
+
+export function makeScheduler(overrides: Partial<SchedulerConfig> = {}, tokenFn?: FakeTokenFn) {
+  const config: SchedulerConfig = {
+    blockSize: 16,
+    numBlocks: 16,
+    maxNumBatchedTokens: 64,
+    maxNumSeqs: 8,
+    maxModelLen: 1024,
+    eosTokenIds: [EOS],
+    ...overrides,
+  };
+  const scheduler = new Scheduler(config);
+  const executor = new FakeExecutor(config.blockSize, config.numBlocks, tokenFn);
+  /** One full step: schedule, execute, update. */
+  const step = () => {
+    const output = scheduler.schedule();
+    const result = scheduler.update(output, output.numScheduledTokens > 0 ? executor.execute(output) : []);
+    return { output, outputs: result.outputs };
+  };
+  return { scheduler, executor, step, config };
+}
