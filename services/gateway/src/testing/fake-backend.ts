@@ -40,7 +40,8 @@ export class FakeBackend implements InferenceBackend {
     this.streams.set(job.requestId, stream);
     void (async () => {
       for (const step of this.script(job)) {
-        if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+        // unref: a long scripted delay must not keep a finished test process alive.
+        if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs).unref());
         stream.events.push(step.event);
         stream.wake?.();
       }
