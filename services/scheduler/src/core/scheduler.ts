@@ -33,7 +33,9 @@ export class Scheduler {
   private inFlight: SchedulerOutput | null = null;
   /** Hashes of full blocks the step being built will compute (same-step prefix sharing, see schedule). */
   private readonly filledThisStep = new Set<BlockHash>();
-  private readonly sampledById = new Map<string, SampledToken>();
+  /** The requests of the step in flight, in scheduledRequestIds order, and their scheduled tokens. */
+  private readonly stepRequests: Request[] = [];
+  private readonly stepTokens: number[] = [];
 
   constructor(readonly config: SchedulerConfig) {
     this.kv = new KVCacheManager({ numBlocks: config.numBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching ?? true });
@@ -110,6 +112,8 @@ export class Scheduler {
     let budget = this.config.maxNumBatchedTokens;
     const filled = this.filledThisStep;
     filled.clear();
+    this.stepRequests.length = 0;
+    this.stepTokens.length = 0;
     const scheduled: Request[] = [];
     const scheduledBlocks: (readonly KVCacheBlock[])[] = [];
     const scheduledTokens: number[] = [];
@@ -153,6 +157,8 @@ export class Scheduler {
     const cachedRequests: CachedRequestData[] = [];
     for (let k = 0; k < scheduled.length; k++) {
       const request = scheduled[k]!;
+      this.stepRequests.push(request);
+      this.stepTokens.push(scheduledTokens[k]!);
       cachedRequests.push({
         requestId: request.requestId,
         newBlockIds: scheduledBlocks[k]!.map((b) => b.blockId),
@@ -167,7 +173,7 @@ export class Scheduler {
       finishedIds: [],
       preemptedIds: [],
       numScheduledTokens,
-      scheduledRequestIds: [...newRequests.map((r) => r.requestId), ...cachedRequests.map((r) => r.requestId)],
+      scheduledRequestIds: this.stepRequests.map((r) => r.requestId),
     };
     // An empty step is not sent: keep what the worker must forget for the next one.
     if (numScheduledTokens > 0) {
@@ -192,12 +198,33 @@ export class Scheduler {
       this.inFlight = null;
     }
     const outputs: RequestOutput[] = [];
-    const byId = this.sampledById;
-    byId.clear();
-    for (const s of sampled) byId.set(s.requestId, s);
+    if (output.numScheduledTokens === 0) return { outputs };
+    const requests = this.stepRequests;
+    let due = 0;
+    for (let k = 0; k < requests.length; k++) {
+      const request = requests[k]!;
+      // Finished (aborted, stop string) after schedule(): its result is dropped.
+      if (request.status !== RequestStatus.RUNNING) continue;
+      request.numComputedTokens += this.stepTokens[k]!;
+      this.kv.cacheComputedBlocks(request);
+      if (request.numComputedTokens === request.numTokens) due++;
+    }
     let anyFinished = false;
-    for (const r of output.newRequests) anyFinished = this.applyStep(r.requestId, r.numScheduledTokens, outputs) || anyFinished;
-    for (const r of output.cachedRequests) anyFinished = this.applyStep(r.requestId, r.numScheduledTokens, outputs) || anyFinished;
+    // Workers usually answer in step order: try the next step request before the id map.
+    let cursor = 0;
+    for (const s of sampled) {
+      while (cursor < requests.length && requests[cursor]!.numComputedTokens !== requests[cursor]!.numTokens) cursor++;
+      const next = requests[cursor];
+      const request = next !== undefined && next.requestId === s.requestId ? requests[cursor++] : this.byId.get(s.requestId);
+      if (request === undefined || request.status !== RequestStatus.RUNNING) continue;
+      if (request.numComputedTokens !== request.numTokens) throw new Error(`worker sent a token for ${s.requestId}, which is not due one`);
+      due--;
+      anyFinished = this.appendSampled(request, s, outputs) || anyFinished;
+    }
+    if (due > 0) {
+      const missing = requests.filter((r) => r.status === RequestStatus.RUNNING && r.numComputedTokens === r.numTokens);
+      throw new Error(`worker sent no token for ${missing.map((r) => r.requestId).join(', ')}`);
+    }
     if (anyFinished) {
       let w = 0;
       for (const request of this.running) if (!request.isFinished()) this.running[w++] = request;
@@ -266,6 +293,8 @@ export class Scheduler {
       if (request.numCachedTokens < 0) request.numCachedTokens = hit.numTokens;
       request.onWorker = true;
       this.running.push(request);
+      this.stepRequests.push(request);
+      this.stepTokens.push(numNew);
       this.kv.collectFilledBlockHashes(request, hit.numTokens, hit.numTokens + numNew, this.filledThisStep);
       newRequests.push({
         requestId: request.requestId,
@@ -302,17 +331,10 @@ export class Scheduler {
     this.waiting.prepend(request);
   }
 
-  private applyStep(requestId: string, numScheduled: number, outputs: RequestOutput[]): boolean {
-    const request = this.byId.get(requestId);
-    // Finished (aborted, stop string) after schedule(): its result is dropped.
-    if (request === undefined || request.status !== RequestStatus.RUNNING) return false;
-    request.numComputedTokens += numScheduled;
-    this.kv.cacheComputedBlocks(request);
-    if (request.numComputedTokens < request.numTokens) return false;
-    const s = this.sampledById.get(requestId);
-    if (s === undefined) throw new Error(`worker sent no token for ${requestId}`);
+  /** Appends a sampled token and applies the stop checks; returns whether the request finished. */
+  private appendSampled(request: Request, s: SampledToken, outputs: RequestOutput[]): boolean {
     request.appendOutputToken(s.tokenId);
-    const out: RequestOutput = { requestId, newTokenIds: [s.tokenId] };
+    const out: RequestOutput = { requestId: request.requestId, newTokenIds: [s.tokenId] };
     if (request.sampling.logprobs !== null && s.logprob !== undefined) {
       out.logprobs = [{ tokenId: s.tokenId, logprob: s.logprob, top: s.top ?? [] }];
     }
