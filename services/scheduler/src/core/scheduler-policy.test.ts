@@ -32,6 +32,20 @@ test('priority policy preempts the least important running request, even one alr
   assert.deepEqual([low.status, low.numComputedTokens, low.outputTokenIds], ['preempted', 0, [1006, 1007]]);
 });
 
+test('a running request that preempts itself frees room for the running requests after it', () => {
+  const { scheduler, step } = makeScheduler({ policy: 'priority', blockSize: 4, numBlocks: 4 });
+  scheduler.addRequest({ requestId: 'early-low', promptTokenIds: seq(7), priority: 9, sampling: sampling({ maxTokens: 6 }) });
+  step();
+  scheduler.addRequest({ requestId: 'late-high', promptTokenIds: seq(7, 50), priority: 1, sampling: sampling({ maxTokens: 6 }) });
+  assert.deepEqual(step().output.newRequests.map((r) => r.blockIds), [[2, 3]]);
+  // early-low (position 8) needs a third block and is itself the least important: it goes, and
+  // late-high (position 7) still runs in this step.
+  const s3 = step();
+  assert.deepEqual(s3.output.preemptedIds, ['early-low']);
+  assert.deepEqual(s3.output.cachedRequests, [{ requestId: 'late-high', newBlockIds: [], numComputedTokens: 7, numScheduledTokens: 1 }]);
+  assert.deepEqual(step().output.cachedRequests.map((r) => r.newBlockIds), [[1]]);
+});
+
 test('drain hands back unfinished requests with their output; another worker finishes them identically', () => {
   const first = makeScheduler({ maxNumBatchedTokens: 32 });
   const reference = makeScheduler();

@@ -141,7 +141,8 @@ export class Scheduler {
         if (victim === request) break;
         blocks = this.kv.allocateSlots(request, numNew);
       }
-      if (request.status !== RequestStatus.RUNNING) break;
+      // Preempted itself: its blocks are free now, so the requests after it may still fit.
+      if (request.status !== RequestStatus.RUNNING) continue;
       i++;
       if (blocks === null) continue;
       scheduled.push(request);
