@@ -74,7 +74,7 @@ export class WorkerLoop {
 
   admit(spec: SeqSpec): void {
     this.specs.set(spec.seqId, spec);
-    this.core!.addRequest(
+    const r = this.core!.addRequest(
       {
         requestId: spec.seqId,
         promptTokenIds: spec.promptTokenIds,
@@ -85,6 +85,12 @@ export class WorkerLoop {
       },
       spec.eosTokenIds,
     );
+    if (r.finishReason === 'error') {
+      // The core refuses what can never run here (e.g. prompt + max_tokens beyond the whole KV pool).
+      this.specs.delete(spec.seqId);
+      for (const id of this.manager.fail(spec.requestId, 400, 'request_too_large', String(r.stopReason))) this.abort(id);
+      return;
+    }
     this.wake?.();
   }
 
@@ -147,7 +153,14 @@ export class WorkerLoop {
         if (!this.stopped) this.fail((err as Error).message);
         return;
       }
-      const upd = core.update(out, sampled as SampledToken[]);
+      let upd: ReturnType<Scheduler['update']>;
+      try {
+        upd = core.update(out, sampled as SampledToken[]);
+      } catch (err) {
+        // The worker's answer does not match what was scheduled: its state can no longer be trusted.
+        this.fail(`inconsistent step answer: ${(err as Error).message}`);
+        return;
+      }
       this.metrics.observeStep(this.labels, (performance.now() - t0) / 1000, out.numScheduledTokens);
       const outputs = upd.outputs.map((o) => ({ ...o, seqId: o.requestId }));
       for (const o of outputs) if (o.finished) this.specs.delete(o.seqId);
