@@ -165,6 +165,9 @@ void stage(napi_env env, loom::Engine& e, napi_value seqs) {
         throw JsError{JsErrorKind::RangeError, p + ".tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) + " is not a token id (vocab size " +
                                                    std::to_string(vocab) + ")"};
     spec.startPos = (int)loom::intIn(env, loom::getProp(env, s, "startPos"), p + ".startPos", 0, 1 << 30, -1);
+    if ((size_t)spec.startPos + nTok > (size_t)e.config().contextLength)
+      throw JsError{JsErrorKind::RangeError, p + " reaches position " + std::to_string(spec.startPos + nTok - 1) + " but the model's context length is " +
+                                                 std::to_string(e.config().contextLength) + "; stop or truncate the sequence"};
     const int32_t* bt = loom::int32Array(env, loom::getProp(env, s, "blockTable"), p + ".blockTable", &nBt);
     const size_t need = ((size_t)spec.startPos + nTok + bs - 1) / bs;
     if (nBt < need)

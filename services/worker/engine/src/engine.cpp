@@ -25,7 +25,7 @@ void Engine::initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeq
   kv_ = std::make_unique<KvPool>(numBlocks, blockSize, config_.nLayers, config_.kvDim(), kvType_);
   maxBatchTokens_ = maxBatchTokens;
   maxSeqs_ = maxSeqs;
-  forward_.allocate(maxBatchTokens, maxSeqs, blockSize);
+  forward_.allocate(maxBatchTokens, maxSeqs);
   sampler_.allocate(config_.vocabSize, pool_.size());
   logits_.assign((size_t)maxSeqs * config_.vocabSize, 0.f);
   sampleRow_.assign((size_t)maxSeqs, -1);

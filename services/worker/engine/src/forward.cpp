@@ -24,10 +24,9 @@
 
 namespace loom {
 
-void Forward::allocate(int maxTokens, int maxSeqs, int blockSize) {
+void Forward::allocate(int maxTokens, int maxSeqs) {
   maxTokens_ = maxTokens;
   maxSeqs_ = maxSeqs;
-  blockSize_ = blockSize;
   const size_t T = (size_t)maxTokens;
   x_.assign(T * c_.dim, 0.f);
   xb_.assign(T * c_.dim, 0.f);
@@ -43,7 +42,7 @@ void Forward::allocate(int maxTokens, int maxSeqs, int blockSize) {
   pos_.assign(T, 0);
   seqOf_.assign(T, 0);
   xs_.assign((size_t)maxSeqs * c_.dim, 0.f);
-  scratch_.assign((size_t)pool_.size() * (blockSize + c_.headDim), 0.f);
+  scratch_.assign((size_t)pool_.size() * c_.contextLength, 0.f);
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
@@ -106,53 +105,44 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
   }
 }
 
-// Paged causal attention, one task per (token, head): walks the sequence's blocks in order with an online
-// softmax (running max m, running sum l, accumulator acc rescaled when m grows), so it needs only one
-// block of scores as scratch whatever the context length.
+// Paged causal attention, one task per (token, head): scores over every cached position 0..p of the
+// token's own sequence (gathered block by block through its block table), softmax, weighted sum of V.
+// Two passes over a [contextLength] score row rather than an online softmax per block, so the result
+// does not depend on the block size or on how the sequence was split into steps.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
   const int hd = c_.headDim, nH = c_.nHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize();
   const size_t rowBytes = kv.rowBytes(), elt = KvPool::eltBytes(kv.type());
   const bool f16 = kv.type() == KvType::F16;
   const float scale = 1.0f / std::sqrt((float)hd);
   pool_.parallelFor(T * nH, 1, [&](int b, int e, int thread) {
-    float* scores = &scratch_[(size_t)thread * (blockSize_ + hd)];  // [blockSize]
-    float* acc = scores + blockSize_;                                // [headDim]
+    float* scores = &scratch_[(size_t)thread * c_.contextLength];  // [p + 1] of [contextLength]
     for (int item = b; item < e; item++) {
       const int t = item / nH, h = item % nH, kvh = h / group;
       const SeqSpec& s = in.seqs[(size_t)seqOf_[(size_t)t]];
       const int p = pos_[(size_t)t];
       const float* q = &q_[(size_t)t * c_.qDim() + (size_t)h * hd];
-      float m = -std::numeric_limits<float>::infinity(), l = 0.f;
-      for (int i = 0; i < hd; i++) acc[i] = 0.f;
-      for (int blk = 0; blk * bs <= p; blk++) {
-        const int block = in.blockTables[(size_t)(s.blockTableStart + blk)];
-        const int n = p - blk * bs + 1 < bs ? p - blk * bs + 1 : bs;
-        const uint8_t* K = kv.rows(block, layer, 0) + (size_t)kvh * hd * elt;
-        const uint8_t* V = kv.rows(block, layer, 1) + (size_t)kvh * hd * elt;
-        float bm = -std::numeric_limits<float>::infinity();
-        for (int i = 0; i < n; i++) {
-          const uint8_t* kr = K + (size_t)i * rowBytes;
-          const float d = f16 ? k_.dotF16(q, reinterpret_cast<const uint16_t*>(kr), hd) : k_.dotF32(q, reinterpret_cast<const float*>(kr), hd);
-          scores[i] = d * scale;
-          if (scores[i] > bm) bm = scores[i];
-        }
-        if (bm > m) {
-          const float corr = std::exp(m - bm);  // 0 on the first block (m = -inf)
-          l *= corr;
-          for (int i = 0; i < hd; i++) acc[i] *= corr;
-          m = bm;
-        }
-        for (int i = 0; i < n; i++) {
-          const float wgt = std::exp(scores[i] - m);
-          l += wgt;
-          const uint8_t* vr = V + (size_t)i * rowBytes;
-          if (f16) k_.axpyF16(acc, wgt, reinterpret_cast<const uint16_t*>(vr), hd);
-          else k_.axpyF32(acc, wgt, reinterpret_cast<const float*>(vr), hd);
-        }
+      float m = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j <= p; j++) {
+        const int block = in.blockTables[(size_t)(s.blockTableStart + j / bs)];
+        const uint8_t* kr = kv.rows(block, layer, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
+        const float d = f16 ? k_.dotF16(q, reinterpret_cast<const uint16_t*>(kr), hd) : k_.dotF32(q, reinterpret_cast<const float*>(kr), hd);
+        scores[j] = d * scale;
+        if (scores[j] > m) m = scores[j];
+      }
+      float sum = 0.f;
+      for (int j = 0; j <= p; j++) {
+        scores[j] = std::exp(scores[j] - m);
+        sum += scores[j];
       }
       float* out = &att_[(size_t)t * c_.qDim() + (size_t)h * hd];
-      const float inv = 1.0f / l;
-      for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
+      for (int i = 0; i < hd; i++) out[i] = 0.f;
+      const float inv = 1.0f / sum;
+      for (int j = 0; j <= p; j++) {
+        const int block = in.blockTables[(size_t)(s.blockTableStart + j / bs)];
+        const uint8_t* vr = kv.rows(block, layer, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
+        if (f16) k_.axpyF16(out, scores[j] * inv, reinterpret_cast<const uint16_t*>(vr), hd);
+        else k_.axpyF32(out, scores[j] * inv, reinterpret_cast<const float*>(vr), hd);
+      }
     }
   });
 }

@@ -15,8 +15,8 @@ class Forward {
  public:
   Forward(const ModelConfig& c, const Weights& w, const KernelSet& k, ThreadPool& pool) : c_(c), w_(w), k_(k), pool_(pool) {}
 
-  // Sizes the step buffers for at most maxTokens tokens and maxSeqs sampling rows.
-  void allocate(int maxTokens, int maxSeqs, int blockSize);
+  // Sizes the step buffers for at most maxTokens tokens and maxSeqs sampling rows; nothing is allocated per step.
+  void allocate(int maxTokens, int maxSeqs);
 
   // Computes all layers for in.tokens, storing each token's K/V in `kv`, and writes the logits of the last
   // token of every sampling sequence, in seqs order, to logits [nSampling][vocab].
@@ -33,7 +33,7 @@ class Forward {
   const Weights& w_;
   const KernelSet& k_;
   ThreadPool& pool_;
-  int maxTokens_ = 0, maxSeqs_ = 0, blockSize_ = 0;
+  int maxTokens_ = 0, maxSeqs_ = 0;
 
   std::vector<float> x_;       // [T][dim] residual stream
   std::vector<float> xb_;      // [T][dim] normed input of the current sub-layer
@@ -49,7 +49,7 @@ class Forward {
   std::vector<int> pos_;       // [T] position of each token in its sequence
   std::vector<int> seqOf_;     // [T] index into in.seqs
   std::vector<float> xs_;      // [maxSeqs][dim] final-normed rows that sample
-  std::vector<float> scratch_; // [threads][blockSize + headDim] attention scores of one block, then acc
+  std::vector<float> scratch_; // [threads][contextLength] attention scores of one (token, head)
 };
 
 }  // namespace loom

@@ -1,0 +1,80 @@
+/**
+ * The TypeScript face of the native engine (services/worker/engine, C++ behind N-API).
+ *
+ * The engine is stateless about requests: it owns the weights and the paged KV pool, and each
+ * `step()` says, per sequence, which tokens to compute at which positions and which KV blocks
+ * hold that sequence. The worker's persistent batch (worker-side request state) builds these.
+ */
+
+export interface EngineModelInfo {
+  /** GGUF `general.architecture`, e.g. "llama". */
+  architecture: string;
+  vocabSize: number;
+  contextLength: number;
+  /** Model width (embedding length). */
+  dim: number;
+  /** FFN hidden width. */
+  hiddenDim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  ropeTheta: number;
+  normEps: number;
+  /** Type of the bulk of the weights: "f32", "f16", ... */
+  weightType: string;
+  /** SIMD kernel set picked at run time: "avx512", "avx2" or "scalar". */
+  kernels: string;
+  threads: number;
+  /** Element type of the paged KV pool: "f16" (default) or "f32". Optional: added by the native engine. */
+  kvType?: string;
+}
+
+/** One sequence's share of a step. */
+export interface EngineSeq {
+  /** [n] token ids to compute this step (n ≥ 1). */
+  tokens: Int32Array;
+  /** Position of tokens[0] in the sequence (= tokens already in the KV cache). */
+  startPos: number;
+  /** [ceil((startPos + n) / blockSize)] block ids: block i holds positions [i*blockSize, (i+1)*blockSize). */
+  blockTable: Int32Array;
+  /** Whether to sample a next token after tokens[n-1] (false for a non-final prefill chunk). */
+  sample: boolean;
+  temperature: number;
+  topP: number;
+  topK: number;
+  minP: number;
+  /** Seed of the counter-based RNG: the draw for output token k uses (seed, k) only, so a seed gives the same tokens whatever else is in the batch. uint32. */
+  seed: number;
+  /** k: number of tokens this sequence generated before this step. */
+  rngCounter: number;
+  /** Top-N logprobs to return; -1 = none (the sampled token's logprob is always returned). */
+  logprobs: number;
+}
+
+export interface EngineStepResult {
+  /** [nSeqs] sampled token id per sequence; -1 where `sample` was false. */
+  tokens: Int32Array;
+  /** [nSeqs] log-probability of the sampled token under the unmodified distribution (log-softmax of raw logits). */
+  logprobs: Float32Array;
+  /** [nSeqs * maxTop] top token ids per sequence (row-major, padded with -1) when any seq asked for logprobs ≥ 1. */
+  topIds?: Int32Array;
+  /** [nSeqs * maxTop] their logprobs. */
+  topLogprobs?: Float32Array;
+  /** maxTop: row width of topIds / topLogprobs. */
+  topN: number;
+  /** Wall seconds of forward + sampling. */
+  seconds: number;
+}
+
+export interface NativeEngine {
+  info(): EngineModelInfo;
+  /** Bytes one KV block of `blockSize` tokens takes across all layers (K and V). */
+  kvBytesPerBlock(blockSize: number): number;
+  /** Allocate the KV pool and step buffers; must be called once before step(). */
+  initKv(numBlocks: number, blockSize: number, maxBatchTokens: number, maxSeqs: number): void;
+  /** Run one batched forward pass over every token of every sequence, then sample. Runs off the event loop. */
+  step(seqs: EngineSeq[]): Promise<EngineStepResult>;
+  /** Unmap the weights and free the pool; the engine is unusable afterwards. */
+  close(): void;
+}

@@ -1,0 +1,41 @@
+// Every kernel set this CPU supports (scalar reference, AVX2, AVX-512) generates the same greedy tokens.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, storiesPath } from './engine-test-kit.js';
+import { loadEngine, supportedKernels } from './native-engine.js';
+
+describe('kernel dispatch', () => {
+  for (const weights of ['f32', 'f16'] as const) {
+    it(`${weights} weights: ${supportedKernels().join(', ')} agree (tokens equal, logprobs within 1e-3 of scalar)`, async () => {
+      const results = new Map<string, SeqRun>();
+      for (const kernels of supportedKernels()) {
+        for (const kvType of ['f16', 'f32'] as const) {
+          const engine = loadEngine(storiesPath(weights), { threads: 2, kernels, kvType });
+          try {
+            assert.equal(engine.info().kernels, kernels);
+            engine.initKv(16, 16, 128, 4);
+            const run = new SeqRun(ONCE_UPON_A_TIME, [2, 0, 1, 5], GREEDY, 48, 3);
+            await runAll(engine, [run]);
+            results.set(`${kernels}/kv-${kvType}`, run);
+          } finally {
+            engine.close();
+          }
+        }
+      }
+      // Tokens agree everywhere; logprobs agree tightly between kernel sets with the same KV type
+      // (rounding K/V to f16 moves them by ~1e-3 on its own, which is the KV type's effect, not the kernels').
+      const [refName, ref] = [...results][0]!;
+      for (const [name, run] of results) {
+        assert.deepEqual(run.generated, ref.generated, `${name} vs ${refName}`);
+        const same = results.get(`scalar/${name.split('/')[1]}`)!;
+        run.logprobs.forEach((lp, i) => assert.ok(Math.abs(lp - same.logprobs[i]!) < 1e-3, `${name} logprob ${i}: ${lp} vs scalar ${same.logprobs[i]}`));
+      }
+    });
+  }
+
+  it('an unsupported or unknown forced kernel set is refused with what to do', () => {
+    assert.throws(() => loadEngine(storiesPath('f32'), { threads: 1, kernels: 'sse9' as never }), /not a kernel set/);
+    if (!supportedKernels().includes('avx512'))
+      assert.throws(() => loadEngine(storiesPath('f32'), { threads: 1, kernels: 'avx512' }), /only supports/);
+  });
+});
