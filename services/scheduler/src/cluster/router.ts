@@ -1,0 +1,156 @@
+import { type BlockHash, extendBlockHashes } from '../core/block-hash.js';
+
+export type RoutingPolicy = 'prefix' | 'round-robin' | 'least-loaded';
+
+/** One worker the router may pick, as its step loop sees it right now. */
+export interface RouteCandidate {
+  readonly id: string;
+  /** Sequences admitted and not finished on it (running + waiting). */
+  readonly load: number;
+  /** Fraction of its KV blocks not held by a request (0..1). */
+  readonly freeBlockRatio: number;
+  /** Tokens per KV block of its pool. */
+  readonly blockSize: number;
+  /** Tokens of the longest prefix, given as full-block hashes, cached in its pool (KVCacheManager.cachedPrefixTokens). */
+  cachedPrefixTokens(blockHashes: readonly BlockHash[]): number;
+}
+
+export interface RouteRequest {
+  readonly promptTokenIds: readonly number[];
+  /** Tenant isolation of the prefix cache: goes into the first block's hash, as in the core. */
+  readonly cacheSalt?: string | null;
+  readonly sessionId?: string;
+}
+
+export interface RouteDecision {
+  readonly workerId: string;
+  /** Why this worker: its session's worker, the best prefix hit, or the policy's plain choice. */
+  readonly reason: 'session' | 'prefix' | 'least-loaded' | 'round-robin';
+  /** Prompt tokens cached on the chosen worker (0 unless policy 'prefix' probed it). */
+  readonly cachedTokens: number;
+}
+
+export interface RouterOptions {
+  policy?: RoutingPolicy;
+  /**
+   * A worker counts as overloaded when its load exceeds the least loaded candidate's by more than
+   * this many sequences: it then loses its prefix hit or session preference. Default 8.
+   */
+  maxLoadImbalance?: number;
+  /** Sessions remembered (least recently routed are forgotten first). Default 10 000. */
+  maxSessions?: number;
+}
+
+/**
+ * Picks the worker for a new request. Synchronous and I/O-free; its only state is the round-robin
+ * cursor and the bounded session map.
+ *
+ * Policy 'prefix' (the default; vLLM production-stack / llm-d style):
+ *   eligible = { w : load(w) − min_v load(v) ≤ maxLoadImbalance }
+ *   choose argmax over eligible of (hit(w), −load(w), freeBlockRatio(w), −id)   (lexicographic)
+ * where hit(w) is the exact number of prompt tokens already cached in w's block pool. So the
+ * longest hit wins unless its worker is overloaded, and with no hit anywhere this is least-loaded.
+ * The prompt's block hashes are computed once per distinct block size (in practice once) and
+ * capped like the core's own lookup: the last prompt token always runs, so it never counts as a hit.
+ *
+ * Session affinity (any policy): a request with a session id goes to the worker that served that
+ * session last while it is a candidate (alive) and not overloaded; otherwise it is routed by the
+ * policy and the session moves to the new worker.
+ */
+export class Router {
+  readonly policy: RoutingPolicy;
+  private readonly maxLoadImbalance: number;
+  private readonly maxSessions: number;
+  /** session id → worker id, in least-recently-routed-first order (Map insertion order). */
+  private readonly sessions = new Map<string, string>();
+  private lastRoundRobin: string | undefined;
+
+  constructor(options: RouterOptions = {}) {
+    this.policy = options.policy ?? 'prefix';
+    this.maxLoadImbalance = options.maxLoadImbalance ?? 8;
+    this.maxSessions = options.maxSessions ?? 10_000;
+    if (!(this.maxLoadImbalance >= 0)) throw new Error(`bad maxLoadImbalance ${options.maxLoadImbalance}`);
+    if (!Number.isInteger(this.maxSessions) || this.maxSessions < 1) throw new Error(`bad maxSessions ${options.maxSessions}`);
+  }
+
+  /** The chosen worker, or undefined when there is no candidate. Records the session's worker. */
+  route(request: RouteRequest, candidates: readonly RouteCandidate[]): RouteDecision | undefined {
+    if (candidates.length === 0) return undefined;
+    const minLoad = Math.min(...candidates.map((c) => c.load));
+    const overloaded = (c: RouteCandidate) => c.load - minLoad > this.maxLoadImbalance;
+    let decision: RouteDecision | undefined;
+    const sessionWorker = request.sessionId === undefined ? undefined : this.sessions.get(request.sessionId);
+    if (sessionWorker !== undefined) {
+      const c = candidates.find((w) => w.id === sessionWorker);
+      if (c !== undefined && !overloaded(c)) decision = { workerId: c.id, reason: 'session', cachedTokens: 0 };
+    }
+    decision ??= this.byPolicy(request, candidates, overloaded);
+    if (request.sessionId !== undefined) this.remember(request.sessionId, decision.workerId);
+    return decision;
+  }
+
+  /** Number of sessions remembered (bounded by maxSessions). */
+  get numSessions(): number {
+    return this.sessions.size;
+  }
+
+  private byPolicy(request: RouteRequest, candidates: readonly RouteCandidate[], overloaded: (c: RouteCandidate) => boolean): RouteDecision {
+    switch (this.policy) {
+      case 'round-robin':
+        return { workerId: this.nextRoundRobin(candidates), reason: 'round-robin', cachedTokens: 0 };
+      case 'least-loaded':
+        return { workerId: best(candidates, () => 0).id, reason: 'least-loaded', cachedTokens: 0 };
+      case 'prefix': {
+        const hits = prefixHits(request, candidates);
+        const eligible = candidates.filter((c) => !overloaded(c));
+        const chosen = best(eligible, (c) => hits.get(c)!);
+        const cachedTokens = hits.get(chosen)!;
+        return { workerId: chosen.id, reason: cachedTokens > 0 ? 'prefix' : 'least-loaded', cachedTokens };
+      }
+    }
+  }
+
+  /** The next worker id after the last one chosen, in id order: a stable cycle while workers come and go. */
+  private nextRoundRobin(candidates: readonly RouteCandidate[]): string {
+    const ids = candidates.map((c) => c.id).sort();
+    const last = this.lastRoundRobin;
+    const next = (last === undefined ? undefined : ids.find((id) => id > last)) ?? ids[0]!;
+    this.lastRoundRobin = next;
+    return next;
+  }
+
+  private remember(sessionId: string, workerId: string): void {
+    this.sessions.delete(sessionId);
+    this.sessions.set(sessionId, workerId);
+    if (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+  }
+}
+
+/** Cached prompt tokens per candidate; hashes computed once per block size. */
+function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]): Map<RouteCandidate, number> {
+  const hashesBySize = new Map<number, BlockHash[]>();
+  const hits = new Map<RouteCandidate, number>();
+  const n = request.promptTokenIds.length;
+  for (const c of candidates) {
+    let hashes = hashesBySize.get(c.blockSize);
+    if (hashes === undefined) {
+      hashes = [];
+      // Same cap as KVCacheManager.getComputedBlocks: only blocks entirely before the last token.
+      const maxHitBlocks = Math.max(0, Math.floor((n - 1) / c.blockSize));
+      extendBlockHashes(hashes, request.promptTokenIds, c.blockSize, maxHitBlocks, request.cacheSalt ?? null);
+      hashesBySize.set(c.blockSize, hashes);
+    }
+    hits.set(c, hashes.length === 0 ? 0 : c.cachedPrefixTokens(hashes));
+  }
+  return hits;
+}
+
+/** argmax of (score, −load, freeBlockRatio, −id) over a non-empty list. */
+function best(candidates: readonly RouteCandidate[], score: (c: RouteCandidate) => number): RouteCandidate {
+  let top = candidates[0]!;
+  for (const c of candidates.slice(1)) {
+    const d = score(c) - score(top) || top.load - c.load || c.freeBlockRatio - top.freeBlockRatio || (c.id < top.id ? 1 : -1);
+    if (d > 0) top = c;
+  }
+  return top;
+}
