@@ -29,7 +29,7 @@ const DEFAULTS: GatewayOptions = { keepAliveMs: 5000, bodyLimit: 16 * 1024 * 102
 export async function startGateway(config: LoomConfig, opts: StartGatewayOptions = {}): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
   const options: GatewayOptions = { keepAliveMs: opts.keepAliveMs ?? DEFAULTS.keepAliveMs, bodyLimit: opts.bodyLimit ?? DEFAULTS.bodyLimit };
-  const backend = opts.backend ?? new RedisBackend({ redisUrl: config.redisUrl, maxQueueLength: config.maxQueueLength });
+  const backend = opts.backend ?? new RedisBackend({ redisUrl: config.redisUrl, maxQueueLength: config.maxQueueLength, log });
   const metrics = new GatewayMetrics();
 
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false });

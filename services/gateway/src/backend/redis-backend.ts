@@ -10,6 +10,7 @@ import {
   outputStreamKey,
   requestQueueName,
   type CancelEvent,
+  type Logger,
   type ModelCard,
   type OutputEvent,
   type RequestJob,
@@ -24,6 +25,8 @@ export interface RedisBackendOptions {
   cardTtlMs?: number;
   /** XREAD BLOCK timeout; only bounds how long an idle loop iteration lasts. */
   blockMs?: number;
+  /** Where connection errors go (ioredis prints them to stderr when nobody listens). */
+  log?: Logger;
 }
 
 /** BullMQ job name of a generation request (the scheduler reads job.data, not the name). */
@@ -45,6 +48,7 @@ export class RedisBackend implements InferenceBackend {
 
   constructor(private readonly opts: RedisBackendOptions) {
     this.redis = createRedis(opts.redisUrl, 'loom-gateway');
+    this.watchErrors(this.redis);
     this.cardTtlMs = opts.cardTtlMs ?? 3000;
     this.blockMs = opts.blockMs ?? 5000;
   }
@@ -80,6 +84,7 @@ export class RedisBackend implements InferenceBackend {
     if (signal.aborted) return;
     // XREAD BLOCK holds its connection for the whole wait: it must never share one with other commands.
     const conn = this.redis.duplicate({ connectionName: `loom-gateway-xread` });
+    this.watchErrors(conn);
     this.readers.add(conn);
     const onAbort = () => conn.disconnect();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -128,6 +133,16 @@ export class RedisBackend implements InferenceBackend {
     for (const r of this.readers) r.disconnect();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.redis.disconnect();
+  }
+
+  /** Commands wait through a Redis outage (maxRetriesPerRequest: null); log the outage at most every few seconds. */
+  private lastErrorLog = 0;
+  private watchErrors(conn: Redis): void {
+    conn.on('error', (err: Error) => {
+      if (Date.now() - this.lastErrorLog < 5000) return;
+      this.lastErrorLog = Date.now();
+      this.opts.log?.warn({ err: err.message }, 'redis connection error; retrying');
+    });
   }
 
   private queueFor(model: string): Queue {
