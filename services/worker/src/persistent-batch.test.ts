@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProtoSamplingParams, StepRequest } from '@loom/proto';
+import { PersistentBatch, StepRejected } from './persistent-batch.js';
+import type { EngineStepResult } from './engine/engine-api.js';
+
+const greedy: ProtoSamplingParams = {
+  temperature: 0, topP: 1, topK: 0, minP: 0, seed: 7, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, logitBias: {}, logprobs: -1,
+};
+const step = (s: Partial<StepRequest>): StepRequest => ({ stepId: 1, fencingToken: 1, newRequests: [], cachedRequests: [], finishedIds: [], preemptedIds: [], ...s });
+const result = (tokens: number[]): EngineStepResult => ({ tokens: Int32Array.from(tokens), logprobs: new Float32Array(tokens.length), topN: 0, seconds: 0 });
+
+test('a chunked prefill then decode: positions, block tables and sampling flags follow the diffs', () => {
+  const b = new PersistentBatch(4);
+  // 6 prompt tokens, first chunk of 4 in block 9: no sample yet.
+  let p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 2, 3, 4, 5, 6], sampling: greedy, blockIds: [9], numComputedTokens: 0, numScheduledTokens: 4, numOutputTokens: 0 }] }));
+  assert.deepEqual([...p.seqs[0]!.tokens], [1, 2, 3, 4]);
+  assert.equal(p.seqs[0]!.sample, false);
+  assert.deepEqual(b.complete(p, result([-1])), []);
+  // Second chunk: the last 2 prompt tokens in new block 3, reaching the end → sample.
+  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [3], numComputedTokens: 4, numScheduledTokens: 2 }] }));
+  assert.deepEqual([...p.seqs[0]!.tokens], [5, 6]);
+  assert.equal(p.seqs[0]!.startPos, 4);
+  assert.deepEqual([...p.seqs[0]!.blockTable], [9, 3]);
+  assert.equal(p.seqs[0]!.sample, true);
+  assert.equal(p.seqs[0]!.rngCounter, 0);
+  assert.deepEqual(b.complete(p, result([42])).map((s) => [s.requestId, s.tokenId]), [['a', 42]]);
+  // Decode: the worker feeds back the token it sampled itself.
+  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }));
+  assert.deepEqual([...p.seqs[0]!.tokens], [42]);
+  assert.equal(p.seqs[0]!.startPos, 6);
+  assert.equal(p.seqs[0]!.rngCounter, 1);
+});
+
+test('finished and preempted requests are forgotten; unknown or over-scheduled requests are refused', () => {
+  const b = new PersistentBatch(4);
+  const p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 2], sampling: greedy, blockIds: [0], numComputedTokens: 0, numScheduledTokens: 2, numOutputTokens: 3 }] }));
+  b.complete(p, result([5]));
+  assert.equal(p.seqs[0]!.rngCounter, 3, 'tokens generated before a preemption keep the RNG counter going');
+  b.prepare(step({ preemptedIds: ['a'] }));
+  assert.equal(b.size, 0);
+  assert.throws(() => b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 3, numScheduledTokens: 1 }] })), StepRejected);
+  assert.throws(
+    () => b.prepare(step({ newRequests: [{ requestId: 'b', tokenIds: [1, 2], sampling: greedy, blockIds: [0], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 }] })),
+    /exceed its 2 known tokens/,
+  );
+  assert.throws(
+    () => b.prepare(step({ newRequests: [{ requestId: 'c', tokenIds: [1, 2, 3, 4, 5], sampling: greedy, blockIds: [0], numComputedTokens: 0, numScheduledTokens: 5, numOutputTokens: 0 }] })),
+    /1 blocks cannot hold 5 tokens/,
+  );
+});

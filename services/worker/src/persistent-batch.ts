@@ -1,0 +1,127 @@
+import type { CachedRequest, NewRequest, ProtoSamplingParams, SampledToken, StepRequest } from '@loom/proto';
+import type { EngineSeq, EngineStepResult } from './engine/engine-api.js';
+
+/** What the worker remembers about one request between steps (vLLM's CachedRequestState). */
+interface RequestState {
+  /** Every known token: prompt, then generated ones (the worker appends what it samples). */
+  tokenIds: number[];
+  blockIds: number[];
+  numComputedTokens: number;
+  sampling: ProtoSamplingParams;
+  /** Tokens generated so far, counting those generated before a preemption (the RNG counter). */
+  numOutputTokens: number;
+}
+
+/** A step the engine can run: one EngineSeq per scheduled request, in the order of `requestIds`. */
+export interface PreparedStep {
+  requestIds: string[];
+  seqs: EngineSeq[];
+}
+
+export class StepRejected extends Error {}
+
+/**
+ * The worker's persistent batch: applies a StepRequest's diffs to per-request state, hands the
+ * engine the tokens to compute, and appends sampled tokens. Invariant after `prepare`: for every
+ * scheduled request, numComputedTokens + numScheduledTokens ≤ tokenIds.length, and its block table
+ * covers every position up to there.
+ */
+export class PersistentBatch {
+  private readonly states = new Map<string, RequestState>();
+
+  /** Token ids and block ids are range-checked by the engine itself; this class checks its own state. */
+  constructor(private readonly blockSize: number) {}
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  clear(): void {
+    this.states.clear();
+  }
+
+  prepare(step: StepRequest): PreparedStep {
+    for (const id of step.finishedIds) this.states.delete(id);
+    for (const id of step.preemptedIds) this.states.delete(id);
+    const requestIds: string[] = [];
+    const seqs: EngineSeq[] = [];
+    for (const r of step.newRequests) {
+      this.checkNew(r);
+      const state: RequestState = {
+        tokenIds: [...r.tokenIds],
+        blockIds: [...r.blockIds],
+        numComputedTokens: r.numComputedTokens,
+        sampling: r.sampling,
+        numOutputTokens: r.numOutputTokens,
+      };
+      this.states.set(r.requestId, state);
+      requestIds.push(r.requestId);
+      seqs.push(this.seqOf(r.requestId, state, r.numScheduledTokens));
+    }
+    for (const c of step.cachedRequests) {
+      const state = this.cachedState(c);
+      state.blockIds.push(...c.newBlockIds);
+      state.numComputedTokens = c.numComputedTokens;
+      requestIds.push(c.requestId);
+      seqs.push(this.seqOf(c.requestId, state, c.numScheduledTokens));
+    }
+    return { requestIds, seqs };
+  }
+
+  /** Advance computed counts and append sampled tokens; returns them in proto form. */
+  complete(prepared: PreparedStep, result: EngineStepResult): SampledToken[] {
+    const sampled: SampledToken[] = [];
+    prepared.requestIds.forEach((id, i) => {
+      const state = this.states.get(id)!;
+      const seq = prepared.seqs[i]!;
+      state.numComputedTokens = seq.startPos + seq.tokens.length;
+      if (!seq.sample) return;
+      const tokenId = result.tokens[i]!;
+      state.tokenIds.push(tokenId);
+      state.numOutputTokens += 1;
+      const top: { tokenId: number; logprob: number }[] = [];
+      if (result.topIds && result.topLogprobs && seq.logprobs > 0) {
+        for (let j = 0; j < Math.min(seq.logprobs, result.topN); j++) {
+          const t = result.topIds[i * result.topN + j]!;
+          if (t >= 0) top.push({ tokenId: t, logprob: result.topLogprobs[i * result.topN + j]! });
+        }
+      }
+      sampled.push({ requestId: id, tokenId, logprob: result.logprobs[i]!, top });
+    });
+    return sampled;
+  }
+
+  private seqOf(requestId: string, s: RequestState, numScheduled: number): EngineSeq {
+    const end = s.numComputedTokens + numScheduled;
+    if (numScheduled < 1 || end > s.tokenIds.length) {
+      throw new StepRejected(`request ${requestId}: scheduled tokens [${s.numComputedTokens}, ${end}) exceed its ${s.tokenIds.length} known tokens`);
+    }
+    if (s.blockIds.length * this.blockSize < end) {
+      throw new StepRejected(`request ${requestId}: ${s.blockIds.length} blocks cannot hold ${end} tokens`);
+    }
+    const sp = s.sampling;
+    return {
+      tokens: Int32Array.from(s.tokenIds.slice(s.numComputedTokens, end)),
+      startPos: s.numComputedTokens,
+      blockTable: Int32Array.from(s.blockIds),
+      sample: end === s.tokenIds.length,
+      temperature: sp.temperature,
+      topP: sp.topP,
+      topK: sp.topK,
+      minP: sp.minP,
+      seed: sp.seed,
+      rngCounter: s.numOutputTokens,
+      logprobs: sp.logprobs,
+    };
+  }
+
+  private checkNew(r: NewRequest): void {
+    if (this.states.has(r.requestId)) throw new StepRejected(`request ${r.requestId} is already running on this worker`);
+  }
+
+  private cachedState(c: CachedRequest): RequestState {
+    const state = this.states.get(c.requestId);
+    if (!state) throw new StepRejected(`request ${c.requestId} is unknown to this worker (send it as a new request)`);
+    return state;
+  }
+}

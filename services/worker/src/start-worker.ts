@@ -1,0 +1,82 @@
+import os from 'node:os';
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { createLogger, createRedis, modelCardKey, modelIdOf, startMetricsServer, type LoomConfig } from '@loom/common';
+import { healthServiceDefinition, workerServiceDefinition } from '@loom/proto';
+import { loadEngine } from './engine/native-engine.js';
+import { buildModelCard } from './model-card.js';
+import { WorkerService } from './worker-service.js';
+import { WorkerRegistrar } from './worker-registration.js';
+import { WorkerMetrics } from './worker-metrics.js';
+import { healthHandlers } from './health-service.js';
+
+export interface RunningWorker {
+  workerId: string;
+  /** host:port of the gRPC server. */
+  address: string;
+  metricsPort: number;
+  close(): Promise<void>;
+}
+
+/** Load the model, serve WorkerService + health over gRPC, publish the model card and register in Redis. */
+export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
+  const log = createLogger('worker', config.logLevel);
+  if (!config.model) throw new Error('no model to serve: pass --model <file.gguf> or set LOOM_MODEL');
+  if (!fs.existsSync(config.model)) throw new Error(`model file not found: ${config.model} (check --model / LOOM_MODEL)`);
+  const modelId = modelIdOf(config);
+  const workerId = config.workerId || `${os.hostname()}-${process.pid}`;
+
+  const t0 = performance.now();
+  const engine = loadEngine(config.model, { threads: config.threads });
+  const info = engine.info();
+  const card = buildModelCard(config.model, modelId, info);
+  log.info({ model: config.model, modelId, ...info, loadSeconds: (performance.now() - t0) / 1000 }, 'model loaded');
+
+  const metrics = new WorkerMetrics({ worker: workerId, model_name: modelId });
+  const service = new WorkerService(
+    engine,
+    {
+      workerId,
+      modelId,
+      architecture: info.architecture,
+      vocabSize: info.vocabSize,
+      contextLength: info.contextLength,
+      eosTokenIds: card.eosTokenIds,
+      modelCardKey: modelCardKey(modelId),
+      capabilities: { kernels: info.kernels, threads: info.threads, weightType: info.weightType, logprobs: true },
+    },
+    log,
+    metrics,
+  );
+
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  server.addService(workerServiceDefinition(), service.handlers());
+  server.addService(healthServiceDefinition(), healthHandlers(() => 'SERVING'));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${config.workerHost}:${config.workerPort}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const address = `${config.workerHost}:${port}`;
+
+  const redis = createRedis(config.redisUrl, `loom-worker-${workerId}`);
+  const registrar = new WorkerRegistrar(redis, { workerId, address, model: modelId, pid: process.pid, startedAt: Date.now() }, config.heartbeatMs);
+  await registrar.publish(card);
+  const http = await startMetricsServer(metrics.registry, { host: config.workerHost, port: config.metricsPort, healthy: () => true });
+  log.info({ workerId, address, metricsPort: http.port }, 'worker ready');
+
+  let closed = false;
+  return {
+    workerId,
+    address,
+    metricsPort: http.port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await registrar.withdraw().catch(() => undefined);
+      await new Promise<void>((r) => server.tryShutdown(() => r()));
+      await http.close();
+      engine.close();
+      redis.disconnect();
+      log.info({ workerId }, 'worker stopped');
+    },
+  };
+}
