@@ -1,0 +1,20 @@
+#!/bin/sh
+# Builds build/engine-check (tools/engine-check.cpp + the engine sources, no Node needed) with the same
+# per-file instruction-set flags as build.mjs. Usage: sh services/worker/engine/tools/build-check.sh
+set -e
+cd "$(dirname "$0")/.."
+mkdir -p build/check
+BASE="-std=c++17 -O3 -pthread -march=x86-64"
+for f in src/*.cpp; do
+  name=$(basename "$f" .cpp)
+  [ "$name" = binding ] && continue
+  case "$name" in
+    kernels-avx2) ISA="-mavx2 -mfma -mf16c" ;;
+    kernels-avx512) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mf16c -mfma -Wno-uninitialized -Wno-maybe-uninitialized" ;;
+    *) ISA="" ;;
+  esac
+  ${CXX:-g++} $BASE $ISA -c "$f" -o "build/check/$name.o" &
+done
+wait
+${CXX:-g++} $BASE tools/engine-check.cpp build/check/*.o -o build/engine-check
+echo "built build/engine-check"
