@@ -28,8 +28,11 @@ export class ChatController {
     try {
       ids = this.tokenizers.encodeChat(card, templateMessages(body)).ids;
     } catch (err) {
+      const message = (err as Error).message;
+      // A template that does not even parse is the deployment's fault, not the client's.
+      if (message.startsWith('the chat template does not parse')) throw err;
       // Templates raise on conversations they do not support (e.g. roles out of order): client input.
-      throw ApiError.invalid(`The chat template could not render these messages: ${(err as Error).message}`, 'messages');
+      throw ApiError.invalid(`The chat template could not render these messages: ${message}`, 'messages');
     }
     // Like vLLM: without a limit, the completion may use the rest of the context window.
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? Math.max(1, card.contextLength - ids.length);

@@ -1,21 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { ModelCard } from '@loom/common';
-import * as tokenizerPkg from '@loom/tokenizer';
-import { Tokenizer } from '@loom/tokenizer';
+import { Tokenizer, renderChat, type ChatMessage } from '@loom/tokenizer';
 
-type RenderChat = (template: string | undefined, messages: ChatMessage[], opts: { addGenerationPrompt: boolean; bosToken: string; eosToken: string }) => string;
-
-// TODO(tokenizer): a plain `import { renderChat }` once @loom/tokenizer exports it (in progress in parallel).
-function renderChat(...args: Parameters<RenderChat>): string {
-  const fn = (tokenizerPkg as unknown as { renderChat?: RenderChat }).renderChat;
-  if (!fn) throw new Error('chat templates are not available in this build (@loom/tokenizer lacks renderChat)');
-  return fn(...args);
-}
-
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
+export type { ChatMessage };
 
 /**
  * The gateway's only door to @loom/tokenizer: one Tokenizer per published model card (rebuilt
