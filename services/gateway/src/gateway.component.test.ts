@@ -118,6 +118,45 @@ describe('gateway HTTP layer against a FakeBackend', () => {
     assert.equal(job.sampling.maxTokens, card.contextLength - job.promptTokenIds.length);
   });
 
+  test('logprobs: requested top-N reaches the job; token texts, alternatives and offsets come back', async () => {
+    const tok = Tokenizer.fromData(card.tokenizer);
+    const [a, b] = tok.encode(' Once upon', { addSpecial: false });
+    backend.script = (job) => [
+      { event: { type: 'token', index: 0, tokenIds: [a!], text: tok.tokenToPiece(a!), logprobs: [{ tokenId: a!, logprob: -0.5, top: [{ tokenId: a!, logprob: -0.5 }, { tokenId: b!, logprob: -1.5 }, { tokenId: 5, logprob: -9 }] }] } },
+      { event: { type: 'token', index: 0, tokenIds: [b!], text: tok.tokenToPiece(b!), logprobs: [{ tokenId: b!, logprob: -0.25, top: [{ tokenId: b!, logprob: -0.25 }] }] } },
+      { event: { type: 'finish', index: 0, finishReason: 'stop', promptTokens: job.promptTokenIds.length, completionTokens: 2 } },
+    ];
+    const res = await post('/v1/completions', { model: 'stories260K', prompt: 'x', logprobs: 2 });
+    const body = await json(res);
+    assertValid('CreateCompletionResponse', body);
+    assert.equal(backend.submitted.at(-1)!.sampling.logprobs, 2);
+    const lp = body.choices[0].logprobs;
+    assert.deepEqual(lp.tokens, [tok.tokenToPiece(a!), tok.tokenToPiece(b!)]);
+    assert.deepEqual(lp.token_logprobs, [-0.5, -0.25]);
+    assert.equal(Object.keys(lp.top_logprobs[0]).length, 2, 'only the top 2 alternatives');
+    assert.deepEqual(lp.text_offset, [0, tok.tokenToPiece(a!).length]);
+
+    const chat = await post('/v1/chat/completions', { model: 'stories260K', messages: [{ role: 'user', content: 'hi' }], logprobs: true, top_logprobs: 1 });
+    const cbody = await json(chat);
+    assertValid('CreateChatCompletionResponse', cbody);
+    assert.equal(backend.submitted.at(-1)!.sampling.logprobs, 1);
+    const content = cbody.choices[0].logprobs.content;
+    assert.deepEqual(content.map((c: { token: string }) => c.token), [tok.tokenToPiece(a!), tok.tokenToPiece(b!)]);
+    assert.deepEqual(content[0].bytes, [...tok.tokenBytes(a!)]);
+    assert.equal(content[0].top_logprobs.length, 1);
+
+    const s = await post('/v1/chat/completions', { model: 'stories260K', messages: [{ role: 'user', content: 'hi' }], logprobs: true, stream: true });
+    const chunks = parseSse(await s.text()).data.slice(0, -1).map((d) => JSON.parse(d));
+    for (const c of chunks) assertValid('CreateChatCompletionStreamResponse', c);
+    const streamed = chunks.flatMap((c) => c.choices[0].logprobs?.content ?? []);
+    assert.deepEqual(streamed.map((c: { logprob: number }) => c.logprob), [-0.5, -0.25]);
+    assert.deepEqual(streamed[0].top_logprobs, [], 'top_logprobs defaults to 0 alternatives');
+
+    const noLp = await post('/v1/chat/completions', { model: 'stories260K', messages: [{ role: 'user', content: 'hi' }], top_logprobs: 2 });
+    assert.equal(noLp.status, 400);
+    assert.equal((await json(noLp)).error.param, 'top_logprobs');
+  });
+
   test('client errors are 4xx in OpenAI format naming the parameter', async () => {
     const cases: [string, unknown, number, string | null, string | null][] = [
       ['/v1/completions', { model: 'nope', prompt: 'x' }, 404, 'model', 'model_not_found'],

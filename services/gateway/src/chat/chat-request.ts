@@ -27,11 +27,16 @@ export const chatRequestSchema = z.object({
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 export function rejectUnsupportedChat(body: ChatRequest): void {
-  if (body.logprobs) throw ApiError.unsupported('logprobs', "'logprobs' is not supported yet.");
+  if (body.top_logprobs != null && !body.logprobs) throw ApiError.invalid("'top_logprobs' requires 'logprobs' to be true.", 'top_logprobs');
   if (body.tools?.length) throw ApiError.unsupported('tools', "'tools' (function calling) is not supported yet.");
   if (body.response_format && body.response_format.type !== 'text') {
     throw ApiError.unsupported('response_format', `'response_format' type '${body.response_format.type}' is not supported; only 'text'.`);
   }
+}
+
+/** Alternatives per position the request asks for, or null when it wants no logprobs. */
+export function chatLogprobs(body: ChatRequest): number | null {
+  return body.logprobs ? (body.top_logprobs ?? 0) : null;
 }
 
 /**

@@ -6,7 +6,7 @@ import { GenerationService, newRequestId } from '../generation/generation.servic
 import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { chatFormat } from './chat-format.js';
-import { chatRequestSchema, rejectUnsupportedChat, templateMessages } from './chat-request.js';
+import { chatLogprobs, chatRequestSchema, rejectUnsupportedChat, templateMessages } from './chat-request.js';
 
 @Controller('v1/chat')
 export class ChatController {
@@ -38,19 +38,20 @@ export class ChatController {
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? Math.max(1, card.contextLength - ids.length);
     this.generation.checkContext(card, ids.length, maxTokens, 'messages');
 
+    const logprobs = chatLogprobs(body);
     await this.generation.run(req, reply, {
       endpoint: 'chat',
       requestId: newRequestId('chatcmpl'),
       card,
       promptTokenIds: ids,
-      sampling: toSamplingParams(body, maxTokens),
+      sampling: toSamplingParams(body, maxTokens, logprobs),
       n: body.n ?? 1,
       priority: body.priority ?? 0,
       cacheSalt: body.cache_salt ?? undefined,
       sessionId: body.session_id ?? undefined,
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
-      format: chatFormat(),
+      format: chatFormat(logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs)),
       arrivedAt,
     });
   }

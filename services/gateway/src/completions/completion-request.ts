@@ -12,6 +12,7 @@ export const completionRequestSchema = z.object({
   echo: z.boolean().nullish(),
   best_of: z.number().int().min(1).nullish(),
   suffix: z.string().nullish(),
+  /** Legacy logprobs: how many alternatives per position (vLLM's limit, 20; OpenAI's is 5). */
   logprobs: z.number().int().min(0).max(20).nullish(),
 });
 
@@ -24,7 +25,6 @@ export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 export function rejectUnsupportedCompletion(body: CompletionRequest): void {
   if (body.best_of != null && body.best_of > 1) throw ApiError.unsupported('best_of', "'best_of' > 1 is not supported; use 'n'.");
   if (body.suffix) throw ApiError.unsupported('suffix', "'suffix' is not supported.");
-  if (body.logprobs != null) throw ApiError.unsupported('logprobs', "'logprobs' is not supported yet.");
 }
 
 /** The prompt as text or token ids, unwrapping the one-element list forms. */

@@ -42,14 +42,14 @@ export class CompletionsController {
       requestId: newRequestId('cmpl'),
       card,
       promptTokenIds: ids,
-      sampling: toSamplingParams(body, maxTokens),
+      sampling: toSamplingParams(body, maxTokens, body.logprobs ?? null),
       n: body.n ?? 1,
       priority: body.priority ?? 0,
       cacheSalt: body.cache_salt ?? undefined,
       sessionId: body.session_id ?? undefined,
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
-      format: completionFormat(echo),
+      format: completionFormat(echo, body.logprobs == null ? undefined : this.tokenizers.logprobsOptions(card, body.logprobs)),
       arrivedAt,
     });
   }

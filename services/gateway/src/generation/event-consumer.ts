@@ -1,11 +1,11 @@
-import type { FinishReason, OutputEvent } from '@loom/common';
+import type { FinishReason, OutputEvent, TokenLogprob } from '@loom/common';
 import { ApiError } from '../errors/api-error.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ApiFinishReason, ChoiceResult } from './response-format.js';
 
 /** What the response writers see: text deltas and finishes, already checked and accounted. */
 export type ChoiceUpdate =
-  | { kind: 'delta'; index: number; text: string }
+  | { kind: 'delta'; index: number; text: string; logprobs?: TokenLogprob[] }
   | { kind: 'finish'; index: number; finishReason: ApiFinishReason };
 
 /**
@@ -15,7 +15,7 @@ export type ChoiceUpdate =
  * ends in a way OpenAI's API cannot express.
  */
 export class EventConsumer {
-  readonly choices: { text: string; tokens: number; finishReason?: ApiFinishReason }[];
+  readonly choices: { text: string; tokens: number; logprobs: TokenLogprob[]; finishReason?: ApiFinishReason }[];
   private firstTokenSeen = false;
   private readonly lastTokenAt: number[];
 
@@ -25,7 +25,7 @@ export class EventConsumer {
     private readonly model: string,
     private readonly metrics: GatewayMetrics,
   ) {
-    this.choices = Array.from({ length: n }, () => ({ text: '', tokens: 0 }));
+    this.choices = Array.from({ length: n }, () => ({ text: '', tokens: 0, logprobs: [] as TokenLogprob[] }));
     this.lastTokenAt = new Array<number>(n).fill(0);
   }
 
@@ -37,9 +37,11 @@ export class EventConsumer {
       if (ev.type === 'token') {
         this.observeTokens(ev.index, ev.tokenIds.length);
         choice.tokens += ev.tokenIds.length;
-        if (ev.text) {
+        if (ev.logprobs) choice.logprobs.push(...ev.logprobs);
+        // Text may be held back ('') while logprobs are not: send those anyway.
+        if (ev.text || ev.logprobs?.length) {
           choice.text += ev.text;
-          yield { kind: 'delta', index: ev.index, text: ev.text };
+          yield { kind: 'delta', index: ev.index, text: ev.text, ...(ev.logprobs ? { logprobs: ev.logprobs } : {}) };
         }
       } else {
         const finishReason = apiFinishReason(ev.finishReason);
@@ -61,7 +63,7 @@ export class EventConsumer {
   }
 
   results(): ChoiceResult[] {
-    return this.choices.map((c, index) => ({ index, text: c.text, finishReason: c.finishReason ?? 'stop' }));
+    return this.choices.map((c, index) => ({ index, text: c.text, finishReason: c.finishReason ?? 'stop', logprobs: c.logprobs }));
   }
 
   private observeTokens(index: number, count: number): void {

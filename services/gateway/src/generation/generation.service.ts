@@ -116,7 +116,7 @@ export class GenerationService {
     try {
       for (const c of g.format.openingChunks(ctx)) sse.send(c);
       for await (const u of updates) {
-        sse.send(u.kind === 'delta' ? g.format.deltaChunk(ctx, u.index, u.text) : g.format.finishChunk(ctx, u.index, u.finishReason));
+        sse.send(u.kind === 'delta' ? g.format.deltaChunk(ctx, u.index, u.text, u.logprobs) : g.format.finishChunk(ctx, u.index, u.finishReason));
       }
       if (signal.aborted) return;
       if (!consumer.complete) throw incomplete();

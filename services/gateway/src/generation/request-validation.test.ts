@@ -45,7 +45,7 @@ test('completion validation names the bad parameter', () => {
     [{ prompt: ['a', 'b'] }, 'prompt', 'invalid_value'],
     [{ best_of: 2 }, 'best_of', 'unsupported_parameter'],
     [{ suffix: 'end' }, 'suffix', 'unsupported_parameter'],
-    [{ logprobs: 2 }, 'logprobs', 'unsupported_parameter'],
+    [{ logprobs: 21 }, 'logprobs', 'invalid_value'],
   ];
   for (const [extra, param, code] of cases) {
     const err = apiErrorOf(completion(extra));

@@ -1,3 +1,5 @@
+import type { TokenLogprob } from '@loom/common';
+
 /** OpenAI's finish reasons that Loom produces. */
 export type ApiFinishReason = 'stop' | 'length';
 
@@ -20,6 +22,8 @@ export interface ChoiceResult {
   index: number;
   text: string;
   finishReason: ApiFinishReason;
+  /** Per-token logprobs, when the request asked for them. */
+  logprobs?: TokenLogprob[];
 }
 
 /**
@@ -30,8 +34,8 @@ export interface ChoiceResult {
 export interface ResponseFormat {
   /** Chunks sent as soon as the stream opens (chat: the assistant role delta of each choice). */
   openingChunks(ctx: ResponseContext): object[];
-  /** New text of one choice. */
-  deltaChunk(ctx: ResponseContext, index: number, text: string): object;
+  /** New text of one choice (and the logprobs of its tokens, when asked for). */
+  deltaChunk(ctx: ResponseContext, index: number, text: string, logprobs?: TokenLogprob[]): object;
   /** The last chunk of one choice, carrying its finish_reason. */
   finishChunk(ctx: ResponseContext, index: number, finishReason: ApiFinishReason): object;
   /** The stream's final usage chunk (stream_options.include_usage): no choices. */

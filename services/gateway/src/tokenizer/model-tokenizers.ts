@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ModelCard } from '@loom/common';
 import { Tokenizer, renderChat, type ChatMessage } from '@loom/tokenizer';
+import type { LogprobsOptions } from '../generation/logprobs-format.js';
 
 export type { ChatMessage };
 
@@ -41,6 +42,12 @@ export class ModelTokenizers {
     const text = renderChat(card.chatTemplate, messages, { addGenerationPrompt: true, bosToken, eosToken });
     const startsWithBos = bosToken !== '' && text.startsWith(bosToken);
     return { text, ids: tok.encode(text, { addSpecial: !startsWithBos, parseSpecial: true }) };
+  }
+
+  /** Per-token text and bytes for logprobs, `top` alternatives per position. */
+  logprobsOptions(card: ModelCard, top: number): LogprobsOptions {
+    const tok = this.get(card);
+    return { top, tokenText: (id) => tok.tokenToPiece(id), tokenBytes: (id) => tok.tokenBytes(id) };
   }
 
   decode(card: ModelCard, ids: number[], skipSpecial = true): string {
