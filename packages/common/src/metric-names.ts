@@ -9,6 +9,7 @@ export const METRIC = {
   requestsFinished: 'loom_requests_finished_total',
   requestErrors: 'loom_request_errors_total',
   requestsCancelled: 'loom_requests_cancelled_total',
+  rateLimited: 'loom_rate_limited_total',
   promptTokens: 'loom_prompt_tokens_total',
   generationTokens: 'loom_generation_tokens_total',
   timeToFirstToken: 'loom_time_to_first_token_seconds',
@@ -28,6 +29,14 @@ export const METRIC = {
   schedulerLeader: 'loom_scheduler_is_leader',
   engineForwardDuration: 'loom_engine_forward_duration_seconds',
   engineTokens: 'loom_engine_tokens_total',
+  /** TPOT: (e2e - TTFT) / (generated tokens - 1) per request; histogram with BUCKETS.itl. */
+  timePerOutputToken: 'loom_time_per_output_token_seconds',
+  /** Requests accepted but admitted to no worker yet (queue + scheduler hold), per model_name. The autoscaling signal that exists at zero workers. */
+  queueDepth: 'loom_queue_depth',
+  /** 429s answered because a key's rate limit was exhausted (counter). */
+  rateLimited: 'loom_rate_limited_requests_total',
+  /** Times this scheduler process took the leader lease (counter; starts at 0, so a standby's takeover shows in increase()). */
+  leaderAcquisitions: 'loom_scheduler_leader_acquisitions_total',
 } as const;
 
 export const VLLM_METRIC = {
@@ -42,6 +51,9 @@ export const VLLM_METRIC = {
   generationTokens: 'vllm:generation_tokens_total',
   prefixQueries: 'vllm:prefix_cache_queries_total',
   prefixHits: 'vllm:prefix_cache_hits_total',
+  preemptions: 'vllm:num_preemptions_total',
+  requestSuccess: 'vllm:request_success_total',
+  queueTime: 'vllm:request_queue_time_seconds',
 } as const;
 
 /** vLLM's histogram buckets, so percentiles line up with vLLM dashboards. */
