@@ -42,50 +42,55 @@ struct LoadQ8_0 {
   }
 };
 
-// One weight row against NT tokens. Each (row, token) pair keeps two accumulators (even and odd
-// V::W-wide chunks) and a scalar tail, in the same order whatever NT is: see the determinism contract.
-template <int NT, class L>
-inline void tile(const L& w, const float* x, int K, float* y, int ldy) {
-  V::reg a0[NT], a1[NT];
-  for (int j = 0; j < NT; j++) a0[j] = a1[j] = V::zero();
+// R weight rows against NT tokens: R*NT accumulators, each x chunk loaded once for R rows and each
+// weight chunk once for NT tokens. Every (row, token) pair has exactly one accumulator over k in V::W
+// steps, then a horizontal sum and a scalar tail, whatever R and NT are: see the determinism contract.
+template <int R, int NT, class L>
+inline void tile(const L* w, const float* x, int K, float* y, int ldy) {
+  V::reg acc[R][NT];
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < NT; j++) acc[r][j] = V::zero();
   int k = 0;
-  for (; k + 2 * V::W <= K; k += 2 * V::W) {
-    const V::reg w0 = w.load(k), w1 = w.load(k + V::W);
-    for (int j = 0; j < NT; j++) {
-      a0[j] = V::fma(w0, V::loadF32(x + (size_t)j * K + k), a0[j]);
-      a1[j] = V::fma(w1, V::loadF32(x + (size_t)j * K + k + V::W), a1[j]);
+  for (; k + V::W <= K; k += V::W) {
+    V::reg xv[NT];
+    for (int j = 0; j < NT; j++) xv[j] = V::loadF32(x + (size_t)j * K + k);
+    for (int r = 0; r < R; r++) {
+      const V::reg wv = w[r].load(k);
+      for (int j = 0; j < NT; j++) acc[r][j] = V::fma(wv, xv[j], acc[r][j]);
     }
   }
-  if (k + V::W <= K) {
-    const V::reg w0 = w.load(k);
-    for (int j = 0; j < NT; j++) a0[j] = V::fma(w0, V::loadF32(x + (size_t)j * K + k), a0[j]);
-    k += V::W;
-  }
-  for (int j = 0; j < NT; j++) {
-    float s = V::hsum(V::add(a0[j], a1[j]));
-    for (int kk = k; kk < K; kk++) s += w.at(kk) * x[(size_t)j * K + kk];
-    y[(size_t)j * ldy] = s;
-  }
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < NT; j++) {
+      float s = V::hsum(acc[r][j]);
+      for (int kk = k; kk < K; kk++) s += w[r].at(kk) * x[(size_t)j * K + kk];
+      y[(size_t)j * ldy + r] = s;
+    }
 }
 
-// Rows in blocks of RB so a block of weight rows stays in cache while every token tile passes over it.
+// All tokens against rows [n, n + R): full tiles of 4 tokens, then the 1..3 left.
+template <int R, class L>
+inline void rowsAllTokens(const L* w, const float* X, float* Y, int K, int T, int ldy, int n) {
+  int t = 0;
+  for (; t + 4 <= T; t += 4) tile<R, 4>(w, X + (size_t)t * K, K, Y + (size_t)t * ldy + n, ldy);
+  const float* x = X + (size_t)t * K;
+  float* y = Y + (size_t)t * ldy + n;
+  if (T - t == 3) tile<R, 3>(w, x, K, y, ldy);
+  else if (T - t == 2) tile<R, 2>(w, x, K, y, ldy);
+  else if (T - t == 1) tile<R, 1>(w, x, K, y, ldy);
+}
+
+// Rows in groups of V::R (then single rows); each group's weights stay in L1 while all tokens pass.
 template <class L, class P>
 void gemm(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) {
-  constexpr int RB = 16;
-  for (int nb = n0; nb < n1; nb += RB) {
-    const int ne = nb + RB < n1 ? nb + RB : n1;
-    int t = 0;
-    for (; t + 4 <= T; t += 4)
-      for (int n = nb; n < ne; n++) tile<4>(L{reinterpret_cast<const P*>(W + (size_t)n * rowBytes)}, X + (size_t)t * K, K, Y + (size_t)t * ldy + n, ldy);
-    const int rem = T - t;
-    for (int n = nb; n < ne; n++) {
-      const L w{reinterpret_cast<const P*>(W + (size_t)n * rowBytes)};
-      const float* x = X + (size_t)t * K;
-      float* y = Y + (size_t)t * ldy + n;
-      if (rem == 3) tile<3>(w, x, K, y, ldy);
-      else if (rem == 2) tile<2>(w, x, K, y, ldy);
-      else if (rem == 1) tile<1>(w, x, K, y, ldy);
-    }
+  int n = n0;
+  for (; n + V::R <= n1; n += V::R) {
+    L w[V::R];
+    for (int r = 0; r < V::R; r++) w[r] = L{reinterpret_cast<const P*>(W + (size_t)(n + r) * rowBytes)};
+    rowsAllTokens<V::R>(w, X, Y, K, T, ldy, n);
+  }
+  for (; n < n1; n++) {
+    const L w{reinterpret_cast<const P*>(W + (size_t)n * rowBytes)};
+    rowsAllTokens<1>(&w, X, Y, K, T, ldy, n);
   }
 }
 
@@ -96,12 +101,14 @@ void gemmQ8_0(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int 
 
 float dotF32(const float* a, const float* b, int n) {
   float y;
-  tile<1>(LoadF32{b}, a, n, &y, 1);
+  const LoadF32 w{b};
+  tile<1, 1>(&w, a, n, &y, 1);
   return y;
 }
 float dotF16(const float* a, const uint16_t* b, int n) {
   float y;
-  tile<1>(LoadF16{b}, a, n, &y, 1);
+  const LoadF16 w{b};
+  tile<1, 1>(&w, a, n, &y, 1);
   return y;
 }
 

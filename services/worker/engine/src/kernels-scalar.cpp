@@ -6,6 +6,7 @@
 namespace {
 struct V {
   using reg = float;
+  static constexpr int R = 1;  // weight rows per GEMM tile (registers: R*4 accumulators)
   static constexpr int W = 1;
   static constexpr const char* name = "scalar";
   static reg zero() { return 0.f; }

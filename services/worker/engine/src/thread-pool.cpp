@@ -1,6 +1,19 @@
 #include "thread-pool.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+static inline void cpuRelax() { _mm_pause(); }
+#else
+static inline void cpuRelax() {}
+#endif
+
 namespace loom {
+
+namespace {
+// ~50-100 us of pause instructions: long enough to bridge two parallel-fors of one forward pass,
+// short enough not to burn a core between steps.
+constexpr int kSpins = 2000;
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   size_ = threads > 0 ? threads : (int)std::thread::hardware_concurrency();
@@ -11,7 +24,7 @@ ThreadPool::ThreadPool(int threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& w : workers_) w.join();
@@ -34,34 +47,42 @@ void ThreadPool::run(int n, int grain, Trampoline fn, const void* ctx) {
     fn(ctx, 0, n, 0);
     return;
   }
+  // No helper is inside a job here (busy_ reached 0), so the job fields can be written; the release
+  // increment of generation_ publishes them to helpers that acquire it.
+  fn_ = fn;
+  ctx_ = ctx;
+  n_ = n;
+  chunk_ = chunk;
+  next_.store(0, std::memory_order_relaxed);
+  busy_.store((int)workers_.size(), std::memory_order_relaxed);
   {
-    std::lock_guard<std::mutex> lk(mu_);
-    fn_ = fn;
-    ctx_ = ctx;
-    n_ = n;
-    chunk_ = chunk;
-    next_.store(0, std::memory_order_relaxed);
-    busy_ = (int)workers_.size();
-    generation_++;
+    std::lock_guard<std::mutex> lk(mu_);  // pairs with the predicate check of sleeping helpers
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   drain(0);
-  std::unique_lock<std::mutex> lk(mu_);
-  done_.wait(lk, [this] { return busy_ == 0; });
+  for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; spins++) {
+    if (spins < kSpins * 8) cpuRelax();
+    else std::this_thread::yield();
+  }
 }
 
 void ThreadPool::workerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      wake_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+    int spins = 0;
+    while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed) && spins < kSpins) {
+      cpuRelax();
+      spins++;
     }
+    if (generation_.load(std::memory_order_acquire) == seen) {
+      std::unique_lock<std::mutex> lk(mu_);
+      wake_.wait(lk, [&] { return stop_.load() || generation_.load(std::memory_order_acquire) != seen; });
+    }
+    if (stop_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
     drain(index);
-    std::lock_guard<std::mutex> lk(mu_);
-    if (--busy_ == 0) done_.notify_one();
+    busy_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 

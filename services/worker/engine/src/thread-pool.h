@@ -1,5 +1,7 @@
 // Persistent worker threads and a blocking parallel-for. The calling thread works too, so a pool of
 // n threads starts n-1 helpers. One parallelFor runs at a time (the engine runs one step at a time).
+// A forward pass is ~10 parallel-fors per layer, so hand-off latency matters: helpers spin briefly on
+// the job generation before sleeping on the condition variable, and the caller spins for completion.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -36,10 +38,10 @@ class ThreadPool {
   int size_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable wake_, done_;
-  bool stop_ = false;
-  uint64_t generation_ = 0;  // bumped per job under mu_
-  int busy_ = 0;             // helpers still inside the current job
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> generation_{0};  // bumped (release) after the job fields are set
+  std::atomic<int> busy_{0};             // helpers still inside the current job
   // The current job (valid while a parallelFor is running).
   Trampoline fn_ = nullptr;
   const void* ctx_ = nullptr;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds build/engine-check (tools/engine-check.cpp + the engine sources, no Node needed) with the same
+# Builds build/engine-check and build/engine-bench (tools/*.cpp + the engine sources, no Node needed) with the same
 # per-file instruction-set flags as build.mjs. Usage: sh services/worker/engine/tools/build-check.sh
 set -e
 cd "$(dirname "$0")/.."
@@ -17,4 +17,5 @@ for f in src/*.cpp; do
 done
 wait
 ${CXX:-g++} $BASE tools/engine-check.cpp build/check/*.o -o build/engine-check
-echo "built build/engine-check"
+${CXX:-g++} $BASE tools/engine-bench.cpp build/check/*.o -o build/engine-bench
+echo "built build/engine-check build/engine-bench"
