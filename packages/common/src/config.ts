@@ -32,6 +32,11 @@ export interface LoomConfig {
   metricsPort: number;
   logLevel: string;
   apiKeys: string;
+  apiKeysFile: string;
+  apiKeysRedis: boolean;
+  rateLimitRpm: number;
+  rateLimitTpm: number;
+  queueWaitTimeout: number;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -54,6 +59,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'metricsPort', flag: '--metrics-port <n>', env: 'LOOM_METRICS_PORT', description: 'HTTP port for /metrics and /health of scheduler and worker (0 = any free port)', default: 0, kind: 'int' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'LOOM_LOG_LEVEL', description: 'trace|debug|info|warn|error', default: 'info', kind: 'string' },
   { key: 'apiKeys', flag: '--api-keys <keys>', env: 'LOOM_API_KEYS', description: 'comma-separated API keys the gateway accepts (empty = no auth)', default: '', kind: 'string' },
+  { key: 'apiKeysFile', flag: '--api-keys-file <path>', env: 'LOOM_API_KEYS_FILE', description: 'JSON file of API keys with tenant, priority, cache_salt, rpm, tpm (see services/gateway/README.md)', default: '', kind: 'string' },
+  { key: 'apiKeysRedis', flag: '--api-keys-redis <bool>', env: 'LOOM_API_KEYS_REDIS', description: 'also accept keys stored in Redis (hash loom:api-keys, sha256 hex → JSON record)', default: false, kind: 'bool' },
+  { key: 'rateLimitRpm', flag: '--rate-limit-rpm <n>', env: 'LOOM_RATE_LIMIT_RPM', description: 'requests per minute per API key, for keys without their own rpm (0 = unlimited)', default: 0, kind: 'int' },
+  { key: 'rateLimitTpm', flag: '--rate-limit-tpm <n>', env: 'LOOM_RATE_LIMIT_TPM', description: 'tokens (prompt + max_tokens × n) per minute per API key, for keys without their own tpm (0 = unlimited)', default: 0, kind: 'int' },
+  { key: 'queueWaitTimeout', flag: '--queue-wait-timeout <s>', env: 'LOOM_QUEUE_WAIT_TIMEOUT', description: 'seconds a request may wait for its first token before the gateway cancels it and answers 503 (0 = forever)', default: 300, kind: 'float' },
 ];
 
 /** Resolve a config from an environment alone (services started without the CLI, tests). */

@@ -65,10 +65,28 @@ export interface RequestJob {
   priority: number;
   /** Extra key of the prefix-cache hash, isolating tenants' cached blocks. */
   cacheSalt?: string;
+  /** Tenant of the API key that sent the request (absent when the gateway runs without keys). */
+  tenant?: string;
   /** Routing hint: requests with the same session id prefer the same worker. */
   sessionId?: string;
   /** Epoch milliseconds when the gateway accepted the request. */
   acceptedAt: number;
+}
+
+/**
+ * What an API key grants (API_KEYS_KEY values, entries of --api-keys-file). Limits of 0 or absent
+ * fall back to the gateway's --rate-limit-rpm / --rate-limit-tpm.
+ */
+export interface ApiKeyRecord {
+  tenant: string;
+  /** Best priority the key's requests get (lower = more important); a request may ask for a worse one. */
+  priority?: number;
+  /** cache_salt for requests that do not give their own (isolates the tenant's prefix cache). */
+  cacheSalt?: string;
+  /** Requests per minute. */
+  rpm?: number;
+  /** Tokens per minute (prompt tokens + max_tokens × n, counted when the request is admitted). */
+  tpm?: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort' | 'error';

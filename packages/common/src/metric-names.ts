@@ -9,7 +9,6 @@ export const METRIC = {
   requestsFinished: 'loom_requests_finished_total',
   requestErrors: 'loom_request_errors_total',
   requestsCancelled: 'loom_requests_cancelled_total',
-  rateLimited: 'loom_rate_limited_total',
   promptTokens: 'loom_prompt_tokens_total',
   generationTokens: 'loom_generation_tokens_total',
   timeToFirstToken: 'loom_time_to_first_token_seconds',

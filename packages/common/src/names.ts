@@ -41,6 +41,12 @@ export const modelCardKey = (modelId: string): string => `${KEY_PREFIX}model:${s
 export const SCHEDULER_LEASE_KEY = `${KEY_PREFIX}scheduler:lease`;
 export const SCHEDULER_FENCE_KEY = `${KEY_PREFIX}scheduler:fence`;
 
+/** Hash: sha256 hex of an API key → JSON `ApiKeyRecord`. Keys are never stored in clear. */
+export const API_KEYS_KEY = `${KEY_PREFIX}api-keys`;
+
+/** Hash holding one rate-limit identity's current fixed window (fields w, r, t). */
+export const rateLimitKey = (identity: string): string => `${KEY_PREFIX}ratelimit:${identity}`;
+
 /** gRPC package and service of the worker contract (proto/loom/v1/worker.proto). */
 export const GRPC_PACKAGE = 'loom.v1';
 export const GRPC_WORKER_SERVICE = 'WorkerService';
