@@ -2,17 +2,20 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { Logger, LoomConfig } from '@loom/common';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import type { KeyStore } from './auth/key-store.js';
 import type { InferenceBackend } from './backend/inference-backend.js';
 import { ChatController } from './chat/chat.controller.js';
 import { CompletionsController } from './completions/completions.controller.js';
 import { GenerationService } from './generation/generation.service.js';
 import { HealthController } from './health/health.controller.js';
+import { RateLimits } from './limits/rate-limits.js';
+import type { RateLimiter } from './limits/redis-rate-limiter.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ModelsController } from './models/models.controller.js';
 import { TokenizeController } from './tokenize/tokenize.controller.js';
 import { ModelTokenizers } from './tokenizer/model-tokenizers.js';
-import { BACKEND, CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from './tokens.js';
+import { BACKEND, CONFIG, GATEWAY_OPTIONS, KEY_STORE, LOGGER, RATE_LIMITER, type GatewayOptions } from './tokens.js';
 
 export interface AppDeps {
   config: LoomConfig;
@@ -20,6 +23,9 @@ export interface AppDeps {
   log: Logger;
   metrics: GatewayMetrics;
   options: GatewayOptions;
+  keys: KeyStore;
+  /** Absent when no key has a limit: then nothing is counted. */
+  limiter?: RateLimiter;
 }
 
 /** The whole gateway as one module; its collaborators are handed in so tests can swap the backend. */
@@ -35,8 +41,11 @@ export class AppModule {
         { provide: LOGGER, useValue: deps.log },
         { provide: GATEWAY_OPTIONS, useValue: deps.options },
         { provide: GatewayMetrics, useValue: deps.metrics },
+        { provide: KEY_STORE, useValue: deps.keys },
+        { provide: RATE_LIMITER, useValue: deps.limiter ?? null },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ModelTokenizers,
+        RateLimits,
         GenerationService,
       ],
     };

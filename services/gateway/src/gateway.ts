@@ -2,12 +2,16 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger, type LoomConfig } from '@loom/common';
+import { createLogger, createRedis, type LoomConfig } from '@loom/common';
+import type { Redis } from 'ioredis';
 import { AppModule } from './app.module.js';
+import { keysFromFile, keysFromList } from './auth/api-key-records.js';
+import { KeyStore } from './auth/key-store.js';
 import type { InferenceBackend } from './backend/inference-backend.js';
 import { RedisBackend } from './backend/redis-backend.js';
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
 import { installRequestHooks } from './http/request-hooks.js';
+import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { NestLogger } from './nest-logger.js';
 import type { GatewayOptions } from './tokens.js';
@@ -23,17 +27,32 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const DEFAULTS: GatewayOptions = { keepAliveMs: 5000, bodyLimit: 16 * 1024 * 1024 };
+const DEFAULTS = { keepAliveMs: 5000, bodyLimit: 16 * 1024 * 1024 };
 
 /** Start the OpenAI-compatible gateway on config.host:config.port. */
 export async function startGateway(config: LoomConfig, opts: StartGatewayOptions = {}): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
-  const options: GatewayOptions = { keepAliveMs: opts.keepAliveMs ?? DEFAULTS.keepAliveMs, bodyLimit: opts.bodyLimit ?? DEFAULTS.bodyLimit };
+  const options: GatewayOptions = {
+    keepAliveMs: opts.keepAliveMs ?? DEFAULTS.keepAliveMs,
+    bodyLimit: opts.bodyLimit ?? DEFAULTS.bodyLimit,
+    queueWaitTimeoutMs: opts.queueWaitTimeoutMs ?? Math.round(config.queueWaitTimeout * 1000),
+  };
+  const staticKeys = [...keysFromList(config.apiKeys), ...(config.apiKeysFile ? keysFromFile(config.apiKeysFile) : [])];
+  // Redis for keys and limits only when something needs it: a gateway without either never counts.
+  const limited = config.rateLimitRpm > 0 || config.rateLimitTpm > 0 || config.apiKeysRedis || staticKeys.some((k) => k.record.rpm || k.record.tpm);
+  const redis: Redis | undefined = limited || config.apiKeysRedis ? createRedis(config.redisUrl, 'loom-gateway-keys') : undefined;
+  redis?.on('error', (err) => log.debug({ err: err.message }, 'key/limit redis connection error'));
+  const keys = new KeyStore({ staticKeys, redis: config.apiKeysRedis ? redis : undefined, defaults: { rpm: config.rateLimitRpm, tpm: config.rateLimitTpm } });
+  const limiter = limited && redis ? new RedisRateLimiter(redis) : undefined;
   const backend = opts.backend ?? new RedisBackend({ redisUrl: config.redisUrl, maxQueueLength: config.maxQueueLength, log });
   const metrics = new GatewayMetrics();
+  const release = async () => {
+    if (!opts.backend) await backend.close();
+    redis?.disconnect();
+  };
 
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, backend, log, metrics, options }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, backend, log, metrics, options, keys, limiter }), adapter, {
     logger: new NestLogger(log),
     abortOnError: false,
   });
@@ -44,18 +63,18 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await app.close().catch(() => {});
-    if (!opts.backend) await backend.close();
+    await release();
     throw err;
   }
   const addr = app.getHttpServer().address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
-  log.info({ url, apiKeys: config.apiKeys ? 'required' : 'off' }, 'gateway listening');
+  log.info({ url, apiKeys: keys.required ? 'required' : 'off', staticKeys: staticKeys.length, redisKeys: config.apiKeysRedis, rateLimits: limiter ? 'on' : 'off', queueWaitTimeoutMs: options.queueWaitTimeoutMs }, 'gateway listening');
   return {
     url,
     async close() {
       await app.close();
-      if (!opts.backend) await backend.close();
+      await release();
     },
   };
 }

@@ -3,6 +3,8 @@ export const BACKEND = Symbol('InferenceBackend');
 export const CONFIG = Symbol('LoomConfig');
 export const LOGGER = Symbol('Logger');
 export const GATEWAY_OPTIONS = Symbol('GatewayOptions');
+export const KEY_STORE = Symbol('KeyStore');
+export const RATE_LIMITER = Symbol('RateLimiter');
 
 /** Tunables of one gateway instance that are not cluster config. */
 export interface GatewayOptions {
@@ -10,4 +12,6 @@ export interface GatewayOptions {
   keepAliveMs: number;
   /** Largest request body accepted (bytes); larger → 413. */
   bodyLimit: number;
+  /** A request with no output event after this long is cancelled and answered 503 (ms; 0 = never). */
+  queueWaitTimeoutMs: number;
 }

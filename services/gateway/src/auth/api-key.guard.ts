@@ -1,44 +1,35 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { LoomConfig } from '@loom/common';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors/api-error.js';
-import { CONFIG } from '../tokens.js';
+import { KEY_STORE } from '../tokens.js';
+import type { KeyStore } from './key-store.js';
+import { setPrincipal } from './principal.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
-
 /**
- * `Authorization: Bearer <key>` when config.apiKeys is set. Keys are compared as SHA-256 digests
- * with timingSafeEqual (equal lengths, constant time), against every key without early exit, so
- * timing says nothing about which key or prefix matched.
+ * `Authorization: Bearer <key>` whenever the gateway has keys (list, file or Redis). The matching
+ * key's principal (tenant, priority, cache salt, limits) is attached to the request for the
+ * generation path.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly digests: Buffer[];
-
   constructor(
-    @Inject(CONFIG) config: LoomConfig,
+    @Inject(KEY_STORE) private readonly keys: KeyStore,
     private readonly reflector: Reflector,
-  ) {
-    this.digests = config.apiKeys
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean)
-      .map(sha256);
-  }
+  ) {}
 
-  canActivate(ctx: ExecutionContext): boolean {
-    if (this.digests.length === 0) return true;
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (!this.keys.required) return true;
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
-    const header = ctx.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(header);
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (m) {
-      const presented = sha256(m[1]!.trim());
-      let ok = false;
-      for (const d of this.digests) ok = timingSafeEqual(d, presented) || ok;
-      if (ok) return true;
+      const principal = await this.keys.authenticate(m[1]!.trim());
+      if (principal) {
+        setPrincipal(req, principal);
+        return true;
+      }
     }
     throw new ApiError(
       401,

@@ -4,10 +4,13 @@ import { samplingFields } from '../generation/sampling-request.js';
 
 const tokenIds = z.array(z.number().int().min(0)).min(1);
 
-/** POST /v1/completions body. One prompt per request: a string, a token-id list, or a one-element list of either. */
+/** Prompts in one request (each is its own job): bounds the work one body can ask for. */
+export const MAX_PROMPTS = 64;
+
+/** POST /v1/completions body. The prompt is a string, a token-id list, or a list of either (several prompts). */
 export const completionRequestSchema = z.object({
   ...samplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).length(1), tokenIds, z.array(tokenIds).length(1)]),
+  prompt: z.union([z.string(), z.array(z.string()).min(1).max(MAX_PROMPTS), tokenIds, z.array(tokenIds).min(1).max(MAX_PROMPTS)]),
   max_tokens: z.number().int().min(1).nullish(),
   echo: z.boolean().nullish(),
   best_of: z.number().int().min(1).nullish(),
@@ -27,11 +30,12 @@ export function rejectUnsupportedCompletion(body: CompletionRequest): void {
   if (body.suffix) throw ApiError.unsupported('suffix', "'suffix' is not supported.");
 }
 
-/** The prompt as text or token ids, unwrapping the one-element list forms. */
-export function promptOf(body: CompletionRequest): { text: string } | { ids: number[] } {
+export type Prompt = { text: string } | { ids: number[] };
+
+/** Each prompt as text or token ids (a flat number list is one prompt, a list of lists several). */
+export function promptsOf(body: CompletionRequest): Prompt[] {
   const p = body.prompt;
-  if (typeof p === 'string') return { text: p };
-  if (p.length === 1 && typeof p[0] === 'string') return { text: p[0] };
-  if (p.length === 1 && Array.isArray(p[0])) return { ids: p[0] };
-  return { ids: p as number[] };
+  if (typeof p === 'string') return [{ text: p }];
+  if (typeof p[0] === 'number') return [{ ids: p as number[] }];
+  return (p as (string | number[])[]).map((x) => (typeof x === 'string' ? { text: x } : { ids: x }));
 }

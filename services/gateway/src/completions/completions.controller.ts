@@ -6,7 +6,7 @@ import { GenerationService, newRequestId } from '../generation/generation.servic
 import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { completionFormat } from './completion-format.js';
-import { DEFAULT_COMPLETION_MAX_TOKENS, completionRequestSchema, promptOf, rejectUnsupportedCompletion } from './completion-request.js';
+import { DEFAULT_COMPLETION_MAX_TOKENS, completionRequestSchema, promptsOf, rejectUnsupportedCompletion } from './completion-request.js';
 
 @Controller('v1')
 export class CompletionsController {
@@ -24,32 +24,32 @@ export class CompletionsController {
     const card = await this.generation.resolveModel(body.model);
     checkTokenIds(body, card.vocabSize);
 
-    const prompt = promptOf(body);
-    let ids: number[];
-    if ('text' in prompt) {
-      ids = this.tokenizers.encodePrompt(card, prompt.text);
-    } else {
-      ids = prompt.ids;
-      const bad = ids.find((id) => id >= card.vocabSize);
-      if (bad !== undefined) throw ApiError.invalid(`Token id ${bad} is out of range (vocabulary size ${card.vocabSize}).`, 'prompt');
-    }
+    const prompts = promptsOf(body);
     const maxTokens = body.max_tokens ?? DEFAULT_COMPLETION_MAX_TOKENS;
-    this.generation.checkContext(card, ids.length, maxTokens, 'prompt');
-    const echo = body.echo ? ('text' in prompt ? prompt.text : this.tokenizers.decode(card, ids)) : undefined;
+    const ids = prompts.map((p) => {
+      if ('text' in p) return this.tokenizers.encodePrompt(card, p.text);
+      const bad = p.ids.find((id) => id >= card.vocabSize);
+      if (bad !== undefined) throw ApiError.invalid(`Token id ${bad} is out of range (vocabulary size ${card.vocabSize}).`, 'prompt');
+      return p.ids;
+    });
+    for (const p of ids) this.generation.checkContext(card, p.length, maxTokens, 'prompt');
+    const echo = body.echo ? prompts.map((p, k) => ('text' in p ? p.text : this.tokenizers.decode(card, ids[k]!))) : undefined;
+    const n = body.n ?? 1;
 
     await this.generation.run(req, reply, {
       endpoint: 'completions',
       requestId: newRequestId('cmpl'),
       card,
-      promptTokenIds: ids,
+      prompts: ids,
       sampling: toSamplingParams(body, maxTokens, body.logprobs ?? null),
-      n: body.n ?? 1,
-      priority: body.priority ?? 0,
-      cacheSalt: body.cache_salt ?? undefined,
+      n,
+      priority: body.priority,
+      cacheSalt: body.cache_salt,
       sessionId: body.session_id ?? undefined,
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
-      format: completionFormat(echo, body.logprobs == null ? undefined : this.tokenizers.logprobsOptions(card, body.logprobs)),
+      continuousUsage: body.stream_options?.continuous_usage_stats ?? false,
+      format: completionFormat(n, echo, body.logprobs == null ? undefined : this.tokenizers.logprobsOptions(card, body.logprobs)),
       arrivedAt,
     });
   }

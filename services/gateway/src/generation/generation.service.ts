@@ -1,14 +1,18 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Logger, ModelCard, RequestJob, SamplingParams } from '@loom/common';
+import type { Logger, LoomConfig, ModelCard, RequestJob, SamplingParams } from '@loom/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { effectiveCacheSalt, effectivePriority, principalOf } from '../auth/principal.js';
 import type { InferenceBackend } from '../backend/inference-backend.js';
 import { ApiError } from '../errors/api-error.js';
 import { toApiError } from '../errors/to-api-error.js';
+import { RateLimits } from '../limits/rate-limits.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { BACKEND, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from '../tokens.js';
+import { BACKEND, CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from '../tokens.js';
 import { EventConsumer, type ChoiceUpdate } from './event-consumer.js';
+import { firstEventTimeout } from './first-event-timeout.js';
+import { mergeEvents } from './merge-events.js';
 import { usageOf, type ResponseContext, type ResponseFormat } from './response-format.js';
 import { SseWriter } from './sse-writer.js';
 
@@ -17,14 +21,19 @@ export interface GenerationRequest {
   endpoint: 'completions' | 'chat';
   requestId: string;
   card: ModelCard;
-  promptTokenIds: number[];
+  /** Token ids of each prompt (completions may carry several; chat has one). */
+  prompts: number[][];
   sampling: SamplingParams;
+  /** Choices per prompt. */
   n: number;
-  priority: number;
-  cacheSalt?: string;
+  /** What the client asked for; the key's priority bounds it. */
+  priority?: number | null;
+  cacheSalt?: string | null;
   sessionId?: string;
   stream: boolean;
   includeUsage: boolean;
+  /** vLLM's stream_options.continuous_usage_stats: every chunk carries the usage so far. */
+  continuousUsage: boolean;
   format: ResponseFormat;
   /** performance.now() when the request arrived (latency metrics). */
   arrivedAt: number;
@@ -35,10 +44,24 @@ export function newRequestId(prefix: 'cmpl' | 'chatcmpl'): string {
   return `${prefix}-${randomUUID().replaceAll('-', '')}`;
 }
 
+/** Seconds a client should wait after a queue-wait timeout before trying again. */
+const QUEUE_TIMEOUT_RETRY_AFTER_S = 5;
+
+/** How one response's jobs are cancelled and why the response stopped early, if it did. */
+interface Lifecycle {
+  jobs: RequestJob[];
+  clientGone: AbortController;
+  /** Aborted when the response is over for any reason: ends every output reader. */
+  over: AbortController;
+  timedOut: boolean;
+}
+
 /**
- * The request path shared by both generation endpoints: look up the model, check the context
- * window, queue the job, then answer from its output events as SSE or one JSON body, cancelling
- * the request everywhere when the client goes away.
+ * The request path shared by both generation endpoints: check the context window and rate
+ * limits, queue one job per prompt (each job keeps the RequestJob contract of one prompt with `n`
+ * choices, and can be routed to whichever worker caches its prefix), then answer from the jobs'
+ * output events as SSE or one JSON body. The request is cancelled everywhere when the client goes
+ * away, and when no event comes within the queue-wait timeout (503 + Retry-After).
  */
 @Injectable()
 export class GenerationService {
@@ -46,7 +69,9 @@ export class GenerationService {
     @Inject(BACKEND) private readonly backend: InferenceBackend,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(GATEWAY_OPTIONS) private readonly opts: GatewayOptions,
+    @Inject(CONFIG) private readonly config: LoomConfig,
     private readonly metrics: GatewayMetrics,
+    private readonly limits: RateLimits,
   ) {}
 
   async resolveModel(model: string): Promise<ModelCard> {
@@ -62,78 +87,115 @@ export class GenerationService {
   }
 
   async run(req: FastifyRequest, reply: FastifyReply, g: GenerationRequest): Promise<void> {
-    const job: RequestJob = {
-      requestId: g.requestId,
-      model: g.card.modelId,
-      promptTokenIds: g.promptTokenIds,
-      sampling: g.sampling,
-      n: g.n,
-      priority: g.priority,
-      cacheSalt: g.cacheSalt,
-      sessionId: g.sessionId,
-      acceptedAt: Date.now(),
-    };
-    await this.backend.submit(job); // QueueFullError → 429 through the exception filter
+    const principal = principalOf(req, { rpm: this.config.rateLimitRpm, tpm: this.config.rateLimitTpm });
+    const promptTokens = g.prompts.reduce((s, p) => s + p.length, 0);
+    await this.limits.admit(principal, promptTokens + g.sampling.maxTokens * g.n * g.prompts.length);
+    const base = { model: g.card.modelId, sampling: g.sampling, n: g.n, priority: effectivePriority(principal, g.priority), cacheSalt: effectiveCacheSalt(principal, g.cacheSalt), tenant: principal.tenant, sessionId: g.sessionId };
+    const jobs: RequestJob[] = g.prompts.map((promptTokenIds, k) => ({ ...base, requestId: k === 0 ? g.requestId : `${g.requestId}-${k}`, promptTokenIds, acceptedAt: Date.now() }));
+    const life: Lifecycle = { jobs, clientGone: new AbortController(), over: new AbortController(), timedOut: false };
+    await this.submitAll(life); // QueueFullError → 429 through the exception filter
     const model = g.card.modelId;
     this.metrics.requestsAccepted.inc({ model, endpoint: g.endpoint });
-    this.metrics.promptTokens.inc({ model }, g.promptTokenIds.length);
-    this.log.info({ requestId: g.requestId, model, endpoint: g.endpoint, promptTokens: g.promptTokenIds.length, maxTokens: g.sampling.maxTokens, n: g.n, stream: g.stream, clientRequestId: req.headers['x-request-id'] }, 'request accepted');
+    this.metrics.promptTokens.inc({ model }, promptTokens);
+    this.log.info({ requestId: g.requestId, model, endpoint: g.endpoint, prompts: jobs.length, promptTokens, maxTokens: g.sampling.maxTokens, n: g.n, stream: g.stream, keyId: principal.keyId, tenant: principal.tenant, clientRequestId: req.headers['x-request-id'] }, 'request accepted');
     if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', g.requestId);
 
     // The client may go away at any time; the response's 'close' before it finished is that signal.
-    const ac = new AbortController();
-    const onClose = () => {
-      if (reply.raw.writableFinished) return;
-      ac.abort();
-      this.metrics.requestsCancelled.inc({ reason: 'client_disconnected' });
-      this.log.info({ requestId: g.requestId }, 'client disconnected; cancelling');
-      this.backend.cancel(g.requestId, 'client_disconnected').catch((err) => this.log.warn({ err, requestId: g.requestId }, 'cancel failed'));
-    };
-    reply.raw.once('close', onClose);
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished || life.over.signal.aborted) return;
+      life.clientGone.abort();
+      this.stop(life, 'client_disconnected');
+    });
 
-    const ctx: ResponseContext = { id: g.requestId, created: Math.floor(Date.now() / 1000), model, n: g.n };
-    const consumer = new EventConsumer(g.n, g.arrivedAt, model, this.metrics);
-    const updates = consumer.consume(this.backend.events(g.requestId, ac.signal, g.n));
+    const ctx: ResponseContext = { id: g.requestId, created: Math.floor(Date.now() / 1000), model, n: g.n * jobs.length };
+    const consumer = new EventConsumer(ctx.n, g.arrivedAt, model, this.metrics);
+    const signal = AbortSignal.any([life.clientGone.signal, life.over.signal]);
+    const merged = mergeEvents(jobs.map((j) => this.backend.events(j.requestId, signal, g.n)), g.n);
+    const events = firstEventTimeout(merged, this.opts.queueWaitTimeoutMs, () => {
+      life.timedOut = true;
+      this.stop(life, 'queue_timeout');
+    });
+    const updates = consumer.consume(events);
     try {
-      if (g.stream) await this.stream(reply, g, ctx, consumer, updates, ac.signal);
-      else await this.collect(reply, g, ctx, consumer, updates, ac.signal);
+      if (g.stream) await this.stream(reply, g, ctx, consumer, updates, life, promptTokens);
+      else await this.collect(reply, g, ctx, consumer, updates, life, promptTokens);
     } finally {
-      if (!ac.signal.aborted) this.metrics.e2e.observe({ model }, (performance.now() - g.arrivedAt) / 1000);
+      // Several jobs and one failed: the others must not run on for nobody.
+      if (!consumer.complete && !life.over.signal.aborted && jobs.length > 1) this.stop(life, 'request_failed');
+      life.over.abort();
+      if (!life.clientGone.signal.aborted) this.metrics.e2e.observe({ model }, (performance.now() - g.arrivedAt) / 1000);
     }
   }
 
-  private async collect(reply: FastifyReply, g: GenerationRequest, ctx: ResponseContext, consumer: EventConsumer, updates: AsyncIterable<unknown>, signal: AbortSignal): Promise<void> {
-    for await (const _ of updates) void _; // errors propagate to the exception filter as ApiErrors
-    if (signal.aborted) return;
-    if (!consumer.complete) throw incomplete();
-    reply.type('application/json').send(g.format.body(ctx, consumer.results(), usageOf(g.promptTokenIds.length, consumer.completionTokens)));
+  /** Queue every job; when one is refused, withdraw the ones already queued. */
+  private async submitAll(life: Lifecycle): Promise<void> {
+    for (let k = 0; k < life.jobs.length; k++) {
+      try {
+        await this.backend.submit(life.jobs[k]!);
+      } catch (err) {
+        for (const j of life.jobs.slice(0, k)) void this.backend.cancel(j.requestId, 'request_failed').catch(() => undefined);
+        throw err;
+      }
+    }
   }
 
-  private async stream(reply: FastifyReply, g: GenerationRequest, ctx: ResponseContext, consumer: EventConsumer, updates: AsyncIterable<ChoiceUpdate>, signal: AbortSignal): Promise<void> {
+  /** Cancel every job of the response everywhere and end its readers. */
+  private stop(life: Lifecycle, reason: 'client_disconnected' | 'queue_timeout' | 'request_failed'): void {
+    life.over.abort();
+    this.metrics.requestsCancelled.inc({ reason });
+    const requestId = life.jobs[0]!.requestId;
+    this.log.info({ requestId, reason }, 'cancelling request');
+    for (const j of life.jobs) this.backend.cancel(j.requestId, reason).catch((err) => this.log.warn({ err, requestId: j.requestId }, 'cancel failed'));
+  }
+
+  private async collect(reply: FastifyReply, g: GenerationRequest, ctx: ResponseContext, consumer: EventConsumer, updates: AsyncIterable<unknown>, life: Lifecycle, promptTokens: number): Promise<void> {
+    for await (const _ of updates) void _; // errors propagate to the exception filter as ApiErrors
+    if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
+    if (life.clientGone.signal.aborted) return;
+    if (!consumer.complete) throw incomplete();
+    reply.type('application/json').send(g.format.body(ctx, consumer.results(), usageOf(promptTokens, consumer.completionTokens)));
+  }
+
+  private async stream(reply: FastifyReply, g: GenerationRequest, ctx: ResponseContext, consumer: EventConsumer, updates: AsyncIterable<ChoiceUpdate>, life: Lifecycle, promptTokens: number): Promise<void> {
     reply.hijack();
     const sse = new SseWriter(reply.raw, this.opts.keepAliveMs);
-    sse.open(reply.getHeaders() as OutgoingHttpHeaders);
+    // Lazy: until the first byte, an error can still be a real status (503 + Retry-After).
+    sse.open(reply.getHeaders() as OutgoingHttpHeaders, { lazy: true });
+    const continuous = g.includeUsage && g.continuousUsage;
+    const withUsage = (chunk: object) => (continuous ? { ...chunk, usage: usageOf(promptTokens, consumer.completionTokens) } : chunk);
+    let begun = false;
     try {
-      for (const c of g.format.openingChunks(ctx)) sse.send(c);
       for await (const u of updates) {
-        sse.send(u.kind === 'delta' ? g.format.deltaChunk(ctx, u.index, u.text, u.logprobs) : g.format.finishChunk(ctx, u.index, u.finishReason));
+        if (!begun) {
+          begun = true;
+          for (const c of g.format.openingChunks(ctx)) sse.send(withUsage(c));
+        }
+        sse.send(withUsage(u.kind === 'delta' ? g.format.deltaChunk(ctx, u.index, u.text, u.logprobs) : g.format.finishChunk(ctx, u.index, u.finishReason)));
       }
-      if (signal.aborted) return;
+      if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
+      if (life.clientGone.signal.aborted) return;
       if (!consumer.complete) throw incomplete();
-      if (g.includeUsage) sse.send(g.format.usageChunk(ctx, usageOf(g.promptTokenIds.length, consumer.completionTokens)));
+      if (g.includeUsage) sse.send(g.format.usageChunk(ctx, usageOf(promptTokens, consumer.completionTokens)));
     } catch (err) {
-      // Headers are gone: the error travels in-band, as vLLM and OpenAI do, then [DONE].
       const apiErr = toApiError(err);
       this.metrics.requestErrors.inc({ status: String(apiErr.status), code: apiErr.code ?? apiErr.type });
       if (apiErr.status >= 500) this.log.error({ err, requestId: g.requestId }, 'stream failed');
+      if (!sse.opened) return sse.reject(apiErr.status, apiErr.body(), apiErr.headers);
+      // Headers are gone: the error travels in-band, as vLLM and OpenAI do, then [DONE].
       sse.send(apiErr.body());
     } finally {
-      if (!signal.aborted) sse.done();
-      else sse.end();
+      if (life.clientGone.signal.aborted) sse.end();
+      else sse.done();
     }
   }
 }
 
 function incomplete(): ApiError {
   return new ApiError(503, 'The output stream ended before the request finished; retry it.', 'service_unavailable_error', null, 'stream_incomplete');
+}
+
+function queueTimeout(ms: number): ApiError {
+  return new ApiError(503, `No capacity to start the request within ${ms / 1000} s; it was cancelled. Retry later.`, 'service_unavailable_error', null, 'queue_timeout', {
+    'retry-after': String(QUEUE_TIMEOUT_RETRY_AFTER_S),
+  });
 }

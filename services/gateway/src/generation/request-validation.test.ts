@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chatRequestSchema, rejectUnsupportedChat, templateMessages } from '../chat/chat-request.js';
-import { completionRequestSchema, promptOf, rejectUnsupportedCompletion } from '../completions/completion-request.js';
+import { completionRequestSchema, promptsOf, rejectUnsupportedCompletion } from '../completions/completion-request.js';
 import { ApiError } from '../errors/api-error.js';
 import { parseOrThrow } from '../errors/zod-error.js';
 import { openAiSchemaValidator } from '../testing/openai-schema.js';
@@ -42,7 +42,8 @@ test('completion validation names the bad parameter', () => {
     [{ logit_bias: { '5': 500 } }, 'logit_bias.5', 'invalid_value'],
     [{ stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage', 'invalid_type'],
     [{ prompt: 42 }, 'prompt', 'invalid_value'],
-    [{ prompt: ['a', 'b'] }, 'prompt', 'invalid_value'],
+    [{ prompt: ['a', 1] }, 'prompt', 'invalid_value'],
+    [{ prompt: Array.from({ length: 65 }, () => 'a') }, 'prompt', 'invalid_value'],
     [{ best_of: 2 }, 'best_of', 'unsupported_parameter'],
     [{ suffix: 'end' }, 'suffix', 'unsupported_parameter'],
     [{ logprobs: 21 }, 'logprobs', 'invalid_value'],
@@ -78,7 +79,12 @@ test('chat validation names nested message fields', () => {
 
 test('accepted bodies map to SamplingParams with OpenAI defaults', () => {
   const body = parseOrThrow(completionRequestSchema, { model: 'm', prompt: [[1, 2, 3]], stop: 'END', top_k: -1, seed: -1, temperature: null });
-  assert.deepEqual(promptOf(body), { ids: [1, 2, 3] });
+  assert.deepEqual(promptsOf(body), [{ ids: [1, 2, 3] }]);
+  const many = (prompt: unknown) => promptsOf(parseOrThrow(completionRequestSchema, { model: 'm', prompt }));
+  assert.deepEqual(many([1, 2]), [{ ids: [1, 2] }]);
+  assert.deepEqual(many(['a', 'b']), [{ text: 'a' }, { text: 'b' }]);
+  assert.deepEqual(many([[1], [2, 3]]), [{ ids: [1] }, { ids: [2, 3] }]);
+  assert.equal(apiErrorOf(() => parseOrThrow(completionRequestSchema, { model: 'm', prompt: [] })).param, 'prompt');
   const s = toSamplingParams(body, 16);
   assert.deepEqual(s.stop, ['END']);
   assert.equal(s.topK, 0);

@@ -13,7 +13,7 @@ const ctx = { id: 'cmpl-1', created: 1700000000, model: 'm', n: 2 };
 const usage = usageOf(5, 7);
 
 test('completion chunks and body follow the spec', () => {
-  const f = completionFormat();
+  const f = completionFormat(1);
   assert.deepEqual(f.openingChunks(ctx), []);
   const delta = f.deltaChunk(ctx, 1, ' there');
   assert.deepEqual(delta, { id: 'cmpl-1', object: 'text_completion', created: 1700000000, model: 'm', choices: [{ index: 1, text: ' there', logprobs: null, finish_reason: null }] });
@@ -21,7 +21,7 @@ test('completion chunks and body follow the spec', () => {
   const body = f.body(ctx, [{ index: 0, text: 'a', finishReason: 'stop' }, { index: 1, text: 'b', finishReason: 'length' }], usage) as { choices: { text: string }[]; usage: object };
   assert.deepEqual(validate('CreateCompletionResponse', body), []);
   assert.deepEqual(body.usage, { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 });
-  const echoed = completionFormat('Once') ;
+  const echoed = completionFormat(1, ['Once']);
   assert.equal((echoed.body(ctx, [{ index: 0, text: ' upon', finishReason: 'stop' }], usage) as { choices: { text: string }[] }).choices[0]!.text, 'Once upon');
   assert.equal(echoed.openingChunks(ctx).length, 2);
 });

@@ -29,7 +29,7 @@ export const samplingFields = {
   logit_bias: opt(z.record(z.string().regex(/^\d+$/, 'keys must be token ids'), z.number().min(-100).max(100))),
   skip_special_tokens: opt(z.boolean()),
   stream: opt(z.boolean()),
-  stream_options: opt(z.object({ include_usage: opt(z.boolean()) })),
+  stream_options: opt(z.object({ include_usage: opt(z.boolean()), continuous_usage_stats: opt(z.boolean()) })),
   user: opt(z.string()),
   priority: opt(int()),
   cache_salt: opt(z.string().min(1)),

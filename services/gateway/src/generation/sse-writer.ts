@@ -4,27 +4,30 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
  * Server-sent events on a raw response. Whenever nothing has been written for `keepAliveMs`
  * (typically while the request waits in the queue for its first token) it writes an SSE comment,
  * so proxies and clients with idle timeouts keep the connection open; clients ignore comments.
+ *
+ * Opened lazily, the 200 head goes out with the first byte (event or keep-alive), so an error
+ * that comes before then (a queue-wait timeout, a request the cluster refuses) can still be a real
+ * status with headers such as Retry-After, through reject().
  */
 export class SseWriter {
   private timer?: NodeJS.Timeout;
+  private headers?: OutgoingHttpHeaders;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly keepAliveMs: number,
   ) {}
 
-  open(headers: OutgoingHttpHeaders = {}): void {
-    this.res.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      // nginx and friends must not buffer the stream.
-      'x-accel-buffering': 'no',
-    });
-    this.res.flushHeaders();
+  open(headers: OutgoingHttpHeaders = {}, opts: { lazy?: boolean } = {}): void {
+    this.headers = headers;
+    if (!opts.lazy) this.writeHead();
     this.timer = setTimeout(() => this.keepAlive(), this.keepAliveMs);
     this.timer.unref();
+  }
+
+  /** Whether the 200 head has been written (after which errors can only travel in-band). */
+  get opened(): boolean {
+    return this.res.headersSent;
   }
 
   /** One `data:` event holding `payload` as JSON. */
@@ -38,6 +41,15 @@ export class SseWriter {
     this.end();
   }
 
+  /** Answer with a plain JSON error instead of a stream; only before anything was written. */
+  reject(status: number, body: object, headers: OutgoingHttpHeaders = {}): void {
+    if (this.opened) throw new Error('SseWriter.reject after the stream opened');
+    clearTimeout(this.timer);
+    if (this.closed) return;
+    this.res.writeHead(status, { ...this.headers, ...headers, 'content-type': 'application/json; charset=utf-8' });
+    this.res.end(JSON.stringify(body));
+  }
+
   end(): void {
     clearTimeout(this.timer);
     if (!this.res.writableEnded) this.res.end();
@@ -47,15 +59,27 @@ export class SseWriter {
     return this.res.writableEnded || this.res.destroyed;
   }
 
+  private writeHead(): void {
+    this.res.writeHead(200, {
+      ...this.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      // nginx and friends must not buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    this.res.flushHeaders();
+  }
+
   private write(s: string): void {
     if (this.closed) return;
+    if (!this.opened) this.writeHead();
     this.res.write(s);
     this.timer?.refresh();
   }
 
   private keepAlive(): void {
     if (this.closed) return;
-    this.res.write(': keep-alive\n\n');
-    this.timer?.refresh();
+    this.write(': keep-alive\n\n');
   }
 }

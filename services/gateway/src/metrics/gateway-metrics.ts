@@ -13,6 +13,7 @@ export class GatewayMetrics {
   readonly requestsFinished = new Counter({ name: METRIC.requestsFinished, help: 'Generation requests answered in full, by finish reason', labelNames: ['model', 'finish_reason'], registers: [this.registry] });
   readonly requestErrors = new Counter({ name: METRIC.requestErrors, help: 'Error responses, by error code', labelNames: ['status', 'code'], registers: [this.registry] });
   readonly requestsCancelled = new Counter({ name: METRIC.requestsCancelled, help: 'Requests cancelled by the gateway, by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: METRIC.rateLimited, help: 'Requests refused by a per-key rate limit, by limit (rpm, tpm)', labelNames: ['limit'], registers: [this.registry] });
   readonly promptTokens = new Counter({ name: METRIC.promptTokens, help: 'Prompt tokens of accepted requests', labelNames: ['model'], registers: [this.registry] });
   readonly generationTokens = new Counter({ name: METRIC.generationTokens, help: 'Tokens delivered to clients', labelNames: ['model'], registers: [this.registry] });
   readonly ttft = new Histogram({ name: METRIC.timeToFirstToken, help: 'Seconds from request arrival to the first token delivered', labelNames: ['model'], buckets: [...BUCKETS.ttft], registers: [this.registry] });

@@ -1,0 +1,32 @@
+import type { OutputEvent } from '@loom/common';
+
+/**
+ * Several jobs' output events as one stream, choices renumbered prompt-major: choice `i` of source
+ * `k` becomes `k * n + i`, as OpenAI and vLLM number the choices of a multi-prompt completion.
+ * Events are yielded as they arrive, whichever source they come from.
+ */
+export async function* mergeEvents(sources: AsyncIterable<OutputEvent>[], n: number): AsyncGenerator<OutputEvent> {
+  if (sources.length === 1) {
+    yield* sources[0]!;
+    return;
+  }
+  const iters = sources.map((s) => s[Symbol.asyncIterator]());
+  const pending = new Map<number, Promise<{ k: number; r: IteratorResult<OutputEvent> }>>();
+  const pull = (k: number) => pending.set(k, iters[k]!.next().then((r) => ({ k, r })));
+  iters.forEach((_, k) => pull(k));
+  try {
+    while (pending.size > 0) {
+      const { k, r } = await Promise.race(pending.values());
+      if (r.done) {
+        pending.delete(k);
+        continue;
+      }
+      const ev = r.value;
+      yield ev.type === 'error' ? ev : { ...ev, index: ev.index + k * n };
+      pull(k);
+    }
+  } finally {
+    // Sources still open end when the caller's abort signal fires; return() just releases them.
+    for (const k of pending.keys()) void iters[k]!.return?.().catch(() => undefined);
+  }
+}
