@@ -41,34 +41,52 @@ int Sampler::sample(const float* logits, const SamplingParams& p, int thread, fl
 
   int token = best;
   if (p.temperature > 0.f) {
-    int n = V;
-    bool sorted = false;
+    const double invT = 1.0 / p.temperature;
+    // weight(i) = exp((logit - max) / temperature): unnormalised tempered probability, 1 for the top token.
+    auto weight = [&](int32_t i) { return std::exp(((double)logits[i] - maxLogit) * invT); };
     for (int i = 0; i < V; i++) idx[i] = i;
+    int n = V;          // candidates kept so far: idx[0..n)
+    bool sorted = false;
     if (p.topK > 0 && p.topK < V) {
       std::nth_element(idx, idx + p.topK, idx + V, higher);
       n = p.topK;
       std::sort(idx, idx + n, higher);
       sorted = true;
     } else if (p.topP < 1.f || p.minP > 0.f) {
-      std::sort(idx, idx + V, higher);
+      // Sorting a 128k vocabulary per token is slow, and top-p / min-p nearly always keep a short head.
+      // Sort only the top kHead when the head provably contains the cut; else sort everything.
+      constexpr int kHead = 1024;
+      bool headSuffices = false;
+      if (V > kHead) {
+        std::nth_element(idx, idx + kHead, idx + V, higher);
+        std::sort(idx, idx + kHead, higher);
+        double all = 0, head = 0;
+        for (int i = 0; i < V; i++) all += weight(i);
+        for (int j = 0; j < kHead; j++) head += weight(idx[j]);
+        const bool topPCutsInHead = p.topP < 1.f && head >= p.topP * all;
+        const bool minPCutsInHead = p.minP > 0.f && weight(idx[kHead - 1]) < p.minP;  // the top weight is 1
+        headSuffices = topPCutsInHead || minPCutsInHead;
+        if (headSuffices) n = kHead;
+      }
+      if (!headSuffices) std::sort(idx, idx + V, higher);
       sorted = true;
     }
-    // prob[j] = exp((logit - max) / temperature) of candidate j; the top candidate (if sorted) has 1.
+    // Mass that top-p measures against: the top-k candidates when top-k applies (vLLM's order),
+    // else the whole vocabulary, summed in id order so both sort paths agree.
     double total = 0;
-    const double invT = 1.0 / p.temperature;
-    for (int j = 0; j < n; j++) {
-      prob[j] = (float)std::exp(((double)logits[idx[j]] - maxLogit) * invT);
-      total += prob[j];
+    if (p.topK > 0 && p.topK < V) {
+      for (int j = 0; j < n; j++) total += weight(idx[j]);
+    } else {
+      for (int i = 0; i < V; i++) total += weight(i);
     }
+    for (int j = 0; j < n; j++) prob[j] = (float)weight(idx[j]);
     if (sorted && p.topP < 1.f) {
       // Keep the smallest prefix whose mass reaches topP (at least one token).
       double cum = 0;
-      int keep = n;
       for (int j = 0; j < n; j++) {
         cum += prob[j];
-        if (cum >= p.topP * total) { keep = j + 1; break; }
+        if (cum >= p.topP * total) { n = j + 1; break; }
       }
-      n = keep;
     }
     if (sorted && p.minP > 0.f) {
       const float threshold = p.minP * prob[0];
@@ -76,9 +94,9 @@ int Sampler::sample(const float* logits, const SamplingParams& p, int thread, fl
       while (keep < n && prob[keep] >= threshold) keep++;
       n = keep;
     }
-    total = 0;
-    for (int j = 0; j < n; j++) total += prob[j];
-    const double u = counterUniform(p.seed, p.rngCounter) * total;
+    double kept = 0;
+    for (int j = 0; j < n; j++) kept += prob[j];
+    const double u = counterUniform(p.seed, p.rngCounter) * kept;
     double cum = 0;
     token = idx[n - 1];
     for (int j = 0; j < n; j++) {

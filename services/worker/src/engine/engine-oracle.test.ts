@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getLlama, type Llama } from 'node-llama-cpp';
-import { decode, GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, storiesPath } from './engine-test-kit.js';
+import path from 'node:path';
+import { decode, GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, sharedDir, storiesPath } from './engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
 
 const N = 60;
@@ -50,4 +51,20 @@ describe('greedy output matches llama.cpp', () => {
       }
     });
   }
+
+  it('llama-2-tiny-random (32000-token vocab, head size 4): same 30 token ids', async () => {
+    const file = path.join(sharedDir, 'models', 'llama-2-tiny-random.gguf');
+    const prompt = [1, 15043, 29892, 590, 1024, 338];
+    const expected = await oracleGreedy(llama, file, prompt, 30);
+    const engine = loadEngine(file, { threads: 2 });
+    try {
+      assert.equal(engine.info().vocabSize, 32000);
+      engine.initKv(8, 16, 64, 2);
+      const run = new SeqRun(prompt, [6, 2, 4], GREEDY, 30);
+      await runAll(engine, [run]);
+      assert.deepEqual(run.generated, expected);
+    } finally {
+      engine.close();
+    }
+  });
 });

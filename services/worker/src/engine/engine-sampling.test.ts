@@ -1,7 +1,8 @@
 // Seeded sampling is a function of (seed, token index) only: the same alone and inside any batch.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, seq, storiesPath, type Sampling } from './engine-test-kit.js';
+import path from 'node:path';
+import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, seq, sharedDir, storiesPath, type Sampling } from './engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 
 const SAMPLED: Sampling = { temperature: 0.8, topP: 0.9, topK: 0, minP: 0, seed: 42, logprobs: -1 };
@@ -65,5 +66,34 @@ describe('sampling', () => {
     // Row 2 did not sample.
     assert.equal(res.tokens[2], -1);
     assert.ok(Number.isNaN(res.logprobs[2]!));
+  });
+
+  it('a 32000-token vocabulary: top-p / min-p sampling (head-only and full-sort paths) is batch-invariant', async () => {
+    const big = loadEngine(path.join(sharedDir, 'models', 'llama-2-tiny-random.gguf'), { threads: 2 });
+    try {
+      big.initKv(64, 16, 256, 8);
+      const prompt = [1, 15043, 29892, 590];
+      // Random weights give a flat distribution (the top 1024 tokens hold ~4% of the mass, the 1024th has
+      // ~0.84 of the top weight at T 0.8): top-p 0.999 and min-p 0.5 need the full sort, top-p 0.02 and
+      // min-p 0.9 cut inside the sorted head.
+      const params: Sampling[] = [
+        { ...SAMPLED, topP: 0.999 },
+        { ...SAMPLED, topP: 0.02 },
+        { ...SAMPLED, topP: 1, minP: 0.9 },
+        { ...SAMPLED, topP: 1, minP: 0.5 },
+      ];
+      const solo: number[][] = [];
+      for (const [i, s] of params.entries()) {
+        const r = new SeqRun(prompt, [i * 4, i * 4 + 1], s, 12);
+        await runAll(big, [r]);
+        solo.push(r.generated);
+      }
+      const batch = params.map((s, i) => new SeqRun(prompt, [40 + i * 4, 41 + i * 4], s, 12));
+      await runAll(big, batch);
+      batch.forEach((r, i) => assert.deepEqual(r.generated, solo[i], `params ${i}`));
+      assert.notDeepEqual(solo[0], solo[1], 'top-p 0.999 and 0.02 sampled identically');
+    } finally {
+      big.close();
+    }
   });
 });
