@@ -1,0 +1,187 @@
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SAMPLING } from '@loom/common';
+import { Scheduler, type SampledToken, type SchedulerConfig, type SchedulerOutput } from '../core/index.js';
+
+/** CPU budget of one schedule() + update() pair (vLLM's scheduler aims well below a GPU step). */
+export const TARGET_MS = 0.5;
+
+export interface BenchCase {
+  name: string;
+  config: SchedulerConfig;
+  /** Sequences kept in the scheduler (running + waiting); finished ones are replaced. */
+  concurrency: number;
+  /** The i-th request's prompt and output length (deterministic). */
+  makeRequest(i: number, rand: () => number): { prompt: number[]; maxTokens: number };
+}
+
+export interface BenchResult {
+  name: string;
+  steps: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  maxMs: number;
+  scheduleP50Ms: number;
+  updateP50Ms: number;
+  /** Mean scheduled tokens and running sequences per measured step. */
+  tokensPerStep: number;
+  runningPerStep: number;
+  /** Prompt tokens served from the prefix cache / looked up, over the whole run. */
+  prefixHitRate: number;
+}
+
+const tokens = (n: number, from: number) => Array.from({ length: n }, (_, i) => from + i);
+
+/** The three standard cases: 256-sequence decode, mixed chunked prefill + decode, prefix-heavy admissions. */
+export function standardCases(measureSteps: number): BenchCase[] {
+  const base = { blockSize: 16, maxNumSeqs: 256, maxModelLen: 32_768 };
+  return [
+    {
+      // Steady decode: every request outlives the run, so each step is 256 one-token decodes.
+      name: 'decode-256',
+      config: { ...base, numBlocks: 256 * Math.ceil((128 + 2 * measureSteps + 1000) / 16), maxNumBatchedTokens: 8192 },
+      concurrency: 256,
+      makeRequest: (i) => ({ prompt: tokens(128, 10_000 + i * 128), maxTokens: 2 * measureSteps + 1000 }),
+    },
+    {
+      // Arrivals replace finished requests: each step mixes prefill chunks (budget 2048) with decodes.
+      name: 'mixed-prefill-decode',
+      config: { ...base, numBlocks: 24_000, maxNumBatchedTokens: 2048 },
+      concurrency: 288,
+      makeRequest: (i, rand) => ({ prompt: tokens(256 + Math.floor(rand() * 768), 100_000 + i * 1024), maxTokens: 16 + Math.floor(rand() * 240) }),
+    },
+    {
+      // Short requests behind 8 long shared system prompts: admissions dominated by prefix hits.
+      name: 'prefix-heavy-admissions',
+      config: { ...base, numBlocks: 16_000, maxNumBatchedTokens: 8192 },
+      concurrency: 256,
+      makeRequest: (i, rand) => {
+        const system = tokens(2048, 1_000_000 + (i % 8) * 2048);
+        return { prompt: [...system, ...tokens(32 + Math.floor(rand() * 96), 5_000_000 + i * 128)], maxTokens: 4 + Math.floor(rand() * 28) };
+      },
+    },
+  ];
+}
+
+/**
+ * The token source of the bench: samples for every request whose scheduled tokens reach its known
+ * length, reading that from the scheduler itself. Unlike the core's FakeExecutor (test-helpers)
+ * it checks no protocol, so it costs O(requests) per step, not O(context); it is not timed.
+ */
+function sampledFor(scheduler: Scheduler, step: SchedulerOutput): SampledToken[] {
+  const sampled: SampledToken[] = [];
+  const news = new Map(step.newRequests.map((r) => [r.requestId, r.numScheduledTokens]));
+  for (const r of step.cachedRequests) news.set(r.requestId, r.numScheduledTokens);
+  for (const [id, n] of news) {
+    const req = scheduler.getRequest(id)!;
+    if (req.numComputedTokens + n >= req.numTokens) sampled.push({ requestId: id, tokenId: 3 + (req.numTokens % 1000) });
+  }
+  return sampled;
+}
+
+/** mulberry32: a seeded PRNG, so every run schedules the same workload. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/**
+ * Runs one case: `warmupSteps` untimed steps (fills the batch, JIT), then `steps` timed ones.
+ * Only schedule() and update() are timed; request arrivals and the token source are not.
+ */
+export function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep?: () => void): BenchResult {
+  const scheduler = new Scheduler({ ...c.config, eosTokenIds: [2] });
+  const rand = prng(42);
+  let next = 0;
+  const refill = () => {
+    while (scheduler.numRunning + scheduler.numWaiting < c.concurrency) {
+      const { prompt, maxTokens } = c.makeRequest(next, rand);
+      scheduler.addRequest({ requestId: `r${next++}`, promptTokenIds: prompt, sampling: { ...DEFAULT_SAMPLING, maxTokens, ignoreEos: true } });
+    }
+  };
+  const total = new Float64Array(steps);
+  const sched = new Float64Array(steps);
+  const upd = new Float64Array(steps);
+  let tokenSum = 0;
+  let runningSum = 0;
+  for (let s = -warmupSteps; s < steps; s++) {
+    refill();
+    const t0 = performance.now();
+    const out = scheduler.schedule();
+    const t1 = performance.now();
+    if (out.numScheduledTokens === 0) throw new Error(`${c.name}: nothing schedulable at step ${s}`);
+    const sampled = sampledFor(scheduler, out);
+    const t2 = performance.now();
+    scheduler.update(out, sampled);
+    const t3 = performance.now();
+    if (s < 0) continue;
+    sched[s] = t1 - t0;
+    upd[s] = t3 - t2;
+    total[s] = t1 - t0 + (t3 - t2);
+    tokenSum += out.numScheduledTokens;
+    runningSum += scheduler.numRunning;
+    onStep?.();
+  }
+  const stats = scheduler.stats();
+  let sum = 0;
+  for (const v of total) sum += v;
+  const sorted = total.slice().sort();
+  return {
+    name: c.name,
+    steps,
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+    meanMs: sum / steps,
+    maxMs: sorted[steps - 1]!,
+    scheduleP50Ms: quantile(sched.slice().sort(), 0.5),
+    updateP50Ms: quantile(upd.slice().sort(), 0.5),
+    tokensPerStep: tokenSum / steps,
+    runningPerStep: runningSum / steps,
+    prefixHitRate: stats.prefixCache.queriedTokens === 0 ? 0 : stats.prefixCache.hitTokens / stats.prefixCache.queriedTokens,
+  };
+}
+
+/** A fixed-width table of results, one case a row. */
+export function formatTable(results: readonly BenchResult[]): string {
+  const head = ['case', 'steps', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'sched p50', 'update p50', 'tok/step', 'running', 'prefix hit'];
+  const rows = results.map((r) => [
+    r.name,
+    String(r.steps),
+    ...[r.p50Ms, r.p99Ms, r.meanMs, r.maxMs, r.scheduleP50Ms, r.updateP50Ms].map((v) => v.toFixed(3)),
+    r.tokensPerStep.toFixed(0),
+    r.runningPerStep.toFixed(0),
+    `${(100 * r.prefixHitRate).toFixed(1)}%`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The machine-readable line of one result. */
+export function jsonLine(r: BenchResult): string {
+  const round = (v: number) => Math.round(v * 10_000) / 10_000;
+  return JSON.stringify({
+    bench: 'scheduler',
+    case: r.name,
+    p50_ms: round(r.p50Ms),
+    p99_ms: round(r.p99Ms),
+    mean_ms: round(r.meanMs),
+    max_ms: round(r.maxMs),
+    target_ms: TARGET_MS,
+    meets_target: r.p99Ms <= TARGET_MS,
+    schedule_p50_ms: round(r.scheduleP50Ms),
+    update_p50_ms: round(r.updateP50Ms),
+    steps: r.steps,
+    tokens_per_step: round(r.tokensPerStep),
+    running_per_step: round(r.runningPerStep),
+    prefix_hit_rate: round(r.prefixHitRate),
+  });
+}
