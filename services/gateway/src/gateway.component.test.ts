@@ -9,6 +9,7 @@ import { modelCardFromGguf } from './testing/model-card.js';
 import { openAiSchemaValidator } from './testing/openai-schema.js';
 import { OPENAI_SPEC, STORIES_GGUF } from './testing/spec-path.js';
 import { parseSse } from './testing/sse-parse.js';
+import { waitUntil } from './testing/wait-until.js';
 
 const validate = openAiSchemaValidator(OPENAI_SPEC);
 const card = modelCardFromGguf(STORIES_GGUF, 'stories260K');
@@ -222,7 +223,7 @@ describe('gateway HTTP layer against a FakeBackend', () => {
       req.end(JSON.stringify({ model: 'stories260K', prompt: 'x', stream }));
       // Wait until the job is queued, then hang up.
       const before = backend.submitted.length;
-      await waitFor(() => backend.submitted.length > before);
+      await waitUntil(() => backend.submitted.length > before);
       req.destroy();
       await backend.waitForCancel();
       assert.deepEqual(backend.cancels, [{ requestId: backend.submitted.at(-1)!.requestId, reason: 'client_disconnected' }], `stream=${stream}`);
@@ -297,12 +298,4 @@ describe('API keys', () => {
  */
 function completionChunkForSpec(c: { choices: { finish_reason: string | null }[] }) {
   return { ...c, choices: c.choices.map((ch) => ({ ...ch, finish_reason: ch.finish_reason ?? 'stop' })) };
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
