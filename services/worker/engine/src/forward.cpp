@@ -69,19 +69,21 @@ void Forward::rmsnorm(float* out, const float* x, const float* weight, int T) {
 void Forward::rope(float* v, int T, int nHeads) {
   const int half = c_.nRot / 2, hd = c_.headDim;
   const bool neox = c_.ropeStyle == RopeStyle::NEOX;
-  for (int t = 0; t < T; t++) {
-    const float* cs = &ropeCos_[(size_t)t * half];
-    const float* sn = &ropeSin_[(size_t)t * half];
-    for (int h = 0; h < nHeads; h++) {
-      float* p = v + ((size_t)t * nHeads + h) * hd;
-      for (int i = 0; i < half; i++) {
-        const int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
-        const float x0 = p[a], x1 = p[b];
-        p[a] = x0 * cs[i] - x1 * sn[i];
-        p[b] = x0 * sn[i] + x1 * cs[i];
+  pool_.parallelFor(T, 16, [&](int tb, int te, int) {
+    for (int t = tb; t < te; t++) {
+      const float* cs = &ropeCos_[(size_t)t * half];
+      const float* sn = &ropeSin_[(size_t)t * half];
+      for (int h = 0; h < nHeads; h++) {
+        float* p = v + ((size_t)t * nHeads + h) * hd;
+        for (int i = 0; i < half; i++) {
+          const int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+          const float x0 = p[a], x1 = p[b];
+          p[a] = x0 * cs[i] - x1 * sn[i];
+          p[b] = x0 * sn[i] + x1 * cs[i];
+        }
       }
     }
-  }
+  });
 }
 
 void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
@@ -147,15 +149,21 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
   });
 }
 
+// x += proj over [T][dim].
+void Forward::residual(int T) {
+  float* x = x_.data();
+  const float* y = proj_.data();
+  pool_.parallelFor(T * c_.dim, 4096, [&](int b, int e, int) {
+    for (int i = b; i < e; i++) x[i] += y[i];
+  });
+}
+
 static void addBias(float* y, const float* bias, int T, int n) {
   if (!bias) return;
   for (int t = 0; t < T; t++)
     for (int i = 0; i < n; i++) y[(size_t)t * n + i] += bias[i];
 }
 
-static void addInto(float* x, const float* y, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] += y[i];
-}
 
 void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
   const int T = (int)in.tokens.size(), dim = c_.dim, hidden = c_.hiddenDim;
@@ -195,7 +203,7 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
     storeKv(in, kv, l, T);
     attention(in, kv, l, T);
     matmul(proj_.data(), att_.data(), T, L.wo);
-    addInto(x_.data(), proj_.data(), (size_t)T * dim);
+    residual(T);
 
     rmsnorm(xb_.data(), x_.data(), L.ffnNorm, T);
     matmul(hb_.data(), xb_.data(), T, L.wGate);
@@ -206,7 +214,7 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
       for (int i = b; i < e; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
     });
     matmul(proj_.data(), hb_.data(), T, L.wDown);
-    addInto(x_.data(), proj_.data(), (size_t)T * dim);
+    residual(T);
   }
 
   // Gather the last row of every sampling sequence, then one GEMM over those rows for the logits.

@@ -26,6 +26,7 @@ class Forward {
   void matmul(float* y, const float* x, int T, const Matrix& w);
   void rmsnorm(float* out, const float* x, const float* weight, int T);
   void rope(float* v, int T, int nHeads);
+  void residual(int T);
   void storeKv(const StepInput& in, KvPool& kv, int layer, int T);
   void attention(const StepInput& in, const KvPool& kv, int layer, int T);
 
