@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { addConfigOptions, configOf } from './config-options.js';
+import { addModelCommand } from './model-synth-command.js';
 import { runService } from './run-service.js';
 import type { ServiceKind } from './service-kinds.js';
 import { runUp } from './up.js';
@@ -30,5 +31,6 @@ export function createProgram(): Command {
       runService(kind, configOf(cmd)),
     );
   }
+  addModelCommand(program);
   return program;
 }

@@ -1,0 +1,169 @@
+/**
+ * `loom model synth`: writes a Llama GGUF with random weights in a real model's shape and a real
+ * tokenizer (the `tokenizer.ggml.*` metadata of a vocabulary GGUF, by default the 32000-token Llama-2
+ * vocabulary of ../shared/models/llama-2-tiny-random.gguf), loadable by Loom's engine and by llama.cpp.
+ * For speed work only: the text it generates is noise.
+ *
+ * Weights are a deterministic function of (seed, tensor name), uniform in ±sqrt(3 / fan-in) (unit
+ * variance per output), norms 1. Tensors stream to disk one chunk of rows at a time, so a 7B shape
+ * needs no more memory than one chunk.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { GGML_TYPE, GgufValueType, readGgufMetadata, writeGguf, type GgufTensorToWrite, type GgufTypeInfo, type GgufValue } from '@loom/tokenizer';
+import { parameterCount, type ModelShape } from './model-synth-shapes.js';
+import { Q8_0_BLOCK, Q8_0_BYTES, quantizeQ8_0Into, toF16Into } from './model-synth-quant.js';
+import { REPO_ROOT } from './repo-paths.js';
+
+export type SynthDtype = 'f32' | 'f16' | 'q8_0';
+export const SYNTH_DTYPES: readonly SynthDtype[] = ['f32', 'f16', 'q8_0'];
+
+/** Default vocabulary source: the shared Llama-2 tokenizer. */
+export const DEFAULT_VOCAB_GGUF = join(REPO_ROOT, '..', 'shared', 'models', 'llama-2-tiny-random.gguf');
+
+export interface SynthOptions {
+  shape: ModelShape;
+  dtype: SynthDtype;
+  out: string;
+  seed?: number;
+  /** GGUF whose tokenizer.ggml.* metadata is copied (its token count must equal shape.vocab). */
+  vocabFrom?: string;
+  /** Called with (bytes written, total bytes) as tensor data streams out. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+// general.file_type (llama_ftype) per dtype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0.
+const FILE_TYPE: Record<SynthDtype, number> = { f32: 0, f16: 1, q8_0: 7 };
+const GGML: Record<SynthDtype, number> = { f32: GGML_TYPE.F32!, f16: GGML_TYPE.F16!, q8_0: GGML_TYPE.Q8_0! };
+
+/** 32-bit FNV-1a, to give every tensor its own stream from (seed, name). */
+function hash(seed: number, s: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h || 1;
+}
+
+/** xorshift32 filling dst with uniform values in [-a, a). */
+function fillUniform(dst: Float32Array, state: { s: number }, a: number): void {
+  let s = state.s;
+  const k = (2 * a) / 4294967296;
+  for (let i = 0; i < dst.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    dst[i] = (s >>> 0) * k - a;
+  }
+  state.s = s;
+}
+
+const ROWS_PER_CHUNK_VALUES = 1 << 18; // ~1 MiB of f32 generated per chunk
+
+/** A [rows][cols] matrix tensor (ggml shape [cols, rows]) streamed in `dtype`. */
+function matrix(name: string, rows: number, cols: number, dtype: SynthDtype, seed: number, a: number, tick: (n: number) => void): GgufTensorToWrite {
+  if (dtype === 'q8_0' && cols % Q8_0_BLOCK !== 0) throw new Error(`${name}: ${cols} columns is not a multiple of 32, so it cannot be q8_0`);
+  return {
+    name, shape: [cols, rows], type: GGML[dtype],
+    data: (write) => {
+      const state = { s: hash(seed, name) };
+      const chunkRows = Math.max(1, Math.floor(ROWS_PER_CHUNK_VALUES / cols));
+      const vals = new Float32Array(chunkRows * cols);
+      const f16 = new Uint16Array(dtype === 'f16' ? vals.length : 0);
+      const q8 = new Uint8Array(dtype === 'q8_0' ? (vals.length / Q8_0_BLOCK) * Q8_0_BYTES : 0);
+      for (let r = 0; r < rows; r += chunkRows) {
+        const n = Math.min(chunkRows, rows - r) * cols;
+        const v = vals.subarray(0, n);
+        fillUniform(v, state, a);
+        let bytes: Uint8Array;
+        if (dtype === 'f32') bytes = new Uint8Array(v.buffer, 0, n * 4);
+        else if (dtype === 'f16') {
+          toF16Into(v, f16);
+          bytes = new Uint8Array(f16.buffer, 0, n * 2);
+        } else {
+          const out = q8.subarray(0, (n / Q8_0_BLOCK) * Q8_0_BYTES);
+          quantizeQ8_0Into(v, out);
+          bytes = out;
+        }
+        write(bytes);
+        tick(bytes.length);
+      }
+    },
+  };
+}
+
+function ones(name: string, n: number, tick: (n: number) => void): GgufTensorToWrite {
+  return { name, shape: [n], type: GGML_TYPE.F32!, data: (write) => { const b = new Uint8Array(new Float32Array(n).fill(1).buffer); write(b); tick(b.length); } };
+}
+
+/** Bytes of tensor data the file will hold (for progress totals and messages). */
+export function synthDataBytes(shape: ModelShape, dtype: SynthDtype): number {
+  const per = dtype === 'f32' ? 4 : dtype === 'f16' ? 2 : Q8_0_BYTES / Q8_0_BLOCK;
+  const norms = shape.dim * (1 + 2 * shape.layers);
+  return Math.round((parameterCount(shape) - norms) * per) + norms * 4;
+}
+
+/** Writes the model. Throws naming the option that is wrong (vocab mismatch, dims not fitting q8_0). */
+export function synthModel(o: SynthOptions): void {
+  const { shape: s, dtype } = o;
+  const seed = (o.seed ?? 0) >>> 0;
+  const vocabFile = o.vocabFrom ?? DEFAULT_VOCAB_GGUF;
+  if (!existsSync(vocabFile)) throw new Error(`vocabulary GGUF ${vocabFile} not found (pass --vocab-from FILE)`);
+  const vm = readGgufMetadata(vocabFile);
+  const tokens = vm.metadata.get('tokenizer.ggml.tokens');
+  if (!Array.isArray(tokens)) throw new Error(`${vocabFile} has no tokenizer.ggml.tokens`);
+  if (tokens.length !== s.vocab) throw new Error(`shape vocab=${s.vocab} but ${vocabFile} holds ${tokens.length} tokens; use vocab=${tokens.length} or another --vocab-from`);
+
+  const hd = s.dim / s.heads;
+  const metadata = new Map<string, GgufValue>([
+    ['general.architecture', 'llama'],
+    ['general.name', `loom-synth dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads},vocab=${s.vocab} ${dtype} seed ${seed}`],
+    ['general.file_type', FILE_TYPE[dtype]],
+    ['llama.context_length', s.ctx],
+    ['llama.embedding_length', s.dim],
+    ['llama.block_count', s.layers],
+    ['llama.feed_forward_length', s.hidden],
+    ['llama.rope.dimension_count', hd],
+    ['llama.rope.freq_base', s.ropeTheta],
+    ['llama.attention.head_count', s.heads],
+    ['llama.attention.head_count_kv', s.kvHeads],
+    ['llama.attention.layer_norm_rms_epsilon', s.normEps],
+  ]);
+  // Floats that happen to be integers (rope base 10000) must still be FLOAT32: llama.cpp checks types.
+  const types = new Map<string, GgufTypeInfo>([
+    ['llama.rope.freq_base', { type: GgufValueType.FLOAT32 }],
+    ['llama.attention.layer_norm_rms_epsilon', { type: GgufValueType.FLOAT32 }],
+  ]);
+  for (const [k, v] of vm.metadata) {
+    if (!k.startsWith('tokenizer.')) continue;
+    metadata.set(k, v);
+    const t = vm.types.get(k);
+    if (t) types.set(k, t);
+  }
+
+  const total = synthDataBytes(s, dtype);
+  let done = 0;
+  const tick = (n: number) => {
+    done += n;
+    o.onProgress?.(done, total);
+  };
+  const w = (fanIn: number) => Math.sqrt(3 / fanIn);
+  const tensors: GgufTensorToWrite[] = [
+    matrix('token_embd.weight', s.vocab, s.dim, dtype, seed, Math.sqrt(3), tick),
+    ones('output_norm.weight', s.dim, tick),
+    matrix('output.weight', s.vocab, s.dim, dtype, seed, w(s.dim), tick),
+  ];
+  for (let l = 0; l < s.layers; l++) {
+    const p = `blk.${l}.`;
+    tensors.push(
+      ones(`${p}attn_norm.weight`, s.dim, tick),
+      matrix(`${p}attn_q.weight`, s.dim, s.dim, dtype, seed, w(s.dim), tick),
+      matrix(`${p}attn_k.weight`, s.kvHeads * hd, s.dim, dtype, seed, w(s.dim), tick),
+      matrix(`${p}attn_v.weight`, s.kvHeads * hd, s.dim, dtype, seed, w(s.dim), tick),
+      matrix(`${p}attn_output.weight`, s.dim, s.dim, dtype, seed, w(s.dim), tick),
+      ones(`${p}ffn_norm.weight`, s.dim, tick),
+      matrix(`${p}ffn_gate.weight`, s.hidden, s.dim, dtype, seed, w(s.dim), tick),
+      matrix(`${p}ffn_up.weight`, s.hidden, s.dim, dtype, seed, w(s.dim), tick),
+      matrix(`${p}ffn_down.weight`, s.dim, s.hidden, dtype, seed, w(s.hidden), tick),
+    );
+  }
+  writeGguf(o.out, { metadata, types, tensors });
+}
