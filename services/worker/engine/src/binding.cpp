@@ -10,8 +10,12 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "engine.h"
+#include "ggml-types.h"
+#include "quant.h"
+#include "reference-forward.h"
 #include "napi-util.h"
 #include "step-args.h"
 
@@ -212,6 +216,37 @@ napi_value vocab(napi_env env, napi_callback_info cbi) {
   });
 }
 
+// referenceLogits(tokens: Int32Array): Float32Array [n][vocab] from the float64 reference forward (tests only:
+// slow, synchronous, independent of the KV pool).
+napi_value referenceLogits(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1] = {nullptr};
+    loom::Engine& e = live(unwrap(env, cbi, &argc, argv));
+    size_t n = 0;
+    const int32_t* toks = loom::int32Array(env, argv[0], "tokens", &n);
+    const int vocab = e.config().vocabSize;
+    if (n == 0) throw JsError{JsErrorKind::RangeError, "tokens is empty"};
+    if (n > (size_t)e.config().contextLength) throw JsError{JsErrorKind::RangeError, "tokens is longer than the context length"};
+    for (size_t j = 0; j < n; j++)
+      if (toks[j] < 0 || toks[j] >= vocab)
+        throw JsError{JsErrorKind::RangeError, "tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) + " is not a token id (vocab size " + std::to_string(vocab) + ")"};
+    const std::vector<float> logits = loom::referenceLogits(e.config(), e.weights(), std::vector<int32_t>(toks, toks + n));
+    return loom::copyTypedArray(env, napi_float32_array, logits.data(), logits.size());
+  });
+}
+
+// lastLogits(): Float32Array [nSampling][vocab], the raw logits the last step sampled from (tests only).
+napi_value lastLogits(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 0;
+    loom::Engine& e = live(unwrap(env, cbi, &argc, nullptr));
+    size_t rows = 0;
+    for (const loom::SeqSpec& s : e.input().seqs) rows += s.sample ? 1 : 0;
+    return loom::copyTypedArray(env, napi_float32_array, e.lastLogits(), rows * (size_t)e.config().vocabSize);
+  });
+}
+
 napi_value close(napi_env env, napi_callback_info cbi) {
   return guard(env, [&]() -> napi_value {
     size_t argc = 0;
@@ -226,6 +261,60 @@ napi_value close(napi_env env, napi_callback_info cbi) {
 
 napi_value supportedKernels(napi_env env, napi_callback_info) { return loom::str(env, loom::supportedKernels()); }
 
+// The GGML type id named by a JS string ("q4_K", ...) for quantize() / dequantize().
+uint32_t ggmlTypeByName(const std::string& name) {
+  for (uint32_t id = 0; id < 64; id++) {
+    const char* n = loom::ggmlTypeInfo(id).name;
+    if (n && name == n) return id;
+  }
+  throw JsError{JsErrorKind::RangeError, "unknown GGML type '" + name + "'"};
+}
+
+// quantize(type: string, values: Float32Array): Uint8Array, ggml's reference quantisation of
+// values.length f32 (a whole number of blocks) into `type` bytes (q8_0, q4_0, q4_K, q6_K, f16, f32).
+napi_value quantize(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 2;
+    napi_value argv[2] = {nullptr, nullptr};
+    napi_get_cb_info(env, cbi, &argc, argv, nullptr, nullptr);
+    const uint32_t type = ggmlTypeByName(loom::stringOr(env, argv[0], "type", ""));
+    bool is = false;
+    napi_typedarray_type tt;
+    size_t n = 0;
+    void* data = nullptr;
+    if (argv[1]) napi_is_typedarray(env, argv[1], &is);
+    if (!is || napi_get_typedarray_info(env, argv[1], &tt, &n, &data, nullptr, nullptr) != napi_ok || tt != napi_float32_array)
+      throw JsError{JsErrorKind::TypeError, "values must be a Float32Array"};
+    const loom::GgmlTypeInfo info = loom::ggmlTypeInfo(type);
+    if (n % info.blockElems != 0) throw JsError{JsErrorKind::RangeError, "values.length must be a multiple of " + std::to_string(info.blockElems)};
+    std::vector<uint8_t> out(loom::ggmlRowBytes(info, n));
+    loom::quantizeRow(type, static_cast<const float*>(data), out.data(), (int)n);
+    return loom::copyTypedArray(env, napi_uint8_array, out.data(), out.size());
+  });
+}
+
+// dequantize(type: string, bytes: Uint8Array): Float32Array, the values those bytes encode.
+napi_value dequantize(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 2;
+    napi_value argv[2] = {nullptr, nullptr};
+    napi_get_cb_info(env, cbi, &argc, argv, nullptr, nullptr);
+    const uint32_t type = ggmlTypeByName(loom::stringOr(env, argv[0], "type", ""));
+    bool is = false;
+    napi_typedarray_type tt;
+    size_t n = 0;
+    void* data = nullptr;
+    if (argv[1]) napi_is_typedarray(env, argv[1], &is);
+    if (!is || napi_get_typedarray_info(env, argv[1], &tt, &n, &data, nullptr, nullptr) != napi_ok || tt != napi_uint8_array)
+      throw JsError{JsErrorKind::TypeError, "bytes must be a Uint8Array"};
+    const loom::GgmlTypeInfo info = loom::ggmlTypeInfo(type);
+    if (n % info.blockBytes != 0) throw JsError{JsErrorKind::RangeError, "bytes.length must be a multiple of " + std::to_string(info.blockBytes)};
+    std::vector<float> out(n / info.blockBytes * info.blockElems);
+    loom::dequantRow(type, static_cast<const uint8_t*>(data), out.data(), (int)out.size());
+    return loom::copyTypedArray(env, napi_float32_array, out.data(), out.size());
+  });
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"info", nullptr, info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
@@ -233,6 +322,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"initKv", nullptr, initKv, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"step", nullptr, step, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"vocab", nullptr, vocab, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"referenceLogits", nullptr, referenceLogits, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"lastLogits", nullptr, lastLogits, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"close", nullptr, close, nullptr, nullptr, nullptr, napi_default_method, nullptr},
   };
   napi_value cls;
@@ -241,6 +332,10 @@ napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "supportedKernels", NAPI_AUTO_LENGTH, supportedKernels, nullptr, &fn);
   napi_set_named_property(env, exports, "supportedKernels", fn);
+  napi_create_function(env, "quantize", NAPI_AUTO_LENGTH, quantize, nullptr, &fn);
+  napi_set_named_property(env, exports, "quantize", fn);
+  napi_create_function(env, "dequantize", NAPI_AUTO_LENGTH, dequantize, nullptr, &fn);
+  napi_set_named_property(env, exports, "dequantize", fn);
   return exports;
 }
 

@@ -28,6 +28,7 @@ class Engine {
   Engine(const std::string& modelPath, const EngineOptions& opts);
 
   const ModelConfig& config() const { return config_; }
+  const Weights& weights() const { return weights_; }
   const char* kernelsName() const { return kernels_.name; }
   int threads() const { return pool_.size(); }
   const char* weightTypeName() const;
@@ -46,6 +47,8 @@ class Engine {
   StepInput& input() { return input_; }
   void step();
   const StepOutput& output() const { return output_; }
+  // [nSampling][vocab] raw logits of the last step's sampling sequences, in seqs order (for tests).
+  const float* lastLogits() const { return logits_.data(); }
 
  private:
   GgufFile file_;

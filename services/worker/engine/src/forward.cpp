@@ -21,6 +21,8 @@
 #include <limits>
 
 #include "ggml-types.h"
+#include "quant-gemm.h"
+#include "quant.h"
 
 namespace loom {
 
@@ -46,6 +48,10 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
+  if (isBlockQuantType(w.type)) {  // q4_0 / q4_K / q6_K: no SIMD kernel yet, dequantised rows (quant-gemm.h)
+    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemmDequant(w.type, k_, w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
+    return;
+  }
   GemmFn fn = w.type == GGML_F32 ? k_.gemmF32 : w.type == GGML_F16 ? k_.gemmF16 : w.type == GGML_BF16 ? k_.gemmBF16 : k_.gemmQ8_0;
   pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { fn(w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
 }
@@ -168,7 +174,7 @@ static void addBias(float* y, const float* bias, int T, int n) {
 void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
   const int T = (int)in.tokens.size(), dim = c_.dim, hidden = c_.hiddenDim;
 
-  // Token bookkeeping and RoPE angles: theta_i = pos * base^(-2i/nRot), built by repeated float
+  // Token bookkeeping and RoPE angles: theta_i = pos * base^(-2i/nRot) (then frequency-scaled), built by repeated float
   // multiplication exactly as llama.cpp's rope does, so positions round the same way.
   const float thetaScale = std::pow(c_.ropeTheta, -2.0f / (float)c_.nRot);
   const int half = c_.nRot / 2;
@@ -180,8 +186,10 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
       seqOf_[(size_t)t] = (int)si;
       float theta = (float)(s.startPos + j);
       for (int i = 0; i < half; i++) {
-        ropeCos_[(size_t)t * half + i] = std::cos(theta);
-        ropeSin_[(size_t)t * half + i] = std::sin(theta);
+        // Frequency scaling as llama.cpp's rope cache applies it (exact no-op when both are 1).
+        const float angle = c_.ropeFreqScale * (theta / c_.ropeFreqFactors[(size_t)i]);
+        ropeCos_[(size_t)t * half + i] = std::cos(angle);
+        ropeSin_[(size_t)t * half + i] = std::sin(angle);
         theta *= thetaScale;
       }
     }

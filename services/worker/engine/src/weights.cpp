@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "ggml-types.h"
-#include "half.h"
+#include "quant.h"
 
 namespace loom {
 
@@ -22,9 +22,9 @@ Matrix matrix(const GgufFile& f, const std::string& name, int rows, int cols) {
   if (t->dims.size() != 2 || t->dims[0] != (uint64_t)cols || t->dims[1] != (uint64_t)rows)
     throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" + std::to_string(cols) + ", " +
                                    std::to_string(rows) + "]"));
-  if (t->type != GGML_F32 && t->type != GGML_F16 && t->type != GGML_BF16 && t->type != GGML_Q8_0)
+  if (t->type != GGML_F32 && t->type != GGML_F16 && t->type != GGML_BF16 && t->type != GGML_Q8_0 && !isBlockQuantType(t->type))
     throw std::runtime_error(f.err("tensor '" + name + "' has type " + ggmlTypeInfo(t->type).name +
-                                   ", which this engine does not support yet (supported: f32, f16, bf16, q8_0); re-quantize the model to one of those"));
+                                   ", which this engine does not support yet (supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K); re-quantize the model to one of those"));
   Matrix m;
   m.type = t->type;
   m.data = t->data;
@@ -80,27 +80,6 @@ Weights loadWeights(const GgufFile& f, const ModelConfig& c) {
   return w;
 }
 
-void dequantizeRow(const Matrix& m, int row, float* dst) {
-  const uint8_t* r = m.data + (size_t)row * m.rowBytes;
-  switch (m.type) {
-    case GGML_F32: std::memcpy(dst, r, sizeof(float) * (size_t)m.cols); break;
-    case GGML_F16:
-      for (int i = 0; i < m.cols; i++) { uint16_t h; std::memcpy(&h, r + 2 * i, 2); dst[i] = loom_f16_to_f32(h); }
-      break;
-    case GGML_BF16:
-      for (int i = 0; i < m.cols; i++) { uint16_t h; std::memcpy(&h, r + 2 * i, 2); dst[i] = loom_bf16_to_f32(h); }
-      break;
-    case GGML_Q8_0:
-      for (int b = 0; b < m.cols / 32; b++) {
-        const uint8_t* blk = r + (size_t)b * 34;
-        uint16_t d;
-        std::memcpy(&d, blk, 2);
-        const float scale = loom_f16_to_f32(d);
-        for (int i = 0; i < 32; i++) dst[b * 32 + i] = scale * (float)reinterpret_cast<const int8_t*>(blk + 2)[i];
-      }
-      break;
-    default: throw std::runtime_error("dequantizeRow: unsupported type");
-  }
-}
+void dequantizeRow(const Matrix& m, int row, float* dst) { dequantRow(m.type, m.data + (size_t)row * m.rowBytes, dst, m.cols); }
 
 }  // namespace loom

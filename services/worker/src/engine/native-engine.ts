@@ -24,11 +24,23 @@ export interface LoadEngineOptions {
 export interface LoadedEngine extends NativeEngine {
   /** The GGUF vocabulary (`tokenizer.ggml.tokens`), indexed by token id. */
   vocab(): string[];
+  /**
+   * [n][vocab] next-token logits after each of `tokens` (positions 0..n-1) from the reference forward pass:
+   * scalar, float64, dequantised weights, no KV pool. For tests; slow.
+   */
+  referenceLogits(tokens: Int32Array): Float32Array;
+  /** [nSampling][vocab] raw logits the last step sampled from, in seqs order (for tests). */
+  lastLogits(): Float32Array;
 }
+
+/** GGML weight types the engine can quantise to with ggml's reference quantisers. */
+export type QuantType = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q4_K' | 'q6_K';
 
 interface Addon {
   Engine: new (modelPath: string, opts: LoadEngineOptions) => LoadedEngine;
   supportedKernels(): string;
+  quantize(type: QuantType, values: Float32Array): Uint8Array;
+  dequantize(type: QuantType | 'bf16', bytes: Uint8Array): Float32Array;
 }
 
 /** Absolute path of the built addon (it may not exist yet). */
@@ -59,4 +71,17 @@ export function loadEngine(modelPath: string, opts: LoadEngineOptions): LoadedEn
 /** Kernel sets this CPU can run, worst to best, e.g. ["scalar", "avx2"]. */
 export function supportedKernels(): KernelSetName[] {
   return loadAddon().supportedKernels().split(',') as KernelSetName[];
+}
+
+/**
+ * ggml's reference quantisation (quantize_row_*_ref) of `values` (a whole number of blocks: 32 for q8_0 / q4_0,
+ * 256 for q4_K / q6_K) into the type's GGUF bytes, the same bytes llama.cpp writes for those f32 rows.
+ */
+export function quantize(type: QuantType, values: Float32Array): Uint8Array {
+  return loadAddon().quantize(type, values);
+}
+
+/** The values that `bytes` of a GGML type encode (exactly what the engine computes with). */
+export function dequantize(type: QuantType | 'bf16', bytes: Uint8Array): Float32Array {
+  return loadAddon().dequantize(type, bytes);
 }

@@ -1,0 +1,98 @@
+// Every fast path against the float64 reference forward on random tiny configs: GQA, QKV bias, tied and
+// untied output, RoPE scaling, and each weight type against its own dequantised weights.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { GREEDY, seq } from './engine-test-kit.js';
+import { loadEngine, type LoadedEngine } from './native-engine.js';
+import { rng, writeTinyModel, type TinyConfig } from './tiny-model.js';
+
+const BASE: TinyConfig = { arch: 'llama', dim: 256, hidden: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 320, context: 64, type: 'f32', tied: false, qkvBias: false };
+
+/** max |a - b| over max |b|: the error relative to the logits' own scale. */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let err = 0, scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return err / scale;
+}
+
+/**
+ * Feeds `tokens` to the paged fast path as a 5-token prefill chunk, then one token per step, and returns
+ * the logits after each fed position from 4 on ([n-4][vocab]); KV in f32 so only arithmetic order differs.
+ */
+async function fastLogits(engine: LoadedEngine, tokens: number[]): Promise<Float32Array[]> {
+  engine.initKv(16, 4, 32, 2);
+  const table = [3, 1, 4, 0, 5, 9, 2, 6, 8, 7, 10, 11];  // scattered blocks
+  const out: Float32Array[] = [];
+  await engine.step([seq(tokens.slice(0, 5), 0, table, true, GREEDY, 0)]);
+  out.push(engine.lastLogits());
+  for (let p = 5; p < tokens.length; p++) {
+    await engine.step([seq([tokens[p]!], p, table, true, GREEDY, 0)]);
+    out.push(engine.lastLogits());
+  }
+  return out;
+}
+
+describe('fast path vs reference forward (float64)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-ref-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Measured errors are ~3e-7 of the logit scale (f32 accumulation, f32 softmax and rope angles); 1e-5 leaves
+  // room for other kernel sets while any real mistake (a wrong scale, a missed bias, a mis-paired rope) is >1e-3.
+  const cases: [string, Partial<TinyConfig>, number][] = [
+    ['llama GQA untied f32', {}, 1e-5],
+    ['mistral tied f32 (MHA)', { arch: 'mistral', tied: true, kvHeads: 4 }, 1e-5],
+    ['qwen2 QKV bias tied f32 (NEOX rope)', { arch: 'qwen2', qkvBias: true, tied: true, ropeTheta: 1e6, normEps: 1e-6 }, 1e-5],
+    ['llama-3 rope frequency factors', { ropeFreqs: Float32Array.from({ length: 32 }, (_, i) => (i < 8 ? 1 : i < 24 ? 1 + (i - 8) / 2 : 8)), ropeTheta: 500000 }, 1e-5],
+    ['linear rope scaling', { linearRopeFactor: 4 }, 1e-5],
+    ['f16 weights', { type: 'f16' }, 1e-5],
+    ['bf16 weights', { type: 'bf16' }, 1e-5],
+    ['q8_0 weights', { type: 'q8_0' }, 1e-5],
+    ['q4_0 weights', { type: 'q4_0' }, 1e-5],
+    ['q4_K weights', { type: 'q4_K' }, 1e-5],
+    ['q6_K weights, tied', { type: 'q6_K', tied: true }, 1e-5],
+  ];
+  cases.forEach(([name, over, tol], i) => {
+    it(name, async () => {
+      const file = path.join(dir, `tiny-${i}.gguf`);
+      writeTinyModel(file, { ...BASE, ...over, seed: 100 + i });
+      const engine = loadEngine(file, { threads: 2, kvType: 'f32' });
+      try {
+        const info = engine.info();
+        assert.equal(info.architecture, over.arch ?? 'llama');
+        assert.equal(info.weightType, over.type ?? 'f32');
+        const r = rng(7 + i);
+        const tokens = Array.from({ length: 12 }, () => Math.floor(r() * BASE.vocab));
+        const ref = engine.referenceLogits(Int32Array.from(tokens));
+        const fast = await fastLogits(engine, tokens);
+        const V = BASE.vocab;
+        fast.forEach((row, j) => {
+          const pos = 4 + j;
+          const e = relErr(row, ref.subarray(pos * V, (pos + 1) * V));
+          assert.ok(e < tol, `position ${pos}: relative error ${e.toExponential(2)} >= ${tol}`);
+        });
+      } finally {
+        engine.close();
+      }
+    });
+  });
+
+  it('the reference itself is sensitive to what it checks (tied vs untied, rope scaling change the logits)', () => {
+    const a = path.join(dir, 'sens-a.gguf'), b = path.join(dir, 'sens-b.gguf');
+    writeTinyModel(a, { ...BASE, seed: 5 });
+    writeTinyModel(b, { ...BASE, seed: 5, linearRopeFactor: 2 });
+    const ea = loadEngine(a, { threads: 1 }), eb = loadEngine(b, { threads: 1 });
+    try {
+      const t = Int32Array.from([1, 2, 3, 4, 5, 6]);
+      assert.ok(relErr(ea.referenceLogits(t), eb.referenceLogits(t)) > 1e-3);
+    } finally {
+      ea.close();
+      eb.close();
+    }
+  });
+});
