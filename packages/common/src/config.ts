@@ -31,6 +31,10 @@ export interface LoomConfig {
   heartbeatMs: number;
   metricsPort: number;
   logLevel: string;
+  routingPolicy: string;
+  k8sNamespace: string;
+  workerService: string;
+  leaseTtlMs: number;
   apiKeys: string;
   apiKeysFile: string;
   apiKeysRedis: boolean;
@@ -58,6 +62,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'heartbeatMs', flag: '--heartbeat-ms <n>', env: 'LOOM_HEARTBEAT_MS', description: 'worker heartbeat period (a worker is gone after 3 missed)', default: 1000, kind: 'int' },
   { key: 'metricsPort', flag: '--metrics-port <n>', env: 'LOOM_METRICS_PORT', description: 'HTTP port for /metrics and /health of scheduler and worker (0 = any free port)', default: 0, kind: 'int' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'LOOM_LOG_LEVEL', description: 'trace|debug|info|warn|error', default: 'info', kind: 'string' },
+  { key: 'routingPolicy', flag: '--routing-policy <policy>', env: 'LOOM_ROUTING_POLICY', description: 'how the scheduler places new requests: prefix (longest cached prefix, weighed against load) | least-loaded | round-robin', default: 'prefix', kind: 'string' },
+  { key: 'k8sNamespace', flag: '--k8s-namespace <ns>', env: 'LOOM_K8S_NAMESPACE', description: 'discover workers from EndpointSlices in this Kubernetes namespace (empty = from registrations in Redis)', default: '', kind: 'string' },
+  { key: 'workerService', flag: '--worker-service <name>', env: 'LOOM_WORKER_SERVICE', description: 'Kubernetes Service whose EndpointSlices list the workers (with --k8s-namespace)', default: 'loom-worker', kind: 'string' },
+  { key: 'leaseTtlMs', flag: '--lease-ttl-ms <n>', env: 'LOOM_LEASE_TTL_MS', description: 'scheduler leadership lease; a standby takes over within about this long after the leader dies', default: 3000, kind: 'int' },
   { key: 'apiKeys', flag: '--api-keys <keys>', env: 'LOOM_API_KEYS', description: 'comma-separated API keys the gateway accepts (empty = no auth)', default: '', kind: 'string' },
   { key: 'apiKeysFile', flag: '--api-keys-file <path>', env: 'LOOM_API_KEYS_FILE', description: 'JSON file of API keys with tenant, priority, cache_salt, rpm, tpm (see services/gateway/README.md)', default: '', kind: 'string' },
   { key: 'apiKeysRedis', flag: '--api-keys-redis <bool>', env: 'LOOM_API_KEYS_REDIS', description: 'also accept keys stored in Redis (hash loom:api-keys, sha256 hex → JSON record)', default: false, kind: 'bool' },

@@ -58,3 +58,12 @@ test('replay after a failover continues without re-emitting text', () => {
   assert.equal(first.text + rest, ', there was a little girl named Lily. She loved to play');
   assert.equal(resumed.numTokens, output.length);
 });
+
+test('a stop token id counts as generated but its text is not output', () => {
+  const c = new ChoiceOutput(0, tok, prompt, [], true);
+  let text = '';
+  for (const id of output.slice(0, -1)) text += c.push([id]).event.text;
+  text += c.push([output.at(-1)!], undefined, true).event.text + c.flush();
+  assert.equal(c.numTokens, output.length);
+  assert.equal(text, tok.decode([...prompt, ...output.slice(0, -1)], { skipSpecial: true }).slice('Once upon a time'.length));
+});

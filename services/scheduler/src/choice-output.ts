@@ -42,9 +42,13 @@ export class ChoiceOutput {
     this.emitted = emittedChars;
   }
 
-  push(tokenIds: number[], logprobs?: TokenLogprob[]): ChoiceStep {
+  /**
+   * `hideLast`: the last token ended the choice as a stop token id; like vLLM V1 it counts as
+   * generated but its text is not part of the output.
+   */
+  push(tokenIds: number[], logprobs?: TokenLogprob[], hideLast = false): ChoiceStep {
     this.numTokens += tokenIds.length;
-    this.detok.push(tokenIds);
+    this.detok.push(hideLast ? tokenIds.slice(0, -1) : tokenIds);
     const text = this.detok.text;
     const check = this.stops.check(text, this.emitted);
     const end = check.stop !== undefined ? check.stopIndex! : check.safeEnd;

@@ -1,9 +1,20 @@
-import { Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BULLMQ_PREFIX, requestQueueName, type LoomConfig, type Logger, type RequestJob } from '@loom/common';
+import { BULLMQ_PREFIX, MODELS_KEY, requestQueueName, type LoomConfig, type Logger, type RequestJob } from '@loom/common';
 import type { RequestManager } from './request-manager.js';
 import type { ServedModels } from './served-models.js';
 import type { WorkerPool } from './worker-pool.js';
+import type { SchedulerMetrics } from './scheduler-metrics.js';
+
+/**
+ * BullMQ lock of an active job. A job's lock lapses this long after its scheduler died; the next
+ * stalled check of the new leader (every STALLED_CHECK_MS) puts it back in the queue, so a request
+ * resumes within about LOCK_MS + STALLED_CHECK_MS of a leader's death.
+ */
+const LOCK_MS = 4000;
+const STALLED_CHECK_MS = 1000;
+/** Failovers a job may survive; each one counts as a stall to BullMQ. */
+const MAX_STALLS = 1000;
 
 /** Recently cancelled request ids kept so a cancel that overtakes its job still wins. */
 const CANCELLED_MEMORY = 10_000;
@@ -16,6 +27,8 @@ const CANCELLED_MEMORY = 10_000;
  */
 export class Intake {
   private readonly workers = new Map<string, Worker>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly depthTimer: NodeJS.Timeout;
   private readonly cancelled = new Set<string>();
 
   constructor(
@@ -24,8 +37,12 @@ export class Intake {
     private readonly pool: WorkerPool,
     private readonly manager: RequestManager,
     private readonly models: ServedModels,
+    private readonly metrics: SchedulerMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.depthTimer = setInterval(() => void this.reportDepth(), 1000);
+    this.depthTimer.unref();
+  }
 
   /** Re-size intake after the set of workers changed. */
   adjust(models: string[]): void {
@@ -49,7 +66,21 @@ export class Intake {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.depthTimer);
+    // Forced: active jobs keep their Redis state and are picked up by the next leader once their locks lapse.
     await Promise.all([...this.workers.values()].map((w) => w.close(true)));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+
+  /** Queue depth of every model ever served, also with zero workers: the scale-from-zero signal. */
+  private async reportDepth(): Promise<void> {
+    for (const model of await this.connection.smembers(MODELS_KEY).catch(() => [])) {
+      if (!this.queues.has(model)) this.queues.set(model, new Queue(requestQueueName(model), { connection: this.connection, prefix: BULLMQ_PREFIX }));
+    }
+    for (const [model, q] of this.queues) {
+      const counts = await q.getJobCounts('waiting', 'prioritized').catch(() => undefined);
+      if (counts) this.metrics.setQueueDepth(model, (counts.waiting ?? 0) + (counts.prioritized ?? 0) + this.pool.numParkedFor(model));
+    }
   }
 
   private createWorker(model: string): Worker {
@@ -58,6 +89,9 @@ export class Intake {
       prefix: BULLMQ_PREFIX,
       concurrency: this.config.maxNumSeqs,
       autorun: true,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount: MAX_STALLS,
     });
     w.on('error', (err) => this.log.warn({ err: err.message, model }, 'intake error'));
     return w;

@@ -113,7 +113,8 @@ export class RequestManager {
       let finished = o.finished;
       let byStopString = false;
       if (o.newTokenIds.length > 0) {
-        const step = choice.push(o.newTokenIds, o.logprobs);
+        const byStopToken = finished?.reason === 'stop' && typeof finished.stopReason === 'number';
+        const step = choice.push(o.newTokenIds, o.logprobs, byStopToken);
         list.push(step.event);
         if (step.stop !== undefined) {
           stopped.push({ seqId: o.seqId, stop: step.stop });

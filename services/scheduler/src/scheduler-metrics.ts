@@ -20,6 +20,9 @@ export class SchedulerMetrics {
   private readonly prefixQueried: Counter[];
   private readonly prefixHit: Counter[];
   private readonly workersUp: Gauge;
+  private readonly leader: Gauge;
+  private readonly acquisitions: Counter;
+  private readonly queueDepth: Gauge;
   /** Last cumulative core stats per worker, to turn them into counter increments. */
   private readonly last = new Map<string, { preemptions: number; queried: number; hit: number }>();
 
@@ -43,6 +46,9 @@ export class SchedulerMetrics {
       new Counter({ name: VLLM_METRIC.prefixHits, help: 'Prefix cache hits, in terms of number of cached tokens', labelNames, registers }),
     ];
     this.workersUp = new Gauge({ name: METRIC.workersUp, help: 'Workers this scheduler is stepping', registers });
+    this.leader = new Gauge({ name: METRIC.schedulerLeader, help: '1 while this scheduler holds the leader lease', registers });
+    this.acquisitions = new Counter({ name: METRIC.leaderAcquisitions, help: 'Times this scheduler took the leader lease', registers });
+    this.queueDepth = new Gauge({ name: METRIC.queueDepth, help: 'Requests accepted but admitted to no worker yet', labelNames: ['model_name'], registers });
   }
 
   observeStep(worker: WorkerLabels, seconds: number, tokens: number): void {
@@ -65,5 +71,15 @@ export class SchedulerMetrics {
 
   setWorkersUp(n: number): void {
     this.workersUp.set(n);
+  }
+
+  setLeader(leading: boolean): void {
+    this.leader.set(leading ? 1 : 0);
+    if (leading) this.acquisitions.inc();
+  }
+
+  /** Requests accepted but on no worker yet: queued in Redis plus parked in this scheduler. */
+  setQueueDepth(model: string, n: number): void {
+    this.queueDepth.set({ model_name: model }, n);
   }
 }

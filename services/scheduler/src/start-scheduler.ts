@@ -1,46 +1,64 @@
-import { createLogger, createRedis, SCHEDULER_FENCE_KEY, startMetricsServer, type LoomConfig } from '@loom/common';
-import { CancelListener } from './cancel-listener.js';
-import { Intake } from './intake.js';
-import { OutputLog } from './output-log.js';
-import { RequestManager } from './request-manager.js';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { createLogger, createRedis, startMetricsServer, type LoomConfig } from '@loom/common';
+import { LeaderLease } from './cluster/leader-lease.js';
+import { LeaderTerm } from './leader-term.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { ServedModels } from './served-models.js';
-import { WorkerPool } from './worker-pool.js';
 
 export interface RunningScheduler {
-  fencingToken: number;
+  holderId: string;
   metricsPort: number;
+  /** Whether this process leads now. */
+  readonly isLeader: boolean;
   close(): Promise<void>;
 }
 
 /**
- * Discover workers, take requests from the queues, step every worker, stream outputs to Redis.
- * The fencing token comes from a Redis counter, so every newer scheduler outranks older ones.
+ * Active/standby: every scheduler process competes for the leader lease in Redis; the leader runs a
+ * LeaderTerm under the fencing token it got with the lease, standbys wait. A deposed leader stops
+ * stepping at once (workers would refuse its stale token anyway).
  */
 export async function startScheduler(config: LoomConfig): Promise<RunningScheduler> {
-  const log = createLogger('scheduler', config.logLevel);
+  const holderId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const log = createLogger('scheduler', config.logLevel).child({ holderId });
   const redis = createRedis(config.redisUrl, 'loom-scheduler');
-  const fencingToken = await redis.incr(SCHEDULER_FENCE_KEY);
   const metrics = new SchedulerMetrics();
-  const manager = new RequestManager(new OutputLog(redis));
   const models = new ServedModels(redis);
-  let intake: Intake | undefined;
-  const pool = new WorkerPool(redis, config, fencingToken, manager, metrics, log, () =>
-    intake?.adjust([...new Set(pool.allModels())]),
-  );
-  intake = new Intake(redis, config, pool, manager, models, log);
-  const cancels = new CancelListener(redis.duplicate(), (e) => intake!.cancel(e.requestId), log);
-  pool.start();
-  cancels.start();
+  const lease = new LeaderLease(redis, holderId, { ttlMs: config.leaseTtlMs, renewMs: Math.max(100, Math.floor(config.leaseTtlMs / 3)) });
+  let term: LeaderTerm | undefined;
+  let ending: Promise<void> = Promise.resolve();
+
+  lease.on('elected', (fencingToken) => {
+    // A previous term (if any) must be fully closed before the new one takes jobs.
+    ending = ending.then(() => {
+      if (!lease.isLeader) return;
+      term = new LeaderTerm(redis, config, fencingToken, metrics, models, log);
+      metrics.setLeader(true);
+      log.info({ fencingToken }, 'elected scheduler leader');
+    });
+  });
+  lease.on('deposed', (reason) => {
+    metrics.setLeader(false);
+    const old = term;
+    term = undefined;
+    log.warn({ reason }, 'no longer the scheduler leader');
+    ending = ending.then(() => old?.close());
+  });
+  lease.start();
+
   const http = await startMetricsServer(metrics.registry, { host: config.host, port: config.metricsPort, healthy: () => redis.status === 'ready' });
-  log.info({ fencingToken, metricsPort: http.port }, 'scheduler ready');
+  log.info({ metricsPort: http.port }, 'scheduler ready (standby until elected)');
   return {
-    fencingToken,
+    holderId,
     metricsPort: http.port,
+    get isLeader() {
+      return lease.isLeader;
+    },
     async close() {
-      cancels.stop();
-      await intake!.close();
-      pool.close();
+      await lease.stop();
+      await ending;
+      await term?.close();
       await http.close();
       redis.disconnect();
       log.info('scheduler stopped');

@@ -1,6 +1,7 @@
 import { createWorkerClient, unary, type WorkerClient, type SampledToken as ProtoSampled } from '@loom/proto';
-import type { LoomConfig, Logger, WorkerRegistration } from '@loom/common';
+import type { LoomConfig, Logger } from '@loom/common';
 import { Scheduler } from './core/scheduler.js';
+import type { BlockHash } from './core/block-hash.js';
 import type { SampledToken } from './core/scheduler-output.js';
 import type { RequestManager, SeqSpec } from './request-manager.js';
 import { StepChannel } from './step-channel.js';
@@ -21,10 +22,13 @@ export class WorkerLoop {
   private wake: (() => void) | undefined;
   private stopped = false;
   private stepId = 0;
-  private readonly labels: WorkerLabels;
+  private labels: WorkerLabels;
+  /** The model the worker serves, learnt from its Info answer. */
+  model = '';
 
   constructor(
-    readonly worker: WorkerRegistration,
+    readonly id: string,
+    readonly address: string,
     private readonly config: LoomConfig,
     private readonly fencingToken: number,
     private readonly manager: RequestManager,
@@ -32,8 +36,8 @@ export class WorkerLoop {
     private readonly log: Logger,
     private readonly onFailed: (loop: WorkerLoop, seqs: SeqSpec[], reason: string) => void,
   ) {
-    this.client = createWorkerClient(worker.address);
-    this.labels = { model_name: worker.model, worker: worker.workerId };
+    this.client = createWorkerClient(address);
+    this.labels = { model_name: '', worker: id };
   }
 
   get ready(): boolean {
@@ -49,9 +53,20 @@ export class WorkerLoop {
     return this.core ? 1 - this.core.kvUsage() : 0;
   }
 
+  get blockSize(): number {
+    return this.core?.config.blockSize ?? this.config.blockSize;
+  }
+
+  /** Tokens of the longest prefix (given as full-block hashes) cached in this worker's pool: the router's probe. */
+  cachedPrefixTokens(hashes: readonly BlockHash[]): number {
+    return this.core?.kvCache.cachedPrefixTokens(hashes) ?? 0;
+  }
+
   /** Warm the worker up (KV pool), take it over with our fencing token, and start stepping. */
   async start(): Promise<void> {
     const info = await unary(this.client.info.bind(this.client), {});
+    this.model = info.modelId;
+    this.labels = { model_name: info.modelId, worker: this.id };
     const warm = await unary(this.client.warmup.bind(this.client), {
       blockSize: this.config.blockSize,
       numBlocks: this.config.numBlocks,
@@ -68,7 +83,7 @@ export class WorkerLoop {
       maxModelLen: info.contextLength,
     });
     this.channel = new StepChannel(this.client);
-    this.log.info({ worker: this.worker.workerId, numBlocks: warm.numBlocks, blockSize: warm.blockSize }, 'worker joined');
+    this.log.info({ worker: this.id, numBlocks: warm.numBlocks, blockSize: warm.blockSize }, 'worker joined');
     void this.run();
   }
 
@@ -114,7 +129,7 @@ export class WorkerLoop {
       if (spec) seqs.push({ ...spec, outputTokenIds: r.outputTokenIds ? [...r.outputTokenIds] : [] });
     }
     this.specs.clear();
-    this.log.warn({ worker: this.worker.workerId, reason, requeued: seqs.length }, 'worker lost');
+    this.log.warn({ worker: this.id, reason, requeued: seqs.length }, 'worker lost');
     this.onFailed(this, seqs, reason);
   }
 

@@ -1,22 +1,33 @@
-import type { Redis } from 'ioredis';
-import { WORKERS_KEY, workerHeartbeatKey, type LoomConfig, type Logger, type WorkerRegistration } from '@loom/common';
+import type { LoomConfig, Logger } from '@loom/common';
+import { Router, type RoutingPolicy } from './cluster/router.js';
 import type { RequestManager, SeqSpec } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import { WorkerLoop } from './worker-loop.js';
 
+/** Where workers come from: Redis registrations or Kubernetes EndpointSlices (same events). */
+export interface WorkerDiscovery {
+  on(event: 'added', listener: (workerId: string, address: string) => void): unknown;
+  on(event: 'removed', listener: (workerId: string) => void): unknown;
+  start(): void | Promise<void>;
+  stop(): void;
+}
+
 /**
- * Every worker this scheduler steps, discovered from self-registrations in Redis (a registration
- * counts while its heartbeat key lives). Routes new sequences and re-routes those of a lost worker;
- * sequences no worker can take yet wait in `parked` (scale from zero without errors).
+ * Every worker this scheduler steps. Routes new sequences with the Router (longest cached prefix
+ * weighed against load, session affinity) and re-routes those of a lost worker; sequences no
+ * worker can take yet wait in `parked` (scale from zero without errors).
  */
 export class WorkerPool {
   private readonly loops = new Map<string, WorkerLoop>();
   private readonly starting = new Set<string>();
+  /** What discovery says exists now (id → address); a lost worker still listed here is rejoined. */
+  private readonly known = new Map<string, string>();
+  private readonly router: Router;
   private parked: SeqSpec[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly discovery: WorkerDiscovery,
     private readonly config: LoomConfig,
     private readonly fencingToken: number,
     private readonly manager: RequestManager,
@@ -24,34 +35,51 @@ export class WorkerPool {
     private readonly log: Logger,
     /** Told whenever the set of ready workers changes (intake adjusts how much it takes). */
     private readonly onChange: () => void,
-  ) {}
+  ) {
+    this.router = new Router({ policy: config.routingPolicy as RoutingPolicy });
+    discovery.on('added', (id, address) => {
+      this.known.set(id, address);
+      void this.join(id, address);
+    });
+    discovery.on('removed', (id) => {
+      this.known.delete(id);
+      this.loops.get(id)?.fail('worker deregistered or its heartbeat lapsed');
+    });
+  }
 
   start(): void {
-    const tick = () => void this.refresh().catch((err: Error) => this.log.warn({ err: err.message }, 'worker discovery failed'));
-    tick();
-    this.timer = setInterval(tick, Math.max(100, this.config.heartbeatMs));
-    this.timer.unref();
+    void this.discovery.start();
   }
 
   /** Models some ready worker serves. */
   allModels(): string[] {
-    return [...this.loops.values()].filter((l) => l.ready).map((l) => l.worker.model);
+    return [...new Set([...this.loops.values()].filter((l) => l.ready).map((l) => l.model))];
   }
 
   /** Ready workers serving `model`. */
   workersFor(model: string): WorkerLoop[] {
-    return [...this.loops.values()].filter((l) => l.ready && l.worker.model === model);
+    return [...this.loops.values()].filter((l) => l.ready && l.model === model);
+  }
+
+  /** Sequences of `model` parked until a worker for it appears. */
+  numParkedFor(model: string): number {
+    return this.parked.filter((s) => s.model === model).length;
   }
 
   /** Place all sequences of one request on one worker, so its choices share the prompt's blocks. */
   route(seqs: SeqSpec[]): void {
     if (seqs.length === 0) return;
-    const loop = this.pick(seqs[0]!.model);
+    const s = seqs[0]!;
+    const decision = this.router.route(
+      { promptTokenIds: [...s.promptTokenIds, ...s.outputTokenIds], cacheSalt: s.cacheSalt, sessionId: s.sessionId },
+      this.workersFor(s.model),
+    );
+    const loop = decision && this.loops.get(decision.workerId);
     if (!loop) {
       this.parked.push(...seqs);
       return;
     }
-    for (const s of seqs) loop.admit(s);
+    for (const seq of seqs) loop.admit(seq);
   }
 
   abort(seqIds: string[]): void {
@@ -61,66 +89,53 @@ export class WorkerPool {
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.closed = true;
+    this.discovery.stop();
     for (const loop of this.loops.values()) loop.stop();
     this.loops.clear();
   }
 
-  /** Least-loaded ready worker (prefix-aware scoring comes with the routing work). */
-  private pick(model: string): WorkerLoop | undefined {
-    let best: WorkerLoop | undefined;
-    for (const l of this.workersFor(model)) if (!best || l.load < best.load) best = l;
-    return best;
-  }
-
-  private async refresh(): Promise<void> {
-    const regs = await this.redis.hgetall(WORKERS_KEY);
-    const ids = Object.keys(regs);
-    const alive = ids.length ? await this.redis.mget(ids.map(workerHeartbeatKey)) : [];
-    const live = new Set(ids.filter((_, i) => alive[i] !== null));
-    for (const [id, loop] of this.loops) {
-      if (!live.has(id)) {
-        this.loops.delete(id);
-        loop.fail('heartbeat lapsed or worker deregistered');
-      }
-    }
-    for (const id of live) {
-      if (this.loops.has(id) || this.starting.has(id)) continue;
-      void this.join(JSON.parse(regs[id]!) as WorkerRegistration);
-    }
-  }
-
-  private async join(reg: WorkerRegistration): Promise<void> {
-    this.starting.add(reg.workerId);
-    const loop = new WorkerLoop(reg, this.config, this.fencingToken, this.manager, this.metrics, this.log, (l, seqs, reason) =>
+  private async join(id: string, address: string, attempt = 0): Promise<void> {
+    if (this.closed || this.known.get(id) !== address || this.loops.has(id) || this.starting.has(id)) return;
+    this.starting.add(id);
+    const loop = new WorkerLoop(id, address, this.config, this.fencingToken, this.manager, this.metrics, this.log, (l, seqs, reason) =>
       this.lost(l, seqs, reason),
     );
     try {
       await loop.start();
-      this.loops.set(reg.workerId, loop);
+      if (this.closed) return loop.stop();
+      this.loops.set(id, loop);
       this.metrics.setWorkersUp(this.loops.size);
-      this.unpark();
+      this.reroute(this.takeParked());
       this.onChange();
     } catch (err) {
       loop.stop();
-      this.log.warn({ worker: reg.workerId, address: reg.address, err: (err as Error).message }, 'worker did not answer; will retry');
+      this.log.warn({ worker: id, address, attempt, err: (err as Error).message }, 'worker did not answer; retrying while it is listed');
+      this.retryJoin(id, address, attempt + 1);
     } finally {
-      this.starting.delete(reg.workerId);
+      this.starting.delete(id);
     }
   }
 
-  private lost(loop: WorkerLoop, seqs: SeqSpec[], reason: string): void {
-    this.loops.delete(loop.worker.workerId);
-    this.metrics.setWorkersUp(this.loops.size);
-    this.log.warn({ worker: loop.worker.workerId, reason, resumed: seqs.length }, "resuming the lost worker's sequences elsewhere");
-    this.reroute(seqs);
-    this.onChange();
+  /** Back off (0.5 s doubling to 10 s) and join again, as long as discovery still lists the worker. */
+  private retryJoin(id: string, address: string, attempt: number): void {
+    setTimeout(() => void this.join(id, address, attempt), Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))).unref();
   }
 
-  private unpark(): void {
+  private lost(loop: WorkerLoop, seqs: SeqSpec[], reason: string): void {
+    this.loops.delete(loop.id);
+    this.metrics.setWorkersUp(this.loops.size);
+    this.log.warn({ worker: loop.id, reason, resumed: seqs.length }, "resuming the lost worker's sequences elsewhere");
+    this.reroute(seqs);
+    this.onChange();
+    // A worker that only broke its stream (still listed) is reset and warmed up again.
+    if (!this.closed && this.known.has(loop.id)) this.retryJoin(loop.id, loop.address, 0);
+  }
+
+  private takeParked(): SeqSpec[] {
     const parked = this.parked;
     this.parked = [];
-    this.reroute(parked);
+    return parked;
   }
 
   /** Route again, keeping sibling choices of one request together. */
