@@ -1,39 +1,21 @@
 // q8_0 weights: a q8_0 copy of stories260K (written here) generates what llama.cpp generates from it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readGgufMetadata, writeGguf, type GgufTensorToWrite } from '@loom/tokenizer';
 import { getLlama, type Llama } from 'node-llama-cpp';
-import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, storiesPath } from './engine-test-kit.js';
-import { loadEngine } from './native-engine.js';
+import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun } from './engine-test-kit.js';
+import { loadEngine, quantize } from './native-engine.js';
 import { dequantizeQ8_0, quantizeQ8_0 } from './quantize-q8-0.js';
-
-const GGML_F32 = 0, GGML_Q8_0 = 8;
-
-/** Rewrites every 2-D f32 tensor whose rows are a multiple of 32 as q8_0; returns the new file's path. */
-function writeQ8Copy(src: string, dst: string): number {
-  const meta = readGgufMetadata(src);
-  const file = readFileSync(src);
-  let quantized = 0;
-  const tensors: GgufTensorToWrite[] = meta.tensors.map((t) => {
-    const bytes = file.subarray(t.fileOffset, t.fileOffset + t.byteSize!);
-    if (t.type !== GGML_F32 || t.shape.length !== 2 || t.shape[0]! % 32 !== 0) return { name: t.name, shape: t.shape, type: t.type, data: new Uint8Array(bytes) };
-    quantized++;
-    const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    return { name: t.name, shape: t.shape, type: GGML_Q8_0, data: quantizeQ8_0(values) };
-  });
-  writeGguf(dst, { metadata: meta.metadata, types: meta.types, tensors });
-  return quantized;
-}
+import { writeStoriesCopy } from './stories-variants.js';
 
 describe('q8_0 weights', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-q8-'));
   const q8Path = path.join(dir, 'stories260K-q8_0.gguf');
   let llama: Llama;
   before(async () => {
-    assert.ok(writeQ8Copy(storiesPath('f32'), q8Path) >= 20, 'most matrices became q8_0');
+    assert.ok(writeStoriesCopy(q8Path, 'q8_0') >= 20, 'most matrices became q8_0');
     llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
   });
   after(async () => {
@@ -48,6 +30,7 @@ describe('q8_0 weights', () => {
       const amax = Math.max(...Array.from(x.slice(b * 32, b * 32 + 32), Math.abs));
       for (let i = b * 32; i < b * 32 + 32; i++) assert.ok(Math.abs(x[i]! - y[i]!) <= (amax / 127) * 0.51 + 1e-6, `${x[i]} vs ${y[i]}`);
     }
+    assert.deepEqual(quantizeQ8_0(x), quantize('q8_0', x), 'the TypeScript and the engine quantisers write the same bytes');
   });
 
   it('greedy tokens equal llama.cpp on the same q8_0 file', async () => {
