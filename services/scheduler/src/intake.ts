@@ -107,6 +107,8 @@ export class Intake {
     }
     const opened = await this.manager.open(req, model);
     if (!opened) return;
+    const resumed = opened.seqs.reduce((n, s) => n + s.outputTokenIds.length, 0);
+    if (resumed > 0) this.log.info({ requestId: req.requestId, resumedTokens: resumed }, 'request resumed from its output stream');
     this.pool.route(opened.seqs);
     this.log.debug({ requestId: req.requestId, queueSeconds: (Date.now() - req.acceptedAt) / 1000 }, 'request admitted');
     await opened.done;
