@@ -140,23 +140,30 @@ function onPath(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 }
 
-function ensureRedisBinary() {
-  if (onPath('redis-server')) return;
+/** Install a Debian package when its binary is missing (root with apt-get), else stop saying what to install. */
+function ensureDebianBinary(bin, pkg, otherwise) {
+  if (onPath(bin)) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !onPath('apt-get')) {
-    fail('redis-server is not installed. Install Redis 7 (Debian/Ubuntu: sudo apt-get install -y redis-server; ' +
-      'macOS: brew install redis) or point REDIS_URL at a running Redis.');
-  }
-  say('redis-server not found: installing it with apt-get (Debian package redis-server)');
+  if (!isRoot || !onPath('apt-get')) fail(`${bin} is not installed. ${otherwise}`);
+  say(`${bin} not found: installing it with apt-get (Debian package ${pkg})`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  runOrFail('apt-get', ['update'], 'apt-get update', { env });
-  runOrFail('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], 'apt-get install redis-server', { env });
+  if (!aptUpdated) runOrFail('apt-get', ['update'], 'apt-get update', { env });
+  aptUpdated = true;
+  runOrFail('apt-get', ['install', '-y', '--no-install-recommends', pkg], `apt-get install ${pkg}`, { env });
+}
+let aptUpdated = false;
+
+function ensureRedisBinary() {
+  ensureDebianBinary('redis-server', 'redis-server',
+    'Install Redis 7 (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or point REDIS_URL at a running Redis.');
 }
 
 async function ensureRedis(target) {
   if (target === 'test') {
     ensureRedisBinary();
-    say('redis-server available (tests start their own servers)');
+    // The observability tests run a real Prometheus and promtool (both in Debian's prometheus package).
+    ensureDebianBinary('promtool', 'prometheus', 'Install Prometheus 2 with promtool (Debian/Ubuntu: sudo apt-get install -y prometheus).');
+    say('redis-server and prometheus available (tests start their own servers)');
     return;
   }
   const url = process.env.REDIS_URL || DEFAULT_REDIS_URL;
