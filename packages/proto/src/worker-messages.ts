@@ -50,6 +50,10 @@ export interface ProtoSamplingParams {
   logitBias: Record<string, number>;
   /** -1 = none. */
   logprobs: number;
+  /** EOS ids (unless ignoreEos) and stopTokenIds are masked until this many tokens are generated. Default 0. */
+  minTokens?: number;
+  stopTokenIds?: number[];
+  ignoreEos?: boolean;
 }
 
 export interface NewRequest {

@@ -26,5 +26,8 @@ export function toProtoSampling(s: SamplingParams): ProtoSamplingParams {
     repetitionPenalty: s.repetitionPenalty,
     logitBias: s.logitBias,
     logprobs: s.logprobs ?? -1,
+    minTokens: s.minTokens,
+    stopTokenIds: s.stopTokenIds,
+    ignoreEos: s.ignoreEos,
   };
 }

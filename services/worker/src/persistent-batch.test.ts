@@ -49,3 +49,33 @@ test('finished and preempted requests are forgotten; unknown or over-scheduled r
     /1 blocks cannot hold 5 tokens/,
   );
 });
+
+test('penalties, logit bias and min_tokens reach the engine: prompt/output split, EOS and stop ids masked until min_tokens', () => {
+  const b = new PersistentBatch(4, [2]);
+  const sampling: ProtoSamplingParams = {
+    ...greedy, presencePenalty: 0.5, frequencyPenalty: 0.25, repetitionPenalty: 1.3, logitBias: { '7': 5, '9': -100 }, minTokens: 3, stopTokenIds: [11],
+  };
+  // Re-admitted after a preemption: 3 prompt tokens then 2 already generated.
+  let p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 5, 6, 8, 8], sampling, blockIds: [0, 1], numComputedTokens: 0, numScheduledTokens: 5, numOutputTokens: 2 }] }));
+  let s = p.seqs[0]!;
+  assert.deepEqual([...s.promptTokens!], [1, 5, 6]);
+  assert.deepEqual([...s.outputTokens!], [8, 8]);
+  assert.deepEqual([s.presencePenalty, s.frequencyPenalty, s.repetitionPenalty], [0.5, 0.25, 1.3]);
+  assert.deepEqual([...s.logitBiasIds!], [7, 9]);
+  assert.deepEqual([...s.logitBiasValues!], [5, -100]);
+  assert.deepEqual([...s.maskTokens!], [2, 11], '2 outputs < min_tokens 3: EOS and the stop id are masked');
+  b.complete(p, result([4]));
+  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 5, numScheduledTokens: 1 }] }));
+  s = p.seqs[0]!;
+  assert.deepEqual([...s.outputTokens!], [8, 8, 4]);
+  assert.equal(s.maskTokens, undefined, 'min_tokens reached');
+
+  // ignore_eos keeps EOS sampleable (the stop ids stay masked); a plain request carries no processing at all.
+  const q = b.prepare(step({ newRequests: [
+    { requestId: 'b', tokenIds: [1, 2, 3], sampling: { ...greedy, minTokens: 4, ignoreEos: true, stopTokenIds: [11] }, blockIds: [2], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 },
+    { requestId: 'c', tokenIds: [1, 2, 3], sampling: greedy, blockIds: [3], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 },
+  ] }));
+  assert.deepEqual([...q.seqs[0]!.maskTokens!], [11]);
+  const plain = q.seqs[1]!;
+  assert.deepEqual([plain.maskTokens, plain.outputTokens, plain.promptTokens, plain.logitBiasIds, plain.repetitionPenalty], [undefined, undefined, undefined, undefined, undefined]);
+});

@@ -10,6 +10,11 @@ interface RequestState {
   sampling: ProtoSamplingParams;
   /** Tokens generated so far, counting those generated before a preemption (the RNG counter). */
   numOutputTokens: number;
+  /** Prompt ids for the repetition penalty (tokenIds minus the generated tail); set only when it applies. */
+  promptTokens?: Int32Array;
+  /** Logit bias as the engine takes it; set only when the request has one. */
+  logitBiasIds?: Int32Array;
+  logitBiasValues?: Float32Array;
 }
 
 /** A step the engine can run: one EngineSeq per scheduled request, in the order of `requestIds`. */
@@ -29,8 +34,14 @@ export class StepRejected extends Error {}
 export class PersistentBatch {
   private readonly states = new Map<string, RequestState>();
 
-  /** Token ids and block ids are range-checked by the engine itself; this class checks its own state. */
-  constructor(private readonly blockSize: number) {}
+  /**
+   * Token ids and block ids are range-checked by the engine itself; this class checks its own state.
+   * `eosTokenIds` (from the model) are masked, with the request's stop ids, until its min_tokens.
+   */
+  constructor(
+    private readonly blockSize: number,
+    private readonly eosTokenIds: readonly number[] = [],
+  ) {}
 
   get size(): number {
     return this.states.size;
@@ -54,6 +65,15 @@ export class PersistentBatch {
         sampling: r.sampling,
         numOutputTokens: r.numOutputTokens,
       };
+      const sp = r.sampling;
+      if (sp.repetitionPenalty !== 1 && sp.repetitionPenalty !== 0) {
+        state.promptTokens = Int32Array.from(r.tokenIds.slice(0, r.tokenIds.length - r.numOutputTokens));
+      }
+      const bias = Object.entries(sp.logitBias ?? {});
+      if (bias.length > 0) {
+        state.logitBiasIds = Int32Array.from(bias, ([id]) => Number(id));
+        state.logitBiasValues = Float32Array.from(bias, ([, v]) => v);
+      }
       this.states.set(r.requestId, state);
       requestIds.push(r.requestId);
       seqs.push(this.seqOf(r.requestId, state, r.numScheduledTokens));
@@ -100,7 +120,7 @@ export class PersistentBatch {
       throw new StepRejected(`request ${requestId}: ${s.blockIds.length} blocks cannot hold ${end} tokens`);
     }
     const sp = s.sampling;
-    return {
+    const seq: EngineSeq = {
       tokens: Int32Array.from(s.tokenIds.slice(s.numComputedTokens, end)),
       startPos: s.numComputedTokens,
       blockTable: Int32Array.from(s.blockIds),
@@ -113,6 +133,30 @@ export class PersistentBatch {
       rngCounter: s.numOutputTokens,
       logprobs: sp.logprobs,
     };
+    if (seq.sample) this.addLogitProcessing(seq, s);
+    return seq;
+  }
+
+  /** Penalties, logit bias and min_tokens masking of a sampling sequence (only the fields that apply). */
+  private addLogitProcessing(seq: EngineSeq, s: RequestState): void {
+    const sp = s.sampling;
+    // A proto3 field left unset decodes as 0; repetition 0 is not a valid penalty, so it means "off".
+    const repetition = sp.repetitionPenalty || 1;
+    if (sp.presencePenalty || sp.frequencyPenalty || repetition !== 1) {
+      seq.presencePenalty = sp.presencePenalty;
+      seq.frequencyPenalty = sp.frequencyPenalty;
+      seq.repetitionPenalty = repetition;
+      seq.outputTokens = Int32Array.from(s.tokenIds.slice(s.tokenIds.length - s.numOutputTokens));
+      if (s.promptTokens) seq.promptTokens = s.promptTokens;
+    }
+    if (s.logitBiasIds) {
+      seq.logitBiasIds = s.logitBiasIds;
+      seq.logitBiasValues = s.logitBiasValues;
+    }
+    if (s.numOutputTokens < (sp.minTokens ?? 0)) {
+      const ids = [...(sp.ignoreEos ? [] : this.eosTokenIds), ...(sp.stopTokenIds ?? [])];
+      if (ids.length > 0) seq.maskTokens = Int32Array.from(ids);
+    }
   }
 
   private checkNew(r: NewRequest): void {

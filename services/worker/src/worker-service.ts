@@ -52,7 +52,7 @@ export class WorkerService {
     const maxUseful = Math.ceil((req.maxNumSeqs * this.info.contextLength) / req.blockSize);
     const numBlocks = req.numBlocks > 0 ? req.numBlocks : Math.max(1, Math.min(maxUseful, Math.floor(DEFAULT_KV_BUDGET_BYTES / bytesPerBlock)));
     this.engine.initKv(numBlocks, req.blockSize, req.maxNumBatchedTokens, req.maxNumSeqs);
-    this.batch = new PersistentBatch(req.blockSize);
+    this.batch = new PersistentBatch(req.blockSize, this.info.eosTokenIds);
     this.warmupAnswer = { numBlocks, blockSize: req.blockSize, kvBytesPerBlock: bytesPerBlock };
     this.metrics.cacheConfig(this.warmupAnswer);
     this.log.info({ numBlocks, blockSize: req.blockSize, kvBytes: numBlocks * bytesPerBlock }, 'KV pool allocated');

@@ -22,22 +22,74 @@ void Sampler::allocate(int vocab, int threads) {
   vocab_ = vocab;
   idx_.assign((size_t)vocab * threads, 0);
   prob_.assign((size_t)vocab * threads, 0.f);
+  adj_.assign((size_t)vocab * threads, 0.f);
+  count_.assign((size_t)vocab * threads, 0);
+  seen_.assign((size_t)vocab * threads, 0);
 }
 
-int Sampler::sample(const float* logits, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs) {
+void Sampler::processLogits(const float* logits, const SamplingParams& p, int thread, float* adj) {
+  const int V = vocab_;
+  std::copy(logits, logits + V, adj);
+  for (int j = 0; j < p.nBias; j++) adj[p.biasIds[j]] += p.biasValues[j];
+  for (int j = 0; j < p.nMask; j++) adj[p.maskIds[j]] = -INFINITY;
+  if (p.repetitionPenalty == 1.f && p.presencePenalty == 0.f && p.frequencyPenalty == 0.f) return;
+  int32_t* count = &count_[(size_t)thread * V];
+  uint8_t* seen = &seen_[(size_t)thread * V];
+  for (int j = 0; j < p.nPrompt; j++) seen[p.promptIds[j]] = 1;
+  for (int j = 0; j < p.nOutput; j++) {
+    seen[p.outputIds[j]] = 1;
+    count[p.outputIds[j]]++;
+  }
+  // Each distinct token once (seen 1 -> 2): the penalties depend on membership and counts, not on order.
+  auto penalise = [&](int32_t id) {
+    if (seen[id] != 1) return;
+    seen[id] = 2;
+    float& l = adj[id];
+    if (p.repetitionPenalty != 1.f) l = l > 0 ? l / p.repetitionPenalty : l * p.repetitionPenalty;
+    l -= p.frequencyPenalty * (float)count[id] + (count[id] > 0 ? p.presencePenalty : 0.f);
+  };
+  if (p.repetitionPenalty != 1.f)
+    for (int j = 0; j < p.nPrompt; j++) penalise(p.promptIds[j]);
+  for (int j = 0; j < p.nOutput; j++) penalise(p.outputIds[j]);
+  // Restore the all-zero invariant touching only what was set.
+  for (int j = 0; j < p.nPrompt; j++) seen[p.promptIds[j]] = 0;
+  for (int j = 0; j < p.nOutput; j++) seen[p.outputIds[j]] = count[p.outputIds[j]] = 0;
+}
+
+int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs) {
   const int V = vocab_;
   int32_t* idx = &idx_[(size_t)thread * V];
   float* prob = &prob_[(size_t)thread * V];
+
+  // log Z of the raw logits, for the reported logprobs.
+  float rawMax = raw[0];
+  for (int i = 1; i < V; i++) rawMax = std::max(rawMax, raw[i]);
+  double rawSum = 0;
+  for (int i = 0; i < V; i++) rawSum += std::exp((double)raw[i] - rawMax);
+  const double logZ = (double)rawMax + std::log(rawSum);
+
+  // The logits to sample from: processed when the request asks for it.
+  const float* logits = raw;
+  if (p.processesLogits()) {
+    float* adj = &adj_[(size_t)thread * V];
+    processLogits(raw, p, thread, adj);
+    logits = adj;
+  }
+
+  auto argmax = [V](const float* l) {
+    int b = 0;
+    for (int i = 1; i < V; i++)
+      if (l[i] > l[b]) b = i;
+    return b;
+  };
+  int best = argmax(logits);
+  if (logits[best] == -INFINITY) {  // everything masked: nothing sensible is left, so ignore the processing
+    logits = raw;
+    best = argmax(raw);
+  }
+  const float maxLogit = logits[best];
   // Candidate order: higher logit first, ties to the lower id, so every sort is deterministic.
   auto higher = [logits](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
-
-  int best = 0;
-  for (int i = 1; i < V; i++)
-    if (logits[i] > logits[best]) best = i;
-  const float maxLogit = logits[best];
-  double sum = 0;
-  for (int i = 0; i < V; i++) sum += std::exp((double)logits[i] - maxLogit);
-  const double logZ = (double)maxLogit + std::log(sum);
 
   int token = best;
   if (p.temperature > 0.f) {
@@ -104,15 +156,16 @@ int Sampler::sample(const float* logits, const SamplingParams& p, int thread, fl
       if (u < cum) { token = idx[j]; break; }
     }
   }
-  *logprob = (float)((double)logits[token] - logZ);
+  *logprob = (float)((double)raw[token] - logZ);
 
   if (topN > 0) {
+    auto rawHigher = [raw](int32_t a, int32_t b) { return raw[a] > raw[b] || (raw[a] == raw[b] && a < b); };
     for (int i = 0; i < V; i++) idx[i] = i;
     const int k = std::min(topN, V);
-    std::partial_sort(idx, idx + k, idx + V, higher);
+    std::partial_sort(idx, idx + k, idx + V, rawHigher);
     for (int j = 0; j < topN; j++) {
       topIds[j] = j < k ? idx[j] : -1;
-      topLogprobs[j] = j < k ? (float)((double)logits[idx[j]] - logZ) : NAN;
+      topLogprobs[j] = j < k ? (float)((double)raw[idx[j]] - logZ) : NAN;
     }
   }
   return token;

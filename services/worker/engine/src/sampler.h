@@ -16,7 +16,9 @@ class Sampler {
   // Scratch for `threads` concurrent calls over a vocabulary of `vocab` tokens.
   void allocate(int vocab, int threads);
 
-  // logits: [vocab] raw. Returns the token; *logprob = log_softmax(logits)[token].
+  // logits: [vocab] raw. Applies p's logit processing (bias, mask, penalties) to a per-thread copy, then
+  // samples from that. Returns the token; *logprob = log_softmax(raw logits)[token] (vLLM's default:
+  // logprobs describe the model, not the processed distribution).
   // When topN > 0, writes the topN most likely tokens (by raw logit, ties to the lower id) and their
   // logprobs to topIds[topN] / topLogprobs[topN].
   int sample(const float* logits, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs);
@@ -25,6 +27,12 @@ class Sampler {
   int vocab_ = 0;
   std::vector<int32_t> idx_;   // [threads][vocab] candidate ids
   std::vector<float> prob_;    // [threads][vocab] unnormalised candidate probabilities
+  std::vector<float> adj_;     // [threads][vocab] processed logits
+  std::vector<int32_t> count_; // [threads][vocab] occurrences in the output; kept all-zero between calls
+  std::vector<uint8_t> seen_;  // [threads][vocab] 1 = in prompt or output, 2 = penalised; kept all-zero
+
+  // adj[vocab] = logits with bias, mask and penalties applied.
+  void processLogits(const float* logits, const SamplingParams& p, int thread, float* adj);
 };
 
 }  // namespace loom

@@ -1,10 +1,73 @@
 #include "step-args.h"
 
+#include <cmath>
 #include <string>
+#include <vector>
 
 #include "napi-util.h"
 
 namespace loom {
+
+namespace {
+
+// Optional Int32Array of token ids < vocab; appended to `out`; returns how many (0 when undefined).
+int appendIds(napi_env env, napi_value v, const std::string& what, int vocab, std::vector<int32_t>& out) {
+  if (typeOf(env, v) == napi_undefined) return 0;
+  size_t n = 0;
+  const int32_t* ids = int32Array(env, v, what, &n);
+  for (size_t j = 0; j < n; j++)
+    if (ids[j] < 0 || ids[j] >= vocab)
+      throw JsError{JsErrorKind::RangeError, what + "[" + std::to_string(j) + "] = " + std::to_string(ids[j]) + " is not a token id (vocab size " + std::to_string(vocab) + ")"};
+  out.insert(out.end(), ids, ids + n);
+  return (int)n;
+}
+
+// Optional Float32Array of finite values; appended to `out`; returns how many.
+int appendFloats(napi_env env, napi_value v, const std::string& what, std::vector<float>& out) {
+  if (typeOf(env, v) == napi_undefined) return 0;
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  napi_typedarray_type type;
+  size_t n = 0;
+  void* data = nullptr;
+  if (!is || napi_get_typedarray_info(env, v, &type, &n, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array)
+    throw JsError{JsErrorKind::TypeError, what + " must be a Float32Array"};
+  const float* f = static_cast<const float*>(data);
+  for (size_t j = 0; j < n; j++)
+    if (!std::isfinite(f[j])) throw JsError{JsErrorKind::RangeError, what + "[" + std::to_string(j) + "] must be finite"};
+  out.insert(out.end(), f, f + n);
+  return (int)n;
+}
+
+// Where one sequence's sampling arrays start in StepInput::samplingIds / samplingValues.
+struct SamplingSpans {
+  size_t prompt, output, biasIds, biasValues, mask;
+};
+
+// Penalties, logit bias and masked ids of seqs[i] (all optional) into sp and in.sampling*.
+SamplingSpans stageLogitProcessing(napi_env env, napi_value s, const std::string& p, int vocab, StepInput& in, SamplingParams& sp) {
+  sp.presencePenalty = (float)numberOr(env, getProp(env, s, "presencePenalty"), p + ".presencePenalty", 0);
+  sp.frequencyPenalty = (float)numberOr(env, getProp(env, s, "frequencyPenalty"), p + ".frequencyPenalty", 0);
+  sp.repetitionPenalty = (float)numberOr(env, getProp(env, s, "repetitionPenalty"), p + ".repetitionPenalty", 1);
+  if (!(sp.presencePenalty >= -2 && sp.presencePenalty <= 2)) throw JsError{JsErrorKind::RangeError, p + ".presencePenalty must be in [-2, 2]"};
+  if (!(sp.frequencyPenalty >= -2 && sp.frequencyPenalty <= 2)) throw JsError{JsErrorKind::RangeError, p + ".frequencyPenalty must be in [-2, 2]"};
+  if (!(sp.repetitionPenalty > 0)) throw JsError{JsErrorKind::RangeError, p + ".repetitionPenalty must be > 0"};
+  SamplingSpans at{};
+  at.prompt = in.samplingIds.size();
+  sp.nPrompt = appendIds(env, getProp(env, s, "promptTokens"), p + ".promptTokens", vocab, in.samplingIds);
+  at.output = in.samplingIds.size();
+  sp.nOutput = appendIds(env, getProp(env, s, "outputTokens"), p + ".outputTokens", vocab, in.samplingIds);
+  at.biasIds = in.samplingIds.size();
+  at.biasValues = in.samplingValues.size();
+  sp.nBias = appendIds(env, getProp(env, s, "logitBiasIds"), p + ".logitBiasIds", vocab, in.samplingIds);
+  if (appendFloats(env, getProp(env, s, "logitBiasValues"), p + ".logitBiasValues", in.samplingValues) != sp.nBias)
+    throw JsError{JsErrorKind::RangeError, p + ".logitBiasValues must have one value per logitBiasIds entry"};
+  at.mask = in.samplingIds.size();
+  sp.nMask = appendIds(env, getProp(env, s, "maskTokens"), p + ".maskTokens", vocab, in.samplingIds);
+  return at;
+}
+
+}  // namespace
 
 void stageStep(napi_env env, Engine& e, napi_value seqs) {
   if (!e.kvReady()) throw JsError{JsErrorKind::Error, "initKv() must be called before step()"};
@@ -19,6 +82,9 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
   const int vocab = e.config().vocabSize, bs = e.blockSize(), numBlocks = e.numBlocks();
   StepInput& in = e.input();
   in.clear();
+  // [n] offsets; pointers are taken after the last append, when the vectors no longer reallocate.
+  static thread_local std::vector<SamplingSpans> spans;  // JS thread only; reused across steps
+  spans.clear();
   for (uint32_t i = 0; i < n; i++) {
     const std::string p = "seqs[" + std::to_string(i) + "]";
     napi_value s;
@@ -62,6 +128,7 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     sp.seed = (uint32_t)intIn(env, getProp(env, s, "seed"), p + ".seed", 0, 4294967295.0, 0);
     sp.rngCounter = (uint64_t)intIn(env, getProp(env, s, "rngCounter"), p + ".rngCounter", 0, 9007199254740991.0, 0);
     sp.logprobs = (int)intIn(env, getProp(env, s, "logprobs"), p + ".logprobs", -1, vocab, -1);
+    spans.push_back(stageLogitProcessing(env, s, p, vocab, in, sp));
     spec.tokenStart = (int)in.tokens.size();
     spec.nTokens = (int)nTok;
     spec.blockTableStart = (int)in.blockTables.size();
@@ -69,6 +136,14 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     in.tokens.insert(in.tokens.end(), toks, toks + nTok);
     in.blockTables.insert(in.blockTables.end(), bt, bt + need);
     in.seqs.push_back(spec);
+  }
+  for (size_t i = 0; i < in.seqs.size(); i++) {
+    SamplingParams& sp = in.seqs[i].params;
+    sp.promptIds = in.samplingIds.data() + spans[i].prompt;
+    sp.outputIds = in.samplingIds.data() + spans[i].output;
+    sp.biasIds = in.samplingIds.data() + spans[i].biasIds;
+    sp.biasValues = in.samplingValues.data() + spans[i].biasValues;
+    sp.maskIds = in.samplingIds.data() + spans[i].mask;
   }
 }
 

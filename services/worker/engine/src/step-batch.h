@@ -15,6 +15,23 @@ struct SamplingParams {
   uint32_t seed = 0;
   uint64_t rngCounter = 0;  // k: tokens this sequence generated before; the draw uses (seed, k) only
   int logprobs = -1;        // top-N logprobs to return; -1 = none
+
+  // Logit processing before sampling (also under greedy), in vLLM's order: logit bias and masking, then
+  // the repetition penalty over prompt + output tokens, then frequency / presence over output tokens.
+  float presencePenalty = 0.f;   // subtracted once from the logit of every token the output holds
+  float frequencyPenalty = 0.f;  // subtracted once per occurrence in the output
+  float repetitionPenalty = 1.f; // tokens in prompt or output: logit / p when > 0, else logit * p
+  // Spans into StepInput::samplingIds / samplingValues, pointed by the binding once staging is done.
+  const int32_t* promptIds = nullptr;  // [nPrompt] (only needed for the repetition penalty)
+  const int32_t* outputIds = nullptr;  // [nOutput] tokens generated so far
+  const int32_t* biasIds = nullptr;    // [nBias] logit[biasIds[i]] += biasValues[i]
+  const float* biasValues = nullptr;
+  const int32_t* maskIds = nullptr;    // [nMask] logits forced to -inf (EOS / stop ids until min_tokens)
+  int nPrompt = 0, nOutput = 0, nBias = 0, nMask = 0;
+
+  bool processesLogits() const {
+    return presencePenalty != 0.f || frequencyPenalty != 0.f || repetitionPenalty != 1.f || nBias > 0 || nMask > 0;
+  }
 };
 
 struct SeqSpec {
@@ -31,7 +48,9 @@ struct StepInput {
   std::vector<int32_t> tokens;       // [T] every sequence's tokens, concatenated in seqs order
   std::vector<int32_t> blockTables;  // every sequence's block table, concatenated
   std::vector<SeqSpec> seqs;         // [nSeqs]
-  void clear() { tokens.clear(); blockTables.clear(); seqs.clear(); }
+  std::vector<int32_t> samplingIds;  // every sequence's prompt / output / bias / mask ids, concatenated
+  std::vector<float> samplingValues; // every sequence's logit bias values, concatenated
+  void clear() { tokens.clear(); blockTables.clear(); seqs.clear(); samplingIds.clear(); samplingValues.clear(); }
 };
 
 struct StepOutput {

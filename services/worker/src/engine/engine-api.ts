@@ -50,6 +50,26 @@ export interface EngineSeq {
   rngCounter: number;
   /** Top-N logprobs to return; -1 = none (the sampled token's logprob is always returned). */
   logprobs: number;
+  /*
+   * Logit processing, all optional and applied under greedy too, in vLLM's order: logit bias and masking,
+   * then the repetition penalty (prompt + output tokens), then frequency / presence (output tokens).
+   * Returned logprobs stay those of the raw logits.
+   */
+  /** [-2, 2]; subtracted once from every token that occurs in outputTokens. Default 0. */
+  presencePenalty?: number;
+  /** [-2, 2]; subtracted per occurrence in outputTokens. Default 0. */
+  frequencyPenalty?: number;
+  /** > 0; tokens in promptTokens or outputTokens: logit / p when positive, logit * p otherwise. Default 1. */
+  repetitionPenalty?: number;
+  /** The request's prompt ids (needed only for repetitionPenalty). */
+  promptTokens?: Int32Array;
+  /** Ids generated so far (needed for any penalty). */
+  outputTokens?: Int32Array;
+  /** logit[logitBiasIds[i]] += logitBiasValues[i]. */
+  logitBiasIds?: Int32Array;
+  logitBiasValues?: Float32Array;
+  /** Ids that cannot be sampled this step (EOS and stop ids until min_tokens is reached). */
+  maskTokens?: Int32Array;
 }
 
 export interface EngineStepResult {
