@@ -77,7 +77,7 @@ describe('the OpenAI surface end to end', () => {
   });
 
   // stories260K ends a story with BOS, never EOS, so EOS is forced with logit_bias to see ignore_eos at work.
-  test('ignore_eos runs past EOS to max_tokens', { todo: 'engine: logit_bias is not applied yet, and this test forces EOS with it' }, async () => {
+  test('ignore_eos runs past EOS to max_tokens', async () => {
     const bias = { '2': 100 }; // stories260K's EOS id (llama2.c's SentencePiece vocabulary)
     const stopped = await complete({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: bias });
     assert.deepEqual([stopped.choices[0]!.finish_reason, stopped.usage!.completion_tokens], ['stop', 1]);
@@ -104,17 +104,18 @@ describe('the OpenAI surface end to end', () => {
     }
   });
 
-  test('presence, frequency and repetition penalties change greedy text', { todo: 'engine: presence/frequency/repetition penalties reach the worker (proto SamplingParams) but do not change sampling yet' }, async () => {
+  test('presence, frequency and repetition penalties change greedy text', async () => {
     const greedy = await text({ prompt: PROMPT, max_tokens: 80, temperature: 0 });
     for (const extra of [{ presence_penalty: 2 }, { frequency_penalty: 2 }, { repetition_penalty: 2 }]) {
       assert.notEqual(await text({ prompt: PROMPT, max_tokens: 80, temperature: 0, ...extra }), greedy, JSON.stringify(extra));
     }
   });
 
-  test('logit_bias +100 forces a token; -100 bans the greedy first token', { todo: 'engine: logit_bias reaches the worker (proto SamplingParams) but is not applied yet' }, async () => {
-    const dog = await nextTokenId(`${PROMPT} the`, ' dog');
-    const forced = await complete({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: { [String(dog)]: 100 } });
-    assert.equal(forced.choices[0]!.text, ' dog'.repeat(5));
+  test('logit_bias +100 forces a token; -100 bans the greedy first token', async () => {
+    const word = await nextTokenId(`${PROMPT} the`, ' dog'); // whatever token ' dog' starts with
+    const forced = await complete({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: { [String(word)]: 100 } });
+    const promptIds = await tokenize(PROMPT);
+    assert.deepEqual((await tokenize(PROMPT + forced.choices[0]!.text)).slice(promptIds.length), [word, word, word, word, word]);
     const first = await nextTokenId(PROMPT, ',');
     const banned = await text({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: { [String(first)]: -100 } });
     assert.ok(!banned.startsWith(','), banned);
