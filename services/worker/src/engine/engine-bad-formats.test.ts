@@ -1,0 +1,77 @@
+// Unsupported or corrupt models in the newer formats fail at load with the file, the tensor / type /
+// architecture at fault, and never crash the process.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ggmlTensorBytes, readGgufMetadata, writeGguf, type GgufValue } from '@loom/tokenizer';
+import { loadEngine } from './native-engine.js';
+import { writeTinyModel, type TinyConfig } from './tiny-model.js';
+
+const TINY: TinyConfig = { arch: 'llama', dim: 256, hidden: 256, layers: 1, heads: 4, kvHeads: 2, vocab: 64, context: 32, type: 'q4_K', tied: true, qkvBias: false };
+
+/** Rewrites `src` to `dst` with edits to its metadata and tensors. */
+function rewrite(src: string, dst: string, edit: { meta?: Record<string, GgufValue>; retype?: [string, number]; reshape?: [string, number[]] }): void {
+  const m = readGgufMetadata(src);
+  const bytes = readFileSync(src);
+  const metadata = new Map(m.metadata);
+  for (const [k, v] of Object.entries(edit.meta ?? {})) metadata.set(k, v);
+  const tensors = m.tensors.map((t) => {
+    if (edit.retype?.[0] === t.name) return { name: t.name, shape: t.shape, type: edit.retype[1], data: new Uint8Array(ggmlTensorBytes(edit.retype[1], t.shape)) };
+    if (edit.reshape?.[0] === t.name) return { name: t.name, shape: edit.reshape[1], type: t.type, data: new Uint8Array(ggmlTensorBytes(t.type, edit.reshape[1])) };
+    return { name: t.name, shape: t.shape, type: t.type, data: new Uint8Array(bytes.subarray(t.fileOffset, t.fileOffset + t.byteSize!)) };
+  });
+  writeGguf(dst, { metadata, types: m.types, tensors });
+}
+
+describe('bad models in the newer formats', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-badfmt-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const good = path.join(dir, 'good.gguf');
+  writeTinyModel(good, TINY);
+  const fails = (file: string, ...parts: RegExp[]) =>
+    assert.throws(() => loadEngine(file, { threads: 1 }), (e: Error) => e.message.includes(file) && parts.every((p) => p.test(e.message)), parts.join(' '));
+
+  it('the untouched file loads', () => {
+    loadEngine(good, { threads: 1 }).close();
+  });
+
+  it('an unsupported tensor type names the tensor and the type', () => {
+    const f = path.join(dir, 'q5k.gguf');
+    rewrite(good, f, { retype: ['blk.0.ffn_up.weight', 13] });
+    fails(f, /'blk\.0\.ffn_up\.weight'/, /q5_K/, /supported: .*q4_K/);
+  });
+
+  it('an unsupported architecture and RoPE scaling are named', () => {
+    const arch = path.join(dir, 'gemma.gguf');
+    rewrite(good, arch, { meta: { 'general.architecture': 'gemma' } });
+    fails(arch, /architecture 'gemma'/);
+    const yarn = path.join(dir, 'yarn.gguf');
+    rewrite(good, yarn, { meta: { 'llama.rope.scaling.type': 'yarn' } });
+    fails(yarn, /RoPE scaling type 'yarn'/);
+  });
+
+  it('a wrong rope_freqs or matrix shape names the tensor and the shapes', () => {
+    const f = path.join(dir, 'shape.gguf');
+    rewrite(good, f, { reshape: ['blk.0.attn_k.weight', [256, 256]] });
+    fails(f, /'blk\.0\.attn_k\.weight' has shape \[256, 256\], expected \[256, 128\]/);
+  });
+
+  it('a truncated quantised file and a K-quant row that is not whole blocks are refused', () => {
+    const bytes = readFileSync(good);
+    const cut = path.join(dir, 'cut.gguf');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+    fails(cut, /truncated/, /blk\.0\.|output|token_embd/);
+    // A 128-wide row in q4_K (256-value blocks): patch the first dim of token_embd in the header.
+    const m = readGgufMetadata(good);
+    assert.ok(m.tensors.length > 0);
+    const name = Buffer.from('token_embd.weight');
+    const at = bytes.indexOf(name) + name.length + 4;  // after the name and the dim count
+    const patched = Buffer.from(bytes);
+    patched.writeBigUInt64LE(128n, at);
+    const odd = path.join(dir, 'odd.gguf');
+    writeFileSync(odd, patched);
+    fails(odd, /'token_embd\.weight' row length 128 is not a multiple of the q4_K block size/);
+  });
+});
