@@ -30,11 +30,19 @@ ThreadPool::~ThreadPool() {
   for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::drain(int thread) {
+void ThreadPool::drain(uint32_t job, int thread) {
+  uint64_t cur = claim_.load(std::memory_order_acquire);
   for (;;) {
-    const int b = next_.fetch_add(chunk_, std::memory_order_relaxed);
-    if (b >= n_) return;
+    if ((uint32_t)(cur >> 32) != job) return;  // a newer job (or none): nothing of ours left
+    const uint32_t idx = (uint32_t)cur;
+    // nChunks_ belongs to `job` here: the caller rewrites it only after every chunk of `job` is done,
+    // and a chunk index below it has not been claimed yet, so `job` is not done.
+    if ((int)idx >= nChunks_.load(std::memory_order_relaxed)) return;
+    if (!claim_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    const int b = (int)idx * chunk_;
     fn_(ctx_, b, b + chunk_ < n_ ? b + chunk_ : n_, thread);
+    done_.fetch_add(1, std::memory_order_release);
+    cur = claim_.load(std::memory_order_acquire);
   }
 }
 
@@ -47,42 +55,44 @@ void ThreadPool::run(int n, int grain, Trampoline fn, const void* ctx) {
     fn(ctx, 0, n, 0);
     return;
   }
-  // No helper is inside a job here (busy_ reached 0), so the job fields can be written; the release
-  // increment of generation_ publishes them to helpers that acquire it.
+  // Every chunk of the previous job is done, so no helper can be inside it or claim from it: the job
+  // fields are free to write. The release store of claim_ publishes them with the new job id.
   fn_ = fn;
   ctx_ = ctx;
   n_ = n;
   chunk_ = chunk;
-  next_.store(0, std::memory_order_relaxed);
-  busy_.store((int)workers_.size(), std::memory_order_relaxed);
-  {
+  const int nChunks = (n + chunk - 1) / chunk;
+  nChunks_.store(nChunks, std::memory_order_relaxed);
+  job_++;
+  done_.store(0, std::memory_order_relaxed);
+  // seq_cst store then seq_cst load of sleepers_, against the helper's seq_cst increment then load of
+  // claim_: one of the two sides sees the other, so no helper sleeps through a job (Dekker).
+  claim_.store((uint64_t)job_ << 32, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lk(mu_);  // pairs with the predicate check of sleeping helpers
-    generation_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
   }
-  wake_.notify_all();
-  drain(0);
-  for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; spins++) {
+  drain(job_, 0);
+  for (int spins = 0; done_.load(std::memory_order_acquire) != nChunks; spins++) {
     if (spins < kSpins * 8) cpuRelax();
     else std::this_thread::yield();
   }
 }
 
 void ThreadPool::workerLoop(int index) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;  // last job id this helper drained
+  auto pending = [&] { return (uint32_t)(claim_.load(std::memory_order_seq_cst) >> 32) != seen; };
   for (;;) {
-    int spins = 0;
-    while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed) && spins < kSpins) {
-      cpuRelax();
-      spins++;
-    }
-    if (generation_.load(std::memory_order_acquire) == seen) {
+    for (int spins = 0; !pending() && !stop_.load(std::memory_order_relaxed) && spins < kSpins; spins++) cpuRelax();
+    if (!pending() && !stop_.load()) {
       std::unique_lock<std::mutex> lk(mu_);
-      wake_.wait(lk, [&] { return stop_.load() || generation_.load(std::memory_order_acquire) != seen; });
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      wake_.wait(lk, [&] { return stop_.load() || pending(); });
+      sleepers_.fetch_sub(1, std::memory_order_acq_rel);
     }
     if (stop_.load()) return;
-    seen = generation_.load(std::memory_order_acquire);
-    drain(index);
-    busy_.fetch_sub(1, std::memory_order_acq_rel);
+    seen = (uint32_t)(claim_.load(std::memory_order_acquire) >> 32);
+    drain(seen, index);
   }
 }
 

@@ -1,10 +1,16 @@
 // Persistent worker threads and a blocking parallel-for. The calling thread works too, so a pool of
 // n threads starts n-1 helpers. One parallelFor runs at a time (the engine runs one step at a time).
 // A forward pass is ~10 parallel-fors per layer, so hand-off latency matters: helpers spin briefly on
-// the job generation before sleeping on the condition variable, and the caller spins for completion.
+// the job word before sleeping on the condition variable, and the caller spins for completion.
+//
+// Robust to a busy machine: the caller waits for the job's *chunks* to be done, not for every helper to
+// check in, so a helper the OS has not scheduled never stalls a step; the caller simply does its share.
+// Chunks are claimed by compare-and-swap on one 64-bit word [job id:32][chunk index:32], so a helper that
+// wakes late with a stale job id can never claim (or run) a chunk of a newer job.
 #pragma once
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -33,20 +39,23 @@ class ThreadPool {
   using Trampoline = void (*)(const void* ctx, int begin, int end, int thread);
   void run(int n, int grain, Trampoline fn, const void* ctx);
   void workerLoop(int index);
-  void drain(int thread);
+  // Claims and runs chunks of job `job` until none are left; false if the job was already over.
+  void drain(uint32_t job, int thread);
 
   int size_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> generation_{0};  // bumped (release) after the job fields are set
-  std::atomic<int> busy_{0};             // helpers still inside the current job
-  // The current job (valid while a parallelFor is running).
+  std::atomic<int> sleepers_{0};          // helpers blocked on wake_ (notify only when > 0)
+  std::atomic<uint64_t> claim_{0};        // [job id][next chunk]; the release store publishes the job fields
+  std::atomic<int> done_{0};              // chunks of the current job finished
+  // The current job: written by the caller only while no chunk of the previous job can still be claimed.
   Trampoline fn_ = nullptr;
   const void* ctx_ = nullptr;
   int n_ = 0, chunk_ = 1;
-  std::atomic<int> next_{0};
+  std::atomic<int> nChunks_{0};  // read before a claim (possibly racing the next job's write: the claim then fails)
+  uint32_t job_ = 0;
 };
 
 }  // namespace loom
