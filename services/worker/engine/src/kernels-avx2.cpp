@@ -9,7 +9,8 @@
 namespace {
 struct V {
   using reg = __m256;
-  static constexpr int R = 2;  // weight rows per GEMM tile (registers: R*4 accumulators)
+  static constexpr int R = 4;   // weight rows per GEMM tile
+  static constexpr int NT = 3;  // tokens per GEMM tile (R*NT accumulators + NT x registers + 1 weight register)
   static constexpr int W = 8;
   static constexpr const char* name = "avx2";
   static reg zero() { return _mm256_setzero_ps(); }

@@ -9,7 +9,8 @@
 namespace {
 struct V {
   using reg = __m512;
-  static constexpr int R = 4;  // weight rows per GEMM tile (registers: R*4 accumulators)
+  static constexpr int R = 4;   // weight rows per GEMM tile
+  static constexpr int NT = 4;  // tokens per GEMM tile (R*NT accumulators + NT x registers + 1 weight register)
   static constexpr int W = 16;
   static constexpr const char* name = "avx512";
   static reg zero() { return _mm512_setzero_ps(); }

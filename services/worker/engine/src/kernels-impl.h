@@ -67,16 +67,22 @@ inline void tile(const L* w, const float* x, int K, float* y, int ldy) {
     }
 }
 
-// All tokens against rows [n, n + R): full tiles of 4 tokens, then the 1..3 left.
+// The last T % NT tokens (1 <= rem < NT) against R rows: a narrower tile, same per-pair arithmetic.
+template <int R, int NT, class L>
+inline void tailTile(int rem, const L* w, const float* x, int K, float* y, int ldy) {
+  if constexpr (NT > 1) {
+    if (rem == NT - 1) tile<R, NT - 1>(w, x, K, y, ldy);
+    else tailTile<R, NT - 1>(rem, w, x, K, y, ldy);
+  }
+}
+
+// All tokens against rows [n, n + R): full tiles of V::NT tokens, then the rest. The R weight rows stay
+// in L1 while every token passes, so weights stream from memory once per call whatever T is.
 template <int R, class L>
 inline void rowsAllTokens(const L* w, const float* X, float* Y, int K, int T, int ldy, int n) {
   int t = 0;
-  for (; t + 4 <= T; t += 4) tile<R, 4>(w, X + (size_t)t * K, K, Y + (size_t)t * ldy + n, ldy);
-  const float* x = X + (size_t)t * K;
-  float* y = Y + (size_t)t * ldy + n;
-  if (T - t == 3) tile<R, 3>(w, x, K, y, ldy);
-  else if (T - t == 2) tile<R, 2>(w, x, K, y, ldy);
-  else if (T - t == 1) tile<R, 1>(w, x, K, y, ldy);
+  for (; t + V::NT <= T; t += V::NT) tile<R, V::NT>(w, X + (size_t)t * K, K, Y + (size_t)t * ldy + n, ldy);
+  if (t < T) tailTile<R, V::NT>(T - t, w, X + (size_t)t * K, K, Y + (size_t)t * ldy + n, ldy);
 }
 
 // Rows in groups of V::R (then single rows); each group's weights stay in L1 while all tokens pass.

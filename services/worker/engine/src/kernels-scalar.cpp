@@ -6,7 +6,8 @@
 namespace {
 struct V {
   using reg = float;
-  static constexpr int R = 1;  // weight rows per GEMM tile (registers: R*4 accumulators)
+  static constexpr int R = 1;   // weight rows per GEMM tile
+  static constexpr int NT = 4;  // tokens per GEMM tile (R*NT accumulators + NT x registers + 1 weight register)
   static constexpr int W = 1;
   static constexpr const char* name = "scalar";
   static reg zero() { return 0.f; }
