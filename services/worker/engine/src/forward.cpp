@@ -16,6 +16,7 @@
 // rest of the batch (see the determinism contract in kernels.h).
 #include "forward.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -44,7 +45,8 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   pos_.assign(T, 0);
   seqOf_.assign(T, 0);
   xs_.assign((size_t)maxSeqs * c_.dim, 0.f);
-  scratch_.assign((size_t)pool_.size() * c_.contextLength, 0.f);
+  attnGroupMax_ = std::min(c_.nHeads / c_.nKvHeads, kMaxAttnGroup);
+  scratch_.assign((size_t)pool_.size() * attnGroupMax_ * c_.contextLength, 0.f);
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
@@ -113,43 +115,55 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
   }
 }
 
-// Paged causal attention, one task per (token, head): scores over every cached position 0..p of the
-// token's own sequence (gathered block by block through its block table), softmax, weighted sum of V.
-// Two passes over a [contextLength] score row rather than an online softmax per block, so the result
-// does not depend on the block size or on how the sequence was split into steps.
+// Paged causal attention, one task per (token, KV head): the group of query heads sharing that KV head
+// reads each cached K and V row of the token's own sequence (positions 0..p, gathered block by block
+// through its block table) once for the whole group. Two passes over a [group][contextLength] score
+// row rather than an online softmax per block, so the result does not depend on the block size, on how
+// the sequence was split into steps, or on the rest of the batch.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
-  const int hd = c_.headDim, nH = c_.nHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize();
+  const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(), ctx = c_.contextLength;
   const size_t rowBytes = kv.rowBytes(), elt = KvPool::eltBytes(kv.type());
   const bool f16 = kv.type() == KvType::F16;
   const float scale = 1.0f / std::sqrt((float)hd);
-  pool_.parallelFor(T * nH, 1, [&](int b, int e, int thread) {
-    float* scores = &scratch_[(size_t)thread * c_.contextLength];  // [p + 1] of [contextLength]
+  pool_.parallelFor(T * nKv, 1, [&](int b, int e, int thread) {
+    float* scores = &scratch_[(size_t)thread * attnGroupMax_ * ctx];  // [g][p + 1] of [attnGroupMax_][ctx]
+    float coef[kMaxAttnGroup];
     for (int item = b; item < e; item++) {
-      const int t = item / nH, h = item % nH, kvh = h / group;
+      const int t = item / nKv, kvh = item % nKv;
       const SeqSpec& s = in.seqs[(size_t)seqOf_[(size_t)t]];
       const int p = pos_[(size_t)t];
-      const float* q = &q_[(size_t)t * c_.qDim() + (size_t)h * hd];
-      float m = -std::numeric_limits<float>::infinity();
-      for (int j = 0; j <= p; j++) {
-        const int block = in.blockTables[(size_t)(s.blockTableStart + j / bs)];
-        const uint8_t* kr = kv.rows(block, layer, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
-        const float d = f16 ? k_.dotF16(q, reinterpret_cast<const uint16_t*>(kr), hd) : k_.dotF32(q, reinterpret_cast<const float*>(kr), hd);
-        scores[j] = d * scale;
-        if (scores[j] > m) m = scores[j];
-      }
-      float sum = 0.f;
-      for (int j = 0; j <= p; j++) {
-        scores[j] = std::exp(scores[j] - m);
-        sum += scores[j];
-      }
-      float* out = &att_[(size_t)t * c_.qDim() + (size_t)h * hd];
-      for (int i = 0; i < hd; i++) out[i] = 0.f;
-      const float inv = 1.0f / sum;
-      for (int j = 0; j <= p; j++) {
-        const int block = in.blockTables[(size_t)(s.blockTableStart + j / bs)];
-        const uint8_t* vr = kv.rows(block, layer, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
-        if (f16) k_.axpyF16(out, scores[j] * inv, reinterpret_cast<const uint16_t*>(vr), hd);
-        else k_.axpyF32(out, scores[j] * inv, reinterpret_cast<const float*>(vr), hd);
+      const int* table = &in.blockTables[(size_t)s.blockTableStart];
+      for (int h0 = 0; h0 < group; h0 += kMaxAttnGroup) {  // query heads h0.. of this KV head, <= 8 at a time
+        const int g = group - h0 < kMaxAttnGroup ? group - h0 : kMaxAttnGroup;
+        const int head0 = kvh * group + h0;
+        const float* q = &q_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
+        for (int j = 0; j <= p; j++) {
+          const uint8_t* kr = kv.rows(table[j / bs], layer, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
+          float d[kMaxAttnGroup];
+          if (f16) k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
+          else k_.dotGroupF32(q, reinterpret_cast<const float*>(kr), hd, g, d);
+          for (int h = 0; h < g; h++) scores[(size_t)h * ctx + j] = d[h] * scale;
+        }
+        float inv[kMaxAttnGroup];
+        for (int h = 0; h < g; h++) {
+          float* sc = &scores[(size_t)h * ctx];
+          float m = -std::numeric_limits<float>::infinity();
+          for (int j = 0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
+          float sum = 0.f;
+          for (int j = 0; j <= p; j++) {
+            sc[j] = std::exp(sc[j] - m);
+            sum += sc[j];
+          }
+          inv[h] = 1.0f / sum;
+        }
+        float* out = &att_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
+        for (int i = 0; i < g * hd; i++) out[i] = 0.f;
+        for (int j = 0; j <= p; j++) {
+          const uint8_t* vr = kv.rows(table[j / bs], layer, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
+          for (int h = 0; h < g; h++) coef[h] = scores[(size_t)h * ctx + j] * inv[h];
+          if (f16) k_.axpyGroupF16(out, coef, reinterpret_cast<const uint16_t*>(vr), hd, g);
+          else k_.axpyGroupF32(out, coef, reinterpret_cast<const float*>(vr), hd, g);
+        }
       }
     }
   });

@@ -50,7 +50,8 @@ class Forward {
   std::vector<int> pos_;       // [T] position of each token in its sequence
   std::vector<int> seqOf_;     // [T] index into in.seqs
   std::vector<float> xs_;      // [maxSeqs][dim] final-normed rows that sample
-  std::vector<float> scratch_; // [threads][contextLength] attention scores of one (token, head)
+  std::vector<float> scratch_; // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
+  int attnGroupMax_ = 1;       // query heads per attention pass: min(GQA group, kMaxAttnGroup)
 };
 
 }  // namespace loom

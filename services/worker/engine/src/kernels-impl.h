@@ -118,6 +118,65 @@ float dotF16(const float* a, const uint16_t* b, int n) {
   return y;
 }
 
+// Attention for a GQA group: the g query heads that share one KV head use each K/V row once.
+// dotGroup: out[h] = dot(q + h*hd, k) for h < g (g <= 8); per head one accumulator over k in V::W
+// steps, hsum, scalar tail: the same value whatever g is. axpyGroup: out + h*hd += a[h] * v.
+template <int G, class L>
+inline void dotGroup(const float* q, const L& k, int hd, float* out) {
+  V::reg acc[G];  // G is a constant so the accumulators live in registers
+  for (int h = 0; h < G; h++) acc[h] = V::zero();
+  int i = 0;
+  for (; i + V::W <= hd; i += V::W) {
+    const V::reg kv = k.load(i);
+    for (int h = 0; h < G; h++) acc[h] = V::fma(V::loadF32(q + (size_t)h * hd + i), kv, acc[h]);
+  }
+  for (int h = 0; h < G; h++) {
+    float s = V::hsum(acc[h]);
+    for (int ii = i; ii < hd; ii++) s += q[(size_t)h * hd + ii] * k.at(ii);
+    out[h] = s;
+  }
+}
+template <int G, class L>
+inline void axpyGroup(float* out, const float* a, const L& v, int hd) {
+  V::reg av[G];
+  for (int h = 0; h < G; h++) av[h] = V::set1(a[h]);
+  int i = 0;
+  for (; i + V::W <= hd; i += V::W) {
+    const V::reg vv = v.load(i);
+    for (int h = 0; h < G; h++) {
+      float* o = out + (size_t)h * hd + i;
+      V::storeF32(o, V::fma(av[h], vv, V::loadF32(o)));
+    }
+  }
+  for (; i < hd; i++) {
+    const float vi = v.at(i);
+    for (int h = 0; h < G; h++) out[(size_t)h * hd + i] += a[h] * vi;
+  }
+}
+// g in 1..8 to the constant-G bodies.
+#define LOOM_GROUP_SWITCH(g, CALL) \
+  switch (g) { \
+    case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; case 4: CALL(4); break; \
+    case 5: CALL(5); break; case 6: CALL(6); break; case 7: CALL(7); break; default: CALL(8); break; \
+  }
+template <class L>
+inline void dotGroupN(const float* q, const L& k, int hd, int g, float* out) {
+#define LOOM_CALL(G) dotGroup<G>(q, k, hd, out)
+  LOOM_GROUP_SWITCH(g, LOOM_CALL)
+#undef LOOM_CALL
+}
+template <class L>
+inline void axpyGroupN(float* out, const float* a, const L& v, int hd, int g) {
+#define LOOM_CALL(G) axpyGroup<G>(out, a, v, hd)
+  LOOM_GROUP_SWITCH(g, LOOM_CALL)
+#undef LOOM_CALL
+}
+#undef LOOM_GROUP_SWITCH
+void dotGroupF32(const float* q, const float* k, int hd, int g, float* out) { dotGroupN(q, LoadF32{k}, hd, g, out); }
+void dotGroupF16(const float* q, const uint16_t* k, int hd, int g, float* out) { dotGroupN(q, LoadF16{k}, hd, g, out); }
+void axpyGroupF32(float* out, const float* a, const float* v, int hd, int g) { axpyGroupN(out, a, LoadF32{v}, hd, g); }
+void axpyGroupF16(float* out, const float* a, const uint16_t* v, int hd, int g) { axpyGroupN(out, a, LoadF16{v}, hd, g); }
+
 template <class L>
 inline void axpy(float* y, float a, const L& x, int n) {
   const V::reg va = V::set1(a);
@@ -134,6 +193,7 @@ void toF16(uint16_t* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name, gemmF32, gemmF16, gemmBF16, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16};
+const loom::KernelSet kSet = {V::name, gemmF32, gemmF16, gemmBF16, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16,
+                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16};
 
 }  // namespace

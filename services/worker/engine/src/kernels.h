@@ -28,7 +28,13 @@ struct KernelSet {
   void (*axpyF32)(float* y, float a, const float* x, int n);       // y[i] += a * x[i]
   void (*axpyF16)(float* y, float a, const uint16_t* x, int n);
   void (*toF16)(uint16_t* dst, const float* src, int n);           // round to nearest even
+  // GQA attention: g <= kMaxAttnGroup query heads (q: [g][hd]) against one K row / into one V row.
+  void (*dotGroupF32)(const float* q, const float* k, int hd, int g, float* out);        // out[h] = q[h] . k
+  void (*dotGroupF16)(const float* q, const uint16_t* k, int hd, int g, float* out);
+  void (*axpyGroupF32)(float* out, const float* a, const float* v, int hd, int g);       // out[h] += a[h] * v
+  void (*axpyGroupF16)(float* out, const float* a, const uint16_t* v, int hd, int g);
 };
+constexpr int kMaxAttnGroup = 8;
 
 const KernelSet& scalarKernels();
 const KernelSet& avx2Kernels();
