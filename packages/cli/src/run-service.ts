@@ -4,7 +4,7 @@ import { checkEngineBuilt, withModel } from './preflight.js';
 import { startService, type ServiceKind } from './service-kinds.js';
 
 /** How long a service gets to close after SIGTERM/SIGINT before the process exits anyway. */
-const CLOSE_TIMEOUT_MS = 10_000;
+const CLOSE_TIMEOUT_MS = 30_000;
 
 /**
  * Run one service in this process until SIGTERM/SIGINT: start it, log READY_EVENT (a JSON line with

@@ -10,6 +10,9 @@ import { WorkerRegistrar } from './worker-registration.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { healthHandlers } from './health-service.js';
 
+/** Longest a closing worker waits for the scheduler to stop stepping it. */
+const DRAIN_TIMEOUT_MS = 20_000;
+
 export interface RunningWorker {
   workerId: string;
   /** host:port of the gRPC server. */
@@ -51,7 +54,8 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   server.addService(workerServiceDefinition(), service.handlers());
-  server.addService(healthServiceDefinition(), healthHandlers(() => 'SERVING'));
+  // Kubernetes' readiness follows this: serving once a scheduler warmed the pool up, not while draining.
+  server.addService(healthServiceDefinition(), healthHandlers(() => (service.ready ? 'SERVING' : 'NOT_SERVING')));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.workerHost}:${config.workerPort}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -60,7 +64,7 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
   const redis = createRedis(config.redisUrl, `loom-worker-${workerId}`);
   const registrar = new WorkerRegistrar(redis, { workerId, address, model: modelId, pid: process.pid, startedAt: Date.now() }, config.heartbeatMs);
   await registrar.publish(card);
-  const http = await startMetricsServer(metrics.registry, { host: config.workerHost, port: config.metricsPort, healthy: () => true });
+  const http = await startMetricsServer(metrics.registry, { host: config.workerHost, port: config.metricsPort, healthy: () => !service.draining });
   log.info({ workerId, address, metricsPort: http.port }, 'worker ready');
 
   let closed = false;
@@ -71,8 +75,17 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
     async close() {
       if (closed) return;
       closed = true;
+      // Drain: deregister so the scheduler hands this worker's requests to others (recompute), then
+      // wait until it has stopped sending steps before the engine goes away.
+      service.draining = true;
       await registrar.withdraw().catch(() => undefined);
-      await new Promise<void>((r) => server.tryShutdown(() => r()));
+      const quietMs = 2 * config.heartbeatMs;
+      const deadline = performance.now() + DRAIN_TIMEOUT_MS;
+      while (performance.now() < deadline && performance.now() - service.lastStepAt < quietMs) {
+        await new Promise((r) => setTimeout(r, Math.min(100, quietMs)));
+      }
+      server.forceShutdown();
+      await service.idle();
       await http.close();
       engine.close();
       redis.disconnect();

@@ -19,6 +19,9 @@ export class WorkerService {
   private batch: PersistentBatch | undefined;
   private fence = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** performance.now() of the last step received: draining waits until the scheduler stops sending. */
+  lastStepAt = 0;
+  draining = false;
 
   constructor(
     private readonly engine: NativeEngine,
@@ -27,8 +30,9 @@ export class WorkerService {
     private readonly metrics: WorkerMetrics,
   ) {}
 
+  /** SERVING for probes: the KV pool exists and the worker is not draining. */
   get ready(): boolean {
-    return this.batch !== undefined;
+    return this.batch !== undefined && !this.draining;
   }
 
   handlers(): grpc.UntypedServiceImplementation {
@@ -70,6 +74,7 @@ export class WorkerService {
 
   private stepStream(call: grpc.ServerDuplexStream<StepRequest, StepResponse>): void {
     call.on('data', (step: StepRequest) => {
+      this.lastStepAt = performance.now();
       void this.serialize(() => this.step(step)).then(
         (res) => call.write(res),
         (err: Error) => call.write({ stepId: step.stepId, sampled: [], forwardSeconds: 0, error: err.message }),
@@ -93,6 +98,11 @@ export class WorkerService {
   private checkFence(token: number): void {
     if (token < this.fence) throw new StaleFence(`stale fencing token ${token}: a newer scheduler leader holds ${this.fence}`);
     this.fence = token;
+  }
+
+  /** Resolves once no engine operation is queued or running. */
+  async idle(): Promise<void> {
+    await this.chain;
   }
 
   /** One engine operation at a time, in order of arrival. */
