@@ -45,6 +45,8 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   pos_.assign(T, 0);
   seqOf_.assign(T, 0);
   xs_.assign((size_t)maxSeqs * c_.dim, 0.f);
+  const size_t maxK = (size_t)std::max({c_.dim, c_.qDim(), c_.hiddenDim});
+  xq_.assign((size_t)std::max(maxTokens, maxSeqs) * (maxK / 32 + 1) * 34, 0);
   attnGroupMax_ = std::min(c_.nHeads / c_.nKvHeads, kMaxAttnGroup);
   scratch_.assign((size_t)pool_.size() * attnGroupMax_ * c_.contextLength, 0.f);
 }
@@ -54,7 +56,18 @@ void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
     pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemmDequant(w.type, k_, w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
     return;
   }
-  GemmFn fn = w.type == GGML_F32 ? k_.gemmF32 : w.type == GGML_F16 ? k_.gemmF16 : w.type == GGML_BF16 ? k_.gemmBF16 : k_.gemmQ8_0;
+  if (w.type == GGML_Q8_0) {
+    // Like llama.cpp: activations to q8_0 (per token row, so batch-invariant), then integer block dots.
+    const int K = w.cols;
+    const size_t xs = (size_t)(K / 32) * 34;
+    uint8_t* xq = xq_.data();  // [T][K/32][34]
+    pool_.parallelFor(T, 4, [&](int b, int e, int) {
+      for (int t = b; t < e; t++) k_.quantizeQ8_0(x + (size_t)t * K, xq + (size_t)t * xs, K);
+    });
+    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { k_.gemmQ8_0Q8(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
+    return;
+  }
+  GemmFn fn = w.type == GGML_F32 ? k_.gemmF32 : w.type == GGML_F16 ? k_.gemmF16 : k_.gemmBF16;
   pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { fn(w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
 }
 

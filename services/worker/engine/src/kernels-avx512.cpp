@@ -27,6 +27,28 @@ struct V {
   static void storeF16(uint16_t* p, reg v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  // q8_0 x q8_0 on 256-bit lanes (one 32-block per op; AVX-512 VL/BW encodings, 32 registers): 4 x 4.
+  static constexpr int QR = 4, QNT = 4;
+  using qacc = __m256;
+  struct qw { __m256i abs, w; };
+  static float f16(const uint8_t* p) { uint16_t h; __builtin_memcpy(&h, p, 2); return _cvtsh_ss(h); }
+  static qacc qzero() { return _mm256_setzero_ps(); }
+  static qw prepQ(const int8_t* w) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+    return {_mm256_sign_epi8(v, v), v};
+  }
+  static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
+    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    const __m256i p16 = _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(xv, w.w));
+    const __m256i p32 = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_set1_ps(scale), acc);
+  }
+  static float qhsum(qacc a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
   static float hsum(reg a) {
     const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));

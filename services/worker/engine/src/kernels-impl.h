@@ -100,6 +100,81 @@ void gemm(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, in
   }
 }
 
+// ---- q8_0 weights x q8_0 activations (ggml's vec_dot_q8_0_q8_0) ----
+// A block is [f16 d][32 x int8 q] (34 bytes). Activations are quantised per token row and per 32-block
+// (d = max|x| / 127, q = round-half-even(x / d), as ggml's quantize_row_q8_0), so the value for
+// (row, token) depends on that token's row only: the determinism contract holds. Each block's integer
+// dot is exact (int32), then scaled by d_w * d_x into one f32 accumulator per (row, token).
+constexpr int kQ8Block = 32, kQ8Bytes = 34;
+
+void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
+  for (int b = 0; b < K / kQ8Block; b++, x += kQ8Block, dst += kQ8Bytes) {
+    float amax = 0.f;
+    for (int i = 0; i < kQ8Block; i++) {
+      const float a = x[i] < 0 ? -x[i] : x[i];
+      amax = a > amax ? a : amax;
+    }
+    const float d = amax / 127.f, id = amax != 0.f ? 127.f / amax : 0.f;
+    const uint16_t dh = loom_f32_to_f16(d);
+    __builtin_memcpy(dst, &dh, 2);
+    int8_t* q = reinterpret_cast<int8_t*>(dst + 2);
+    for (int i = 0; i < kQ8Block; i++) q[i] = (int8_t)(int)__builtin_nearbyintf(x[i] * id);
+  }
+}
+
+// R weight rows x NT tokens over nb blocks; w[r] and x[j] point at block 0 of their rows.
+template <int R, int NT>
+inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, int nb, float* y, int ldy) {
+  V::qacc acc[R][NT];
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < NT; j++) acc[r][j] = V::qzero();
+  for (int b = 0; b < nb; b++) {
+    const size_t off = (size_t)b * kQ8Bytes;
+    float dx[NT];
+    for (int j = 0; j < NT; j++) dx[j] = V::f16(x + (size_t)j * xStride + off);
+    for (int r = 0; r < R; r++) {
+      const uint8_t* wb = w[r] + off;
+      const float dw = V::f16(wb);
+      const V::qw qw = V::prepQ(reinterpret_cast<const int8_t*>(wb + 2));
+      for (int j = 0; j < NT; j++)
+        acc[r][j] = V::qdot(qw, reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + off + 2), dw * dx[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < NT; j++) y[(size_t)j * ldy + r] = V::qhsum(acc[r][j]);
+}
+
+template <int R, int NT>
+inline void q8tail(int rem, const uint8_t* const* w, const uint8_t* x, size_t xs, int nb, float* y, int ldy) {
+  if constexpr (NT > 1) {
+    if (rem == NT - 1) q8tile<R, NT - 1>(w, x, xs, nb, y, ldy);
+    else q8tail<R, NT - 1>(rem, w, x, xs, nb, y, ldy);
+  }
+}
+
+template <int R>
+inline void q8rows(const uint8_t* const* w, const uint8_t* X, size_t xs, int nb, float* Y, int T, int ldy, int n) {
+  int t = 0;
+  for (; t + V::QNT <= T; t += V::QNT) q8tile<R, V::QNT>(w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
+  if (t < T) q8tail<R, V::QNT>(T - t, w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
+}
+
+// Y[t*ldy + n] = W row n . Xq row t for n in [n0, n1); Xq: [T][K/32 blocks] from quantizeQ8_0.
+void gemmQ8_0Q8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
+  const int nb = K / kQ8Block;
+  const size_t xs = (size_t)nb * kQ8Bytes;
+  int n = n0;
+  for (; n + V::QR <= n1; n += V::QR) {
+    const uint8_t* w[V::QR];
+    for (int r = 0; r < V::QR; r++) w[r] = W + (size_t)(n + r) * rowBytes;
+    q8rows<V::QR>(w, Xq, xs, nb, Y, T, ldy, n);
+  }
+  for (; n < n1; n++) {
+    const uint8_t* w = W + (size_t)n * rowBytes;
+    q8rows<1>(&w, Xq, xs, nb, Y, T, ldy, n);
+  }
+}
+
 void gemmF32(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF32, float>(W, rb, X, Y, K, T, ldy, n0, n1); }
 void gemmF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
 void gemmBF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadBF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
@@ -194,6 +269,6 @@ void toF16(uint16_t* dst, const float* src, int n) {
 }
 
 const loom::KernelSet kSet = {V::name, gemmF32, gemmF16, gemmBF16, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16,
-                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16};
+                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8};
 
 }  // namespace

@@ -21,6 +21,19 @@ struct V {
   static reg fma(reg a, reg b, reg c) { return a * b + c; }
   static reg add(reg a, reg b) { return a + b; }
   static float hsum(reg a) { return a; }
+  // q8_0 x q8_0: exact int32 block dot, scaled into one f32 sum per (row, token).
+  static constexpr int QR = 1, QNT = 4;
+  using qacc = float;
+  using qw = const int8_t*;
+  static float f16(const uint8_t* p) { uint16_t h; __builtin_memcpy(&h, p, 2); return loom_f16_to_f32(h); }
+  static qacc qzero() { return 0.f; }
+  static qw prepQ(const int8_t* w) { return w; }
+  static qacc qdot(qw w, const int8_t* x, float scale, qacc acc) {
+    int32_t s = 0;
+    for (int i = 0; i < 32; i++) s += (int32_t)w[i] * x[i];
+    return acc + (float)s * scale;
+  }
+  static float qhsum(qacc a) { return a; }
 };
 }  // namespace
 

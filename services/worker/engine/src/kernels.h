@@ -33,6 +33,10 @@ struct KernelSet {
   void (*dotGroupF16)(const float* q, const uint16_t* k, int hd, int g, float* out);
   void (*axpyGroupF32)(float* out, const float* a, const float* v, int hd, int g);       // out[h] += a[h] * v
   void (*axpyGroupF16)(float* out, const float* a, const uint16_t* v, int hd, int g);
+  // q8_0 x q8_0 (ggml's vec_dot_q8_0_q8_0): quantizeQ8_0 turns an f32 row x[K] (K % 32 == 0) into K/32
+  // blocks [f16 d][32 x int8]; gemmQ8_0Q8 is GemmFn with X given as such rows ([T][K/32][34] bytes).
+  void (*quantizeQ8_0)(const float* x, uint8_t* dst, int K);
+  void (*gemmQ8_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
 };
 constexpr int kMaxAttnGroup = 8;
 
