@@ -76,6 +76,27 @@ const jobs = sources.map((src) => {
 const stale = jobs.filter((j) => !j.fresh);
 const linkStampFile = `${output}.stamp`;
 const linkStamp = createHash('sha256').update(jobs.map((j) => j.stamp).join(',')).digest('hex');
+
+// Stand-alone tools built next to the addon (one source each, no engine code): build/peak-flops, the
+// register-only FMA microbenchmark that bench:engine measures the machine's peak with.
+const tools = ['peak-flops'].map((name) => {
+  const src = path.join(here, 'tools', `${name}.cpp`);
+  const exe = path.join(buildDir, name);
+  const flags = ['-std=c++17', '-O3', '-march=x86-64', '-pthread'];
+  const stamp = createHash('sha256').update(compilerVersion).update(flags.join(' ')).update(readFileSync(src)).digest('hex');
+  const fresh = !force && existsSync(exe) && existsSync(`${exe}.stamp`) && readFileSync(`${exe}.stamp`, 'utf8') === stamp;
+  return { name, src, exe, flags, stamp, fresh };
+});
+for (const t of tools.filter((t) => !t.fresh)) {
+  try {
+    execFileSync(cxx, [...t.flags, t.src, '-o', t.exe], { stdio: 'inherit' });
+  } catch (e) {
+    fail(`building ${t.name} failed: ${e.message}`);
+  }
+  writeFileSync(`${t.exe}.stamp`, t.stamp);
+  console.log(`[build:native] built build/${t.name}`);
+}
+
 if (stale.length === 0 && existsSync(output) && existsSync(linkStampFile) && readFileSync(linkStampFile, 'utf8') === linkStamp) {
   console.log(`[build:native] up to date: ${path.relative(process.cwd(), output)} (use --force to rebuild)`);
   process.exit(0);
