@@ -5,7 +5,8 @@ set -e
 cd "$(dirname "$0")/.."
 mkdir -p build/check
 # step-args.h includes node_api.h (headers only; nothing links against Node)
-BASE="-std=c++17 -O3 -pthread -march=x86-64 -I$(node -p "require('path').join(process.execPath, '..', '..', 'include', 'node')")"
+NODE_INC=$(node -p "require('path').join(process.execPath, '..', '..', 'include', 'node')" 2>/dev/null || true)
+BASE="-std=c++17 -O3 -pthread -march=x86-64 ${NODE_INC:+-I$NODE_INC}"
 for f in src/*.cpp; do
   name=$(basename "$f" .cpp)
   case "$name" in binding|step-args) continue ;; esac  # the N-API layer
