@@ -259,8 +259,14 @@ describe('gateway HTTP layer against a FakeBackend', () => {
     assert.equal(down.status, 503);
     assert.match((await json(await fetch(gw.url + '/version'))).version, /^\d+\.\d+\.\d+/);
     const metrics = await (await fetch(gw.url + '/metrics')).text();
-    assert.match(metrics, /loom_requests_accepted_total\{model="stories260K",endpoint="completions"\} \d+/);
-    assert.match(metrics, /loom_time_to_first_token_seconds_count\{model="stories260K"\} [1-9]/);
+    assert.match(metrics, /loom_requests_accepted_total\{model_name="stories260K",endpoint="completions"\} \d+/);
+    assert.match(metrics, /loom_time_to_first_token_seconds_count\{model_name="stories260K"\} [1-9]/);
+    // vLLM's names, so vLLM dashboards and KEDA recipes work unchanged.
+    assert.match(metrics, /vllm:time_to_first_token_seconds_count\{model_name="stories260K"\} [1-9]/);
+    assert.match(metrics, /vllm:e2e_request_latency_seconds_count\{model_name="stories260K"\} [1-9]/);
+    assert.match(metrics, /vllm:generation_tokens_total\{model_name="stories260K"\} [1-9]/);
+    assert.match(metrics, /vllm:request_success_total\{model_name="stories260K",finished_reason="(stop|length)"\} [1-9]/);
+    assert.match(metrics, /loom_time_per_output_token_seconds_count\{model_name="stories260K"\} [1-9]/);
     assert.match(metrics, /loom_http_requests_total\{method="POST",route="\/v1\/completions",status="400"\} [1-9]/);
     assert.match(metrics, /loom_request_errors_total\{status="404",code="model_not_found"\} [1-9]/);
   });

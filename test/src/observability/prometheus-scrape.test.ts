@@ -25,13 +25,7 @@ const NOT_YET_EXPORTED: Record<string, string> = {
 };
 /** vLLM-named twins (VLLM_METRIC) no service exports yet, and who must (all with a `model_name` label). */
 const VLLM_NOT_YET_EXPORTED: Record<string, string> = {
-  'vllm:time_to_first_token_seconds': 'gateway must also export its TTFT histogram as vllm:time_to_first_token_seconds{model_name} (BUCKETS.ttft)',
-  'vllm:inter_token_latency_seconds': 'gateway must also export its ITL histogram as vllm:inter_token_latency_seconds{model_name} (BUCKETS.itl)',
-  'vllm:e2e_request_latency_seconds': 'gateway must also export its e2e histogram as vllm:e2e_request_latency_seconds{model_name} (BUCKETS.e2e)',
-  'vllm:prompt_tokens_total': 'gateway must also count prompt tokens as vllm:prompt_tokens_total{model_name}',
-  'vllm:generation_tokens_total': 'gateway must also count generated tokens as vllm:generation_tokens_total{model_name}',
   'vllm:num_preemptions_total': 'scheduler must also count preemptions as vllm:num_preemptions_total{model_name,worker}',
-  'vllm:request_success_total': 'gateway must also count finished requests as vllm:request_success_total{model_name,finished_reason}',
   'vllm:request_queue_time_seconds': 'scheduler must export the queue-time histogram also as vllm:request_queue_time_seconds{model_name}',
 };
 const pendingReason = (expr: string): string | undefined =>

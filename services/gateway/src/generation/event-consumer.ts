@@ -16,7 +16,8 @@ export type ChoiceUpdate =
  */
 export class EventConsumer {
   readonly choices: { text: string; tokens: number; logprobs: TokenLogprob[]; finishReason?: ApiFinishReason }[];
-  private firstTokenSeen = false;
+  /** Seconds from arrival to the first token delivered; undefined until then. */
+  timeToFirstToken: number | undefined;
   private readonly lastTokenAt: number[];
 
   constructor(
@@ -48,7 +49,8 @@ export class EventConsumer {
         choice.finishReason = finishReason;
         // The scheduler's count is authoritative (it includes tokens held back, e.g. a stop string).
         choice.tokens = Math.max(choice.tokens, ev.completionTokens);
-        this.metrics.requestsFinished.inc({ model: this.model, finish_reason: finishReason });
+        this.metrics.requestsFinished.inc({ model_name: this.model, finish_reason: finishReason });
+        this.metrics.requestSuccess.inc({ model_name: this.model, finished_reason: finishReason });
         yield { kind: 'finish', index: ev.index, finishReason };
       }
     }
@@ -68,15 +70,15 @@ export class EventConsumer {
 
   private observeTokens(index: number, count: number): void {
     const now = performance.now();
-    if (!this.firstTokenSeen) {
-      this.firstTokenSeen = true;
-      this.metrics.ttft.observe({ model: this.model }, (now - this.arrivedAt) / 1000);
+    if (this.timeToFirstToken === undefined) {
+      this.timeToFirstToken = (now - this.arrivedAt) / 1000;
+      this.metrics.ttft.observe({ model_name: this.model }, this.timeToFirstToken);
     }
     const last = this.lastTokenAt[index]!;
     // An event may carry several tokens (a held-back stop string): spread the gap over them.
-    if (last > 0 && count > 0) for (let i = 0; i < count; i++) this.metrics.itl.observe({ model: this.model }, (now - last) / 1000 / count);
+    if (last > 0 && count > 0) for (let i = 0; i < count; i++) this.metrics.itl.observe({ model_name: this.model }, (now - last) / 1000 / count);
     this.lastTokenAt[index] = now;
-    this.metrics.generationTokens.inc({ model: this.model }, count);
+    this.metrics.generationTokens.inc({ model_name: this.model }, count);
   }
 }
 

@@ -95,8 +95,8 @@ export class GenerationService {
     const life: Lifecycle = { jobs, clientGone: new AbortController(), over: new AbortController(), timedOut: false };
     await this.submitAll(life); // QueueFullError → 429 through the exception filter
     const model = g.card.modelId;
-    this.metrics.requestsAccepted.inc({ model, endpoint: g.endpoint });
-    this.metrics.promptTokens.inc({ model }, promptTokens);
+    this.metrics.requestsAccepted.inc({ model_name: model, endpoint: g.endpoint });
+    this.metrics.promptTokens.inc({ model_name: model }, promptTokens);
     this.log.info({ requestId: g.requestId, model, endpoint: g.endpoint, prompts: jobs.length, promptTokens, maxTokens: g.sampling.maxTokens, n: g.n, stream: g.stream, keyId: principal.keyId, tenant: principal.tenant, clientRequestId: req.headers['x-request-id'] }, 'request accepted');
     if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', g.requestId);
 
@@ -123,7 +123,12 @@ export class GenerationService {
       // Several jobs and one failed: the others must not run on for nobody.
       if (!consumer.complete && !life.over.signal.aborted && jobs.length > 1) this.stop(life, 'request_failed');
       life.over.abort();
-      if (!life.clientGone.signal.aborted) this.metrics.e2e.observe({ model }, (performance.now() - g.arrivedAt) / 1000);
+      if (!life.clientGone.signal.aborted) {
+        const e2e = (performance.now() - g.arrivedAt) / 1000;
+        this.metrics.e2e.observe({ model_name: model }, e2e);
+        const ttft = consumer.timeToFirstToken;
+        if (ttft !== undefined && consumer.completionTokens > 1) this.metrics.tpot.observe({ model_name: model }, (e2e - ttft) / (consumer.completionTokens - 1));
+      }
     }
   }
 

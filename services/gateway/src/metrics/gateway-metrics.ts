@@ -1,26 +1,67 @@
-import { BUCKETS, METRIC } from '@loom/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+
+type Labels = LabelValues<string>;
+
+/** A Loom histogram and its vLLM-named twin, observed together so vLLM dashboards and KEDA recipes work unchanged. */
+class HistogramPair {
+  constructor(private readonly own: Histogram, private readonly twin: Histogram) {}
+  observe(labels: Labels, seconds: number): void {
+    this.own.observe(labels, seconds);
+    this.twin.observe(labels, seconds);
+  }
+}
+
+/** A Loom counter and its vLLM-named twin. */
+class CounterPair {
+  constructor(private readonly own: Counter, private readonly twin: Counter) {}
+  inc(labels: Labels, by = 1): void {
+    this.own.inc(labels, by);
+    this.twin.inc(labels, by);
+  }
+}
 
 /**
  * The gateway's Prometheus metrics, on a registry of its own (several gateways may share a
  * process in tests). Latencies are measured here, at the edge, so they are what the client sees:
- * queueing, scheduling and network included.
+ * queueing, scheduling and network included. Per-model series carry `model_name`, the label the
+ * scheduler, the workers and vLLM use.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({ name: METRIC.httpRequests, help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
-  readonly requestsAccepted = new Counter({ name: METRIC.requestsAccepted, help: 'Generation requests accepted into a queue', labelNames: ['model', 'endpoint'], registers: [this.registry] });
-  readonly requestsFinished = new Counter({ name: METRIC.requestsFinished, help: 'Generation requests answered in full, by finish reason', labelNames: ['model', 'finish_reason'], registers: [this.registry] });
-  readonly requestErrors = new Counter({ name: METRIC.requestErrors, help: 'Error responses, by error code', labelNames: ['status', 'code'], registers: [this.registry] });
-  readonly requestsCancelled = new Counter({ name: METRIC.requestsCancelled, help: 'Requests cancelled by the gateway, by reason', labelNames: ['reason'], registers: [this.registry] });
-  readonly rateLimited = new Counter({ name: METRIC.rateLimited, help: 'Requests refused by a per-key rate limit, by limit (rpm, tpm)', labelNames: ['limit'], registers: [this.registry] });
-  readonly promptTokens = new Counter({ name: METRIC.promptTokens, help: 'Prompt tokens of accepted requests', labelNames: ['model'], registers: [this.registry] });
-  readonly generationTokens = new Counter({ name: METRIC.generationTokens, help: 'Tokens delivered to clients', labelNames: ['model'], registers: [this.registry] });
-  readonly ttft = new Histogram({ name: METRIC.timeToFirstToken, help: 'Seconds from request arrival to the first token delivered', labelNames: ['model'], buckets: [...BUCKETS.ttft], registers: [this.registry] });
-  readonly itl = new Histogram({ name: METRIC.interTokenLatency, help: 'Seconds between delivered tokens of one choice', labelNames: ['model'], buckets: [...BUCKETS.itl], registers: [this.registry] });
-  readonly e2e = new Histogram({ name: METRIC.e2eLatency, help: 'Seconds from request arrival to the last byte of the answer', labelNames: ['model'], buckets: [...BUCKETS.e2e], registers: [this.registry] });
+  private readonly registers = [this.registry];
+  readonly httpRequests = new Counter({ name: METRIC.httpRequests, help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers: this.registers });
+  readonly requestsAccepted = new Counter({ name: METRIC.requestsAccepted, help: 'Generation requests accepted into a queue', labelNames: ['model_name', 'endpoint'], registers: this.registers });
+  readonly requestsFinished = new Counter({ name: METRIC.requestsFinished, help: 'Choices answered in full, by finish reason', labelNames: ['model_name', 'finish_reason'], registers: this.registers });
+  /** vLLM's twin of requestsFinished; its label is spelled `finished_reason`. */
+  readonly requestSuccess = new Counter({ name: VLLM_METRIC.requestSuccess, help: 'Count of successfully processed requests', labelNames: ['model_name', 'finished_reason'], registers: this.registers });
+  readonly requestErrors = new Counter({ name: METRIC.requestErrors, help: 'Error responses, by error code', labelNames: ['status', 'code'], registers: this.registers });
+  readonly requestsCancelled = new Counter({ name: METRIC.requestsCancelled, help: 'Requests cancelled by the gateway, by reason', labelNames: ['reason'], registers: this.registers });
+  readonly rateLimited = new Counter({ name: METRIC.rateLimited, help: 'Requests refused by a per-key rate limit, by limit (rpm, tpm)', labelNames: ['limit'], registers: this.registers });
+  readonly promptTokens = this.counterPair(METRIC.promptTokens, VLLM_METRIC.promptTokens, 'Prompt tokens of accepted requests');
+  readonly generationTokens = this.counterPair(METRIC.generationTokens, VLLM_METRIC.generationTokens, 'Tokens delivered to clients');
+  readonly ttft = this.histogramPair(METRIC.timeToFirstToken, VLLM_METRIC.timeToFirstToken, 'Seconds from request arrival to the first token delivered', BUCKETS.ttft);
+  readonly itl = this.histogramPair(METRIC.interTokenLatency, VLLM_METRIC.interTokenLatency, 'Seconds between delivered tokens of one choice', BUCKETS.itl);
+  readonly e2e = this.histogramPair(METRIC.e2eLatency, VLLM_METRIC.e2eLatency, 'Seconds from request arrival to the last byte of the answer', BUCKETS.e2e);
+  readonly tpot = new Histogram({
+    name: METRIC.timePerOutputToken,
+    help: 'Per request: (e2e - TTFT) / (generated tokens - 1), seconds',
+    labelNames: ['model_name'],
+    buckets: [...BUCKETS.itl],
+    registers: this.registers,
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'loom_gateway_' });
+  }
+
+  private counterPair(own: string, twin: string, help: string): CounterPair {
+    const make = (name: string) => new Counter({ name, help, labelNames: ['model_name'], registers: this.registers });
+    return new CounterPair(make(own), make(twin));
+  }
+
+  private histogramPair(own: string, twin: string, help: string, buckets: readonly number[]): HistogramPair {
+    const make = (name: string) => new Histogram({ name, help, labelNames: ['model_name'], buckets: [...buckets], registers: this.registers });
+    return new HistogramPair(make(own), make(twin));
   }
 }
