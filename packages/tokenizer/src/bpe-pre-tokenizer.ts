@@ -26,6 +26,17 @@ const GROUPS: { names: string[]; regexes: string[] }[] = [
 /** Pre-tokenizer names this package implements. */
 export const SUPPORTED_PRE_TOKENIZERS: readonly string[] = GROUPS.flatMap((g) => g.names);
 
+/** The regexes (JS syntax, applied in order) of a pre-tokenizer name; undefined when unsupported. */
+export function preTokenizerRegexes(name: string): readonly string[] | undefined {
+  return GROUPS.find((g) => g.names.includes(name))?.regexes;
+}
+
+/** The first supported name whose regex list is exactly `regexes` (JS syntax), if any. */
+export function preTokenizerByRegexes(regexes: readonly string[]): string | undefined {
+  const key = JSON.stringify(regexes);
+  return GROUPS.find((g) => JSON.stringify(g.regexes) === key)?.names[0];
+}
+
 /** Names whose llama.cpp vocab sets `ignore_merges`: a word that is a whole token is not merged. */
 export const IGNORE_MERGES_PRE = new Set(GROUPS[0]!.names);
 

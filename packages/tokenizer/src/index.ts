@@ -7,3 +7,5 @@ export { SUPPORTED_PRE_TOKENIZERS } from './bpe-pre-tokenizer.js';
 export * from './incremental-detokenizer.js';
 export * from './stop-checker.js';
 export * from './chat-template.js';
+export * from './tokenizer-json.js';
+export * from './tokenizer-json-export.js';

@@ -20,6 +20,13 @@ export const EOT_TOKEN_TEXTS = [
   '<EOT>', '_<EOT>', '<｜end▁of▁sentence｜>', '<end_of_utterance>',
 ];
 
+/** The end-of-turn token llama.cpp auto-detects by text when a vocabulary names none. */
+export function eotTokenByText(tokens: readonly string[]): number | undefined {
+  // Earlier texts in the list win (llama.cpp's pick depends on hash-map order; <|eot_id|> must beat <|end_of_text|>).
+  const byText = new Map(tokens.map((t, i) => [t, i]));
+  return EOT_TOKEN_TEXTS.map((t) => byText.get(t)).find((i) => i !== undefined);
+}
+
 function strings(meta: GgufMetadata, key: string): string[] | undefined {
   const a = meta.getArray(key);
   if (a && a.some((x) => typeof x !== 'string')) throw new Error(`${meta.path}: ${key} must be an array of strings`);
@@ -46,12 +53,7 @@ export function tokenizerDataFromGguf(meta: GgufMetadata): TokenizerData {
   const inVocab = (id: number | undefined) => (id !== undefined && id >= 0 && id < tokens.length ? id : undefined);
   const id = (key: string, fallback?: number) => inVocab(meta.getNumber(`tokenizer.ggml.${key}`) ?? fallback);
 
-  let eot = id('eot_token_id');
-  if (eot === undefined) {
-    // Earlier texts in the list win (llama.cpp's pick depends on hash-map order; <|eot_id|> must beat <|end_of_text|>).
-    const byText = new Map(tokens.map((t, i) => [t, i]));
-    eot = EOT_TOKEN_TEXTS.map((t) => byText.get(t)).find((i) => i !== undefined);
-  }
+  const eot = id('eot_token_id') ?? eotTokenByText(tokens);
   const data: TokenizerData = {
     model,
     tokens,

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { preTokenizerRegexes } from './bpe-pre-tokenizer.js';
+import { readGgufMetadata } from './gguf-metadata.js';
+import { tokenizerDataFromGguf } from './tokenizer-data.js';
+import { Tokenizer } from './tokenizer.js';
+import { chatTemplateFromHf, tokenizerDataFromHf } from './tokenizer-json.js';
+import { hfTokenizerFromData } from './tokenizer-json-export.js';
+import { readVectors, vectorsDir } from './test-support.js';
+
+/** GGUF vocab -> tokenizer.json text -> TokenizerData, as a model directory would hand it over. */
+function roundTrip(vocab: string) {
+  const fromGguf = tokenizerDataFromGguf(readGgufMetadata(path.join(vectorsDir, vocab)));
+  const files = hfTokenizerFromData(fromGguf, '{{ messages }}');
+  const json = JSON.parse(JSON.stringify(files.tokenizerJson)) as unknown;
+  const config = JSON.parse(JSON.stringify(files.tokenizerConfig)) as unknown;
+  return { fromGguf, fromHf: tokenizerDataFromHf(json, config), config };
+}
+
+for (const vocab of ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf', 'ggml-vocab-gpt-2.gguf']) {
+  test(`${vocab} as tokenizer.json: every llama.cpp vector encodes to the same ids and decodes back`, () => {
+    const { fromGguf, fromHf } = roundTrip(vocab);
+    assert.equal(fromHf.model, fromGguf.model);
+    // Names that share one regex list (llama3 / llama-bpe) are the same pre-tokenizer.
+    assert.deepEqual(preTokenizerRegexes(fromHf.pre ?? 'default'), preTokenizerRegexes(fromGguf.pre ?? 'default'));
+    assert.deepEqual(fromHf.tokens, fromGguf.tokens);
+    assert.deepEqual(fromHf.tokenTypes, fromGguf.tokenTypes);
+    for (const k of ['bosTokenId', 'eosTokenId', 'eotTokenId', 'unknownTokenId', 'addBosToken', 'addEosToken'] as const) {
+      assert.equal(fromHf[k], fromGguf[k], k);
+    }
+    assert.equal(fromHf.addSpacePrefix ?? false, fromGguf.addSpacePrefix ?? false);
+    const tok = Tokenizer.fromData(fromHf);
+    const vectors = readVectors(vocab);
+    assert.equal(vectors.length, 46);
+    for (const { text, ids } of vectors) {
+      assert.deepEqual(tok.encode(text, { addSpecial: false }), ids, `input ${JSON.stringify(text)}`);
+      assert.equal(tok.decode(ids, { skipSpecial: true }), text);
+    }
+  });
+}
+
+test('tokenizer.json: HF spellings the exporter does not write (array merges, Metaspace, chat template lists)', () => {
+  const { fromHf } = roundTrip('ggml-vocab-llama-spm.gguf');
+  const files = hfTokenizerFromData(fromHf);
+  const model = files.tokenizerJson['model'] as { merges: string[] };
+  const json = {
+    ...files.tokenizerJson,
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false },
+    model: { ...model, merges: model.merges.map((m) => m.split(' ')) },
+  };
+  const data = tokenizerDataFromHf(json, { add_bos_token: true, bos_token: { content: '<s>' }, eos_token: '</s>' });
+  assert.equal(data.addSpacePrefix, true);
+  assert.deepEqual(data.scores, fromHf.scores);
+  assert.deepEqual(Tokenizer.fromData(data).encode('Hello world'), Tokenizer.fromData(fromHf).encode('Hello world'));
+  assert.equal(chatTemplateFromHf({ chat_template: [{ name: 'tool_use', template: 'T' }, { name: 'default', template: 'D' }] }), 'D');
+  assert.equal(chatTemplateFromHf({}), undefined);
+});
+
+test('tokenizer.json: unsupported models and pre-tokenizers are named', () => {
+  assert.throws(() => tokenizerDataFromHf({ model: { type: 'Unigram', vocab: [] } }, {}, 'x/tokenizer.json'), /x\/tokenizer\.json: tokenizer model type 'Unigram'/);
+  const bpe = { model: { type: 'BPE', vocab: { a: 0 }, merges: [] }, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\d+' } }, { type: 'ByteLevel', use_regex: false }] } };
+  assert.throws(() => tokenizerDataFromHf(bpe), /unsupported BPE pre-tokenizer regexes \["\\\\d\+"\]/);
+  assert.throws(() => tokenizerDataFromHf({}), /not a tokenizer\.json/);
+});
