@@ -66,7 +66,7 @@ napi_value construct(napi_env env, napi_callback_info info) {
     napi_value argv[2] = {nullptr, nullptr}, self;
     napi_get_cb_info(env, info, &argc, argv, &self, nullptr);
     const std::string path = loom::stringOr(env, argv[0], "modelPath", "");
-    if (path.empty()) throw JsError{JsErrorKind::TypeError, "modelPath must be a non-empty string (path of a .gguf file)"};
+    if (path.empty()) throw JsError{JsErrorKind::TypeError, "modelPath must be a non-empty string (a .gguf file or a safetensors model directory)"};
     loom::EngineOptions opts;
     const char* env_kernels = std::getenv("LOOM_KERNELS");
     opts.kernels = env_kernels ? env_kernels : "";

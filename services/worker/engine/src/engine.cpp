@@ -8,9 +8,9 @@
 namespace loom {
 
 Engine::Engine(const std::string& modelPath, const EngineOptions& opts)
-    : file_(modelPath),
-      config_(readModelConfig(file_)),
-      weights_(loadWeights(file_, config_)),
+    : source_(openModelSource(modelPath)),
+      config_(source_->config()),
+      weights_(loadWeights(*source_, config_)),
       kernels_(selectKernels(opts.kernels)),
       pool_(opts.threads),
       kvType_(opts.kvType),
@@ -18,7 +18,7 @@ Engine::Engine(const std::string& modelPath, const EngineOptions& opts)
 
 const char* Engine::weightTypeName() const { return ggmlTypeInfo(weights_.bulkType).name; }
 
-std::vector<std::string> Engine::vocab() const { return file_.getStringArray("tokenizer.ggml.tokens"); }
+std::vector<std::string> Engine::vocab() const { return source_->vocab(); }
 
 void Engine::initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeqs) {
   kv_.reset();

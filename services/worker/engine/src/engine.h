@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "forward.h"
-#include "gguf-file.h"
 #include "kernels.h"
 #include "kv-pool.h"
 #include "model-config.h"
+#include "model-source.h"
 #include "sampler.h"
 #include "step-batch.h"
 #include "thread-pool.h"
@@ -25,6 +25,7 @@ struct EngineOptions {
 
 class Engine {
  public:
+  // modelPath: a GGUF file or a Hugging Face safetensors directory (model-source.h).
   Engine(const std::string& modelPath, const EngineOptions& opts);
 
   const ModelConfig& config() const { return config_; }
@@ -51,8 +52,8 @@ class Engine {
   const float* lastLogits() const { return logits_.data(); }
 
  private:
-  GgufFile file_;
-  ModelConfig config_;
+  std::unique_ptr<ModelSource> source_;
+  const ModelConfig& config_;  // source_->config()
   Weights weights_;
   const KernelSet& kernels_;
   ThreadPool pool_;

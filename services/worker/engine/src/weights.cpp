@@ -16,7 +16,7 @@ std::string shapeStr(const std::vector<uint64_t>& d) {
   return s + "]";
 }
 
-Matrix matrix(const GgufFile& f, const std::string& name, int rows, int cols) {
+Matrix matrix(const ModelSource& f, const std::string& name, int rows, int cols) {
   const GgufTensor* t = f.tensor(name);
   if (!t) throw std::runtime_error(f.err("missing tensor '" + name + "'"));
   if (t->dims.size() != 2 || t->dims[0] != (uint64_t)cols || t->dims[1] != (uint64_t)rows)
@@ -34,7 +34,7 @@ Matrix matrix(const GgufFile& f, const std::string& name, int rows, int cols) {
   return m;
 }
 
-const float* vec(const GgufFile& f, const std::string& name, int n, bool optional = false) {
+const float* vec(const ModelSource& f, const std::string& name, int n, bool optional = false) {
   const GgufTensor* t = f.tensor(name);
   if (!t) {
     if (optional) return nullptr;
@@ -43,13 +43,14 @@ const float* vec(const GgufFile& f, const std::string& name, int n, bool optiona
   if (t->dims.size() != 1 || t->dims[0] != (uint64_t)n)
     throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" + std::to_string(n) + "]"));
   if (t->type != GGML_F32) throw std::runtime_error(f.err("tensor '" + name + "' must be f32, found " + ggmlTypeInfo(t->type).name));
-  // GGUF data offsets are aligned (>= 32 by default), so the f32 view is aligned too.
+  // GGUF data offsets are aligned (>= 32 by default) and a safetensors directory hands out owned f32
+  // copies of 1-D tensors, so the f32 view is aligned either way.
   return reinterpret_cast<const float*>(t->data);
 }
 
 }  // namespace
 
-Weights loadWeights(const GgufFile& f, const ModelConfig& c) {
+Weights loadWeights(const ModelSource& f, const ModelConfig& c) {
   Weights w;
   w.tokenEmbd = matrix(f, "token_embd.weight", c.vocabSize, c.dim);
   w.outputNorm = vec(f, "output_norm.weight", c.dim);

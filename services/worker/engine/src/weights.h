@@ -1,11 +1,11 @@
-// Views of the model's tensors inside the GGUF mapping (no copies). A matrix W of shape [rows][cols]
+// Views of the model's tensors inside the mapped model files (no copies; see model-source.h). A matrix W of shape [rows][cols]
 // is GGUF dims {cols, rows}: each of `rows` rows holds `cols` elements in `type`, `rowBytes` apart.
 #pragma once
 #include <cstdint>
 #include <vector>
 
-#include "gguf-file.h"
 #include "model-config.h"
+#include "model-source.h"
 
 namespace loom {
 
@@ -42,7 +42,7 @@ struct Weights {
 };
 
 // Throws naming the file and the tensor for missing tensors, wrong shapes or unsupported types.
-Weights loadWeights(const GgufFile& f, const ModelConfig& c);
+Weights loadWeights(const ModelSource& f, const ModelConfig& c);
 
 // Dequantize row `row` of m into dst[m.cols] (any supported type).
 void dequantizeRow(const Matrix& m, int row, float* dst);

@@ -1,0 +1,208 @@
+#include "safetensors-dir.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include "ggml-types.h"
+#include "half.h"
+#include "hf-config.h"
+
+namespace loom {
+
+namespace {
+
+bool isFile(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Shard file names relative to dir: the index's weight_map values, else model.safetensors, else every *.safetensors.
+std::vector<std::string> shardNames(const std::string& dir) {
+  const std::string index = dir + "/model.safetensors.index.json";
+  std::set<std::string> names;
+  if (isFile(index)) {
+    const Json j = readJsonFile(index);
+    const Json* map = j.get("weight_map");
+    if (!map || !map->isObject() || map->members.empty()) throw std::runtime_error(index + ": no 'weight_map' object naming the shards");
+    for (const auto& kv : map->members) {
+      if (!kv.second.isString() || kv.second.str.empty() || kv.second.str.find('/') != std::string::npos)
+        throw std::runtime_error(index + ": weight_map['" + kv.first + "'] must be a file name in the same directory");
+      names.insert(kv.second.str);
+    }
+  } else if (isFile(dir + "/model.safetensors")) {
+    names.insert("model.safetensors");
+  } else if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d))
+      if (endsWith(e->d_name, ".safetensors")) names.insert(e->d_name);
+    closedir(d);
+  }
+  if (names.empty()) throw std::runtime_error(dir + ": no *.safetensors weights (and no model.safetensors.index.json); is this a Hugging Face model directory?");
+  return {names.begin(), names.end()};
+}
+
+// GGML type of a safetensors dtype; 0xffffffff when the engine cannot read it.
+uint32_t ggmlTypeOf(const std::string& dtype) {
+  if (dtype == "F32") return GGML_F32;
+  if (dtype == "F16") return GGML_F16;
+  if (dtype == "BF16") return GGML_BF16;
+  return 0xffffffffu;
+}
+
+}  // namespace
+
+std::string canonicalTensorName(const std::string& n) {
+  if (n == "model.embed_tokens.weight") return "token_embd.weight";
+  if (n == "model.norm.weight") return "output_norm.weight";
+  if (n == "lm_head.weight") return "output.weight";
+  static const char* kLayers = "model.layers.";
+  if (n.compare(0, std::strlen(kLayers), kLayers) != 0) return "";
+  const size_t dot = n.find('.', std::strlen(kLayers));
+  if (dot == std::string::npos) return "";
+  const std::string layer = n.substr(std::strlen(kLayers), dot - std::strlen(kLayers));
+  if (layer.empty() || layer.find_first_not_of("0123456789") != std::string::npos) return "";
+  const std::string rest = n.substr(dot + 1);
+  static const std::pair<const char*, const char*> kMap[] = {
+      {"input_layernorm.weight", "attn_norm.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},        {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},        {"self_attn.k_proj.bias", "attn_k.bias"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},        {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},   {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},         {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},
+  };
+  for (const auto& m : kMap)
+    if (rest == m.first) return "blk." + layer + "." + m.second;
+  return "";
+}
+
+SafetensorsDir::SafetensorsDir(const std::string& dir) : dir_(dir) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+  const std::string configPath = dir_ + "/config.json";
+  if (!isFile(configPath)) throw std::runtime_error(err("no config.json: a model directory needs config.json next to its *.safetensors"));
+  const Json cfg = readJsonFile(configPath);
+  config_ = readHfConfig(cfg, configPath);
+  for (const std::string& name : shardNames(dir_)) loadShard(dir_ + "/" + name);
+
+  const bool tied = hfTiedEmbeddings(cfg);
+  if (tied) {
+    tensors_.erase("output.weight");  // weights.cpp reuses token_embd when output.weight is absent
+  } else if (!tensors_.count("output.weight")) {
+    throw std::runtime_error(err("missing tensor 'lm_head.weight' and config.json does not set tie_word_embeddings"));
+  }
+  const GgufTensor* emb = tensor("token_embd.weight");
+  if (!emb) throw std::runtime_error(err("missing tensor 'model.embed_tokens.weight'"));
+  if (emb->dims.size() != 2 || emb->dims[0] != (uint64_t)config_.dim)
+    throw std::runtime_error(err("tensor 'model.embed_tokens.weight' must be [vocab, " + std::to_string(config_.dim) + "]"));
+  config_.vocabSize = (int)emb->dims[1];
+}
+
+// Layout: u64 header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}},
+// then the data; offsets are relative to byte 8 + N.
+void SafetensorsDir::loadShard(const std::string& file) {
+  auto m = std::make_unique<MappedFile>(file);
+  const uint8_t* base = m->data();
+  const size_t size = m->size();
+  auto fail = [&](const std::string& what) -> std::runtime_error { return std::runtime_error(file + ": " + what); };
+  if (size < 8) throw fail("file is truncated (" + std::to_string(size) + " bytes): not a safetensors file");
+  uint64_t n;
+  std::memcpy(&n, base, 8);
+  if (n > size - 8) throw fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) + " bytes): truncated or not safetensors");
+  const Json header = parseJson(reinterpret_cast<const char*>(base + 8), (size_t)n, file + " (header)");
+  if (!header.isObject()) throw fail("header is not a JSON object");
+  const uint8_t* data = base + 8 + n;
+  const size_t dataSize = size - 8 - (size_t)n;
+  for (const auto& kv : header.members) {
+    if (kv.first == "__metadata__") continue;
+    const std::string canon = canonicalTensorName(kv.first);
+    if (canon.empty()) continue;
+    const Json& t = kv.second;
+    const Json* dtype = t.get("dtype");
+    const Json* shape = t.get("shape");
+    const Json* offs = t.get("data_offsets");
+    if (!dtype || !dtype->isString() || !shape || !shape->isArray() || !offs || !offs->isArray() || offs->items.size() != 2)
+      throw fail("tensor '" + kv.first + "' needs dtype, shape and data_offsets [begin, end]");
+    if (tensors_.count(canon) || unsupported_.count(canon)) throw fail("tensor '" + kv.first + "' appears in more than one shard");
+    const uint32_t type = ggmlTypeOf(dtype->str);
+    if (type == 0xffffffffu) {
+      unsupported_[canon] = file + ": tensor '" + kv.first + "' has dtype " + dtype->str + ", which this engine does not read (supported: F32, F16, BF16)";
+      continue;
+    }
+    GgufTensor g;
+    g.name = canon;
+    g.type = type;
+    uint64_t elems = 1;
+    for (auto it = shape->items.rbegin(); it != shape->items.rend(); ++it) {  // HF [rows, cols] -> GGUF {cols, rows}
+      if (!it->isNumber() || it->num < 1 || it->num > (double)(1ull << 40) || it->num != (double)(uint64_t)it->num)
+        throw fail("tensor '" + kv.first + "' has an invalid shape");
+      g.dims.push_back((uint64_t)it->num);
+      elems *= g.dims.back();
+    }
+    if (g.dims.empty() || g.dims.size() > 2) throw fail("tensor '" + kv.first + "' must have 1 or 2 dimensions, has " + std::to_string(g.dims.size()));
+    const double b = offs->items[0].num, e = offs->items[1].num;
+    g.nbytes = (size_t)elems * ggmlTypeInfo(type).blockBytes;
+    if (!offs->items[0].isNumber() || !offs->items[1].isNumber() || b < 0 || e < b || e > (double)dataSize)
+      throw fail("tensor '" + kv.first + "' data_offsets [" + std::to_string((uint64_t)b) + ", " + std::to_string((uint64_t)e) +
+                 "] run past the end of the file; it is truncated or corrupt");
+    if ((uint64_t)e - (uint64_t)b != g.nbytes)
+      throw fail("tensor '" + kv.first + "' holds " + std::to_string((uint64_t)(e - b)) + " bytes but its shape and dtype need " + std::to_string(g.nbytes));
+    g.offset = (uint64_t)b;
+    g.data = data + (size_t)b;
+    if (g.dims.size() == 1 && type != GGML_F32) {
+      auto w = std::make_unique<std::vector<float>>(elems);
+      for (uint64_t i = 0; i < elems; i++) {
+        uint16_t h;
+        std::memcpy(&h, g.data + 2 * i, 2);
+        (*w)[i] = type == GGML_F16 ? loom_f16_to_f32(h) : loom_bits_to_f32((uint32_t)h << 16);
+      }
+      g.data = reinterpret_cast<const uint8_t*>(w->data());
+      g.type = GGML_F32;
+      g.nbytes = elems * 4;
+      widened_.push_back(std::move(w));
+    } else if (g.dims.size() == 1) {
+      auto w = std::make_unique<std::vector<float>>(elems);  // an aligned copy
+      std::memcpy(w->data(), g.data, elems * 4);
+      g.data = reinterpret_cast<const uint8_t*>(w->data());
+      widened_.push_back(std::move(w));
+    }
+    tensors_.emplace(canon, std::move(g));
+  }
+  shards_.push_back(std::move(m));
+}
+
+const GgufTensor* SafetensorsDir::tensor(const std::string& name) const {
+  auto u = unsupported_.find(name);
+  if (u != unsupported_.end()) throw std::runtime_error(u->second);
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> SafetensorsDir::vocab() const {
+  const std::string path = dir_ + "/tokenizer.json";
+  const Json j = readJsonFile(path);
+  const Json* model = j.get("model");
+  const Json* v = model ? model->get("vocab") : nullptr;
+  if (!v || !v->isObject()) throw std::runtime_error(path + ": no model.vocab object");
+  std::vector<std::string> out;
+  auto put = [&](const std::string& text, double id) {
+    if (id < 0 || id > 1e8) throw std::runtime_error(path + ": token id out of range for '" + text + "'");
+    if ((size_t)id >= out.size()) out.resize((size_t)id + 1);
+    out[(size_t)id] = text;
+  };
+  for (const auto& kv : v->members) put(kv.first, kv.second.num);
+  if (const Json* added = j.get("added_tokens"))
+    for (const Json& t : added->items)
+      if (const Json* c = t.get("content"))
+        if (const Json* id = t.get("id")) put(c->str, id->num);
+  return out;
+}
+
+}  // namespace loom
