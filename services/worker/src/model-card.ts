@@ -1,15 +1,51 @@
-import { readGgufMetadata, tokenizerDataFromGguf, chatTemplateFromGguf } from '@loom/tokenizer';
-import type { ModelCard } from '@loom/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readGgufMetadata, tokenizerDataFromGguf, chatTemplateFromGguf, tokenizerDataFromHf, chatTemplateFromHf } from '@loom/tokenizer';
+import type { ModelCard, TokenizerData } from '@loom/common';
 import type { EngineModelInfo } from './engine/engine-api.js';
+
+/** Parsed JSON of `file`, or undefined when it does not exist; a file that does not parse names itself. */
+function readJson(file: string): unknown {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+}
+
+interface CardTokenizer {
+  tokenizer: TokenizerData;
+  chatTemplate: string | undefined;
+  /** Extra ids that end generation (generation_config.json's eos_token_id, which may list several). */
+  extraEos: number[];
+}
+
+/** Tokenizer, chat template and stop ids of a Hugging Face model directory (tokenizer.json, tokenizer_config.json, generation_config.json). */
+function fromHfDir(dir: string): CardTokenizer {
+  const tokFile = path.join(dir, 'tokenizer.json');
+  const tokJson = readJson(tokFile);
+  if (tokJson === undefined) throw new Error(`${tokFile}: missing; a model directory must carry its tokenizer.json (Loom does not read tokenizer.model)`);
+  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
+  const gen = readJson(path.join(dir, 'generation_config.json')) as { eos_token_id?: unknown } | undefined;
+  const eos = gen?.eos_token_id;
+  const extraEos = (Array.isArray(eos) ? eos : [eos]).filter((x): x is number => Number.isInteger(x));
+  return { tokenizer: tokenizerDataFromHf(tokJson, config, tokFile), chatTemplate: chatTemplateFromHf(config), extraEos };
+}
+
+function fromGguf(file: string): CardTokenizer {
+  const meta = readGgufMetadata(file);
+  return { tokenizer: tokenizerDataFromGguf(meta), chatTemplate: chatTemplateFromGguf(meta), extraEos: [] };
+}
 
 /**
  * What clients of this model need without its weights: the tokenizer, the chat template, the
  * context window and the ids that end generation (EOS, and EOT where the model has one).
+ * `modelPath` is a GGUF file or a Hugging Face safetensors directory.
  */
 export function buildModelCard(modelPath: string, modelId: string, info: EngineModelInfo): ModelCard {
-  const meta = readGgufMetadata(modelPath);
-  const tokenizer = tokenizerDataFromGguf(meta);
-  const eos = [tokenizer.eosTokenId, tokenizer.eotTokenId].filter((x): x is number => x !== undefined && x >= 0);
+  const { tokenizer, chatTemplate, extraEos } = fs.statSync(modelPath).isDirectory() ? fromHfDir(modelPath) : fromGguf(modelPath);
+  const eos = [tokenizer.eosTokenId, tokenizer.eotTokenId, ...extraEos].filter((x): x is number => x !== undefined && x >= 0 && x < tokenizer.tokens.length);
   return {
     modelId,
     architecture: info.architecture,
@@ -17,7 +53,7 @@ export function buildModelCard(modelPath: string, modelId: string, info: EngineM
     vocabSize: info.vocabSize,
     eosTokenIds: [...new Set(eos)],
     tokenizer,
-    chatTemplate: chatTemplateFromGguf(meta),
+    chatTemplate,
     createdAt: Math.floor(Date.now() / 1000),
   };
 }

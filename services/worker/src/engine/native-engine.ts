@@ -22,7 +22,7 @@ export interface LoadEngineOptions {
 
 /** The native engine: NativeEngine plus what the addon offers beyond the shared interface. */
 export interface LoadedEngine extends NativeEngine {
-  /** The GGUF vocabulary (`tokenizer.ggml.tokens`), indexed by token id. */
+  /** Token texts by id: the GGUF's `tokenizer.ggml.tokens`, or a directory's tokenizer.json vocab + added tokens. */
   vocab(): string[];
   /**
    * [n][vocab] next-token logits after each of `tokens` (positions 0..n-1) from the reference forward pass:
@@ -60,7 +60,8 @@ function loadAddon(): Addon {
 }
 
 /**
- * Maps the GGUF at `modelPath` and returns an engine for it. Throws an Error naming the file when it is
+ * Maps the model at `modelPath` (a GGUF file, or a Hugging Face directory: config.json + *.safetensors,
+ * sharded or not, f32/f16/bf16) and returns an engine for it. Throws an Error naming the file when it is
  * missing, truncated, corrupt or of an unsupported architecture / tensor type.
  */
 export function loadEngine(modelPath: string, opts: LoadEngineOptions): LoadedEngine {

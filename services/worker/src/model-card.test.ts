@@ -1,0 +1,56 @@
+// A worker serving a Hugging Face directory: the engine loads it and the model card built from its
+// tokenizer.json / tokenizer_config.json / generation_config.json tokenizes, stops and templates like
+// the card of the GGUF the directory was written from; a prompt encoded with the card generates
+// stories260K's known greedy text.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Tokenizer, renderChat } from '@loom/tokenizer';
+import { GREEDY, SeqRun, runAll, storiesPath } from './engine/engine-test-kit.js';
+import { writeHfModelDir } from './engine/hf-model-dir.js';
+import { loadEngine } from './engine/native-engine.js';
+import { buildModelCard } from './model-card.js';
+
+describe('model card of a safetensors directory', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-card-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const dir = writeHfModelDir(storiesPath('f32'), path.join(tmp, 'stories260K'), { shards: 2 });
+
+  it('matches the GGUF card and drives a greedy generation', async () => {
+    const engine = loadEngine(dir, { threads: 2 });
+    try {
+      const card = buildModelCard(dir, 'stories260K', engine.info());
+      const ggufCard = buildModelCard(storiesPath('f32'), 'stories260K', engine.info());
+      assert.deepEqual(card.eosTokenIds, ggufCard.eosTokenIds);
+      assert.equal(card.chatTemplate, ggufCard.chatTemplate);
+      assert.deepEqual(card.tokenizer.tokens, ggufCard.tokenizer.tokens);
+      const tok = Tokenizer.fromData(card.tokenizer);
+      const prompt = tok.encode('Once upon a time');
+      assert.deepEqual(prompt, Tokenizer.fromData(ggufCard.tokenizer).encode('Once upon a time'));
+      engine.initKv(16, 16, 64, 1);
+      const run = new SeqRun(prompt, [0, 1, 2, 3, 4], GREEDY, 30);
+      await runAll(engine, [run]);
+      assert.ok(tok.decode([...prompt, ...run.generated], { skipSpecial: true }).startsWith('Once upon a time, there was a little girl named Lily.'));
+    } finally {
+      engine.close();
+    }
+  });
+
+  it('takes the chat template from tokenizer_config.json and extra stop ids from generation_config.json', () => {
+    const cfgFile = path.join(dir, 'tokenizer_config.json');
+    const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, chat_template: "{% for m in messages %}{{ bos_token + m['content'] }}{% endfor %}" }));
+    fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: [2, 13] }));
+    const card = buildModelCard(dir, 'stories260K', { architecture: 'llama', contextLength: 512, vocabSize: 512 } as never);
+    assert.deepEqual(card.eosTokenIds, [2, 13]);
+    assert.equal(renderChat(card.chatTemplate, [{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true, bosToken: '<s>', eosToken: '</s>' }), '<s>Hi');
+  });
+
+  it('a directory without tokenizer.json names the file', () => {
+    const bare = path.join(tmp, 'bare');
+    fs.mkdirSync(bare);
+    assert.throws(() => buildModelCard(bare, 'x', { architecture: 'llama', contextLength: 1, vocabSize: 1 } as never), /bare\/tokenizer\.json: missing/);
+  });
+});
