@@ -123,6 +123,11 @@ describe('a real Prometheus scrapes a live Loom stack under load; every dashboar
           await new Promise((r) => setTimeout(r, 250));
         }
       })();
+      // rate() needs two samples of a series: one warm-up request creates every per-model series,
+      // and the load starts after Prometheus has scraped that baseline (the load itself may be
+      // shorter than a scrape interval on a fast engine).
+      await (await post({ model: cluster!.model, prompt: 'Warm up', max_tokens: 4, temperature: 0 })).arrayBuffer();
+      await new Promise((r) => setTimeout(r, 2500));
       const queue = [...prompts];
       await Promise.all(
         Array.from({ length: 15 }, async () => {
