@@ -166,6 +166,16 @@ void completeStep(napi_env env, napi_status status, void* data) {
       napi_set_named_property(env, o, "topLogprobs", loom::copyTypedArray(env, napi_float32_array, out.topLogprobs.data(), out.topLogprobs.size()));
     }
     napi_set_named_property(env, o, "topN", loom::num(env, out.topN));
+    if (out.promptOffsets.back() > 0) {  // some sequence asked for prompt logprobs
+      napi_value p;
+      napi_create_object(env, &p);
+      napi_set_named_property(env, p, "offsets", loom::copyTypedArray(env, napi_int32_array, out.promptOffsets.data(), out.promptOffsets.size()));
+      napi_set_named_property(env, p, "logprobs", loom::copyTypedArray(env, napi_float32_array, out.promptLogprobs.data(), out.promptLogprobs.size()));
+      napi_set_named_property(env, p, "topN", loom::num(env, out.promptTopN));
+      napi_set_named_property(env, p, "topIds", loom::copyTypedArray(env, napi_int32_array, out.promptTopIds.data(), out.promptTopIds.size()));
+      napi_set_named_property(env, p, "topLogprobs", loom::copyTypedArray(env, napi_float32_array, out.promptTopLogprobs.data(), out.promptTopLogprobs.size()));
+      napi_set_named_property(env, o, "prompt", p);
+    }
     napi_set_named_property(env, o, "seconds", loom::num(env, out.seconds));
     napi_resolve_deferred(env, d, o);
   }

@@ -63,7 +63,55 @@ void Engine::step() {
                                                   output_.topIds.data() + (size_t)i * topN, output_.topLogprobs.data() + (size_t)i * topN);
     }
   });
+  promptLogprobs();
   output_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Scores every fed row of the sequences that ask for prompt logprobs, maxSeqs rows per logits GEMM (the
+// forward's gather buffers hold that many). The [maxSeqs][vocab] scratch is allocated on the first such
+// step only, so engines that never see one pay nothing.
+void Engine::promptLogprobs() {
+  const int nSeqs = (int)input_.seqs.size();
+  const int V = config_.vocabSize;
+  int topN = 0, rows = 0;
+  output_.promptOffsets.assign((size_t)nSeqs + 1, 0);
+  for (int i = 0; i < nSeqs; i++) {
+    const SeqSpec& s = input_.seqs[(size_t)i];
+    if (s.promptLogprobs >= 0) {
+      rows += s.nTokens;
+      topN = std::max(topN, s.promptLogprobs);
+    }
+    output_.promptOffsets[(size_t)i + 1] = rows;
+  }
+  output_.promptTopN = topN;
+  output_.promptLogprobs.assign((size_t)rows, NAN);
+  output_.promptTopIds.assign((size_t)rows * topN, -1);
+  output_.promptTopLogprobs.assign((size_t)rows * topN, NAN);
+  if (rows == 0) return;
+  if (promptLogits_.empty()) promptLogits_.assign((size_t)maxSeqs_ * V, 0.f);
+
+  promptRows_.clear();
+  promptNext_.clear();
+  promptTopN_.clear();
+  for (const SeqSpec& s : input_.seqs) {
+    if (s.promptLogprobs < 0) continue;
+    for (int j = 0; j < s.nTokens; j++) {
+      promptRows_.push_back(s.tokenStart + j);
+      promptNext_.push_back(j + 1 < s.nTokens ? input_.tokens[(size_t)(s.tokenStart + j + 1)] : s.nextPromptToken);
+      promptTopN_.push_back(s.promptLogprobs);
+    }
+  }
+  for (int r0 = 0; r0 < rows; r0 += maxSeqs_) {
+    const int n = std::min(maxSeqs_, rows - r0);
+    forward_.rowLogits(&promptRows_[(size_t)r0], n, promptLogits_.data());
+    pool_.parallelFor(n, 1, [&](int b, int e, int thread) {
+      for (int r = b; r < e; r++) {
+        const size_t row = (size_t)(r0 + r);
+        sampler_.score(&promptLogits_[(size_t)r * V], promptNext_[row], thread, &output_.promptLogprobs[row], promptTopN_[row],
+                       output_.promptTopIds.data() + row * topN, output_.promptTopLogprobs.data() + row * topN);
+      }
+    });
+  }
 }
 
 }  // namespace loom

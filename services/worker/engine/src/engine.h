@@ -66,6 +66,12 @@ class Engine {
   StepOutput output_;
   std::vector<float> logits_;       // [maxSeqs][vocab] rows of the sampling sequences, in order
   std::vector<int> sampleRow_;      // [nSeqs] row of each sequence in logits_, -1 if it does not sample
+  std::vector<float> promptLogits_; // [maxSeqs][vocab] one chunk of prompt-logprob rows; empty until first needed
+  std::vector<int> promptRows_;     // [rows] token index (in input_.tokens) of each prompt-logprob row
+  std::vector<int32_t> promptNext_; // [rows] the token each row scores, -1 if unknown
+  std::vector<int> promptTopN_;     // [rows] top-N asked by the row's sequence
+
+  void promptLogprobs();            // fills output_.prompt* after the forward pass
 };
 
 }  // namespace loom

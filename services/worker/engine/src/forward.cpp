@@ -264,4 +264,11 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
   matmul(logits, xs_.data(), S, w_.output);
 }
 
+void Forward::rowLogits(const int* rows, int n, float* out) {
+  const int dim = c_.dim;
+  for (int r = 0; r < n; r++) std::memcpy(&proj_[(size_t)r * dim], &x_[(size_t)rows[r] * dim], sizeof(float) * dim);
+  rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, n);
+  matmul(out, xs_.data(), n, w_.output);
+}
+
 }  // namespace loom

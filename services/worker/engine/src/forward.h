@@ -22,6 +22,10 @@ class Forward {
   // token of every sampling sequence, in seqs order, to logits [nSampling][vocab].
   void run(const StepInput& in, KvPool& kv, float* logits);
 
+  // After run(): logits of n <= maxSeqs token rows of that step (indices into in.tokens) into out [n][vocab]
+  // (prompt logprobs). Reads the final residual stream run() left behind; the next run() overwrites it.
+  void rowLogits(const int* rows, int n, float* out);
+
  private:
   void matmul(float* y, const float* x, int T, const Matrix& w);
   void rmsnorm(float* out, const float* x, const float* weight, int T);

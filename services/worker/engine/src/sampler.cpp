@@ -61,12 +61,7 @@ int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float
   int32_t* idx = &idx_[(size_t)thread * V];
   float* prob = &prob_[(size_t)thread * V];
 
-  // log Z of the raw logits, for the reported logprobs.
-  float rawMax = raw[0];
-  for (int i = 1; i < V; i++) rawMax = std::max(rawMax, raw[i]);
-  double rawSum = 0;
-  for (int i = 0; i < V; i++) rawSum += std::exp((double)raw[i] - rawMax);
-  const double logZ = (double)rawMax + std::log(rawSum);
+  const double logZ = rawLogZ(raw);  // for the reported logprobs
 
   // The logits to sample from: processed when the request asks for it.
   const float* logits = raw;
@@ -157,18 +152,37 @@ int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float
     }
   }
   *logprob = (float)((double)raw[token] - logZ);
-
-  if (topN > 0) {
-    auto rawHigher = [raw](int32_t a, int32_t b) { return raw[a] > raw[b] || (raw[a] == raw[b] && a < b); };
-    for (int i = 0; i < V; i++) idx[i] = i;
-    const int k = std::min(topN, V);
-    std::partial_sort(idx, idx + k, idx + V, rawHigher);
-    for (int j = 0; j < topN; j++) {
-      topIds[j] = j < k ? idx[j] : -1;
-      topLogprobs[j] = j < k ? (float)((double)raw[idx[j]] - logZ) : NAN;
-    }
-  }
+  writeTop(raw, logZ, thread, topN, topIds, topLogprobs);
   return token;
+}
+
+double Sampler::rawLogZ(const float* raw) const {
+  const int V = vocab_;
+  float rawMax = raw[0];
+  for (int i = 1; i < V; i++) rawMax = std::max(rawMax, raw[i]);
+  double rawSum = 0;
+  for (int i = 0; i < V; i++) rawSum += std::exp((double)raw[i] - rawMax);
+  return (double)rawMax + std::log(rawSum);
+}
+
+void Sampler::writeTop(const float* raw, double logZ, int thread, int topN, int32_t* topIds, float* topLogprobs) {
+  if (topN <= 0) return;
+  const int V = vocab_;
+  int32_t* idx = &idx_[(size_t)thread * V];
+  auto rawHigher = [raw](int32_t a, int32_t b) { return raw[a] > raw[b] || (raw[a] == raw[b] && a < b); };
+  for (int i = 0; i < V; i++) idx[i] = i;
+  const int k = std::min(topN, V);
+  std::partial_sort(idx, idx + k, idx + V, rawHigher);
+  for (int j = 0; j < topN; j++) {
+    topIds[j] = j < k ? idx[j] : -1;
+    topLogprobs[j] = j < k ? (float)((double)raw[idx[j]] - logZ) : NAN;
+  }
+}
+
+void Sampler::score(const float* raw, int token, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs) {
+  const double logZ = rawLogZ(raw);
+  *logprob = token >= 0 ? (float)((double)raw[token] - logZ) : NAN;
+  writeTop(raw, logZ, thread, topN, topIds, topLogprobs);
 }
 
 }  // namespace loom

@@ -23,6 +23,9 @@ class Sampler {
   // logprobs to topIds[topN] / topLogprobs[topN].
   int sample(const float* logits, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs);
 
+  // Prompt logprobs: *logprob = log_softmax(raw)[token] (NaN when token < 0) and the topN as sample() reports them.
+  void score(const float* raw, int token, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs);
+
  private:
   int vocab_ = 0;
   std::vector<int32_t> idx_;   // [threads][vocab] candidate ids
@@ -31,6 +34,9 @@ class Sampler {
   std::vector<int32_t> count_; // [threads][vocab] occurrences in the output; kept all-zero between calls
   std::vector<uint8_t> seen_;  // [threads][vocab] 1 = in prompt or output, 2 = penalised; kept all-zero
 
+  double rawLogZ(const float* raw) const;  // log sum exp of raw[vocab]
+  // topIds/topLogprobs[topN]: the topN most likely raw tokens (ties to the lower id), -1 / NaN padded.
+  void writeTop(const float* raw, double logZ, int thread, int topN, int32_t* topIds, float* topLogprobs);
   // adj[vocab] = logits with bias, mask and penalties applied.
   void processLogits(const float* logits, const SamplingParams& p, int thread, float* adj);
 };

@@ -129,6 +129,8 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     sp.rngCounter = (uint64_t)intIn(env, getProp(env, s, "rngCounter"), p + ".rngCounter", 0, 9007199254740991.0, 0);
     sp.logprobs = (int)intIn(env, getProp(env, s, "logprobs"), p + ".logprobs", -1, vocab, -1);
     spans.push_back(stageLogitProcessing(env, s, p, vocab, in, sp));
+    spec.promptLogprobs = (int)intIn(env, getProp(env, s, "promptLogprobs"), p + ".promptLogprobs", -1, vocab, -1);
+    spec.nextPromptToken = (int32_t)intIn(env, getProp(env, s, "nextPromptToken"), p + ".nextPromptToken", -1, vocab - 1, -1);
     spec.tokenStart = (int)in.tokens.size();
     spec.nTokens = (int)nTok;
     spec.blockTableStart = (int)in.blockTables.size();

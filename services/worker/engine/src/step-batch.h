@@ -42,6 +42,11 @@ struct SeqSpec {
   int blockTableLen = 0;    // >= ceil((startPos + nTokens) / blockSize)
   bool sample = false;      // sample after its last token
   SamplingParams params;
+  // Prompt logprobs (echo + logprobs): when >= 0, row j of this sequence scores the token that follows
+  // tokens[j] (tokens[j + 1], and nextPromptToken after the last row; NaN where none is given) with this many top
+  // alternatives. Rows of the whole step's sequences come out in StepOutput::prompt*.
+  int promptLogprobs = -1;
+  int32_t nextPromptToken = -1;  // first token of the next prefill chunk; -1 when this chunk ends the prompt
 };
 
 struct StepInput {
@@ -59,6 +64,12 @@ struct StepOutput {
   int topN = 0;                      // row width of topIds/topLogprobs (max requested logprobs, 0 = none)
   std::vector<int32_t> topIds;       // [nSeqs][topN], -1 padded
   std::vector<float> topLogprobs;    // [nSeqs][topN], NaN padded
+  // Prompt logprobs: rows [promptOffsets[i], promptOffsets[i + 1]) belong to seqs[i] (empty unless it asked).
+  int promptTopN = 0;                     // row width of promptTopIds / promptTopLogprobs
+  std::vector<int32_t> promptOffsets;     // [nSeqs + 1]
+  std::vector<float> promptLogprobs;      // [rows] logprob of the token after row j; NaN when unknown
+  std::vector<int32_t> promptTopIds;      // [rows][promptTopN], -1 padded
+  std::vector<float> promptTopLogprobs;   // [rows][promptTopN], NaN padded
   double seconds = 0;                // wall time of forward + sampling
 };
 

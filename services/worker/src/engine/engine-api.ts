@@ -70,6 +70,28 @@ export interface EngineSeq {
   logitBiasValues?: Float32Array;
   /** Ids that cannot be sampled this step (EOS and stop ids until min_tokens is reached). */
   maskTokens?: Int32Array;
+  /**
+   * Prompt logprobs (OpenAI `echo` + `logprobs`): top-N alternatives per fed token; -1 / absent = none, 0 = only
+   * the prompt token's own logprob. Row j of this sequence scores the token after tokens[j]: tokens[j + 1], or
+   * `nextPromptToken` after the last row. Computed in the same forward pass (logits of every fed row).
+   */
+  promptLogprobs?: number;
+  /** The prompt token that follows this chunk (the next prefill chunk's first); -1 / absent when the chunk ends the prompt. */
+  nextPromptToken?: number;
+}
+
+/** Prompt logprobs of a step: rows [offsets[i], offsets[i + 1]) belong to seqs[i] (none unless it asked). */
+export interface EnginePromptLogprobs {
+  /** [nSeqs + 1] */
+  offsets: Int32Array;
+  /** [rows] log-softmax(raw logits of row j)[token after row j]; NaN where that token is unknown (last row of the prompt). */
+  logprobs: Float32Array;
+  /** Row width of topIds / topLogprobs: the largest promptLogprobs asked. */
+  topN: number;
+  /** [rows * topN] most likely next tokens per row, -1 padded. */
+  topIds: Int32Array;
+  /** [rows * topN] their logprobs, NaN padded. */
+  topLogprobs: Float32Array;
 }
 
 export interface EngineStepResult {
@@ -83,6 +105,8 @@ export interface EngineStepResult {
   topLogprobs?: Float32Array;
   /** maxTop: row width of topIds / topLogprobs. */
   topN: number;
+  /** Present when some sequence asked for promptLogprobs. */
+  prompt?: EnginePromptLogprobs;
   /** Wall seconds of forward + sampling. */
   seconds: number;
 }
