@@ -16,13 +16,15 @@ const EXPECTED: Record<string, string[]> = {
   Capabilities: k<M.Capabilities>({ kernels: true, threads: true, weightType: true, logprobs: true }),
   WarmupRequest: k<M.WarmupRequest>({ blockSize: true, numBlocks: true, maxNumBatchedTokens: true, maxNumSeqs: true, fencingToken: true }),
   WarmupResponse: k<M.WarmupResponse>({ numBlocks: true, blockSize: true, kvBytesPerBlock: true }),
-  SamplingParams: k<M.ProtoSamplingParams>({ temperature: true, topP: true, topK: true, minP: true, seed: true, presencePenalty: true, frequencyPenalty: true, repetitionPenalty: true, logitBias: true, logprobs: true, minTokens: true, stopTokenIds: true, ignoreEos: true }),
+  SamplingParams: k<M.ProtoSamplingParams>({ temperature: true, topP: true, topK: true, minP: true, seed: true, presencePenalty: true, frequencyPenalty: true, repetitionPenalty: true, logitBias: true, logprobs: true, minTokens: true, stopTokenIds: true, ignoreEos: true, promptLogprobs: true }),
   NewRequest: k<M.NewRequest>({ requestId: true, tokenIds: true, sampling: true, blockIds: true, numComputedTokens: true, numScheduledTokens: true, numOutputTokens: true }),
   CachedRequest: k<M.CachedRequest>({ requestId: true, newBlockIds: true, numComputedTokens: true, numScheduledTokens: true }),
   StepRequest: k<M.StepRequest>({ stepId: true, fencingToken: true, newRequests: true, cachedRequests: true, finishedIds: true, preemptedIds: true }),
   TopLogprob: k<M.TopLogprob>({ tokenId: true, logprob: true }),
   SampledToken: k<M.SampledToken>({ requestId: true, tokenId: true, logprob: true, top: true }),
-  StepResponse: k<M.StepResponse>({ stepId: true, sampled: true, forwardSeconds: true, error: true }),
+  PromptTokenLogprob: k<M.PromptTokenLogprob>({ tokenId: true, logprob: true, top: true }),
+  PromptLogprobs: k<M.PromptLogprobs>({ requestId: true, startPosition: true, tokens: true }),
+  StepResponse: k<M.StepResponse>({ stepId: true, sampled: true, forwardSeconds: true, error: true, promptLogprobs: true }),
   ResetRequest: k<M.ResetRequest>({ fencingToken: true }),
 };
 

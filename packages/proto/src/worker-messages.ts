@@ -54,6 +54,8 @@ export interface ProtoSamplingParams {
   minTokens?: number;
   stopTokenIds?: number[];
   ignoreEos?: boolean;
+  /** 0 / absent = none; n > 0 = each prompt token's logprob plus its n - 1 most likely alternatives (echo + logprobs = n - 1). */
+  promptLogprobs?: number;
 }
 
 export interface NewRequest {
@@ -94,11 +96,26 @@ export interface SampledToken {
   top: TopLogprob[];
 }
 
+export interface PromptTokenLogprob {
+  tokenId: number;
+  logprob: number;
+  top: TopLogprob[];
+}
+
+/** Prompt tokens scored this step for one request: positions [startPosition, startPosition + tokens.length); position 0 never. */
+export interface PromptLogprobs {
+  requestId: string;
+  startPosition: number;
+  tokens: PromptTokenLogprob[];
+}
+
 export interface StepResponse {
   stepId: number;
   sampled: SampledToken[];
   forwardSeconds: number;
   error: string;
+  /** Absent / empty unless some request asked for prompt logprobs. */
+  promptLogprobs?: PromptLogprobs[];
 }
 
 export interface ResetRequest {

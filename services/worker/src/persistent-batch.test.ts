@@ -79,3 +79,42 @@ test('penalties, logit bias and min_tokens reach the engine: prompt/output split
   const plain = q.seqs[1]!;
   assert.deepEqual([plain.maskTokens, plain.outputTokens, plain.promptTokens, plain.logitBiasIds, plain.repetitionPenalty], [undefined, undefined, undefined, undefined, undefined]);
 });
+
+test('prompt logprobs: chunks ask the engine for rows while inside the prompt, and rows map to prompt positions', () => {
+  const b = new PersistentBatch(4);
+  // prompt_logprobs 3 = each prompt token's logprob and its top 2; 6 prompt tokens in chunks of 4 + 2.
+  const sampling = { ...greedy, promptLogprobs: 3 };
+  let p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 2, 3, 4, 5, 6], sampling, blockIds: [0, 1], numComputedTokens: 0, numScheduledTokens: 4, numOutputTokens: 0 }] }));
+  assert.equal(p.seqs[0]!.promptLogprobs, 2);
+  assert.equal(p.seqs[0]!.nextPromptToken, 5, 'the last row scores the next chunk\'s first token');
+  // Rows score positions 1..4 (row j -> position j + 1); the top-2 of row j are (100 + j, 200 + j).
+  const rowsResult = (n: number, base: number): EngineStepResult => ({
+    ...result([-1]),
+    prompt: {
+      offsets: Int32Array.from([0, n]),
+      logprobs: Float32Array.from({ length: n }, (_, j) => -(base + j)),
+      topN: 2,
+      topIds: Int32Array.from({ length: n * 2 }, (_, k) => (k % 2 ? 200 : 100) + Math.floor(k / 2)),
+      topLogprobs: new Float32Array(n * 2),
+    },
+  });
+  let r = rowsResult(4, 1);
+  b.complete(p, r);
+  let lp = b.promptLogprobs(p, r);
+  assert.equal(lp.length, 1);
+  assert.equal(lp[0]!.startPosition, 1);
+  assert.deepEqual(lp[0]!.tokens.map((t) => [t.tokenId, t.logprob, t.top.map((x) => x.tokenId)]), [[2, -1, [100, 200]], [3, -2, [101, 201]], [4, -3, [102, 202]], [5, -4, [103, 203]]]);
+  // Last chunk: its last row scores the generated token, which is not a prompt position.
+  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 4, numScheduledTokens: 2 }] }));
+  assert.equal(p.seqs[0]!.nextPromptToken, -1);
+  r = { ...rowsResult(2, 5), tokens: Int32Array.from([9]) };
+  b.complete(p, r);
+  lp = b.promptLogprobs(p, r);
+  assert.deepEqual(lp[0]!.tokens.map((t) => [t.tokenId, t.logprob]), [[6, -5]]);
+  assert.equal(lp[0]!.startPosition, 5);
+  // Decode steps ask for nothing; nor does a request without prompt_logprobs.
+  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }));
+  assert.equal(p.seqs[0]!.promptLogprobs, undefined);
+  p = b.prepare(step({ newRequests: [{ requestId: 'b', tokenIds: [1, 2, 3], sampling: greedy, blockIds: [2], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 }] }));
+  assert.equal(p.seqs[0]!.promptLogprobs, undefined);
+});

@@ -1,4 +1,4 @@
-import type { CachedRequest, NewRequest, ProtoSamplingParams, SampledToken, StepRequest } from '@loom/proto';
+import type { CachedRequest, NewRequest, PromptLogprobs, ProtoSamplingParams, SampledToken, StepRequest } from '@loom/proto';
 import type { EngineSeq, EngineStepResult } from './engine/engine-api.js';
 
 /** What the worker remembers about one request between steps (vLLM's CachedRequestState). */
@@ -10,6 +10,8 @@ interface RequestState {
   sampling: ProtoSamplingParams;
   /** Tokens generated so far, counting those generated before a preemption (the RNG counter). */
   numOutputTokens: number;
+  /** Length of the original prompt (tokenIds minus the generated tail at admission): positions prompt logprobs cover. */
+  promptLength: number;
   /** Prompt ids for the repetition penalty (tokenIds minus the generated tail); set only when it applies. */
   promptTokens?: Int32Array;
   /** Logit bias as the engine takes it; set only when the request has one. */
@@ -64,6 +66,7 @@ export class PersistentBatch {
         numComputedTokens: r.numComputedTokens,
         sampling: r.sampling,
         numOutputTokens: r.numOutputTokens,
+        promptLength: r.tokenIds.length - r.numOutputTokens,
       };
       const sp = r.sampling;
       if (sp.repetitionPenalty !== 1 && sp.repetitionPenalty !== 0) {
@@ -111,6 +114,35 @@ export class PersistentBatch {
     return sampled;
   }
 
+  /**
+   * Prompt logprobs of the step, per request that asked: engine row j (position startPos + j) scores the
+   * token at position startPos + j + 1, reported while that position is inside the original prompt.
+   */
+  promptLogprobs(prepared: PreparedStep, result: EngineStepResult): PromptLogprobs[] {
+    const p = result.prompt;
+    if (!p) return [];
+    const out: PromptLogprobs[] = [];
+    prepared.requestIds.forEach((id, i) => {
+      const seq = prepared.seqs[i]!;
+      const state = this.states.get(id);
+      if (!state || seq.promptLogprobs === undefined) return;
+      const nTop = Math.min(seq.promptLogprobs, p.topN);
+      const tokens: PromptLogprobs['tokens'] = [];
+      for (let k = p.offsets[i]!, j = 0; k < p.offsets[i + 1]!; k++, j++) {
+        const pos = seq.startPos + j + 1;
+        if (pos >= state.promptLength) break;
+        const top = [];
+        for (let t = 0; t < nTop; t++) {
+          const tokenId = p.topIds[k * p.topN + t]!;
+          if (tokenId >= 0) top.push({ tokenId, logprob: p.topLogprobs[k * p.topN + t]! });
+        }
+        tokens.push({ tokenId: state.tokenIds[pos]!, logprob: p.logprobs[k]!, top });
+      }
+      if (tokens.length > 0) out.push({ requestId: id, startPosition: seq.startPos + 1, tokens });
+    });
+    return out;
+  }
+
   private seqOf(requestId: string, s: RequestState, numScheduled: number): EngineSeq {
     const end = s.numComputedTokens + numScheduled;
     if (numScheduled < 1 || end > s.tokenIds.length) {
@@ -134,6 +166,11 @@ export class PersistentBatch {
       logprobs: sp.logprobs,
     };
     if (seq.sample) this.addLogitProcessing(seq, s);
+    // Rows that score prompt positions 1 .. promptLength - 1 exist only while the chunk starts inside the prompt.
+    if ((sp.promptLogprobs ?? 0) > 0 && s.numComputedTokens + 1 < s.promptLength) {
+      seq.promptLogprobs = sp.promptLogprobs! - 1;
+      seq.nextPromptToken = end < s.promptLength ? s.tokenIds[end]! : -1;
+    }
     return seq;
   }
 

@@ -92,7 +92,8 @@ export class WorkerService {
     const result = await this.engine.step(prepared.seqs);
     const sampled = this.batch.complete(prepared, result);
     this.metrics.observeStep(result.seconds, prepared.seqs.reduce((n, s) => n + s.tokens.length, 0));
-    return { stepId: step.stepId, sampled, forwardSeconds: result.seconds, error: '' };
+    const promptLogprobs = this.batch.promptLogprobs(prepared, result);
+    return { stepId: step.stepId, sampled, forwardSeconds: result.seconds, error: '', ...(promptLogprobs.length > 0 ? { promptLogprobs } : {}) };
   }
 
   private checkFence(token: number): void {
