@@ -1,7 +1,7 @@
 import { createWorkerClient, unary, type WorkerClient, type SampledToken as ProtoSampled } from '@loom/proto';
 import type { LoomConfig, Logger } from '@loom/common';
 import { Scheduler } from './core/scheduler.js';
-import type { BlockHash } from './core/block-hash.js';
+import type { BlockHash, BlockHashes } from './core/block-hash.js';
 import type { SampledToken } from './core/scheduler-output.js';
 import type { RequestManager, SeqSpec } from './request-manager.js';
 import { StepChannel } from './step-channel.js';
@@ -87,7 +87,8 @@ export class WorkerLoop {
     void this.run();
   }
 
-  admit(spec: SeqSpec): void {
+  /** Queues a sequence on this worker's core; `blockHashes` are its tokens' hashes if the router made them. */
+  admit(spec: SeqSpec, blockHashes?: BlockHashes): void {
     this.specs.set(spec.seqId, spec);
     const r = this.core!.addRequest(
       {
@@ -97,6 +98,7 @@ export class WorkerLoop {
         sampling: spec.sampling,
         priority: spec.priority,
         cacheSalt: spec.cacheSalt,
+        blockHashes,
       },
       spec.eosTokenIds,
     );

@@ -1,5 +1,6 @@
 import type { LoomConfig, Logger } from '@loom/common';
 import { Router, type RoutingPolicy } from './cluster/router.js';
+import { hashFullBlocks } from './core/block-hash.js';
 import type { RequestManager, SeqSpec } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import { WorkerLoop } from './worker-loop.js';
@@ -70,16 +71,19 @@ export class WorkerPool {
   route(seqs: SeqSpec[]): void {
     if (seqs.length === 0) return;
     const s = seqs[0]!;
-    const decision = this.router.route(
-      { promptTokenIds: [...s.promptTokenIds, ...s.outputTokenIds], cacheSalt: s.cacheSalt, sessionId: s.sessionId },
-      this.workersFor(s.model),
-    );
+    const candidates = this.workersFor(s.model);
+    const tokens = [...s.promptTokenIds, ...s.outputTokenIds];
+    // Hashed once here, for the router's probes and the chosen core alike: the step loop never
+    // re-hashes a prompt (a long shared system prompt is most of the cost of an admission).
+    const blockHashes = candidates.length === 0 ? undefined : hashFullBlocks(tokens, candidates[0]!.blockSize, s.cacheSalt ?? null);
+    const decision = this.router.route({ promptTokenIds: tokens, cacheSalt: s.cacheSalt, sessionId: s.sessionId, blockHashes }, candidates);
     const loop = decision && this.loops.get(decision.workerId);
     if (!loop) {
       this.parked.push(...seqs);
       return;
     }
-    for (const seq of seqs) loop.admit(seq);
+    // Siblings resumed with different outputs (failover) share only the prompt: the core hashes theirs.
+    for (const seq of seqs) loop.admit(seq, sameTokens(seq.outputTokenIds, s.outputTokenIds) ? blockHashes : undefined);
   }
 
   abort(seqIds: string[]): void {
@@ -145,3 +149,5 @@ export class WorkerPool {
     for (const group of byRequest.values()) this.route(group);
   }
 }
+
+const sameTokens = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((t, i) => t === b[i]);

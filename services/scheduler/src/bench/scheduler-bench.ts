@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SAMPLING } from '@loom/common';
-import { Scheduler, type SampledToken, type SchedulerConfig, type SchedulerOutput } from '../core/index.js';
+import { hashFullBlocks, Scheduler, type SampledToken, type SchedulerConfig, type SchedulerOutput } from '../core/index.js';
 
 /** CPU budget of one schedule() + update() pair (vLLM's scheduler aims well below a GPU step). */
 export const TARGET_MS = 0.5;
@@ -10,6 +10,11 @@ export interface BenchCase {
   config: SchedulerConfig;
   /** Sequences kept in the scheduler (running + waiting); finished ones are replaced. */
   concurrency: number;
+  /**
+   * Whether arrivals carry their block hashes, as the service's WorkerPool gives them (it hashes
+   * once for routing, outside the step loop); that hashing is not timed, like the rest of arrival.
+   */
+  routed?: boolean;
   /** The i-th request's prompt and output length (deterministic). */
   makeRequest(i: number, rand: () => number): { prompt: number[]; maxTokens: number };
 }
@@ -50,17 +55,26 @@ export function standardCases(measureSteps: number): BenchCase[] {
       concurrency: 288,
       makeRequest: (i, rand) => ({ prompt: tokens(256 + Math.floor(rand() * 768), 100_000 + i * 1024), maxTokens: 16 + Math.floor(rand() * 240) }),
     },
-    {
-      // Short requests behind 8 long shared system prompts: admissions dominated by prefix hits.
-      name: 'prefix-heavy-admissions',
-      config: { ...base, numBlocks: 16_000, maxNumBatchedTokens: 8192 },
-      concurrency: 256,
-      makeRequest: (i, rand) => {
-        const system = tokens(2048, 1_000_000 + (i % 8) * 2048);
-        return { prompt: [...system, ...tokens(32 + Math.floor(rand() * 96), 5_000_000 + i * 128)], maxTokens: 4 + Math.floor(rand() * 28) };
-      },
-    },
+    prefixHeavy('prefix-heavy-admissions', true),
+    // The same with hashing left to the core (a caller that passes no RequestInit.blockHashes):
+    // shows what re-hashing 2048-token prefixes inside schedule() would cost.
+    prefixHeavy('prefix-heavy-unhashed', false),
   ];
+}
+
+/** Short requests behind 8 long (2048-token) shared system prompts: admissions dominated by prefix hits. */
+function prefixHeavy(name: string, routed: boolean): BenchCase {
+  const systems = Array.from({ length: 8 }, (_, k) => tokens(2048, 1_000_000 + k * 2048));
+  return {
+    name,
+    config: { blockSize: 16, maxNumSeqs: 256, maxModelLen: 32_768, numBlocks: 16_000, maxNumBatchedTokens: 8192 },
+    concurrency: 256,
+    routed,
+    makeRequest: (i, rand) => {
+      const prompt = systems[i % 8]!.concat(tokens(32 + Math.floor(rand() * 96), 5_000_000 + i * 128));
+      return { prompt, maxTokens: 4 + Math.floor(rand() * 28) };
+    },
+  };
 }
 
 /**
@@ -104,7 +118,8 @@ export function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep
   const refill = () => {
     while (scheduler.numRunning + scheduler.numWaiting < c.concurrency) {
       const { prompt, maxTokens } = c.makeRequest(next, rand);
-      scheduler.addRequest({ requestId: `r${next++}`, promptTokenIds: prompt, sampling: { ...DEFAULT_SAMPLING, maxTokens, ignoreEos: true } });
+      const blockHashes = c.routed ? hashFullBlocks(prompt, c.config.blockSize, null) : undefined;
+      scheduler.addRequest({ requestId: `r${next++}`, promptTokenIds: prompt, sampling: { ...DEFAULT_SAMPLING, maxTokens, ignoreEos: true }, blockHashes });
     }
   };
   const total = new Float64Array(steps);

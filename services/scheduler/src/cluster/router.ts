@@ -1,4 +1,4 @@
-import { type BlockHash, extendBlockHashes } from '../core/block-hash.js';
+import { type BlockHash, type BlockHashes, extendBlockHashes } from '../core/block-hash.js';
 
 export type RoutingPolicy = 'prefix' | 'round-robin' | 'least-loaded';
 
@@ -20,6 +20,8 @@ export interface RouteRequest {
   /** Tenant isolation of the prefix cache: goes into the first block's hash, as in the core. */
   readonly cacheSalt?: string | null;
   readonly sessionId?: string;
+  /** The prompt's full-block hashes if the caller has them already (same salt); used for candidates of that block size. */
+  readonly blockHashes?: BlockHashes;
 }
 
 export interface RouteDecision {
@@ -131,13 +133,19 @@ function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]
   const hashesBySize = new Map<number, BlockHash[]>();
   const hits = new Map<RouteCandidate, number>();
   const n = request.promptTokenIds.length;
+  const salt = request.cacheSalt ?? null;
+  const given = request.blockHashes;
   for (const c of candidates) {
     let hashes = hashesBySize.get(c.blockSize);
     if (hashes === undefined) {
-      hashes = [];
       // Same cap as KVCacheManager.getComputedBlocks: only blocks entirely before the last token.
       const maxHitBlocks = Math.max(0, Math.floor((n - 1) / c.blockSize));
-      extendBlockHashes(hashes, request.promptTokenIds, c.blockSize, maxHitBlocks, request.cacheSalt ?? null);
+      if (given !== undefined && given.blockSize === c.blockSize && given.cacheSalt === salt && given.hashes.length >= maxHitBlocks) {
+        hashes = given.hashes.slice(0, maxHitBlocks);
+      } else {
+        hashes = [];
+        extendBlockHashes(hashes, request.promptTokenIds, c.blockSize, maxHitBlocks, salt);
+      }
       hashesBySize.set(c.blockSize, hashes);
     }
     hits.set(c, hashes.length === 0 ? 0 : c.cachedPrefixTokens(hashes));

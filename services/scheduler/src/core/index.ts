@@ -4,4 +4,4 @@ export type { SchedulerConfig, SchedulerStats } from './scheduler-config.js';
 export type { CachedRequestData, FinishInfo, NewRequestData, RequestOutput, SampledToken, SchedulerOutput, UpdateResult } from './scheduler-output.js';
 export { Request, RequestStatus, type RequestInit } from './request.js';
 export type { SchedulingPolicy } from './request-queue.js';
-export { type BlockHash, extendBlockHashes } from './block-hash.js';
+export { type BlockHash, type BlockHashes, extendBlockHashes, hashFullBlocks } from './block-hash.js';

@@ -102,3 +102,20 @@ test('decode grows the table one block at a time, and caching follows computed t
   a.appendOutputToken(51);
   assert.deepEqual(ids(kv.allocateSlots(a, 1)), [2]);
 });
+
+test('a remembered hit whose blocks were evicted and reused is not trusted: the next lookup misses them', () => {
+  const kv = new KVCacheManager({ numBlocks: 4, blockSize: 16 });
+  const a = makeRequest('a', seq(40));
+  assert.deepEqual(admit(kv, a), { hit: [], fresh: [0, 1, 2] });
+  const b = makeRequest('b', [...seq(32), 7]);
+  assert.deepEqual(admit(kv, b), { hit: [0, 1], fresh: [3] }); // remembered: prefix seq(32) → [0, 1]
+  kv.free(a);
+  kv.free(b);
+  // Other content takes every block, evicting the cached prefix.
+  const c = makeRequest('c', seq(64, 5000));
+  assert.deepEqual(admit(kv, c), { hit: [], fresh: [2, 3, 1, 0] });
+  kv.free(c);
+  assert.deepEqual(admit(kv, makeRequest('d', [...seq(32), 8])), { hit: [], fresh: [0, 1, 3] });
+  // c's first block (2) is still cached; its second (3) was taken by d.
+  assert.equal(kv.cachedPrefixTokens(c.blockHashes.slice(0, 3)), 16);
+});

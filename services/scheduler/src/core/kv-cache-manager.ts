@@ -31,6 +31,9 @@ interface RequestBlocks {
   numCachedBlocks: number;
 }
 
+/** Distinct prefixes (tenants, system prompts) remembered by longestCachedPrefix. */
+const MAX_RECENT_HITS = 256;
+
 const NO_BLOCKS: readonly KVCacheBlock[] = Object.freeze([]);
 const NO_HIT: ComputedBlocks = Object.freeze({ blocks: NO_BLOCKS, numTokens: 0 });
 
@@ -45,6 +48,8 @@ export class KVCacheManager {
   readonly enablePrefixCaching: boolean;
   private readonly reqBlocks = new Map<string, RequestBlocks>();
   private readonly prefixStats: PrefixCacheStats = { queriedTokens: 0, hitTokens: 0 };
+  /** Last prefix hit per first-block hash, least recently set first (see longestCachedPrefix). */
+  private readonly recentHits = new Map<BlockHash, readonly KVCacheBlock[]>();
 
   constructor(options: KVCacheManagerOptions) {
     if (!Number.isInteger(options.blockSize) || options.blockSize < 1) throw new Error(`bad blockSize ${options.blockSize}`);
@@ -74,13 +79,39 @@ export class KVCacheManager {
     if (!this.enablePrefixCaching) return NO_HIT;
     const maxHitBlocks = Math.floor((request.numTokens - 1) / this.blockSize);
     this.hashes(request, maxHitBlocks);
+    const blocks = this.longestCachedPrefix(request.blockHashes, maxHitBlocks);
+    return blocks.length === 0 ? NO_HIT : { blocks, numTokens: blocks.length * this.blockSize };
+  }
+
+  /**
+   * The cached blocks of the longest prefix of `hashes[0..maxBlocks)`. Admissions behind one long
+   * system prompt would each pay a Map lookup per block (the dominant cost of an admission), so the
+   * last hit per first-block hash is remembered, and a block of it is taken without a lookup while
+   * it still holds the probe's hash: a block whose blockHash is h is the cached block for h (the
+   * BlockPool invariant), whatever happened to it since it was remembered.
+   */
+  private longestCachedPrefix(hashes: readonly BlockHash[], maxBlocks: number): KVCacheBlock[] {
     const blocks: KVCacheBlock[] = [];
-    for (let i = 0; i < maxHitBlocks; i++) {
-      const block = this.blockPool.getCachedBlock(request.blockHashes[i]!);
+    if (maxBlocks <= 0) return blocks;
+    const recent = this.recentHits.get(hashes[0]!);
+    let i = 0;
+    if (recent !== undefined) {
+      const n = Math.min(maxBlocks, recent.length);
+      while (i < n && recent[i]!.blockHash === hashes[i]) blocks.push(recent[i++]!);
+    }
+    const fromRecent = i;
+    for (; i < maxBlocks; i++) {
+      const block = this.blockPool.getCachedBlock(hashes[i]!);
       if (block === undefined) break;
       blocks.push(block);
     }
-    return blocks.length === 0 ? NO_HIT : { blocks, numTokens: blocks.length * this.blockSize };
+    // Remember this hit when it differs from the remembered one (longer, or that one went stale).
+    if (blocks.length > 0 && (recent === undefined || fromRecent < recent.length || blocks.length > fromRecent)) {
+      this.recentHits.delete(hashes[0]!);
+      this.recentHits.set(hashes[0]!, blocks.slice());
+      if (this.recentHits.size > MAX_RECENT_HITS) this.recentHits.delete(this.recentHits.keys().next().value!);
+    }
+    return blocks;
   }
 
   /**
@@ -163,14 +194,14 @@ export class KVCacheManager {
   /** Forgets every block table and cached block (the worker's KV is gone); keeps the stats counters. */
   reset(): void {
     this.reqBlocks.clear();
+    this.recentHits.clear();
     this.blockPool = new BlockPool(this.blockPool.numBlocks, this.enablePrefixCaching);
   }
 
   /** Tokens of the longest cached prefix of a sequence with these full-block hashes (routing). */
   cachedPrefixTokens(blockHashes: readonly BlockHash[]): number {
-    let n = 0;
-    while (n < blockHashes.length && this.blockPool.getCachedBlock(blockHashes[n]!) !== undefined) n++;
-    return n * this.blockSize;
+    if (!this.enablePrefixCaching) return 0;
+    return this.longestCachedPrefix(blockHashes, blockHashes.length).length * this.blockSize;
   }
 
   getBlockIds(request: Request): number[] {

@@ -1,5 +1,5 @@
 import type { FinishReason, SamplingParams } from '@loom/common';
-import type { BlockHash } from './block-hash.js';
+import type { BlockHash, BlockHashes } from './block-hash.js';
 
 export const RequestStatus = {
   WAITING: 'waiting',
@@ -32,6 +32,12 @@ export interface RequestInit {
   cacheSalt?: string;
   /** Tokens already generated elsewhere (failover): recomputed, counted against maxTokens. */
   outputTokenIds?: readonly number[];
+  /**
+   * Full-block hashes of promptTokenIds + outputTokenIds (or of a prefix of them) already computed
+   * by the caller (the router). Used when blockSize and cacheSalt match the scheduler's; otherwise
+   * the scheduler hashes lazily itself. Never sent back by toInit (the tokens may have grown).
+   */
+  blockHashes?: BlockHashes;
 }
 
 export class Request {
@@ -96,6 +102,17 @@ export class Request {
     this.finishReason = reason;
     this.stopReason = stopReason;
     this.status = FINISHED_STATUS[reason];
+  }
+
+  /**
+   * Takes precomputed hashes of this sequence's leading full blocks (see RequestInit.blockHashes)
+   * when they were made with this block size and salt; beyond the known tokens they are ignored.
+   */
+  adoptBlockHashes(given: BlockHashes | undefined, blockSize: number): void {
+    if (given === undefined || given.blockSize !== blockSize || given.cacheSalt !== this.cacheSalt) return;
+    if (this.blockHashes.length > 0) return;
+    const n = Math.min(given.hashes.length, Math.floor(this.allTokenIds.length / blockSize));
+    for (let i = 0; i < n; i++) this.blockHashes.push(given.hashes[i]!);
   }
 
   /** The init that re-creates this request elsewhere, keeping its output so far (recompute). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { hashFullBlocks } from './block-hash.js';
 import { drive } from './test-helpers/drive.js';
 import { makeScheduler } from './test-helpers/make-scheduler.js';
 import { sampling, seq } from './test-helpers/make-request.js';
@@ -132,4 +133,20 @@ test('preemption by recompute when blocks run out; the victim resumes with its g
   });
   assert.equal(scheduler.stats().numPreemptions, 1);
   assert.equal(scheduler.kvCache.blockPool.numFreeBlocks, 8);
+});
+
+test('block hashes given with the request (the router made them) are adopted only for the same block size and salt', () => {
+  const prompt = seq(50);
+  const { scheduler, executor } = makeScheduler();
+  const given = hashFullBlocks(prompt, 16, 't');
+  const a = scheduler.addRequest({ requestId: 'a', promptTokenIds: prompt, sampling: sampling(), cacheSalt: 't', blockHashes: given });
+  assert.deepEqual(a.blockHashes, given.hashes);
+  assert.equal(a.blockHashes.length, 3);
+  const b = scheduler.addRequest({ requestId: 'b', promptTokenIds: prompt, sampling: sampling(), cacheSalt: 'u', blockHashes: given });
+  const c = scheduler.addRequest({ requestId: 'c', promptTokenIds: prompt, sampling: sampling(), cacheSalt: 't', blockHashes: hashFullBlocks(prompt, 8, 't') });
+  assert.deepEqual([b.blockHashes.length, c.blockHashes.length], [0, 0]);
+  // Hashed lazily by the core itself, c ends with exactly the hashes given for a, and hits a's blocks.
+  drive(scheduler, executor);
+  assert.deepEqual(c.blockHashes.slice(0, 3), given.hashes);
+  assert.deepEqual([a.numCachedTokens, b.numCachedTokens, c.numCachedTokens], [0, 0, 48]);
 });

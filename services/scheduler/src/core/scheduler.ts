@@ -84,10 +84,12 @@ export class Scheduler {
    * prompt, no room in the context length, more KV than the whole pool for prompt + maxTokens) is
    * NOT queued: it comes back already finished, finishReason 'error', the message in stopReason,
    * for the caller to report (the worker never hears of it).
+   * `init.blockHashes`, when given, spare schedule() from hashing the prompt (the router did).
    */
   addRequest(init: RequestInit, eosTokenIds?: readonly number[]): Request {
     if (this.byId.has(init.requestId)) throw new Error(`request ${init.requestId} is already scheduled`);
     const request = new Request(init, this.arrivals++, eosTokenIds ?? this.config.eosTokenIds ?? []);
+    request.adoptBlockHashes(init.blockHashes, this.config.blockSize);
     const error = admissionError(request, this.config);
     if (error !== null) {
       request.markFinished('error', error);
