@@ -106,6 +106,7 @@ export function parseOption(o: OptionSpec, raw: string): string | number | boole
 /** Model id clients use: --served-model-name, else the model file's base name without extension. */
 export function modelIdOf(config: Pick<LoomConfig, 'model' | 'servedModelName'>): string {
   if (config.servedModelName) return config.servedModelName;
-  const base = config.model.split(/[\\/]/).pop() ?? config.model;
+  // A directory may be given with a trailing slash (a safetensors checkout): its name is the id.
+  const base = config.model.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? config.model;
   return base.replace(/\.(gguf|safetensors)$/i, '');
 }
