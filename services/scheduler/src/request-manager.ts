@@ -20,6 +20,11 @@ export interface SeqSpec {
   sessionId?: string;
   eosTokenIds: number[];
   contextLength: number;
+  /**
+   * When the gateway accepted the request (ms epoch), until the sequence first reaches a worker
+   * (queue time is observed then and this cleared); absent for a request resumed with output.
+   */
+  acceptedAt?: number;
 }
 
 /** One sequence's result of one step, as the core reports it. */
@@ -43,6 +48,11 @@ export interface ServedModel {
   tokenizer: Tokenizer;
   eosTokenIds: number[];
   contextLength: number;
+  /**
+   * When the gateway accepted the request (ms epoch), until the sequence first reaches a worker
+   * (queue time is observed then and this cleared); absent for a request resumed with output.
+   */
+  acceptedAt?: number;
 }
 
 /**
@@ -70,6 +80,8 @@ export class RequestManager {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const t: Tracked = { job, choices: [], specs: [], open: 0, resolve };
+    // Nothing streamed yet (not a resume after a scheduler failover): its queue time is still to be observed.
+    const fresh = soFar.tokenIds.every((ids) => ids.length === 0);
     for (let i = 0; i < job.n; i++) {
       const choice = new ChoiceOutput(i, model.tokenizer, job.promptTokenIds, job.sampling.stop, job.sampling.skipSpecialTokens);
       choice.replay(soFar.tokenIds[i]!, soFar.emittedChars[i]!);
@@ -92,6 +104,7 @@ export class RequestManager {
         sessionId: job.sessionId,
         eosTokenIds: model.eosTokenIds,
         contextLength: model.contextLength,
+        acceptedAt: fresh ? job.acceptedAt : undefined,
       };
       t.specs.push(spec);
       this.bySeq.set(spec.seqId, { t, choice });

@@ -16,13 +16,14 @@ export class SchedulerMetrics {
   private readonly kvUsage: Gauge[];
   private readonly stepSeconds: Histogram;
   private readonly stepTokens: Histogram;
-  private readonly preemptions: Counter;
+  private readonly preemptions: Counter[];
   private readonly prefixQueried: Counter[];
   private readonly prefixHit: Counter[];
   private readonly workersUp: Gauge;
   private readonly leader: Gauge;
   private readonly acquisitions: Counter;
   private readonly queueDepth: Gauge;
+  private readonly queueTime: Histogram[];
   /** Last cumulative core stats per worker, to turn them into counter increments. */
   private readonly last = new Map<string, { preemptions: number; queried: number; hit: number }>();
 
@@ -36,7 +37,10 @@ export class SchedulerMetrics {
     this.kvUsage = [gauge(METRIC.kvUsageRatio, 'Share of KV blocks in use, 0..1'), gauge(VLLM_METRIC.kvUsage, 'KV-cache usage. 1 means 100 percent usage')];
     this.stepSeconds = new Histogram({ name: METRIC.stepDuration, help: 'Wall time of one step, scheduler to worker and back, seconds', labelNames, buckets: [...BUCKETS.step], registers });
     this.stepTokens = new Histogram({ name: METRIC.tokensPerStep, help: 'Tokens scheduled in one step', labelNames, buckets: [...BUCKETS.tokensPerStep], registers });
-    this.preemptions = new Counter({ name: METRIC.preemptions, help: 'Sequences preempted (recomputed later) because KV blocks ran out', labelNames, registers });
+    this.preemptions = [
+      new Counter({ name: METRIC.preemptions, help: 'Sequences preempted (recomputed later) because KV blocks ran out', labelNames, registers }),
+      new Counter({ name: VLLM_METRIC.preemptions, help: 'Cumulative number of preemption from the engine', labelNames, registers }),
+    ];
     this.prefixQueried = [
       new Counter({ name: METRIC.prefixQueriedTokens, help: 'Prompt tokens looked up in the prefix cache', labelNames, registers }),
       new Counter({ name: VLLM_METRIC.prefixQueries, help: 'Prefix cache queries, in terms of number of queried tokens', labelNames, registers }),
@@ -49,6 +53,12 @@ export class SchedulerMetrics {
     this.leader = new Gauge({ name: METRIC.schedulerLeader, help: '1 while this scheduler holds the leader lease', registers });
     this.acquisitions = new Counter({ name: METRIC.leaderAcquisitions, help: 'Times this scheduler took the leader lease', registers });
     this.queueDepth = new Gauge({ name: METRIC.queueDepth, help: 'Requests accepted but admitted to no worker yet', labelNames: ['model_name'], registers });
+    // vLLM's queue time is waiting → scheduled inside one engine; here it spans the cluster: gateway accepted → first routed to a worker.
+    this.queueTime = [METRIC.queueTime, VLLM_METRIC.queueTime].map(
+      (name) => new Histogram({ name, help: 'Seconds from the gateway accepting a request to its first admission to a worker', labelNames: ['model_name'], buckets: [...BUCKETS.ttft], registers }),
+    );
+    // Exported at 0 from the start, so a standby's first takeover shows in increase().
+    this.acquisitions.inc(0);
   }
 
   observeStep(worker: WorkerLabels, seconds: number, tokens: number): void {
@@ -63,10 +73,25 @@ export class SchedulerMetrics {
     const s = core.stats();
     const prev = this.last.get(worker.worker) ?? { preemptions: 0, queried: 0, hit: 0 };
     const now = { preemptions: s.numPreemptions, queried: s.prefixCache.queriedTokens, hit: s.prefixCache.hitTokens };
-    if (now.preemptions > prev.preemptions) this.preemptions.inc(worker, now.preemptions - prev.preemptions);
+    if (now.preemptions > prev.preemptions) for (const c of this.preemptions) c.inc(worker, now.preemptions - prev.preemptions);
     if (now.queried > prev.queried) for (const c of this.prefixQueried) c.inc(worker, now.queried - prev.queried);
     if (now.hit > prev.hit) for (const c of this.prefixHit) c.inc(worker, now.hit - prev.hit);
     this.last.set(worker.worker, now);
+  }
+
+  /**
+   * A worker joined: its series exist from now on, counters at 0, so rate() and increase() see the
+   * first event instead of a series appearing mid-way. Its core is new, so counting starts over.
+   */
+  workerJoined(worker: WorkerLabels): void {
+    for (const c of [...this.preemptions, ...this.prefixQueried, ...this.prefixHit]) c.inc(worker, 0);
+    for (const g of [...this.running, ...this.waiting, ...this.kvUsage]) g.set(worker, 0);
+    this.last.delete(worker.worker);
+  }
+
+  /** A request reached a worker for the first time, `seconds` after the gateway accepted it. */
+  observeQueueTime(model: string, seconds: number): void {
+    for (const h of this.queueTime) h.observe({ model_name: model }, Math.max(0, seconds));
   }
 
   setWorkersUp(n: number): void {

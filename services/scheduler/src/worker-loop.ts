@@ -83,6 +83,7 @@ export class WorkerLoop {
       maxModelLen: info.contextLength,
     });
     this.channel = new StepChannel(this.client);
+    this.metrics.workerJoined(this.labels);
     this.log.info({ worker: this.id, numBlocks: warm.numBlocks, blockSize: warm.blockSize }, 'worker joined');
     void this.run();
   }

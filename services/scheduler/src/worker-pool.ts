@@ -82,6 +82,11 @@ export class WorkerPool {
       this.parked.push(...seqs);
       return;
     }
+    if (s.acceptedAt !== undefined) {
+      this.metrics.observeQueueTime(s.model, (Date.now() - s.acceptedAt) / 1000);
+      // Cleared on the specs the loop keeps, so a failover's re-admission is not a second queue time.
+      for (const seq of seqs) seq.acceptedAt = undefined;
+    }
     // Siblings resumed with different outputs (failover) share only the prompt: the core hashes theirs.
     for (const seq of seqs) loop.admit(seq, sameTokens(seq.outputTokenIds, s.outputTokenIds) ? blockHashes : undefined);
   }

@@ -18,15 +18,9 @@ import { autoscalingQueries, dashboardQueries, expandGrafanaVariables } from './
  * on its own once the service exports the metric. Delete the entry then.
  */
 const NOT_YET_EXPORTED: Record<string, string> = {
-  loom_queue_depth: 'scheduler must export gauge loom_queue_depth{model_name}: requests accepted and admitted to no worker (queue + held)',
-  loom_request_queue_time_seconds: 'scheduler must export histogram loom_request_queue_time_seconds{model_name} (accepted -> first admitted)',
-  loom_scheduler_is_leader: 'scheduler must export gauge loom_scheduler_is_leader (1 leading, 0 standby)',
-  loom_scheduler_leader_acquisitions_total: 'scheduler must export counter loom_scheduler_leader_acquisitions_total, initialised to 0',
 };
 /** vLLM-named twins (VLLM_METRIC) no service exports yet, and who must (all with a `model_name` label). */
 const VLLM_NOT_YET_EXPORTED: Record<string, string> = {
-  'vllm:num_preemptions_total': 'scheduler must also count preemptions as vllm:num_preemptions_total{model_name,worker}',
-  'vllm:request_queue_time_seconds': 'scheduler must export the queue-time histogram also as vllm:request_queue_time_seconds{model_name}',
 };
 const pendingReason = (expr: string): string | undefined =>
   Object.entries(NOT_YET_EXPORTED).find(([metric]) => new RegExp(`\\b${metric}(_bucket|_count|_sum)?\\b`).test(expr))?.[1];
