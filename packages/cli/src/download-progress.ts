@@ -1,0 +1,103 @@
+import type { DownloadEvent } from './hf-download.js';
+
+/** Renders download events: cli-progress bars on a terminal, JSON lines for anything else. */
+export interface DownloadProgress {
+  onEvent(e: DownloadEvent): void;
+  /** Take the bars down (also on failure, so the terminal is left clean). */
+  stop(): void;
+}
+
+const MiB = 1024 * 1024;
+const human = (n: number) => (n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
+
+/** Bytes per second over the last few seconds, so a stall shows promptly. */
+function speedMeter(windowMs = 5_000) {
+  const samples: { t: number; total: number }[] = [];
+  return (total: number): number => {
+    const t = Date.now();
+    samples.push({ t, total });
+    while (samples.length > 2 && t - samples[0]!.t > windowMs) samples.shift();
+    const first = samples[0]!;
+    return t > first.t ? ((total - first.total) * 1000) / (t - first.t) : 0;
+  };
+}
+
+type Bar = { update(v: number, payload?: object): void; setTotal(t: number): void };
+type MultiBar = { create(total: number, start: number, payload?: object): Bar; remove(b: Bar): void; stop(): void };
+
+async function multiBar(stream: NodeJS.WriteStream): Promise<MultiBar | undefined> {
+  try {
+    const name = 'cli-progress'; // ships no types: imported by a computed name
+    const mod = (await import(name)) as { default: { MultiBar: new (o: object, p: object) => MultiBar; Presets: { shades_classic: object } } };
+    return new mod.default.MultiBar(
+      {
+        stream,
+        hideCursor: true,
+        clearOnComplete: false,
+        format: '{name} [{bar}] {percentage}% | {done}/{all} | {speed}/s | ETA {eta_formatted}',
+        etaBuffer: 50,
+      },
+      mod.default.Presets.shades_classic,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A progress reporter writing to `stream`: a bar per file and one overall (bytes, speed, ETA) when
+ * it is a TTY, else one JSON line per event and at most one progress line per second per file.
+ */
+export async function downloadProgress(stream: NodeJS.WriteStream = process.stderr): Promise<DownloadProgress> {
+  const bars = stream.isTTY ? await multiBar(stream) : undefined;
+  let overallTotal = 0;
+  let doneBefore = 0; // bytes of the files finished so far
+  let current = 0; // bytes present of the file in flight
+  const speed = speedMeter();
+  let overall: Bar | undefined;
+  let fileBar: Bar | undefined;
+  let lastLine = 0;
+  const line = (o: object) => stream.write(`${JSON.stringify({ event: 'download', ...o })}\n`);
+
+  return {
+    onEvent(e) {
+      if (e.type === 'plan') {
+        overallTotal = e.totalBytes;
+        const summary = { repo: e.repo, commit: e.commit, files: e.files.length, cached: e.cached.length, total_bytes: e.totalBytes };
+        if (!bars) return line({ phase: 'plan', ...summary });
+        stream.write(`${e.repo}@${e.commit.slice(0, 10)}: ${e.files.length} file(s) to fetch, ${human(e.totalBytes)}; ${e.cached.length} already cached\n`);
+        if (e.files.length) overall = bars.create(overallTotal, 0, { name: 'total'.padEnd(28), done: human(0), all: human(overallTotal), speed: human(0) });
+      } else if (e.type === 'start') {
+        current = e.resumeFrom;
+        const name = e.file.length > 28 ? `…${e.file.slice(-27)}` : e.file.padEnd(28);
+        if (bars && fileBar) bars.remove(fileBar); // a retry starts the file's bar again
+        if (bars) fileBar = bars.create(e.size, e.resumeFrom, { name, done: human(e.resumeFrom), all: human(e.size), speed: human(0) });
+        else line({ phase: 'start', file: e.file, size: e.size, resume_from: e.resumeFrom });
+      } else if (e.type === 'bytes') {
+        current = e.present;
+        const all = doneBefore + current;
+        const bps = speed(all);
+        if (bars) {
+          fileBar?.update(e.present, { done: human(e.present), speed: human(bps) });
+          overall?.update(all, { done: human(all), speed: human(bps) });
+        } else if (Date.now() - lastLine >= 1000) {
+          lastLine = Date.now();
+          const eta = bps > 0 ? Math.round((overallTotal - all) / bps) : null;
+          line({ phase: 'progress', file: e.file, bytes: e.present, size: e.size, total_bytes: all, total_size: overallTotal, bytes_per_second: Math.round(bps), eta_seconds: eta });
+        }
+      } else if (e.type === 'done') {
+        doneBefore += current;
+        current = 0;
+        if (bars) fileBar = undefined;
+        else line({ phase: 'done', file: e.file, path: e.path });
+      } else if (e.type === 'retry') {
+        if (bars) stream.write(`\nretry ${e.attempt} for ${e.file}: ${e.error}\n`);
+        else line({ phase: 'retry', file: e.file, attempt: e.attempt, error: e.error });
+      } else if (e.type === 'finish') {
+        bars?.stop();
+        if (!bars) line({ phase: 'finish', path: e.root, received_bytes: e.receivedBytes, seconds: e.seconds });
+      }
+    },
+    stop: () => bars?.stop(),
+  };
+}
