@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// End-to-end routing benchmark: `npm run bench:routing [-- --requests N --concurrency N --max-seconds S]`.
+// For each policy (prefix, then round-robin) starts a fresh local cluster (real Redis, gateway,
+// scheduler and 2 worker processes), streams the same shared-prefix workload through the OpenAI
+// API, and reads the scheduler's prefix-cache counters. Table, then one JSON line, on stdout.
+import { parseArgs } from 'node:util';
+import { METRIC } from '@loom/common';
+import { startLocalCluster } from '../fixtures/local-cluster.js';
+import { routingWorkload, type RoutingRequest } from './routing-workload.js';
+import { streamCompletion, type StreamResult } from './stream-completion.js';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '160' },
+    concurrency: { type: 'string', default: '16' },
+    'max-seconds': { type: 'string', default: '120' },
+    tenants: { type: 'string', default: '8' },
+    'system-tokens': { type: 'string', default: '352' },
+    'question-tokens': { type: 'string', default: '16' },
+    'max-tokens': { type: 'string', default: '32' },
+    'num-blocks': { type: 'string', default: '120' },
+    /** A GGUF to serve instead of stories260K (e.g. one from `loom model synth`), and its vocabulary size. */
+    model: { type: 'string' },
+    'vocab-size': { type: 'string', default: '512' },
+  },
+});
+const n = (k: keyof typeof values) => Number(values[k]);
+const WORKERS = 2;
+
+/** The part of cli-progress's SingleBar used here. */
+interface Bar {
+  start(total: number, value: number, payload: object): void;
+  increment(n: number, payload: object): void;
+  stop(): void;
+}
+
+interface PolicyResult {
+  policy: string;
+  requests: number;
+  failed: number;
+  seconds: number;
+  outputTokensPerSecond: number;
+  ttftP50: number;
+  ttftP99: number;
+  prefixHitRate: number;
+}
+
+const quantile = (xs: number[], q: number) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+/** Sum of a counter's series (every worker label) in a Prometheus text exposition. */
+function counterSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+async function runPolicy(policy: string, workload: RoutingRequest[], bar: Bar): Promise<PolicyResult> {
+  const cluster = await startLocalCluster({
+    workers: WORKERS,
+    ...(values.model === undefined ? {} : { model: values.model }),
+    env: { LOOM_ROUTING_POLICY: policy, LOOM_NUM_BLOCKS: String(n('num-blocks')) },
+  });
+  try {
+    const results: StreamResult[] = [];
+    const queue = [...workload];
+    const deadline = performance.now() + n('max-seconds') * 1000;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: n('concurrency') }, async () => {
+        for (let r = queue.shift(); r !== undefined && performance.now() < deadline; r = queue.shift()) {
+          const body = { model: cluster.model, prompt: r.promptTokenIds, max_tokens: n('max-tokens'), temperature: 0, ignore_eos: true };
+          results.push(await streamCompletion(cluster.baseURL, body, AbortSignal.timeout(Math.ceil(Math.max(1, deadline - performance.now())) + 30_000)));
+          bar.increment(1, { policy });
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const metrics = await (await fetch(`http://127.0.0.1:${Number(cluster.scheduler.ready!.metricsPort)}/metrics`)).text();
+    const queried = counterSum(metrics, METRIC.prefixQueriedTokens);
+    const ok = results.filter((r) => r.ok);
+    return {
+      policy,
+      requests: results.length,
+      failed: results.length - ok.length,
+      seconds,
+      outputTokensPerSecond: ok.reduce((s, r) => s + r.outputTokens, 0) / seconds,
+      ttftP50: quantile(ok.map((r) => r.ttftSeconds), 0.5),
+      ttftP99: quantile(ok.map((r) => r.ttftSeconds), 0.99),
+      prefixHitRate: queried === 0 ? 0 : counterSum(metrics, METRIC.prefixHitTokens) / queried,
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+const workload = routingWorkload({
+  tenants: n('tenants'),
+  systemTokens: n('system-tokens'),
+  questionTokens: n('question-tokens'),
+  requests: n('requests'),
+  vocabSize: n('vocab-size'), // 512: stories260K
+});
+const policies = ['prefix', 'round-robin'];
+const cliProgress = 'cli-progress'; // ships no types: imported by a computed name, typed below
+const { default: cp } = (await import(cliProgress)) as { default: { SingleBar: new (o: object, preset: object) => Bar; Presets: { shades_classic: object } } };
+const bar = new cp.SingleBar(
+  { stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000, format: 'routing bench [{bar}] {value}/{total} requests | {policy}' },
+  cp.Presets.shades_classic,
+);
+bar.start(policies.length * workload.length, 0, { policy: policies[0] });
+const results: PolicyResult[] = [];
+for (const p of policies) results.push(await runPolicy(p, workload, bar));
+bar.stop();
+
+const [prefix, rr] = results as [PolicyResult, PolicyResult];
+const ratio = prefix.outputTokensPerSecond / rr.outputTokensPerSecond;
+const head = ['policy', 'requests', 'failed', 'seconds', 'out tok/s', 'TTFT p50 ms', 'TTFT p99 ms', 'prefix hit'];
+const rows = results.map((r) => [
+  r.policy,
+  String(r.requests),
+  String(r.failed),
+  r.seconds.toFixed(1),
+  r.outputTokensPerSecond.toFixed(1),
+  (1000 * r.ttftP50).toFixed(0),
+  (1000 * r.ttftP99).toFixed(0),
+  `${(100 * r.prefixHitRate).toFixed(1)}%`,
+]);
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+console.log(`prefix / round-robin output tokens/s: ${ratio.toFixed(2)}x (target >= 2x)`);
+const round = (v: number) => Math.round(v * 10_000) / 10_000;
+console.log(
+  JSON.stringify({
+    bench: 'routing',
+    workers: WORKERS,
+    workload: { tenants: n('tenants'), system_tokens: n('system-tokens'), question_tokens: n('question-tokens'), max_tokens: n('max-tokens'), requests: workload.length, concurrency: n('concurrency'), num_blocks_per_worker: n('num-blocks') },
+    results: results.map((r) => ({ policy: r.policy, requests: r.requests, failed: r.failed, seconds: round(r.seconds), output_tokens_per_s: round(r.outputTokensPerSecond), ttft_p50_s: round(r.ttftP50), ttft_p99_s: round(r.ttftP99), prefix_hit_rate: round(r.prefixHitRate) })),
+    ratio: round(ratio),
+    target_ratio: 2,
+    meets_target: ratio >= 2,
+  }),
+);
