@@ -8,7 +8,10 @@ export interface DownloadProgress {
 }
 
 const MiB = 1024 * 1024;
-const human = (n: number) => (n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
+/** Width of the name column of the bars. */
+const NAME = 18;
+const human = (n: number) =>
+  n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(2)} GiB` : n >= MiB ? `${(n / MiB).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 
 /** Bytes per second over the last few seconds, so a stall shows promptly. */
 function speedMeter(windowMs = 5_000) {
@@ -34,7 +37,9 @@ async function multiBar(stream: NodeJS.WriteStream): Promise<MultiBar | undefine
         stream,
         hideCursor: true,
         clearOnComplete: false,
-        format: '{name} [{bar}] {percentage}% | {done}/{all} | {speed}/s | ETA {eta_formatted}',
+        // Narrow enough for an 80-column terminal (cli-progress cuts longer lines).
+        format: '{name} {bar} {percentage}% {done}/{all} {speed}/s ETA {eta_formatted}',
+        barsize: 12,
         etaBuffer: 50,
       },
       mod.default.Presets.shades_classic,
@@ -66,10 +71,10 @@ export async function downloadProgress(stream: NodeJS.WriteStream = process.stde
         const summary = { repo: e.repo, commit: e.commit, files: e.files.length, cached: e.cached.length, total_bytes: e.totalBytes };
         if (!bars) return line({ phase: 'plan', ...summary });
         stream.write(`${e.repo}@${e.commit.slice(0, 10)}: ${e.files.length} file(s) to fetch, ${human(e.totalBytes)}; ${e.cached.length} already cached\n`);
-        if (e.files.length) overall = bars.create(overallTotal, 0, { name: 'total'.padEnd(28), done: human(0), all: human(overallTotal), speed: human(0) });
+        if (e.files.length) overall = bars.create(overallTotal, 0, { name: 'total'.padEnd(NAME), done: human(0), all: human(overallTotal), speed: human(0) });
       } else if (e.type === 'start') {
         current = e.resumeFrom;
-        const name = e.file.length > 28 ? `…${e.file.slice(-27)}` : e.file.padEnd(28);
+        const name = e.file.length > NAME ? `…${e.file.slice(1 - NAME)}` : e.file.padEnd(NAME);
         if (bars && fileBar) bars.remove(fileBar); // a retry starts the file's bar again
         if (bars) fileBar = bars.create(e.size, e.resumeFrom, { name, done: human(e.resumeFrom), all: human(e.size), speed: human(0) });
         else line({ phase: 'start', file: e.file, size: e.size, resume_from: e.resumeFrom });

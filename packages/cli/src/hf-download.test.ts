@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { FakeHub } from './fake-hub.js';
 import { hfDownload, type DownloadEvent, type HfDownloadOptions } from './hf-download.js';
+import { freePort } from './free-port.js';
 import { REPO_ROOT } from './repo-paths.js';
 
 const MODELS = join(REPO_ROOT, '..', 'shared', 'models', 'stories260K');
@@ -133,7 +134,12 @@ describe('hfDownload against a local fake Hub', () => {
   it('404 says to check the repo id and revision; an unreachable Hub says how to use a local file', async () => {
     await assert.rejects(get({ repo: 'loom-test/nope' }), /404.*check the repo id \(org\/name\) and the revision/);
     await assert.rejects(get({ revision: 'v9' }), /404.*check the repo id/);
-    await assert.rejects(get({ endpoint: 'http://127.0.0.1:9' }), /cannot reach the Hugging Face Hub at http:\/\/127\.0\.0\.1:9.*--model \/ LOOM_MODEL at the local GGUF file/);
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await assert.rejects(get({ endpoint: closed }), (err: Error) => {
+      assert.ok(err.message.startsWith(`cannot reach the Hugging Face Hub at ${closed} (ECONNREFUSED)`), err.message);
+      assert.match(err.message, /point --model \/ LOOM_MODEL at the local GGUF file/);
+      return true;
+    });
   });
 
   it('--dir writes plain files and skips them on a rerun', async () => {
