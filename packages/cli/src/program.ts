@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { addConfigOptions, configOf } from './config-options.js';
+import { addModelDownloadCommand } from './model-download-command.js';
 import { addModelCommand } from './model-synth-command.js';
 import { runService } from './run-service.js';
 import type { ServiceKind } from './service-kinds.js';
@@ -32,5 +33,6 @@ export function createProgram(): Command {
     );
   }
   addModelCommand(program);
+  addModelDownloadCommand(program);
   return program;
 }

@@ -1,6 +1,8 @@
 import { createLogger, type LoomConfig } from '@loom/common';
 import { READY_EVENT, STOP_ON_STDIN_EOF } from './child-protocol.js';
+import { parseHfRef } from './hf-ref.js';
 import { checkEngineBuilt, withModel } from './preflight.js';
+import { resolveModelRef, servedNameOf } from './resolve-model-ref.js';
 import { startService, type ServiceKind } from './service-kinds.js';
 
 /** How long a service gets to close after SIGTERM/SIGINT before the process exits anyway. */
@@ -16,8 +18,11 @@ export async function runService(kind: ServiceKind, given: LoomConfig): Promise<
   let config = given;
   try {
     if (kind === 'worker') {
-      config = withModel(given, (msg) => log.info(msg));
+      config = withModel(await resolveModelRef(given, { say: (msg) => log.info(msg) }), (msg) => log.info(msg));
       checkEngineBuilt();
+    } else if (parseHfRef(given.model)) {
+      // No weights needed here: only the model id, which must match what the worker derives.
+      config = { ...given, servedModelName: given.servedModelName || servedNameOf(parseHfRef(given.model)!) };
     } else if (!given.model && !given.servedModelName) {
       // Gateway and scheduler never read weights, but they need a model id: the default model's.
       config = withModel(given, (msg) => log.info(msg));

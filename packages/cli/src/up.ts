@@ -1,6 +1,7 @@
 import { modelIdOf, waitForRedis, type LoomConfig } from '@loom/common';
 import { envOf } from './config-options.js';
 import { freePort } from './free-port.js';
+import { resolveModelRef } from './resolve-model-ref.js';
 import { checkEngineBuilt, withModel } from './preflight.js';
 import { superviseChild, type SupervisedChild } from './supervised-child.js';
 
@@ -33,7 +34,8 @@ export async function runUp(given: LoomConfig): Promise<void> {
   let config: LoomConfig;
   try {
     if (given.workers < 1) throw new Error(`--workers / LOOM_WORKERS must be at least 1, got ${given.workers}`);
-    config = withModel(given, say);
+    // An hf:// model is downloaded here, once, with progress; the workers get the local path.
+    config = withModel(await resolveModelRef(given, { say }), say);
     checkEngineBuilt();
     await waitForRedis(config.redisUrl, 3_000);
   } catch (err) {
