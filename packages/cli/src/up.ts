@@ -1,6 +1,6 @@
 import { modelIdOf, waitForRedis, type LoomConfig } from '@loom/common';
 import { envOf } from './config-options.js';
-import { freePort } from './free-port.js';
+import { freePort } from '@loom/common';
 import { resolveModelRef } from './resolve-model-ref.js';
 import { checkEngineBuilt, withModel } from './preflight.js';
 import { superviseChild, type SupervisedChild } from './supervised-child.js';

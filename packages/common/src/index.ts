@@ -5,3 +5,4 @@ export * from './config.js';
 export * from './logger.js';
 export * from './redis.js';
 export * from './metrics-server.js';
+export * from './free-port.js';

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForRedis } from '@loom/common';
-import { freePort } from './free-port.js';
+import { freePort } from '@loom/common';
 import { spawnProcess, type ManagedProcess } from './spawn-process.js';
 
 export interface RedisHandle {

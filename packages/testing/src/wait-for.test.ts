@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
-import { freePort } from './free-port.js';
+import { freePort } from '@loom/common';
 import { waitFor, waitForHttp } from './wait-for.js';
 
 describe('waitFor', () => {

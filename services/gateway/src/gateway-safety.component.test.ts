@@ -10,7 +10,7 @@ import { FakeBackend, scriptedText } from './testing/fake-backend.js';
 import { modelCardFromGguf } from './testing/model-card.js';
 import { openAiSchemaValidator } from './testing/openai-schema.js';
 import { clearOfWindowEdge } from './testing/clear-of-window-edge.js';
-import { startLocalRedis, type LocalRedis } from './testing/redis-server.js';
+import { startRedis, type RedisHandle } from '@loom/testing';
 import { OPENAI_SPEC, STORIES_GGUF } from './testing/spec-path.js';
 import { parseSse } from './testing/sse-parse.js';
 import { waitUntil } from './testing/wait-until.js';
@@ -155,12 +155,11 @@ describe('several prompts in one completion; continuous usage', () => {
 });
 
 describe('rate limits and Redis keys (real redis-server)', () => {
-  let redis: LocalRedis | undefined;
+  let redis: RedisHandle;
   const gws: RunningGateway[] = [];
   const backend = new FakeBackend([card], scriptedText(['a']));
   before(async () => {
-    redis = await startLocalRedis();
-    if (!redis) return;
+    redis = await startRedis();
     const r = createRedis(redis.url);
     await r.hset(API_KEYS_KEY, keyDigestHex('sk-redis'), JSON.stringify({ tenant: 'from-redis', rpm: 3 }));
     await r.hset(API_KEYS_KEY, keyDigestHex('sk-tokens'), JSON.stringify({ tenant: 'tok', tpm: 40 }));
@@ -169,11 +168,10 @@ describe('rate limits and Redis keys (real redis-server)', () => {
   });
   after(async () => {
     for (const g of gws) await g.close();
-    await redis?.stop();
+    await redis.stop();
   });
 
-  test('keys stored in Redis authenticate; rpm is shared by two gateways; 429 with Retry-After', async (t) => {
-    if (!redis) return t.skip('no /usr/bin/redis-server');
+  test('keys stored in Redis authenticate; rpm is shared by two gateways; 429 with Retry-After', async () => {
     await clearOfWindowEdge(redis.url);
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await post(gws[i % 2]!, '/v1/completions', { model: 'stories260K', prompt: 'x', max_tokens: 1 }, 'sk-redis')).status);
@@ -191,8 +189,7 @@ describe('rate limits and Redis keys (real redis-server)', () => {
     assert.equal((await post(gws[0]!, '/v1/completions', { model: 'stories260K', prompt: 'x' }, 'sk-nope')).status, 401);
   });
 
-  test('tpm counts prompt + max_tokens × n; a request larger than the budget says so', async (t) => {
-    if (!redis) return t.skip('no /usr/bin/redis-server');
+  test('tpm counts prompt + max_tokens × n; a request larger than the budget says so', async () => {
     await clearOfWindowEdge(redis.url);
     const big = await post(gws[0]!, '/v1/completions', { model: 'stories260K', prompt: 'x', max_tokens: 50 }, 'sk-tokens');
     assert.equal(big.status, 429);

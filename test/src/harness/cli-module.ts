@@ -6,7 +6,6 @@ import { cliMain } from './paths.js';
 export interface CliExports {
   READY_EVENT: string;
   STOP_ON_STDIN_EOF: string;
-  freePort(host?: string): Promise<number>;
 }
 
 let cached: Promise<CliExports> | undefined;

@@ -1,6 +1,4 @@
 export { repoRoot, sharedDir, cliMain } from './paths.js';
-export { freePort } from './free-port.js';
-export { waitFor, waitForHttp, type WaitOptions } from './wait-for.js';
-export { startRedis, type RedisHandle, type StartRedisOptions } from './start-redis.js';
-export { spawnProcess, type ExitInfo, type LogRecord, type ManagedProcess, type SpawnOptions } from './spawn-process.js';
+export { freePort, waitFor, waitForHttp, startRedis, spawnProcess } from '@loom/testing';
+export type { WaitOptions, RedisHandle, StartRedisOptions, ExitInfo, LogRecord, ManagedProcess, SpawnOptions } from '@loom/testing';
 export { spawnService, type ServiceKind, type ServiceProcess, type SpawnServiceOptions } from './spawn-service.js';

@@ -2,10 +2,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from './free-port.js';
+import { freePort, spawnProcess, startRedis, type RedisHandle } from '@loom/testing';
 import { cliMain, sharedDir } from './paths.js';
-import { spawnProcess } from './spawn-process.js';
-import { startRedis, type RedisHandle } from './start-redis.js';
 
 // `loom up` end to end: the real CLI starting real services as child processes, then stopping them.
 describe('loom up', () => {

@@ -1,6 +1,6 @@
 import { cliModule } from './cli-module.js';
 import { cliMain, repoRoot } from './paths.js';
-import { spawnProcess, type LogRecord, type ManagedProcess, type SpawnOptions } from './spawn-process.js';
+import { spawnProcess, type LogRecord, type ManagedProcess, type SpawnOptions } from '@loom/testing';
 
 export type ServiceKind = 'gateway' | 'scheduler' | 'worker';
 

@@ -19,13 +19,11 @@ import {
 } from '@loom/common';
 import { startGateway } from '../gateway.js';
 import { modelCardFromGguf } from '../testing/model-card.js';
-import { REDIS_SERVER_BIN, startLocalRedis, type LocalRedis } from '../testing/redis-server.js';
+import { startRedis, type RedisHandle } from '@loom/testing';
 import { STORIES_GGUF } from '../testing/spec-path.js';
 import { QueueFullError } from './inference-backend.js';
 import { RedisBackend } from './redis-backend.js';
 
-const redisServer = await startLocalRedis();
-const skip = redisServer ? false : `${REDIS_SERVER_BIN} is not installed (apt-get install -y redis-server)`;
 
 const job = (requestId: string, model = 'tiny'): RequestJob => ({
   requestId,
@@ -39,12 +37,13 @@ const job = (requestId: string, model = 'tiny'): RequestJob => ({
 
 const xadd = (r: Redis, requestId: string, e: OutputEvent) => r.xadd(outputStreamKey(requestId), '*', OUTPUT_STREAM_FIELD, JSON.stringify(e));
 
-describe('RedisBackend against a real redis-server', { skip }, () => {
-  const local = redisServer as LocalRedis;
+describe('RedisBackend against a real redis-server', () => {
+  let local: RedisHandle;
   let backend: RedisBackend;
   let redis: Redis;
 
-  before(() => {
+  before(async () => {
+    local = await startRedis();
     backend = new RedisBackend({ redisUrl: local.url, maxQueueLength: 3, cardTtlMs: 0, blockMs: 200 });
     redis = createRedis(local.url, 'test');
   });

@@ -4,15 +4,15 @@ import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { LeaderLease, type LeaderLeaseOptions } from './leader-lease.js';
-import { startTestRedis, type TestRedis } from './testing/redis-server.js';
+import { startRedis, type RedisHandle } from '@loom/testing';
 
-let server: TestRedis;
+let server: RedisHandle;
 const conns: Redis[] = [];
 const leases: LeaderLease[] = [];
 let keyN = 0;
 
 before(async () => {
-  server = await startTestRedis();
+  server = await startRedis();
 });
 after(async () => {
   await Promise.all(leases.map((l) => l.stop()));
