@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_MODEL, resolveModel } from './default-model.js';
 
@@ -17,5 +18,16 @@ describe('resolveModel', () => {
     const m = resolveModel('/no/such/model.gguf');
     assert.equal(m.path, '');
     assert.match(m.problem, /model file not found: \/no\/such\/model\.gguf .*LOOM_MODEL/);
+  });
+
+  it('takes a folder with config.json (a Hugging Face safetensors model), refuses one without', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loom-st-'));
+    try {
+      assert.match(resolveModel(dir).problem, /neither a file nor a folder with config\.json/);
+      writeFileSync(join(dir, 'config.json'), '{}');
+      assert.equal(resolveModel(dir).path, dir);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { FakeHub } from './fake-hub.js';
 import { hfDownload, type DownloadEvent, type HfDownloadOptions } from './hf-download.js';
-import { freePort } from './free-port.js';
+import { freePort } from '@loom/common';
 import { REPO_ROOT } from './repo-paths.js';
 
 const MODELS = join(REPO_ROOT, '..', 'shared', 'models', 'stories260K');

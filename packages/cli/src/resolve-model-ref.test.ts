@@ -1,14 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { configFromEnv, modelIdOf } from '@loom/common';
 import { FakeHub } from './fake-hub.js';
-import { freePort } from './free-port.js';
+import { freePort } from '@loom/common';
 import { parseHfRef } from './hf-ref.js';
+import { withModel } from './preflight.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { resolveModelRef } from './resolve-model-ref.js';
 import { selectFiles } from './select-files.js';
@@ -79,6 +80,16 @@ describe('hf:// models against a local fake Hub', () => {
       /cannot reach the Hugging Face Hub.*and hf:\/\/loom-test\/other@main is not in the Hugging Face cache/,
     );
     assert.equal((await resolveModelRef(config('/some/local.gguf'))).model, '/some/local.gguf');
+  });
+
+  it('a safetensors repo resolves to its snapshot folder, named by the repo id', async () => {
+    const files = { 'config.json': Buffer.from('{}'), 'model.safetensors': F16, 'tokenizer.json': Buffer.from('{}'), 'README.md': Buffer.from('') };
+    hub.commit('loom-test/st', files);
+    const c = await resolveModelRef(config('hf://loom-test/st@main'), { env: env(), onEvent: () => undefined });
+    assert.match(c.model, /\/models--loom-test--st\/snapshots\/[0-9a-f]{40}$/);
+    assert.deepEqual(readdirSync(c.model).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
+    assert.equal(modelIdOf(c), 'loom-test/st');
+    assert.equal(withModel(c, () => undefined).model, c.model);
   });
 
   it('loom model download prints the local path on stdout and JSON progress lines on stderr when not a TTY', async () => {
