@@ -30,6 +30,8 @@ export interface SamplingParams {
   logitBias: Record<string, number>;
   /** Top-N logprobs to return per token; null = none. */
   logprobs: number | null;
+  /** Top-N logprobs of every prompt token given the tokens before it (echo + logprobs); null = none. */
+  promptLogprobs: number | null;
   /** Whether detokenized text skips special tokens. */
   skipSpecialTokens: boolean;
 }
@@ -50,6 +52,7 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   repetitionPenalty: 1,
   logitBias: {},
   logprobs: null,
+  promptLogprobs: null,
   skipSpecialTokens: true,
 });
 
@@ -111,6 +114,15 @@ export type OutputEvent =
       stopReason?: string | number | null;
       promptTokens: number;
       completionTokens: number;
+    }
+  | {
+      /**
+       * The prompt's logprobs when `sampling.promptLogprobs` asked for them: one entry per prompt
+       * position, null at 0 (nothing precedes it). Written once per choice, before its first token event.
+       */
+      type: 'prompt_logprobs';
+      index: number;
+      logprobs: (TokenLogprob | null)[];
     }
   | { type: 'error'; status: number; code: string; message: string };
 

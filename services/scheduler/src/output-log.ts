@@ -6,6 +6,8 @@ export interface StreamedSoFar {
   tokenIds: number[][];
   emittedChars: number[];
   finished: boolean[];
+  /** Whether the choice's prompt_logprobs event is already written (a resume must not write it again). */
+  promptLogprobs: boolean[];
   /** An error event ends the whole request. */
   errored: boolean;
 }
@@ -32,6 +34,7 @@ export class OutputLog {
       tokenIds: Array.from({ length: n }, () => []),
       emittedChars: new Array<number>(n).fill(0),
       finished: new Array<boolean>(n).fill(false),
+      promptLogprobs: new Array<boolean>(n).fill(false),
       errored: false,
     };
     for (const [, fields] of entries) {
@@ -41,6 +44,8 @@ export class OutputLog {
         out.emittedChars[e.index]! += e.text.length;
       } else if (e.type === 'finish') {
         out.finished[e.index] = true;
+      } else if (e.type === 'prompt_logprobs') {
+        out.promptLogprobs[e.index] = true;
       } else {
         out.errored = true;
       }

@@ -1,7 +1,9 @@
 import type { FinishReason, OutputEvent, RequestJob, SamplingParams, TokenLogprob } from '@loom/common';
+import type { PromptLogprobs } from '@loom/proto';
 import type { Tokenizer } from '@loom/tokenizer';
 import { ChoiceOutput } from './choice-output.js';
 import type { OutputLog } from './output-log.js';
+import { PromptLogprobsCollector } from './prompt-logprobs-collector.js';
 
 /** Each choice of a request is scheduled as its own sequence. */
 export const seqIdOf = (requestId: string, index: number): string => `${requestId}#${index}`;
@@ -62,7 +64,7 @@ export interface ServedModel {
  */
 export class RequestManager {
   private readonly requests = new Map<string, Tracked>();
-  private readonly bySeq = new Map<string, { t: Tracked; choice: ChoiceOutput }>();
+  private readonly bySeq = new Map<string, { t: Tracked; choice: ChoiceOutput; prompt?: PromptLogprobsCollector }>();
 
   constructor(private readonly log: OutputLog) {}
 
@@ -91,6 +93,8 @@ export class RequestManager {
         continue;
       }
       t.open += 1;
+      // A resume whose prompt_logprobs event is already in the stream neither asks for them again nor writes them twice.
+      const wantPrompt = job.sampling.promptLogprobs != null && !soFar.promptLogprobs[i];
       const spec: SeqSpec = {
         seqId: seqIdOf(job.requestId, i),
         requestId: job.requestId,
@@ -98,7 +102,7 @@ export class RequestManager {
         promptTokenIds: job.promptTokenIds,
         outputTokenIds: soFar.tokenIds[i]!,
         // Choices of one request differ by seed, so n > 1 gives n different samples.
-        sampling: { ...job.sampling, seed: (job.sampling.seed + i) >>> 0 },
+        sampling: { ...job.sampling, seed: (job.sampling.seed + i) >>> 0, promptLogprobs: wantPrompt ? job.sampling.promptLogprobs : null },
         priority: job.priority,
         cacheSalt: job.cacheSalt,
         sessionId: job.sessionId,
@@ -107,22 +111,35 @@ export class RequestManager {
         acceptedAt: fresh ? job.acceptedAt : undefined,
       };
       t.specs.push(spec);
-      this.bySeq.set(spec.seqId, { t, choice });
+      this.bySeq.set(spec.seqId, { t, choice, ...(wantPrompt ? { prompt: new PromptLogprobsCollector(job.promptTokenIds.length) } : {}) });
     }
     this.requests.set(job.requestId, t);
     return { seqs: t.specs, done };
   }
 
-  /** Apply one step's outputs; returns the sequences a stop string ended (their core must finish them). */
-  apply(outputs: SeqOutput[]): { seqId: string; stop: string }[] {
+  /**
+   * Apply one step's outputs (and the prompt logprobs it scored, keyed by seq id); returns the
+   * sequences a stop string ended (their core must finish them).
+   */
+  apply(outputs: SeqOutput[], promptLogprobs: readonly PromptLogprobs[] = []): { seqId: string; stop: string }[] {
     const stopped: { seqId: string; stop: string }[] = [];
     const events = new Map<Tracked, OutputEvent[]>();
+    const listOf = (t: Tracked) => events.get(t) ?? events.set(t, []).get(t)!;
+    for (const p of promptLogprobs) {
+      const entry = this.bySeq.get(p.requestId);
+      if (!entry?.prompt) continue;
+      entry.prompt.add(p);
+      const logprobs = entry.prompt.take();
+      if (logprobs) listOf(entry.t).push({ type: 'prompt_logprobs', index: entry.choice.index, logprobs });
+    }
     for (const o of outputs) {
       const entry = this.bySeq.get(o.seqId);
       if (!entry) continue;
       const { t, choice } = entry;
-      const list = events.get(t) ?? [];
-      events.set(t, list);
+      const list = listOf(t);
+      // The prompt's event precedes the choice's first token event, whatever positions it still lacks.
+      const prompt = entry.prompt?.take(true);
+      if (prompt) list.push({ type: 'prompt_logprobs', index: choice.index, logprobs: prompt });
       let finished = o.finished;
       let byStopString = false;
       if (o.newTokenIds.length > 0) {

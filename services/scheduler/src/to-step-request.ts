@@ -29,5 +29,7 @@ export function toProtoSampling(s: SamplingParams): ProtoSamplingParams {
     minTokens: s.minTokens,
     stopTokenIds: s.stopTokenIds,
     ignoreEos: s.ignoreEos,
+    // The proto counts the prompt token itself plus its alternatives; 0 asks for nothing.
+    promptLogprobs: s.promptLogprobs == null ? 0 : s.promptLogprobs + 1,
   };
 }

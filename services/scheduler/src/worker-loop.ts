@@ -1,4 +1,4 @@
-import { createWorkerClient, unary, type WorkerClient, type SampledToken as ProtoSampled } from '@loom/proto';
+import { createWorkerClient, unary, type WorkerClient, type PromptLogprobs as ProtoPromptLogprobs, type SampledToken as ProtoSampled } from '@loom/proto';
 import type { LoomConfig, Logger } from '@loom/common';
 import { Scheduler } from './core/scheduler.js';
 import type { BlockHash, BlockHashes } from './core/block-hash.js';
@@ -163,10 +163,12 @@ export class WorkerLoop {
       }
       const t0 = performance.now();
       let sampled: ProtoSampled[];
+      let promptLogprobs: ProtoPromptLogprobs[];
       try {
         const res = await this.channel!.send(toStepRequest(out, ++this.stepId, this.fencingToken));
         if (res.error) throw new Error(`worker refused step ${res.stepId}: ${res.error}`);
         sampled = res.sampled;
+        promptLogprobs = res.promptLogprobs ?? [];
       } catch (err) {
         if (!this.stopped) this.fail((err as Error).message);
         return;
@@ -182,7 +184,7 @@ export class WorkerLoop {
       this.metrics.observeStep(this.labels, (performance.now() - t0) / 1000, out.numScheduledTokens);
       const outputs = upd.outputs.map((o) => ({ ...o, seqId: o.requestId }));
       for (const o of outputs) if (o.finished) this.specs.delete(o.seqId);
-      for (const { seqId, stop } of this.manager.apply(outputs)) {
+      for (const { seqId, stop } of this.manager.apply(outputs, promptLogprobs)) {
         core.finishRequest(seqId, 'stop', stop);
         this.specs.delete(seqId);
       }

@@ -35,6 +35,7 @@ export class EventConsumer {
       if (ev.type === 'error') throw errorFromEvent(ev);
       const choice = this.choices[ev.index];
       if (!choice) continue; // an index this request never asked for: ignore rather than crash
+      if (ev.type === 'prompt_logprobs') continue;
       if (ev.type === 'token') {
         this.observeTokens(ev.index, ev.tokenIds.length);
         choice.tokens += ev.tokenIds.length;

@@ -45,7 +45,7 @@ export function resolveSeed(seed: number | null | undefined): number {
 }
 
 /** Validated request fields → the scheduler's SamplingParams, with OpenAI's defaults filled in. */
-export function toSamplingParams(body: SamplingFields, maxTokens: number, logprobs: number | null = null): SamplingParams {
+export function toSamplingParams(body: SamplingFields, maxTokens: number, logprobs: number | null = null, promptLogprobs: number | null = null): SamplingParams {
   const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
   const minTokens = body.min_tokens ?? DEFAULT_SAMPLING.minTokens;
   if (minTokens > maxTokens) throw ApiError.invalid(`'min_tokens' (${minTokens}) must be at most max_tokens (${maxTokens}).`, 'min_tokens');
@@ -66,6 +66,7 @@ export function toSamplingParams(body: SamplingFields, maxTokens: number, logpro
     repetitionPenalty: body.repetition_penalty ?? DEFAULT_SAMPLING.repetitionPenalty,
     logitBias: body.logit_bias ?? {},
     logprobs,
+    promptLogprobs,
     skipSpecialTokens: body.skip_special_tokens ?? DEFAULT_SAMPLING.skipSpecialTokens,
   };
 }

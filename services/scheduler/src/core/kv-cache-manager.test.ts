@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KVCacheManager } from './kv-cache-manager.js';
 import type { Request } from './request.js';
-import { makeRequest, seq } from './test-helpers/make-request.js';
+import { makeRequest, sampling, seq } from './test-helpers/make-request.js';
 
 const ids = (bs: readonly { blockId: number }[] | null) => (bs === null ? null : bs.map((b) => b.blockId));
 
@@ -63,6 +63,17 @@ test('a hit never covers the last token: it must run to give the next token', ()
   assert.equal(kv.getComputedBlocks(makeRequest('x', seq(32))).numTokens, 16);
   assert.equal(kv.getComputedBlocks(makeRequest('y', seq(33))).numTokens, 32);
   assert.equal(kv.getComputedBlocks(makeRequest('z', seq(16))).numTokens, 0);
+});
+
+test('a request that asks for prompt logprobs reads no cached prefix (only computed tokens are scored) but fills the cache', () => {
+  const kv = new KVCacheManager({ numBlocks: 8, blockSize: 16 });
+  admit(kv, makeRequest('a', seq(40)));
+  const p = makeRequest('p', seq(40), { sampling: sampling({ promptLogprobs: 0 }) });
+  assert.equal(kv.getComputedBlocks(p).numTokens, 0);
+  assert.equal(kv.nextHitCandidate(p, 0), undefined);
+  const q = makeRequest('q', [...seq(32), ...seq(16, 900)], { sampling: sampling({ promptLogprobs: 1 }) });
+  admit(kv, q);
+  assert.equal(kv.getComputedBlocks(makeRequest('r', [...seq(32), ...seq(17, 900)])).numTokens, 48);
 });
 
 test('the cache salt isolates tenants', () => {

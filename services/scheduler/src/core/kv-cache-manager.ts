@@ -76,7 +76,7 @@ export class KVCacheManager {
    * token always runs, because its logits give the next token.
    */
   getComputedBlocks(request: Request): ComputedBlocks {
-    if (!this.enablePrefixCaching) return NO_HIT;
+    if (!this.readsCache(request)) return NO_HIT;
     const maxHitBlocks = Math.floor((request.numTokens - 1) / this.blockSize);
     this.hashes(request, maxHitBlocks);
     const blocks = this.longestCachedPrefix(request.blockHashes, maxHitBlocks);
@@ -174,10 +174,18 @@ export class KVCacheManager {
 
   /** Hash of the block a prefix hit of `numHitBlocks` blocks would be extended by next, if any. */
   nextHitCandidate(request: Request, numHitBlocks: number): BlockHash | undefined {
-    if (!this.enablePrefixCaching) return undefined;
+    if (!this.readsCache(request)) return undefined;
     if ((numHitBlocks + 1) * this.blockSize > request.numTokens - 1) return undefined;
     this.hashes(request, numHitBlocks + 1);
     return request.blockHashes[numHitBlocks];
+  }
+
+  /**
+   * Prompt logprobs are computed only for tokens the worker runs, so a request that asks for them
+   * must not skip its cached prefix (vLLM does the same); its blocks still enter the cache for others.
+   */
+  private readsCache(request: Request): boolean {
+    return this.enablePrefixCaching && request.sampling.promptLogprobs == null;
   }
 
   /**
