@@ -6,6 +6,7 @@ import { Tokenizer } from '@loom/tokenizer';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { FakeBackend, scriptedText } from './testing/fake-backend.js';
 import { modelCardFromGguf } from './testing/model-card.js';
+import { echoNullsFilled } from './testing/echo-nulls-filled.js';
 import { openAiSchemaValidator } from './testing/openai-schema.js';
 import { OPENAI_SPEC, STORIES_GGUF } from './testing/spec-path.js';
 import { parseSse } from './testing/sse-parse.js';
@@ -156,6 +157,36 @@ describe('gateway HTTP layer against a FakeBackend', () => {
     const noLp = await post('/v1/chat/completions', { model: 'stories260K', messages: [{ role: 'user', content: 'hi' }], top_logprobs: 2 });
     assert.equal(noLp.status, 400);
     assert.equal((await json(noLp)).error.param, 'top_logprobs');
+  });
+
+  test('echo + logprobs: prompt logprobs asked in the job; the prompt_logprobs event leads the logprobs, streaming and not', async () => {
+    const tok = Tokenizer.fromData(card.tokenizer);
+    const a = tok.encode('Once upon', { addSpecial: false }).at(-1);
+    backend.script = (job) => [
+      { event: { type: 'prompt_logprobs', index: 0, logprobs: job.promptTokenIds.map((id, i) => (i === 0 ? null : { tokenId: id, logprob: -i, top: [{ tokenId: id, logprob: -i }] })) } },
+      { event: { type: 'token', index: 0, tokenIds: [a!], text: tok.tokenToPiece(a!), logprobs: [{ tokenId: a!, logprob: -0.5, top: [] }] } },
+      { event: { type: 'finish', index: 0, finishReason: 'length', promptTokens: job.promptTokenIds.length, completionTokens: 1 } },
+    ];
+    const req = { model: 'stories260K', prompt: 'Once', max_tokens: 1, echo: true, logprobs: 1 };
+    const body = await json(await post('/v1/completions', req));
+    assertValid('CreateCompletionResponse', echoNullsFilled(body));
+    const job = backend.submitted.at(-1)!;
+    assert.equal(job.sampling.promptLogprobs, 1);
+    assert.equal(body.choices[0].text, 'Once' + tok.tokenToPiece(a!));
+    const lp = body.choices[0].logprobs;
+    assert.deepEqual(lp.tokens, [...job.promptTokenIds, a!].map((id) => tok.tokenToPiece(id)));
+    assert.deepEqual(lp.token_logprobs, [null, ...job.promptTokenIds.slice(1).map((_, i) => -(i + 1)), -0.5]);
+    assert.equal(lp.top_logprobs[0], null);
+    assert.deepEqual(lp.text_offset, [0, 0, 'Once'.length]);
+
+    const chunks = parseSse(await (await post('/v1/completions', { ...req, stream: true })).text()).data.slice(0, -1).map((d) => JSON.parse(d));
+    assert.deepEqual(chunks.map((c) => c.choices[0].text), ['Once', tok.tokenToPiece(a!), '']);
+    assert.deepEqual(chunks.flatMap((c) => c.choices[0].logprobs?.token_logprobs ?? []), lp.token_logprobs);
+    assert.deepEqual(chunks.flatMap((c) => c.choices[0].logprobs?.text_offset ?? []), lp.text_offset);
+
+    // Without echo the prompt is not scored, whatever logprobs says.
+    await json(await post('/v1/completions', { ...req, echo: false }));
+    assert.equal(backend.submitted.at(-1)!.sampling.promptLogprobs, null);
   });
 
   test('client errors are 4xx in OpenAI format naming the parameter', async () => {

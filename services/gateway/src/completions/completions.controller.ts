@@ -33,7 +33,8 @@ export class CompletionsController {
       return p.ids;
     });
     for (const p of ids) this.generation.checkContext(card, p.length, maxTokens, 'prompt');
-    const echo = body.echo ? prompts.map((p, k) => ('text' in p ? p.text : this.tokenizers.decode(card, ids[k]!))) : undefined;
+    const echo = body.echo ? prompts.map((p, k) => ({ text: 'text' in p ? p.text : this.tokenizers.decode(card, ids[k]!), ids: ids[k]! })) : undefined;
+    const logprobs = body.logprobs ?? null;
     const n = body.n ?? 1;
 
     await this.generation.run(req, reply, {
@@ -41,7 +42,8 @@ export class CompletionsController {
       requestId: newRequestId('cmpl'),
       card,
       prompts: ids,
-      sampling: toSamplingParams(body, maxTokens, body.logprobs ?? null),
+      // echo + logprobs: the echoed prompt's tokens get logprobs too (vLLM's prompt_logprobs = logprobs).
+      sampling: toSamplingParams(body, maxTokens, logprobs, echo ? logprobs : null),
       n,
       priority: body.priority,
       cacheSalt: body.cache_salt,
@@ -49,7 +51,7 @@ export class CompletionsController {
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
       continuousUsage: body.stream_options?.continuous_usage_stats ?? false,
-      format: completionFormat(n, echo, body.logprobs == null ? undefined : this.tokenizers.logprobsOptions(card, body.logprobs)),
+      format: completionFormat(n, echo, logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs)),
       arrivedAt,
     });
   }

@@ -5,6 +5,7 @@ import type { ApiFinishReason, ChoiceResult } from './response-format.js';
 
 /** What the response writers see: text deltas and finishes, already checked and accounted. */
 export type ChoiceUpdate =
+  | { kind: 'prompt'; index: number; logprobs: (TokenLogprob | null)[] }
   | { kind: 'delta'; index: number; text: string; logprobs?: TokenLogprob[] }
   | { kind: 'finish'; index: number; finishReason: ApiFinishReason };
 
@@ -15,7 +16,7 @@ export type ChoiceUpdate =
  * ends in a way OpenAI's API cannot express.
  */
 export class EventConsumer {
-  readonly choices: { text: string; tokens: number; logprobs: TokenLogprob[]; finishReason?: ApiFinishReason }[];
+  readonly choices: { text: string; tokens: number; logprobs: TokenLogprob[]; promptLogprobs?: (TokenLogprob | null)[]; finishReason?: ApiFinishReason }[];
   /** Seconds from arrival to the first token delivered; undefined until then. */
   timeToFirstToken: number | undefined;
   private readonly lastTokenAt: number[];
@@ -35,8 +36,12 @@ export class EventConsumer {
       if (ev.type === 'error') throw errorFromEvent(ev);
       const choice = this.choices[ev.index];
       if (!choice) continue; // an index this request never asked for: ignore rather than crash
-      if (ev.type === 'prompt_logprobs') continue;
-      if (ev.type === 'token') {
+      if (ev.type === 'prompt_logprobs') {
+        // Written once per choice; a repeat (should one ever be read) must not render the prompt twice.
+        if (choice.promptLogprobs) continue;
+        choice.promptLogprobs = ev.logprobs;
+        yield { kind: 'prompt', index: ev.index, logprobs: ev.logprobs };
+      } else if (ev.type === 'token') {
         this.observeTokens(ev.index, ev.tokenIds.length);
         choice.tokens += ev.tokenIds.length;
         if (ev.logprobs) choice.logprobs.push(...ev.logprobs);
@@ -66,7 +71,7 @@ export class EventConsumer {
   }
 
   results(): ChoiceResult[] {
-    return this.choices.map((c, index) => ({ index, text: c.text, finishReason: c.finishReason ?? 'stop', logprobs: c.logprobs }));
+    return this.choices.map((c, index) => ({ index, text: c.text, finishReason: c.finishReason ?? 'stop', logprobs: c.logprobs, ...(c.promptLogprobs ? { promptLogprobs: c.promptLogprobs } : {}) }));
   }
 
   private observeTokens(index: number, count: number): void {

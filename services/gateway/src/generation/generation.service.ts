@@ -175,7 +175,13 @@ export class GenerationService {
           begun = true;
           for (const c of g.format.openingChunks(ctx)) sse.send(withUsage(c));
         }
-        sse.send(withUsage(u.kind === 'delta' ? g.format.deltaChunk(ctx, u.index, u.text, u.logprobs) : g.format.finishChunk(ctx, u.index, u.finishReason)));
+        const chunk =
+          u.kind === 'prompt'
+            ? g.format.promptChunk?.(ctx, u.index, u.logprobs)
+            : u.kind === 'delta'
+              ? g.format.deltaChunk(ctx, u.index, u.text, u.logprobs)
+              : g.format.finishChunk(ctx, u.index, u.finishReason);
+        if (chunk) sse.send(withUsage(chunk));
       }
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
       if (life.clientGone.signal.aborted) return;

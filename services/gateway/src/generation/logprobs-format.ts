@@ -8,6 +8,8 @@ export interface LogprobsOptions {
   tokenText(id: number): string;
   /** A single token's raw bytes (a piece of a multi-byte character is not valid UTF-8 alone). */
   tokenBytes(id: number): Uint8Array;
+  /** Where each token's text starts in the decoded text of `ids` (what echo shows for a prompt). */
+  textOffsets(ids: readonly number[]): number[];
 }
 
 /** Chat `logprobs.content` entries (ChatCompletionTokenLogprob). */
@@ -16,23 +18,52 @@ export function chatLogprobContent(entries: TokenLogprob[], o: LogprobsOptions) 
   return entries.map((e) => ({ ...item(e.tokenId, e.logprob), top_logprobs: e.top.slice(0, o.top).map((t) => item(t.tokenId, t.logprob)) }));
 }
 
+/** Legacy completions `logprobs`: null entries are positions nothing scored (the first prompt token). */
+export interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: (number | null)[];
+  top_logprobs: (Record<string, number> | null)[];
+  text_offset: number[];
+}
+
+function legacyLogprobs(ids: readonly number[], entries: readonly (TokenLogprob | null)[], offsets: number[], o: LogprobsOptions): CompletionLogprobs {
+  return {
+    tokens: ids.map((id) => o.tokenText(id)),
+    token_logprobs: entries.map((e) => e?.logprob ?? null),
+    top_logprobs: entries.map((e) => (e ? Object.fromEntries(e.top.slice(0, o.top).map((t) => [o.tokenText(t.tokenId), t.logprob])) : null)),
+    text_offset: offsets,
+  };
+}
+
 /**
  * Legacy completions logprobs. `text_offset` is each token's character offset in the choice's
  * text, starting at `offset` (the echo length, or where the previous chunk ended).
  */
-export function completionLogprobs(entries: TokenLogprob[], o: LogprobsOptions, offset: number) {
-  const tokens: string[] = [];
-  const text_offset: number[] = [];
-  for (const e of entries) {
-    const t = o.tokenText(e.tokenId);
-    tokens.push(t);
-    text_offset.push(offset);
-    offset += t.length;
-  }
+export function completionLogprobs(entries: TokenLogprob[], o: LogprobsOptions, offset: number): CompletionLogprobs {
+  const offsets = entries.map((e) => {
+    const at = offset;
+    offset += o.tokenText(e.tokenId).length;
+    return at;
+  });
+  return legacyLogprobs(entries.map((e) => e.tokenId), entries, offsets, o);
+}
+
+/**
+ * The echoed prompt's logprobs (echo + logprobs): one entry per prompt token, null where nothing
+ * scored it (position 0). Offsets follow the prompt's decoded text from 0, kept within the echoed
+ * text (a text prompt is echoed as sent, which may differ slightly from its tokens' decode).
+ */
+export function promptLogprobs(ids: readonly number[], entries: readonly (TokenLogprob | null)[], o: LogprobsOptions, echoLength: number): CompletionLogprobs {
+  const offsets = o.textOffsets(ids).map((at) => Math.min(at, echoLength));
+  return legacyLogprobs(ids, ids.map((_, i) => entries[i] ?? null), offsets, o);
+}
+
+/** The prompt's entries followed by the completion's (each field concatenated). */
+export function concatLogprobs(a: CompletionLogprobs, b: CompletionLogprobs): CompletionLogprobs {
   return {
-    tokens,
-    token_logprobs: entries.map((e) => e.logprob),
-    top_logprobs: entries.map((e) => Object.fromEntries(e.top.slice(0, o.top).map((t) => [o.tokenText(t.tokenId), t.logprob]))),
-    text_offset,
+    tokens: [...a.tokens, ...b.tokens],
+    token_logprobs: [...a.token_logprobs, ...b.token_logprobs],
+    top_logprobs: [...a.top_logprobs, ...b.top_logprobs],
+    text_offset: [...a.text_offset, ...b.text_offset],
   };
 }

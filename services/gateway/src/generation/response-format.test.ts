@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import { chatFormat } from '../chat/chat-format.js';
 import { completionFormat } from '../completions/completion-format.js';
 import { openAiSchemaValidator } from '../testing/openai-schema.js';
-import { OPENAI_SPEC } from '../testing/spec-path.js';
+import { modelCardFromGguf } from '../testing/model-card.js';
+import { echoNullsFilled } from '../testing/echo-nulls-filled.js';
+import { OPENAI_SPEC, STORIES_GGUF } from '../testing/spec-path.js';
+import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { usageOf } from './response-format.js';
 import { SseWriter } from './sse-writer.js';
 
@@ -21,9 +24,59 @@ test('completion chunks and body follow the spec', () => {
   const body = f.body(ctx, [{ index: 0, text: 'a', finishReason: 'stop' }, { index: 1, text: 'b', finishReason: 'length' }], usage) as { choices: { text: string }[]; usage: object };
   assert.deepEqual(validate('CreateCompletionResponse', body), []);
   assert.deepEqual(body.usage, { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 });
-  const echoed = completionFormat(1, ['Once']);
+  const echoed = completionFormat(1, [{ text: 'Once', ids: [1, 2] }]);
   assert.equal((echoed.body(ctx, [{ index: 0, text: ' upon', finishReason: 'stop' }], usage) as { choices: { text: string }[] }).choices[0]!.text, 'Once upon');
   assert.equal(echoed.openingChunks(ctx).length, 2);
+});
+
+test('echo + logprobs: the prompt tokens lead the logprobs (first null), offsets from 0 then the completion continuing them', () => {
+  const card = modelCardFromGguf(STORIES_GGUF, 'stories260K');
+  const toks = new ModelTokenizers();
+  const lp = toks.logprobsOptions(card, 2);
+  const prompt = 'Once upon a time';
+  const ids = toks.encodePrompt(card, prompt);
+  const entry = (tokenId: number, logprob: number) => ({ tokenId, logprob, top: [{ tokenId, logprob }, { tokenId: 7, logprob: logprob - 1 }] });
+  const scored = [null, ...ids.slice(1).map((id, i) => entry(id, -1 - i))];
+  const out = toks.encodePrompt(card, `${prompt}, there`).slice(ids.length);
+  const completion = out.map((id) => entry(id, -0.5));
+  const text = toks.decode(card, [...ids, ...out]).slice(prompt.length);
+  type Legacy = { tokens: string[]; token_logprobs: (number | null)[]; top_logprobs: (object | null)[]; text_offset: number[] };
+  const check = (lps: Legacy, full: string) => {
+    assert.equal(lps.tokens.length, ids.length + out.length);
+    assert.deepEqual(lps.token_logprobs, [null, ...scored.slice(1).map((e) => e!.logprob), ...out.map(() => -0.5)]);
+    assert.equal(lps.top_logprobs[0], null);
+    assert.equal(Object.keys(lps.top_logprobs[1]!).length, 2);
+    // Each token (past BOS and the first word, whose leading space decode strips) sits at its offset in the choice's text.
+    for (let i = 2; i < lps.tokens.length; i++) assert.equal(full.slice(lps.text_offset[i], lps.text_offset[i]! + lps.tokens[i]!.length), lps.tokens[i], `token ${i}`);
+    assert.equal(lps.text_offset[ids.length], prompt.length);
+  };
+  const echo = [{ text: prompt, ids }];
+  const body = completionFormat(1, echo, lp).body(ctx, [{ index: 0, text, finishReason: 'length', logprobs: completion, promptLogprobs: scored }], usage) as { choices: { text: string; logprobs: Legacy }[] };
+  assert.equal(body.choices[0]!.text, prompt + text);
+  check(body.choices[0]!.logprobs, prompt + text);
+  assert.deepEqual(validate('CreateCompletionResponse', echoNullsFilled(body)), []);
+  assert.notDeepEqual(validate('CreateCompletionResponse', body), [], 'the spec itself has no nulls there');
+
+  // Streaming: the echo travels with the prompt's logprobs, before the first token; the chunks add up to the body.
+  const f = completionFormat(1, echo, lp);
+  const sctx = { ...ctx, n: 1 };
+  const chunks = [...f.openingChunks(sctx), f.promptChunk!(sctx, 0, scored), f.deltaChunk(sctx, 0, text, completion), f.finishChunk(sctx, 0, 'length')] as { choices: { text: string; logprobs: Legacy | null }[] }[];
+  assert.equal(chunks.length, 3);
+  assert.equal(chunks.map((c) => c.choices[0]!.text).join(''), prompt + text);
+  const parts = chunks.map((c) => c.choices[0]!.logprobs).filter((l): l is Legacy => l !== null);
+  const joined = { tokens: parts.flatMap((l) => l.tokens), token_logprobs: parts.flatMap((l) => l.token_logprobs), top_logprobs: parts.flatMap((l) => l.top_logprobs), text_offset: parts.flatMap((l) => l.text_offset) };
+  check(joined, prompt + text);
+  for (const c of chunks) assert.deepEqual(validate('CreateCompletionResponse', echoNullsFilled(c)).filter((e) => !e.includes('/finish_reason')), []);
+});
+
+test('echo + logprobs without a prompt_logprobs event: the echo still opens the choice, logprobs cover the completion', () => {
+  const f = completionFormat(1, [{ text: 'Once', ids: [1, 2] }], { top: 1, tokenText: () => 'x', tokenBytes: () => new Uint8Array(), textOffsets: (ids) => ids.map(() => 0) });
+  const sctx = { ...ctx, n: 1 };
+  assert.deepEqual(f.openingChunks(sctx), []);
+  const delta = f.deltaChunk(sctx, 0, ' upon', [{ tokenId: 3, logprob: -1, top: [] }]) as { choices: { text: string; logprobs: { text_offset: number[] } }[] };
+  assert.equal(delta.choices[0]!.text, 'Once upon');
+  assert.deepEqual(delta.choices[0]!.logprobs.text_offset, [4]);
+  assert.equal((f.body(ctx, [{ index: 0, text: ' upon', finishReason: 'stop', logprobs: [] }], usage) as { choices: { text: string }[] }).choices[0]!.text, 'Once upon');
 });
 
 test('chat chunks and body follow the spec', () => {

@@ -24,6 +24,8 @@ export interface ChoiceResult {
   finishReason: ApiFinishReason;
   /** Per-token logprobs, when the request asked for them. */
   logprobs?: TokenLogprob[];
+  /** The prompt's logprobs (null at position 0), when the request asked for them (echo + logprobs). */
+  promptLogprobs?: (TokenLogprob | null)[];
 }
 
 /**
@@ -34,6 +36,8 @@ export interface ChoiceResult {
 export interface ResponseFormat {
   /** Chunks sent as soon as the stream opens (chat: the assistant role delta of each choice). */
   openingChunks(ctx: ResponseContext): object[];
+  /** The prompt's logprobs of one choice, before its first token (only formats that echo the prompt render them). */
+  promptChunk?(ctx: ResponseContext, index: number, logprobs: (TokenLogprob | null)[]): object | null;
   /** New text of one choice (and the logprobs of its tokens, when asked for). */
   deltaChunk(ctx: ResponseContext, index: number, text: string, logprobs?: TokenLogprob[]): object;
   /** The last chunk of one choice, carrying its finish_reason. */

@@ -33,3 +33,13 @@ test('chat: a template without BOS text gets BOS from add_bos (fallback template
   const noAddBos = { ...card, createdAt: card.createdAt + 1, tokenizer: { ...card.tokenizer, addBosToken: false } };
   assert.notEqual(toks.encodeChat(noAddBos, messages).ids[0], bos);
 });
+
+test('textOffsets: where each prompt token starts in the decoded (echoed) text; BOS and the stripped leading space take none', () => {
+  const text = 'Once upon a time, there was';
+  const ids = toks.encodePrompt(card, text);
+  const o = toks.logprobsOptions(card, 1);
+  const offsets = o.textOffsets(ids);
+  assert.equal(toks.decode(card, ids), text);
+  assert.deepEqual(offsets.slice(0, 2), [0, 0]);
+  for (let i = 2; i < ids.length; i++) assert.equal(text.slice(offsets[i]!, offsets[i + 1] ?? text.length), o.tokenText(ids[i]!), `token ${i}`);
+});

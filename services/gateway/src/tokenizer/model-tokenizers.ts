@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ModelCard } from '@loom/common';
-import { Tokenizer, renderChat, type ChatMessage } from '@loom/tokenizer';
+import { IncrementalDetokenizer, Tokenizer, renderChat, type ChatMessage } from '@loom/tokenizer';
 import type { LogprobsOptions } from '../generation/logprobs-format.js';
 
 export type { ChatMessage };
@@ -47,7 +47,20 @@ export class ModelTokenizers {
   /** Per-token text and bytes for logprobs, `top` alternatives per position. */
   logprobsOptions(card: ModelCard, top: number): LogprobsOptions {
     const tok = this.get(card);
-    return { top, tokenText: (id) => tok.tokenToPiece(id), tokenBytes: (id) => tok.tokenBytes(id) };
+    return {
+      top,
+      tokenText: (id) => tok.tokenToPiece(id),
+      tokenBytes: (id) => tok.tokenBytes(id),
+      // Decoded as decode() does for echo, one token at a time: O(tokens), not a decode per prefix.
+      textOffsets: (ids) => {
+        const detok = new IncrementalDetokenizer(tok, [], { skipSpecial: true });
+        return ids.map((id) => {
+          const at = detok.text.length;
+          detok.push([id]);
+          return at;
+        });
+      },
+    };
   }
 
   decode(card: ModelCard, ids: number[], skipSpecial = true): string {
