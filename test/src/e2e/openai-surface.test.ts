@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { openAiSchemaValidator } from '@loom/gateway';
+import { echoNullsFilled, openAiSchemaValidator } from '@loom/gateway';
 import { sharedDir, waitFor } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 
@@ -23,11 +23,14 @@ describe('the OpenAI surface end to end', () => {
   /** Legacy completion chunks: the spec types finish_reason non-null; OpenAI streams null until a choice ends. */
   const validChunk = (chunk: OpenAI.Completion) =>
     assert.deepEqual(validate('CreateCompletionResponse', chunk).filter((e) => !(e.includes('/finish_reason') && chunk.choices.some((c) => c.finish_reason === null))), []);
-  const complete = async (body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>) => {
+  /** `asSpecSees` adapts what the spec types too narrowly before validation (and nothing else). */
+  const complete = async (body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>, asSpecSees = (r: OpenAI.Completion) => r) => {
     const res = await client.completions.create({ model: cluster.model, ...body } as OpenAI.CompletionCreateParamsNonStreaming);
-    valid('CreateCompletionResponse', res);
+    valid('CreateCompletionResponse', asSpecSees(res));
     return res;
   };
+  /** echo + logprobs: the first prompt token's logprob is null (as OpenAI returns it), which the spec's item types omit. */
+  const completeEcho = (body: Parameters<typeof complete>[0]) => complete(body, echoNullsFilled);
   const text = async (body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>) => (await complete(body)).choices[0]!.text;
   const post = (route: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(cluster.baseURL.replace(/\/v1$/, '') + route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -143,12 +146,67 @@ describe('the OpenAI surface end to end', () => {
       assert.ok(lp.token_logprobs![i]! <= 0);
     }
     assert.deepEqual(lp.text_offset, lp.tokens!.map((_, i) => lp.tokens!.slice(0, i).join('').length));
-    const echoed = await complete({ prompt: PROMPT, max_tokens: 8, temperature: 0, echo: true, logprobs: 1 });
+    const echoed = await completeEcho({ prompt: PROMPT, max_tokens: 8, temperature: 0, echo: true, logprobs: 1 });
     assert.equal(echoed.choices[0]!.text, PROMPT + res.choices[0]!.text);
-    assert.equal(echoed.choices[0]!.logprobs!.text_offset![0], PROMPT.length);
+    // The prompt's tokens come first; the completion's offsets start where the echo ends.
+    const promptLength = (await tokenize(PROMPT)).length;
+    assert.equal(echoed.choices[0]!.logprobs!.tokens!.length, promptLength + 8);
+    assert.equal(echoed.choices[0]!.logprobs!.text_offset![promptLength], PROMPT.length);
   });
 
-  test.todo('echo with logprobs returns the prompt tokens\' logprobs (first null): needs prompt logprobs from the engine (a SamplingParams.promptLogprobs field and an engine output)');
+  test('echo with logprobs returns the prompt tokens\' logprobs (first null), the numbers the model computes', async () => {
+    // A: the greedy continuation, with each generated token's logprob and top 2.
+    const a = await complete({ prompt: PROMPT, max_tokens: 8, temperature: 0, logprobs: 2 });
+    const aLp = a.choices[0]!.logprobs!;
+    // B: that continuation is now part of the prompt, so B scores the very tokens A generated, at the same positions.
+    const promptB = PROMPT + a.choices[0]!.text;
+    const idsB = await tokenize(promptB);
+    const p = idsB.length;
+    const b = await completeEcho({ prompt: promptB, max_tokens: 5, temperature: 0, echo: true, logprobs: 2 });
+    const lp = b.choices[0]!.logprobs!;
+    const full = b.choices[0]!.text;
+    assert.ok(full.startsWith(promptB));
+    assert.equal(lp.tokens!.length, p + 5);
+    assert.equal(lp.token_logprobs![0], null);
+    assert.equal(lp.top_logprobs![0], null);
+    for (let i = 1; i < p + 5; i++) {
+      const v = lp.token_logprobs![i]!;
+      assert.ok(Number.isFinite(v) && v <= 0, `token_logprobs[${i}] = ${v}`);
+      assert.ok(Object.keys(lp.top_logprobs![i]!).length >= 1 && Object.keys(lp.top_logprobs![i]!).length <= 2, `top_logprobs[${i}]`);
+    }
+    // Offsets: non-decreasing, each token's text where its offset says (past BOS and the first word, whose leading space decode strips), completion from the echo's end.
+    const off = lp.text_offset!;
+    for (let i = 1; i < off.length; i++) assert.ok(off[i]! >= off[i - 1]!, `text_offset[${i}]`);
+    assert.equal(off[0], 0);
+    for (let i = 2; i < p + 5; i++) assert.equal(full.slice(off[i]!, off[i]! + lp.tokens![i]!.length), lp.tokens![i], `token ${i} at ${off[i]}`);
+    assert.equal(off[p], promptB.length);
+    // The generated tokens of A are the last prompt tokens of B (same text, retokenized the same way)...
+    const fromA = p - 8;
+    assert.deepEqual(idsB.slice(0, fromA), await tokenize(PROMPT));
+    assert.deepEqual(lp.tokens!.slice(fromA, p), aLp.tokens);
+    for (let j = 0; j < 8; j++) {
+      // ...so B's prompt logprob there is A's sampled logprob (prefill vs decode of the same model), top 2 included.
+      assert.ok(Math.abs(lp.token_logprobs![fromA + j]! - aLp.token_logprobs![j]!) < 1e-4, `position ${fromA + j}: ${lp.token_logprobs![fromA + j]} vs ${aLp.token_logprobs![j]}`);
+      const [topA, topB] = [aLp.top_logprobs![j]!, lp.top_logprobs![fromA + j]!];
+      assert.deepEqual(Object.keys(topB).sort(), Object.keys(topA).sort(), `top at ${fromA + j}`);
+      for (const k of Object.keys(topA)) assert.ok(Math.abs(topB[k]! - topA[k]!) < 1e-4, `top ${JSON.stringify(k)} at ${fromA + j}`);
+    }
+    // B's own greedy continuation follows what it echoed, as A's longer greedy text does.
+    const longer = await text({ prompt: PROMPT, max_tokens: 13, temperature: 0 });
+    assert.equal(PROMPT + longer, full);
+
+    // Streaming: the echo and the prompt's logprobs come first; the chunks add up to the same logprobs.
+    const stream = await client.completions.create({ model: cluster.model, prompt: promptB, max_tokens: 5, temperature: 0, echo: true, logprobs: 2, stream: true });
+    const chunks: OpenAI.Completion[] = [];
+    for await (const c of stream) chunks.push(c);
+    for (const c of chunks) validChunk(echoNullsFilled(c));
+    assert.equal(chunks[0]!.choices[0]!.text, promptB);
+    assert.equal(chunks.map((c) => c.choices[0]?.text ?? '').join(''), full);
+    const streamed = chunks.flatMap((c) => c.choices[0]?.logprobs?.token_logprobs ?? []);
+    assert.equal(streamed.length, p + 5);
+    streamed.forEach((v, i) => assert.ok(i === 0 ? v === null : Math.abs(v! - lp.token_logprobs![i]!) < 1e-4, `streamed ${i}`));
+    assert.deepEqual(chunks.flatMap((c) => c.choices[0]?.logprobs?.text_offset ?? []), off);
+  });
 
   test('several prompts (strings and token ids) in one request: choices prompt-major, each its own greedy text', async () => {
     const prompts = [PROMPT, 'The little dog'];
