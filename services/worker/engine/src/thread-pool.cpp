@@ -34,11 +34,10 @@ void ThreadPool::drain(uint32_t job, int thread) {
   uint64_t cur = claim_.load(std::memory_order_acquire);
   for (;;) {
     if ((uint32_t)(cur >> 32) != job) return;  // a newer job (or none): nothing of ours left
-    const uint32_t idx = (uint32_t)cur;
-    // nChunks_ belongs to `job` here: the caller rewrites it only after every chunk of `job` is done,
-    // and a chunk index below it has not been claimed yet, so `job` is not done.
-    if ((int)idx >= nChunks_.load(std::memory_order_relaxed)) return;
+    const uint32_t idx = (uint32_t)cur & 0xffff, count = (uint32_t)(cur >> 16) & 0xffff;
+    if (idx >= count) return;
     if (!claim_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    // Chunk idx of `job` is ours and not done, so the caller is still waiting and the fields are `job`'s.
     const int b = (int)idx * chunk_;
     fn_(ctx_, b, b + chunk_ < n_ ? b + chunk_ : n_, thread);
     done_.fetch_add(1, std::memory_order_release);
@@ -51,6 +50,7 @@ void ThreadPool::run(int n, int grain, Trampoline fn, const void* ctx) {
   int chunk = (n + size_ * 4 - 1) / (size_ * 4);
   if (chunk < grain) chunk = grain;
   if (chunk < 1) chunk = 1;
+  if ((n + chunk - 1) / chunk > 0xffff) chunk = (n + 0xfffe) / 0xffff;  // the chunk count fits 16 bits
   if (size_ == 1 || chunk >= n) {
     fn(ctx, 0, n, 0);
     return;
@@ -62,12 +62,11 @@ void ThreadPool::run(int n, int grain, Trampoline fn, const void* ctx) {
   n_ = n;
   chunk_ = chunk;
   const int nChunks = (n + chunk - 1) / chunk;
-  nChunks_.store(nChunks, std::memory_order_relaxed);
   job_++;
   done_.store(0, std::memory_order_relaxed);
   // seq_cst store then seq_cst load of sleepers_, against the helper's seq_cst increment then load of
   // claim_: one of the two sides sees the other, so no helper sleeps through a job (Dekker).
-  claim_.store((uint64_t)job_ << 32, std::memory_order_seq_cst);
+  claim_.store((uint64_t)job_ << 32 | (uint64_t)nChunks << 16, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lk(mu_);  // pairs with the predicate check of sleeping helpers
     wake_.notify_all();

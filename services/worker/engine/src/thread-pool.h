@@ -5,8 +5,9 @@
 //
 // Robust to a busy machine: the caller waits for the job's *chunks* to be done, not for every helper to
 // check in, so a helper the OS has not scheduled never stalls a step; the caller simply does its share.
-// Chunks are claimed by compare-and-swap on one 64-bit word [job id:32][chunk index:32], so a helper that
-// wakes late with a stale job id can never claim (or run) a chunk of a newer job.
+// Chunks are claimed by compare-and-swap on one 64-bit word [job id:32][chunk count:16][next chunk:16]:
+// the bound check and the claim are one atomic step, so a helper that wakes late with a stale job id can
+// never claim (or run) a chunk of a newer job, nor a phantom chunk while the caller sets up the next one.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -48,13 +49,12 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<bool> stop_{false};
   std::atomic<int> sleepers_{0};          // helpers blocked on wake_ (notify only when > 0)
-  std::atomic<uint64_t> claim_{0};        // [job id][next chunk]; the release store publishes the job fields
+  std::atomic<uint64_t> claim_{0};        // [job id:32][chunks:16][next chunk:16]; its store publishes the job fields
   std::atomic<int> done_{0};              // chunks of the current job finished
   // The current job: written by the caller only while no chunk of the previous job can still be claimed.
   Trampoline fn_ = nullptr;
   const void* ctx_ = nullptr;
   int n_ = 0, chunk_ = 1;
-  std::atomic<int> nChunks_{0};  // read before a claim (possibly racing the next job's write: the claim then fails)
   uint32_t job_ = 0;
 };
 

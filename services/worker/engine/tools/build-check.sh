@@ -20,4 +20,5 @@ done
 wait
 ${CXX:-g++} $BASE tools/engine-check.cpp build/check/*.o -o build/engine-check
 ${CXX:-g++} $BASE tools/engine-bench.cpp build/check/*.o -o build/engine-bench
-echo "built build/engine-check build/engine-bench"
+${CXX:-g++} $BASE tools/pool-stress.cpp src/thread-pool.cpp -o build/pool-stress
+echo "built build/engine-check build/engine-bench build/pool-stress"
