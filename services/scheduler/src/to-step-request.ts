@@ -7,8 +7,10 @@ export function toStepRequest(out: SchedulerOutput, stepId: number, fencingToken
   return {
     stepId,
     fencingToken,
-    newRequests: out.newRequests.map((r) => ({ ...r, sampling: toProtoSampling(r.sampling) })),
-    cachedRequests: out.cachedRequests,
+    // tokenIds is the core's live view (see NewRequestData): the message is serialized by the send
+    // that follows at once, before update() can append to it; the proto type is merely not readonly.
+    newRequests: out.newRequests.map((r) => ({ ...r, tokenIds: r.tokenIds as number[], sampling: toProtoSampling(r.sampling) })),
+    cachedRequests: out.cachedRequests as StepRequest['cachedRequests'], // newBlockIds: readonly only in the core's type
     finishedIds: out.finishedIds,
     preemptedIds: out.preemptedIds,
   };

@@ -90,25 +90,27 @@ export class KVCacheManager {
    * it still holds the probe's hash: a block whose blockHash is h is the cached block for h (the
    * BlockPool invariant), whatever happened to it since it was remembered.
    */
-  private longestCachedPrefix(hashes: readonly BlockHash[], maxBlocks: number): KVCacheBlock[] {
-    const blocks: KVCacheBlock[] = [];
-    if (maxBlocks <= 0) return blocks;
+  private longestCachedPrefix(hashes: readonly BlockHash[], maxBlocks: number): readonly KVCacheBlock[] {
+    if (maxBlocks <= 0) return NO_BLOCKS;
     const recent = this.recentHits.get(hashes[0]!);
     let i = 0;
     if (recent !== undefined) {
       const n = Math.min(maxBlocks, recent.length);
-      while (i < n && recent[i]!.blockHash === hashes[i]) blocks.push(recent[i++]!);
+      while (i < n && recent[i]!.blockHash === hashes[i]) i++;
+      // The usual admission behind a known prefix: the remembered hit, whole and unchanged, is the
+      // answer (no lookup beyond it found more before, and none is tried while it still holds).
+      if (i === recent.length && (i === maxBlocks || this.blockPool.getCachedBlock(hashes[i]!) === undefined)) return recent;
     }
-    const fromRecent = i;
-    for (; i < maxBlocks; i++) {
-      const block = this.blockPool.getCachedBlock(hashes[i]!);
+    const blocks = recent === undefined ? [] : recent.slice(0, i);
+    for (let k = i; k < maxBlocks; k++) {
+      const block = this.blockPool.getCachedBlock(hashes[k]!);
       if (block === undefined) break;
       blocks.push(block);
     }
-    // Remember this hit when it differs from the remembered one (longer, or that one went stale).
-    if (blocks.length > 0 && (recent === undefined || fromRecent < recent.length || blocks.length > fromRecent)) {
+    // Remember this hit (it differs from the remembered one: shorter, longer, or there was none).
+    if (blocks.length > 0) {
       this.recentHits.delete(hashes[0]!);
-      this.recentHits.set(hashes[0]!, blocks.slice());
+      this.recentHits.set(hashes[0]!, blocks);
       if (this.recentHits.size > MAX_RECENT_HITS) this.recentHits.delete(this.recentHits.keys().next().value!);
     }
     return blocks;

@@ -42,7 +42,8 @@ export interface RequestInit {
 
 export class Request {
   readonly requestId: string;
-  readonly promptTokenIds: readonly number[];
+  /** The prompt is allTokenIds[0..numPromptTokens): kept once, not as a second copy. */
+  readonly numPromptTokens: number;
   readonly outputTokenIds: number[];
   /** Prompt followed by output; the sequence whose KV the worker computes. */
   readonly allTokenIds: number[];
@@ -69,9 +70,9 @@ export class Request {
     readonly eosTokenIds: readonly number[],
   ) {
     this.requestId = init.requestId;
-    this.promptTokenIds = init.promptTokenIds.slice();
+    this.numPromptTokens = init.promptTokenIds.length;
     this.outputTokenIds = init.outputTokenIds ? init.outputTokenIds.slice() : [];
-    this.allTokenIds = [...this.promptTokenIds, ...this.outputTokenIds];
+    this.allTokenIds = withRoom(init.outputTokenIds?.length ? init.promptTokenIds.concat(init.outputTokenIds) : init.promptTokenIds.slice());
     this.sampling = init.sampling;
     this.priority = init.priority ?? 0;
     this.cacheSalt = init.cacheSalt ?? null;
@@ -79,10 +80,6 @@ export class Request {
 
   get numTokens(): number {
     return this.allTokenIds.length;
-  }
-
-  get numPromptTokens(): number {
-    return this.promptTokenIds.length;
   }
 
   get numOutputTokens(): number {
@@ -119,7 +116,7 @@ export class Request {
   toInit(): RequestInit {
     const init: RequestInit = {
       requestId: this.requestId,
-      promptTokenIds: this.promptTokenIds.slice(),
+      promptTokenIds: this.allTokenIds.slice(0, this.numPromptTokens),
       sampling: this.sampling,
       priority: this.priority,
       outputTokenIds: this.outputTokenIds.slice(),
@@ -127,4 +124,16 @@ export class Request {
     if (this.cacheSalt !== null) init.cacheSalt = this.cacheSalt;
     return init;
   }
+}
+
+/**
+ * `tokens` (owned by the caller, a fresh copy) with spare capacity behind its end: V8 stores a
+ * sliced array at exact size and copies it whole, at 1.5x, on the first push, so the first sampled
+ * token would copy a 2k-token prompt inside update(). One push/pop does that growth here, at
+ * arrival (room for about half the length again), and the prompt is kept as this one array.
+ */
+function withRoom(tokens: number[]): number[] {
+  tokens.push(0);
+  tokens.pop();
+  return tokens;
 }

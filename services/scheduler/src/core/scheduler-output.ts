@@ -23,8 +23,12 @@ export interface SchedulerOutput {
 
 export interface NewRequestData {
   requestId: string;
-  /** Every known token: prompt, then output so far (recomputed after preemption/failover). */
-  tokenIds: number[];
+  /**
+   * Every known token: prompt, then output so far (recomputed after preemption/failover). A view of
+   * the request's own tokens, not a copy (a 2k-token copy per admission was most of a step's
+   * garbage): read or serialize it before update(), which appends the sampled token to it.
+   */
+  tokenIds: readonly number[];
   sampling: SamplingParams;
   /** The whole block table, prefix-hit blocks first. */
   blockIds: number[];
@@ -37,8 +41,8 @@ export interface NewRequestData {
 
 export interface CachedRequestData {
   requestId: string;
-  /** Blocks appended to the table this step. */
-  newBlockIds: number[];
+  /** Blocks appended to the table this step (a shared frozen empty array when none). */
+  newBlockIds: readonly number[];
   numComputedTokens: number;
   numScheduledTokens: number;
 }

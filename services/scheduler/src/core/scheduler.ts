@@ -2,12 +2,14 @@ import type { FinishReason } from '@loom/common';
 import { admissionError } from './admission-error.js';
 import type { BlockHash } from './block-hash.js';
 import { checkStop } from './check-stop.js';
-import type { KVCacheBlock } from './kv-cache-block.js';
 import { KVCacheManager } from './kv-cache-manager.js';
 import { Request, type RequestInit, RequestStatus } from './request.js';
 import { before, createRequestQueue, type RequestQueue } from './request-queue.js';
 import type { SchedulerConfig, SchedulerStats } from './scheduler-config.js';
 import { type CachedRequestData, finishInfoOf, type NewRequestData, type RequestOutput, type SampledToken, type SchedulerOutput, type UpdateResult } from './scheduler-output.js';
+
+/** newBlockIds of a step that appends no block to a table (most decodes): shared, never mutated. */
+const NO_BLOCK_IDS: readonly number[] = Object.freeze([]);
 
 /**
  * Continuous batching for ONE worker, vLLM v1 style: synchronous and pure (no I/O, no clock).
@@ -36,6 +38,8 @@ export class Scheduler {
   /** The requests of the step in flight, in scheduledRequestIds order, and their scheduled tokens. */
   private readonly stepRequests: Request[] = [];
   private readonly stepTokens: number[] = [];
+  /** Scratch of schedule(), kept to spare a per-step allocation. */
+  private readonly scheduledRunning: Request[] = [];
 
   constructor(readonly config: SchedulerConfig) {
     this.kv = new KVCacheManager({ numBlocks: config.numBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching ?? true });
@@ -116,9 +120,10 @@ export class Scheduler {
     filled.clear();
     this.stepRequests.length = 0;
     this.stepTokens.length = 0;
-    const scheduled: Request[] = [];
-    const scheduledBlocks: (readonly KVCacheBlock[])[] = [];
-    const scheduledTokens: number[] = [];
+    // Running requests scheduled so far, parallel to cachedRequests (a preempted one leaves both).
+    const scheduled = this.scheduledRunning;
+    scheduled.length = 0;
+    const cachedRequests: CachedRequestData[] = [];
     let preempted = false;
 
     for (let i = 0; i < this.running.length && budget > 0; ) {
@@ -133,10 +138,9 @@ export class Scheduler {
           // Already scheduled in this step: give its tokens back to the budget.
           i--;
           const k = scheduled.indexOf(victim);
-          budget += scheduledTokens[k]!;
+          budget += cachedRequests[k]!.numScheduledTokens;
           scheduled.splice(k, 1);
-          scheduledBlocks.splice(k, 1);
-          scheduledTokens.splice(k, 1);
+          cachedRequests.splice(k, 1);
         }
         this.preempt(victim);
         preempted = true;
@@ -148,8 +152,12 @@ export class Scheduler {
       i++;
       if (blocks === null) continue;
       scheduled.push(request);
-      scheduledBlocks.push(blocks);
-      scheduledTokens.push(numNew);
+      cachedRequests.push({
+        requestId: request.requestId,
+        newBlockIds: blocks.length === 0 ? NO_BLOCK_IDS : blocks.map((b) => b.blockId),
+        numComputedTokens: request.numComputedTokens,
+        numScheduledTokens: numNew,
+      });
       this.kv.collectFilledBlockHashes(request, request.numComputedTokens, request.numComputedTokens + numNew, filled);
       budget -= numNew;
     }
@@ -157,17 +165,10 @@ export class Scheduler {
     const newRequests: NewRequestData[] = [];
     if (!preempted) budget = this.admit(budget, newRequests);
 
-    const cachedRequests: CachedRequestData[] = [];
+    // Step order: admissions (pushed by admit), then the running requests.
     for (let k = 0; k < scheduled.length; k++) {
-      const request = scheduled[k]!;
-      this.stepRequests.push(request);
-      this.stepTokens.push(scheduledTokens[k]!);
-      cachedRequests.push({
-        requestId: request.requestId,
-        newBlockIds: scheduledBlocks[k]!.map((b) => b.blockId),
-        numComputedTokens: request.numComputedTokens,
-        numScheduledTokens: scheduledTokens[k]!,
-      });
+      this.stepRequests.push(scheduled[k]!);
+      this.stepTokens.push(cachedRequests[k]!.numScheduledTokens);
     }
     const numScheduledTokens = this.config.maxNumBatchedTokens - budget;
     const output: SchedulerOutput = {
@@ -301,7 +302,7 @@ export class Scheduler {
       this.kv.collectFilledBlockHashes(request, hit.numTokens, hit.numTokens + numNew, this.filledThisStep);
       newRequests.push({
         requestId: request.requestId,
-        tokenIds: request.allTokenIds.slice(),
+        tokenIds: request.allTokenIds,
         sampling: request.sampling,
         blockIds: this.kv.getBlockIds(request),
         numComputedTokens: hit.numTokens,

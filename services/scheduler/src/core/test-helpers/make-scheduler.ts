@@ -20,8 +20,11 @@ export function makeScheduler(overrides: Partial<SchedulerConfig> = {}, tokenFn?
   /** One full step: schedule, execute, update. */
   const step = () => {
     const output = scheduler.schedule();
+    // The step as sent: newRequests' tokenIds are live views that update() appends to, so they are
+    // copied here, where the service serializes the message.
+    const sent = { ...output, newRequests: output.newRequests.map((r) => ({ ...r, tokenIds: r.tokenIds.slice() })) };
     const result = scheduler.update(output, output.numScheduledTokens > 0 ? executor.execute(output) : []);
-    return { output, outputs: result.outputs };
+    return { output: sent, outputs: result.outputs };
   };
   return { scheduler, executor, step, config };
 }
