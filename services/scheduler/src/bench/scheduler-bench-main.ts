@@ -39,7 +39,7 @@ if (cases.length === 0) throw new Error(`no case named ${values.case}`);
 
 const bar = await progress(cases.length * steps);
 const results: BenchResult[] = [];
-for (const c of cases) results.push(runCase(c, steps, warmup, () => bar.tick()));
+for (const c of cases) results.push(await runCase(c, steps, warmup, () => bar.tick()));
 bar.done();
 console.log(formatTable(results));
 for (const r of results) console.log(jsonLine(r));

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { DEFAULT_SAMPLING } from '@loom/common';
 import { hashFullBlocks, Scheduler, type SampledToken, type SchedulerConfig, type SchedulerOutput } from '../core/index.js';
 
@@ -26,6 +26,10 @@ export interface BenchResult {
   p99Ms: number;
   meanMs: number;
   maxMs: number;
+  /** p99 over the steps that no garbage collection overlapped: the core's own cost. */
+  p99NoGcMs: number;
+  /** Share of timed steps that a GC pause (scavenge or mark-compact) overlapped. */
+  gcStepShare: number;
   scheduleP50Ms: number;
   updateP50Ms: number;
   /** Mean scheduled tokens and running sequences per measured step. */
@@ -109,9 +113,15 @@ const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.len
 
 /**
  * Runs one case: `warmupSteps` untimed steps (fills the batch, JIT), then `steps` timed ones.
- * Only schedule() and update() are timed; request arrivals and the token source are not.
+ * Only schedule() and update() are timed; request arrivals and the token source are not, but they
+ * share the heap: a GC their garbage triggers can land in a timed step, as it would in the service.
+ * Such steps are counted (GC entries arrive asynchronously, hence async) and also left out of a
+ * second p99, which separates the core's own cost from the heap's.
  */
-export function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep?: () => void): BenchResult {
+export async function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep?: () => void): Promise<BenchResult> {
+  const gcs: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
   const scheduler = new Scheduler({ ...c.config, eosTokenIds: [2] });
   const rand = prng(42);
   let next = 0;
@@ -123,6 +133,8 @@ export function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep
     }
   };
   const total = new Float64Array(steps);
+  const starts = new Float64Array(steps);
+  const ends = new Float64Array(steps);
   const sched = new Float64Array(steps);
   const upd = new Float64Array(steps);
   let tokenSum = 0;
@@ -141,9 +153,21 @@ export function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep
     sched[s] = t1 - t0;
     upd[s] = t3 - t2;
     total[s] = t1 - t0 + (t3 - t2);
+    starts[s] = t0;
+    ends[s] = t3;
     tokenSum += out.numScheduledTokens;
     runningSum += scheduler.numRunning;
     onStep?.();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let the last GC entries arrive
+  observer.disconnect();
+  const noGc: number[] = [];
+  let g = 0;
+  gcs.sort((a, b) => a.startTime - b.startTime);
+  for (let s = 0; s < steps; s++) {
+    while (g < gcs.length && gcs[g]!.startTime + gcs[g]!.duration < starts[s]!) g++;
+    if (g < gcs.length && gcs[g]!.startTime <= ends[s]!) continue;
+    noGc.push(total[s]!);
   }
   const stats = scheduler.stats();
   let sum = 0;
@@ -154,6 +178,8 @@ export function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep
     steps,
     p50Ms: quantile(sorted, 0.5),
     p99Ms: quantile(sorted, 0.99),
+    p99NoGcMs: quantile(Float64Array.from(noGc).sort(), 0.99),
+    gcStepShare: 1 - noGc.length / steps,
     meanMs: sum / steps,
     maxMs: sorted[steps - 1]!,
     scheduleP50Ms: quantile(sched.slice().sort(), 0.5),
@@ -166,11 +192,13 @@ export function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep
 
 /** A fixed-width table of results, one case a row. */
 export function formatTable(results: readonly BenchResult[]): string {
-  const head = ['case', 'steps', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'sched p50', 'update p50', 'tok/step', 'running', 'prefix hit'];
+  const head = ['case', 'steps', 'p50 ms', 'p99 ms', 'p99 no-GC', 'GC steps', 'mean ms', 'max ms', 'sched p50', 'update p50', 'tok/step', 'running', 'prefix hit'];
   const rows = results.map((r) => [
     r.name,
     String(r.steps),
-    ...[r.p50Ms, r.p99Ms, r.meanMs, r.maxMs, r.scheduleP50Ms, r.updateP50Ms].map((v) => v.toFixed(3)),
+    ...[r.p50Ms, r.p99Ms, r.p99NoGcMs].map((v) => v.toFixed(3)),
+    `${(100 * r.gcStepShare).toFixed(1)}%`,
+    ...[r.meanMs, r.maxMs, r.scheduleP50Ms, r.updateP50Ms].map((v) => v.toFixed(3)),
     r.tokensPerStep.toFixed(0),
     r.runningPerStep.toFixed(0),
     `${(100 * r.prefixHitRate).toFixed(1)}%`,
@@ -188,10 +216,12 @@ export function jsonLine(r: BenchResult): string {
     case: r.name,
     p50_ms: round(r.p50Ms),
     p99_ms: round(r.p99Ms),
+    p99_no_gc_ms: round(r.p99NoGcMs),
+    gc_step_share: round(r.gcStepShare),
     mean_ms: round(r.meanMs),
     max_ms: round(r.maxMs),
     target_ms: TARGET_MS,
-    meets_target: r.p99Ms <= TARGET_MS,
+    meets_target: r.p50Ms <= TARGET_MS && r.p99Ms <= TARGET_MS,
     schedule_p50_ms: round(r.scheduleP50Ms),
     update_p50_ms: round(r.updateP50Ms),
     steps: r.steps,
