@@ -57,9 +57,9 @@ export class WorkerLoop {
     return this.core?.config.blockSize ?? this.config.blockSize;
   }
 
-  /** Tokens of the longest prefix (given as full-block hashes) cached in this worker's pool: the router's probe. */
+  /** The router's probe: tokens of the longest prefix (full-block hashes) cached here or being computed (Scheduler.routablePrefixTokens). */
   cachedPrefixTokens(hashes: readonly BlockHash[]): number {
-    return this.core?.kvCache.cachedPrefixTokens(hashes) ?? 0;
+    return this.core?.routablePrefixTokens(hashes) ?? 0;
   }
 
   /** Warm the worker up (KV pool), take it over with our fencing token, and start stepping. */

@@ -82,6 +82,7 @@ export class WorkerPool {
       this.parked.push(...seqs);
       return;
     }
+    this.log.debug({ requestId: s.requestId, worker: loop.id, reason: decision.reason, cachedTokens: decision.cachedTokens }, 'request routed');
     if (s.acceptedAt !== undefined) {
       this.metrics.observeQueueTime(s.model, (Date.now() - s.acceptedAt) / 1000);
       // Cleared on the specs the loop keeps, so a failover's re-admission is not a second queue time.

@@ -11,7 +11,10 @@ export interface RouteCandidate {
   readonly freeBlockRatio: number;
   /** Tokens per KV block of its pool. */
   readonly blockSize: number;
-  /** Tokens of the longest prefix, given as full-block hashes, cached in its pool (KVCacheManager.cachedPrefixTokens). */
+  /**
+   * Tokens of the longest prefix, given as full-block hashes, cached in its pool or being computed
+   * there by a request it already holds (Scheduler.routablePrefixTokens).
+   */
   cachedPrefixTokens(blockHashes: readonly BlockHash[]): number;
 }
 
@@ -50,8 +53,8 @@ export interface RouterOptions {
  * Policy 'prefix' (the default; vLLM production-stack / llm-d style):
  *   eligible = { w : load(w) − min_v load(v) ≤ maxLoadImbalance }
  *   choose argmax over eligible of (hit(w), −load(w), freeBlockRatio(w), −id)   (lexicographic)
- * where hit(w) is the exact number of prompt tokens already cached in w's block pool. So the
- * longest hit wins unless its worker is overloaded, and with no hit anywhere this is least-loaded.
+ * where hit(w) is the exact number of prompt tokens cached in w's block pool, or about to be (a
+ * request queued or prefilling there shares them). So the longest hit wins unless its worker is overloaded, and with no hit anywhere this is least-loaded.
  * The prompt's block hashes are computed once per distinct block size (in practice once) and
  * capped like the core's own lookup: the last prompt token always runs, so it never counts as a hit.
  *

@@ -38,6 +38,8 @@ export class Scheduler {
   /** The requests of the step in flight, in scheduledRequestIds order, and their scheduled tokens. */
   private readonly stepRequests: Request[] = [];
   private readonly stepTokens: number[] = [];
+  /** The latest unfinished request per prefix root (first block hash), for routablePrefixTokens. */
+  private readonly latestByRoot = new Map<BlockHash, Request>();
   /** Scratch of schedule(), kept to spare a per-step allocation. */
   private readonly scheduledRunning: Request[] = [];
 
@@ -101,6 +103,7 @@ export class Scheduler {
     }
     this.byId.set(request.requestId, request);
     this.waiting.add(request);
+    if (request.blockHashes.length > 0) this.latestByRoot.set(request.blockHashes[0]!, request);
     return request;
   }
 
@@ -256,6 +259,23 @@ export class Scheduler {
     return this.finishRequest(requestId, 'abort');
   }
 
+  /**
+   * The router's probe: tokens of the longest prefix of `hashes` this worker has cached, or will
+   * have once the latest unfinished request under the same first block (given its hashes at
+   * addRequest) is computed. Blocks enter the cache only after their step, so without the second
+   * part a new tenant's requests arriving together all look uncached, scatter over the workers,
+   * and every worker ends up caching every tenant's prefix.
+   */
+  routablePrefixTokens(hashes: readonly BlockHash[]): number {
+    const cached = this.kv.cachedPrefixTokens(hashes);
+    const latest = hashes.length === 0 || !this.kv.enablePrefixCaching ? undefined : this.latestByRoot.get(hashes[0]!);
+    if (latest === undefined) return cached;
+    const n = Math.min(hashes.length, latest.blockHashes.length);
+    let i = 0;
+    while (i < n && latest.blockHashes[i] === hashes[i]) i++;
+    return Math.max(cached, i * this.config.blockSize);
+  }
+
   /** Unfinished requests (running, then waiting), as inits that recreate them elsewhere with their output so far. */
   requests(): RequestInit[] {
     const all = [...this.running, ...this.waiting].sort((a, b) => a.arrivalSeq - b.arrivalSeq);
@@ -270,6 +290,7 @@ export class Scheduler {
   drain(): RequestInit[] {
     const inits = this.requests();
     this.byId.clear();
+    this.latestByRoot.clear();
     this.running = [];
     this.waiting = createRequestQueue(this.config.policy ?? 'fcfs');
     this.finishedIds = [];
@@ -353,6 +374,7 @@ export class Scheduler {
   private release(request: Request): void {
     this.kv.free(request);
     this.byId.delete(request.requestId);
+    if (request.blockHashes.length > 0 && this.latestByRoot.get(request.blockHashes[0]!) === request) this.latestByRoot.delete(request.blockHashes[0]!);
     if (request.onWorker) this.finishedIds.push(request.requestId);
     request.onWorker = false;
   }
