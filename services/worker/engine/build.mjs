@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds build/loom_engine.node from src/*.cpp with the system C++ compiler and the local Node headers.
-// No downloads. Base flags target plain x86-64; kernels-avx2.cpp and kernels-avx512.cpp get their own
+// No downloads. Base flags target plain x86-64; kernels-avx2.cpp and kernels-avx512*.cpp get their own
 // -m flags and are only called after a run-time CPUID check. Each object is rebuilt only when its
 // source, any header, the flags or the compiler changed (stamp = sha256 of all of those); --force
 // rebuilds everything. Usage: node services/worker/engine/build.mjs [--force] [--debug]
@@ -44,9 +44,12 @@ const base = [
 const isa = {
   'kernels-avx2.cpp': ['-mavx2', '-mfma', '-mf16c'],
   'kernels-avx512.cpp': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mf16c', '-mfma'],
+  'kernels-avx512vnni.cpp': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni', '-mf16c', '-mfma'],
+  'kernels-avx512bf16.cpp': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni', '-mavx512bf16', '-mf16c', '-mfma'],
 };
 // GCC 12's AVX-512 headers trip its own -Wuninitialized (the `__Y = __Y` idiom); silence only there.
-const extra = { 'kernels-avx512.cpp': ['-Wno-uninitialized', '-Wno-maybe-uninitialized'] };
+const quietAvx512 = ['-Wno-uninitialized', '-Wno-maybe-uninitialized'];
+const extra = { 'kernels-avx512.cpp': quietAvx512, 'kernels-avx512vnni.cpp': quietAvx512, 'kernels-avx512bf16.cpp': quietAvx512 };
 
 const files = readdirSync(srcDir).sort();
 const sources = files.filter((f) => f.endsWith('.cpp'));

@@ -1,5 +1,10 @@
-// AVX-512 (F/BW/VL/DQ) kernels, 16 lanes. Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq
-// -mf16c -mfma; only called after selectKernels() has checked CPUID.
+// AVX-512 (F/BW/VL/DQ) vector traits, 16 lanes, shared by the three AVX-512 kernel TUs:
+// kernels-avx512.cpp (plain), kernels-avx512vnni.cpp (+ VNNI q8_0 dot) and kernels-avx512bf16.cpp
+// (+ VNNI, + dpbf16 bf16 GEMM). Each TU defines LOOM_AVX512_NAME (and LOOM_AVX512_VNNI where its -m
+// flags allow it) before including this; only called after selectKernels() has checked CPUID.
+// VNNI changes no bits: the per-block integer dot is exact in int32 either way (|w|, |x| <= 127, so
+// maddubs' int16 pairs never saturate), so avx512vnni's q8_0 results equal avx512's.
+#pragma once
 #include <immintrin.h>
 
 #include <cstdint>
@@ -12,7 +17,7 @@ struct V {
   static constexpr int R = 4;   // weight rows per GEMM tile
   static constexpr int NT = 4;  // tokens per GEMM tile (R*NT accumulators + NT x registers + 1 weight register)
   static constexpr int W = 16;
-  static constexpr const char* name = "avx512";
+  static constexpr const char* name = LOOM_AVX512_NAME;
   static reg zero() { return _mm512_setzero_ps(); }
   static reg set1(float a) { return _mm512_set1_ps(a); }
   static reg loadF32(const float* p) { return _mm512_loadu_ps(p); }
@@ -39,8 +44,13 @@ struct V {
   }
   static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+#ifdef LOOM_AVX512_VNNI
+    // u8 x s8 products summed in groups of 4 straight into int32 (vpdpbusd): one op instead of two.
+    const __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.abs, _mm256_sign_epi8(xv, w.w));
+#else
     const __m256i p16 = _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(xv, w.w));
     const __m256i p32 = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+#endif
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_set1_ps(scale), acc);
   }
   static float qhsum(qacc a) {
@@ -58,7 +68,3 @@ struct V {
   }
 };
 }  // namespace
-
-#include "kernels-impl.h"
-
-const loom::KernelSet& loom::avx512Kernels() { return kSet; }

@@ -1,4 +1,10 @@
 // Run-time choice of the kernel set (CPUID via __builtin_cpu_supports). Built with base x86-64 flags.
+// Sets form a chain, each needing everything the previous one does: scalar < avx2 < avx512 < avx512vnni
+// < avx512bf16 (every CPU with AVX512-BF16 so far, Cooper Lake, Sapphire Rapids, Zen 4, also has VNNI;
+// one without it simply stops at avx512).
+// Auto picks the best set marked `autoPick`: avx512bf16 is not, because its dpbf16 bf16 GEMM (which has
+// to split activations in two bf16 terms to keep f32 accuracy) measured slower than avx512vnni's
+// widening path on a Xeon with AVX512-BF16 (docs/benchmarks.md, Engine); LOOM_KERNELS=avx512bf16 forces it.
 #include <stdexcept>
 
 #include "kernels.h"
@@ -11,27 +17,43 @@ bool hasAvx512() {
   return hasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
          __builtin_cpu_supports("avx512dq");
 }
+bool hasAvx512Vnni() { return hasAvx512() && __builtin_cpu_supports("avx512vnni"); }
+bool hasAvx512Bf16() { return hasAvx512Vnni() && __builtin_cpu_supports("avx512bf16"); }
+
+struct Entry {
+  const char* name;
+  bool (*supported)();
+  const KernelSet& (*set)();
+  bool autoPick;
+};
+bool always() { return true; }
+// Best last.
+const Entry kSets[] = {{"scalar", always, scalarKernels, true},
+                       {"avx2", hasAvx2, avx2Kernels, true},
+                       {"avx512", hasAvx512, avx512Kernels, true},
+                       {"avx512vnni", hasAvx512Vnni, avx512vnniKernels, true},
+                       {"avx512bf16", hasAvx512Bf16, avx512bf16Kernels, false}};
 }  // namespace
 
 std::string supportedKernels() {
-  std::string s = "scalar";
-  if (hasAvx2()) s += ",avx2";
-  if (hasAvx512()) s += ",avx512";
+  std::string s;
+  for (const Entry& e : kSets)
+    if (e.supported()) s += (s.empty() ? "" : ",") + std::string(e.name);
   return s;
 }
 
 const KernelSet& selectKernels(const std::string& forced) {
-  if (forced.empty() || forced == "auto") {
-    if (hasAvx512()) return avx512Kernels();
-    if (hasAvx2()) return avx2Kernels();
-    return scalarKernels();
+  const bool automatic = forced.empty() || forced == "auto";
+  for (int i = (int)(sizeof kSets / sizeof kSets[0]) - 1; i >= 0; i--) {
+    const Entry& e = kSets[i];
+    if (automatic ? e.autoPick && e.supported() : forced == e.name) {
+      if (!e.supported())
+        throw std::runtime_error("LOOM_KERNELS=" + forced + " but this CPU only supports " + supportedKernels() + "; unset LOOM_KERNELS or pick one of those");
+      return e.set();
+    }
   }
-  if (forced == "scalar") return scalarKernels();
-  if (forced == "avx2" && hasAvx2()) return avx2Kernels();
-  if (forced == "avx512" && hasAvx512()) return avx512Kernels();
-  if (forced == "avx2" || forced == "avx512")
-    throw std::runtime_error("LOOM_KERNELS=" + forced + " but this CPU only supports " + supportedKernels() + "; unset LOOM_KERNELS or pick one of those");
-  throw std::runtime_error("LOOM_KERNELS=" + forced + " is not a kernel set; use scalar, avx2, avx512 or auto");
+  if (automatic) return scalarKernels();
+  throw std::runtime_error("LOOM_KERNELS=" + forced + " is not a kernel set; use scalar, avx2, avx512, avx512vnni, avx512bf16 or auto");
 }
 
 }  // namespace loom

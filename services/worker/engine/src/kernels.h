@@ -1,7 +1,9 @@
 // The kernel table: every hot loop of the forward pass, in one implementation per instruction set.
-// kernels-scalar.cpp (plain x86-64), kernels-avx2.cpp (-mavx2 -mfma -mf16c) and kernels-avx512.cpp
-// (-mavx512f/bw/vl/dq) each instantiate kernels-impl.h with their own vector type; selectKernels()
-// picks one at run time from CPUID, so the base binary runs on any x86-64.
+// kernels-scalar.cpp (plain x86-64), kernels-avx2.cpp (-mavx2 -mfma -mf16c), kernels-avx512.cpp
+// (-mavx512f/bw/vl/dq), kernels-avx512vnni.cpp (+ -mavx512vnni: q8_0 dot on vpdpbusd) and
+// kernels-avx512bf16.cpp (+ -mavx512bf16: bf16 GEMM on vdpbf16ps) each instantiate kernels-impl.h with
+// their own vector type; selectKernels() picks one at run time from CPUID, so the base binary runs on
+// any x86-64.
 //
 // Determinism contract (within one kernel set): the value written for (weight row n, token t) does not
 // depend on T, on which other tokens share the call, or on the [n0, n1) split. This is what makes a
@@ -18,7 +20,7 @@ namespace loom {
 using GemmFn = void (*)(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, int T, int ldy, int n0, int n1);
 
 struct KernelSet {
-  const char* name;  // "scalar" | "avx2" | "avx512"
+  const char* name;  // "scalar" | "avx2" | "avx512" | "avx512vnni" | "avx512bf16"
   GemmFn gemmF32;
   GemmFn gemmF16;
   GemmFn gemmBF16;
@@ -43,8 +45,10 @@ constexpr int kMaxAttnGroup = 8;
 const KernelSet& scalarKernels();
 const KernelSet& avx2Kernels();
 const KernelSet& avx512Kernels();
+const KernelSet& avx512vnniKernels();
+const KernelSet& avx512bf16Kernels();
 
-// Best set this CPU supports, or the one named by `forced` ("scalar" | "avx2" | "avx512"; empty = auto,
+// Best set this CPU supports, or the one named by `forced` (a set's name; empty or "auto" = best,
 // normally from LOOM_KERNELS). Throws std::runtime_error when the forced set is unknown or unsupported here.
 const KernelSet& selectKernels(const std::string& forced);
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds build/engine-check and build/engine-bench (tools/*.cpp + the engine sources, no Node needed) with the same
+# Builds build/engine-check, build/engine-bench and build/kernel-check (tools/*.cpp + the engine sources, no Node needed) with the same
 # per-file instruction-set flags as build.mjs. Usage: sh services/worker/engine/tools/build-check.sh
 set -e
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ for f in src/*.cpp; do
   case "$name" in
     kernels-avx2) ISA="-mavx2 -mfma -mf16c" ;;
     kernels-avx512) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mf16c -mfma -Wno-uninitialized -Wno-maybe-uninitialized" ;;
+    kernels-avx512vnni) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mf16c -mfma -Wno-uninitialized -Wno-maybe-uninitialized" ;;
+    kernels-avx512bf16) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mf16c -mfma -Wno-uninitialized -Wno-maybe-uninitialized" ;;
     *) ISA="" ;;
   esac
   ${CXX:-g++} $BASE $ISA -c "$f" -o "build/check/$name.o" &
@@ -20,5 +22,6 @@ done
 wait
 ${CXX:-g++} $BASE tools/engine-check.cpp build/check/*.o -o build/engine-check
 ${CXX:-g++} $BASE tools/engine-bench.cpp build/check/*.o -o build/engine-bench
+${CXX:-g++} $BASE tools/kernel-check.cpp build/check/kernels*.o -o build/kernel-check
 ${CXX:-g++} $BASE tools/pool-stress.cpp src/thread-pool.cpp -o build/pool-stress
-echo "built build/engine-check build/engine-bench build/pool-stress"
+echo "built build/engine-check build/engine-bench build/kernel-check build/pool-stress"

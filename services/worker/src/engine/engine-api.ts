@@ -23,7 +23,7 @@ export interface EngineModelInfo {
   normEps: number;
   /** Type of the bulk of the weights: "f32", "f16", ... */
   weightType: string;
-  /** SIMD kernel set picked at run time: "avx512", "avx2" or "scalar". */
+  /** SIMD kernel set picked at run time: "avx512bf16", "avx512vnni", "avx512", "avx2" or "scalar". */
   kernels: string;
   threads: number;
   /** Element type of the paged KV pool: "f16" (default) or "f32". Optional: added by the native engine. */

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeEngine } from './engine-api.js';
 
-export type KernelSetName = 'scalar' | 'avx2' | 'avx512';
+/** Worst to best; each needs what the previous one does (see services/worker/engine/src/kernels-dispatch.cpp). */
+export const KERNEL_SETS = ['scalar', 'avx2', 'avx512', 'avx512vnni', 'avx512bf16'] as const;
+export type KernelSetName = (typeof KERNEL_SETS)[number];
 
 export interface LoadEngineOptions {
   /** Worker threads for the forward pass; 0 = hardware concurrency. */
