@@ -1,6 +1,8 @@
 /** What the client saw of one streamed completion. */
 export interface StreamResult {
   ok: boolean;
+  /** The completion id (the scheduler's request id), from the first chunk; '' if none came. */
+  id: string;
   status: number;
   /** Seconds from sending the request to the first chunk carrying generated text or tokens. */
   ttftSeconds: number;
@@ -22,10 +24,11 @@ export async function streamCompletion(baseURL: string, body: Record<string, unk
   });
   if (!res.ok || res.body === null) {
     await res.arrayBuffer().catch(() => undefined);
-    return { ok: false, status: res.status, ttftSeconds: NaN, outputTokens: 0 };
+    return { ok: false, id: '', status: res.status, ttftSeconds: NaN, outputTokens: 0 };
   }
   let ttft = NaN;
   let outputTokens = 0;
+  let id = '';
   let buffered = '';
   const decoder = new TextDecoder();
   for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -36,10 +39,11 @@ export async function streamCompletion(baseURL: string, body: Record<string, unk
       buffered = buffered.slice(cut + 2);
       const data = event.split('\n').find((l) => l.startsWith('data: '))?.slice(6);
       if (data === undefined || data === '[DONE]') continue;
-      const chunk = JSON.parse(data) as { choices?: unknown[]; usage?: { completion_tokens: number } | null };
+      const chunk = JSON.parse(data) as { id?: string; choices?: unknown[]; usage?: { completion_tokens: number } | null };
+      id ||= chunk.id ?? '';
       if (Number.isNaN(ttft) && (chunk.choices?.length ?? 0) > 0) ttft = (performance.now() - t0) / 1000;
       if (chunk.usage) outputTokens = chunk.usage.completion_tokens;
     }
   }
-  return { ok: true, status: res.status, ttftSeconds: ttft, outputTokens };
+  return { ok: true, id, status: res.status, ttftSeconds: ttft, outputTokens };
 }
