@@ -9,7 +9,7 @@ import { readGgufMetadata } from '@loom/tokenizer';
 import { loadEngine } from '@loom/worker';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { NAMED_SHAPES, parseShape } from './model-synth-shapes.js';
-import { quantizeQ8_0Into } from './model-synth-quant.js';
+import { quantizeQ8_0Into } from '@loom/tokenizer';
 import { synthModel, type SynthDtype } from './model-synth.js';
 
 const TINY = 'dim=64,hidden=160,layers=2,heads=4,kv_heads=2,vocab=32000,ctx=64';

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GGML_TYPE, GgufValueType, readGgufMetadata, writeGguf, type GgufTensorToWrite, type GgufTypeInfo, type GgufValue } from '@loom/tokenizer';
 import { parameterCount, type ModelShape } from './model-synth-shapes.js';
-import { Q8_0_BLOCK, Q8_0_BYTES, quantizeQ8_0Into, toF16Into } from './model-synth-quant.js';
+import { Q8_0_BLOCK, Q8_0_BYTES, quantizeQ8_0Into, toF16Into } from '@loom/tokenizer';
 import { REPO_ROOT } from './repo-paths.js';
 
 export type SynthDtype = 'f32' | 'f16' | 'q8_0';

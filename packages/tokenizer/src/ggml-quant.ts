@@ -1,5 +1,6 @@
 /**
- * Weight encodings for synthesised models, bit-exact with ggml's reference code:
+ * GGML weight encodings in TypeScript (writing synthesised and test models), bit-exact with ggml's
+ * reference code:
  * f16 is IEEE binary16 with round-to-nearest-even (ggml's GGML_FP32_TO_FP16 on F16C hardware), and q8_0
  * is ggml's quantize_row_q8_0_ref: per 32 values, d = max|x| / 127, q = roundf(x / d) (halves away from
  * zero, unlike Math.round), block = [f16 d][32 x int8 q], 34 bytes.
@@ -52,6 +53,34 @@ export function quantizeQ8_0Into(src: Float32Array, dst: Uint8Array): void {
     view.setUint16(o, f32ToF16Bits(d), true);
     for (let i = 0; i < Q8_0_BLOCK; i++) view.setInt8(o + 2 + i, roundf(Math.fround(src[b + i]! * id)));
   }
+}
+
+/** [n] f32 (n % 32 == 0) → q8_0 bytes [n / 32][34]. */
+export function quantizeQ8_0(src: Float32Array): Uint8Array {
+  const out = new Uint8Array((src.length / Q8_0_BLOCK) * Q8_0_BYTES);
+  quantizeQ8_0Into(src, out);
+  return out;
+}
+
+/** Value of binary16 bits. */
+export function f16BitsToF32(h: number): number {
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const s = h & 0x8000 ? -1 : 1;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** q8_0 bytes [blocks][34] → [blocks * 32] f32 (for checks). */
+export function dequantizeQ8_0(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array((bytes.length / Q8_0_BYTES) * Q8_0_BLOCK);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < bytes.length / Q8_0_BYTES; b++) {
+    const d = f16BitsToF32(view.getUint16(b * Q8_0_BYTES, true));
+    for (let i = 0; i < Q8_0_BLOCK; i++) out[b * Q8_0_BLOCK + i] = d * view.getInt8(b * Q8_0_BYTES + 2 + i);
+  }
+  return out;
 }
 
 /** src: [n] f32 → [n] binary16 bits. */
