@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { spawnService, waitFor } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
+import { assertUnchanged, streamWhileDisturbed } from '../fixtures/stream-while-disturbed.js';
 
 const PROMPTS = ['Once upon a time', 'The cat sat', 'Lily and Ben went', 'One day a bird', 'Tom had a red', 'The sun was hot', 'Mom and dad', 'A little dog'];
 const MAX_TOKENS = 300;
@@ -24,61 +25,29 @@ describe('a worker dies mid-generation', () => {
     await cluster?.stop();
   });
 
-  const body = (prompt: string) => ({ model: cluster.model, prompt, max_tokens: MAX_TOKENS, temperature: 0 });
-
-  /** Stream every prompt; once each stream has its first chunk, call `disturb`. */
-  async function streamAll(disturb: () => void) {
-    let firstChunks = 0;
-    let disturbed = false;
-    const streams = PROMPTS.map(async (p) => {
-      const stream = await client.completions.create({ ...body(p), stream: true });
-      let text = '';
-      let finish: string | null = null;
-      let chunks = 0;
-      for await (const chunk of stream) {
-        if (chunks++ === 0 && ++firstChunks === PROMPTS.length && !disturbed) {
-          disturbed = true;
-          disturb();
-        }
-        text += chunk.choices[0]?.text ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-      }
-      return { text, finish };
-    });
-    const results = await Promise.all(streams);
-    assert.ok(disturbed, 'disturbed while every stream was open');
-    return results;
-  }
+  const bodies = () => PROMPTS.map((prompt) => ({ model: cluster.model, prompt, max_tokens: MAX_TOKENS, temperature: 0 }));
 
   test('every stream completes with the undisturbed greedy text after SIGKILL of a worker', async () => {
-    const undisturbed = await Promise.all(PROMPTS.map(async (p) => (await client.completions.create(body(p))).choices[0]!.text));
     const victim = cluster.workers[0]!;
-    const results = await streamAll(() => victim.kill('SIGKILL'));
+    const run = await streamWhileDisturbed(client, bodies(), () => victim.kill('SIGKILL'));
     const exit = await victim.exited;
     assert.equal(exit.signal, 'SIGKILL');
-    results.forEach((r, i) => {
-      assert.equal(r.finish, 'length', `stream ${i} finished normally`);
-      assert.equal(r.text, undisturbed[i], `stream ${i} text equals the undisturbed run`);
-    });
+    assertUnchanged(run);
     const lost = cluster.scheduler.logs.find((r) => r.msg === 'worker lost');
     assert.ok(lost, 'the scheduler noticed the lost worker');
     assert.ok(Number(lost.requeued) > 0, 'some sequences were resumed elsewhere');
   });
 
   test('a worker stopped with SIGTERM drains: its requests finish elsewhere, unchanged, and it exits 0', async () => {
-    const undisturbed = await Promise.all(PROMPTS.map(async (p) => (await client.completions.create(body(p))).choices[0]!.text));
     const joined = () => cluster.scheduler.logs.filter((r) => r.msg === 'worker joined').length;
     const before = joined();
     const fresh = await spawnService('worker', { ...cluster.env, LOOM_WORKER_ID: 'w-fresh' }, { name: 'worker-fresh' });
     cluster.workers.push(fresh);
     await waitFor(() => joined() > before, { timeoutMs: 20_000 });
     const victim = cluster.workers[1]!;
-    const results = await streamAll(() => victim.kill('SIGTERM'));
+    const run = await streamWhileDisturbed(client, bodies(), () => victim.kill('SIGTERM'));
     const exit = await victim.exited;
     assert.equal(exit.code, 0, 'the drained worker exits cleanly');
-    results.forEach((r, i) => {
-      assert.equal(r.finish, 'length', `stream ${i} finished normally`);
-      assert.equal(r.text, undisturbed[i], `stream ${i} text equals the undisturbed run`);
-    });
+    assertUnchanged(run);
   });
 });
