@@ -72,11 +72,27 @@ test('prefix: the hit worker overloaded beyond maxLoadImbalance → least loaded
 });
 
 test('prefix: no hit anywhere → least load, then most free blocks, then smallest id', () => {
-  const router = new Router();
+  // A fresh router each time: a router that placed this prefix before sends it home (next test).
   const p = { promptTokenIds: seq(50, 3000) };
-  assert.equal(router.route(p, [worker('a', { load: 2 }).candidate, worker('b', { load: 1 }).candidate])?.workerId, 'b');
-  assert.equal(router.route(p, [worker('a', { load: 1, free: 0.2 }).candidate, worker('b', { load: 1, free: 0.7 }).candidate])?.workerId, 'b');
-  assert.equal(router.route(p, [worker('b', { load: 1 }).candidate, worker('a', { load: 1 }).candidate])?.workerId, 'a');
+  assert.equal(new Router().route(p, [worker('a', { load: 2 }).candidate, worker('b', { load: 1 }).candidate])?.workerId, 'b');
+  assert.equal(new Router().route(p, [worker('a', { load: 1, free: 0.2 }).candidate, worker('b', { load: 1, free: 0.7 }).candidate])?.workerId, 'b');
+  assert.equal(new Router().route(p, [worker('b', { load: 1 }).candidate, worker('a', { load: 1 }).candidate])?.workerId, 'a');
+});
+
+test('prefix: a prefix evicted everywhere goes back to the worker that last took its root, unless it is overloaded', () => {
+  const router = new Router({ maxLoadImbalance: 4 });
+  const first = router.route({ promptTokenIds: promptWith(seq(10, 700)) }, [worker('a', { load: 1 }).candidate, worker('b', { load: 0 }).candidate]);
+  assert.deepEqual(first, { workerId: 'b', reason: 'least-loaded', cachedTokens: 0 });
+  // Same system prompt, another question, nothing cached anywhere (evicted): b again, though a is less loaded.
+  const again = router.route({ promptTokenIds: promptWith(seq(10, 800)) }, [worker('a', { load: 0 }).candidate, worker('b', { load: 3 }).candidate]);
+  assert.deepEqual(again, { workerId: 'b', reason: 'prefix-home', cachedTokens: 0 });
+  // b overloaded: the least loaded takes it and becomes the root's home.
+  assert.equal(router.route({ promptTokenIds: promptWith(seq(10, 900)) }, [worker('a', { load: 0 }).candidate, worker('b', { load: 5 }).candidate])?.workerId, 'a');
+  assert.deepEqual(router.route({ promptTokenIds: promptWith(seq(10, 950)) }, [worker('a', { load: 2 }).candidate, worker('b', { load: 0 }).candidate]), {
+    workerId: 'a',
+    reason: 'prefix-home',
+    cachedTokens: 0,
+  });
 });
 
 test('prefix: the cache salt prevents a cross-tenant hit', () => {

@@ -30,7 +30,7 @@ export interface RouteRequest {
 export interface RouteDecision {
   readonly workerId: string;
   /** Why this worker: its session's worker, the best prefix hit, or the policy's plain choice. */
-  readonly reason: 'session' | 'prefix' | 'least-loaded' | 'round-robin';
+  readonly reason: 'session' | 'prefix' | 'prefix-home' | 'least-loaded' | 'round-robin';
   /** Prompt tokens cached on the chosen worker (0 unless policy 'prefix' probed it). */
   readonly cachedTokens: number;
 }
@@ -58,6 +58,11 @@ export interface RouterOptions {
  * The prompt's block hashes are computed once per distinct block size (in practice once) and
  * capped like the core's own lookup: the last prompt token always runs, so it never counts as a hit.
  *
+ * When no eligible worker holds any of the prefix (first request, or its blocks were evicted), the
+ * worker that last took a prompt with the same first block (its prefix root, e.g. a tenant's system
+ * prompt) is chosen if eligible ('prefix-home'), else the least loaded: a tenant whose prefix was
+ * evicted under pressure comes back to its worker instead of being cached on a second one.
+ *
  * Session affinity (any policy): a request with a session id goes to the worker that served that
  * session last while it is a candidate (alive) and not overloaded; otherwise it is routed by the
  * policy and the session moves to the new worker.
@@ -68,6 +73,8 @@ export class Router {
   private readonly maxSessions: number;
   /** session id → worker id, in least-recently-routed-first order (Map insertion order). */
   private readonly sessions = new Map<string, string>();
+  /** prefix root (first block hash) → worker id of its last 'prefix' routing; bounded like sessions. */
+  private readonly roots = new Map<BlockHash, string>();
   private lastRoundRobin: string | undefined;
 
   constructor(options: RouterOptions = {}) {
@@ -90,7 +97,7 @@ export class Router {
       if (c !== undefined && !overloaded(c)) decision = { workerId: c.id, reason: 'session', cachedTokens: 0 };
     }
     decision ??= this.byPolicy(request, candidates, overloaded);
-    if (request.sessionId !== undefined) this.remember(request.sessionId, decision.workerId);
+    if (request.sessionId !== undefined) remember(this.sessions, request.sessionId, decision.workerId, this.maxSessions);
     return decision;
   }
 
@@ -106,10 +113,14 @@ export class Router {
       case 'least-loaded':
         return { workerId: best(candidates, () => 0).id, reason: 'least-loaded', cachedTokens: 0 };
       case 'prefix': {
-        const hits = prefixHits(request, candidates);
+        const { hits, root } = prefixHits(request, candidates);
         const eligible = candidates.filter((c) => !overloaded(c));
         const chosen = best(eligible, (c) => hits.get(c)!);
         const cachedTokens = hits.get(chosen)!;
+        if (root === undefined) return { workerId: chosen.id, reason: cachedTokens > 0 ? 'prefix' : 'least-loaded', cachedTokens };
+        const home = cachedTokens > 0 ? undefined : eligible.find((c) => c.id === this.roots.get(root));
+        remember(this.roots, root, (home ?? chosen).id, this.maxSessions);
+        if (home !== undefined) return { workerId: home.id, reason: 'prefix-home', cachedTokens: 0 };
         return { workerId: chosen.id, reason: cachedTokens > 0 ? 'prefix' : 'least-loaded', cachedTokens };
       }
     }
@@ -124,20 +135,23 @@ export class Router {
     return next;
   }
 
-  private remember(sessionId: string, workerId: string): void {
-    this.sessions.delete(sessionId);
-    this.sessions.set(sessionId, workerId);
-    if (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
-  }
 }
 
-/** Cached prompt tokens per candidate; hashes computed once per block size. */
-function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]): Map<RouteCandidate, number> {
+/** Sets key → workerId as the most recent entry of a bounded, least-recently-set-first map. */
+function remember<K>(map: Map<K, string>, key: K, workerId: string, max: number): void {
+  map.delete(key);
+  map.set(key, workerId);
+  if (map.size > max) map.delete(map.keys().next().value!);
+}
+
+/** Cached prompt tokens per candidate, and the prompt's first block hash (none if it has no full block before its last token). */
+function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]): { hits: Map<RouteCandidate, number>; root: BlockHash | undefined } {
   const hashesBySize = new Map<number, BlockHash[]>();
   const hits = new Map<RouteCandidate, number>();
   const n = request.promptTokenIds.length;
   const salt = request.cacheSalt ?? null;
   const given = request.blockHashes;
+  let root: BlockHash | undefined;
   for (const c of candidates) {
     let hashes = hashesBySize.get(c.blockSize);
     if (hashes === undefined) {
@@ -150,10 +164,11 @@ function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]
         extendBlockHashes(hashes, request.promptTokenIds, c.blockSize, maxHitBlocks, salt);
       }
       hashesBySize.set(c.blockSize, hashes);
+      root ??= hashes[0];
     }
     hits.set(c, hashes.length === 0 ? 0 : c.cachedPrefixTokens(hashes));
   }
-  return hits;
+  return { hits, root };
 }
 
 /** argmax of (score, −load, freeBlockRatio, −id) over a non-empty list. */
