@@ -57,6 +57,8 @@ export function standardCases(measureSteps: number): BenchCase[] {
       name: 'mixed-prefill-decode',
       config: { ...base, numBlocks: 24_000, maxNumBatchedTokens: 2048 },
       concurrency: 288,
+      // As in the service: WorkerPool.route hashes every prompt for the router, outside the step.
+      routed: true,
       makeRequest: (i, rand) => ({ prompt: tokens(256 + Math.floor(rand() * 768), 100_000 + i * 1024), maxTokens: 16 + Math.floor(rand() * 240) }),
     },
     prefixHeavy('prefix-heavy-admissions', true),
