@@ -50,6 +50,7 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
     },
     log,
     metrics,
+    config.numBlocks,
   );
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });

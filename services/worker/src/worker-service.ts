@@ -28,6 +28,8 @@ export class WorkerService {
     private readonly info: Omit<InfoResponse, 'capabilities'> & { capabilities: InfoResponse['capabilities'] },
     private readonly log: Logger,
     private readonly metrics: WorkerMetrics,
+    /** The worker's own --num-blocks (0 = none): its memory is its own, so it wins over what Warmup asks. */
+    private readonly ownNumBlocks = 0,
   ) {}
 
   /** SERVING for probes: the KV pool exists and the worker is not draining. */
@@ -54,7 +56,8 @@ export class WorkerService {
     }
     const bytesPerBlock = this.engine.kvBytesPerBlock(req.blockSize);
     const maxUseful = Math.ceil((req.maxNumSeqs * this.info.contextLength) / req.blockSize);
-    const numBlocks = req.numBlocks > 0 ? req.numBlocks : Math.max(1, Math.min(maxUseful, Math.floor(DEFAULT_KV_BUDGET_BYTES / bytesPerBlock)));
+    const asked = this.ownNumBlocks > 0 ? this.ownNumBlocks : req.numBlocks;
+    const numBlocks = asked > 0 ? asked : Math.max(1, Math.min(maxUseful, Math.floor(DEFAULT_KV_BUDGET_BYTES / bytesPerBlock)));
     this.engine.initKv(numBlocks, req.blockSize, req.maxNumBatchedTokens, req.maxNumSeqs);
     this.batch = new PersistentBatch(req.blockSize, this.info.eosTokenIds);
     this.warmupAnswer = { numBlocks, blockSize: req.blockSize, kvBytesPerBlock: bytesPerBlock };

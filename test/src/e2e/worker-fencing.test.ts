@@ -18,7 +18,7 @@ describe('worker fencing', () => {
 
   before(async () => {
     redis = await startRedis();
-    worker = await spawnService('worker', { REDIS_URL: redis.url, LOOM_MODEL: STORIES_F32(), LOOM_THREADS: '1' });
+    worker = await spawnService('worker', { REDIS_URL: redis.url, LOOM_MODEL: STORIES_F32(), LOOM_THREADS: '1', LOOM_NUM_BLOCKS: '48' });
     client = createWorkerClient(worker.address!);
   });
   after(async () => {
@@ -34,7 +34,8 @@ describe('worker fencing', () => {
     });
 
   test('a newer leader fences off an older one', async () => {
-    await unary(client.warmup.bind(client), { blockSize: 16, numBlocks: 64, maxNumBatchedTokens: 64, maxNumSeqs: 4, fencingToken: 7 });
+    const warm = await unary(client.warmup.bind(client), { blockSize: 16, numBlocks: 64, maxNumBatchedTokens: 64, maxNumSeqs: 4, fencingToken: 7 });
+    assert.equal(warm.numBlocks, 48, "the worker's own --num-blocks wins over what Warmup asks");
     await assert.rejects(unary(client.reset.bind(client), { fencingToken: 6 }), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
       assert.match(err.details, /stale fencing token 6/);
