@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { getLlama } from 'node-llama-cpp';
 import { loadTokenizer, modelsDir } from './test-support.js';
+import { seededRandom } from '@loom/testing';
 
 const PIECES = [
   'Hello', ' world', 'the', ' The', "'s", "'LL", "n't", ' ', '  ', '   ', '\n', '\n\n', '\t', ' \n ', '1', '42', '12345',
@@ -15,15 +16,7 @@ const PIECES = [
   '<s>', '</s>', '<|eot_id|>', '<|begin_of_text|>', '<|endoftext|>', 'ab', 'ing', 'Ġ', '▁', '<0x41>', '  -', '→',
 ];
 
-/** Deterministic (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function samples(seed: number, n: number): string[] {
   const r = rng(seed);

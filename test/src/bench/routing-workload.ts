@@ -1,3 +1,5 @@
+import { seededRandom } from '@loom/testing';
+
 /** One request of the routing benchmark: a tenant's system prompt followed by a short question. */
 export interface RoutingRequest {
   tenant: number;
@@ -21,15 +23,8 @@ export interface RoutingWorkloadOptions {
  * takes them), so every prefix has exactly the intended length whatever the tokenizer.
  */
 export function routingWorkload(o: RoutingWorkloadOptions): RoutingRequest[] {
-  let a = (o.seed ?? 7) >>> 0;
-  // mulberry32: the same workload on every run and for every policy.
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // The same workload on every run and for every policy.
+  const rand = seededRandom(o.seed ?? 7);
   const token = () => 3 + Math.floor(rand() * (o.vocabSize - 3));
   const systems = Array.from({ length: o.tenants }, () => Array.from({ length: o.systemTokens }, token));
   return Array.from({ length: o.requests }, () => {

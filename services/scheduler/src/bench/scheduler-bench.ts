@@ -1,6 +1,7 @@
 import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { DEFAULT_SAMPLING } from '@loom/common';
 import { hashFullBlocks, Scheduler, type SampledToken, type SchedulerConfig, type SchedulerOutput } from '../core/index.js';
+import { seededRandom } from '@loom/testing';
 
 /** CPU budget of one schedule() + update() pair (vLLM's scheduler aims well below a GPU step). */
 export const TARGET_MS = 0.5;
@@ -99,17 +100,8 @@ function sampledFor(scheduler: Scheduler, step: SchedulerOutput): SampledToken[]
   return sampled;
 }
 
-/** mulberry32: a seeded PRNG, so every run schedules the same workload. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so every run schedules the same workload. */
+const prng = seededRandom;
 
 const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 

@@ -3,18 +3,9 @@ import { test } from 'node:test';
 import type { SchedulingPolicy } from './request-queue.js';
 import { makeScheduler } from './test-helpers/make-scheduler.js';
 import { sampling, seq } from './test-helpers/make-request.js';
+import { seededRandom } from '@loom/testing';
 
-/** mulberry32: a tiny seeded PRNG so the scenario is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 /**
  * Many requests with shared prefixes, tenants, staggered arrivals and aborts on a pool small enough

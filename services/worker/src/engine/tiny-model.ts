@@ -2,6 +2,7 @@
  * Random tiny Llama-family models for the engine's correctness tests, written as GGUF (llama.cpp's tensor
  * names and layout) with seeded weights. Not a test file itself.
  */
+import { seededRandom } from '@loom/testing';
 import { writeGguf, type GgufTensorToWrite } from '@loom/tokenizer';
 import { quantize, type QuantType } from './native-engine.js';
 
@@ -31,17 +32,8 @@ export interface TinyConfig {
 
 const TYPE_ID: Record<TinyConfig['type'], number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 8, q4_K: 12, q6_K: 14, bf16: 30 };
 
-/** Deterministic uniform [0, 1) stream (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) stream. */
+export const rng = seededRandom;
 
 /** bf16 bits of x, round to nearest even. */
 function f32ToBf16(values: Float32Array): Uint8Array {
