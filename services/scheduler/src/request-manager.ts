@@ -27,7 +27,15 @@ export interface SeqSpec {
    * (queue time is observed then and this cleared); absent for a request resumed with output.
    */
   acceptedAt?: number;
+  /** Workers this sequence was on when they failed; past MAX_WORKER_FAILURES it is not moved again. */
+  workerFailures?: number;
 }
+
+/**
+ * A sequence whose worker failed this many times is failed with an error instead of moved again:
+ * a request that crashes or wedges every worker it lands on must not take the fleet down one by one.
+ */
+export const MAX_WORKER_FAILURES = 3;
 
 /** One sequence's result of one step, as the core reports it. */
 export interface SeqOutput {

@@ -1,7 +1,7 @@
 import type { LoomConfig, Logger } from '@loom/common';
 import { Router, type RoutingPolicy } from './cluster/router.js';
 import { hashFullBlocks } from './core/block-hash.js';
-import type { RequestManager, SeqSpec } from './request-manager.js';
+import { MAX_WORKER_FAILURES, type RequestManager, type SeqSpec } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import { WorkerLoop } from './worker-loop.js';
 
@@ -135,8 +135,14 @@ export class WorkerPool {
   private lost(loop: WorkerLoop, seqs: SeqSpec[], reason: string): void {
     this.loops.delete(loop.id);
     this.metrics.setWorkersUp(this.loops.size);
-    this.log.warn({ worker: loop.id, reason, resumed: seqs.length }, "resuming the lost worker's sequences elsewhere");
-    this.reroute(seqs);
+    const moved: SeqSpec[] = [];
+    for (const s of seqs) {
+      const failures = (s.workerFailures ?? 0) + 1;
+      if (failures < MAX_WORKER_FAILURES) moved.push({ ...s, workerFailures: failures });
+      else this.abort(this.manager.fail(s.requestId, 500, 'worker_failures', `the request was on ${failures} workers that failed (last: ${reason}); not retried`));
+    }
+    this.log.warn({ worker: loop.id, reason, resumed: moved.length, given_up: seqs.length - moved.length }, "resuming the lost worker's sequences elsewhere");
+    this.reroute(moved);
     this.onChange();
     // A worker that only broke its stream (still listed) is reset and warmed up again.
     if (!this.closed && this.known.has(loop.id)) this.retryJoin(loop.id, loop.address, 0);
