@@ -13,6 +13,9 @@ const sha256: (data: Buffer) => Buffer =
     ? (data) => (crypto as unknown as { hash(alg: string, data: Buffer, enc: 'buffer'): Buffer }).hash('sha256', data, 'buffer')
     : (data) => crypto.createHash('sha256').update(data).digest();
 
+/** hashBlockTokens' input, reused: each hash is taken before the next call writes it. */
+let scratch = Buffer.allocUnsafe(256);
+
 /**
  * Hash of one full block. `extraKeys` (the tenant's cache salt; later a LoRA id) only needs to go
  * into the first block of a sequence: every later hash chains through it.
@@ -27,14 +30,23 @@ export function hashBlockTokens(
   end: number,
   extraKeys: string | null,
 ): BlockHash {
-  const head = `${parent ?? '-'}${extraKeys === null ? '|-|' : `|${extraKeys.length}:${extraKeys}|`}`;
-  const headBytes = Buffer.byteLength(head);
-  const buf = Buffer.allocUnsafe(headBytes + 4 * (end - start));
-  buf.write(head, 0);
-  for (let i = start, o = headBytes; i < end; i++, o += 4) buf.writeUInt32LE(tokenIds[i]!, o);
+  // Every block but a sequence's first is parent (32 ASCII hex chars) + '|-|': written directly,
+  // sparing the head string and its UTF-8 sizing (a decode step can fill 256 blocks at once).
+  const head = parent !== null && extraKeys === null ? null : `${parent ?? '-'}${extraKeys === null ? '|-|' : `|${extraKeys.length}:${extraKeys}|`}`;
+  const headBytes = head === null ? parent!.length + 3 : Buffer.byteLength(head);
+  const size = headBytes + 4 * (end - start);
+  // No allocation per block: the input is built in `scratch`.
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(2 * size);
+  if (head === null) {
+    scratch.write(parent!, 0, 'latin1');
+    scratch.write('|-|', headBytes - 3, 'latin1');
+  } else {
+    scratch.write(head, 0);
+  }
+  for (let i = start, o = headBytes; i < end; i++, o += 4) scratch.writeUInt32LE(tokenIds[i]!, o);
   // Hex of the first 16 bytes made directly, not sliced from the full hex: a flat string, which
   // compares and hashes (Map keys of the prefix cache) markedly faster than a slice of a larger one.
-  return sha256(buf).toString('hex', 0, 16);
+  return sha256(scratch.subarray(0, size)).toString('hex', 0, 16);
 }
 
 /**

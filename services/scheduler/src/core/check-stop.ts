@@ -8,7 +8,7 @@ import type { Request } from './request.js';
  */
 export function checkStop(request: Request, maxModelLen: number): boolean {
   const sampling = request.sampling;
-  const last = request.outputTokenIds[request.outputTokenIds.length - 1]!;
+  const last = request.lastTokenId;
   if (request.numOutputTokens >= sampling.minTokens) {
     if (!sampling.ignoreEos && request.eosTokenIds.includes(last)) {
       request.markFinished('stop');

@@ -129,8 +129,10 @@ export class KVCacheManager {
     const numRequired = this.blocksFor(request.numComputedTokens + hit.numTokens + numNewTokens);
     const numNew = numRequired - numHeld - hit.blocks.length;
     // Hit blocks that are free right now stop being allocatable once touched.
+    // Indexed loops here and below: this runs for every running request every step, and a for-of
+    // iterator per call was young garbage.
     let numFreeHits = 0;
-    for (const block of hit.blocks) if (block.refCnt === 0) numFreeHits++;
+    for (let k = 0; k < hit.blocks.length; k++) if (hit.blocks[k]!.refCnt === 0) numFreeHits++;
     if (numNew > this.blockPool.numFreeBlocks - numFreeHits) return null;
 
     if (computed !== undefined) {
@@ -141,11 +143,11 @@ export class KVCacheManager {
     if (entry === undefined) this.reqBlocks.set(request.requestId, { blocks, numCachedBlocks: hit.blocks.length });
     if (hit.blocks.length > 0) {
       this.blockPool.touch(hit.blocks);
-      for (const block of hit.blocks) blocks.push(block);
+      for (let k = 0; k < hit.blocks.length; k++) blocks.push(hit.blocks[k]!);
     }
     if (numNew <= 0) return NO_BLOCKS;
     const fresh = this.blockPool.getNewBlocks(numNew);
-    for (const block of fresh) blocks.push(block);
+    for (let k = 0; k < fresh.length; k++) blocks.push(fresh[k]!);
     return fresh;
   }
 

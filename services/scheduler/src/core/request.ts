@@ -44,8 +44,7 @@ export class Request {
   readonly requestId: string;
   /** The prompt is allTokenIds[0..numPromptTokens): kept once, not as a second copy. */
   readonly numPromptTokens: number;
-  readonly outputTokenIds: number[];
-  /** Prompt followed by output; the sequence whose KV the worker computes. */
+  /** Prompt followed by output; the sequence whose KV the worker computes (its only token array). */
   readonly allTokenIds: number[];
   readonly sampling: SamplingParams;
   readonly priority: number;
@@ -71,7 +70,6 @@ export class Request {
   ) {
     this.requestId = init.requestId;
     this.numPromptTokens = init.promptTokenIds.length;
-    this.outputTokenIds = init.outputTokenIds ? init.outputTokenIds.slice() : [];
     this.allTokenIds = withRoom(init.outputTokenIds?.length ? init.promptTokenIds.concat(init.outputTokenIds) : init.promptTokenIds.slice());
     this.sampling = init.sampling;
     this.priority = init.priority ?? 0;
@@ -83,11 +81,23 @@ export class Request {
   }
 
   get numOutputTokens(): number {
-    return this.outputTokenIds.length;
+    return this.allTokenIds.length - this.numPromptTokens;
+  }
+
+  /**
+   * The output so far, a fresh copy (cold paths: failover, tests). Not kept as a second growing
+   * array: in a decode-heavy step loop its growth copies were a large share of the young garbage.
+   */
+  get outputTokenIds(): number[] {
+    return this.allTokenIds.slice(this.numPromptTokens);
+  }
+
+  /** The last token (the latest output token once one was sampled). */
+  get lastTokenId(): number {
+    return this.allTokenIds[this.allTokenIds.length - 1]!;
   }
 
   appendOutputToken(tokenId: number): void {
-    this.outputTokenIds.push(tokenId);
     this.allTokenIds.push(tokenId);
   }
 
@@ -119,7 +129,7 @@ export class Request {
       promptTokenIds: this.allTokenIds.slice(0, this.numPromptTokens),
       sampling: this.sampling,
       priority: this.priority,
-      outputTokenIds: this.outputTokenIds.slice(),
+      outputTokenIds: this.outputTokenIds,
     };
     if (this.cacheSalt !== null) init.cacheSalt = this.cacheSalt;
     return init;
