@@ -288,17 +288,12 @@ napi_value quantize(napi_env env, napi_callback_info cbi) {
     napi_value argv[2] = {nullptr, nullptr};
     napi_get_cb_info(env, cbi, &argc, argv, nullptr, nullptr);
     const uint32_t type = ggmlTypeByName(loom::stringOr(env, argv[0], "type", ""));
-    bool is = false;
-    napi_typedarray_type tt;
     size_t n = 0;
-    void* data = nullptr;
-    if (argv[1]) napi_is_typedarray(env, argv[1], &is);
-    if (!is || napi_get_typedarray_info(env, argv[1], &tt, &n, &data, nullptr, nullptr) != napi_ok || tt != napi_float32_array)
-      throw JsError{JsErrorKind::TypeError, "values must be a Float32Array"};
+    const float* data = loom::float32Array(env, argv[1], "values", &n);
     const loom::GgmlTypeInfo info = loom::ggmlTypeInfo(type);
     if (n % info.blockElems != 0) throw JsError{JsErrorKind::RangeError, "values.length must be a multiple of " + std::to_string(info.blockElems)};
     std::vector<uint8_t> out(loom::ggmlRowBytes(info, n));
-    loom::quantizeRow(type, static_cast<const float*>(data), out.data(), (int)n);
+    loom::quantizeRow(type, data, out.data(), (int)n);
     return loom::copyTypedArray(env, napi_uint8_array, out.data(), out.size());
   });
 }
@@ -310,17 +305,12 @@ napi_value dequantize(napi_env env, napi_callback_info cbi) {
     napi_value argv[2] = {nullptr, nullptr};
     napi_get_cb_info(env, cbi, &argc, argv, nullptr, nullptr);
     const uint32_t type = ggmlTypeByName(loom::stringOr(env, argv[0], "type", ""));
-    bool is = false;
-    napi_typedarray_type tt;
     size_t n = 0;
-    void* data = nullptr;
-    if (argv[1]) napi_is_typedarray(env, argv[1], &is);
-    if (!is || napi_get_typedarray_info(env, argv[1], &tt, &n, &data, nullptr, nullptr) != napi_ok || tt != napi_uint8_array)
-      throw JsError{JsErrorKind::TypeError, "bytes must be a Uint8Array"};
+    const uint8_t* data = loom::uint8Array(env, argv[1], "bytes", &n);
     const loom::GgmlTypeInfo info = loom::ggmlTypeInfo(type);
     if (n % info.blockBytes != 0) throw JsError{JsErrorKind::RangeError, "bytes.length must be a multiple of " + std::to_string(info.blockBytes)};
     std::vector<float> out(n / info.blockBytes * info.blockElems);
-    loom::dequantRow(type, static_cast<const uint8_t*>(data), out.data(), (int)out.size());
+    loom::dequantRow(type, data, out.data(), (int)out.size());
     return loom::copyTypedArray(env, napi_float32_array, out.data(), out.size());
   });
 }

@@ -70,15 +70,29 @@ inline std::string stringOr(napi_env env, napi_value v, const std::string& what,
   return s;
 }
 
-// An Int32Array's elements; throws a TypeError naming `what` for anything else.
-inline const int32_t* int32Array(napi_env env, napi_value v, const std::string& what, size_t* length) {
+// A typed array's elements when it is of type `want`; throws "<what> must be <kind>" as a
+// TypeError for anything else (another array type included).
+template <typename T>
+inline const T* typedArrayOf(napi_env env, napi_value v, napi_typedarray_type want, const char* kind, const std::string& what, size_t* length) {
   bool is = false;
   if (v) napi_is_typedarray(env, v, &is);
   napi_typedarray_type type;
   void* data = nullptr;
-  if (!is || napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array)
-    throw JsError{JsErrorKind::TypeError, what + " must be an Int32Array"};
-  return static_cast<const int32_t*>(data);
+  if (!is || napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok || type != want)
+    throw JsError{JsErrorKind::TypeError, what + " must be " + kind};
+  return static_cast<const T*>(data);
+}
+
+inline const int32_t* int32Array(napi_env env, napi_value v, const std::string& what, size_t* length) {
+  return typedArrayOf<int32_t>(env, v, napi_int32_array, "an Int32Array", what, length);
+}
+
+inline const float* float32Array(napi_env env, napi_value v, const std::string& what, size_t* length) {
+  return typedArrayOf<float>(env, v, napi_float32_array, "a Float32Array", what, length);
+}
+
+inline const uint8_t* uint8Array(napi_env env, napi_value v, const std::string& what, size_t* length) {
+  return typedArrayOf<uint8_t>(env, v, napi_uint8_array, "a Uint8Array", what, length);
 }
 
 inline napi_value num(napi_env env, double d) {

@@ -25,14 +25,8 @@ int appendIds(napi_env env, napi_value v, const std::string& what, int vocab, st
 // Optional Float32Array of finite values; appended to `out`; returns how many.
 int appendFloats(napi_env env, napi_value v, const std::string& what, std::vector<float>& out) {
   if (typeOf(env, v) == napi_undefined) return 0;
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  napi_typedarray_type type;
   size_t n = 0;
-  void* data = nullptr;
-  if (!is || napi_get_typedarray_info(env, v, &type, &n, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array)
-    throw JsError{JsErrorKind::TypeError, what + " must be a Float32Array"};
-  const float* f = static_cast<const float*>(data);
+  const float* f = float32Array(env, v, what, &n);
   for (size_t j = 0; j < n; j++)
     if (!std::isfinite(f[j])) throw JsError{JsErrorKind::RangeError, what + "[" + std::to_string(j) + "] must be finite"};
   out.insert(out.end(), f, f + n);
