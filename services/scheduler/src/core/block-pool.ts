@@ -1,4 +1,5 @@
 import type { BlockHash } from './block-hash.js';
+import { CachedBlockTable } from './cached-block-table.js';
 import { FreeBlockQueue } from './free-block-queue.js';
 import { KVCacheBlock } from './kv-cache-block.js';
 
@@ -14,7 +15,7 @@ import { KVCacheBlock } from './kv-cache-block.js';
 export class BlockPool {
   readonly blocks: readonly KVCacheBlock[];
   readonly freeQueue: FreeBlockQueue;
-  private readonly cached = new Map<BlockHash, KVCacheBlock>();
+  private readonly cached: CachedBlockTable;
 
   constructor(
     readonly numBlocks: number,
@@ -25,6 +26,7 @@ export class BlockPool {
     for (let i = 0; i < numBlocks; i++) blocks.push(new KVCacheBlock(i));
     this.blocks = blocks;
     this.freeQueue = new FreeBlockQueue(blocks);
+    this.cached = new CachedBlockTable(numBlocks);
   }
 
   /** Free blocks, counting cached ones (they are evicted on demand). */
@@ -84,16 +86,16 @@ export class BlockPool {
       const block = blocks[i]!;
       if (block.blockHash !== null) continue;
       const hash = hashes[i]!;
-      if (this.cached.has(hash)) continue;
+      if (this.cached.get(hash) !== undefined) continue;
       block.blockHash = hash;
-      this.cached.set(hash, block);
+      this.cached.add(block);
     }
   }
 
   private evict(block: KVCacheBlock): void {
     const hash = block.blockHash;
     if (hash === null) return;
-    if (this.cached.get(hash) === block) this.cached.delete(hash);
+    this.cached.delete(block);
     block.blockHash = null;
   }
 }
