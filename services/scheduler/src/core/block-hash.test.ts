@@ -36,5 +36,19 @@ test('extends incrementally without rehashing, up to the asked number of blocks'
   assert.equal(hashes.length, 2);
   assert.equal(hashes[0], first);
   assert.equal(hashes[1], hashBlockTokens(first!, tokens, 16, 32, null));
-  assert.match(hashes[1]!, /^[0-9a-f]{32}$/);
+  assert.equal(hashes[1]!.length, 8, '128 bits as 8 UTF-16 units');
+});
+
+test('every token and its position count; extra keys go into the first block only', () => {
+  const base = hashBlockTokens(null, seq(16), 0, 16, null);
+  const seen = new Set([base]);
+  for (let i = 0; i < 16; i++) {
+    const changed = seq(16);
+    changed[i] = 2 ** 31 + i; // also: ids are hashed as full 32-bit words
+    seen.add(hashBlockTokens(null, changed, 0, 16, null));
+  }
+  seen.add(hashBlockTokens(null, [...seq(15), 0], 0, 16, null));
+  assert.equal(seen.size, 18);
+  assert.equal(hashBlockTokens(null, [7, ...seq(16)], 1, 17, null), base, 'only tokens[start, end) are read');
+  assert.throws(() => hashBlockTokens(base, seq(16), 0, 16, 'salt'), /first block only/);
 });

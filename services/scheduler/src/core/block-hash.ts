@@ -1,27 +1,64 @@
-import * as crypto from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+import { sipHash } from './siphash.js';
 
 /**
- * Identity of a full block's content in the prefix cache: 128 bits of
- * sha256(parent hash, extra keys, token ids), hex. Chaining through the parent makes the hash
- * identify the whole prefix up to and including this block, so equal hashes mean equal KV.
+ * Identity of a full block's content in the prefix cache: the 128-bit SipHash-1-3 of (parent hash,
+ * token ids) as a string of 8 UTF-16 code units (Map and Set keys, compared with ===; not text, so
+ * never printed). Chaining through the parent makes it identify the whole prefix up to and
+ * including this block, so equal hashes mean equal KV. A sequence's first block chains from a root
+ * made of its extra keys (the tenant's cache salt; later a LoRA id).
  */
 export type BlockHash = string;
 
-// One-shot crypto.hash (Node >= 20.12) is ~3x cheaper than a Hash object for 100-byte inputs.
-const sha256: (data: Buffer) => Buffer =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (data) => (crypto as unknown as { hash(alg: string, data: Buffer, enc: 'buffer'): Buffer }).hash('sha256', data, 'buffer')
-    : (data) => crypto.createHash('sha256').update(data).digest();
+/**
+ * The PRF key, secret to this process: a client who cannot compute hashes cannot craft a block
+ * that collides with another's. Hashes are only ever compared within one scheduler process (the
+ * router hashes for the core next to it; a new leader starts with empty pools), so no key is shared.
+ */
+const KEY = randomFillSync(new Uint32Array(4));
 
-/** hashBlockTokens' input, reused: each hash is taken before the next call writes it. */
-let scratch = Buffer.allocUnsafe(256);
+/** The message of one hash, reused: [parent or root: 4 words, then the block's token ids]. */
+let message = new Uint32Array(4 + 16);
+const digest = new Uint32Array(4);
+
+/** Roots by extra keys (tenants' salts repeat): at most MAX_ROOTS, dropped together when full. */
+const roots = new Map<string | null, Uint32Array>();
+const MAX_ROOTS = 4096;
+
+function toHash(words: Uint32Array): BlockHash {
+  const [a, b, c, d] = words as unknown as [number, number, number, number];
+  return String.fromCharCode(a & 0xffff, a >>> 16, b & 0xffff, b >>> 16, c & 0xffff, c >>> 16, d & 0xffff, d >>> 16);
+}
+
+function writeHash(hash: BlockHash, into: Uint32Array): void {
+  for (let k = 0; k < 4; k++) into[k] = hash.charCodeAt(2 * k) | (hash.charCodeAt(2 * k + 1) << 16);
+}
 
 /**
- * Hash of one full block. `extraKeys` (the tenant's cache salt; later a LoRA id) only needs to go
- * into the first block of a sequence: every later hash chains through it.
- *
- * The encoding is unambiguous: the parent is 32 hex chars (or '-' for the first block), extra keys
- * are length-prefixed and tokens are fixed-width u32 over a fixed-length block.
+ * The 4 words a first block chains from: the hash of [tag 1, extra keys' length, their UTF-16
+ * units two per word], or of [tag 0] without extra keys; so no salt and the empty salt differ.
+ */
+function rootOf(extraKeys: string | null): Uint32Array {
+  let root = roots.get(extraKeys);
+  if (root !== undefined) return root;
+  const n = extraKeys === null ? 1 : 2 + Math.ceil(extraKeys.length / 2);
+  const words = new Uint32Array(n);
+  if (extraKeys !== null) {
+    words[0] = 1;
+    words[1] = extraKeys.length;
+    for (let i = 0; i < extraKeys.length; i++) words[2 + (i >> 1)]! |= extraKeys.charCodeAt(i) << (16 * (i & 1));
+  }
+  root = new Uint32Array(4);
+  sipHash(KEY, words, n, root);
+  if (roots.size >= MAX_ROOTS) roots.clear();
+  roots.set(extraKeys, root);
+  return root;
+}
+
+/**
+ * Hash of the block of tokenIds[start..end). It chains from `parent`, or for a sequence's first
+ * block (parent null) from the root of `extraKeys`, which only the first block takes: every later
+ * hash chains through it.
  */
 export function hashBlockTokens(
   parent: BlockHash | null,
@@ -30,23 +67,14 @@ export function hashBlockTokens(
   end: number,
   extraKeys: string | null,
 ): BlockHash {
-  // Every block but a sequence's first is parent (32 ASCII hex chars) + '|-|': written directly,
-  // sparing the head string and its UTF-8 sizing (a decode step can fill 256 blocks at once).
-  const head = parent !== null && extraKeys === null ? null : `${parent ?? '-'}${extraKeys === null ? '|-|' : `|${extraKeys.length}:${extraKeys}|`}`;
-  const headBytes = head === null ? parent!.length + 3 : Buffer.byteLength(head);
-  const size = headBytes + 4 * (end - start);
-  // No allocation per block: the input is built in `scratch`.
-  if (scratch.length < size) scratch = Buffer.allocUnsafe(2 * size);
-  if (head === null) {
-    scratch.write(parent!, 0, 'latin1');
-    scratch.write('|-|', headBytes - 3, 'latin1');
-  } else {
-    scratch.write(head, 0);
-  }
-  for (let i = start, o = headBytes; i < end; i++, o += 4) scratch.writeUInt32LE(tokenIds[i]!, o);
-  // Hex of the first 16 bytes made directly, not sliced from the full hex: a flat string, which
-  // compares and hashes (Map keys of the prefix cache) markedly faster than a slice of a larger one.
-  return sha256(scratch.subarray(0, size)).toString('hex', 0, 16);
+  if (parent !== null && extraKeys !== null) throw new Error('hashBlockTokens: extra keys go into the first block only');
+  const n = 4 + (end - start);
+  if (message.length < n) message = new Uint32Array(n);
+  if (parent === null) message.set(rootOf(extraKeys));
+  else writeHash(parent, message);
+  for (let i = start, o = 4; i < end; i++, o++) message[o] = tokenIds[i]!;
+  sipHash(KEY, message, n, digest);
+  return toHash(digest);
 }
 
 /**
