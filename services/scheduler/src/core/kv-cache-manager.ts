@@ -24,13 +24,6 @@ export interface PrefixCacheStats {
   hitTokens: number;
 }
 
-interface RequestBlocks {
-  /** The block table: block i holds tokens [i*blockSize, (i+1)*blockSize). */
-  readonly blocks: KVCacheBlock[];
-  /** Leading blocks already offered to the prefix cache (their KV was computed). */
-  numCachedBlocks: number;
-}
-
 /** Distinct prefixes (tenants, system prompts) remembered by longestCachedPrefix. */
 const MAX_RECENT_HITS = 256;
 
@@ -40,13 +33,13 @@ const NO_HIT: ComputedBlocks = Object.freeze({ blocks: NO_BLOCKS, numTokens: 0 }
 /**
  * The block tables of one worker's requests over its BlockPool, and prefix caching. Blocks enter
  * the prefix cache only once their KV is computed (cacheComputedBlocks after a step), so a hit
- * never points at KV that is not written yet.
+ * never points at KV that is not written yet. The tables live on the requests (Request.blockTable,
+ * numCommittedBlocks) but only this class writes them.
  */
 export class KVCacheManager {
   blockPool: BlockPool;
   readonly blockSize: number;
   readonly enablePrefixCaching: boolean;
-  private readonly reqBlocks = new Map<string, RequestBlocks>();
   private readonly prefixStats: PrefixCacheStats = { queriedTokens: 0, hitTokens: 0 };
   /** Last prefix hit per first-block hash, least recently set first (see longestCachedPrefix). */
   private readonly recentHits = new Map<BlockHash, readonly KVCacheBlock[]>();
@@ -124,8 +117,8 @@ export class KVCacheManager {
    */
   allocateSlots(request: Request, numNewTokens: number, computed?: ComputedBlocks): readonly KVCacheBlock[] | null {
     const hit = computed ?? NO_HIT;
-    const entry = this.reqBlocks.get(request.requestId);
-    const numHeld = entry === undefined ? 0 : entry.blocks.length;
+    const blocks = request.blockTable;
+    const numHeld = blocks.length;
     const numRequired = this.blocksFor(request.numComputedTokens + hit.numTokens + numNewTokens);
     const numNew = numRequired - numHeld - hit.blocks.length;
     // Hit blocks that are free right now stop being allocatable once touched.
@@ -139,8 +132,7 @@ export class KVCacheManager {
       this.prefixStats.queriedTokens += request.numTokens;
       this.prefixStats.hitTokens += hit.numTokens;
     }
-    const blocks = entry?.blocks ?? [];
-    if (entry === undefined) this.reqBlocks.set(request.requestId, { blocks, numCachedBlocks: hit.blocks.length });
+    if (numHeld === 0) request.numCommittedBlocks = hit.blocks.length;
     if (hit.blocks.length > 0) {
       this.blockPool.touch(hit.blocks);
       for (let k = 0; k < hit.blocks.length; k++) blocks.push(hit.blocks[k]!);
@@ -154,13 +146,11 @@ export class KVCacheManager {
   /** Offers the request's newly full, computed blocks to the prefix cache. Call after numComputedTokens advanced. */
   cacheComputedBlocks(request: Request): void {
     if (!this.enablePrefixCaching) return;
-    const entry = this.reqBlocks.get(request.requestId);
-    if (entry === undefined) return;
     const numFull = Math.floor(request.numComputedTokens / this.blockSize);
-    if (numFull <= entry.numCachedBlocks) return;
+    if (numFull <= request.numCommittedBlocks) return;
     this.hashes(request, numFull);
-    this.blockPool.cacheFullBlocks(entry.blocks, request.blockHashes, entry.numCachedBlocks, numFull);
-    entry.numCachedBlocks = numFull;
+    this.blockPool.cacheFullBlocks(request.blockTable, request.blockHashes, request.numCommittedBlocks, numFull);
+    request.numCommittedBlocks = numFull;
   }
 
   /**
@@ -197,15 +187,18 @@ export class KVCacheManager {
    * least likely to be shared) is evicted before its prefix.
    */
   free(request: Request): void {
-    const entry = this.reqBlocks.get(request.requestId);
-    if (entry === undefined) return;
-    this.reqBlocks.delete(request.requestId);
-    this.blockPool.free(entry.blocks.reverse());
+    const blocks = request.blockTable;
+    if (blocks.length === 0) return;
+    this.blockPool.free(blocks.reverse());
+    blocks.length = 0;
+    request.numCommittedBlocks = 0;
   }
 
-  /** Forgets every block table and cached block (the worker's KV is gone); keeps the stats counters. */
+  /**
+   * Forgets every cached block (the worker's KV is gone); keeps the stats counters. The caller
+   * drops every request that held blocks (their tables point into the old pool).
+   */
   reset(): void {
-    this.reqBlocks.clear();
     this.recentHits.clear();
     this.blockPool = new BlockPool(this.blockPool.numBlocks, this.enablePrefixCaching);
   }
@@ -217,8 +210,10 @@ export class KVCacheManager {
   }
 
   getBlockIds(request: Request): number[] {
-    const entry = this.reqBlocks.get(request.requestId);
-    return entry === undefined ? [] : entry.blocks.map((b) => b.blockId);
+    const blocks = request.blockTable;
+    const ids = new Array<number>(blocks.length);
+    for (let k = 0; k < blocks.length; k++) ids[k] = blocks[k]!.blockId;
+    return ids;
   }
 
   private hashes(request: Request, numBlocks: number): void {

@@ -1,5 +1,6 @@
 import type { FinishReason, SamplingParams } from '@loom/common';
 import type { BlockHash, BlockHashes } from './block-hash.js';
+import type { KVCacheBlock } from './kv-cache-block.js';
 
 export const RequestStatus = {
   WAITING: 'waiting',
@@ -59,6 +60,14 @@ export class Request {
   stopReason: string | number | null = null;
   /** Hashes of this sequence's full blocks computed so far (block i at index i); filled lazily. */
   readonly blockHashes: BlockHash[] = [];
+  /**
+   * The block table, written only by the KVCacheManager (kept here, as nano-vllm keeps it on the
+   * sequence, so a step finds it without a lookup per running request): block i holds tokens
+   * [i*blockSize, (i+1)*blockSize); empty while the request holds no blocks.
+   */
+  readonly blockTable: KVCacheBlock[] = [];
+  /** Leading blocks of blockTable already offered to the prefix cache (KVCacheManager's too). */
+  numCommittedBlocks = 0;
   /** Whether the worker holds this request's state (sent as a NewRequest, not preempted or forgotten since). */
   onWorker = false;
 
