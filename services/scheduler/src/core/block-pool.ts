@@ -56,9 +56,13 @@ export class BlockPool {
     return out;
   }
 
-  /** Drops one reference per block; blocks reaching 0 go to the free-queue tail in the given order. */
-  free(blocks: readonly KVCacheBlock[]): void {
-    for (const block of blocks) {
+  /**
+   * Drops one reference per block; blocks reaching 0 go to the free-queue tail in the given order,
+   * or from the last block to the first with `tailFirst`.
+   */
+  free(blocks: readonly KVCacheBlock[], tailFirst = false): void {
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[tailFirst ? blocks.length - 1 - i : i]!;
       if (block.refCnt <= 0) throw new Error(`BlockPool: block ${block.blockId} freed twice`);
       if (--block.refCnt === 0) this.freeQueue.append(block);
     }
@@ -66,7 +70,8 @@ export class BlockPool {
 
   /** Takes one more reference per block (prefix hits); a free block leaves the free queue. */
   touch(blocks: readonly KVCacheBlock[]): void {
-    for (const block of blocks) {
+    for (let k = 0; k < blocks.length; k++) {
+      const block = blocks[k]!;
       if (block.refCnt === 0) this.freeQueue.remove(block);
       block.refCnt++;
     }

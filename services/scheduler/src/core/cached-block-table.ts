@@ -16,8 +16,8 @@ import type { KVCacheBlock } from './kv-cache-block.js';
  *
  * Invariants: at most `maxEntries` blocks are indexed and capacity >= 2 * maxEntries (load <= 1/2,
  * so probes are short and an empty slot always ends a probe); an indexed block's blockHash is its key
- * and does not change while indexed (the pool clears it only after delete()); tags[i] is
- * slotOf(slots[i].blockHash) wherever slots[i] is not null.
+ * and does not change while indexed (the pool clears it only after delete()); tags[i] and
+ * slots[i].hashTag are slotOf(slots[i].blockHash) wherever slots[i] is not null.
  */
 export class CachedBlockTable {
   /** Slot → indexed block or null; length is a power of two. */
@@ -51,6 +51,7 @@ export class CachedBlockTable {
   add(block: KVCacheBlock): void {
     if (this.count >= this.maxEntries) throw new Error(`CachedBlockTable: more than ${this.maxEntries} entries`);
     const tag = slotOf(block.blockHash!);
+    block.hashTag = tag;
     let i = tag & this.mask;
     while (this.slots[i] !== null) i = (i + 1) & this.mask;
     this.slots[i] = block;
@@ -58,10 +59,10 @@ export class CachedBlockTable {
     this.count++;
   }
 
-  /** Removes `block` if it is the one indexed under its blockHash; returns whether it was. */
+  /** Removes `block` if it is the one indexed under its blockHash (and hashTag); returns whether it was. */
   delete(block: KVCacheBlock): boolean {
     const mask = this.mask;
-    let i = slotOf(block.blockHash!) & mask;
+    let i = block.hashTag & mask;
     for (;;) {
       const at = this.slots[i]!;
       if (at === null) return false;

@@ -10,6 +10,8 @@ export class KVCacheBlock {
   refCnt = 0;
   /** Set once the block is full and its tokens' KV has been computed; null otherwise. */
   blockHash: BlockHash | null = null;
+  /** The CachedBlockTable's tag of blockHash while cached: eviction then never reads the (cold) hash string. */
+  hashTag = 0;
   prevFree: KVCacheBlock | null = null;
   nextFree: KVCacheBlock | null = null;
 

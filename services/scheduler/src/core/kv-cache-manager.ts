@@ -121,6 +121,7 @@ export class KVCacheManager {
     const numHeld = blocks.length;
     const numRequired = this.blocksFor(request.numComputedTokens + hit.numTokens + numNewTokens);
     const numNew = numRequired - numHeld - hit.blocks.length;
+    if (hit.blocks.length > 0 && numHeld > 0) throw new Error(`allocateSlots: prefix hit for ${request.requestId}, which already holds blocks`);
     // Hit blocks that are free right now stop being allocatable once touched.
     // Indexed loops here and below: this runs for every running request every step, and a for-of
     // iterator per call was young garbage.
@@ -132,14 +133,17 @@ export class KVCacheManager {
       this.prefixStats.queriedTokens += request.numTokens;
       this.prefixStats.hitTokens += hit.numTokens;
     }
-    if (numHeld === 0) request.numCommittedBlocks = hit.blocks.length;
+    // Hit blocks leave the free queue before anything is taken from it: they must not be evicted.
+    if (hit.blocks.length > 0) this.blockPool.touch(hit.blocks);
+    const fresh = numNew > 0 ? this.blockPool.getNewBlocks(numNew) : NO_BLOCKS;
     if (hit.blocks.length > 0) {
-      this.blockPool.touch(hit.blocks);
-      for (let k = 0; k < hit.blocks.length; k++) blocks.push(hit.blocks[k]!);
+      // Hits come only at admission, to an empty table: made in one copy, not grown a push at a
+      // time (a 2k-token shared prefix is 128 blocks, pushed for every admission behind it).
+      request.blockTable = fresh.length === 0 ? hit.blocks.slice() : hit.blocks.concat(fresh);
+    } else {
+      for (let k = 0; k < fresh.length; k++) blocks.push(fresh[k]!);
     }
-    if (numNew <= 0) return NO_BLOCKS;
-    const fresh = this.blockPool.getNewBlocks(numNew);
-    for (let k = 0; k < fresh.length; k++) blocks.push(fresh[k]!);
+    if (numHeld === 0) request.numCommittedBlocks = hit.blocks.length;
     return fresh;
   }
 
@@ -189,7 +193,7 @@ export class KVCacheManager {
   free(request: Request): void {
     const blocks = request.blockTable;
     if (blocks.length === 0) return;
-    this.blockPool.free(blocks.reverse());
+    this.blockPool.free(blocks, true);
     blocks.length = 0;
     request.numCommittedBlocks = 0;
   }

@@ -65,7 +65,7 @@ export class Request {
    * sequence, so a step finds it without a lookup per running request): block i holds tokens
    * [i*blockSize, (i+1)*blockSize); empty while the request holds no blocks.
    */
-  readonly blockTable: KVCacheBlock[] = [];
+  blockTable: KVCacheBlock[] = [];
   /** Leading blocks of blockTable already offered to the prefix cache (KVCacheManager's too). */
   numCommittedBlocks = 0;
   /** Whether the worker holds this request's state (sent as a NewRequest, not preempted or forgotten since). */
