@@ -7,9 +7,9 @@ export function toStepRequest(out: SchedulerOutput, stepId: number, fencingToken
   return {
     stepId,
     fencingToken,
-    // tokenIds is the core's live view (see NewRequestData): the message is serialized by the send
-    // that follows at once, before update() can append to it; the proto type is merely not readonly.
-    newRequests: out.newRequests.map((r) => ({ ...r, tokenIds: r.tokenIds as number[], sampling: toProtoSampling(r.sampling) })),
+    // tokenIds is a view of the core's int32 storage (see NewRequestData): copied out here, before
+    // update() can append to it, into the plain array the protobuf encoder takes.
+    newRequests: out.newRequests.map((r) => ({ ...r, tokenIds: Array.from(r.tokenIds), sampling: toProtoSampling(r.sampling) })),
     cachedRequests: out.cachedRequests as StepRequest['cachedRequests'], // newBlockIds: readonly only in the core's type
     finishedIds: out.finishedIds,
     preemptedIds: out.preemptedIds,

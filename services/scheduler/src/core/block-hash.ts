@@ -62,7 +62,7 @@ function rootOf(extraKeys: string | null): Uint32Array {
  */
 export function hashBlockTokens(
   parent: BlockHash | null,
-  tokenIds: readonly number[],
+  tokenIds: ArrayLike<number>,
   start: number,
   end: number,
   extraKeys: string | null,
@@ -83,7 +83,7 @@ export function hashBlockTokens(
  */
 export function extendBlockHashes(
   hashes: BlockHash[],
-  tokenIds: readonly number[],
+  tokenIds: ArrayLike<number>,
   blockSize: number,
   numBlocks: number,
   cacheSalt: string | null,
@@ -109,7 +109,7 @@ export interface BlockHashes {
 }
 
 /** Hashes every full block of `tokenIds`. */
-export function hashFullBlocks(tokenIds: readonly number[], blockSize: number, cacheSalt: string | null): BlockHashes {
+export function hashFullBlocks(tokenIds: ArrayLike<number>, blockSize: number, cacheSalt: string | null): BlockHashes {
   const hashes: BlockHash[] = [];
   extendBlockHashes(hashes, tokenIds, blockSize, Math.floor(tokenIds.length / blockSize), cacheSalt);
   return { blockSize, cacheSalt, hashes };

@@ -43,15 +43,21 @@ export interface RequestInit {
 
 export class Request {
   readonly requestId: string;
-  /** The prompt is allTokenIds[0..numPromptTokens): kept once, not as a second copy. */
+  /** The prompt is the first numPromptTokens tokens: kept once, not as a second copy. */
   readonly numPromptTokens: number;
-  /** Prompt followed by output; the sequence whose KV the worker computes (its only token array). */
-  readonly allTokenIds: number[];
+  /**
+   * Prompt followed by output in tokens[0..numTokens): the sequence whose KV the worker computes.
+   * Int32 storage, which the GC neither scans nor copies: as a JS array a 2k-token prompt was 17 KB
+   * of heap per arrival, promoted to the old generation while the request ran, and the marking
+   * that followed slowed whole runs of steps. Spare capacity behind numTokens, doubled on demand.
+   */
+  private tokens: Int32Array;
+  private length: number;
   readonly sampling: SamplingParams;
   readonly priority: number;
   readonly cacheSalt: string | null;
   status: RequestStatus = RequestStatus.WAITING;
-  /** Leading tokens of allTokenIds whose KV is in this request's blocks. */
+  /** Leading tokens whose KV is in this request's blocks. */
   numComputedTokens = 0;
   /** Prefix-cache hit tokens at first admission; -1 before it. */
   numCachedTokens = -1;
@@ -78,19 +84,33 @@ export class Request {
     readonly eosTokenIds: readonly number[],
   ) {
     this.requestId = init.requestId;
-    this.numPromptTokens = init.promptTokenIds.length;
-    this.allTokenIds = withRoom(init.outputTokenIds?.length ? init.promptTokenIds.concat(init.outputTokenIds) : init.promptTokenIds.slice());
+    const numPrompt = init.promptTokenIds.length;
+    const numOutput = init.outputTokenIds?.length ?? 0;
+    this.numPromptTokens = numPrompt;
+    this.length = numPrompt + numOutput;
+    // Room for about half the length again: a typical output never copies the prompt.
+    this.tokens = new Int32Array(Math.max(16, Math.ceil(this.length * 1.5)));
+    this.tokens.set(init.promptTokenIds);
+    if (numOutput > 0) this.tokens.set(init.outputTokenIds!, numPrompt);
     this.sampling = init.sampling;
     this.priority = init.priority ?? 0;
     this.cacheSalt = init.cacheSalt ?? null;
   }
 
   get numTokens(): number {
-    return this.allTokenIds.length;
+    return this.length;
   }
 
   get numOutputTokens(): number {
-    return this.allTokenIds.length - this.numPromptTokens;
+    return this.length - this.numPromptTokens;
+  }
+
+  /**
+   * Every known token, as a view of the request's own storage, not a copy: read it before the next
+   * appendOutputToken, which may move the tokens to a larger buffer (the view then keeps the old).
+   */
+  tokenIds(): Int32Array {
+    return this.tokens.subarray(0, this.length);
   }
 
   /**
@@ -98,16 +118,21 @@ export class Request {
    * array: in a decode-heavy step loop its growth copies were a large share of the young garbage.
    */
   get outputTokenIds(): number[] {
-    return this.allTokenIds.slice(this.numPromptTokens);
+    return Array.from(this.tokens.subarray(this.numPromptTokens, this.length));
   }
 
   /** The last token (the latest output token once one was sampled). */
   get lastTokenId(): number {
-    return this.allTokenIds[this.allTokenIds.length - 1]!;
+    return this.tokens[this.length - 1]!;
   }
 
   appendOutputToken(tokenId: number): void {
-    this.allTokenIds.push(tokenId);
+    if (this.length === this.tokens.length) {
+      const grown = new Int32Array(2 * this.tokens.length);
+      grown.set(this.tokens);
+      this.tokens = grown;
+    }
+    this.tokens[this.length++] = tokenId;
   }
 
   isFinished(): boolean {
@@ -127,7 +152,7 @@ export class Request {
   adoptBlockHashes(given: BlockHashes | undefined, blockSize: number): void {
     if (given === undefined || given.blockSize !== blockSize || given.cacheSalt !== this.cacheSalt) return;
     if (this.blockHashes.length > 0) return;
-    const n = Math.min(given.hashes.length, Math.floor(this.allTokenIds.length / blockSize));
+    const n = Math.min(given.hashes.length, Math.floor(this.length / blockSize));
     for (let i = 0; i < n; i++) this.blockHashes.push(given.hashes[i]!);
   }
 
@@ -135,7 +160,7 @@ export class Request {
   toInit(): RequestInit {
     const init: RequestInit = {
       requestId: this.requestId,
-      promptTokenIds: this.allTokenIds.slice(0, this.numPromptTokens),
+      promptTokenIds: Array.from(this.tokens.subarray(0, this.numPromptTokens)),
       sampling: this.sampling,
       priority: this.priority,
       outputTokenIds: this.outputTokenIds,
@@ -143,16 +168,4 @@ export class Request {
     if (this.cacheSalt !== null) init.cacheSalt = this.cacheSalt;
     return init;
   }
-}
-
-/**
- * `tokens` (owned by the caller, a fresh copy) with spare capacity behind its end: V8 stores a
- * sliced array at exact size and copies it whole, at 1.5x, on the first push, so the first sampled
- * token would copy a 2k-token prompt inside update(). One push/pop does that growth here, at
- * arrival (room for about half the length again), and the prompt is kept as this one array.
- */
-function withRoom(tokens: number[]): number[] {
-  tokens.push(0);
-  tokens.pop();
-  return tokens;
 }

@@ -26,9 +26,9 @@ export interface NewRequestData {
   /**
    * Every known token: prompt, then output so far (recomputed after preemption/failover). A view of
    * the request's own tokens, not a copy (a 2k-token copy per admission was most of a step's
-   * garbage): read or serialize it before update(), which appends the sampled token to it.
+   * garbage): read or serialize it before update(), which may append to the same storage.
    */
-  tokenIds: readonly number[];
+  tokenIds: Int32Array;
   sampling: SamplingParams;
   /** The whole block table, prefix-hit blocks first. */
   blockIds: number[];

@@ -323,7 +323,7 @@ export class Scheduler {
       this.kv.collectFilledBlockHashes(request, hit.numTokens, hit.numTokens + numNew, this.filledThisStep);
       newRequests.push({
         requestId: request.requestId,
-        tokenIds: request.allTokenIds,
+        tokenIds: request.tokenIds(),
         sampling: request.sampling,
         blockIds: this.kv.getBlockIds(request),
         numComputedTokens: hit.numTokens,

@@ -43,7 +43,7 @@ export class FakeExecutor {
     const work: [string, FakeRequestState, number][] = [];
     for (const r of step.newRequests) {
       assert.ok(!this.states.has(r.requestId), `new request ${r.requestId} already held`);
-      const state = { tokenIds: r.tokenIds.slice(), blockIds: r.blockIds.slice(), numComputed: r.numComputedTokens };
+      const state = { tokenIds: Array.from(r.tokenIds), blockIds: r.blockIds.slice(), numComputed: r.numComputedTokens };
       this.states.set(r.requestId, state);
       work.push([r.requestId, state, r.numScheduledTokens]);
     }
