@@ -90,10 +90,7 @@ export class BlockPool {
     for (let i = from; i < to; i++) {
       const block = blocks[i]!;
       if (block.blockHash !== null) continue;
-      const hash = hashes[i]!;
-      if (this.cached.get(hash) !== undefined) continue;
-      block.blockHash = hash;
-      this.cached.add(block);
+      this.cached.addIfAbsent(block, hashes[i]!);
     }
   }
 

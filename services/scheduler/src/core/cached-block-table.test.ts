@@ -20,12 +20,13 @@ test('agrees with a Map under random churn at full load, across wrap-around and 
       block.blockHash = null;
     } else {
       const key = keys[Math.floor(rand() * keys.length)]!;
-      if (reference.has(key)) {
-        assert.notEqual(table.get(key), undefined);
+      const present = table.addIfAbsent(block, key);
+      assert.equal(present, reference.get(key));
+      if (present !== undefined) {
+        assert.equal(block.blockHash, null, 'unchanged when the hash is taken');
         continue;
       }
-      block.blockHash = key;
-      table.add(block);
+      assert.equal(block.blockHash, key);
       reference.set(key, block);
     }
     assert.equal(table.size, reference.size);
@@ -33,18 +34,17 @@ test('agrees with a Map under random churn at full load, across wrap-around and 
   }
 });
 
-test('delete of a block not indexed under its hash changes nothing; overfilling throws', () => {
+test('delete of a block not indexed under its hash changes nothing; overfilling throws, re-adding does not', () => {
   const table = new CachedBlockTable(2);
   const [a, b, c] = [0, 1, 2].map((i) => new KVCacheBlock(i));
-  a!.blockHash = 'h';
-  table.add(a!);
+  table.addIfAbsent(a!, 'h');
   b!.blockHash = 'h';
   assert.equal(table.delete(b!), false);
   assert.equal(table.get('h'), a);
-  b!.blockHash = 'g';
-  table.add(b!);
-  c!.blockHash = 'f';
-  assert.throws(() => table.add(c!), /more than 2 entries/);
+  b!.blockHash = null;
+  table.addIfAbsent(b!, 'g');
+  assert.throws(() => table.addIfAbsent(c!, 'f'), /more than 2 entries/);
+  assert.equal(table.addIfAbsent(c!, 'g'), b, 'a present hash is no new entry, even when full');
   table.clear();
   assert.equal(table.size, 0);
   assert.equal(table.get('h'), undefined);

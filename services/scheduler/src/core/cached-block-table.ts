@@ -47,16 +47,24 @@ export class CachedBlockTable {
     }
   }
 
-  /** Indexes `block` under its blockHash, which must not be indexed yet. */
-  add(block: KVCacheBlock): void {
-    if (this.count >= this.maxEntries) throw new Error(`CachedBlockTable: more than ${this.maxEntries} entries`);
-    const tag = slotOf(block.blockHash!);
-    block.hashTag = tag;
+  /**
+   * Indexes `block` under `hash` and sets its blockHash, unless another block is indexed under
+   * `hash` already: then nothing changes and that block is returned (one probe run for both).
+   */
+  addIfAbsent(block: KVCacheBlock, hash: BlockHash): KVCacheBlock | undefined {
+    const tag = slotOf(hash);
     let i = tag & this.mask;
-    while (this.slots[i] !== null) i = (i + 1) & this.mask;
+    for (let at = this.slots[i]!; at !== null; at = this.slots[i]!) {
+      if (this.tags[i] === tag && at.blockHash === hash) return at;
+      i = (i + 1) & this.mask;
+    }
+    if (this.count >= this.maxEntries) throw new Error(`CachedBlockTable: more than ${this.maxEntries} entries`);
+    block.blockHash = hash;
+    block.hashTag = tag;
     this.slots[i] = block;
     this.tags[i] = tag;
     this.count++;
+    return undefined;
   }
 
   /** Removes `block` if it is the one indexed under its blockHash (and hashTag); returns whether it was. */

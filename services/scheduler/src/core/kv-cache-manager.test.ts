@@ -130,3 +130,23 @@ test('a remembered hit whose blocks were evicted and reused is not trusted: the 
   // c's first block (2) is still cached; its second (3) was taken by d.
   assert.equal(kv.cachedPrefixTokens(c.blockHashes.slice(0, 3)), 16);
 });
+
+test('a remembered hit serves only the part of it a later prompt shares, found at any divergence point', () => {
+  const kv = new KVCacheManager({ numBlocks: 64, blockSize: 4 });
+  const base = seq(33); // 8 full blocks + 1 token
+  admit(kv, makeRequest('a', base));
+  // The 8-block hit is remembered by the next admission behind the same first block.
+  assert.deepEqual(admit(kv, makeRequest('b', [...base.slice(0, 32), 900])).hit, [0, 1, 2, 3, 4, 5, 6, 7]);
+  for (let diverge = 1; diverge < 8; diverge++) {
+    // Remember the whole 8-block hit again, then probe one that leaves it inside.
+    const full = makeRequest(`f${diverge}`, [...base.slice(0, 32), 902]);
+    assert.deepEqual(admit(kv, full).hit, seq(8));
+    kv.free(full);
+    const tokens = base.slice(0, 33);
+    tokens[4 * diverge + 1] = 1000 + diverge; // changes block `diverge` and every later hash
+    const r = makeRequest(`c${diverge}`, tokens);
+    assert.deepEqual(admit(kv, r).hit, seq(diverge), `divergence in block ${diverge}`);
+    kv.free(r);
+  }
+  assert.deepEqual(admit(kv, makeRequest('d', [...base.slice(0, 32), 901])).hit, seq(8), 'the full hit again');
+});

@@ -24,6 +24,12 @@ export interface PrefixCacheStats {
   hitTokens: number;
 }
 
+/** A remembered prefix hit: its blocks and the hash strings they held when it was remembered. */
+interface RecentHit {
+  readonly blocks: readonly KVCacheBlock[];
+  readonly hashes: readonly BlockHash[];
+}
+
 /** Distinct prefixes (tenants, system prompts) remembered by longestCachedPrefix. */
 const MAX_RECENT_HITS = 256;
 
@@ -42,7 +48,7 @@ export class KVCacheManager {
   readonly enablePrefixCaching: boolean;
   private readonly prefixStats: PrefixCacheStats = { queriedTokens: 0, hitTokens: 0 };
   /** Last prefix hit per first-block hash, least recently set first (see longestCachedPrefix). */
-  private readonly recentHits = new Map<BlockHash, readonly KVCacheBlock[]>();
+  private readonly recentHits = new Map<BlockHash, RecentHit>();
 
   constructor(options: KVCacheManagerOptions) {
     if (!Number.isInteger(options.blockSize) || options.blockSize < 1) throw new Error(`bad blockSize ${options.blockSize}`);
@@ -78,23 +84,39 @@ export class KVCacheManager {
 
   /**
    * The cached blocks of the longest prefix of `hashes[0..maxBlocks)`. Admissions behind one long
-   * system prompt would each pay a Map lookup per block (the dominant cost of an admission), so the
-   * last hit per first-block hash is remembered, and a block of it is taken without a lookup while
-   * it still holds the probe's hash: a block whose blockHash is h is the cached block for h (the
-   * BlockPool invariant), whatever happened to it since it was remembered.
+   * system prompt would each pay a table lookup per block (the dominant cost of an admission), so
+   * the last hit per first-block hash is remembered with the hashes its blocks held then, and
+   * reused as far as (a) its blocks still hold those hashes (the very same strings: a pointer
+   * compare per block) and (b) the probe's prefix is the remembered one. Chaining makes (b) cheap:
+   * equal hashes at block j mean equal prefixes up to j, so matching is monotone in j and one
+   * compare at the end (or a binary search) decides it.
    */
   private longestCachedPrefix(hashes: readonly BlockHash[], maxBlocks: number): readonly KVCacheBlock[] {
     if (maxBlocks <= 0) return NO_BLOCKS;
     const recent = this.recentHits.get(hashes[0]!);
     let i = 0;
     if (recent !== undefined) {
-      const n = Math.min(maxBlocks, recent.length);
-      while (i < n && recent[i]!.blockHash === hashes[i]) i++;
+      const n = Math.min(maxBlocks, recent.blocks.length);
+      let valid = 0;
+      while (valid < n && recent.blocks[valid]!.blockHash === recent.hashes[valid]) valid++;
+      if (valid > 0 && hashes[valid - 1] === recent.hashes[valid - 1]) {
+        i = valid;
+      } else {
+        // Largest i <= valid with hashes[0..i) == recent.hashes[0..i); i >= 1 (same first block).
+        let lo = 1;
+        let hi = valid;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (hashes[mid - 1] === recent.hashes[mid - 1]) lo = mid;
+          else hi = mid - 1;
+        }
+        i = valid === 0 ? 0 : lo;
+      }
       // The usual admission behind a known prefix: the remembered hit, whole and unchanged, is the
       // answer (no lookup beyond it found more before, and none is tried while it still holds).
-      if (i === recent.length && (i === maxBlocks || this.blockPool.getCachedBlock(hashes[i]!) === undefined)) return recent;
+      if (i === recent.blocks.length && (i === maxBlocks || this.blockPool.getCachedBlock(hashes[i]!) === undefined)) return recent.blocks;
     }
-    const blocks = recent === undefined ? [] : recent.slice(0, i);
+    const blocks = recent === undefined ? [] : recent.blocks.slice(0, i);
     for (let k = i; k < maxBlocks; k++) {
       const block = this.blockPool.getCachedBlock(hashes[k]!);
       if (block === undefined) break;
@@ -103,7 +125,7 @@ export class KVCacheManager {
     // Remember this hit (it differs from the remembered one: shorter, longer, or there was none).
     if (blocks.length > 0) {
       this.recentHits.delete(hashes[0]!);
-      this.recentHits.set(hashes[0]!, blocks);
+      this.recentHits.set(hashes[0]!, { blocks, hashes: blocks.map((b) => b.blockHash!) });
       if (this.recentHits.size > MAX_RECENT_HITS) this.recentHits.delete(this.recentHits.keys().next().value!);
     }
     return blocks;
@@ -221,6 +243,8 @@ export class KVCacheManager {
   }
 
   private hashes(request: Request, numBlocks: number): void {
-    extendBlockHashes(request.blockHashes, request.allTokenIds, this.blockSize, numBlocks, request.cacheSalt);
+    // Usually nothing is missing: spare making the token view then.
+    if (request.blockHashes.length >= Math.min(numBlocks, Math.floor(request.numTokens / this.blockSize))) return;
+    extendBlockHashes(request.blockHashes, request.tokenIds(), this.blockSize, numBlocks, request.cacheSalt);
   }
 }
