@@ -42,4 +42,5 @@ const results: BenchResult[] = [];
 for (const c of cases) results.push(await runCase(c, steps, warmup, () => bar.tick()));
 bar.done();
 console.log(formatTable(results));
+for (const c of cases) if (c.informational !== undefined) console.log(`(no target) ${c.name}: ${c.informational}`);
 for (const r of results) console.log(jsonLine(r));

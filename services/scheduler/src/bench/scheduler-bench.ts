@@ -16,12 +16,16 @@ export interface BenchCase {
    * once for routing, outside the step loop); that hashing is not timed, like the rest of arrival.
    */
   routed?: boolean;
+  /** Why the target does not apply (a what-if case, not a shape the service runs); absent for the target cases. */
+  informational?: string;
   /** The i-th request's prompt and output length (deterministic). */
   makeRequest(i: number, rand: () => number): { prompt: number[]; maxTokens: number };
 }
 
 export interface BenchResult {
   name: string;
+  /** Whether the case is held to TARGET_MS (see BenchCase.informational). */
+  targeted: boolean;
   steps: number;
   p50Ms: number;
   p99Ms: number;
@@ -65,7 +69,7 @@ export function standardCases(measureSteps: number): BenchCase[] {
     prefixHeavy('prefix-heavy-admissions', true),
     // The same with hashing left to the core (a caller that passes no RequestInit.blockHashes):
     // shows what re-hashing 2048-token prefixes inside schedule() would cost.
-    prefixHeavy('prefix-heavy-unhashed', false),
+    { ...prefixHeavy('prefix-heavy-unhashed', false), informational: 'the service always hands the router\'s hashes to the core' },
   ];
 }
 
@@ -183,6 +187,7 @@ export async function runCase(c: BenchCase, steps: number, warmupSteps: number, 
   const sorted = total.slice().sort();
   return {
     name: c.name,
+    targeted: c.informational === undefined,
     steps,
     p50Ms: quantile(sorted, 0.5),
     p99Ms: quantile(sorted, 0.99),
@@ -202,7 +207,7 @@ export async function runCase(c: BenchCase, steps: number, warmupSteps: number, 
 export function formatTable(results: readonly BenchResult[]): string {
   const head = ['case', 'steps', 'p50 ms', 'p99 ms', 'p99 no-GC', 'GC steps', 'mean ms', 'max ms', 'sched p50', 'update p50', 'tok/step', 'running', 'prefix hit'];
   const rows = results.map((r) => [
-    r.name,
+    r.targeted ? r.name : `${r.name} (no target)`,
     String(r.steps),
     ...[r.p50Ms, r.p99Ms, r.p99NoGcMs].map((v) => v.toFixed(3)),
     `${(100 * r.gcStepShare).toFixed(1)}%`,
@@ -229,7 +234,8 @@ export function jsonLine(r: BenchResult): string {
     mean_ms: round(r.meanMs),
     max_ms: round(r.maxMs),
     target_ms: TARGET_MS,
-    meets_target: r.p50Ms <= TARGET_MS && r.p99Ms <= TARGET_MS,
+    // p99, not just p50: the step loop is serial, so every slow step delays every running stream.
+    meets_target: r.targeted ? r.p50Ms <= TARGET_MS && r.p99Ms <= TARGET_MS : null,
     schedule_p50_ms: round(r.scheduleP50Ms),
     update_p50_ms: round(r.updateP50Ms),
     steps: r.steps,
