@@ -2,7 +2,21 @@
 // Scheduler CPU benchmark: `node dist/bench/scheduler-bench-main.js [--steps N] [--warmup N] [--case NAME]`.
 // Table on stdout, then one JSON line per case; progress on stderr.
 import { parseArgs } from 'node:util';
-import { formatTable, jsonLine, runCase, standardCases, type BenchResult } from './scheduler-bench.js';
+import { measureJitter } from './machine-jitter.js';
+import { formatTable, jsonLine, runCase, standardCases, TARGET_MS, type BenchResult } from './scheduler-bench.js';
+
+const HELP = `Usage: npm run bench:scheduler -- [--steps N] [--warmup N] [--case NAME]
+
+CPU time of the scheduler core's schedule() + update() per step with 256 running sequences
+(target <= ${TARGET_MS} ms at p50 and p99), for each standard case, then the machine's own jitter:
+a constant piece of work timed the same way (read the cases' p99 against its p99 / p50).
+
+  --steps N    timed steps per case (default 2000)
+  --warmup N   untimed steps first (default 300)
+  --case NAME  one case only: decode-256, mixed-prefill-decode, prefix-heavy-admissions,
+               prefix-heavy-unhashed
+  --help       this text
+`;
 
 interface Progress {
   tick(): void;
@@ -29,8 +43,12 @@ async function progress(total: number): Promise<Progress> {
 }
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '300' }, case: { type: 'string' } },
+  options: { steps: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '300' }, case: { type: 'string' }, help: { type: 'boolean' } },
 });
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 if (!(steps >= 1 && warmup >= 0)) throw new Error('--steps must be >= 1 and --warmup >= 0');
@@ -43,4 +61,8 @@ for (const c of cases) results.push(await runCase(c, steps, warmup, () => bar.ti
 bar.done();
 console.log(formatTable(results));
 for (const c of cases) if (c.informational !== undefined) console.log(`(no target) ${c.name}: ${c.informational}`);
+const jitter = measureJitter(steps, 0.2);
+console.log(`machine jitter: constant work p50 ${jitter.p50Ms.toFixed(3)} ms, p99 ${jitter.p99Ms.toFixed(3)} ms (${(jitter.p99Ms / jitter.p50Ms).toFixed(2)}x)`);
 for (const r of results) console.log(jsonLine(r));
+const round = (v: number) => Math.round(v * 10_000) / 10_000;
+console.log(JSON.stringify({ bench: 'scheduler', case: 'machine-jitter', p50_ms: round(jitter.p50Ms), p99_ms: round(jitter.p99Ms), p99_over_p50: round(jitter.p99Ms / jitter.p50Ms) }));
