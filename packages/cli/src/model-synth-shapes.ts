@@ -3,21 +3,10 @@
  * syntax for any other. Only the shape matters for speed (vLLM's "dummy" load format), so weights are random.
  */
 
-export interface ModelShape {
-  /** Embedding width. */
-  dim: number;
-  /** FFN hidden width. */
-  hidden: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  vocab: number;
-  /** Context length written to `llama.context_length`. */
-  ctx: number;
-  /** RoPE base. */
-  ropeTheta: number;
-  normEps: number;
-}
+import type { LlamaShape } from '@loom/tokenizer';
+
+/** A model's shape: the Llama GGUF hyper-parameters (dims, context, RoPE base, norm epsilon). */
+export type ModelShape = LlamaShape;
 
 const LLAMA2_BASE = { vocab: 32000, ropeTheta: 10000, normEps: 1e-5 };
 

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { GGML_TYPE, GgufValueType, readGgufMetadata, writeGguf, type GgufTensorToWrite, type GgufTypeInfo, type GgufValue } from '@loom/tokenizer';
+import { GGML_TYPE, llamaMetadata, llamaTensorSpecs, readGgufMetadata, writeGguf, type GgufTensorToWrite } from '@loom/tokenizer';
 import { parameterCount, type ModelShape } from './model-synth-shapes.js';
 import { Q8_0_BLOCK, Q8_0_BYTES, quantizeQ8_0Into, toF16Into } from '@loom/tokenizer';
 import { REPO_ROOT } from './repo-paths.js';
@@ -112,26 +112,9 @@ export function synthModel(o: SynthOptions): void {
   if (!Array.isArray(tokens)) throw new Error(`${vocabFile} has no tokenizer.ggml.tokens`);
   if (tokens.length !== s.vocab) throw new Error(`shape vocab=${s.vocab} but ${vocabFile} holds ${tokens.length} tokens; use vocab=${tokens.length} or another --vocab-from`);
 
-  const hd = s.dim / s.heads;
-  const metadata = new Map<string, GgufValue>([
-    ['general.architecture', 'llama'],
-    ['general.name', `loom-synth dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads},vocab=${s.vocab} ${dtype} seed ${seed}`],
-    ['general.file_type', FILE_TYPE[dtype]],
-    ['llama.context_length', s.ctx],
-    ['llama.embedding_length', s.dim],
-    ['llama.block_count', s.layers],
-    ['llama.feed_forward_length', s.hidden],
-    ['llama.rope.dimension_count', hd],
-    ['llama.rope.freq_base', s.ropeTheta],
-    ['llama.attention.head_count', s.heads],
-    ['llama.attention.head_count_kv', s.kvHeads],
-    ['llama.attention.layer_norm_rms_epsilon', s.normEps],
-  ]);
-  // Floats that happen to be integers (rope base 10000) must still be FLOAT32: llama.cpp checks types.
-  const types = new Map<string, GgufTypeInfo>([
-    ['llama.rope.freq_base', { type: GgufValueType.FLOAT32 }],
-    ['llama.attention.layer_norm_rms_epsilon', { type: GgufValueType.FLOAT32 }],
-  ]);
+  const { metadata, types } = llamaMetadata('llama', s);
+  metadata.set('general.name', `loom-synth dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads},vocab=${s.vocab} ${dtype} seed ${seed}`);
+  metadata.set('general.file_type', FILE_TYPE[dtype]);
   for (const [k, v] of vm.metadata) {
     if (!k.startsWith('tokenizer.')) continue;
     metadata.set(k, v);
@@ -145,25 +128,9 @@ export function synthModel(o: SynthOptions): void {
     done += n;
     o.onProgress?.(done, total);
   };
-  const w = (fanIn: number) => Math.sqrt(3 / fanIn);
-  const tensors: GgufTensorToWrite[] = [
-    matrix('token_embd.weight', s.vocab, s.dim, dtype, seed, Math.sqrt(3), tick),
-    ones('output_norm.weight', s.dim, tick),
-    matrix('output.weight', s.vocab, s.dim, dtype, seed, w(s.dim), tick),
-  ];
-  for (let l = 0; l < s.layers; l++) {
-    const p = `blk.${l}.`;
-    tensors.push(
-      ones(`${p}attn_norm.weight`, s.dim, tick),
-      matrix(`${p}attn_q.weight`, s.dim, s.dim, dtype, seed, w(s.dim), tick),
-      matrix(`${p}attn_k.weight`, s.kvHeads * hd, s.dim, dtype, seed, w(s.dim), tick),
-      matrix(`${p}attn_v.weight`, s.kvHeads * hd, s.dim, dtype, seed, w(s.dim), tick),
-      matrix(`${p}attn_output.weight`, s.dim, s.dim, dtype, seed, w(s.dim), tick),
-      ones(`${p}ffn_norm.weight`, s.dim, tick),
-      matrix(`${p}ffn_gate.weight`, s.hidden, s.dim, dtype, seed, w(s.dim), tick),
-      matrix(`${p}ffn_up.weight`, s.hidden, s.dim, dtype, seed, w(s.dim), tick),
-      matrix(`${p}ffn_down.weight`, s.dim, s.hidden, dtype, seed, w(s.hidden), tick),
-    );
-  }
+  // Unit variance per output: uniform in ±sqrt(3 / fan-in); embeddings unit variance; norms 1.
+  const tensors = llamaTensorSpecs(s).map((t) =>
+    t.kind === 'norm' || t.kind === 'bias' ? ones(t.name, t.rows, tick) : matrix(t.name, t.rows, t.cols, dtype, seed, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)), tick),
+  );
   writeGguf(o.out, { metadata, types, tensors });
 }

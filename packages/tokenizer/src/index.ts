@@ -1,6 +1,7 @@
 export * from './ggml-type.js';
 export * from './gguf-metadata.js';
 export * from './write-gguf.js';
+export * from './llama-gguf-layout.js';
 export * from './ggml-quant.js';
 export * from './tokenizer-data.js';
 export * from './tokenizer.js';

@@ -9,7 +9,7 @@ import { ggmlTensorBytes, readGgufMetadata, writeGguf, type GgufValue } from '@l
 import { loadEngine } from './native-engine.js';
 import { writeTinyModel, type TinyConfig } from './tiny-model.js';
 
-const TINY: TinyConfig = { arch: 'llama', dim: 256, hidden: 256, layers: 1, heads: 4, kvHeads: 2, vocab: 64, context: 32, type: 'q4_K', tied: true, qkvBias: false };
+const TINY: TinyConfig = { arch: 'llama', dim: 256, hidden: 256, layers: 1, heads: 4, kvHeads: 2, vocab: 64, ctx: 32, type: 'q4_K', tied: true, qkvBias: false };
 
 /** Rewrites `src` to `dst` with edits to its metadata and tensors. */
 function rewrite(src: string, dst: string, edit: { meta?: Record<string, GgufValue>; retype?: [string, number]; reshape?: [string, number[]] }): void {

@@ -84,7 +84,7 @@ describe('safetensors directories', () => {
       const smooth = (orig / wavelen - lo) / (hi - lo);
       return 1 / ((1 - smooth) / factor + smooth);
     });
-  const tinyBase: TinyConfig = { arch: 'llama', dim: 128, hidden: 256, layers: 2, heads: 4, kvHeads: 2, vocab: 200, context: 64, type: 'f32', tied: false, qkvBias: false };
+  const tinyBase: TinyConfig = { arch: 'llama', dim: 128, hidden: 256, layers: 2, heads: 4, kvHeads: 2, vocab: 200, ctx: 64, type: 'f32', tied: false, qkvBias: false };
   const rope3 = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 };
   const tinyCases: [string, Partial<TinyConfig>, Record<string, unknown> | undefined][] = [
     ['qwen2 (QKV bias, tied, NEOX in both)', { arch: 'qwen2', qkvBias: true, tied: true, ropeTheta: 1e6, normEps: 1e-6 }, undefined],

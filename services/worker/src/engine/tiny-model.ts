@@ -3,18 +3,11 @@
  * names and layout) with seeded weights. Not a test file itself.
  */
 import { seededRandom } from '@loom/testing';
-import { writeGguf, type GgufTensorToWrite } from '@loom/tokenizer';
+import { GgufValueType, llamaMetadata, llamaTensorSpecs, writeGguf, type GgufTensorToWrite, type LlamaShape } from '@loom/tokenizer';
 import { quantize, type QuantType } from './native-engine.js';
 
-export interface TinyConfig {
+export interface TinyConfig extends Omit<LlamaShape, 'ropeTheta' | 'normEps'> {
   arch: 'llama' | 'mistral' | 'qwen2';
-  dim: number;
-  hidden: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  vocab: number;
-  context: number;
   /** Weight type of every 2-D matrix (norms and biases stay f32). */
   type: QuantType | 'bf16';
   /** No output.weight: the output projection reuses token_embd. */
@@ -52,63 +45,35 @@ export function encode(type: TinyConfig['type'], values: Float32Array): Uint8Arr
 /** Writes the model; returns every tensor's f32 values by name (before quantisation) for other writers. */
 export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32Array> {
   const rand = rng(c.seed ?? 1);
-  const headDim = c.dim / c.heads;
+  const shape: LlamaShape = { ...c, ropeTheta: c.ropeTheta ?? 10000, normEps: c.normEps ?? 1e-5 };
   const values = new Map<string, Float32Array>();
   const tensors: GgufTensorToWrite[] = [];
-  // Uniform with variance 1/cols keeps activations O(1) through the layers.
-  const matrix = (name: string, rows: number, cols: number, scale = 1) => {
-    const v = Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * Math.sqrt(3 / cols) * scale);
-    values.set(name, v);
-    tensors.push({ name, shape: [cols, rows], type: TYPE_ID[c.type], data: encode(c.type, v) });
-  };
-  const vector = (name: string, n: number, around: number, spread: number) => {
-    const v = Float32Array.from({ length: n }, () => around + (rand() * 2 - 1) * spread);
-    values.set(name, v);
-    tensors.push({ name, shape: [n], type: 0, data: new Uint8Array(v.buffer) });
-  };
-  matrix('token_embd.weight', c.vocab, c.dim, Math.sqrt(c.dim));
-  vector('output_norm.weight', c.dim, 1, 0.2);
-  if (!c.tied) matrix('output.weight', c.vocab, c.dim);
-  if (c.ropeFreqs) {
-    values.set('rope_freqs.weight', c.ropeFreqs);
-    tensors.push({ name: 'rope_freqs.weight', shape: [c.ropeFreqs.length], type: 0, data: new Uint8Array(c.ropeFreqs.slice().buffer) });
-  }
-  for (let l = 0; l < c.layers; l++) {
-    const p = `blk.${l}.`;
-    vector(p + 'attn_norm.weight', c.dim, 1, 0.2);
-    matrix(p + 'attn_q.weight', c.heads * headDim, c.dim);
-    matrix(p + 'attn_k.weight', c.kvHeads * headDim, c.dim);
-    matrix(p + 'attn_v.weight', c.kvHeads * headDim, c.dim);
-    if (c.qkvBias) {
-      vector(p + 'attn_q.bias', c.heads * headDim, 0, 0.5);
-      vector(p + 'attn_k.bias', c.kvHeads * headDim, 0, 0.5);
-      vector(p + 'attn_v.bias', c.kvHeads * headDim, 0, 0.5);
+  const uniform = (n: number, around: number, spread: number) => Float32Array.from({ length: n }, () => around + (rand() * 2 - 1) * spread);
+  for (const t of llamaTensorSpecs(shape, c)) {
+    if (t.kind === 'norm' || t.kind === 'bias') {
+      const v = t.kind === 'norm' ? uniform(t.rows, 1, 0.2) : uniform(t.rows, 0, 0.5);
+      values.set(t.name, v);
+      tensors.push({ name: t.name, shape: [t.rows], type: 0, data: new Uint8Array(v.buffer) });
+    } else {
+      // Uniform with variance 1/fan-in keeps activations O(1) through the layers; embeddings unit variance.
+      const v = uniform(t.rows * t.cols, 0, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)));
+      values.set(t.name, v);
+      tensors.push({ name: t.name, shape: [t.cols, t.rows], type: TYPE_ID[c.type], data: encode(c.type, v) });
     }
-    matrix(p + 'attn_output.weight', c.dim, c.heads * headDim);
-    vector(p + 'ffn_norm.weight', c.dim, 1, 0.2);
-    matrix(p + 'ffn_gate.weight', c.hidden, c.dim);
-    matrix(p + 'ffn_up.weight', c.hidden, c.dim);
-    matrix(p + 'ffn_down.weight', c.dim, c.hidden);
+    if (t.name === (c.tied ? 'output_norm.weight' : 'output.weight') && c.ropeFreqs) {
+      values.set('rope_freqs.weight', c.ropeFreqs);
+      tensors.push({ name: 'rope_freqs.weight', shape: [c.ropeFreqs.length], type: 0, data: new Uint8Array(c.ropeFreqs.slice().buffer) });
+    }
   }
-  const a = c.arch;
-  const metadata: Record<string, string | number | string[]> = {
-    'general.architecture': a,
-    'general.name': `tiny-${a}`,
-    [`${a}.context_length`]: c.context,
-    [`${a}.embedding_length`]: c.dim,
-    [`${a}.feed_forward_length`]: c.hidden,
-    [`${a}.block_count`]: c.layers,
-    [`${a}.attention.head_count`]: c.heads,
-    [`${a}.attention.head_count_kv`]: c.kvHeads,
-    [`${a}.rope.freq_base`]: c.ropeTheta ?? 10000,
-    [`${a}.attention.layer_norm_rms_epsilon`]: c.normEps ?? 1e-5,
-    'tokenizer.ggml.model': 'llama',
-    'tokenizer.ggml.tokens': Array.from({ length: c.vocab }, (_, i) => `t${i}`),
-  };
+  const { metadata, types } = llamaMetadata(c.arch, shape);
+  metadata.set('general.name', `tiny-${c.arch}`);
+  metadata.set('tokenizer.ggml.model', 'llama');
+  metadata.set('tokenizer.ggml.tokens', Array.from({ length: c.vocab }, (_, i) => `t${i}`));
   if (c.linearRopeFactor) {
-    metadata[`${a}.rope.scaling.type`] = 'linear';
-    metadata[`${a}.rope.scaling.factor`] = c.linearRopeFactor;
+    metadata.set(`${c.arch}.rope.scaling.type`, 'linear');
+    metadata.set(`${c.arch}.rope.scaling.factor`, c.linearRopeFactor);
+    types.set(`${c.arch}.rope.scaling.factor`, { type: GgufValueType.FLOAT32 });
   }
-  writeGguf(path, { metadata, types: { [`${a}.rope.freq_base`]: { type: 6 }, [`${a}.rope.scaling.factor`]: { type: 6 } }, tensors });
+  writeGguf(path, { metadata, types, tensors });
   return values;
 }
