@@ -16,6 +16,12 @@ export const BULLMQ_PREFIX = 'loom:bull';
 /** Redis Stream carrying one request's output events, in order; entry ids give resumable delivery. */
 export const outputStreamKey = (requestId: string): string => `${KEY_PREFIX}out:${requestId}`;
 
+/**
+ * A gateway stream reader's private stream: an entry added to it ends the reader's blocked XREAD so
+ * that its next read includes newly subscribed output streams. Few entries (MAXLEN), and it expires.
+ */
+export const readerWakeKey = (readerId: string): string => `${KEY_PREFIX}gateway:wake:${readerId}`;
+
 /** The single field of each output-stream entry; its value is a JSON `OutputEvent`. */
 export const OUTPUT_STREAM_FIELD = 'e';
 

@@ -16,6 +16,7 @@ import {
   type RequestJob,
 } from '@loom/common';
 import { QueueFullError, type InferenceBackend } from './inference-backend.js';
+import { OutputStreamReader } from './output-stream-reader.js';
 
 export interface RedisBackendOptions {
   redisUrl: string;
@@ -23,8 +24,10 @@ export interface RedisBackendOptions {
   maxQueueLength: number;
   /** How long model cards are cached (ms). Workers publish rarely; the hot path must not GET per request. */
   cardTtlMs?: number;
-  /** XREAD BLOCK timeout; only bounds how long an idle loop iteration lasts. */
+  /** XREAD BLOCK timeout; only bounds how long an idle read lasts. */
   blockMs?: number;
+  /** Output streams one blocking Redis connection reads at once (see OutputStreamReader). */
+  streamsPerConnection?: number;
   /** Where connection errors go (ioredis prints them to stderr when nobody listens). */
   log?: Logger;
 }
@@ -40,17 +43,15 @@ export class RedisBackend implements InferenceBackend {
   private readonly redis: Redis;
   private readonly queues = new Map<string, Queue>();
   private readonly cardTtlMs: number;
-  private readonly blockMs: number;
+  private readonly reader: OutputStreamReader;
   private listCache?: { at: number; cards: ModelCard[] };
   private readonly cardCache = new Map<string, { at: number; card: ModelCard | undefined }>();
-  /** Blocking readers still open, so close() can end them. */
-  private readonly readers = new Set<Redis>();
 
   constructor(private readonly opts: RedisBackendOptions) {
     this.redis = createRedis(opts.redisUrl, 'loom-gateway');
     this.watchErrors(this.redis);
     this.cardTtlMs = opts.cardTtlMs ?? 3000;
-    this.blockMs = opts.blockMs ?? 5000;
+    this.reader = new OutputStreamReader(this.redis, { blockMs: opts.blockMs, maxKeysPerConnection: opts.streamsPerConnection, log: opts.log });
   }
 
   async listModels(): Promise<ModelCard[]> {
@@ -81,43 +82,22 @@ export class RedisBackend implements InferenceBackend {
   }
 
   async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent> {
-    if (signal.aborted) return;
-    // XREAD BLOCK holds its connection for the whole wait: it must never share one with other commands.
-    const conn = this.redis.duplicate({ connectionName: `loom-gateway-xread` });
-    this.watchErrors(conn);
-    this.readers.add(conn);
-    const onAbort = () => conn.disconnect();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const key = outputStreamKey(requestId);
     const finished = new Set<number>();
-    let lastId = '0';
-    try {
-      while (!signal.aborted) {
-        let res: [string, [string, string[]][]][] | null;
-        try {
-          res = (await conn.xread('BLOCK', this.blockMs, 'STREAMS', key, lastId)) as typeof res;
-        } catch (err) {
-          if (signal.aborted || conn.status === 'end') return;
-          throw err;
-        }
-        if (!res) continue;
-        for (const [id, fields] of res[0]![1]) {
-          lastId = id;
-          const event = parseEntry(fields);
-          if (!event) continue;
-          yield event;
-          if (event.type === 'error') return;
-          if (event.type === 'finish') {
-            finished.add(event.index);
-            if (finished.size >= n) return;
-          }
-        }
+    for await (const [, fields] of this.reader.subscribe(outputStreamKey(requestId), signal)) {
+      const event = parseEntry(fields);
+      if (!event) continue;
+      yield event;
+      if (event.type === 'error') return;
+      if (event.type === 'finish') {
+        finished.add(event.index);
+        if (finished.size >= n) return;
       }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      this.readers.delete(conn);
-      conn.disconnect();
     }
+  }
+
+  /** Blocking Redis connections reading output streams now. */
+  get streamReaders(): number {
+    return this.reader.connections;
   }
 
   async cancel(requestId: string, reason: string): Promise<void> {
@@ -130,7 +110,7 @@ export class RedisBackend implements InferenceBackend {
   }
 
   async close(): Promise<void> {
-    for (const r of this.readers) r.disconnect();
+    this.reader.close();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.redis.disconnect();
   }
