@@ -182,6 +182,7 @@ export class GenerationService {
               ? g.format.deltaChunk(ctx, u.index, u.text, u.logprobs)
               : g.format.finishChunk(ctx, u.index, u.finishReason);
         if (chunk) sse.send(withUsage(chunk));
+        await sse.drained();
       }
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
       if (life.clientGone.signal.aborted) return;

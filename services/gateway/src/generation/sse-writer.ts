@@ -50,6 +50,25 @@ export class SseWriter {
     this.res.end(JSON.stringify(body));
   }
 
+  /**
+   * Resolves once the socket has taken what was written (at once unless the client reads slower
+   * than the stream produces), or when the response closes. Awaited before pulling the next event,
+   * it carries a slow client's pace back to the output stream reader, so its backlog waits in Redis.
+   */
+  async drained(): Promise<void> {
+    const res = this.res;
+    if (!res.writableNeedDrain || this.closed) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
   end(): void {
     clearTimeout(this.timer);
     if (!this.res.writableEnded) this.res.end();
