@@ -64,6 +64,23 @@ describe('API keys from a file: principal into the job', () => {
     }
   });
 
+  test('the key is checked before the body is read: no key and a bad or oversize body is 401, not 400 or 413', async () => {
+    const raw = (body: string, key?: string) =>
+      fetch(gw.url + '/v1/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body });
+    const huge = JSON.stringify({ model: 'stories260K', prompt: 'x'.repeat(20 * 1024 * 1024) }); // past the 16 MiB body limit
+    for (const [body, key, status] of [['{not json', undefined, 401], [huge, 'sk-wrong', 401], ['{not json', 'sk-acme', 400], [huge, 'sk-acme', 413]] as const) {
+      const res = await raw(body, key);
+      assert.equal(res.status, status, `${body.slice(0, 10)} with ${key}`);
+      const err = await json(res);
+      assert.deepEqual(validate('ErrorResponse', err), []);
+      if (status === 401) assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+    }
+    // Public routes stay open, and GET routes still go through the guard.
+    assert.equal((await fetch(gw.url + '/health')).status, 200);
+    assert.equal((await fetch(gw.url + '/v1/models')).status, 401);
+    assert.equal((await fetch(gw.url + '/v1/models', { headers: { authorization: 'Bearer sk-acme' } })).status, 200);
+  });
+
   test('a malformed keys file stops the gateway at start', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'loom-keys-'));
     const bad = path.join(dir, 'bad.json');

@@ -11,6 +11,7 @@ import type { InferenceBackend } from './backend/inference-backend.js';
 import { RedisBackend } from './backend/redis-backend.js';
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
 import { installRequestHooks } from './http/request-hooks.js';
+import { installApiKeyHook } from './auth/api-key-hook.js';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { NestLogger } from './nest-logger.js';
@@ -59,6 +60,7 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
   app.useGlobalFilters(new OpenAiExceptionFilter(log, metrics));
   // Before init, so the hooks cover every route and the not-found handler.
   installRequestHooks(app.getHttpAdapter().getInstance(), metrics);
+  installApiKeyHook(app.getHttpAdapter().getInstance(), keys);
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {

@@ -21,6 +21,11 @@ export function setPrincipal(req: FastifyRequest, p: Principal): void {
   principals.set(req.raw, p);
 }
 
+/** Whether a principal was attached (by the API-key hook, before the guard runs). */
+export function hasPrincipal(req: FastifyRequest): boolean {
+  return principals.has(req.raw);
+}
+
 /** The principal the guard attached, or the anonymous one with the gateway's default limits. */
 export function principalOf(req: FastifyRequest, defaults: { rpm: number; tpm: number }): Principal {
   return principals.get(req.raw) ?? { keyId: 'anonymous', priority: 0, ...defaults };
