@@ -5,8 +5,10 @@ import { test } from 'node:test';
 import { SseWriter } from './sse-writer.js';
 
 test('drained() holds a producer to the pace of a client that stops reading, and lets it finish when it reads again', async () => {
-  const EVENTS = 2000;
-  const payload = { text: 'x'.repeat(4000) }; // ~8 MB in all: far beyond the socket buffers
+  // ~96 MB in all: half of it is beyond what loopback socket buffers can hold (Linux autotunes them
+  // up to the tcp_rmem + tcp_wmem maxima: 6 + 4 MB by default, 36 MB on some hosts).
+  const EVENTS = 24_000;
+  const payload = { text: 'x'.repeat(4000) };
   let sent = 0;
   let producerDone!: () => void;
   const produced = new Promise<void>((r) => (producerDone = r));
