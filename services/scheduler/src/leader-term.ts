@@ -21,7 +21,7 @@ export class LeaderTerm {
   private readonly cancels: CancelListener;
 
   constructor(redis: Redis, config: LoomConfig, readonly fencingToken: number, metrics: SchedulerMetrics, models: ServedModels, log: Logger) {
-    const manager = new RequestManager(new OutputLog(redis));
+    const manager = new RequestManager(new OutputLog(redis, { fencingToken, log }));
     const discovery: WorkerDiscovery = config.k8sNamespace
       ? EndpointSliceDiscovery.fromEnvironment({ namespace: config.k8sNamespace, serviceName: config.workerService })
       : new RedisWorkerDiscovery(redis, config.heartbeatMs, log);
