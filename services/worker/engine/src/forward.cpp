@@ -52,19 +52,21 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
-  if (isBlockQuantType(w.type)) {  // q4_0 / q4_K / q6_K: no SIMD kernel yet, dequantised rows (quant-gemm.h)
-    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemmDequant(w.type, k_, w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
-    return;
-  }
-  if (w.type == GGML_Q8_0) {
-    // Like llama.cpp: activations to q8_0 (per token row, so batch-invariant), then integer block dots.
+  if (w.type == GGML_Q8_0 || w.type == GGML_Q4_0) {
+    // Like llama.cpp: activations to q8_0 (per token row, so batch-invariant), then integer block dots
+    // against q8_0 or q4_0 weight blocks.
     const int K = w.cols;
     const size_t xs = (size_t)(K / 32) * 34;
     uint8_t* xq = xq_.data();  // [T][K/32][34]
     pool_.parallelFor(T, 4, [&](int b, int e, int) {
       for (int t = b; t < e; t++) k_.quantizeQ8_0(x + (size_t)t * K, xq + (size_t)t * xs, K);
     });
-    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { k_.gemmQ8_0Q8(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
+    const auto gemm = w.type == GGML_Q8_0 ? k_.gemmQ8_0Q8 : k_.gemmQ4_0Q8;
+    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemm(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
+    return;
+  }
+  if (isBlockQuantType(w.type)) {  // q4_K / q6_K: no SIMD kernel yet, dequantised rows (quant-gemm.h)
+    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemmDequant(w.type, k_, w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
     return;
   }
   GemmFn fn = w.type == GGML_F32 ? k_.gemmF32 : w.type == GGML_F16 ? k_.gemmF16 : k_.gemmBF16;

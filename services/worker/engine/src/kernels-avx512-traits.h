@@ -42,6 +42,13 @@ struct V {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
     return {_mm256_sign_epi8(v, v), v};
   }
+  // q4_0 nibbles (low = value j, high = value j + 16) to 32 int8 values q - 8.
+  static qw prepQ4(const uint8_t* b) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), _mm256_set1_epi8(0x0F));
+    const __m256i v = _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
+    return {_mm256_sign_epi8(v, v), v};
+  }
   static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
 #ifdef LOOM_AVX512_VNNI

@@ -122,58 +122,74 @@ void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
   }
 }
 
+// Weight block formats of the integer GEMM: bytes per 32-value block, and the block's 32 int8 values
+// (V::qw) from its bytes after the f16 scale. q8_0 stores them as is; q4_0 as nibbles offset by 8
+// (low nibble = value j, high nibble = value j + 16), unpacked to the same int8 form, so one tile
+// serves both and the integer dot stays exact.
+struct BlockQ8_0 {
+  static constexpr int kBytes = kQ8Bytes;
+  static V::qw prep(const uint8_t* b) { return V::prepQ(reinterpret_cast<const int8_t*>(b + 2)); }
+};
+struct BlockQ4_0 {
+  static constexpr int kBytes = 18;
+  static V::qw prep(const uint8_t* b) { return V::prepQ4(b + 2); }
+};
+
 // R weight rows x NT tokens over nb blocks; w[r] and x[j] point at block 0 of their rows.
-template <int R, int NT>
+template <class B, int R, int NT>
 inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, int nb, float* y, int ldy) {
   V::qacc acc[R][NT];
   for (int r = 0; r < R; r++)
     for (int j = 0; j < NT; j++) acc[r][j] = V::qzero();
   for (int b = 0; b < nb; b++) {
-    const size_t off = (size_t)b * kQ8Bytes;
+    const size_t offX = (size_t)b * kQ8Bytes;
     float dx[NT];
-    for (int j = 0; j < NT; j++) dx[j] = V::f16(x + (size_t)j * xStride + off);
+    for (int j = 0; j < NT; j++) dx[j] = V::f16(x + (size_t)j * xStride + offX);
     for (int r = 0; r < R; r++) {
-      const uint8_t* wb = w[r] + off;
+      const uint8_t* wb = w[r] + (size_t)b * B::kBytes;
       const float dw = V::f16(wb);
-      const V::qw qw = V::prepQ(reinterpret_cast<const int8_t*>(wb + 2));
+      const V::qw qw = B::prep(wb);
       for (int j = 0; j < NT; j++)
-        acc[r][j] = V::qdot(qw, reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + off + 2), dw * dx[j], acc[r][j]);
+        acc[r][j] = V::qdot(qw, reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2), dw * dx[j], acc[r][j]);
     }
   }
   for (int r = 0; r < R; r++)
     for (int j = 0; j < NT; j++) y[(size_t)j * ldy + r] = V::qhsum(acc[r][j]);
 }
 
-template <int R, int NT>
+template <class B, int R, int NT>
 inline void q8tail(int rem, const uint8_t* const* w, const uint8_t* x, size_t xs, int nb, float* y, int ldy) {
   if constexpr (NT > 1) {
-    if (rem == NT - 1) q8tile<R, NT - 1>(w, x, xs, nb, y, ldy);
-    else q8tail<R, NT - 1>(rem, w, x, xs, nb, y, ldy);
+    if (rem == NT - 1) q8tile<B, R, NT - 1>(w, x, xs, nb, y, ldy);
+    else q8tail<B, R, NT - 1>(rem, w, x, xs, nb, y, ldy);
   }
 }
 
-template <int R>
+template <class B, int R>
 inline void q8rows(const uint8_t* const* w, const uint8_t* X, size_t xs, int nb, float* Y, int T, int ldy, int n) {
   int t = 0;
-  for (; t + V::QNT <= T; t += V::QNT) q8tile<R, V::QNT>(w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
-  if (t < T) q8tail<R, V::QNT>(T - t, w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
+  for (; t + V::QNT <= T; t += V::QNT) q8tile<B, R, V::QNT>(w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
+  if (t < T) q8tail<B, R, V::QNT>(T - t, w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
 }
 
-// Y[t*ldy + n] = W row n . Xq row t for n in [n0, n1); Xq: [T][K/32 blocks] from quantizeQ8_0.
-void gemmQ8_0Q8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
+// Y[t*ldy + n] = W row n . Xq row t for n in [n0, n1); W in block format B; Xq: [T][K/32 blocks] from quantizeQ8_0.
+template <class B>
+void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
   const int nb = K / kQ8Block;
   const size_t xs = (size_t)nb * kQ8Bytes;
   int n = n0;
   for (; n + V::QR <= n1; n += V::QR) {
     const uint8_t* w[V::QR];
     for (int r = 0; r < V::QR; r++) w[r] = W + (size_t)(n + r) * rowBytes;
-    q8rows<V::QR>(w, Xq, xs, nb, Y, T, ldy, n);
+    q8rows<B, V::QR>(w, Xq, xs, nb, Y, T, ldy, n);
   }
   for (; n < n1; n++) {
     const uint8_t* w = W + (size_t)n * rowBytes;
-    q8rows<1>(&w, Xq, xs, nb, Y, T, ldy, n);
+    q8rows<B, 1>(&w, Xq, xs, nb, Y, T, ldy, n);
   }
 }
+void gemmQ8_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ8_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
+void gemmQ4_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ4_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
 
 void gemmF32(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF32, float>(W, rb, X, Y, K, T, ldy, n0, n1); }
 void gemmF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
@@ -269,6 +285,6 @@ void toF16(uint16_t* dst, const float* src, int n) {
 }
 
 const loom::KernelSet kSet = {V::name, gemmF32, gemmF16, gemmBF16, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16,
-                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8};
+                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8, gemmQ4_0Q8};
 
 }  // namespace

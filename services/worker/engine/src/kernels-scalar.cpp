@@ -24,13 +24,22 @@ struct V {
   // q8_0 x q8_0: exact int32 block dot, scaled into one f32 sum per (row, token).
   static constexpr int QR = 1, QNT = 4;
   using qacc = float;
-  using qw = const int8_t*;
+  struct qw { int8_t v[32]; };
   static float f16(const uint8_t* p) { uint16_t h; __builtin_memcpy(&h, p, 2); return loom_f16_to_f32(h); }
   static qacc qzero() { return 0.f; }
-  static qw prepQ(const int8_t* w) { return w; }
-  static qacc qdot(qw w, const int8_t* x, float scale, qacc acc) {
+  static qw prepQ(const int8_t* w) { qw q; __builtin_memcpy(q.v, w, 32); return q; }
+  // q4_0 nibbles: low = value j, high = value j + 16, each offset by 8.
+  static qw prepQ4(const uint8_t* b) {
+    qw q;
+    for (int j = 0; j < 16; j++) {
+      q.v[j] = (int8_t)((b[j] & 0x0F) - 8);
+      q.v[j + 16] = (int8_t)((b[j] >> 4) - 8);
+    }
+    return q;
+  }
+  static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
     int32_t s = 0;
-    for (int i = 0; i < 32; i++) s += (int32_t)w[i] * x[i];
+    for (int i = 0; i < 32; i++) s += (int32_t)w.v[i] * x[i];
     return acc + (float)s * scale;
   }
   static float qhsum(qacc a) { return a; }

@@ -39,6 +39,8 @@ struct KernelSet {
   // blocks [f16 d][32 x int8]; gemmQ8_0Q8 is GemmFn with X given as such rows ([T][K/32][34] bytes).
   void (*quantizeQ8_0)(const float* x, uint8_t* dst, int K);
   void (*gemmQ8_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
+  // q4_0 x q8_0 (ggml's vec_dot_q4_0_q8_0): the same, with q4_0 weight blocks [f16 d][16 x u8 nibbles].
+  void (*gemmQ4_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
 };
 constexpr int kMaxAttnGroup = 8;
 
