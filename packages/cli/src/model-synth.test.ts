@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readGgufMetadata } from '@loom/tokenizer';
-import { loadEngine } from '@loom/worker';
+import { loadEngine, quantize } from '@loom/worker';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { NAMED_SHAPES, parseShape } from './model-synth-shapes.js';
-import { quantizeQ8_0Into } from '@loom/tokenizer';
+import { quantizeQ4_0Into, quantizeQ8_0Into } from '@loom/tokenizer';
 import { synthModel, type SynthDtype } from './model-synth.js';
 
 const TINY = 'dim=64,hidden=160,layers=2,heads=4,kv_heads=2,vocab=32000,ctx=64';
@@ -41,6 +41,18 @@ describe('model synth shapes', () => {
     assert.deepEqual([q[0], q[1], q[2]], [127, 3, -3]);
     assert.equal(out[0]! | (out[1]! << 8), 0x3c00); // f16 1.0
   });
+
+  it("q4_0 bytes equal the engine's port of ggml's quantize_row_q4_0_ref", () => {
+    let s = 12345;
+    const x = Float32Array.from({ length: 32 * 64 }, (_, i) => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return i % 97 === 0 ? 0 : ((s / 2 ** 32) * 2 - 1) * (1 + (i % 5));
+    });
+    x.fill(0, 64, 96); // an all-zero block: d = 0
+    const ours = new Uint8Array((x.length / 32) * 18);
+    quantizeQ4_0Into(x, ours);
+    assert.deepEqual(ours, quantize('q4_0', x));
+  });
 });
 
 describe('model synth files run the same in Loom and llama.cpp', () => {
@@ -55,7 +67,7 @@ describe('model synth files run the same in Loom and llama.cpp', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const dtype of ['f32', 'f16', 'q8_0'] as SynthDtype[]) {
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0'] as SynthDtype[]) {
     it(`${TINY} ${dtype}: same ${N} greedy ids`, async () => {
       const file = path.join(dir, `tiny-${dtype}.gguf`);
       synthModel({ shape: parseShape(TINY), dtype, out: file, seed: 7 });

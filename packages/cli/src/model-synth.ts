@@ -12,11 +12,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GGML_TYPE, llamaMetadata, llamaTensorSpecs, readGgufMetadata, writeGguf, type GgufTensorToWrite } from '@loom/tokenizer';
 import { parameterCount, type ModelShape } from './model-synth-shapes.js';
-import { Q8_0_BLOCK, Q8_0_BYTES, quantizeQ8_0Into, toF16Into } from '@loom/tokenizer';
+import { Q4_0_BYTES, Q8_0_BLOCK, Q8_0_BYTES, quantizeQ4_0Into, quantizeQ8_0Into, toF16Into } from '@loom/tokenizer';
 import { REPO_ROOT } from './repo-paths.js';
 
-export type SynthDtype = 'f32' | 'f16' | 'q8_0';
-export const SYNTH_DTYPES: readonly SynthDtype[] = ['f32', 'f16', 'q8_0'];
+export type SynthDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0';
+export const SYNTH_DTYPES: readonly SynthDtype[] = ['f32', 'f16', 'q8_0', 'q4_0'];
 
 /** Default vocabulary source: the shared Llama-2 tokenizer. */
 export const DEFAULT_VOCAB_GGUF = join(REPO_ROOT, '..', 'shared', 'models', 'llama-2-tiny-random.gguf');
@@ -32,9 +32,11 @@ export interface SynthOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-// general.file_type (llama_ftype) per dtype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0.
-const FILE_TYPE: Record<SynthDtype, number> = { f32: 0, f16: 1, q8_0: 7 };
-const GGML: Record<SynthDtype, number> = { f32: GGML_TYPE.F32!, f16: GGML_TYPE.F16!, q8_0: GGML_TYPE.Q8_0! };
+// general.file_type (llama_ftype) per dtype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, MOSTLY_Q4_0.
+const FILE_TYPE: Record<SynthDtype, number> = { f32: 0, f16: 1, q8_0: 7, q4_0: 2 };
+const GGML: Record<SynthDtype, number> = { f32: GGML_TYPE.F32!, f16: GGML_TYPE.F16!, q8_0: GGML_TYPE.Q8_0!, q4_0: GGML_TYPE.Q4_0! };
+/** Bytes per 32-value block of the block-quantised dtypes. */
+const BLOCK_BYTES: Partial<Record<SynthDtype, number>> = { q8_0: Q8_0_BYTES, q4_0: Q4_0_BYTES };
 
 /** 32-bit FNV-1a, to give every tensor its own stream from (seed, name). */
 function hash(seed: number, s: string): number {
@@ -60,7 +62,8 @@ const ROWS_PER_CHUNK_VALUES = 1 << 18; // ~1 MiB of f32 generated per chunk
 
 /** A [rows][cols] matrix tensor (ggml shape [cols, rows]) streamed in `dtype`. */
 function matrix(name: string, rows: number, cols: number, dtype: SynthDtype, seed: number, a: number, tick: (n: number) => void): GgufTensorToWrite {
-  if (dtype === 'q8_0' && cols % Q8_0_BLOCK !== 0) throw new Error(`${name}: ${cols} columns is not a multiple of 32, so it cannot be q8_0`);
+  const blockBytes = BLOCK_BYTES[dtype];
+  if (blockBytes !== undefined && cols % Q8_0_BLOCK !== 0) throw new Error(`${name}: ${cols} columns is not a multiple of 32, so it cannot be ${dtype}`);
   return {
     name, shape: [cols, rows], type: GGML[dtype],
     data: (write) => {
@@ -68,7 +71,7 @@ function matrix(name: string, rows: number, cols: number, dtype: SynthDtype, see
       const chunkRows = Math.max(1, Math.floor(ROWS_PER_CHUNK_VALUES / cols));
       const vals = new Float32Array(chunkRows * cols);
       const f16 = new Uint16Array(dtype === 'f16' ? vals.length : 0);
-      const q8 = new Uint8Array(dtype === 'q8_0' ? (vals.length / Q8_0_BLOCK) * Q8_0_BYTES : 0);
+      const q = new Uint8Array(blockBytes !== undefined ? (vals.length / Q8_0_BLOCK) * blockBytes : 0);
       for (let r = 0; r < rows; r += chunkRows) {
         const n = Math.min(chunkRows, rows - r) * cols;
         const v = vals.subarray(0, n);
@@ -79,8 +82,9 @@ function matrix(name: string, rows: number, cols: number, dtype: SynthDtype, see
           toF16Into(v, f16);
           bytes = new Uint8Array(f16.buffer, 0, n * 2);
         } else {
-          const out = q8.subarray(0, (n / Q8_0_BLOCK) * Q8_0_BYTES);
-          quantizeQ8_0Into(v, out);
+          const out = q.subarray(0, (n / Q8_0_BLOCK) * blockBytes!);
+          if (dtype === 'q8_0') quantizeQ8_0Into(v, out);
+          else quantizeQ4_0Into(v, out);
           bytes = out;
         }
         write(bytes);
@@ -96,7 +100,7 @@ function ones(name: string, n: number, tick: (n: number) => void): GgufTensorToW
 
 /** Bytes of tensor data the file will hold (for progress totals and messages). */
 export function synthDataBytes(shape: ModelShape, dtype: SynthDtype): number {
-  const per = dtype === 'f32' ? 4 : dtype === 'f16' ? 2 : Q8_0_BYTES / Q8_0_BLOCK;
+  const per = dtype === 'f32' ? 4 : dtype === 'f16' ? 2 : BLOCK_BYTES[dtype]! / Q8_0_BLOCK;
   const norms = shape.dim * (1 + 2 * shape.layers);
   return Math.round((parameterCount(shape) - norms) * per) + norms * 4;
 }

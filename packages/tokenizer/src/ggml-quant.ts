@@ -3,7 +3,9 @@
  * reference code:
  * f16 is IEEE binary16 with round-to-nearest-even (ggml's GGML_FP32_TO_FP16 on F16C hardware), and q8_0
  * is ggml's quantize_row_q8_0_ref: per 32 values, d = max|x| / 127, q = roundf(x / d) (halves away from
- * zero, unlike Math.round), block = [f16 d][32 x int8 q], 34 bytes.
+ * zero, unlike Math.round), block = [f16 d][32 x int8 q], 34 bytes; q4_0 is quantize_row_q4_0_ref:
+ * d = (the value of largest magnitude) / -8, q = min(15, trunc(x / d + 8.5)), block = [f16 d][16 bytes:
+ * low nibble value j, high nibble value j + 16], 18 bytes.
  */
 
 const f32 = new Float32Array(1);
@@ -52,6 +54,31 @@ export function quantizeQ8_0Into(src: Float32Array, dst: Uint8Array): void {
     const id = d ? Math.fround(1 / d) : 0;
     view.setUint16(o, f32ToF16Bits(d), true);
     for (let i = 0; i < Q8_0_BLOCK; i++) view.setInt8(o + 2 + i, roundf(Math.fround(src[b + i]! * id)));
+  }
+}
+
+export const Q4_0_BYTES = 18;
+
+/** src: [n] f32 (n % 32 == 0) → dst: [n / 32][18] q4_0 blocks, written at dst[0..]. */
+export function quantizeQ4_0Into(src: Float32Array, dst: Uint8Array): void {
+  if (src.length % Q8_0_BLOCK !== 0) throw new Error(`q4_0 needs a multiple of 32 values, got ${src.length}`);
+  const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+  for (let b = 0, o = 0; b < src.length; b += Q8_0_BLOCK, o += Q4_0_BYTES) {
+    let amax = 0;
+    let max = 0;
+    for (let i = 0; i < Q8_0_BLOCK; i++) {
+      const a = Math.abs(src[b + i]!);
+      if (amax < a) {
+        amax = a;
+        max = src[b + i]!;
+      }
+    }
+    const d = Math.fround(max / -8);
+    const id = d ? Math.fround(1 / d) : 0;
+    view.setUint16(o, f32ToF16Bits(d), true);
+    // C's (int8_t) cast of x + 8.5 truncates toward zero (x + 8.5 >= 0 here), then caps at 15.
+    const q = (x: number) => Math.min(15, Math.trunc(Math.fround(Math.fround(x * id) + 8.5)));
+    for (let j = 0; j < 16; j++) dst[o + 2 + j] = q(src[b + j]!) | (q(src[b + j + 16]!) << 4);
   }
 }
 

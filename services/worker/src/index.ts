@@ -1,3 +1,3 @@
 export { startWorker, type RunningWorker } from './start-worker.js';
-export { loadEngine } from './engine/native-engine.js';
+export { loadEngine, quantize } from './engine/native-engine.js';
 export type * from './engine/engine-api.js';
