@@ -122,39 +122,71 @@ void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
   }
 }
 
-// Weight block formats of the integer GEMM: bytes per 32-value block, and the block's 32 int8 values
-// (V::qw) from its bytes after the f16 scale. q8_0 stores them as is; q4_0 as nibbles offset by 8
-// (low nibble = value j, high nibble = value j + 16), unpacked to the same int8 form, so one tile
-// serves both and the integer dot stays exact.
+// Weight formats of the integer GEMM, one 32-value sub-block b of a row at a time: load() gives its
+// scale, min and 32 quants (V::qw), value = scale * q - min. q8_0 stores int8 quants as is; q4_0
+// nibbles offset by 8 (low nibble = value j, high = value j + 16); q4_K 256-value super-blocks of
+// [f16 d][f16 dmin][12 bytes of 6-bit (scale, min) per sub-block][128 bytes of nibbles: sub-blocks
+// 2p and 2p+1 are the low and high nibbles of bytes 32p..32p+31], unsigned, with a min. All unpack to
+// the same int8 form, so one tile serves them and the integer dot stays exact.
 struct BlockQ8_0 {
-  static constexpr int kBytes = kQ8Bytes;
-  static V::qw prep(const uint8_t* b) { return V::prepQ(reinterpret_cast<const int8_t*>(b + 2)); }
+  static constexpr bool kHasMin = false;
+  static void load(const uint8_t* row, int b, float& scale, float&, V::qw& q) {
+    const uint8_t* wb = row + (size_t)b * kQ8Bytes;
+    scale = V::f16(wb);
+    q = V::prepQ(reinterpret_cast<const int8_t*>(wb + 2));
+  }
 };
 struct BlockQ4_0 {
-  static constexpr int kBytes = 18;
-  static V::qw prep(const uint8_t* b) { return V::prepQ4(b + 2); }
+  static constexpr bool kHasMin = false;
+  static void load(const uint8_t* row, int b, float& scale, float&, V::qw& q) {
+    const uint8_t* wb = row + (size_t)b * 18;
+    scale = V::f16(wb);
+    q = V::prepQ4(wb + 2);
+  }
+};
+struct BlockQ4_K {
+  static constexpr bool kHasMin = true;
+  static void load(const uint8_t* row, int b, float& scale, float& min, V::qw& q) {
+    const uint8_t* sb = row + (size_t)(b >> 3) * 144;
+    const int j = b & 7;
+    const uint8_t* sc = sb + 4;
+    // ggml's get_scale_min_k4
+    const int s = j < 4 ? sc[j] & 63 : (sc[j + 4] & 0xF) | ((sc[j - 4] >> 6) << 4);
+    const int m = j < 4 ? sc[j + 4] & 63 : (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4);
+    scale = V::f16(sb) * (float)s;
+    min = V::f16(sb + 2) * (float)m;
+    q = V::prepNibbles(sb + 16 + 32 * (j >> 1), j & 1);
+  }
 };
 
-// R weight rows x NT tokens over nb blocks; w[r] and x[j] point at block 0 of their rows.
+// R weight rows x NT tokens over nb sub-blocks; w[r] and x[j] point at the start of their rows. With
+// a min, sum(scale*q - min) * dx * xq = scale*dx * (q . xq) - min * dx * sum(xq): the second term
+// goes to its own scalar accumulator, sum(xq) once per token and sub-block for all R rows.
 template <class B, int R, int NT>
 inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, int nb, float* y, int ldy) {
   V::qacc acc[R][NT];
+  float macc[R][NT];
   for (int r = 0; r < R; r++)
-    for (int j = 0; j < NT; j++) acc[r][j] = V::qzero();
+    for (int j = 0; j < NT; j++) acc[r][j] = V::qzero(), macc[r][j] = 0.f;
   for (int b = 0; b < nb; b++) {
     const size_t offX = (size_t)b * kQ8Bytes;
-    float dx[NT];
-    for (int j = 0; j < NT; j++) dx[j] = V::f16(x + (size_t)j * xStride + offX);
+    float dx[NT], sx[NT];
+    for (int j = 0; j < NT; j++) {
+      dx[j] = V::f16(x + (size_t)j * xStride + offX);
+      if constexpr (B::kHasMin) sx[j] = dx[j] * (float)V::qsum(reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2));
+    }
     for (int r = 0; r < R; r++) {
-      const uint8_t* wb = w[r] + (size_t)b * B::kBytes;
-      const float dw = V::f16(wb);
-      const V::qw qw = B::prep(wb);
-      for (int j = 0; j < NT; j++)
-        acc[r][j] = V::qdot(qw, reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2), dw * dx[j], acc[r][j]);
+      float scale, min = 0.f;
+      V::qw qw;
+      B::load(w[r], b, scale, min, qw);
+      for (int j = 0; j < NT; j++) {
+        acc[r][j] = V::qdot(qw, reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2), scale * dx[j], acc[r][j]);
+        if constexpr (B::kHasMin) macc[r][j] += min * sx[j];
+      }
     }
   }
   for (int r = 0; r < R; r++)
-    for (int j = 0; j < NT; j++) y[(size_t)j * ldy + r] = V::qhsum(acc[r][j]);
+    for (int j = 0; j < NT; j++) y[(size_t)j * ldy + r] = V::qhsum(acc[r][j]) - macc[r][j];
 }
 
 template <class B, int R, int NT>
@@ -190,6 +222,7 @@ void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y
 }
 void gemmQ8_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ8_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
 void gemmQ4_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ4_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
+void gemmQ4_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ4_K>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
 
 void gemmF32(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF32, float>(W, rb, X, Y, K, T, ldy, n0, n1); }
 void gemmF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
@@ -285,6 +318,6 @@ void toF16(uint16_t* dst, const float* src, int n) {
 }
 
 const loom::KernelSet kSet = {V::name, gemmF32, gemmF16, gemmBF16, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16,
-                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8, gemmQ4_0Q8};
+                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8, gemmQ4_0Q8, gemmQ4_KQ8};
 
 }  // namespace

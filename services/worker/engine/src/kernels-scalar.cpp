@@ -37,6 +37,17 @@ struct V {
     }
     return q;
   }
+  // Sub-block of unsigned nibbles: the low (high = 0) or high (high = 1) nibbles of 32 bytes.
+  static qw prepNibbles(const uint8_t* b, int high) {
+    qw q;
+    for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((b[j] >> (4 * high)) & 0x0F);
+    return q;
+  }
+  static int32_t qsum(const int8_t* x) {
+    int32_t s = 0;
+    for (int i = 0; i < 32; i++) s += x[i];
+    return s;
+  }
   static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
     int32_t s = 0;
     for (int i = 0; i < 32; i++) s += (int32_t)w.v[i] * x[i];

@@ -41,6 +41,8 @@ struct KernelSet {
   void (*gemmQ8_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
   // q4_0 x q8_0 (ggml's vec_dot_q4_0_q8_0): the same, with q4_0 weight blocks [f16 d][16 x u8 nibbles].
   void (*gemmQ4_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
+  // q4_K x q8_0 (K % 256 == 0): 256-value super-blocks, 8 sub-blocks of 32 with 6-bit scales and mins.
+  void (*gemmQ4_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
 };
 constexpr int kMaxAttnGroup = 8;
 

@@ -1,4 +1,4 @@
-// GEMM for weight types without a SIMD kernel of their own (q4_K, q6_K): each weight row is
+// GEMM for weight types without a SIMD kernel of their own (q6_K): each weight row is
 // dequantised once into per-thread scratch, then dotted against every token with the kernel set's f32
 // dot. The value for (row, token) is the same whatever T is or which other rows share the call, which
 // keeps the determinism contract of kernels.h.
