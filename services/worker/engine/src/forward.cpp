@@ -22,8 +22,6 @@
 #include <limits>
 
 #include "ggml-types.h"
-#include "quant-gemm.h"
-#include "quant.h"
 
 namespace loom {
 
@@ -52,22 +50,18 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
-  if (w.type == GGML_Q8_0 || w.type == GGML_Q4_0 || w.type == GGML_Q4_K) {
+  if (w.type == GGML_Q8_0 || w.type == GGML_Q4_0 || w.type == GGML_Q4_K || w.type == GGML_Q6_K) {
     // Like llama.cpp: activations to q8_0 (per token row, so batch-invariant), then integer block dots
-    // against q8_0, q4_0 or q4_K weight blocks (llama.cpp pairs q4_K with 256-value q8_K activations;
-    // 32-value q8_0 blocks round activations at least as finely).
+    // against q8_0, q4_0, q4_K or q6_K weight blocks (llama.cpp pairs the K-quants with 256-value q8_K
+    // activations; 32-value q8_0 blocks round activations at least as finely).
     const int K = w.cols;
     const size_t xs = (size_t)(K / 32) * 34;
     uint8_t* xq = xq_.data();  // [T][K/32][34]
     pool_.parallelFor(T, 4, [&](int b, int e, int) {
       for (int t = b; t < e; t++) k_.quantizeQ8_0(x + (size_t)t * K, xq + (size_t)t * xs, K);
     });
-    const auto gemm = w.type == GGML_Q8_0 ? k_.gemmQ8_0Q8 : w.type == GGML_Q4_0 ? k_.gemmQ4_0Q8 : k_.gemmQ4_KQ8;
+    const auto gemm = w.type == GGML_Q8_0 ? k_.gemmQ8_0Q8 : w.type == GGML_Q4_0 ? k_.gemmQ4_0Q8 : w.type == GGML_Q4_K ? k_.gemmQ4_KQ8 : k_.gemmQ6_KQ8;
     pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemm(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
-    return;
-  }
-  if (isBlockQuantType(w.type)) {  // q6_K: no SIMD kernel yet, dequantised rows (quant-gemm.h)
-    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemmDequant(w.type, k_, w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
     return;
   }
   GemmFn fn = w.type == GGML_F32 ? k_.gemmF32 : w.type == GGML_F16 ? k_.gemmF16 : k_.gemmBF16;

@@ -56,6 +56,15 @@ struct V {
     const __m256i v = _mm256_and_si256(high ? _mm256_srli_epi16(bytes, 4) : bytes, _mm256_set1_epi8(0x0F));
     return {v, v};
   }
+  // q6_K: 4 low bits from ql (its low or high nibbles), 2 high bits from qh >> shift, minus 32.
+  static qw prepQ6(const uint8_t* ql, const uint8_t* qh, int high, int shift) {
+    const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
+    const __m256i lo4 = _mm256_and_si256(high ? _mm256_srli_epi16(l, 4) : l, _mm256_set1_epi8(0x0F));
+    const __m256i hi2 = _mm256_and_si256(_mm256_srl_epi16(h, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(0x03));
+    const __m256i v = _mm256_sub_epi8(_mm256_or_si256(lo4, _mm256_slli_epi16(hi2, 4)), _mm256_set1_epi8(32));
+    return {_mm256_sign_epi8(v, v), v};
+  }
   // Sum of 32 int8: u8 ones x s8 in pairs to i16, pairs to i32, then the 8 lanes.
   static int32_t qsum(const int8_t* x) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
@@ -65,16 +74,22 @@ struct V {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
     return _mm_cvtsi128_si32(s);
   }
-  static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
+  // int32 lane i: the products of values 4i..4i+3 (lanes 0-3: values 0..15, 4-7: 16..31).
+  static __m256i qdot32(const qw& w, const int8_t* x) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
 #ifdef LOOM_AVX512_VNNI
     // u8 x s8 products summed in groups of 4 straight into int32 (vpdpbusd): one op instead of two.
-    const __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.abs, _mm256_sign_epi8(xv, w.w));
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.abs, _mm256_sign_epi8(xv, w.w));
 #else
     const __m256i p16 = _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(xv, w.w));
-    const __m256i p32 = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 #endif
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_set1_ps(scale), acc);
+  }
+  static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(qdot32(w, x)), _mm256_set1_ps(scale), acc);
+  }
+  static qacc qdot2(const qw& w, const int8_t* x, float s0, float s1, qacc acc) {
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(qdot32(w, x)), _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0)), acc);
   }
   static float qhsum(qacc a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

@@ -123,39 +123,56 @@ void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
 }
 
 // Weight formats of the integer GEMM, one 32-value sub-block b of a row at a time: load() gives its
-// scale, min and 32 quants (V::qw), value = scale * q - min. q8_0 stores int8 quants as is; q4_0
+// scale (or, with kSplit, one per 16 values), min and 32 quants (V::qw), value = scale * q - min. q8_0 stores int8 quants as is; q4_0
 // nibbles offset by 8 (low nibble = value j, high = value j + 16); q4_K 256-value super-blocks of
 // [f16 d][f16 dmin][12 bytes of 6-bit (scale, min) per sub-block][128 bytes of nibbles: sub-blocks
 // 2p and 2p+1 are the low and high nibbles of bytes 32p..32p+31], unsigned, with a min. All unpack to
 // the same int8 form, so one tile serves them and the integer dot stays exact.
 struct BlockQ8_0 {
-  static constexpr bool kHasMin = false;
-  static void load(const uint8_t* row, int b, float& scale, float&, V::qw& q) {
+  static constexpr bool kHasMin = false, kSplit = false;
+  static void load(const uint8_t* row, int b, float* scale, float&, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * kQ8Bytes;
-    scale = V::f16(wb);
+    scale[0] = V::f16(wb);
     q = V::prepQ(reinterpret_cast<const int8_t*>(wb + 2));
   }
 };
 struct BlockQ4_0 {
-  static constexpr bool kHasMin = false;
-  static void load(const uint8_t* row, int b, float& scale, float&, V::qw& q) {
+  static constexpr bool kHasMin = false, kSplit = false;
+  static void load(const uint8_t* row, int b, float* scale, float&, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 18;
-    scale = V::f16(wb);
+    scale[0] = V::f16(wb);
     q = V::prepQ4(wb + 2);
   }
 };
 struct BlockQ4_K {
-  static constexpr bool kHasMin = true;
-  static void load(const uint8_t* row, int b, float& scale, float& min, V::qw& q) {
+  static constexpr bool kHasMin = true, kSplit = false;
+  static void load(const uint8_t* row, int b, float* scale, float& min, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 144;
     const int j = b & 7;
     const uint8_t* sc = sb + 4;
     // ggml's get_scale_min_k4
     const int s = j < 4 ? sc[j] & 63 : (sc[j + 4] & 0xF) | ((sc[j - 4] >> 6) << 4);
     const int m = j < 4 ? sc[j + 4] & 63 : (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4);
-    scale = V::f16(sb) * (float)s;
+    scale[0] = V::f16(sb) * (float)s;
     min = V::f16(sb + 2) * (float)m;
     q = V::prepNibbles(sb + 16 + 32 * (j >> 1), j & 1);
+  }
+};
+// q6_K: 256-value super-blocks [128 x u8 ql: low 4 bits][64 x u8 qh: high 2 bits][16 x int8 scales]
+// [f16 d], value = d * scale * (q - 32), one scale per 16 values (so two per 32-value sub-block:
+// kSplit). Sub-block j of a super-block: half h = j / 4 (128 values: ql + 64h, qh + 32h, scales +
+// 8h), group g = j % 4 within it: ql bytes 0..31 (g even) or 32..63 (g odd), their low (g < 2) or
+// high nibbles, qh bits 2g..2g+1, scales 2g and 2g + 1 (ggml's dequantize_row_q6_K).
+struct BlockQ6_K {
+  static constexpr bool kHasMin = false, kSplit = true;
+  static void load(const uint8_t* row, int b, float* scale, float&, V::qw& q) {
+    const uint8_t* sb = row + (size_t)(b >> 3) * 210;
+    const int h = (b & 7) >> 2, g = b & 3;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(sb + 192 + 8 * h);
+    const float d = V::f16(sb + 208);
+    scale[0] = d * (float)sc[2 * g];
+    scale[1] = d * (float)sc[2 * g + 1];
+    q = V::prepQ6(sb + 64 * h + 32 * (g & 1), sb + 128 + 32 * h, g >> 1, 2 * g);
   }
 };
 
@@ -176,11 +193,13 @@ inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, in
       if constexpr (B::kHasMin) sx[j] = dx[j] * (float)V::qsum(reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2));
     }
     for (int r = 0; r < R; r++) {
-      float scale, min = 0.f;
+      float scale[2], min = 0.f;
       V::qw qw;
       B::load(w[r], b, scale, min, qw);
       for (int j = 0; j < NT; j++) {
-        acc[r][j] = V::qdot(qw, reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2), scale * dx[j], acc[r][j]);
+        const int8_t* xq = reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2);
+        if constexpr (B::kSplit) acc[r][j] = V::qdot2(qw, xq, scale[0] * dx[j], scale[1] * dx[j], acc[r][j]);
+        else acc[r][j] = V::qdot(qw, xq, scale[0] * dx[j], acc[r][j]);
         if constexpr (B::kHasMin) macc[r][j] += min * sx[j];
       }
     }
@@ -223,6 +242,7 @@ void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y
 void gemmQ8_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ8_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
 void gemmQ4_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ4_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
 void gemmQ4_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ4_K>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
+void gemmQ6_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ6_K>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
 
 void gemmF32(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF32, float>(W, rb, X, Y, K, T, ldy, n0, n1); }
 void gemmF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
@@ -318,6 +338,6 @@ void toF16(uint16_t* dst, const float* src, int n) {
 }
 
 const loom::KernelSet kSet = {V::name, gemmF32, gemmF16, gemmBF16, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16,
-                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8, gemmQ4_0Q8, gemmQ4_KQ8};
+                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8, gemmQ4_0Q8, gemmQ4_KQ8, gemmQ6_KQ8};
 
 }  // namespace

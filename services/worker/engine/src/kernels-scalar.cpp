@@ -43,6 +43,19 @@ struct V {
     for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((b[j] >> (4 * high)) & 0x0F);
     return q;
   }
+  // q6_K: 4 low bits from ql (low or high nibble), 2 high bits from qh >> shift, offset by 32.
+  static qw prepQ6(const uint8_t* ql, const uint8_t* qh, int high, int shift) {
+    qw q;
+    for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((((ql[j] >> (4 * high)) & 0x0F) | (((qh[j] >> shift) & 3) << 4)) - 32);
+    return q;
+  }
+  // Two scales: values 0..15 by s0, 16..31 by s1.
+  static qacc qdot2(const qw& w, const int8_t* x, float s0, float s1, qacc acc) {
+    int32_t a = 0, b = 0;
+    for (int i = 0; i < 16; i++) a += (int32_t)w.v[i] * x[i];
+    for (int i = 16; i < 32; i++) b += (int32_t)w.v[i] * x[i];
+    return acc + (float)a * s0 + (float)b * s1;
+  }
   static int32_t qsum(const int8_t* x) {
     int32_t s = 0;
     for (int i = 0; i < 32; i++) s += x[i];

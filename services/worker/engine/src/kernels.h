@@ -43,6 +43,8 @@ struct KernelSet {
   void (*gemmQ4_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
   // q4_K x q8_0 (K % 256 == 0): 256-value super-blocks, 8 sub-blocks of 32 with 6-bit scales and mins.
   void (*gemmQ4_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
+  // q6_K x q8_0 (K % 256 == 0): 256-value super-blocks of 6-bit quants, one int8 scale per 16 values.
+  void (*gemmQ6_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
 };
 constexpr int kMaxAttnGroup = 8;
 

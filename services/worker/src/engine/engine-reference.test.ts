@@ -5,22 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { GREEDY, seq } from './engine-test-kit.js';
+import { GREEDY, relErr, seq } from './engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 import { rng, writeTinyModel, type TinyConfig } from './tiny-model.js';
 
 const BASE: TinyConfig = { arch: 'llama', dim: 256, hidden: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 320, ctx: 64, type: 'f32', tied: false, qkvBias: false };
 
 /** max |a - b| over max |b|: the error relative to the logits' own scale. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let err = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / scale;
-}
-
 /**
  * Feeds `tokens` to the paged fast path as a 5-token prefill chunk, then one token per step, and returns
  * the logits after each fed position from 4 on ([n-4][vocab]); KV in f32 so only arithmetic order differs.
@@ -52,13 +43,13 @@ describe('fast path vs reference forward (float64)', () => {
     ['linear rope scaling', { linearRopeFactor: 4 }, 1e-5],
     ['f16 weights', { type: 'f16' }, 1e-5],
     ['bf16 weights', { type: 'bf16' }, 1e-5],
-    // q8_0, q4_0 and q4_K GEMMs quantise activations to q8_0 per 32-block as llama.cpp does (int8 dot
-    // products), so they differ from dequantised-weights-times-f32 by ~1e-2 of the logit scale; a real
-    // mistake is O(1).
+    // Quantised weights run the integer GEMM, which quantises activations to q8_0 per 32-block as
+    // llama.cpp does (int8 dot products), so they differ from dequantised-weights-times-f32 by ~1e-2 of
+    // the logit scale; a real mistake is O(1).
     ['q8_0 weights', { type: 'q8_0' }, 5e-2],
     ['q4_0 weights', { type: 'q4_0' }, 5e-2],
     ['q4_K weights', { type: 'q4_K' }, 5e-2],
-    ['q6_K weights, tied', { type: 'q6_K', tied: true }, 1e-5],
+    ['q6_K weights, tied', { type: 'q6_K', tied: true }, 5e-2],
   ];
   cases.forEach(([name, over, tol], i) => {
     it(name, async () => {

@@ -7,20 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { GREEDY, ONCE_UPON_A_TIME, SeqRun, decode, runAll, seq, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, SeqRun, decode, relErr, runAll, seq, storiesPath } from './engine-test-kit.js';
 import { writeHfModelDir } from './hf-model-dir.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 import { writeTinyModel, type TinyConfig } from './tiny-model.js';
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let err = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / scale;
-}
 
 /** Greedy ids and the logits after the prompt (one prefill step), f32 KV. */
 async function greedy(engine: LoadedEngine, prompt: number[], n: number): Promise<{ ids: number[]; logits: Float32Array }> {
