@@ -265,6 +265,44 @@ describe('the OpenAI surface end to end', () => {
     assert.equal(usage!.completion_tokens, 6);
   });
 
+  test("chat: vLLM's prompt_logprobs scores the rendered prompt (first null, own token + top N, ranks), streamed in a chunk before the tokens", async () => {
+    const messages = [{ role: 'user', content: 'Tell me a story about a dog.' }];
+    const ids = ((await (await post('/tokenize', { model: cluster.model, messages })).json()) as { tokens: number[] }).tokens;
+    const res = (await (await post('/v1/chat/completions', { model: cluster.model, messages, max_tokens: 4, temperature: 0, prompt_logprobs: 2 })).json()) as {
+      prompt_logprobs: (Record<string, { logprob: number; rank: number | null; decoded_token: string }> | null)[];
+      usage: { prompt_tokens: number };
+    };
+    valid('CreateChatCompletionResponse', res);
+    const plp = res.prompt_logprobs;
+    assert.equal(plp.length, ids.length);
+    assert.equal(res.usage.prompt_tokens, ids.length);
+    assert.equal(plp[0], null);
+    for (let i = 1; i < ids.length; i++) {
+      const at = plp[i]!;
+      const own = at[String(ids[i])];
+      assert.ok(own, `position ${i}: the prompt's own token ${ids[i]} is scored`);
+      assert.ok(Object.keys(at).length >= 1 && Object.keys(at).length <= 3, `position ${i}: own token + at most 2 alternatives`);
+      const entries = Object.values(at);
+      for (const e of entries) assert.ok(Number.isFinite(e.logprob) && e.logprob <= 0 && typeof e.decoded_token === 'string');
+      const best = Math.max(...entries.map((e) => e.logprob));
+      assert.ok(entries.some((e) => e.rank === 1 && e.logprob === best), `position ${i}: rank 1 is the likeliest`);
+      if (own.rank !== null) assert.equal(own.rank, 1 + entries.filter((e) => e.logprob > own.logprob).length);
+    }
+    // Streamed: one chunk with no choices carries the same prompt_logprobs, before any token.
+    const chunks: { choices: { delta: { content?: string } }[]; prompt_logprobs?: unknown }[] = [];
+    const stream = await post('/v1/chat/completions', { model: cluster.model, messages, max_tokens: 4, temperature: 0, prompt_logprobs: 2, stream: true });
+    for (const line of (await stream.text()).split('\n')) {
+      if (!line.startsWith('data: {')) continue;
+      const chunk = JSON.parse(line.slice(6)) as (typeof chunks)[number];
+      valid('CreateChatCompletionStreamResponse', chunk);
+      chunks.push(chunk);
+    }
+    const withPrompt = chunks.findIndex((c) => c.prompt_logprobs !== undefined);
+    assert.deepEqual(chunks[withPrompt]!.prompt_logprobs, plp);
+    assert.ok(chunks.findIndex((c) => c.choices[0]?.delta.content) > withPrompt, 'before the first token');
+    assert.equal(chunks.filter((c) => c.prompt_logprobs !== undefined).length, 1);
+  });
+
   test('chat: a tool message is accepted', async () => {
     const res = await post('/v1/chat/completions', { model: cluster.model, max_tokens: 3, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null }, { role: 'tool', content: '42', tool_call_id: 'c1' }] });
     const body = await res.json();

@@ -1,8 +1,12 @@
-import { chatLogprobContent, type LogprobsOptions } from '../generation/logprobs-format.js';
+import { chatLogprobContent, vllmPromptLogprobs, type LogprobsOptions } from '../generation/logprobs-format.js';
 import type { ResponseFormat } from '../generation/response-format.js';
 
-/** `chat.completion` / `chat.completion.chunk` shapes. */
-export function chatFormat(lp?: LogprobsOptions): ResponseFormat {
+/**
+ * `chat.completion` / `chat.completion.chunk` shapes. With `promptLp` (vLLM's prompt_logprobs) the
+ * rendered prompt's logprobs go in a top-level `prompt_logprobs`, as vLLM sends them: in the body,
+ * or in one chunk with no choices before the first token (the same for every choice: index 0's).
+ */
+export function chatFormat(lp?: LogprobsOptions, promptLp?: LogprobsOptions): ResponseFormat {
   const chunkHead = (ctx: { id: string; created: number; model: string }) => ({ id: ctx.id, object: 'chat.completion.chunk' as const, created: ctx.created, model: ctx.model });
   const chunk = (ctx: { id: string; created: number; model: string }, index: number, delta: object, finish_reason: string | null, logprobs: object | null = null) => ({
     ...chunkHead(ctx),
@@ -14,6 +18,8 @@ export function chatFormat(lp?: LogprobsOptions): ResponseFormat {
     deltaChunk: (ctx, index, text, logprobs) =>
       chunk(ctx, index, { content: text }, null, lp && logprobs ? { content: chatLogprobContent(logprobs, lp), refusal: null } : null),
     finishChunk: (ctx, index, finishReason) => chunk(ctx, index, {}, finishReason),
+    promptChunk: (ctx, index, logprobs) =>
+      promptLp && index === 0 ? { ...chunkHead(ctx), choices: [], prompt_logprobs: vllmPromptLogprobs(logprobs, promptLp) } : null,
     usageChunk: (ctx, usage) => ({ ...chunkHead(ctx), choices: [], usage }),
     body: (ctx, choices, usage) => ({
       id: ctx.id,
@@ -27,6 +33,7 @@ export function chatFormat(lp?: LogprobsOptions): ResponseFormat {
         finish_reason: c.finishReason,
       })),
       usage,
+      ...(promptLp ? { prompt_logprobs: choices[0]?.promptLogprobs ? vllmPromptLogprobs(choices[0].promptLogprobs, promptLp) : null } : {}),
     }),
   };
 }

@@ -20,6 +20,8 @@ export const chatRequestSchema = z.object({
   max_completion_tokens: z.number().int().min(1).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
+  // vLLM's extension: logprobs of the rendered prompt's tokens, with this many alternatives each.
+  prompt_logprobs: z.number().int().min(0).max(20).nullish(),
   tools: z.array(z.unknown()).nullish(),
   response_format: z.object({ type: z.string() }).nullish(),
 });

@@ -44,7 +44,7 @@ export class ChatController {
       requestId: newRequestId('chatcmpl'),
       card,
       prompts: [ids],
-      sampling: toSamplingParams(body, maxTokens, logprobs),
+      sampling: toSamplingParams(body, maxTokens, logprobs, body.prompt_logprobs ?? null),
       n: body.n ?? 1,
       priority: body.priority,
       cacheSalt: body.cache_salt,
@@ -52,7 +52,10 @@ export class ChatController {
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
       continuousUsage: body.stream_options?.continuous_usage_stats ?? false,
-      format: chatFormat(logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs)),
+      format: chatFormat(
+        logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs),
+        body.prompt_logprobs == null ? undefined : this.tokenizers.logprobsOptions(card, body.prompt_logprobs),
+      ),
       arrivedAt,
     });
   }

@@ -18,6 +18,26 @@ export function chatLogprobContent(entries: TokenLogprob[], o: LogprobsOptions) 
   return entries.map((e) => ({ ...item(e.tokenId, e.logprob), top_logprobs: e.top.slice(0, o.top).map((t) => item(t.tokenId, t.logprob)) }));
 }
 
+/**
+ * vLLM's `prompt_logprobs`: per prompt position null (position 0: nothing scores the first token) or
+ * a map token id → {logprob, rank, decoded_token} holding the prompt's own token and the top
+ * alternatives. rank is 1-based in the whole vocabulary; it is exact when the token is among the
+ * alternatives or at least as likely as the last of them, and null when that cannot be known.
+ */
+export function vllmPromptLogprobs(entries: readonly (TokenLogprob | null)[], o: LogprobsOptions) {
+  return entries.map((e) => {
+    if (e === null) return null;
+    const top = e.top.slice(0, o.top);
+    const rankOf = (logprob: number) => 1 + top.filter((t) => t.logprob > logprob).length;
+    const known = top.some((t) => t.tokenId === e.tokenId) || top.length === 0 || e.logprob >= top[top.length - 1]!.logprob;
+    const out: Record<string, { logprob: number; rank: number | null; decoded_token: string }> = {
+      [e.tokenId]: { logprob: e.logprob, rank: known ? rankOf(e.logprob) : null, decoded_token: o.tokenText(e.tokenId) },
+    };
+    for (const t of top) out[t.tokenId] ??= { logprob: t.logprob, rank: rankOf(t.logprob), decoded_token: o.tokenText(t.tokenId) };
+    return out;
+  });
+}
+
 /** Legacy completions `logprobs`: null entries are positions nothing scored (the first prompt token). */
 export interface CompletionLogprobs {
   tokens: string[];

@@ -8,6 +8,7 @@ import { modelCardFromGguf } from '../testing/model-card.js';
 import { echoNullsFilled } from '../testing/echo-nulls-filled.js';
 import { OPENAI_SPEC, STORIES_GGUF } from '../testing/spec-path.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
+import { vllmPromptLogprobs } from './logprobs-format.js';
 import { usageOf } from './response-format.js';
 import { SseWriter } from './sse-writer.js';
 
@@ -137,4 +138,17 @@ test('SseWriter: data events, keep-alive comments while idle, [DONE]', async () 
   const n = r.out.length;
   await new Promise((res) => setTimeout(res, 50));
   assert.equal(r.out.length, n, 'nothing is written after the end');
+});
+
+test("vLLM prompt_logprobs: own token and top N per position, ranks exact where knowable, null otherwise", () => {
+  const card = modelCardFromGguf(STORIES_GGUF, 'stories260K');
+  const lp = new ModelTokenizers().logprobsOptions(card, 2);
+  const top = [{ tokenId: 10, logprob: -0.1 }, { tokenId: 11, logprob: -2 }, { tokenId: 12, logprob: -3 }];
+  const [first, inTop, between, below] = vllmPromptLogprobs([null, { tokenId: 11, logprob: -2, top }, { tokenId: 20, logprob: -1, top }, { tokenId: 21, logprob: -5, top }], lp);
+  assert.equal(first, null);
+  assert.deepEqual(Object.keys(inTop!).sort(), ['10', '11'], 'top 2 only; the own token is one of them');
+  assert.deepEqual([inTop!['10']!.rank, inTop!['11']!.rank], [1, 2]);
+  assert.equal(between!['20']!.rank, 2, 'likelier than the last alternative shown: its rank is known');
+  assert.equal(below!['21']!.rank, null, 'less likely than every alternative shown: somewhere past them');
+  assert.equal(below!['10']!.decoded_token, lp.tokenText(10));
 });
