@@ -34,6 +34,9 @@ end
 if ARGV[2] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return added`;
 
+/** The connection with APPEND defined on it (EVALSHA; EVAL once again after a Redis restart: NOSCRIPT). */
+type WithAppend = Redis & { loomOutputAppend(stream: string, fenceKey: string, ...args: string[]): Promise<number> };
+
 export interface OutputLogOptions {
   /** The leader term's fencing token: appends of an older term are refused in Redis. */
   fencingToken?: number;
@@ -51,10 +54,16 @@ export class OutputLog {
   private readonly nextEntry = new Map<string, [string, number]>();
   private warnedStale = false;
 
+  private readonly redis: WithAppend;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly options: OutputLogOptions = {},
-  ) {}
+  ) {
+    // Sent for every step's events: by SHA, not as script text each time.
+    redis.defineCommand('loomOutputAppend', { numberOfKeys: 2, lua: APPEND });
+    this.redis = redis as WithAppend;
+  }
 
   /**
    * With `final`, the stream then expires, so finished requests do not pile up in Redis. Call
@@ -67,7 +76,7 @@ export class OutputLog {
     const token = this.options.fencingToken === undefined ? '' : String(this.options.fencingToken);
     const fenceKey = this.options.fenceKey ?? SCHEDULER_FENCE_KEY;
     const args = [token, final ? String(OUTPUT_STREAM_TTL_S) : '0', ms, String(first), OUTPUT_STREAM_FIELD, ...events.map((e) => JSON.stringify(e))];
-    const added = (await this.redis.eval(APPEND, 2, outputStreamKey(requestId), fenceKey, ...args)) as number;
+    const added = await this.redis.loomOutputAppend(outputStreamKey(requestId), fenceKey, ...args);
     if (added === -1 && !this.warnedStale) {
       this.warnedStale = true;
       this.options.log?.warn({ fencingToken: this.options.fencingToken }, 'output appends refused: a newer leader term holds the fence');
