@@ -44,7 +44,7 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   seqOf_.assign(T, 0);
   xs_.assign((size_t)maxSeqs * c_.dim, 0.f);
   const size_t maxK = (size_t)std::max({c_.dim, c_.qDim(), c_.hiddenDim});
-  xq_.assign((size_t)std::max(maxTokens, maxSeqs) * (maxK / 32 + 1) * 34, 0);
+  xq_.assign((size_t)std::max(maxTokens, maxSeqs) * (maxK / 32 + 1) * kQ8ActBytes, 0);
   attnGroupMax_ = std::min(c_.nHeads / c_.nKvHeads, kMaxAttnGroup);
   scratch_.assign((size_t)pool_.size() * attnGroupMax_ * c_.contextLength, 0.f);
 }
@@ -55,8 +55,8 @@ void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
     // against q8_0, q4_0, q4_K or q6_K weight blocks (llama.cpp pairs the K-quants with 256-value q8_K
     // activations; 32-value q8_0 blocks round activations at least as finely).
     const int K = w.cols;
-    const size_t xs = (size_t)(K / 32) * 34;
-    uint8_t* xq = xq_.data();  // [T][K/32][34]
+    const size_t xs = (size_t)(K / 32) * kQ8ActBytes;
+    uint8_t* xq = xq_.data();  // [T][K/32][kQ8ActBytes]
     pool_.parallelFor(T, 4, [&](int b, int e, int) {
       for (int t = b; t < e; t++) k_.quantizeQ8_0(x + (size_t)t * K, xq + (size_t)t * xs, K);
     });

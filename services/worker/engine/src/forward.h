@@ -54,7 +54,7 @@ class Forward {
   std::vector<int> pos_;       // [T] position of each token in its sequence
   std::vector<int> seqOf_;     // [T] index into in.seqs
   std::vector<float> xs_;      // [maxSeqs][dim] final-normed rows that sample
-  std::vector<uint8_t> xq_;    // [T][K/32][34] GEMM input quantised to q8_0 blocks (q8_0 weights only)
+  std::vector<uint8_t> xq_;    // [T][K/32][kQ8ActBytes] GEMM input quantised to q8_0 blocks (quantised weights only)
   std::vector<float> scratch_; // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
   int attnGroupMax_ = 1;       // query heads per attention pass: min(GQA group, kMaxAttnGroup)
 };

@@ -66,14 +66,6 @@ struct V {
     return {_mm256_sign_epi8(v, v), v};
   }
   // Sum of 32 int8: u8 ones x s8 in pairs to i16, pairs to i32, then the 8 lanes.
-  static int32_t qsum(const int8_t* x) {
-    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-    const __m256i p32 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), xv), _mm256_set1_epi16(1));
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p32), _mm256_extracti128_si256(p32, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-  }
   // int32 lane i: the products of values 4i..4i+3 (lanes 0-3: values 0..15, 4-7: 16..31).
   static __m256i qdot32(const qw& w, const int8_t* x) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));

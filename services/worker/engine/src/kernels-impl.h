@@ -100,15 +100,16 @@ void gemm(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, in
   }
 }
 
-// ---- q8_0 weights x q8_0 activations (ggml's vec_dot_q8_0_q8_0) ----
-// A block is [f16 d][32 x int8 q] (34 bytes). Activations are quantised per token row and per 32-block
-// (d = max|x| / 127, q = round-half-even(x / d), as ggml's quantize_row_q8_0), so the value for
-// (row, token) depends on that token's row only: the determinism contract holds. Each block's integer
-// dot is exact (int32), then scaled by d_w * d_x into one f32 accumulator per (row, token).
-constexpr int kQ8Block = 32, kQ8Bytes = 34;
+// ---- q8_0 activations x block-quantised weights (ggml's vec_dot_*_q8_0) ----
+// A weight block is [f16 d][32 x int8 q] (34 bytes). Activations are quantised per token row and per
+// 32-block (d = max|x| / 127, q = round-half-even(x / d), as ggml's quantize_row_q8_0) into
+// [f16 d][int16 sum q][32 x int8 q] (kQ8ActBytes): the value for (row, token) depends on that token's
+// row only, so the determinism contract holds. Each block's integer dot is exact (int32), then scaled
+// by d_w * d_x into one f32 accumulator per (row, token).
+constexpr int kQ8Block = 32, kQ8Bytes = 34, kQ8Sum = 2, kQ8Quants = 4;
 
 void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
-  for (int b = 0; b < K / kQ8Block; b++, x += kQ8Block, dst += kQ8Bytes) {
+  for (int b = 0; b < K / kQ8Block; b++, x += kQ8Block, dst += loom::kQ8ActBytes) {
     float amax = 0.f;
     for (int i = 0; i < kQ8Block; i++) {
       const float a = x[i] < 0 ? -x[i] : x[i];
@@ -117,8 +118,10 @@ void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
     const float d = amax / 127.f, id = amax != 0.f ? 127.f / amax : 0.f;
     const uint16_t dh = loom_f32_to_f16(d);
     __builtin_memcpy(dst, &dh, 2);
-    int8_t* q = reinterpret_cast<int8_t*>(dst + 2);
-    for (int i = 0; i < kQ8Block; i++) q[i] = (int8_t)(int)__builtin_nearbyintf(x[i] * id);
+    int8_t* q = reinterpret_cast<int8_t*>(dst + kQ8Quants);
+    int16_t sum = 0;
+    for (int i = 0; i < kQ8Block; i++) sum = (int16_t)(sum + (q[i] = (int8_t)(int)__builtin_nearbyintf(x[i] * id)));
+    __builtin_memcpy(dst + kQ8Sum, &sum, 2);
   }
 }
 
@@ -178,7 +181,7 @@ struct BlockQ6_K {
 
 // R weight rows x NT tokens over nb sub-blocks; w[r] and x[j] point at the start of their rows. With
 // a min, sum(scale*q - min) * dx * xq = scale*dx * (q . xq) - min * dx * sum(xq): the second term
-// goes to its own scalar accumulator, sum(xq) once per token and sub-block for all R rows.
+// goes to its own scalar accumulator, sum(xq) read from the activation block (quantizeQ8_0 made it).
 template <class B, int R, int NT>
 inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, int nb, float* y, int ldy) {
   V::qacc acc[R][NT];
@@ -186,18 +189,23 @@ inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, in
   for (int r = 0; r < R; r++)
     for (int j = 0; j < NT; j++) acc[r][j] = V::qzero(), macc[r][j] = 0.f;
   for (int b = 0; b < nb; b++) {
-    const size_t offX = (size_t)b * kQ8Bytes;
+    const size_t offX = (size_t)b * loom::kQ8ActBytes;
     float dx[NT], sx[NT];
     for (int j = 0; j < NT; j++) {
-      dx[j] = V::f16(x + (size_t)j * xStride + offX);
-      if constexpr (B::kHasMin) sx[j] = dx[j] * (float)V::qsum(reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2));
+      const uint8_t* xb = x + (size_t)j * xStride + offX;
+      dx[j] = V::f16(xb);
+      if constexpr (B::kHasMin) {
+        int16_t sum;
+        __builtin_memcpy(&sum, xb + kQ8Sum, 2);
+        sx[j] = dx[j] * (float)sum;
+      }
     }
     for (int r = 0; r < R; r++) {
       float scale[2], min = 0.f;
       V::qw qw;
       B::load(w[r], b, scale, min, qw);
       for (int j = 0; j < NT; j++) {
-        const int8_t* xq = reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + 2);
+        const int8_t* xq = reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + kQ8Quants);
         if constexpr (B::kSplit) acc[r][j] = V::qdot2(qw, xq, scale[0] * dx[j], scale[1] * dx[j], acc[r][j]);
         else acc[r][j] = V::qdot(qw, xq, scale[0] * dx[j], acc[r][j]);
         if constexpr (B::kHasMin) macc[r][j] += min * sx[j];
@@ -227,7 +235,7 @@ inline void q8rows(const uint8_t* const* w, const uint8_t* X, size_t xs, int nb,
 template <class B>
 void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
   const int nb = K / kQ8Block;
-  const size_t xs = (size_t)nb * kQ8Bytes;
+  const size_t xs = (size_t)nb * loom::kQ8ActBytes;
   int n = n0;
   for (; n + V::QR <= n1; n += V::QR) {
     const uint8_t* w[V::QR];

@@ -56,11 +56,6 @@ struct V {
     for (int i = 16; i < 32; i++) b += (int32_t)w.v[i] * x[i];
     return acc + (float)a * s0 + (float)b * s1;
   }
-  static int32_t qsum(const int8_t* x) {
-    int32_t s = 0;
-    for (int i = 0; i < 32; i++) s += x[i];
-    return s;
-  }
   static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
     int32_t s = 0;
     for (int i = 0; i < 32; i++) s += (int32_t)w.v[i] * x[i];

@@ -36,7 +36,8 @@ struct KernelSet {
   void (*axpyGroupF32)(float* out, const float* a, const float* v, int hd, int g);       // out[h] += a[h] * v
   void (*axpyGroupF16)(float* out, const float* a, const uint16_t* v, int hd, int g);
   // q8_0 x q8_0 (ggml's vec_dot_q8_0_q8_0): quantizeQ8_0 turns an f32 row x[K] (K % 32 == 0) into K/32
-  // blocks [f16 d][32 x int8]; gemmQ8_0Q8 is GemmFn with X given as such rows ([T][K/32][34] bytes).
+  // activation blocks [f16 d][int16 sum of q][32 x int8 q] (kQ8ActBytes each; the sum serves the
+  // K-quants' min term); gemmQ8_0Q8 is GemmFn with X given as such rows ([T][K/32][kQ8ActBytes] bytes).
   void (*quantizeQ8_0)(const float* x, uint8_t* dst, int K);
   void (*gemmQ8_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
   // q4_0 x q8_0 (ggml's vec_dot_q4_0_q8_0): the same, with q4_0 weight blocks [f16 d][16 x u8 nibbles].
@@ -47,6 +48,8 @@ struct KernelSet {
   void (*gemmQ6_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
 };
 constexpr int kMaxAttnGroup = 8;
+// Bytes of one quantizeQ8_0 activation block (32 values); q8_0 *weight* blocks are ggml's 34.
+constexpr int kQ8ActBytes = 36;
 
 const KernelSet& scalarKernels();
 const KernelSet& avx2Kernels();

@@ -52,10 +52,16 @@ static Weights make(const char* type, int N, int K, std::mt19937& rng) {
     w.rowBytes = (size_t)K / 32 * 34;
     w.bytes.resize(w.rowBytes * N);
     std::vector<float> row((size_t)K);
+    std::vector<uint8_t> act((size_t)K / 32 * kQ8ActBytes);
     for (int n = 0; n < N; n++) {
       for (float& f : row) f = nd(rng);
       uint8_t* dst = w.bytes.data() + (size_t)n * w.rowBytes;
-      scalarKernels().quantizeQ8_0(row.data(), dst, K);
+      // The activation quantiser's blocks are [d][sum][32 q]; a q8_0 weight block is [d][32 q].
+      scalarKernels().quantizeQ8_0(row.data(), act.data(), K);
+      for (int b = 0; b < K / 32; b++) {
+        std::memcpy(dst + b * 34, act.data() + (size_t)b * kQ8ActBytes, 2);
+        std::memcpy(dst + b * 34 + 2, act.data() + (size_t)b * kQ8ActBytes + 4, 32);
+      }
       for (int b = 0; b < K / 32; b++) {
         uint16_t d;
         std::memcpy(&d, dst + b * 34, 2);
@@ -91,11 +97,11 @@ int main(int argc, char** argv) {
     std::stringstream sets(supportedKernels());
     for (std::string name; std::getline(sets, name, ',');) {
       const KernelSet& ks = selectKernels(name);
-      std::vector<uint8_t> Xq((size_t)Tmax * (K / 32) * 34);
+      std::vector<uint8_t> Xq((size_t)Tmax * (K / 32) * kQ8ActBytes);
       std::vector<float> Y((size_t)Tmax * N);
       auto run = [&](int T) {
         if (qq) {
-          for (int t = 0; t < T; t++) ks.quantizeQ8_0(X.data() + (size_t)t * K, Xq.data() + (size_t)t * (K / 32) * 34, K);
+          for (int t = 0; t < T; t++) ks.quantizeQ8_0(X.data() + (size_t)t * K, Xq.data() + (size_t)t * (K / 32) * kQ8ActBytes, K);
           ks.gemmQ8_0Q8(w.bytes.data(), w.rowBytes, Xq.data(), Y.data(), K, T, N, 0, N);
         } else {
           const GemmFn fn = !strcmp(type, "f32") ? ks.gemmF32 : !strcmp(type, "bf16") ? ks.gemmBF16 : ks.gemmQ8_0;
