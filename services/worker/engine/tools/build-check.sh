@@ -22,6 +22,6 @@ done
 wait
 ${CXX:-g++} $BASE tools/engine-check.cpp build/check/*.o -o build/engine-check
 ${CXX:-g++} $BASE tools/engine-bench.cpp build/check/*.o -o build/engine-bench
-${CXX:-g++} $BASE tools/kernel-check.cpp build/check/kernels*.o -o build/kernel-check
+${CXX:-g++} $BASE tools/kernel-check.cpp build/check/kernels*.o build/check/quant*.o build/check/ggml-types.o -o build/kernel-check
 ${CXX:-g++} $BASE tools/pool-stress.cpp src/thread-pool.cpp -o build/pool-stress
 echo "built build/engine-check build/engine-bench build/kernel-check build/pool-stress"
