@@ -34,6 +34,10 @@ export const METRIC = {
   queueDepth: 'loom_queue_depth',
   /** 429s answered because a key's rate limit was exhausted (counter). */
   rateLimited: 'loom_rate_limited_requests_total',
+  /** Blocking Redis connections the gateway's output stream reader holds (one per 256 in-flight streams). */
+  gatewayStreamConnections: 'loom_gateway_output_stream_connections',
+  /** Output events read from Redis that their clients have not taken yet (bounded per stream; the rest waits in Redis). */
+  gatewayBufferedEvents: 'loom_gateway_output_buffered_events',
   /** Times this scheduler process took the leader lease (counter; starts at 0, so a standby's takeover shows in increase()). */
   leaderAcquisitions: 'loom_scheduler_leader_acquisitions_total',
 } as const;

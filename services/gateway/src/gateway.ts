@@ -47,6 +47,7 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
   const limiter = limited && redis ? new RedisRateLimiter(redis) : undefined;
   const backend = opts.backend ?? new RedisBackend({ redisUrl: config.redisUrl, maxQueueLength: config.maxQueueLength, log });
   const metrics = new GatewayMetrics();
+  metrics.observeStreams(() => backend.streamStats?.());
   const release = async () => {
     if (!opts.backend) await backend.close();
     redis?.disconnect();

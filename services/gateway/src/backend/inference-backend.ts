@@ -20,6 +20,8 @@ export interface InferenceBackend {
   events(requestId: string, signal: AbortSignal, n?: number): AsyncIterable<OutputEvent>;
   /** Ask the scheduler to stop a request everywhere (idempotent, fire-and-forget). */
   cancel(requestId: string, reason: string): Promise<void>;
+  /** How output streams are being read now (for /metrics), where the backend reads them itself. */
+  streamStats?(): { connections: number; bufferedEvents: number };
   /** Resolves when the backing store answers; rejects otherwise (drives /health). */
   ping(): Promise<void>;
   close(): Promise<void>;

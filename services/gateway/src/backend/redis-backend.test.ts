@@ -92,6 +92,7 @@ describe('RedisBackend against a real redis-server', () => {
       return out;
     })();
     await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(backend.streamStats(), { connections: 1, bufferedEvents: 0 }, 'one reading connection while a stream is open');
     for (const e of later) await xadd(redis, id, e);
     assert.deepEqual(await reading, [early, ...later.slice(0, 3)]);
   });
@@ -147,6 +148,15 @@ describe('RedisBackend against a real redis-server', () => {
         if (!waiting) await new Promise((r) => setTimeout(r, 10));
       }
       assert.ok(waiting, 'the gateway queued a job');
+      // While the request waits for its stream, /metrics shows the reader's connection (the gateway
+      // subscribes right after the job is queued, so give it a moment).
+      let metrics = '';
+      for (let i = 0; i < 100 && !/^loom_gateway_output_stream_connections 1$/m.test(metrics); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 20));
+        metrics = await (await fetch(gw.url + '/metrics')).text();
+      }
+      assert.match(metrics, /^loom_gateway_output_stream_connections 1$/m);
+      assert.match(metrics, /^loom_gateway_output_buffered_events 0$/m);
       await xadd(redis, waiting.requestId, { type: 'token', index: 0, tokenIds: [5, 6], text: ', there' });
       await xadd(redis, waiting.requestId, { type: 'finish', index: 0, finishReason: 'length', promptTokens: waiting.promptTokenIds.length, completionTokens: 2 });
       const body = (await (await res).json()) as { id: string; choices: { text: string; finish_reason: string }[]; usage: { prompt_tokens: number } };

@@ -95,9 +95,8 @@ export class RedisBackend implements InferenceBackend {
     }
   }
 
-  /** Blocking Redis connections reading output streams now. */
-  get streamReaders(): number {
-    return this.reader.connections;
+  streamStats(): { connections: number; bufferedEvents: number } {
+    return { connections: this.reader.connections, bufferedEvents: this.reader.bufferedEntries };
   }
 
   async cancel(requestId: string, reason: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 
 type Labels = LabelValues<string>;
 
@@ -53,6 +53,22 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'loom_gateway_' });
+  }
+
+  /** Gauges of the backend's output stream reading, read at each scrape (absent stats read as 0). */
+  observeStreams(stats: () => { connections: number; bufferedEvents: number } | undefined): void {
+    const gauge = (name: string, help: string, pick: (s: { connections: number; bufferedEvents: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: this.registers,
+        collect() {
+          const s = stats();
+          this.set(s === undefined ? 0 : pick(s));
+        },
+      });
+    gauge(METRIC.gatewayStreamConnections, 'Blocking Redis connections reading output streams', (s) => s.connections);
+    gauge(METRIC.gatewayBufferedEvents, 'Output events read from Redis and not yet taken by their clients', (s) => s.bufferedEvents);
   }
 
   private counterPair(own: string, twin: string, help: string): CounterPair {
