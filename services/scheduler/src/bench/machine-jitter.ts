@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { quantile } from './quantile.js';
 
 export interface Jitter {
   /** Milliseconds of the fixed work per repetition, median and 99th percentile. */
@@ -32,5 +33,5 @@ export function measureJitter(steps: number): Jitter {
   }
   if (sink === -1) console.log(sink); // keeps the work observable
   times.sort();
-  return { p50Ms: times[Math.floor(steps / 2)]!, p99Ms: times[Math.min(steps - 1, Math.floor(steps * 0.99))]! };
+  return { p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99) };
 }

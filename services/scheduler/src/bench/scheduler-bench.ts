@@ -2,6 +2,7 @@ import { performance, PerformanceObserver, type PerformanceEntry } from 'node:pe
 import { DEFAULT_SAMPLING } from '@loom/common';
 import { hashFullBlocks, Scheduler, type SampledToken, type SchedulerConfig, type SchedulerOutput } from '../core/index.js';
 import { seededRandom } from '@loom/testing';
+import { quantile } from './quantile.js';
 
 /** CPU budget of one schedule() + update() pair (vLLM's scheduler aims well below a GPU step). */
 export const TARGET_MS = 0.5;
@@ -120,7 +121,6 @@ class TokenSource {
 /** A seeded PRNG, so every run schedules the same workload. */
 const prng = seededRandom;
 
-const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 /**
  * Runs one case: `warmupSteps` untimed steps (fills the batch, JIT), then `steps` timed ones.
