@@ -40,7 +40,6 @@ type WithAppend = Redis & { loomOutputAppend(stream: string, fenceKey: string, .
 export interface OutputLogOptions {
   /** The leader term's fencing token: appends of an older term are refused in Redis. */
   fencingToken?: number;
-  fenceKey?: string;
   log?: Logger;
 }
 
@@ -74,9 +73,8 @@ export class OutputLog {
     if (final) this.nextEntry.delete(requestId);
     else this.nextEntry.set(requestId, [ms, first + events.length]);
     const token = this.options.fencingToken === undefined ? '' : String(this.options.fencingToken);
-    const fenceKey = this.options.fenceKey ?? SCHEDULER_FENCE_KEY;
     const args = [token, final ? String(OUTPUT_STREAM_TTL_S) : '0', ms, String(first), OUTPUT_STREAM_FIELD, ...events.map((e) => JSON.stringify(e))];
-    const added = await this.redis.loomOutputAppend(outputStreamKey(requestId), fenceKey, ...args);
+    const added = await this.redis.loomOutputAppend(outputStreamKey(requestId), SCHEDULER_FENCE_KEY, ...args);
     if (added === -1 && !this.warnedStale) {
       this.warnedStale = true;
       this.options.log?.warn({ fencingToken: this.options.fencingToken }, 'output appends refused: a newer leader term holds the fence');

@@ -95,11 +95,6 @@ export class CachedBlockTable {
     this.count--;
     return true;
   }
-
-  clear(): void {
-    this.slots.fill(null);
-    this.count = 0;
-  }
 }
 
 /**
