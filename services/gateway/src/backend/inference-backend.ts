@@ -21,10 +21,16 @@ export interface InferenceBackend {
   /** Ask the scheduler to stop a request everywhere (idempotent, fire-and-forget). */
   cancel(requestId: string, reason: string): Promise<void>;
   /** How output streams are being read now (for /metrics), where the backend reads them itself. */
-  streamStats?(): { connections: number; bufferedEvents: number };
+  streamStats?(): StreamStats;
   /** Resolves when the backing store answers; rejects otherwise (drives /health). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The backend's output stream reading: blocking Redis connections, and events held for clients. */
+export interface StreamStats {
+  connections: number;
+  bufferedEvents: number;
 }
 
 /** The model's queue already holds `limit` waiting requests: the client should retry later (429). */

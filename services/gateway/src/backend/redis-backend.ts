@@ -15,7 +15,7 @@ import {
   type OutputEvent,
   type RequestJob,
 } from '@loom/common';
-import { QueueFullError, type InferenceBackend } from './inference-backend.js';
+import { QueueFullError, type InferenceBackend, type StreamStats } from './inference-backend.js';
 import { OutputStreamReader } from './output-stream-reader.js';
 
 export interface RedisBackendOptions {
@@ -95,7 +95,7 @@ export class RedisBackend implements InferenceBackend {
     }
   }
 
-  streamStats(): { connections: number; bufferedEvents: number } {
+  streamStats(): StreamStats {
     return { connections: this.reader.connections, bufferedEvents: this.reader.bufferedEntries };
   }
 

@@ -1,5 +1,6 @@
 import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import type { StreamStats } from '../backend/inference-backend.js';
 
 type Labels = LabelValues<string>;
 
@@ -56,8 +57,8 @@ export class GatewayMetrics {
   }
 
   /** Gauges of the backend's output stream reading, read at each scrape (absent stats read as 0). */
-  observeStreams(stats: () => { connections: number; bufferedEvents: number } | undefined): void {
-    const gauge = (name: string, help: string, pick: (s: { connections: number; bufferedEvents: number }) => number) =>
+  observeStreams(stats: () => StreamStats | undefined): void {
+    const gauge = (name: string, help: string, pick: (s: StreamStats) => number) =>
       new Gauge({
         name,
         help,
