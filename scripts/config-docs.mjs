@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 if (process.argv.includes('--help')) {
-  console.log('usage: node scripts/config-docs.mjs   (writes docs/configuration.md; build first: npx tsc -b packages/cli)');
+  console.log(
+    'usage: node scripts/config-docs.mjs   (writes docs/configuration.md; build first: npx tsc -b packages/cli)',
+  );
   process.exit(0);
 }
 const { configDoc } = await import(pathToFileURL(join(ROOT, 'packages', 'cli', 'dist', 'config-table.js')).href);

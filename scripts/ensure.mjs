@@ -59,9 +59,16 @@ function parseArgs(argv) {
 function dependencyHash() {
   const h = createHash('sha256');
   const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const rel of ['package-lock.json', 'package.json', ...(root.workspaces ?? []).map((w) => join(w, 'package.json'))]) {
+  for (const rel of [
+    'package-lock.json',
+    'package.json',
+    ...(root.workspaces ?? []).map((w) => join(w, 'package.json')),
+  ]) {
     const p = join(ROOT, rel);
-    h.update(rel).update('\0').update(existsSync(p) ? readFileSync(p) : '').update('\0');
+    h.update(rel)
+      .update('\0')
+      .update(existsSync(p) ? readFileSync(p) : '')
+      .update('\0');
   }
   return h.digest('hex');
 }
@@ -81,7 +88,9 @@ function ensureDependencies() {
   if (hasLock && !existsSync(join(ROOT, 'node_modules'))) {
     say('installing npm dependencies (npm ci)');
     if (!run('npm', ['ci', ...flags])) {
-      say('npm ci refused the lock file (out of sync, or optional platform packages the registry does not serve, as with node-llama-cpp); trying npm install');
+      say(
+        'npm ci refused the lock file (out of sync, or optional platform packages the registry does not serve, as with node-llama-cpp); trying npm install',
+      );
       runOrFail('npm', ['install', ...flags], 'npm install');
     }
   } else {
@@ -154,15 +163,22 @@ function ensureDebianBinary(bin, pkg, otherwise) {
 let aptUpdated = false;
 
 function ensureRedisBinary() {
-  ensureDebianBinary('redis-server', 'redis-server',
-    'Install Redis 7 (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or point REDIS_URL at a running Redis.');
+  ensureDebianBinary(
+    'redis-server',
+    'redis-server',
+    'Install Redis 7 (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or point REDIS_URL at a running Redis.',
+  );
 }
 
 async function ensureRedis(target) {
   if (target === 'test') {
     ensureRedisBinary();
     // The observability tests run a real Prometheus and promtool (both in Debian's prometheus package).
-    ensureDebianBinary('promtool', 'prometheus', 'Install Prometheus 2 with promtool (Debian/Ubuntu: sudo apt-get install -y prometheus).');
+    ensureDebianBinary(
+      'promtool',
+      'prometheus',
+      'Install Prometheus 2 with promtool (Debian/Ubuntu: sudo apt-get install -y prometheus).',
+    );
     say('redis-server and prometheus available (tests start their own servers)');
     return;
   }
@@ -175,16 +191,37 @@ async function ensureRedis(target) {
     say(`Redis answers at ${url}`);
     return;
   }
-  if (url !== DEFAULT_REDIS_URL) fail(`nothing answers at REDIS_URL=${url}. Start that Redis, or unset REDIS_URL to let npm start run a local one.`);
+  if (url !== DEFAULT_REDIS_URL)
+    fail(`nothing answers at REDIS_URL=${url}. Start that Redis, or unset REDIS_URL to let npm start run a local one.`);
   ensureRedisBinary();
   const dir = join(ROOT, '.loom', 'redis');
   mkdirSync(dir, { recursive: true });
   // AOF on: queues and output streams survive a Redis restart, as they would in a real deployment.
-  runOrFail('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir,
-    '--daemonize', 'yes', '--logfile', join(dir, 'redis.log')], 'starting redis-server');
+  runOrFail(
+    'redis-server',
+    [
+      '--port',
+      '6379',
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--dir',
+      dir,
+      '--daemonize',
+      'yes',
+      '--logfile',
+      join(dir, 'redis.log'),
+    ],
+    'starting redis-server',
+  );
   for (let i = 0; i < 50; i++) {
     if (await redisAnswers(url)) {
-      say(`started a local redis-server at ${url} (data in .loom/redis, log in .loom/redis/redis.log; stop it with: redis-cli shutdown)`);
+      say(
+        `started a local redis-server at ${url} (data in .loom/redis, log in .loom/redis/redis.log; stop it with: redis-cli shutdown)`,
+      );
       return;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -197,7 +234,10 @@ async function ensureRedis(target) {
 async function checkModel() {
   // The CLI owns the default-model rule; use its compiled module rather than restating it here.
   const mod = join(ROOT, 'packages', 'cli', 'dist', 'default-model.js');
-  if (!existsSync(mod)) fail('packages/cli is not built (packages/cli/dist/default-model.js missing): run npx tsc -b and check its errors.');
+  if (!existsSync(mod))
+    fail(
+      'packages/cli is not built (packages/cli/dist/default-model.js missing): run npx tsc -b and check its errors.',
+    );
   const { resolveModel } = await import(pathToFileURL(mod).href);
   const m = resolveModel(process.env.LOOM_MODEL ?? '');
   if (!m.path) fail(m.problem);

@@ -53,7 +53,8 @@ function discover() {
 /** Map a path given on the command line (source or compiled) to the compiled test file. */
 function toCompiled(arg) {
   const p = resolve(arg);
-  if (/\.test\.(ts|mts|tsx)$/.test(p)) return p.replace(/([\\/])src([\\/])/, '$1dist$2').replace(/\.(ts|mts|tsx)$/, '.js');
+  if (/\.test\.(ts|mts|tsx)$/.test(p))
+    return p.replace(/([\\/])src([\\/])/, '$1dist$2').replace(/\.(ts|mts|tsx)$/, '.js');
   return p;
 }
 
@@ -89,6 +90,7 @@ async function runGroup(name, files, { concurrency, timeoutMs }) {
   });
   const status = await new Promise((res) => child.on('close', (code) => res(code ?? 1)));
   // The run's totals are the last "# pass N" (tap) or "ℹ pass N" (spec) lines of the report.
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes begin with ESC
   const plain = report.replace(/\x1b\[[0-9;]*m/g, '');
   const last = (key) => Number([...plain.matchAll(new RegExp(`^(?:#|\u2139) ${key} (\\d+)$`, 'gm'))].pop()?.[1] ?? 0);
   const fail = last('fail') + last('cancelled');
@@ -117,7 +119,8 @@ for (const f of given) {
 const found = given.length ? { unit: given.filter((f) => !isCross(f)), cross: given.filter(isCross) } : discover();
 const envTimeout = Number(process.env.LOOM_TEST_TIMEOUT_MS) || 0;
 const results = [await runGroup('unit', found.unit, { concurrency: 0, timeoutMs: envTimeout || 60_000 })];
-if (!unitOnly) results.push(await runGroup('cross-service', found.cross, { concurrency: 1, timeoutMs: envTimeout || 300_000 }));
+if (!unitOnly)
+  results.push(await runGroup('cross-service', found.cross, { concurrency: 1, timeoutMs: envTimeout || 300_000 }));
 
 const pass = results.reduce((n, r) => n + r.pass, 0);
 const fail = results.reduce((n, r) => n + r.fail, 0);

@@ -6,7 +6,9 @@ import { addConfigOptions, configOf, envOf } from './config-options.js';
 
 /** A bare command with every Loom option, parsing `args` as user input without exiting the test process. */
 function parse(args: string[]) {
-  const cmd = addConfigOptions(new Command('t')).exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const cmd = addConfigOptions(new Command('t'))
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   cmd.parse(args, { from: 'user' });
   return configOf(cmd);
 }
@@ -41,10 +43,13 @@ describe('config options', () => {
   });
 
   it('rejects a bad int from a flag with a message naming flag and env', () => {
-    assert.throws(() => parse(['--port', 'eighty']), (err: Error) => {
-      assert.match(err.message, /--port \/ PORT must be an integer, got "eighty"/);
-      return true;
-    });
+    assert.throws(
+      () => parse(['--port', 'eighty']),
+      (err: Error) => {
+        assert.match(err.message, /--port \/ PORT must be an integer, got "eighty"/);
+        return true;
+      },
+    );
   });
 
   it('rejects a bad int from the env twin', () => {

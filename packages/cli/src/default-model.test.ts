@@ -6,9 +6,13 @@ import { describe, it } from 'node:test';
 import { DEFAULT_MODEL, resolveModel } from './default-model.js';
 
 describe('resolveModel', () => {
-  it('falls back to the bundled demo model when none is given', { skip: !existsSync(DEFAULT_MODEL) && 'no ../shared/models' }, () => {
-    assert.deepEqual(resolveModel(''), { path: DEFAULT_MODEL, isDefault: true, problem: '' });
-  });
+  it(
+    'falls back to the bundled demo model when none is given',
+    { skip: !existsSync(DEFAULT_MODEL) && 'no ../shared/models' },
+    () => {
+      assert.deepEqual(resolveModel(''), { path: DEFAULT_MODEL, isDefault: true, problem: '' });
+    },
+  );
 
   it('resolves a given path against the current directory', () => {
     assert.equal(resolveModel('package.json').path, resolve('package.json'));

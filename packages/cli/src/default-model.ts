@@ -23,10 +23,20 @@ export interface ResolvedModel {
 export function resolveModel(given: string): ResolvedModel {
   if (given) {
     const path = resolve(given);
-    if (!existsSync(path)) return { path: '', isDefault: false, problem: `model file not found: ${path} (from LOOM_MODEL / --model). Point it at a GGUF file.` };
+    if (!existsSync(path))
+      return {
+        path: '',
+        isDefault: false,
+        problem: `model file not found: ${path} (from LOOM_MODEL / --model). Point it at a GGUF file.`,
+      };
     // A directory is a Hugging Face safetensors model (config.json + *.safetensors), e.g. an hf:// snapshot.
     const ok = statSync(path).isFile() || existsSync(join(path, 'config.json'));
-    if (!ok) return { path: '', isDefault: false, problem: `model path is neither a file nor a folder with config.json: ${path}. Point LOOM_MODEL / --model at a GGUF file or a Hugging Face safetensors folder.` };
+    if (!ok)
+      return {
+        path: '',
+        isDefault: false,
+        problem: `model path is neither a file nor a folder with config.json: ${path}. Point LOOM_MODEL / --model at a GGUF file or a Hugging Face safetensors folder.`,
+      };
     return { path, isDefault: false, problem: '' };
   }
   if (existsSync(DEFAULT_MODEL)) return { path: DEFAULT_MODEL, isDefault: true, problem: '' };

@@ -31,7 +31,11 @@ async function hashOf(path: string, hash: Hash): Promise<void> {
  * (what arrived stays, so the next try resumes) or the result is corrupt (then it is deleted).
  * Returns how many bytes came over the network.
  */
-export async function downloadBlob(client: HubClient, spec: BlobSpec, onBytes: (present: number) => void): Promise<number> {
+export async function downloadBlob(
+  client: HubClient,
+  spec: BlobSpec,
+  onBytes: (present: number) => void,
+): Promise<number> {
   mkdirSync(dirname(spec.partial), { recursive: true });
   let have = existsSync(spec.partial) ? statSync(spec.partial).size : 0;
   if (have > spec.size) {
@@ -60,7 +64,10 @@ export async function downloadBlob(client: HubClient, spec: BlobSpec, onBytes: (
         onBytes(present);
       }
     } catch (err) {
-      throw new HubError(`download of ${spec.repo}/${spec.file} broke off at ${present} of ${spec.size} bytes (${(err as Error).message}); what arrived is kept and a rerun resumes it`, { retryable: true });
+      throw new HubError(
+        `download of ${spec.repo}/${spec.file} broke off at ${present} of ${spec.size} bytes (${(err as Error).message}); what arrived is kept and a rerun resumes it`,
+        { retryable: true },
+      );
     } finally {
       await out.close();
     }
@@ -76,7 +83,10 @@ export async function downloadBlob(client: HubClient, spec: BlobSpec, onBytes: (
   const digest = hash?.digest('hex');
   if (digest && digest !== spec.etag) {
     unlinkSync(spec.partial);
-    throw new HubError(`${spec.repo}/${spec.file}: sha256 ${digest} does not match the Hub's ${spec.etag}; the corrupt copy was deleted`, { retryable: true });
+    throw new HubError(
+      `${spec.repo}/${spec.file}: sha256 ${digest} does not match the Hub's ${spec.etag}; the corrupt copy was deleted`,
+      { retryable: true },
+    );
   }
   return received;
 }

@@ -1,3 +1,4 @@
+import cliProgress from 'cli-progress';
 import type { DownloadEvent } from './hf-download.js';
 
 /** Renders download events: cli-progress bars on a terminal, JSON lines for anything else. */
@@ -11,7 +12,11 @@ const MiB = 1024 * 1024;
 /** Width of the name column of the bars. */
 const NAME = 18;
 const human = (n: number) =>
-  n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(2)} GiB` : n >= MiB ? `${(n / MiB).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
+  n >= 1024 * MiB
+    ? `${(n / 1024 / MiB).toFixed(2)} GiB`
+    : n >= MiB
+      ? `${(n / MiB).toFixed(1)} MiB`
+      : `${(n / 1024).toFixed(1)} KiB`;
 
 /** Bytes per second over the last few seconds, so a stall shows promptly. */
 function speedMeter(windowMs = 5_000) {
@@ -25,28 +30,22 @@ function speedMeter(windowMs = 5_000) {
   };
 }
 
-type Bar = { update(v: number, payload?: object): void; setTotal(t: number): void };
-type MultiBar = { create(total: number, start: number, payload?: object): Bar; remove(b: Bar): void; stop(): void };
+type MultiBar = cliProgress.MultiBar;
+type Bar = cliProgress.SingleBar;
 
-async function multiBar(stream: NodeJS.WriteStream): Promise<MultiBar | undefined> {
-  try {
-    const name = 'cli-progress'; // ships no types: imported by a computed name
-    const mod = (await import(name)) as { default: { MultiBar: new (o: object, p: object) => MultiBar; Presets: { shades_classic: object } } };
-    return new mod.default.MultiBar(
-      {
-        stream,
-        hideCursor: true,
-        clearOnComplete: false,
-        // Narrow enough for an 80-column terminal (cli-progress cuts longer lines).
-        format: '{name} {bar} {percentage}% {done}/{all} {speed}/s ETA {eta_formatted}',
-        barsize: 12,
-        etaBuffer: 50,
-      },
-      mod.default.Presets.shades_classic,
-    );
-  } catch {
-    return undefined;
-  }
+function multiBar(stream: NodeJS.WriteStream): MultiBar {
+  return new cliProgress.MultiBar(
+    {
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      // Narrow enough for an 80-column terminal (cli-progress cuts longer lines).
+      format: '{name} {bar} {percentage}% {done}/{all} {speed}/s ETA {eta_formatted}',
+      barsize: 12,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
 }
 
 /**
@@ -54,7 +53,7 @@ async function multiBar(stream: NodeJS.WriteStream): Promise<MultiBar | undefine
  * it is a TTY, else one JSON line per event and at most one progress line per second per file.
  */
 export async function downloadProgress(stream: NodeJS.WriteStream = process.stderr): Promise<DownloadProgress> {
-  const bars = stream.isTTY ? await multiBar(stream) : undefined;
+  const bars = stream.isTTY ? multiBar(stream) : undefined;
   let overallTotal = 0;
   let doneBefore = 0; // bytes of the files finished so far
   let current = 0; // bytes present of the file in flight
@@ -68,15 +67,35 @@ export async function downloadProgress(stream: NodeJS.WriteStream = process.stde
     onEvent(e) {
       if (e.type === 'plan') {
         overallTotal = e.totalBytes;
-        const summary = { repo: e.repo, commit: e.commit, files: e.files.length, cached: e.cached.length, total_bytes: e.totalBytes };
+        const summary = {
+          repo: e.repo,
+          commit: e.commit,
+          files: e.files.length,
+          cached: e.cached.length,
+          total_bytes: e.totalBytes,
+        };
         if (!bars) return line({ phase: 'plan', ...summary });
-        stream.write(`${e.repo}@${e.commit.slice(0, 10)}: ${e.files.length} file(s) to fetch, ${human(e.totalBytes)}; ${e.cached.length} already cached\n`);
-        if (e.files.length) overall = bars.create(overallTotal, 0, { name: 'total'.padEnd(NAME), done: human(0), all: human(overallTotal), speed: human(0) });
+        stream.write(
+          `${e.repo}@${e.commit.slice(0, 10)}: ${e.files.length} file(s) to fetch, ${human(e.totalBytes)}; ${e.cached.length} already cached\n`,
+        );
+        if (e.files.length)
+          overall = bars.create(overallTotal, 0, {
+            name: 'total'.padEnd(NAME),
+            done: human(0),
+            all: human(overallTotal),
+            speed: human(0),
+          });
       } else if (e.type === 'start') {
         current = e.resumeFrom;
         const name = e.file.length > NAME ? `…${e.file.slice(1 - NAME)}` : e.file.padEnd(NAME);
         if (bars && fileBar) bars.remove(fileBar); // a retry starts the file's bar again
-        if (bars) fileBar = bars.create(e.size, e.resumeFrom, { name, done: human(e.resumeFrom), all: human(e.size), speed: human(0) });
+        if (bars)
+          fileBar = bars.create(e.size, e.resumeFrom, {
+            name,
+            done: human(e.resumeFrom),
+            all: human(e.size),
+            speed: human(0),
+          });
         else line({ phase: 'start', file: e.file, size: e.size, resume_from: e.resumeFrom });
       } else if (e.type === 'bytes') {
         current = e.present;
@@ -88,7 +107,16 @@ export async function downloadProgress(stream: NodeJS.WriteStream = process.stde
         } else if (Date.now() - lastLine >= 1000) {
           lastLine = Date.now();
           const eta = bps > 0 ? Math.round((overallTotal - all) / bps) : null;
-          line({ phase: 'progress', file: e.file, bytes: e.present, size: e.size, total_bytes: all, total_size: overallTotal, bytes_per_second: Math.round(bps), eta_seconds: eta });
+          line({
+            phase: 'progress',
+            file: e.file,
+            bytes: e.present,
+            size: e.size,
+            total_bytes: all,
+            total_size: overallTotal,
+            bytes_per_second: Math.round(bps),
+            eta_seconds: eta,
+          });
         }
       } else if (e.type === 'done') {
         doneBefore += current;

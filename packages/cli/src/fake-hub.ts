@@ -48,7 +48,10 @@ export class FakeHub {
   async start(): Promise<this> {
     this.hub = createServer((q, s) => this.serveHub(q, s));
     this.cdn = createServer((q, s) => this.serveCdn(q, s));
-    for (const [srv, set] of [[this.hub, (u: string) => (this.endpoint = u)], [this.cdn, (u: string) => (this.cdnUrl = u)]] as const) {
+    for (const [srv, set] of [
+      [this.hub, (u: string) => (this.endpoint = u)],
+      [this.cdn, (u: string) => (this.cdnUrl = u)],
+    ] as const) {
       await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
       set(`http://127.0.0.1:${(srv.address() as AddressInfo).port}`);
     }
@@ -66,7 +69,9 @@ export class FakeHub {
   commit(repo: string, files: Record<string, Buffer>, token?: string): string {
     const r = this.repos.get(repo) ?? { commits: new Map(), main: '', token };
     const content = new Map(Object.entries(files));
-    const sha = createHash('sha1').update(`${repo}${r.commits.size}${[...content.values()].map(sha256).join()}`).digest('hex');
+    const sha = createHash('sha1')
+      .update(`${repo}${r.commits.size}${[...content.values()].map(sha256).join()}`)
+      .digest('hex');
     for (const b of content.values()) this.blobs.set(sha256(b), b);
     r.commits.set(sha, content);
     r.main = sha;
@@ -86,7 +91,13 @@ export class FakeHub {
   }
 
   private log(server: 'hub' | 'cdn', q: IncomingMessage): void {
-    this.requests.push({ server, method: q.method!, path: decodeURIComponent(q.url!), range: q.headers.range, authorization: q.headers.authorization });
+    this.requests.push({
+      server,
+      method: q.method!,
+      path: decodeURIComponent(q.url!),
+      range: q.headers.range,
+      authorization: q.headers.authorization,
+    });
   }
 
   private serveHub(q: IncomingMessage, s: ServerResponse): void {
@@ -96,14 +107,17 @@ export class FakeHub {
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
     const repo = this.repos.get((api ?? resolve)?.[1] ?? '');
     if (!repo) return void s.writeHead(404, { 'x-error-code': 'RepoNotFound' }).end('Repository not found');
-    if (repo.token && q.headers.authorization !== `Bearer ${repo.token}`) return void s.writeHead(401).end('Invalid credentials');
+    if (repo.token && q.headers.authorization !== `Bearer ${repo.token}`)
+      return void s.writeHead(401).end('Invalid credentials');
     const rev = (api ?? resolve)![2]!;
     const sha = rev === 'main' ? repo.main : rev;
     const files = repo.commits.get(sha);
     if (!files) return void s.writeHead(404, { 'x-error-code': 'RevisionNotFound' }).end('Revision not found');
     if (api) {
       const siblings = [...files.keys()].map((rfilename) => ({ rfilename }));
-      return void s.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: api[1], sha, siblings }));
+      return void s
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: api[1], sha, siblings }));
     }
     const file = resolve![3]!;
     const body = files.get(file);
@@ -114,7 +128,13 @@ export class FakeHub {
       const oid = sha256(body);
       // As the Hub does: the pointer's ETag, the content's sha256 and size in X-Linked-*, then the CDN.
       return void s
-        .writeHead(302, { ...common, etag: `"${gitOid(Buffer.from(oid))}"`, 'x-linked-etag': `"${oid}"`, 'x-linked-size': body.length, location: `${this.cdnUrl}/blobs/${oid}?X-Amz-Signature=fake` })
+        .writeHead(302, {
+          ...common,
+          etag: `"${gitOid(Buffer.from(oid))}"`,
+          'x-linked-etag': `"${oid}"`,
+          'x-linked-size': body.length,
+          location: `${this.cdnUrl}/blobs/${oid}?X-Amz-Signature=fake`,
+        })
         .end();
     }
     this.sendRange(q, s, body, { ...common, etag: `"${gitOid(body)}"` }, false);
@@ -131,13 +151,25 @@ export class FakeHub {
   }
 
   /** 200 or 206 per the Range header; `cutAfter` destroys the socket after that many body bytes. */
-  private sendRange(q: IncomingMessage, s: ServerResponse, body: Buffer, headers: Record<string, string>, ignoreRange: boolean, cutAfter?: number): void {
+  private sendRange(
+    q: IncomingMessage,
+    s: ServerResponse,
+    body: Buffer,
+    headers: Record<string, string>,
+    ignoreRange: boolean,
+    cutAfter?: number,
+  ): void {
     const m = /^bytes=(\d+)-$/.exec(q.headers.range ?? '');
     let from = 0;
     if (m && !ignoreRange) {
       from = Number(m[1]);
       if (from >= body.length) return void s.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-      s.writeHead(206, { ...headers, 'accept-ranges': 'bytes', 'content-length': body.length - from, 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` });
+      s.writeHead(206, {
+        ...headers,
+        'accept-ranges': 'bytes',
+        'content-length': body.length - from,
+        'content-range': `bytes ${from}-${body.length - 1}/${body.length}`,
+      });
     } else s.writeHead(200, { ...headers, 'accept-ranges': 'bytes', 'content-length': body.length });
     if (q.method === 'HEAD') return void s.end();
     const part = body.subarray(from);

@@ -21,13 +21,18 @@ describe('hfDownload against a local fake Hub', () => {
   let cache: string;
   let commit: string;
   const repoDir = () => join(cache, `models--loom-test--stories260K`);
-  const get = (o: Partial<HfDownloadOptions> = {}) => hfDownload({ repo: REPO, endpoint: hub.endpoint, hubCache: cache, retries: 0, ...o });
+  const get = (o: Partial<HfDownloadOptions> = {}) =>
+    hfDownload({ repo: REPO, endpoint: hub.endpoint, hubCache: cache, retries: 0, ...o });
 
   before(async () => (hub = await new FakeHub().start()));
   after(async () => hub.close());
   beforeEach(() => {
     cache = mkdtempSync(join(tmpdir(), 'loom-hf-'));
-    commit = hub.commit(REPO, { 'stories260K-f16.gguf': F16, 'config.json': CONFIG, 'README.md': Buffer.from('# tiny\n') });
+    commit = hub.commit(REPO, {
+      'stories260K-f16.gguf': F16,
+      'config.json': CONFIG,
+      'README.md': Buffer.from('# tiny\n'),
+    });
     hub.requests.length = 0;
     hub.cuts = 0;
     hub.ignoreRange = false;
@@ -62,7 +67,10 @@ describe('hfDownload against a local fake Hub', () => {
     hub.requests.length = 0;
     const again = await get({ include: ['*.json', '*.gguf'] });
     assert.equal(again.receivedBytes, 0);
-    assert.deepEqual(hub.requests.map((q) => q.path), [`/api/models/${REPO}/revision/main`]);
+    assert.deepEqual(
+      hub.requests.map((q) => q.path),
+      [`/api/models/${REPO}/revision/main`],
+    );
   });
 
   it('resumes with a Range request after the server cuts the connection mid-file; the result is byte-identical', async () => {
@@ -78,7 +86,10 @@ describe('hfDownload against a local fake Hub', () => {
     const r = await get({ onEvent: (e) => events.push(e) });
     const cdnGets = hub.requests.filter((q) => q.server === 'cdn');
     assert.equal(cdnGets.at(-1)!.range, `bytes=${have}-`);
-    assert.deepEqual(events.find((e) => e.type === 'start'), { type: 'start', file: 'stories260K-f16.gguf', size: F16.length, resumeFrom: have });
+    assert.deepEqual(
+      events.find((e) => e.type === 'start'),
+      { type: 'start', file: 'stories260K-f16.gguf', size: F16.length, resumeFrom: have },
+    );
     assert.equal(r.receivedBytes, F16.length - have);
     assert.ok(readFileSync(join(r.root, 'stories260K-f16.gguf')).equals(F16));
     assert.ok(!existsSync(partial));
@@ -127,7 +138,11 @@ describe('hfDownload against a local fake Hub', () => {
     await assert.rejects(get({ repo: 'loom-test/private' }), /401.*set HF_TOKEN/);
     const r = await get({ repo: 'loom-test/private', token: 'hf_secret' });
     assert.ok(readFileSync(join(r.root, 'm.gguf')).equals(F16));
-    assert.ok(hub.requests.filter((q) => q.server === 'hub' && q.path.includes('private')).every((q) => q.authorization === 'Bearer hf_secret' || !q.path.includes('resolve')));
+    assert.ok(
+      hub.requests
+        .filter((q) => q.server === 'hub' && q.path.includes('private'))
+        .every((q) => q.authorization === 'Bearer hf_secret' || !q.path.includes('resolve')),
+    );
     assert.ok(hub.requests.filter((q) => q.server === 'cdn').every((q) => q.authorization === undefined));
   });
 

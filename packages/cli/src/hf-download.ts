@@ -27,7 +27,14 @@ export interface HfDownloadOptions {
 
 /** What a download reports, in order: plan, then per file start / bytes* / done, then finish. */
 export type DownloadEvent =
-  | { type: 'plan'; repo: string; commit: string; files: { file: string; size: number }[]; cached: string[]; totalBytes: number }
+  | {
+      type: 'plan';
+      repo: string;
+      commit: string;
+      files: { file: string; size: number }[];
+      cached: string[];
+      totalBytes: number;
+    }
   | { type: 'start'; file: string; size: number; resumeFrom: number }
   | { type: 'bytes'; file: string; present: number; size: number }
   | { type: 'retry'; file: string; attempt: number; error: string }
@@ -61,7 +68,11 @@ export async function hfDownload(o: HfDownloadOptions): Promise<HfDownloadResult
   let files: string[];
   if (o.files?.length) {
     const missing = o.files.filter((f) => !info.files.includes(f));
-    if (missing.length) throw new HubError(`${o.repo}@${revision} has no file ${missing.join(', ')}; its files: ${info.files.join(', ')}`, { status: 404 });
+    if (missing.length)
+      throw new HubError(
+        `${o.repo}@${revision} has no file ${missing.join(', ')}; its files: ${info.files.join(', ')}`,
+        { status: 404 },
+      );
     files = o.files;
   } else files = selectFiles(info.files, o.include);
 
@@ -77,16 +88,21 @@ export async function hfDownload(o: HfDownloadOptions): Promise<HfDownloadResult
   emit({ type: 'plan', repo: o.repo, commit, files: plan, cached, totalBytes: plan.reduce((a, p) => a + p.size, 0) });
 
   let receivedBytes = 0;
-  for (let { file, meta } of todo) {
+  for (const { file, meta: planned } of todo) {
+    let meta = planned;
     for (let attempt = 0; ; attempt++) {
       try {
         const partial = store.partial(file, meta.etag);
         let first = true;
-        receivedBytes += await downloadBlob(client, { repo: o.repo, commit, file, etag: meta.etag, size: meta.size, partial }, (present) => {
-          if (first) emit({ type: 'start', file, size: meta.size, resumeFrom: present });
-          first = false;
-          emit({ type: 'bytes', file, present, size: meta.size });
-        });
+        receivedBytes += await downloadBlob(
+          client,
+          { repo: o.repo, commit, file, etag: meta.etag, size: meta.size, partial },
+          (present) => {
+            if (first) emit({ type: 'start', file, size: meta.size, resumeFrom: present });
+            first = false;
+            emit({ type: 'bytes', file, present, size: meta.size });
+          },
+        );
         emit({ type: 'done', file, path: store.place(file, meta.etag, commit) });
         break;
       } catch (err) {

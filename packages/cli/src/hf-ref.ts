@@ -20,7 +20,9 @@ export function parseHfRef(ref: string): HfRef | undefined {
   // org/name[@revision][/file]: the revision may not contain '/', which is how a file is told apart.
   const m = /^([\w.-]+)\/([\w.-]+)(?:@([^/]+))?(?:\/(.+))?$/.exec(rest);
   if (!m || m[4]?.split('/').some((p) => p === '' || p === '.' || p === '..')) {
-    throw new Error(`bad model reference ${ref}: expected hf://<org>/<name>[@revision][/<file>], e.g. hf://ggml-org/models@main/tinyllamas/stories260K.gguf`);
+    throw new Error(
+      `bad model reference ${ref}: expected hf://<org>/<name>[@revision][/<file>], e.g. hf://ggml-org/models@main/tinyllamas/stories260K.gguf`,
+    );
   }
   return { repo: `${m[1]}/${m[2]}`, revision: m[3] ?? 'main', file: m[4] };
 }

@@ -55,12 +55,22 @@ export class HubClient {
   /** The commit a revision points at and the files in it. */
   async repoInfo(repo: string, revision: string): Promise<RepoInfo> {
     const ctx = this.context(repo, revision);
-    const res = await this.request(`${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`, ctx, { method: 'GET' });
-    const body = (await res.json().catch(() => undefined)) as { sha?: unknown; siblings?: { rfilename?: unknown }[] } | undefined;
+    const res = await this.request(
+      `${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`,
+      ctx,
+      { method: 'GET' },
+    );
+    const body = (await res.json().catch(() => undefined)) as
+      { sha?: unknown; siblings?: { rfilename?: unknown }[] } | undefined;
     if (typeof body?.sha !== 'string' || !Array.isArray(body.siblings)) {
-      throw new HubError(`${this.endpoint} answered for ${repo}@${revision} without a commit sha and file list; is HF_ENDPOINT a Hugging Face Hub?`);
+      throw new HubError(
+        `${this.endpoint} answered for ${repo}@${revision} without a commit sha and file list; is HF_ENDPOINT a Hugging Face Hub?`,
+      );
     }
-    return { sha: body.sha, files: body.siblings.map((s) => s.rfilename).filter((f): f is string => typeof f === 'string') };
+    return {
+      sha: body.sha,
+      files: body.siblings.map((s) => s.rfilename).filter((f): f is string => typeof f === 'string'),
+    };
   }
 
   /**
@@ -69,11 +79,15 @@ export class HubClient {
    */
   async fileMeta(repo: string, revision: string, file: string): Promise<FileMeta> {
     const ctx = this.context(repo, revision, file);
-    const res = await this.request(this.fileUrl(repo, revision, file), ctx, { method: 'HEAD' }, (r) => r.headers.has('x-linked-etag'));
+    const res = await this.request(this.fileUrl(repo, revision, file), ctx, { method: 'HEAD' }, (r) =>
+      r.headers.has('x-linked-etag'),
+    );
     const etag = bareEtag(res.headers.get('x-linked-etag')) ?? bareEtag(res.headers.get('etag'));
     const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? NaN);
     if (!etag || !Number.isSafeInteger(size)) {
-      throw new HubError(`${this.endpoint} sent no ETag or size for ${repo}@${revision}/${file}; is HF_ENDPOINT a Hugging Face Hub?`);
+      throw new HubError(
+        `${this.endpoint} sent no ETag or size for ${repo}@${revision}/${file}; is HF_ENDPOINT a Hugging Face Hub?`,
+      );
     }
     return { etag, size, commit: res.headers.get('x-repo-commit') ?? undefined };
   }
@@ -88,8 +102,13 @@ export class HubClient {
     return this.request(this.fileUrl(repo, revision, file), ctx, { method: 'GET', headers }, undefined, (r, at) => {
       // Only the Hub's own answers name the content; a CDN's ETag is its own business.
       if (new URL(at).origin !== this.origin) return;
-      const seen = bareEtag(r.headers.get('x-linked-etag')) ?? (r.status < 300 ? bareEtag(r.headers.get('etag')) : undefined);
-      if (seen && seen !== etag) throw new HubError(`${repo}@${revision}/${file} changed on the Hub while downloading (ETag ${etag} -> ${seen}); starting it over`, { retryable: true });
+      const seen =
+        bareEtag(r.headers.get('x-linked-etag')) ?? (r.status < 300 ? bareEtag(r.headers.get('etag')) : undefined);
+      if (seen && seen !== etag)
+        throw new HubError(
+          `${repo}@${revision}/${file} changed on the Hub while downloading (ETag ${etag} -> ${seen}); starting it over`,
+          { retryable: true },
+        );
     });
   }
 

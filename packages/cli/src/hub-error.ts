@@ -8,11 +8,23 @@ export interface HubRequestContext {
 }
 
 /** Codes of a fetch failure that mean the host cannot be reached at all (vs. an HTTP answer). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** The system error code under a fetch() TypeError ('fetch failed' carries it in `cause`). */
 export function networkCode(err: unknown): string | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as typeof e, i++
+  ) {
     if (typeof e.code === 'string') return e.code;
   }
   return undefined;
@@ -55,7 +67,7 @@ export function hubError(ctx: HubRequestContext, failure: { status: number } | {
   const { status } = failure;
   if (status === 401 || status === 403) {
     const hint = ctx.tokenGiven
-      ? 'the token was refused or lacks access: check it, and accept the model\'s license on its Hub page if it is gated'
+      ? "the token was refused or lacks access: check it, and accept the model's license on its Hub page if it is gated"
       : 'the repo is private or gated: set HF_TOKEN (or --token) to a Hugging Face access token with read access';
     return new HubError(`${status} from ${ctx.endpoint} for ${what}: ${hint}`, { status });
   }
@@ -63,8 +75,18 @@ export function hubError(ctx: HubRequestContext, failure: { status: number } | {
     const hint = ctx.file
       ? `the file is not in the repo at that revision; check the file name and revision (run without a file to list the repo)`
       : `check the repo id (org/name) and the revision (branch, tag or commit)`;
-    return new HubError(`404 from ${ctx.endpoint}: ${what} not found: ${hint}${ctx.tokenGiven ? '' : '; a private repo also answers 404 without HF_TOKEN'}`, { status });
+    return new HubError(
+      `404 from ${ctx.endpoint}: ${what} not found: ${hint}${ctx.tokenGiven ? '' : '; a private repo also answers 404 without HF_TOKEN'}`,
+      { status },
+    );
   }
-  if (status === 416) return new HubError(`416 from ${ctx.endpoint} for ${what}: the partial download is longer than the file; it will restart`, { status, retryable: true });
-  return new HubError(`${status} from ${ctx.endpoint} for ${what}: the Hub failed; try again later`, { status, retryable: status >= 500 || status === 429 });
+  if (status === 416)
+    return new HubError(
+      `416 from ${ctx.endpoint} for ${what}: the partial download is longer than the file; it will restart`,
+      { status, retryable: true },
+    );
+  return new HubError(`${status} from ${ctx.endpoint} for ${what}: the Hub failed; try again later`, {
+    status,
+    retryable: status >= 500 || status === 429,
+  });
 }

@@ -16,23 +16,39 @@ interface DownloadOpts {
 
 /** Add `download` under the `model` command group, creating the group when no one has yet. */
 export function addModelDownloadCommand(program: Command): void {
-  const model = program.commands.find((c) => c.name() === 'model') ?? program.command('model').description('model file tools');
+  const model =
+    program.commands.find((c) => c.name() === 'model') ?? program.command('model').description('model file tools');
   model
     .command('download')
-    .description('download a model from the Hugging Face Hub into its cache (or --dir), resuming partial downloads; prints the local path')
+    .description(
+      'download a model from the Hugging Face Hub into its cache (or --dir), resuming partial downloads; prints the local path',
+    )
     .argument('<repo>', 'repo id org/name (or hf://org/name[@revision][/file])')
     .option('--revision <rev>', 'branch, tag or commit (default: main)')
-    .option('--include <glob...>', 'files to fetch (fnmatch globs); default: the one GGUF, or *.safetensors, *.json and tokenizer.model')
+    .option(
+      '--include <glob...>',
+      'files to fetch (fnmatch globs); default: the one GGUF, or *.safetensors, *.json and tokenizer.model',
+    )
     .option('--dir <path>', 'write the files plainly into this folder instead of the Hugging Face cache ($HF_HOME/hub)')
-    .addOption(new Option('--token <token>', 'Hugging Face access token for private or gated repos (default: the saved login token)').env('HF_TOKEN'))
-    .addOption(new Option('--endpoint <url>', 'Hub URL (a mirror speaking the same API works)').env('HF_ENDPOINT').default(DEFAULT_ENDPOINT))
+    .addOption(
+      new Option(
+        '--token <token>',
+        'Hugging Face access token for private or gated repos (default: the saved login token)',
+      ).env('HF_TOKEN'),
+    )
+    .addOption(
+      new Option('--endpoint <url>', 'Hub URL (a mirror speaking the same API works)')
+        .env('HF_ENDPOINT')
+        .default(DEFAULT_ENDPOINT),
+    )
     .option('--retries <n>', 'further tries per file after a broken connection (each resumes)', '3')
     .action(async (repoArg: string, opts: DownloadOpts) => {
       const progress = await downloadProgress(process.stderr);
       try {
         const ref = parseHfRef(repoArg);
         const repo = ref?.repo ?? repoArg;
-        if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new Error(`bad repo id ${repoArg}: expected org/name, e.g. ggml-org/models`);
+        if (!/^[\w.-]+\/[\w.-]+$/.test(repo))
+          throw new Error(`bad repo id ${repoArg}: expected org/name, e.g. ggml-org/models`);
         const result = await hfDownload({
           repo,
           revision: opts.revision ?? ref?.revision,

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -97,8 +106,10 @@ function dirStore(dir: string): ModelStore {
   };
   return {
     root: () => dir,
-    cached: (file, commit) => (existsSync(join(dir, file)) && readMeta(file).commit === commit ? join(dir, file) : undefined),
-    reuse: (file, etag, commit) => (existsSync(join(dir, file)) && readMeta(file).etag === etag ? record(file, etag, commit) : undefined),
+    cached: (file, commit) =>
+      existsSync(join(dir, file)) && readMeta(file).commit === commit ? join(dir, file) : undefined,
+    reuse: (file, etag, commit) =>
+      existsSync(join(dir, file)) && readMeta(file).etag === etag ? record(file, etag, commit) : undefined,
     partial: (file, etag) => `${meta(file).replace(/\.metadata$/, '')}.${etag}.incomplete`,
     place(file, etag, commit) {
       mkdirSync(dirname(join(dir, file)), { recursive: true });

@@ -21,8 +21,15 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
 });
 
 const DIM_KEYS: Record<string, keyof ModelShape> = {
-  dim: 'dim', hidden: 'hidden', layers: 'layers', heads: 'heads', kv_heads: 'kvHeads', vocab: 'vocab', ctx: 'ctx',
-  rope_theta: 'ropeTheta', norm_eps: 'normEps',
+  dim: 'dim',
+  hidden: 'hidden',
+  layers: 'layers',
+  heads: 'heads',
+  kv_heads: 'kvHeads',
+  vocab: 'vocab',
+  ctx: 'ctx',
+  rope_theta: 'ropeTheta',
+  norm_eps: 'normEps',
 };
 
 /**
@@ -33,19 +40,27 @@ const DIM_KEYS: Record<string, keyof ModelShape> = {
 export function parseShape(spec: string): ModelShape {
   const named = NAMED_SHAPES[spec];
   if (named) return { ...named };
-  if (!spec.includes('=')) throw new Error(`unknown shape '${spec}': use one of ${Object.keys(NAMED_SHAPES).join(', ')} or dims like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256`);
+  if (!spec.includes('='))
+    throw new Error(
+      `unknown shape '${spec}': use one of ${Object.keys(NAMED_SHAPES).join(', ')} or dims like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256`,
+    );
   const got: Partial<Record<keyof ModelShape, number>> = {};
   for (const part of spec.split(',')) {
     const [k, v, extra] = part.split('=').map((s) => s.trim());
     const key = DIM_KEYS[k ?? ''];
-    if (!key || v === undefined || extra !== undefined) throw new Error(`bad shape part '${part}': keys are ${Object.keys(DIM_KEYS).join(', ')}`);
+    if (!key || v === undefined || extra !== undefined)
+      throw new Error(`bad shape part '${part}': keys are ${Object.keys(DIM_KEYS).join(', ')}`);
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`shape ${k}=${v}: not a positive number`);
     got[key] = n;
   }
-  for (const k of ['dim', 'hidden', 'layers', 'heads'] as const) if (got[k] === undefined) throw new Error(`shape '${spec}' lacks ${k}=`);
+  for (const k of ['dim', 'hidden', 'layers', 'heads'] as const)
+    if (got[k] === undefined) throw new Error(`shape '${spec}' lacks ${k}=`);
   const s: ModelShape = {
-    ...LLAMA2_BASE, ctx: 256, kvHeads: got.heads!, ...got,
+    ...LLAMA2_BASE,
+    ctx: 256,
+    kvHeads: got.heads!,
+    ...got,
   } as ModelShape;
   for (const k of ['dim', 'hidden', 'layers', 'heads', 'kvHeads', 'vocab', 'ctx'] as const)
     if (!Number.isInteger(s[k])) throw new Error(`shape ${k}=${s[k]}: not an integer`);

@@ -18,10 +18,7 @@ const N = 8;
 
 describe('model synth shapes', () => {
   it('names and dims', () => {
-    assert.deepEqual(
-      { ...parseShape('stories15M-gqa') },
-      { ...NAMED_SHAPES['stories15M-gqa'] },
-    );
+    assert.deepEqual({ ...parseShape('stories15M-gqa') }, { ...NAMED_SHAPES['stories15M-gqa'] });
     const s = parseShape('dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256');
     assert.equal(s.kvHeads, 2);
     assert.equal(s.ctx, 256);
@@ -34,7 +31,9 @@ describe('model synth shapes', () => {
   it('q8_0 rounds halves away from zero like ggml (roundf)', () => {
     // amax 127 → d = 1, id = 1: 2.5 → 3 and -2.5 → -3 (Math.round would give -2).
     const x = new Float32Array(32);
-    x[0] = 127; x[1] = 2.5; x[2] = -2.5;
+    x[0] = 127;
+    x[1] = 2.5;
+    x[2] = -2.5;
     const out = new Uint8Array(34);
     quantizeQ8_0Into(x, out);
     const q = new Int8Array(out.buffer, 2, 32);
@@ -91,12 +90,30 @@ describe('model synth files run the same in Loom and llama.cpp', () => {
       const engine = loadEngine(file, { threads: 2 });
       try {
         const info = engine.info();
-        assert.deepEqual([info.dim, info.hiddenDim, info.nLayers, info.nHeads, info.nKvHeads, info.vocabSize, info.weightType], [64, 160, 2, 4, 2, 32000, dtype]);
+        assert.deepEqual(
+          [info.dim, info.hiddenDim, info.nLayers, info.nHeads, info.nKvHeads, info.vocabSize, info.weightType],
+          [64, 160, 2, 4, 2, 32000, dtype],
+        );
         engine.initKv(4, 16, 64, 1);
         const got: number[] = [];
-        let tokens = PROMPT, pos = 0;
+        let tokens = PROMPT,
+          pos = 0;
         while (got.length < N) {
-          const r = await engine.step([{ tokens: Int32Array.from(tokens), startPos: pos, blockTable: Int32Array.from([0, 1, 2, 3]), sample: true, temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0, rngCounter: got.length, logprobs: -1 }]);
+          const r = await engine.step([
+            {
+              tokens: Int32Array.from(tokens),
+              startPos: pos,
+              blockTable: Int32Array.from([0, 1, 2, 3]),
+              sample: true,
+              temperature: 0,
+              topP: 1,
+              topK: 0,
+              minP: 0,
+              seed: 0,
+              rngCounter: got.length,
+              logprobs: -1,
+            },
+          ]);
           pos += tokens.length;
           got.push(r.tokens[0]!);
           tokens = [r.tokens[0]!];

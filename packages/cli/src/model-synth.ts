@@ -10,7 +10,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { GGML_TYPE, llamaMetadata, llamaTensorSpecs, readGgufMetadata, writeGguf, type GgufTensorToWrite } from '@loom/tokenizer';
+import {
+  GGML_TYPE,
+  llamaMetadata,
+  llamaTensorSpecs,
+  readGgufMetadata,
+  writeGguf,
+  type GgufTensorToWrite,
+} from '@loom/tokenizer';
 import { parameterCount, type ModelShape } from './model-synth-shapes.js';
 import { Q4_0_BYTES, Q8_0_BLOCK, Q8_0_BYTES, quantizeQ4_0Into, quantizeQ8_0Into, toF16Into } from '@loom/tokenizer';
 import { REPO_ROOT } from './repo-paths.js';
@@ -34,7 +41,12 @@ export interface SynthOptions {
 
 // general.file_type (llama_ftype) per dtype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, MOSTLY_Q4_0.
 const FILE_TYPE: Record<SynthDtype, number> = { f32: 0, f16: 1, q8_0: 7, q4_0: 2 };
-const GGML: Record<SynthDtype, number> = { f32: GGML_TYPE.F32!, f16: GGML_TYPE.F16!, q8_0: GGML_TYPE.Q8_0!, q4_0: GGML_TYPE.Q4_0! };
+const GGML: Record<SynthDtype, number> = {
+  f32: GGML_TYPE.F32!,
+  f16: GGML_TYPE.F16!,
+  q8_0: GGML_TYPE.Q8_0!,
+  q4_0: GGML_TYPE.Q4_0!,
+};
 /** Bytes per 32-value block of the block-quantised dtypes. */
 const BLOCK_BYTES: Partial<Record<SynthDtype, number>> = { q8_0: Q8_0_BYTES, q4_0: Q4_0_BYTES };
 
@@ -61,11 +73,22 @@ function fillUniform(dst: Float32Array, state: { s: number }, a: number): void {
 const ROWS_PER_CHUNK_VALUES = 1 << 18; // ~1 MiB of f32 generated per chunk
 
 /** A [rows][cols] matrix tensor (ggml shape [cols, rows]) streamed in `dtype`. */
-function matrix(name: string, rows: number, cols: number, dtype: SynthDtype, seed: number, a: number, tick: (n: number) => void): GgufTensorToWrite {
+function matrix(
+  name: string,
+  rows: number,
+  cols: number,
+  dtype: SynthDtype,
+  seed: number,
+  a: number,
+  tick: (n: number) => void,
+): GgufTensorToWrite {
   const blockBytes = BLOCK_BYTES[dtype];
-  if (blockBytes !== undefined && cols % Q8_0_BLOCK !== 0) throw new Error(`${name}: ${cols} columns is not a multiple of 32, so it cannot be ${dtype}`);
+  if (blockBytes !== undefined && cols % Q8_0_BLOCK !== 0)
+    throw new Error(`${name}: ${cols} columns is not a multiple of 32, so it cannot be ${dtype}`);
   return {
-    name, shape: [cols, rows], type: GGML[dtype],
+    name,
+    shape: [cols, rows],
+    type: GGML[dtype],
     data: (write) => {
       const state = { s: hash(seed, name) };
       const chunkRows = Math.max(1, Math.floor(ROWS_PER_CHUNK_VALUES / cols));
@@ -95,7 +118,16 @@ function matrix(name: string, rows: number, cols: number, dtype: SynthDtype, see
 }
 
 function ones(name: string, n: number, tick: (n: number) => void): GgufTensorToWrite {
-  return { name, shape: [n], type: GGML_TYPE.F32!, data: (write) => { const b = new Uint8Array(new Float32Array(n).fill(1).buffer); write(b); tick(b.length); } };
+  return {
+    name,
+    shape: [n],
+    type: GGML_TYPE.F32!,
+    data: (write) => {
+      const b = new Uint8Array(new Float32Array(n).fill(1).buffer);
+      write(b);
+      tick(b.length);
+    },
+  };
 }
 
 /** Bytes of tensor data the file will hold (for progress totals and messages). */
@@ -114,10 +146,16 @@ export function synthModel(o: SynthOptions): void {
   const vm = readGgufMetadata(vocabFile);
   const tokens = vm.metadata.get('tokenizer.ggml.tokens');
   if (!Array.isArray(tokens)) throw new Error(`${vocabFile} has no tokenizer.ggml.tokens`);
-  if (tokens.length !== s.vocab) throw new Error(`shape vocab=${s.vocab} but ${vocabFile} holds ${tokens.length} tokens; use vocab=${tokens.length} or another --vocab-from`);
+  if (tokens.length !== s.vocab)
+    throw new Error(
+      `shape vocab=${s.vocab} but ${vocabFile} holds ${tokens.length} tokens; use vocab=${tokens.length} or another --vocab-from`,
+    );
 
   const { metadata, types } = llamaMetadata('llama', s);
-  metadata.set('general.name', `loom-synth dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads},vocab=${s.vocab} ${dtype} seed ${seed}`);
+  metadata.set(
+    'general.name',
+    `loom-synth dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads},vocab=${s.vocab} ${dtype} seed ${seed}`,
+  );
   metadata.set('general.file_type', FILE_TYPE[dtype]);
   for (const [k, v] of vm.metadata) {
     if (!k.startsWith('tokenizer.')) continue;
@@ -134,7 +172,9 @@ export function synthModel(o: SynthOptions): void {
   };
   // Unit variance per output: uniform in ±sqrt(3 / fan-in); embeddings unit variance; norms 1.
   const tensors = llamaTensorSpecs(s).map((t) =>
-    t.kind === 'norm' || t.kind === 'bias' ? ones(t.name, t.rows, tick) : matrix(t.name, t.rows, t.cols, dtype, seed, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)), tick),
+    t.kind === 'norm' || t.kind === 'bias'
+      ? ones(t.name, t.rows, tick)
+      : matrix(t.name, t.rows, t.cols, dtype, seed, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)), tick),
   );
   writeGguf(o.out, { metadata, types, tensors });
 }

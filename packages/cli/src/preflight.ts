@@ -24,6 +24,8 @@ function hasNodeBinary(dir: string): boolean {
 export function checkEngineBuilt(): void {
   if (!existsSync(join(ENGINE_DIR, 'build.mjs'))) return;
   if (!hasNodeBinary(join(ENGINE_DIR, 'build'))) {
-    throw new Error(`the native engine is not built (no .node file under ${join(ENGINE_DIR, 'build')}). Run: npm run build:native`);
+    throw new Error(
+      `the native engine is not built (no .node file under ${join(ENGINE_DIR, 'build')}). Run: npm run build:native`,
+    );
   }
 }

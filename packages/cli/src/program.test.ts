@@ -6,8 +6,11 @@ import { createProgram } from './program.js';
 /** `loom <args> --help` output, without exiting the test process. */
 function helpOf(args: string[]): string {
   let out = '';
-  const program = createProgram().exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+  const program = createProgram()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+  for (const c of program.commands)
+    c.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
   assert.throws(() => program.parse([...args, '--help'], { from: 'user' }), { code: 'commander.helpDisplayed' });
   return out;
 }
@@ -15,7 +18,8 @@ function helpOf(args: string[]): string {
 describe('loom --help', () => {
   it('lists the four commands', () => {
     const help = helpOf([]);
-    for (const c of ['up', 'gateway', 'scheduler', 'worker']) assert.match(help, new RegExp(`^\\s+${c} \\[options\\]`, 'm'));
+    for (const c of ['up', 'gateway', 'scheduler', 'worker'])
+      assert.match(help, new RegExp(`^\\s+${c} \\[options\\]`, 'm'));
   });
 
   for (const command of ['up', 'gateway', 'scheduler', 'worker']) {

@@ -40,7 +40,9 @@ export async function runService(kind: ServiceKind, given: LoomConfig): Promise<
     process.exit(1);
   }
   // Every plain field the service reports (url, address, workerId, metricsPort, ...) goes in the ready line.
-  const facts = Object.fromEntries(Object.entries(service).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)));
+  const facts = Object.fromEntries(
+    Object.entries(service).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)),
+  );
   log.info({ kind, model: config.model, ...facts }, READY_EVENT);
 
   let closing = false;

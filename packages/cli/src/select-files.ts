@@ -34,13 +34,16 @@ export function selectFiles(files: string[], include: string[] = []): string[] {
   if (include.length) {
     const res = include.map(globToRegExp);
     const picked = files.filter((f) => res.some((r) => r.test(f)));
-    if (!picked.length) throw new Error(`--include ${include.join(' ')} matches none of the repo's files: ${files.join(', ')}`);
+    if (!picked.length)
+      throw new Error(`--include ${include.join(' ')} matches none of the repo's files: ${files.join(', ')}`);
     return picked;
   }
   const ggufs = files.filter((f) => /\.gguf$/i.test(f));
   if (ggufs.length === 1) return ggufs;
   if (ggufs.length > 1) {
-    throw new Error(`the repo has ${ggufs.length} GGUF files; pick one with --include <file> (or hf://<repo>/<file>): ${ggufs.join(', ')}`);
+    throw new Error(
+      `the repo has ${ggufs.length} GGUF files; pick one with --include <file> (or hf://<repo>/<file>): ${ggufs.join(', ')}`,
+    );
   }
   const weights = files.filter((f) => /\.safetensors$/i.test(f));
   if (weights.length) {
@@ -48,5 +51,7 @@ export function selectFiles(files: string[], include: string[] = []): string[] {
     const res = SAFETENSORS_DEFAULT.map(globToRegExp);
     return files.filter((f) => !f.includes('/') && res.some((r) => r.test(f)));
   }
-  throw new Error(`the repo has no GGUF or safetensors files Loom can serve; name files with --include <glob>. Its files: ${files.join(', ')}`);
+  throw new Error(
+    `the repo has no GGUF or safetensors files Loom can serve; name files with --include <glob>. Its files: ${files.join(', ')}`,
+  );
 }

@@ -30,7 +30,12 @@ export interface SupervisedChild {
  * The child gets its own process group so a terminal's Ctrl-C reaches only `loom up`, which then
  * stops the children in order; its stdin is a pipe so it also stops if `loom up` is killed outright.
  */
-export function superviseChild(name: string, kind: ServiceKind, env: Record<string, string>, forward: (line: string, stream: 'stdout' | 'stderr') => void): SupervisedChild {
+export function superviseChild(
+  name: string,
+  kind: ServiceKind,
+  env: Record<string, string>,
+  forward: (line: string, stream: 'stdout' | 'stderr') => void,
+): SupervisedChild {
   const proc = spawn(process.execPath, [CLI_MAIN, kind], {
     env: { ...process.env, ...env, [STOP_ON_STDIN_EOF]: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -48,7 +53,9 @@ export function superviseChild(name: string, kind: ServiceKind, env: Record<stri
         // not a JSON log line: only forwarded
       }
     });
-    void exited.then((e) => reject(new Error(`${name} exited before it was ready (code ${e.code}, signal ${e.signal})`)));
+    void exited.then((e) =>
+      reject(new Error(`${name} exited before it was ready (code ${e.code}, signal ${e.signal})`)),
+    );
   });
   ready.catch(() => undefined); // observed by the caller; never an unhandled rejection
   createInterface({ input: proc.stderr! }).on('line', (line) => forward(line, 'stderr'));

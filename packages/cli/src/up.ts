@@ -21,7 +21,9 @@ function forwarder(name: string) {
 
 /** The URL clients use: a wildcard listen address is reached through loopback. */
 function clientUrl(config: LoomConfig, reported?: string): string {
-  const u = new URL(reported ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
+  const u = new URL(
+    reported ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
+  );
   if (u.hostname === '0.0.0.0' || u.hostname === '[::]') u.hostname = '127.0.0.1';
   return `${u.origin}/v1`;
 }
@@ -49,12 +51,18 @@ export async function runUp(given: LoomConfig): Promise<void> {
     const port = config.workerPort ? config.workerPort + i - 1 : await freePort(config.workerHost);
     // A fixed --metrics-port would collide between processes: each takes the next port up.
     const metrics = config.metricsPort ? config.metricsPort + i : 0;
-    specs.push({ name: `worker-${i}`, kind: 'worker', env: { LOOM_WORKER_PORT: String(port), LOOM_METRICS_PORT: String(metrics) } });
+    specs.push({
+      name: `worker-${i}`,
+      kind: 'worker',
+      env: { LOOM_WORKER_PORT: String(port), LOOM_METRICS_PORT: String(metrics) },
+    });
   }
   specs.push({ name: 'scheduler', kind: 'scheduler', env: {} });
   specs.push({ name: 'gateway', kind: 'gateway', env: {} });
 
-  const children: SupervisedChild[] = specs.map((s) => superviseChild(s.name, s.kind, { ...base, ...s.env }, forwarder(s.name)));
+  const children: SupervisedChild[] = specs.map((s) =>
+    superviseChild(s.name, s.kind, { ...base, ...s.env }, forwarder(s.name)),
+  );
   let stopping = false;
   const stopAll = async (why: string, code: number) => {
     if (stopping) return;
@@ -76,8 +84,11 @@ export async function runUp(given: LoomConfig): Promise<void> {
   for (const c of children) {
     void c.exited.then((e) => {
       if (stopping || !ready) return;
-      say(`${c.name} (pid ${c.proc.pid}) exited unexpectedly (code ${e.code}, signal ${e.signal}); see its log above. The rest keeps running.`);
-      if (children.every((x) => x.proc.exitCode !== null || x.proc.signalCode !== null)) void stopAll('every process has exited', 1);
+      say(
+        `${c.name} (pid ${c.proc.pid}) exited unexpectedly (code ${e.code}, signal ${e.signal}); see its log above. The rest keeps running.`,
+      );
+      if (children.every((x) => x.proc.exitCode !== null || x.proc.signalCode !== null))
+        void stopAll('every process has exited', 1);
     });
   }
 

@@ -24,9 +24,13 @@ export function startMetricsServer(
       );
     } else if (req.method === 'GET' && path === '/health') {
       const ok = opts.healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: try /metrics or /health' }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'not found: try /metrics or /health' }));
     }
   });
   return new Promise((resolve, reject) => {

@@ -21,7 +21,9 @@ export async function waitForRedis(url: string, timeoutMs = 10_000): Promise<voi
       } catch (err) {
         r.disconnect();
         if (Date.now() > deadline) {
-          throw new Error(`Redis does not answer at ${url} (${(err as Error).message}). Start one (redis-server) or set REDIS_URL.`);
+          throw new Error(
+            `Redis does not answer at ${url} (${(err as Error).message}). Start one (redis-server) or set REDIS_URL.`,
+          );
         }
         await new Promise((res) => setTimeout(res, 200));
       }

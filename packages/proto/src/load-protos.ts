@@ -3,7 +3,14 @@ import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_PACKAGE, GRPC_WORKER_SERVICE } from '@loom/common';
 import { HEALTH_PROTO, PROTO_ROOT, WORKER_PROTO } from './proto-paths.js';
 import type {
-  InfoRequest, InfoResponse, ResetRequest, ResetResponse, StepRequest, StepResponse, WarmupRequest, WarmupResponse,
+  InfoRequest,
+  InfoResponse,
+  ResetRequest,
+  ResetResponse,
+  StepRequest,
+  StepResponse,
+  WarmupRequest,
+  WarmupResponse,
 } from './worker-messages.js';
 
 /** How every Loom process decodes protobufs; worker-messages.ts is written against exactly these. */
@@ -51,9 +58,21 @@ export function healthServiceDefinition(): grpc.ServiceDefinition {
 /** Typed client of WorkerService (callback style, as grpc-js generates it). */
 export interface WorkerClient extends grpc.Client {
   info(req: InfoRequest, cb: (err: grpc.ServiceError | null, res?: InfoResponse) => void): grpc.ClientUnaryCall;
-  info(req: InfoRequest, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: InfoResponse) => void): grpc.ClientUnaryCall;
-  warmup(req: WarmupRequest, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: WarmupResponse) => void): grpc.ClientUnaryCall;
-  reset(req: ResetRequest, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: ResetResponse) => void): grpc.ClientUnaryCall;
+  info(
+    req: InfoRequest,
+    opts: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: InfoResponse) => void,
+  ): grpc.ClientUnaryCall;
+  warmup(
+    req: WarmupRequest,
+    opts: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: WarmupResponse) => void,
+  ): grpc.ClientUnaryCall;
+  reset(
+    req: ResetRequest,
+    opts: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: ResetResponse) => void,
+  ): grpc.ClientUnaryCall;
   step(opts?: grpc.CallOptions): grpc.ClientDuplexStream<StepRequest, StepResponse>;
 }
 
@@ -69,7 +88,11 @@ export function createWorkerClient(address: string, options: grpc.ClientOptions 
 }
 
 export interface HealthClient extends grpc.Client {
-  check(req: { service: string }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): grpc.ClientUnaryCall;
+  check(
+    req: { service: string },
+    opts: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: { status: string }) => void,
+  ): grpc.ClientUnaryCall;
 }
 
 export function createHealthClient(address: string): HealthClient {

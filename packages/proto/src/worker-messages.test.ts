@@ -12,19 +12,75 @@ import type * as M from './worker-messages.js';
 type Keys<T> = Record<keyof T, true>;
 const k = <T>(o: Keys<T>): string[] => Object.keys(o);
 const EXPECTED: Record<string, string[]> = {
-  InfoResponse: k<M.InfoResponse>({ workerId: true, modelId: true, architecture: true, vocabSize: true, contextLength: true, eosTokenIds: true, modelCardKey: true, capabilities: true }),
+  InfoResponse: k<M.InfoResponse>({
+    workerId: true,
+    modelId: true,
+    architecture: true,
+    vocabSize: true,
+    contextLength: true,
+    eosTokenIds: true,
+    modelCardKey: true,
+    capabilities: true,
+  }),
   Capabilities: k<M.Capabilities>({ kernels: true, threads: true, weightType: true, logprobs: true }),
-  WarmupRequest: k<M.WarmupRequest>({ blockSize: true, numBlocks: true, maxNumBatchedTokens: true, maxNumSeqs: true, fencingToken: true }),
+  WarmupRequest: k<M.WarmupRequest>({
+    blockSize: true,
+    numBlocks: true,
+    maxNumBatchedTokens: true,
+    maxNumSeqs: true,
+    fencingToken: true,
+  }),
   WarmupResponse: k<M.WarmupResponse>({ numBlocks: true, blockSize: true, kvBytesPerBlock: true }),
-  SamplingParams: k<M.ProtoSamplingParams>({ temperature: true, topP: true, topK: true, minP: true, seed: true, presencePenalty: true, frequencyPenalty: true, repetitionPenalty: true, logitBias: true, logprobs: true, minTokens: true, stopTokenIds: true, ignoreEos: true, promptLogprobs: true }),
-  NewRequest: k<M.NewRequest>({ requestId: true, tokenIds: true, sampling: true, blockIds: true, numComputedTokens: true, numScheduledTokens: true, numOutputTokens: true }),
-  CachedRequest: k<M.CachedRequest>({ requestId: true, newBlockIds: true, numComputedTokens: true, numScheduledTokens: true }),
-  StepRequest: k<M.StepRequest>({ stepId: true, fencingToken: true, newRequests: true, cachedRequests: true, finishedIds: true, preemptedIds: true }),
+  SamplingParams: k<M.ProtoSamplingParams>({
+    temperature: true,
+    topP: true,
+    topK: true,
+    minP: true,
+    seed: true,
+    presencePenalty: true,
+    frequencyPenalty: true,
+    repetitionPenalty: true,
+    logitBias: true,
+    logprobs: true,
+    minTokens: true,
+    stopTokenIds: true,
+    ignoreEos: true,
+    promptLogprobs: true,
+  }),
+  NewRequest: k<M.NewRequest>({
+    requestId: true,
+    tokenIds: true,
+    sampling: true,
+    blockIds: true,
+    numComputedTokens: true,
+    numScheduledTokens: true,
+    numOutputTokens: true,
+  }),
+  CachedRequest: k<M.CachedRequest>({
+    requestId: true,
+    newBlockIds: true,
+    numComputedTokens: true,
+    numScheduledTokens: true,
+  }),
+  StepRequest: k<M.StepRequest>({
+    stepId: true,
+    fencingToken: true,
+    newRequests: true,
+    cachedRequests: true,
+    finishedIds: true,
+    preemptedIds: true,
+  }),
   TopLogprob: k<M.TopLogprob>({ tokenId: true, logprob: true }),
   SampledToken: k<M.SampledToken>({ requestId: true, tokenId: true, logprob: true, top: true }),
   PromptTokenLogprob: k<M.PromptTokenLogprob>({ tokenId: true, logprob: true, top: true }),
   PromptLogprobs: k<M.PromptLogprobs>({ requestId: true, startPosition: true, tokens: true }),
-  StepResponse: k<M.StepResponse>({ stepId: true, sampled: true, forwardSeconds: true, error: true, promptLogprobs: true }),
+  StepResponse: k<M.StepResponse>({
+    stepId: true,
+    sampled: true,
+    forwardSeconds: true,
+    error: true,
+    promptLogprobs: true,
+  }),
   ResetRequest: k<M.ResetRequest>({ fencingToken: true }),
 };
 
@@ -41,7 +97,10 @@ test('worker-messages.ts field names match proto/loom/v1/worker.proto', () => {
 });
 
 test('WorkerService has Info, Warmup, Step (bidi), Reset; health service loads', () => {
-  const svc = packageDefinition()['loom.v1.WorkerService'] as unknown as Record<string, { requestStream: boolean; responseStream: boolean }>;
+  const svc = packageDefinition()['loom.v1.WorkerService'] as unknown as Record<
+    string,
+    { requestStream: boolean; responseStream: boolean }
+  >;
   assert.deepEqual(Object.keys(svc).sort(), ['Info', 'Reset', 'Step', 'Warmup']);
   assert.equal(svc.Step!.requestStream, true);
   assert.equal(svc.Step!.responseStream, true);

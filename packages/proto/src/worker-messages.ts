@@ -4,7 +4,7 @@
  * checks every field here against the loaded .proto so the two cannot drift apart.
  */
 
-export interface InfoRequest {}
+export type InfoRequest = Record<string, never>;
 
 export interface Capabilities {
   kernels: string;
@@ -122,4 +122,4 @@ export interface ResetRequest {
   fencingToken: number;
 }
 
-export interface ResetResponse {}
+export type ResetResponse = Record<string, never>;

@@ -1,5 +1,11 @@
 export { freePort } from '@loom/common';
 export { waitFor, waitForHttp, type WaitOptions } from './wait-for.js';
 export { startRedis, type RedisHandle, type StartRedisOptions } from './start-redis.js';
-export { spawnProcess, type ExitInfo, type LogRecord, type ManagedProcess, type SpawnOptions } from './spawn-process.js';
+export {
+  spawnProcess,
+  type ExitInfo,
+  type LogRecord,
+  type ManagedProcess,
+  type SpawnOptions,
+} from './spawn-process.js';
 export { seededRandom } from './seeded-random.js';

@@ -7,7 +7,9 @@ const node = (code: string) => spawnProcess(process.execPath, ['-e', code], { na
 
 describe('spawnProcess', () => {
   it('captures JSON log lines and finds them with waitForLog', async () => {
-    const p = node(`console.log(JSON.stringify({ msg: 'hello', n: 1 })); console.error('plain text'); setTimeout(() => {}, 60000)`);
+    const p = node(
+      `console.log(JSON.stringify({ msg: 'hello', n: 1 })); console.error('plain text'); setTimeout(() => {}, 60000)`,
+    );
     try {
       const rec = await p.waitForLog((r) => r.msg === 'hello');
       assert.equal(rec.n, 1);
@@ -19,7 +21,10 @@ describe('spawnProcess', () => {
 
   it('rejects waitForLog with the output when the process exits first', async () => {
     const p = node(`console.log('about to fail'); process.exit(3)`);
-    await assert.rejects(p.waitForLog((r) => r.msg === 'never'), /exited \(code 3.*\n.*about to fail/s);
+    await assert.rejects(
+      p.waitForLog((r) => r.msg === 'never'),
+      /exited \(code 3.*\n.*about to fail/s,
+    );
   });
 
   it('stop() escalates to SIGKILL when SIGTERM is ignored', async () => {

@@ -101,7 +101,9 @@ export function spawnProcess(command: string, args: string[], opts: SpawnOptions
       void exited.then((e) => {
         if (!waiters.has(check)) return;
         done();
-        const why = spawnError ? `could not start (${spawnError.message})` : `exited (code ${e.code}, signal ${e.signal})`;
+        const why = spawnError
+          ? `could not start (${spawnError.message})`
+          : `exited (code ${e.code}, signal ${e.signal})`;
         reject(new Error(`${name} ${why} before the awaited log line. Last output:\n${tail(lines)}`));
       });
     });

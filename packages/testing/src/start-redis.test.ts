@@ -37,7 +37,10 @@ describe('startRedis', () => {
       await again.connect();
       const entries = await again.xrange('loom:test:stream', '-', '+');
       again.disconnect();
-      assert.deepEqual(entries.map(([, fields]) => fields), [['tok', '42']]);
+      assert.deepEqual(
+        entries.map(([, fields]) => fields),
+        [['tok', '42']],
+      );
     } finally {
       await redis.stop();
     }

@@ -60,8 +60,19 @@ async function startContainer(): Promise<RedisHandle> {
 
 async function startLocal(persistent: boolean): Promise<RedisHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'loom-redis-'));
-  const args = (port: number) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
-    '--appendonly', persistent ? 'yes' : 'no', ...(persistent ? ['--appendfsync', 'always'] : [])];
+  const args = (port: number) => [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--dir',
+    dir,
+    '--appendonly',
+    persistent ? 'yes' : 'no',
+    ...(persistent ? ['--appendfsync', 'always'] : []),
+  ];
   let port = 0;
   let proc: ManagedProcess | undefined;
   const launch = async () => {
@@ -116,13 +127,16 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
     try {
       return await startContainer();
     } catch (err) {
-      if (forced === 'container' || !local) throw new Error(`could not start a Redis container: ${(err as Error).message}`);
+      if (forced === 'container' || !local)
+        throw new Error(`could not start a Redis container: ${(err as Error).message}`);
       // e.g. no registry to pull the image from: the local binary does the same job.
     }
   }
   if (!local) {
-    throw new Error('no Redis for tests: redis-server is not on PATH and no Docker engine answers. ' +
-      'Install Redis (Debian: apt-get install -y redis-server, or run node scripts/ensure.mjs --for test).');
+    throw new Error(
+      'no Redis for tests: redis-server is not on PATH and no Docker engine answers. ' +
+        'Install Redis (Debian: apt-get install -y redis-server, or run node scripts/ensure.mjs --for test).',
+    );
   }
   return startLocal(opts.persistent ?? false);
 }

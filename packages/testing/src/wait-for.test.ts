@@ -7,17 +7,27 @@ import { waitFor, waitForHttp } from './wait-for.js';
 describe('waitFor', () => {
   it('returns the first truthy value and treats throws as not yet', async () => {
     let n = 0;
-    const v = await waitFor(() => {
-      n++;
-      if (n < 3) throw new Error('not yet');
-      return n;
-    }, { intervalMs: 1 });
+    const v = await waitFor(
+      () => {
+        n++;
+        if (n < 3) throw new Error('not yet');
+        return n;
+      },
+      { intervalMs: 1 },
+    );
     assert.equal(v, 3);
   });
 
   it('times out naming what it waited for and the last error', async () => {
-    await assert.rejects(waitFor(() => { throw new Error('still down'); }, { timeoutMs: 50, intervalMs: 5, what: 'the moon' }),
-      /waiting for the moon \(last error: still down\)/);
+    await assert.rejects(
+      waitFor(
+        () => {
+          throw new Error('still down');
+        },
+        { timeoutMs: 50, intervalMs: 5, what: 'the moon' },
+      ),
+      /waiting for the moon \(last error: still down\)/,
+    );
   });
 
   it('waitForHttp waits until a server comes up', async () => {

@@ -9,7 +9,10 @@ export interface WaitOptions {
  * Poll `fn` until it returns a value other than undefined/false, and return that value. Errors thrown
  * by `fn` count as "not yet"; the last one is reported if time runs out.
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Exclude<T, false | undefined>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  opts: WaitOptions = {},
+): Promise<Exclude<T, false | undefined>> {
   const { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = opts;
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;

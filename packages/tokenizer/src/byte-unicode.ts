@@ -14,7 +14,9 @@ export const BYTE_TO_UNICODE: readonly string[] = (() => {
 })();
 
 /** Code point → byte, for code points of the mapping; other code points are absent. */
-export const UNICODE_TO_BYTE: ReadonlyMap<number, number> = new Map(BYTE_TO_UNICODE.map((ch, b) => [ch.charCodeAt(0), b]));
+export const UNICODE_TO_BYTE: ReadonlyMap<number, number> = new Map(
+  BYTE_TO_UNICODE.map((ch, b) => [ch.charCodeAt(0), b]),
+);
 
 const encoder = new TextEncoder();
 

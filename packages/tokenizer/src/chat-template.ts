@@ -40,7 +40,9 @@ function compile(source: string): Template {
     try {
       t = new Template(source);
     } catch (e) {
-      throw new Error(`the chat template does not parse: ${(e as Error).message}; fix tokenizer.chat_template or serve the model with an explicit template`);
+      throw new Error(
+        `the chat template does not parse: ${(e as Error).message}; fix tokenizer.chat_template or serve the model with an explicit template`,
+      );
     }
     if (compiled.size >= COMPILED_LIMIT) compiled.clear();
     compiled.set(source, t);
@@ -48,7 +50,12 @@ function compile(source: string): Template {
   return t;
 }
 
-function render(t: Template, messages: readonly ChatMessage[], opts: RenderChatOptions, addGenerationPrompt: boolean): string {
+function render(
+  t: Template,
+  messages: readonly ChatMessage[],
+  opts: RenderChatOptions,
+  addGenerationPrompt: boolean,
+): string {
   return t.render({
     messages,
     bos_token: opts.bosToken,
@@ -61,7 +68,11 @@ function render(t: Template, messages: readonly ChatMessage[], opts: RenderChatO
  * Renders `messages` into prompt text. On a template error (raise_exception or a runtime error) it
  * throws an Error naming the first message, by index and role, whose addition makes the template fail.
  */
-export function renderChat(template: string | undefined, messages: readonly ChatMessage[], opts: RenderChatOptions): string {
+export function renderChat(
+  template: string | undefined,
+  messages: readonly ChatMessage[],
+  opts: RenderChatOptions,
+): string {
   const t = compile(template ?? FALLBACK_CHAT_TEMPLATE);
   try {
     return render(t, messages, opts, opts.addGenerationPrompt);
@@ -76,6 +87,8 @@ export function renderChat(template: string | undefined, messages: readonly Chat
         throw new Error(`the model's chat template rejected message ${n - 1} (role '${m.role}'): ${reason}`);
       }
     }
-    throw new Error(`the model's chat template rejected the conversation (${messages.length} messages, add_generation_prompt=${opts.addGenerationPrompt}): ${reason}`);
+    throw new Error(
+      `the model's chat template rejected the conversation (${messages.length} messages, add_generation_prompt=${opts.addGenerationPrompt}): ${reason}`,
+    );
   }
 }

@@ -25,7 +25,8 @@ test('stories260K: metadata and tensor infos describe the whole file', () => {
     assert.deepEqual(embd.shape, [64, 512]);
     // The last tensor ends exactly at the end of the file, and tensors never overlap.
     const sorted = [...meta.tensors].sort((a, b) => a.offset - b.offset);
-    for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.offset >= sorted[i - 1]!.offset + sorted[i - 1]!.byteSize!);
+    for (let i = 1; i < sorted.length; i++)
+      assert.ok(sorted[i]!.offset >= sorted[i - 1]!.offset + sorted[i - 1]!.byteSize!);
     const last = sorted.at(-1)!;
     assert.equal(last.fileOffset + last.byteSize!, fs.statSync(file).size);
     assert.equal(meta.dataOffset % meta.alignment, 0);
@@ -44,7 +45,9 @@ test('tokenizer data: llama defaults and explicit ids', () => {
   assert.equal(data.addEosToken, false);
   assert.equal(data.bosTokenId, meta.getNumber('tokenizer.ggml.bos_token_id'));
   assert.equal(chatTemplateFromGguf(meta), undefined);
-  const bpe = tokenizerDataFromGguf(readGgufMetadata(path.join(modelsDir, 'tokenizer-vectors', 'ggml-vocab-gpt-2.gguf')));
+  const bpe = tokenizerDataFromGguf(
+    readGgufMetadata(path.join(modelsDir, 'tokenizer-vectors', 'ggml-vocab-gpt-2.gguf')),
+  );
   assert.equal(bpe.model, 'gpt2');
   assert.equal(bpe.pre, 'gpt-2');
   assert.equal(bpe.addSpacePrefix, false);
@@ -58,16 +61,29 @@ test('writeGguf round-trips metadata, types and tensor bytes', () => {
   writeGguf(out, {
     metadata: src.metadata,
     types: src.types,
-    tensors: src.tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.type, data: bytes.subarray(t.fileOffset, t.fileOffset + t.byteSize!) })),
+    tensors: src.tensors.map((t) => ({
+      name: t.name,
+      shape: t.shape,
+      type: t.type,
+      data: bytes.subarray(t.fileOffset, t.fileOffset + t.byteSize!),
+    })),
   });
   const back = readGgufMetadata(out);
   assert.deepEqual(back.metadata, src.metadata);
   assert.deepEqual(back.types, src.types);
-  assert.deepEqual(back.tensors.map((t) => [t.name, t.shape, t.type, t.byteSize]), src.tensors.map((t) => [t.name, t.shape, t.type, t.byteSize]));
+  assert.deepEqual(
+    back.tensors.map((t) => [t.name, t.shape, t.type, t.byteSize]),
+    src.tensors.map((t) => [t.name, t.shape, t.type, t.byteSize]),
+  );
   const copy = fs.readFileSync(out);
   for (const t of back.tensors) {
     const orig = src.tensors.find((s) => s.name === t.name)!;
-    assert.ok(copy.subarray(t.fileOffset, t.fileOffset + t.byteSize!).equals(bytes.subarray(orig.fileOffset, orig.fileOffset + orig.byteSize!)), t.name);
+    assert.ok(
+      copy
+        .subarray(t.fileOffset, t.fileOffset + t.byteSize!)
+        .equals(bytes.subarray(orig.fileOffset, orig.fileOffset + orig.byteSize!)),
+      t.name,
+    );
   }
 });
 
@@ -75,8 +91,27 @@ test('writeGguf infers types, streams tensor data and checks its size', () => {
   const out = path.join(tmp, 'synth.gguf');
   const q8 = 34 * 4; // four Q8_0 blocks of 32 weights
   writeGguf(out, {
-    metadata: { 'general.architecture': 'llama', 'x.neg': -3, 'x.float': 0.5, 'x.big': 2n ** 40n, 'x.flag': true, 'x.ids': [1, -2, 3], 'x.names': ['a', 'b'], 'x.nested': [[1], [2, 3]] },
-    tensors: [{ name: 'w', shape: [128, 1], type: GGML_TYPE.Q8_0!, data: (put) => { put(new Uint8Array(q8 / 2).fill(7)); put(new Uint8Array(q8 / 2).fill(9)); } }],
+    metadata: {
+      'general.architecture': 'llama',
+      'x.neg': -3,
+      'x.float': 0.5,
+      'x.big': 2n ** 40n,
+      'x.flag': true,
+      'x.ids': [1, -2, 3],
+      'x.names': ['a', 'b'],
+      'x.nested': [[1], [2, 3]],
+    },
+    tensors: [
+      {
+        name: 'w',
+        shape: [128, 1],
+        type: GGML_TYPE.Q8_0!,
+        data: (put) => {
+          put(new Uint8Array(q8 / 2).fill(7));
+          put(new Uint8Array(q8 / 2).fill(9));
+        },
+      },
+    ],
   });
   const meta = readGgufMetadata(out);
   assert.equal(meta.get('x.neg'), -3);
@@ -90,13 +125,23 @@ test('writeGguf infers types, streams tensor data and checks its size', () => {
   assert.deepEqual(meta.get('x.nested'), [[1], [2, 3]]);
   assert.equal(meta.tensors[0]!.byteSize, q8);
   assert.equal(fs.statSync(out).size, meta.tensors[0]!.fileOffset + q8);
-  assert.throws(() => writeGguf(path.join(tmp, 'bad.gguf'), { metadata: {}, tensors: [{ name: 'w', shape: [4], type: GGML_TYPE.F32!, data: new Uint8Array(3) }] }), /expected 16/);
+  assert.throws(
+    () =>
+      writeGguf(path.join(tmp, 'bad.gguf'), {
+        metadata: {},
+        tensors: [{ name: 'w', shape: [4], type: GGML_TYPE.F32!, data: new Uint8Array(3) }],
+      }),
+    /expected 16/,
+  );
 });
 
 test('errors name the file and the reason', () => {
   const bad = path.join(tmp, 'bad-magic.gguf');
   fs.writeFileSync(bad, Buffer.from('GGML0000000000000000000000'));
-  assert.throws(() => readGgufMetadata(bad), (e: Error) => e.message.includes(bad) && /bad magic/.test(e.message));
+  assert.throws(
+    () => readGgufMetadata(bad),
+    (e: Error) => e.message.includes(bad) && /bad magic/.test(e.message),
+  );
 
   const v1 = path.join(tmp, 'v1.gguf');
   const head = Buffer.alloc(24);
@@ -109,7 +154,10 @@ test('errors name the file and the reason', () => {
   for (const cut of [20, 5000, whole.length - 100]) {
     const truncated = path.join(tmp, `cut-${cut}.gguf`);
     fs.writeFileSync(truncated, whole.subarray(0, cut));
-    assert.throws(() => readGgufMetadata(truncated), (e: Error) => e.message.includes(truncated) && /truncated/.test(e.message));
+    assert.throws(
+      () => readGgufMetadata(truncated),
+      (e: Error) => e.message.includes(truncated) && /truncated/.test(e.message),
+    );
   }
   assert.throws(() => readGgufMetadata(path.join(tmp, 'missing.gguf')), /ENOENT/);
 });

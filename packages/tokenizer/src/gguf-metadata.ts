@@ -88,7 +88,10 @@ export class GgufMetadata {
   private typed(key: string, what: string, ok: (v: GgufValue) => boolean): GgufValue | undefined {
     const v = this.metadata.get(key);
     if (v === undefined) return undefined;
-    if (!ok(v)) throw new Error(`${this.path}: GGUF key '${key}' is not a ${what} (type ${GgufValueType[this.types.get(key)!.type]}); the file was written by an incompatible converter`);
+    if (!ok(v))
+      throw new Error(
+        `${this.path}: GGUF key '${key}' is not a ${what} (type ${GgufValueType[this.types.get(key)!.type]}); the file was written by an incompatible converter`,
+      );
     return v;
   }
 }
@@ -100,13 +103,19 @@ class ChunkReader {
   private bufLen = 0;
   pos = 0;
 
-  constructor(private readonly fd: number, private readonly path: string, private readonly fileSize: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly path: string,
+    private readonly fileSize: number,
+  ) {}
 
   private ensure(n: number): number {
     let at = this.pos - this.bufStart;
     if (at + n <= this.bufLen) return at;
     if (this.pos + n > this.fileSize) {
-      throw new Error(`${this.path}: truncated GGUF: needs ${n} bytes at offset ${this.pos} but the file has ${this.fileSize} bytes; re-download or re-convert it`);
+      throw new Error(
+        `${this.path}: truncated GGUF: needs ${n} bytes at offset ${this.pos} but the file has ${this.fileSize} bytes; re-download or re-convert it`,
+      );
     }
     if (n > this.buf.length) this.buf = Buffer.alloc(Math.max(n, this.buf.length * 2));
     this.bufStart = this.pos;
@@ -116,21 +125,62 @@ class ChunkReader {
     return at;
   }
 
-  u8(): number { const a = this.ensure(1); this.pos += 1; return this.buf.readUInt8(a); }
-  i8(): number { const a = this.ensure(1); this.pos += 1; return this.buf.readInt8(a); }
-  u16(): number { const a = this.ensure(2); this.pos += 2; return this.buf.readUInt16LE(a); }
-  i16(): number { const a = this.ensure(2); this.pos += 2; return this.buf.readInt16LE(a); }
-  u32(): number { const a = this.ensure(4); this.pos += 4; return this.buf.readUInt32LE(a); }
-  i32(): number { const a = this.ensure(4); this.pos += 4; return this.buf.readInt32LE(a); }
-  f32(): number { const a = this.ensure(4); this.pos += 4; return this.buf.readFloatLE(a); }
-  f64(): number { const a = this.ensure(8); this.pos += 8; return this.buf.readDoubleLE(a); }
-  u64(): bigint { const a = this.ensure(8); this.pos += 8; return this.buf.readBigUInt64LE(a); }
-  i64(): bigint { const a = this.ensure(8); this.pos += 8; return this.buf.readBigInt64LE(a); }
+  u8(): number {
+    const a = this.ensure(1);
+    this.pos += 1;
+    return this.buf.readUInt8(a);
+  }
+  i8(): number {
+    const a = this.ensure(1);
+    this.pos += 1;
+    return this.buf.readInt8(a);
+  }
+  u16(): number {
+    const a = this.ensure(2);
+    this.pos += 2;
+    return this.buf.readUInt16LE(a);
+  }
+  i16(): number {
+    const a = this.ensure(2);
+    this.pos += 2;
+    return this.buf.readInt16LE(a);
+  }
+  u32(): number {
+    const a = this.ensure(4);
+    this.pos += 4;
+    return this.buf.readUInt32LE(a);
+  }
+  i32(): number {
+    const a = this.ensure(4);
+    this.pos += 4;
+    return this.buf.readInt32LE(a);
+  }
+  f32(): number {
+    const a = this.ensure(4);
+    this.pos += 4;
+    return this.buf.readFloatLE(a);
+  }
+  f64(): number {
+    const a = this.ensure(8);
+    this.pos += 8;
+    return this.buf.readDoubleLE(a);
+  }
+  u64(): bigint {
+    const a = this.ensure(8);
+    this.pos += 8;
+    return this.buf.readBigUInt64LE(a);
+  }
+  i64(): bigint {
+    const a = this.ensure(8);
+    this.pos += 8;
+    return this.buf.readBigInt64LE(a);
+  }
 
   /** A u64 used as a count or length: must fit in a JS number. */
   count(what: string): number {
     const v = this.u64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${this.path}: corrupt GGUF: ${what} ${v} at offset ${this.pos - 8}`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new Error(`${this.path}: corrupt GGUF: ${what} ${v} at offset ${this.pos - 8}`);
     return Number(v);
   }
 
@@ -154,18 +204,30 @@ function readType(r: ChunkReader, path: string): GgufValueType {
 
 function readValue(r: ChunkReader, t: GgufValueType, path: string): { value: GgufValue; info: GgufTypeInfo } {
   switch (t) {
-    case GgufValueType.UINT8: return { value: r.u8(), info: { type: t } };
-    case GgufValueType.INT8: return { value: r.i8(), info: { type: t } };
-    case GgufValueType.UINT16: return { value: r.u16(), info: { type: t } };
-    case GgufValueType.INT16: return { value: r.i16(), info: { type: t } };
-    case GgufValueType.UINT32: return { value: r.u32(), info: { type: t } };
-    case GgufValueType.INT32: return { value: r.i32(), info: { type: t } };
-    case GgufValueType.FLOAT32: return { value: r.f32(), info: { type: t } };
-    case GgufValueType.BOOL: return { value: r.u8() !== 0, info: { type: t } };
-    case GgufValueType.STRING: return { value: r.string(), info: { type: t } };
-    case GgufValueType.UINT64: return { value: narrow(r.u64()), info: { type: t } };
-    case GgufValueType.INT64: return { value: narrow(r.i64()), info: { type: t } };
-    case GgufValueType.FLOAT64: return { value: r.f64(), info: { type: t } };
+    case GgufValueType.UINT8:
+      return { value: r.u8(), info: { type: t } };
+    case GgufValueType.INT8:
+      return { value: r.i8(), info: { type: t } };
+    case GgufValueType.UINT16:
+      return { value: r.u16(), info: { type: t } };
+    case GgufValueType.INT16:
+      return { value: r.i16(), info: { type: t } };
+    case GgufValueType.UINT32:
+      return { value: r.u32(), info: { type: t } };
+    case GgufValueType.INT32:
+      return { value: r.i32(), info: { type: t } };
+    case GgufValueType.FLOAT32:
+      return { value: r.f32(), info: { type: t } };
+    case GgufValueType.BOOL:
+      return { value: r.u8() !== 0, info: { type: t } };
+    case GgufValueType.STRING:
+      return { value: r.string(), info: { type: t } };
+    case GgufValueType.UINT64:
+      return { value: narrow(r.u64()), info: { type: t } };
+    case GgufValueType.INT64:
+      return { value: narrow(r.i64()), info: { type: t } };
+    case GgufValueType.FLOAT64:
+      return { value: r.f64(), info: { type: t } };
     case GgufValueType.ARRAY: {
       const itemType = readType(r, path);
       const n = r.count('array length');
@@ -190,11 +252,15 @@ export function readGgufMetadata(path: string): GgufMetadata {
     if (size < 8) throw new Error(`${path}: not a GGUF file: only ${size} bytes`);
     const magic = r.u32();
     if (magic !== GGUF_MAGIC) {
-      throw new Error(`${path}: not a GGUF file: bad magic 0x${magic.toString(16).padStart(8, '0')} (expected "GGUF"); convert the model with llama.cpp's convert_hf_to_gguf.py`);
+      throw new Error(
+        `${path}: not a GGUF file: bad magic 0x${magic.toString(16).padStart(8, '0')} (expected "GGUF"); convert the model with llama.cpp's convert_hf_to_gguf.py`,
+      );
     }
     const version = r.u32();
     if (version !== 2 && version !== 3) {
-      throw new Error(`${path}: unsupported GGUF version ${version} (supported: 2, 3); re-convert the model with a current llama.cpp`);
+      throw new Error(
+        `${path}: unsupported GGUF version ${version} (supported: 2, 3); re-convert the model with a current llama.cpp`,
+      );
     }
     const nTensors = r.count('tensor count');
     const nKv = r.count('metadata count');
@@ -206,8 +272,11 @@ export function readGgufMetadata(path: string): GgufMetadata {
       metadata.set(key, value);
       types.set(key, info);
     }
-    const alignment = metadata.has('general.alignment') ? Number(metadata.get('general.alignment')) : GGUF_DEFAULT_ALIGNMENT;
-    if (!Number.isInteger(alignment) || alignment <= 0) throw new Error(`${path}: corrupt GGUF: general.alignment = ${String(metadata.get('general.alignment'))}`);
+    const alignment = metadata.has('general.alignment')
+      ? Number(metadata.get('general.alignment'))
+      : GGUF_DEFAULT_ALIGNMENT;
+    if (!Number.isInteger(alignment) || alignment <= 0)
+      throw new Error(`${path}: corrupt GGUF: general.alignment = ${String(metadata.get('general.alignment'))}`);
     const tensors: GgufTensorInfo[] = [];
     for (let i = 0; i < nTensors; i++) {
       const name = r.string();
@@ -216,13 +285,22 @@ export function readGgufMetadata(path: string): GgufMetadata {
       for (let d = 0; d < nDims; d++) shape.push(r.count(`dimension of tensor ${name}`));
       const type = r.u32();
       const offset = r.count(`offset of tensor ${name}`);
-      tensors.push({ name, shape, type, offset, fileOffset: 0, byteSize: ggmlTypeInfo(type) ? ggmlTensorBytes(type, shape) : undefined });
+      tensors.push({
+        name,
+        shape,
+        type,
+        offset,
+        fileOffset: 0,
+        byteSize: ggmlTypeInfo(type) ? ggmlTensorBytes(type, shape) : undefined,
+      });
     }
     const dataOffset = Math.ceil(r.pos / alignment) * alignment;
     for (const t of tensors) {
       t.fileOffset = dataOffset + t.offset;
       if (t.byteSize !== undefined && t.fileOffset + t.byteSize > size) {
-        throw new Error(`${path}: truncated GGUF: tensor ${t.name} ends at ${t.fileOffset + t.byteSize} but the file has ${size} bytes`);
+        throw new Error(
+          `${path}: truncated GGUF: tensor ${t.name} ends at ${t.fileOffset + t.byteSize} but the file has ${size} bytes`,
+        );
       }
     }
     return new GgufMetadata(path, version, metadata, types, tensors, alignment, dataOffset);

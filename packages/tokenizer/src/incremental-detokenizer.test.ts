@@ -42,7 +42,10 @@ test('llama-2 vocab: an emoji split over byte-fallback tokens is held back until
   const bytes = output.filter((id) => tok.tokenBytes(id).length === 1 && tok.tokenBytes(id)[0]! >= 0x80);
   assert.ok(bytes.length >= 8, 'the emoji must be byte-fallback tokens for this test to mean anything');
   const pushes = stream(tok, prompt, output, true);
-  assert.ok(pushes.some((p) => p === ''), 'some pushes must be held back mid-character');
+  assert.ok(
+    pushes.some((p) => p === ''),
+    'some pushes must be held back mid-character',
+  );
   assert.ok(pushes.some((p) => p.includes('🦙')));
 });
 
@@ -51,7 +54,9 @@ for (const vocab of ['ggml-vocab-gpt-2.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf
     const tok = loadTokenizer(`tokenizer-vectors/${vocab}`);
     const prompt = tok.encode('Translate:', { addSpecial: false });
     const output = tok.encode(' 🦙🦙 нещо 東京 ½ done', { addSpecial: false });
-    const partial = output.filter((id) => new TextDecoder('utf-8', { fatal: false }).decode(tok.tokenBytes(id)).includes('\uFFFD'));
+    const partial = output.filter((id) =>
+      new TextDecoder('utf-8', { fatal: false }).decode(tok.tokenBytes(id)).includes('\uFFFD'),
+    );
     assert.ok(partial.length > 0, 'expected tokens holding partial characters');
     stream(tok, prompt, output, false);
   });

@@ -11,16 +11,60 @@ import { loadTokenizer, modelsDir } from './test-support.js';
 import { seededRandom } from '@loom/testing';
 
 const PIECES = [
-  'Hello', ' world', 'the', ' The', "'s", "'LL", "n't", ' ', '  ', '   ', '\n', '\n\n', '\t', ' \n ', '1', '42', '12345',
-  '3.14', '!', '...', ' (x)', '{}', '🦙', '🧠', '👍🏽', '東京', '中文', 'нещо', 'Führer', '½', 'é', '\u00a0', '\u3000',
-  '<s>', '</s>', '<|eot_id|>', '<|begin_of_text|>', '<|endoftext|>', 'ab', 'ing', 'Ġ', '▁', '<0x41>', '  -', '→',
+  'Hello',
+  ' world',
+  'the',
+  ' The',
+  "'s",
+  "'LL",
+  "n't",
+  ' ',
+  '  ',
+  '   ',
+  '\n',
+  '\n\n',
+  '\t',
+  ' \n ',
+  '1',
+  '42',
+  '12345',
+  '3.14',
+  '!',
+  '...',
+  ' (x)',
+  '{}',
+  '🦙',
+  '🧠',
+  '👍🏽',
+  '東京',
+  '中文',
+  'нещо',
+  'Führer',
+  '½',
+  'é',
+  '\u00a0',
+  '\u3000',
+  '<s>',
+  '</s>',
+  '<|eot_id|>',
+  '<|begin_of_text|>',
+  '<|endoftext|>',
+  'ab',
+  'ing',
+  'Ġ',
+  '▁',
+  '<0x41>',
+  '  -',
+  '→',
 ];
 
 const rng = seededRandom;
 
 function samples(seed: number, n: number): string[] {
   const r = rng(seed);
-  return Array.from({ length: n }, () => Array.from({ length: 1 + Math.floor(r() * 12) }, () => PIECES[Math.floor(r() * PIECES.length)]).join(''));
+  return Array.from({ length: n }, () =>
+    Array.from({ length: 1 + Math.floor(r() * 12) }, () => PIECES[Math.floor(r() * PIECES.length)]).join(''),
+  );
 }
 
 const FILES = [
@@ -40,7 +84,11 @@ test('encode matches llama.cpp on pseudo-random strings', async (t) => {
         for (const text of samples(1000 + i, 300)) {
           for (const parseSpecial of [false, true]) {
             const expected = [...model.tokenize(text, parseSpecial)];
-            assert.deepEqual(tok.encode(text, { addSpecial: false, parseSpecial }), expected, `${JSON.stringify(text)} parseSpecial=${parseSpecial}`);
+            assert.deepEqual(
+              tok.encode(text, { addSpecial: false, parseSpecial }),
+              expected,
+              `${JSON.stringify(text)} parseSpecial=${parseSpecial}`,
+            );
           }
         }
       } finally {

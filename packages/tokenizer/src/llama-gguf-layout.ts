@@ -45,8 +45,16 @@ export interface LlamaLayoutOptions {
 export function llamaTensorSpecs(s: LlamaShape, o: LlamaLayoutOptions = {}): LlamaTensorSpec[] {
   const headDim = s.dim / s.heads;
   const matrix = (name: string, rows: number, cols: number): LlamaTensorSpec => ({ name, kind: 'matrix', rows, cols });
-  const vector = (name: string, kind: 'norm' | 'bias', rows: number): LlamaTensorSpec => ({ name, kind, rows, cols: 1 });
-  const out: LlamaTensorSpec[] = [{ name: 'token_embd.weight', kind: 'embedding', rows: s.vocab, cols: s.dim }, vector('output_norm.weight', 'norm', s.dim)];
+  const vector = (name: string, kind: 'norm' | 'bias', rows: number): LlamaTensorSpec => ({
+    name,
+    kind,
+    rows,
+    cols: 1,
+  });
+  const out: LlamaTensorSpec[] = [
+    { name: 'token_embd.weight', kind: 'embedding', rows: s.vocab, cols: s.dim },
+    vector('output_norm.weight', 'norm', s.dim),
+  ];
   if (!o.tied) out.push(matrix('output.weight', s.vocab, s.dim));
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}.`;
@@ -57,7 +65,11 @@ export function llamaTensorSpecs(s: LlamaShape, o: LlamaLayoutOptions = {}): Lla
       matrix(`${p}attn_v.weight`, s.kvHeads * headDim, s.dim),
     );
     if (o.qkvBias) {
-      out.push(vector(`${p}attn_q.bias`, 'bias', s.heads * headDim), vector(`${p}attn_k.bias`, 'bias', s.kvHeads * headDim), vector(`${p}attn_v.bias`, 'bias', s.kvHeads * headDim));
+      out.push(
+        vector(`${p}attn_q.bias`, 'bias', s.heads * headDim),
+        vector(`${p}attn_k.bias`, 'bias', s.kvHeads * headDim),
+        vector(`${p}attn_v.bias`, 'bias', s.kvHeads * headDim),
+      );
     }
     out.push(
       matrix(`${p}attn_output.weight`, s.dim, s.heads * headDim),
@@ -75,7 +87,10 @@ export function llamaTensorSpecs(s: LlamaShape, o: LlamaLayoutOptions = {}): Lla
  * GGUF types the floats must have: a rope base of 10000 is an integer to JavaScript but llama.cpp
  * checks that it is FLOAT32.
  */
-export function llamaMetadata(arch: string, s: LlamaShape): { metadata: Map<string, GgufValue>; types: Map<string, GgufTypeInfo> } {
+export function llamaMetadata(
+  arch: string,
+  s: LlamaShape,
+): { metadata: Map<string, GgufValue>; types: Map<string, GgufTypeInfo> } {
   const metadata = new Map<string, GgufValue>([
     ['general.architecture', arch],
     [`${arch}.context_length`, s.ctx],

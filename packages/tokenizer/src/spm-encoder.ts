@@ -29,7 +29,8 @@ export class SpmEncoder {
   ) {
     for (let b = 0; b < 256; b++) {
       const hex = b.toString(16).toUpperCase().padStart(2, '0');
-      this.byteTokens[b] = tokenToId.get(`<0x${hex}>`) ?? (b < 0x80 ? tokenToId.get(String.fromCharCode(b)) : undefined);
+      this.byteTokens[b] =
+        tokenToId.get(`<0x${hex}>`) ?? (b < 0x80 ? tokenToId.get(String.fromCharCode(b)) : undefined);
     }
   }
 
@@ -38,7 +39,7 @@ export class SpmEncoder {
     if (text.length === 0) return;
     const start: number[] = [];
     const len: number[] = [];
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       const cp = text.codePointAt(i)!;
       const n = cp > 0xffff ? 2 : 1;
       start.push(i);
@@ -93,7 +94,10 @@ export class SpmEncoder {
 
   private byteToken(b: number, piece: string): number {
     const id = this.byteTokens[b] ?? this.unknownId;
-    if (id === undefined) throw new Error(`cannot encode ${JSON.stringify(piece)}: the vocabulary has no byte token <0x${b.toString(16).toUpperCase().padStart(2, '0')}> and no unknown token`);
+    if (id === undefined)
+      throw new Error(
+        `cannot encode ${JSON.stringify(piece)}: the vocabulary has no byte token <0x${b.toString(16).toUpperCase().padStart(2, '0')}> and no unknown token`,
+      );
     return id;
   }
 }

@@ -36,5 +36,8 @@ export function readVectors(name: string): Vector[] {
   texts.pop(); // after the last separator
   const lines = fs.readFileSync(path.join(vectorsDir, `${name}.out`), 'utf8').split('\n');
   if (lines.length < texts.length) throw new Error(`${name}.out has ${lines.length} lines for ${texts.length} strings`);
-  return texts.map((text, i) => ({ text, ids: lines[i]!.trim() === '' ? [] : lines[i]!.trim().split(/\s+/).map(Number) }));
+  return texts.map((text, i) => ({
+    text,
+    ids: lines[i]!.trim() === '' ? [] : lines[i]!.trim().split(/\s+/).map(Number),
+  }));
 }

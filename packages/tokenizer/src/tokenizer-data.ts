@@ -16,8 +16,16 @@ export const LLAMA3_STYLE_PRE = ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', '
 
 /** Texts llama.cpp recognises as end-of-turn tokens when the file names no eot_token_id. */
 export const EOT_TOKEN_TEXTS = [
-  '<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>',
-  '<EOT>', '_<EOT>', '<｜end▁of▁sentence｜>', '<end_of_utterance>',
+  '<|eot_id|>',
+  '<|im_end|>',
+  '<|end|>',
+  '<end_of_turn>',
+  '<|endoftext|>',
+  '<|end_of_text|>',
+  '<EOT>',
+  '_<EOT>',
+  '<｜end▁of▁sentence｜>',
+  '<end_of_utterance>',
 ];
 
 /** The end-of-turn token llama.cpp auto-detects by text when a vocabulary names none. */
@@ -37,7 +45,8 @@ function numbers(meta: GgufMetadata, key: string): number[] | undefined {
   const a = meta.getArray(key);
   if (!a) return undefined;
   return a.map((x) => {
-    if (typeof x !== 'number' && typeof x !== 'bigint') throw new Error(`${meta.path}: ${key} must be an array of numbers`);
+    if (typeof x !== 'number' && typeof x !== 'bigint')
+      throw new Error(`${meta.path}: ${key} must be an array of numbers`);
     return Number(x);
   });
 }
@@ -45,9 +54,13 @@ function numbers(meta: GgufMetadata, key: string): number[] | undefined {
 /** Reads TokenizerData from GGUF metadata; throws (naming the file) when the file has no vocabulary. */
 export function tokenizerDataFromGguf(meta: GgufMetadata): TokenizerData {
   const model = meta.getString('tokenizer.ggml.model');
-  if (!model) throw new Error(`${meta.path}: no tokenizer.ggml.model: the GGUF has no tokenizer; re-convert it with llama.cpp's convert_hf_to_gguf.py`);
+  if (!model)
+    throw new Error(
+      `${meta.path}: no tokenizer.ggml.model: the GGUF has no tokenizer; re-convert it with llama.cpp's convert_hf_to_gguf.py`,
+    );
   const tokens = strings(meta, 'tokenizer.ggml.tokens');
-  if (!tokens || tokens.length === 0) throw new Error(`${meta.path}: no tokenizer.ggml.tokens: the GGUF has no vocabulary`);
+  if (!tokens || tokens.length === 0)
+    throw new Error(`${meta.path}: no tokenizer.ggml.tokens: the GGUF has no vocabulary`);
   const pre = meta.getString('tokenizer.ggml.pre');
   const isSpm = model === 'llama';
   const inVocab = (id: number | undefined) => (id !== undefined && id >= 0 && id < tokens.length ? id : undefined);
@@ -57,7 +70,8 @@ export function tokenizerDataFromGguf(meta: GgufMetadata): TokenizerData {
   const data: TokenizerData = {
     model,
     tokens,
-    addBosToken: meta.getBool('tokenizer.ggml.add_bos_token') ?? (isSpm || (pre !== undefined && LLAMA3_STYLE_PRE.includes(pre))),
+    addBosToken:
+      meta.getBool('tokenizer.ggml.add_bos_token') ?? (isSpm || (pre !== undefined && LLAMA3_STYLE_PRE.includes(pre))),
     addEosToken: meta.getBool('tokenizer.ggml.add_eos_token') ?? false,
     addSpacePrefix: meta.getBool('tokenizer.ggml.add_space_prefix') ?? isSpm,
   };
@@ -68,7 +82,10 @@ export function tokenizerDataFromGguf(meta: GgufMetadata): TokenizerData {
   if (types) data.tokenTypes = types;
   const merges = strings(meta, 'tokenizer.ggml.merges');
   if (merges) data.merges = merges;
-  const set = (field: 'bosTokenId' | 'eosTokenId' | 'unknownTokenId' | 'paddingTokenId' | 'eotTokenId', v: number | undefined) => {
+  const set = (
+    field: 'bosTokenId' | 'eosTokenId' | 'unknownTokenId' | 'paddingTokenId' | 'eotTokenId',
+    v: number | undefined,
+  ) => {
     if (v !== undefined) data[field] = v;
   };
   set('bosTokenId', id('bos_token_id', isSpm ? 1 : undefined));

@@ -43,9 +43,11 @@ function spmMerges(data: TokenizerData): string[] {
 
 export function hfTokenizerFromData(data: TokenizerData, chatTemplate?: string): HfTokenizerFiles {
   const isSpm = data.model === 'llama';
-  if (!isSpm && data.model !== 'gpt2') throw new Error(`cannot export tokenizer model '${data.model}' (supported: llama, gpt2)`);
+  if (!isSpm && data.model !== 'gpt2')
+    throw new Error(`cannot export tokenizer model '${data.model}' (supported: llama, gpt2)`);
   const type = (id: number) => data.tokenTypes?.[id] ?? TokenType.NORMAL;
-  const isAdded = (id: number) => type(id) === TokenType.CONTROL || type(id) === TokenType.USER_DEFINED || type(id) === TokenType.UNKNOWN;
+  const isAdded = (id: number) =>
+    type(id) === TokenType.CONTROL || type(id) === TokenType.USER_DEFINED || type(id) === TokenType.UNKNOWN;
   const vocab: Record<string, number> = {};
   const added: Record<string, unknown>[] = [];
   data.tokens.forEach((t, id) => {
@@ -59,9 +61,16 @@ export function hfTokenizerFromData(data: TokenizerData, chatTemplate?: string):
   const text = (id: number | undefined) => (id === undefined ? null : data.tokens[id]);
   const bos = text(data.bosTokenId);
   const model: Record<string, unknown> = {
-    type: 'BPE', dropout: null, unk_token: text(data.unknownTokenId), continuing_subword_prefix: null, end_of_word_suffix: null,
-    fuse_unk: isSpm, byte_fallback: isSpm, ignore_merges: !isSpm && IGNORE_MERGES_PRE.has(data.pre ?? ''),
-    vocab, merges: isSpm ? spmMerges(data) : data.merges ?? [],
+    type: 'BPE',
+    dropout: null,
+    unk_token: text(data.unknownTokenId),
+    continuing_subword_prefix: null,
+    end_of_word_suffix: null,
+    fuse_unk: isSpm,
+    byte_fallback: isSpm,
+    ignore_merges: !isSpm && IGNORE_MERGES_PRE.has(data.pre ?? ''),
+    vocab,
+    merges: isSpm ? spmMerges(data) : (data.merges ?? []),
   };
   let normalizer: unknown = null;
   let preTokenizer: unknown;
@@ -78,7 +87,12 @@ export function hfTokenizerFromData(data: TokenizerData, chatTemplate?: string):
     preTokenizer = {
       type: 'Sequence',
       pretokenizers: [
-        ...regexes.map((r) => ({ type: 'Split', pattern: { Regex: jsRegexToHf(r) }, behavior: 'Isolated', invert: false })),
+        ...regexes.map((r) => ({
+          type: 'Split',
+          pattern: { Regex: jsRegexToHf(r) },
+          behavior: 'Isolated',
+          invert: false,
+        })),
         { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
       ],
     };
@@ -86,16 +100,32 @@ export function hfTokenizerFromData(data: TokenizerData, chatTemplate?: string):
   const single: unknown[] = [{ Sequence: { id: 'A', type_id: 0 } }];
   if (data.addBosToken && bos !== null) single.unshift({ SpecialToken: { id: bos, type_id: 0 } });
   const tokenizerJson = {
-    version: '1.0', truncation: null, padding: null, added_tokens: added, normalizer, pre_tokenizer: preTokenizer,
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: added,
+    normalizer,
+    pre_tokenizer: preTokenizer,
     post_processor: { type: 'TemplateProcessing', single, pair: single, special_tokens: {} },
     decoder: isSpm
-      ? { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '\u2581' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }] }
+      ? {
+          type: 'Sequence',
+          decoders: [
+            { type: 'Replace', pattern: { String: '\u2581' }, content: ' ' },
+            { type: 'ByteFallback' },
+            { type: 'Fuse' },
+          ],
+        }
       : { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model,
   };
   const tokenizerConfig: Record<string, unknown> = {
-    add_bos_token: data.addBosToken, add_eos_token: data.addEosToken, bos_token: bos, eos_token: text(data.eosTokenId),
-    unk_token: text(data.unknownTokenId), tokenizer_class: isSpm ? 'LlamaTokenizer' : 'PreTrainedTokenizerFast',
+    add_bos_token: data.addBosToken,
+    add_eos_token: data.addEosToken,
+    bos_token: bos,
+    eos_token: text(data.eosTokenId),
+    unk_token: text(data.unknownTokenId),
+    tokenizer_class: isSpm ? 'LlamaTokenizer' : 'PreTrainedTokenizerFast',
   };
   if (data.paddingTokenId !== undefined) tokenizerConfig['pad_token'] = text(data.paddingTokenId);
   if (chatTemplate !== undefined) tokenizerConfig['chat_template'] = chatTemplate;

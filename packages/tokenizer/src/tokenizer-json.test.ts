@@ -26,7 +26,14 @@ for (const vocab of ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-llama-bpe.rebuilt.
     assert.deepEqual(preTokenizerRegexes(fromHf.pre ?? 'default'), preTokenizerRegexes(fromGguf.pre ?? 'default'));
     assert.deepEqual(fromHf.tokens, fromGguf.tokens);
     assert.deepEqual(fromHf.tokenTypes, fromGguf.tokenTypes);
-    for (const k of ['bosTokenId', 'eosTokenId', 'eotTokenId', 'unknownTokenId', 'addBosToken', 'addEosToken'] as const) {
+    for (const k of [
+      'bosTokenId',
+      'eosTokenId',
+      'eotTokenId',
+      'unknownTokenId',
+      'addBosToken',
+      'addEosToken',
+    ] as const) {
       assert.equal(fromHf[k], fromGguf[k], k);
     }
     assert.equal(fromHf.addSpacePrefix ?? false, fromGguf.addSpacePrefix ?? false);
@@ -54,13 +61,33 @@ test('tokenizer.json: HF spellings the exporter does not write (array merges, Me
   assert.equal(data.addSpacePrefix, true);
   assert.deepEqual(data.scores, fromHf.scores);
   assert.deepEqual(Tokenizer.fromData(data).encode('Hello world'), Tokenizer.fromData(fromHf).encode('Hello world'));
-  assert.equal(chatTemplateFromHf({ chat_template: [{ name: 'tool_use', template: 'T' }, { name: 'default', template: 'D' }] }), 'D');
+  assert.equal(
+    chatTemplateFromHf({
+      chat_template: [
+        { name: 'tool_use', template: 'T' },
+        { name: 'default', template: 'D' },
+      ],
+    }),
+    'D',
+  );
   assert.equal(chatTemplateFromHf({}), undefined);
 });
 
 test('tokenizer.json: unsupported models and pre-tokenizers are named', () => {
-  assert.throws(() => tokenizerDataFromHf({ model: { type: 'Unigram', vocab: [] } }, {}, 'x/tokenizer.json'), /x\/tokenizer\.json: tokenizer model type 'Unigram'/);
-  const bpe = { model: { type: 'BPE', vocab: { a: 0 }, merges: [] }, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\d+' } }, { type: 'ByteLevel', use_regex: false }] } };
+  assert.throws(
+    () => tokenizerDataFromHf({ model: { type: 'Unigram', vocab: [] } }, {}, 'x/tokenizer.json'),
+    /x\/tokenizer\.json: tokenizer model type 'Unigram'/,
+  );
+  const bpe = {
+    model: { type: 'BPE', vocab: { a: 0 }, merges: [] },
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: '\\d+' } },
+        { type: 'ByteLevel', use_regex: false },
+      ],
+    },
+  };
   assert.throws(() => tokenizerDataFromHf(bpe), /unsupported BPE pre-tokenizer regexes \["\\\\d\+"\]/);
   assert.throws(() => tokenizerDataFromHf({}), /not a tokenizer\.json/);
 });

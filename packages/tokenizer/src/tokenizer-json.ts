@@ -51,7 +51,8 @@ function tokenText(v: unknown): string | undefined {
 
 function mergeString(m: unknown, source: string): string {
   if (typeof m === 'string') return m;
-  if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return `${m[0]} ${m[1]}`;
+  if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string')
+    return `${m[0]} ${m[1]}`;
   throw new Error(`${source}: model.merges holds ${JSON.stringify(m)}, expected "a b" or ["a", "b"]`);
 }
 
@@ -73,14 +74,18 @@ function preTokenizerName(preTokenizer: unknown, source: string): string {
     if (p['type'] === 'Split') {
       const pattern = p['pattern'];
       const re = isObj(pattern) ? (pattern['Regex'] ?? pattern['String']) : undefined;
-      if (typeof re !== 'string' || p['invert'] === true) throw new Error(`${source}: unsupported Split pre-tokenizer ${JSON.stringify(p)}`);
+      if (typeof re !== 'string' || p['invert'] === true)
+        throw new Error(`${source}: unsupported Split pre-tokenizer ${JSON.stringify(p)}`);
       regexes.push(hfRegexToJs(re));
     } else if (p['type'] === 'ByteLevel' && p['use_regex'] !== false) {
       regexes.push(...preTokenizerRegexes(BYTE_LEVEL_PRE)!);
     }
   }
   const name = preTokenizerByRegexes(regexes);
-  if (!name) throw new Error(`${source}: unsupported BPE pre-tokenizer regexes ${JSON.stringify(regexes)}; supported are those of llama.cpp's named pre-tokenizers (llama-bpe, qwen2, gpt-2, deepseek-coder, ...)`);
+  if (!name)
+    throw new Error(
+      `${source}: unsupported BPE pre-tokenizer regexes ${JSON.stringify(regexes)}; supported are those of llama.cpp's named pre-tokenizers (llama-bpe, qwen2, gpt-2, deepseek-coder, ...)`,
+    );
   return name;
 }
 
@@ -88,12 +93,19 @@ function preTokenizerName(preTokenizer: unknown, source: string): string {
  * TokenizerData of a Hugging Face tokenizer.json (parsed) and its tokenizer_config.json (parsed, or {}).
  * `source` names the file in errors.
  */
-export function tokenizerDataFromHf(tokenizerJson: unknown, tokenizerConfig: unknown = {}, source = 'tokenizer.json'): TokenizerData {
-  if (!isObj(tokenizerJson) || !isObj(tokenizerJson['model'])) throw new Error(`${source}: not a tokenizer.json (no "model" object)`);
+export function tokenizerDataFromHf(
+  tokenizerJson: unknown,
+  tokenizerConfig: unknown = {},
+  source = 'tokenizer.json',
+): TokenizerData {
+  if (!isObj(tokenizerJson) || !isObj(tokenizerJson['model']))
+    throw new Error(`${source}: not a tokenizer.json (no "model" object)`);
   const cfg: Obj = isObj(tokenizerConfig) ? tokenizerConfig : {};
   const model = tokenizerJson['model'];
   if (model['type'] !== 'BPE') {
-    throw new Error(`${source}: tokenizer model type '${String(model['type'])}' is not supported (supported: BPE, byte-level or SentencePiece-style with byte_fallback)`);
+    throw new Error(
+      `${source}: tokenizer model type '${String(model['type'])}' is not supported (supported: BPE, byte-level or SentencePiece-style with byte_fallback)`,
+    );
   }
   const vocab = model['vocab'];
   if (!isObj(vocab)) throw new Error(`${source}: model.vocab must be an object of token -> id`);
@@ -101,7 +113,8 @@ export function tokenizerDataFromHf(tokenizerJson: unknown, tokenizerConfig: unk
 
   const tokens: string[] = [];
   const put = (text: string, id: unknown) => {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 10_000_000) throw new Error(`${source}: token ${JSON.stringify(text)} has an invalid id ${String(id)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 10_000_000)
+      throw new Error(`${source}: token ${JSON.stringify(text)} has an invalid id ${String(id)}`);
     tokens[id] = text;
   };
   for (const [text, id] of Object.entries(vocab)) put(text, id);
@@ -116,17 +129,28 @@ export function tokenizerDataFromHf(tokenizerJson: unknown, tokenizerConfig: unk
   const prepends = normalizers.some((n) => n['type'] === 'Prepend' && n['prepend'] === '\u2581');
   const isSpm = model['byte_fallback'] === true || prepends || metaspace !== undefined;
   const isByteLevel = pres.some((p) => p['type'] === 'ByteLevel');
-  if (!isSpm && !isByteLevel) throw new Error(`${source}: a BPE tokenizer without a ByteLevel pre-tokenizer or SentencePiece-style byte_fallback / '▁' handling is not supported`);
+  if (!isSpm && !isByteLevel)
+    throw new Error(
+      `${source}: a BPE tokenizer without a ByteLevel pre-tokenizer or SentencePiece-style byte_fallback / '▁' handling is not supported`,
+    );
 
   const merges = (Array.isArray(model['merges']) ? model['merges'] : []).map((m) => mergeString(m, source));
   const unk = idOf(typeof model['unk_token'] === 'string' ? model['unk_token'] : undefined);
   const types = tokens.map(() => TokenType.NORMAL as number);
-  if (isSpm) tokens.forEach((t, i) => { if (/^<0x[0-9A-Fa-f]{2}>$/.test(t)) types[i] = TokenType.BYTE; });
-  tokens.forEach((t, i) => { if (t === '' && !(t in vocab)) types[i] = TokenType.UNUSED; });
+  if (isSpm)
+    tokens.forEach((t, i) => {
+      if (/^<0x[0-9A-Fa-f]{2}>$/.test(t)) types[i] = TokenType.BYTE;
+    });
+  tokens.forEach((t, i) => {
+    if (t === '' && !(t in vocab)) types[i] = TokenType.UNUSED;
+  });
   for (const t of added) types[t['id'] as number] = t['special'] === false ? TokenType.USER_DEFINED : TokenType.CONTROL;
   if (unk !== undefined) types[unk] = TokenType.UNKNOWN;
 
-  const addBos = typeof cfg['add_bos_token'] === 'boolean' ? cfg['add_bos_token'] : templateBos(tokenizerJson['post_processor']) !== undefined;
+  const addBos =
+    typeof cfg['add_bos_token'] === 'boolean'
+      ? cfg['add_bos_token']
+      : templateBos(tokenizerJson['post_processor']) !== undefined;
   const data: TokenizerData = {
     model: isSpm ? 'llama' : 'gpt2',
     tokens,
@@ -135,8 +159,12 @@ export function tokenizerDataFromHf(tokenizerJson: unknown, tokenizerConfig: unk
     addEosToken: cfg['add_eos_token'] === true,
   };
   if (isSpm) {
-    data.addSpacePrefix = prepends || (metaspace !== undefined && metaspace['prepend_scheme'] !== 'never' && metaspace['add_prefix_space'] !== false);
-    const scores = tokens.map((t, i) => (types[i] === TokenType.NORMAL && [...t].length > 1 ? -(merges.length + i) : 0));
+    data.addSpacePrefix =
+      prepends ||
+      (metaspace !== undefined && metaspace['prepend_scheme'] !== 'never' && metaspace['add_prefix_space'] !== false);
+    const scores = tokens.map((t, i) =>
+      types[i] === TokenType.NORMAL && [...t].length > 1 ? -(merges.length + i) : 0,
+    );
     merges.forEach((m, rank) => {
       const id = ids.get(m.replace(' ', ''));
       if (id !== undefined && types[id] === TokenType.NORMAL && scores[id]! < -rank) scores[id] = -rank;
@@ -146,7 +174,10 @@ export function tokenizerDataFromHf(tokenizerJson: unknown, tokenizerConfig: unk
     data.merges = merges;
     data.pre = preTokenizerName(tokenizerJson['pre_tokenizer'], source);
   }
-  const set = (field: 'bosTokenId' | 'eosTokenId' | 'unknownTokenId' | 'paddingTokenId' | 'eotTokenId', v: number | undefined) => {
+  const set = (
+    field: 'bosTokenId' | 'eosTokenId' | 'unknownTokenId' | 'paddingTokenId' | 'eotTokenId',
+    v: number | undefined,
+  ) => {
     if (v !== undefined) data[field] = v;
   };
   set('bosTokenId', idOf(tokenText(cfg['bos_token']) ?? templateBos(tokenizerJson['post_processor'])));

@@ -4,7 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadTokenizer, readVectors, vectorsDir } from './test-support.js';
 
-const VOCABS = ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-gpt-2.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf', 'ggml-vocab-deepseek-coder.gguf'];
+const VOCABS = [
+  'ggml-vocab-llama-spm.gguf',
+  'ggml-vocab-gpt-2.gguf',
+  'ggml-vocab-llama-bpe.rebuilt.gguf',
+  'ggml-vocab-deepseek-coder.gguf',
+];
 
 for (const vocab of VOCABS) {
   test(`${vocab}: every llama.cpp vector encodes to the same ids`, () => {
@@ -70,7 +75,9 @@ test('llama-3 vocab: parseSpecial matches header tokens; eosIds holds <|end_of_t
 });
 
 test('a long prompt (~30k tokens) encodes consistently and round-trips', () => {
-  const vectors = readVectors('ggml-vocab-llama-spm.gguf').map((v) => v.text).join('\n');
+  const vectors = readVectors('ggml-vocab-llama-spm.gguf')
+    .map((v) => v.text)
+    .join('\n');
   const long = vectors.repeat(80);
   for (const vocab of ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf']) {
     const tok = loadTokenizer(path.join('tokenizer-vectors', vocab));

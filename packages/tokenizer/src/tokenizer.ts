@@ -12,7 +12,15 @@ import { SpmEncoder } from './spm-encoder.js';
 import { splitSpecial, type SpecialToken } from './split-special.js';
 
 /** llama.cpp token types (`tokenizer.ggml.token_type`). */
-export const TokenType = { UNDEFINED: 0, NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
+export const TokenType = {
+  UNDEFINED: 0,
+  NORMAL: 1,
+  UNKNOWN: 2,
+  CONTROL: 3,
+  USER_DEFINED: 4,
+  UNUSED: 5,
+  BYTE: 6,
+} as const;
 
 export interface EncodeOptions {
   /** Add BOS/EOS as the data's addBosToken/addEosToken say. Default true. */
@@ -61,7 +69,9 @@ export class Tokenizer {
     if (data.eotTokenId !== undefined) this.types[data.eotTokenId] = TokenType.CONTROL;
     const check = (name: string, id: number | undefined) => {
       if (id !== undefined && (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)) {
-        throw new Error(`TokenizerData.${name} = ${id} is outside the vocabulary (0..${this.vocabSize - 1}); republish the tokenizer from the model file`);
+        throw new Error(
+          `TokenizerData.${name} = ${id} is outside the vocabulary (0..${this.vocabSize - 1}); republish the tokenizer from the model file`,
+        );
       }
     };
     check('bosTokenId', data.bosTokenId);
@@ -72,12 +82,21 @@ export class Tokenizer {
     this.eosIds = [...new Set([data.eosTokenId, data.eotTokenId].filter((x): x is number => x !== undefined))];
 
     if (data.model === 'llama') {
-      this.spm = new SpmEncoder(this.tokenToId, data.scores ?? new Array<number>(tokens.length).fill(0), data.unknownTokenId);
+      this.spm = new SpmEncoder(
+        this.tokenToId,
+        data.scores ?? new Array<number>(tokens.length).fill(0),
+        data.unknownTokenId,
+      );
     } else if (data.model === 'gpt2') {
-      if (!data.merges) throw new Error('TokenizerData for a gpt2 (byte-level BPE) vocabulary has no merges; republish it from the model file');
+      if (!data.merges)
+        throw new Error(
+          'TokenizerData for a gpt2 (byte-level BPE) vocabulary has no merges; republish it from the model file',
+        );
       this.bpe = new BpeEncoder(this.tokenToId, data.merges, data.pre);
     } else {
-      throw new Error(`unsupported tokenizer model '${data.model}' (supported: llama = SentencePiece, gpt2 = byte-level BPE)`);
+      throw new Error(
+        `unsupported tokenizer model '${data.model}' (supported: llama = SentencePiece, gpt2 = byte-level BPE)`,
+      );
     }
     this.pieces = tokens.map((text, id) => this.pieceOf(text, this.types[id]!));
 
@@ -86,7 +105,9 @@ export class Tokenizer {
         .map((text, id) => ({ id, text }))
         .filter(({ id }) => accept(this.types[id]!))
         .sort((a, b) => b.text.length - a.text.length || a.id - b.id);
-    this.specialAll = specials((t) => t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN);
+    this.specialAll = specials(
+      (t) => t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN,
+    );
     this.specialUser = specials((t) => t === TokenType.USER_DEFINED);
   }
 
@@ -136,7 +157,10 @@ export class Tokenizer {
   }
 
   private required(name: string, id: number | undefined): number {
-    if (id === undefined) throw new Error(`the tokenizer data asks to add ${name} but defines none; republish it from the model file or encode with addSpecial: false`);
+    if (id === undefined)
+      throw new Error(
+        `the tokenizer data asks to add ${name} but defines none; republish it from the model file or encode with addSpecial: false`,
+      );
     return id;
   }
 

@@ -10,7 +10,13 @@
  */
 import * as fs from 'node:fs';
 import { ggmlTensorBytes } from './ggml-type.js';
-import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufValueType, type GgufTypeInfo, type GgufValue } from './gguf-metadata.js';
+import {
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GgufValueType,
+  type GgufTypeInfo,
+  type GgufValue,
+} from './gguf-metadata.js';
 
 export interface GgufTensorToWrite {
   name: string;
@@ -63,16 +69,46 @@ class Sink {
     this.len += n;
     return at;
   }
-  u8(v: number) { const at = this.room(1); this.buf.writeUInt8(v, at); }
-  i8(v: number) { const at = this.room(1); this.buf.writeInt8(v, at); }
-  u16(v: number) { const at = this.room(2); this.buf.writeUInt16LE(v, at); }
-  i16(v: number) { const at = this.room(2); this.buf.writeInt16LE(v, at); }
-  u32(v: number) { const at = this.room(4); this.buf.writeUInt32LE(v, at); }
-  i32(v: number) { const at = this.room(4); this.buf.writeInt32LE(v, at); }
-  f32(v: number) { const at = this.room(4); this.buf.writeFloatLE(v, at); }
-  f64(v: number) { const at = this.room(8); this.buf.writeDoubleLE(v, at); }
-  u64(v: number | bigint) { const at = this.room(8); this.buf.writeBigUInt64LE(BigInt(v), at); }
-  i64(v: number | bigint) { const at = this.room(8); this.buf.writeBigInt64LE(BigInt(v), at); }
+  u8(v: number) {
+    const at = this.room(1);
+    this.buf.writeUInt8(v, at);
+  }
+  i8(v: number) {
+    const at = this.room(1);
+    this.buf.writeInt8(v, at);
+  }
+  u16(v: number) {
+    const at = this.room(2);
+    this.buf.writeUInt16LE(v, at);
+  }
+  i16(v: number) {
+    const at = this.room(2);
+    this.buf.writeInt16LE(v, at);
+  }
+  u32(v: number) {
+    const at = this.room(4);
+    this.buf.writeUInt32LE(v, at);
+  }
+  i32(v: number) {
+    const at = this.room(4);
+    this.buf.writeInt32LE(v, at);
+  }
+  f32(v: number) {
+    const at = this.room(4);
+    this.buf.writeFloatLE(v, at);
+  }
+  f64(v: number) {
+    const at = this.room(8);
+    this.buf.writeDoubleLE(v, at);
+  }
+  u64(v: number | bigint) {
+    const at = this.room(8);
+    this.buf.writeBigUInt64LE(BigInt(v), at);
+  }
+  i64(v: number | bigint) {
+    const at = this.room(8);
+    this.buf.writeBigInt64LE(BigInt(v), at);
+  }
   str(s: string) {
     const bytes = Buffer.from(s, 'utf8');
     this.u64(bytes.length);
@@ -83,21 +119,35 @@ class Sink {
 
 function writeValue(s: Sink, v: GgufValue, t: GgufTypeInfo, key: string): void {
   const num = () => {
-    if (typeof v !== 'number' && typeof v !== 'bigint') throw new Error(`GGUF key '${key}': ${String(v)} is not a number but its type is ${GgufValueType[t.type]}`);
+    if (typeof v !== 'number' && typeof v !== 'bigint')
+      throw new Error(`GGUF key '${key}': ${String(v)} is not a number but its type is ${GgufValueType[t.type]}`);
     return Number(v);
   };
   switch (t.type) {
-    case GgufValueType.UINT8: return s.u8(num());
-    case GgufValueType.INT8: return s.i8(num());
-    case GgufValueType.UINT16: return s.u16(num());
-    case GgufValueType.INT16: return s.i16(num());
-    case GgufValueType.UINT32: return s.u32(num());
-    case GgufValueType.INT32: return s.i32(num());
-    case GgufValueType.FLOAT32: return s.f32(num());
-    case GgufValueType.FLOAT64: return s.f64(num());
-    case GgufValueType.UINT64: num(); return s.u64(v as number | bigint);
-    case GgufValueType.INT64: num(); return s.i64(v as number | bigint);
-    case GgufValueType.BOOL: return s.u8(v ? 1 : 0);
+    case GgufValueType.UINT8:
+      return s.u8(num());
+    case GgufValueType.INT8:
+      return s.i8(num());
+    case GgufValueType.UINT16:
+      return s.u16(num());
+    case GgufValueType.INT16:
+      return s.i16(num());
+    case GgufValueType.UINT32:
+      return s.u32(num());
+    case GgufValueType.INT32:
+      return s.i32(num());
+    case GgufValueType.FLOAT32:
+      return s.f32(num());
+    case GgufValueType.FLOAT64:
+      return s.f64(num());
+    case GgufValueType.UINT64:
+      num();
+      return s.u64(v as number | bigint);
+    case GgufValueType.INT64:
+      num();
+      return s.i64(v as number | bigint);
+    case GgufValueType.BOOL:
+      return s.u8(v ? 1 : 0);
     case GgufValueType.STRING:
       if (typeof v !== 'string') throw new Error(`GGUF key '${key}': ${String(v)} is not a string`);
       return s.str(v);
@@ -122,7 +172,9 @@ export function writeGguf(path: string, file: GgufToWrite): void {
   const metadata = entries(file.metadata);
   const types = entries(file.types);
   const tensors = file.tensors ?? [];
-  const alignment = metadata.has('general.alignment') ? Number(metadata.get('general.alignment')) : GGUF_DEFAULT_ALIGNMENT;
+  const alignment = metadata.has('general.alignment')
+    ? Number(metadata.get('general.alignment'))
+    : GGUF_DEFAULT_ALIGNMENT;
   const align = (n: number) => Math.ceil(n / alignment) * alignment;
 
   const s = new Sink();
@@ -155,14 +207,19 @@ export function writeGguf(path: string, file: GgufToWrite): void {
       while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done, pos + done);
       pos += chunk.length;
     };
-    const pad = () => { if (pos % alignment !== 0) put(new Uint8Array(alignment - (pos % alignment))); };
+    const pad = () => {
+      if (pos % alignment !== 0) put(new Uint8Array(alignment - (pos % alignment)));
+    };
     put(s.buf.subarray(0, s.len));
     pad();
     tensors.forEach((t, i) => {
       const start = pos;
       if (typeof t.data === 'function') t.data(put);
       else put(t.data);
-      if (pos - start !== sizes[i]) throw new Error(`tensor ${t.name}: got ${pos - start} bytes of data, expected ${sizes[i]} for type ${t.type} shape [${t.shape.join(', ')}]`);
+      if (pos - start !== sizes[i])
+        throw new Error(
+          `tensor ${t.name}: got ${pos - start} bytes of data, expected ${sizes[i]} for type ${t.type} shape [${t.shape.join(', ')}]`,
+        );
       if (i < tensors.length - 1) pad();
     });
   } finally {

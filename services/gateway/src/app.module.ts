@@ -34,7 +34,14 @@ export class AppModule {
   static forRoot(deps: AppDeps): DynamicModule {
     return {
       module: AppModule,
-      controllers: [CompletionsController, ChatController, ModelsController, TokenizeController, HealthController, MetricsController],
+      controllers: [
+        CompletionsController,
+        ChatController,
+        ModelsController,
+        TokenizeController,
+        HealthController,
+        MetricsController,
+      ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
         { provide: BACKEND, useValue: deps.backend },

@@ -21,15 +21,22 @@ interface Case {
 
 const finite = (c: fc.DoubleConstraints = {}) => fc.double({ noNaN: true, noDefaultInfinity: true, ...c });
 /** Values that are not numbers at all (null is excluded: it means "not given"). */
-const notNumber = fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }));
+const notNumber = fc.oneof(
+  fc.string(),
+  fc.boolean(),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }),
+);
 const notBool = fc.oneof(fc.string(), fc.integer(), fc.array(fc.boolean(), { maxLength: 2 }));
 const nonInt = finite({ min: -1e6, max: 1e6 }).filter((x) => !Number.isInteger(x));
 /** Numbers outside [min, max] as the server will read them (fast-check's -0 is below 0, but JSON sends it as 0). */
 const outside = (min: number, max: number) =>
-  fc.oneof(finite({ max: min, maxExcluded: true, min: -1e9 }), finite({ min: max, minExcluded: true, max: 1e9 })).filter((x) => {
-    const sent = JSON.parse(JSON.stringify(x)) as number;
-    return sent < min || sent > max;
-  });
+  fc
+    .oneof(finite({ max: min, maxExcluded: true, min: -1e9 }), finite({ min: max, minExcluded: true, max: 1e9 }))
+    .filter((x) => {
+      const sent = JSON.parse(JSON.stringify(x)) as number;
+      return sent < min || sent > max;
+    });
 
 /** field → values that must be refused, whichever endpoint. */
 const shared: Record<string, fc.Arbitrary<unknown>> = {
@@ -40,8 +47,18 @@ const shared: Record<string, fc.Arbitrary<unknown>> = {
   min_p: fc.oneof(notNumber, outside(0, 1)),
   n: fc.oneof(notNumber, nonInt, fc.integer({ max: 0 }), fc.integer({ min: 129 })),
   max_tokens: fc.oneof(notNumber, nonInt, fc.integer({ max: 0 })),
-  stop: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.oneof(fc.integer(), fc.boolean()), { minLength: 1, maxLength: 3 }), fc.array(fc.string(), { minLength: 65, maxLength: 70 })),
-  stop_token_ids: fc.oneof(fc.string(), fc.integer(), fc.array(fc.integer({ max: -1 }), { minLength: 1, maxLength: 3 }), fc.array(fc.integer({ min: card.vocabSize, max: 1e6 }), { minLength: 1, maxLength: 3 })),
+  stop: fc.oneof(
+    fc.integer(),
+    fc.boolean(),
+    fc.array(fc.oneof(fc.integer(), fc.boolean()), { minLength: 1, maxLength: 3 }),
+    fc.array(fc.string(), { minLength: 65, maxLength: 70 }),
+  ),
+  stop_token_ids: fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.array(fc.integer({ max: -1 }), { minLength: 1, maxLength: 3 }),
+    fc.array(fc.integer({ min: card.vocabSize, max: 1e6 }), { minLength: 1, maxLength: 3 }),
+  ),
   seed: fc.oneof(fc.string(), fc.boolean(), nonInt),
   min_tokens: fc.oneof(notNumber, fc.integer({ max: -1 })),
   presence_penalty: fc.oneof(notNumber, outside(-2, 2)),
@@ -52,10 +69,18 @@ const shared: Record<string, fc.Arbitrary<unknown>> = {
     fc.array(fc.integer(), { maxLength: 2 }),
     fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), finite({ min: -100, max: 100 }), { minKeys: 1, maxKeys: 2 }),
     fc.dictionary(fc.integer({ min: 0, max: 500 }).map(String), outside(-100, 100), { minKeys: 1, maxKeys: 2 }),
-    fc.dictionary(fc.integer({ min: card.vocabSize, max: 1e6 }).map(String), finite({ min: -100, max: 100 }), { minKeys: 1, maxKeys: 2 }),
+    fc.dictionary(fc.integer({ min: card.vocabSize, max: 1e6 }).map(String), finite({ min: -100, max: 100 }), {
+      minKeys: 1,
+      maxKeys: 2,
+    }),
   ),
   stream: notBool,
-  stream_options: fc.oneof(fc.string(), fc.integer(), fc.record({ include_usage: notBool }), fc.record({ continuous_usage_stats: notBool })),
+  stream_options: fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.record({ include_usage: notBool }),
+    fc.record({ continuous_usage_stats: notBool }),
+  ),
   ignore_eos: notBool,
   user: fc.oneof(fc.integer(), fc.boolean()),
   priority: fc.oneof(fc.string(), nonInt),
@@ -82,8 +107,24 @@ const chatOnly: Record<string, fc.Arbitrary<unknown>> = {
   messages: fc.oneof(
     fc.constant([]),
     fc.string(),
-    fc.array(fc.record({ role: fc.constantFrom('wizard', 'USER', '', 'function'), content: fc.string() }), { minLength: 1, maxLength: 2 }),
-    fc.array(fc.record({ role: fc.constant('user'), content: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.record({ type: fc.constant('image_url'), image_url: fc.constant({}) }), { minLength: 1, maxLength: 1 })) }), { minLength: 1, maxLength: 2 }),
+    fc.array(fc.record({ role: fc.constantFrom('wizard', 'USER', '', 'function'), content: fc.string() }), {
+      minLength: 1,
+      maxLength: 2,
+    }),
+    fc.array(
+      fc.record({
+        role: fc.constant('user'),
+        content: fc.oneof(
+          fc.integer(),
+          fc.boolean(),
+          fc.array(fc.record({ type: fc.constant('image_url'), image_url: fc.constant({}) }), {
+            minLength: 1,
+            maxLength: 1,
+          }),
+        ),
+      }),
+      { minLength: 1, maxLength: 2 },
+    ),
     fc.array(fc.record({ content: fc.string() }), { minLength: 1, maxLength: 2 }),
   ),
   max_completion_tokens: fc.oneof(notNumber, nonInt, fc.integer({ max: 0 })),
@@ -93,25 +134,69 @@ const chatOnly: Record<string, fc.Arbitrary<unknown>> = {
 };
 
 /** A valid body with exactly one field replaced by a refused value: the error must name that field. */
-function oneBadField(route: Case['route'], base: object, fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Case> {
-  return fc.oneof(...Object.entries(fields).map(([name, bad]) => bad.map((v) => ({ route, body: JSON.stringify({ ...base, [name]: v }), param: name }))));
+function oneBadField(
+  route: Case['route'],
+  base: object,
+  fields: Record<string, fc.Arbitrary<unknown>>,
+): fc.Arbitrary<Case> {
+  return fc.oneof(
+    ...Object.entries(fields).map(([name, bad]) =>
+      bad.map((v) => ({ route, body: JSON.stringify({ ...base, [name]: v }), param: name })),
+    ),
+  );
 }
 
 const cases: fc.Arbitrary<Case> = fc.oneof(
-  { weight: 4, arbitrary: oneBadField('/v1/completions', { model: MODEL, prompt: 'Once' }, { ...shared, ...completionOnly }) },
-  { weight: 4, arbitrary: oneBadField('/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, { ...shared, ...chatOnly }) },
+  {
+    weight: 4,
+    arbitrary: oneBadField('/v1/completions', { model: MODEL, prompt: 'Once' }, { ...shared, ...completionOnly }),
+  },
+  {
+    weight: 4,
+    arbitrary: oneBadField(
+      '/v1/chat/completions',
+      { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+      { ...shared, ...chatOnly },
+    ),
+  },
   // An unknown model is a 404 naming `model`.
-  { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9-]{1,20}$/).filter((m) => m !== MODEL).map((m) => ({ route: '/v1/completions' as const, body: JSON.stringify({ model: m, prompt: 'x' }), param: 'model' })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .stringMatching(/^[a-z0-9-]{1,20}$/)
+      .filter((m) => m !== MODEL)
+      .map((m) => ({
+        route: '/v1/completions' as const,
+        body: JSON.stringify({ model: m, prompt: 'x' }),
+        param: 'model',
+      })),
+  },
   // Whatever JSON, and text that is mostly not JSON at all: a 4xx, no param promised.
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('/v1/completions' as const, '/v1/chat/completions' as const), fc.jsonValue({ maxDepth: 3 })).map(([route, v]) => ({ route, body: JSON.stringify(v) ?? 'null' })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('/v1/completions' as const, '/v1/chat/completions' as const), fc.string({ maxLength: 40 })).map(([route, body]) => ({ route, body })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('/v1/completions' as const, '/v1/chat/completions' as const),
+        fc.jsonValue({ maxDepth: 3 }),
+      )
+      .map(([route, v]) => ({ route, body: JSON.stringify(v) ?? 'null' })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('/v1/completions' as const, '/v1/chat/completions' as const), fc.string({ maxLength: 40 }))
+      .map(([route, body]) => ({ route, body })),
+  },
 );
 
 describe('fuzz: malformed bodies against the real HTTP server', () => {
   const backend = new FakeBackend([card], scriptedText(['x']));
   let gw: RunningGateway;
   before(async () => {
-    gw = await startGateway(configFromEnv({}, { host: '127.0.0.1', port: 0, logLevel: 'silent' }), { backend, bodyLimit: 64 * 1024 });
+    gw = await startGateway(configFromEnv({}, { host: '127.0.0.1', port: 0, logLevel: 'silent' }), {
+      backend,
+      bodyLimit: 64 * 1024,
+    });
   });
   after(() => gw.close());
 
@@ -119,14 +204,21 @@ describe('fuzz: malformed bodies against the real HTTP server', () => {
     const submittedBefore = backend.submitted.length;
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
-        const res = await fetch(gw.url + c.route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: c.body });
+        const res = await fetch(gw.url + c.route, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: c.body,
+        });
         const text = await res.text();
         assert.ok(res.status >= 400 && res.status < 500, `status ${res.status} for ${c.body}: ${text}`);
         const body = JSON.parse(text) as { error: { param: string | null } };
         assert.deepEqual(validate('ErrorResponse', body), [], text);
         if (c.param) {
           const p = body.error.param ?? '';
-          assert.ok(p === c.param || p.startsWith(`${c.param}[`) || p.startsWith(`${c.param}.`), `param ${JSON.stringify(body.error.param)} for ${c.param} in ${c.body}`);
+          assert.ok(
+            p === c.param || p.startsWith(`${c.param}[`) || p.startsWith(`${c.param}.`),
+            `param ${JSON.stringify(body.error.param)} for ${c.param} in ${c.body}`,
+          );
         }
       }),
       { numRuns: 2000, interruptAfterTimeLimit: 120_000, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
@@ -134,7 +226,11 @@ describe('fuzz: malformed bodies against the real HTTP server', () => {
     assert.equal(backend.submitted.length, submittedBefore, 'no malformed body reached the queue');
     const health = await fetch(gw.url + '/health');
     assert.equal(health.status, 200);
-    const ok = await fetch(gw.url + '/v1/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt: 'Once' }) });
+    const ok = await fetch(gw.url + '/v1/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, prompt: 'Once' }),
+    });
     assert.equal(ok.status, 200);
   });
 });

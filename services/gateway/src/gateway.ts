@@ -40,12 +40,22 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
   };
   const staticKeys = [...keysFromList(config.apiKeys), ...(config.apiKeysFile ? keysFromFile(config.apiKeysFile) : [])];
   // Redis for keys and limits only when something needs it: a gateway without either never counts.
-  const limited = config.rateLimitRpm > 0 || config.rateLimitTpm > 0 || config.apiKeysRedis || staticKeys.some((k) => k.record.rpm || k.record.tpm);
-  const redis: Redis | undefined = limited || config.apiKeysRedis ? createRedis(config.redisUrl, 'loom-gateway-keys') : undefined;
+  const limited =
+    config.rateLimitRpm > 0 ||
+    config.rateLimitTpm > 0 ||
+    config.apiKeysRedis ||
+    staticKeys.some((k) => k.record.rpm || k.record.tpm);
+  const redis: Redis | undefined =
+    limited || config.apiKeysRedis ? createRedis(config.redisUrl, 'loom-gateway-keys') : undefined;
   redis?.on('error', (err) => log.debug({ err: err.message }, 'key/limit redis connection error'));
-  const keys = new KeyStore({ staticKeys, redis: config.apiKeysRedis ? redis : undefined, defaults: { rpm: config.rateLimitRpm, tpm: config.rateLimitTpm } });
+  const keys = new KeyStore({
+    staticKeys,
+    redis: config.apiKeysRedis ? redis : undefined,
+    defaults: { rpm: config.rateLimitRpm, tpm: config.rateLimitTpm },
+  });
   const limiter = limited && redis ? new RedisRateLimiter(redis) : undefined;
-  const backend = opts.backend ?? new RedisBackend({ redisUrl: config.redisUrl, maxQueueLength: config.maxQueueLength, log });
+  const backend =
+    opts.backend ?? new RedisBackend({ redisUrl: config.redisUrl, maxQueueLength: config.maxQueueLength, log });
   const metrics = new GatewayMetrics();
   metrics.observeStreams(() => backend.streamStats?.());
   const release = async () => {
@@ -54,10 +64,14 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
   };
 
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, backend, log, metrics, options, keys, limiter }), adapter, {
-    logger: new NestLogger(log),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config, backend, log, metrics, options, keys, limiter }),
+    adapter,
+    {
+      logger: new NestLogger(log),
+      abortOnError: false,
+    },
+  );
   app.useGlobalFilters(new OpenAiExceptionFilter(log, metrics));
   // Before init, so the hooks cover every route and the not-found handler.
   installRequestHooks(app.getHttpAdapter().getInstance(), metrics);
@@ -72,7 +86,17 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
   const addr = app.getHttpServer().address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
-  log.info({ url, apiKeys: keys.required ? 'required' : 'off', staticKeys: staticKeys.length, redisKeys: config.apiKeysRedis, rateLimits: limiter ? 'on' : 'off', queueWaitTimeoutMs: options.queueWaitTimeoutMs }, 'gateway listening');
+  log.info(
+    {
+      url,
+      apiKeys: keys.required ? 'required' : 'off',
+      staticKeys: staticKeys.length,
+      redisKeys: config.apiKeysRedis,
+      rateLimits: limiter ? 'on' : 'off',
+      queueWaitTimeoutMs: options.queueWaitTimeoutMs,
+    },
+    'gateway listening',
+  );
   return {
     url,
     async close() {

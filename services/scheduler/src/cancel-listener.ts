@@ -28,7 +28,8 @@ export class CancelListener {
     let last = '$';
     while (!this.stopped) {
       try {
-        const res = (await this.redis.xread('BLOCK', 1000, 'STREAMS', CANCEL_STREAM_KEY, last)) as [string, [string, string[]][]][] | null;
+        const res = (await this.redis.xread('BLOCK', 1000, 'STREAMS', CANCEL_STREAM_KEY, last)) as
+          [string, [string, string[]][]][] | null;
         for (const [, entries] of res ?? []) {
           for (const [id, fields] of entries) {
             last = id;

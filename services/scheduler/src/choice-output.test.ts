@@ -6,7 +6,11 @@ import { readGgufMetadata, tokenizerDataFromGguf, Tokenizer } from '@loom/tokeni
 import { ChoiceOutput } from './choice-output.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const tok = Tokenizer.fromData(tokenizerDataFromGguf(readGgufMetadata(path.join(repoRoot, '..', 'shared', 'models', 'stories260K', 'stories260K-f32.gguf'))));
+const tok = Tokenizer.fromData(
+  tokenizerDataFromGguf(
+    readGgufMetadata(path.join(repoRoot, '..', 'shared', 'models', 'stories260K', 'stories260K-f32.gguf')),
+  ),
+);
 const prompt = tok.encode('Once upon a time');
 // The output as the model would produce it: the tokens that follow the prompt in the whole text.
 const whole = tok.encode('Once upon a time, there was a little girl named Lily. She loved to play');
@@ -65,5 +69,8 @@ test('a stop token id counts as generated but its text is not output', () => {
   for (const id of output.slice(0, -1)) text += c.push([id]).event.text;
   text += c.push([output.at(-1)!], undefined, true).event.text + c.flush();
   assert.equal(c.numTokens, output.length);
-  assert.equal(text, tok.decode([...prompt, ...output.slice(0, -1)], { skipSpecial: true }).slice('Once upon a time'.length));
+  assert.equal(
+    text,
+    tok.decode([...prompt, ...output.slice(0, -1)], { skipSpecial: true }).slice('Once upon a time'.length),
+  );
 });

@@ -1,6 +1,13 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BULLMQ_PREFIX, MODELS_KEY, requestQueueName, type LoomConfig, type Logger, type RequestJob } from '@loom/common';
+import {
+  BULLMQ_PREFIX,
+  MODELS_KEY,
+  requestQueueName,
+  type LoomConfig,
+  type Logger,
+  type RequestJob,
+} from '@loom/common';
 import type { RequestManager } from './request-manager.js';
 import type { ServedModels } from './served-models.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -75,11 +82,19 @@ export class Intake {
   /** Queue depth of every model ever served, also with zero workers: the scale-from-zero signal. */
   private async reportDepth(): Promise<void> {
     for (const model of await this.connection.smembers(MODELS_KEY).catch(() => [])) {
-      if (!this.queues.has(model)) this.queues.set(model, new Queue(requestQueueName(model), { connection: this.connection, prefix: BULLMQ_PREFIX }));
+      if (!this.queues.has(model))
+        this.queues.set(
+          model,
+          new Queue(requestQueueName(model), { connection: this.connection, prefix: BULLMQ_PREFIX }),
+        );
     }
     for (const [model, q] of this.queues) {
       const counts = await q.getJobCounts('waiting', 'prioritized').catch(() => undefined);
-      if (counts) this.metrics.setQueueDepth(model, (counts.waiting ?? 0) + (counts.prioritized ?? 0) + this.pool.numParkedFor(model));
+      if (counts)
+        this.metrics.setQueueDepth(
+          model,
+          (counts.waiting ?? 0) + (counts.prioritized ?? 0) + this.pool.numParkedFor(model),
+        );
     }
   }
 
@@ -108,9 +123,13 @@ export class Intake {
     const opened = await this.manager.open(req, model);
     if (!opened) return;
     const resumed = opened.seqs.reduce((n, s) => n + s.outputTokenIds.length, 0);
-    if (resumed > 0) this.log.info({ requestId: req.requestId, resumedTokens: resumed }, 'request resumed from its output stream');
+    if (resumed > 0)
+      this.log.info({ requestId: req.requestId, resumedTokens: resumed }, 'request resumed from its output stream');
     this.pool.route(opened.seqs);
-    this.log.debug({ requestId: req.requestId, queueSeconds: (Date.now() - req.acceptedAt) / 1000 }, 'request admitted');
+    this.log.debug(
+      { requestId: req.requestId, queueSeconds: (Date.now() - req.acceptedAt) / 1000 },
+      'request admitted',
+    );
     await opened.done;
   }
 }

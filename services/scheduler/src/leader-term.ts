@@ -20,12 +20,21 @@ export class LeaderTerm {
   private readonly intake: Intake;
   private readonly cancels: CancelListener;
 
-  constructor(redis: Redis, config: LoomConfig, readonly fencingToken: number, metrics: SchedulerMetrics, models: ServedModels, log: Logger) {
+  constructor(
+    redis: Redis,
+    config: LoomConfig,
+    readonly fencingToken: number,
+    metrics: SchedulerMetrics,
+    models: ServedModels,
+    log: Logger,
+  ) {
     const manager = new RequestManager(new OutputLog(redis, { fencingToken, log }));
     const discovery: WorkerDiscovery = config.k8sNamespace
       ? EndpointSliceDiscovery.fromEnvironment({ namespace: config.k8sNamespace, serviceName: config.workerService })
       : new RedisWorkerDiscovery(redis, config.heartbeatMs, log);
-    this.pool = new WorkerPool(discovery, config, fencingToken, manager, metrics, log, () => this.intake.adjust(this.pool.allModels()));
+    this.pool = new WorkerPool(discovery, config, fencingToken, manager, metrics, log, () =>
+      this.intake.adjust(this.pool.allModels()),
+    );
     this.intake = new Intake(redis, config, this.pool, manager, models, metrics, log);
     this.cancels = new CancelListener(redis.duplicate(), (e) => this.intake.cancel(e.requestId), log);
     this.pool.start();

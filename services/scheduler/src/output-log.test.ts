@@ -6,12 +6,23 @@ import { startRedis, type RedisHandle } from '@loom/testing';
 import { OutputLog } from './output-log.js';
 
 const token = (text: string): OutputEvent => ({ type: 'token', index: 0, tokenIds: [text.length], text });
-const finish: OutputEvent = { type: 'finish', index: 0, finishReason: 'length', stopReason: null, promptTokens: 1, completionTokens: 3 };
+const finish: OutputEvent = {
+  type: 'finish',
+  index: 0,
+  finishReason: 'length',
+  stopReason: null,
+  promptTokens: 1,
+  completionTokens: 3,
+};
 
 describe('OutputLog against a real redis-server', () => {
   let local: RedisHandle;
   let redis: Redis;
-  const texts = async (id: string) => (await redis.xrange(outputStreamKey(id), '-', '+')).map(([eid, f]) => `${eid}:${(JSON.parse(f[1]!) as { text?: string; type: string }).text ?? (JSON.parse(f[1]!) as { type: string }).type}`);
+  const texts = async (id: string) =>
+    (await redis.xrange(outputStreamKey(id), '-', '+')).map(
+      ([eid, f]) =>
+        `${eid}:${(JSON.parse(f[1]!) as { text?: string; type: string }).text ?? (JSON.parse(f[1]!) as { type: string }).type}`,
+    );
 
   before(async () => {
     local = await startRedis();

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { OUTPUT_STREAM_FIELD, OUTPUT_STREAM_TTL_S, SCHEDULER_FENCE_KEY, outputStreamKey, type Logger, type OutputEvent } from '@loom/common';
+import {
+  OUTPUT_STREAM_FIELD,
+  OUTPUT_STREAM_TTL_S,
+  SCHEDULER_FENCE_KEY,
+  outputStreamKey,
+  type Logger,
+  type OutputEvent,
+} from '@loom/common';
 
 /** What a request's output stream already holds, per choice: the basis of resuming after a failover. */
 export interface StreamedSoFar {
@@ -73,11 +80,21 @@ export class OutputLog {
     if (final) this.nextEntry.delete(requestId);
     else this.nextEntry.set(requestId, [ms, first + events.length]);
     const token = this.options.fencingToken === undefined ? '' : String(this.options.fencingToken);
-    const args = [token, final ? String(OUTPUT_STREAM_TTL_S) : '0', ms, String(first), OUTPUT_STREAM_FIELD, ...events.map((e) => JSON.stringify(e))];
+    const args = [
+      token,
+      final ? String(OUTPUT_STREAM_TTL_S) : '0',
+      ms,
+      String(first),
+      OUTPUT_STREAM_FIELD,
+      ...events.map((e) => JSON.stringify(e)),
+    ];
     const added = await this.redis.loomOutputAppend(outputStreamKey(requestId), SCHEDULER_FENCE_KEY, ...args);
     if (added === -1 && !this.warnedStale) {
       this.warnedStale = true;
-      this.options.log?.warn({ fencingToken: this.options.fencingToken }, 'output appends refused: a newer leader term holds the fence');
+      this.options.log?.warn(
+        { fencingToken: this.options.fencingToken },
+        'output appends refused: a newer leader term holds the fence',
+      );
     }
   }
 

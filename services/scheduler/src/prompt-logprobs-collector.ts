@@ -28,7 +28,11 @@ export class PromptLogprobsCollector {
       const pos = piece.startPosition + j;
       // Position 0 and anything past the prompt are not ours to keep (a worker bug must not grow the array).
       if (pos < 1 || pos >= this.values.length || this.values[pos] !== null) return;
-      this.values[pos] = { tokenId: t.tokenId, logprob: t.logprob, top: t.top.map((x) => ({ tokenId: x.tokenId, logprob: x.logprob })) };
+      this.values[pos] = {
+        tokenId: t.tokenId,
+        logprob: t.logprob,
+        top: t.top.map((x) => ({ tokenId: x.tokenId, logprob: x.logprob })),
+      };
       this.filled += 1;
     });
   }

@@ -11,7 +11,11 @@ import { RequestManager, seqIdOf } from './request-manager.js';
 const tok = (tokenId: number, logprob = -tokenId / 10) => ({ tokenId, logprob, top: [{ tokenId: 1, logprob: -0.1 }] });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const tokenizer = Tokenizer.fromData(tokenizerDataFromGguf(readGgufMetadata(path.join(repoRoot, '..', 'shared', 'models', 'stories260K', 'stories260K-f32.gguf'))));
+const tokenizer = Tokenizer.fromData(
+  tokenizerDataFromGguf(
+    readGgufMetadata(path.join(repoRoot, '..', 'shared', 'models', 'stories260K', 'stories260K-f32.gguf')),
+  ),
+);
 const PROMPT = tokenizer.encode('Once upon a time', { addSpecial: true });
 
 /** An in-memory stand-in for the Redis output stream (named as such: no Redis in this unit test). */
@@ -24,7 +28,14 @@ class InMemoryOutputLog {
   }
   read(_requestId: string, n: number): Promise<StreamedSoFar> {
     const fill = <T>(v: T) => new Array<T>(n).fill(v);
-    return Promise.resolve({ tokenIds: Array.from({ length: n }, () => []), emittedChars: fill(0), finished: fill(false), promptLogprobs: fill(false), errored: false, ...this.soFar });
+    return Promise.resolve({
+      tokenIds: Array.from({ length: n }, () => []),
+      emittedChars: fill(0),
+      finished: fill(false),
+      promptLogprobs: fill(false),
+      errored: false,
+      ...this.soFar,
+    });
   }
 }
 
@@ -38,7 +49,11 @@ const job = (promptLogprobs: number | null): RequestJob => ({
   acceptedAt: 0,
 });
 const served = { tokenizer, eosTokenIds: [2], contextLength: 512 };
-const scored = (from: number, to: number) => ({ requestId: seqIdOf('r1', 0), startPosition: from, tokens: PROMPT.slice(from, to).map((id) => tok(id)) });
+const scored = (from: number, to: number) => ({
+  requestId: seqIdOf('r1', 0),
+  startPosition: from,
+  tokens: PROMPT.slice(from, to).map((id) => tok(id)),
+});
 
 test('RequestManager: the prompt_logprobs event is written once, before the first token event', async () => {
   const log = new InMemoryOutputLog();
@@ -48,12 +63,21 @@ test('RequestManager: the prompt_logprobs event is written once, before the firs
   m.apply([], [scored(1, 3)]); // a first prefill chunk: nothing to write yet
   assert.equal(log.events.length, 0);
   m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!] }], [scored(3, PROMPT.length)]);
-  assert.deepEqual(log.events.map((e) => e.type), ['prompt_logprobs', 'token']);
+  assert.deepEqual(
+    log.events.map((e) => e.type),
+    ['prompt_logprobs', 'token'],
+  );
   const ev = log.events[0] as Extract<OutputEvent, { type: 'prompt_logprobs' }>;
-  assert.deepEqual(ev.logprobs.map((e) => e?.tokenId ?? null), [null, ...PROMPT.slice(1)]);
+  assert.deepEqual(
+    ev.logprobs.map((e) => e?.tokenId ?? null),
+    [null, ...PROMPT.slice(1)],
+  );
   // The prompt scored again (a preemption): nothing more is written.
   m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!] }], [scored(1, PROMPT.length)]);
-  assert.deepEqual(log.events.map((e) => e.type), ['prompt_logprobs', 'token', 'token']);
+  assert.deepEqual(
+    log.events.map((e) => e.type),
+    ['prompt_logprobs', 'token', 'token'],
+  );
 });
 
 test('RequestManager: a resume whose stream already holds the event neither asks for prompt logprobs nor writes them', async () => {
@@ -62,7 +86,10 @@ test('RequestManager: a resume whose stream already holds the event neither asks
   const { seqs } = (await m.open(job(2), served))!;
   assert.equal(seqs[0]!.sampling.promptLogprobs, null);
   m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[2]!] }], [scored(1, PROMPT.length)]);
-  assert.deepEqual(log.events.map((e) => e.type), ['token']);
+  assert.deepEqual(
+    log.events.map((e) => e.type),
+    ['token'],
+  );
 });
 
 test('RequestManager: no prompt_logprobs asked, none written', async () => {
@@ -70,5 +97,8 @@ test('RequestManager: no prompt_logprobs asked, none written', async () => {
   const m = new RequestManager(log as unknown as OutputLog);
   const { seqs } = (await m.open(job(null), served))!;
   m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!] }], [scored(1, PROMPT.length)]);
-  assert.deepEqual(log.events.map((e) => e.type), ['token']);
+  assert.deepEqual(
+    log.events.map((e) => e.type),
+    ['token'],
+  );
 });

@@ -93,7 +93,13 @@ export class RequestManager {
     // Nothing streamed yet (not a resume after a scheduler failover): its queue time is still to be observed.
     const fresh = soFar.tokenIds.every((ids) => ids.length === 0);
     for (let i = 0; i < job.n; i++) {
-      const choice = new ChoiceOutput(i, model.tokenizer, job.promptTokenIds, job.sampling.stop, job.sampling.skipSpecialTokens);
+      const choice = new ChoiceOutput(
+        i,
+        model.tokenizer,
+        job.promptTokenIds,
+        job.sampling.stop,
+        job.sampling.skipSpecialTokens,
+      );
       choice.replay(soFar.tokenIds[i]!, soFar.emittedChars[i]!);
       t.choices.push(choice);
       if (soFar.finished[i]) {
@@ -110,7 +116,11 @@ export class RequestManager {
         promptTokenIds: job.promptTokenIds,
         outputTokenIds: soFar.tokenIds[i]!,
         // Choices of one request differ by seed, so n > 1 gives n different samples.
-        sampling: { ...job.sampling, seed: (job.sampling.seed + i) >>> 0, promptLogprobs: wantPrompt ? job.sampling.promptLogprobs : null },
+        sampling: {
+          ...job.sampling,
+          seed: (job.sampling.seed + i) >>> 0,
+          promptLogprobs: wantPrompt ? job.sampling.promptLogprobs : null,
+        },
         priority: job.priority,
         cacheSalt: job.cacheSalt,
         sessionId: job.sessionId,
@@ -119,7 +129,11 @@ export class RequestManager {
         acceptedAt: fresh ? job.acceptedAt : undefined,
       };
       t.specs.push(spec);
-      this.bySeq.set(spec.seqId, { t, choice, ...(wantPrompt ? { prompt: new PromptLogprobsCollector(job.promptTokenIds.length) } : {}) });
+      this.bySeq.set(spec.seqId, {
+        t,
+        choice,
+        ...(wantPrompt ? { prompt: new PromptLogprobsCollector(job.promptTokenIds.length) } : {}),
+      });
     }
     this.requests.set(job.requestId, t);
     return { seqs: t.specs, done };
@@ -186,7 +200,10 @@ export class RequestManager {
     const t = this.requests.get(requestId);
     if (!t) return [];
     const seqIds = this.openSeqs(t);
-    this.write(t, t.choices.filter((c) => !c.finished).map((c) => this.finishEvent(t, c, 'abort', null)));
+    this.write(
+      t,
+      t.choices.filter((c) => !c.finished).map((c) => this.finishEvent(t, c, 'abort', null)),
+    );
     return seqIds;
   }
 
@@ -198,7 +215,12 @@ export class RequestManager {
     return t.choices.filter((c) => !c.finished).map((c) => seqIdOf(t.job.requestId, c.index));
   }
 
-  private finishEvent(t: Tracked, choice: ChoiceOutput, reason: FinishReason, stopReason: string | number | null | undefined): OutputEvent {
+  private finishEvent(
+    t: Tracked,
+    choice: ChoiceOutput,
+    reason: FinishReason,
+    stopReason: string | number | null | undefined,
+  ): OutputEvent {
     choice.finished = true;
     t.open -= 1;
     this.bySeq.delete(seqIdOf(t.job.requestId, choice.index));

@@ -32,30 +32,101 @@ export class SchedulerMetrics {
     collectDefaultMetrics({ register: this.registry });
     const labelNames = ['model_name', 'worker'];
     const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames, registers });
-    this.running = [gauge(METRIC.requestsRunning, 'Sequences running on the worker'), gauge(VLLM_METRIC.requestsRunning, 'Number of requests in model execution batches')];
-    this.waiting = [gauge(METRIC.requestsWaiting, 'Sequences waiting for the worker'), gauge(VLLM_METRIC.requestsWaiting, 'Number of requests waiting to be processed')];
-    this.kvUsage = [gauge(METRIC.kvUsageRatio, 'Share of KV blocks in use, 0..1'), gauge(VLLM_METRIC.kvUsage, 'KV-cache usage. 1 means 100 percent usage')];
-    this.stepSeconds = new Histogram({ name: METRIC.stepDuration, help: 'Wall time of one step, scheduler to worker and back, seconds', labelNames, buckets: [...BUCKETS.step], registers });
-    this.stepTokens = new Histogram({ name: METRIC.tokensPerStep, help: 'Tokens scheduled in one step', labelNames, buckets: [...BUCKETS.tokensPerStep], registers });
+    this.running = [
+      gauge(METRIC.requestsRunning, 'Sequences running on the worker'),
+      gauge(VLLM_METRIC.requestsRunning, 'Number of requests in model execution batches'),
+    ];
+    this.waiting = [
+      gauge(METRIC.requestsWaiting, 'Sequences waiting for the worker'),
+      gauge(VLLM_METRIC.requestsWaiting, 'Number of requests waiting to be processed'),
+    ];
+    this.kvUsage = [
+      gauge(METRIC.kvUsageRatio, 'Share of KV blocks in use, 0..1'),
+      gauge(VLLM_METRIC.kvUsage, 'KV-cache usage. 1 means 100 percent usage'),
+    ];
+    this.stepSeconds = new Histogram({
+      name: METRIC.stepDuration,
+      help: 'Wall time of one step, scheduler to worker and back, seconds',
+      labelNames,
+      buckets: [...BUCKETS.step],
+      registers,
+    });
+    this.stepTokens = new Histogram({
+      name: METRIC.tokensPerStep,
+      help: 'Tokens scheduled in one step',
+      labelNames,
+      buckets: [...BUCKETS.tokensPerStep],
+      registers,
+    });
     this.preemptions = [
-      new Counter({ name: METRIC.preemptions, help: 'Sequences preempted (recomputed later) because KV blocks ran out', labelNames, registers }),
-      new Counter({ name: VLLM_METRIC.preemptions, help: 'Cumulative number of preemption from the engine', labelNames, registers }),
+      new Counter({
+        name: METRIC.preemptions,
+        help: 'Sequences preempted (recomputed later) because KV blocks ran out',
+        labelNames,
+        registers,
+      }),
+      new Counter({
+        name: VLLM_METRIC.preemptions,
+        help: 'Cumulative number of preemption from the engine',
+        labelNames,
+        registers,
+      }),
     ];
     this.prefixQueried = [
-      new Counter({ name: METRIC.prefixQueriedTokens, help: 'Prompt tokens looked up in the prefix cache', labelNames, registers }),
-      new Counter({ name: VLLM_METRIC.prefixQueries, help: 'Prefix cache queries, in terms of number of queried tokens', labelNames, registers }),
+      new Counter({
+        name: METRIC.prefixQueriedTokens,
+        help: 'Prompt tokens looked up in the prefix cache',
+        labelNames,
+        registers,
+      }),
+      new Counter({
+        name: VLLM_METRIC.prefixQueries,
+        help: 'Prefix cache queries, in terms of number of queried tokens',
+        labelNames,
+        registers,
+      }),
     ];
     this.prefixHit = [
-      new Counter({ name: METRIC.prefixHitTokens, help: 'Prompt tokens served from the prefix cache', labelNames, registers }),
-      new Counter({ name: VLLM_METRIC.prefixHits, help: 'Prefix cache hits, in terms of number of cached tokens', labelNames, registers }),
+      new Counter({
+        name: METRIC.prefixHitTokens,
+        help: 'Prompt tokens served from the prefix cache',
+        labelNames,
+        registers,
+      }),
+      new Counter({
+        name: VLLM_METRIC.prefixHits,
+        help: 'Prefix cache hits, in terms of number of cached tokens',
+        labelNames,
+        registers,
+      }),
     ];
     this.workersUp = new Gauge({ name: METRIC.workersUp, help: 'Workers this scheduler is stepping', registers });
-    this.leader = new Gauge({ name: METRIC.schedulerLeader, help: '1 while this scheduler holds the leader lease', registers });
-    this.acquisitions = new Counter({ name: METRIC.leaderAcquisitions, help: 'Times this scheduler took the leader lease', registers });
-    this.queueDepth = new Gauge({ name: METRIC.queueDepth, help: 'Requests accepted but admitted to no worker yet', labelNames: ['model_name'], registers });
+    this.leader = new Gauge({
+      name: METRIC.schedulerLeader,
+      help: '1 while this scheduler holds the leader lease',
+      registers,
+    });
+    this.acquisitions = new Counter({
+      name: METRIC.leaderAcquisitions,
+      help: 'Times this scheduler took the leader lease',
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: METRIC.queueDepth,
+      help: 'Requests accepted but admitted to no worker yet',
+      labelNames: ['model_name'],
+      registers,
+    });
     // vLLM's queue time is waiting → scheduled inside one engine; here it spans the cluster: gateway accepted → first routed to a worker.
     this.queueTime = [METRIC.queueTime, VLLM_METRIC.queueTime].map(
-      (name) => new Histogram({ name, help: 'Seconds from the gateway accepting a request to its first admission to a worker', labelNames: ['model_name'], buckets: [...BUCKETS.ttft], registers }),
+      (name) =>
+        new Histogram({
+          name,
+          help: 'Seconds from the gateway accepting a request to its first admission to a worker',
+          labelNames: ['model_name'],
+          buckets: [...BUCKETS.ttft],
+          registers,
+        }),
     );
     // Exported at 0 from the start, so a standby's first takeover shows in increase().
     this.acquisitions.inc(0);
@@ -73,7 +144,8 @@ export class SchedulerMetrics {
     const s = core.stats();
     const prev = this.last.get(worker.worker) ?? { preemptions: 0, queried: 0, hit: 0 };
     const now = { preemptions: s.numPreemptions, queried: s.prefixCache.queriedTokens, hit: s.prefixCache.hitTokens };
-    if (now.preemptions > prev.preemptions) for (const c of this.preemptions) c.inc(worker, now.preemptions - prev.preemptions);
+    if (now.preemptions > prev.preemptions)
+      for (const c of this.preemptions) c.inc(worker, now.preemptions - prev.preemptions);
     if (now.queried > prev.queried) for (const c of this.prefixQueried) c.inc(worker, now.queried - prev.queried);
     if (now.hit > prev.hit) for (const c of this.prefixHit) c.inc(worker, now.hit - prev.hit);
     this.last.set(worker.worker, now);

@@ -15,7 +15,11 @@ export class ServedModels {
     const raw = await this.redis.get(modelCardKey(modelId));
     if (!raw) return undefined;
     const card = JSON.parse(raw) as ModelCard;
-    const model: ServedModel = { tokenizer: Tokenizer.fromData(card.tokenizer), eosTokenIds: card.eosTokenIds, contextLength: card.contextLength };
+    const model: ServedModel = {
+      tokenizer: Tokenizer.fromData(card.tokenizer),
+      eosTokenIds: card.eosTokenIds,
+      contextLength: card.contextLength,
+    };
     this.cache.set(modelId, model);
     return model;
   }

@@ -25,7 +25,10 @@ export async function startScheduler(config: LoomConfig): Promise<RunningSchedul
   const redis = createRedis(config.redisUrl, 'loom-scheduler');
   const metrics = new SchedulerMetrics();
   const models = new ServedModels(redis);
-  const lease = new LeaderLease(redis, holderId, { ttlMs: config.leaseTtlMs, renewMs: Math.max(100, Math.floor(config.leaseTtlMs / 3)) });
+  const lease = new LeaderLease(redis, holderId, {
+    ttlMs: config.leaseTtlMs,
+    renewMs: Math.max(100, Math.floor(config.leaseTtlMs / 3)),
+  });
   let term: LeaderTerm | undefined;
   let ending: Promise<void> = Promise.resolve();
 
@@ -47,7 +50,11 @@ export async function startScheduler(config: LoomConfig): Promise<RunningSchedul
   });
   lease.start();
 
-  const http = await startMetricsServer(metrics.registry, { host: config.host, port: config.metricsPort, healthy: () => redis.status === 'ready' });
+  const http = await startMetricsServer(metrics.registry, {
+    host: config.host,
+    port: config.metricsPort,
+    healthy: () => redis.status === 'ready',
+  });
   log.info({ metricsPort: http.port }, 'scheduler ready (standby until elected)');
   return {
     holderId,

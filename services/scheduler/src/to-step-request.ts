@@ -9,7 +9,11 @@ export function toStepRequest(out: SchedulerOutput, stepId: number, fencingToken
     fencingToken,
     // tokenIds is a view of the core's int32 storage (see NewRequestData): copied out here, before
     // update() can append to it, into the plain array the protobuf encoder takes.
-    newRequests: out.newRequests.map((r) => ({ ...r, tokenIds: Array.from(r.tokenIds), sampling: toProtoSampling(r.sampling) })),
+    newRequests: out.newRequests.map((r) => ({
+      ...r,
+      tokenIds: Array.from(r.tokenIds),
+      sampling: toProtoSampling(r.sampling),
+    })),
     cachedRequests: out.cachedRequests as StepRequest['cachedRequests'], // newBlockIds: readonly only in the core's type
     finishedIds: out.finishedIds,
     preemptedIds: out.preemptedIds,

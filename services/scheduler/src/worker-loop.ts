@@ -1,4 +1,10 @@
-import { createWorkerClient, unary, type WorkerClient, type PromptLogprobs as ProtoPromptLogprobs, type SampledToken as ProtoSampled } from '@loom/proto';
+import {
+  createWorkerClient,
+  unary,
+  type WorkerClient,
+  type PromptLogprobs as ProtoPromptLogprobs,
+  type SampledToken as ProtoSampled,
+} from '@loom/proto';
 import type { LoomConfig, Logger } from '@loom/common';
 import { Scheduler } from './core/scheduler.js';
 import type { BlockHash, BlockHashes } from './core/block-hash.js';
@@ -106,7 +112,8 @@ export class WorkerLoop {
     if (r.finishReason === 'error') {
       // The core refuses what can never run here (e.g. prompt + max_tokens beyond the whole KV pool).
       this.specs.delete(spec.seqId);
-      for (const id of this.manager.fail(spec.requestId, 400, 'request_too_large', String(r.stopReason))) this.abort(id);
+      for (const id of this.manager.fail(spec.requestId, 400, 'request_too_large', String(r.stopReason)))
+        this.abort(id);
       return;
     }
     this.wake?.();

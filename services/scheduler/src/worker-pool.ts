@@ -75,14 +75,21 @@ export class WorkerPool {
     const tokens = [...s.promptTokenIds, ...s.outputTokenIds];
     // Hashed once here, for the router's probes and the chosen core alike: the step loop never
     // re-hashes a prompt (a long shared system prompt is most of the cost of an admission).
-    const blockHashes = candidates.length === 0 ? undefined : hashFullBlocks(tokens, candidates[0]!.blockSize, s.cacheSalt ?? null);
-    const decision = this.router.route({ promptTokenIds: tokens, cacheSalt: s.cacheSalt, sessionId: s.sessionId, blockHashes }, candidates);
+    const blockHashes =
+      candidates.length === 0 ? undefined : hashFullBlocks(tokens, candidates[0]!.blockSize, s.cacheSalt ?? null);
+    const decision = this.router.route(
+      { promptTokenIds: tokens, cacheSalt: s.cacheSalt, sessionId: s.sessionId, blockHashes },
+      candidates,
+    );
     const loop = decision && this.loops.get(decision.workerId);
     if (!loop) {
       this.parked.push(...seqs);
       return;
     }
-    this.log.debug({ requestId: s.requestId, worker: loop.id, reason: decision.reason, cachedTokens: decision.cachedTokens }, 'request routed');
+    this.log.debug(
+      { requestId: s.requestId, worker: loop.id, reason: decision.reason, cachedTokens: decision.cachedTokens },
+      'request routed',
+    );
     if (s.acceptedAt !== undefined) {
       this.metrics.observeQueueTime(s.model, (Date.now() - s.acceptedAt) / 1000);
       // Cleared on the specs the loop keeps, so a failover's re-admission is not a second queue time.
@@ -108,8 +115,15 @@ export class WorkerPool {
   private async join(id: string, address: string, attempt = 0): Promise<void> {
     if (this.closed || this.known.get(id) !== address || this.loops.has(id) || this.starting.has(id)) return;
     this.starting.add(id);
-    const loop = new WorkerLoop(id, address, this.config, this.fencingToken, this.manager, this.metrics, this.log, (l, seqs, reason) =>
-      this.lost(l, seqs, reason),
+    const loop = new WorkerLoop(
+      id,
+      address,
+      this.config,
+      this.fencingToken,
+      this.manager,
+      this.metrics,
+      this.log,
+      (l, seqs, reason) => this.lost(l, seqs, reason),
     );
     try {
       await loop.start();
@@ -120,7 +134,10 @@ export class WorkerPool {
       this.onChange();
     } catch (err) {
       loop.stop();
-      this.log.warn({ worker: id, address, attempt, err: (err as Error).message }, 'worker did not answer; retrying while it is listed');
+      this.log.warn(
+        { worker: id, address, attempt, err: (err as Error).message },
+        'worker did not answer; retrying while it is listed',
+      );
       this.retryJoin(id, address, attempt + 1);
     } finally {
       this.starting.delete(id);
@@ -139,9 +156,20 @@ export class WorkerPool {
     for (const s of seqs) {
       const failures = (s.workerFailures ?? 0) + 1;
       if (failures < MAX_WORKER_FAILURES) moved.push({ ...s, workerFailures: failures });
-      else this.abort(this.manager.fail(s.requestId, 500, 'worker_failures', `the request was on ${failures} workers that failed (last: ${reason}); not retried`));
+      else
+        this.abort(
+          this.manager.fail(
+            s.requestId,
+            500,
+            'worker_failures',
+            `the request was on ${failures} workers that failed (last: ${reason}); not retried`,
+          ),
+        );
     }
-    this.log.warn({ worker: loop.id, reason, resumed: moved.length, given_up: seqs.length - moved.length }, "resuming the lost worker's sequences elsewhere");
+    this.log.warn(
+      { worker: loop.id, reason, resumed: moved.length, given_up: seqs.length - moved.length },
+      "resuming the lost worker's sequences elsewhere",
+    );
     this.reroute(moved);
     this.onChange();
     // A worker that only broke its stream (still listed) is reset and warmed up again.
@@ -162,4 +190,5 @@ export class WorkerPool {
   }
 }
 
-const sameTokens = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((t, i) => t === b[i]);
+const sameTokens = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((t, i) => t === b[i]);

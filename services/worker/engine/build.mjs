@@ -27,7 +27,9 @@ function fail(msg) {
 
 const nodeInclude = path.join(path.dirname(process.execPath), '..', 'include', 'node');
 if (!existsSync(path.join(nodeInclude, 'node_api.h')))
-  fail(`Node headers not found at ${nodeInclude} (need node_api.h). Install them with your Node: e.g. Debian/Ubuntu \`apt-get install libnode-dev\` or use an official Node tarball, which ships include/node.`);
+  fail(
+    `Node headers not found at ${nodeInclude} (need node_api.h). Install them with your Node: e.g. Debian/Ubuntu \`apt-get install libnode-dev\` or use an official Node tarball, which ships include/node.`,
+  );
 let compilerVersion;
 try {
   compilerVersion = execFileSync(cxx, ['--version'], { encoding: 'utf8' }).split('\n')[0];
@@ -37,19 +39,42 @@ try {
 if (process.arch !== 'x64') fail(`only x86-64 is supported for now (this is ${process.arch})`);
 
 const base = [
-  '-std=c++17', debug ? '-O0' : '-O3', '-g', '-fPIC', '-pthread', '-march=x86-64', '-fvisibility=hidden',
-  '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', `-I${nodeInclude}`,
+  '-std=c++17',
+  debug ? '-O0' : '-O3',
+  '-g',
+  '-fPIC',
+  '-pthread',
+  '-march=x86-64',
+  '-fvisibility=hidden',
+  '-Wall',
+  '-Wextra',
+  '-Wno-unused-parameter',
+  '-DNAPI_VERSION=8',
+  `-I${nodeInclude}`,
 ];
 // Per-file instruction sets; everything else is base x86-64.
 const isa = {
   'kernels-avx2.cpp': ['-mavx2', '-mfma', '-mf16c'],
   'kernels-avx512.cpp': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mf16c', '-mfma'],
   'kernels-avx512vnni.cpp': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni', '-mf16c', '-mfma'],
-  'kernels-avx512bf16.cpp': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni', '-mavx512bf16', '-mf16c', '-mfma'],
+  'kernels-avx512bf16.cpp': [
+    '-mavx512f',
+    '-mavx512bw',
+    '-mavx512vl',
+    '-mavx512dq',
+    '-mavx512vnni',
+    '-mavx512bf16',
+    '-mf16c',
+    '-mfma',
+  ],
 };
 // GCC 12's AVX-512 headers trip its own -Wuninitialized (the `__Y = __Y` idiom); silence only there.
 const quietAvx512 = ['-Wno-uninitialized', '-Wno-maybe-uninitialized'];
-const extra = { 'kernels-avx512.cpp': quietAvx512, 'kernels-avx512vnni.cpp': quietAvx512, 'kernels-avx512bf16.cpp': quietAvx512 };
+const extra = {
+  'kernels-avx512.cpp': quietAvx512,
+  'kernels-avx512vnni.cpp': quietAvx512,
+  'kernels-avx512bf16.cpp': quietAvx512,
+};
 
 const files = readdirSync(srcDir).sort();
 const sources = files.filter((f) => f.endsWith('.cpp'));
@@ -63,14 +88,21 @@ function run(args) {
   return new Promise((resolve, reject) => {
     const p = spawn(cxx, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cxx} ${args.join(' ')}\nexited with ${code}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cxx} ${args.join(' ')}\nexited with ${code}`)),
+    );
   });
 }
 
 const jobs = sources.map((src) => {
   const flags = [...base, ...(isa[src] ?? []), ...(extra[src] ?? [])];
   const obj = path.join(objDir, src.replace(/\.cpp$/, '.o'));
-  const stamp = createHash('sha256').update(compilerVersion).update(flags.join(' ')).update(headerDigest).update(readFileSync(path.join(srcDir, src))).digest('hex');
+  const stamp = createHash('sha256')
+    .update(compilerVersion)
+    .update(flags.join(' '))
+    .update(headerDigest)
+    .update(readFileSync(path.join(srcDir, src)))
+    .digest('hex');
   const stampFile = `${obj}.stamp`;
   const fresh = !force && existsSync(obj) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   return { src, obj, flags, stamp, stampFile, fresh };
@@ -78,7 +110,9 @@ const jobs = sources.map((src) => {
 
 const stale = jobs.filter((j) => !j.fresh);
 const linkStampFile = `${output}.stamp`;
-const linkStamp = createHash('sha256').update(jobs.map((j) => j.stamp).join(',')).digest('hex');
+const linkStamp = createHash('sha256')
+  .update(jobs.map((j) => j.stamp).join(','))
+  .digest('hex');
 
 // Stand-alone tools built next to the addon (one source each, no engine code): build/peak-flops, the
 // register-only FMA microbenchmark that bench:engine measures the machine's peak with.
@@ -86,8 +120,13 @@ const tools = ['peak-flops'].map((name) => {
   const src = path.join(here, 'tools', `${name}.cpp`);
   const exe = path.join(buildDir, name);
   const flags = ['-std=c++17', '-O3', '-march=x86-64', '-pthread'];
-  const stamp = createHash('sha256').update(compilerVersion).update(flags.join(' ')).update(readFileSync(src)).digest('hex');
-  const fresh = !force && existsSync(exe) && existsSync(`${exe}.stamp`) && readFileSync(`${exe}.stamp`, 'utf8') === stamp;
+  const stamp = createHash('sha256')
+    .update(compilerVersion)
+    .update(flags.join(' '))
+    .update(readFileSync(src))
+    .digest('hex');
+  const fresh =
+    !force && existsSync(exe) && existsSync(`${exe}.stamp`) && readFileSync(`${exe}.stamp`, 'utf8') === stamp;
   return { name, src, exe, flags, stamp, fresh };
 });
 for (const t of tools.filter((t) => !t.fresh)) {
@@ -100,7 +139,12 @@ for (const t of tools.filter((t) => !t.fresh)) {
   console.log(`[build:native] built build/${t.name}`);
 }
 
-if (stale.length === 0 && existsSync(output) && existsSync(linkStampFile) && readFileSync(linkStampFile, 'utf8') === linkStamp) {
+if (
+  stale.length === 0 &&
+  existsSync(output) &&
+  existsSync(linkStampFile) &&
+  readFileSync(linkStampFile, 'utf8') === linkStamp
+) {
   console.log(`[build:native] up to date: ${path.relative(process.cwd(), output)} (use --force to rebuild)`);
   process.exit(0);
 }
@@ -114,7 +158,9 @@ async function worker() {
     await run([...j.flags, '-c', path.join(srcDir, j.src), '-o', j.obj]);
     writeFileSync(j.stampFile, j.stamp);
     done++;
-    console.log(`[build:native] [${done}/${stale.length}] compiled ${j.src}${isa[j.src] ? ` (${isa[j.src].join(' ')})` : ''}`);
+    console.log(
+      `[build:native] [${done}/${stale.length}] compiled ${j.src}${isa[j.src] ? ` (${isa[j.src].join(' ')})` : ''}`,
+    );
   }
 }
 try {
@@ -125,4 +171,6 @@ try {
 } catch (e) {
   fail(`build failed: ${e.message}`);
 }
-console.log(`[build:native] built ${path.relative(process.cwd(), output)} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+console.log(
+  `[build:native] built ${path.relative(process.cwd(), output)} in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+);

@@ -5,7 +5,8 @@ type Status = 'SERVING' | 'NOT_SERVING';
 /** grpc.health.v1.Health: Kubernetes' native gRPC probes ask this. */
 export function healthHandlers(status: () => Status): grpc.UntypedServiceImplementation {
   return {
-    check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<{ status: Status }>) => cb(null, { status: status() }),
+    check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<{ status: Status }>) =>
+      cb(null, { status: status() }),
     watch: (call: grpc.ServerWritableStream<unknown, { status: Status }>) => {
       let last: Status | undefined;
       const send = () => {

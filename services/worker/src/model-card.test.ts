@@ -32,7 +32,11 @@ describe('model card of a safetensors directory', () => {
       engine.initKv(16, 16, 64, 1);
       const run = new SeqRun(prompt, [0, 1, 2, 3, 4], GREEDY, 30);
       await runAll(engine, [run]);
-      assert.ok(tok.decode([...prompt, ...run.generated], { skipSpecial: true }).startsWith('Once upon a time, there was a little girl named Lily.'));
+      assert.ok(
+        tok
+          .decode([...prompt, ...run.generated], { skipSpecial: true })
+          .startsWith('Once upon a time, there was a little girl named Lily.'),
+      );
     } finally {
       engine.close();
     }
@@ -41,16 +45,36 @@ describe('model card of a safetensors directory', () => {
   it('takes the chat template from tokenizer_config.json and extra stop ids from generation_config.json', () => {
     const cfgFile = path.join(dir, 'tokenizer_config.json');
     const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
-    fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, chat_template: "{% for m in messages %}{{ bos_token + m['content'] }}{% endfor %}" }));
-    fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: [2, 13] }));
-    const card = buildModelCard(dir, 'stories260K', { architecture: 'llama', contextLength: 512, vocabSize: 512 } as never);
+    fs.writeFileSync(
+      cfgFile,
+      JSON.stringify({ ...cfg, chat_template: "{% for m in messages %}{{ bos_token + m['content'] }}{% endfor %}" }),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'generation_config.json'),
+      JSON.stringify({ bos_token_id: 1, eos_token_id: [2, 13] }),
+    );
+    const card = buildModelCard(dir, 'stories260K', {
+      architecture: 'llama',
+      contextLength: 512,
+      vocabSize: 512,
+    } as never);
     assert.deepEqual(card.eosTokenIds, [2, 13]);
-    assert.equal(renderChat(card.chatTemplate, [{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true, bosToken: '<s>', eosToken: '</s>' }), '<s>Hi');
+    assert.equal(
+      renderChat(card.chatTemplate, [{ role: 'user', content: 'Hi' }], {
+        addGenerationPrompt: true,
+        bosToken: '<s>',
+        eosToken: '</s>',
+      }),
+      '<s>Hi',
+    );
   });
 
   it('a directory without tokenizer.json names the file', () => {
     const bare = path.join(tmp, 'bare');
     fs.mkdirSync(bare);
-    assert.throws(() => buildModelCard(bare, 'x', { architecture: 'llama', contextLength: 1, vocabSize: 1 } as never), /bare\/tokenizer\.json: missing/);
+    assert.throws(
+      () => buildModelCard(bare, 'x', { architecture: 'llama', contextLength: 1, vocabSize: 1 } as never),
+      /bare\/tokenizer\.json: missing/,
+    );
   });
 });

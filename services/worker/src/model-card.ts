@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readGgufMetadata, tokenizerDataFromGguf, chatTemplateFromGguf, tokenizerDataFromHf, chatTemplateFromHf } from '@loom/tokenizer';
+import {
+  readGgufMetadata,
+  tokenizerDataFromGguf,
+  chatTemplateFromGguf,
+  tokenizerDataFromHf,
+  chatTemplateFromHf,
+} from '@loom/tokenizer';
 import type { ModelCard, TokenizerData } from '@loom/common';
 import type { EngineModelInfo } from './engine/engine-api.js';
 
@@ -25,12 +31,19 @@ interface CardTokenizer {
 function fromHfDir(dir: string): CardTokenizer {
   const tokFile = path.join(dir, 'tokenizer.json');
   const tokJson = readJson(tokFile);
-  if (tokJson === undefined) throw new Error(`${tokFile}: missing; a model directory must carry its tokenizer.json (Loom does not read tokenizer.model)`);
+  if (tokJson === undefined)
+    throw new Error(
+      `${tokFile}: missing; a model directory must carry its tokenizer.json (Loom does not read tokenizer.model)`,
+    );
   const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
   const gen = readJson(path.join(dir, 'generation_config.json')) as { eos_token_id?: unknown } | undefined;
   const eos = gen?.eos_token_id;
   const extraEos = (Array.isArray(eos) ? eos : [eos]).filter((x): x is number => Number.isInteger(x));
-  return { tokenizer: tokenizerDataFromHf(tokJson, config, tokFile), chatTemplate: chatTemplateFromHf(config), extraEos };
+  return {
+    tokenizer: tokenizerDataFromHf(tokJson, config, tokFile),
+    chatTemplate: chatTemplateFromHf(config),
+    extraEos,
+  };
 }
 
 function fromGguf(file: string): CardTokenizer {
@@ -44,8 +57,12 @@ function fromGguf(file: string): CardTokenizer {
  * `modelPath` is a GGUF file or a Hugging Face safetensors directory.
  */
 export function buildModelCard(modelPath: string, modelId: string, info: EngineModelInfo): ModelCard {
-  const { tokenizer, chatTemplate, extraEos } = fs.statSync(modelPath).isDirectory() ? fromHfDir(modelPath) : fromGguf(modelPath);
-  const eos = [tokenizer.eosTokenId, tokenizer.eotTokenId, ...extraEos].filter((x): x is number => x !== undefined && x >= 0 && x < tokenizer.tokens.length);
+  const { tokenizer, chatTemplate, extraEos } = fs.statSync(modelPath).isDirectory()
+    ? fromHfDir(modelPath)
+    : fromGguf(modelPath);
+  const eos = [tokenizer.eosTokenId, tokenizer.eotTokenId, ...extraEos].filter(
+    (x): x is number => x !== undefined && x >= 0 && x < tokenizer.tokens.length,
+  );
   return {
     modelId,
     architecture: info.architecture,

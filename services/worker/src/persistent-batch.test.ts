@@ -5,28 +5,71 @@ import { PersistentBatch, StepRejected } from './persistent-batch.js';
 import type { EngineStepResult } from './engine/engine-api.js';
 
 const greedy: ProtoSamplingParams = {
-  temperature: 0, topP: 1, topK: 0, minP: 0, seed: 7, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, logitBias: {}, logprobs: -1,
+  temperature: 0,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed: 7,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  repetitionPenalty: 1,
+  logitBias: {},
+  logprobs: -1,
 };
-const step = (s: Partial<StepRequest>): StepRequest => ({ stepId: 1, fencingToken: 1, newRequests: [], cachedRequests: [], finishedIds: [], preemptedIds: [], ...s });
-const result = (tokens: number[]): EngineStepResult => ({ tokens: Int32Array.from(tokens), logprobs: new Float32Array(tokens.length), topN: 0, seconds: 0 });
+const step = (s: Partial<StepRequest>): StepRequest => ({
+  stepId: 1,
+  fencingToken: 1,
+  newRequests: [],
+  cachedRequests: [],
+  finishedIds: [],
+  preemptedIds: [],
+  ...s,
+});
+const result = (tokens: number[]): EngineStepResult => ({
+  tokens: Int32Array.from(tokens),
+  logprobs: new Float32Array(tokens.length),
+  topN: 0,
+  seconds: 0,
+});
 
 test('a chunked prefill then decode: positions, block tables and sampling flags follow the diffs', () => {
   const b = new PersistentBatch(4);
   // 6 prompt tokens, first chunk of 4 in block 9: no sample yet.
-  let p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 2, 3, 4, 5, 6], sampling: greedy, blockIds: [9], numComputedTokens: 0, numScheduledTokens: 4, numOutputTokens: 0 }] }));
+  let p = b.prepare(
+    step({
+      newRequests: [
+        {
+          requestId: 'a',
+          tokenIds: [1, 2, 3, 4, 5, 6],
+          sampling: greedy,
+          blockIds: [9],
+          numComputedTokens: 0,
+          numScheduledTokens: 4,
+          numOutputTokens: 0,
+        },
+      ],
+    }),
+  );
   assert.deepEqual([...p.seqs[0]!.tokens], [1, 2, 3, 4]);
   assert.equal(p.seqs[0]!.sample, false);
   assert.deepEqual(b.complete(p, result([-1])), []);
   // Second chunk: the last 2 prompt tokens in new block 3, reaching the end → sample.
-  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [3], numComputedTokens: 4, numScheduledTokens: 2 }] }));
+  p = b.prepare(
+    step({ cachedRequests: [{ requestId: 'a', newBlockIds: [3], numComputedTokens: 4, numScheduledTokens: 2 }] }),
+  );
   assert.deepEqual([...p.seqs[0]!.tokens], [5, 6]);
   assert.equal(p.seqs[0]!.startPos, 4);
   assert.deepEqual([...p.seqs[0]!.blockTable], [9, 3]);
   assert.equal(p.seqs[0]!.sample, true);
   assert.equal(p.seqs[0]!.rngCounter, 0);
-  assert.deepEqual(b.complete(p, result([42])).map((s) => [s.requestId, s.tokenId]), [['a', 42]]);
+  assert.deepEqual(
+    b.complete(p, result([42])).map((s) => [s.requestId, s.tokenId]),
+    [['a', 42]],
+  );
   // Decode: the worker feeds back the token it sampled itself.
-  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }));
+  p = b.prepare(
+    step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }),
+  );
   assert.deepEqual([...p.seqs[0]!.tokens], [42]);
   assert.equal(p.seqs[0]!.startPos, 6);
   assert.equal(p.seqs[0]!.rngCounter, 1);
@@ -34,18 +77,68 @@ test('a chunked prefill then decode: positions, block tables and sampling flags 
 
 test('finished and preempted requests are forgotten; unknown or over-scheduled requests are refused', () => {
   const b = new PersistentBatch(4);
-  const p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 2], sampling: greedy, blockIds: [0], numComputedTokens: 0, numScheduledTokens: 2, numOutputTokens: 3 }] }));
+  const p = b.prepare(
+    step({
+      newRequests: [
+        {
+          requestId: 'a',
+          tokenIds: [1, 2],
+          sampling: greedy,
+          blockIds: [0],
+          numComputedTokens: 0,
+          numScheduledTokens: 2,
+          numOutputTokens: 3,
+        },
+      ],
+    }),
+  );
   b.complete(p, result([5]));
   assert.equal(p.seqs[0]!.rngCounter, 3, 'tokens generated before a preemption keep the RNG counter going');
   b.prepare(step({ preemptedIds: ['a'] }));
   assert.equal(b.size, 0);
-  assert.throws(() => b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 3, numScheduledTokens: 1 }] })), StepRejected);
   assert.throws(
-    () => b.prepare(step({ newRequests: [{ requestId: 'b', tokenIds: [1, 2], sampling: greedy, blockIds: [0], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 }] })),
+    () =>
+      b.prepare(
+        step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 3, numScheduledTokens: 1 }] }),
+      ),
+    StepRejected,
+  );
+  assert.throws(
+    () =>
+      b.prepare(
+        step({
+          newRequests: [
+            {
+              requestId: 'b',
+              tokenIds: [1, 2],
+              sampling: greedy,
+              blockIds: [0],
+              numComputedTokens: 0,
+              numScheduledTokens: 3,
+              numOutputTokens: 0,
+            },
+          ],
+        }),
+      ),
     /exceed its 2 known tokens/,
   );
   assert.throws(
-    () => b.prepare(step({ newRequests: [{ requestId: 'c', tokenIds: [1, 2, 3, 4, 5], sampling: greedy, blockIds: [0], numComputedTokens: 0, numScheduledTokens: 5, numOutputTokens: 0 }] })),
+    () =>
+      b.prepare(
+        step({
+          newRequests: [
+            {
+              requestId: 'c',
+              tokenIds: [1, 2, 3, 4, 5],
+              sampling: greedy,
+              blockIds: [0],
+              numComputedTokens: 0,
+              numScheduledTokens: 5,
+              numOutputTokens: 0,
+            },
+          ],
+        }),
+      ),
     /1 blocks cannot hold 5 tokens/,
   );
 });
@@ -53,10 +146,30 @@ test('finished and preempted requests are forgotten; unknown or over-scheduled r
 test('penalties, logit bias and min_tokens reach the engine: prompt/output split, EOS and stop ids masked until min_tokens', () => {
   const b = new PersistentBatch(4, [2]);
   const sampling: ProtoSamplingParams = {
-    ...greedy, presencePenalty: 0.5, frequencyPenalty: 0.25, repetitionPenalty: 1.3, logitBias: { '7': 5, '9': -100 }, minTokens: 3, stopTokenIds: [11],
+    ...greedy,
+    presencePenalty: 0.5,
+    frequencyPenalty: 0.25,
+    repetitionPenalty: 1.3,
+    logitBias: { '7': 5, '9': -100 },
+    minTokens: 3,
+    stopTokenIds: [11],
   };
   // Re-admitted after a preemption: 3 prompt tokens then 2 already generated.
-  let p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 5, 6, 8, 8], sampling, blockIds: [0, 1], numComputedTokens: 0, numScheduledTokens: 5, numOutputTokens: 2 }] }));
+  let p = b.prepare(
+    step({
+      newRequests: [
+        {
+          requestId: 'a',
+          tokenIds: [1, 5, 6, 8, 8],
+          sampling,
+          blockIds: [0, 1],
+          numComputedTokens: 0,
+          numScheduledTokens: 5,
+          numOutputTokens: 2,
+        },
+      ],
+    }),
+  );
   let s = p.seqs[0]!;
   assert.deepEqual([...s.promptTokens!], [1, 5, 6]);
   assert.deepEqual([...s.outputTokens!], [8, 8]);
@@ -65,28 +178,67 @@ test('penalties, logit bias and min_tokens reach the engine: prompt/output split
   assert.deepEqual([...s.logitBiasValues!], [5, -100]);
   assert.deepEqual([...s.maskTokens!], [2, 11], '2 outputs < min_tokens 3: EOS and the stop id are masked');
   b.complete(p, result([4]));
-  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 5, numScheduledTokens: 1 }] }));
+  p = b.prepare(
+    step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 5, numScheduledTokens: 1 }] }),
+  );
   s = p.seqs[0]!;
   assert.deepEqual([...s.outputTokens!], [8, 8, 4]);
   assert.equal(s.maskTokens, undefined, 'min_tokens reached');
 
   // ignore_eos keeps EOS sampleable (the stop ids stay masked); a plain request carries no processing at all.
-  const q = b.prepare(step({ newRequests: [
-    { requestId: 'b', tokenIds: [1, 2, 3], sampling: { ...greedy, minTokens: 4, ignoreEos: true, stopTokenIds: [11] }, blockIds: [2], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 },
-    { requestId: 'c', tokenIds: [1, 2, 3], sampling: greedy, blockIds: [3], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 },
-  ] }));
+  const q = b.prepare(
+    step({
+      newRequests: [
+        {
+          requestId: 'b',
+          tokenIds: [1, 2, 3],
+          sampling: { ...greedy, minTokens: 4, ignoreEos: true, stopTokenIds: [11] },
+          blockIds: [2],
+          numComputedTokens: 0,
+          numScheduledTokens: 3,
+          numOutputTokens: 0,
+        },
+        {
+          requestId: 'c',
+          tokenIds: [1, 2, 3],
+          sampling: greedy,
+          blockIds: [3],
+          numComputedTokens: 0,
+          numScheduledTokens: 3,
+          numOutputTokens: 0,
+        },
+      ],
+    }),
+  );
   assert.deepEqual([...q.seqs[0]!.maskTokens!], [11]);
   const plain = q.seqs[1]!;
-  assert.deepEqual([plain.maskTokens, plain.outputTokens, plain.promptTokens, plain.logitBiasIds, plain.repetitionPenalty], [undefined, undefined, undefined, undefined, undefined]);
+  assert.deepEqual(
+    [plain.maskTokens, plain.outputTokens, plain.promptTokens, plain.logitBiasIds, plain.repetitionPenalty],
+    [undefined, undefined, undefined, undefined, undefined],
+  );
 });
 
 test('prompt logprobs: chunks ask the engine for rows while inside the prompt, and rows map to prompt positions', () => {
   const b = new PersistentBatch(4);
   // prompt_logprobs 3 = each prompt token's logprob and its top 2; 6 prompt tokens in chunks of 4 + 2.
   const sampling = { ...greedy, promptLogprobs: 3 };
-  let p = b.prepare(step({ newRequests: [{ requestId: 'a', tokenIds: [1, 2, 3, 4, 5, 6], sampling, blockIds: [0, 1], numComputedTokens: 0, numScheduledTokens: 4, numOutputTokens: 0 }] }));
+  let p = b.prepare(
+    step({
+      newRequests: [
+        {
+          requestId: 'a',
+          tokenIds: [1, 2, 3, 4, 5, 6],
+          sampling,
+          blockIds: [0, 1],
+          numComputedTokens: 0,
+          numScheduledTokens: 4,
+          numOutputTokens: 0,
+        },
+      ],
+    }),
+  );
   assert.equal(p.seqs[0]!.promptLogprobs, 2);
-  assert.equal(p.seqs[0]!.nextPromptToken, 5, 'the last row scores the next chunk\'s first token');
+  assert.equal(p.seqs[0]!.nextPromptToken, 5, "the last row scores the next chunk's first token");
   // Rows score positions 1..4 (row j -> position j + 1); the top-2 of row j are (100 + j, 200 + j).
   const rowsResult = (n: number, base: number): EngineStepResult => ({
     ...result([-1]),
@@ -103,18 +255,47 @@ test('prompt logprobs: chunks ask the engine for rows while inside the prompt, a
   let lp = b.promptLogprobs(p, r);
   assert.equal(lp.length, 1);
   assert.equal(lp[0]!.startPosition, 1);
-  assert.deepEqual(lp[0]!.tokens.map((t) => [t.tokenId, t.logprob, t.top.map((x) => x.tokenId)]), [[2, -1, [100, 200]], [3, -2, [101, 201]], [4, -3, [102, 202]], [5, -4, [103, 203]]]);
+  assert.deepEqual(
+    lp[0]!.tokens.map((t) => [t.tokenId, t.logprob, t.top.map((x) => x.tokenId)]),
+    [
+      [2, -1, [100, 200]],
+      [3, -2, [101, 201]],
+      [4, -3, [102, 202]],
+      [5, -4, [103, 203]],
+    ],
+  );
   // Last chunk: its last row scores the generated token, which is not a prompt position.
-  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 4, numScheduledTokens: 2 }] }));
+  p = b.prepare(
+    step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 4, numScheduledTokens: 2 }] }),
+  );
   assert.equal(p.seqs[0]!.nextPromptToken, -1);
   r = { ...rowsResult(2, 5), tokens: Int32Array.from([9]) };
   b.complete(p, r);
   lp = b.promptLogprobs(p, r);
-  assert.deepEqual(lp[0]!.tokens.map((t) => [t.tokenId, t.logprob]), [[6, -5]]);
+  assert.deepEqual(
+    lp[0]!.tokens.map((t) => [t.tokenId, t.logprob]),
+    [[6, -5]],
+  );
   assert.equal(lp[0]!.startPosition, 5);
   // Decode steps ask for nothing; nor does a request without prompt_logprobs.
-  p = b.prepare(step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }));
+  p = b.prepare(
+    step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }),
+  );
   assert.equal(p.seqs[0]!.promptLogprobs, undefined);
-  p = b.prepare(step({ newRequests: [{ requestId: 'b', tokenIds: [1, 2, 3], sampling: greedy, blockIds: [2], numComputedTokens: 0, numScheduledTokens: 3, numOutputTokens: 0 }] }));
+  p = b.prepare(
+    step({
+      newRequests: [
+        {
+          requestId: 'b',
+          tokenIds: [1, 2, 3],
+          sampling: greedy,
+          blockIds: [2],
+          numComputedTokens: 0,
+          numScheduledTokens: 3,
+          numOutputTokens: 0,
+        },
+      ],
+    }),
+  );
   assert.equal(p.seqs[0]!.promptLogprobs, undefined);
 });

@@ -1,4 +1,11 @@
-import type { CachedRequest, NewRequest, PromptLogprobs, ProtoSamplingParams, SampledToken, StepRequest } from '@loom/proto';
+import type {
+  CachedRequest,
+  NewRequest,
+  PromptLogprobs,
+  ProtoSamplingParams,
+  SampledToken,
+  StepRequest,
+} from '@loom/proto';
 import type { EngineSeq, EngineStepResult } from './engine/engine-api.js';
 
 /** What the worker remembers about one request between steps (vLLM's CachedRequestState). */
@@ -146,7 +153,9 @@ export class PersistentBatch {
   private seqOf(requestId: string, s: RequestState, numScheduled: number): EngineSeq {
     const end = s.numComputedTokens + numScheduled;
     if (numScheduled < 1 || end > s.tokenIds.length) {
-      throw new StepRejected(`request ${requestId}: scheduled tokens [${s.numComputedTokens}, ${end}) exceed its ${s.tokenIds.length} known tokens`);
+      throw new StepRejected(
+        `request ${requestId}: scheduled tokens [${s.numComputedTokens}, ${end}) exceed its ${s.tokenIds.length} known tokens`,
+      );
     }
     if (s.blockIds.length * this.blockSize < end) {
       throw new StepRejected(`request ${requestId}: ${s.blockIds.length} blocks cannot hold ${end} tokens`);
@@ -197,7 +206,8 @@ export class PersistentBatch {
   }
 
   private checkNew(r: NewRequest): void {
-    if (this.states.has(r.requestId)) throw new StepRejected(`request ${r.requestId} is already running on this worker`);
+    if (this.states.has(r.requestId))
+      throw new StepRejected(`request ${r.requestId} is already running on this worker`);
   }
 
   private cachedState(c: CachedRequest): RequestState {

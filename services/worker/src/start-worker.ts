@@ -25,7 +25,8 @@ export interface RunningWorker {
 export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
   const log = createLogger('worker', config.logLevel);
   if (!config.model) throw new Error('no model to serve: pass --model <file.gguf> or set LOOM_MODEL');
-  if (!fs.existsSync(config.model)) throw new Error(`model file not found: ${config.model} (check --model / LOOM_MODEL)`);
+  if (!fs.existsSync(config.model))
+    throw new Error(`model file not found: ${config.model} (check --model / LOOM_MODEL)`);
   const modelId = modelIdOf(config);
   const workerId = config.workerId || `${os.hostname()}-${process.pid}`;
 
@@ -56,16 +57,29 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   server.addService(workerServiceDefinition(), service.handlers());
   // Kubernetes' readiness follows this: serving once a scheduler warmed the pool up, not while draining.
-  server.addService(healthServiceDefinition(), healthHandlers(() => (service.ready ? 'SERVING' : 'NOT_SERVING')));
+  server.addService(
+    healthServiceDefinition(),
+    healthHandlers(() => (service.ready ? 'SERVING' : 'NOT_SERVING')),
+  );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${config.workerHost}:${config.workerPort}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${config.workerHost}:${config.workerPort}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   const address = `${config.workerHost}:${port}`;
 
   const redis = createRedis(config.redisUrl, `loom-worker-${workerId}`);
-  const registrar = new WorkerRegistrar(redis, { workerId, address, model: modelId, pid: process.pid, startedAt: Date.now() }, config.heartbeatMs);
+  const registrar = new WorkerRegistrar(
+    redis,
+    { workerId, address, model: modelId, pid: process.pid, startedAt: Date.now() },
+    config.heartbeatMs,
+  );
   await registrar.publish(card);
-  const http = await startMetricsServer(metrics.registry, { host: config.workerHost, port: config.metricsPort, healthy: () => !service.draining });
+  const http = await startMetricsServer(metrics.registry, {
+    host: config.workerHost,
+    port: config.metricsPort,
+    healthy: () => !service.draining,
+  });
   log.info({ workerId, address, metricsPort: http.port }, 'worker ready');
 
   let closed = false;

@@ -18,7 +18,11 @@ export class WorkerMetrics {
       buckets: [...BUCKETS.step],
       registers: [this.registry],
     });
-    this.tokens = new Counter({ name: METRIC.engineTokens, help: 'Tokens run through the forward pass', registers: [this.registry] });
+    this.tokens = new Counter({
+      name: METRIC.engineTokens,
+      help: 'Tokens run through the forward pass',
+      registers: [this.registry],
+    });
     this.cacheInfo = new Gauge({
       name: VLLM_METRIC.cacheConfigInfo,
       help: 'KV cache configuration of this worker (value is always 1)',

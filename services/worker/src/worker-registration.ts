@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { MODELS_KEY, WORKERS_KEY, modelCardKey, workerHeartbeatKey, type ModelCard, type WorkerRegistration } from '@loom/common';
+import {
+  MODELS_KEY,
+  WORKERS_KEY,
+  modelCardKey,
+  workerHeartbeatKey,
+  type ModelCard,
+  type WorkerRegistration,
+} from '@loom/common';
 
 /** Heartbeats missed before the worker counts as gone (the heartbeat key's TTL). */
 export const MISSED_HEARTBEATS = 3;
@@ -26,9 +33,11 @@ export class WorkerRegistrar {
       .set(workerHeartbeatKey(this.reg.workerId), String(Date.now()), 'PX', this.heartbeatMs * MISSED_HEARTBEATS)
       .exec();
     this.timer = setInterval(() => {
-      this.redis.set(workerHeartbeatKey(this.reg.workerId), String(Date.now()), 'PX', this.heartbeatMs * MISSED_HEARTBEATS).catch(() => {
-        // Redis is away: ioredis reconnects; a missed beat or two is what the TTL allows for.
-      });
+      this.redis
+        .set(workerHeartbeatKey(this.reg.workerId), String(Date.now()), 'PX', this.heartbeatMs * MISSED_HEARTBEATS)
+        .catch(() => {
+          // Redis is away: ioredis reconnects; a missed beat or two is what the TTL allows for.
+        });
     }, this.heartbeatMs);
     this.timer.unref();
   }

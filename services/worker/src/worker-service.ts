@@ -1,6 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type {
-  InfoRequest, InfoResponse, ResetRequest, ResetResponse, StepRequest, StepResponse, WarmupRequest, WarmupResponse,
+  InfoRequest,
+  InfoResponse,
+  ResetRequest,
+  ResetResponse,
+  StepRequest,
+  StepResponse,
+  WarmupRequest,
+  WarmupResponse,
 } from '@loom/proto';
 import type { Logger } from '@loom/common';
 import type { NativeEngine } from './engine/engine-api.js';
@@ -39,11 +46,18 @@ export class WorkerService {
 
   handlers(): grpc.UntypedServiceImplementation {
     return {
-      info: (_call: grpc.ServerUnaryCall<InfoRequest, InfoResponse>, cb: grpc.sendUnaryData<InfoResponse>) => cb(null, this.info),
+      info: (_call: grpc.ServerUnaryCall<InfoRequest, InfoResponse>, cb: grpc.sendUnaryData<InfoResponse>) =>
+        cb(null, this.info),
       warmup: (call: grpc.ServerUnaryCall<WarmupRequest, WarmupResponse>, cb: grpc.sendUnaryData<WarmupResponse>) =>
-        this.serialize(() => this.warmup(call.request)).then((r) => cb(null, r), (e: Error) => cb(toStatus(e))),
+        this.serialize(() => this.warmup(call.request)).then(
+          (r) => cb(null, r),
+          (e: Error) => cb(toStatus(e)),
+        ),
       reset: (call: grpc.ServerUnaryCall<ResetRequest, ResetResponse>, cb: grpc.sendUnaryData<ResetResponse>) =>
-        this.serialize(async () => this.reset(call.request)).then((r) => cb(null, r), (e: Error) => cb(toStatus(e))),
+        this.serialize(async () => this.reset(call.request)).then(
+          (r) => cb(null, r),
+          (e: Error) => cb(toStatus(e)),
+        ),
       step: (call: grpc.ServerDuplexStream<StepRequest, StepResponse>) => this.stepStream(call),
     };
   }
@@ -57,7 +71,8 @@ export class WorkerService {
     const bytesPerBlock = this.engine.kvBytesPerBlock(req.blockSize);
     const maxUseful = Math.ceil((req.maxNumSeqs * this.info.contextLength) / req.blockSize);
     const asked = this.ownNumBlocks > 0 ? this.ownNumBlocks : req.numBlocks;
-    const numBlocks = asked > 0 ? asked : Math.max(1, Math.min(maxUseful, Math.floor(DEFAULT_KV_BUDGET_BYTES / bytesPerBlock)));
+    const numBlocks =
+      asked > 0 ? asked : Math.max(1, Math.min(maxUseful, Math.floor(DEFAULT_KV_BUDGET_BYTES / bytesPerBlock)));
     this.engine.initKv(numBlocks, req.blockSize, req.maxNumBatchedTokens, req.maxNumSeqs);
     this.batch = new PersistentBatch(req.blockSize, this.info.eosTokenIds);
     this.warmupAnswer = { numBlocks, blockSize: req.blockSize, kvBytesPerBlock: bytesPerBlock };
@@ -94,13 +109,23 @@ export class WorkerService {
     if (prepared.seqs.length === 0) return { stepId: step.stepId, sampled: [], forwardSeconds: 0, error: '' };
     const result = await this.engine.step(prepared.seqs);
     const sampled = this.batch.complete(prepared, result);
-    this.metrics.observeStep(result.seconds, prepared.seqs.reduce((n, s) => n + s.tokens.length, 0));
+    this.metrics.observeStep(
+      result.seconds,
+      prepared.seqs.reduce((n, s) => n + s.tokens.length, 0),
+    );
     const promptLogprobs = this.batch.promptLogprobs(prepared, result);
-    return { stepId: step.stepId, sampled, forwardSeconds: result.seconds, error: '', ...(promptLogprobs.length > 0 ? { promptLogprobs } : {}) };
+    return {
+      stepId: step.stepId,
+      sampled,
+      forwardSeconds: result.seconds,
+      error: '',
+      ...(promptLogprobs.length > 0 ? { promptLogprobs } : {}),
+    };
   }
 
   private checkFence(token: number): void {
-    if (token < this.fence) throw new StaleFence(`stale fencing token ${token}: a newer scheduler leader holds ${this.fence}`);
+    if (token < this.fence)
+      throw new StaleFence(`stale fencing token ${token}: a newer scheduler leader holds ${this.fence}`);
     this.fence = token;
   }
 
@@ -112,7 +137,10 @@ export class WorkerService {
   /** One engine operation at a time, in order of arrival. */
   private serialize<T>(fn: () => Promise<T> | T): Promise<T> {
     const run = this.chain.then(fn);
-    this.chain = run.then(() => undefined, () => undefined);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

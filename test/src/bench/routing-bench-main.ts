@@ -5,6 +5,7 @@
 // For each policy (prefix, then round-robin) starts a fresh local cluster (real Redis, gateway,
 // scheduler and 2 worker processes), streams the same shared-prefix workload through the OpenAI
 // API, and reads the scheduler's prefix-cache counters. Table, then one JSON line, on stdout.
+import cliProgress from 'cli-progress';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
@@ -41,19 +42,16 @@ function synthModel(shape: string): string {
   const file = path.join(os.tmpdir(), `loom-bench-${shape.replace(/[^A-Za-z0-9.=_-]+/g, '_')}.gguf`);
   if (!existsSync(file)) {
     const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '../../../packages/cli/dist/main.js');
-    execFileSync(process.execPath, [cli, 'model', 'synth', '--shape', shape, '--quiet', '-o', file], { stdio: 'inherit' });
+    execFileSync(process.execPath, [cli, 'model', 'synth', '--shape', shape, '--quiet', '-o', file], {
+      stdio: 'inherit',
+    });
   }
   return file;
 }
 const n = (k: keyof typeof values) => Number(values[k]);
 const WORKERS = 2;
 
-/** The part of cli-progress's SingleBar used here. */
-interface Bar {
-  start(total: number, value: number, payload: object): void;
-  increment(n: number, payload: object): void;
-  stop(): void;
-}
+type Bar = cliProgress.SingleBar;
 
 interface PolicyResult {
   policy: string;
@@ -78,7 +76,9 @@ const quantile = (xs: number[], q: number) => {
 /** Sum of a counter's series (every worker label) in a Prometheus text exposition. */
 function counterSum(text: string, name: string): number {
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
 
@@ -98,8 +98,18 @@ async function runPolicy(policy: string, workload: RoutingRequest[], bar: Bar): 
     await Promise.all(
       Array.from({ length: n('concurrency') }, async () => {
         for (let r = queue.shift(); r !== undefined && performance.now() < deadline; r = queue.shift()) {
-          const body = { model: cluster.model, prompt: r.promptTokenIds, max_tokens: n('max-tokens'), temperature: 0, ignore_eos: true };
-          const result = await streamCompletion(cluster.baseURL, body, AbortSignal.timeout(Math.ceil(Math.max(1, deadline - performance.now())) + 30_000));
+          const body = {
+            model: cluster.model,
+            prompt: r.promptTokenIds,
+            max_tokens: n('max-tokens'),
+            temperature: 0,
+            ignore_eos: true,
+          };
+          const result = await streamCompletion(
+            cluster.baseURL,
+            body,
+            AbortSignal.timeout(Math.ceil(Math.max(1, deadline - performance.now())) + 30_000),
+          );
           results.push(result);
           tenantOf.set(result.id, r.tenant);
           bar.increment(1, { policy });
@@ -107,7 +117,9 @@ async function runPolicy(policy: string, workload: RoutingRequest[], bar: Bar): 
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    const metrics = await (await fetch(`http://127.0.0.1:${Number(cluster.scheduler.ready!.metricsPort)}/metrics`)).text();
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${Number(cluster.scheduler.ready!.metricsPort)}/metrics`)
+    ).text();
     const queried = counterSum(metrics, METRIC.prefixQueriedTokens);
     const ok = results.filter((r) => r.ok);
     const tenantsByWorker = new Map<string, Set<number>>();
@@ -129,8 +141,14 @@ async function runPolicy(policy: string, workload: RoutingRequest[], bar: Bar): 
       failed: results.length - ok.length,
       seconds,
       outputTokensPerSecond: ok.reduce((s, r) => s + r.outputTokens, 0) / seconds,
-      ttftP50: quantile(ok.map((r) => r.ttftSeconds), 0.5),
-      ttftP99: quantile(ok.map((r) => r.ttftSeconds), 0.99),
+      ttftP50: quantile(
+        ok.map((r) => r.ttftSeconds),
+        0.5,
+      ),
+      ttftP99: quantile(
+        ok.map((r) => r.ttftSeconds),
+        0.99,
+      ),
       prefixHitRate: queried === 0 ? 0 : counterSum(metrics, METRIC.prefixHitTokens) / queried,
     };
   } finally {
@@ -146,11 +164,14 @@ const workload = routingWorkload({
   vocabSize: n('vocab-size'), // 512: stories260K
 });
 const policies = ['prefix', 'round-robin'];
-const cliProgress = 'cli-progress'; // ships no types: imported by a computed name, typed below
-const { default: cp } = (await import(cliProgress)) as { default: { SingleBar: new (o: object, preset: object) => Bar; Presets: { shades_classic: object } } };
-const bar = new cp.SingleBar(
-  { stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000, format: 'routing bench [{bar}] {value}/{total} requests | {policy}' },
-  cp.Presets.shades_classic,
+const bar = new cliProgress.SingleBar(
+  {
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    format: 'routing bench [{bar}] {value}/{total} requests | {policy}',
+  },
+  cliProgress.Presets.shades_classic,
 );
 bar.start(policies.length * workload.length, 0, { policy: policies[0] });
 const results: PolicyResult[] = [];
@@ -160,8 +181,22 @@ bar.stop();
 const [prefix, rr] = results as [PolicyResult, PolicyResult];
 const ratio = prefix.outputTokensPerSecond / rr.outputTokensPerSecond;
 const spread = (r: PolicyResult) =>
-  [...r.tenantsByWorker].sort(([a], [b]) => a.localeCompare(b)).map(([w, t]) => `${w}:${[...t].sort((a, b) => a - b).join(',')}`).join(' ');
-const head = ['policy', 'requests', 'failed', 'seconds', 'out tok/s', 'TTFT p50 ms', 'TTFT p99 ms', 'prefix hit', 'split tenants', 'tenants per worker'];
+  [...r.tenantsByWorker]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([w, t]) => `${w}:${[...t].sort((a, b) => a - b).join(',')}`)
+    .join(' ');
+const head = [
+  'policy',
+  'requests',
+  'failed',
+  'seconds',
+  'out tok/s',
+  'TTFT p50 ms',
+  'TTFT p99 ms',
+  'prefix hit',
+  'split tenants',
+  'tenants per worker',
+];
 const rows = results.map((r) => [
   r.policy,
   String(r.requests),
@@ -175,7 +210,8 @@ const rows = results.map((r) => [
   spread(r),
 ]);
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+const line = (cells: string[]) =>
+  cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
 console.log(`prefix / round-robin output tokens/s: ${ratio.toFixed(2)}x (target >= 2x)`);
 const round = (v: number) => Math.round(v * 10_000) / 10_000;
@@ -185,8 +221,27 @@ console.log(
     workers: WORKERS,
     model: path.basename(model ?? 'stories260K-f32.gguf'),
     ...(values.synth === undefined ? {} : { synth: values.synth }),
-    workload: { tenants: n('tenants'), system_tokens: n('system-tokens'), question_tokens: n('question-tokens'), max_tokens: n('max-tokens'), requests: workload.length, concurrency: n('concurrency'), num_blocks_per_worker: n('num-blocks') },
-    results: results.map((r) => ({ policy: r.policy, requests: r.requests, failed: r.failed, seconds: round(r.seconds), output_tokens_per_s: round(r.outputTokensPerSecond), ttft_p50_s: round(r.ttftP50), ttft_p99_s: round(r.ttftP99), prefix_hit_rate: round(r.prefixHitRate), split_tenants: r.splitTenants, tenants_by_worker: Object.fromEntries([...r.tenantsByWorker].map(([w, t]) => [w, [...t].sort((a, b) => a - b)])) })),
+    workload: {
+      tenants: n('tenants'),
+      system_tokens: n('system-tokens'),
+      question_tokens: n('question-tokens'),
+      max_tokens: n('max-tokens'),
+      requests: workload.length,
+      concurrency: n('concurrency'),
+      num_blocks_per_worker: n('num-blocks'),
+    },
+    results: results.map((r) => ({
+      policy: r.policy,
+      requests: r.requests,
+      failed: r.failed,
+      seconds: round(r.seconds),
+      output_tokens_per_s: round(r.outputTokensPerSecond),
+      ttft_p50_s: round(r.ttftP50),
+      ttft_p99_s: round(r.ttftP99),
+      prefix_hit_rate: round(r.prefixHitRate),
+      split_tenants: r.splitTenants,
+      tenants_by_worker: Object.fromEntries([...r.tenantsByWorker].map(([w, t]) => [w, [...t].sort((a, b) => a - b)])),
+    })),
     ratio: round(ratio),
     target_ratio: 2,
     meets_target: ratio >= 2,

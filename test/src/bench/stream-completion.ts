@@ -14,7 +14,11 @@ export interface StreamResult {
  * client, at the first chunk with a choice (what a user waits for), output tokens from the final
  * usage chunk (stream_options.include_usage).
  */
-export async function streamCompletion(baseURL: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<StreamResult> {
+export async function streamCompletion(
+  baseURL: string,
+  body: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<StreamResult> {
   const t0 = performance.now();
   const res = await fetch(`${baseURL}/completions`, {
     method: 'POST',
@@ -37,9 +41,16 @@ export async function streamCompletion(baseURL: string, body: Record<string, unk
     while ((cut = buffered.indexOf('\n\n')) >= 0) {
       const event = buffered.slice(0, cut);
       buffered = buffered.slice(cut + 2);
-      const data = event.split('\n').find((l) => l.startsWith('data: '))?.slice(6);
+      const data = event
+        .split('\n')
+        .find((l) => l.startsWith('data: '))
+        ?.slice(6);
       if (data === undefined || data === '[DONE]') continue;
-      const chunk = JSON.parse(data) as { id?: string; choices?: unknown[]; usage?: { completion_tokens: number } | null };
+      const chunk = JSON.parse(data) as {
+        id?: string;
+        choices?: unknown[];
+        usage?: { completion_tokens: number } | null;
+      };
       id ||= chunk.id ?? '';
       if (Number.isNaN(ttft) && (chunk.choices?.length ?? 0) > 0) ttft = (performance.now() - t0) / 1000;
       if (chunk.usage) outputTokens = chunk.usage.completion_tokens;

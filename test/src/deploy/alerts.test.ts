@@ -42,14 +42,25 @@ describe('PrometheusRule alerts', () => {
 
   test('the alerts the issue asks for exist, each with a severity, a summary and a commented threshold', () => {
     const names = alerts.map((r) => r.alert);
-    for (const want of ['LoomQueueWaitHigh', 'LoomKvCacheSaturated', 'LoomWorkerDown', 'LoomErrorRatioHigh', 'LoomNoSchedulerLeader', 'LoomSchedulerFlapping'])
+    for (const want of [
+      'LoomQueueWaitHigh',
+      'LoomKvCacheSaturated',
+      'LoomWorkerDown',
+      'LoomErrorRatioHigh',
+      'LoomNoSchedulerLeader',
+      'LoomSchedulerFlapping',
+    ])
       assert.ok(names.includes(want), `missing ${want}`);
     const text = readFileSync(ALERTS_FILE(), 'utf8');
     for (const r of alerts) {
       assert.ok(r.labels?.severity, `${r.alert} severity`);
       assert.ok(r.annotations?.summary, `${r.alert} summary`);
       // The comment that explains the threshold sits right above `expr`, under `- alert:`.
-      const block = text.slice(text.indexOf(`- alert: ${r.alert}\n`)).split('\n').slice(1, 4).join('\n');
+      const block = text
+        .slice(text.indexOf(`- alert: ${r.alert}\n`))
+        .split('\n')
+        .slice(1, 4)
+        .join('\n');
       assert.match(block, /^\s+# /m, `${r.alert}: no comment explaining its threshold`);
     }
   });
@@ -63,7 +74,9 @@ describe('PrometheusRule alerts', () => {
 
   test('promtool test rules: every alert fires when it should and not on the near misses', () => {
     const { tests } = writeRulesAndTests(dir, rule);
-    const tested = new Set<string | undefined>([...readFileSync(tests, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
+    const tested = new Set<string | undefined>(
+      [...readFileSync(tests, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]),
+    );
     for (const r of alerts) assert.ok(tested.has(r.alert), `${r.alert} has no promtool test`);
     const r = run(promtool(), ['test', 'rules', tests]);
     assert.equal(r.status, 0, r.out);

@@ -2,7 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { autoscalingQueries, dashboardFiles, dashboardQueries, expandGrafanaVariables, promqlSyntaxErrors } from '../observability/dashboard-queries.js';
+import {
+  autoscalingQueries,
+  dashboardFiles,
+  dashboardQueries,
+  expandGrafanaVariables,
+  promqlSyntaxErrors,
+} from '../observability/dashboard-queries.js';
 import { typecheckSource } from './typecheck.js';
 
 const typedDashboards = (dashboards: unknown[]) =>
@@ -16,7 +22,10 @@ describe('Grafana dashboards', () => {
   const dashboards = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>);
 
   test('the three dashboards exist with unique uids', () => {
-    assert.deepEqual(files.map((f) => path.basename(f)), ['loom-overview.json', 'loom-scheduler.json', 'loom-worker.json']);
+    assert.deepEqual(
+      files.map((f) => path.basename(f)),
+      ['loom-overview.json', 'loom-scheduler.json', 'loom-worker.json'],
+    );
     assert.equal(new Set(dashboards.map((d) => d.uid)).size, dashboards.length);
   });
 
@@ -30,13 +39,23 @@ describe('Grafana dashboards', () => {
     const wrongType = structuredClone(dashboards[1]!) as { schemaVersion: unknown };
     wrongType.schemaVersion = '39';
     const errors = typecheckSource(typedDashboards([broken, wrongType]));
-    assert.ok(errors.some((e) => e.startsWith('1:') && e.includes('"gridpos"')), errors.join(' | '));
-    assert.ok(errors.some((e) => e.startsWith('2:') && e.includes("Type 'string' is not assignable to type 'number'")), errors.join(' | '));
+    assert.ok(
+      errors.some((e) => e.startsWith('1:') && e.includes('"gridpos"')),
+      errors.join(' | '),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('2:') && e.includes("Type 'string' is not assignable to type 'number'")),
+      errors.join(' | '),
+    );
   });
 
   test('every panel has a unique id and a grid position; every target is Prometheus with a refId', () => {
     for (const d of dashboards) {
-      const panels = d.panels as { id: number; gridPos?: unknown; targets?: { refId?: string; datasource?: { type?: string } }[] }[];
+      const panels = d.panels as {
+        id: number;
+        gridPos?: unknown;
+        targets?: { refId?: string; datasource?: { type?: string } }[];
+      }[];
       assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, `${d.title}: panel ids`);
       for (const p of panels) {
         assert.ok(p.gridPos, `${d.title}: panel ${p.id} gridPos`);
@@ -49,20 +68,44 @@ describe('Grafana dashboards', () => {
   });
 
   test('the overview covers what operators ask for', () => {
-    const titles = dashboardQueries().filter((q) => q.dashboard === 'Loom / Cluster overview').map((q) => q.panel);
-    for (const want of ['Request rate', 'Time to first token', 'Inter-token latency', 'End-to-end latency', 'Tokens per second', 'Queue depth', 'Running requests per worker', 'KV cache usage per worker', 'Prefix cache hit rate', 'Preemptions', 'Errors by code', 'Workers'])
+    const titles = dashboardQueries()
+      .filter((q) => q.dashboard === 'Loom / Cluster overview')
+      .map((q) => q.panel);
+    for (const want of [
+      'Request rate',
+      'Time to first token',
+      'Inter-token latency',
+      'End-to-end latency',
+      'Tokens per second',
+      'Queue depth',
+      'Running requests per worker',
+      'KV cache usage per worker',
+      'Prefix cache hit rate',
+      'Preemptions',
+      'Errors by code',
+      'Workers',
+    ])
       assert.ok(titles.includes(want), `overview lacks "${want}"`);
   });
 
   test('every panel query and every autoscaling query parses as PromQL (lezer-promql)', () => {
     const queries = dashboardQueries();
     assert.ok(queries.length >= 30, `only ${queries.length} queries`);
-    for (const q of queries) assert.deepEqual(promqlSyntaxErrors(expandGrafanaVariables(q.expr)), [], `${q.dashboard} / ${q.panel} ${q.refId}: ${q.expr}`);
+    for (const q of queries)
+      assert.deepEqual(
+        promqlSyntaxErrors(expandGrafanaVariables(q.expr)),
+        [],
+        `${q.dashboard} / ${q.panel} ${q.refId}: ${q.expr}`,
+      );
     for (const q of autoscalingQueries()) assert.deepEqual(promqlSyntaxErrors(q.expr), [], `${q.source}: ${q.expr}`);
   });
 
   test('the parser check catches a broken query', () => {
     assert.notDeepEqual(promqlSyntaxErrors('sum(rate(loom_requests_finished_total[5m]) by (model)'), []);
-    assert.notDeepEqual(promqlSyntaxErrors('histogram_quantile(0.9, sum by (le) (rate(x_bucket[$__rate_interval])))'), [], 'unexpanded variable');
+    assert.notDeepEqual(
+      promqlSyntaxErrors('histogram_quantile(0.9, sum by (le) (rate(x_bucket[$__rate_interval])))'),
+      [],
+      'unexpanded variable',
+    );
   });
 });

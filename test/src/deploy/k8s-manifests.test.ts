@@ -14,8 +14,12 @@ function renders(): Map<string, K8sObject[]> {
   out.set('base', kustomize(path.join(K8S_DIR(), 'base')));
   for (const o of OVERLAYS) out.set(`overlays/${o}`, kustomize(path.join(K8S_DIR(), 'overlays', o)));
   for (const c of COMPONENTS) {
-    const text = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: loom\nresources: ["{0}"]\ncomponents: ["{1}"]\n';
-    out.set(`base+components/${c}`, kustomizeInline(text, [path.join(K8S_DIR(), 'base'), path.join(K8S_DIR(), 'components', c)]));
+    const text =
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: loom\nresources: ["{0}"]\ncomponents: ["{1}"]\n';
+    out.set(
+      `base+components/${c}`,
+      kustomizeInline(text, [path.join(K8S_DIR(), 'base'), path.join(K8S_DIR(), 'components', c)]),
+    );
   }
   return out;
 }
@@ -51,12 +55,14 @@ describe('deploy/k8s renders and validates offline', () => {
   test('every namespaced object is in a namespace (components add objects after the base set it)', () => {
     for (const [name, objs] of all)
       for (const o of objs)
-        if (!CLUSTER_SCOPED.has(o.kind)) assert.ok(o.metadata.namespace, `${name}: ${o.kind}/${o.metadata.name} has no namespace`);
+        if (!CLUSTER_SCOPED.has(o.kind))
+          assert.ok(o.metadata.namespace, `${name}: ${o.kind}/${o.metadata.name} has no namespace`);
   });
 
   test('every object validates against its Kubernetes / KEDA / prometheus-operator schema', async () => {
     for (const [name, objs] of all)
-      for (const o of objs) assert.equal(await validateWithSchema(o), undefined, `${name}: ${o.kind}/${o.metadata.name}`);
+      for (const o of objs)
+        assert.equal(await validateWithSchema(o), undefined, `${name}: ${o.kind}/${o.metadata.name}`);
   });
 
   test('every object type-checks as its model, unknown fields included (excess-property check)', () => {
@@ -75,8 +81,15 @@ describe('deploy/k8s renders and validates offline', () => {
     const scaled = structuredClone(one(prod, 'ScaledObject', 'worker'));
     (scaled.spec as Record<string, unknown>).minReplicaCounts = 0;
     const errors = typecheckSource(typedManifestSource([deployment, podMonitor, scaled]));
-    for (const [line, field] of [[2, 'replica'], [3, 'intervall'], [4, 'minReplicaCounts']] as const)
-      assert.ok(errors.some((e) => e.startsWith(`${line}:`) && e.includes(`"${field}"`) && e.includes('known properties')), `no error for ${field}: ${errors.join(' | ')}`);
+    for (const [line, field] of [
+      [2, 'replica'],
+      [3, 'intervall'],
+      [4, 'minReplicaCounts'],
+    ] as const)
+      assert.ok(
+        errors.some((e) => e.startsWith(`${line}:`) && e.includes(`"${field}"`) && e.includes('known properties')),
+        `no error for ${field}: ${errors.join(' | ')}`,
+      );
 
     const wrongType = structuredClone(one(prod, 'Deployment', 'worker'));
     (wrongType.spec as Record<string, unknown>).minReadySeconds = 'ten';
@@ -87,12 +100,14 @@ describe('deploy/k8s renders and validates offline', () => {
   });
 
   test('KEDA scaleTargetRef follows a namePrefix, thanks to the nameReference configuration', () => {
-    const text = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamePrefix: team-a-\nnamespace: loom\nresources: ["{0}"]\ncomponents: ["{1}"]\n';
+    const text =
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamePrefix: team-a-\nnamespace: loom\nresources: ["{0}"]\ncomponents: ["{1}"]\n';
     const base = path.join(K8S_DIR(), 'base');
     const keda = path.join(K8S_DIR(), 'components', 'autoscaling-keda');
     const objs = kustomizeInline(text, [base, keda]);
     assert.equal(byKind(objs, 'Deployment', 'team-a-worker').length, 1);
-    const target = (one(objs, 'ScaledObject', 'team-a-worker').spec as { scaleTargetRef: { name: string } }).scaleTargetRef;
+    const target = (one(objs, 'ScaledObject', 'team-a-worker').spec as { scaleTargetRef: { name: string } })
+      .scaleTargetRef;
     assert.equal(target.name, 'team-a-worker');
 
     // The same component without its `configurations:` leaves the reference dangling: the test above
@@ -103,7 +118,8 @@ describe('deploy/k8s renders and validates offline', () => {
       const k = path.join(broken, 'kustomization.yaml');
       writeFileSync(k, readFileSync(k, 'utf8').replace(/^configurations:\n(\s+- .*\n)+/m, ''));
       const objs2 = kustomizeInline(text, [base, broken]);
-      const target2 = (one(objs2, 'ScaledObject', 'team-a-worker').spec as { scaleTargetRef: { name: string } }).scaleTargetRef;
+      const target2 = (one(objs2, 'ScaledObject', 'team-a-worker').spec as { scaleTargetRef: { name: string } })
+        .scaleTargetRef;
       assert.equal(target2.name, 'worker');
     } finally {
       rmSync(broken, { recursive: true, force: true });
@@ -128,7 +144,11 @@ describe('deploy/k8s renders and validates offline', () => {
       assert.deepEqual(worker.readinessProbe?.grpc, { port: 50051 }, `${name}: worker gRPC readiness`);
       assert.deepEqual(worker.livenessProbe?.grpc, { port: 50051 }, `${name}: worker gRPC liveness`);
       for (const svc of ['gateway', 'scheduler'])
-        assert.equal((podSpecOf(one(objs, 'Deployment', svc)).containers[0]!.readinessProbe?.httpGet as { path: string }).path, '/health', `${name}: ${svc} HTTP probe`);
+        assert.equal(
+          (podSpecOf(one(objs, 'Deployment', svc)).containers[0]!.readinessProbe?.httpGet as { path: string }).path,
+          '/health',
+          `${name}: ${svc} HTTP probe`,
+        );
     }
   });
 
@@ -137,42 +157,74 @@ describe('deploy/k8s renders and validates offline', () => {
     const scheduler = one(base, 'Deployment', 'scheduler');
     assert.equal((scheduler.spec as { replicas: number }).replicas, 2);
     assert.equal(podSpecOf(scheduler).serviceAccountName, 'scheduler');
-    const role = one(base, 'Role', 'scheduler-endpointslices') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
-    assert.deepEqual(role.rules, [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }]);
-    const binding = one(base, 'RoleBinding', 'scheduler-endpointslices') as unknown as { subjects: { kind: string; name: string; namespace?: string }[] };
+    const role = one(base, 'Role', 'scheduler-endpointslices') as unknown as {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const binding = one(base, 'RoleBinding', 'scheduler-endpointslices') as unknown as {
+      subjects: { kind: string; name: string; namespace?: string }[];
+    };
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'scheduler', namespace: 'loom' }]);
     const workerSvc = one(base, 'Service', 'worker').spec as { clusterIP: string; ports: { name: string }[] };
     assert.equal(workerSvc.clusterIP, 'None');
     assert.ok(workerSvc.ports.some((p) => p.name === 'grpc'));
-    const hpa = one(base, 'HorizontalPodAutoscaler', 'gateway').spec as { scaleTargetRef: { name: string }; metrics: { resource: { name: string } }[] };
+    const hpa = one(base, 'HorizontalPodAutoscaler', 'gateway').spec as {
+      scaleTargetRef: { name: string };
+      metrics: { resource: { name: string } }[];
+    };
     assert.equal(hpa.scaleTargetRef.name, 'gateway');
     assert.equal(hpa.metrics[0]!.resource.name, 'cpu');
     const redis = podSpecOf(one(base, 'StatefulSet', 'redis')).containers[0] as Container & { args: string[] };
     assert.equal(redis.args[redis.args.indexOf('--appendonly') + 1], 'yes');
-    assert.ok(one(base, 'StatefulSet', 'redis').spec && (one(base, 'StatefulSet', 'redis').spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates.length === 1);
+    assert.ok(
+      one(base, 'StatefulSet', 'redis').spec &&
+        (one(base, 'StatefulSet', 'redis').spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates.length ===
+          1,
+    );
     assert.ok(one(base, 'Secret', 'loom-api-keys'));
   });
 
   test('prod-gpu: KEDA from zero, PDBs, NetworkPolicy, GPUs, no Secret in the render, dashboards for the sidecar', () => {
     const prod = all.get('overlays/prod-gpu')!;
-    const so = one(prod, 'ScaledObject', 'worker').spec as { minReplicaCount: number; triggers: { metadata: { activationThreshold: string } }[] };
+    const so = one(prod, 'ScaledObject', 'worker').spec as {
+      minReplicaCount: number;
+      triggers: { metadata: { activationThreshold: string } }[];
+    };
     assert.equal(so.minReplicaCount, 0);
     assert.equal(so.triggers[0]!.metadata.activationThreshold, '0');
-    assert.equal((one(prod, 'Deployment', 'worker').spec as { replicas?: number }).replicas, undefined, 'KEDA owns worker replicas');
-    assert.deepEqual(byKind(prod, 'PodDisruptionBudget').map((p) => p.metadata.name).sort(), ['gateway', 'scheduler', 'worker']);
+    assert.equal(
+      (one(prod, 'Deployment', 'worker').spec as { replicas?: number }).replicas,
+      undefined,
+      'KEDA owns worker replicas',
+    );
+    assert.deepEqual(
+      byKind(prod, 'PodDisruptionBudget')
+        .map((p) => p.metadata.name)
+        .sort(),
+      ['gateway', 'scheduler', 'worker'],
+    );
     assert.ok(byKind(prod, 'NetworkPolicy', 'default-deny-ingress').length === 1);
     const gpu = podSpecOf(one(prod, 'Deployment', 'worker')).containers[0]!;
     assert.equal(gpu.resources?.limits?.['nvidia.com/gpu'], '1');
     assert.equal(byKind(prod, 'Secret').length, 0);
     const dash = one(prod, 'ConfigMap', 'loom-dashboards');
     assert.equal(dash.metadata.labels?.grafana_dashboard, '1');
-    assert.deepEqual(Object.keys(dash.data as object).sort(), ['loom-overview.json', 'loom-scheduler.json', 'loom-worker.json']);
+    assert.deepEqual(Object.keys(dash.data as object).sort(), [
+      'loom-overview.json',
+      'loom-scheduler.json',
+      'loom-worker.json',
+    ]);
   });
 
   test('dev-cpu: one worker on CPU with the model baked into the image, no model volume', () => {
     const dev = all.get('overlays/dev-cpu')!;
     assert.equal(byKind(dev, 'PersistentVolumeClaim').length, 0);
-    assert.equal((one(dev, 'ConfigMap', 'loom-config').data as Record<string, string>).LOOM_MODEL, '/opt/loom/models/stories260K-f32.gguf');
+    assert.equal(
+      (one(dev, 'ConfigMap', 'loom-config').data as Record<string, string>).LOOM_MODEL,
+      '/opt/loom/models/stories260K-f32.gguf',
+    );
     assert.equal(podSpecOf(one(dev, 'Deployment', 'worker')).containers[0]!.image, 'loom:dev-cpu');
   });
 });

@@ -14,7 +14,8 @@ export interface K8sObject {
 /** `kubectl kustomize DIR`, parsed. Throws with kubectl's stderr when rendering fails. */
 export function kustomize(dir: string): K8sObject[] {
   const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.error) throw new Error(`kubectl not runnable (${r.error.message}); it ships kustomize and is needed for these tests`);
+  if (r.error)
+    throw new Error(`kubectl not runnable (${r.error.message}); it ships kustomize and is needed for these tests`);
   if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
   return parseYamlDocs(r.stdout);
 }

@@ -7,7 +7,8 @@ import type { K8sObject } from './kustomize.js';
 export function modelModule(apiVersion: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   if (group === 'keda.sh') return `@kubernetes-models/keda/keda.sh/${version}`;
-  if (group === 'monitoring.coreos.com') return `@kubernetes-models/prometheus-operator/monitoring.coreos.com/${version}`;
+  if (group === 'monitoring.coreos.com')
+    return `@kubernetes-models/prometheus-operator/monitoring.coreos.com/${version}`;
   return group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`;
 }
 

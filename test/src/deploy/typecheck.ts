@@ -22,7 +22,9 @@ export function typecheckSource(source: string): string[] {
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (name, lang, onError, create) =>
-    path.resolve(name) === file ? ts.createSourceFile(name, source, lang, true) : getSourceFile(name, lang, onError, create);
+    path.resolve(name) === file
+      ? ts.createSourceFile(name, source, lang, true)
+      : getSourceFile(name, lang, onError, create);
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (name) => path.resolve(name) === file || fileExists(name);
   const readFile = host.readFile.bind(host);

@@ -8,7 +8,8 @@ import { startLocalCluster, STORIES_F32, type LocalCluster } from '../fixtures/l
 import { llamaCppGreedy } from '../fixtures/llama-cpp-oracle.js';
 
 /** From DESIGN.md: stories260K's greedy continuation of "Once upon a time" (BOS added, temperature 0). */
-const DESIGN_PREFIX = ', there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.';
+const DESIGN_PREFIX =
+  ', there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.';
 
 /**
  * The whole path on real processes: OpenAI client → gateway → Redis/BullMQ → scheduler → gRPC →
@@ -29,7 +30,12 @@ describe('one request travels the whole path', () => {
   });
 
   test('greedy completion equals llama.cpp on the same model, prompt token count included', async () => {
-    const res = await client.completions.create({ model: cluster.model, prompt: 'Once upon a time', max_tokens: 60, temperature: 0 });
+    const res = await client.completions.create({
+      model: cluster.model,
+      prompt: 'Once upon a time',
+      max_tokens: 60,
+      temperature: 0,
+    });
     valid('CreateCompletionResponse', res);
     const text = res.choices[0]!.text;
     assert.ok(text.startsWith(DESIGN_PREFIX), `text begins as DESIGN.md says: ${JSON.stringify(text)}`);
@@ -66,21 +72,52 @@ describe('one request travels the whole path', () => {
   });
 
   test('concurrent requests are batched and each gets its undisturbed greedy text', async () => {
-    const prompts = ['Once upon a time', 'The cat', 'Lily and Ben', 'One day', 'Tom had a toy', 'The sun was', 'A big bird', 'Mom said'];
+    const prompts = [
+      'Once upon a time',
+      'The cat',
+      'Lily and Ben',
+      'One day',
+      'Tom had a toy',
+      'The sun was',
+      'A big bird',
+      'Mom said',
+    ];
     const alone = [];
-    for (const p of prompts.slice(0, 3)) alone.push((await client.completions.create({ model: cluster.model, prompt: p, max_tokens: 30, temperature: 0 })).choices[0]!.text);
-    const together = await Promise.all(prompts.map((p) => client.completions.create({ model: cluster.model, prompt: p, max_tokens: 30, temperature: 0 })));
-    assert.deepEqual(together.slice(0, 3).map((r) => r.choices[0]!.text), alone);
+    for (const p of prompts.slice(0, 3))
+      alone.push(
+        (await client.completions.create({ model: cluster.model, prompt: p, max_tokens: 30, temperature: 0 }))
+          .choices[0]!.text,
+      );
+    const together = await Promise.all(
+      prompts.map((p) =>
+        client.completions.create({ model: cluster.model, prompt: p, max_tokens: 30, temperature: 0 }),
+      ),
+    );
+    assert.deepEqual(
+      together.slice(0, 3).map((r) => r.choices[0]!.text),
+      alone,
+    );
   });
 
   test('a chat request works, streaming and not', async () => {
     const messages = [{ role: 'user' as const, content: 'Tell me a story about a cat.' }];
-    const res = await client.chat.completions.create({ model: cluster.model, messages, max_tokens: 30, temperature: 0 });
+    const res = await client.chat.completions.create({
+      model: cluster.model,
+      messages,
+      max_tokens: 30,
+      temperature: 0,
+    });
     valid('CreateChatCompletionResponse', res);
     const content = res.choices[0]!.message.content ?? '';
     assert.ok(content.length > 0);
     assert.equal(res.choices[0]!.message.role, 'assistant');
-    const stream = await client.chat.completions.create({ model: cluster.model, messages, max_tokens: 30, temperature: 0, stream: true });
+    const stream = await client.chat.completions.create({
+      model: cluster.model,
+      messages,
+      max_tokens: 30,
+      temperature: 0,
+      stream: true,
+    });
     let streamed = '';
     for await (const chunk of stream) {
       valid('CreateChatCompletionStreamResponse', chunk);
@@ -90,17 +127,27 @@ describe('one request travels the whole path', () => {
   });
 
   test('bad requests get 4xx OpenAI error bodies naming the parameter', async () => {
-    await assert.rejects(client.completions.create({ model: 'no-such-model', prompt: 'x', max_tokens: 5 }), (err: InstanceType<typeof OpenAI.APIError>) => {
-      assert.equal(err.status, 404);
-      assert.equal((err.error as { param?: string }).param, 'model');
-      return true;
+    await assert.rejects(
+      client.completions.create({ model: 'no-such-model', prompt: 'x', max_tokens: 5 }),
+      (err: InstanceType<typeof OpenAI.APIError>) => {
+        assert.equal(err.status, 404);
+        assert.equal((err.error as { param?: string }).param, 'model');
+        return true;
+      },
+    );
+    await assert.rejects(
+      client.completions.create({ model: cluster.model, prompt: 'x', max_tokens: -1 }),
+      (err: InstanceType<typeof OpenAI.APIError>) => {
+        assert.equal(err.status, 400);
+        assert.equal((err.error as { param?: string }).param, 'max_tokens');
+        return true;
+      },
+    );
+    const res = await fetch(`${cluster.baseURL}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model": "x", "prompt": ',
     });
-    await assert.rejects(client.completions.create({ model: cluster.model, prompt: 'x', max_tokens: -1 }), (err: InstanceType<typeof OpenAI.APIError>) => {
-      assert.equal(err.status, 400);
-      assert.equal((err.error as { param?: string }).param, 'max_tokens');
-      return true;
-    });
-    const res = await fetch(`${cluster.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "x", "prompt": ' });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { error: { message: string; type: string } };
     valid('ErrorResponse', body);

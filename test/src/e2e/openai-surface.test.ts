@@ -22,22 +22,45 @@ describe('the OpenAI surface end to end', () => {
   const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
   /** Legacy completion chunks: the spec types finish_reason non-null; OpenAI streams null until a choice ends. */
   const validChunk = (chunk: OpenAI.Completion) =>
-    assert.deepEqual(validate('CreateCompletionResponse', chunk).filter((e) => !(e.includes('/finish_reason') && chunk.choices.some((c) => c.finish_reason === null))), []);
+    assert.deepEqual(
+      validate('CreateCompletionResponse', chunk).filter(
+        (e) => !(e.includes('/finish_reason') && chunk.choices.some((c) => c.finish_reason === null)),
+      ),
+      [],
+    );
   /** `asSpecSees` adapts what the spec types too narrowly before validation (and nothing else). */
-  const complete = async (body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>, asSpecSees = (r: OpenAI.Completion) => r) => {
-    const res = await client.completions.create({ model: cluster.model, ...body } as OpenAI.CompletionCreateParamsNonStreaming);
+  const complete = async (
+    body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>,
+    asSpecSees = (r: OpenAI.Completion) => r,
+  ) => {
+    const res = await client.completions.create({
+      model: cluster.model,
+      ...body,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
     valid('CreateCompletionResponse', asSpecSees(res));
     return res;
   };
   /** echo + logprobs: the first prompt token's logprob is null (as OpenAI returns it), which the spec's item types omit. */
   const completeEcho = (body: Parameters<typeof complete>[0]) => complete(body, echoNullsFilled);
-  const text = async (body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>) => (await complete(body)).choices[0]!.text;
+  const text = async (body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>) =>
+    (await complete(body)).choices[0]!.text;
   const post = (route: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(cluster.baseURL.replace(/\/v1$/, '') + route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const tokenize = async (prompt: string): Promise<number[]> => ((await (await post('/tokenize', { model: cluster.model, prompt })).json()) as { tokens: number[] }).tokens;
-  const gatewayMetric = async (re: RegExp) => Number(re.exec(await (await fetch(cluster.baseURL.replace(/\/v1$/, '') + '/metrics')).text())?.[1] ?? 0);
-  const schedulerMetrics = async () => (await fetch(`http://127.0.0.1:${String(cluster.scheduler.ready!.metricsPort)}/metrics`)).text();
-  const gauge = (metrics: string, name: string) => metrics.split('\n').filter((l) => l.startsWith(name)).reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+    fetch(cluster.baseURL.replace(/\/v1$/, '') + route, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const tokenize = async (prompt: string): Promise<number[]> =>
+    ((await (await post('/tokenize', { model: cluster.model, prompt })).json()) as { tokens: number[] }).tokens;
+  const gatewayMetric = async (re: RegExp) =>
+    Number(re.exec(await (await fetch(cluster.baseURL.replace(/\/v1$/, '') + '/metrics')).text())?.[1] ?? 0);
+  const schedulerMetrics = async () =>
+    (await fetch(`http://127.0.0.1:${String(cluster.scheduler.ready!.metricsPort)}/metrics`)).text();
+  const gauge = (metrics: string, name: string) =>
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
 
   before(async () => {
     cluster = await startLocalCluster();
@@ -63,14 +86,18 @@ describe('the OpenAI surface end to end', () => {
   });
 
   /** The id of `word` where it follows `context` (tokenizing the two texts and taking the difference). */
-  const nextTokenId = async (context: string, word: string) => (await tokenize(context + word))[(await tokenize(context)).length]!;
+  const nextTokenId = async (context: string, word: string) =>
+    (await tokenize(context + word))[(await tokenize(context)).length]!;
 
   test('stop_token_ids end the choice at that token', async () => {
     const lily = await nextTokenId(`${PROMPT}, there was a little girl named`, ' Lily');
     const res = await complete({ prompt: PROMPT, max_tokens: 40, temperature: 0, stop_token_ids: [lily] });
     assert.equal(res.choices[0]!.finish_reason, 'stop');
     assert.ok(res.choices[0]!.text.startsWith(', there was a little girl named'));
-    assert.equal(res.usage!.completion_tokens, (await tokenize(`${PROMPT}, there was a little girl named Lily`)).length - (await tokenize(PROMPT)).length);
+    assert.equal(
+      res.usage!.completion_tokens,
+      (await tokenize(`${PROMPT}, there was a little girl named Lily`)).length - (await tokenize(PROMPT)).length,
+    );
   });
 
   test('the text of a stop_token_ids token is not part of the output (vLLM V1 skips the stop-terminating token)', async () => {
@@ -84,7 +111,13 @@ describe('the OpenAI surface end to end', () => {
     const bias = { '2': 100 }; // stories260K's EOS id (llama2.c's SentencePiece vocabulary)
     const stopped = await complete({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: bias });
     assert.deepEqual([stopped.choices[0]!.finish_reason, stopped.usage!.completion_tokens], ['stop', 1]);
-    const forced = await complete({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: bias, ignore_eos: true });
+    const forced = await complete({
+      prompt: PROMPT,
+      max_tokens: 5,
+      temperature: 0,
+      logit_bias: bias,
+      ignore_eos: true,
+    });
     assert.deepEqual([forced.choices[0]!.finish_reason, forced.usage!.completion_tokens], ['length', 5]);
   });
 
@@ -95,7 +128,10 @@ describe('the OpenAI surface end to end', () => {
     assert.equal(a, b);
     assert.notEqual(a, c);
     const two = await complete({ prompt: PROMPT, max_tokens: 30, temperature: 1, seed: 7, n: 2 });
-    assert.deepEqual(two.choices.map((ch) => ch.index), [0, 1]);
+    assert.deepEqual(
+      two.choices.map((ch) => ch.index),
+      [0, 1],
+    );
     assert.notEqual(two.choices[0]!.text, two.choices[1]!.text, 'choices of one request sample independently');
     assert.equal(two.usage!.completion_tokens, 60);
   });
@@ -103,22 +139,42 @@ describe('the OpenAI surface end to end', () => {
   test('top_k = 1, tiny top_p and min_p = 1 make temperature 1 greedy', async () => {
     const greedy = await text({ prompt: PROMPT, max_tokens: 30, temperature: 0 });
     for (const extra of [{ top_k: 1 }, { top_p: 0.001 }, { min_p: 1 }]) {
-      for (const seed of [1, 2, 3]) assert.equal(await text({ prompt: PROMPT, max_tokens: 30, temperature: 1, seed, ...extra }), greedy, JSON.stringify(extra));
+      for (const seed of [1, 2, 3])
+        assert.equal(
+          await text({ prompt: PROMPT, max_tokens: 30, temperature: 1, seed, ...extra }),
+          greedy,
+          JSON.stringify(extra),
+        );
     }
   });
 
   test('presence, frequency and repetition penalties change greedy text', async () => {
     const greedy = await text({ prompt: PROMPT, max_tokens: 80, temperature: 0 });
     for (const extra of [{ presence_penalty: 2 }, { frequency_penalty: 2 }, { repetition_penalty: 2 }]) {
-      assert.notEqual(await text({ prompt: PROMPT, max_tokens: 80, temperature: 0, ...extra }), greedy, JSON.stringify(extra));
+      assert.notEqual(
+        await text({ prompt: PROMPT, max_tokens: 80, temperature: 0, ...extra }),
+        greedy,
+        JSON.stringify(extra),
+      );
     }
   });
 
   test('logit_bias +100 forces a token; -100 bans the greedy first token', async () => {
     const word = await nextTokenId(`${PROMPT} the`, ' dog'); // whatever token ' dog' starts with
-    const forced = await complete({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: { [String(word)]: 100 } });
+    const forced = await complete({
+      prompt: PROMPT,
+      max_tokens: 5,
+      temperature: 0,
+      logit_bias: { [String(word)]: 100 },
+    });
     const promptIds = await tokenize(PROMPT);
-    assert.deepEqual((await tokenize(PROMPT + forced.choices[0]!.text)).slice(promptIds.length), [word, word, word, word, word]);
+    assert.deepEqual((await tokenize(PROMPT + forced.choices[0]!.text)).slice(promptIds.length), [
+      word,
+      word,
+      word,
+      word,
+      word,
+    ]);
     const first = await nextTokenId(PROMPT, ',');
     const banned = await text({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: { [String(first)]: -100 } });
     assert.ok(!banned.startsWith(','), banned);
@@ -129,7 +185,13 @@ describe('the OpenAI surface end to end', () => {
     const early = await complete({ prompt: PROMPT, max_tokens: 20, temperature: 0, stop_token_ids: [comma] });
     assert.equal(early.choices[0]!.finish_reason, 'stop');
     assert.ok(early.usage!.completion_tokens <= 1);
-    const held = await complete({ prompt: PROMPT, max_tokens: 20, temperature: 0, stop_token_ids: [comma], min_tokens: 5 });
+    const held = await complete({
+      prompt: PROMPT,
+      max_tokens: 20,
+      temperature: 0,
+      stop_token_ids: [comma],
+      min_tokens: 5,
+    });
     assert.ok(held.usage!.completion_tokens >= 5, `completion_tokens ${held.usage!.completion_tokens}`);
   });
 
@@ -145,7 +207,10 @@ describe('the OpenAI surface end to end', () => {
       assert.ok(Math.abs(lp.token_logprobs![i]! - Math.max(...Object.values(top))) < 1e-4);
       assert.ok(lp.token_logprobs![i]! <= 0);
     }
-    assert.deepEqual(lp.text_offset, lp.tokens!.map((_, i) => lp.tokens!.slice(0, i).join('').length));
+    assert.deepEqual(
+      lp.text_offset,
+      lp.tokens!.map((_, i) => lp.tokens!.slice(0, i).join('').length),
+    );
     const echoed = await completeEcho({ prompt: PROMPT, max_tokens: 8, temperature: 0, echo: true, logprobs: 1 });
     assert.equal(echoed.choices[0]!.text, PROMPT + res.choices[0]!.text);
     // The prompt's tokens come first; the completion's offsets start where the echo ends.
@@ -154,7 +219,7 @@ describe('the OpenAI surface end to end', () => {
     assert.equal(echoed.choices[0]!.logprobs!.text_offset![promptLength], PROMPT.length);
   });
 
-  test('echo with logprobs returns the prompt tokens\' logprobs (first null), the numbers the model computes', async () => {
+  test("echo with logprobs returns the prompt tokens' logprobs (first null), the numbers the model computes", async () => {
     // A: the greedy continuation, with each generated token's logprob and top 2.
     const a = await complete({ prompt: PROMPT, max_tokens: 8, temperature: 0, logprobs: 2 });
     const aLp = a.choices[0]!.logprobs!;
@@ -172,13 +237,17 @@ describe('the OpenAI surface end to end', () => {
     for (let i = 1; i < p + 5; i++) {
       const v = lp.token_logprobs![i]!;
       assert.ok(Number.isFinite(v) && v <= 0, `token_logprobs[${i}] = ${v}`);
-      assert.ok(Object.keys(lp.top_logprobs![i]!).length >= 1 && Object.keys(lp.top_logprobs![i]!).length <= 2, `top_logprobs[${i}]`);
+      assert.ok(
+        Object.keys(lp.top_logprobs![i]!).length >= 1 && Object.keys(lp.top_logprobs![i]!).length <= 2,
+        `top_logprobs[${i}]`,
+      );
     }
     // Offsets: non-decreasing, each token's text where its offset says (past BOS and the first word, whose leading space decode strips), completion from the echo's end.
     const off = lp.text_offset!;
     for (let i = 1; i < off.length; i++) assert.ok(off[i]! >= off[i - 1]!, `text_offset[${i}]`);
     assert.equal(off[0], 0);
-    for (let i = 2; i < p + 5; i++) assert.equal(full.slice(off[i]!, off[i]! + lp.tokens![i]!.length), lp.tokens![i], `token ${i} at ${off[i]}`);
+    for (let i = 2; i < p + 5; i++)
+      assert.equal(full.slice(off[i]!, off[i]! + lp.tokens![i]!.length), lp.tokens![i], `token ${i} at ${off[i]}`);
     assert.equal(off[p], promptB.length);
     // The generated tokens of A are the last prompt tokens of B (same text, retokenized the same way)...
     const fromA = p - 8;
@@ -186,17 +255,29 @@ describe('the OpenAI surface end to end', () => {
     assert.deepEqual(lp.tokens!.slice(fromA, p), aLp.tokens);
     for (let j = 0; j < 8; j++) {
       // ...so B's prompt logprob there is A's sampled logprob (prefill vs decode of the same model), top 2 included.
-      assert.ok(Math.abs(lp.token_logprobs![fromA + j]! - aLp.token_logprobs![j]!) < 1e-4, `position ${fromA + j}: ${lp.token_logprobs![fromA + j]} vs ${aLp.token_logprobs![j]}`);
+      assert.ok(
+        Math.abs(lp.token_logprobs![fromA + j]! - aLp.token_logprobs![j]!) < 1e-4,
+        `position ${fromA + j}: ${lp.token_logprobs![fromA + j]} vs ${aLp.token_logprobs![j]}`,
+      );
       const [topA, topB] = [aLp.top_logprobs![j]!, lp.top_logprobs![fromA + j]!];
       assert.deepEqual(Object.keys(topB).sort(), Object.keys(topA).sort(), `top at ${fromA + j}`);
-      for (const k of Object.keys(topA)) assert.ok(Math.abs(topB[k]! - topA[k]!) < 1e-4, `top ${JSON.stringify(k)} at ${fromA + j}`);
+      for (const k of Object.keys(topA))
+        assert.ok(Math.abs(topB[k]! - topA[k]!) < 1e-4, `top ${JSON.stringify(k)} at ${fromA + j}`);
     }
     // B's own greedy continuation follows what it echoed, as A's longer greedy text does.
     const longer = await text({ prompt: PROMPT, max_tokens: 13, temperature: 0 });
     assert.equal(PROMPT + longer, full);
 
     // Streaming: the echo and the prompt's logprobs come first; the chunks add up to the same logprobs.
-    const stream = await client.completions.create({ model: cluster.model, prompt: promptB, max_tokens: 5, temperature: 0, echo: true, logprobs: 2, stream: true });
+    const stream = await client.completions.create({
+      model: cluster.model,
+      prompt: promptB,
+      max_tokens: 5,
+      temperature: 0,
+      echo: true,
+      logprobs: 2,
+      stream: true,
+    });
     const chunks: OpenAI.Completion[] = [];
     for await (const c of stream) chunks.push(c);
     for (const c of chunks) validChunk(echoNullsFilled(c));
@@ -204,48 +285,99 @@ describe('the OpenAI surface end to end', () => {
     assert.equal(chunks.map((c) => c.choices[0]?.text ?? '').join(''), full);
     const streamed = chunks.flatMap((c) => c.choices[0]?.logprobs?.token_logprobs ?? []);
     assert.equal(streamed.length, p + 5);
-    streamed.forEach((v, i) => assert.ok(i === 0 ? v === null : Math.abs(v! - lp.token_logprobs![i]!) < 1e-4, `streamed ${i}`));
-    assert.deepEqual(chunks.flatMap((c) => c.choices[0]?.logprobs?.text_offset ?? []), off);
+    streamed.forEach((v, i) =>
+      assert.ok(i === 0 ? v === null : Math.abs(v! - lp.token_logprobs![i]!) < 1e-4, `streamed ${i}`),
+    );
+    assert.deepEqual(
+      chunks.flatMap((c) => c.choices[0]?.logprobs?.text_offset ?? []),
+      off,
+    );
   });
 
   test('several prompts (strings and token ids) in one request: choices prompt-major, each its own greedy text', async () => {
     const prompts = [PROMPT, 'The little dog'];
     const alone = await Promise.all(prompts.map((p) => text({ prompt: p, max_tokens: 12, temperature: 0 })));
     const res = await complete({ prompt: prompts, max_tokens: 12, temperature: 0, n: 2 });
-    assert.deepEqual(res.choices.map((c) => [c.index, c.text]), [[0, alone[0]], [1, alone[0]], [2, alone[1]], [3, alone[1]]]);
+    assert.deepEqual(
+      res.choices.map((c) => [c.index, c.text]),
+      [
+        [0, alone[0]],
+        [1, alone[0]],
+        [2, alone[1]],
+        [3, alone[1]],
+      ],
+    );
     const ids = await Promise.all(prompts.map(tokenize));
     const byIds = await complete({ prompt: ids, max_tokens: 12, temperature: 0 });
-    assert.deepEqual(byIds.choices.map((c) => c.text), alone);
+    assert.deepEqual(
+      byIds.choices.map((c) => c.text),
+      alone,
+    );
     assert.equal(byIds.usage!.prompt_tokens, ids[0]!.length + ids[1]!.length);
   });
 
   test('stream_options: include_usage ends with a usage chunk; continuous_usage_stats puts usage on every chunk', async () => {
-    const stream = await client.completions.create({ model: cluster.model, prompt: PROMPT, max_tokens: 10, temperature: 0, stream: true, stream_options: { include_usage: true, continuous_usage_stats: true } } as OpenAI.CompletionCreateParamsStreaming);
+    const stream = await client.completions.create({
+      model: cluster.model,
+      prompt: PROMPT,
+      max_tokens: 10,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true, continuous_usage_stats: true },
+    } as OpenAI.CompletionCreateParamsStreaming);
     const chunks: OpenAI.Completion[] = [];
     for await (const c of stream) {
       validChunk(c);
       chunks.push(c);
     }
-    assert.ok(chunks.every((c) => c.usage), 'usage on every chunk');
+    assert.ok(
+      chunks.every((c) => c.usage),
+      'usage on every chunk',
+    );
     const used = chunks.map((c) => c.usage!.completion_tokens);
-    assert.deepEqual(used, [...used].sort((x, y) => x - y));
+    assert.deepEqual(
+      used,
+      [...used].sort((x, y) => x - y),
+    );
     assert.deepEqual(chunks.at(-1)!.choices, []);
     assert.equal(chunks.at(-1)!.usage!.completion_tokens, 10);
-    const plain = await client.completions.create({ model: cluster.model, prompt: PROMPT, max_tokens: 10, temperature: 0, stream: true });
+    const plain = await client.completions.create({
+      model: cluster.model,
+      prompt: PROMPT,
+      max_tokens: 10,
+      temperature: 0,
+      stream: true,
+    });
     const plainChunks: OpenAI.Completion[] = [];
     for await (const c of plain) plainChunks.push(c);
-    assert.ok(plainChunks.every((c) => !c.usage), 'no usage without include_usage');
+    assert.ok(
+      plainChunks.every((c) => !c.usage),
+      'no usage without include_usage',
+    );
   });
 
   test('chat: every role, text parts, max_completion_tokens, logprobs + top_logprobs, streaming', async () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: 'system', content: 'You tell stories.' },
       { role: 'developer', content: 'Keep it short.' },
-      { role: 'user', content: [{ type: 'text', text: 'Tell me ' }, { type: 'text', text: 'a story.' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Tell me ' },
+          { type: 'text', text: 'a story.' },
+        ],
+      },
       { role: 'assistant', content: 'Once upon a time' },
       { role: 'user', content: 'Go on.' },
     ];
-    const res = await client.chat.completions.create({ model: cluster.model, messages, max_completion_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 2 });
+    const res = await client.chat.completions.create({
+      model: cluster.model,
+      messages,
+      max_completion_tokens: 6,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 2,
+    });
     valid('CreateChatCompletionResponse', res);
     assert.equal(res.usage!.completion_tokens, 6);
     assert.equal(res.choices[0]!.finish_reason, 'length');
@@ -253,7 +385,14 @@ describe('the OpenAI surface end to end', () => {
     assert.equal(content.length, 6);
     assert.equal(content.map((c) => c.token).join(''), res.choices[0]!.message.content);
     for (const c of content) assert.equal(c.top_logprobs.length, 2);
-    const stream = await client.chat.completions.create({ model: cluster.model, messages, max_completion_tokens: 6, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: cluster.model,
+      messages,
+      max_completion_tokens: 6,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let streamed = '';
     let usage: OpenAI.CompletionUsage | undefined | null;
     for await (const chunk of stream) {
@@ -267,8 +406,17 @@ describe('the OpenAI surface end to end', () => {
 
   test("chat: vLLM's prompt_logprobs scores the rendered prompt (first null, own token + top N, ranks), streamed in a chunk before the tokens", async () => {
     const messages = [{ role: 'user', content: 'Tell me a story about a dog.' }];
-    const ids = ((await (await post('/tokenize', { model: cluster.model, messages })).json()) as { tokens: number[] }).tokens;
-    const res = (await (await post('/v1/chat/completions', { model: cluster.model, messages, max_tokens: 4, temperature: 0, prompt_logprobs: 2 })).json()) as {
+    const ids = ((await (await post('/tokenize', { model: cluster.model, messages })).json()) as { tokens: number[] })
+      .tokens;
+    const res = (await (
+      await post('/v1/chat/completions', {
+        model: cluster.model,
+        messages,
+        max_tokens: 4,
+        temperature: 0,
+        prompt_logprobs: 2,
+      })
+    ).json()) as {
       prompt_logprobs: (Record<string, { logprob: number; rank: number | null; decoded_token: string }> | null)[];
       usage: { prompt_tokens: number };
     };
@@ -281,16 +429,30 @@ describe('the OpenAI surface end to end', () => {
       const at = plp[i]!;
       const own = at[String(ids[i])];
       assert.ok(own, `position ${i}: the prompt's own token ${ids[i]} is scored`);
-      assert.ok(Object.keys(at).length >= 1 && Object.keys(at).length <= 3, `position ${i}: own token + at most 2 alternatives`);
+      assert.ok(
+        Object.keys(at).length >= 1 && Object.keys(at).length <= 3,
+        `position ${i}: own token + at most 2 alternatives`,
+      );
       const entries = Object.values(at);
-      for (const e of entries) assert.ok(Number.isFinite(e.logprob) && e.logprob <= 0 && typeof e.decoded_token === 'string');
+      for (const e of entries)
+        assert.ok(Number.isFinite(e.logprob) && e.logprob <= 0 && typeof e.decoded_token === 'string');
       const best = Math.max(...entries.map((e) => e.logprob));
-      assert.ok(entries.some((e) => e.rank === 1 && e.logprob === best), `position ${i}: rank 1 is the likeliest`);
+      assert.ok(
+        entries.some((e) => e.rank === 1 && e.logprob === best),
+        `position ${i}: rank 1 is the likeliest`,
+      );
       if (own.rank !== null) assert.equal(own.rank, 1 + entries.filter((e) => e.logprob > own.logprob).length);
     }
     // Streamed: one chunk with no choices carries the same prompt_logprobs, before any token.
     const chunks: { choices: { delta: { content?: string } }[]; prompt_logprobs?: unknown }[] = [];
-    const stream = await post('/v1/chat/completions', { model: cluster.model, messages, max_tokens: 4, temperature: 0, prompt_logprobs: 2, stream: true });
+    const stream = await post('/v1/chat/completions', {
+      model: cluster.model,
+      messages,
+      max_tokens: 4,
+      temperature: 0,
+      prompt_logprobs: 2,
+      stream: true,
+    });
     for (const line of (await stream.text()).split('\n')) {
       if (!line.startsWith('data: {')) continue;
       const chunk = JSON.parse(line.slice(6)) as (typeof chunks)[number];
@@ -304,7 +466,15 @@ describe('the OpenAI surface end to end', () => {
   });
 
   test('chat: a tool message is accepted', async () => {
-    const res = await post('/v1/chat/completions', { model: cluster.model, max_tokens: 3, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null }, { role: 'tool', content: '42', tool_call_id: 'c1' }] });
+    const res = await post('/v1/chat/completions', {
+      model: cluster.model,
+      max_tokens: 3,
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: null },
+        { role: 'tool', content: '42', tool_call_id: 'c1' },
+      ],
+    });
     const body = await res.json();
     assert.ok(res.status === 200 || res.status === 400, JSON.stringify(body));
     valid(res.status === 200 ? 'CreateChatCompletionResponse' : 'ErrorResponse', body);
@@ -322,7 +492,10 @@ describe('the OpenAI surface end to end', () => {
   });
 
   test('best_of > 1 and suffix are refused naming the parameter', async () => {
-    for (const [extra, param] of [[{ best_of: 2 }, 'best_of'], [{ suffix: 'The end.' }, 'suffix']] as const) {
+    for (const [extra, param] of [
+      [{ best_of: 2 }, 'best_of'],
+      [{ suffix: 'The end.' }, 'suffix'],
+    ] as const) {
       const res = await post('/v1/completions', { model: cluster.model, prompt: PROMPT, ...extra });
       assert.equal(res.status, 400);
       const body = (await res.json()) as { error: { param: string } };
@@ -332,7 +505,11 @@ describe('the OpenAI surface end to end', () => {
   });
 
   test('X-Request-Id echoed; models/{id}, tokenize, detokenize, version, health, metrics', async () => {
-    const res = await post('/v1/completions', { model: cluster.model, prompt: PROMPT, max_tokens: 2 }, { 'x-request-id': 'client-abc-1' });
+    const res = await post(
+      '/v1/completions',
+      { model: cluster.model, prompt: PROMPT, max_tokens: 2 },
+      { 'x-request-id': 'client-abc-1' },
+    );
     assert.equal(res.headers.get('x-request-id'), 'client-abc-1');
     const root = cluster.baseURL.replace(/\/v1$/, '');
     const model = await (await fetch(`${cluster.baseURL}/models/${cluster.model}`)).json();
@@ -341,7 +518,9 @@ describe('the OpenAI surface end to end', () => {
     assert.equal((await fetch(`${cluster.baseURL}/models/nope`)).status, 404);
     const ids = await tokenize(PROMPT);
     assert.ok(ids.length >= 4);
-    const detok = (await (await post('/detokenize', { model: cluster.model, tokens: ids })).json()) as { prompt: string };
+    const detok = (await (await post('/detokenize', { model: cluster.model, tokens: ids })).json()) as {
+      prompt: string;
+    };
     assert.ok(detok.prompt.endsWith(PROMPT));
     assert.match(((await (await fetch(`${root}/version`)).json()) as { version: string }).version, /^\d+\.\d+\.\d+/);
     assert.equal((await fetch(`${root}/health`)).status, 200);
@@ -351,7 +530,14 @@ describe('the OpenAI surface end to end', () => {
   test('a client that hangs up mid-stream cancels the request: blocks freed, counter up', async () => {
     const cancelledBefore = await gatewayMetric(/loom_requests_cancelled_total\{reason="client_disconnected"\} (\d+)/);
     const ac = new AbortController();
-    const body = { model: cluster.model, prompt: PROMPT, max_tokens: 480, temperature: 0, ignore_eos: true, stream: true } as OpenAI.CompletionCreateParamsStreaming;
+    const body = {
+      model: cluster.model,
+      prompt: PROMPT,
+      max_tokens: 480,
+      temperature: 0,
+      ignore_eos: true,
+      stream: true,
+    } as OpenAI.CompletionCreateParamsStreaming;
     const stream = await client.completions.create(body, { signal: ac.signal });
     let seen = 0;
     // Leaving the loop aborts the SDK's fetch: the connection closes mid-stream.
@@ -362,26 +548,49 @@ describe('the OpenAI surface end to end', () => {
       break;
     }
     assert.equal(seen, 5);
-    assert.ok(gauge(busy, 'vllm:num_requests_running') > 0 && gauge(busy, 'loom_kv_cache_usage_ratio') > 0, 'the request held blocks when the client left');
-    await waitFor(async () => {
-      const m = await schedulerMetrics();
-      return gauge(m, 'vllm:num_requests_running') === 0 && gauge(m, 'loom_kv_cache_usage_ratio') === 0;
-    }, { timeoutMs: 10_000 });
-    await waitFor(async () => (await gatewayMetric(/loom_requests_cancelled_total\{reason="client_disconnected"\} (\d+)/)) === cancelledBefore + 1, { timeoutMs: 5000 });
+    assert.ok(
+      gauge(busy, 'vllm:num_requests_running') > 0 && gauge(busy, 'loom_kv_cache_usage_ratio') > 0,
+      'the request held blocks when the client left',
+    );
+    await waitFor(
+      async () => {
+        const m = await schedulerMetrics();
+        return gauge(m, 'vllm:num_requests_running') === 0 && gauge(m, 'loom_kv_cache_usage_ratio') === 0;
+      },
+      { timeoutMs: 10_000 },
+    );
+    await waitFor(
+      async () =>
+        (await gatewayMetric(/loom_requests_cancelled_total\{reason="client_disconnected"\} (\d+)/)) ===
+        cancelledBefore + 1,
+      { timeoutMs: 5000 },
+    );
   });
 
   test('a non-streaming request abandoned by its client is cancelled too', async () => {
     const cancelledBefore = await gatewayMetric(/loom_requests_cancelled_total\{reason="client_disconnected"\} (\d+)/);
     const ac = new AbortController();
-    const body = { model: cluster.model, prompt: PROMPT, max_tokens: 480, temperature: 0, ignore_eos: true } as OpenAI.CompletionCreateParamsNonStreaming;
+    const body = {
+      model: cluster.model,
+      prompt: PROMPT,
+      max_tokens: 480,
+      temperature: 0,
+      ignore_eos: true,
+    } as OpenAI.CompletionCreateParamsNonStreaming;
     const pending = client.completions.create(body, { signal: ac.signal });
     await waitFor(async () => gauge(await schedulerMetrics(), 'vllm:num_requests_running') > 0, { timeoutMs: 10_000 });
     ac.abort();
     await assert.rejects(pending);
-    await waitFor(async () => {
-      const m = await schedulerMetrics();
-      return gauge(m, 'vllm:num_requests_running') === 0 && gauge(m, 'loom_kv_cache_usage_ratio') === 0;
-    }, { timeoutMs: 10_000 });
-    assert.equal(await gatewayMetric(/loom_requests_cancelled_total\{reason="client_disconnected"\} (\d+)/), cancelledBefore + 1);
+    await waitFor(
+      async () => {
+        const m = await schedulerMetrics();
+        return gauge(m, 'vllm:num_requests_running') === 0 && gauge(m, 'loom_kv_cache_usage_ratio') === 0;
+      },
+      { timeoutMs: 10_000 },
+    );
+    assert.equal(
+      await gatewayMetric(/loom_requests_cancelled_total\{reason="client_disconnected"\} (\d+)/),
+      cancelledBefore + 1,
+    );
   });
 });

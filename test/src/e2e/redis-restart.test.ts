@@ -4,7 +4,14 @@ import OpenAI from 'openai';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { assertUnchanged, streamWhileDisturbed } from '../fixtures/stream-while-disturbed.js';
 
-const PROMPTS = ['Once upon a time', 'The cat sat', 'Lily and Ben went', 'One day a bird', 'Tom had a red', 'The sun was hot'];
+const PROMPTS = [
+  'Once upon a time',
+  'The cat sat',
+  'Lily and Ben went',
+  'One day a bird',
+  'Tom had a red',
+  'The sun was hot',
+];
 const MAX_TOKENS = 300;
 
 /**
@@ -31,7 +38,12 @@ describe('Redis restarts mid-generation', () => {
     const run = await streamWhileDisturbed(client, bodies, () => (restarted = cluster.redis.restart()));
     await restarted;
     assertUnchanged(run);
-    const after = await client.completions.create({ model: cluster.model, prompt: 'Once upon a time', max_tokens: 20, temperature: 0 });
+    const after = await client.completions.create({
+      model: cluster.model,
+      prompt: 'Once upon a time',
+      max_tokens: 20,
+      temperature: 0,
+    });
     assert.equal(after.choices[0]!.text, run.undisturbed[0]!.slice(0, after.choices[0]!.text.length));
   });
 });

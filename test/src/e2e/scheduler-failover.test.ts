@@ -30,7 +30,10 @@ describe('the active scheduler dies', () => {
   });
 
   test('a standby takes over within 5 s and every stream completes unchanged', async () => {
-    assert.ok(!standby.logs.some((r) => r.msg === 'elected scheduler leader'), 'the second scheduler waits as a standby');
+    assert.ok(
+      !standby.logs.some((r) => r.msg === 'elected scheduler leader'),
+      'the second scheduler waits as a standby',
+    );
     const bodies = PROMPTS.map((prompt) => ({ model: cluster.model, prompt, max_tokens: MAX_TOKENS, temperature: 0 }));
     let killedAt = 0;
     const run = await streamWhileDisturbed(client, bodies, () => {
@@ -42,7 +45,10 @@ describe('the active scheduler dies', () => {
     assert.ok(takeoverMs < 5000, `standby took over in ${takeoverMs} ms`);
     const firstToken = Number(cluster.scheduler.logs.find((r) => r.msg === 'elected scheduler leader')!.fencingToken);
     assert.ok(Number(elected.fencingToken) > firstToken, 'the new leader holds a larger fencing token');
-    assert.ok(standby.logs.some((r) => r.msg === 'request resumed from its output stream'), 'the new leader resumed requests mid-generation');
+    assert.ok(
+      standby.logs.some((r) => r.msg === 'request resumed from its output stream'),
+      'the new leader resumed requests mid-generation',
+    );
     assertUnchanged(run);
   });
 });

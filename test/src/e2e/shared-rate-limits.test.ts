@@ -18,7 +18,14 @@ describe('rate limits shared by two gateway processes', () => {
   before(async () => {
     cluster = await startLocalCluster();
     // The cluster's own gateway stays open (the fixture waits on /v1/models); these two require keys.
-    for (const name of ['gateway-a', 'gateway-b']) keyed.push(await spawnService('gateway', { ...cluster.env, LOOM_API_KEYS_REDIS: 'true', PORT: String(await freePort()) }, { name }));
+    for (const name of ['gateway-a', 'gateway-b'])
+      keyed.push(
+        await spawnService(
+          'gateway',
+          { ...cluster.env, LOOM_API_KEYS_REDIS: 'true', PORT: String(await freePort()) },
+          { name },
+        ),
+      );
     urls = keyed.map((g) => g.url!.replace(/\/$/, ''));
     const r = new Redis(cluster.redis.url);
     await r.hset(API_KEYS_KEY, keyDigestHex('sk-shared'), JSON.stringify({ tenant: 'shared', rpm: 4 }));
@@ -30,8 +37,16 @@ describe('rate limits shared by two gateway processes', () => {
   });
 
   const complete = (url: string, key: string) =>
-    fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: cluster.model, prompt: 'Once', max_tokens: 2 }) });
-  const rejections = async (url: string) => Number(/loom_rate_limited_requests_total\{limit="rpm"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+    fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: cluster.model, prompt: 'Once', max_tokens: 2 }),
+    });
+  const rejections = async (url: string) =>
+    Number(
+      /loom_rate_limited_requests_total\{limit="rpm"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ??
+        0,
+    );
 
   test('four requests per minute across both gateways, then 429 with Retry-After from either', async () => {
     await clearOfWindowEdge(cluster.redis.url);

@@ -5,7 +5,16 @@ import { spawnService, waitFor } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { assertUnchanged, streamWhileDisturbed } from '../fixtures/stream-while-disturbed.js';
 
-const PROMPTS = ['Once upon a time', 'The cat sat', 'Lily and Ben went', 'One day a bird', 'Tom had a red', 'The sun was hot', 'Mom and dad', 'A little dog'];
+const PROMPTS = [
+  'Once upon a time',
+  'The cat sat',
+  'Lily and Ben went',
+  'One day a bird',
+  'Tom had a red',
+  'The sun was hot',
+  'Mom and dad',
+  'A little dog',
+];
 const MAX_TOKENS = 300;
 
 /**
@@ -25,7 +34,8 @@ describe('a worker dies mid-generation', () => {
     await cluster?.stop();
   });
 
-  const bodies = () => PROMPTS.map((prompt) => ({ model: cluster.model, prompt, max_tokens: MAX_TOKENS, temperature: 0 }));
+  const bodies = () =>
+    PROMPTS.map((prompt) => ({ model: cluster.model, prompt, max_tokens: MAX_TOKENS, temperature: 0 }));
 
   test('every stream completes with the undisturbed greedy text after SIGKILL of a worker', async () => {
     const victim = cluster.workers[0]!;

@@ -8,7 +8,18 @@ import { STORIES_F32 } from '../fixtures/local-cluster.js';
 
 const vocab = Tokenizer.fromData(tokenizerDataFromGguf(readGgufMetadata(STORIES_F32())));
 
-const greedy = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 1, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, logitBias: {}, logprobs: -1 };
+const greedy = {
+  temperature: 0,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed: 1,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  repetitionPenalty: 1,
+  logitBias: {},
+  logprobs: -1,
+};
 
 /** A real worker process refuses anything carrying a fencing token older than the newest it has seen. */
 describe('worker fencing', () => {
@@ -18,7 +29,12 @@ describe('worker fencing', () => {
 
   before(async () => {
     redis = await startRedis();
-    worker = await spawnService('worker', { REDIS_URL: redis.url, LOOM_MODEL: STORIES_F32(), LOOM_THREADS: '1', LOOM_NUM_BLOCKS: '48' });
+    worker = await spawnService('worker', {
+      REDIS_URL: redis.url,
+      LOOM_MODEL: STORIES_F32(),
+      LOOM_THREADS: '1',
+      LOOM_NUM_BLOCKS: '48',
+    });
     client = createWorkerClient(worker.address!);
   });
   after(async () => {
@@ -34,7 +50,13 @@ describe('worker fencing', () => {
     });
 
   test('a newer leader fences off an older one', async () => {
-    const warm = await unary(client.warmup.bind(client), { blockSize: 16, numBlocks: 64, maxNumBatchedTokens: 64, maxNumSeqs: 4, fencingToken: 7 });
+    const warm = await unary(client.warmup.bind(client), {
+      blockSize: 16,
+      numBlocks: 64,
+      maxNumBatchedTokens: 64,
+      maxNumSeqs: 4,
+      fencingToken: 7,
+    });
     assert.equal(warm.numBlocks, 48, "the worker's own --num-blocks wins over what Warmup asks");
     await assert.rejects(unary(client.reset.bind(client), { fencingToken: 6 }), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
@@ -46,7 +68,17 @@ describe('worker fencing', () => {
     const req = (fencingToken: number, id: string): StepRequest => ({
       stepId: fencingToken,
       fencingToken,
-      newRequests: [{ requestId: id, tokenIds: [1, 403, 407, 261, 378], sampling: greedy, blockIds: [0], numComputedTokens: 0, numScheduledTokens: 5, numOutputTokens: 0 }],
+      newRequests: [
+        {
+          requestId: id,
+          tokenIds: [1, 403, 407, 261, 378],
+          sampling: greedy,
+          blockIds: [0],
+          numComputedTokens: 0,
+          numScheduledTokens: 5,
+          numOutputTokens: 0,
+        },
+      ],
       cachedRequests: [],
       finishedIds: [],
       preemptedIds: [],
@@ -58,7 +90,11 @@ describe('worker fencing', () => {
     assert.equal(fresh.error, '');
     assert.equal(fresh.sampled.length, 1);
     assert.equal(fresh.sampled[0]!.requestId, 'leader');
-    assert.equal(vocab.tokenToPiece(fresh.sampled[0]!.tokenId), ',', 'greedy first token after "Once upon a time" is ","');
+    assert.equal(
+      vocab.tokenToPiece(fresh.sampled[0]!.tokenId),
+      ',',
+      'greedy first token after "Once upon a time" is ","',
+    );
     call.end();
   });
 });

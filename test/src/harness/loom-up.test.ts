@@ -14,25 +14,30 @@ describe('loom up', () => {
   });
   after(async () => redis?.stop());
 
-  it('serves with two workers, answers /v1/models, and stops every child on SIGINT', { skip: !existsSync(model) && 'no stories260K model' }, async () => {
-    const port = await freePort();
-    const up = spawnProcess(process.execPath, [cliMain(), 'up', '--workers', '2', '--port', String(port)], {
-      name: 'loom up',
-      env: { REDIS_URL: redis.url, LOOM_MODEL: model, LOOM_THREADS: '1' },
-    });
-    try {
-      const line = await up.waitForLog((r) => String(r.msg).startsWith('Loom is serving'), 60_000);
-      assert.equal(line.msg, `Loom is serving stories260K-f32 at http://127.0.0.1:${port}/v1`);
-      const res = await fetch(`http://127.0.0.1:${port}/v1/models`);
-      assert.equal(res.status, 200);
-      const pids = up.logs.filter((r) => r.msg === 'service ready').map((r) => Number(r.pid));
-      assert.equal(pids.length, 4, 'two workers, a scheduler and a gateway');
+  it(
+    'serves with two workers, answers /v1/models, and stops every child on SIGINT',
+    { skip: !existsSync(model) && 'no stories260K model' },
+    async () => {
+      const port = await freePort();
+      const up = spawnProcess(process.execPath, [cliMain(), 'up', '--workers', '2', '--port', String(port)], {
+        name: 'loom up',
+        env: { REDIS_URL: redis.url, LOOM_MODEL: model, LOOM_THREADS: '1' },
+      });
+      try {
+        const line = await up.waitForLog((r) => String(r.msg).startsWith('Loom is serving'), 60_000);
+        assert.equal(line.msg, `Loom is serving stories260K-f32 at http://127.0.0.1:${port}/v1`);
+        const res = await fetch(`http://127.0.0.1:${port}/v1/models`);
+        assert.equal(res.status, 200);
+        const pids = up.logs.filter((r) => r.msg === 'service ready').map((r) => Number(r.pid));
+        assert.equal(pids.length, 4, 'two workers, a scheduler and a gateway');
 
-      up.kill('SIGINT');
-      assert.deepEqual(await up.exited, { code: 0, signal: null });
-      for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `child ${pid} still running`);
-    } finally {
-      await up.stop();
-    }
-  });
+        up.kill('SIGINT');
+        assert.deepEqual(await up.exited, { code: 0, signal: null });
+        for (const pid of pids)
+          assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `child ${pid} still running`);
+      } finally {
+        await up.stop();
+      }
+    },
+  );
 });

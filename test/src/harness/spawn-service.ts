@@ -27,7 +27,11 @@ export interface SpawnServiceOptions extends Omit<SpawnOptions, 'env'> {
  * env twins: REDIS_URL, LOOM_MODEL, PORT, ...). Resolves once it logs that it serves. The process also
  * stops by itself when this test process dies (its stdin closes). Call stop() in teardown.
  */
-export async function spawnService(kind: ServiceKind, env: Record<string, string>, opts: SpawnServiceOptions = {}): Promise<ServiceProcess> {
+export async function spawnService(
+  kind: ServiceKind,
+  env: Record<string, string>,
+  opts: SpawnServiceOptions = {},
+): Promise<ServiceProcess> {
   const { READY_EVENT, STOP_ON_STDIN_EOF } = await cliModule();
   const p = spawnProcess(process.execPath, [cliMain(), kind, ...(opts.args ?? [])], {
     name: opts.name ?? kind,

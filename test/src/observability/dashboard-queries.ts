@@ -33,7 +33,13 @@ export function dashboardQueries(): DashboardQuery[] {
     const dash = JSON.parse(readFileSync(file, 'utf8')) as { title: string; panels: PanelJson[] };
     const walk = (panels: PanelJson[]) => {
       for (const p of panels) {
-        for (const t of p.targets ?? []) out.push({ dashboard: dash.title, panel: p.title ?? '(untitled)', refId: t.refId ?? '?', expr: t.expr ?? '' });
+        for (const t of p.targets ?? [])
+          out.push({
+            dashboard: dash.title,
+            panel: p.title ?? '(untitled)',
+            refId: t.refId ?? '?',
+            expr: t.expr ?? '',
+          });
         walk(p.panels ?? []);
       }
     };
@@ -47,7 +53,9 @@ export function dashboardQueries(): DashboardQuery[] {
  * (`rateWindow`), every other variable the "match anything" regex of its All option.
  */
 export function expandGrafanaVariables(expr: string, rateWindow = '5m'): string {
-  return expr.replace(/\$\{?(\w+)\}?/g, (_m, name: string) => (['__rate_interval', '__interval', '__range'].includes(name) ? rateWindow : '.*'));
+  return expr.replace(/\$\{?(\w+)\}?/g, (_m, name: string) =>
+    ['__rate_interval', '__interval', '__range'].includes(name) ? rateWindow : '.*',
+  );
 }
 
 /** Syntax errors lezer-promql finds, as "at N: …" strings (empty = parses). */
@@ -55,7 +63,8 @@ export function promqlSyntaxErrors(expr: string): string[] {
   const errors: string[] = [];
   parser.parse(expr).iterate({
     enter: (n) => {
-      if (n.type.isError) errors.push(`at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 20), n.to + 20))}`);
+      if (n.type.isError)
+        errors.push(`at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 20), n.to + 20))}`);
     },
   });
   return errors;
@@ -72,11 +81,15 @@ export interface AutoscalingQuery {
  * adapter fills its template for a namespace-scoped external metric.
  */
 export function autoscalingQueries(namespace = 'loom'): AutoscalingQuery[] {
-  const so = parseYaml(readFileSync(KEDA_SCALED_OBJECT(), 'utf8')) as { spec: { triggers: { type: string; name: string; metadata: { query: string } }[] } };
+  const so = parseYaml(readFileSync(KEDA_SCALED_OBJECT(), 'utf8')) as {
+    spec: { triggers: { type: string; name: string; metadata: { query: string } }[] };
+  };
   const out: AutoscalingQuery[] = so.spec.triggers
     .filter((t) => t.type === 'prometheus')
     .map((t) => ({ source: `KEDA trigger ${t.name}`, expr: t.metadata.query.trim() }));
-  const rules = parseYaml(readFileSync(ADAPTER_RULES(), 'utf8')) as { externalRules: { seriesQuery: string; name: { as: string }; metricsQuery: string }[] };
+  const rules = parseYaml(readFileSync(ADAPTER_RULES(), 'utf8')) as {
+    externalRules: { seriesQuery: string; name: { as: string }; metricsQuery: string }[];
+  };
   for (const r of rules.externalRules) {
     out.push({ source: `adapter ${r.name.as} seriesQuery`, expr: r.seriesQuery });
     out.push({

@@ -17,13 +17,13 @@ import { autoscalingQueries, dashboardQueries, expandGrafanaVariables } from './
  * them. A query that needs one runs as a `todo` test: reported, not counted, and it starts passing
  * on its own once the service exports the metric. Delete the entry then.
  */
-const NOT_YET_EXPORTED: Record<string, string> = {
-};
+const NOT_YET_EXPORTED: Record<string, string> = {};
 /** vLLM-named twins (VLLM_METRIC) no service exports yet, and who must (all with a `model_name` label). */
-const VLLM_NOT_YET_EXPORTED: Record<string, string> = {
-};
+const VLLM_NOT_YET_EXPORTED: Record<string, string> = {};
 const pendingReason = (expr: string): string | undefined =>
-  Object.entries(NOT_YET_EXPORTED).find(([metric]) => new RegExp(`\\b${metric}(_bucket|_count|_sum)?\\b`).test(expr))?.[1];
+  Object.entries(NOT_YET_EXPORTED).find(([metric]) =>
+    new RegExp(`\\b${metric}(_bucket|_count|_sum)?\\b`).test(expr),
+  )?.[1];
 
 /** Wall-clock window for rate() in the queries: the whole load fits in it at a 1 s scrape interval. */
 const RATE_WINDOW = '1m';
@@ -55,7 +55,11 @@ describe('a real Prometheus scrapes a live Loom stack under load; every dashboar
 
   async function query(expr: string): Promise<PromVector[]> {
     const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: PromVector[] } };
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data: { resultType: string; result: PromVector[] };
+    };
     assert.equal(body.status, 'success', `${expr}: ${body.error}`);
     assert.equal(body.data.resultType, 'vector');
     return body.data.result;
@@ -75,7 +79,10 @@ describe('a real Prometheus scrapes a live Loom stack under load; every dashboar
       const hostPort = (port: unknown) => `127.0.0.1:${Number(port)}`;
       const gateway = new URL(cluster.gateway.url!);
       // `namespace` as the Prometheus Operator would add it, so the KEDA / adapter queries run unchanged.
-      const job = (name: string, targets: string[]) => ({ job_name: name, static_configs: [{ targets, labels: { namespace: 'loom' } }] });
+      const job = (name: string, targets: string[]) => ({
+        job_name: name,
+        static_configs: [{ targets, labels: { namespace: 'loom' } }],
+      });
       const rule = parseYaml(readFileSync(ALERTS_FILE(), 'utf8')) as { spec: { groups: unknown[] } };
       writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: rule.spec.groups }));
       writeFileSync(
@@ -86,42 +93,67 @@ describe('a real Prometheus scrapes a live Loom stack under load; every dashboar
           scrape_configs: [
             job('gateway', [`${gateway.hostname}:${gateway.port}`]),
             job('scheduler', [hostPort(cluster.scheduler.ready!.metricsPort)]),
-            job('worker', cluster.workers.map((w) => hostPort(w.ready!.metricsPort))),
+            job(
+              'worker',
+              cluster.workers.map((w) => hostPort(w.ready!.metricsPort)),
+            ),
           ],
         }),
       );
       const port = await freePort();
       promUrl = `http://127.0.0.1:${port}`;
-      prometheus = spawn(bin, [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=1h',
-        '--log.level=warn',
-      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      prometheus = spawn(
+        bin,
+        [
+          `--config.file=${path.join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${path.join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--storage.tsdb.retention.time=1h',
+          '--log.level=warn',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let promLog = '';
       prometheus.stderr!.on('data', (d: Buffer) => (promLog = (promLog + d.toString()).slice(-4000)));
-      await waitFor(async () => (await fetch(`${promUrl}/-/ready`).catch(() => undefined))?.ok ?? false, { timeoutMs: 30_000 }).catch((err: Error) => {
+      await waitFor(async () => (await fetch(`${promUrl}/-/ready`).catch(() => undefined))?.ok ?? false, {
+        timeoutMs: 30_000,
+      }).catch((err: Error) => {
         throw new Error(`prometheus did not become ready: ${err.message}\n${promLog}`);
       });
-      await waitFor(async () => {
-        const t = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string }[] } };
-        return t.data.activeTargets.length === 2 + cluster!.workers.length && t.data.activeTargets.every((x) => x.health === 'up');
-      }, { timeoutMs: 30_000 });
+      await waitFor(
+        async () => {
+          const t = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as {
+            data: { activeTargets: { health: string }[] };
+          };
+          return (
+            t.data.activeTargets.length === 2 + cluster!.workers.length &&
+            t.data.activeTargets.every((x) => x.health === 'up')
+          );
+        },
+        { timeoutMs: 30_000 },
+      );
 
       // The load: LOAD_REQUESTS completions, 15 at a time, half sharing a long prefix (prefix-cache
       // hits), plus three invalid requests (400s) and two streams the client abandons (cancellations).
       const base = cluster.baseURL;
       const post = (body: unknown, signal?: AbortSignal) =>
-        fetch(`${base}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+        fetch(`${base}/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal,
+        });
       const shared = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
-      const prompts = Array.from({ length: LOAD_REQUESTS }, (_, i) => (i % 2 ? `${shared} Then ${i}` : `The dog number ${i} saw`));
+      const prompts = Array.from({ length: LOAD_REQUESTS }, (_, i) =>
+        i % 2 ? `${shared} Then ${i}` : `The dog number ${i} saw`,
+      );
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
           for (const q of autoscalingQueries()) {
             const r = await query(q.expr).catch(() => []);
-            for (const v of r) peakDuringLoad.set(q.source, Math.max(peakDuringLoad.get(q.source) ?? 0, Number(v.value[1])));
+            for (const v of r)
+              peakDuringLoad.set(q.source, Math.max(peakDuringLoad.get(q.source) ?? 0, Number(v.value[1])));
           }
           await new Promise((r) => setTimeout(r, 250));
         }
@@ -152,7 +184,10 @@ describe('a real Prometheus scrapes a live Loom stack under load; every dashboar
       }
       for (let i = 0; i < 2; i++) {
         const ac = new AbortController();
-        const res = await post({ model: cluster.model, prompt: 'A long story', max_tokens: 200, stream: true }, ac.signal);
+        const res = await post(
+          { model: cluster.model, prompt: 'A long story', max_tokens: 200, stream: true },
+          ac.signal,
+        );
         const reader = res.body!.getReader();
         await reader.read();
         ac.abort();
@@ -191,7 +226,10 @@ describe('a real Prometheus scrapes a live Loom stack under load; every dashboar
       ready();
       const result = await query(expr);
       assert.ok(result.length > 0, `no series for ${expr}`);
-      assert.ok(result.some((v) => Number.isFinite(Number(v.value[1]))), `only NaN/Inf for ${expr}: ${JSON.stringify(result)}`);
+      assert.ok(
+        result.some((v) => Number.isFinite(Number(v.value[1]))),
+        `only NaN/Inf for ${expr}: ${JSON.stringify(result)}`,
+      );
     });
   }
 
@@ -224,7 +262,9 @@ describe('a real Prometheus scrapes a live Loom stack under load; every dashboar
 
   test('the alert rules evaluate on the live data without errors', async () => {
     ready();
-    const res = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+    const res = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
     const rules = res.data.groups.flatMap((g) => g.rules);
     assert.ok(rules.length >= 9);
     for (const r of rules) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);

@@ -6,7 +6,9 @@ import { setPrincipal } from './principal.js';
 
 /** A POST with a body (the routes that take one; the public ones are GETs). */
 const postsBody = (req: FastifyRequest) =>
-  req.method === 'POST' && ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined);
+  req.method === 'POST' &&
+  ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+    req.headers['transfer-encoding'] !== undefined);
 
 /**
  * Checks the API key of a request with a body before fastify reads and parses that body: a
@@ -23,7 +25,12 @@ export function installApiKeyHook(fastify: FastifyInstance, keys: KeyStore): voi
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       // The unread body is left to the server (drained, or the connection closed): not parsed.
-      reply.code(err.status).headers(err.headers).header('connection', 'close').type('application/json; charset=utf-8').send(err.body());
+      reply
+        .code(err.status)
+        .headers(err.headers)
+        .header('connection', 'close')
+        .type('application/json; charset=utf-8')
+        .send(err.body());
     }
     return payload;
   });

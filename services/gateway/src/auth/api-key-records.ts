@@ -18,7 +18,10 @@ export const apiKeyRecordSchema = z.object({
 /** An --api-keys-file entry: the record plus the key in clear (`key`) or already hashed (`sha256`). */
 const fileEntrySchema = apiKeyRecordSchema.extend({
   key: z.string().min(1).optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export interface StaticKey {
@@ -50,7 +53,10 @@ export function keysFromFile(file: string): StaticKey[] {
     throw new Error(`--api-keys-file ${file}: ${(err as Error).message}`);
   }
   const parsed = z.array(fileEntrySchema).safeParse(raw);
-  if (!parsed.success) throw new Error(`--api-keys-file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `--api-keys-file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data.map(({ key, sha256, ...record }, i) => {
     if (!key === !sha256) throw new Error(`--api-keys-file ${file}: entry ${i} needs exactly one of 'key' or 'sha256'`);
     return { digestHex: sha256 ?? keyDigestHex(key!), record };

@@ -15,7 +15,8 @@ async function take(iter: AsyncGenerator<StreamEntry>, count: number): Promise<s
   return out;
 }
 
-const xreadClients = async (r: Redis) => ((await r.client('LIST')) as string).split('\n').filter((l) => l.includes('name=loom-gateway-xread')).length;
+const xreadClients = async (r: Redis) =>
+  ((await r.client('LIST')) as string).split('\n').filter((l) => l.includes('name=loom-gateway-xread')).length;
 
 describe('OutputStreamReader against a real redis-server', () => {
   let local: RedisHandle;
@@ -46,7 +47,12 @@ describe('OutputStreamReader against a real redis-server', () => {
     for (const k of keys.slice(75)) await writer.xadd(k, '*', 'v', `${k}#0`);
     for (let j = 1; j < 3; j++) for (const k of keys) await writer.xadd(k, '*', 'v', `${k}#${j}`);
     const got = await results;
-    got.forEach((values, i) => assert.deepEqual(values, [0, 1, 2].map((j) => `${keys[i]}#${j}`)));
+    got.forEach((values, i) =>
+      assert.deepEqual(
+        values,
+        [0, 1, 2].map((j) => `${keys[i]}#${j}`),
+      ),
+    );
     reader.close();
   });
 
@@ -80,20 +86,27 @@ describe('OutputStreamReader against a real redis-server', () => {
     assert.deepEqual(await subscribedAfterClose, []);
   });
 
-  test("a consumer that does not pull leaves its backlog in Redis, and gets all of it, in order, when it does", async () => {
+  test('a consumer that does not pull leaves its backlog in Redis, and gets all of it, in order, when it does', async () => {
     const reader = new OutputStreamReader(redis, { blockMs: 30_000, maxBuffered: 8 });
     const ac = new AbortController();
     const slow = reader.subscribe('t4:slow', ac.signal);
     const fast = take(reader.subscribe('t4:fast', ac.signal), 200);
     // Start the slow subscription (a generator runs only when pulled), then stop pulling.
     const firstPull = slow.next();
-    for (let i = 0; i < 200; i++) await writer.multi().xadd('t4:slow', '*', 'v', `s${i}`).xadd('t4:fast', '*', 'v', `f${i}`).exec();
+    for (let i = 0; i < 200; i++)
+      await writer.multi().xadd('t4:slow', '*', 'v', `s${i}`).xadd('t4:fast', '*', 'v', `f${i}`).exec();
     assert.equal((await firstPull).value?.[1][1], 's0');
     // The fast stream is read to the end meanwhile: the slow one does not hold its lane up, and
     // what the gateway holds for it stays within the bound (one read may add a bound's worth).
-    assert.deepEqual(await fast, Array.from({ length: 200 }, (_, i) => `f${i}`));
+    assert.deepEqual(
+      await fast,
+      Array.from({ length: 200 }, (_, i) => `f${i}`),
+    );
     assert.ok(reader.bufferedEntries <= 16, `${reader.bufferedEntries} entries held`);
-    assert.deepEqual(await take(slow, 199), Array.from({ length: 199 }, (_, i) => `s${i + 1}`));
+    assert.deepEqual(
+      await take(slow, 199),
+      Array.from({ length: 199 }, (_, i) => `s${i + 1}`),
+    );
     reader.close();
   });
 });

@@ -74,7 +74,12 @@ class Lane {
     }
     if (!this.blocked) return;
     // MAXLEN keeps the wake stream a few entries long; the expiry removes it if this process dies.
-    this.commands.multi().xadd(this.wakeKey, 'MAXLEN', '~', 16, '*', 'w', '1').expire(this.wakeKey, 3600).exec().catch(() => undefined);
+    this.commands
+      .multi()
+      .xadd(this.wakeKey, 'MAXLEN', '~', 16, '*', 'w', '1')
+      .expire(this.wakeKey, 3600)
+      .exec()
+      .catch(() => undefined);
   }
 
   close(): void {
@@ -146,7 +151,12 @@ export class OutputStreamReader {
     private readonly commands: Redis,
     options: OutputStreamReaderOptions = {},
   ) {
-    this.o = { blockMs: options.blockMs ?? 5000, maxKeysPerConnection: options.maxKeysPerConnection ?? 256, maxBuffered: options.maxBuffered ?? 256, log: options.log };
+    this.o = {
+      blockMs: options.blockMs ?? 5000,
+      maxKeysPerConnection: options.maxKeysPerConnection ?? 256,
+      maxBuffered: options.maxBuffered ?? 256,
+      log: options.log,
+    };
   }
 
   /** Blocking connections open now. */

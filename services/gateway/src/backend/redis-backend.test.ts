@@ -24,7 +24,6 @@ import { STORIES_GGUF } from '../testing/spec-path.js';
 import { QueueFullError } from './inference-backend.js';
 import { RedisBackend } from './redis-backend.js';
 
-
 const job = (requestId: string, model = 'tiny'): RequestJob => ({
   requestId,
   model,
@@ -35,7 +34,8 @@ const job = (requestId: string, model = 'tiny'): RequestJob => ({
   acceptedAt: Date.now(),
 });
 
-const xadd = (r: Redis, requestId: string, e: OutputEvent) => r.xadd(outputStreamKey(requestId), '*', OUTPUT_STREAM_FIELD, JSON.stringify(e));
+const xadd = (r: Redis, requestId: string, e: OutputEvent) =>
+  r.xadd(outputStreamKey(requestId), '*', OUTPUT_STREAM_FIELD, JSON.stringify(e));
 
 describe('RedisBackend against a real redis-server', () => {
   let local: RedisHandle;
@@ -92,7 +92,11 @@ describe('RedisBackend against a real redis-server', () => {
       return out;
     })();
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(backend.streamStats(), { connections: 1, bufferedEvents: 0 }, 'one reading connection while a stream is open');
+    assert.deepEqual(
+      backend.streamStats(),
+      { connections: 1, bufferedEvents: 0 },
+      'one reading connection while a stream is open',
+    );
     for (const e of later) await xadd(redis, id, e);
     assert.deepEqual(await reading, [early, ...later.slice(0, 3)]);
   });
@@ -102,7 +106,10 @@ describe('RedisBackend against a real redis-server', () => {
     await xadd(redis, 'cmpl-err', { type: 'token', index: 0, tokenIds: [1], text: 'x' });
     const got: OutputEvent[] = [];
     for await (const e of backend.events('cmpl-err', new AbortController().signal)) got.push(e);
-    assert.deepEqual(got.map((e) => e.type), ['error']);
+    assert.deepEqual(
+      got.map((e) => e.type),
+      ['error'],
+    );
 
     const ac = new AbortController();
     const started = Date.now();
@@ -137,11 +144,17 @@ describe('RedisBackend against a real redis-server', () => {
     const card = modelCardFromGguf(STORIES_GGUF, 'stories260K');
     await redis.sadd(MODELS_KEY, card.modelId);
     await redis.set(modelCardKey(card.modelId), JSON.stringify(card));
-    const gw = await startGateway(configFromEnv({}, { host: '127.0.0.1', port: 0, redisUrl: local.url, logLevel: 'silent' }));
+    const gw = await startGateway(
+      configFromEnv({}, { host: '127.0.0.1', port: 0, redisUrl: local.url, logLevel: 'silent' }),
+    );
     const conn = createRedis(local.url);
     const queue = new Queue(requestQueueName(card.modelId), { connection: conn, prefix: BULLMQ_PREFIX });
     try {
-      const res = fetch(gw.url + '/v1/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 2 }) });
+      const res = fetch(gw.url + '/v1/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 2 }),
+      });
       let waiting: RequestJob | undefined;
       for (let i = 0; i < 200 && !waiting; i++) {
         waiting = (await queue.getWaiting())[0]?.data as RequestJob | undefined;
@@ -158,8 +171,18 @@ describe('RedisBackend against a real redis-server', () => {
       assert.match(metrics, /^loom_gateway_output_stream_connections 1$/m);
       assert.match(metrics, /^loom_gateway_output_buffered_events 0$/m);
       await xadd(redis, waiting.requestId, { type: 'token', index: 0, tokenIds: [5, 6], text: ', there' });
-      await xadd(redis, waiting.requestId, { type: 'finish', index: 0, finishReason: 'length', promptTokens: waiting.promptTokenIds.length, completionTokens: 2 });
-      const body = (await (await res).json()) as { id: string; choices: { text: string; finish_reason: string }[]; usage: { prompt_tokens: number } };
+      await xadd(redis, waiting.requestId, {
+        type: 'finish',
+        index: 0,
+        finishReason: 'length',
+        promptTokens: waiting.promptTokenIds.length,
+        completionTokens: 2,
+      });
+      const body = (await (await res).json()) as {
+        id: string;
+        choices: { text: string; finish_reason: string }[];
+        usage: { prompt_tokens: number };
+      };
       assert.equal(body.id, waiting.requestId);
       assert.equal(body.choices[0]!.text, ', there');
       assert.equal(body.choices[0]!.finish_reason, 'length');

@@ -51,7 +51,11 @@ export class RedisBackend implements InferenceBackend {
     this.redis = createRedis(opts.redisUrl, 'loom-gateway');
     this.watchErrors(this.redis);
     this.cardTtlMs = opts.cardTtlMs ?? 3000;
-    this.reader = new OutputStreamReader(this.redis, { blockMs: opts.blockMs, maxKeysPerConnection: opts.streamsPerConnection, log: opts.log });
+    this.reader = new OutputStreamReader(this.redis, {
+      blockMs: opts.blockMs,
+      maxKeysPerConnection: opts.streamsPerConnection,
+      log: opts.log,
+    });
   }
 
   async listModels(): Promise<ModelCard[]> {
@@ -101,7 +105,15 @@ export class RedisBackend implements InferenceBackend {
 
   async cancel(requestId: string, reason: string): Promise<void> {
     const event: CancelEvent = { requestId, reason };
-    await this.redis.xadd(CANCEL_STREAM_KEY, 'MAXLEN', '~', CANCEL_STREAM_MAXLEN, '*', OUTPUT_STREAM_FIELD, JSON.stringify(event));
+    await this.redis.xadd(
+      CANCEL_STREAM_KEY,
+      'MAXLEN',
+      '~',
+      CANCEL_STREAM_MAXLEN,
+      '*',
+      OUTPUT_STREAM_FIELD,
+      JSON.stringify(event),
+    );
   }
 
   async ping(): Promise<void> {

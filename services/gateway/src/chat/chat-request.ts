@@ -29,10 +29,14 @@ export const chatRequestSchema = z.object({
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 export function rejectUnsupportedChat(body: ChatRequest): void {
-  if (body.top_logprobs != null && !body.logprobs) throw ApiError.invalid("'top_logprobs' requires 'logprobs' to be true.", 'top_logprobs');
+  if (body.top_logprobs != null && !body.logprobs)
+    throw ApiError.invalid("'top_logprobs' requires 'logprobs' to be true.", 'top_logprobs');
   if (body.tools?.length) throw ApiError.unsupported('tools', "'tools' (function calling) is not supported yet.");
   if (body.response_format && body.response_format.type !== 'text') {
-    throw ApiError.unsupported('response_format', `'response_format' type '${body.response_format.type}' is not supported; only 'text'.`);
+    throw ApiError.unsupported(
+      'response_format',
+      `'response_format' type '${body.response_format.type}' is not supported; only 'text'.`,
+    );
   }
 }
 
@@ -48,6 +52,7 @@ export function chatLogprobs(body: ChatRequest): number | null {
 export function templateMessages(body: ChatRequest): ChatMessage[] {
   return body.messages.map((m) => ({
     role: m.role === 'developer' ? 'system' : m.role,
-    content: m.content === null ? '' : typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''),
+    content:
+      m.content === null ? '' : typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''),
   }));
 }

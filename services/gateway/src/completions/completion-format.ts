@@ -1,4 +1,9 @@
-import { completionLogprobs, concatLogprobs, promptLogprobs, type LogprobsOptions } from '../generation/logprobs-format.js';
+import {
+  completionLogprobs,
+  concatLogprobs,
+  promptLogprobs,
+  type LogprobsOptions,
+} from '../generation/logprobs-format.js';
 import type { ResponseFormat } from '../generation/response-format.js';
 
 /** One prompt as echo shows it: its text, and its token ids (what prompt logprobs are about). */
@@ -14,8 +19,18 @@ export interface EchoedPrompt {
  * choice's logprobs (first token's logprob null, as OpenAI and vLLM return it).
  */
 export function completionFormat(perPrompt: number, echo?: EchoedPrompt[], lp?: LogprobsOptions): ResponseFormat {
-  const head = (ctx: { id: string; created: number; model: string }) => ({ id: ctx.id, object: 'text_completion' as const, created: ctx.created, model: ctx.model });
-  const choice = (index: number, text: string, finish_reason: string | null, logprobs: object | null = null) => ({ index, text, logprobs, finish_reason });
+  const head = (ctx: { id: string; created: number; model: string }) => ({
+    id: ctx.id,
+    object: 'text_completion' as const,
+    created: ctx.created,
+    model: ctx.model,
+  });
+  const choice = (index: number, text: string, finish_reason: string | null, logprobs: object | null = null) => ({
+    index,
+    text,
+    logprobs,
+    finish_reason,
+  });
   const echoOf = (index: number) => echo?.[Math.floor(index / perPrompt)];
   const echoText = (index: number) => echoOf(index)?.text ?? '';
   // With echo + logprobs the echo travels in the prompt's chunk, with its logprobs; a choice whose
@@ -37,14 +52,25 @@ export function completionFormat(perPrompt: number, echo?: EchoedPrompt[], lp?: 
     promptChunk: (ctx, index, logprobs) => {
       const e = echoOf(index);
       if (!e || !lp || !echoPending.has(index)) return null;
-      return { ...head(ctx), choices: [choice(index, takeEcho(index), null, promptLogprobs(e.ids, logprobs, lp, e.text.length))] };
+      return {
+        ...head(ctx),
+        choices: [choice(index, takeEcho(index), null, promptLogprobs(e.ids, logprobs, lp, e.text.length))],
+      };
     },
     deltaChunk: (ctx, index, text, logprobs) => {
       const start = offsets.get(index) ?? echoText(index).length;
       offsets.set(index, start + text.length);
-      return { ...head(ctx), choices: [choice(index, takeEcho(index) + text, null, lp && logprobs ? completionLogprobs(logprobs, lp, start) : null)] };
+      return {
+        ...head(ctx),
+        choices: [
+          choice(index, takeEcho(index) + text, null, lp && logprobs ? completionLogprobs(logprobs, lp, start) : null),
+        ],
+      };
     },
-    finishChunk: (ctx, index, finishReason) => ({ ...head(ctx), choices: [choice(index, takeEcho(index), finishReason)] }),
+    finishChunk: (ctx, index, finishReason) => ({
+      ...head(ctx),
+      choices: [choice(index, takeEcho(index), finishReason)],
+    }),
     usageChunk: (ctx, usage) => ({ ...head(ctx), choices: [], usage }),
     body: (ctx, choices, usage) => ({
       ...head(ctx),
@@ -52,7 +78,10 @@ export function completionFormat(perPrompt: number, echo?: EchoedPrompt[], lp?: 
         const e = echoOf(c.index);
         const text = echoText(c.index);
         const completion = lp ? completionLogprobs(c.logprobs ?? [], lp, text.length) : null;
-        const logprobs = lp && e && c.promptLogprobs ? concatLogprobs(promptLogprobs(e.ids, c.promptLogprobs, lp, text.length), completion!) : completion;
+        const logprobs =
+          lp && e && c.promptLogprobs
+            ? concatLogprobs(promptLogprobs(e.ids, c.promptLogprobs, lp, text.length), completion!)
+            : completion;
         return choice(c.index, text + c.text, c.finishReason, logprobs);
       }),
       usage,

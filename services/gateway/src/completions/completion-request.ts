@@ -10,7 +10,12 @@ export const MAX_PROMPTS = 64;
 /** POST /v1/completions body. The prompt is a string, a token-id list, or a list of either (several prompts). */
 export const completionRequestSchema = z.object({
   ...samplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).min(1).max(MAX_PROMPTS), tokenIds, z.array(tokenIds).min(1).max(MAX_PROMPTS)]),
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).min(1).max(MAX_PROMPTS),
+    tokenIds,
+    z.array(tokenIds).min(1).max(MAX_PROMPTS),
+  ]),
   max_tokens: z.number().int().min(1).nullish(),
   echo: z.boolean().nullish(),
   best_of: z.number().int().min(1).nullish(),
@@ -26,7 +31,8 @@ export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
 /** Parameters the API defines that Loom does not implement: a clear 400 beats silently ignoring them. */
 export function rejectUnsupportedCompletion(body: CompletionRequest): void {
-  if (body.best_of != null && body.best_of > 1) throw ApiError.unsupported('best_of', "'best_of' > 1 is not supported; use 'n'.");
+  if (body.best_of != null && body.best_of > 1)
+    throw ApiError.unsupported('best_of', "'best_of' > 1 is not supported; use 'n'.");
   if (body.suffix) throw ApiError.unsupported('suffix', "'suffix' is not supported.");
 }
 

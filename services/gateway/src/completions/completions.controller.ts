@@ -6,7 +6,12 @@ import { GenerationService, newRequestId } from '../generation/generation.servic
 import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { completionFormat } from './completion-format.js';
-import { DEFAULT_COMPLETION_MAX_TOKENS, completionRequestSchema, promptsOf, rejectUnsupportedCompletion } from './completion-request.js';
+import {
+  DEFAULT_COMPLETION_MAX_TOKENS,
+  completionRequestSchema,
+  promptsOf,
+  rejectUnsupportedCompletion,
+} from './completion-request.js';
 
 @Controller('v1')
 export class CompletionsController {
@@ -29,11 +34,14 @@ export class CompletionsController {
     const ids = prompts.map((p) => {
       if ('text' in p) return this.tokenizers.encodePrompt(card, p.text);
       const bad = p.ids.find((id) => id >= card.vocabSize);
-      if (bad !== undefined) throw ApiError.invalid(`Token id ${bad} is out of range (vocabulary size ${card.vocabSize}).`, 'prompt');
+      if (bad !== undefined)
+        throw ApiError.invalid(`Token id ${bad} is out of range (vocabulary size ${card.vocabSize}).`, 'prompt');
       return p.ids;
     });
     for (const p of ids) this.generation.checkContext(card, p.length, maxTokens, 'prompt');
-    const echo = body.echo ? prompts.map((p, k) => ({ text: 'text' in p ? p.text : this.tokenizers.decode(card, ids[k]!), ids: ids[k]! })) : undefined;
+    const echo = body.echo
+      ? prompts.map((p, k) => ({ text: 'text' in p ? p.text : this.tokenizers.decode(card, ids[k]!), ids: ids[k]! }))
+      : undefined;
     const logprobs = body.logprobs ?? null;
     const n = body.n ?? 1;
 
@@ -51,7 +59,11 @@ export class CompletionsController {
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
       continuousUsage: body.stream_options?.continuous_usage_stats ?? false,
-      format: completionFormat(n, echo, logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs)),
+      format: completionFormat(
+        n,
+        echo,
+        logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs),
+      ),
       arrivedAt,
     });
   }

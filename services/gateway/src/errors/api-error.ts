@@ -40,10 +40,21 @@ export class ApiError extends Error {
   }
 
   static modelNotFound(model: string): ApiError {
-    return new ApiError(404, `The model '${model}' does not exist.`, 'invalid_request_error', 'model', 'model_not_found');
+    return new ApiError(
+      404,
+      `The model '${model}' does not exist.`,
+      'invalid_request_error',
+      'model',
+      'model_not_found',
+    );
   }
 
-  static contextLengthExceeded(param: string, promptTokens: number, maxTokens: number, contextLength: number): ApiError {
+  static contextLengthExceeded(
+    param: string,
+    promptTokens: number,
+    maxTokens: number,
+    contextLength: number,
+  ): ApiError {
     return new ApiError(
       400,
       `This model's maximum context length is ${contextLength} tokens. However, you requested ${promptTokens + maxTokens} tokens ` +

@@ -13,8 +13,15 @@ export function apiErrorFromZod(err: z.ZodError): ApiError {
   const issue = err.issues[0]!;
   const param = paramPath(issue.path);
   // With reportInput, an absent field shows as input undefined (a union reports invalid_union).
-  const missing = issue.path.length > 0 && issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union');
-  const code = missing ? 'missing_required_parameter' : issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value';
+  const missing =
+    issue.path.length > 0 &&
+    issue.input === undefined &&
+    (issue.code === 'invalid_type' || issue.code === 'invalid_union');
+  const code = missing
+    ? 'missing_required_parameter'
+    : issue.code === 'invalid_type'
+      ? 'invalid_type'
+      : 'invalid_value';
   const message = missing
     ? `Missing required parameter: '${param}'.`
     : param

@@ -16,7 +16,13 @@ export type ChoiceUpdate =
  * ends in a way OpenAI's API cannot express.
  */
 export class EventConsumer {
-  readonly choices: { text: string; tokens: number; logprobs: TokenLogprob[]; promptLogprobs?: (TokenLogprob | null)[]; finishReason?: ApiFinishReason }[];
+  readonly choices: {
+    text: string;
+    tokens: number;
+    logprobs: TokenLogprob[];
+    promptLogprobs?: (TokenLogprob | null)[];
+    finishReason?: ApiFinishReason;
+  }[];
   /** Seconds from arrival to the first token delivered; undefined until then. */
   timeToFirstToken: number | undefined;
   private readonly lastTokenAt: number[];
@@ -71,7 +77,13 @@ export class EventConsumer {
   }
 
   results(): ChoiceResult[] {
-    return this.choices.map((c, index) => ({ index, text: c.text, finishReason: c.finishReason ?? 'stop', logprobs: c.logprobs, ...(c.promptLogprobs ? { promptLogprobs: c.promptLogprobs } : {}) }));
+    return this.choices.map((c, index) => ({
+      index,
+      text: c.text,
+      finishReason: c.finishReason ?? 'stop',
+      logprobs: c.logprobs,
+      ...(c.promptLogprobs ? { promptLogprobs: c.promptLogprobs } : {}),
+    }));
   }
 
   private observeTokens(index: number, count: number): void {
@@ -82,7 +94,8 @@ export class EventConsumer {
     }
     const last = this.lastTokenAt[index]!;
     // An event may carry several tokens (a held-back stop string): spread the gap over them.
-    if (last > 0 && count > 0) for (let i = 0; i < count; i++) this.metrics.itl.observe({ model_name: this.model }, (now - last) / 1000 / count);
+    if (last > 0 && count > 0)
+      for (let i = 0; i < count; i++) this.metrics.itl.observe({ model_name: this.model }, (now - last) / 1000 / count);
     this.lastTokenAt[index] = now;
     this.metrics.generationTokens.inc({ model_name: this.model }, count);
   }
@@ -90,7 +103,14 @@ export class EventConsumer {
 
 function apiFinishReason(r: FinishReason): ApiFinishReason {
   if (r === 'stop' || r === 'length') return r;
-  if (r === 'abort') throw new ApiError(503, 'The request was aborted by the server; retry it.', 'service_unavailable_error', null, 'request_aborted');
+  if (r === 'abort')
+    throw new ApiError(
+      503,
+      'The request was aborted by the server; retry it.',
+      'service_unavailable_error',
+      null,
+      'request_aborted',
+    );
   throw new ApiError(500, 'Generation failed on the server.', 'server_error', null, 'generation_failed');
 }
 

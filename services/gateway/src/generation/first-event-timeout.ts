@@ -3,7 +3,11 @@
  * (0 = never). The caller decides what a timeout means (cancel and answer 503); the stream itself
  * is ended by the caller's abort signal.
  */
-export async function* firstEventTimeout<T>(source: AsyncIterable<T>, ms: number, onTimeout: () => void): AsyncGenerator<T> {
+export async function* firstEventTimeout<T>(
+  source: AsyncIterable<T>,
+  ms: number,
+  onTimeout: () => void,
+): AsyncGenerator<T> {
   const timer = ms > 0 ? setTimeout(onTimeout, ms) : undefined;
   try {
     for await (const item of source) {

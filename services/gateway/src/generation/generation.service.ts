@@ -83,21 +83,50 @@ export class GenerationService {
   /** The prompt must leave room for max_tokens in the model's context window. */
   checkContext(card: ModelCard, promptTokens: number, maxTokens: number, param: string): void {
     if (promptTokens === 0) throw ApiError.invalid('The prompt is empty.', param);
-    if (promptTokens + maxTokens > card.contextLength) throw ApiError.contextLengthExceeded(param, promptTokens, maxTokens, card.contextLength);
+    if (promptTokens + maxTokens > card.contextLength)
+      throw ApiError.contextLengthExceeded(param, promptTokens, maxTokens, card.contextLength);
   }
 
   async run(req: FastifyRequest, reply: FastifyReply, g: GenerationRequest): Promise<void> {
     const principal = principalOf(req, { rpm: this.config.rateLimitRpm, tpm: this.config.rateLimitTpm });
     const promptTokens = g.prompts.reduce((s, p) => s + p.length, 0);
     await this.limits.admit(principal, promptTokens + g.sampling.maxTokens * g.n * g.prompts.length);
-    const base = { model: g.card.modelId, sampling: g.sampling, n: g.n, priority: effectivePriority(principal, g.priority), cacheSalt: effectiveCacheSalt(principal, g.cacheSalt), tenant: principal.tenant, sessionId: g.sessionId };
-    const jobs: RequestJob[] = g.prompts.map((promptTokenIds, k) => ({ ...base, requestId: k === 0 ? g.requestId : `${g.requestId}-${k}`, promptTokenIds, acceptedAt: Date.now() }));
+    const base = {
+      model: g.card.modelId,
+      sampling: g.sampling,
+      n: g.n,
+      priority: effectivePriority(principal, g.priority),
+      cacheSalt: effectiveCacheSalt(principal, g.cacheSalt),
+      tenant: principal.tenant,
+      sessionId: g.sessionId,
+    };
+    const jobs: RequestJob[] = g.prompts.map((promptTokenIds, k) => ({
+      ...base,
+      requestId: k === 0 ? g.requestId : `${g.requestId}-${k}`,
+      promptTokenIds,
+      acceptedAt: Date.now(),
+    }));
     const life: Lifecycle = { jobs, clientGone: new AbortController(), over: new AbortController(), timedOut: false };
     await this.submitAll(life); // QueueFullError → 429 through the exception filter
     const model = g.card.modelId;
     this.metrics.requestsAccepted.inc({ model_name: model, endpoint: g.endpoint });
     this.metrics.promptTokens.inc({ model_name: model }, promptTokens);
-    this.log.info({ requestId: g.requestId, model, endpoint: g.endpoint, prompts: jobs.length, promptTokens, maxTokens: g.sampling.maxTokens, n: g.n, stream: g.stream, keyId: principal.keyId, tenant: principal.tenant, clientRequestId: req.headers['x-request-id'] }, 'request accepted');
+    this.log.info(
+      {
+        requestId: g.requestId,
+        model,
+        endpoint: g.endpoint,
+        prompts: jobs.length,
+        promptTokens,
+        maxTokens: g.sampling.maxTokens,
+        n: g.n,
+        stream: g.stream,
+        keyId: principal.keyId,
+        tenant: principal.tenant,
+        clientRequestId: req.headers['x-request-id'],
+      },
+      'request accepted',
+    );
     if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', g.requestId);
 
     // The client may go away at any time; the response's 'close' before it finished is that signal.
@@ -107,10 +136,18 @@ export class GenerationService {
       this.stop(life, 'client_disconnected');
     });
 
-    const ctx: ResponseContext = { id: g.requestId, created: Math.floor(Date.now() / 1000), model, n: g.n * jobs.length };
+    const ctx: ResponseContext = {
+      id: g.requestId,
+      created: Math.floor(Date.now() / 1000),
+      model,
+      n: g.n * jobs.length,
+    };
     const consumer = new EventConsumer(ctx.n, g.arrivedAt, model, this.metrics);
     const signal = AbortSignal.any([life.clientGone.signal, life.over.signal]);
-    const merged = mergeEvents(jobs.map((j) => this.backend.events(j.requestId, signal, g.n)), g.n);
+    const merged = mergeEvents(
+      jobs.map((j) => this.backend.events(j.requestId, signal, g.n)),
+      g.n,
+    );
     const events = firstEventTimeout(merged, this.opts.queueWaitTimeoutMs, () => {
       life.timedOut = true;
       this.stop(life, 'queue_timeout');
@@ -127,7 +164,8 @@ export class GenerationService {
         const e2e = (performance.now() - g.arrivedAt) / 1000;
         this.metrics.e2e.observe({ model_name: model }, e2e);
         const ttft = consumer.timeToFirstToken;
-        if (ttft !== undefined && consumer.completionTokens > 1) this.metrics.tpot.observe({ model_name: model }, (e2e - ttft) / (consumer.completionTokens - 1));
+        if (ttft !== undefined && consumer.completionTokens > 1)
+          this.metrics.tpot.observe({ model_name: model }, (e2e - ttft) / (consumer.completionTokens - 1));
       }
     }
   }
@@ -138,7 +176,8 @@ export class GenerationService {
       try {
         await this.backend.submit(life.jobs[k]!);
       } catch (err) {
-        for (const j of life.jobs.slice(0, k)) void this.backend.cancel(j.requestId, 'request_failed').catch(() => undefined);
+        for (const j of life.jobs.slice(0, k))
+          void this.backend.cancel(j.requestId, 'request_failed').catch(() => undefined);
         throw err;
       }
     }
@@ -150,24 +189,46 @@ export class GenerationService {
     this.metrics.requestsCancelled.inc({ reason });
     const requestId = life.jobs[0]!.requestId;
     this.log.info({ requestId, reason }, 'cancelling request');
-    for (const j of life.jobs) this.backend.cancel(j.requestId, reason).catch((err) => this.log.warn({ err, requestId: j.requestId }, 'cancel failed'));
+    for (const j of life.jobs)
+      this.backend
+        .cancel(j.requestId, reason)
+        .catch((err) => this.log.warn({ err, requestId: j.requestId }, 'cancel failed'));
   }
 
-  private async collect(reply: FastifyReply, g: GenerationRequest, ctx: ResponseContext, consumer: EventConsumer, updates: AsyncIterable<unknown>, life: Lifecycle, promptTokens: number): Promise<void> {
+  private async collect(
+    reply: FastifyReply,
+    g: GenerationRequest,
+    ctx: ResponseContext,
+    consumer: EventConsumer,
+    updates: AsyncIterable<unknown>,
+    life: Lifecycle,
+    promptTokens: number,
+  ): Promise<void> {
     for await (const _ of updates) void _; // errors propagate to the exception filter as ApiErrors
     if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
     if (life.clientGone.signal.aborted) return;
     if (!consumer.complete) throw incomplete();
-    reply.type('application/json').send(g.format.body(ctx, consumer.results(), usageOf(promptTokens, consumer.completionTokens)));
+    reply
+      .type('application/json')
+      .send(g.format.body(ctx, consumer.results(), usageOf(promptTokens, consumer.completionTokens)));
   }
 
-  private async stream(reply: FastifyReply, g: GenerationRequest, ctx: ResponseContext, consumer: EventConsumer, updates: AsyncIterable<ChoiceUpdate>, life: Lifecycle, promptTokens: number): Promise<void> {
+  private async stream(
+    reply: FastifyReply,
+    g: GenerationRequest,
+    ctx: ResponseContext,
+    consumer: EventConsumer,
+    updates: AsyncIterable<ChoiceUpdate>,
+    life: Lifecycle,
+    promptTokens: number,
+  ): Promise<void> {
     reply.hijack();
     const sse = new SseWriter(reply.raw, this.opts.keepAliveMs);
     // Lazy: until the first byte, an error can still be a real status (503 + Retry-After).
     sse.open(reply.getHeaders() as OutgoingHttpHeaders, { lazy: true });
     const continuous = g.includeUsage && g.continuousUsage;
-    const withUsage = (chunk: object) => (continuous ? { ...chunk, usage: usageOf(promptTokens, consumer.completionTokens) } : chunk);
+    const withUsage = (chunk: object) =>
+      continuous ? { ...chunk, usage: usageOf(promptTokens, consumer.completionTokens) } : chunk;
     let begun = false;
     try {
       for await (const u of updates) {
@@ -203,11 +264,24 @@ export class GenerationService {
 }
 
 function incomplete(): ApiError {
-  return new ApiError(503, 'The output stream ended before the request finished; retry it.', 'service_unavailable_error', null, 'stream_incomplete');
+  return new ApiError(
+    503,
+    'The output stream ended before the request finished; retry it.',
+    'service_unavailable_error',
+    null,
+    'stream_incomplete',
+  );
 }
 
 function queueTimeout(ms: number): ApiError {
-  return new ApiError(503, `No capacity to start the request within ${ms / 1000} s; it was cancelled. Retry later.`, 'service_unavailable_error', null, 'queue_timeout', {
-    'retry-after': String(QUEUE_TIMEOUT_RETRY_AFTER_S),
-  });
+  return new ApiError(
+    503,
+    `No capacity to start the request within ${ms / 1000} s; it was cancelled. Retry later.`,
+    'service_unavailable_error',
+    null,
+    'queue_timeout',
+    {
+      'retry-after': String(QUEUE_TIMEOUT_RETRY_AFTER_S),
+    },
+  );
 }

@@ -14,8 +14,15 @@ export interface LogprobsOptions {
 
 /** Chat `logprobs.content` entries (ChatCompletionTokenLogprob). */
 export function chatLogprobContent(entries: TokenLogprob[], o: LogprobsOptions) {
-  const item = (tokenId: number, logprob: number) => ({ token: o.tokenText(tokenId), logprob, bytes: [...o.tokenBytes(tokenId)] });
-  return entries.map((e) => ({ ...item(e.tokenId, e.logprob), top_logprobs: e.top.slice(0, o.top).map((t) => item(t.tokenId, t.logprob)) }));
+  const item = (tokenId: number, logprob: number) => ({
+    token: o.tokenText(tokenId),
+    logprob,
+    bytes: [...o.tokenBytes(tokenId)],
+  });
+  return entries.map((e) => ({
+    ...item(e.tokenId, e.logprob),
+    top_logprobs: e.top.slice(0, o.top).map((t) => item(t.tokenId, t.logprob)),
+  }));
 }
 
 /**
@@ -29,11 +36,17 @@ export function vllmPromptLogprobs(entries: readonly (TokenLogprob | null)[], o:
     if (e === null) return null;
     const top = e.top.slice(0, o.top);
     const rankOf = (logprob: number) => 1 + top.filter((t) => t.logprob > logprob).length;
-    const known = top.some((t) => t.tokenId === e.tokenId) || top.length === 0 || e.logprob >= top[top.length - 1]!.logprob;
+    const known =
+      top.some((t) => t.tokenId === e.tokenId) || top.length === 0 || e.logprob >= top[top.length - 1]!.logprob;
     const out: Record<string, { logprob: number; rank: number | null; decoded_token: string }> = {
-      [e.tokenId]: { logprob: e.logprob, rank: known ? rankOf(e.logprob) : null, decoded_token: o.tokenText(e.tokenId) },
+      [e.tokenId]: {
+        logprob: e.logprob,
+        rank: known ? rankOf(e.logprob) : null,
+        decoded_token: o.tokenText(e.tokenId),
+      },
     };
-    for (const t of top) out[t.tokenId] ??= { logprob: t.logprob, rank: rankOf(t.logprob), decoded_token: o.tokenText(t.tokenId) };
+    for (const t of top)
+      out[t.tokenId] ??= { logprob: t.logprob, rank: rankOf(t.logprob), decoded_token: o.tokenText(t.tokenId) };
     return out;
   });
 }
@@ -46,11 +59,18 @@ export interface CompletionLogprobs {
   text_offset: number[];
 }
 
-function legacyLogprobs(ids: readonly number[], entries: readonly (TokenLogprob | null)[], offsets: number[], o: LogprobsOptions): CompletionLogprobs {
+function legacyLogprobs(
+  ids: readonly number[],
+  entries: readonly (TokenLogprob | null)[],
+  offsets: number[],
+  o: LogprobsOptions,
+): CompletionLogprobs {
   return {
     tokens: ids.map((id) => o.tokenText(id)),
     token_logprobs: entries.map((e) => e?.logprob ?? null),
-    top_logprobs: entries.map((e) => (e ? Object.fromEntries(e.top.slice(0, o.top).map((t) => [o.tokenText(t.tokenId), t.logprob])) : null)),
+    top_logprobs: entries.map((e) =>
+      e ? Object.fromEntries(e.top.slice(0, o.top).map((t) => [o.tokenText(t.tokenId), t.logprob])) : null,
+    ),
     text_offset: offsets,
   };
 }
@@ -65,7 +85,12 @@ export function completionLogprobs(entries: TokenLogprob[], o: LogprobsOptions, 
     offset += o.tokenText(e.tokenId).length;
     return at;
   });
-  return legacyLogprobs(entries.map((e) => e.tokenId), entries, offsets, o);
+  return legacyLogprobs(
+    entries.map((e) => e.tokenId),
+    entries,
+    offsets,
+    o,
+  );
 }
 
 /**
@@ -73,9 +98,19 @@ export function completionLogprobs(entries: TokenLogprob[], o: LogprobsOptions, 
  * scored it (position 0). Offsets follow the prompt's decoded text from 0, kept within the echoed
  * text (a text prompt is echoed as sent, which may differ slightly from its tokens' decode).
  */
-export function promptLogprobs(ids: readonly number[], entries: readonly (TokenLogprob | null)[], o: LogprobsOptions, echoLength: number): CompletionLogprobs {
+export function promptLogprobs(
+  ids: readonly number[],
+  entries: readonly (TokenLogprob | null)[],
+  o: LogprobsOptions,
+  echoLength: number,
+): CompletionLogprobs {
   const offsets = o.textOffsets(ids).map((at) => Math.min(at, echoLength));
-  return legacyLogprobs(ids, ids.map((_, i) => entries[i] ?? null), offsets, o);
+  return legacyLogprobs(
+    ids,
+    ids.map((_, i) => entries[i] ?? null),
+    offsets,
+    o,
+  );
 }
 
 /** The prompt's entries followed by the completion's (each field concatenated). */

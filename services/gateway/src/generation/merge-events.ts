@@ -12,7 +12,11 @@ export async function* mergeEvents(sources: AsyncIterable<OutputEvent>[], n: num
   }
   const iters = sources.map((s) => s[Symbol.asyncIterator]());
   const pending = new Map<number, Promise<{ k: number; r: IteratorResult<OutputEvent> }>>();
-  const pull = (k: number) => pending.set(k, iters[k]!.next().then((r) => ({ k, r })));
+  const pull = (k: number) =>
+    pending.set(
+      k,
+      iters[k]!.next().then((r) => ({ k, r })),
+    );
   iters.forEach((_, k) => pull(k));
   try {
     while (pending.size > 0) {

@@ -71,14 +71,33 @@ test('missing required fields are reported as such', () => {
 test('chat validation names nested message fields', () => {
   const chat = (messages: unknown) => () => parseOrThrow(chatRequestSchema, { model: 'm', messages });
   assert.equal(apiErrorOf(chat([{ role: 'wizard', content: 'x' }])).param, 'messages[0].role');
-  assert.equal(apiErrorOf(chat([{ role: 'user', content: 'x' }, { role: 'user', content: [{ type: 'image_url', image_url: {} }] }])).param, 'messages[1].content');
+  assert.equal(
+    apiErrorOf(
+      chat([
+        { role: 'user', content: 'x' },
+        { role: 'user', content: [{ type: 'image_url', image_url: {} }] },
+      ]),
+    ).param,
+    'messages[1].content',
+  );
   assert.equal(apiErrorOf(chat([])).param, 'messages');
-  const tools = parseOrThrow(chatRequestSchema, { model: 'm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function' }] });
+  const tools = parseOrThrow(chatRequestSchema, {
+    model: 'm',
+    messages: [{ role: 'user', content: 'x' }],
+    tools: [{ type: 'function' }],
+  });
   assert.equal(apiErrorOf(() => rejectUnsupportedChat(tools)).param, 'tools');
 });
 
 test('accepted bodies map to SamplingParams with OpenAI defaults', () => {
-  const body = parseOrThrow(completionRequestSchema, { model: 'm', prompt: [[1, 2, 3]], stop: 'END', top_k: -1, seed: -1, temperature: null });
+  const body = parseOrThrow(completionRequestSchema, {
+    model: 'm',
+    prompt: [[1, 2, 3]],
+    stop: 'END',
+    top_k: -1,
+    seed: -1,
+    temperature: null,
+  });
   assert.deepEqual(promptsOf(body), [{ ids: [1, 2, 3] }]);
   const many = (prompt: unknown) => promptsOf(parseOrThrow(completionRequestSchema, { model: 'm', prompt }));
   assert.deepEqual(many([1, 2]), [{ ids: [1, 2] }]);
@@ -103,7 +122,13 @@ test('chat messages: parts joined, developer becomes system', () => {
     model: 'm',
     messages: [
       { role: 'developer', content: 'be brief' },
-      { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'a' },
+          { type: 'text', text: 'b' },
+        ],
+      },
       { role: 'assistant', content: null },
     ],
   });

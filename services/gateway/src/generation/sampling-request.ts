@@ -45,10 +45,16 @@ export function resolveSeed(seed: number | null | undefined): number {
 }
 
 /** Validated request fields → the scheduler's SamplingParams, with OpenAI's defaults filled in. */
-export function toSamplingParams(body: SamplingFields, maxTokens: number, logprobs: number | null = null, promptLogprobs: number | null = null): SamplingParams {
+export function toSamplingParams(
+  body: SamplingFields,
+  maxTokens: number,
+  logprobs: number | null = null,
+  promptLogprobs: number | null = null,
+): SamplingParams {
   const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
   const minTokens = body.min_tokens ?? DEFAULT_SAMPLING.minTokens;
-  if (minTokens > maxTokens) throw ApiError.invalid(`'min_tokens' (${minTokens}) must be at most max_tokens (${maxTokens}).`, 'min_tokens');
+  if (minTokens > maxTokens)
+    throw ApiError.invalid(`'min_tokens' (${minTokens}) must be at most max_tokens (${maxTokens}).`, 'min_tokens');
   return {
     temperature: body.temperature ?? DEFAULT_SAMPLING.temperature,
     topP: body.top_p ?? DEFAULT_SAMPLING.topP,
@@ -74,9 +80,11 @@ export function toSamplingParams(body: SamplingFields, maxTokens: number, logpro
 /** Token ids the client names (logit_bias keys, stop_token_ids) must exist in the vocabulary. */
 export function checkTokenIds(body: SamplingFields, vocabSize: number): void {
   for (const id of body.stop_token_ids ?? []) {
-    if (id >= vocabSize) throw ApiError.invalid(`Token id ${id} is out of range (vocabulary size ${vocabSize}).`, 'stop_token_ids');
+    if (id >= vocabSize)
+      throw ApiError.invalid(`Token id ${id} is out of range (vocabulary size ${vocabSize}).`, 'stop_token_ids');
   }
   for (const key of Object.keys(body.logit_bias ?? {})) {
-    if (Number(key) >= vocabSize) throw ApiError.invalid(`Token id ${key} is out of range (vocabulary size ${vocabSize}).`, 'logit_bias');
+    if (Number(key) >= vocabSize)
+      throw ApiError.invalid(`Token id ${key} is out of range (vocabulary size ${vocabSize}).`, 'logit_bias');
   }
 }

@@ -5,7 +5,9 @@ import { Public } from '../auth/public.decorator.js';
 import { ApiError } from '../errors/api-error.js';
 import { BACKEND } from '../tokens.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** How long /health waits for Redis: commands queue (not fail) while Redis is down, so bound it. */
 const PING_TIMEOUT_MS = 2000;
@@ -24,7 +26,13 @@ export class HealthController {
     try {
       await Promise.race([this.backend.ping(), timeout]);
     } catch {
-      throw new ApiError(503, 'The gateway cannot reach Redis.', 'service_unavailable_error', null, 'backend_unavailable');
+      throw new ApiError(
+        503,
+        'The gateway cannot reach Redis.',
+        'service_unavailable_error',
+        null,
+        'backend_unavailable',
+      );
     } finally {
       clearTimeout(timer);
     }

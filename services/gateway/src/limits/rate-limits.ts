@@ -29,6 +29,8 @@ export class RateLimits {
         : tokens > p.tpm
           ? `Request too large: it may use ${tokens} tokens (prompt + max_tokens × n), more than the limit of ${p.tpm} tokens per minute.`
           : `Rate limit reached: ${p.tpm} tokens per minute. Retry after ${retryAfterS} s.`;
-    throw new ApiError(429, message, 'rate_limit_error', null, 'rate_limit_exceeded', { 'retry-after': String(retryAfterS) });
+    throw new ApiError(429, message, 'rate_limit_error', null, 'rate_limit_exceeded', {
+      'retry-after': String(retryAfterS),
+    });
   }
 }

@@ -32,7 +32,9 @@ redis.call('PEXPIRE', KEYS[1], 120000)
 return {1, 0, ''}
 `;
 
-type WithTake = Redis & { loomRateTake(key: string, rpm: number, tpm: number, tokens: number): Promise<[number, number, string]> };
+type WithTake = Redis & {
+  loomRateTake(key: string, rpm: number, tpm: number, tokens: number): Promise<[number, number, string]>;
+};
 
 export class RedisRateLimiter implements RateLimiter {
   private readonly redis: WithTake;
@@ -44,7 +46,12 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async take(identity: string, limits: { rpm: number; tpm: number }, tokens: number): Promise<RateDecision> {
-    const [ok, retryAfterMs, limit] = await this.redis.loomRateTake(rateLimitKey(identity), limits.rpm, limits.tpm, tokens);
+    const [ok, retryAfterMs, limit] = await this.redis.loomRateTake(
+      rateLimitKey(identity),
+      limits.rpm,
+      limits.tpm,
+      tokens,
+    );
     return ok === 1 ? { allowed: true } : { allowed: false, limit: limit as 'rpm' | 'tpm', retryAfterMs };
   }
 }

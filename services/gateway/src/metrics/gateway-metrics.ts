@@ -6,7 +6,10 @@ type Labels = LabelValues<string>;
 
 /** A Loom histogram and its vLLM-named twin, observed together so vLLM dashboards and KEDA recipes work unchanged. */
 class HistogramPair {
-  constructor(private readonly own: Histogram, private readonly twin: Histogram) {}
+  constructor(
+    private readonly own: Histogram,
+    private readonly twin: Histogram,
+  ) {}
   observe(labels: Labels, seconds: number): void {
     this.own.observe(labels, seconds);
     this.twin.observe(labels, seconds);
@@ -15,7 +18,10 @@ class HistogramPair {
 
 /** A Loom counter and its vLLM-named twin. */
 class CounterPair {
-  constructor(private readonly own: Counter, private readonly twin: Counter) {}
+  constructor(
+    private readonly own: Counter,
+    private readonly twin: Counter,
+  ) {}
   inc(labels: Labels, by = 1): void {
     this.own.inc(labels, by);
     this.twin.inc(labels, by);
@@ -31,19 +37,77 @@ class CounterPair {
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly registers = [this.registry];
-  readonly httpRequests = new Counter({ name: METRIC.httpRequests, help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers: this.registers });
-  readonly requestsAccepted = new Counter({ name: METRIC.requestsAccepted, help: 'Generation requests accepted into a queue', labelNames: ['model_name', 'endpoint'], registers: this.registers });
-  readonly requestsFinished = new Counter({ name: METRIC.requestsFinished, help: 'Choices answered in full, by finish reason', labelNames: ['model_name', 'finish_reason'], registers: this.registers });
+  readonly httpRequests = new Counter({
+    name: METRIC.httpRequests,
+    help: 'HTTP requests answered, by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: this.registers,
+  });
+  readonly requestsAccepted = new Counter({
+    name: METRIC.requestsAccepted,
+    help: 'Generation requests accepted into a queue',
+    labelNames: ['model_name', 'endpoint'],
+    registers: this.registers,
+  });
+  readonly requestsFinished = new Counter({
+    name: METRIC.requestsFinished,
+    help: 'Choices answered in full, by finish reason',
+    labelNames: ['model_name', 'finish_reason'],
+    registers: this.registers,
+  });
   /** vLLM's twin of requestsFinished; its label is spelled `finished_reason`. */
-  readonly requestSuccess = new Counter({ name: VLLM_METRIC.requestSuccess, help: 'Count of successfully processed requests', labelNames: ['model_name', 'finished_reason'], registers: this.registers });
-  readonly requestErrors = new Counter({ name: METRIC.requestErrors, help: 'Error responses, by error code', labelNames: ['status', 'code'], registers: this.registers });
-  readonly requestsCancelled = new Counter({ name: METRIC.requestsCancelled, help: 'Requests cancelled by the gateway, by reason', labelNames: ['reason'], registers: this.registers });
-  readonly rateLimited = new Counter({ name: METRIC.rateLimited, help: 'Requests refused by a per-key rate limit, by limit (rpm, tpm)', labelNames: ['limit'], registers: this.registers });
-  readonly promptTokens = this.counterPair(METRIC.promptTokens, VLLM_METRIC.promptTokens, 'Prompt tokens of accepted requests');
-  readonly generationTokens = this.counterPair(METRIC.generationTokens, VLLM_METRIC.generationTokens, 'Tokens delivered to clients');
-  readonly ttft = this.histogramPair(METRIC.timeToFirstToken, VLLM_METRIC.timeToFirstToken, 'Seconds from request arrival to the first token delivered', BUCKETS.ttft);
-  readonly itl = this.histogramPair(METRIC.interTokenLatency, VLLM_METRIC.interTokenLatency, 'Seconds between delivered tokens of one choice', BUCKETS.itl);
-  readonly e2e = this.histogramPair(METRIC.e2eLatency, VLLM_METRIC.e2eLatency, 'Seconds from request arrival to the last byte of the answer', BUCKETS.e2e);
+  readonly requestSuccess = new Counter({
+    name: VLLM_METRIC.requestSuccess,
+    help: 'Count of successfully processed requests',
+    labelNames: ['model_name', 'finished_reason'],
+    registers: this.registers,
+  });
+  readonly requestErrors = new Counter({
+    name: METRIC.requestErrors,
+    help: 'Error responses, by error code',
+    labelNames: ['status', 'code'],
+    registers: this.registers,
+  });
+  readonly requestsCancelled = new Counter({
+    name: METRIC.requestsCancelled,
+    help: 'Requests cancelled by the gateway, by reason',
+    labelNames: ['reason'],
+    registers: this.registers,
+  });
+  readonly rateLimited = new Counter({
+    name: METRIC.rateLimited,
+    help: 'Requests refused by a per-key rate limit, by limit (rpm, tpm)',
+    labelNames: ['limit'],
+    registers: this.registers,
+  });
+  readonly promptTokens = this.counterPair(
+    METRIC.promptTokens,
+    VLLM_METRIC.promptTokens,
+    'Prompt tokens of accepted requests',
+  );
+  readonly generationTokens = this.counterPair(
+    METRIC.generationTokens,
+    VLLM_METRIC.generationTokens,
+    'Tokens delivered to clients',
+  );
+  readonly ttft = this.histogramPair(
+    METRIC.timeToFirstToken,
+    VLLM_METRIC.timeToFirstToken,
+    'Seconds from request arrival to the first token delivered',
+    BUCKETS.ttft,
+  );
+  readonly itl = this.histogramPair(
+    METRIC.interTokenLatency,
+    VLLM_METRIC.interTokenLatency,
+    'Seconds between delivered tokens of one choice',
+    BUCKETS.itl,
+  );
+  readonly e2e = this.histogramPair(
+    METRIC.e2eLatency,
+    VLLM_METRIC.e2eLatency,
+    'Seconds from request arrival to the last byte of the answer',
+    BUCKETS.e2e,
+  );
   readonly tpot = new Histogram({
     name: METRIC.timePerOutputToken,
     help: 'Per request: (e2e - TTFT) / (generated tokens - 1), seconds',
@@ -69,7 +133,11 @@ export class GatewayMetrics {
         },
       });
     gauge(METRIC.gatewayStreamConnections, 'Blocking Redis connections reading output streams', (s) => s.connections);
-    gauge(METRIC.gatewayBufferedEvents, 'Output events read from Redis and not yet taken by their clients', (s) => s.bufferedEvents);
+    gauge(
+      METRIC.gatewayBufferedEvents,
+      'Output events read from Redis and not yet taken by their clients',
+      (s) => s.bufferedEvents,
+    );
   }
 
   private counterPair(own: string, twin: string, help: string): CounterPair {
@@ -78,7 +146,8 @@ export class GatewayMetrics {
   }
 
   private histogramPair(own: string, twin: string, help: string, buckets: readonly number[]): HistogramPair {
-    const make = (name: string) => new Histogram({ name, help, labelNames: ['model_name'], buckets: [...buckets], registers: this.registers });
+    const make = (name: string) =>
+      new Histogram({ name, help, labelNames: ['model_name'], buckets: [...buckets], registers: this.registers });
     return new HistogramPair(make(own), make(twin));
   }
 }

@@ -6,7 +6,13 @@ import { BACKEND } from '../tokens.js';
 
 /** OpenAI's Model object, plus vLLM's max_model_len (clients use it to budget prompts). */
 export function modelObject(card: ModelCard) {
-  return { id: card.modelId, object: 'model' as const, created: Math.floor(card.createdAt / 1000), owned_by: 'loom', max_model_len: card.contextLength };
+  return {
+    id: card.modelId,
+    object: 'model' as const,
+    created: Math.floor(card.createdAt / 1000),
+    owned_by: 'loom',
+    max_model_len: card.contextLength,
+  };
 }
 
 @Controller('v1/models')

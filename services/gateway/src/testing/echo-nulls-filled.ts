@@ -5,7 +5,9 @@
  * a null anywhere else still fails validation.
  */
 export function echoNullsFilled<T>(response: T): T {
-  const copy = structuredClone(response) as { choices?: { logprobs?: { token_logprobs?: unknown[]; top_logprobs?: unknown[] } | null }[] };
+  const copy = structuredClone(response) as {
+    choices?: { logprobs?: { token_logprobs?: unknown[]; top_logprobs?: unknown[] } | null }[];
+  };
   for (const c of copy.choices ?? []) {
     const lp = c.logprobs;
     if (lp?.token_logprobs?.[0] === null) lp.token_logprobs[0] = 0;

@@ -93,12 +93,24 @@ export class FakeBackend implements InferenceBackend {
 }
 
 /** A script that answers every choice with `pieces` as token events, then a finish. */
-export function scriptedText(pieces: string[], finishReason: 'stop' | 'length' = 'stop', delayMs = 0): (job: RequestJob) => ScriptStep[] {
+export function scriptedText(
+  pieces: string[],
+  finishReason: 'stop' | 'length' = 'stop',
+  delayMs = 0,
+): (job: RequestJob) => ScriptStep[] {
   return (job) => {
     const steps: ScriptStep[] = [];
     for (let index = 0; index < job.n; index++) {
       pieces.forEach((text, k) => steps.push({ event: { type: 'token', index, tokenIds: [100 + k], text }, delayMs }));
-      steps.push({ event: { type: 'finish', index, finishReason, promptTokens: job.promptTokenIds.length, completionTokens: pieces.length } });
+      steps.push({
+        event: {
+          type: 'finish',
+          index,
+          finishReason,
+          promptTokens: job.promptTokenIds.length,
+          completionTokens: pieces.length,
+        },
+      });
     }
     return steps;
   };

@@ -4,7 +4,15 @@ import type { ModelCard } from '@loom/common';
 import { chatTemplateFromGguf, readGgufMetadata, tokenizerDataFromGguf } from '@loom/tokenizer';
 
 /** The repo's shared folder (models, specs), next to the checkout. */
-export const SHARED_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'shared');
+export const SHARED_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  '..',
+  '..',
+  'shared',
+);
 
 /** A ModelCard as a worker would publish it, read from a real GGUF (tokenizer, template, context length). */
 export function modelCardFromGguf(file: string, modelId: string): ModelCard {

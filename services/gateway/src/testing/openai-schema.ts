@@ -50,6 +50,9 @@ export function openAiSchemaValidator(specPath: string): SchemaValidator {
       compiled.set(schemaName, validate);
     }
     if (validate(value)) return [];
-    return (validate.errors ?? []).map((e) => `${schemaName}${e.instancePath} ${e.message ?? 'invalid'}${e.params ? ' ' + JSON.stringify(e.params) : ''}`);
+    return (validate.errors ?? []).map(
+      (e) =>
+        `${schemaName}${e.instancePath} ${e.message ?? 'invalid'}${e.params ? ' ' + JSON.stringify(e.params) : ''}`,
+    );
   };
 }

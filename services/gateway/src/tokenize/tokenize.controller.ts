@@ -30,8 +30,13 @@ export class TokenizeController {
     const card = await this.card(body.model);
     const tokens =
       'prompt' in body
-        ? this.tokenizers.get(card).encode(body.prompt, { addSpecial: body.add_special_tokens ?? true, parseSpecial: true })
-        : this.tokenizers.encodeChat(card, templateMessages({ messages: body.messages } as Parameters<typeof templateMessages>[0])).ids;
+        ? this.tokenizers
+            .get(card)
+            .encode(body.prompt, { addSpecial: body.add_special_tokens ?? true, parseSpecial: true })
+        : this.tokenizers.encodeChat(
+            card,
+            templateMessages({ messages: body.messages } as Parameters<typeof templateMessages>[0]),
+          ).ids;
     return { tokens, count: tokens.length, max_model_len: card.contextLength };
   }
 
@@ -41,7 +46,8 @@ export class TokenizeController {
     const body = parseOrThrow(detokenizeSchema, raw);
     const card = await this.card(body.model);
     const bad = body.tokens.find((id) => id >= card.vocabSize);
-    if (bad !== undefined) throw ApiError.invalid(`Token id ${bad} is out of range (vocabulary size ${card.vocabSize}).`, 'tokens');
+    if (bad !== undefined)
+      throw ApiError.invalid(`Token id ${bad} is out of range (vocabulary size ${card.vocabSize}).`, 'tokens');
     return { prompt: this.tokenizers.decode(card, body.tokens, false) };
   }
 

@@ -16,7 +16,10 @@ test('completion prompts get BOS per the model (stories260K: add_bos)', () => {
 });
 
 test('chat: a template that writes the BOS text gets exactly one BOS', () => {
-  const withBos = { ...card, chatTemplate: "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:" };
+  const withBos = {
+    ...card,
+    chatTemplate: "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:",
+  };
   const { text, ids } = toks.encodeChat(withBos, messages);
   assert.ok(text.startsWith(card.tokenizer.tokens[bos]!));
   assert.equal(ids[0], bos);
@@ -41,5 +44,6 @@ test('textOffsets: where each prompt token starts in the decoded (echoed) text; 
   const offsets = o.textOffsets(ids);
   assert.equal(toks.decode(card, ids), text);
   assert.deepEqual(offsets.slice(0, 2), [0, 0]);
-  for (let i = 2; i < ids.length; i++) assert.equal(text.slice(offsets[i]!, offsets[i + 1] ?? text.length), o.tokenText(ids[i]!), `token ${i}`);
+  for (let i = 2; i < ids.length; i++)
+    assert.equal(text.slice(offsets[i]!, offsets[i + 1] ?? text.length), o.tokenText(ids[i]!), `token ${i}`);
 });

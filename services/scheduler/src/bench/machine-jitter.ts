@@ -10,7 +10,8 @@ export interface Jitter {
 /** A fixed, allocation-free piece of work (strided reads and float math over one array). */
 function work(data: Float64Array, rounds: number): number {
   let acc = 0;
-  for (let r = 0; r < rounds; r++) for (let i = 0; i < data.length; i++) acc += data[(i * 7919) % data.length]! * 1.0000001;
+  for (let r = 0; r < rounds; r++)
+    for (let i = 0; i < data.length; i++) acc += data[(i * 7919) % data.length]! * 1.0000001;
   return acc;
 }
 

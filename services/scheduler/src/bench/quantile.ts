@@ -1,2 +1,3 @@
 /** The q-quantile (0..1) of ascending `sorted` values: the value at index floor(q * n), capped at the last. */
-export const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+export const quantile = (sorted: Float64Array, q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

@@ -11,15 +11,28 @@ test('every standard case runs and schedules the workload it describes', async (
   assert.equal(decode.runningPerStep, 256);
   assert.equal(decode.tokensPerStep, 256, 'one token per running sequence');
   const mixed = byName.get('mixed-prefill-decode')!;
-  assert.ok(mixed.tokensPerStep > 256 && mixed.tokensPerStep <= 2048, `prefill chunks within the budget: ${mixed.tokensPerStep}`);
+  assert.ok(
+    mixed.tokensPerStep > 256 && mixed.tokensPerStep <= 2048,
+    `prefill chunks within the budget: ${mixed.tokensPerStep}`,
+  );
   for (const name of ['prefix-heavy-admissions', 'prefix-heavy-unhashed']) {
     assert.ok(byName.get(name)!.prefixHitRate > 0.9, `${name}: most prompt tokens are hits`);
   }
   for (const r of byName.values()) {
-    const line = JSON.parse(jsonLine(r)) as { case: string; steps: number; target_ms: number; meets_target: boolean | null; p99_ms: number };
+    const line = JSON.parse(jsonLine(r)) as {
+      case: string;
+      steps: number;
+      target_ms: number;
+      meets_target: boolean | null;
+      p99_ms: number;
+    };
     assert.equal(line.steps, 60);
     assert.equal(line.target_ms, TARGET_MS);
     assert.ok(line.p99_ms >= 0);
-    assert.equal(line.meets_target === null, line.case === 'prefix-heavy-unhashed', 'only the what-if case has no target');
+    assert.equal(
+      line.meets_target === null,
+      line.case === 'prefix-heavy-unhashed',
+      'only the what-if case has no target',
+    );
   }
 });

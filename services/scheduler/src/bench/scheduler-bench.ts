@@ -1,6 +1,12 @@
 import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { DEFAULT_SAMPLING } from '@loom/common';
-import { hashFullBlocks, Scheduler, type SampledToken, type SchedulerConfig, type SchedulerOutput } from '../core/index.js';
+import {
+  hashFullBlocks,
+  Scheduler,
+  type SampledToken,
+  type SchedulerConfig,
+  type SchedulerOutput,
+} from '../core/index.js';
 import { seededRandom } from '@loom/testing';
 import { quantile } from './quantile.js';
 
@@ -65,12 +71,18 @@ export function standardCases(measureSteps: number): BenchCase[] {
       concurrency: 288,
       // As in the service: WorkerPool.route hashes every prompt for the router, outside the step.
       routed: true,
-      makeRequest: (i, rand) => ({ prompt: tokens(256 + Math.floor(rand() * 768), 100_000 + i * 1024), maxTokens: 16 + Math.floor(rand() * 240) }),
+      makeRequest: (i, rand) => ({
+        prompt: tokens(256 + Math.floor(rand() * 768), 100_000 + i * 1024),
+        maxTokens: 16 + Math.floor(rand() * 240),
+      }),
     },
     prefixHeavy('prefix-heavy-admissions', true),
     // The same with hashing left to the core (a caller that passes no RequestInit.blockHashes):
     // shows what re-hashing 2048-token prefixes inside schedule() would cost.
-    { ...prefixHeavy('prefix-heavy-unhashed', false), informational: 'the service always hands the router\'s hashes to the core' },
+    {
+      ...prefixHeavy('prefix-heavy-unhashed', false),
+      informational: "the service always hands the router's hashes to the core",
+    },
   ];
 }
 
@@ -121,7 +133,6 @@ class TokenSource {
 /** A seeded PRNG, so every run schedules the same workload. */
 const prng = seededRandom;
 
-
 /**
  * Runs one case: `warmupSteps` untimed steps (fills the batch, JIT), then `steps` timed ones.
  * Only schedule() and update() are timed; request arrivals and the token source are not, but they
@@ -129,7 +140,12 @@ const prng = seededRandom;
  * Such steps are counted (GC entries arrive asynchronously, hence async) and also left out of a
  * second p99, which separates the core's own cost from the heap's.
  */
-export async function runCase(c: BenchCase, steps: number, warmupSteps: number, onStep?: () => void): Promise<BenchResult> {
+export async function runCase(
+  c: BenchCase,
+  steps: number,
+  warmupSteps: number,
+  onStep?: () => void,
+): Promise<BenchResult> {
   const gcs: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -141,7 +157,12 @@ export async function runCase(c: BenchCase, steps: number, warmupSteps: number, 
     while (scheduler.numRunning + scheduler.numWaiting < c.concurrency) {
       const { prompt, maxTokens } = c.makeRequest(next, rand);
       const blockHashes = c.routed ? hashFullBlocks(prompt, c.config.blockSize, null) : undefined;
-      scheduler.addRequest({ requestId: `r${next++}`, promptTokenIds: prompt, sampling: { ...DEFAULT_SAMPLING, maxTokens, ignoreEos: true }, blockHashes });
+      scheduler.addRequest({
+        requestId: `r${next++}`,
+        promptTokenIds: prompt,
+        sampling: { ...DEFAULT_SAMPLING, maxTokens, ignoreEos: true },
+        blockHashes,
+      });
     }
   };
   const total = new Float64Array(steps);
@@ -199,13 +220,28 @@ export async function runCase(c: BenchCase, steps: number, warmupSteps: number, 
     updateP50Ms: quantile(upd.slice().sort(), 0.5),
     tokensPerStep: tokenSum / steps,
     runningPerStep: runningSum / steps,
-    prefixHitRate: stats.prefixCache.queriedTokens === 0 ? 0 : stats.prefixCache.hitTokens / stats.prefixCache.queriedTokens,
+    prefixHitRate:
+      stats.prefixCache.queriedTokens === 0 ? 0 : stats.prefixCache.hitTokens / stats.prefixCache.queriedTokens,
   };
 }
 
 /** A fixed-width table of results, one case a row. */
 export function formatTable(results: readonly BenchResult[]): string {
-  const head = ['case', 'steps', 'p50 ms', 'p99 ms', 'p99 no-GC', 'GC steps', 'mean ms', 'max ms', 'sched p50', 'update p50', 'tok/step', 'running', 'prefix hit'];
+  const head = [
+    'case',
+    'steps',
+    'p50 ms',
+    'p99 ms',
+    'p99 no-GC',
+    'GC steps',
+    'mean ms',
+    'max ms',
+    'sched p50',
+    'update p50',
+    'tok/step',
+    'running',
+    'prefix hit',
+  ];
   const rows = results.map((r) => [
     r.targeted ? r.name : `${r.name} (no target)`,
     String(r.steps),
@@ -217,7 +253,8 @@ export function formatTable(results: readonly BenchResult[]): string {
     `${(100 * r.prefixHitRate).toFixed(1)}%`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

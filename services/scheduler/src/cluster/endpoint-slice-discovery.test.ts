@@ -15,7 +15,11 @@ interface Ep {
   terminating?: boolean;
 }
 
-function slice(name: string, eps: Ep[], opts: { service?: string; portName?: string; addressType?: string } = {}): V1EndpointSlice {
+function slice(
+  name: string,
+  eps: Ep[],
+  opts: { service?: string; portName?: string; addressType?: string } = {},
+): V1EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -52,10 +56,25 @@ const endpoints = () => Object.fromEntries([...discovery.endpoints].sort());
 before(async () => {
   api = new FakeEndpointSliceApi(NS);
   await api.start();
-  api.apply('ADDED', slice('w-1', [{ pod: 'worker-a', ip: '10.0.0.1' }, { pod: 'worker-b', ip: '10.0.0.2', ready: true }, { pod: 'worker-c', ip: '10.0.0.3', ready: false }]));
+  api.apply(
+    'ADDED',
+    slice('w-1', [
+      { pod: 'worker-a', ip: '10.0.0.1' },
+      { pod: 'worker-b', ip: '10.0.0.2', ready: true },
+      { pod: 'worker-c', ip: '10.0.0.3', ready: false },
+    ]),
+  );
   api.apply('ADDED', slice('w-2', [{ pod: 'worker-d', ip: '10.0.1.4', ready: true }]));
-  api.apply('ADDED', slice('other-1', [{ pod: 'gateway-x', ip: '10.0.9.9', ready: true }], { service: 'loom-gateway' }));
-  discovery = new EndpointSliceDiscovery(api.kubeConfig(), { namespace: NS, serviceName: SERVICE, minBackoffMs: 50, onError: (_e, ms) => errors.push(ms) });
+  api.apply(
+    'ADDED',
+    slice('other-1', [{ pod: 'gateway-x', ip: '10.0.9.9', ready: true }], { service: 'loom-gateway' }),
+  );
+  discovery = new EndpointSliceDiscovery(api.kubeConfig(), {
+    namespace: NS,
+    serviceName: SERVICE,
+    minBackoffMs: 50,
+    onError: (_e, ms) => errors.push(ms),
+  });
   discovery.on('added', (id, address) => events.push(`+${id}@${address}`));
   discovery.on('removed', (id) => events.push(`-${id}`));
 });
@@ -77,16 +96,32 @@ test('initial list: ready endpoints of the service only, on the grpc port', asyn
 
 test('ADDED slice with a ready endpoint → added', async () => {
   api.apply('ADDED', slice('w-3', [{ pod: 'worker-e', ip: '10.0.2.5', ready: true }]));
-  api.apply('ADDED', slice('other-2', [{ pod: 'gateway-y', ip: '10.0.9.8', ready: true }], { service: 'loom-gateway' }));
+  api.apply(
+    'ADDED',
+    slice('other-2', [{ pod: 'gateway-y', ip: '10.0.9.8', ready: true }], { service: 'loom-gateway' }),
+  );
   await waitFor('worker-e', () => events.length >= 1);
   assert.deepEqual(take(), ['+worker-e@10.0.2.5:50051']);
 });
 
 test('MODIFIED: an endpoint turning not-ready → removed; becoming ready again → added', async () => {
-  api.apply('MODIFIED', slice('w-1', [{ pod: 'worker-a', ip: '10.0.0.1', ready: false }, { pod: 'worker-b', ip: '10.0.0.2', ready: true }, { pod: 'worker-c', ip: '10.0.0.3', ready: false }]));
+  api.apply(
+    'MODIFIED',
+    slice('w-1', [
+      { pod: 'worker-a', ip: '10.0.0.1', ready: false },
+      { pod: 'worker-b', ip: '10.0.0.2', ready: true },
+      { pod: 'worker-c', ip: '10.0.0.3', ready: false },
+    ]),
+  );
   await waitFor('worker-a gone', () => events.length >= 1);
   assert.deepEqual(take(), ['-worker-a']);
-  api.apply('MODIFIED', slice('w-1', [{ pod: 'worker-b', ip: '10.0.0.2', ready: true }, { pod: 'worker-c', ip: '10.0.0.3', ready: true }]));
+  api.apply(
+    'MODIFIED',
+    slice('w-1', [
+      { pod: 'worker-b', ip: '10.0.0.2', ready: true },
+      { pod: 'worker-c', ip: '10.0.0.3', ready: true },
+    ]),
+  );
   await waitFor('worker-c', () => events.length >= 1);
   assert.deepEqual(take(), ['+worker-c@10.0.0.3:50051']);
 });
@@ -95,7 +130,11 @@ test('DELETED slice → its endpoints removed', async () => {
   api.apply('DELETED', slice('w-2', [{ pod: 'worker-d', ip: '10.0.1.4', ready: true }]));
   await waitFor('worker-d gone', () => events.length >= 1);
   assert.deepEqual(take(), ['-worker-d']);
-  assert.deepEqual(endpoints(), { 'worker-b': '10.0.0.2:50051', 'worker-c': '10.0.0.3:50051', 'worker-e': '10.0.2.5:50051' });
+  assert.deepEqual(endpoints(), {
+    'worker-b': '10.0.0.2:50051',
+    'worker-c': '10.0.0.3:50051',
+    'worker-e': '10.0.2.5:50051',
+  });
 });
 
 test('watch dropped by the server → resumed from the last resourceVersion, without a re-list', async () => {
@@ -128,7 +167,13 @@ test('API server errors → retried with exponential backoff, then the watch res
   api.dropWatches();
   await waitFor('recovery', () => api.openWatches === 1);
   assert.deepEqual(errors, [50, 100]);
-  api.apply('MODIFIED', slice('w-1', [{ pod: 'worker-b', ip: '10.0.0.22', ready: true }, { pod: 'worker-c', ip: '10.0.0.3', ready: true }]));
+  api.apply(
+    'MODIFIED',
+    slice('w-1', [
+      { pod: 'worker-b', ip: '10.0.0.22', ready: true },
+      { pod: 'worker-c', ip: '10.0.0.3', ready: true },
+    ]),
+  );
   await waitFor('worker-b moved', () => events.length >= 2);
   assert.deepEqual(events.splice(0), ['-worker-b', '+worker-b@10.0.0.22:50051']); // removed before added
 });
@@ -136,12 +181,20 @@ test('API server errors → retried with exponential backoff, then the watch res
 test('readyEndpoints: Kubernetes conventions', () => {
   const got = readyEndpoints(
     [
-      slice('a', [{ pod: 'p1', ip: '10.0.0.1' }, { ip: '10.0.0.2', ready: true }, { pod: 'p3', ip: '10.0.0.3', ready: true, terminating: true }]),
+      slice('a', [
+        { pod: 'p1', ip: '10.0.0.1' },
+        { ip: '10.0.0.2', ready: true },
+        { pod: 'p3', ip: '10.0.0.3', ready: true, terminating: true },
+      ]),
       slice('b', [{ pod: 'p6', ip: 'fd00::6', ready: true }], { addressType: 'IPv6' }),
       slice('c', [{ pod: 'p7', ip: '10.0.0.7', ready: true }], { portName: 'http' }),
       slice('d', [{ pod: 'p1', ip: '10.9.9.9', ready: true }]),
     ],
     'grpc',
   );
-  assert.deepEqual(Object.fromEntries(got), { p1: '10.0.0.1:50051', '10.0.0.2': '10.0.0.2:50051', p6: '[fd00::6]:50051' });
+  assert.deepEqual(Object.fromEntries(got), {
+    p1: '10.0.0.1:50051',
+    '10.0.0.2': '10.0.0.2:50051',
+    p6: '[fd00::6]:50051',
+  });
 });

@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { DiscoveryV1Api, KubeConfig, makeInformer, type Informer, type ObjectCache, type V1EndpointSlice } from '@kubernetes/client-node';
+import {
+  DiscoveryV1Api,
+  KubeConfig,
+  makeInformer,
+  type Informer,
+  type ObjectCache,
+  type V1EndpointSlice,
+} from '@kubernetes/client-node';
 import { readyEndpoints } from './ready-endpoints.js';
 
 export interface EndpointSliceDiscoveryOptions {

@@ -52,7 +52,10 @@ test('two leases compete: exactly one leader, stable across renewals, token from
   const leaders = [a, b].filter((x) => x.l.isLeader);
   assert.equal(leaders.length, 1);
   const [leader] = leaders;
-  assert.deepEqual(leader!.events.map((e) => [e.type, e.value]), [['elected', 42]]);
+  assert.deepEqual(
+    leader!.events.map((e) => [e.type, e.value]),
+    [['elected', 42]],
+  );
   assert.equal(leader!.l.fencingToken, 42);
   const other = leader === a ? b : a;
   assert.deepEqual(other.events, []);
@@ -95,7 +98,13 @@ test('stop() releases the lease: the standby takes over within one poll, far bel
   const [tokenB] = await once(b.l, 'elected');
   assert.ok(performance.now() - stoppedAt < 1000, `hand-over took ${Math.round(performance.now() - stoppedAt)} ms`);
   assert.equal(tokenB, tokenA + 1);
-  assert.deepEqual(a.events.map((e) => [e.type, e.value]), [['elected', tokenA], ['deposed', 'stopped']]);
+  assert.deepEqual(
+    a.events.map((e) => [e.type, e.value]),
+    [
+      ['elected', tokenA],
+      ['deposed', 'stopped'],
+    ],
+  );
   assert.equal(await conn().get(keys.leaseKey), 'b');
 });
 

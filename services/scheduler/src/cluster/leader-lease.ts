@@ -85,7 +85,9 @@ export class LeaderLease extends EventEmitter<LeaseEvents> {
     this.leaseKey = options.leaseKey ?? SCHEDULER_LEASE_KEY;
     this.fenceKey = options.fenceKey ?? SCHEDULER_FENCE_KEY;
     if (!(this.renewMs > 0 && this.marginMs >= 0 && this.renewMs < this.ttlMs - this.marginMs)) {
-      throw new Error(`lease timing needs 0 < renewMs < ttlMs - marginMs (ttl ${this.ttlMs}, renew ${this.renewMs}, margin ${this.marginMs})`);
+      throw new Error(
+        `lease timing needs 0 < renewMs < ttlMs - marginMs (ttl ${this.ttlMs}, renew ${this.renewMs}, margin ${this.marginMs})`,
+      );
     }
   }
 
@@ -115,14 +117,19 @@ export class LeaderLease extends EventEmitter<LeaseEvents> {
     const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, this.ttlMs).unref())]);
     await bounded(this.inFlight);
     // Also when a term lapsed locally or was won by the tick that was in flight: the key may hold our id.
-    await bounded(this.redis.eval(RELEASE, 1, this.leaseKey, this.holderId).catch((err: Error) => (this.lastError = err)));
+    await bounded(
+      this.redis.eval(RELEASE, 1, this.leaseKey, this.holderId).catch((err: Error) => (this.lastError = err)),
+    );
   }
 
   private schedule(delayMs: number): void {
     if (!this.running) return;
-    this.tickTimer = setTimeout(() => {
-      this.inFlight = this.tick();
-    }, Math.max(0, delayMs));
+    this.tickTimer = setTimeout(
+      () => {
+        this.inFlight = this.tick();
+      },
+      Math.max(0, delayMs),
+    );
     this.tickTimer.unref();
   }
 
@@ -139,7 +146,9 @@ export class LeaderLease extends EventEmitter<LeaseEvents> {
           next = 0;
         }
       } else {
-        const r = Number(await this.redis.eval(ACQUIRE, 2, this.leaseKey, this.fenceKey, this.holderId, this.ttlMs, this.renewMs));
+        const r = Number(
+          await this.redis.eval(ACQUIRE, 2, this.leaseKey, this.fenceKey, this.holderId, this.ttlMs, this.renewMs),
+        );
         if (r > 0) {
           if (!this.running) return; // stop() came meanwhile: it releases the key after this tick
           this.leading = true;

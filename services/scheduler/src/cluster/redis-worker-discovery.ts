@@ -25,7 +25,8 @@ export class RedisWorkerDiscovery extends EventEmitter<DiscoveryEvents> {
   }
 
   start(): void {
-    const tick = () => void this.poll().catch((err: Error) => this.log.warn({ err: err.message }, 'worker discovery failed'));
+    const tick = () =>
+      void this.poll().catch((err: Error) => this.log.warn({ err: err.message }, 'worker discovery failed'));
     tick();
     this.timer = setInterval(tick, Math.max(100, this.pollMs));
     this.timer.unref();

@@ -12,10 +12,18 @@ const BLOCK = 16;
  * A candidate backed by a real core Scheduler (block size 16): `served` prompts were run to
  * completion on it, so their full blocks sit in its prefix cache exactly as on a live worker.
  */
-function worker(id: string, opts: { load?: number; free?: number; served?: { prompt: number[]; salt?: string }[] } = {}) {
+function worker(
+  id: string,
+  opts: { load?: number; free?: number; served?: { prompt: number[]; salt?: string }[] } = {},
+) {
   const { scheduler, executor } = makeScheduler({ numBlocks: 64, maxNumBatchedTokens: 256 });
   (opts.served ?? []).forEach((s, i) => {
-    scheduler.addRequest({ requestId: `${id}-${i}`, promptTokenIds: s.prompt, sampling: sampling({ maxTokens: 1 }), cacheSalt: s.salt });
+    scheduler.addRequest({
+      requestId: `${id}-${i}`,
+      promptTokenIds: s.prompt,
+      sampling: sampling({ maxTokens: 1 }),
+      cacheSalt: s.salt,
+    });
   });
   drive(scheduler, executor);
   const probes: BlockHash[][] = [];
@@ -61,38 +69,74 @@ test('prefix: the hit worker overloaded beyond maxLoadImbalance → least loaded
   const b = worker('b', { load: 14, served: [{ prompt: promptWith(seq(5, 900)) }] });
   const c = worker('c', { load: 2 });
   const router = new Router({ maxLoadImbalance: 8 });
-  assert.deepEqual(router.route({ promptTokenIds: promptWith(seq(10, 700)) }, [a.candidate, b.candidate, c.candidate]), {
-    workerId: 'c',
-    reason: 'least-loaded',
-    cachedTokens: 0,
-  });
+  assert.deepEqual(
+    router.route({ promptTokenIds: promptWith(seq(10, 700)) }, [a.candidate, b.candidate, c.candidate]),
+    {
+      workerId: 'c',
+      reason: 'least-loaded',
+      cachedTokens: 0,
+    },
+  );
   // At exactly the threshold B is not overloaded yet.
   const b10 = worker('b', { load: 10, served: [{ prompt: promptWith(seq(5, 900)) }] });
-  assert.equal(router.route({ promptTokenIds: promptWith(seq(10, 700)) }, [a.candidate, b10.candidate, c.candidate])?.workerId, 'b');
+  assert.equal(
+    router.route({ promptTokenIds: promptWith(seq(10, 700)) }, [a.candidate, b10.candidate, c.candidate])?.workerId,
+    'b',
+  );
 });
 
 test('prefix: no hit anywhere → least load, then most free blocks, then smallest id', () => {
   // A fresh router each time: a router that placed this prefix before sends it home (next test).
   const p = { promptTokenIds: seq(50, 3000) };
-  assert.equal(new Router().route(p, [worker('a', { load: 2 }).candidate, worker('b', { load: 1 }).candidate])?.workerId, 'b');
-  assert.equal(new Router().route(p, [worker('a', { load: 1, free: 0.2 }).candidate, worker('b', { load: 1, free: 0.7 }).candidate])?.workerId, 'b');
-  assert.equal(new Router().route(p, [worker('b', { load: 1 }).candidate, worker('a', { load: 1 }).candidate])?.workerId, 'a');
+  assert.equal(
+    new Router().route(p, [worker('a', { load: 2 }).candidate, worker('b', { load: 1 }).candidate])?.workerId,
+    'b',
+  );
+  assert.equal(
+    new Router().route(p, [
+      worker('a', { load: 1, free: 0.2 }).candidate,
+      worker('b', { load: 1, free: 0.7 }).candidate,
+    ])?.workerId,
+    'b',
+  );
+  assert.equal(
+    new Router().route(p, [worker('b', { load: 1 }).candidate, worker('a', { load: 1 }).candidate])?.workerId,
+    'a',
+  );
 });
 
 test('prefix: a prefix evicted everywhere goes back to the worker that last took its root, unless it is overloaded', () => {
   const router = new Router({ maxLoadImbalance: 4 });
-  const first = router.route({ promptTokenIds: promptWith(seq(10, 700)) }, [worker('a', { load: 1 }).candidate, worker('b', { load: 0 }).candidate]);
+  const first = router.route({ promptTokenIds: promptWith(seq(10, 700)) }, [
+    worker('a', { load: 1 }).candidate,
+    worker('b', { load: 0 }).candidate,
+  ]);
   assert.deepEqual(first, { workerId: 'b', reason: 'least-loaded', cachedTokens: 0 });
   // Same system prompt, another question, nothing cached anywhere (evicted): b again, though a is less loaded.
-  const again = router.route({ promptTokenIds: promptWith(seq(10, 800)) }, [worker('a', { load: 0 }).candidate, worker('b', { load: 3 }).candidate]);
+  const again = router.route({ promptTokenIds: promptWith(seq(10, 800)) }, [
+    worker('a', { load: 0 }).candidate,
+    worker('b', { load: 3 }).candidate,
+  ]);
   assert.deepEqual(again, { workerId: 'b', reason: 'prefix-home', cachedTokens: 0 });
   // b overloaded: the least loaded takes it and becomes the root's home.
-  assert.equal(router.route({ promptTokenIds: promptWith(seq(10, 900)) }, [worker('a', { load: 0 }).candidate, worker('b', { load: 5 }).candidate])?.workerId, 'a');
-  assert.deepEqual(router.route({ promptTokenIds: promptWith(seq(10, 950)) }, [worker('a', { load: 2 }).candidate, worker('b', { load: 0 }).candidate]), {
-    workerId: 'a',
-    reason: 'prefix-home',
-    cachedTokens: 0,
-  });
+  assert.equal(
+    router.route({ promptTokenIds: promptWith(seq(10, 900)) }, [
+      worker('a', { load: 0 }).candidate,
+      worker('b', { load: 5 }).candidate,
+    ])?.workerId,
+    'a',
+  );
+  assert.deepEqual(
+    router.route({ promptTokenIds: promptWith(seq(10, 950)) }, [
+      worker('a', { load: 2 }).candidate,
+      worker('b', { load: 0 }).candidate,
+    ]),
+    {
+      workerId: 'a',
+      reason: 'prefix-home',
+      cachedTokens: 0,
+    },
+  );
 });
 
 test('prefix: the cache salt prevents a cross-tenant hit', () => {
@@ -100,7 +144,10 @@ test('prefix: the cache salt prevents a cross-tenant hit', () => {
   const b = worker('b', { load: 1, served: [{ prompt: promptWith(seq(5, 900)), salt: 'tenant-1' }] });
   const router = new Router();
   const prompt = promptWith(seq(10, 700));
-  assert.equal(router.route({ promptTokenIds: prompt, cacheSalt: 'tenant-2' }, [a.candidate, b.candidate])?.workerId, 'a');
+  assert.equal(
+    router.route({ promptTokenIds: prompt, cacheSalt: 'tenant-2' }, [a.candidate, b.candidate])?.workerId,
+    'a',
+  );
   assert.equal(router.route({ promptTokenIds: prompt }, [a.candidate, b.candidate])?.workerId, 'a');
   assert.deepEqual(router.route({ promptTokenIds: prompt, cacheSalt: 'tenant-1' }, [a.candidate, b.candidate]), {
     workerId: 'b',
@@ -123,7 +170,11 @@ test('prefix: the last prompt token never counts as cached (same cap as the core
 
 test('round-robin cycles in id order and keeps cycling as workers come and go', () => {
   const router = new Router({ policy: 'round-robin' });
-  const [a, b, c] = ['a', 'b', 'c'].map((id) => worker(id, { load: id === 'a' ? 9 : 0 }).candidate) as [RouteCandidate, RouteCandidate, RouteCandidate];
+  const [a, b, c] = ['a', 'b', 'c'].map((id) => worker(id, { load: id === 'a' ? 9 : 0 }).candidate) as [
+    RouteCandidate,
+    RouteCandidate,
+    RouteCandidate,
+  ];
   const p = { promptTokenIds: seq(40) };
   const picks = Array.from({ length: 7 }, () => router.route(p, [c, a, b])?.workerId);
   assert.deepEqual(picks, ['a', 'b', 'c', 'a', 'b', 'c', 'a']);
@@ -134,7 +185,10 @@ test('round-robin cycles in id order and keeps cycling as workers come and go', 
 
 test('least-loaded ignores prefix hits', () => {
   const b = worker('b', { load: 3, served: [{ prompt: promptWith(seq(5, 900)) }] });
-  const d = new Router({ policy: 'least-loaded' }).route({ promptTokenIds: promptWith(seq(10, 700)) }, [worker('a', { load: 2 }).candidate, b.candidate]);
+  const d = new Router({ policy: 'least-loaded' }).route({ promptTokenIds: promptWith(seq(10, 700)) }, [
+    worker('a', { load: 2 }).candidate,
+    b.candidate,
+  ]);
   assert.deepEqual(d, { workerId: 'a', reason: 'least-loaded', cachedTokens: 0 });
   assert.equal(b.probes.length, 0);
 });

@@ -82,7 +82,8 @@ export class Router {
     this.maxLoadImbalance = options.maxLoadImbalance ?? 8;
     this.maxSessions = options.maxSessions ?? 10_000;
     if (!(this.maxLoadImbalance >= 0)) throw new Error(`bad maxLoadImbalance ${options.maxLoadImbalance}`);
-    if (!Number.isInteger(this.maxSessions) || this.maxSessions < 1) throw new Error(`bad maxSessions ${options.maxSessions}`);
+    if (!Number.isInteger(this.maxSessions) || this.maxSessions < 1)
+      throw new Error(`bad maxSessions ${options.maxSessions}`);
   }
 
   /** The chosen worker, or undefined when there is no candidate. Records the session's worker. */
@@ -97,7 +98,8 @@ export class Router {
       if (c !== undefined && !overloaded(c)) decision = { workerId: c.id, reason: 'session', cachedTokens: 0 };
     }
     decision ??= this.byPolicy(request, candidates, overloaded);
-    if (request.sessionId !== undefined) remember(this.sessions, request.sessionId, decision.workerId, this.maxSessions);
+    if (request.sessionId !== undefined)
+      remember(this.sessions, request.sessionId, decision.workerId, this.maxSessions);
     return decision;
   }
 
@@ -106,7 +108,11 @@ export class Router {
     return this.sessions.size;
   }
 
-  private byPolicy(request: RouteRequest, candidates: readonly RouteCandidate[], overloaded: (c: RouteCandidate) => boolean): RouteDecision {
+  private byPolicy(
+    request: RouteRequest,
+    candidates: readonly RouteCandidate[],
+    overloaded: (c: RouteCandidate) => boolean,
+  ): RouteDecision {
     switch (this.policy) {
       case 'round-robin':
         return { workerId: this.nextRoundRobin(candidates), reason: 'round-robin', cachedTokens: 0 };
@@ -117,7 +123,8 @@ export class Router {
         const eligible = candidates.filter((c) => !overloaded(c));
         const chosen = best(eligible, (c) => hits.get(c)!);
         const cachedTokens = hits.get(chosen)!;
-        if (root === undefined) return { workerId: chosen.id, reason: cachedTokens > 0 ? 'prefix' : 'least-loaded', cachedTokens };
+        if (root === undefined)
+          return { workerId: chosen.id, reason: cachedTokens > 0 ? 'prefix' : 'least-loaded', cachedTokens };
         const home = cachedTokens > 0 ? undefined : eligible.find((c) => c.id === this.roots.get(root));
         remember(this.roots, root, (home ?? chosen).id, this.maxSessions);
         if (home !== undefined) return { workerId: home.id, reason: 'prefix-home', cachedTokens: 0 };
@@ -134,7 +141,6 @@ export class Router {
     this.lastRoundRobin = next;
     return next;
   }
-
 }
 
 /** Sets key → workerId as the most recent entry of a bounded, least-recently-set-first map. */
@@ -145,7 +151,10 @@ function remember<K>(map: Map<K, string>, key: K, workerId: string, max: number)
 }
 
 /** Cached prompt tokens per candidate, and the prompt's first block hash (none if it has no full block before its last token). */
-function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]): { hits: Map<RouteCandidate, number>; root: BlockHash | undefined } {
+function prefixHits(
+  request: RouteRequest,
+  candidates: readonly RouteCandidate[],
+): { hits: Map<RouteCandidate, number>; root: BlockHash | undefined } {
   const hashesBySize = new Map<number, BlockHash[]>();
   const hits = new Map<RouteCandidate, number>();
   const n = request.promptTokenIds.length;
@@ -157,7 +166,12 @@ function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]
     if (hashes === undefined) {
       // Same cap as KVCacheManager.getComputedBlocks: only blocks entirely before the last token.
       const maxHitBlocks = Math.max(0, Math.floor((n - 1) / c.blockSize));
-      if (given !== undefined && given.blockSize === c.blockSize && given.cacheSalt === salt && given.hashes.length >= maxHitBlocks) {
+      if (
+        given !== undefined &&
+        given.blockSize === c.blockSize &&
+        given.cacheSalt === salt &&
+        given.hashes.length >= maxHitBlocks
+      ) {
         hashes = given.hashes.slice(0, maxHitBlocks);
       } else {
         hashes = [];
@@ -175,7 +189,8 @@ function prefixHits(request: RouteRequest, candidates: readonly RouteCandidate[]
 function best(candidates: readonly RouteCandidate[], score: (c: RouteCandidate) => number): RouteCandidate {
   let top = candidates[0]!;
   for (const c of candidates.slice(1)) {
-    const d = score(c) - score(top) || top.load - c.load || c.freeBlockRatio - top.freeBlockRatio || (c.id < top.id ? 1 : -1);
+    const d =
+      score(c) - score(top) || top.load - c.load || c.freeBlockRatio - top.freeBlockRatio || (c.id < top.id ? 1 : -1);
     if (d > 0) top = c;
   }
   return top;

@@ -11,7 +11,8 @@ export function admissionError(request: Request, config: SchedulerConfig): strin
   const maxTokens = request.sampling.maxTokens;
   if (request.numPromptTokens === 0) return 'the prompt is empty';
   if (request.numOutputTokens >= maxTokens) return `max_tokens (${maxTokens}) leaves nothing to generate`;
-  if (request.numTokens >= maxModelLen) return `${request.numTokens} tokens leave no room to generate in the context length (${maxModelLen})`;
+  if (request.numTokens >= maxModelLen)
+    return `${request.numTokens} tokens leave no room to generate in the context length (${maxModelLen})`;
   // The last token is sampled, never computed: this is the most KV the request can ever hold.
   const maxKvTokens = Math.min(request.numPromptTokens + maxTokens, maxModelLen) - 1;
   const needed = Math.ceil(maxKvTokens / blockSize);

@@ -67,7 +67,8 @@ export function hashBlockTokens(
   end: number,
   extraKeys: string | null,
 ): BlockHash {
-  if (parent !== null && extraKeys !== null) throw new Error('hashBlockTokens: extra keys go into the first block only');
+  if (parent !== null && extraKeys !== null)
+    throw new Error('hashBlockTokens: extra keys go into the first block only');
   const n = 4 + (end - start);
   if (message.length < n) message = new Uint32Array(n);
   if (parent === null) message.set(rootOf(extraKeys));

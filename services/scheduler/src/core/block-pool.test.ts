@@ -8,7 +8,10 @@ test('allocates from the head of the free queue and frees to the tail in the giv
   const pool = new BlockPool(6);
   const a = pool.getNewBlocks(3);
   assert.deepEqual(ids(a), [0, 1, 2]);
-  assert.deepEqual(a.map((b) => b.refCnt), [1, 1, 1]);
+  assert.deepEqual(
+    a.map((b) => b.refCnt),
+    [1, 1, 1],
+  );
   assert.equal(pool.numFreeBlocks, 3);
   assert.equal(pool.usage(), 0.5);
   pool.free([...a].reverse());

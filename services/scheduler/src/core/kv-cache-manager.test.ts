@@ -38,7 +38,10 @@ test('a second request sharing a 2-block prefix reuses exactly those blocks', ()
   assert.deepEqual(admit(kv, b), { hit: [0, 1], fresh: [3] });
   assert.equal(b.numComputedTokens, 40);
   assert.deepEqual(kv.getBlockIds(b), [0, 1, 3]);
-  assert.deepEqual(kv.blockPool.blocks.slice(0, 4).map((x) => x.refCnt), [2, 2, 1, 1]);
+  assert.deepEqual(
+    kv.blockPool.blocks.slice(0, 4).map((x) => x.refCnt),
+    [2, 2, 1, 1],
+  );
   assert.deepEqual(kv.stats(), { queriedTokens: 80, hitTokens: 32 });
 });
 

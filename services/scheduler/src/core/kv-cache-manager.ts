@@ -51,7 +51,8 @@ export class KVCacheManager {
   private readonly recentHits = new Map<BlockHash, RecentHit>();
 
   constructor(options: KVCacheManagerOptions) {
-    if (!Number.isInteger(options.blockSize) || options.blockSize < 1) throw new Error(`bad blockSize ${options.blockSize}`);
+    if (!Number.isInteger(options.blockSize) || options.blockSize < 1)
+      throw new Error(`bad blockSize ${options.blockSize}`);
     this.blockSize = options.blockSize;
     this.enablePrefixCaching = options.enablePrefixCaching ?? true;
     this.blockPool = new BlockPool(options.numBlocks, this.enablePrefixCaching);
@@ -114,7 +115,8 @@ export class KVCacheManager {
       }
       // The usual admission behind a known prefix: the remembered hit, whole and unchanged, is the
       // answer (no lookup beyond it found more before, and none is tried while it still holds).
-      if (i === recent.blocks.length && (i === maxBlocks || this.blockPool.getCachedBlock(hashes[i]!) === undefined)) return recent.blocks;
+      if (i === recent.blocks.length && (i === maxBlocks || this.blockPool.getCachedBlock(hashes[i]!) === undefined))
+        return recent.blocks;
     }
     const blocks = recent === undefined ? [] : recent.blocks.slice(0, i);
     for (let k = i; k < maxBlocks; k++) {
@@ -143,7 +145,8 @@ export class KVCacheManager {
     const numHeld = blocks.length;
     const numRequired = this.blocksFor(request.numComputedTokens + hit.numTokens + numNewTokens);
     const numNew = numRequired - numHeld - hit.blocks.length;
-    if (hit.blocks.length > 0 && numHeld > 0) throw new Error(`allocateSlots: prefix hit for ${request.requestId}, which already holds blocks`);
+    if (hit.blocks.length > 0 && numHeld > 0)
+      throw new Error(`allocateSlots: prefix hit for ${request.requestId}, which already holds blocks`);
     // Hit blocks that are free right now stop being allocatable once touched.
     // Indexed loops here and below: this runs for every running request every step, and a for-of
     // iterator per call was young garbage.

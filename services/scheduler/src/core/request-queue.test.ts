@@ -17,7 +17,10 @@ test('fcfs: arrival order, prepend goes to the very front, remove from the middl
   assert.deepEqual(order(q), ['a', 'd', 'b', 'c']);
   assert.ok(q.remove(b!));
   assert.ok(!q.remove(b!));
-  assert.deepEqual([q.pop(), q.pop(), q.pop(), q.pop()].map((r) => r?.requestId), ['a', 'd', 'c', undefined]);
+  assert.deepEqual(
+    [q.pop(), q.pop(), q.pop(), q.pop()].map((r) => r?.requestId),
+    ['a', 'd', 'c', undefined],
+  );
   assert.equal(q.length, 0);
 });
 

@@ -28,4 +28,3 @@ export interface SchedulerStats {
   /** Preemptions since creation (a counter). */
   numPreemptions: number;
 }
-

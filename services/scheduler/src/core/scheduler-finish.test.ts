@@ -40,16 +40,33 @@ test('maxTokens and the context length end with reason length', () => {
 
 test('requests that can never run come back finished with an error and are never queued', () => {
   const { scheduler, step } = makeScheduler({ blockSize: 16, numBlocks: 16, maxModelLen: 300 });
-  const tooBig = scheduler.addRequest({ requestId: 'big', promptTokenIds: seq(200), sampling: sampling({ maxTokens: 58 }) });
+  const tooBig = scheduler.addRequest({
+    requestId: 'big',
+    promptTokenIds: seq(200),
+    sampling: sampling({ maxTokens: 58 }),
+  });
   assert.equal(tooBig.finishReason, 'error');
   assert.equal(tooBig.stopReason, 'prompt + max_tokens need 17 KV blocks; this worker has 16');
-  const fits = scheduler.addRequest({ requestId: 'fits', promptTokenIds: seq(200), sampling: sampling({ maxTokens: 57 }) });
+  const fits = scheduler.addRequest({
+    requestId: 'fits',
+    promptTokenIds: seq(200),
+    sampling: sampling({ maxTokens: 57 }),
+  });
   assert.equal(fits.finishReason, null);
-  assert.match(String(scheduler.addRequest({ requestId: 'long', promptTokenIds: seq(300), sampling: sampling() }).stopReason), /context length \(300\)/);
-  assert.match(String(scheduler.addRequest({ requestId: 'empty', promptTokenIds: [], sampling: sampling() }).stopReason), /empty/);
+  assert.match(
+    String(scheduler.addRequest({ requestId: 'long', promptTokenIds: seq(300), sampling: sampling() }).stopReason),
+    /context length \(300\)/,
+  );
+  assert.match(
+    String(scheduler.addRequest({ requestId: 'empty', promptTokenIds: [], sampling: sampling() }).stopReason),
+    /empty/,
+  );
   assert.equal(scheduler.numWaiting, 1);
   assert.deepEqual(step().output.scheduledRequestIds, ['fits']);
-  assert.throws(() => scheduler.addRequest({ requestId: 'fits', promptTokenIds: [1], sampling: sampling() }), /already scheduled/);
+  assert.throws(
+    () => scheduler.addRequest({ requestId: 'fits', promptTokenIds: [1], sampling: sampling() }),
+    /already scheduled/,
+  );
 });
 
 test('abort frees a running request at once and a waiting one silently; the worker hears of the running one next step', () => {
@@ -66,7 +83,10 @@ test('abort frees a running request at once and a waiting one silently; the work
   assert.deepEqual([scheduler.numRunning, scheduler.numWaiting], [0, 1]);
   const s = step();
   assert.deepEqual(s.output.finishedIds, ['a']);
-  assert.deepEqual(s.output.newRequests.map((r) => [r.requestId, r.blockIds]), [['c', [3, 4]]]);
+  assert.deepEqual(
+    s.output.newRequests.map((r) => [r.requestId, r.blockIds]),
+    [['c', [3, 4]]],
+  );
 });
 
 test('a request aborted while its step is in flight drops its token; finishRequest records a stop string', () => {
@@ -76,7 +96,10 @@ test('a request aborted while its step is in flight drops its token; finishReque
   const out = scheduler.schedule();
   const sampled = executor.execute(out);
   scheduler.abort('a');
-  assert.deepEqual(scheduler.update(out, sampled).outputs.map((o) => o.requestId), ['b']);
+  assert.deepEqual(
+    scheduler.update(out, sampled).outputs.map((o) => o.requestId),
+    ['b'],
+  );
   const b = scheduler.getRequest('b')!;
   assert.ok(scheduler.finishRequest('b', 'stop', 'The End'));
   assert.deepEqual([b.status, b.finishReason, b.stopReason], ['finished_stopped', 'stop', 'The End']);
@@ -98,5 +121,7 @@ test('schedule() refuses to build a step while one is in flight; an empty step i
 test('logprobs are passed through when the request asked for them', () => {
   const { scheduler, step } = makeScheduler();
   scheduler.addRequest({ requestId: 'a', promptTokenIds: seq(4), sampling: sampling({ logprobs: 1 }) });
-  assert.deepEqual(step().outputs[0]?.logprobs, [{ tokenId: 1004, logprob: -0.25, top: [{ tokenId: 1004, logprob: -0.25 }] }]);
+  assert.deepEqual(step().outputs[0]?.logprobs, [
+    { tokenId: 1004, logprob: -0.25, top: [{ tokenId: 1004, logprob: -0.25 }] },
+  ]);
 });

@@ -8,7 +8,12 @@ import { sampling, seq } from './test-helpers/make-request.js';
 
 test('priority policy admits lower values first, then by arrival', () => {
   const { scheduler, step } = makeScheduler({ policy: 'priority', maxNumSeqs: 2 });
-  for (const [id, priority] of [['low', 10], ['mid', 5], ['high', 0], ['mid2', 5]] as const) {
+  for (const [id, priority] of [
+    ['low', 10],
+    ['mid', 5],
+    ['high', 0],
+    ['mid2', 5],
+  ] as const) {
     scheduler.addRequest({ requestId: id, promptTokenIds: seq(4), priority, sampling: sampling({ maxTokens: 1 }) });
   }
   assert.deepEqual(step().output.scheduledRequestIds, ['high', 'mid']);
@@ -17,15 +22,33 @@ test('priority policy admits lower values first, then by arrival', () => {
 
 test('priority policy preempts the least important running request, even one already scheduled this step', () => {
   const { scheduler, step } = makeScheduler({ policy: 'priority', blockSize: 4, numBlocks: 4 });
-  scheduler.addRequest({ requestId: 'early-low', promptTokenIds: seq(6), priority: 9, sampling: sampling({ maxTokens: 6 }) });
-  assert.deepEqual(step().output.newRequests.map((r) => r.blockIds), [[0, 1]]);
-  scheduler.addRequest({ requestId: 'late-high', promptTokenIds: seq(8, 50), priority: 1, sampling: sampling({ maxTokens: 6 }) });
-  assert.deepEqual(step().output.newRequests.map((r) => r.blockIds), [[2, 3]]);
+  scheduler.addRequest({
+    requestId: 'early-low',
+    promptTokenIds: seq(6),
+    priority: 9,
+    sampling: sampling({ maxTokens: 6 }),
+  });
+  assert.deepEqual(
+    step().output.newRequests.map((r) => r.blockIds),
+    [[0, 1]],
+  );
+  scheduler.addRequest({
+    requestId: 'late-high',
+    promptTokenIds: seq(8, 50),
+    priority: 1,
+    sampling: sampling({ maxTokens: 6 }),
+  });
+  assert.deepEqual(
+    step().output.newRequests.map((r) => r.blockIds),
+    [[2, 3]],
+  );
   // early-low (position 7) fits its blocks and is scheduled first; late-high (position 8) needs a
   // third block, so early-low is unscheduled and preempted, its blocks freed tail-first (1, 0).
   const s3 = step();
   assert.deepEqual(s3.output.preemptedIds, ['early-low']);
-  assert.deepEqual(s3.output.cachedRequests, [{ requestId: 'late-high', newBlockIds: [1], numComputedTokens: 8, numScheduledTokens: 1 }]);
+  assert.deepEqual(s3.output.cachedRequests, [
+    { requestId: 'late-high', newBlockIds: [1], numComputedTokens: 8, numScheduledTokens: 1 },
+  ]);
   assert.equal(s3.output.numScheduledTokens, 1);
   assert.deepEqual(scheduler.kvCache.blockPool.freeQueue.blockIds(), [0]);
   const low = scheduler.getRequest('early-low')!;
@@ -34,32 +57,63 @@ test('priority policy preempts the least important running request, even one alr
 
 test('a running request that preempts itself frees room for the running requests after it', () => {
   const { scheduler, step } = makeScheduler({ policy: 'priority', blockSize: 4, numBlocks: 4 });
-  scheduler.addRequest({ requestId: 'early-low', promptTokenIds: seq(7), priority: 9, sampling: sampling({ maxTokens: 6 }) });
+  scheduler.addRequest({
+    requestId: 'early-low',
+    promptTokenIds: seq(7),
+    priority: 9,
+    sampling: sampling({ maxTokens: 6 }),
+  });
   step();
-  scheduler.addRequest({ requestId: 'late-high', promptTokenIds: seq(7, 50), priority: 1, sampling: sampling({ maxTokens: 6 }) });
-  assert.deepEqual(step().output.newRequests.map((r) => r.blockIds), [[2, 3]]);
+  scheduler.addRequest({
+    requestId: 'late-high',
+    promptTokenIds: seq(7, 50),
+    priority: 1,
+    sampling: sampling({ maxTokens: 6 }),
+  });
+  assert.deepEqual(
+    step().output.newRequests.map((r) => r.blockIds),
+    [[2, 3]],
+  );
   // early-low (position 8) needs a third block and is itself the least important: it goes, and
   // late-high (position 7) still runs in this step.
   const s3 = step();
   assert.deepEqual(s3.output.preemptedIds, ['early-low']);
-  assert.deepEqual(s3.output.cachedRequests, [{ requestId: 'late-high', newBlockIds: [], numComputedTokens: 7, numScheduledTokens: 1 }]);
-  assert.deepEqual(step().output.cachedRequests.map((r) => r.newBlockIds), [[1]]);
+  assert.deepEqual(s3.output.cachedRequests, [
+    { requestId: 'late-high', newBlockIds: [], numComputedTokens: 7, numScheduledTokens: 1 },
+  ]);
+  assert.deepEqual(
+    step().output.cachedRequests.map((r) => r.newBlockIds),
+    [[1]],
+  );
 });
 
 test('drain hands back unfinished requests with their output; another worker finishes them identically', () => {
   const first = makeScheduler({ maxNumBatchedTokens: 32 });
   const reference = makeScheduler();
   for (const { scheduler } of [first, reference]) {
-    scheduler.addRequest({ requestId: 'a', promptTokenIds: seq(30), sampling: sampling({ maxTokens: 6 }), cacheSalt: 's' });
-    scheduler.addRequest({ requestId: 'b', promptTokenIds: seq(50, 100), sampling: sampling({ maxTokens: 4 }), priority: 3 });
+    scheduler.addRequest({
+      requestId: 'a',
+      promptTokenIds: seq(30),
+      sampling: sampling({ maxTokens: 6 }),
+      cacheSalt: 's',
+    });
+    scheduler.addRequest({
+      requestId: 'b',
+      promptTokenIds: seq(50, 100),
+      sampling: sampling({ maxTokens: 4 }),
+      priority: 3,
+    });
   }
   const expected = drive(reference.scheduler, reference.executor);
   for (let i = 0; i < 3; i++) first.step();
   const inits = first.scheduler.drain();
-  assert.deepEqual(inits.map((r) => [r.requestId, r.outputTokenIds, r.priority, r.cacheSalt]), [
-    ['a', [1030, 1031, 1032], 0, 's'],
-    ['b', [1050], 3, undefined],
-  ]);
+  assert.deepEqual(
+    inits.map((r) => [r.requestId, r.outputTokenIds, r.priority, r.cacheSalt]),
+    [
+      ['a', [1030, 1031, 1032], 0, 's'],
+      ['b', [1050], 3, undefined],
+    ],
+  );
   assert.equal(first.scheduler.hasWork(), false);
   assert.equal(first.scheduler.kvCache.blockPool.numFreeBlocks, 16);
   assert.equal(first.scheduler.kvCache.blockPool.numCachedBlocks, 0, 'the dead worker took its KV along');

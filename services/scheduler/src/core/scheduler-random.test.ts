@@ -12,11 +12,23 @@ const prng = seededRandom;
  * to force preemption, chunking and eviction. The FakeExecutor checks the protocol and the KV of
  * every step; here we check every surviving request's exact output and that every block comes back.
  */
-for (const [policy, seed] of [['fcfs', 1], ['fcfs', 2], ['priority', 3], ['priority', 4]] as [SchedulingPolicy, number][]) {
+for (const [policy, seed] of [
+  ['fcfs', 1],
+  ['fcfs', 2],
+  ['priority', 3],
+  ['priority', 4],
+] as [SchedulingPolicy, number][]) {
   test(`random workload keeps every invariant (${policy}, seed ${seed})`, () => {
     const rand = prng(seed);
     const pick = (n: number) => Math.floor(rand() * n);
-    const { scheduler, executor, step, config } = makeScheduler({ policy, blockSize: 4, numBlocks: 24, maxNumBatchedTokens: 20, maxNumSeqs: 6, maxModelLen: 64 });
+    const { scheduler, executor, step, config } = makeScheduler({
+      policy,
+      blockSize: 4,
+      numBlocks: 24,
+      maxNumBatchedTokens: 20,
+      maxNumSeqs: 6,
+      maxModelLen: 64,
+    });
     const prefixes = [seq(12, 100), seq(12, 200), seq(9, 300)];
     const expected = new Map<string, number[]>();
     const got = new Map<string, number[]>();
@@ -27,7 +39,13 @@ for (const [policy, seed] of [['fcfs', 1], ['fcfs', 2], ['priority', 3], ['prior
         const id = `r${added++}`;
         const prompt = [...prefixes[pick(3)]!.slice(0, 1 + pick(12)), ...seq(pick(18), 1000 * added)];
         const maxTokens = 1 + pick(20);
-        scheduler.addRequest({ requestId: id, promptTokenIds: prompt, sampling: sampling({ maxTokens }), priority: pick(3), ...(rand() < 0.3 ? { cacheSalt: 't' } : {}) });
+        scheduler.addRequest({
+          requestId: id,
+          promptTokenIds: prompt,
+          sampling: sampling({ maxTokens }),
+          priority: pick(3),
+          ...(rand() < 0.3 ? { cacheSalt: 't' } : {}),
+        });
         expected.set(id, seq(maxTokens, 1000 + prompt.length));
         got.set(id, []);
       }

@@ -4,14 +4,22 @@ import { hashFullBlocks } from './block-hash.js';
 import { makeScheduler } from './test-helpers/make-scheduler.js';
 import { sampling, seq } from './test-helpers/make-request.js';
 
-test('routablePrefixTokens counts a queued request\'s prefix before it is cached, and forgets it once finished', () => {
+test("routablePrefixTokens counts a queued request's prefix before it is cached, and forgets it once finished", () => {
   const { scheduler, step } = makeScheduler({ numBlocks: 32 });
   const system = seq(48, 500);
   const a = [...system, ...seq(8, 900)];
   const b = [...system, ...seq(8, 950)];
-  const probe = (tokens: number[]) => scheduler.routablePrefixTokens(hashFullBlocks(tokens, 16, null).hashes.slice(0, Math.floor((tokens.length - 1) / 16)));
+  const probe = (tokens: number[]) =>
+    scheduler.routablePrefixTokens(
+      hashFullBlocks(tokens, 16, null).hashes.slice(0, Math.floor((tokens.length - 1) / 16)),
+    );
   assert.equal(probe(b), 0);
-  scheduler.addRequest({ requestId: 'a', promptTokenIds: a, sampling: sampling({ maxTokens: 2 }), blockHashes: hashFullBlocks(a, 16, null) });
+  scheduler.addRequest({
+    requestId: 'a',
+    promptTokenIds: a,
+    sampling: sampling({ maxTokens: 2 }),
+    blockHashes: hashFullBlocks(a, 16, null),
+  });
   // Nothing computed yet: the pool has no hit, but a's three system-prompt blocks are coming.
   assert.equal(scheduler.kvCache.cachedPrefixTokens(hashFullBlocks(b, 16, null).hashes.slice(0, 3)), 0);
   assert.equal(probe(b), 48);
@@ -21,7 +29,12 @@ test('routablePrefixTokens counts a queued request\'s prefix before it is cached
   assert.equal(scheduler.hasWork(), false);
   // a finished: its blocks are cached (free, reusable), and that is what the probe sees now.
   assert.equal(probe(b), 48);
-  scheduler.addRequest({ requestId: 'c', promptTokenIds: a, sampling: sampling({ maxTokens: 2 }), blockHashes: hashFullBlocks(a, 16, null) });
+  scheduler.addRequest({
+    requestId: 'c',
+    promptTokenIds: a,
+    sampling: sampling({ maxTokens: 2 }),
+    blockHashes: hashFullBlocks(a, 16, null),
+  });
   scheduler.abort('c');
   scheduler.drain();
   assert.equal(probe(b), 0, 'drain forgets the pool and the queued prefixes');

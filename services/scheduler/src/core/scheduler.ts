@@ -6,7 +6,15 @@ import { KVCacheManager } from './kv-cache-manager.js';
 import { Request, type RequestInit, RequestStatus } from './request.js';
 import { before, createRequestQueue, type RequestQueue } from './request-queue.js';
 import type { SchedulerConfig, SchedulerStats } from './scheduler-config.js';
-import { type CachedRequestData, finishInfoOf, type NewRequestData, type RequestOutput, type SampledToken, type SchedulerOutput, type UpdateResult } from './scheduler-output.js';
+import {
+  type CachedRequestData,
+  finishInfoOf,
+  type NewRequestData,
+  type RequestOutput,
+  type SampledToken,
+  type SchedulerOutput,
+  type UpdateResult,
+} from './scheduler-output.js';
 
 /** newBlockIds of a step that appends no block to a table (most decodes): shared, never mutated. */
 const NO_BLOCK_IDS: readonly number[] = Object.freeze([]);
@@ -44,7 +52,11 @@ export class Scheduler {
   private readonly scheduledRunning: Request[] = [];
 
   constructor(readonly config: SchedulerConfig) {
-    this.kv = new KVCacheManager({ numBlocks: config.numBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching ?? true });
+    this.kv = new KVCacheManager({
+      numBlocks: config.numBlocks,
+      blockSize: config.blockSize,
+      enablePrefixCaching: config.enablePrefixCaching ?? true,
+    });
     this.waiting = createRequestQueue(config.policy ?? 'fcfs');
   }
 
@@ -129,7 +141,7 @@ export class Scheduler {
     const cachedRequests: CachedRequestData[] = [];
     let preempted = false;
 
-    for (let i = 0; i < this.running.length && budget > 0; ) {
+    for (let i = 0; i < this.running.length && budget > 0;) {
       const request = this.running[i]!;
       const numNew = Math.min(request.numTokens - request.numComputedTokens, budget);
       let blocks = numNew > 0 ? this.kv.allocateSlots(request, numNew) : null;
@@ -222,9 +234,11 @@ export class Scheduler {
     for (const s of sampled) {
       while (cursor < requests.length && requests[cursor]!.numComputedTokens !== requests[cursor]!.numTokens) cursor++;
       const next = requests[cursor];
-      const request = next !== undefined && next.requestId === s.requestId ? requests[cursor++] : this.byId.get(s.requestId);
+      const request =
+        next !== undefined && next.requestId === s.requestId ? requests[cursor++] : this.byId.get(s.requestId);
       if (request === undefined || request.status !== RequestStatus.RUNNING) continue;
-      if (request.numComputedTokens !== request.numTokens) throw new Error(`worker sent a token for ${s.requestId}, which is not due one`);
+      if (request.numComputedTokens !== request.numTokens)
+        throw new Error(`worker sent a token for ${s.requestId}, which is not due one`);
       due--;
       anyFinished = this.appendSampled(request, s, outputs) || anyFinished;
     }
@@ -374,7 +388,8 @@ export class Scheduler {
   private release(request: Request): void {
     this.kv.free(request);
     this.byId.delete(request.requestId);
-    if (request.blockHashes.length > 0 && this.latestByRoot.get(request.blockHashes[0]!) === request) this.latestByRoot.delete(request.blockHashes[0]!);
+    if (request.blockHashes.length > 0 && this.latestByRoot.get(request.blockHashes[0]!) === request)
+      this.latestByRoot.delete(request.blockHashes[0]!);
     if (request.onWorker) this.finishedIds.push(request.requestId);
     request.onWorker = false;
   }

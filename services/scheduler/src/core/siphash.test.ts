@@ -28,7 +28,10 @@ test("the paper's reference vectors (key 00..0f, empty message) for both output 
 test('equals the siphash package (2-4 and 1-3, 64-bit) for every length up to 40 words under random keys', () => {
   const rand = seededRandom(3);
   const word = () => Math.floor(rand() * 2 ** 32);
-  for (const [c, d, lib] of [[2, 4, sip24], [1, 3, sip13]] as const) {
+  for (const [c, d, lib] of [
+    [2, 4, sip24],
+    [1, 3, sip13],
+  ] as const) {
     for (let n = 0; n <= 40; n++) {
       const key = Uint32Array.from({ length: 4 }, word);
       const words = Uint32Array.from({ length: n }, word);

@@ -16,19 +16,38 @@
  * `key` (16 bytes as 4 LE words). Writes the output bytes as LE words into `out`: 4 words for the
  * 128-bit output (`wide`), else 2. Other round counts than 1-3 exist for the reference vectors.
  */
-export function sipHash(key: Uint32Array, words: Uint32Array, n: number, out: Uint32Array, c = 1, d = 3, wide = true): void {
-  const k0l = key[0]! | 0, k0h = key[1]! | 0, k1l = key[2]! | 0, k1h = key[3]! | 0;
-  let v0h = k0h ^ 0x736f6d65, v0l = k0l ^ 0x70736575;
-  let v1h = k1h ^ 0x646f7261, v1l = k1l ^ 0x6e646f6d ^ (wide ? 0xee : 0);
-  let v2h = k0h ^ 0x6c796765, v2l = k0l ^ 0x6e657261;
-  let v3h = k1h ^ 0x74656462, v3l = k1l ^ 0x79746573;
+export function sipHash(
+  key: Uint32Array,
+  words: Uint32Array,
+  n: number,
+  out: Uint32Array,
+  c = 1,
+  d = 3,
+  wide = true,
+): void {
+  const k0l = key[0]! | 0,
+    k0h = key[1]! | 0,
+    k1l = key[2]! | 0,
+    k1h = key[3]! | 0;
+  let v0h = k0h ^ 0x736f6d65,
+    v0l = k0l ^ 0x70736575;
+  let v1h = k1h ^ 0x646f7261,
+    v1l = k1l ^ 0x6e646f6d ^ (wide ? 0xee : 0);
+  let v2h = k0h ^ 0x6c796765,
+    v2l = k0l ^ 0x6e657261;
+  let v3h = k1h ^ 0x74656462,
+    v3l = k1l ^ 0x79746573;
   // 64-bit message blocks: the word pairs, then one holding the odd word (if any) and, in its top
   // byte, the length in bytes mod 256. c rounds per block, then d finalisation rounds per output
   // half; one loop over all rounds keeps the round's code in one place.
   const blocks = (n >> 1) + 1;
   const compression = c * blocks;
   const total = compression + (wide ? 2 : 1) * d;
-  let mh = 0, ml = 0, hi = 0, lo = 0, t = 0;
+  let mh = 0,
+    ml = 0,
+    hi = 0,
+    lo = 0,
+    t = 0;
   for (let r = 0; r < total; r++) {
     if (r < compression) {
       if (r % c === 0) {

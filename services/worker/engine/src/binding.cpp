@@ -26,11 +26,11 @@ namespace {
 
 struct Handle {
   std::unique_ptr<loom::Engine> engine;
-  bool busy = false;                 // a step is in flight: no step(), initKv() or close() until it settles
+  bool busy = false;  // a step is in flight: no step(), initKv() or close() until it settles
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
-  napi_ref self = nullptr;           // keeps the JS object (and so this Handle) alive during a step
-  std::string error;                 // set by execute() when the step threw
+  napi_ref self = nullptr;  // keeps the JS object (and so this Handle) alive during a step
+  std::string error;        // set by execute() when the step threw
 };
 
 Handle* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
@@ -66,7 +66,9 @@ napi_value construct(napi_env env, napi_callback_info info) {
     napi_value argv[2] = {nullptr, nullptr}, self;
     napi_get_cb_info(env, info, &argc, argv, &self, nullptr);
     const std::string path = loom::stringOr(env, argv[0], "modelPath", "");
-    if (path.empty()) throw JsError{JsErrorKind::TypeError, "modelPath must be a non-empty string (a .gguf file or a safetensors model directory)"};
+    if (path.empty())
+      throw JsError{JsErrorKind::TypeError,
+                    "modelPath must be a non-empty string (a .gguf file or a safetensors model directory)"};
     loom::EngineOptions opts;
     const char* env_kernels = std::getenv("LOOM_KERNELS");
     opts.kernels = env_kernels ? env_kernels : "";
@@ -79,7 +81,8 @@ napi_value construct(napi_env env, napi_callback_info info) {
     }
     auto h = std::make_unique<Handle>();
     h->engine = std::make_unique<loom::Engine>(path, opts);
-    napi_wrap(env, self, h.get(), [](napi_env, void* p, void*) { delete static_cast<Handle*>(p); }, nullptr, nullptr);
+    napi_wrap(
+        env, self, h.get(), [](napi_env, void* p, void*) { delete static_cast<Handle*>(p); }, nullptr, nullptr);
     h.release();
     return self;
   });
@@ -131,7 +134,9 @@ napi_value initKv(napi_env env, napi_callback_info cbi) {
     const int blockSize = (int)loom::intIn(env, argv[1], "blockSize", 1, 1 << 16, -1);
     const int maxBatchTokens = (int)loom::intIn(env, argv[2], "maxBatchTokens", 1, 1 << 20, -1);
     const int maxSeqs = (int)loom::intIn(env, argv[3], "maxSeqs", 1, 1 << 16, -1);
-    if (maxSeqs > maxBatchTokens) throw JsError{JsErrorKind::RangeError, "maxSeqs must be <= maxBatchTokens (every sequence feeds at least one token)"};
+    if (maxSeqs > maxBatchTokens)
+      throw JsError{JsErrorKind::RangeError,
+                    "maxSeqs must be <= maxBatchTokens (every sequence feeds at least one token)"};
     e.initKv(numBlocks, blockSize, maxBatchTokens, maxSeqs);
     napi_value u;
     napi_get_undefined(env, &u);
@@ -154,26 +159,41 @@ void completeStep(napi_env env, napi_status status, void* data) {
   napi_deferred d = h->deferred;
   h->deferred = nullptr;
   if (status != napi_ok || !h->error.empty()) {
-    napi_reject_deferred(env, d, loom::makeError(env, JsError{JsErrorKind::Error, h->error.empty() ? "engine step was cancelled" : h->error}));
+    napi_reject_deferred(
+        env, d,
+        loom::makeError(env, JsError{JsErrorKind::Error, h->error.empty() ? "engine step was cancelled" : h->error}));
   } else {
     const loom::StepOutput& out = h->engine->output();
     napi_value o;
     napi_create_object(env, &o);
-    napi_set_named_property(env, o, "tokens", loom::copyTypedArray(env, napi_int32_array, out.tokens.data(), out.tokens.size()));
-    napi_set_named_property(env, o, "logprobs", loom::copyTypedArray(env, napi_float32_array, out.logprobs.data(), out.logprobs.size()));
+    napi_set_named_property(env, o, "tokens",
+                            loom::copyTypedArray(env, napi_int32_array, out.tokens.data(), out.tokens.size()));
+    napi_set_named_property(env, o, "logprobs",
+                            loom::copyTypedArray(env, napi_float32_array, out.logprobs.data(), out.logprobs.size()));
     if (out.topN > 0) {
-      napi_set_named_property(env, o, "topIds", loom::copyTypedArray(env, napi_int32_array, out.topIds.data(), out.topIds.size()));
-      napi_set_named_property(env, o, "topLogprobs", loom::copyTypedArray(env, napi_float32_array, out.topLogprobs.data(), out.topLogprobs.size()));
+      napi_set_named_property(env, o, "topIds",
+                              loom::copyTypedArray(env, napi_int32_array, out.topIds.data(), out.topIds.size()));
+      napi_set_named_property(
+          env, o, "topLogprobs",
+          loom::copyTypedArray(env, napi_float32_array, out.topLogprobs.data(), out.topLogprobs.size()));
     }
     napi_set_named_property(env, o, "topN", loom::num(env, out.topN));
     if (out.promptOffsets.back() > 0) {  // some sequence asked for prompt logprobs
       napi_value p;
       napi_create_object(env, &p);
-      napi_set_named_property(env, p, "offsets", loom::copyTypedArray(env, napi_int32_array, out.promptOffsets.data(), out.promptOffsets.size()));
-      napi_set_named_property(env, p, "logprobs", loom::copyTypedArray(env, napi_float32_array, out.promptLogprobs.data(), out.promptLogprobs.size()));
+      napi_set_named_property(
+          env, p, "offsets",
+          loom::copyTypedArray(env, napi_int32_array, out.promptOffsets.data(), out.promptOffsets.size()));
+      napi_set_named_property(
+          env, p, "logprobs",
+          loom::copyTypedArray(env, napi_float32_array, out.promptLogprobs.data(), out.promptLogprobs.size()));
       napi_set_named_property(env, p, "topN", loom::num(env, out.promptTopN));
-      napi_set_named_property(env, p, "topIds", loom::copyTypedArray(env, napi_int32_array, out.promptTopIds.data(), out.promptTopIds.size()));
-      napi_set_named_property(env, p, "topLogprobs", loom::copyTypedArray(env, napi_float32_array, out.promptTopLogprobs.data(), out.promptTopLogprobs.size()));
+      napi_set_named_property(
+          env, p, "topIds",
+          loom::copyTypedArray(env, napi_int32_array, out.promptTopIds.data(), out.promptTopIds.size()));
+      napi_set_named_property(
+          env, p, "topLogprobs",
+          loom::copyTypedArray(env, napi_float32_array, out.promptTopLogprobs.data(), out.promptTopLogprobs.size()));
       napi_set_named_property(env, o, "prompt", p);
     }
     napi_set_named_property(env, o, "seconds", loom::num(env, out.seconds));
@@ -237,11 +257,14 @@ napi_value referenceLogits(napi_env env, napi_callback_info cbi) {
     const int32_t* toks = loom::int32Array(env, argv[0], "tokens", &n);
     const int vocab = e.config().vocabSize;
     if (n == 0) throw JsError{JsErrorKind::RangeError, "tokens is empty"};
-    if (n > (size_t)e.config().contextLength) throw JsError{JsErrorKind::RangeError, "tokens is longer than the context length"};
+    if (n > (size_t)e.config().contextLength)
+      throw JsError{JsErrorKind::RangeError, "tokens is longer than the context length"};
     for (size_t j = 0; j < n; j++)
       if (toks[j] < 0 || toks[j] >= vocab)
-        throw JsError{JsErrorKind::RangeError, "tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) + " is not a token id (vocab size " + std::to_string(vocab) + ")"};
-    const std::vector<float> logits = loom::referenceLogits(e.config(), e.weights(), std::vector<int32_t>(toks, toks + n));
+        throw JsError{JsErrorKind::RangeError, "tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) +
+                                                   " is not a token id (vocab size " + std::to_string(vocab) + ")"};
+    const std::vector<float> logits =
+        loom::referenceLogits(e.config(), e.weights(), std::vector<int32_t>(toks, toks + n));
     return loom::copyTypedArray(env, napi_float32_array, logits.data(), logits.size());
   });
 }
@@ -291,7 +314,8 @@ napi_value quantize(napi_env env, napi_callback_info cbi) {
     size_t n = 0;
     const float* data = loom::float32Array(env, argv[1], "values", &n);
     const loom::GgmlTypeInfo info = loom::ggmlTypeInfo(type);
-    if (n % info.blockElems != 0) throw JsError{JsErrorKind::RangeError, "values.length must be a multiple of " + std::to_string(info.blockElems)};
+    if (n % info.blockElems != 0)
+      throw JsError{JsErrorKind::RangeError, "values.length must be a multiple of " + std::to_string(info.blockElems)};
     std::vector<uint8_t> out(loom::ggmlRowBytes(info, n));
     loom::quantizeRow(type, data, out.data(), (int)n);
     return loom::copyTypedArray(env, napi_uint8_array, out.data(), out.size());
@@ -308,7 +332,8 @@ napi_value dequantize(napi_env env, napi_callback_info cbi) {
     size_t n = 0;
     const uint8_t* data = loom::uint8Array(env, argv[1], "bytes", &n);
     const loom::GgmlTypeInfo info = loom::ggmlTypeInfo(type);
-    if (n % info.blockBytes != 0) throw JsError{JsErrorKind::RangeError, "bytes.length must be a multiple of " + std::to_string(info.blockBytes)};
+    if (n % info.blockBytes != 0)
+      throw JsError{JsErrorKind::RangeError, "bytes.length must be a multiple of " + std::to_string(info.blockBytes)};
     std::vector<float> out(n / info.blockBytes * info.blockElems);
     loom::dequantRow(type, data, out.data(), (int)out.size());
     return loom::copyTypedArray(env, napi_float32_array, out.data(), out.size());
@@ -327,7 +352,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"close", nullptr, close, nullptr, nullptr, nullptr, napi_default_method, nullptr},
   };
   napi_value cls;
-  napi_define_class(env, "Engine", NAPI_AUTO_LENGTH, construct, nullptr, sizeof(methods) / sizeof(methods[0]), methods, &cls);
+  napi_define_class(env, "Engine", NAPI_AUTO_LENGTH, construct, nullptr, sizeof(methods) / sizeof(methods[0]), methods,
+                    &cls);
   napi_set_named_property(env, exports, "Engine", cls);
   napi_value fn;
   napi_create_function(env, "supportedKernels", NAPI_AUTO_LENGTH, supportedKernels, nullptr, &fn);

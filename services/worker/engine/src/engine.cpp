@@ -59,8 +59,9 @@ void Engine::step() {
       if (row < 0) continue;
       const SamplingParams& p = input_.seqs[(size_t)i].params;
       const int n = p.logprobs > 0 ? p.logprobs : 0;
-      output_.tokens[(size_t)i] = sampler_.sample(&logits_[(size_t)row * V], p, thread, &output_.logprobs[(size_t)i], n,
-                                                  output_.topIds.data() + (size_t)i * topN, output_.topLogprobs.data() + (size_t)i * topN);
+      output_.tokens[(size_t)i] =
+          sampler_.sample(&logits_[(size_t)row * V], p, thread, &output_.logprobs[(size_t)i], n,
+                          output_.topIds.data() + (size_t)i * topN, output_.topLogprobs.data() + (size_t)i * topN);
     }
   });
   promptLogprobs();
@@ -107,8 +108,9 @@ void Engine::promptLogprobs() {
     pool_.parallelFor(n, 1, [&](int b, int e, int thread) {
       for (int r = b; r < e; r++) {
         const size_t row = (size_t)(r0 + r);
-        sampler_.score(&promptLogits_[(size_t)r * V], promptNext_[row], thread, &output_.promptLogprobs[row], promptTopN_[row],
-                       output_.promptTopIds.data() + row * topN, output_.promptTopLogprobs.data() + row * topN);
+        sampler_.score(&promptLogits_[(size_t)r * V], promptNext_[row], thread, &output_.promptLogprobs[row],
+                       promptTopN_[row], output_.promptTopIds.data() + row * topN,
+                       output_.promptTopLogprobs.data() + row * topN);
       }
     });
   }

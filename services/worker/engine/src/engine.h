@@ -18,9 +18,9 @@
 namespace loom {
 
 struct EngineOptions {
-  int threads = 0;                 // 0 = hardware concurrency
+  int threads = 0;  // 0 = hardware concurrency
   KvType kvType = KvType::F16;
-  std::string kernels;             // "" / "auto" | "scalar" | "avx2" | "avx512"
+  std::string kernels;  // "" / "auto" | "scalar" | "avx2" | "avx512"
 };
 
 class Engine {
@@ -34,7 +34,9 @@ class Engine {
   int threads() const { return pool_.size(); }
   const char* weightTypeName() const;
   const char* kvTypeName() const { return kvType_ == KvType::F16 ? "f16" : "f32"; }
-  size_t kvBytesPerBlock(int blockSize) const { return KvPool::bytesPerBlock(blockSize, config_.nLayers, config_.kvDim(), kvType_); }
+  size_t kvBytesPerBlock(int blockSize) const {
+    return KvPool::bytesPerBlock(blockSize, config_.nLayers, config_.kvDim(), kvType_);
+  }
   std::vector<std::string> vocab() const;
 
   void initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeqs);
@@ -64,14 +66,14 @@ class Engine {
   int maxBatchTokens_ = 0, maxSeqs_ = 0;
   StepInput input_;
   StepOutput output_;
-  std::vector<float> logits_;       // [maxSeqs][vocab] rows of the sampling sequences, in order
-  std::vector<int> sampleRow_;      // [nSeqs] row of each sequence in logits_, -1 if it does not sample
-  std::vector<float> promptLogits_; // [maxSeqs][vocab] one chunk of prompt-logprob rows; empty until first needed
-  std::vector<int> promptRows_;     // [rows] token index (in input_.tokens) of each prompt-logprob row
-  std::vector<int32_t> promptNext_; // [rows] the token each row scores, -1 if unknown
-  std::vector<int> promptTopN_;     // [rows] top-N asked by the row's sequence
+  std::vector<float> logits_;        // [maxSeqs][vocab] rows of the sampling sequences, in order
+  std::vector<int> sampleRow_;       // [nSeqs] row of each sequence in logits_, -1 if it does not sample
+  std::vector<float> promptLogits_;  // [maxSeqs][vocab] one chunk of prompt-logprob rows; empty until first needed
+  std::vector<int> promptRows_;      // [rows] token index (in input_.tokens) of each prompt-logprob row
+  std::vector<int32_t> promptNext_;  // [rows] the token each row scores, -1 if unknown
+  std::vector<int> promptTopN_;      // [rows] top-N asked by the row's sequence
 
-  void promptLogprobs();            // fills output_.prompt* after the forward pass
+  void promptLogprobs();  // fills output_.prompt* after the forward pass
 };
 
 }  // namespace loom

@@ -60,7 +60,10 @@ void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
     pool_.parallelFor(T, 4, [&](int b, int e, int) {
       for (int t = b; t < e; t++) k_.quantizeQ8_0(x + (size_t)t * K, xq + (size_t)t * xs, K);
     });
-    const auto gemm = w.type == GGML_Q8_0 ? k_.gemmQ8_0Q8 : w.type == GGML_Q4_0 ? k_.gemmQ4_0Q8 : w.type == GGML_Q4_K ? k_.gemmQ4_KQ8 : k_.gemmQ6_KQ8;
+    const auto gemm = w.type == GGML_Q8_0   ? k_.gemmQ8_0Q8
+                      : w.type == GGML_Q4_0 ? k_.gemmQ4_0Q8
+                      : w.type == GGML_Q4_K ? k_.gemmQ4_KQ8
+                                            : k_.gemmQ6_KQ8;
     pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemm(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
     return;
   }
@@ -131,7 +134,8 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
 // row rather than an online softmax per block, so the result does not depend on the block size, on how
 // the sequence was split into steps, or on the rest of the batch.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
-  const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(), ctx = c_.contextLength;
+  const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(),
+            ctx = c_.contextLength;
   const size_t rowBytes = kv.rowBytes(), elt = KvPool::eltBytes(kv.type());
   const bool f16 = kv.type() == KvType::F16;
   const float scale = 1.0f / std::sqrt((float)hd);
@@ -150,8 +154,10 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
         for (int j = 0; j <= p; j++) {
           const uint8_t* kr = kv.rows(table[j / bs], layer, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
           float d[kMaxAttnGroup];
-          if (f16) k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
-          else k_.dotGroupF32(q, reinterpret_cast<const float*>(kr), hd, g, d);
+          if (f16)
+            k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
+          else
+            k_.dotGroupF32(q, reinterpret_cast<const float*>(kr), hd, g, d);
           for (int h = 0; h < g; h++) scores[(size_t)h * ctx + j] = d[h] * scale;
         }
         float inv[kMaxAttnGroup];
@@ -171,8 +177,10 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
         for (int j = 0; j <= p; j++) {
           const uint8_t* vr = kv.rows(table[j / bs], layer, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
           for (int h = 0; h < g; h++) coef[h] = scores[(size_t)h * ctx + j] * inv[h];
-          if (f16) k_.axpyGroupF16(out, coef, reinterpret_cast<const uint16_t*>(vr), hd, g);
-          else k_.axpyGroupF32(out, coef, reinterpret_cast<const float*>(vr), hd, g);
+          if (f16)
+            k_.axpyGroupF16(out, coef, reinterpret_cast<const uint16_t*>(vr), hd, g);
+          else
+            k_.axpyGroupF32(out, coef, reinterpret_cast<const float*>(vr), hd, g);
         }
       }
     }
@@ -193,7 +201,6 @@ static void addBias(float* y, const float* bias, int T, int n) {
   for (int t = 0; t < T; t++)
     for (int i = 0; i < n; i++) y[(size_t)t * n + i] += bias[i];
 }
-
 
 void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
   const int T = (int)in.tokens.size(), dim = c_.dim, hidden = c_.hiddenDim;

@@ -13,7 +13,8 @@ namespace loom {
 
 class Forward {
  public:
-  Forward(const ModelConfig& c, const Weights& w, const KernelSet& k, ThreadPool& pool) : c_(c), w_(w), k_(k), pool_(pool) {}
+  Forward(const ModelConfig& c, const Weights& w, const KernelSet& k, ThreadPool& pool)
+      : c_(c), w_(w), k_(k), pool_(pool) {}
 
   // Sizes the step buffers for at most maxTokens tokens and maxSeqs sampling rows; nothing is allocated per step.
   void allocate(int maxTokens, int maxSeqs);
@@ -40,23 +41,23 @@ class Forward {
   ThreadPool& pool_;
   int maxTokens_ = 0, maxSeqs_ = 0;
 
-  std::vector<float> x_;       // [T][dim] residual stream
-  std::vector<float> xb_;      // [T][dim] normed input of the current sub-layer
-  std::vector<float> q_;       // [T][qDim]
-  std::vector<float> k_buf_;   // [T][kvDim]
-  std::vector<float> v_buf_;   // [T][kvDim]
-  std::vector<float> att_;     // [T][qDim] attention output, heads concatenated
-  std::vector<float> proj_;    // [T][dim] output of wo / wDown before the residual add
-  std::vector<float> hb_;      // [T][hiddenDim] gate, then silu(gate) * up
-  std::vector<float> hb2_;     // [T][hiddenDim] up
-  std::vector<float> ropeCos_; // [T][nRot/2]
-  std::vector<float> ropeSin_; // [T][nRot/2]
-  std::vector<int> pos_;       // [T] position of each token in its sequence
-  std::vector<int> seqOf_;     // [T] index into in.seqs
-  std::vector<float> xs_;      // [maxSeqs][dim] final-normed rows that sample
-  std::vector<uint8_t> xq_;    // [T][K/32][kQ8ActBytes] GEMM input quantised to q8_0 blocks (quantised weights only)
-  std::vector<float> scratch_; // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
-  int attnGroupMax_ = 1;       // query heads per attention pass: min(GQA group, kMaxAttnGroup)
+  std::vector<float> x_;        // [T][dim] residual stream
+  std::vector<float> xb_;       // [T][dim] normed input of the current sub-layer
+  std::vector<float> q_;        // [T][qDim]
+  std::vector<float> k_buf_;    // [T][kvDim]
+  std::vector<float> v_buf_;    // [T][kvDim]
+  std::vector<float> att_;      // [T][qDim] attention output, heads concatenated
+  std::vector<float> proj_;     // [T][dim] output of wo / wDown before the residual add
+  std::vector<float> hb_;       // [T][hiddenDim] gate, then silu(gate) * up
+  std::vector<float> hb2_;      // [T][hiddenDim] up
+  std::vector<float> ropeCos_;  // [T][nRot/2]
+  std::vector<float> ropeSin_;  // [T][nRot/2]
+  std::vector<int> pos_;        // [T] position of each token in its sequence
+  std::vector<int> seqOf_;      // [T] index into in.seqs
+  std::vector<float> xs_;       // [maxSeqs][dim] final-normed rows that sample
+  std::vector<uint8_t> xq_;     // [T][K/32][kQ8ActBytes] GEMM input quantised to q8_0 blocks (quantised weights only)
+  std::vector<float> scratch_;  // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
+  int attnGroupMax_ = 1;        // query heads per attention pass: min(GQA group, kMaxAttnGroup)
 };
 
 }  // namespace loom

@@ -24,10 +24,11 @@ class Reader {
   void need(size_t n, const char* what) {
     if (n > size_ - pos_)
       throw std::runtime_error(f_.err("file is truncated or corrupt: " + std::string(what) + " at byte " +
-                                      std::to_string(pos_) + " runs past the end of the file (" + std::to_string(size_) +
-                                      " bytes); re-download or re-convert the model"));
+                                      std::to_string(pos_) + " runs past the end of the file (" +
+                                      std::to_string(size_) + " bytes); re-download or re-convert the model"));
   }
-  template <class T> T read(const char* what) {
+  template <class T>
+  T read(const char* what) {
     need(sizeof(T), what);
     T v;
     std::memcpy(&v, base_ + pos_, sizeof(T));
@@ -41,7 +42,10 @@ class Reader {
     pos_ += (size_t)n;
     return s;
   }
-  void skip(uint64_t n, const char* what) { need(n, what); pos_ += (size_t)n; }
+  void skip(uint64_t n, const char* what) {
+    need(n, what);
+    pos_ += (size_t)n;
+  }
 
  private:
   const GgufFile& f_;
@@ -52,28 +56,80 @@ class Reader {
 
 size_t scalarSize(GgufValueType t) {
   switch (t) {
-    case GgufValueType::U8: case GgufValueType::I8: case GgufValueType::BOOL: return 1;
-    case GgufValueType::U16: case GgufValueType::I16: return 2;
-    case GgufValueType::U32: case GgufValueType::I32: case GgufValueType::F32: return 4;
-    case GgufValueType::U64: case GgufValueType::I64: case GgufValueType::F64: return 8;
-    default: return 0;
+    case GgufValueType::U8:
+    case GgufValueType::I8:
+    case GgufValueType::BOOL:
+      return 1;
+    case GgufValueType::U16:
+    case GgufValueType::I16:
+      return 2;
+    case GgufValueType::U32:
+    case GgufValueType::I32:
+    case GgufValueType::F32:
+      return 4;
+    case GgufValueType::U64:
+    case GgufValueType::I64:
+    case GgufValueType::F64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
 void readScalar(Reader& r, GgufValueType t, GgufValue& v) {
   switch (t) {
-    case GgufValueType::U8: v.u = r.read<uint8_t>("u8 value"); v.i = (int64_t)v.u; v.f = (double)v.u; break;
-    case GgufValueType::I8: v.i = r.read<int8_t>("i8 value"); v.u = (uint64_t)v.i; v.f = (double)v.i; break;
-    case GgufValueType::U16: v.u = r.read<uint16_t>("u16 value"); v.i = (int64_t)v.u; v.f = (double)v.u; break;
-    case GgufValueType::I16: v.i = r.read<int16_t>("i16 value"); v.u = (uint64_t)v.i; v.f = (double)v.i; break;
-    case GgufValueType::U32: v.u = r.read<uint32_t>("u32 value"); v.i = (int64_t)v.u; v.f = (double)v.u; break;
-    case GgufValueType::I32: v.i = r.read<int32_t>("i32 value"); v.u = (uint64_t)v.i; v.f = (double)v.i; break;
-    case GgufValueType::U64: v.u = r.read<uint64_t>("u64 value"); v.i = (int64_t)v.u; v.f = (double)v.u; break;
-    case GgufValueType::I64: v.i = r.read<int64_t>("i64 value"); v.u = (uint64_t)v.i; v.f = (double)v.i; break;
-    case GgufValueType::F32: v.f = r.read<float>("f32 value"); break;
-    case GgufValueType::F64: v.f = r.read<double>("f64 value"); break;
-    case GgufValueType::BOOL: v.u = r.read<uint8_t>("bool value") ? 1 : 0; v.i = (int64_t)v.u; break;
-    default: break;
+    case GgufValueType::U8:
+      v.u = r.read<uint8_t>("u8 value");
+      v.i = (int64_t)v.u;
+      v.f = (double)v.u;
+      break;
+    case GgufValueType::I8:
+      v.i = r.read<int8_t>("i8 value");
+      v.u = (uint64_t)v.i;
+      v.f = (double)v.i;
+      break;
+    case GgufValueType::U16:
+      v.u = r.read<uint16_t>("u16 value");
+      v.i = (int64_t)v.u;
+      v.f = (double)v.u;
+      break;
+    case GgufValueType::I16:
+      v.i = r.read<int16_t>("i16 value");
+      v.u = (uint64_t)v.i;
+      v.f = (double)v.i;
+      break;
+    case GgufValueType::U32:
+      v.u = r.read<uint32_t>("u32 value");
+      v.i = (int64_t)v.u;
+      v.f = (double)v.u;
+      break;
+    case GgufValueType::I32:
+      v.i = r.read<int32_t>("i32 value");
+      v.u = (uint64_t)v.i;
+      v.f = (double)v.i;
+      break;
+    case GgufValueType::U64:
+      v.u = r.read<uint64_t>("u64 value");
+      v.i = (int64_t)v.u;
+      v.f = (double)v.u;
+      break;
+    case GgufValueType::I64:
+      v.i = r.read<int64_t>("i64 value");
+      v.u = (uint64_t)v.i;
+      v.f = (double)v.i;
+      break;
+    case GgufValueType::F32:
+      v.f = r.read<float>("f32 value");
+      break;
+    case GgufValueType::F64:
+      v.f = r.read<double>("f64 value");
+      break;
+    case GgufValueType::BOOL:
+      v.u = r.read<uint8_t>("bool value") ? 1 : 0;
+      v.i = (int64_t)v.u;
+      break;
+    default:
+      break;
   }
 }
 
@@ -81,9 +137,17 @@ void readScalar(Reader& r, GgufValueType t, GgufValue& v) {
 
 bool GgufValue::isInteger() const {
   switch (type) {
-    case GgufValueType::U8: case GgufValueType::I8: case GgufValueType::U16: case GgufValueType::I16:
-    case GgufValueType::U32: case GgufValueType::I32: case GgufValueType::U64: case GgufValueType::I64: return true;
-    default: return false;
+    case GgufValueType::U8:
+    case GgufValueType::I8:
+    case GgufValueType::U16:
+    case GgufValueType::I16:
+    case GgufValueType::U32:
+    case GgufValueType::I32:
+    case GgufValueType::U64:
+    case GgufValueType::I64:
+      return true;
+    default:
+      return false;
   }
 }
 bool GgufValue::isNumber() const { return isInteger() || type == GgufValueType::F32 || type == GgufValueType::F64; }
@@ -96,7 +160,8 @@ uint64_t GgufTensor::elements() const {
 
 GgufFile::GgufFile(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw std::runtime_error(err(std::string("cannot open model file: ") + std::strerror(errno) + "; check the path"));
+  if (fd_ < 0)
+    throw std::runtime_error(err(std::string("cannot open model file: ") + std::strerror(errno) + "; check the path"));
   struct stat st;
   if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd_);
@@ -105,7 +170,8 @@ GgufFile::GgufFile(const std::string& path) : path_(path) {
   size_ = (size_t)st.st_size;
   if (size_ < 24) {
     ::close(fd_);
-    throw std::runtime_error(err("file is too small to be GGUF (" + std::to_string(size_) + " bytes); re-download the model"));
+    throw std::runtime_error(
+        err("file is too small to be GGUF (" + std::to_string(size_) + " bytes); re-download the model"));
   }
   void* m = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
   if (m == MAP_FAILED) {
@@ -129,15 +195,18 @@ GgufFile::~GgufFile() {
 
 void GgufFile::parse() {
   Reader r(*this, base_, size_);
-  if (std::memcmp(base_, "GGUF", 4) != 0) throw std::runtime_error(err("not a GGUF file (bad magic); convert the model to GGUF"));
+  if (std::memcmp(base_, "GGUF", 4) != 0)
+    throw std::runtime_error(err("not a GGUF file (bad magic); convert the model to GGUF"));
   r.skip(4, "magic");
   version_ = r.read<uint32_t>("version");
   if (version_ != 2 && version_ != 3)
-    throw std::runtime_error(err("unsupported GGUF version " + std::to_string(version_) + " (supported: 2, 3); re-convert with a current llama.cpp"));
+    throw std::runtime_error(err("unsupported GGUF version " + std::to_string(version_) +
+                                 " (supported: 2, 3); re-convert with a current llama.cpp"));
   const uint64_t nTensors = r.read<uint64_t>("tensor count");
   const uint64_t nKv = r.read<uint64_t>("metadata count");
   // Each entry takes at least 8 bytes, so larger counts can only come from corruption.
-  if (nTensors > size_ / 8 || nKv > size_ / 8) throw std::runtime_error(err("corrupt header: implausible tensor/metadata counts"));
+  if (nTensors > size_ / 8 || nKv > size_ / 8)
+    throw std::runtime_error(err("corrupt header: implausible tensor/metadata counts"));
 
   for (uint64_t k = 0; k < nKv; k++) {
     std::string key = r.readString("metadata key");
@@ -153,14 +222,18 @@ void GgufFile::parse() {
         for (uint64_t j = 0; j < v.count; j++) r.skip(r.read<uint64_t>("array string length"), "array string");
       } else {
         const size_t es = scalarSize(v.elemType);
-        if (es == 0) throw std::runtime_error(err("metadata key '" + key + "' has an array of unsupported type " + std::to_string((uint32_t)v.elemType)));
-        if (v.count > size_ / es) throw std::runtime_error(err("metadata key '" + key + "': array length runs past the end of the file"));
+        if (es == 0)
+          throw std::runtime_error(err("metadata key '" + key + "' has an array of unsupported type " +
+                                       std::to_string((uint32_t)v.elemType)));
+        if (v.count > size_ / es)
+          throw std::runtime_error(err("metadata key '" + key + "': array length runs past the end of the file"));
         r.skip(v.count * es, "array data");
       }
     } else if (scalarSize(v.type) != 0) {
       readScalar(r, v.type, v);
     } else {
-      throw std::runtime_error(err("metadata key '" + key + "' has unknown value type " + std::to_string((uint32_t)v.type) + "; the file is corrupt"));
+      throw std::runtime_error(err("metadata key '" + key + "' has unknown value type " +
+                                   std::to_string((uint32_t)v.type) + "; the file is corrupt"));
     }
     meta_[key] = std::move(v);
   }
@@ -170,10 +243,12 @@ void GgufFile::parse() {
     GgufTensor ti;
     ti.name = r.readString("tensor name");
     const uint32_t nd = r.read<uint32_t>("tensor dim count");
-    if (nd == 0 || nd > 4) throw std::runtime_error(err("tensor '" + ti.name + "' has " + std::to_string(nd) + " dims (expected 1..4)"));
+    if (nd == 0 || nd > 4)
+      throw std::runtime_error(err("tensor '" + ti.name + "' has " + std::to_string(nd) + " dims (expected 1..4)"));
     for (uint32_t d = 0; d < nd; d++) {
       uint64_t dim = r.read<uint64_t>("tensor dim");
-      if (dim == 0 || dim > (1ull << 40)) throw std::runtime_error(err("tensor '" + ti.name + "' has an invalid dimension " + std::to_string(dim)));
+      if (dim == 0 || dim > (1ull << 40))
+        throw std::runtime_error(err("tensor '" + ti.name + "' has an invalid dimension " + std::to_string(dim)));
       ti.dims.push_back(dim);
     }
     ti.type = r.read<uint32_t>("tensor type");
@@ -183,28 +258,36 @@ void GgufFile::parse() {
 
   uint64_t alignment = 32;
   if (const GgufValue* a = find("general.alignment")) {
-    if (!a->isInteger() || a->u == 0 || (a->u & (a->u - 1)) != 0) throw std::runtime_error(err("general.alignment must be a power of two"));
+    if (!a->isInteger() || a->u == 0 || (a->u & (a->u - 1)) != 0)
+      throw std::runtime_error(err("general.alignment must be a power of two"));
     alignment = a->u;
   }
   const size_t dataStart = (size_t)((r.pos() + alignment - 1) / alignment * alignment);
-  if (dataStart > size_) throw std::runtime_error(err("file is truncated: no tensor data section; re-download the model"));
+  if (dataStart > size_)
+    throw std::runtime_error(err("file is truncated: no tensor data section; re-download the model"));
   const size_t dataSize = size_ - dataStart;
 
   for (size_t t = 0; t < tensors_.size(); t++) {
     GgufTensor& ti = tensors_[t];
     const GgmlTypeInfo info = ggmlTypeInfo(ti.type);
-    if (!info.name) throw std::runtime_error(err("tensor '" + ti.name + "' has unknown GGML type id " + std::to_string(ti.type)));
+    if (!info.name)
+      throw std::runtime_error(err("tensor '" + ti.name + "' has unknown GGML type id " + std::to_string(ti.type)));
     if (ti.dims[0] % info.blockElems != 0)
-      throw std::runtime_error(err("tensor '" + ti.name + "' row length " + std::to_string(ti.dims[0]) + " is not a multiple of the " + info.name + " block size"));
-    if (ti.offset % alignment != 0) throw std::runtime_error(err("tensor '" + ti.name + "' data is not aligned to " + std::to_string(alignment) + " bytes"));
+      throw std::runtime_error(err("tensor '" + ti.name + "' row length " + std::to_string(ti.dims[0]) +
+                                   " is not a multiple of the " + info.name + " block size"));
+    if (ti.offset % alignment != 0)
+      throw std::runtime_error(
+          err("tensor '" + ti.name + "' data is not aligned to " + std::to_string(alignment) + " bytes"));
     uint64_t rows = 1;
     for (size_t d = 1; d < ti.dims.size(); d++) rows *= ti.dims[d];
     ti.nbytes = ggmlRowBytes(info, ti.dims[0]) * (size_t)rows;
     if (ti.offset > dataSize || ti.nbytes > dataSize - ti.offset)
-      throw std::runtime_error(err("file is truncated: tensor '" + ti.name + "' (" + std::to_string(ti.nbytes) + " bytes at data offset " +
-                                   std::to_string(ti.offset) + ") runs past the end of the file; re-download the model"));
+      throw std::runtime_error(err("file is truncated: tensor '" + ti.name + "' (" + std::to_string(ti.nbytes) +
+                                   " bytes at data offset " + std::to_string(ti.offset) +
+                                   ") runs past the end of the file; re-download the model"));
     ti.data = base_ + dataStart + ti.offset;
-    if (!tensorIndex_.emplace(ti.name, t).second) throw std::runtime_error(err("duplicate tensor name '" + ti.name + "'"));
+    if (!tensorIndex_.emplace(ti.name, t).second)
+      throw std::runtime_error(err("duplicate tensor name '" + ti.name + "'"));
   }
 }
 

@@ -11,19 +11,31 @@
 namespace loom {
 
 enum class GgufValueType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7, STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 
 // One metadata value. Scalars are widened; strings and arrays point into the mapping (valid while the file lives).
 struct GgufValue {
   GgufValueType type = GgufValueType::U8;
-  uint64_t u = 0;           // unsigned integers and bool
-  int64_t i = 0;            // every integer type, sign-correct
-  double f = 0;             // every numeric type
-  std::string str;          // STRING
+  uint64_t u = 0;                              // unsigned integers and bool
+  int64_t i = 0;                               // every integer type, sign-correct
+  double f = 0;                                // every numeric type
+  std::string str;                             // STRING
   GgufValueType elemType = GgufValueType::U8;  // ARRAY element type
-  uint64_t count = 0;       // ARRAY element count
-  const uint8_t* data = nullptr;  // ARRAY: first element's encoded bytes
+  uint64_t count = 0;                          // ARRAY element count
+  const uint8_t* data = nullptr;               // ARRAY: first element's encoded bytes
   bool isInteger() const;
   bool isNumber() const;
 };

@@ -6,8 +6,16 @@
 #include <cstdint>
 #include <cstring>
 
-static inline float loom_bits_to_f32(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
-static inline uint32_t loom_f32_to_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+static inline float loom_bits_to_f32(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+static inline uint32_t loom_f32_to_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
 
 // Exact: every binary16 value (normals, subnormals, inf, nan) is representable in binary32.
 static inline float loom_f16_to_f32(uint16_t h) {
@@ -31,11 +39,11 @@ static inline uint16_t loom_f32_to_f16(float f) {
   const uint32_t ax = x & 0x7fffffffu;
   if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0));
   if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);  // rounds to >= 65520: overflow to inf
-  if (ax < 0x38800000u) {                                      // below the smallest f16 normal (2^-14)
-    if (ax < 0x33000000u) return (uint16_t)sign;               // below half the smallest subnormal
+  if (ax < 0x38800000u) {                                    // below the smallest f16 normal (2^-14)
+    if (ax < 0x33000000u) return (uint16_t)sign;             // below half the smallest subnormal
     const uint32_t e = ax >> 23;
     const uint32_t m = (ax & 0x7fffffu) | 0x800000u;
-    const uint32_t shift = 126u - e;                           // m >> (shift) gives the subnormal mantissa
+    const uint32_t shift = 126u - e;  // m >> (shift) gives the subnormal mantissa
     uint32_t r = m >> shift;
     const uint32_t rem = m & ((1u << shift) - 1u);
     const uint32_t half = 1u << (shift - 1u);

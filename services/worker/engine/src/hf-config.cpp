@@ -58,7 +58,8 @@ ModelConfig readHfConfig(const Json& cfg, const std::string& path) {
   c.nHeads = r.integer("num_attention_heads");
   c.nKvHeads = r.integer("num_key_value_heads", c.nHeads);
   if (c.nHeads % c.nKvHeads != 0)
-    r.fail("num_attention_heads " + std::to_string(c.nHeads) + " is not a multiple of num_key_value_heads " + std::to_string(c.nKvHeads));
+    r.fail("num_attention_heads " + std::to_string(c.nHeads) + " is not a multiple of num_key_value_heads " +
+           std::to_string(c.nKvHeads));
   c.headDim = r.integer("head_dim", c.dim / c.nHeads);
   c.nRot = c.headDim;
   if (c.headDim % 2 != 0) r.fail("head_dim " + std::to_string(c.headDim) + " must be even for RoPE");
@@ -75,8 +76,9 @@ ModelConfig readHfConfig(const Json& cfg, const std::string& path) {
     if (type.empty()) type = r.string(*rs, "type");  // older configs
     const std::string where = "rope_scaling.";
     if (type == "llama3") {
-      c.ropeFreqFactors = llama3RopeFactors(c.ropeTheta, c.nRot, r.number(*rs, "factor", where), r.number(*rs, "low_freq_factor", where),
-                                            r.number(*rs, "high_freq_factor", where), r.number(*rs, "original_max_position_embeddings", where));
+      c.ropeFreqFactors = llama3RopeFactors(
+          c.ropeTheta, c.nRot, r.number(*rs, "factor", where), r.number(*rs, "low_freq_factor", where),
+          r.number(*rs, "high_freq_factor", where), r.number(*rs, "original_max_position_embeddings", where));
     } else if (type == "linear") {
       const double factor = r.number(*rs, "factor", where);
       if (!(factor >= 1.0)) r.fail("rope_scaling.factor must be >= 1");

@@ -49,7 +49,10 @@ class Parser {
       v.kind = Json::Kind::Object;
       p_++;
       ws();
-      if (p_ < n_ && s_[p_] == '}') { p_++; return v; }
+      if (p_ < n_ && s_[p_] == '}') {
+        p_++;
+        return v;
+      }
       for (;;) {
         ws();
         if (p_ >= n_ || s_[p_] != '"') fail("expected a string key");
@@ -59,8 +62,14 @@ class Parser {
         p_++;
         v.members[key] = value(depth + 1);
         ws();
-        if (p_ < n_ && s_[p_] == ',') { p_++; continue; }
-        if (p_ < n_ && s_[p_] == '}') { p_++; return v; }
+        if (p_ < n_ && s_[p_] == ',') {
+          p_++;
+          continue;
+        }
+        if (p_ < n_ && s_[p_] == '}') {
+          p_++;
+          return v;
+        }
         fail("expected ',' or '}'");
       }
     }
@@ -68,12 +77,21 @@ class Parser {
       v.kind = Json::Kind::Array;
       p_++;
       ws();
-      if (p_ < n_ && s_[p_] == ']') { p_++; return v; }
+      if (p_ < n_ && s_[p_] == ']') {
+        p_++;
+        return v;
+      }
       for (;;) {
         v.items.push_back(value(depth + 1));
         ws();
-        if (p_ < n_ && s_[p_] == ',') { p_++; continue; }
-        if (p_ < n_ && s_[p_] == ']') { p_++; return v; }
+        if (p_ < n_ && s_[p_] == ',') {
+          p_++;
+          continue;
+        }
+        if (p_ < n_ && s_[p_] == ']') {
+          p_++;
+          return v;
+        }
         fail("expected ',' or ']'");
       }
     }
@@ -82,8 +100,15 @@ class Parser {
       v.str = string();
       return v;
     }
-    if (literal("true")) { v.kind = Json::Kind::Bool; v.b = true; return v; }
-    if (literal("false")) { v.kind = Json::Kind::Bool; return v; }
+    if (literal("true")) {
+      v.kind = Json::Kind::Bool;
+      v.b = true;
+      return v;
+    }
+    if (literal("false")) {
+      v.kind = Json::Kind::Bool;
+      return v;
+    }
     if (literal("null")) return v;
     if (c == '-' || (c >= '0' && c <= '9')) {
       v.kind = Json::Kind::Number;
@@ -102,7 +127,10 @@ class Parser {
       if (p_ == d) fail("malformed number");
     };
     digits();
-    if (p_ < n_ && s_[p_] == '.') { p_++; digits(); }
+    if (p_ < n_ && s_[p_] == '.') {
+      p_++;
+      digits();
+    }
     if (p_ < n_ && (s_[p_] == 'e' || s_[p_] == 'E')) {
       p_++;
       if (p_ < n_ && (s_[p_] == '+' || s_[p_] == '-')) p_++;
@@ -119,10 +147,14 @@ class Parser {
     for (int i = 0; i < 4; i++) {
       const char h = s_[p_++];
       v <<= 4;
-      if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-      else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-      else fail("bad hex digit in \\u escape");
+      if (h >= '0' && h <= '9')
+        v |= (unsigned)(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        v |= (unsigned)(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        v |= (unsigned)(h - 'A' + 10);
+      else
+        fail("bad hex digit in \\u escape");
     }
     return v;
   }
@@ -153,18 +185,37 @@ class Parser {
       const char c = s_[p_++];
       if (c == '"') return out;
       if ((unsigned char)c < 0x20) fail("control character in a string");
-      if (c != '\\') { out += c; continue; }
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
       if (p_ >= n_) fail("unterminated escape");
       const char e = s_[p_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned cp = hex4();
           if (cp >= 0xd800 && cp < 0xdc00 && n_ - p_ >= 6 && s_[p_] == '\\' && s_[p_ + 1] == 'u') {
@@ -176,7 +227,8 @@ class Parser {
           utf8(out, cp);
           break;
         }
-        default: fail(std::string("bad escape '\\") + e + "'");
+        default:
+          fail(std::string("bad escape '\\") + e + "'");
       }
     }
   }

@@ -17,8 +17,8 @@ struct Json {
   bool b = false;
   double num = 0;
   std::string str;
-  std::vector<Json> items;               // Array
-  std::map<std::string, Json> members;   // Object (a repeated key: the last one wins, as in Python's json)
+  std::vector<Json> items;              // Array
+  std::map<std::string, Json> members;  // Object (a repeated key: the last one wins, as in Python's json)
 
   bool isNull() const { return kind == Kind::Null; }
   bool isNumber() const { return kind == Kind::Number; }

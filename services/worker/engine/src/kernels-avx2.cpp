@@ -17,15 +17,22 @@ struct V : Q256 {
   static reg zero() { return _mm256_setzero_ps(); }
   static reg set1(float a) { return _mm256_set1_ps(a); }
   static reg loadF32(const float* p) { return _mm256_loadu_ps(p); }
-  static reg loadF16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static reg loadF16(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
   static reg loadBF16(const uint16_t* p) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+    return _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
   }
   static reg loadQ8(const int8_t* q, float d) {
-    return _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)))));
+    return _mm256_mul_ps(
+        _mm256_set1_ps(d),
+        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)))));
   }
   static void storeF32(float* p, reg v) { _mm256_storeu_ps(p, v); }
-  static void storeF16(uint16_t* p, reg v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); }
+  static void storeF16(uint16_t* p, reg v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
   // Integer block GEMM tile (Q256): 2 rows x 4 tokens (8 accumulators + |w|, w, ones and temporaries in 16 registers).

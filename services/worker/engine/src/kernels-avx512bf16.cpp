@@ -60,7 +60,8 @@ const uint16_t* splitX(const float* X, int K, int T) {
 // R bf16 weight rows x NT tokens. xs: the tokens' split rows (stride xss elements); x: their f32 rows for
 // the K % 32 tail. Registers: R*NT accumulators + 2*NT activations + 1 weight (25 of 32 at 4 x 4).
 template <int R, int NT>
-inline void bfTile(const uint16_t* const* w, const uint16_t* xs, size_t xss, const float* x, int K, int nc, float* y, int ldy) {
+inline void bfTile(const uint16_t* const* w, const uint16_t* xs, size_t xss, const float* x, int K, int nc, float* y,
+                   int ldy) {
   __m512 acc[R][NT];
   for (int r = 0; r < R; r++)
     for (int j = 0; j < NT; j++) acc[r][j] = _mm512_setzero_ps();
@@ -85,19 +86,24 @@ inline void bfTile(const uint16_t* const* w, const uint16_t* xs, size_t xss, con
 }
 
 template <int R, int NT>
-inline void bfTail(int rem, const uint16_t* const* w, const uint16_t* xs, size_t xss, const float* x, int K, int nc, float* y, int ldy) {
+inline void bfTail(int rem, const uint16_t* const* w, const uint16_t* xs, size_t xss, const float* x, int K, int nc,
+                   float* y, int ldy) {
   if constexpr (NT > 1) {
-    if (rem == NT - 1) bfTile<R, NT - 1>(w, xs, xss, x, K, nc, y, ldy);
-    else bfTail<R, NT - 1>(rem, w, xs, xss, x, K, nc, y, ldy);
+    if (rem == NT - 1)
+      bfTile<R, NT - 1>(w, xs, xss, x, K, nc, y, ldy);
+    else
+      bfTail<R, NT - 1>(rem, w, xs, xss, x, K, nc, y, ldy);
   }
 }
 
 template <int R>
-inline void bfRows(const uint16_t* const* w, const uint16_t* xs, const float* X, int K, int nc, float* Y, int T, int ldy, int n) {
+inline void bfRows(const uint16_t* const* w, const uint16_t* xs, const float* X, int K, int nc, float* Y, int T,
+                   int ldy, int n) {
   const size_t xss = (size_t)nc * 2 * kChunk;
   constexpr int NT = 4;
   int t = 0;
-  for (; t + NT <= T; t += NT) bfTile<R, NT>(w, xs + t * xss, xss, X + (size_t)t * K, K, nc, Y + (size_t)t * ldy + n, ldy);
+  for (; t + NT <= T; t += NT)
+    bfTile<R, NT>(w, xs + t * xss, xss, X + (size_t)t * K, K, nc, Y + (size_t)t * ldy + n, ldy);
   if (t < T) bfTail<R, NT>(T - t, w, xs + t * xss, xss, X + (size_t)t * K, K, nc, Y + (size_t)t * ldy + n, ldy);
 }
 
@@ -121,8 +127,10 @@ void gemmBF16Dp(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int
 // kSet (kernels-impl.h) with gemmBF16 replaced. Spelled out as a constant aggregate on purpose: a
 // dynamic initializer here (e.g. copying kSet in a function) is AVX-512 code that runs when the addon is
 // loaded, on every CPU, and dies with SIGILL on one without AVX-512 (it did, on the AVX2 dev box).
-const loom::KernelSet kSetBF16 = {V::name, gemmF32, gemmF16, gemmBF16Dp, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16,
-                                  dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8, gemmQ4_0Q8, gemmQ4_KQ8, gemmQ6_KQ8};
+const loom::KernelSet kSetBF16 = {V::name,     gemmF32,     gemmF16,      gemmBF16Dp,   gemmQ8_0,
+                                  dotF32,      dotF16,      axpyF32,      axpyF16,      toF16,
+                                  dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0,
+                                  gemmQ8_0Q8,  gemmQ4_0Q8,  gemmQ4_KQ8,   gemmQ6_KQ8};
 
 }  // namespace
 

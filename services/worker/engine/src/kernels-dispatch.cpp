@@ -12,10 +12,12 @@
 namespace loom {
 
 namespace {
-bool hasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"); }
+bool hasAvx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
 bool hasAvx512() {
-  return hasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq");
+  return hasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 bool hasAvx512Vnni() { return hasAvx512() && __builtin_cpu_supports("avx512vnni"); }
 bool hasAvx512Bf16() { return hasAvx512Vnni() && __builtin_cpu_supports("avx512bf16"); }
@@ -48,12 +50,14 @@ const KernelSet& selectKernels(const std::string& forced) {
     const Entry& e = kSets[i];
     if (automatic ? e.autoPick && e.supported() : forced == e.name) {
       if (!e.supported())
-        throw std::runtime_error("LOOM_KERNELS=" + forced + " but this CPU only supports " + supportedKernels() + "; unset LOOM_KERNELS or pick one of those");
+        throw std::runtime_error("LOOM_KERNELS=" + forced + " but this CPU only supports " + supportedKernels() +
+                                 "; unset LOOM_KERNELS or pick one of those");
       return e.set();
     }
   }
   if (automatic) return scalarKernels();
-  throw std::runtime_error("LOOM_KERNELS=" + forced + " is not a kernel set; use scalar, avx2, avx512, avx512vnni, avx512bf16 or auto");
+  throw std::runtime_error("LOOM_KERNELS=" + forced +
+                           " is not a kernel set; use scalar, avx2, avx512, avx512vnni, avx512bf16 or auto");
 }
 
 }  // namespace loom

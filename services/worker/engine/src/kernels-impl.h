@@ -71,8 +71,10 @@ inline void tile(const L* w, const float* x, int K, float* y, int ldy) {
 template <int R, int NT, class L>
 inline void tailTile(int rem, const L* w, const float* x, int K, float* y, int ldy) {
   if constexpr (NT > 1) {
-    if (rem == NT - 1) tile<R, NT - 1>(w, x, K, y, ldy);
-    else tailTile<R, NT - 1>(rem, w, x, K, y, ldy);
+    if (rem == NT - 1)
+      tile<R, NT - 1>(w, x, K, y, ldy);
+    else
+      tailTile<R, NT - 1>(rem, w, x, K, y, ldy);
   }
 }
 
@@ -102,10 +104,18 @@ void gemm(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, in
 
 #include "kernels-qgemm.h"
 
-void gemmF32(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF32, float>(W, rb, X, Y, K, T, ldy, n0, n1); }
-void gemmF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
-void gemmBF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadBF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
-void gemmQ8_0(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) { gemm<LoadQ8_0, uint8_t>(W, rb, X, Y, K, T, ldy, n0, n1); }
+void gemmF32(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemm<LoadF32, float>(W, rb, X, Y, K, T, ldy, n0, n1);
+}
+void gemmF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemm<LoadF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1);
+}
+void gemmBF16(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemm<LoadBF16, uint16_t>(W, rb, X, Y, K, T, ldy, n0, n1);
+}
+void gemmQ8_0(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemm<LoadQ8_0, uint8_t>(W, rb, X, Y, K, T, ldy, n0, n1);
+}
 
 float dotF32(const float* a, const float* b, int n) {
   float y;
@@ -157,9 +167,31 @@ inline void axpyGroup(float* out, const float* a, const L& v, int hd) {
 }
 // g in 1..8 to the constant-G bodies.
 #define LOOM_GROUP_SWITCH(g, CALL) \
-  switch (g) { \
-    case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; case 4: CALL(4); break; \
-    case 5: CALL(5); break; case 6: CALL(6); break; case 7: CALL(7); break; default: CALL(8); break; \
+  switch (g) {                     \
+    case 1:                        \
+      CALL(1);                     \
+      break;                       \
+    case 2:                        \
+      CALL(2);                     \
+      break;                       \
+    case 3:                        \
+      CALL(3);                     \
+      break;                       \
+    case 4:                        \
+      CALL(4);                     \
+      break;                       \
+    case 5:                        \
+      CALL(5);                     \
+      break;                       \
+    case 6:                        \
+      CALL(6);                     \
+      break;                       \
+    case 7:                        \
+      CALL(7);                     \
+      break;                       \
+    default:                       \
+      CALL(8);                     \
+      break;                       \
   }
 template <class L>
 inline void dotGroupN(const float* q, const L& k, int hd, int g, float* out) {
@@ -177,7 +209,9 @@ inline void axpyGroupN(float* out, const float* a, const L& v, int hd, int g) {
 void dotGroupF32(const float* q, const float* k, int hd, int g, float* out) { dotGroupN(q, LoadF32{k}, hd, g, out); }
 void dotGroupF16(const float* q, const uint16_t* k, int hd, int g, float* out) { dotGroupN(q, LoadF16{k}, hd, g, out); }
 void axpyGroupF32(float* out, const float* a, const float* v, int hd, int g) { axpyGroupN(out, a, LoadF32{v}, hd, g); }
-void axpyGroupF16(float* out, const float* a, const uint16_t* v, int hd, int g) { axpyGroupN(out, a, LoadF16{v}, hd, g); }
+void axpyGroupF16(float* out, const float* a, const uint16_t* v, int hd, int g) {
+  axpyGroupN(out, a, LoadF16{v}, hd, g);
+}
 
 template <class L>
 inline void axpy(float* y, float a, const L& x, int n) {
@@ -195,7 +229,9 @@ void toF16(uint16_t* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name, gemmF32, gemmF16, gemmBF16, gemmQ8_0, dotF32, dotF16, axpyF32, axpyF16, toF16,
-                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0, gemmQ8_0Q8, gemmQ4_0Q8, gemmQ4_KQ8, gemmQ6_KQ8};
+const loom::KernelSet kSet = {V::name,     gemmF32,     gemmF16,      gemmBF16,     gemmQ8_0,
+                              dotF32,      dotF16,      axpyF32,      axpyF16,      toF16,
+                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0,
+                              gemmQ8_0Q8,  gemmQ4_0Q8,  gemmQ4_KQ8,   gemmQ6_KQ8};
 
 }  // namespace

@@ -10,8 +10,14 @@
 namespace {
 struct Q256 {
   using qacc = __m256;
-  struct qw { __m256i abs, w; };
-  static float f16(const uint8_t* p) { uint16_t h; __builtin_memcpy(&h, p, 2); return _cvtsh_ss(h); }
+  struct qw {
+    __m256i abs, w;
+  };
+  static float f16(const uint8_t* p) {
+    uint16_t h;
+    __builtin_memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+  }
   static qacc qzero() { return _mm256_setzero_ps(); }
   static qw prepQ(const int8_t* w) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));

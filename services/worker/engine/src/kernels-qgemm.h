@@ -29,8 +29,8 @@ void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
 }
 
 // Weight formats of the integer GEMM, one 32-value sub-block b of a row at a time: load() gives its
-// scale (or, with kSplit, one per 16 values), min and 32 quants (V::qw), value = scale * q - min. q8_0 stores int8 quants as is; q4_0
-// nibbles offset by 8 (low nibble = value j, high = value j + 16); q4_K 256-value super-blocks of
+// scale (or, with kSplit, one per 16 values), min and 32 quants (V::qw), value = scale * q - min. q8_0 stores int8
+// quants as is; q4_0 nibbles offset by 8 (low nibble = value j, high = value j + 16); q4_K 256-value super-blocks of
 // [f16 d][f16 dmin][12 bytes of 6-bit (scale, min) per sub-block][128 bytes of nibbles: sub-blocks
 // 2p and 2p+1 are the low and high nibbles of bytes 32p..32p+31], unsigned, with a min. All unpack to
 // the same int8 form, so one tile serves them and the integer dot stays exact.
@@ -109,8 +109,10 @@ inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, in
       B::load(w[r], b, scale, min, qw);
       for (int j = 0; j < NT; j++) {
         const int8_t* xq = reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + kQ8Quants);
-        if constexpr (B::kSplit) acc[r][j] = V::qdot2(qw, xq, scale[0] * dx[j], scale[1] * dx[j], acc[r][j]);
-        else acc[r][j] = V::qdot(qw, xq, scale[0] * dx[j], acc[r][j]);
+        if constexpr (B::kSplit)
+          acc[r][j] = V::qdot2(qw, xq, scale[0] * dx[j], scale[1] * dx[j], acc[r][j]);
+        else
+          acc[r][j] = V::qdot(qw, xq, scale[0] * dx[j], acc[r][j]);
         if constexpr (B::kHasMin) macc[r][j] += min * sx[j];
       }
     }
@@ -122,21 +124,25 @@ inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, in
 template <class B, int R, int NT>
 inline void q8tail(int rem, const uint8_t* const* w, const uint8_t* x, size_t xs, int nb, float* y, int ldy) {
   if constexpr (NT > 1) {
-    if (rem == NT - 1) q8tile<B, R, NT - 1>(w, x, xs, nb, y, ldy);
-    else q8tail<B, R, NT - 1>(rem, w, x, xs, nb, y, ldy);
+    if (rem == NT - 1)
+      q8tile<B, R, NT - 1>(w, x, xs, nb, y, ldy);
+    else
+      q8tail<B, R, NT - 1>(rem, w, x, xs, nb, y, ldy);
   }
 }
 
 template <class B, int R>
 inline void q8rows(const uint8_t* const* w, const uint8_t* X, size_t xs, int nb, float* Y, int T, int ldy, int n) {
   int t = 0;
-  for (; t + V::QNT <= T; t += V::QNT) q8tile<B, R, V::QNT>(w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
+  for (; t + V::QNT <= T; t += V::QNT)
+    q8tile<B, R, V::QNT>(w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
   if (t < T) q8tail<B, R, V::QNT>(T - t, w, X + (size_t)t * xs, xs, nb, Y + (size_t)t * ldy + n, ldy);
 }
 
 // Y[t*ldy + n] = W row n . Xq row t for n in [n0, n1); W in block format B; Xq: [T][K/32 blocks] from quantizeQ8_0.
 template <class B>
-void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
+void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
+                  int n1) {
   const int nb = K / kQ8Block;
   const size_t xs = (size_t)nb * loom::kQ8ActBytes;
   int n = n0;
@@ -150,7 +156,15 @@ void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y
     q8rows<B, 1>(&w, Xq, xs, nb, Y, T, ldy, n);
   }
 }
-void gemmQ8_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ8_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
-void gemmQ4_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ4_0>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
-void gemmQ4_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ4_K>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
-void gemmQ6_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) { gemmBlocksQ8<BlockQ6_K>(W, rb, Xq, Y, K, T, ldy, n0, n1); }
+void gemmQ8_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemmBlocksQ8<BlockQ8_0>(W, rb, Xq, Y, K, T, ldy, n0, n1);
+}
+void gemmQ4_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemmBlocksQ8<BlockQ4_0>(W, rb, Xq, Y, K, T, ldy, n0, n1);
+}
+void gemmQ4_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemmBlocksQ8<BlockQ4_K>(W, rb, Xq, Y, K, T, ldy, n0, n1);
+}
+void gemmQ6_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
+  gemmBlocksQ8<BlockQ6_K>(W, rb, Xq, Y, K, T, ldy, n0, n1);
+}

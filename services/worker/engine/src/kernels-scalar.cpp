@@ -24,10 +24,20 @@ struct V {
   // q8_0 x q8_0: exact int32 block dot, scaled into one f32 sum per (row, token).
   static constexpr int QR = 1, QNT = 4;
   using qacc = float;
-  struct qw { int8_t v[32]; };
-  static float f16(const uint8_t* p) { uint16_t h; __builtin_memcpy(&h, p, 2); return loom_f16_to_f32(h); }
+  struct qw {
+    int8_t v[32];
+  };
+  static float f16(const uint8_t* p) {
+    uint16_t h;
+    __builtin_memcpy(&h, p, 2);
+    return loom_f16_to_f32(h);
+  }
   static qacc qzero() { return 0.f; }
-  static qw prepQ(const int8_t* w) { qw q; __builtin_memcpy(q.v, w, 32); return q; }
+  static qw prepQ(const int8_t* w) {
+    qw q;
+    __builtin_memcpy(q.v, w, 32);
+    return q;
+  }
   // q4_0 nibbles: low = value j, high = value j + 16, each offset by 8.
   static qw prepQ4(const uint8_t* b) {
     qw q;
@@ -46,7 +56,8 @@ struct V {
   // q6_K: 4 low bits from ql (low or high nibble), 2 high bits from qh >> shift, offset by 32.
   static qw prepQ6(const uint8_t* ql, const uint8_t* qh, int high, int shift) {
     qw q;
-    for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((((ql[j] >> (4 * high)) & 0x0F) | (((qh[j] >> shift) & 3) << 4)) - 32);
+    for (int j = 0; j < 32; j++)
+      q.v[j] = (int8_t)((((ql[j] >> (4 * high)) & 0x0F) | (((qh[j] >> shift) & 3) << 4)) - 32);
     return q;
   }
   // Two scales: values 0..15 by s0, 16..31 by s1.

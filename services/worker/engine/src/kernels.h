@@ -17,35 +17,40 @@ namespace loom {
 
 // Y[t*ldy + n] = dot(W row n, X row t) for t in [0,T), n in [n0,n1).
 // W: [N rows][rowBytes] in the kernel's weight type; X: [T][K] f32; Y: [T][ldy] f32.
-using GemmFn = void (*)(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, int T, int ldy, int n0, int n1);
+using GemmFn = void (*)(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, int T, int ldy, int n0,
+                        int n1);
 
 struct KernelSet {
   const char* name;  // "scalar" | "avx2" | "avx512" | "avx512vnni" | "avx512bf16"
   GemmFn gemmF32;
   GemmFn gemmF16;
   GemmFn gemmBF16;
-  GemmFn gemmQ8_0;   // K must be a multiple of 32
+  GemmFn gemmQ8_0;  // K must be a multiple of 32
   float (*dotF32)(const float* a, const float* b, int n);
-  float (*dotF16)(const float* a, const uint16_t* b, int n);       // a f32, b binary16
-  void (*axpyF32)(float* y, float a, const float* x, int n);       // y[i] += a * x[i]
+  float (*dotF16)(const float* a, const uint16_t* b, int n);  // a f32, b binary16
+  void (*axpyF32)(float* y, float a, const float* x, int n);  // y[i] += a * x[i]
   void (*axpyF16)(float* y, float a, const uint16_t* x, int n);
-  void (*toF16)(uint16_t* dst, const float* src, int n);           // round to nearest even
+  void (*toF16)(uint16_t* dst, const float* src, int n);  // round to nearest even
   // GQA attention: g <= kMaxAttnGroup query heads (q: [g][hd]) against one K row / into one V row.
-  void (*dotGroupF32)(const float* q, const float* k, int hd, int g, float* out);        // out[h] = q[h] . k
+  void (*dotGroupF32)(const float* q, const float* k, int hd, int g, float* out);  // out[h] = q[h] . k
   void (*dotGroupF16)(const float* q, const uint16_t* k, int hd, int g, float* out);
-  void (*axpyGroupF32)(float* out, const float* a, const float* v, int hd, int g);       // out[h] += a[h] * v
+  void (*axpyGroupF32)(float* out, const float* a, const float* v, int hd, int g);  // out[h] += a[h] * v
   void (*axpyGroupF16)(float* out, const float* a, const uint16_t* v, int hd, int g);
   // q8_0 x q8_0 (ggml's vec_dot_q8_0_q8_0): quantizeQ8_0 turns an f32 row x[K] (K % 32 == 0) into K/32
   // activation blocks [f16 d][int16 sum of q][32 x int8 q] (kQ8ActBytes each; the sum serves the
   // K-quants' min term); gemmQ8_0Q8 is GemmFn with X given as such rows ([T][K/32][kQ8ActBytes] bytes).
   void (*quantizeQ8_0)(const float* x, uint8_t* dst, int K);
-  void (*gemmQ8_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
+  void (*gemmQ8_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
+                     int n1);
   // q4_0 x q8_0 (ggml's vec_dot_q4_0_q8_0): the same, with q4_0 weight blocks [f16 d][16 x u8 nibbles].
-  void (*gemmQ4_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
+  void (*gemmQ4_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
+                     int n1);
   // q4_K x q8_0 (K % 256 == 0): 256-value super-blocks, 8 sub-blocks of 32 with 6-bit scales and mins.
-  void (*gemmQ4_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
+  void (*gemmQ4_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
+                     int n1);
   // q6_K x q8_0 (K % 256 == 0): 256-value super-blocks of 6-bit quants, one int8 scale per 16 values.
-  void (*gemmQ6_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1);
+  void (*gemmQ6_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
+                     int n1);
 };
 constexpr int kMaxAttnGroup = 8;
 // Bytes of one quantizeQ8_0 activation block (32 values); q8_0 *weight* blocks are ggml's 34.

@@ -19,8 +19,8 @@ KvPool::KvPool(int numBlocks, int blockSize, int nLayers, int kvDim, KvType type
   // (a slot is always stored before attention reads it), so no zeroing pass is needed.
   void* p = mmap(nullptr, totalBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
-    throw std::runtime_error("cannot allocate the KV pool (" + std::to_string(totalBytes_) + " bytes for " + std::to_string(numBlocks) +
-                             " blocks): " + std::strerror(errno) + "; lower numBlocks");
+    throw std::runtime_error("cannot allocate the KV pool (" + std::to_string(totalBytes_) + " bytes for " +
+                             std::to_string(numBlocks) + " blocks): " + std::strerror(errno) + "; lower numBlocks");
   base_ = static_cast<uint8_t*>(p);
 }
 

@@ -27,13 +27,15 @@ ModelConfig readModelConfig(const GgufFile& f) {
   if (c.dim <= 0 || c.nLayers <= 0 || c.hiddenDim <= 0 || c.nHeads <= 0 || c.nKvHeads <= 0)
     throw std::runtime_error(f.err("architecture '" + a + "' has non-positive dimensions in its metadata"));
   if (c.nHeads % c.nKvHeads != 0)
-    throw std::runtime_error(f.err("head_count " + std::to_string(c.nHeads) + " is not a multiple of head_count_kv " + std::to_string(c.nKvHeads)));
+    throw std::runtime_error(f.err("head_count " + std::to_string(c.nHeads) + " is not a multiple of head_count_kv " +
+                                   std::to_string(c.nKvHeads)));
   c.headDim = (int)f.getInt(a + ".attention.key_length", c.dim / c.nHeads);
   if (f.getInt(a + ".attention.value_length", c.headDim) != c.headDim)
     throw std::runtime_error(f.err("key_length != value_length is not supported"));
   c.nRot = (int)f.getInt(a + ".rope.dimension_count", c.headDim);
   if (c.headDim <= 0 || c.nRot <= 0 || c.nRot > c.headDim || c.nRot % 2 != 0)
-    throw std::runtime_error(f.err("invalid head size " + std::to_string(c.headDim) + " / rope dimension count " + std::to_string(c.nRot)));
+    throw std::runtime_error(
+        f.err("invalid head size " + std::to_string(c.headDim) + " / rope dimension count " + std::to_string(c.nRot)));
   c.ropeFreqFactors.assign((size_t)c.nRot / 2, 1.f);
   const std::string scaling = f.find(a + ".rope.scaling.type") ? f.getString(a + ".rope.scaling.type") : "none";
   if (scaling == "linear") {
@@ -41,26 +43,31 @@ ModelConfig readModelConfig(const GgufFile& f) {
     if (!(factor >= 1.0)) throw std::runtime_error(f.err(a + ".rope.scaling.factor must be >= 1"));
     c.ropeFreqScale = (float)(1.0 / factor);
   } else if (scaling != "none") {
-    throw std::runtime_error(f.err("unsupported RoPE scaling type '" + scaling + "' (supported: none, linear, and Llama-3 frequency factors)"));
+    throw std::runtime_error(f.err("unsupported RoPE scaling type '" + scaling +
+                                   "' (supported: none, linear, and Llama-3 frequency factors)"));
   }
   if (const GgufTensor* rf = f.tensor("rope_freqs.weight")) {
     if (rf->type != 0 || rf->dims.size() != 1 || rf->dims[0] != (uint64_t)c.nRot / 2)
       throw std::runtime_error(f.err("tensor 'rope_freqs.weight' must be f32 [" + std::to_string(c.nRot / 2) + "]"));
     const float* ff = reinterpret_cast<const float*>(rf->data);
     for (int i = 0; i < c.nRot / 2; i++) {
-      if (!(ff[i] > 0)) throw std::runtime_error(f.err("tensor 'rope_freqs.weight' holds a non-positive factor at " + std::to_string(i)));
+      if (!(ff[i] > 0))
+        throw std::runtime_error(
+            f.err("tensor 'rope_freqs.weight' holds a non-positive factor at " + std::to_string(i)));
       c.ropeFreqFactors[(size_t)i] = ff[i];
     }
   }
   const GgufTensor* emb = f.tensor("token_embd.weight");
-  if (!emb) throw std::runtime_error(f.err("missing tensor 'token_embd.weight'; is this a model GGUF (not vocab-only)?"));
+  if (!emb)
+    throw std::runtime_error(f.err("missing tensor 'token_embd.weight'; is this a model GGUF (not vocab-only)?"));
   if (emb->dims.size() != 2 || emb->dims[0] != (uint64_t)c.dim)
     throw std::runtime_error(f.err("tensor 'token_embd.weight' must be [" + std::to_string(c.dim) + ", vocab]"));
   c.vocabSize = (int)emb->dims[1];
   return c;
 }
 
-std::vector<float> llama3RopeFactors(double theta, int nRot, double factor, double lowFreqFactor, double highFreqFactor, double originalContext) {
+std::vector<float> llama3RopeFactors(double theta, int nRot, double factor, double lowFreqFactor, double highFreqFactor,
+                                     double originalContext) {
   const double pi = 3.14159265358979323846;
   const double lowWavelen = originalContext / lowFreqFactor, highWavelen = originalContext / highFreqFactor;
   std::vector<float> out;

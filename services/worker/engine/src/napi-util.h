@@ -17,9 +17,12 @@ struct JsError {
 inline napi_value makeError(napi_env env, const JsError& e) {
   napi_value msg, err;
   napi_create_string_utf8(env, e.message.c_str(), e.message.size(), &msg);
-  if (e.kind == JsErrorKind::TypeError) napi_create_type_error(env, nullptr, msg, &err);
-  else if (e.kind == JsErrorKind::RangeError) napi_create_range_error(env, nullptr, msg, &err);
-  else napi_create_error(env, nullptr, msg, &err);
+  if (e.kind == JsErrorKind::TypeError)
+    napi_create_type_error(env, nullptr, msg, &err);
+  else if (e.kind == JsErrorKind::RangeError)
+    napi_create_range_error(env, nullptr, msg, &err);
+  else
+    napi_create_error(env, nullptr, msg, &err);
   return err;
 }
 
@@ -50,12 +53,14 @@ inline double numberOr(napi_env env, napi_value v, const std::string& what, doub
 // An integer in [lo, hi], or `fallback` when undefined (pass a fallback outside [lo, hi] to make it required).
 inline double intIn(napi_env env, napi_value v, const std::string& what, double lo, double hi, double fallback) {
   const bool required = fallback < lo || fallback > hi;
-  if (required && typeOf(env, v) == napi_undefined) throw JsError{JsErrorKind::TypeError, what + " is required (an integer)"};
+  if (required && typeOf(env, v) == napi_undefined)
+    throw JsError{JsErrorKind::TypeError, what + " is required (an integer)"};
   const double d = numberOr(env, v, what, fallback);
   if (d != std::floor(d)) throw JsError{JsErrorKind::TypeError, what + " must be an integer, got " + std::to_string(d)};
   if (d < lo || d > hi)
-    throw JsError{JsErrorKind::RangeError, what + " = " + std::to_string((long long)d) + " is out of range [" + std::to_string((long long)lo) + ", " +
-                                               std::to_string((long long)hi) + "]"};
+    throw JsError{JsErrorKind::RangeError, what + " = " + std::to_string((long long)d) + " is out of range [" +
+                                               std::to_string((long long)lo) + ", " + std::to_string((long long)hi) +
+                                               "]"};
   return d;
 }
 
@@ -73,7 +78,8 @@ inline std::string stringOr(napi_env env, napi_value v, const std::string& what,
 // A typed array's elements when it is of type `want`; throws "<what> must be <kind>" as a
 // TypeError for anything else (another array type included).
 template <typename T>
-inline const T* typedArrayOf(napi_env env, napi_value v, napi_typedarray_type want, const char* kind, const std::string& what, size_t* length) {
+inline const T* typedArrayOf(napi_env env, napi_value v, napi_typedarray_type want, const char* kind,
+                             const std::string& what, size_t* length) {
   bool is = false;
   if (v) napi_is_typedarray(env, v, &is);
   napi_typedarray_type type;

@@ -35,8 +35,8 @@ void scaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
 }
 
 // Asymmetric n-value quantisation to [0, nmax] minimising the weighted error over a grid of scales.
-float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux, float rmin,
-                     float rdelta, int nstep, bool useMad) {
+float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux,
+                     float rmin, float rdelta, int nstep, bool useMad) {
   float min = x[0], max = x[0];
   float sumW = weights[0];
   float sumX = sumW * x[0];
@@ -303,10 +303,12 @@ void quantizeRowQ6_K(const float* x, uint8_t* dst, int n) {
     uint8_t* qh = blk + 128;
     for (int j = 0; j < QK_K; j += 128) {
       for (int l = 0; l < 32; ++l) {
-        const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF, q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
+        const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF, q3 = L[j + l + 64] & 0xF,
+                      q4 = L[j + l + 96] & 0xF;
         ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
         ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
-        qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
+        qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
+                          ((L[j + l + 96] >> 4) << 6));
       }
       ql += 64;
       qh += 32;

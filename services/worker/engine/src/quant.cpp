@@ -48,35 +48,70 @@ std::string typeName(uint32_t type) {
 
 void dequantRow(uint32_t type, const uint8_t* src, float* dst, int n) {
   switch (type) {
-    case GGML_F32: std::memcpy(dst, src, sizeof(float) * (size_t)n); break;
+    case GGML_F32:
+      std::memcpy(dst, src, sizeof(float) * (size_t)n);
+      break;
     case GGML_F16:
-      for (int i = 0; i < n; i++) { uint16_t h; std::memcpy(&h, src + 2 * i, 2); dst[i] = loom_f16_to_f32(h); }
+      for (int i = 0; i < n; i++) {
+        uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        dst[i] = loom_f16_to_f32(h);
+      }
       break;
     case GGML_BF16:
-      for (int i = 0; i < n; i++) { uint16_t h; std::memcpy(&h, src + 2 * i, 2); dst[i] = loom_bf16_to_f32(h); }
+      for (int i = 0; i < n; i++) {
+        uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        dst[i] = loom_bf16_to_f32(h);
+      }
       break;
-    case GGML_Q8_0: dequantRowQ8_0(src, dst, n); break;
-    case GGML_Q4_0: dequantRowQ4_0(src, dst, n); break;
-    case GGML_Q4_K: dequantRowQ4_K(src, dst, n); break;
-    case GGML_Q6_K: dequantRowQ6_K(src, dst, n); break;
-    default: throw std::runtime_error("cannot dequantise GGML type " + typeName(type));
+    case GGML_Q8_0:
+      dequantRowQ8_0(src, dst, n);
+      break;
+    case GGML_Q4_0:
+      dequantRowQ4_0(src, dst, n);
+      break;
+    case GGML_Q4_K:
+      dequantRowQ4_K(src, dst, n);
+      break;
+    case GGML_Q6_K:
+      dequantRowQ6_K(src, dst, n);
+      break;
+    default:
+      throw std::runtime_error("cannot dequantise GGML type " + typeName(type));
   }
 }
 
 void quantizeRow(uint32_t type, const float* src, uint8_t* dst, int n) {
   const GgmlTypeInfo info = ggmlTypeInfo(type);
   if (!info.name || n % (int)info.blockElems != 0)
-    throw std::runtime_error("cannot quantise " + std::to_string(n) + " values to " + typeName(type) + ": not a whole number of blocks");
+    throw std::runtime_error("cannot quantise " + std::to_string(n) + " values to " + typeName(type) +
+                             ": not a whole number of blocks");
   switch (type) {
-    case GGML_F32: std::memcpy(dst, src, sizeof(float) * (size_t)n); break;
-    case GGML_F16:
-      for (int i = 0; i < n; i++) { const uint16_t h = loom_f32_to_f16(src[i]); std::memcpy(dst + 2 * i, &h, 2); }
+    case GGML_F32:
+      std::memcpy(dst, src, sizeof(float) * (size_t)n);
       break;
-    case GGML_Q8_0: quantizeRowQ8_0(src, dst, n); break;
-    case GGML_Q4_0: quantizeRowQ4_0(src, dst, n); break;
-    case GGML_Q4_K: quantizeRowQ4_K(src, dst, n); break;
-    case GGML_Q6_K: quantizeRowQ6_K(src, dst, n); break;
-    default: throw std::runtime_error("cannot quantise to GGML type " + typeName(type) + " (supported: f32, f16, q8_0, q4_0, q4_K, q6_K)");
+    case GGML_F16:
+      for (int i = 0; i < n; i++) {
+        const uint16_t h = loom_f32_to_f16(src[i]);
+        std::memcpy(dst + 2 * i, &h, 2);
+      }
+      break;
+    case GGML_Q8_0:
+      quantizeRowQ8_0(src, dst, n);
+      break;
+    case GGML_Q4_0:
+      quantizeRowQ4_0(src, dst, n);
+      break;
+    case GGML_Q4_K:
+      quantizeRowQ4_K(src, dst, n);
+      break;
+    case GGML_Q6_K:
+      quantizeRowQ6_K(src, dst, n);
+      break;
+    default:
+      throw std::runtime_error("cannot quantise to GGML type " + typeName(type) +
+                               " (supported: f32, f16, q8_0, q4_0, q4_K, q6_K)");
   }
 }
 

@@ -46,7 +46,8 @@ void rope(const ModelConfig& c, Rows& v, int T, int nHeads) {
         const double freq = std::pow((double)c.ropeTheta, -2.0 * i / c.nRot) / c.ropeFreqFactors[(size_t)i];
         const double angle = c.ropeFreqScale * t * freq;
         // NORM pairs adjacent dims (GGUF llama layout); NEOX pairs dim i with i + nRot/2.
-        const int a = c.ropeStyle == RopeStyle::NEOX ? i : 2 * i, b = c.ropeStyle == RopeStyle::NEOX ? i + half : 2 * i + 1;
+        const int a = c.ropeStyle == RopeStyle::NEOX ? i : 2 * i,
+                  b = c.ropeStyle == RopeStyle::NEOX ? i + half : 2 * i + 1;
         const double x0 = p[a], x1 = p[b];
         p[a] = x0 * std::cos(angle) - x1 * std::sin(angle);
         p[b] = x0 * std::sin(angle) + x1 * std::cos(angle);

@@ -32,7 +32,8 @@ std::vector<std::string> shardNames(const std::string& dir) {
   if (isFile(index)) {
     const Json j = readJsonFile(index);
     const Json* map = j.get("weight_map");
-    if (!map || !map->isObject() || map->members.empty()) throw std::runtime_error(index + ": no 'weight_map' object naming the shards");
+    if (!map || !map->isObject() || map->members.empty())
+      throw std::runtime_error(index + ": no 'weight_map' object naming the shards");
     for (const auto& kv : map->members) {
       if (!kv.second.isString() || kv.second.str.empty() || kv.second.str.find('/') != std::string::npos)
         throw std::runtime_error(index + ": weight_map['" + kv.first + "'] must be a file name in the same directory");
@@ -45,7 +46,10 @@ std::vector<std::string> shardNames(const std::string& dir) {
       if (endsWith(e->d_name, ".safetensors")) names.insert(e->d_name);
     closedir(d);
   }
-  if (names.empty()) throw std::runtime_error(dir + ": no *.safetensors weights (and no model.safetensors.index.json); is this a Hugging Face model directory?");
+  if (names.empty())
+    throw std::runtime_error(
+        dir +
+        ": no *.safetensors weights (and no model.safetensors.index.json); is this a Hugging Face model directory?");
   return {names.begin(), names.end()};
 }
 
@@ -72,11 +76,16 @@ std::string canonicalTensorName(const std::string& n) {
   const std::string rest = n.substr(dot + 1);
   static const std::pair<const char*, const char*> kMap[] = {
       {"input_layernorm.weight", "attn_norm.weight"},
-      {"self_attn.q_proj.weight", "attn_q.weight"},        {"self_attn.q_proj.bias", "attn_q.bias"},
-      {"self_attn.k_proj.weight", "attn_k.weight"},        {"self_attn.k_proj.bias", "attn_k.bias"},
-      {"self_attn.v_proj.weight", "attn_v.weight"},        {"self_attn.v_proj.bias", "attn_v.bias"},
-      {"self_attn.o_proj.weight", "attn_output.weight"},   {"post_attention_layernorm.weight", "ffn_norm.weight"},
-      {"mlp.gate_proj.weight", "ffn_gate.weight"},         {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},
       {"mlp.down_proj.weight", "ffn_down.weight"},
   };
   for (const auto& m : kMap)
@@ -87,7 +96,8 @@ std::string canonicalTensorName(const std::string& n) {
 SafetensorsDir::SafetensorsDir(const std::string& dir) : dir_(dir) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
   const std::string configPath = dir_ + "/config.json";
-  if (!isFile(configPath)) throw std::runtime_error(err("no config.json: a model directory needs config.json next to its *.safetensors"));
+  if (!isFile(configPath))
+    throw std::runtime_error(err("no config.json: a model directory needs config.json next to its *.safetensors"));
   const Json cfg = readJsonFile(configPath);
   config_ = readHfConfig(cfg, configPath);
   for (const std::string& name : shardNames(dir_)) loadShard(dir_ + "/" + name);
@@ -101,12 +111,13 @@ SafetensorsDir::SafetensorsDir(const std::string& dir) : dir_(dir) {
   const GgufTensor* emb = tensor("token_embd.weight");
   if (!emb) throw std::runtime_error(err("missing tensor 'model.embed_tokens.weight'"));
   if (emb->dims.size() != 2 || emb->dims[0] != (uint64_t)config_.dim)
-    throw std::runtime_error(err("tensor 'model.embed_tokens.weight' must be [vocab, " + std::to_string(config_.dim) + "]"));
+    throw std::runtime_error(
+        err("tensor 'model.embed_tokens.weight' must be [vocab, " + std::to_string(config_.dim) + "]"));
   config_.vocabSize = (int)emb->dims[1];
 }
 
-// Layout: u64 header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}},
-// then the data; offsets are relative to byte 8 + N.
+// Layout: u64 header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__":
+// {...}}, then the data; offsets are relative to byte 8 + N.
 void SafetensorsDir::loadShard(const std::string& file) {
   auto m = std::make_unique<MappedFile>(file);
   const uint8_t* base = m->data();
@@ -115,7 +126,9 @@ void SafetensorsDir::loadShard(const std::string& file) {
   if (size < 8) throw fail("file is truncated (" + std::to_string(size) + " bytes): not a safetensors file");
   uint64_t n;
   std::memcpy(&n, base, 8);
-  if (n > size - 8) throw fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) + " bytes): truncated or not safetensors");
+  if (n > size - 8)
+    throw fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) +
+               " bytes): truncated or not safetensors");
   const Json header = parseJson(reinterpret_cast<const char*>(base + 8), (size_t)n, file + " (header)");
   if (!header.isObject()) throw fail("header is not a JSON object");
   const uint8_t* data = base + 8 + n;
@@ -128,12 +141,15 @@ void SafetensorsDir::loadShard(const std::string& file) {
     const Json* dtype = t.get("dtype");
     const Json* shape = t.get("shape");
     const Json* offs = t.get("data_offsets");
-    if (!dtype || !dtype->isString() || !shape || !shape->isArray() || !offs || !offs->isArray() || offs->items.size() != 2)
+    if (!dtype || !dtype->isString() || !shape || !shape->isArray() || !offs || !offs->isArray() ||
+        offs->items.size() != 2)
       throw fail("tensor '" + kv.first + "' needs dtype, shape and data_offsets [begin, end]");
-    if (tensors_.count(canon) || unsupported_.count(canon)) throw fail("tensor '" + kv.first + "' appears in more than one shard");
+    if (tensors_.count(canon) || unsupported_.count(canon))
+      throw fail("tensor '" + kv.first + "' appears in more than one shard");
     const uint32_t type = ggmlTypeOf(dtype->str);
     if (type == 0xffffffffu) {
-      unsupported_[canon] = file + ": tensor '" + kv.first + "' has dtype " + dtype->str + ", which this engine does not read (supported: F32, F16, BF16)";
+      unsupported_[canon] = file + ": tensor '" + kv.first + "' has dtype " + dtype->str +
+                            ", which this engine does not read (supported: F32, F16, BF16)";
       continue;
     }
     GgufTensor g;
@@ -146,14 +162,16 @@ void SafetensorsDir::loadShard(const std::string& file) {
       g.dims.push_back((uint64_t)it->num);
       elems *= g.dims.back();
     }
-    if (g.dims.empty() || g.dims.size() > 2) throw fail("tensor '" + kv.first + "' must have 1 or 2 dimensions, has " + std::to_string(g.dims.size()));
+    if (g.dims.empty() || g.dims.size() > 2)
+      throw fail("tensor '" + kv.first + "' must have 1 or 2 dimensions, has " + std::to_string(g.dims.size()));
     const double b = offs->items[0].num, e = offs->items[1].num;
     g.nbytes = (size_t)elems * ggmlTypeInfo(type).blockBytes;
     if (!offs->items[0].isNumber() || !offs->items[1].isNumber() || b < 0 || e < b || e > (double)dataSize)
-      throw fail("tensor '" + kv.first + "' data_offsets [" + std::to_string((uint64_t)b) + ", " + std::to_string((uint64_t)e) +
-                 "] run past the end of the file; it is truncated or corrupt");
+      throw fail("tensor '" + kv.first + "' data_offsets [" + std::to_string((uint64_t)b) + ", " +
+                 std::to_string((uint64_t)e) + "] run past the end of the file; it is truncated or corrupt");
     if ((uint64_t)e - (uint64_t)b != g.nbytes)
-      throw fail("tensor '" + kv.first + "' holds " + std::to_string((uint64_t)(e - b)) + " bytes but its shape and dtype need " + std::to_string(g.nbytes));
+      throw fail("tensor '" + kv.first + "' holds " + std::to_string((uint64_t)(e - b)) +
+                 " bytes but its shape and dtype need " + std::to_string(g.nbytes));
     g.offset = (uint64_t)b;
     g.data = data + (size_t)b;
     if (g.dims.size() == 1 && type != GGML_F32) {

@@ -31,8 +31,8 @@ class SafetensorsDir : public ModelSource {
   std::string dir_;
   ModelConfig config_;
   std::vector<std::unique_ptr<MappedFile>> shards_;
-  std::map<std::string, GgufTensor> tensors_;           // by canonical name
-  std::map<std::string, std::string> unsupported_;      // canonical name -> "<shard>: dtype X"
+  std::map<std::string, GgufTensor> tensors_;                 // by canonical name
+  std::map<std::string, std::string> unsupported_;            // canonical name -> "<shard>: dtype X"
   std::vector<std::unique_ptr<std::vector<float>>> widened_;  // owned f32 copies of 1-D tensors
 };
 

@@ -56,7 +56,8 @@ void Sampler::processLogits(const float* logits, const SamplingParams& p, int th
   for (int j = 0; j < p.nOutput; j++) seen[p.outputIds[j]] = count[p.outputIds[j]] = 0;
 }
 
-int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs) {
+int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds,
+                    float* topLogprobs) {
   const int V = vocab_;
   int32_t* idx = &idx_[(size_t)thread * V];
   float* prob = &prob_[(size_t)thread * V];
@@ -92,7 +93,7 @@ int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float
     // weight(i) = exp((logit - max) / temperature): unnormalised tempered probability, 1 for the top token.
     auto weight = [&](int32_t i) { return std::exp(((double)logits[i] - maxLogit) * invT); };
     for (int i = 0; i < V; i++) idx[i] = i;
-    int n = V;          // candidates kept so far: idx[0..n)
+    int n = V;  // candidates kept so far: idx[0..n)
     bool sorted = false;
     if (p.topK > 0 && p.topK < V) {
       std::nth_element(idx, idx + p.topK, idx + V, higher);
@@ -132,7 +133,10 @@ int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float
       double cum = 0;
       for (int j = 0; j < n; j++) {
         cum += prob[j];
-        if (cum >= p.topP * total) { n = j + 1; break; }
+        if (cum >= p.topP * total) {
+          n = j + 1;
+          break;
+        }
       }
     }
     if (sorted && p.minP > 0.f) {
@@ -148,7 +152,10 @@ int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float
     token = idx[n - 1];
     for (int j = 0; j < n; j++) {
       cum += prob[j];
-      if (u < cum) { token = idx[j]; break; }
+      if (u < cum) {
+        token = idx[j];
+        break;
+      }
     }
   }
   *logprob = (float)((double)raw[token] - logZ);
@@ -179,7 +186,8 @@ void Sampler::writeTop(const float* raw, double logZ, int thread, int topN, int3
   }
 }
 
-void Sampler::score(const float* raw, int token, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs) {
+void Sampler::score(const float* raw, int token, int thread, float* logprob, int topN, int32_t* topIds,
+                    float* topLogprobs) {
   const double logZ = rawLogZ(raw);
   *logprob = token >= 0 ? (float)((double)raw[token] - logZ) : NAN;
   writeTop(raw, logZ, thread, topN, topIds, topLogprobs);

@@ -21,18 +21,19 @@ class Sampler {
   // logprobs describe the model, not the processed distribution).
   // When topN > 0, writes the topN most likely tokens (by raw logit, ties to the lower id) and their
   // logprobs to topIds[topN] / topLogprobs[topN].
-  int sample(const float* logits, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs);
+  int sample(const float* logits, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds,
+             float* topLogprobs);
 
   // Prompt logprobs: *logprob = log_softmax(raw)[token] (NaN when token < 0) and the topN as sample() reports them.
   void score(const float* raw, int token, int thread, float* logprob, int topN, int32_t* topIds, float* topLogprobs);
 
  private:
   int vocab_ = 0;
-  std::vector<int32_t> idx_;   // [threads][vocab] candidate ids
-  std::vector<float> prob_;    // [threads][vocab] unnormalised candidate probabilities
-  std::vector<float> adj_;     // [threads][vocab] processed logits
-  std::vector<int32_t> count_; // [threads][vocab] occurrences in the output; kept all-zero between calls
-  std::vector<uint8_t> seen_;  // [threads][vocab] 1 = in prompt or output, 2 = penalised; kept all-zero
+  std::vector<int32_t> idx_;    // [threads][vocab] candidate ids
+  std::vector<float> prob_;     // [threads][vocab] unnormalised candidate probabilities
+  std::vector<float> adj_;      // [threads][vocab] processed logits
+  std::vector<int32_t> count_;  // [threads][vocab] occurrences in the output; kept all-zero between calls
+  std::vector<uint8_t> seen_;   // [threads][vocab] 1 = in prompt or output, 2 = penalised; kept all-zero
 
   double rawLogZ(const float* raw) const;  // log sum exp of raw[vocab]
   // topIds/topLogprobs[topN]: the topN most likely raw tokens (ties to the lower id), -1 / NaN padded.

@@ -17,7 +17,8 @@ int appendIds(napi_env env, napi_value v, const std::string& what, int vocab, st
   const int32_t* ids = int32Array(env, v, what, &n);
   for (size_t j = 0; j < n; j++)
     if (ids[j] < 0 || ids[j] >= vocab)
-      throw JsError{JsErrorKind::RangeError, what + "[" + std::to_string(j) + "] = " + std::to_string(ids[j]) + " is not a token id (vocab size " + std::to_string(vocab) + ")"};
+      throw JsError{JsErrorKind::RangeError, what + "[" + std::to_string(j) + "] = " + std::to_string(ids[j]) +
+                                                 " is not a token id (vocab size " + std::to_string(vocab) + ")"};
   out.insert(out.end(), ids, ids + n);
   return (int)n;
 }
@@ -28,7 +29,8 @@ int appendFloats(napi_env env, napi_value v, const std::string& what, std::vecto
   size_t n = 0;
   const float* f = float32Array(env, v, what, &n);
   for (size_t j = 0; j < n; j++)
-    if (!std::isfinite(f[j])) throw JsError{JsErrorKind::RangeError, what + "[" + std::to_string(j) + "] must be finite"};
+    if (!std::isfinite(f[j]))
+      throw JsError{JsErrorKind::RangeError, what + "[" + std::to_string(j) + "] must be finite"};
   out.insert(out.end(), f, f + n);
   return (int)n;
 }
@@ -39,12 +41,15 @@ struct SamplingSpans {
 };
 
 // Penalties, logit bias and masked ids of seqs[i] (all optional) into sp and in.sampling*.
-SamplingSpans stageLogitProcessing(napi_env env, napi_value s, const std::string& p, int vocab, StepInput& in, SamplingParams& sp) {
+SamplingSpans stageLogitProcessing(napi_env env, napi_value s, const std::string& p, int vocab, StepInput& in,
+                                   SamplingParams& sp) {
   sp.presencePenalty = (float)numberOr(env, getProp(env, s, "presencePenalty"), p + ".presencePenalty", 0);
   sp.frequencyPenalty = (float)numberOr(env, getProp(env, s, "frequencyPenalty"), p + ".frequencyPenalty", 0);
   sp.repetitionPenalty = (float)numberOr(env, getProp(env, s, "repetitionPenalty"), p + ".repetitionPenalty", 1);
-  if (!(sp.presencePenalty >= -2 && sp.presencePenalty <= 2)) throw JsError{JsErrorKind::RangeError, p + ".presencePenalty must be in [-2, 2]"};
-  if (!(sp.frequencyPenalty >= -2 && sp.frequencyPenalty <= 2)) throw JsError{JsErrorKind::RangeError, p + ".frequencyPenalty must be in [-2, 2]"};
+  if (!(sp.presencePenalty >= -2 && sp.presencePenalty <= 2))
+    throw JsError{JsErrorKind::RangeError, p + ".presencePenalty must be in [-2, 2]"};
+  if (!(sp.frequencyPenalty >= -2 && sp.frequencyPenalty <= 2))
+    throw JsError{JsErrorKind::RangeError, p + ".frequencyPenalty must be in [-2, 2]"};
   if (!(sp.repetitionPenalty > 0)) throw JsError{JsErrorKind::RangeError, p + ".repetitionPenalty must be > 0"};
   SamplingSpans at{};
   at.prompt = in.samplingIds.size();
@@ -72,7 +77,9 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
   napi_get_array_length(env, seqs, &n);
   if (n == 0) throw JsError{JsErrorKind::RangeError, "step(seqs): seqs is empty; a step needs at least one sequence"};
   if ((int)n > e.maxSeqs())
-    throw JsError{JsErrorKind::RangeError, "step has " + std::to_string(n) + " sequences but initKv() sized it for maxSeqs = " + std::to_string(e.maxSeqs())};
+    throw JsError{JsErrorKind::RangeError,
+                  "step has " + std::to_string(n) +
+                      " sequences but initKv() sized it for maxSeqs = " + std::to_string(e.maxSeqs())};
   const int vocab = e.config().vocabSize, bs = e.blockSize(), numBlocks = e.numBlocks();
   StepInput& in = e.input();
   in.clear();
@@ -87,27 +94,33 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     SeqSpec spec;
     size_t nTok = 0, nBt = 0;
     const int32_t* toks = int32Array(env, getProp(env, s, "tokens"), p + ".tokens", &nTok);
-    if (nTok == 0) throw JsError{JsErrorKind::RangeError, p + ".tokens is empty; every sequence in a step feeds at least one token"};
+    if (nTok == 0)
+      throw JsError{JsErrorKind::RangeError, p + ".tokens is empty; every sequence in a step feeds at least one token"};
     if (in.tokens.size() + nTok > (size_t)e.maxBatchTokens())
-      throw JsError{JsErrorKind::RangeError, "step has more than maxBatchTokens = " + std::to_string(e.maxBatchTokens()) +
-                                                 " tokens (initKv size); split it into smaller steps"};
+      throw JsError{JsErrorKind::RangeError,
+                    "step has more than maxBatchTokens = " + std::to_string(e.maxBatchTokens()) +
+                        " tokens (initKv size); split it into smaller steps"};
     for (size_t j = 0; j < nTok; j++)
       if (toks[j] < 0 || toks[j] >= vocab)
-        throw JsError{JsErrorKind::RangeError, p + ".tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) + " is not a token id (vocab size " +
-                                                   std::to_string(vocab) + ")"};
+        throw JsError{JsErrorKind::RangeError, p + ".tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) +
+                                                   " is not a token id (vocab size " + std::to_string(vocab) + ")"};
     spec.startPos = (int)intIn(env, getProp(env, s, "startPos"), p + ".startPos", 0, 1 << 30, -1);
     if ((size_t)spec.startPos + nTok > (size_t)e.config().contextLength)
-      throw JsError{JsErrorKind::RangeError, p + " reaches position " + std::to_string(spec.startPos + nTok - 1) + " but the model's context length is " +
-                                                 std::to_string(e.config().contextLength) + "; stop or truncate the sequence"};
+      throw JsError{JsErrorKind::RangeError, p + " reaches position " + std::to_string(spec.startPos + nTok - 1) +
+                                                 " but the model's context length is " +
+                                                 std::to_string(e.config().contextLength) +
+                                                 "; stop or truncate the sequence"};
     const int32_t* bt = int32Array(env, getProp(env, s, "blockTable"), p + ".blockTable", &nBt);
     const size_t need = ((size_t)spec.startPos + nTok + bs - 1) / bs;
     if (nBt < need)
-      throw JsError{JsErrorKind::RangeError, p + ".blockTable has " + std::to_string(nBt) + " blocks but positions up to " +
-                                                 std::to_string(spec.startPos + nTok - 1) + " need " + std::to_string(need) + " (block size " + std::to_string(bs) + ")"};
+      throw JsError{JsErrorKind::RangeError, p + ".blockTable has " + std::to_string(nBt) +
+                                                 " blocks but positions up to " +
+                                                 std::to_string(spec.startPos + nTok - 1) + " need " +
+                                                 std::to_string(need) + " (block size " + std::to_string(bs) + ")"};
     for (size_t j = 0; j < need; j++)
       if (bt[j] < 0 || bt[j] >= numBlocks)
-        throw JsError{JsErrorKind::RangeError, p + ".blockTable[" + std::to_string(j) + "] = " + std::to_string(bt[j]) + " is not a block id (numBlocks " +
-                                                   std::to_string(numBlocks) + ")"};
+        throw JsError{JsErrorKind::RangeError, p + ".blockTable[" + std::to_string(j) + "] = " + std::to_string(bt[j]) +
+                                                   " is not a block id (numBlocks " + std::to_string(numBlocks) + ")"};
     napi_value sv = getProp(env, s, "sample");
     if (typeOf(env, sv) != napi_boolean) throw JsError{JsErrorKind::TypeError, p + ".sample must be a boolean"};
     napi_get_value_bool(env, sv, &spec.sample);
@@ -124,7 +137,8 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     sp.logprobs = (int)intIn(env, getProp(env, s, "logprobs"), p + ".logprobs", -1, vocab, -1);
     spans.push_back(stageLogitProcessing(env, s, p, vocab, in, sp));
     spec.promptLogprobs = (int)intIn(env, getProp(env, s, "promptLogprobs"), p + ".promptLogprobs", -1, vocab, -1);
-    spec.nextPromptToken = (int32_t)intIn(env, getProp(env, s, "nextPromptToken"), p + ".nextPromptToken", -1, vocab - 1, -1);
+    spec.nextPromptToken =
+        (int32_t)intIn(env, getProp(env, s, "nextPromptToken"), p + ".nextPromptToken", -1, vocab - 1, -1);
     spec.tokenStart = (int)in.tokens.size();
     spec.nTokens = (int)nTok;
     spec.blockTableStart = (int)in.blockTables.size();

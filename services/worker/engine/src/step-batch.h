@@ -18,15 +18,15 @@ struct SamplingParams {
 
   // Logit processing before sampling (also under greedy), in vLLM's order: logit bias and masking, then
   // the repetition penalty over prompt + output tokens, then frequency / presence over output tokens.
-  float presencePenalty = 0.f;   // subtracted once from the logit of every token the output holds
-  float frequencyPenalty = 0.f;  // subtracted once per occurrence in the output
-  float repetitionPenalty = 1.f; // tokens in prompt or output: logit / p when > 0, else logit * p
+  float presencePenalty = 0.f;    // subtracted once from the logit of every token the output holds
+  float frequencyPenalty = 0.f;   // subtracted once per occurrence in the output
+  float repetitionPenalty = 1.f;  // tokens in prompt or output: logit / p when > 0, else logit * p
   // Spans into StepInput::samplingIds / samplingValues, pointed by the binding once staging is done.
   const int32_t* promptIds = nullptr;  // [nPrompt] (only needed for the repetition penalty)
   const int32_t* outputIds = nullptr;  // [nOutput] tokens generated so far
   const int32_t* biasIds = nullptr;    // [nBias] logit[biasIds[i]] += biasValues[i]
   const float* biasValues = nullptr;
-  const int32_t* maskIds = nullptr;    // [nMask] logits forced to -inf (EOS / stop ids until min_tokens)
+  const int32_t* maskIds = nullptr;  // [nMask] logits forced to -inf (EOS / stop ids until min_tokens)
   int nPrompt = 0, nOutput = 0, nBias = 0, nMask = 0;
 
   bool processesLogits() const {
@@ -50,27 +50,33 @@ struct SeqSpec {
 };
 
 struct StepInput {
-  std::vector<int32_t> tokens;       // [T] every sequence's tokens, concatenated in seqs order
-  std::vector<int32_t> blockTables;  // every sequence's block table, concatenated
-  std::vector<SeqSpec> seqs;         // [nSeqs]
-  std::vector<int32_t> samplingIds;  // every sequence's prompt / output / bias / mask ids, concatenated
-  std::vector<float> samplingValues; // every sequence's logit bias values, concatenated
-  void clear() { tokens.clear(); blockTables.clear(); seqs.clear(); samplingIds.clear(); samplingValues.clear(); }
+  std::vector<int32_t> tokens;        // [T] every sequence's tokens, concatenated in seqs order
+  std::vector<int32_t> blockTables;   // every sequence's block table, concatenated
+  std::vector<SeqSpec> seqs;          // [nSeqs]
+  std::vector<int32_t> samplingIds;   // every sequence's prompt / output / bias / mask ids, concatenated
+  std::vector<float> samplingValues;  // every sequence's logit bias values, concatenated
+  void clear() {
+    tokens.clear();
+    blockTables.clear();
+    seqs.clear();
+    samplingIds.clear();
+    samplingValues.clear();
+  }
 };
 
 struct StepOutput {
-  std::vector<int32_t> tokens;       // [nSeqs] sampled id, -1 where sample was false
-  std::vector<float> logprobs;       // [nSeqs] log-softmax(raw logits)[token]; NaN where sample was false
-  int topN = 0;                      // row width of topIds/topLogprobs (max requested logprobs, 0 = none)
-  std::vector<int32_t> topIds;       // [nSeqs][topN], -1 padded
-  std::vector<float> topLogprobs;    // [nSeqs][topN], NaN padded
+  std::vector<int32_t> tokens;     // [nSeqs] sampled id, -1 where sample was false
+  std::vector<float> logprobs;     // [nSeqs] log-softmax(raw logits)[token]; NaN where sample was false
+  int topN = 0;                    // row width of topIds/topLogprobs (max requested logprobs, 0 = none)
+  std::vector<int32_t> topIds;     // [nSeqs][topN], -1 padded
+  std::vector<float> topLogprobs;  // [nSeqs][topN], NaN padded
   // Prompt logprobs: rows [promptOffsets[i], promptOffsets[i + 1]) belong to seqs[i] (empty unless it asked).
-  int promptTopN = 0;                     // row width of promptTopIds / promptTopLogprobs
-  std::vector<int32_t> promptOffsets;     // [nSeqs + 1]
-  std::vector<float> promptLogprobs;      // [rows] logprob of the token after row j; NaN when unknown
-  std::vector<int32_t> promptTopIds;      // [rows][promptTopN], -1 padded
-  std::vector<float> promptTopLogprobs;   // [rows][promptTopN], NaN padded
-  double seconds = 0;                // wall time of forward + sampling
+  int promptTopN = 0;                    // row width of promptTopIds / promptTopLogprobs
+  std::vector<int32_t> promptOffsets;    // [nSeqs + 1]
+  std::vector<float> promptLogprobs;     // [rows] logprob of the token after row j; NaN when unknown
+  std::vector<int32_t> promptTopIds;     // [rows][promptTopN], -1 padded
+  std::vector<float> promptTopLogprobs;  // [rows][promptTopN], NaN padded
+  double seconds = 0;                    // wall time of forward + sampling
 };
 
 }  // namespace loom

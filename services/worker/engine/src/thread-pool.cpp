@@ -73,8 +73,10 @@ void ThreadPool::run(int n, int grain, Trampoline fn, const void* ctx) {
   }
   drain(job_, 0);
   for (int spins = 0; done_.load(std::memory_order_acquire) != nChunks; spins++) {
-    if (spins < kSpins * 8) cpuRelax();
-    else std::this_thread::yield();
+    if (spins < kSpins * 8)
+      cpuRelax();
+    else
+      std::this_thread::yield();
   }
 }
 

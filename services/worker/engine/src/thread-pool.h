@@ -33,7 +33,8 @@ class ThreadPool {
   template <class F>
   void parallelFor(int n, int grain, const F& f) {
     if (n <= 0) return;
-    run(n, grain, [](const void* ctx, int b, int e, int t) { (*static_cast<const F*>(ctx))(b, e, t); }, &f);
+    run(
+        n, grain, [](const void* ctx, int b, int e, int t) { (*static_cast<const F*>(ctx))(b, e, t); }, &f);
   }
 
  private:
@@ -48,9 +49,9 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable wake_;
   std::atomic<bool> stop_{false};
-  std::atomic<int> sleepers_{0};          // helpers blocked on wake_ (notify only when > 0)
-  std::atomic<uint64_t> claim_{0};        // [job id:32][chunks:16][next chunk:16]; its store publishes the job fields
-  std::atomic<int> done_{0};              // chunks of the current job finished
+  std::atomic<int> sleepers_{0};    // helpers blocked on wake_ (notify only when > 0)
+  std::atomic<uint64_t> claim_{0};  // [job id:32][chunks:16][next chunk:16]; its store publishes the job fields
+  std::atomic<int> done_{0};        // chunks of the current job finished
   // The current job: written by the caller only while no chunk of the previous job can still be claimed.
   Trampoline fn_ = nullptr;
   const void* ctx_ = nullptr;

@@ -20,11 +20,13 @@ Matrix matrix(const ModelSource& f, const std::string& name, int rows, int cols)
   const GgufTensor* t = f.tensor(name);
   if (!t) throw std::runtime_error(f.err("missing tensor '" + name + "'"));
   if (t->dims.size() != 2 || t->dims[0] != (uint64_t)cols || t->dims[1] != (uint64_t)rows)
-    throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" + std::to_string(cols) + ", " +
-                                   std::to_string(rows) + "]"));
-  if (t->type != GGML_F32 && t->type != GGML_F16 && t->type != GGML_BF16 && t->type != GGML_Q8_0 && !isBlockQuantType(t->type))
+    throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" +
+                                   std::to_string(cols) + ", " + std::to_string(rows) + "]"));
+  if (t->type != GGML_F32 && t->type != GGML_F16 && t->type != GGML_BF16 && t->type != GGML_Q8_0 &&
+      !isBlockQuantType(t->type))
     throw std::runtime_error(f.err("tensor '" + name + "' has type " + ggmlTypeInfo(t->type).name +
-                                   ", which this engine does not support yet (supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K); re-quantize the model to one of those"));
+                                   ", which this engine does not support yet (supported: f32, f16, bf16, q8_0, q4_0, "
+                                   "q4_K, q6_K); re-quantize the model to one of those"));
   Matrix m;
   m.type = t->type;
   m.data = t->data;
@@ -41,8 +43,10 @@ const float* vec(const ModelSource& f, const std::string& name, int n, bool opti
     throw std::runtime_error(f.err("missing tensor '" + name + "'"));
   }
   if (t->dims.size() != 1 || t->dims[0] != (uint64_t)n)
-    throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" + std::to_string(n) + "]"));
-  if (t->type != GGML_F32) throw std::runtime_error(f.err("tensor '" + name + "' must be f32, found " + ggmlTypeInfo(t->type).name));
+    throw std::runtime_error(
+        f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" + std::to_string(n) + "]"));
+  if (t->type != GGML_F32)
+    throw std::runtime_error(f.err("tensor '" + name + "' must be f32, found " + ggmlTypeInfo(t->type).name));
   // GGUF data offsets are aligned (>= 32 by default) and a safetensors directory hands out owned f32
   // copies of 1-D tensors, so the f32 view is aligned either way.
   return reinterpret_cast<const float*>(t->data);
@@ -81,6 +85,8 @@ Weights loadWeights(const ModelSource& f, const ModelConfig& c) {
   return w;
 }
 
-void dequantizeRow(const Matrix& m, int row, float* dst) { dequantRow(m.type, m.data + (size_t)row * m.rowBytes, dst, m.cols); }
+void dequantizeRow(const Matrix& m, int row, float* dst) {
+  dequantRow(m.type, m.data + (size_t)row * m.rowBytes, dst, m.cols);
+}
 
 }  // namespace loom

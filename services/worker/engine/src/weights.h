@@ -1,5 +1,5 @@
-// Views of the model's tensors inside the mapped model files (no copies; see model-source.h). A matrix W of shape [rows][cols]
-// is GGUF dims {cols, rows}: each of `rows` rows holds `cols` elements in `type`, `rowBytes` apart.
+// Views of the model's tensors inside the mapped model files (no copies; see model-source.h). A matrix W of shape
+// [rows][cols] is GGUF dims {cols, rows}: each of `rows` rows holds `cols` elements in `type`, `rowBytes` apart.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -10,35 +10,35 @@
 namespace loom {
 
 struct Matrix {
-  uint32_t type = 0;   // GgmlType: f32, f16, bf16, q8_0, q4_0, q4_K or q6_K
+  uint32_t type = 0;  // GgmlType: f32, f16, bf16, q8_0, q4_0, q4_K or q6_K
   const uint8_t* data = nullptr;
   size_t rowBytes = 0;
-  int rows = 0;        // output features
-  int cols = 0;        // input features
+  int rows = 0;  // output features
+  int cols = 0;  // input features
 };
 
 struct LayerWeights {
-  const float* attnNorm;   // [dim]
-  Matrix wq;               // [qDim][dim]
-  Matrix wk;               // [kvDim][dim]
-  Matrix wv;               // [kvDim][dim]
-  const float* bq;         // [qDim] or nullptr (qwen2 has QKV biases)
-  const float* bk;         // [kvDim] or nullptr
-  const float* bv;         // [kvDim] or nullptr
-  Matrix wo;               // [dim][qDim]
-  const float* ffnNorm;    // [dim]
-  Matrix wGate;            // [hiddenDim][dim]
-  Matrix wUp;              // [hiddenDim][dim]
-  Matrix wDown;            // [dim][hiddenDim]
+  const float* attnNorm;  // [dim]
+  Matrix wq;              // [qDim][dim]
+  Matrix wk;              // [kvDim][dim]
+  Matrix wv;              // [kvDim][dim]
+  const float* bq;        // [qDim] or nullptr (qwen2 has QKV biases)
+  const float* bk;        // [kvDim] or nullptr
+  const float* bv;        // [kvDim] or nullptr
+  Matrix wo;              // [dim][qDim]
+  const float* ffnNorm;   // [dim]
+  Matrix wGate;           // [hiddenDim][dim]
+  Matrix wUp;             // [hiddenDim][dim]
+  Matrix wDown;           // [dim][hiddenDim]
 };
 
 struct Weights {
-  Matrix tokenEmbd;        // [vocab][dim]
+  Matrix tokenEmbd;  // [vocab][dim]
   std::vector<LayerWeights> layers;
-  const float* outputNorm; // [dim]
-  Matrix output;           // [vocab][dim]; token_embd when output.weight is absent (tied)
+  const float* outputNorm;  // [dim]
+  Matrix output;            // [vocab][dim]; token_embd when output.weight is absent (tied)
   bool tiedOutput = false;
-  uint32_t bulkType = 0;   // type of attn_q of layer 0: what "the model's weight type" means to users
+  uint32_t bulkType = 0;  // type of attn_q of layer 0: what "the model's weight type" means to users
 };
 
 // Throws naming the file and the tensor for missing tensors, wrong shapes or unsupported types.

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL.gguf [P=128] [B=8] [D=16] [threads=0]\n", argv[0]);
     return 2;
   }
-  const int P = argc > 2 ? std::atoi(argv[2]) : 128, B = argc > 3 ? std::atoi(argv[3]) : 8, D = argc > 4 ? std::atoi(argv[4]) : 16;
+  const int P = argc > 2 ? std::atoi(argv[2]) : 128, B = argc > 3 ? std::atoi(argv[3]) : 8,
+            D = argc > 4 ? std::atoi(argv[4]) : 16;
   EngineOptions o;
   o.threads = argc > 5 ? std::atoi(argv[5]) : 0;
   const char* k = std::getenv("LOOM_KERNELS");
@@ -54,7 +55,8 @@ int main(int argc, char** argv) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
   const double d1 = decode(1), dB = decode(B);
-  std::printf("kernels %s, %d threads, dim %d, %d layers, weights %s\n", e.kernelsName(), e.threads(), e.config().dim, e.config().nLayers, e.weightTypeName());
+  std::printf("kernels %s, %d threads, dim %d, %d layers, weights %s\n", e.kernelsName(), e.threads(), e.config().dim,
+              e.config().nLayers, e.weightTypeName());
   std::printf("prefill %d tokens: %.1f tok/s\n", P, P / prefill);
   std::printf("decode 1 seq: %.1f tok/s; %d seqs: %.1f tok/s\n", D / d1, B, D * B / dB);
   return 0;

@@ -13,7 +13,8 @@
 
 using namespace loom;
 
-static std::vector<int> generate(const std::string& path, const std::string& kernels, KvType kv, int n, int threads, double* tokPerSec) {
+static std::vector<int> generate(const std::string& path, const std::string& kernels, KvType kv, int n, int threads,
+                                 double* tokPerSec) {
   EngineOptions o;
   o.kernels = kernels;
   o.kvType = kv;
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
       if (ref.empty()) ref = ids;
       const bool same = ids == ref;
       ok = ok && same;
-      std::printf("%-7s kv=%s %s %.0f tok/s:", k.c_str(), kv == KvType::F16 ? "f16" : "f32", same ? "SAME" : "DIFF", tps);
+      std::printf("%-7s kv=%s %s %.0f tok/s:", k.c_str(), kv == KvType::F16 ? "f16" : "f32", same ? "SAME" : "DIFF",
+                  tps);
       for (int t : ids) std::printf(" %d", t);
       std::printf("\n");
     }

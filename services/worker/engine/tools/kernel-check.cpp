@@ -82,7 +82,8 @@ static Weights make(const char* type, int N, int K, std::mt19937& rng) {
       for (int b = 0; b < K / 32; b++) {
         uint16_t d;
         std::memcpy(&d, dst + b * 34, 2);
-        for (int i = 0; i < 32; i++) w.deq[(size_t)n * K + b * 32 + i] = (double)loom_f16_to_f32(d) * (int8_t)dst[b * 34 + 2 + i];
+        for (int i = 0; i < 32; i++)
+          w.deq[(size_t)n * K + b * 32 + i] = (double)loom_f16_to_f32(d) * (int8_t)dst[b * 34 + 2 + i];
       }
     }
   }
@@ -119,8 +120,12 @@ int main(int argc, char** argv) {
       std::vector<float> Y((size_t)Tmax * N);
       auto run = [&](int T) {
         if (qq) {
-          for (int t = 0; t < T; t++) ks.quantizeQ8_0(X.data() + (size_t)t * K, Xq.data() + (size_t)t * (K / 32) * kQ8ActBytes, K);
-          const auto gemm = !strcmp(type, "q4_0") ? ks.gemmQ4_0Q8 : !strcmp(type, "q4_K") ? ks.gemmQ4_KQ8 : !strcmp(type, "q6_K") ? ks.gemmQ6_KQ8 : ks.gemmQ8_0Q8;
+          for (int t = 0; t < T; t++)
+            ks.quantizeQ8_0(X.data() + (size_t)t * K, Xq.data() + (size_t)t * (K / 32) * kQ8ActBytes, K);
+          const auto gemm = !strcmp(type, "q4_0")   ? ks.gemmQ4_0Q8
+                            : !strcmp(type, "q4_K") ? ks.gemmQ4_KQ8
+                            : !strcmp(type, "q6_K") ? ks.gemmQ6_KQ8
+                                                    : ks.gemmQ8_0Q8;
           gemm(w.bytes.data(), w.rowBytes, Xq.data(), Y.data(), K, T, N, 0, N);
         } else {
           const GemmFn fn = !strcmp(type, "f32") ? ks.gemmF32 : !strcmp(type, "bf16") ? ks.gemmBF16 : ks.gemmQ8_0;

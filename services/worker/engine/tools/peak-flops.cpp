@@ -15,8 +15,8 @@
 
 namespace {
 
-constexpr int kChains = 12;        // > FMA latency (4-5 cycles) x FMA ports (2): keeps both ports busy
-constexpr long kInner = 1 << 14;   // FMAs per chain between clock checks
+constexpr int kChains = 12;       // > FMA latency (4-5 cycles) x FMA ports (2): keeps both ports busy
+constexpr long kInner = 1 << 14;  // FMAs per chain between clock checks
 
 // Returns FLOPs done: each FMA lane = 2 FLOPs.
 __attribute__((target("avx2,fma"))) double fmaAvx2(long rounds, float seed) {
@@ -58,7 +58,10 @@ double measure(double (*fn)(long, float), int threads, double seconds) {
     const auto t0 = Clock::now();
     fn(rounds, 1.f);
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (dt > 0.02) { rounds = std::max(1L, (long)(rounds * seconds / dt)); break; }
+    if (dt > 0.02) {
+      rounds = std::max(1L, (long)(rounds * seconds / dt));
+      break;
+    }
     rounds *= 2;
   }
   double best = 0;
@@ -70,10 +73,12 @@ double measure(double (*fn)(long, float), int threads, double seconds) {
     for (int t = 0; t < threads; t++)
       ts.emplace_back([&, t] {
         ready++;
-        while (!go.load()) {}
+        while (!go.load()) {
+        }
         flops[t] = fn(rounds, 1.f + t);
       });
-    while (ready.load() != threads) {}
+    while (ready.load() != threads) {
+    }
     const auto t0 = Clock::now();
     go = true;
     for (auto& t : ts) t.join();
@@ -88,14 +93,18 @@ double measure(double (*fn)(long, float), int threads, double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int threads = argc > 1 && std::atoi(argv[1]) > 0 ? std::atoi(argv[1]) : (int)std::thread::hardware_concurrency();
+  const int threads =
+      argc > 1 && std::atoi(argv[1]) > 0 ? std::atoi(argv[1]) : (int)std::thread::hardware_concurrency();
   const double seconds = argc > 2 ? std::atof(argv[2]) : 0.3;
   const char* isa = "avx2";
   double flops = 0;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) flops = measure(fmaAvx2, threads, seconds);
   if (__builtin_cpu_supports("avx512f")) {
     const double f = measure(fmaAvx512, threads, seconds);
-    if (f > flops) { flops = f; isa = "avx512"; }
+    if (f > flops) {
+      flops = f;
+      isa = "avx512";
+    }
   }
   if (flops == 0) isa = "none";
   std::printf("{\"isa\":\"%s\",\"threads\":%d,\"gflops\":%.2f}\n", isa, threads, flops / 1e9);

@@ -11,8 +11,11 @@ int main() {
   for (int it = 0; it < 200000; it++) {
     int n = 1 + (it * 7919) % 300;
     for (int i = 0; i < n; i++) hits[i].store(0, std::memory_order_relaxed);
-    pool.parallelFor(n, 1, [&](int b, int e, int) { for (int i = b; i < e; i++) hits[i].fetch_add(1, std::memory_order_relaxed); });
-    for (int i = 0; i < n; i++) if (hits[i].load() != 1) bad++;
+    pool.parallelFor(n, 1, [&](int b, int e, int) {
+      for (int i = b; i < e; i++) hits[i].fetch_add(1, std::memory_order_relaxed);
+    });
+    for (int i = 0; i < n; i++)
+      if (hits[i].load() != 1) bad++;
   }
   std::printf("bad=%ld\n", bad);
   return bad != 0;

@@ -9,18 +9,51 @@ import { ggmlTensorBytes, readGgufMetadata, writeGguf, type GgufValue } from '@l
 import { loadEngine } from './native-engine.js';
 import { writeTinyModel, type TinyConfig } from './tiny-model.js';
 
-const TINY: TinyConfig = { arch: 'llama', dim: 256, hidden: 256, layers: 1, heads: 4, kvHeads: 2, vocab: 64, ctx: 32, type: 'q4_K', tied: true, qkvBias: false };
+const TINY: TinyConfig = {
+  arch: 'llama',
+  dim: 256,
+  hidden: 256,
+  layers: 1,
+  heads: 4,
+  kvHeads: 2,
+  vocab: 64,
+  ctx: 32,
+  type: 'q4_K',
+  tied: true,
+  qkvBias: false,
+};
 
 /** Rewrites `src` to `dst` with edits to its metadata and tensors. */
-function rewrite(src: string, dst: string, edit: { meta?: Record<string, GgufValue>; retype?: [string, number]; reshape?: [string, number[]] }): void {
+function rewrite(
+  src: string,
+  dst: string,
+  edit: { meta?: Record<string, GgufValue>; retype?: [string, number]; reshape?: [string, number[]] },
+): void {
   const m = readGgufMetadata(src);
   const bytes = readFileSync(src);
   const metadata = new Map(m.metadata);
   for (const [k, v] of Object.entries(edit.meta ?? {})) metadata.set(k, v);
   const tensors = m.tensors.map((t) => {
-    if (edit.retype?.[0] === t.name) return { name: t.name, shape: t.shape, type: edit.retype[1], data: new Uint8Array(ggmlTensorBytes(edit.retype[1], t.shape)) };
-    if (edit.reshape?.[0] === t.name) return { name: t.name, shape: edit.reshape[1], type: t.type, data: new Uint8Array(ggmlTensorBytes(t.type, edit.reshape[1])) };
-    return { name: t.name, shape: t.shape, type: t.type, data: new Uint8Array(bytes.subarray(t.fileOffset, t.fileOffset + t.byteSize!)) };
+    if (edit.retype?.[0] === t.name)
+      return {
+        name: t.name,
+        shape: t.shape,
+        type: edit.retype[1],
+        data: new Uint8Array(ggmlTensorBytes(edit.retype[1], t.shape)),
+      };
+    if (edit.reshape?.[0] === t.name)
+      return {
+        name: t.name,
+        shape: edit.reshape[1],
+        type: t.type,
+        data: new Uint8Array(ggmlTensorBytes(t.type, edit.reshape[1])),
+      };
+    return {
+      name: t.name,
+      shape: t.shape,
+      type: t.type,
+      data: new Uint8Array(bytes.subarray(t.fileOffset, t.fileOffset + t.byteSize!)),
+    };
   });
   writeGguf(dst, { metadata, types: m.types, tensors });
 }
@@ -31,7 +64,11 @@ describe('bad models in the newer formats', () => {
   const good = path.join(dir, 'good.gguf');
   writeTinyModel(good, TINY);
   const fails = (file: string, ...parts: RegExp[]) =>
-    assert.throws(() => loadEngine(file, { threads: 1 }), (e: Error) => e.message.includes(file) && parts.every((p) => p.test(e.message)), parts.join(' '));
+    assert.throws(
+      () => loadEngine(file, { threads: 1 }),
+      (e: Error) => e.message.includes(file) && parts.every((p) => p.test(e.message)),
+      parts.join(' '),
+    );
 
   it('the untouched file loads', () => {
     loadEngine(good, { threads: 1 }).close();
@@ -67,7 +104,7 @@ describe('bad models in the newer formats', () => {
     const m = readGgufMetadata(good);
     assert.ok(m.tensors.length > 0);
     const name = Buffer.from('token_embd.weight');
-    const at = bytes.indexOf(name) + name.length + 4;  // after the name and the dim count
+    const at = bytes.indexOf(name) + name.length + 4; // after the name and the dim count
     const patched = Buffer.from(bytes);
     patched.writeBigUInt64LE(128n, at);
     const odd = path.join(dir, 'odd.gguf');

@@ -50,7 +50,12 @@ describe('kernel dispatch', () => {
       for (const [name, run] of results) {
         assert.deepEqual(run.generated, ref.generated, `${name} vs ${refName}`);
         const same = results.get(`scalar/${name.split('/')[1]}`)!;
-        run.logprobs.forEach((lp, i) => assert.ok(Math.abs(lp - same.logprobs[i]!) < 1e-3, `${name} logprob ${i}: ${lp} vs scalar ${same.logprobs[i]}`));
+        run.logprobs.forEach((lp, i) =>
+          assert.ok(
+            Math.abs(lp - same.logprobs[i]!) < 1e-3,
+            `${name} logprob ${i}: ${lp} vs scalar ${same.logprobs[i]}`,
+          ),
+        );
       }
     });
   }
@@ -91,6 +96,7 @@ describe('kernel dispatch', () => {
 
   it('an unsupported or unknown forced kernel set is refused with what to do', () => {
     assert.throws(() => loadEngine(storiesPath('f32'), { threads: 1, kernels: 'sse9' as never }), /not a kernel set/);
-    for (const kernels of missing) assert.throws(() => loadEngine(storiesPath('f32'), { threads: 1, kernels }), /only supports/);
+    for (const kernels of missing)
+      assert.throws(() => loadEngine(storiesPath('f32'), { threads: 1, kernels }), /only supports/);
   });
 });

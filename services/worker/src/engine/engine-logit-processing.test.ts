@@ -54,13 +54,26 @@ describe('logit processing (penalties, bias, masking)', () => {
       { presencePenalty: 2, frequencyPenalty: -0.5, outputTokens: Int32Array.from([t0, t1, t1]) },
       { logitBiasIds: Int32Array.from([t3, t0]), logitBiasValues: Float32Array.from([50, -50]) },
       { maskTokens: Int32Array.from([t0, t1]) },
-      { repetitionPenalty: 1.5, presencePenalty: 1, frequencyPenalty: 1, promptTokens: Int32Array.from(ONCE_UPON_A_TIME), outputTokens: Int32Array.from([t0, t2]), logitBiasIds: Int32Array.from([t1]), logitBiasValues: Float32Array.from([-1]), maskTokens: Int32Array.from([t3]) },
+      {
+        repetitionPenalty: 1.5,
+        presencePenalty: 1,
+        frequencyPenalty: 1,
+        promptTokens: Int32Array.from(ONCE_UPON_A_TIME),
+        outputTokens: Int32Array.from([t0, t2]),
+        logitBiasIds: Int32Array.from([t1]),
+        logitBiasValues: Float32Array.from([-1]),
+        maskTokens: Int32Array.from([t3]),
+      },
     ];
     let changed = 0;
     for (const c of cases) {
       const { token, logprob, seq: s } = await greedyWith(c);
       const expected = argmax(processLogits(raw, s));
-      assert.equal(token, expected, JSON.stringify(c, (_, v) => (ArrayBuffer.isView(v) ? [...(v as Int32Array)] : v)));
+      assert.equal(
+        token,
+        expected,
+        JSON.stringify(c, (_, v) => (ArrayBuffer.isView(v) ? [...(v as Int32Array)] : v)),
+      );
       assert.ok(Math.abs(logprob - (raw[token]! - rawLogZ)) < 1e-4);
       if (token !== t0) changed++;
     }
@@ -69,7 +82,12 @@ describe('logit processing (penalties, bias, masking)', () => {
 
   it('neutral settings leave sampling untouched; masking everything falls back to the raw logits', async () => {
     const plain = await greedyWith({});
-    const neutral = await greedyWith({ repetitionPenalty: 1, presencePenalty: 0, frequencyPenalty: 0, outputTokens: Int32Array.from([plain.token]) });
+    const neutral = await greedyWith({
+      repetitionPenalty: 1,
+      presencePenalty: 0,
+      frequencyPenalty: 0,
+      outputTokens: Int32Array.from([plain.token]),
+    });
     assert.equal(neutral.token, plain.token);
     const all = await greedyWith({ maskTokens: Int32Array.from(raw.keys()) });
     assert.equal(all.token, plain.token);
@@ -77,7 +95,13 @@ describe('logit processing (penalties, bias, masking)', () => {
 
   it('seeded sampling with penalties gives the same tokens alone and batched', async () => {
     const sampling = { ...GREEDY, temperature: 1, seed: 99 };
-    const withPenalties = (r: SeqRun): EngineSeq => ({ ...r.next(), repetitionPenalty: 1.3, frequencyPenalty: 0.4, promptTokens: Int32Array.from(r.prompt), outputTokens: Int32Array.from(r.generated) });
+    const withPenalties = (r: SeqRun): EngineSeq => ({
+      ...r.next(),
+      repetitionPenalty: 1.3,
+      frequencyPenalty: 0.4,
+      promptTokens: Int32Array.from(r.prompt),
+      outputTokens: Int32Array.from(r.generated),
+    });
     const drive = async (runs: SeqRun[]) => {
       for (;;) {
         const active = runs.filter((r) => !r.done);
@@ -90,7 +114,10 @@ describe('logit processing (penalties, bias, masking)', () => {
     const alone = new SeqRun(ONCE_UPON_A_TIME, [0, 1], sampling, 20);
     await drive([alone]);
     const a = new SeqRun(ONCE_UPON_A_TIME, [2, 3], sampling, 20);
-    const others = [new SeqRun([1, 300], [4, 5], { ...sampling, seed: 1 }, 12), new SeqRun(ONCE_UPON_A_TIME, [6, 7], { ...sampling, seed: 2 }, 20)];
+    const others = [
+      new SeqRun([1, 300], [4, 5], { ...sampling, seed: 1 }, 12),
+      new SeqRun(ONCE_UPON_A_TIME, [6, 7], { ...sampling, seed: 2 }, 20),
+    ];
     await drive([others[0]!, a, others[1]!]);
     assert.deepEqual(a.generated, alone.generated);
     // And the penalties are felt: plain seeded sampling differs somewhere in 20 tokens.
@@ -101,11 +128,26 @@ describe('logit processing (penalties, bias, masking)', () => {
 
   it('rejects bad penalties and ids naming the field', async () => {
     const ok = () => seq(ONCE_UPON_A_TIME, 0, [1], true, GREEDY, 0);
-    await assert.rejects(engine.step([{ ...ok(), presencePenalty: 3 }]), (e: Error) => e instanceof RangeError && /presencePenalty/.test(e.message));
-    await assert.rejects(engine.step([{ ...ok(), repetitionPenalty: 0 }]), (e: Error) => e instanceof RangeError && /repetitionPenalty/.test(e.message));
-    await assert.rejects(engine.step([{ ...ok(), outputTokens: Int32Array.from([512]) }]), (e: Error) => e instanceof RangeError && /outputTokens\[0\] = 512/.test(e.message));
-    await assert.rejects(engine.step([{ ...ok(), logitBiasIds: Int32Array.from([1, 2]), logitBiasValues: Float32Array.from([1]) }]), /one value per logitBiasIds/);
-    await assert.rejects(engine.step([{ ...ok(), logitBiasIds: Int32Array.from([1]), logitBiasValues: Float32Array.from([NaN]) }]), /finite/);
+    await assert.rejects(
+      engine.step([{ ...ok(), presencePenalty: 3 }]),
+      (e: Error) => e instanceof RangeError && /presencePenalty/.test(e.message),
+    );
+    await assert.rejects(
+      engine.step([{ ...ok(), repetitionPenalty: 0 }]),
+      (e: Error) => e instanceof RangeError && /repetitionPenalty/.test(e.message),
+    );
+    await assert.rejects(
+      engine.step([{ ...ok(), outputTokens: Int32Array.from([512]) }]),
+      (e: Error) => e instanceof RangeError && /outputTokens\[0\] = 512/.test(e.message),
+    );
+    await assert.rejects(
+      engine.step([{ ...ok(), logitBiasIds: Int32Array.from([1, 2]), logitBiasValues: Float32Array.from([1]) }]),
+      /one value per logitBiasIds/,
+    );
+    await assert.rejects(
+      engine.step([{ ...ok(), logitBiasIds: Int32Array.from([1]), logitBiasValues: Float32Array.from([NaN]) }]),
+      /finite/,
+    );
     await assert.rejects(engine.step([{ ...ok(), maskTokens: [1] as unknown as Int32Array }]), TypeError);
     assert.ok((await engine.step([ok()])).tokens[0]! >= 0);
   });

@@ -44,7 +44,10 @@ describe('greedy output matches llama.cpp', () => {
         const run = new SeqRun(ONCE_UPON_A_TIME, [3, 7, 1, 12, 0], GREEDY, N);
         await runAll(engine, [run]);
         assert.deepEqual(run.generated, expected);
-        assert.ok(decode(engine.vocab(), run.generated).startsWith(', there was a little girl named Lily.'), decode(engine.vocab(), run.generated));
+        assert.ok(
+          decode(engine.vocab(), run.generated).startsWith(', there was a little girl named Lily.'),
+          decode(engine.vocab(), run.generated),
+        );
         for (const lp of run.logprobs) assert.ok(lp <= 0 && lp > -20, `greedy logprob ${lp} is not a log-probability`);
       } finally {
         engine.close();

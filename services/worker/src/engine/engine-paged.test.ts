@@ -19,7 +19,9 @@ function withEngine<T>(blockSize: number, numBlocks: number, fn: (e: NativeEngin
 
 function assertSame(a: SeqRun, b: SeqRun, what: string): void {
   assert.deepEqual(b.generated, a.generated, `${what}: tokens differ`);
-  a.logprobs.forEach((lp, i) => assert.ok(Math.abs(lp - b.logprobs[i]!) <= 1e-4, `${what}: logprob ${i} ${lp} vs ${b.logprobs[i]}`));
+  a.logprobs.forEach((lp, i) =>
+    assert.ok(Math.abs(lp - b.logprobs[i]!) <= 1e-4, `${what}: logprob ${i} ${lp} vs ${b.logprobs[i]}`),
+  );
 }
 
 describe('paged KV cache', () => {

@@ -12,7 +12,8 @@ const TOP = 3;
 
 /** Reference: for row j, log-softmax of the float64 forward's logits, scoring PROMPT[j + 1]. */
 function referenceRows(ref: Float32Array, vocab: number): { lp: number[]; top: number[][] } {
-  const lp: number[] = [], top: number[][] = [];
+  const lp: number[] = [],
+    top: number[][] = [];
   for (let j = 0; j < PROMPT.length; j++) {
     const row = ref.subarray(j * vocab, (j + 1) * vocab);
     let max = -Infinity;
@@ -29,7 +30,8 @@ function referenceRows(ref: Float32Array, vocab: number): { lp: number[]; top: n
 /** This sequence's rows of a step result. */
 function rows(r: EngineStepResult, i: number, topN: number) {
   const p = r.prompt!;
-  const lp: number[] = [], top: number[][] = [];
+  const lp: number[] = [],
+    top: number[][] = [];
   for (let k = p.offsets[i]!; k < p.offsets[i + 1]!; k++) {
     lp.push(p.logprobs[k]!);
     top.push([...p.topIds.subarray(k * p.topN, k * p.topN + topN)]);
@@ -46,7 +48,8 @@ describe('prompt logprobs', () => {
       const close = (got: { lp: number[]; top: number[][] }, what: string) => {
         assert.equal(got.lp.length, PROMPT.length, what);
         got.lp.forEach((x, j) => {
-          if (Number.isNaN(want.lp[j]!)) assert.ok(Number.isNaN(x), `${what}: row ${j} is the generated token's, not a prompt token's`);
+          if (Number.isNaN(want.lp[j]!))
+            assert.ok(Number.isNaN(x), `${what}: row ${j} is the generated token's, not a prompt token's`);
           else assert.ok(Math.abs(x - want.lp[j]!) < 1e-4, `${what}: row ${j}: ${x} vs ${want.lp[j]}`);
         });
         assert.deepEqual(got.top, want.top, what);
@@ -64,7 +67,11 @@ describe('prompt logprobs', () => {
         const last = end === PROMPT.length;
         const r = await engine.step([
           seq([5, 6, 7], 0, [8], true, GREEDY, 0),
-          { ...seq(PROMPT.slice(at, end), at, [4, 5, 6, 7], last, GREEDY, 0), promptLogprobs: TOP, nextPromptToken: last ? -1 : PROMPT[end]! },
+          {
+            ...seq(PROMPT.slice(at, end), at, [4, 5, 6, 7], last, GREEDY, 0),
+            promptLogprobs: TOP,
+            nextPromptToken: last ? -1 : PROMPT[end]!,
+          },
         ]);
         assert.equal(r.prompt!.offsets[0], 0);
         assert.equal(r.prompt!.offsets[1], 0, 'the other sequence has no rows');
@@ -79,7 +86,10 @@ describe('prompt logprobs', () => {
       assert.equal(zero.prompt!.topN, 0);
       assert.deepEqual([...zero.prompt!.logprobs].slice(0, -1), [...one.prompt!.logprobs].slice(0, -1));
       assert.equal((await engine.step([seq(PROMPT, 0, [0, 1, 2, 3], true, GREEDY, 0)])).prompt, undefined);
-      await assert.rejects(engine.step([{ ...seq(PROMPT, 0, [0, 1, 2, 3], true, GREEDY, 0), promptLogprobs: 1, nextPromptToken: vocab }]), /nextPromptToken/);
+      await assert.rejects(
+        engine.step([{ ...seq(PROMPT, 0, [0, 1, 2, 3], true, GREEDY, 0), promptLogprobs: 1, nextPromptToken: vocab }]),
+        /nextPromptToken/,
+      );
     } finally {
       engine.close();
     }

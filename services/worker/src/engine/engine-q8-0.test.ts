@@ -28,9 +28,14 @@ describe('q8_0 weights', () => {
     const y = dequantizeQ8_0(quantizeQ8_0(x));
     for (let b = 0; b < 2; b++) {
       const amax = Math.max(...Array.from(x.slice(b * 32, b * 32 + 32), Math.abs));
-      for (let i = b * 32; i < b * 32 + 32; i++) assert.ok(Math.abs(x[i]! - y[i]!) <= (amax / 127) * 0.51 + 1e-6, `${x[i]} vs ${y[i]}`);
+      for (let i = b * 32; i < b * 32 + 32; i++)
+        assert.ok(Math.abs(x[i]! - y[i]!) <= (amax / 127) * 0.51 + 1e-6, `${x[i]} vs ${y[i]}`);
     }
-    assert.deepEqual(quantizeQ8_0(x), quantize('q8_0', x), 'the TypeScript and the engine quantisers write the same bytes');
+    assert.deepEqual(
+      quantizeQ8_0(x),
+      quantize('q8_0', x),
+      'the TypeScript and the engine quantisers write the same bytes',
+    );
   });
 
   it('greedy tokens equal llama.cpp on the same q8_0 file', async () => {

@@ -52,7 +52,14 @@ describe('quantised weights vs llama.cpp', () => {
   it('quantize() round-trips within about one quantisation step', () => {
     const x = Float32Array.from({ length: 512 }, (_, i) => Math.sin(i * 1.3) * (1 + (i % 11)) * 0.01);
     const amax = x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    const bound: Record<QuantType, number> = { f32: 0, f16: amax * 1e-3, q8_0: amax / 127, q4_0: amax / 7, q4_K: (2 * amax) / 15, q6_K: amax / 31 };  // about one quantisation step (q4_K spans max - min, 6-bit scales)
+    const bound: Record<QuantType, number> = {
+      f32: 0,
+      f16: amax * 1e-3,
+      q8_0: amax / 127,
+      q4_0: amax / 7,
+      q4_K: (2 * amax) / 15,
+      q6_K: amax / 31,
+    }; // about one quantisation step (q4_K spans max - min, 6-bit scales)
     for (const t of Object.keys(bound) as QuantType[]) {
       const y = dequantize(t, quantize(t, x));
       const err = x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);

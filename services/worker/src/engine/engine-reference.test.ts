@@ -9,7 +9,19 @@ import { GREEDY, relErr, seq } from './engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 import { rng, writeTinyModel, type TinyConfig } from './tiny-model.js';
 
-const BASE: TinyConfig = { arch: 'llama', dim: 256, hidden: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 320, ctx: 64, type: 'f32', tied: false, qkvBias: false };
+const BASE: TinyConfig = {
+  arch: 'llama',
+  dim: 256,
+  hidden: 512,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  vocab: 320,
+  ctx: 64,
+  type: 'f32',
+  tied: false,
+  qkvBias: false,
+};
 
 /** max |a - b| over max |b|: the error relative to the logits' own scale. */
 /**
@@ -18,7 +30,7 @@ const BASE: TinyConfig = { arch: 'llama', dim: 256, hidden: 512, layers: 2, head
  */
 async function fastLogits(engine: LoadedEngine, tokens: number[]): Promise<Float32Array[]> {
   engine.initKv(16, 4, 32, 2);
-  const table = [3, 1, 4, 0, 5, 9, 2, 6, 8, 7, 10, 11];  // scattered blocks
+  const table = [3, 1, 4, 0, 5, 9, 2, 6, 8, 7, 10, 11]; // scattered blocks
   const out: Float32Array[] = [];
   await engine.step([seq(tokens.slice(0, 5), 0, table, true, GREEDY, 0)]);
   out.push(engine.lastLogits());
@@ -38,8 +50,19 @@ describe('fast path vs reference forward (float64)', () => {
   const cases: [string, Partial<TinyConfig>, number][] = [
     ['llama GQA untied f32', {}, 1e-5],
     ['mistral tied f32 (MHA)', { arch: 'mistral', tied: true, kvHeads: 4 }, 1e-5],
-    ['qwen2 QKV bias tied f32 (NEOX rope)', { arch: 'qwen2', qkvBias: true, tied: true, ropeTheta: 1e6, normEps: 1e-6 }, 1e-5],
-    ['llama-3 rope frequency factors', { ropeFreqs: Float32Array.from({ length: 32 }, (_, i) => (i < 8 ? 1 : i < 24 ? 1 + (i - 8) / 2 : 8)), ropeTheta: 500000 }, 1e-5],
+    [
+      'qwen2 QKV bias tied f32 (NEOX rope)',
+      { arch: 'qwen2', qkvBias: true, tied: true, ropeTheta: 1e6, normEps: 1e-6 },
+      1e-5,
+    ],
+    [
+      'llama-3 rope frequency factors',
+      {
+        ropeFreqs: Float32Array.from({ length: 32 }, (_, i) => (i < 8 ? 1 : i < 24 ? 1 + (i - 8) / 2 : 8)),
+        ropeTheta: 500000,
+      },
+      1e-5,
+    ],
     ['linear rope scaling', { linearRopeFactor: 4 }, 1e-5],
     ['f16 weights', { type: 'f16' }, 1e-5],
     ['bf16 weights', { type: 'bf16' }, 1e-5],
@@ -77,10 +100,12 @@ describe('fast path vs reference forward (float64)', () => {
   });
 
   it('the reference itself is sensitive to what it checks (tied vs untied, rope scaling change the logits)', () => {
-    const a = path.join(dir, 'sens-a.gguf'), b = path.join(dir, 'sens-b.gguf');
+    const a = path.join(dir, 'sens-a.gguf'),
+      b = path.join(dir, 'sens-b.gguf');
     writeTinyModel(a, { ...BASE, seed: 5 });
     writeTinyModel(b, { ...BASE, seed: 5, linearRopeFactor: 2 });
-    const ea = loadEngine(a, { threads: 1 }), eb = loadEngine(b, { threads: 1 });
+    const ea = loadEngine(a, { threads: 1 }),
+      eb = loadEngine(b, { threads: 1 });
     try {
       const t = Int32Array.from([1, 2, 3, 4, 5, 6]);
       assert.ok(relErr(ea.referenceLogits(t), eb.referenceLogits(t)) > 1e-3);

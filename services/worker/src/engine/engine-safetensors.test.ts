@@ -13,7 +13,11 @@ import { loadEngine, type LoadedEngine } from './native-engine.js';
 import { writeTinyModel, type TinyConfig } from './tiny-model.js';
 
 /** Greedy ids and the logits after the prompt (one prefill step), f32 KV. */
-async function greedy(engine: LoadedEngine, prompt: number[], n: number): Promise<{ ids: number[]; logits: Float32Array }> {
+async function greedy(
+  engine: LoadedEngine,
+  prompt: number[],
+  n: number,
+): Promise<{ ids: number[]; logits: Float32Array }> {
   engine.initKv(16, 16, 64, 1);
   await engine.step([seq(prompt, 0, [0, 1, 2, 3], true, GREEDY, 0)]);
   const logits = engine.lastLogits();
@@ -28,21 +32,43 @@ describe('safetensors directories', () => {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const open = (p: string) => loadEngine(p, { threads: 2, kvType: 'f32' });
 
-  for (const [type, shards] of [['f32', 1], ['f32', 2], ['f16', 1]] as const) {
+  for (const [type, shards] of [
+    ['f32', 1],
+    ['f32', 2],
+    ['f16', 1],
+  ] as const) {
     it(`stories260K ${type}, ${shards} shard(s): same greedy tokens and logits as the GGUF`, async () => {
       const dir = writeHfModelDir(storiesPath(type), path.join(tmp, `stories-${type}-${shards}`), { shards });
       if (shards > 1) assert.ok(fs.existsSync(path.join(dir, 'model.safetensors.index.json')));
       const gguf = open(storiesPath(type));
       const hf = open(dir);
       try {
-        const a = hf.info(), b = gguf.info();
-        for (const k of ['architecture', 'vocabSize', 'dim', 'hiddenDim', 'nLayers', 'nHeads', 'nKvHeads', 'headDim', 'contextLength', 'weightType'] as const) assert.equal(a[k], b[k], k);
+        const a = hf.info(),
+          b = gguf.info();
+        for (const k of [
+          'architecture',
+          'vocabSize',
+          'dim',
+          'hiddenDim',
+          'nLayers',
+          'nHeads',
+          'nKvHeads',
+          'headDim',
+          'contextLength',
+          'weightType',
+        ] as const)
+          assert.equal(a[k], b[k], k);
         assert.ok(Math.abs(a.normEps - b.normEps) < 1e-12 && a.ropeTheta === b.ropeTheta);
         const g = await greedy(gguf, ONCE_UPON_A_TIME, 40);
         const h = await greedy(hf, ONCE_UPON_A_TIME, 40);
         assert.deepEqual(h.ids, g.ids);
         assert.ok(relErr(h.logits, g.logits) < 1e-5, `logits differ by ${relErr(h.logits, g.logits)}`);
-        assert.ok(relErr(hf.referenceLogits(Int32Array.from(ONCE_UPON_A_TIME)), gguf.referenceLogits(Int32Array.from(ONCE_UPON_A_TIME))) < 1e-9);
+        assert.ok(
+          relErr(
+            hf.referenceLogits(Int32Array.from(ONCE_UPON_A_TIME)),
+            gguf.referenceLogits(Int32Array.from(ONCE_UPON_A_TIME)),
+          ) < 1e-9,
+        );
         assert.deepEqual(hf.vocab(), gguf.vocab());
         assert.ok(decode(hf.vocab(), h.ids).startsWith(', there was a little girl named Lily.'));
       } finally {
@@ -74,12 +100,38 @@ describe('safetensors directories', () => {
       const smooth = (orig / wavelen - lo) / (hi - lo);
       return 1 / ((1 - smooth) / factor + smooth);
     });
-  const tinyBase: TinyConfig = { arch: 'llama', dim: 128, hidden: 256, layers: 2, heads: 4, kvHeads: 2, vocab: 200, ctx: 64, type: 'f32', tied: false, qkvBias: false };
-  const rope3 = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 };
+  const tinyBase: TinyConfig = {
+    arch: 'llama',
+    dim: 128,
+    hidden: 256,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    vocab: 200,
+    ctx: 64,
+    type: 'f32',
+    tied: false,
+    qkvBias: false,
+  };
+  const rope3 = {
+    rope_type: 'llama3',
+    factor: 8,
+    low_freq_factor: 1,
+    high_freq_factor: 4,
+    original_max_position_embeddings: 16,
+  };
   const tinyCases: [string, Partial<TinyConfig>, Record<string, unknown> | undefined][] = [
-    ['qwen2 (QKV bias, tied, NEOX in both)', { arch: 'qwen2', qkvBias: true, tied: true, ropeTheta: 1e6, normEps: 1e-6 }, undefined],
+    [
+      'qwen2 (QKV bias, tied, NEOX in both)',
+      { arch: 'qwen2', qkvBias: true, tied: true, ropeTheta: 1e6, normEps: 1e-6 },
+      undefined,
+    ],
     ['mistral MHA, linear rope scaling', { arch: 'mistral', kvHeads: 4, linearRopeFactor: 4 }, undefined],
-    ['llama-3 rope_scaling from config.json == rope_freqs.weight', { ropeTheta: 500000, ropeFreqs: llama3Factors(500000, 32, 8, 1, 4, 16) }, rope3],
+    [
+      'llama-3 rope_scaling from config.json == rope_freqs.weight',
+      { ropeTheta: 500000, ropeFreqs: llama3Factors(500000, 32, 8, 1, 4, 16) },
+      rope3,
+    ],
   ];
   for (const [name, cfg, ropeScaling] of tinyCases) {
     it(`tiny ${name}: logits equal the GGUF's`, async () => {
@@ -114,20 +166,60 @@ describe('safetensors directories', () => {
     };
     const cases: [string, (dir: string) => void, RegExp][] = [
       ['no config.json', (d) => fs.rmSync(path.join(d, 'config.json')), /: no config\.json/],
-      ['config.json is not JSON', (d) => fs.writeFileSync(path.join(d, 'config.json'), '{"model_type": "llama",'), /config\.json: invalid JSON at byte \d+/],
-      ['unsupported model_type', (d) => editJson(path.join(d, 'config.json'), (j) => (j['model_type'] = 'gpt_neox')), /config\.json: unsupported model_type 'gpt_neox'/],
-      ['unsupported rope_scaling', (d) => editJson(path.join(d, 'config.json'), (j) => (j['rope_scaling'] = { rope_type: 'yarn', factor: 4 })), /config\.json: unsupported rope_scaling type 'yarn'/],
+      [
+        'config.json is not JSON',
+        (d) => fs.writeFileSync(path.join(d, 'config.json'), '{"model_type": "llama",'),
+        /config\.json: invalid JSON at byte \d+/,
+      ],
+      [
+        'unsupported model_type',
+        (d) => editJson(path.join(d, 'config.json'), (j) => (j['model_type'] = 'gpt_neox')),
+        /config\.json: unsupported model_type 'gpt_neox'/,
+      ],
+      [
+        'unsupported rope_scaling',
+        (d) => editJson(path.join(d, 'config.json'), (j) => (j['rope_scaling'] = { rope_type: 'yarn', factor: 4 })),
+        /config\.json: unsupported rope_scaling type 'yarn'/,
+      ],
       ['no weights', (d) => fs.rmSync(path.join(d, 'model.safetensors')), /no \*\.safetensors weights/],
-      ['truncated shard', (d) => { const f = path.join(d, 'model.safetensors'); fs.truncateSync(f, fs.statSync(f).size - 100); }, /model\.safetensors: tensor '.*' data_offsets .* run past the end of the file/],
-      ['header length past the end', (d) => { const f = path.join(d, 'model.safetensors'); const b = fs.readFileSync(f); b.writeBigUInt64LE(1n << 40n); fs.writeFileSync(f, b); }, /model\.safetensors: header length \d+ runs past the end/],
-      ['a layer tensor missing', (d) => editJson(path.join(d, 'config.json'), (j) => (j['num_hidden_layers'] = 6)), /missing tensor 'blk\.5\.attn_norm\.weight'/],
-      ['wrong head count', (d) => editJson(path.join(d, 'config.json'), (j) => (j['num_attention_heads'] = 3)), /not a multiple|shape/],
+      [
+        'truncated shard',
+        (d) => {
+          const f = path.join(d, 'model.safetensors');
+          fs.truncateSync(f, fs.statSync(f).size - 100);
+        },
+        /model\.safetensors: tensor '.*' data_offsets .* run past the end of the file/,
+      ],
+      [
+        'header length past the end',
+        (d) => {
+          const f = path.join(d, 'model.safetensors');
+          const b = fs.readFileSync(f);
+          b.writeBigUInt64LE(1n << 40n);
+          fs.writeFileSync(f, b);
+        },
+        /model\.safetensors: header length \d+ runs past the end/,
+      ],
+      [
+        'a layer tensor missing',
+        (d) => editJson(path.join(d, 'config.json'), (j) => (j['num_hidden_layers'] = 6)),
+        /missing tensor 'blk\.5\.attn_norm\.weight'/,
+      ],
+      [
+        'wrong head count',
+        (d) => editJson(path.join(d, 'config.json'), (j) => (j['num_attention_heads'] = 3)),
+        /not a multiple|shape/,
+      ],
     ];
     for (const [name, corrupt, re] of cases) {
       it(name, () => {
         const dir = good();
         corrupt(dir);
-        assert.throws(() => open(dir), (e: Error) => e.message.includes(dir) && re.test(e.message), name);
+        assert.throws(
+          () => open(dir),
+          (e: Error) => e.message.includes(dir) && re.test(e.message),
+          name,
+        );
       });
     }
 
@@ -145,13 +237,19 @@ describe('safetensors directories', () => {
     it('lm_head missing and tie_word_embeddings false', () => {
       const dir = good();
       editHeader(dir, '"lm_head.weight"', '"lm_hexd.weight"');
-      assert.throws(() => open(dir), /missing tensor 'lm_head\.weight' and config\.json does not set tie_word_embeddings/);
+      assert.throws(
+        () => open(dir),
+        /missing tensor 'lm_head\.weight' and config\.json does not set tie_word_embeddings/,
+      );
     });
 
     it('a used tensor in an unsupported dtype', () => {
       const dir = good();
       editHeader(dir, '"dtype":"F32","shape":[512,64]', '"dtype":"I32","shape":[512,64]');
-      assert.throws(() => open(dir), /model\.safetensors: tensor 'model\.embed_tokens\.weight' has dtype I32, which this engine does not read/);
+      assert.throws(
+        () => open(dir),
+        /model\.safetensors: tensor 'model\.embed_tokens\.weight' has dtype I32, which this engine does not read/,
+      );
     });
   });
 });

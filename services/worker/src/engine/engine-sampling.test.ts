@@ -2,7 +2,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import path from 'node:path';
-import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, seq, sharedDir, storiesPath, type Sampling } from './engine-test-kit.js';
+import {
+  GREEDY,
+  ONCE_UPON_A_TIME,
+  runAll,
+  SeqRun,
+  seq,
+  sharedDir,
+  storiesPath,
+  type Sampling,
+} from './engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 
 const SAMPLED: Sampling = { temperature: 0.8, topP: 0.9, topK: 0, minP: 0, seed: 42, logprobs: -1 };
@@ -51,7 +60,8 @@ describe('sampling', () => {
       seq(ONCE_UPON_A_TIME, 0, [2], false, GREEDY, 0),
     ]);
     assert.equal(res.topN, 5);
-    const ids = res.topIds!, lps = res.topLogprobs!;
+    const ids = res.topIds!,
+      lps = res.topLogprobs!;
     assert.equal(ids.length, 15);
     assert.equal(ids[0], res.tokens[0], 'greedy token is the top-1');
     assert.ok(Math.abs(lps[0]! - res.logprobs[0]!) < 1e-6);

@@ -8,7 +8,8 @@ import type { EngineSeq, EngineStepResult, NativeEngine } from './engine-api.js'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');
-export const storiesPath = (type: 'f32' | 'f16'): string => path.join(sharedDir, 'models', 'stories260K', `stories260K-${type}.gguf`);
+export const storiesPath = (type: 'f32' | 'f16'): string =>
+  path.join(sharedDir, 'models', 'stories260K', `stories260K-${type}.gguf`);
 
 /** "Once upon a time" with BOS, as llama.cpp tokenizes it for stories260K. */
 export const ONCE_UPON_A_TIME = [1, 403, 407, 261, 378];
@@ -17,8 +18,22 @@ export type Sampling = Pick<EngineSeq, 'temperature' | 'topP' | 'topK' | 'minP' 
 export const GREEDY: Sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0, logprobs: -1 };
 
 /** One sequence's part of a step. */
-export function seq(tokens: number[], startPos: number, blockTable: number[], sample: boolean, s: Sampling, rngCounter: number): EngineSeq {
-  return { tokens: Int32Array.from(tokens), startPos, blockTable: Int32Array.from(blockTable), sample, rngCounter, ...s };
+export function seq(
+  tokens: number[],
+  startPos: number,
+  blockTable: number[],
+  sample: boolean,
+  s: Sampling,
+  rngCounter: number,
+): EngineSeq {
+  return {
+    tokens: Int32Array.from(tokens),
+    startPos,
+    blockTable: Int32Array.from(blockTable),
+    sample,
+    rngCounter,
+    ...s,
+  };
 }
 
 /** A sequence being generated: its prompt is fed in chunks of `chunk` tokens, then one token per step. */
@@ -33,12 +48,21 @@ export class SeqRun {
     readonly maxNew: number,
     readonly chunk = Infinity,
   ) {}
-  get done(): boolean { return this.generated.length >= this.maxNew; }
+  get done(): boolean {
+    return this.generated.length >= this.maxNew;
+  }
   /** This step's EngineSeq. */
   next(): EngineSeq {
     const all = [...this.prompt, ...this.generated];
     const end = Math.min(all.length, this.fed + this.chunk);
-    return seq(all.slice(this.fed, end), this.fed, this.blockTable, end === all.length, this.sampling, this.generated.length);
+    return seq(
+      all.slice(this.fed, end),
+      this.fed,
+      this.blockTable,
+      end === all.length,
+      this.sampling,
+      this.generated.length,
+    );
   }
   /** Applies the step's result at index i. */
   apply(s: EngineSeq, r: EngineStepResult, i: number): void {
@@ -76,7 +100,8 @@ export function decode(vocab: string[], ids: number[]): string {
 /** max |a - b| / max |b|: the error of `a` on the scale of the logits `b`. */
 export function relErr(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new Error(`relErr: lengths ${a.length} and ${b.length}`);
-  let err = 0, scale = 0;
+  let err = 0,
+    scale = 0;
   for (let i = 0; i < b.length; i++) {
     err = Math.max(err, Math.abs(a[i]! - b[i]!));
     scale = Math.max(scale, Math.abs(b[i]!));

@@ -8,7 +8,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { hfTokenizerFromData, readGgufMetadata, tokenizerDataFromGguf, chatTemplateFromGguf, type GgufTensorInfo } from '@loom/tokenizer';
+import {
+  hfTokenizerFromData,
+  readGgufMetadata,
+  tokenizerDataFromGguf,
+  chatTemplateFromGguf,
+  type GgufTensorInfo,
+} from '@loom/tokenizer';
 import { encode } from './tiny-model.js';
 
 export interface HfDirOptions {
@@ -20,19 +26,35 @@ export interface HfDirOptions {
   ropeScaling?: Record<string, unknown>;
 }
 
-const DTYPE: Record<number, { name: string; bytes: number }> = { 0: { name: 'F32', bytes: 4 }, 1: { name: 'F16', bytes: 2 }, 30: { name: 'BF16', bytes: 2 } };
+const DTYPE: Record<number, { name: string; bytes: number }> = {
+  0: { name: 'F32', bytes: 4 },
+  1: { name: 'F16', bytes: 2 },
+  30: { name: 'BF16', bytes: 2 },
+};
 
 /** HF name of a GGUF tensor name; undefined for tensors HF checkpoints do not hold (rope_freqs). */
 function hfName(gguf: string): string | undefined {
-  const top: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
+  const top: Record<string, string> = {
+    'token_embd.weight': 'model.embed_tokens.weight',
+    'output_norm.weight': 'model.norm.weight',
+    'output.weight': 'lm_head.weight',
+  };
   if (top[gguf]) return top[gguf];
   const m = /^blk\.(\d+)\.(.+)$/.exec(gguf);
   if (!m) return undefined;
   const inLayer: Record<string, string> = {
-    'attn_norm.weight': 'input_layernorm.weight', 'attn_q.weight': 'self_attn.q_proj.weight', 'attn_q.bias': 'self_attn.q_proj.bias',
-    'attn_k.weight': 'self_attn.k_proj.weight', 'attn_k.bias': 'self_attn.k_proj.bias', 'attn_v.weight': 'self_attn.v_proj.weight',
-    'attn_v.bias': 'self_attn.v_proj.bias', 'attn_output.weight': 'self_attn.o_proj.weight', 'ffn_norm.weight': 'post_attention_layernorm.weight',
-    'ffn_gate.weight': 'mlp.gate_proj.weight', 'ffn_up.weight': 'mlp.up_proj.weight', 'ffn_down.weight': 'mlp.down_proj.weight',
+    'attn_norm.weight': 'input_layernorm.weight',
+    'attn_q.weight': 'self_attn.q_proj.weight',
+    'attn_q.bias': 'self_attn.q_proj.bias',
+    'attn_k.weight': 'self_attn.k_proj.weight',
+    'attn_k.bias': 'self_attn.k_proj.bias',
+    'attn_v.weight': 'self_attn.v_proj.weight',
+    'attn_v.bias': 'self_attn.v_proj.bias',
+    'attn_output.weight': 'self_attn.o_proj.weight',
+    'ffn_norm.weight': 'post_attention_layernorm.weight',
+    'ffn_gate.weight': 'mlp.gate_proj.weight',
+    'ffn_up.weight': 'mlp.up_proj.weight',
+    'ffn_down.weight': 'mlp.down_proj.weight',
   };
   const rest = inLayer[m[2]!];
   return rest ? `model.layers.${m[1]}.${rest}` : undefined;
@@ -55,7 +77,12 @@ function unpermute(data: Uint8Array, nHead: number, rowBytes: number): Uint8Arra
   return out;
 }
 
-interface HfTensor { name: string; dtype: string; shape: number[]; data: Uint8Array }
+interface HfTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  data: Uint8Array;
+}
 
 function writeSafetensors(file: string, tensors: HfTensor[]): void {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
@@ -65,7 +92,7 @@ function writeSafetensors(file: string, tensors: HfTensor[]): void {
     offset += t.data.length;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);  // the safetensors writer pads the header to 8 bytes
+  json += ' '.repeat((8 - (json.length % 8)) % 8); // the safetensors writer pads the header to 8 bytes
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   fs.writeFileSync(file, Buffer.concat([len, Buffer.from(json), ...tensors.map((t) => t.data)]));
@@ -85,7 +112,10 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
       const name = hfName(t.name);
       if (!name) continue;
       const dt = DTYPE[t.type];
-      if (!dt) throw new Error(`${ggufPath}: tensor ${t.name} has GGML type ${t.type}; only f32 / f16 / bf16 have a safetensors dtype`);
+      if (!dt)
+        throw new Error(
+          `${ggufPath}: tensor ${t.name} has GGML type ${t.type}; only f32 / f16 / bf16 have a safetensors dtype`,
+        );
       let data: Uint8Array = new Uint8Array(t.byteSize!);
       fs.readSync(fd, data, 0, data.length, t.fileOffset);
       const rowBytes = (t.shape.length === 2 ? t.shape[0]! : 1) * dt.bytes;
@@ -114,12 +144,17 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
       writeSafetensors(path.join(dir, file), part);
     }
     const total = tensors.reduce((n, t) => n + t.data.length, 0);
-    fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
+    fs.writeFileSync(
+      path.join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2),
+    );
   }
   const tied = !meta.tensors.some((t) => t.name === 'output.weight');
   const emb = meta.tensors.find((t) => t.name === 'token_embd.weight')!;
   const config: Record<string, unknown> = {
-    architectures: [{ llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM' }[arch] ?? arch],
+    architectures: [
+      { llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM' }[arch] ?? arch,
+    ],
     model_type: arch,
     hidden_size: k('embedding_length'),
     intermediate_size: k('feed_forward_length'),

@@ -8,7 +8,13 @@
  *   (1/sqrt(ss/256 + eps/4) = 2/sqrt(ss/64 + eps), all powers of two, so exact in binary floating point).
  */
 import { readFileSync } from 'node:fs';
-import { readGgufMetadata, writeGguf, type GgufTensorToWrite, type GgufTypeInfo, type GgufValue } from '@loom/tokenizer';
+import {
+  readGgufMetadata,
+  writeGguf,
+  type GgufTensorToWrite,
+  type GgufTypeInfo,
+  type GgufValue,
+} from '@loom/tokenizer';
 import { storiesPath } from './engine-test-kit.js';
 import { quantize, type QuantType } from './native-engine.js';
 
@@ -18,7 +24,7 @@ const BLOCK: Record<QuantType, number> = { f32: 1, f16: 1, q4_0: 32, q8_0: 32, q
 
 interface F32Tensor {
   name: string;
-  shape: number[];  // ggml order: shape[0] is the row length
+  shape: number[]; // ggml order: shape[0] is the row length
   values: Float32Array;
 }
 
@@ -30,7 +36,11 @@ function readStories(): { metadata: Map<string, GgufValue>; types: Map<string, G
   const tensors = meta.tensors.map((t) => {
     if (t.type !== GGML_F32) throw new Error(`${src}: expected f32 tensors`);
     const b = file.subarray(t.fileOffset, t.fileOffset + t.byteSize!);
-    return { name: t.name, shape: [...t.shape], values: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) };
+    return {
+      name: t.name,
+      shape: [...t.shape],
+      values: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
+    };
   });
   return { metadata: new Map(meta.metadata), types: meta.types, tensors };
 }
@@ -43,10 +53,17 @@ function pad(t: F32Tensor, newCols: number, newRows: number): F32Tensor {
   return { name: t.name, shape: t.shape.length === 1 ? [newCols] : [newCols, newRows], values: out };
 }
 
-function write(dst: string, metadata: Map<string, GgufValue>, types: Map<string, GgufTypeInfo>, tensors: F32Tensor[], type: QuantType): number {
+function write(
+  dst: string,
+  metadata: Map<string, GgufValue>,
+  types: Map<string, GgufTypeInfo>,
+  tensors: F32Tensor[],
+  type: QuantType,
+): number {
   let quantised = 0;
   const out: GgufTensorToWrite[] = tensors.map((t) => {
-    if (type === 'f32' || t.shape.length !== 2 || t.shape[0]! % BLOCK[type] !== 0) return { name: t.name, shape: t.shape, type: GGML_F32, data: new Uint8Array(t.values.buffer) };
+    if (type === 'f32' || t.shape.length !== 2 || t.shape[0]! % BLOCK[type] !== 0)
+      return { name: t.name, shape: t.shape, type: GGML_F32, data: new Uint8Array(t.values.buffer) };
     quantised++;
     return { name: t.name, shape: t.shape, type: TYPE_ID[type], data: quantize(type, t.values) };
   });
@@ -73,8 +90,8 @@ export function writePaddedStories(dst: string, type: QuantType): number {
       for (let i = 0; i < dim; i++) p.values[i] = p.values[i]! / 2;
       return p;
     }
-    if (t.name.includes('attn_output')) return pad(t, cols, W);                                 // output rows widened
-    if (/token_embd|output\.weight|attn_[qkv]\.weight/.test(t.name)) return pad(t, W, rows);  // input side widened
+    if (t.name.includes('attn_output')) return pad(t, cols, W); // output rows widened
+    if (/token_embd|output\.weight|attn_[qkv]\.weight/.test(t.name)) return pad(t, W, rows); // input side widened
     if (/ffn_(gate|up)/.test(t.name)) return pad(t, W, W);
     if (t.name.includes('ffn_down')) return pad(t, W, W);
     throw new Error(`unexpected tensor ${t.name}`);
@@ -84,6 +101,9 @@ export function writePaddedStories(dst: string, type: QuantType): number {
   md.set('llama.feed_forward_length', W);
   md.set('llama.attention.key_length', dim / heads);
   md.set('llama.attention.value_length', dim / heads);
-  md.set('llama.attention.layer_norm_rms_epsilon', Number(s.metadata.get('llama.attention.layer_norm_rms_epsilon')) / 4);
+  md.set(
+    'llama.attention.layer_norm_rms_epsilon',
+    Number(s.metadata.get('llama.attention.layer_norm_rms_epsilon')) / 4,
+  );
   return write(dst, md, s.types, tensors, type);
 }

@@ -3,7 +3,14 @@
  * names and layout) with seeded weights. Not a test file itself.
  */
 import { seededRandom } from '@loom/testing';
-import { GgufValueType, llamaMetadata, llamaTensorSpecs, writeGguf, type GgufTensorToWrite, type LlamaShape } from '@loom/tokenizer';
+import {
+  GgufValueType,
+  llamaMetadata,
+  llamaTensorSpecs,
+  writeGguf,
+  type GgufTensorToWrite,
+  type LlamaShape,
+} from '@loom/tokenizer';
 import { quantize, type QuantType } from './native-engine.js';
 
 export interface TinyConfig extends Omit<LlamaShape, 'ropeTheta' | 'normEps'> {
@@ -48,7 +55,8 @@ export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32
   const shape: LlamaShape = { ...c, ropeTheta: c.ropeTheta ?? 10000, normEps: c.normEps ?? 1e-5 };
   const values = new Map<string, Float32Array>();
   const tensors: GgufTensorToWrite[] = [];
-  const uniform = (n: number, around: number, spread: number) => Float32Array.from({ length: n }, () => around + (rand() * 2 - 1) * spread);
+  const uniform = (n: number, around: number, spread: number) =>
+    Float32Array.from({ length: n }, () => around + (rand() * 2 - 1) * spread);
   for (const t of llamaTensorSpecs(shape, c)) {
     if (t.kind === 'norm' || t.kind === 'bias') {
       const v = t.kind === 'norm' ? uniform(t.rows, 1, 0.2) : uniform(t.rows, 0, 0.5);
@@ -62,13 +70,21 @@ export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32
     }
     if (t.name === (c.tied ? 'output_norm.weight' : 'output.weight') && c.ropeFreqs) {
       values.set('rope_freqs.weight', c.ropeFreqs);
-      tensors.push({ name: 'rope_freqs.weight', shape: [c.ropeFreqs.length], type: 0, data: new Uint8Array(c.ropeFreqs.slice().buffer) });
+      tensors.push({
+        name: 'rope_freqs.weight',
+        shape: [c.ropeFreqs.length],
+        type: 0,
+        data: new Uint8Array(c.ropeFreqs.slice().buffer),
+      });
     }
   }
   const { metadata, types } = llamaMetadata(c.arch, shape);
   metadata.set('general.name', `tiny-${c.arch}`);
   metadata.set('tokenizer.ggml.model', 'llama');
-  metadata.set('tokenizer.ggml.tokens', Array.from({ length: c.vocab }, (_, i) => `t${i}`));
+  metadata.set(
+    'tokenizer.ggml.tokens',
+    Array.from({ length: c.vocab }, (_, i) => `t${i}`),
+  );
   if (c.linearRopeFactor) {
     metadata.set(`${c.arch}.rope.scaling.type`, 'linear');
     metadata.set(`${c.arch}.rope.scaling.factor`, c.linearRopeFactor);

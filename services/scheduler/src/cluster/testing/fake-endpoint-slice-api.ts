@@ -64,12 +64,17 @@ export class FakeEndpointSliceApi {
    * (unless `missed`: open watches do not see it, as when a watcher was partitioned away).
    */
   apply(type: WatchEventType, slice: V1EndpointSlice, missed = false): void {
-    const object: V1EndpointSlice = structuredClone({ ...slice, metadata: { ...slice.metadata, namespace: this.namespace, resourceVersion: String(++this.rv) } });
+    const object: V1EndpointSlice = structuredClone({
+      ...slice,
+      metadata: { ...slice.metadata, namespace: this.namespace, resourceVersion: String(++this.rv) },
+    });
     const name = object.metadata!.name!;
     if (type === 'DELETED') this.slices.delete(name);
     else this.slices.set(name, object);
     this.history.push({ rv: this.rv, type, object });
-    if (!missed) for (const w of this.watches) if (matches(object, w.selector)) w.res.write(`${JSON.stringify({ type, object })}\n`);
+    if (!missed)
+      for (const w of this.watches)
+        if (matches(object, w.selector)) w.res.write(`${JSON.stringify({ type, object })}\n`);
   }
 
   /** Ends every open watch stream (as an API server restart or a load balancer timeout does). */
@@ -93,25 +98,41 @@ export class FakeEndpointSliceApi {
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     if (this.failures > 0) {
       this.failures--;
-      return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(status(500, 'InternalError', 'injected failure')));
+      return void res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify(status(500, 'InternalError', 'injected failure')));
     }
-    if (req.method !== 'GET' || url.pathname !== `/apis/discovery.k8s.io/v1/namespaces/${this.namespace}/endpointslices`) {
-      return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(status(404, 'NotFound', url.pathname)));
+    if (
+      req.method !== 'GET' ||
+      url.pathname !== `/apis/discovery.k8s.io/v1/namespaces/${this.namespace}/endpointslices`
+    ) {
+      return void res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify(status(404, 'NotFound', url.pathname)));
     }
     const selector = url.searchParams.get('labelSelector');
     if (url.searchParams.get('watch') !== 'true') {
       const items = [...this.slices.values()].filter((s) => matches(s, selector));
-      const list = { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1', metadata: { resourceVersion: String(this.rv) }, items };
+      const list = {
+        kind: 'EndpointSliceList',
+        apiVersion: 'discovery.k8s.io/v1',
+        metadata: { resourceVersion: String(this.rv) },
+        items,
+      };
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list));
     }
     const from = Number(url.searchParams.get('resourceVersion') || this.rv);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders(); // as the API server does: the client's watch() resolves on the headers
     if (from < this.oldestRv) {
-      res.write(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.oldestRv})`) })}\n`);
+      res.write(
+        `${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.oldestRv})`) })}\n`,
+      );
       return void res.end();
     }
-    for (const e of this.history) if (e.rv > from && matches(e.object, selector)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+    for (const e of this.history)
+      if (e.rv > from && matches(e.object, selector))
+        res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
     const watch = { res, selector };
     this.watches.add(watch);
     req.on('close', () => this.watches.delete(watch));

@@ -43,7 +43,11 @@ export class FakeExecutor {
     const work: [string, FakeRequestState, number][] = [];
     for (const r of step.newRequests) {
       assert.ok(!this.states.has(r.requestId), `new request ${r.requestId} already held`);
-      const state = { tokenIds: Array.from(r.tokenIds), blockIds: r.blockIds.slice(), numComputed: r.numComputedTokens };
+      const state = {
+        tokenIds: Array.from(r.tokenIds),
+        blockIds: r.blockIds.slice(),
+        numComputed: r.numComputedTokens,
+      };
       this.states.set(r.requestId, state);
       work.push([r.requestId, state, r.numScheduledTokens]);
     }
@@ -54,10 +58,14 @@ export class FakeExecutor {
       state.blockIds.push(...r.newBlockIds);
       work.push([r.requestId, state, r.numScheduledTokens]);
     }
-    assert.equal(work.reduce((n, [, , k]) => n + k, 0), step.numScheduledTokens);
+    assert.equal(
+      work.reduce((n, [, , k]) => n + k, 0),
+      step.numScheduledTokens,
+    );
 
     const holders = new Map<number, number>();
-    for (const state of this.states.values()) for (const b of new Set(state.blockIds)) holders.set(b, (holders.get(b) ?? 0) + 1);
+    for (const state of this.states.values())
+      for (const b of new Set(state.blockIds)) holders.set(b, (holders.get(b) ?? 0) + 1);
     for (const [id, state, n] of work) {
       assert.ok(n > 0, `${id}: scheduled with 0 tokens`);
       const end = state.numComputed + n;
@@ -67,7 +75,11 @@ export class FakeExecutor {
         assert.equal(this.slot(state, p), state.tokenIds[p], `${id}: KV of position ${p} missing`);
       }
       for (let p = state.numComputed; p < end; p++) {
-        assert.equal(holders.get(state.blockIds[Math.floor(p / this.blockSize)]!), 1, `${id}: writes into a shared block at ${p}`);
+        assert.equal(
+          holders.get(state.blockIds[Math.floor(p / this.blockSize)]!),
+          1,
+          `${id}: writes into a shared block at ${p}`,
+        );
       }
     }
     const sampled: SampledToken[] = [];

@@ -22,7 +22,10 @@ export function makeScheduler(overrides: Partial<SchedulerConfig> = {}, tokenFn?
     const output = scheduler.schedule();
     // The step as sent: newRequests' tokenIds are live views that update() appends to, so they are
     // copied here, where the service serializes the message.
-    const sent = { ...output, newRequests: output.newRequests.map((r) => ({ ...r, tokenIds: Array.from(r.tokenIds) })) };
+    const sent = {
+      ...output,
+      newRequests: output.newRequests.map((r) => ({ ...r, tokenIds: Array.from(r.tokenIds) })),
+    };
     const result = scheduler.update(output, output.numScheduledTokens > 0 ? executor.execute(output) : []);
     return { output: sent, outputs: result.outputs };
   };
