@@ -88,9 +88,7 @@ function ensureDependencies() {
   if (hasLock && !existsSync(join(ROOT, 'node_modules'))) {
     say('installing npm dependencies (npm ci)');
     if (!run('npm', ['ci', ...flags])) {
-      say(
-        'npm ci refused the lock file (out of sync, or optional platform packages the registry does not serve, as with node-llama-cpp); trying npm install',
-      );
+      say('npm ci refused the lock file (out of sync with package.json?); trying npm install');
       runOrFail('npm', ['install', ...flags], 'npm install');
     }
   } else {
