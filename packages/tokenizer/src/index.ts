@@ -11,3 +11,4 @@ export * from './stop-checker.js';
 export * from './chat-template.js';
 export * from './tokenizer-json.js';
 export * from './tokenizer-json-export.js';
+export * from './chat-tool-messages.js';
