@@ -153,11 +153,13 @@ function renderWith(
       if (withoutTools)
         throw new ChatTemplateToolsError(`the model's chat template could not render the tools: ${reason}`);
     }
-    // Find the shortest prefix of the conversation the template rejects: its last message is the culprit.
+    // Find the shortest prefix of the conversation the template rejects for the same reason: its last
+    // message is the culprit (a shorter prefix may fail for another reason, e.g. no user turn yet).
     for (let n = 1; n <= messages.length; n++) {
       try {
         render(t, messages.slice(0, n), opts, false);
-      } catch {
+      } catch (e2) {
+        if ((e2 as Error).message !== reason) continue;
         const m = messages[n - 1]!;
         throw new Error(`the model's chat template rejected message ${n - 1} (role '${m.role}'): ${reason}`);
       }
