@@ -1,0 +1,183 @@
+import { BufferedParser, findMarker, partialMarkerLength, skipSpace } from './buffered-parser.js';
+import type { ToolSchemas } from './chat-delta.js';
+
+export interface XmlParamsFormat {
+  /** Markers around a region of calls (a family may have several spellings). */
+  regionOpen: readonly string[];
+  regionClose: readonly string[];
+  /** Text before a call's name; '' when the region is itself one call (GLM). */
+  callOpen: string;
+  /** Markers that end the name; those also in `keepAfterName` are left for what follows. */
+  nameEnd: readonly string[];
+  keepAfterName?: readonly string[];
+  paramOpen: string;
+  keyEnd: string;
+  /** Marker between the key and its value (GLM's `<arg_value>`), after optional whitespace. */
+  valueOpen?: string;
+  paramClose: string;
+  callClose: string;
+  /** Key as written → parameter name, and whether the model marked the value a string (DeepSeek V3.2 DSML). */
+  parseKey?: (raw: string) => { key: string; string?: boolean };
+}
+
+type State = 'content' | 'region' | 'name' | 'params' | 'key' | 'valueOpen' | 'value';
+
+/**
+ * Tool calls with one XML-ish element per parameter: Qwen3-Coder / Qwen3.5
+ * (`<tool_call><function=f><parameter=k>v</parameter></function></tool_call>`), GLM-4.5+
+ * (`<tool_call>f<arg_key>k</arg_key><arg_value>v</arg_value></tool_call>`), MiniMax-M2
+ * (`<minimax:tool_call><invoke name="f"><parameter name="k">v</parameter></invoke>...`), DeepSeek V3.2
+ * (DSML). Values are untyped text, made JSON by the tool's schema as vLLM's qwen3_coder parser does:
+ * a string parameter (or one the schema does not name) is a JSON string of the text, anything else is
+ * the text parsed as JSON (a string again when it does not parse). Arguments stream one whole
+ * parameter at a time: `{"k": v`, `, "k2": v2`, then `}` when the call closes (or when the output ends
+ * inside it), so the pieces always join to a JSON object.
+ */
+export class XmlParamsParser extends BufferedParser {
+  private state: State = 'content';
+  private inCall = false;
+  private params = 0;
+  private callName = '';
+  private key: { key: string; string?: boolean } = { key: '' };
+
+  constructor(
+    private readonly f: XmlParamsFormat,
+    private readonly schemas: ToolSchemas,
+  ) {
+    super();
+  }
+
+  protected step(final: boolean): void {
+    while (this.advance(final));
+    if (final && this.inCall) this.closeCall();
+  }
+
+  private advance(final: boolean): boolean {
+    const f = this.f;
+    switch (this.state) {
+      case 'content': {
+        const hit = findMarker(this.buf, f.regionOpen);
+        if (!hit) {
+          const keep = final ? 0 : partialMarkerLength(this.buf, f.regionOpen);
+          this.content(this.take(this.buf.length - keep));
+          return false;
+        }
+        this.content(this.take(hit.at));
+        this.take(hit.marker.length);
+        this.state = f.callOpen === '' ? 'name' : 'region';
+        return true;
+      }
+      case 'region': {
+        const m = this.expect([f.callOpen, ...f.regionClose], final);
+        if (m === undefined) return false;
+        if (m === f.callOpen) this.state = 'name';
+        else this.state = 'content'; // region closed, or not a call after all: the rest is content
+        return true;
+      }
+      case 'name': {
+        const hit = findMarker(this.buf, f.nameEnd);
+        if (!hit) {
+          if (final) this.state = 'content';
+          return false;
+        }
+        this.callName = this.take(hit.at).trim();
+        if (!f.keepAfterName?.includes(hit.marker)) this.take(hit.marker.length);
+        this.startCall(this.callName);
+        this.inCall = true;
+        this.params = 0;
+        this.state = 'params';
+        return true;
+      }
+      case 'params': {
+        const m = this.expect([f.paramOpen, f.callClose], final);
+        if (m === undefined) return false;
+        if (m === f.paramOpen) {
+          this.state = 'key';
+          return true;
+        }
+        this.closeCall();
+        // Without a call opener the region was the call (GLM): its closer ended both. Anything
+        // unexpected ends the call, and is content.
+        this.state = m === f.callClose && f.callOpen !== '' ? 'region' : 'content';
+        return true;
+      }
+      case 'key': {
+        const at = this.buf.indexOf(f.keyEnd);
+        if (at < 0) {
+          if (final) this.state = 'content';
+          return false;
+        }
+        const raw = this.take(at).trim();
+        this.take(f.keyEnd.length);
+        this.key = f.parseKey ? f.parseKey(raw) : { key: raw };
+        this.state = f.valueOpen ? 'valueOpen' : 'value';
+        return true;
+      }
+      case 'valueOpen': {
+        const m = this.expect([f.valueOpen!], final);
+        if (m === undefined) return false;
+        this.state = m === f.valueOpen ? 'value' : 'params';
+        return true;
+      }
+      case 'value': {
+        const at = this.buf.indexOf(f.paramClose);
+        if (at < 0) {
+          if (final) this.state = 'content';
+          return false;
+        }
+        const value = this.take(at);
+        this.take(f.paramClose.length);
+        this.args(`${this.params++ === 0 ? '{' : ', '}${JSON.stringify(this.key.key)}: ${this.jsonValue(value)}`);
+        this.state = 'params';
+        return true;
+      }
+    }
+  }
+
+  /**
+   * After optional whitespace, which of `markers` comes next (consumed); undefined while undecided.
+   * Anything else decides for '' (the caller treats it as "none of them": nothing is consumed).
+   */
+  private expect(markers: readonly string[], final: boolean): string | undefined {
+    const at = skipSpace(this.buf);
+    const rest = this.buf.slice(at);
+    for (const m of markers) {
+      if (rest.startsWith(m)) {
+        this.take(at + m.length);
+        return m;
+      }
+    }
+    if (!final && (rest === '' || markers.some((m) => m.startsWith(rest)))) return undefined;
+    return '';
+  }
+
+  private closeCall(): void {
+    if (!this.inCall) return;
+    this.args(this.params === 0 ? '{}' : '}');
+    this.inCall = false;
+  }
+
+  /** A parameter's text as JSON, by the tool's schema. */
+  private jsonValue(text: string): string {
+    // Qwen3-Coder writes each value on its own lines: one newline either side is layout.
+    const v = text.replace(/^\n/, '').replace(/\n$/, '');
+    if (this.key.string ?? isStringParam(this.schemas.get(this.callName), this.key.key)) return JSON.stringify(v);
+    try {
+      return JSON.stringify(JSON.parse(v.trim()));
+    } catch {
+      if (/^(True|False)$/.test(v.trim())) return v.trim().toLowerCase();
+      return JSON.stringify(v);
+    }
+  }
+}
+
+/** Whether the schema says the parameter is a string, or says nothing of it (then it is taken as text). */
+function isStringParam(schema: Readonly<Record<string, unknown>> | undefined, key: string): boolean {
+  const props = schema?.['properties'];
+  const p = props && typeof props === 'object' ? (props as Record<string, unknown>)[key] : undefined;
+  if (!p || typeof p !== 'object') return true;
+  const t = (p as { type?: unknown }).type;
+  const types = Array.isArray(t) ? t : t === undefined ? [] : [t];
+  if (types.length === 0) return false; // anyOf / enum / $ref: parse it
+  return types.includes('string');
+}
