@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { addBenchCommand } from './bench-command.js';
 import { addConfigOptions, configOf } from './config-options.js';
 import { addModelDownloadCommand } from './model-download-command.js';
 import { addModelCommand } from './model-synth-command.js';
@@ -34,5 +35,6 @@ export function createProgram(): Command {
   }
   addModelCommand(program);
   addModelDownloadCommand(program);
+  addBenchCommand(program);
   return program;
 }

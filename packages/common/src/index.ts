@@ -6,3 +6,4 @@ export * from './logger.js';
 export * from './redis.js';
 export * from './metrics-server.js';
 export * from './free-port.js';
+export * from './seeded-random.js';

@@ -8,4 +8,4 @@ export {
   type ManagedProcess,
   type SpawnOptions,
 } from './spawn-process.js';
-export { seededRandom } from './seeded-random.js';
+export { seededRandom } from '@loom/common';

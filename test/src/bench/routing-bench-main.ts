@@ -1,23 +1,24 @@
 #!/usr/bin/env node
-// End-to-end routing benchmark: `npm run bench:routing [-- --requests N --concurrency N --max-seconds S]
-// [--model GGUF --vocab-size N | --synth SHAPE]]` (SHAPE as `loom model synth --shape`: a random-weight
-// model whose prefill costs real compute, written once to the temp folder).
-// For each policy (prefix, then round-robin) starts a fresh local cluster (real Redis, gateway,
-// scheduler and 2 worker processes), streams the same shared-prefix workload through the OpenAI
-// API, and reads the scheduler's prefix-cache counters. Table, then one JSON line, on stdout.
+// Prefix-aware routing against round-robin, end to end (llm-d's method): `npm run bench:routing [-- flags]`.
+// For each repeat, each policy (order alternating between repeats) gets a fresh local cluster (real
+// Redis, gateway, scheduler, 2 worker processes) and runs the same shared-prefix rate ladder through
+// the OpenAI API; per rate it reports the median and range over the repeats, and the prefix / round-robin
+// output-throughput ratio. Table, then one JSON line, on stdout; progress on stderr.
+//
+// Flags: --rates inf|R1,R2,... (requests/s per stage)  --repeats N  --requests N (per stage)
+//   --concurrency N  --max-seconds S (per stage)  --tenants N  --system-tokens N  --question-tokens N
+//   --max-tokens N  --num-blocks N (per worker)  [--model GGUF --vocab-size N | --synth SHAPE]
 import cliProgress from 'cli-progress';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { METRIC } from '@loom/common';
-import { startLocalCluster } from '../fixtures/local-cluster.js';
-import { routingWorkload, type RoutingRequest } from './routing-workload.js';
-import { streamCompletion, type StreamResult } from './stream-completion.js';
+import { sharedPrefixDataset, spread } from '@loom/bench';
+import { runPolicy, type PolicyRun, type Stage } from './routing-run.js';
+import { synthModel } from './synth-model.js';
 
 const { values } = parseArgs({
   options: {
+    rates: { type: 'string', default: 'inf' },
+    repeats: { type: 'string', default: '1' },
     requests: { type: 'string', default: '160' },
     concurrency: { type: 'string', default: '16' },
     'max-seconds': { type: 'string', default: '120' },
@@ -36,184 +37,113 @@ const { values } = parseArgs({
 if (values.model !== undefined && values.synth !== undefined) throw new Error('--model and --synth exclude each other');
 values['vocab-size'] ??= values.synth === undefined ? '512' : '32000';
 const model = values.synth === undefined ? values.model : synthModel(values.synth);
-
-/** Writes (once per shape) a random-weight GGUF with `loom model synth`, returns its path. */
-function synthModel(shape: string): string {
-  const file = path.join(os.tmpdir(), `loom-bench-${shape.replace(/[^A-Za-z0-9.=_-]+/g, '_')}.gguf`);
-  if (!existsSync(file)) {
-    const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '../../../packages/cli/dist/main.js');
-    execFileSync(process.execPath, [cli, 'model', 'synth', '--shape', shape, '--quiet', '-o', file], {
-      stdio: 'inherit',
-    });
-  }
-  return file;
-}
 const n = (k: keyof typeof values) => Number(values[k]);
 const WORKERS = 2;
+const POLICIES = ['prefix', 'round-robin'] as const;
+const rates = values.rates!.split(',').map((r) => (r.trim() === 'inf' ? Infinity : Number(r)));
+if (!rates.every((r) => r > 0)) throw new Error('--rates takes positive numbers or inf');
 
-type Bar = cliProgress.SingleBar;
-
-interface PolicyResult {
-  policy: string;
-  requests: number;
-  failed: number;
-  seconds: number;
-  outputTokensPerSecond: number;
-  ttftP50: number;
-  ttftP99: number;
-  prefixHitRate: number;
-  /** Per worker, the tenants it served (from the scheduler's 'request routed' log). */
-  tenantsByWorker: Map<string, Set<number>>;
-  /** Tenants served by more than one worker. */
-  splitTenants: number;
-}
-
-const quantile = (xs: number[], q: number) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-};
-
-/** Sum of a counter's series (every worker label) in a Prometheus text exposition. */
-function counterSum(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
-
-async function runPolicy(policy: string, workload: RoutingRequest[], bar: Bar): Promise<PolicyResult> {
-  const cluster = await startLocalCluster({
-    workers: WORKERS,
-    ...(model === undefined ? {} : { model }),
-    // debug: the scheduler logs each routing decision ('request routed'), read for the tenant spread.
-    env: { LOOM_ROUTING_POLICY: policy, LOOM_NUM_BLOCKS: String(n('num-blocks')), LOOM_LOG_LEVEL: 'debug' },
-  });
-  try {
-    const results: StreamResult[] = [];
-    const tenantOf = new Map<string, number>();
-    const queue = [...workload];
-    const deadline = performance.now() + n('max-seconds') * 1000;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: n('concurrency') }, async () => {
-        for (let r = queue.shift(); r !== undefined && performance.now() < deadline; r = queue.shift()) {
-          const body = {
-            model: cluster.model,
-            prompt: r.promptTokenIds,
-            max_tokens: n('max-tokens'),
-            temperature: 0,
-            ignore_eos: true,
-          };
-          const result = await streamCompletion(
-            cluster.baseURL,
-            body,
-            AbortSignal.timeout(Math.ceil(Math.max(1, deadline - performance.now())) + 30_000),
-          );
-          results.push(result);
-          tenantOf.set(result.id, r.tenant);
-          bar.increment(1, { policy });
-        }
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    const metrics = await (
-      await fetch(`http://127.0.0.1:${Number(cluster.scheduler.ready!.metricsPort)}/metrics`)
-    ).text();
-    const queried = counterSum(metrics, METRIC.prefixQueriedTokens);
-    const ok = results.filter((r) => r.ok);
-    const tenantsByWorker = new Map<string, Set<number>>();
-    const workersByTenant = new Map<number, Set<string>>();
-    for (const rec of cluster.scheduler.logs) {
-      const tenant = rec.msg === 'request routed' ? tenantOf.get(String(rec.requestId)) : undefined;
-      if (tenant === undefined) continue;
-      const worker = String(rec.worker);
-      if (!tenantsByWorker.has(worker)) tenantsByWorker.set(worker, new Set());
-      tenantsByWorker.get(worker)!.add(tenant);
-      if (!workersByTenant.has(tenant)) workersByTenant.set(tenant, new Set());
-      workersByTenant.get(tenant)!.add(worker);
-    }
-    return {
-      tenantsByWorker,
-      splitTenants: [...workersByTenant.values()].filter((w) => w.size > 1).length,
-      policy,
-      requests: results.length,
-      failed: results.length - ok.length,
-      seconds,
-      outputTokensPerSecond: ok.reduce((s, r) => s + r.outputTokens, 0) / seconds,
-      ttftP50: quantile(
-        ok.map((r) => r.ttftSeconds),
-        0.5,
-      ),
-      ttftP99: quantile(
-        ok.map((r) => r.ttftSeconds),
-        0.99,
-      ),
-      prefixHitRate: queried === 0 ? 0 : counterSum(metrics, METRIC.prefixHitTokens) / queried,
-    };
-  } finally {
-    await cluster.stop();
-  }
-}
-
-const workload = routingWorkload({
-  tenants: n('tenants'),
-  systemTokens: n('system-tokens'),
-  questionTokens: n('question-tokens'),
-  requests: n('requests'),
-  vocabSize: n('vocab-size'), // 512: stories260K
+// One workload for every run: the same prefixes throughout, fresh questions for each stage.
+const perStage = n('requests');
+const all = sharedPrefixDataset({
+  numPrompts: perStage * rates.length,
+  numPrefixes: n('tenants'),
+  prefixLen: n('system-tokens'),
+  questionLen: n('question-tokens'),
+  outputLen: n('max-tokens'),
+  vocabSize: n('vocab-size'),
+  seed: 7,
 });
-const policies = ['prefix', 'round-robin'];
+const stages: Stage[] = rates.map((rate, k) => ({ rate, requests: all.slice(k * perStage, (k + 1) * perStage) }));
+
 const bar = new cliProgress.SingleBar(
   {
     stream: process.stderr,
     noTTYOutput: true,
     notTTYSchedule: 5000,
-    format: 'routing bench [{bar}] {value}/{total} requests | {policy}',
+    format: 'routing bench [{bar}] {value}/{total} requests | {run}',
   },
   cliProgress.Presets.shades_classic,
 );
-bar.start(policies.length * workload.length, 0, { policy: policies[0] });
-const results: PolicyResult[] = [];
-for (const p of policies) results.push(await runPolicy(p, workload, bar));
+bar.start(n('repeats') * POLICIES.length * all.length, 0, { run: '' });
+const runs: PolicyRun[][] = [];
+for (let r = 0; r < n('repeats'); r++) {
+  // Alternate the order so that neither policy always runs on a machine warmed (or loaded) by the other.
+  const order = r % 2 === 0 ? POLICIES : [...POLICIES].reverse();
+  const byPolicy: PolicyRun[] = [];
+  for (const policy of order) {
+    bar.update({ run: `repeat ${r + 1} ${policy}` });
+    byPolicy.push(
+      await runPolicy(
+        {
+          policy,
+          workers: WORKERS,
+          ...(model === undefined ? {} : { model }),
+          numBlocks: n('num-blocks'),
+          maxTokens: n('max-tokens'),
+          concurrency: n('concurrency'),
+          maxSecondsPerStage: n('max-seconds'),
+          onDone: () => bar.increment(1),
+        },
+        stages,
+      ),
+    );
+  }
+  runs.push(POLICIES.map((p) => byPolicy.find((x) => x.policy === p)!));
+}
 bar.stop();
 
-const [prefix, rr] = results as [PolicyResult, PolicyResult];
-const ratio = prefix.outputTokensPerSecond / rr.outputTokensPerSecond;
-const spread = (r: PolicyResult) =>
-  [...r.tenantsByWorker]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([w, t]) => `${w}:${[...t].sort((a, b) => a - b).join(',')}`)
-    .join(' ');
-const head = [
-  'policy',
-  'requests',
-  'failed',
-  'seconds',
-  'out tok/s',
-  'TTFT p50 ms',
-  'TTFT p99 ms',
-  'prefix hit',
-  'split tenants',
-  'tenants per worker',
-];
-const rows = results.map((r) => [
-  r.policy,
-  String(r.requests),
-  String(r.failed),
-  r.seconds.toFixed(1),
-  r.outputTokensPerSecond.toFixed(1),
-  (1000 * r.ttftP50).toFixed(0),
-  (1000 * r.ttftP99).toFixed(0),
-  `${(100 * r.prefixHitRate).toFixed(1)}%`,
-  `${r.splitTenants}/${n('tenants')}`,
-  spread(r),
-]);
+const fmtRate = (r: number) => (r === Infinity ? 'inf' : String(r));
+const range = (xs: number[], digits: number, scale = 1) => {
+  const s = spread(xs.map((x) => x * scale));
+  return xs.length === 1
+    ? s.median.toFixed(digits)
+    : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+};
+const head = ['rate', 'policy', 'failed', 'out tok/s', 'TTFT p50 ms', 'TTFT p99 ms', 'prefix hit', 'split tenants'];
+const rows: string[][] = [];
+const ratios: number[][] = [];
+stages.forEach((stage, k) => {
+  ratios.push(runs.map(([p, rr]) => p!.stages[k]!.metrics.outputThroughput / rr!.stages[k]!.metrics.outputThroughput));
+  POLICIES.forEach((policy, pi) => {
+    const st = runs.map((rep) => rep[pi]!.stages[k]!);
+    rows.push([
+      fmtRate(stage.rate),
+      policy,
+      String(st.reduce((s, x) => s + x.metrics.failed, 0)),
+      range(
+        st.map((x) => x.metrics.outputThroughput),
+        1,
+      ),
+      range(
+        st.map((x) => x.metrics.ttft.median),
+        0,
+      ),
+      range(
+        st.map((x) => x.metrics.ttft.percentiles[1]![1]),
+        0,
+      ),
+      range(
+        st.map((x) => x.prefixHitRate),
+        1,
+        100,
+      ) + '%',
+      range(
+        runs.map((rep) => rep[pi]!.splitTenants),
+        0,
+      ) + `/${n('tenants')}`,
+    ]);
+  });
+});
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) =>
-  cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
-console.log(`prefix / round-robin output tokens/s: ${ratio.toFixed(2)}x (target >= 2x)`);
+stages.forEach((stage, k) =>
+  console.log(
+    `rate ${fmtRate(stage.rate)}: prefix / round-robin output tokens/s ${range(ratios[k]!, 2)}x (target >= 2x)`,
+  ),
+);
 const round = (v: number) => Math.round(v * 10_000) / 10_000;
 console.log(
   JSON.stringify({
@@ -226,24 +156,31 @@ console.log(
       system_tokens: n('system-tokens'),
       question_tokens: n('question-tokens'),
       max_tokens: n('max-tokens'),
-      requests: workload.length,
+      requests_per_stage: perStage,
+      rates: rates.map(fmtRate),
       concurrency: n('concurrency'),
       num_blocks_per_worker: n('num-blocks'),
+      repeats: n('repeats'),
     },
-    results: results.map((r) => ({
-      policy: r.policy,
-      requests: r.requests,
-      failed: r.failed,
-      seconds: round(r.seconds),
-      output_tokens_per_s: round(r.outputTokensPerSecond),
-      ttft_p50_s: round(r.ttftP50),
-      ttft_p99_s: round(r.ttftP99),
-      prefix_hit_rate: round(r.prefixHitRate),
-      split_tenants: r.splitTenants,
-      tenants_by_worker: Object.fromEntries([...r.tenantsByWorker].map(([w, t]) => [w, [...t].sort((a, b) => a - b)])),
+    stages: stages.map((stage, k) => ({
+      rate: fmtRate(stage.rate),
+      ratio: spread(ratios[k]!),
+      runs: runs.map((rep) =>
+        rep.map((p) => {
+          const s = p.stages[k]!;
+          return {
+            policy: p.policy,
+            completed: s.metrics.completed,
+            failed: s.metrics.failed,
+            output_throughput: round(s.metrics.outputThroughput),
+            median_ttft_ms: round(s.metrics.ttft.median),
+            p99_ttft_ms: round(s.metrics.ttft.percentiles[1]![1]),
+            prefix_hit_rate: round(s.prefixHitRate),
+            split_tenants: p.splitTenants,
+          };
+        }),
+      ),
     })),
-    ratio: round(ratio),
     target_ratio: 2,
-    meets_target: ratio >= 2,
   }),
 );
