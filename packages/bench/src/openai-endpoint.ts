@@ -28,7 +28,12 @@ interface StreamChunk {
   id?: string;
   choices?: {
     text?: string | null;
-    delta?: { content?: string | null; reasoning_content?: string | null; tool_calls?: unknown[] | null };
+    delta?: {
+      content?: string | null;
+      reasoning_content?: string | null;
+      reasoning?: string | null;
+      tool_calls?: unknown[] | null;
+    };
     finish_reason?: string | null;
   }[];
   usage?: { completion_tokens?: number; prompt_tokens?: number } | null;
@@ -213,7 +218,8 @@ export class OpenAIEndpoint {
           // A finish reason ends the (only) choice, [DONE] or not.
           done = true;
         }
-        const text = choice.text ?? choice.delta?.content ?? choice.delta?.reasoning_content ?? '';
+        const d = choice.delta;
+        const text = choice.text || d?.content || d?.reasoning_content || d?.reasoning || '';
         const tool = (choice.delta?.tool_calls?.length ?? 0) > 0;
         if (text === '' && !tool) return;
         // Generated output: the first such chunk is the first token, later ones are inter-token gaps.
