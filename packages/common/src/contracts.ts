@@ -183,5 +183,7 @@ export interface ModelCard {
   tokenizer: TokenizerData;
   /** The model's own Jinja chat template, if it has one. */
   chatTemplate?: string;
+  /** Its template for conversations with tools, when it ships one beside the default (`tool_use`). */
+  toolUseChatTemplate?: string;
   createdAt: number;
 }

@@ -100,3 +100,11 @@ export function tokenizerDataFromGguf(meta: GgufMetadata): TokenizerData {
 export function chatTemplateFromGguf(meta: GgufMetadata): string | undefined {
   return meta.getString('tokenizer.chat_template');
 }
+
+/**
+ * The template for conversations with tools (`tokenizer.chat_template.tool_use`), for models that ship
+ * one beside the default (Hermes 2 Pro / 3, Command R+), as llama.cpp reads it.
+ */
+export function toolUseChatTemplateFromGguf(meta: GgufMetadata): string | undefined {
+  return meta.getString('tokenizer.chat_template.tool_use');
+}

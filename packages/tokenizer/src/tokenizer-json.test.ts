@@ -70,6 +70,8 @@ test('tokenizer.json: HF spellings the exporter does not write (array merges, Me
     }),
     'D',
   );
+  assert.equal(chatTemplateFromHf({ chat_template: [{ name: 'tool_use', template: 'T' }] }, 'tool_use'), 'T');
+  assert.equal(chatTemplateFromHf({ chat_template: 'D' }, 'tool_use'), undefined);
   assert.equal(chatTemplateFromHf({}), undefined);
 });
 

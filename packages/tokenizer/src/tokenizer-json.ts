@@ -188,14 +188,20 @@ export function tokenizerDataFromHf(
   return data;
 }
 
-/** The chat template of a tokenizer_config.json: a string, or the "default" of a list of {name, template}. */
-export function chatTemplateFromHf(tokenizerConfig: unknown): string | undefined {
+/**
+ * The chat template of a tokenizer_config.json: a string, or the "default" of a list of {name,
+ * template}; with `name` ('tool_use'), only that named one.
+ */
+export function chatTemplateFromHf(tokenizerConfig: unknown, name?: string): string | undefined {
   if (!isObj(tokenizerConfig)) return undefined;
   const t = tokenizerConfig['chat_template'];
-  if (typeof t === 'string') return t;
+  if (typeof t === 'string') return name === undefined ? t : undefined;
   if (Array.isArray(t)) {
     const named = t.filter(isObj);
-    const pick = named.find((x) => x['name'] === 'default') ?? named[0];
+    const pick =
+      name === undefined
+        ? (named.find((x) => x['name'] === 'default') ?? named[0])
+        : named.find((x) => x['name'] === name);
     return typeof pick?.['template'] === 'string' ? pick['template'] : undefined;
   }
   return undefined;

@@ -6,6 +6,7 @@ import {
   chatTemplateFromGguf,
   tokenizerDataFromHf,
   chatTemplateFromHf,
+  toolUseChatTemplateFromGguf,
 } from '@loom/tokenizer';
 import type { ModelCard, TokenizerData } from '@loom/common';
 import type { EngineModelInfo } from './engine/engine-api.js';
@@ -23,6 +24,7 @@ function readJson(file: string): unknown {
 interface CardTokenizer {
   tokenizer: TokenizerData;
   chatTemplate: string | undefined;
+  toolUseChatTemplate: string | undefined;
   /** Extra ids that end generation (generation_config.json's eos_token_id, which may list several). */
   extraEos: number[];
 }
@@ -42,13 +44,19 @@ function fromHfDir(dir: string): CardTokenizer {
   return {
     tokenizer: tokenizerDataFromHf(tokJson, config, tokFile),
     chatTemplate: chatTemplateFromHf(config),
+    toolUseChatTemplate: chatTemplateFromHf(config, 'tool_use'),
     extraEos,
   };
 }
 
 function fromGguf(file: string): CardTokenizer {
   const meta = readGgufMetadata(file);
-  return { tokenizer: tokenizerDataFromGguf(meta), chatTemplate: chatTemplateFromGguf(meta), extraEos: [] };
+  return {
+    tokenizer: tokenizerDataFromGguf(meta),
+    chatTemplate: chatTemplateFromGguf(meta),
+    toolUseChatTemplate: toolUseChatTemplateFromGguf(meta),
+    extraEos: [],
+  };
 }
 
 /**
@@ -57,7 +65,7 @@ function fromGguf(file: string): CardTokenizer {
  * `modelPath` is a GGUF file or a Hugging Face safetensors directory.
  */
 export function buildModelCard(modelPath: string, modelId: string, info: EngineModelInfo): ModelCard {
-  const { tokenizer, chatTemplate, extraEos } = fs.statSync(modelPath).isDirectory()
+  const { tokenizer, chatTemplate, toolUseChatTemplate, extraEos } = fs.statSync(modelPath).isDirectory()
     ? fromHfDir(modelPath)
     : fromGguf(modelPath);
   const eos = [tokenizer.eosTokenId, tokenizer.eotTokenId, ...extraEos].filter(
@@ -71,6 +79,7 @@ export function buildModelCard(modelPath: string, modelId: string, info: EngineM
     eosTokenIds: [...new Set(eos)],
     tokenizer,
     chatTemplate,
+    ...(toolUseChatTemplate ? { toolUseChatTemplate } : {}),
     createdAt: Math.floor(Date.now() / 1000),
   };
 }
