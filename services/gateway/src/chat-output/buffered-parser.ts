@@ -52,6 +52,39 @@ export abstract class BufferedParser implements OutputParser {
     return s;
   }
 
+  /**
+   * Emits the content before the first of `markers` and takes that marker, returning it; with none in
+   * the text yet, emits all the content that cannot be the start of one (everything when `final`)
+   * and returns undefined.
+   */
+  protected contentUntil(markers: readonly string[], final: boolean): string | undefined {
+    const hit = findMarker(this.buf, markers);
+    if (!hit) {
+      this.content(this.take(this.buf.length - (final ? 0 : partialMarkerLength(this.buf, markers))));
+      return undefined;
+    }
+    this.content(this.take(hit.at));
+    return this.take(hit.marker.length);
+  }
+
+  /**
+   * After optional whitespace, which of `markers` comes next: taken (with the whitespace) and
+   * returned; '' when the text certainly goes on with none of them (nothing taken); undefined while
+   * it could still become one.
+   */
+  protected nextMarker(markers: readonly string[], final: boolean): string | undefined {
+    const at = skipSpace(this.buf);
+    const rest = this.buf.slice(at);
+    for (const m of markers) {
+      if (rest.startsWith(m)) {
+        this.take(at + m.length);
+        return m;
+      }
+    }
+    if (!final && (rest === '' || markers.some((m) => m.startsWith(rest)))) return undefined;
+    return '';
+  }
+
   private emit(d: Extract<ChatDelta, { text: string }>): void {
     if (!d.text) return;
     const last = this.out.at(-1);

@@ -1,4 +1,4 @@
-import { BufferedParser, findMarker, partialMarkerLength, skipSpace } from './buffered-parser.js';
+import { BufferedParser, findMarker, skipSpace } from './buffered-parser.js';
 import { JsonCallReader, type JsonCallOptions } from './json-call-reader.js';
 import { JsonValueScanner } from './json-value-scanner.js';
 
@@ -57,15 +57,10 @@ export class NameArgsParser extends BufferedParser {
   private advance(final: boolean): boolean {
     switch (this.state) {
       case 'content': {
-        const hit = findMarker(this.buf, this.contentMarkers);
-        if (!hit) {
-          const keep = final ? 0 : partialMarkerLength(this.buf, this.contentMarkers);
-          this.content(this.take(this.buf.length - keep));
-          return false;
-        }
-        this.content(this.take(hit.at));
-        this.opened = this.take(hit.marker.length);
-        if (this.f.open.includes(hit.marker)) this.state = this.f.jsonAfterOpen ? 'json' : 'prefix';
+        const marker = this.contentUntil(this.contentMarkers, final);
+        if (marker === undefined) return false;
+        this.opened = marker;
+        if (this.f.open.includes(marker)) this.state = this.f.jsonAfterOpen ? 'json' : 'prefix';
         return true;
       }
       case 'json': {
@@ -91,8 +86,7 @@ export class NameArgsParser extends BufferedParser {
         return true;
       }
       case 'prefix': {
-        const p = this.f.namePrefix;
-        if (p && !this.optionalLiteral(p, final, false)) return false;
+        if (this.f.namePrefix && this.nextMarker([this.f.namePrefix], final) === undefined) return false;
         this.name = '';
         this.state = 'name';
         return true;
@@ -131,7 +125,7 @@ export class NameArgsParser extends BufferedParser {
         return true;
       }
       case 'argsPrefix':
-        if (this.f.argsPrefix && !this.optionalLiteral(this.f.argsPrefix, final, true)) return false;
+        if (this.f.argsPrefix && this.nextMarker([this.f.argsPrefix], final) === undefined) return false;
         if (!this.scanner) {
           const at = skipSpace(this.buf);
           if (at === this.buf.length && !final) return false;
@@ -151,11 +145,11 @@ export class NameArgsParser extends BufferedParser {
         return true;
       }
       case 'argsSuffix':
-        if (!this.optionalLiteral(this.f.argsSuffix!, final, true)) return false;
+        if (this.nextMarker([this.f.argsSuffix!], final) === undefined) return false;
         this.state = 'close';
         return true;
       case 'close':
-        if (this.f.close && !this.optionalLiteral(this.f.close, final, true)) return false;
+        if (this.f.close && this.nextMarker([this.f.close], final) === undefined) return false;
         this.state = 'content';
         return true;
     }
@@ -164,19 +158,5 @@ export class NameArgsParser extends BufferedParser {
   private announce(raw: string, id?: string): void {
     const parsed = this.f.parseName ? this.f.parseName(raw) : { name: raw };
     this.startCall(parsed.name, id ?? parsed.id);
-  }
-
-  /**
-   * Consumes `lit` (after whitespace when `space`) if the text starts with it; true when decided
-   * (consumed or certainly absent), false while the text so far could still become it.
-   */
-  private optionalLiteral(lit: string, final: boolean, space: boolean): boolean {
-    const at = space ? skipSpace(this.buf) : 0;
-    const rest = this.buf.slice(at);
-    if (rest.startsWith(lit)) {
-      this.take(at + lit.length);
-      return true;
-    }
-    return final || !lit.startsWith(rest);
   }
 }

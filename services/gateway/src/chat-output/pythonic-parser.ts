@@ -1,4 +1,4 @@
-import { BufferedParser, partialMarkerLength, skipSpace } from './buffered-parser.js';
+import { BufferedParser, skipSpace } from './buffered-parser.js';
 import { PythonValueScanner, pythonLiteralToJson } from './python-literal.js';
 
 export interface PythonicFormat {
@@ -45,13 +45,9 @@ export class PythonicParser extends BufferedParser {
           this.content(this.take(this.buf.length));
           return false;
         }
-        const at = this.buf.indexOf(open);
-        if (at < 0) {
-          this.content(this.take(this.buf.length - (final ? 0 : partialMarkerLength(this.buf, [open]))));
-          return false;
-        }
-        this.content(this.take(at));
-        this.listText = this.take(open.length);
+        const marker = this.contentUntil([open], final);
+        if (marker === undefined) return false;
+        this.listText = marker;
         this.announcedInList = 0;
         this.state = 'list';
         return true;
@@ -139,13 +135,7 @@ export class PythonicParser extends BufferedParser {
         return true;
       }
       case 'close': {
-        const close = this.f.close;
-        if (close) {
-          const at = skipSpace(this.buf);
-          const rest = this.buf.slice(at);
-          if (rest.startsWith(close)) this.take(at + close.length);
-          else if (!final && close.startsWith(rest)) return false;
-        }
+        if (this.f.close && this.nextMarker([this.f.close], final) === undefined) return false;
         this.state = 'content';
         return true;
       }

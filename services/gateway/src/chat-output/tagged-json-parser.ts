@@ -1,4 +1,4 @@
-import { BufferedParser, findMarker, partialMarkerLength, skipSpace } from './buffered-parser.js';
+import { BufferedParser, skipSpace } from './buffered-parser.js';
 import { JsonCallReader, type JsonCallOptions } from './json-call-reader.js';
 
 export interface TaggedJsonFormat {
@@ -60,14 +60,8 @@ export class TaggedJsonParser extends BufferedParser {
           continue;
         }
       }
-      const hit = findMarker(this.buf, this.markers);
-      if (!hit) {
-        const keep = final ? 0 : partialMarkerLength(this.buf, this.markers);
-        this.content(this.take(this.buf.length - keep));
-        return;
-      }
-      this.content(this.take(hit.at));
-      const marker = this.take(hit.marker.length);
+      const marker = this.contentUntil(this.markers, final);
+      if (marker === undefined) return;
       if (this.format.open.includes(marker)) this.openRegion(marker);
     }
   }
@@ -102,14 +96,7 @@ export class TaggedJsonParser extends BufferedParser {
 
   /** Consumes whitespace and the closing marker when they come; false when it needs more text. */
   private skipClose(final: boolean): boolean {
-    const close = this.format.close!;
-    const at = skipSpace(this.buf);
-    const rest = this.buf.slice(at);
-    if (rest.startsWith(close)) {
-      this.take(at + close.length);
-    } else if (!final && close.startsWith(rest)) {
-      return false;
-    }
+    if (this.nextMarker([this.format.close!], final) === undefined) return false;
     this.closing = false;
     return true;
   }

@@ -1,4 +1,4 @@
-import { BufferedParser, findMarker, partialMarkerLength, skipSpace } from './buffered-parser.js';
+import { BufferedParser, findMarker } from './buffered-parser.js';
 import type { ToolSchemas } from './chat-delta.js';
 
 export interface XmlParamsFormat {
@@ -56,19 +56,12 @@ export class XmlParamsParser extends BufferedParser {
     const f = this.f;
     switch (this.state) {
       case 'content': {
-        const hit = findMarker(this.buf, f.regionOpen);
-        if (!hit) {
-          const keep = final ? 0 : partialMarkerLength(this.buf, f.regionOpen);
-          this.content(this.take(this.buf.length - keep));
-          return false;
-        }
-        this.content(this.take(hit.at));
-        this.take(hit.marker.length);
+        if (this.contentUntil(f.regionOpen, final) === undefined) return false;
         this.state = f.callOpen === '' ? 'name' : 'region';
         return true;
       }
       case 'region': {
-        const m = this.expect([f.callOpen, ...f.regionClose], final);
+        const m = this.nextMarker([f.callOpen, ...f.regionClose], final);
         if (m === undefined) return false;
         if (m === f.callOpen) this.state = 'name';
         else this.state = 'content'; // region closed, or not a call after all: the rest is content
@@ -89,7 +82,7 @@ export class XmlParamsParser extends BufferedParser {
         return true;
       }
       case 'params': {
-        const m = this.expect([f.paramOpen, f.callClose], final);
+        const m = this.nextMarker([f.paramOpen, f.callClose], final);
         if (m === undefined) return false;
         if (m === f.paramOpen) {
           this.state = 'key';
@@ -114,7 +107,7 @@ export class XmlParamsParser extends BufferedParser {
         return true;
       }
       case 'valueOpen': {
-        const m = this.expect([f.valueOpen!], final);
+        const m = this.nextMarker([f.valueOpen!], final);
         if (m === undefined) return false;
         this.state = m === f.valueOpen ? 'value' : 'params';
         return true;
@@ -132,23 +125,6 @@ export class XmlParamsParser extends BufferedParser {
         return true;
       }
     }
-  }
-
-  /**
-   * After optional whitespace, which of `markers` comes next (consumed); undefined while undecided.
-   * Anything else decides for '' (the caller treats it as "none of them": nothing is consumed).
-   */
-  private expect(markers: readonly string[], final: boolean): string | undefined {
-    const at = skipSpace(this.buf);
-    const rest = this.buf.slice(at);
-    for (const m of markers) {
-      if (rest.startsWith(m)) {
-        this.take(at + m.length);
-        return m;
-      }
-    }
-    if (!final && (rest === '' || markers.some((m) => m.startsWith(rest)))) return undefined;
-    return '';
   }
 
   private closeCall(): void {
