@@ -41,6 +41,8 @@ export interface LoomConfig {
   rateLimitRpm: number;
   rateLimitTpm: number;
   queueWaitTimeout: number;
+  toolCallParser: string;
+  reasoningParser: string;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -265,6 +267,24 @@ export const OPTIONS: readonly OptionSpec[] = [
       'seconds a request may wait for its first token before the gateway cancels it and answers 503 (0 = forever)',
     default: 300,
     kind: 'float',
+  },
+  {
+    key: 'toolCallParser',
+    flag: '--tool-call-parser <name>',
+    env: 'LOOM_TOOL_CALL_PARSER',
+    description:
+      "how the gateway reads tool calls in the model's output: auto (the family its chat template writes) | none | one of vLLM's --tool-call-parser names (hermes, llama3_json, mistral, openai, ...: services/gateway/README.md lists them)",
+    default: 'auto',
+    kind: 'string',
+  },
+  {
+    key: 'reasoningParser',
+    flag: '--reasoning-parser <name>',
+    env: 'LOOM_REASONING_PARSER',
+    description:
+      "how the gateway splits reasoning from content: auto (by its chat template's thinking markers) | none | one of vLLM's --reasoning-parser names (qwen3, deepseek_r1, openai_gptoss, ...: services/gateway/README.md lists them)",
+    default: 'auto',
+    kind: 'string',
   },
 ];
 

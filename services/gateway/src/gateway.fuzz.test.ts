@@ -130,7 +130,21 @@ const chatOnly: Record<string, fc.Arbitrary<unknown>> = {
   max_completion_tokens: fc.oneof(notNumber, nonInt, fc.integer({ max: 0 })),
   top_logprobs: fc.oneof(notNumber, fc.integer({ min: 21 }), fc.integer({ max: -1 })),
   logprobs: fc.oneof(fc.string(), fc.integer()),
-  tools: fc.array(fc.record({ type: fc.constant('function') }), { minLength: 1, maxLength: 2 }),
+  tools: fc.oneof(
+    fc.array(fc.record({ type: fc.constant('function') }), { minLength: 1, maxLength: 2 }),
+    fc.array(fc.record({ type: fc.constant('function'), function: fc.record({ name: fc.constant('no spaces!') }) }), {
+      minLength: 1,
+      maxLength: 2,
+    }),
+    fc.constant(Array.from({ length: 129 }, (_, i) => ({ type: 'function', function: { name: `f${i}` } }))),
+  ),
+  tool_choice: fc.oneof(
+    fc.constantFrom('required', 'sometimes', ''),
+    fc.constant({ type: 'function', function: { name: 'f' } }),
+    fc.integer(),
+  ),
+  parallel_tool_calls: fc.oneof(fc.string(), fc.integer()),
+  reasoning_effort: fc.constantFrom('extreme', '', 'LOW'),
 };
 
 /** A valid body with exactly one field replaced by a refused value: the error must name that field. */

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { AppModule } from './app.module.js';
 import { keysFromFile, keysFromList } from './auth/api-key-records.js';
 import { KeyStore } from './auth/key-store.js';
+import { checkParserSettings } from './chat/chat-output-plan.js';
 import type { InferenceBackend } from './backend/inference-backend.js';
 import { RedisBackend } from './backend/redis-backend.js';
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
@@ -32,6 +33,7 @@ const DEFAULTS = { keepAliveMs: 5000, bodyLimit: 16 * 1024 * 1024 };
 
 /** Start the OpenAI-compatible gateway on config.host:config.port. */
 export async function startGateway(config: LoomConfig, opts: StartGatewayOptions = {}): Promise<RunningGateway> {
+  checkParserSettings(config);
   const log = createLogger('gateway', config.logLevel);
   const options: GatewayOptions = {
     keepAliveMs: opts.keepAliveMs ?? DEFAULTS.keepAliveMs,

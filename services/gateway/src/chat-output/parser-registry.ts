@@ -17,10 +17,57 @@ export interface ParserContext {
   toolsActive: boolean;
 }
 
+/** An earlier assistant call, as the request carries it. */
+export interface WrittenCall {
+  function: { name: string; arguments: string };
+}
+
 export interface ParserSpec {
   make: (ctx: ParserContext) => OutputParser;
   /** Its markers are special tokens in the model's vocabulary: the text must keep special tokens. */
   specialTokens?: boolean;
+  /**
+   * Earlier calls in the family's own syntax, for templates that expect them in the content rather
+   * than in `tool_calls` (Granite 3.3, LFM2, SmolLM3). Without it: writeCallsAsJson.
+   */
+  write?: (calls: readonly WrittenCall[]) => string;
+}
+
+/** `[{"name": ..., "arguments": {...}}]`: calls for a template with no syntax of its own. */
+export function writeCallsAsJson(calls: readonly WrittenCall[]): string {
+  return JSON.stringify(calls.map(callObject));
+}
+
+function callObject(c: WrittenCall): { name: string; arguments: unknown } {
+  let args: unknown;
+  try {
+    args = JSON.parse(c.function.arguments);
+  } catch {
+    args = c.function.arguments;
+  }
+  return { name: c.function.name, arguments: args };
+}
+
+/** A JSON value as a Python literal (pythonic calls): JSON strings and numbers already are one. */
+function pythonLiteral(v: unknown): string {
+  if (v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (Array.isArray(v)) return `[${v.map(pythonLiteral).join(', ')}]`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${pythonLiteral(x)}`)
+      .join(', ')}}`;
+  return JSON.stringify(v);
+}
+
+function writePythonic(calls: readonly WrittenCall[]): string {
+  const one = (c: WrittenCall) => {
+    const { name, arguments: args } = callObject(c);
+    const kw = args && typeof args === 'object' ? Object.entries(args as Record<string, unknown>) : [];
+    return `${name}(${kw.map(([k, v]) => `${k}=${pythonLiteral(v)}`).join(', ')})`;
+  };
+  return `[${calls.map(one).join(', ')}]`;
 }
 
 const ARGS = ['arguments', 'parameters'];
@@ -57,7 +104,10 @@ const QWEN3_CODER: XmlParamsFormat = {
  * (see the parser classes for the exact shapes).
  */
 export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
-  hermes: { make: () => new TaggedJsonParser(HERMES) },
+  hermes: {
+    make: () => new TaggedJsonParser(HERMES),
+    write: (calls) => calls.map((c) => `<tool_call>\n${JSON.stringify(callObject(c))}\n</tool_call>`).join('\n'),
+  },
   llama3_json: {
     make: () =>
       new TaggedJsonParser({
@@ -82,6 +132,7 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
     make: () =>
       new TaggedJsonParser({ open: ['<|tool_call|>'], json: { nameKeys: ['name'], argsKeys: ARGS, array: 'allow' } }),
     specialTokens: true,
+    write: (calls) => `<|tool_call|>${writeCallsAsJson(calls)}`,
   },
   deepseek_v3: { make: () => new NameArgsParser(DEEPSEEK), specialTokens: true },
   deepseek_v31: { make: () => new NameArgsParser(DEEPSEEK), specialTokens: true },
@@ -179,10 +230,11 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
     make: () =>
       new TaggedJsonParser({ open: ['functools'], json: { nameKeys: ['name'], argsKeys: ARGS, array: 'only' } }),
   },
-  pythonic: { make: () => new PythonicParser({ bare: true }) },
+  pythonic: { make: () => new PythonicParser({ bare: true }), write: writePythonic },
   lfm2: {
     make: () => new PythonicParser({ open: '<|tool_call_start|>', close: '<|tool_call_end|>' }),
     specialTokens: true,
+    write: (calls) => `<|tool_call_start|>${writePythonic(calls)}<|tool_call_end|>`,
   },
 };
 

@@ -1,16 +1,61 @@
 import { z } from 'zod';
 import { ApiError } from '../errors/api-error.js';
 import { samplingFields } from '../generation/sampling-request.js';
-import type { ChatMessage } from '../tokenizer/model-tokenizers.js';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const content = z.union([z.string(), z.array(textPart)]);
+const name = z.string().nullish();
 
-const message = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
-  // null is legal for an assistant turn that only carried tool calls.
-  content: z.union([z.string(), z.array(textPart), z.null()]),
-  name: z.string().nullish(),
+/** OpenAI's limits on function tools: 128 per request, names of a-z, A-Z, 0-9, `_` and `-`, at most 64. */
+export const MAX_TOOLS = 128;
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const functionName = z
+  .string()
+  .regex(FUNCTION_NAME, 'must be 1 to 64 characters of a-z, A-Z, 0-9, underscores and dashes');
+
+const toolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  // arguments: the JSON text the model wrote (chat-prompt.ts parses it for templates that want an object).
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
 });
+
+const message = z.discriminatedUnion('role', [
+  z.object({ role: z.enum(['system', 'developer', 'user']), content, name }),
+  z.object({
+    role: z.literal('assistant'),
+    // null (or absent) for a turn that only called tools.
+    content: content.nullish(),
+    name,
+    tool_calls: z.array(toolCall).nullish(),
+    // The turn's reasoning, for templates that replay it (vLLM's field, and its newer name).
+    reasoning_content: z.string().nullish(),
+    reasoning: z.string().nullish(),
+    refusal: z.string().nullish(),
+  }),
+  z.object({ role: z.literal('tool'), content, tool_call_id: z.string().min(1), name }),
+]);
+
+const tool = z.object({
+  // Only function tools exist for a local model; 'custom' (free-form input) is refused below.
+  type: z.string(),
+  function: z.object({
+    name: functionName,
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const namedFunction = z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) });
+const toolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  namedFunction,
+  z.object({
+    type: z.literal('allowed_tools'),
+    allowed_tools: z.object({ mode: z.enum(['auto', 'required']), tools: z.array(namedFunction).min(1) }),
+  }),
+]);
 
 /** POST /v1/chat/completions body. */
 export const chatRequestSchema = z.object({
@@ -22,37 +67,86 @@ export const chatRequestSchema = z.object({
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   // vLLM's extension: logprobs of the rendered prompt's tokens, with this many alternatives each.
   prompt_logprobs: z.number().int().min(0).max(20).nullish(),
-  tools: z.array(z.unknown()).nullish(),
+  tools: z.array(tool).max(MAX_TOOLS, `at most ${MAX_TOOLS} tools are supported`).nullish(),
+  tool_choice: toolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullish(),
+  // vLLM's extensions: variables for the chat template, and whether to return reasoning at all.
+  chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
+  include_reasoning: z.boolean().nullish(),
   response_format: z.object({ type: z.string() }).nullish(),
+  functions: z.unknown().optional(),
+  function_call: z.unknown().optional(),
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
+export type ChatRequestMessage = ChatRequest['messages'][number];
+export type ChatTool = NonNullable<ChatRequest['tools']>[number];
 
 export function rejectUnsupportedChat(body: ChatRequest): void {
   if (body.top_logprobs != null && !body.logprobs)
     throw ApiError.invalid("'top_logprobs' requires 'logprobs' to be true.", 'top_logprobs');
-  if (body.tools?.length) throw ApiError.unsupported('tools', "'tools' (function calling) is not supported yet.");
   if (body.response_format && body.response_format.type !== 'text') {
     throw ApiError.unsupported(
       'response_format',
       `'response_format' type '${body.response_format.type}' is not supported; only 'text'.`,
     );
   }
+  for (const p of ['functions', 'function_call'] as const)
+    if (body[p] !== undefined && body[p] !== null)
+      throw ApiError.unsupported(p, `'${p}' is deprecated and not supported; use 'tools' and 'tool_choice'.`);
+  checkTools(body);
+}
+
+/** What the request lets the model do with its tools. */
+export type ToolMode = { kind: 'none' } | { kind: 'auto' } | { kind: 'required' } | { kind: 'named'; name: string };
+
+/**
+ * The tools the model may call and how (OpenAI's semantics): no tools or `none` → no calls; `auto`
+ * (the default with tools) → the model decides; `required` → at least one call; a named function →
+ * that one. `allowed_tools` narrows the list first.
+ */
+export function toolPlan(body: ChatRequest): { tools: ChatTool[]; mode: ToolMode } {
+  const tools = body.tools ?? [];
+  const choice = body.tool_choice ?? (tools.length ? 'auto' : 'none');
+  if (!tools.length || choice === 'none') return { tools, mode: { kind: 'none' } };
+  if (choice === 'auto' || choice === 'required') return { tools, mode: { kind: choice } };
+  if (choice.type === 'function') return { tools, mode: { kind: 'named', name: choice.function.name } };
+  const allowed = new Set(choice.allowed_tools.tools.map((t) => t.function.name));
+  return { tools: tools.filter((t) => allowed.has(t.function.name)), mode: { kind: choice.allowed_tools.mode } };
+}
+
+function checkTools(body: ChatRequest): void {
+  const tools = body.tools ?? [];
+  const names = new Set<string>();
+  tools.forEach((t, i) => {
+    if (t.type !== 'function')
+      throw ApiError.unsupported(`tools[${i}].type`, `Tool type '${t.type}' is not supported; only 'function'.`);
+    if (names.has(t.function.name))
+      throw ApiError.invalid(`Duplicate function name '${t.function.name}' in tools.`, `tools[${i}].function.name`);
+    names.add(t.function.name);
+  });
+  const choice = body.tool_choice;
+  if (choice == null || choice === 'none' || choice === 'auto') return;
+  if (!tools.length) throw ApiError.invalid("'tool_choice' requires 'tools': there is nothing to call.", 'tool_choice');
+  const named =
+    choice === 'required'
+      ? []
+      : choice.type === 'function'
+        ? [choice.function.name]
+        : choice.allowed_tools.tools.map((t) => t.function.name);
+  for (const n of named)
+    if (!names.has(n)) throw ApiError.invalid(`'tool_choice' names '${n}', which is not in 'tools'.`, 'tool_choice');
+  // A forced call is only a promise with constrained decoding, which the scheduler does not do yet:
+  // refused rather than answered with a call the model may not make.
+  if (choice === 'required' || choice.type === 'function' || choice.allowed_tools.mode === 'required')
+    throw ApiError.unsupported(
+      'tool_choice',
+      "'tool_choice' that forces a call ('required', a named function) needs constrained decoding, which is not available yet; use 'auto'.",
+    );
 }
 
 /** Alternatives per position the request asks for, or null when it wants no logprobs. */
 export function chatLogprobs(body: ChatRequest): number | null {
   return body.logprobs ? (body.top_logprobs ?? 0) : null;
-}
-
-/**
- * Messages as the chat template expects them: content parts joined, `developer` treated as
- * `system` (model templates predate the developer role).
- */
-export function templateMessages(body: ChatRequest): ChatMessage[] {
-  return body.messages.map((m) => ({
-    role: m.role === 'developer' ? 'system' : m.role,
-    content:
-      m.content === null ? '' : typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''),
-  }));
 }

@@ -1,18 +1,22 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import type { LoomConfig } from '@loom/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../errors/api-error.js';
 import { parseOrThrow } from '../errors/zod-error.js';
 import { GenerationService, newRequestId } from '../generation/generation.service.js';
 import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
+import { CONFIG } from '../tokens.js';
 import { chatFormat } from './chat-format.js';
-import { chatLogprobs, chatRequestSchema, rejectUnsupportedChat, templateMessages } from './chat-request.js';
+import { chatOutputPlan, modelParsers } from './chat-output-plan.js';
+import { buildChatPrompt } from './chat-prompt.js';
+import { chatLogprobs, chatRequestSchema, rejectUnsupportedChat, toolPlan } from './chat-request.js';
 
 @Controller('v1/chat')
 export class ChatController {
   constructor(
     private readonly generation: GenerationService,
     private readonly tokenizers: ModelTokenizers,
+    @Inject(CONFIG) private readonly config: LoomConfig,
   ) {}
 
   @Post('completions')
@@ -24,27 +28,28 @@ export class ChatController {
     const card = await this.generation.resolveModel(body.model);
     checkTokenIds(body, card.vocabSize);
 
-    let ids: number[];
-    try {
-      ids = this.tokenizers.encodeChat(card, templateMessages(body)).ids;
-    } catch (err) {
-      const message = (err as Error).message;
-      // A template that does not even parse is the deployment's fault, not the client's.
-      if (message.startsWith('the chat template does not parse')) throw err;
-      // Templates raise on conversations they do not support (e.g. roles out of order): client input.
-      throw ApiError.invalid(`The chat template could not render these messages: ${message}`, 'messages');
-    }
+    const parsers = modelParsers(this.config, card);
+    const { tools, mode } = toolPlan(body);
+    const { ids, generationPrompt } = buildChatPrompt(this.tokenizers, card, body, tools, parsers.tool);
     // Like vLLM: without a limit, the completion may use the rest of the context window.
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? Math.max(1, card.contextLength - ids.length);
     this.generation.checkContext(card, ids.length, maxTokens, 'messages');
 
+    const { output, keepSpecialTokens } = chatOutputPlan(parsers, mode, tools, generationPrompt, {
+      includeReasoning: body.include_reasoning ?? true,
+      parallelToolCalls: body.parallel_tool_calls ?? true,
+    });
     const logprobs = chatLogprobs(body);
+    const sampling = toSamplingParams(body, maxTokens, logprobs, body.prompt_logprobs ?? null);
+    // Markers that are special tokens (gpt-oss's channels, Mistral's [TOOL_CALLS]) must reach the
+    // parser, as vLLM's parsers ask for; a client that set skip_special_tokens has the last word.
+    if (keepSpecialTokens && body.skip_special_tokens == null) sampling.skipSpecialTokens = false;
     await this.generation.run(req, reply, {
       endpoint: 'chat',
       requestId: newRequestId('chatcmpl'),
       card,
       prompts: [ids],
-      sampling: toSamplingParams(body, maxTokens, logprobs, body.prompt_logprobs ?? null),
+      sampling,
       n: body.n ?? 1,
       priority: body.priority,
       cacheSalt: body.cache_salt,
@@ -55,6 +60,7 @@ export class ChatController {
       format: chatFormat(
         logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs),
         body.prompt_logprobs == null ? undefined : this.tokenizers.logprobsOptions(card, body.prompt_logprobs),
+        output,
       ),
       arrivedAt,
     });

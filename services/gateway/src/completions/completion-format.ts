@@ -49,28 +49,25 @@ export function completionFormat(perPrompt: number, echo?: EchoedPrompt[], lp?: 
       }
       return Array.from({ length: ctx.n }, (_, i) => ({ ...head(ctx), choices: [choice(i, echoText(i), null)] }));
     },
-    promptChunk: (ctx, index, logprobs) => {
-      const e = echoOf(index);
-      if (!e || !lp || !echoPending.has(index)) return null;
-      return {
-        ...head(ctx),
-        choices: [choice(index, takeEcho(index), null, promptLogprobs(e.ids, logprobs, lp, e.text.length))],
-      };
+    updateChunks: (ctx, u) => {
+      if (u.kind === 'prompt') {
+        const e = echoOf(u.index);
+        if (!e || !lp || !echoPending.has(u.index)) return [];
+        return [
+          {
+            ...head(ctx),
+            choices: [choice(u.index, takeEcho(u.index), null, promptLogprobs(e.ids, u.logprobs, lp, e.text.length))],
+          },
+        ];
+      }
+      if (u.kind === 'finish') return [{ ...head(ctx), choices: [choice(u.index, takeEcho(u.index), u.finishReason)] }];
+      // Text held back with no logprobs to show: nothing to send yet.
+      if (!u.text && !(lp && u.logprobs?.length)) return [];
+      const start = offsets.get(u.index) ?? echoText(u.index).length;
+      offsets.set(u.index, start + u.text.length);
+      const logprobs = lp && u.logprobs ? completionLogprobs(u.logprobs, lp, start) : null;
+      return [{ ...head(ctx), choices: [choice(u.index, takeEcho(u.index) + u.text, null, logprobs)] }];
     },
-    deltaChunk: (ctx, index, text, logprobs) => {
-      const start = offsets.get(index) ?? echoText(index).length;
-      offsets.set(index, start + text.length);
-      return {
-        ...head(ctx),
-        choices: [
-          choice(index, takeEcho(index) + text, null, lp && logprobs ? completionLogprobs(logprobs, lp, start) : null),
-        ],
-      };
-    },
-    finishChunk: (ctx, index, finishReason) => ({
-      ...head(ctx),
-      choices: [choice(index, takeEcho(index), finishReason)],
-    }),
     usageChunk: (ctx, usage) => ({ ...head(ctx), choices: [], usage }),
     body: (ctx, choices, usage) => ({
       ...head(ctx),

@@ -6,7 +6,8 @@ import type { ApiFinishReason, ChoiceResult } from './response-format.js';
 /** What the response writers see: text deltas and finishes, already checked and accounted. */
 export type ChoiceUpdate =
   | { kind: 'prompt'; index: number; logprobs: (TokenLogprob | null)[] }
-  | { kind: 'delta'; index: number; text: string; logprobs?: TokenLogprob[] }
+  /** Every token event, even one whose text is held back (''): `tokens` is how many it carries. */
+  | { kind: 'delta'; index: number; text: string; tokens: number; logprobs?: TokenLogprob[] }
   | { kind: 'finish'; index: number; finishReason: ApiFinishReason };
 
 /**
@@ -51,11 +52,15 @@ export class EventConsumer {
         this.observeTokens(ev.index, ev.tokenIds.length);
         choice.tokens += ev.tokenIds.length;
         if (ev.logprobs) choice.logprobs.push(...ev.logprobs);
-        // Text may be held back ('') while logprobs are not: send those anyway.
-        if (ev.text || ev.logprobs?.length) {
-          choice.text += ev.text;
-          yield { kind: 'delta', index: ev.index, text: ev.text, ...(ev.logprobs ? { logprobs: ev.logprobs } : {}) };
-        }
+        choice.text += ev.text;
+        // Text may be held back ('') while tokens and logprobs are not: formats decide what to send.
+        yield {
+          kind: 'delta',
+          index: ev.index,
+          text: ev.text,
+          tokens: ev.tokenIds.length,
+          ...(ev.logprobs ? { logprobs: ev.logprobs } : {}),
+        };
       } else {
         const finishReason = apiFinishReason(ev.finishReason);
         choice.finishReason = finishReason;

@@ -13,7 +13,7 @@ import { BACKEND, CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from '.
 import { EventConsumer, type ChoiceUpdate } from './event-consumer.js';
 import { firstEventTimeout } from './first-event-timeout.js';
 import { mergeEvents } from './merge-events.js';
-import { usageOf, type ResponseContext, type ResponseFormat } from './response-format.js';
+import { usageOf, type ResponseContext, type ResponseFormat, type Usage } from './response-format.js';
 import { SseWriter } from './sse-writer.js';
 
 /** An accepted, validated, tokenized request, ready to queue. */
@@ -200,17 +200,19 @@ export class GenerationService {
     g: GenerationRequest,
     ctx: ResponseContext,
     consumer: EventConsumer,
-    updates: AsyncIterable<unknown>,
+    updates: AsyncIterable<ChoiceUpdate>,
     life: Lifecycle,
     promptTokens: number,
   ): Promise<void> {
-    for await (const _ of updates) void _; // errors propagate to the exception filter as ApiErrors
+    // The format sees every update, as in a stream (chat parses the output as it comes); errors
+    // propagate to the exception filter as ApiErrors.
+    for await (const u of updates) g.format.updateChunks(ctx, u);
     if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
     if (life.clientGone.signal.aborted) return;
     if (!consumer.complete) throw incomplete();
     reply
       .type('application/json')
-      .send(g.format.body(ctx, consumer.results(), usageOf(promptTokens, consumer.completionTokens)));
+      .send(g.format.body(ctx, consumer.results(), usageWith(g.format, promptTokens, consumer.completionTokens)));
   }
 
   private async stream(
@@ -228,7 +230,7 @@ export class GenerationService {
     sse.open(reply.getHeaders() as OutgoingHttpHeaders, { lazy: true });
     const continuous = g.includeUsage && g.continuousUsage;
     const withUsage = (chunk: object) =>
-      continuous ? { ...chunk, usage: usageOf(promptTokens, consumer.completionTokens) } : chunk;
+      continuous ? { ...chunk, usage: usageWith(g.format, promptTokens, consumer.completionTokens) } : chunk;
     let begun = false;
     try {
       for await (const u of updates) {
@@ -236,19 +238,14 @@ export class GenerationService {
           begun = true;
           for (const c of g.format.openingChunks(ctx)) sse.send(withUsage(c));
         }
-        const chunk =
-          u.kind === 'prompt'
-            ? g.format.promptChunk?.(ctx, u.index, u.logprobs)
-            : u.kind === 'delta'
-              ? g.format.deltaChunk(ctx, u.index, u.text, u.logprobs)
-              : g.format.finishChunk(ctx, u.index, u.finishReason);
-        if (chunk) sse.send(withUsage(chunk));
+        for (const chunk of g.format.updateChunks(ctx, u)) sse.send(withUsage(chunk));
         await sse.drained();
       }
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
       if (life.clientGone.signal.aborted) return;
       if (!consumer.complete) throw incomplete();
-      if (g.includeUsage) sse.send(g.format.usageChunk(ctx, usageOf(promptTokens, consumer.completionTokens)));
+      if (g.includeUsage)
+        sse.send(g.format.usageChunk(ctx, usageWith(g.format, promptTokens, consumer.completionTokens)));
     } catch (err) {
       const apiErr = toApiError(err);
       this.metrics.requestErrors.inc({ status: String(apiErr.status), code: apiErr.code ?? apiErr.type });
@@ -261,6 +258,10 @@ export class GenerationService {
       else sse.done();
     }
   }
+}
+
+function usageWith(format: ResponseFormat, promptTokens: number, completionTokens: number): Usage {
+  return { ...usageOf(promptTokens, completionTokens), ...format.usageDetails?.() };
 }
 
 function incomplete(): ApiError {

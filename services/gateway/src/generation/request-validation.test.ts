@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chatRequestSchema, rejectUnsupportedChat, templateMessages } from '../chat/chat-request.js';
+import { toolConventions } from '@loom/tokenizer';
+import { templateMessages } from '../chat/chat-prompt.js';
+import { chatRequestSchema, rejectUnsupportedChat } from '../chat/chat-request.js';
 import { completionRequestSchema, promptsOf, rejectUnsupportedCompletion } from '../completions/completion-request.js';
 import { ApiError } from '../errors/api-error.js';
 import { parseOrThrow } from '../errors/zod-error.js';
@@ -81,12 +83,72 @@ test('chat validation names nested message fields', () => {
     'messages[1].content',
   );
   assert.equal(apiErrorOf(chat([])).param, 'messages');
-  const tools = parseOrThrow(chatRequestSchema, {
-    model: 'm',
-    messages: [{ role: 'user', content: 'x' }],
-    tools: [{ type: 'function' }],
+});
+
+test('tools, tool_choice and tool messages: a 400 naming the parameter', () => {
+  const user = [{ role: 'user', content: 'x' }];
+  const fn = (name: string, extra: object = {}) => ({ type: 'function', function: { name, ...extra } });
+  const chatWith =
+    (extra: object, messages: object[] = user) =>
+    () => {
+      const body = parseOrThrow(chatRequestSchema, { model: 'm', messages, ...extra });
+      rejectUnsupportedChat(body);
+      return body;
+    };
+  const call = (args: unknown) => ({
+    role: 'assistant',
+    content: null,
+    tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: args } }],
   });
-  assert.equal(apiErrorOf(() => rejectUnsupportedChat(tools)).param, 'tools');
+  const cases: [() => unknown, string, string][] = [
+    [chatWith({ tools: [{ type: 'function' }] }), 'tools[0].function', 'missing_required_parameter'],
+    [chatWith({ tools: [fn('get weather')] }), 'tools[0].function.name', 'invalid_value'],
+    [chatWith({ tools: [fn('x'.repeat(65))] }), 'tools[0].function.name', 'invalid_value'],
+    [chatWith({ tools: Array.from({ length: 129 }, (_, i) => fn(`f${i}`)) }), 'tools', 'invalid_value'],
+    [chatWith({ tools: [{ type: 'custom', function: { name: 'f' } }] }), 'tools[0].type', 'unsupported_parameter'],
+    [chatWith({ tools: [fn('f'), fn('f')] }), 'tools[1].function.name', 'invalid_value'],
+    [chatWith({ tools: [fn('f', { parameters: 'x' })] }), 'tools[0].function.parameters', 'invalid_type'],
+    [chatWith({ tool_choice: 'required' }), 'tool_choice', 'invalid_value'],
+    [chatWith({ tools: [fn('f')], tool_choice: fn('g') }), 'tool_choice', 'invalid_value'],
+    [chatWith({ tools: [fn('f')], tool_choice: 'sometimes' }), 'tool_choice', 'invalid_value'],
+    [
+      chatWith({
+        tools: [fn('f')],
+        tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [fn('g')] } },
+      }),
+      'tool_choice',
+      'invalid_value',
+    ],
+    [chatWith({ tools: [fn('f')], parallel_tool_calls: 'yes' }), 'parallel_tool_calls', 'invalid_type'],
+    [chatWith({ reasoning_effort: 'extreme' }), 'reasoning_effort', 'invalid_value'],
+    [chatWith({ functions: [{ name: 'f' }] }), 'functions', 'unsupported_parameter'],
+    [chatWith({}, [...user, call({ a: 1 })]), 'messages[1].tool_calls[0].function.arguments', 'invalid_type'],
+    [chatWith({}, [...user, { role: 'tool', content: 'r' }]), 'messages[1].tool_call_id', 'missing_required_parameter'],
+  ];
+  for (const [fn, param, code] of cases) {
+    const err = apiErrorOf(fn);
+    assert.equal(err.status, 400, param);
+    assert.equal(err.param, param, `${param}: ${err.message}`);
+    assert.equal(err.code, code, `${param}: ${err.message}`);
+  }
+  // Forcing a call needs constrained decoding (not there yet): refused, not answered unforced.
+  for (const tool_choice of [
+    'required',
+    fn('f'),
+    { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [fn('f')] } },
+  ])
+    assert.equal(apiErrorOf(chatWith({ tools: [fn('f')], tool_choice })).code, 'unsupported_parameter');
+  // The same shapes well formed are accepted.
+  chatWith(
+    {
+      tools: [fn('f', { parameters: { type: 'object', properties: {} } })],
+      tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [fn('f')] } },
+      parallel_tool_calls: false,
+      reasoning_effort: 'low',
+      chat_template_kwargs: { enable_thinking: false },
+    },
+    [...user, call('{"a": 1}'), { role: 'tool', tool_call_id: 'c1', content: 'ok' }],
+  )();
 });
 
 test('accepted bodies map to SamplingParams with OpenAI defaults', () => {
@@ -132,7 +194,7 @@ test('chat messages: parts joined, developer becomes system', () => {
       { role: 'assistant', content: null },
     ],
   });
-  assert.deepEqual(templateMessages(body), [
+  assert.deepEqual(templateMessages(body.messages, undefined, toolConventions(undefined), undefined), [
     { role: 'system', content: 'be brief' },
     { role: 'user', content: 'ab' },
     { role: 'assistant', content: '' },

@@ -9,25 +9,37 @@ import { echoNullsFilled } from '../testing/echo-nulls-filled.js';
 import { OPENAI_SPEC, STORIES_GGUF } from '../testing/spec-path.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { vllmPromptLogprobs } from './logprobs-format.js';
-import { usageOf } from './response-format.js';
+import type { TokenLogprob } from '@loom/common';
+import { usageOf, type ApiFinishReason, type ResponseContext, type ResponseFormat } from './response-format.js';
 import { SseWriter } from './sse-writer.js';
 
 const validate = openAiSchemaValidator(OPENAI_SPEC);
+
+/** The one chunk a text update makes (formats without parsers make exactly one). */
+function delta(f: ResponseFormat, c: ResponseContext, index: number, text: string, logprobs?: TokenLogprob[]): object {
+  const chunks = f.updateChunks(c, { kind: 'delta', index, text, tokens: 1, ...(logprobs ? { logprobs } : {}) });
+  assert.equal(chunks.length, 1);
+  return chunks[0]!;
+}
+
+function finish(f: ResponseFormat, c: ResponseContext, index: number, finishReason: ApiFinishReason): object {
+  return f.updateChunks(c, { kind: 'finish', index, finishReason }).at(-1)!;
+}
 const ctx = { id: 'cmpl-1', created: 1700000000, model: 'm', n: 2 };
 const usage = usageOf(5, 7);
 
 test('completion chunks and body follow the spec', () => {
   const f = completionFormat(1);
   assert.deepEqual(f.openingChunks(ctx), []);
-  const delta = f.deltaChunk(ctx, 1, ' there');
-  assert.deepEqual(delta, {
+  const chunk = delta(f, ctx, 1, ' there');
+  assert.deepEqual(chunk, {
     id: 'cmpl-1',
     object: 'text_completion',
     created: 1700000000,
     model: 'm',
     choices: [{ index: 1, text: ' there', logprobs: null, finish_reason: null }],
   });
-  for (const chunk of [f.finishChunk(ctx, 0, 'length'), f.usageChunk(ctx, usage)])
+  for (const chunk of [finish(f, ctx, 0, 'length'), f.usageChunk(ctx, usage)])
     assert.deepEqual(validate('CreateCompletionResponse', chunk), []);
   const body = f.body(
     ctx,
@@ -102,9 +114,9 @@ test('echo + logprobs: the prompt tokens lead the logprobs (first null), offsets
   const sctx = { ...ctx, n: 1 };
   const chunks = [
     ...f.openingChunks(sctx),
-    f.promptChunk!(sctx, 0, scored),
-    f.deltaChunk(sctx, 0, text, completion),
-    f.finishChunk(sctx, 0, 'length'),
+    f.updateChunks(sctx, { kind: 'prompt', index: 0, logprobs: scored })[0]!,
+    delta(f, sctx, 0, text, completion),
+    finish(f, sctx, 0, 'length'),
   ] as { choices: { text: string; logprobs: Legacy | null }[] }[];
   assert.equal(chunks.length, 3);
   assert.equal(chunks.map((c) => c.choices[0]!.text).join(''), prompt + text);
@@ -132,11 +144,11 @@ test('echo + logprobs without a prompt_logprobs event: the echo still opens the 
   });
   const sctx = { ...ctx, n: 1 };
   assert.deepEqual(f.openingChunks(sctx), []);
-  const delta = f.deltaChunk(sctx, 0, ' upon', [{ tokenId: 3, logprob: -1, top: [] }]) as {
+  const chunk = delta(f, sctx, 0, ' upon', [{ tokenId: 3, logprob: -1, top: [] }]) as {
     choices: { text: string; logprobs: { text_offset: number[] } }[];
   };
-  assert.equal(delta.choices[0]!.text, 'Once upon');
-  assert.deepEqual(delta.choices[0]!.logprobs.text_offset, [4]);
+  assert.equal(chunk.choices[0]!.text, 'Once upon');
+  assert.deepEqual(chunk.choices[0]!.logprobs.text_offset, [4]);
   assert.equal(
     (
       f.body(ctx, [{ index: 0, text: ' upon', finishReason: 'stop', logprobs: [] }], usage) as {
@@ -157,12 +169,7 @@ test('chat chunks and body follow the spec', () => {
       [1, { role: 'assistant', content: '' }],
     ],
   );
-  for (const chunk of [
-    ...opening,
-    f.deltaChunk(ctx, 0, 'hi'),
-    f.finishChunk(ctx, 0, 'stop'),
-    f.usageChunk(ctx, usage),
-  ]) {
+  for (const chunk of [...opening, delta(f, ctx, 0, 'hi'), finish(f, ctx, 0, 'stop'), f.usageChunk(ctx, usage)]) {
     assert.deepEqual(validate('CreateChatCompletionStreamResponse', chunk), []);
   }
   const body = f.body(ctx, [{ index: 0, text: 'hello', finishReason: 'stop' }], usage);
@@ -178,7 +185,7 @@ test('the schema validator rejects what the spec forbids', () => {
   assert.notDeepEqual(validate('CreateCompletionResponse', { id: 'x', created: 1, model: 'm', choices: [] }), []);
   assert.notDeepEqual(
     validate('CreateChatCompletionStreamResponse', {
-      ...chatFormat().deltaChunk(ctx, 0, 'x'),
+      ...delta(chatFormat(), ctx, 0, 'x'),
       object: 'chat.completion',
     }),
     [],

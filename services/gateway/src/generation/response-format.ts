@@ -1,12 +1,14 @@
 import type { TokenLogprob } from '@loom/common';
+import type { ChoiceUpdate } from './event-consumer.js';
 
-/** OpenAI's finish reasons that Loom produces. */
+/** OpenAI's finish reasons that the cluster reports (a chat format may turn 'stop' into 'tool_calls'). */
 export type ApiFinishReason = 'stop' | 'length';
 
 export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 /** Identity of one response: every chunk of a stream repeats it. */
@@ -36,16 +38,19 @@ export interface ChoiceResult {
 export interface ResponseFormat {
   /** Chunks sent as soon as the stream opens (chat: the assistant role delta of each choice). */
   openingChunks(ctx: ResponseContext): object[];
-  /** The prompt's logprobs of one choice, before its first token (only formats that echo the prompt render them). */
-  promptChunk?(ctx: ResponseContext, index: number, logprobs: (TokenLogprob | null)[]): object | null;
-  /** New text of one choice (and the logprobs of its tokens, when asked for). */
-  deltaChunk(ctx: ResponseContext, index: number, text: string, logprobs?: TokenLogprob[]): object;
-  /** The last chunk of one choice, carrying its finish_reason. */
-  finishChunk(ctx: ResponseContext, index: number, finishReason: ApiFinishReason): object;
+  /**
+   * The chunks one update of one choice makes (its prompt logprobs, new text with its tokens'
+   * logprobs, its finish): none, one, or several (chat splits text into content, reasoning and tool
+   * call pieces). Called for every update in order, streamed or not, so formats that keep state per
+   * choice (chat's output parsers) keep it here; only a stream sends what it returns.
+   */
+  updateChunks(ctx: ResponseContext, update: ChoiceUpdate): object[];
   /** The stream's final usage chunk (stream_options.include_usage): no choices. */
   usageChunk(ctx: ResponseContext, usage: Usage): object;
   /** The non-streaming body. */
   body(ctx: ResponseContext, choices: ChoiceResult[], usage: Usage): object;
+  /** Usage details the format counted itself (chat: reasoning tokens), merged into every usage object. */
+  usageDetails?(): Pick<Usage, 'completion_tokens_details'>;
 }
 
 export function usageOf(promptTokens: number, completionTokens: number): Usage {

@@ -1,17 +1,25 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import type { ModelCard } from '@loom/common';
+import type { LoomConfig, ModelCard } from '@loom/common';
 import { z } from 'zod';
 import type { InferenceBackend } from '../backend/inference-backend.js';
-import { chatRequestSchema, templateMessages } from '../chat/chat-request.js';
+import { modelParsers } from '../chat/chat-output-plan.js';
+import { buildChatPrompt } from '../chat/chat-prompt.js';
+import { chatRequestSchema } from '../chat/chat-request.js';
 import { ApiError } from '../errors/api-error.js';
 import { parseOrThrow } from '../errors/zod-error.js';
-import { BACKEND } from '../tokens.js';
+import { BACKEND, CONFIG } from '../tokens.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 
 /** vLLM's /tokenize: either a completion prompt or chat messages (rendered exactly as /v1/chat/completions does). */
 const tokenizeSchema = z.union([
   z.object({ model: z.string().min(1), prompt: z.string(), add_special_tokens: z.boolean().nullish() }),
-  z.object({ model: z.string().min(1), messages: chatRequestSchema.shape.messages }),
+  z.object({
+    model: z.string().min(1),
+    messages: chatRequestSchema.shape.messages,
+    tools: chatRequestSchema.shape.tools,
+    chat_template_kwargs: chatRequestSchema.shape.chat_template_kwargs,
+    reasoning_effort: chatRequestSchema.shape.reasoning_effort,
+  }),
 ]);
 
 const detokenizeSchema = z.object({ model: z.string().min(1), tokens: z.array(z.number().int().min(0)) });
@@ -21,6 +29,7 @@ export class TokenizeController {
   constructor(
     @Inject(BACKEND) private readonly backend: InferenceBackend,
     private readonly tokenizers: ModelTokenizers,
+    @Inject(CONFIG) private readonly config: LoomConfig,
   ) {}
 
   @Post('tokenize')
@@ -33,10 +42,7 @@ export class TokenizeController {
         ? this.tokenizers
             .get(card)
             .encode(body.prompt, { addSpecial: body.add_special_tokens ?? true, parseSpecial: true })
-        : this.tokenizers.encodeChat(
-            card,
-            templateMessages({ messages: body.messages } as Parameters<typeof templateMessages>[0]),
-          ).ids;
+        : buildChatPrompt(this.tokenizers, card, body, body.tools ?? [], modelParsers(this.config, card).tool).ids;
     return { tokens, count: tokens.length, max_model_len: card.contextLength };
   }
 

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { ModelCard } from '@loom/common';
-import { IncrementalDetokenizer, Tokenizer, renderChat, type ChatMessage } from '@loom/tokenizer';
+import {
+  IncrementalDetokenizer,
+  Tokenizer,
+  renderChatPrompt,
+  type ChatMessage,
+  type RenderChatOptions,
+} from '@loom/tokenizer';
 import type { LogprobsOptions } from '../generation/logprobs-format.js';
 
 export type { ChatMessage };
@@ -34,14 +40,26 @@ export class ModelTokenizers {
    * tokens. Templates usually write the BOS text themselves; adding BOS again would double it, so
    * (as llama.cpp's server does) BOS is only added per the model's add_bos when the rendered text
    * does not already start with it. Special-token text from the template is always parsed.
+   * `generationPrompt` is what the template's add_generation_prompt appended (output parsers start
+   * from it). `template` overrides the card's (a tool_use variant).
    */
-  encodeChat(card: ModelCard, messages: ChatMessage[]): { text: string; ids: number[] } {
+  encodeChat(
+    card: ModelCard,
+    messages: ChatMessage[],
+    extra: Pick<RenderChatOptions, 'tools' | 'variables'> & { template?: string } = {},
+  ): { text: string; ids: number[]; generationPrompt: string } {
     const tok = this.get(card);
     const bosToken = tokenText(card, card.tokenizer.bosTokenId);
     const eosToken = tokenText(card, card.tokenizer.eosTokenId);
-    const text = renderChat(card.chatTemplate, messages, { addGenerationPrompt: true, bosToken, eosToken });
+    const { text, generationPrompt } = renderChatPrompt(extra.template ?? card.chatTemplate, messages, {
+      addGenerationPrompt: true,
+      bosToken,
+      eosToken,
+      tools: extra.tools,
+      variables: extra.variables,
+    });
     const startsWithBos = bosToken !== '' && text.startsWith(bosToken);
-    return { text, ids: tok.encode(text, { addSpecial: !startsWithBos, parseSpecial: true }) };
+    return { text, ids: tok.encode(text, { addSpecial: !startsWithBos, parseSpecial: true }), generationPrompt };
   }
 
   /** Per-token text and bytes for logprobs, `top` alternatives per position. */

@@ -1,0 +1,77 @@
+import { randomInt } from 'node:crypto';
+import type { LoomConfig, ModelCard } from '@loom/common';
+import type { ToolSchemas } from '../chat-output/chat-delta.js';
+import {
+  detectReasoningParser,
+  detectToolParser,
+  makeOutputParser,
+  REASONING_PARSERS,
+  TOOL_PARSERS,
+} from '../chat-output/parser-registry.js';
+import type { ChatOutputOptions } from './chat-format.js';
+import type { ChatTool, ToolMode } from './chat-request.js';
+
+/** The parsers a model's output gets, by name (undefined: none). */
+export interface ModelParsers {
+  tool: string | undefined;
+  reasoning: string | undefined;
+}
+
+/**
+ * `--tool-call-parser` and `--reasoning-parser` for a model: a name, 'none', or 'auto' (the
+ * family its chat template writes, as llama.cpp picks it: the tool_use template's, when it has one).
+ */
+export function modelParsers(
+  config: Pick<LoomConfig, 'toolCallParser' | 'reasoningParser'>,
+  card: ModelCard,
+): ModelParsers {
+  const pick = (setting: string, detect: () => string | undefined) =>
+    setting === 'auto' || setting === '' ? detect() : setting === 'none' ? undefined : setting;
+  return {
+    tool: pick(config.toolCallParser, () => detectToolParser(card.toolUseChatTemplate ?? card.chatTemplate)),
+    reasoning: pick(config.reasoningParser, () => detectReasoningParser(card.chatTemplate)),
+  };
+}
+
+/** Refuses a --tool-call-parser / --reasoning-parser that names no parser (at start, not per request). */
+export function checkParserSettings(config: Pick<LoomConfig, 'toolCallParser' | 'reasoningParser'>): void {
+  const check = (value: string, flag: string, known: Readonly<Record<string, unknown>>) => {
+    if (value === 'auto' || value === 'none' || value === '' || value in known) return;
+    throw new Error(`${flag} '${value}' is not a parser; use auto, none or one of: ${Object.keys(known).join(', ')}`);
+  };
+  check(config.toolCallParser, '--tool-call-parser / LOOM_TOOL_CALL_PARSER', TOOL_PARSERS);
+  check(config.reasoningParser, '--reasoning-parser / LOOM_REASONING_PARSER', REASONING_PARSERS);
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const randomAlnum = (n: number) => Array.from({ length: n }, () => ALNUM[randomInt(ALNUM.length)]).join('');
+
+/**
+ * How one request's output is read: which parsers (tool calls only when the request lets the model
+ * call tools), whether the text must keep special tokens for them (when the client did not say), and
+ * the call ids (Mistral's templates take nine characters; OpenAI's are `call_…`).
+ */
+export function chatOutputPlan(
+  parsers: ModelParsers,
+  mode: ToolMode,
+  tools: readonly ChatTool[],
+  generationPrompt: string,
+  options: Pick<ChatOutputOptions, 'includeReasoning' | 'parallelToolCalls'>,
+): { output?: ChatOutputOptions; keepSpecialTokens: boolean } {
+  const toolsActive = mode.kind !== 'none';
+  const tool = toolsActive ? parsers.tool : undefined;
+  const schemas: ToolSchemas = new Map(tools.map((t) => [t.function.name, t.function.parameters ?? {}]));
+  const ctx = { generationPrompt, schemas, toolsActive };
+  if (!makeOutputParser(tool, parsers.reasoning, ctx)) return { keepSpecialTokens: false };
+  const keepSpecialTokens =
+    (tool !== undefined && TOOL_PARSERS[tool]?.specialTokens === true) ||
+    (parsers.reasoning !== undefined && REASONING_PARSERS[parsers.reasoning]?.specialTokens === true);
+  return {
+    output: {
+      parser: () => makeOutputParser(tool, parsers.reasoning, ctx)!,
+      ...options,
+      newCallId: parsers.tool === 'mistral' ? () => randomAlnum(9) : () => `call_${randomAlnum(24)}`,
+    },
+    keepSpecialTokens,
+  };
+}

@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { openAiSchemaValidator } from '@loom/gateway';
+import { repoRoot, sharedDir } from '../harness/index.js';
+import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
+import { writeScriptedModel, type ScriptedModel } from '../fixtures/scripted-model.js';
+
+/** What the scripted model writes, one token per piece (see scripted-model.ts). */
+const THINK_AND_CALL = [
+  '<think>',
+  '\nThe user wants the weather',
+  ' in Paris.\n',
+  '</think>',
+  '\n\n',
+  '<tool_call>',
+  '\n{"name": "get_weather", ',
+  '"arguments": {"city": ',
+  '"Par',
+  'is", "unit": "celsius"}}',
+  '\n</tool_call>',
+];
+const ANSWER = ['Hello', '! How can I', ' help you today?'];
+const TWO_CALLS = [
+  'Let me check both.',
+  '\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Lyon"}}\n</tool_call>',
+  '\n<tool_call>\n{"name": "get_time", "arguments": {"zone": "Europe/Paris"}}\n</tool_call>',
+];
+
+const TOOLS: OpenAI.ChatCompletionFunctionTool[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Current weather in a city',
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
+        required: ['city'],
+      },
+    },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'get_time',
+      description: 'Local time in a zone',
+      parameters: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] },
+    },
+  },
+];
+
+type Chunk = OpenAI.ChatCompletionChunk & {
+  choices: (OpenAI.ChatCompletionChunk.Choice & { delta: { reasoning_content?: string } })[];
+};
+
+/**
+ * Tool calling and reasoning on the real stack: a real engine running a model whose greedy output is
+ * scripted (Qwen3's chat template, its `<think>` and Hermes `<tool_call>` syntax), so what the gateway
+ * parses is text a model really generated, token by token, through the scheduler and the output stream.
+ */
+describe('tool calls and reasoning end to end', () => {
+  let dir: string;
+  let model: ScriptedModel;
+  let cluster: LocalCluster;
+  let client: OpenAI;
+  const validate = openAiSchemaValidator(path.join(sharedDir(), 'specs', 'openai-openapi.json'));
+  const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
+  const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
+  /** Greedy, starting the scripted chain `k`. */
+  const pick = (k: number) => ({ temperature: 0, logit_bias: { [String(model.heads[k]!)]: 50 } });
+  const post = (route: string, body: unknown) =>
+    fetch(cluster.baseURL.replace(/\/v1$/, '') + route, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  /** The raw SSE chunks of a streamed request, each checked against the spec. */
+  const rawStream = async (body: object): Promise<Chunk[]> => {
+    const res = await post('/v1/chat/completions', { model: cluster.model, stream: true, ...body });
+    assert.equal(res.status, 200);
+    const chunks: Chunk[] = [];
+    for (const line of (await res.text()).split('\n')) {
+      if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
+      const chunk = JSON.parse(line.slice(6)) as Chunk;
+      valid('CreateChatCompletionStreamResponse', chunk);
+      chunks.push(chunk);
+    }
+    return chunks;
+  };
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'loom-tools-'));
+    const qwen3 = readFileSync(
+      path.join(repoRoot(), 'packages', 'tokenizer', 'fixtures', 'chat-templates', 'Qwen-Qwen3-0.6B.jinja'),
+      'utf8',
+    );
+    model = writeScriptedModel(dir, {
+      chains: [THINK_AND_CALL, ANSWER, TWO_CALLS],
+      chatTemplate: qwen3,
+      controlTokens: ['<|im_start|>', '<|im_end|>', '<|endoftext|>'],
+      eos: '<|im_end|>',
+    });
+    cluster = await startLocalCluster({ model: model.file });
+    client = new OpenAI({ baseURL: cluster.baseURL, apiKey: 'unused', maxRetries: 0 });
+  });
+  after(async () => {
+    await cluster?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the client's stream helper assembles a call streamed id and name first, then argument pieces", async () => {
+    const stream = client.chat.completions.stream({
+      model: cluster.model,
+      messages,
+      tools: TOOLS,
+      stream_options: { include_usage: true },
+      ...pick(0),
+    });
+    const argDeltas: string[] = [];
+    stream.on('tool_calls.function.arguments.delta', (e) => argDeltas.push(e.arguments_delta));
+    const done = await stream.finalChatCompletion();
+    const choice = done.choices[0]!;
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.equal(choice.message.content, null);
+    const call = choice.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
+    assert.equal(call.function.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris', unit: 'celsius' });
+    assert.match(call.id, /^call_/);
+    // The arguments came in the model's own pieces, not in one piece at the end.
+    assert.ok(argDeltas.length >= 3, JSON.stringify(argDeltas));
+    assert.equal(argDeltas.join(''), call.function.arguments);
+    assert.ok(done.usage!.completion_tokens_details!.reasoning_tokens! >= 3);
+  });
+
+  test('stream and body agree, every chunk and the body valid per the spec', async () => {
+    const body = { messages, tools: TOOLS, ...pick(0) };
+    const chunks = await rawStream(body);
+    const res = await post('/v1/chat/completions', { model: cluster.model, ...body });
+    const full = (await res.json()) as OpenAI.ChatCompletion & {
+      choices: { message: { reasoning_content?: string } }[];
+    };
+    valid('CreateChatCompletionResponse', full);
+
+    let reasoning = '';
+    let content = '';
+    const calls: { id: string; name: string; arguments: string }[] = [];
+    for (const c of chunks)
+      for (const ch of c.choices) {
+        reasoning += ch.delta.reasoning_content ?? '';
+        content += ch.delta.content ?? '';
+        for (const t of ch.delta.tool_calls ?? []) {
+          if (t.id) {
+            // A call opens with its id, type and name, and no arguments yet.
+            assert.deepEqual([t.index, t.type, t.function?.arguments], [calls.length, 'function', '']);
+            calls.push({ id: t.id, name: t.function!.name!, arguments: '' });
+          } else calls[t.index]!.arguments += t.function!.arguments!;
+        }
+      }
+    const m = full.choices[0]!.message;
+    assert.equal(reasoning, '\nThe user wants the weather in Paris.\n');
+    assert.equal(m.reasoning_content, reasoning);
+    assert.equal(content, '');
+    assert.equal(m.content, null);
+    assert.deepEqual(
+      calls.map((c) => [c.name, c.arguments]),
+      (m.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[]).map((c) => [
+        c.function.name,
+        c.function.arguments,
+      ]),
+    );
+    assert.equal(calls[0]!.arguments, '{"city": "Paris", "unit": "celsius"}');
+    assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'tool_calls');
+  });
+
+  test('parallel calls, after a sentence of content', async () => {
+    const res = await client.chat.completions.create({ model: cluster.model, messages, tools: TOOLS, ...pick(2) });
+    valid('CreateChatCompletionResponse', res);
+    const m = res.choices[0]!.message;
+    assert.equal(m.content, 'Let me check both.');
+    const calls = m.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
+    assert.deepEqual(
+      calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)]),
+      [
+        ['get_weather', { city: 'Lyon' }],
+        ['get_time', { zone: 'Europe/Paris' }],
+      ],
+    );
+    assert.notEqual(calls[0]!.id, calls[1]!.id);
+  });
+
+  test('a plain answer with tools offered is content, finish_reason stop', async () => {
+    const res = await client.chat.completions.create({ model: cluster.model, messages, tools: TOOLS, ...pick(1) });
+    assert.equal(res.choices[0]!.message.content, 'Hello! How can I help you today?');
+    assert.equal(res.choices[0]!.message.tool_calls, undefined);
+    assert.equal(res.choices[0]!.finish_reason, 'stop');
+  });
+
+  test("tool_choice 'none': the call is text, reasoning is still split", async () => {
+    const res = (await client.chat.completions.create({
+      model: cluster.model,
+      messages,
+      tools: TOOLS,
+      tool_choice: 'none',
+      ...pick(0),
+    })) as OpenAI.ChatCompletion & { choices: { message: { reasoning_content?: string } }[] };
+    const m = res.choices[0]!.message;
+    assert.equal(m.tool_calls, undefined);
+    assert.ok(m.content!.startsWith('<tool_call>\n{"name": "get_weather"'), m.content!);
+    assert.equal(m.reasoning_content, '\nThe user wants the weather in Paris.\n');
+    assert.equal(res.choices[0]!.finish_reason, 'stop');
+  });
+
+  test('runTools: the call runs, and the assistant call and its result go back through the template', async () => {
+    const seen: unknown[] = [];
+    const runner = client.chat.completions.runTools({
+      model: cluster.model,
+      messages,
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Current weather in a city',
+            parameters: TOOLS[0]!.function.parameters!,
+            parse: JSON.parse,
+            function: (args: unknown) => {
+              seen.push(args);
+              return { temperature: 21 };
+            },
+          },
+        },
+      ],
+      maxChatCompletions: 2,
+      ...pick(0),
+    });
+    await runner.done();
+    assert.deepEqual(seen[0], { city: 'Paris', unit: 'celsius' });
+    const sent = runner.messages;
+    const assistant = sent.find((m) => m.role === 'assistant' && 'tool_calls' in m && m.tool_calls?.length);
+    const result = sent.find((m) => m.role === 'tool');
+    assert.ok(assistant && result, JSON.stringify(sent));
+    // The follow-up request was rendered by Qwen3's template with the call and its result in it.
+    const rendered = await post('/tokenize', { model: cluster.model, messages: sent.slice(0, 3), tools: TOOLS });
+    assert.equal(rendered.status, 200);
+    const { tokens } = (await rendered.json()) as { tokens: number[] };
+    const text = ((await (await post('/detokenize', { model: cluster.model, tokens })).json()) as { prompt: string })
+      .prompt;
+    assert.ok(
+      text.includes(
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}\n</tool_call>',
+      ),
+      text,
+    );
+    assert.ok(text.includes('<tool_response>\n{"temperature":21}\n</tool_response>'), text);
+  });
+
+  test('bad tools and tool_choice are a 400 naming the parameter', async () => {
+    const bad = async (extra: object, param: string) => {
+      const res = await post('/v1/chat/completions', { model: cluster.model, messages, ...extra });
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { error: { param: string } };
+      valid('ErrorResponse', body);
+      assert.equal(body.error.param, param);
+    };
+    await bad({ tools: TOOLS, tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice');
+    // Forcing a call waits for constrained decoding: refused, not answered unforced.
+    await bad({ tools: TOOLS, tool_choice: 'required' }, 'tool_choice');
+    await bad({ tools: [{ type: 'function', function: { name: 'has space' } }] }, 'tools[0].function.name');
+    await bad(
+      { tools: Array.from({ length: 129 }, (_, i) => ({ ...TOOLS[0], function: { name: `f${i}` } })) },
+      'tools',
+    );
+  });
+});
