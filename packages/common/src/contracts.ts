@@ -34,6 +34,54 @@ export interface SamplingParams {
   promptLogprobs: number | null;
   /** Whether detokenized text skips special tokens. */
   skipSpecialTokens: boolean;
+  /**
+   * Constrained decoding: every sampled token keeps the output inside this grammar (the scheduler's
+   * structured-output manager masks the step's logits); absent = unconstrained.
+   */
+  structuredOutput?: StructuredOutputSpec;
+}
+
+/**
+ * One structured-output constraint (vLLM's `structured_outputs`, one kind per request), as the gateway
+ * normalised and checked it: it compiles for the model's vocabulary within the documented limits.
+ * The same constraint always serialises to the same JSON (structuredOutputKey: the compile cache key).
+ * Output under it ends with the model's EOS when the grammar is complete (finish_reason 'stop').
+ */
+export type StructuredOutputSpec =
+  | {
+      /** JSON matching a JSON Schema (`response_format` json_schema, `guided_json`, `structured_outputs.json`). */
+      type: 'json_schema';
+      /** The schema as compact JSON text; key order kept (it orders the output's properties). */
+      schema: string;
+      /**
+       * OpenAI's `strict`: no properties or items beyond those the schema lists (xgrammar's strict mode).
+       * false follows JSON Schema's own defaults (additional properties allowed unless the schema forbids them).
+       */
+      strict: boolean;
+    }
+  /** Any JSON object (`response_format` json_object, `structured_outputs.json_object`). */
+  | { type: 'json_object' }
+  /** Text fully matching a regular expression (`guided_regex`, `structured_outputs.regex`). */
+  | { type: 'regex'; pattern: string }
+  /** Exactly one of these strings (`guided_choice`, `structured_outputs.choice`). */
+  | { type: 'choice'; choices: string[] }
+  /** Text of an EBNF grammar in xgrammar's dialect, root rule `root` (llama.cpp's GBNF mostly parses). */
+  | { type: 'grammar'; grammar: string };
+
+/** The compile-cache key of a spec: its JSON (fields in a fixed order). */
+export function structuredOutputKey(spec: StructuredOutputSpec): string {
+  switch (spec.type) {
+    case 'json_schema':
+      return JSON.stringify({ type: spec.type, strict: spec.strict, schema: spec.schema });
+    case 'json_object':
+      return JSON.stringify({ type: spec.type });
+    case 'regex':
+      return JSON.stringify({ type: spec.type, pattern: spec.pattern });
+    case 'choice':
+      return JSON.stringify({ type: spec.type, choices: spec.choices });
+    case 'grammar':
+      return JSON.stringify({ type: spec.type, grammar: spec.grammar });
+  }
 }
 
 export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({

@@ -9,3 +9,4 @@ export {
   type SpawnOptions,
 } from './spawn-process.js';
 export { seededRandom } from '@loom/common';
+export { SHARED_DIR } from './shared-dir.js';

@@ -5,6 +5,7 @@ export * from './llama-gguf-layout.js';
 export * from './ggml-quant.js';
 export * from './tokenizer-data.js';
 export * from './tokenizer.js';
+export { BYTE_TO_UNICODE } from './byte-unicode.js';
 export { SUPPORTED_PRE_TOKENIZERS } from './bpe-pre-tokenizer.js';
 export * from './incremental-detokenizer.js';
 export * from './stop-checker.js';

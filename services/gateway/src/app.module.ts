@@ -7,6 +7,7 @@ import type { InferenceBackend } from './backend/inference-backend.js';
 import { ChatController } from './chat/chat.controller.js';
 import { CompletionsController } from './completions/completions.controller.js';
 import { GenerationService } from './generation/generation.service.js';
+import { StructuredOutputs } from './generation/structured-outputs.service.js';
 import { HealthController } from './health/health.controller.js';
 import { RateLimits } from './limits/rate-limits.js';
 import type { RateLimiter } from './limits/redis-rate-limiter.js';
@@ -54,6 +55,7 @@ export class AppModule {
         ModelTokenizers,
         RateLimits,
         GenerationService,
+        StructuredOutputs,
       ],
     };
   }

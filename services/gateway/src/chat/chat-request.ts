@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../errors/api-error.js';
 import { samplingFields } from '../generation/sampling-request.js';
+import { structuredOutputFields } from '../generation/structured-output-request.js';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const content = z.union([z.string(), z.array(textPart)]);
@@ -60,6 +61,7 @@ const toolChoice = z.union([
 /** POST /v1/chat/completions body. */
 export const chatRequestSchema = z.object({
   ...samplingFields,
+  ...structuredOutputFields,
   messages: z.array(message).min(1),
   max_tokens: z.number().int().min(1).nullish(),
   max_completion_tokens: z.number().int().min(1).nullish(),
@@ -74,7 +76,6 @@ export const chatRequestSchema = z.object({
   // vLLM's extensions: variables for the chat template, and whether to return reasoning at all.
   chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
   include_reasoning: z.boolean().nullish(),
-  response_format: z.object({ type: z.string() }).nullish(),
   functions: z.unknown().optional(),
   function_call: z.unknown().optional(),
 });
@@ -86,12 +87,6 @@ export type ChatTool = NonNullable<ChatRequest['tools']>[number];
 export function rejectUnsupportedChat(body: ChatRequest): void {
   if (body.top_logprobs != null && !body.logprobs)
     throw ApiError.invalid("'top_logprobs' requires 'logprobs' to be true.", 'top_logprobs');
-  if (body.response_format && body.response_format.type !== 'text') {
-    throw ApiError.unsupported(
-      'response_format',
-      `'response_format' type '${body.response_format.type}' is not supported; only 'text'.`,
-    );
-  }
   for (const p of ['functions', 'function_call'] as const)
     if (body[p] !== undefined && body[p] !== null)
       throw ApiError.unsupported(p, `'${p}' is deprecated and not supported; use 'tools' and 'tool_choice'.`);

@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseOrThrow } from '../errors/zod-error.js';
 import { GenerationService, newRequestId } from '../generation/generation.service.js';
 import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
+import { structuredOutputOf } from '../generation/structured-output-request.js';
+import { StructuredOutputs } from '../generation/structured-outputs.service.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { CONFIG } from '../tokens.js';
 import { chatFormat } from './chat-format.js';
@@ -17,6 +19,7 @@ export class ChatController {
     private readonly generation: GenerationService,
     private readonly tokenizers: ModelTokenizers,
     @Inject(CONFIG) private readonly config: LoomConfig,
+    private readonly structuredOutputs: StructuredOutputs,
   ) {}
 
   @Post('completions')
@@ -25,6 +28,7 @@ export class ChatController {
     const arrivedAt = performance.now();
     const body = parseOrThrow(chatRequestSchema, raw);
     rejectUnsupportedChat(body);
+    const structured = structuredOutputOf(body);
     const card = await this.generation.resolveModel(body.model);
     checkTokenIds(body, card.vocabSize);
 
@@ -44,6 +48,10 @@ export class ChatController {
     // Markers that are special tokens (gpt-oss's channels, Mistral's [TOOL_CALLS]) must reach the
     // parser, as vLLM's parsers ask for; a client that set skip_special_tokens has the last word.
     if (keepSpecialTokens && body.skip_special_tokens == null) sampling.skipSpecialTokens = false;
+    if (structured) {
+      await this.structuredOutputs.check(card, structured);
+      sampling.structuredOutput = structured.spec;
+    }
     await this.generation.run(req, reply, {
       endpoint: 'chat',
       requestId: newRequestId('chatcmpl'),

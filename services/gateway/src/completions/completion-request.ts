@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../errors/api-error.js';
 import { samplingFields } from '../generation/sampling-request.js';
+import { structuredOutputFields } from '../generation/structured-output-request.js';
 
 const tokenIds = z.array(z.number().int().min(0)).min(1);
 
@@ -10,6 +11,7 @@ export const MAX_PROMPTS = 64;
 /** POST /v1/completions body. The prompt is a string, a token-id list, or a list of either (several prompts). */
 export const completionRequestSchema = z.object({
   ...samplingFields,
+  ...structuredOutputFields,
   prompt: z.union([
     z.string(),
     z.array(z.string()).min(1).max(MAX_PROMPTS),

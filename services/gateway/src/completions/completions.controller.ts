@@ -4,6 +4,8 @@ import { ApiError } from '../errors/api-error.js';
 import { parseOrThrow } from '../errors/zod-error.js';
 import { GenerationService, newRequestId } from '../generation/generation.service.js';
 import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
+import { structuredOutputOf } from '../generation/structured-output-request.js';
+import { StructuredOutputs } from '../generation/structured-outputs.service.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { completionFormat } from './completion-format.js';
 import {
@@ -18,6 +20,7 @@ export class CompletionsController {
   constructor(
     private readonly generation: GenerationService,
     private readonly tokenizers: ModelTokenizers,
+    private readonly structuredOutputs: StructuredOutputs,
   ) {}
 
   @Post('completions')
@@ -26,6 +29,7 @@ export class CompletionsController {
     const arrivedAt = performance.now();
     const body = parseOrThrow(completionRequestSchema, raw);
     rejectUnsupportedCompletion(body);
+    const structured = structuredOutputOf(body);
     const card = await this.generation.resolveModel(body.model);
     checkTokenIds(body, card.vocabSize);
 
@@ -44,14 +48,19 @@ export class CompletionsController {
       : undefined;
     const logprobs = body.logprobs ?? null;
     const n = body.n ?? 1;
+    // echo + logprobs: the echoed prompt's tokens get logprobs too (vLLM's prompt_logprobs = logprobs).
+    const sampling = toSamplingParams(body, maxTokens, logprobs, echo ? logprobs : null);
+    if (structured) {
+      await this.structuredOutputs.check(card, structured);
+      sampling.structuredOutput = structured.spec;
+    }
 
     await this.generation.run(req, reply, {
       endpoint: 'completions',
       requestId: newRequestId('cmpl'),
       card,
       prompts: ids,
-      // echo + logprobs: the echoed prompt's tokens get logprobs too (vLLM's prompt_logprobs = logprobs).
-      sampling: toSamplingParams(body, maxTokens, logprobs, echo ? logprobs : null),
+      sampling,
       n,
       priority: body.priority,
       cacheSalt: body.cache_salt,

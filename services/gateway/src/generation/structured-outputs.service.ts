@@ -1,0 +1,28 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { ModelCard } from '@loom/common';
+import { GrammarChecker } from '@loom/structured-output';
+import { ApiError } from '../errors/api-error.js';
+import type { RequestedStructuredOutput } from './structured-output-request.js';
+
+/**
+ * Compiles each structured-output constraint for the model's vocabulary before the request is queued
+ * (GrammarChecker: its own thread, a time limit, known-good specs remembered), so a constraint xgrammar
+ * rejects or cannot compile in time is a 400 naming its parameter at request time, as vLLM answers,
+ * and the scheduler never meets one that fails.
+ */
+@Injectable()
+export class StructuredOutputs implements OnModuleDestroy {
+  private readonly checker = new GrammarChecker();
+
+  async check(card: ModelCard, requested: RequestedStructuredOutput): Promise<void> {
+    const r = await this.checker.check(`${card.modelId}@${card.createdAt}`, card, requested.spec);
+    if (!r.ok) throw ApiError.invalid(`Invalid '${requested.param}': ${r.message}`, requested.param);
+    // Until the scheduler enforces constraints (its structured-output manager lands next), a checked
+    // constraint is refused rather than answered with unconstrained output.
+    throw ApiError.unsupported(requested.param, `'${requested.param}' (structured outputs) is not enforced yet.`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.checker.close();
+  }
+}
