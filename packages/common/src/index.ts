@@ -1,6 +1,7 @@
 export * from './names.js';
 export * from './metric-names.js';
 export * from './contracts.js';
+export * from './cluster-status.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './redis.js';

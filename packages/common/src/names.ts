@@ -47,6 +47,18 @@ export const modelCardKey = (modelId: string): string => `${KEY_PREFIX}model:${s
 export const SCHEDULER_LEASE_KEY = `${KEY_PREFIX}scheduler:lease`;
 export const SCHEDULER_FENCE_KEY = `${KEY_PREFIX}scheduler:fence`;
 
+/** Set of holder ids of scheduler processes that publish a status record (leader and standbys). */
+export const SCHEDULERS_KEY = `${KEY_PREFIX}schedulers`;
+
+/**
+ * String with a TTL: one scheduler process's JSON `SchedulerStatus`, rewritten every
+ * SCHEDULER_STATUS_INTERVAL_MS with a lifetime of SCHEDULER_STATUS_TTL_MS and deleted when it stops.
+ * A member of SCHEDULERS_KEY whose record lapsed died without cleaning up; the next writer removes it.
+ */
+export const schedulerStatusKey = (holderId: string): string => `${KEY_PREFIX}scheduler:${holderId}:status`;
+export const SCHEDULER_STATUS_INTERVAL_MS = 1000;
+export const SCHEDULER_STATUS_TTL_MS = 3 * SCHEDULER_STATUS_INTERVAL_MS;
+
 /** Hash: sha256 hex of an API key → JSON `ApiKeyRecord`. Keys are never stored in clear. */
 export const API_KEYS_KEY = `${KEY_PREFIX}api-keys`;
 

@@ -41,6 +41,11 @@ export class LeaderTerm {
     this.cancels.start();
   }
 
+  /** This term's workers and parked sequences, for the status record. */
+  status(): ReturnType<WorkerPool['status']> {
+    return this.pool.status();
+  }
+
   async close(): Promise<void> {
     this.cancels.stop();
     this.pool.close();

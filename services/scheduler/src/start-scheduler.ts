@@ -2,6 +2,7 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createLogger, createRedis, startMetricsServer, type LoomConfig } from '@loom/common';
 import { LeaderLease } from './cluster/leader-lease.js';
+import { StatusPublisher } from './cluster/status-publisher.js';
 import { LeaderTerm } from './leader-term.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { ServedModels } from './served-models.js';
@@ -31,12 +32,35 @@ export async function startScheduler(config: LoomConfig): Promise<RunningSchedul
   });
   let term: LeaderTerm | undefined;
   let ending: Promise<void> = Promise.resolve();
+  const startedAt = Date.now();
+  let acquisitions = 0;
+  let termStartedAt = 0;
+  const status = new StatusPublisher(
+    redis,
+    holderId,
+    () => {
+      const leading = term !== undefined && lease.isLeader;
+      return {
+        holderId,
+        leading,
+        fencingToken: leading ? term!.fencingToken : null,
+        startedAt,
+        termStartedAt: leading ? termStartedAt : null,
+        updatedAt: Date.now(),
+        acquisitions,
+        ...(leading ? term!.status() : { workers: [], parked: {} }),
+      };
+    },
+    log,
+  );
 
   lease.on('elected', (fencingToken) => {
     // A previous term (if any) must be fully closed before the new one takes jobs.
     ending = ending.then(() => {
       if (!lease.isLeader) return;
       term = new LeaderTerm(redis, config, fencingToken, metrics, models, log);
+      acquisitions++;
+      termStartedAt = Date.now();
       metrics.setLeader(true);
       log.info({ fencingToken }, 'elected scheduler leader');
     });
@@ -49,6 +73,7 @@ export async function startScheduler(config: LoomConfig): Promise<RunningSchedul
     ending = ending.then(() => old?.close());
   });
   lease.start();
+  status.start();
 
   const http = await startMetricsServer(metrics.registry, {
     host: config.host,
@@ -63,6 +88,7 @@ export async function startScheduler(config: LoomConfig): Promise<RunningSchedul
       return lease.isLeader;
     },
     async close() {
+      await status.stop().catch((err: Error) => log.warn({ err: err.message }, 'status record not removed'));
       await lease.stop();
       await ending;
       await term?.close();

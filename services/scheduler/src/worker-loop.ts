@@ -5,7 +5,7 @@ import {
   type PromptLogprobs as ProtoPromptLogprobs,
   type SampledToken as ProtoSampled,
 } from '@loom/proto';
-import type { LoomConfig, Logger } from '@loom/common';
+import type { LoomConfig, Logger, WorkerDevice, WorkerStatus } from '@loom/common';
 import { Scheduler } from './core/scheduler.js';
 import type { BlockHash, BlockHashes } from './core/block-hash.js';
 import type { SampledToken } from './core/scheduler-output.js';
@@ -31,6 +31,8 @@ export class WorkerLoop {
   private labels: WorkerLabels;
   /** The model the worker serves, learnt from its Info answer. */
   model = '';
+  private device: WorkerDevice | undefined;
+  private joinedAt = 0;
 
   constructor(
     readonly id: string,
@@ -68,11 +70,37 @@ export class WorkerLoop {
     return this.core?.routablePrefixTokens(hashes) ?? 0;
   }
 
+  /** A snapshot for the status record (SchedulerStatus.workers). */
+  status(): WorkerStatus {
+    const core = this.core;
+    if (!core || this.stopped) return joiningWorkerStatus(this.id, this.address);
+    const s = core.stats();
+    return {
+      workerId: this.id,
+      address: this.address,
+      model: this.model,
+      state: 'up',
+      ...(this.device ? { device: this.device } : {}),
+      running: s.numRunning,
+      waiting: s.numWaiting,
+      kvUsage: s.kvUsage,
+      numBlocks: core.config.numBlocks,
+      blockSize: core.config.blockSize,
+      prefixQueriedTokens: s.prefixCache.queriedTokens,
+      prefixHitTokens: s.prefixCache.hitTokens,
+      preemptions: s.numPreemptions,
+      steps: this.stepId,
+      joinedAt: this.joinedAt,
+    };
+  }
+
   /** Warm the worker up (KV pool), take it over with our fencing token, and start stepping. */
   async start(): Promise<void> {
     const info = await unary(this.client.info.bind(this.client), {});
     this.model = info.modelId;
     this.labels = { model_name: info.modelId, worker: this.id };
+    const caps = info.capabilities;
+    this.device = caps && { kernels: caps.kernels, threads: caps.threads, weightType: caps.weightType };
     const warm = await unary(this.client.warmup.bind(this.client), {
       blockSize: this.config.blockSize,
       numBlocks: this.config.numBlocks,
@@ -89,6 +117,7 @@ export class WorkerLoop {
       maxModelLen: info.contextLength,
     });
     this.channel = new StepChannel(this.client);
+    this.joinedAt = Date.now();
     this.metrics.workerJoined(this.labels);
     this.log.info({ worker: this.id, numBlocks: warm.numBlocks, blockSize: warm.blockSize }, 'worker joined');
     void this.run();
@@ -198,4 +227,24 @@ export class WorkerLoop {
       this.metrics.observeCore(this.labels, core);
     }
   }
+}
+
+/** A worker discovery lists that no loop steps yet (warming up, or retried because it did not answer). */
+export function joiningWorkerStatus(workerId: string, address: string): WorkerStatus {
+  return {
+    workerId,
+    address,
+    model: '',
+    state: 'joining',
+    running: 0,
+    waiting: 0,
+    kvUsage: 0,
+    numBlocks: 0,
+    blockSize: 0,
+    prefixQueriedTokens: 0,
+    prefixHitTokens: 0,
+    preemptions: 0,
+    steps: 0,
+    joinedAt: 0,
+  };
 }

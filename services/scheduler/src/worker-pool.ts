@@ -1,9 +1,9 @@
-import type { LoomConfig, Logger } from '@loom/common';
+import type { LoomConfig, Logger, WorkerStatus } from '@loom/common';
 import { Router, type RoutingPolicy } from './cluster/router.js';
 import { hashFullBlocks } from './core/block-hash.js';
 import { MAX_WORKER_FAILURES, type RequestManager, type SeqSpec } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
-import { WorkerLoop } from './worker-loop.js';
+import { WorkerLoop, joiningWorkerStatus } from './worker-loop.js';
 
 /** Where workers come from: Redis registrations or Kubernetes EndpointSlices (same events). */
 export interface WorkerDiscovery {
@@ -65,6 +65,15 @@ export class WorkerPool {
   /** Sequences of `model` parked until a worker for it appears. */
   numParkedFor(model: string): number {
     return this.parked.filter((s) => s.model === model).length;
+  }
+
+  /** Every worker stepped or listed by discovery (status record), and the sequences parked per model. */
+  status(): { workers: WorkerStatus[]; parked: Record<string, number> } {
+    const workers = [...this.loops.values()].map((l) => l.status());
+    for (const [id, address] of this.known) if (!this.loops.has(id)) workers.push(joiningWorkerStatus(id, address));
+    const parked: Record<string, number> = {};
+    for (const s of this.parked) parked[s.model] = (parked[s.model] ?? 0) + 1;
+    return { workers, parked };
   }
 
   /** Place all sequences of one request on one worker, so its choices share the prompt's blocks. */
