@@ -18,4 +18,6 @@ export default tseslint.config(
       ],
     },
   },
+  // The gateway's web app: plain ES modules run by the browser.
+  { files: ['services/gateway/public/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -14,6 +14,8 @@ import type { RateLimiter } from './limits/redis-rate-limiter.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ModelsController } from './models/models.controller.js';
+import type { ClusterStateSource } from './status/redis-cluster-state.js';
+import { CLUSTER_STATE, StatusController } from './status/status.controller.js';
 import { TokenizeController } from './tokenize/tokenize.controller.js';
 import { ModelTokenizers } from './tokenizer/model-tokenizers.js';
 import { BACKEND, CONFIG, GATEWAY_OPTIONS, KEY_STORE, LOGGER, RATE_LIMITER, type GatewayOptions } from './tokens.js';
@@ -27,6 +29,7 @@ export interface AppDeps {
   keys: KeyStore;
   /** Absent when no key has a limit: then nothing is counted. */
   limiter?: RateLimiter;
+  clusterState: ClusterStateSource;
 }
 
 /** The whole gateway as one module; its collaborators are handed in so tests can swap the backend. */
@@ -42,6 +45,7 @@ export class AppModule {
         TokenizeController,
         HealthController,
         MetricsController,
+        StatusController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -51,6 +55,7 @@ export class AppModule {
         { provide: GatewayMetrics, useValue: deps.metrics },
         { provide: KEY_STORE, useValue: deps.keys },
         { provide: RATE_LIMITER, useValue: deps.limiter ?? null },
+        { provide: CLUSTER_STATE, useValue: deps.clusterState },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ModelTokenizers,
         RateLimits,

@@ -16,11 +16,15 @@ import { installApiKeyHook } from './auth/api-key-hook.js';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { NestLogger } from './nest-logger.js';
+import { installStaticFiles } from './static/static-files.js';
+import { RedisClusterState, type ClusterStateSource } from './status/redis-cluster-state.js';
 import type { GatewayOptions } from './tokens.js';
 
 export interface StartGatewayOptions extends Partial<GatewayOptions> {
   /** Defaults to a RedisBackend on config.redisUrl (closed with the gateway; a given one is not). */
   backend?: InferenceBackend;
+  /** What `GET /status` reads; defaults to Redis at config.redisUrl (connected on first use, closed with the gateway). */
+  clusterState?: ClusterStateSource;
 }
 
 export interface RunningGateway {
@@ -60,14 +64,16 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
     opts.backend ?? new RedisBackend({ redisUrl: config.redisUrl, maxQueueLength: config.maxQueueLength, log });
   const metrics = new GatewayMetrics();
   metrics.observeStreams(() => backend.streamStats?.());
+  const clusterState = opts.clusterState ?? new RedisClusterState(config.redisUrl, log);
   const release = async () => {
     if (!opts.backend) await backend.close();
+    if (!opts.clusterState) await clusterState.close();
     redis?.disconnect();
   };
 
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, backend, log, metrics, options, keys, limiter }),
+    AppModule.forRoot({ config, backend, log, metrics, options, keys, limiter, clusterState }),
     adapter,
     {
       logger: new NestLogger(log),
@@ -78,6 +84,7 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
   // Before init, so the hooks cover every route and the not-found handler.
   installRequestHooks(app.getHttpAdapter().getInstance(), metrics);
   installApiKeyHook(app.getHttpAdapter().getInstance(), keys);
+  installStaticFiles(app.getHttpAdapter().getInstance());
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {

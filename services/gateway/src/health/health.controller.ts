@@ -3,9 +3,10 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import type { InferenceBackend } from '../backend/inference-backend.js';
 import { Public } from '../auth/public.decorator.js';
 import { ApiError } from '../errors/api-error.js';
+import { withTimeout } from '../http/with-timeout.js';
 import { BACKEND } from '../tokens.js';
 
-const VERSION = (
+export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
@@ -19,12 +20,8 @@ export class HealthController {
   @Public()
   @Get('health')
   async health() {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), PING_TIMEOUT_MS);
-    });
     try {
-      await Promise.race([this.backend.ping(), timeout]);
+      await withTimeout(this.backend.ping(), PING_TIMEOUT_MS);
     } catch {
       throw new ApiError(
         503,
@@ -33,8 +30,6 @@ export class HealthController {
         null,
         'backend_unavailable',
       );
-    } finally {
-      clearTimeout(timer);
     }
     return { status: 'ok' };
   }

@@ -1,11 +1,16 @@
 import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { StreamStats } from '../backend/inference-backend.js';
+import { RecentSamples } from '../status/recent-samples.js';
 
 type Labels = LabelValues<string>;
 
-/** A Loom histogram and its vLLM-named twin, observed together so vLLM dashboards and KEDA recipes work unchanged. */
+/**
+ * A Loom histogram and its vLLM-named twin, observed together so vLLM dashboards and KEDA recipes work
+ * unchanged; also kept in a window of recent samples (all models together) for the status page.
+ */
 class HistogramPair {
+  readonly recent = new RecentSamples();
   constructor(
     private readonly own: Histogram,
     private readonly twin: Histogram,
@@ -13,6 +18,7 @@ class HistogramPair {
   observe(labels: Labels, seconds: number): void {
     this.own.observe(labels, seconds);
     this.twin.observe(labels, seconds);
+    this.recent.observe(seconds);
   }
 }
 
