@@ -33,3 +33,19 @@ describe('loom --help', () => {
     });
   }
 });
+
+describe('loom status --help', () => {
+  it('names its flags and their env twins', () => {
+    const help = helpOf(['status']).replace(/\s+/g, ' ');
+    for (const part of [
+      '--url <url>',
+      'env: LOOM_URL',
+      '--api-key <key>',
+      'env: LOOM_API_KEY',
+      '--json',
+      '--watch [seconds]',
+    ])
+      assert.ok(help.includes(part), `${part} missing from loom status --help`);
+    assert.ok(help.includes('default: "http://127.0.0.1:8000"'), 'defaults to where loom up serves');
+  });
+});

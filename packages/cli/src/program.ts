@@ -4,6 +4,7 @@ import { addConfigOptions, configOf } from './config-options.js';
 import { addModelDownloadCommand } from './model-download-command.js';
 import { addModelCommand } from './model-synth-command.js';
 import { runService } from './run-service.js';
+import { addStatusCommand } from './status-command.js';
 import type { ServiceKind } from './service-kinds.js';
 import { runUp } from './up.js';
 
@@ -33,6 +34,7 @@ export function createProgram(): Command {
       runService(kind, configOf(cmd)),
     );
   }
+  addStatusCommand(program);
   addModelCommand(program);
   addModelDownloadCommand(program);
   addBenchCommand(program);

@@ -97,7 +97,9 @@ export async function runUp(given: LoomConfig): Promise<void> {
     ready = true;
     const gw = infos[children.findIndex((c) => c.kind === 'gateway')];
     say(`${config.workers} worker(s), scheduler and gateway are up; Ctrl-C stops them`);
-    console.log(`Loom is serving ${modelIdOf(config)} at ${clientUrl(config, gw?.url)}`);
+    const api = clientUrl(config, gw?.url);
+    console.log(`Loom is serving ${modelIdOf(config)} at ${api}`);
+    console.log(`Chat and cluster view: ${api.replace(/\/v1$/, '/')}`);
   } catch (err) {
     await stopAll(`${(err as Error).message}; see its log above`, 1);
   }
