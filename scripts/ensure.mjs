@@ -17,7 +17,8 @@ Makes this checkout ready to run, doing only what is missing:
   1. npm dependencies (npm ci when node_modules is missing, npm install when package files changed)
   2. the native engine (node services/worker/engine/build.mjs; it skips itself when up to date)
   3. the TypeScript build (tsc -b, incremental)
-  4. Redis: --for test needs the redis-server binary (tests start their own servers);
+  4. Redis: --for test needs the redis-server binary (tests start their own servers), plus
+     prometheus and chromium for the observability and web app tests;
      --for start needs a Redis answering at REDIS_URL (default ${DEFAULT_REDIS_URL}) and starts a local
      one under .loom/redis when REDIS_URL is the default. Installs redis-server with apt-get when root.
   5. --for start: a model (LOOM_MODEL, else the bundled demo model in ../shared/models).`;
@@ -177,7 +178,13 @@ async function ensureRedis(target) {
       'prometheus',
       'Install Prometheus 2 with promtool (Debian/Ubuntu: sudo apt-get install -y prometheus).',
     );
-    say('redis-server and prometheus available (tests start their own servers)');
+    // The web app's browser test drives Debian's Chromium, headless, with playwright-core (no browser download).
+    ensureDebianBinary(
+      'chromium',
+      'chromium',
+      'Install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium) for the web app test.',
+    );
+    say('redis-server, prometheus and chromium available (tests start their own servers)');
     return;
   }
   const url = process.env.REDIS_URL || DEFAULT_REDIS_URL;

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, spawnProcess, startRedis, type RedisHandle } from '@loom/testing';
+import type { ClusterStatus } from '@loom/common';
+import { freePort, spawnProcess, startRedis, waitFor, type RedisHandle } from '@loom/testing';
 import { cliMain, sharedDir } from './paths.js';
 
 // `loom up` end to end: the real CLI starting real services as child processes, then stopping them.
@@ -28,6 +29,14 @@ describe('loom up', () => {
         assert.equal(line.msg, `Loom is serving stories260K-f32 at http://127.0.0.1:${port}/v1`);
         const res = await fetch(`http://127.0.0.1:${port}/v1/models`);
         assert.equal(res.status, 200);
+        // The web app and the cluster view it reads, with both workers live.
+        const web = await up.waitForLog((r) => String(r.msg).startsWith('Chat and cluster view'), 5_000);
+        assert.equal(web.msg, `Chat and cluster view: http://127.0.0.1:${port}/`);
+        assert.match(await (await fetch(`http://127.0.0.1:${port}/`)).text(), /src="\/ui\/app.js"/);
+        await waitFor(async () => {
+          const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as ClusterStatus;
+          return status.workers.filter((w) => w.state === 'up').length === 2 && status.scheduler.leader !== null;
+        });
         const pids = up.logs.filter((r) => r.msg === 'service ready').map((r) => Number(r.pid));
         assert.equal(pids.length, 4, 'two workers, a scheduler and a gateway');
 
