@@ -37,6 +37,11 @@ export function addStatusCommand(program: Command): void {
       try {
         if (opts.watch === undefined) return void process.stdout.write(await show());
         const everyMs = (opts.watch === true ? 2 : opts.watch) * 1000;
+        // `loom status --watch | head`: a reader that went away ends the watch, quietly.
+        process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EPIPE') throw err;
+          process.exit(0);
+        });
         for (;;) {
           const text = await show().catch((err: Error) => `${err.message}\n`);
           // At a terminal, redraw in place; piped, append one view after another.
@@ -59,7 +64,8 @@ async function fetchStatus(base: string, apiKey: string | undefined): Promise<Cl
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw new StatusError(`no gateway answers at ${base} (${(err as Error).cause ?? (err as Error).message})`);
+    const why = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new StatusError(`no gateway answers at ${base} (${why})`);
   }
   if (res.status === 401)
     throw new StatusError(`the gateway at ${base} needs an API key: pass --api-key or set LOOM_API_KEY`);
