@@ -23,6 +23,7 @@ const authListeners = new Set();
 export const onAuthRequired = (fn) => authListeners.add(fn);
 
 function headers(json) {
+  /** @type {Record<string, string>} */
   const h = {};
   if (json) h['content-type'] = 'application/json';
   const key = apiKey.get();

@@ -9,12 +9,12 @@ const views = {
   chat: document.getElementById('view-chat'),
   cluster: document.getElementById('view-cluster'),
 };
-const tabs = [...document.querySelectorAll('nav a[data-view]')];
+const tabs = /** @type {HTMLAnchorElement[]} */ ([...document.querySelectorAll('nav a[data-view]')]);
 const chat = createChat(views.chat);
 const cluster = createCluster(views.cluster);
 const keyButton = document.getElementById('key-button');
-const dialog = document.getElementById('key-dialog');
-const keyInput = document.getElementById('key-input');
+const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('key-dialog'));
+const keyInput = /** @type {HTMLInputElement} */ (document.getElementById('key-input'));
 const keyError = document.getElementById('key-error');
 
 function show() {
