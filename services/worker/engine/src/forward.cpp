@@ -1,16 +1,22 @@
-// One batched forward pass of a Llama-family decoder, llama2.c style, over all T tokens of a step:
+// One batched forward pass of a decoder, llama2.c style, over all T tokens of a step. The family differences are
+// data in ModelConfig (model-config.h); bracketed steps apply only where the model has them:
 //
-//   x = embed(tokens)                                    x: [T][dim]
-//   for each layer:
+//   x = embed(tokens) * embedScale                         x: [T][dim]
+//   for each layer l (LayerSpec: rope setting r or none, window W or none):
 //     xb = rmsnorm(x) * attn_norm
 //     q, k, v = xb Wq^T (+bq), xb Wk^T (+bk), xb Wv^T (+bv)   one GEMM each over all T tokens
-//     rope(q, k) at each token's position
-//     kv[slot(token)] = k, v                             slot = blockTable[pos / bs] * bs + pos % bs
-//     att = softmax(q K^T / sqrt(headDim)) V             per token, per head, causal over its own sequence, GQA
-//     x += att Wo^T
+//     [q, k = rmsnorm per head * q_norm, k_norm]              qwen3, gemma3
+//     rope(q, k) with setting r at each token's position      (skipped in NoPE layers)
+//     kv[slot(token)] = k, v                                  slot = blockTable[pos / bs] * bs + pos % bs
+//     s_j = q.k_j * attnScale  [s_j = cap * tanh(s_j / cap)]  causal over its own sequence, j > pos - W, GQA
+//     a = softmax(s) V ; o = a Wo^T  [o = rmsnorm(o) * attn_post_norm]
+//     x += residualScale * o
 //     xb = rmsnorm(x) * ffn_norm
-//     x += (silu(xb Wgate^T) * (xb Wup^T)) Wdown^T
-//   logits = (rmsnorm(x[last token of each sampling seq]) * output_norm) Wout^T
+//     f = (act(xb Wgate^T) * (xb Wup^T)) Wdown^T                act: silu or gelu-tanh
+//     [f = rmsnorm(f) * ffn_post_norm]
+//     x += residualScale * f
+//   logits = (rmsnorm(x[last token of each sampling seq]) * output_norm) Wout^T * logitScale
+//   [logits = cap * tanh(logits / cap)]
 //
 // Every per-token result depends only on that token's row and its own sequence's cache, never on the
 // rest of the batch (see the determinism contract in kernels.h).
@@ -38,8 +44,8 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   proj_.assign(T * c_.dim, 0.f);
   hb_.assign(T * c_.hiddenDim, 0.f);
   hb2_.assign(T * c_.hiddenDim, 0.f);
-  ropeCos_.assign(T * (c_.nRot / 2), 0.f);
-  ropeSin_.assign(T * (c_.nRot / 2), 0.f);
+  ropeCos_.assign(c_.ropes.size() * T * (c_.nRot / 2), 0.f);
+  ropeSin_.assign(c_.ropes.size() * T * (c_.nRot / 2), 0.f);
   pos_.assign(T, 0);
   seqOf_.assign(T, 0);
   xs_.assign((size_t)maxSeqs * c_.dim, 0.f);
@@ -71,10 +77,9 @@ void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
   pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { fn(w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
 }
 
-// out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, the sum of squares in double as llama.cpp does.
-void Forward::rmsnorm(float* out, const float* x, const float* weight, int T) {
-  const int n = c_.dim;
-  pool_.parallelFor(T, 4, [&](int b, int e, int) {
+// The sum of squares in double, as llama.cpp does.
+void Forward::rmsnorm(float* out, const float* x, const float* weight, int rows, int n) {
+  pool_.parallelFor(rows, 4, [&](int b, int e, int) {
     for (int t = b; t < e; t++) {
       const float* xt = x + (size_t)t * n;
       float* ot = out + (size_t)t * n;
@@ -86,14 +91,16 @@ void Forward::rmsnorm(float* out, const float* x, const float* weight, int T) {
   });
 }
 
-// v: [T][nHeads][headDim]; rotates the first nRot dims of each head by the token's angles.
-void Forward::rope(float* v, int T, int nHeads) {
+// v: [T][nHeads][headDim]; rotates the first nRot dims of each head by the token's angles under setting r.
+void Forward::rope(float* v, int T, int nHeads, int r) {
   const int half = c_.nRot / 2, hd = c_.headDim;
   const bool neox = c_.ropeStyle == RopeStyle::NEOX;
+  const float* cosTab = &ropeCos_[(size_t)r * maxTokens_ * half];  // [T][half]
+  const float* sinTab = &ropeSin_[(size_t)r * maxTokens_ * half];
   pool_.parallelFor(T, 16, [&](int tb, int te, int) {
     for (int t = tb; t < te; t++) {
-      const float* cs = &ropeCos_[(size_t)t * half];
-      const float* sn = &ropeSin_[(size_t)t * half];
+      const float* cs = &cosTab[(size_t)t * half];
+      const float* sn = &sinTab[(size_t)t * half];
       for (int h = 0; h < nHeads; h++) {
         float* p = v + ((size_t)t * nHeads + h) * hd;
         for (int i = 0; i < half; i++) {
@@ -129,16 +136,16 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
 }
 
 // Paged causal attention, one task per (token, KV head): the group of query heads sharing that KV head
-// reads each cached K and V row of the token's own sequence (positions 0..p, gathered block by block
-// through its block table) once for the whole group. Two passes over a [group][contextLength] score
-// row rather than an online softmax per block, so the result does not depend on the block size, on how
-// the sequence was split into steps, or on the rest of the batch.
+// reads each cached K and V row of the token's own sequence (positions j0..p, gathered block by block
+// through its block table; j0 = p - W + 1 in a layer with a sliding window W) once for the whole group. Two
+// passes over a [group][contextLength] score row rather than an online softmax per block, so the result does not
+// depend on the block size, on how the sequence was split into steps, or on the rest of the batch.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
   const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(),
-            ctx = c_.contextLength;
+            ctx = c_.contextLength, window = c_.layers[(size_t)layer].window;
   const size_t rowBytes = kv.rowBytes(), elt = KvPool::eltBytes(kv.type());
   const bool f16 = kv.type() == KvType::F16;
-  const float scale = 1.0f / std::sqrt((float)hd);
+  const float scale = c_.attnScale, cap = c_.attnSoftcap;
   pool_.parallelFor(T * nKv, 1, [&](int b, int e, int thread) {
     float* scores = &scratch_[(size_t)thread * attnGroupMax_ * ctx];  // [g][p + 1] of [attnGroupMax_][ctx]
     float coef[kMaxAttnGroup];
@@ -146,27 +153,31 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
       const int t = item / nKv, kvh = item % nKv;
       const SeqSpec& s = in.seqs[(size_t)seqOf_[(size_t)t]];
       const int p = pos_[(size_t)t];
+      const int j0 = window > 0 && p >= window ? p - window + 1 : 0;
       const int* table = &in.blockTables[(size_t)s.blockTableStart];
       for (int h0 = 0; h0 < group; h0 += kMaxAttnGroup) {  // query heads h0.. of this KV head, <= 8 at a time
         const int g = group - h0 < kMaxAttnGroup ? group - h0 : kMaxAttnGroup;
         const int head0 = kvh * group + h0;
         const float* q = &q_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
-        for (int j = 0; j <= p; j++) {
+        for (int j = j0; j <= p; j++) {
           const uint8_t* kr = kv.rows(table[j / bs], layer, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
           float d[kMaxAttnGroup];
           if (f16)
             k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
           else
             k_.dotGroupF32(q, reinterpret_cast<const float*>(kr), hd, g, d);
-          for (int h = 0; h < g; h++) scores[(size_t)h * ctx + j] = d[h] * scale;
+          for (int h = 0; h < g; h++) {
+            const float sc = d[h] * scale;
+            scores[(size_t)h * ctx + j] = cap > 0 ? std::tanh(sc * (1.0f / cap)) * cap : sc;
+          }
         }
         float inv[kMaxAttnGroup];
         for (int h = 0; h < g; h++) {
           float* sc = &scores[(size_t)h * ctx];
           float m = -std::numeric_limits<float>::infinity();
-          for (int j = 0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
+          for (int j = j0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
           float sum = 0.f;
-          for (int j = 0; j <= p; j++) {
+          for (int j = j0; j <= p; j++) {
             sc[j] = std::exp(sc[j] - m);
             sum += sc[j];
           }
@@ -174,7 +185,7 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
         }
         float* out = &att_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
         for (int i = 0; i < g * hd; i++) out[i] = 0.f;
-        for (int j = 0; j <= p; j++) {
+        for (int j = j0; j <= p; j++) {
           const uint8_t* vr = kv.rows(table[j / bs], layer, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
           for (int h = 0; h < g; h++) coef[h] = scores[(size_t)h * ctx + j] * inv[h];
           if (f16)
@@ -187,12 +198,17 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
   });
 }
 
-// x += proj over [T][dim].
-void Forward::residual(int T) {
+// x += residualScale * proj over [T][dim].
+void Forward::addResidual(int T) {
   float* x = x_.data();
   const float* y = proj_.data();
+  const float r = c_.residualScale;
   pool_.parallelFor(T * c_.dim, 4096, [&](int b, int e, int) {
-    for (int i = b; i < e; i++) x[i] += y[i];
+    if (r == 1.0f) {
+      for (int i = b; i < e; i++) x[i] += y[i];
+    } else {
+      for (int i = b; i < e; i++) x[i] += r * y[i];
+    }
   });
 }
 
@@ -202,58 +218,98 @@ static void addBias(float* y, const float* bias, int T, int n) {
     for (int i = 0; i < n; i++) y[(size_t)t * n + i] += bias[i];
 }
 
-void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
-  const int T = (int)in.tokens.size(), dim = c_.dim, hidden = c_.hiddenDim;
+// x += attention sub-layer of layer l over the T tokens (xb holds nothing on entry; x is the residual stream).
+void Forward::attentionBlock(const StepInput& in, KvPool& kv, int l, int T) {
+  const LayerWeights& L = w_.layers[(size_t)l];
+  const int rope = c_.layers[(size_t)l].rope;
+  rmsnorm(xb_.data(), x_.data(), L.attnNorm, T, c_.dim);
+  matmul(q_.data(), xb_.data(), T, L.wq);
+  matmul(k_buf_.data(), xb_.data(), T, L.wk);
+  matmul(v_buf_.data(), xb_.data(), T, L.wv);
+  addBias(q_.data(), L.bq, T, c_.qDim());
+  addBias(k_buf_.data(), L.bk, T, c_.kvDim());
+  addBias(v_buf_.data(), L.bv, T, c_.kvDim());
+  if (L.qNorm) {  // per-head RMSNorm, in place: rows of headDim
+    rmsnorm(q_.data(), q_.data(), L.qNorm, T * c_.nHeads, c_.headDim);
+    rmsnorm(k_buf_.data(), k_buf_.data(), L.kNorm, T * c_.nKvHeads, c_.headDim);
+  }
+  if (rope >= 0) {
+    this->rope(q_.data(), T, c_.nHeads, rope);
+    this->rope(k_buf_.data(), T, c_.nKvHeads, rope);
+  }
+  storeKv(in, kv, l, T);
+  attention(in, kv, l, T);
+  matmul(proj_.data(), att_.data(), T, L.wo);
+  if (L.attnPostNorm) rmsnorm(proj_.data(), proj_.data(), L.attnPostNorm, T, c_.dim);
+  addResidual(T);
+}
 
-  // Token bookkeeping and RoPE angles: theta_i = pos * base^(-2i/nRot) (then frequency-scaled), built by repeated float
-  // multiplication exactly as llama.cpp's rope does, so positions round the same way.
-  const float thetaScale = std::pow(c_.ropeTheta, -2.0f / (float)c_.nRot);
-  const int half = c_.nRot / 2;
+// x += gated FFN of layer L: (act(xb Wgate^T) * (xb Wup^T)) Wdown^T, act silu or gelu-tanh.
+void Forward::denseFfn(const LayerWeights& L, int T) {
+  rmsnorm(xb_.data(), x_.data(), L.ffnNorm, T, c_.dim);
+  matmul(hb_.data(), xb_.data(), T, L.wGate);
+  matmul(hb2_.data(), xb_.data(), T, L.wUp);
+  float* g = hb_.data();
+  const float* u = hb2_.data();
+  const bool gelu = c_.activation == Activation::GELU_TANH;
+  pool_.parallelFor(T * c_.hiddenDim, 4096, [&](int b, int e, int) {
+    if (gelu) {
+      const float k0 = 0.79788456080286535588f, k1 = 0.044715f;  // sqrt(2/pi); the tanh approximation's cubic term
+      for (int i = b; i < e; i++) g[i] = 0.5f * g[i] * (1.0f + std::tanh(k0 * g[i] * (1.0f + k1 * g[i] * g[i]))) * u[i];
+    } else {
+      for (int i = b; i < e; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+    }
+  });
+  matmul(proj_.data(), hb_.data(), T, L.wDown);
+  if (L.ffnPostNorm) rmsnorm(proj_.data(), proj_.data(), L.ffnPostNorm, T, c_.dim);
+  addResidual(T);
+}
+
+// logits [rows][vocab] *= logitScale, then soft-capped: as llama.cpp's graph tail.
+void Forward::finishLogits(float* logits, int rows) {
+  const float s = c_.logitScale, cap = c_.finalSoftcap;
+  if (s == 1.0f && cap == 0.0f) return;
+  const size_t V = (size_t)c_.vocabSize;
+  pool_.parallelFor(rows, 1, [&](int b, int e, int) {
+    for (size_t i = (size_t)b * V; i < (size_t)e * V; i++) {
+      float v = logits[i] * s;
+      if (cap > 0) v = std::tanh(v * (1.0f / cap)) * cap;
+      logits[i] = v;
+    }
+  });
+}
+
+void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
+  const int T = (int)in.tokens.size(), dim = c_.dim, half = c_.nRot / 2;
+
+  // Token bookkeeping and, per RoPE setting, each token's (cos, sin) (RopeSpec::cosSin: as llama.cpp's rope cache).
   for (size_t si = 0; si < in.seqs.size(); si++) {
     const SeqSpec& s = in.seqs[si];
     for (int j = 0; j < s.nTokens; j++) {
       const int t = s.tokenStart + j;
       pos_[(size_t)t] = s.startPos + j;
       seqOf_[(size_t)t] = (int)si;
-      float theta = (float)(s.startPos + j);
-      for (int i = 0; i < half; i++) {
-        // Frequency scaling as llama.cpp's rope cache applies it (exact no-op when both are 1).
-        const float angle = c_.ropeFreqScale * (theta / c_.ropeFreqFactors[(size_t)i]);
-        ropeCos_[(size_t)t * half + i] = std::cos(angle);
-        ropeSin_[(size_t)t * half + i] = std::sin(angle);
-        theta *= thetaScale;
+      for (size_t r = 0; r < c_.ropes.size(); r++) {
+        const size_t at = (r * maxTokens_ + (size_t)t) * half;
+        c_.ropes[r].cosSin(s.startPos + j, c_.nRot, &ropeCos_[at], &ropeSin_[at]);
       }
     }
   }
 
-  for (int t = 0; t < T; t++) dequantizeRow(w_.tokenEmbd, in.tokens[(size_t)t], &x_[(size_t)t * dim]);
+  for (int t = 0; t < T; t++) {
+    float* xt = &x_[(size_t)t * dim];
+    dequantizeRow(w_.tokenEmbd, in.tokens[(size_t)t], xt);
+    if (c_.embedScale != 1.0f)
+      for (int i = 0; i < dim; i++) xt[i] *= c_.embedScale;
+  }
 
   for (int l = 0; l < c_.nLayers; l++) {
-    const LayerWeights& L = w_.layers[(size_t)l];
-    rmsnorm(xb_.data(), x_.data(), L.attnNorm, T);
-    matmul(q_.data(), xb_.data(), T, L.wq);
-    matmul(k_buf_.data(), xb_.data(), T, L.wk);
-    matmul(v_buf_.data(), xb_.data(), T, L.wv);
-    addBias(q_.data(), L.bq, T, c_.qDim());
-    addBias(k_buf_.data(), L.bk, T, c_.kvDim());
-    addBias(v_buf_.data(), L.bv, T, c_.kvDim());
-    rope(q_.data(), T, c_.nHeads);
-    rope(k_buf_.data(), T, c_.nKvHeads);
-    storeKv(in, kv, l, T);
-    attention(in, kv, l, T);
-    matmul(proj_.data(), att_.data(), T, L.wo);
-    residual(T);
-
-    rmsnorm(xb_.data(), x_.data(), L.ffnNorm, T);
-    matmul(hb_.data(), xb_.data(), T, L.wGate);
-    matmul(hb2_.data(), xb_.data(), T, L.wUp);
-    float* g = hb_.data();
-    const float* u = hb2_.data();
-    pool_.parallelFor(T * hidden, 4096, [&](int b, int e, int) {
-      for (int i = b; i < e; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-    });
-    matmul(proj_.data(), hb_.data(), T, L.wDown);
-    residual(T);
+    attentionBlock(in, kv, l, T);
+    switch (c_.layers[(size_t)l].ffn) {
+      case FfnKind::DENSE:
+        denseFfn(w_.layers[(size_t)l], T);
+        break;
+    }
   }
 
   // Gather the last row of every sampling sequence, then one GEMM over those rows for the logits.
@@ -264,15 +320,17 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
     S++;
   }
   if (S == 0) return;
-  rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, S);
+  rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, S, dim);
   matmul(logits, xs_.data(), S, w_.output);
+  finishLogits(logits, S);
 }
 
 void Forward::rowLogits(const int* rows, int n, float* out) {
   const int dim = c_.dim;
   for (int r = 0; r < n; r++) std::memcpy(&proj_[(size_t)r * dim], &x_[(size_t)rows[r] * dim], sizeof(float) * dim);
-  rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, n);
+  rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, n, dim);
   matmul(out, xs_.data(), n, w_.output);
+  finishLogits(out, n);
 }
 
 }  // namespace loom

@@ -1,4 +1,4 @@
-// The batched Llama forward pass over every token of a step (see forward.cpp for the math).
+// The batched decoder forward pass over every token of a step (see forward.cpp for the math).
 #pragma once
 #include <vector>
 
@@ -29,11 +29,15 @@ class Forward {
 
  private:
   void matmul(float* y, const float* x, int T, const Matrix& w);
-  void rmsnorm(float* out, const float* x, const float* weight, int T);
-  void rope(float* v, int T, int nHeads);
-  void residual(int T);
+  // out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight over `rows` rows of width n.
+  void rmsnorm(float* out, const float* x, const float* weight, int rows, int n);
+  void rope(float* v, int T, int nHeads, int ropeIndex);
+  void addResidual(int T);
   void storeKv(const StepInput& in, KvPool& kv, int layer, int T);
   void attention(const StepInput& in, const KvPool& kv, int layer, int T);
+  void attentionBlock(const StepInput& in, KvPool& kv, int layer, int T);
+  void denseFfn(const LayerWeights& L, int T);
+  void finishLogits(float* logits, int rows);
 
   const ModelConfig& c_;
   const Weights& w_;
@@ -48,10 +52,10 @@ class Forward {
   std::vector<float> v_buf_;    // [T][kvDim]
   std::vector<float> att_;      // [T][qDim] attention output, heads concatenated
   std::vector<float> proj_;     // [T][dim] output of wo / wDown before the residual add
-  std::vector<float> hb_;       // [T][hiddenDim] gate, then silu(gate) * up
+  std::vector<float> hb_;       // [T][hiddenDim] gate, then act(gate) * up
   std::vector<float> hb2_;      // [T][hiddenDim] up
-  std::vector<float> ropeCos_;  // [T][nRot/2]
-  std::vector<float> ropeSin_;  // [T][nRot/2]
+  std::vector<float> ropeCos_;  // [nRopes][T][nRot/2] cos * mscale of each RoPE setting at each token's position
+  std::vector<float> ropeSin_;  // [nRopes][T][nRot/2]
   std::vector<int> pos_;        // [T] position of each token in its sequence
   std::vector<int> seqOf_;      // [T] index into in.seqs
   std::vector<float> xs_;       // [maxSeqs][dim] final-normed rows that sample

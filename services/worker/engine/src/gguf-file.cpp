@@ -324,6 +324,32 @@ double GgufFile::getFloat(const std::string& key, double fallback) const {
   return v->f;
 }
 
+bool GgufFile::getBool(const std::string& key, bool fallback) const {
+  const GgufValue* v = find(key);
+  if (!v) return fallback;
+  if (v->type != GgufValueType::BOOL && !v->isInteger())
+    throw std::runtime_error(err("metadata key '" + key + "' is not a bool"));
+  return v->u != 0;
+}
+
+std::vector<int64_t> GgufFile::getIntArray(const std::string& key) const {
+  const GgufValue* v = find(key);
+  if (!v) throw std::runtime_error(err("missing metadata key '" + key + "'"));
+  GgufValue probe;
+  probe.type = v->elemType;
+  if (v->type != GgufValueType::ARRAY || (v->elemType != GgufValueType::BOOL && !probe.isInteger()))
+    throw std::runtime_error(err("metadata key '" + key + "' is not an array of integers or bools"));
+  const size_t es = scalarSize(v->elemType);
+  Reader r(*this, v->data, es * (size_t)v->count);  // bounds checked during parse()
+  std::vector<int64_t> out;
+  for (uint64_t j = 0; j < v->count; j++) {
+    GgufValue e;
+    readScalar(r, v->elemType, e);
+    out.push_back(e.i);
+  }
+  return out;
+}
+
 std::vector<std::string> GgufFile::getStringArray(const std::string& key) const {
   const GgufValue* v = find(key);
   if (!v) throw std::runtime_error(err("missing metadata key '" + key + "'"));

@@ -69,6 +69,10 @@ class GgufFile {
   int64_t getInt(const std::string& key, int64_t fallback) const;
   double getFloat(const std::string& key, double fallback) const;
   std::vector<std::string> getStringArray(const std::string& key) const;
+  // A BOOL (or integer: non-zero is true) value.
+  bool getBool(const std::string& key, bool fallback) const;
+  // An array of integers or bools (true = 1).
+  std::vector<int64_t> getIntArray(const std::string& key) const;
 
   // "<path>: <what>" for error messages.
   std::string err(const std::string& what) const { return path_ + ": " + what; }

@@ -1,6 +1,6 @@
-// Hyper-parameters of a Hugging Face Llama-family checkpoint from its config.json (model_type llama,
-// mistral or qwen2). HF stores Q/K un-permuted (rotate_half pairs dim i with i + headDim/2), so every HF
-// model uses NEOX-style RoPE here instead of un-permuting weights into GGUF's layout.
+// Hyper-parameters of a Hugging Face checkpoint from its config.json (model_type llama, mistral, qwen2, qwen3,
+// gemma2, gemma3_text / gemma3, phi3, smollm3, granite). HF stores Q/K un-permuted (rotate_half pairs dim i with
+// i + nRot/2), so every HF model uses NEOX-style RoPE here instead of un-permuting weights into GGUF's layout.
 // vocabSize is left 0: the caller takes it from the embedding tensor, as for GGUF.
 #pragma once
 #include <string>
@@ -14,7 +14,7 @@ namespace loom {
 // and for missing or inconsistent sizes.
 ModelConfig readHfConfig(const Json& cfg, const std::string& path);
 
-// tie_word_embeddings (HF's default for these model types: false).
+// tie_word_embeddings, or its default for the model type when absent (true for gemma and smollm3).
 bool hfTiedEmbeddings(const Json& cfg);
 
 }  // namespace loom

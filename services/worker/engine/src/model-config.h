@@ -1,4 +1,8 @@
-// Hyper-parameters of a Llama-family model, read from GGUF metadata under the architecture's key prefix.
+// What a decoder model is, as data: its sizes, and per layer how attention and the FFN are built (RoPE
+// settings, sliding window, norms, activation, multipliers, soft-caps). Every supported family (llama,
+// mistral, qwen2, qwen3, gemma2, gemma3, phi3, smollm3, granite) is one such description, read from GGUF
+// metadata (readModelConfig) or a Hugging Face config.json (hf-config.h); the forward pass and the
+// reference read only this, never the family name.
 #pragma once
 #include <string>
 #include <vector>
@@ -11,8 +15,45 @@ namespace loom {
 // permuted at conversion so this applies. NEOX rotates (i, i + nRot/2) (qwen2 and HF-layout models).
 enum class RopeStyle { NORM, NEOX };
 
+// The FFN's gate activation: h = act(x Wgate^T) * (x Wup^T).
+enum class Activation {
+  SILU,       // SwiGLU (llama, qwen, phi3, smollm3, granite)
+  GELU_TANH,  // GeGLU with the tanh approximation of GELU (gemma2, gemma3)
+};
+
+// One RoPE setting, as llama.cpp's ggml_rope_ext takes it. For frequency i (0 <= i < nRot/2) at position p:
+//   extrap = p * base^(-2i/nRot) / factors[i]
+//   interp = freqScale * extrap
+//   angle  = interp * (1 - mix_i) + extrap * mix_i,   mix_i = extFactor * ramp(i)   (YaRN; 0 otherwise)
+//   (cos, sin) = (cos(angle), sin(angle)) * mscale,     mscale = attnFactor * (extFactor ? 1 + 0.1 ln(1/freqScale) : 1)
+// ramp(i) = 1 - clamp((i - low) / max(0.001, high - low), 0, 1), [low, high] the dims whose rotation counts over
+// originalContext positions lie between betaSlow and betaFast (ggml_rope_yarn_corr_dims).
+struct RopeSpec {
+  float base = 10000.f;
+  float freqScale = 1.f;       // 1 / (linear or YaRN factor)
+  std::vector<float> factors;  // [nRot/2] per-frequency divisors (Llama-3 rope_freqs, LongRoPE); all 1 if none
+  float extFactor = 0.f;       // 1 for YaRN, else 0
+  float attnFactor = 1.f;      // llama.cpp's yarn_attn_factor (YaRN), or rope.scaling.attn_factor (LongRoPE)
+  int originalContext = 0;     // YaRN: the context the model was trained on
+  float betaFast = 32.f, betaSlow = 1.f;
+
+  // (cos, sin) * mscale of every frequency at `pos` into cosOut/sinOut [nRot/2], in float exactly as ggml's
+  // rope cache computes them, so positions round as they do in llama.cpp.
+  void cosSin(int pos, int nRot, float* cosOut, float* sinOut) const;
+};
+
+// What kind of FFN a layer has. Dense gated FFNs today; a mixture-of-experts layer will be another kind
+// with its own weights (router, experts) and forward function.
+enum class FfnKind { DENSE };
+
+struct LayerSpec {
+  int rope = 0;    // index into ModelConfig::ropes; -1: no positional encoding in this layer (NoPE)
+  int window = 0;  // 0: attends every earlier position; W > 0: only positions j with p - j < W (sliding window)
+  FfnKind ffn = FfnKind::DENSE;
+};
+
 struct ModelConfig {
-  std::string architecture;  // general.architecture
+  std::string architecture;  // general.architecture (GGUF) or the HF model_type's GGUF name
   int dim = 0;               // embedding length
   int hiddenDim = 0;         // FFN width
   int nLayers = 0;
@@ -22,26 +63,38 @@ struct ModelConfig {
   int nRot = 0;       // leading dims of each head that RoPE rotates (even, <= headDim)
   int vocabSize = 0;  // rows of token_embd
   int contextLength = 0;
-  float ropeTheta = 10000.f;
+  float ropeTheta = 10000.f;  // base of the global (non-sliding) layers' RoPE, for info()
   float normEps = 1e-5f;
   RopeStyle ropeStyle = RopeStyle::NORM;
-  // RoPE frequency scaling, as llama.cpp applies it: angle_i = ropeFreqScale * pos * theta^(-2i/nRot) /
-  // ropeFreqFactors[i]. Llama-3 scaling is carried by the factors (GGUF tensor rope_freqs.weight, or computed from an
-  // HF config's rope_scaling); linear scaling ("type": "linear") by ropeFreqScale = 1 / factor.
-  std::vector<float> ropeFreqFactors;  // [nRot / 2], all 1 without per-frequency scaling
-  float ropeFreqScale = 1.f;
+  Activation activation = Activation::SILU;
+
+  // Tensors the family has beyond Llama's (weights.cpp requires them when set).
+  bool qkNorm = false;     // per-head RMSNorm of Q and K before RoPE: attn_q_norm / attn_k_norm [headDim]
+  bool postNorms = false;  // RMSNorm of each sub-layer's output before the residual add: attn_post_norm, ffn_post_norm
+  bool fusedGateUp = false;  // ffn_up holds [gate; up] ([2 * hiddenDim][dim]) and there is no ffn_gate
+
+  // Multipliers (1 / 0 = none).
+  float embedScale = 1.f;     // x = embed(token) * embedScale (gemma: sqrt(dim); granite: embedding_multiplier)
+  float attnScale = 0.f;      // score = q.k * attnScale (set by the readers: 1/sqrt(headDim) unless the family says)
+  float attnSoftcap = 0.f;    // score = cap * tanh(score / cap) before the softmax (gemma2)
+  float residualScale = 1.f;  // x += residualScale * sublayer(x) (granite)
+  float logitScale = 1.f;     // logits *= logitScale (granite: 1 / logits_scaling)
+  float finalSoftcap = 0.f;   // logits = cap * tanh(logits / cap) (gemma2, gemma3 when set)
+
+  std::vector<RopeSpec> ropes;    // distinct RoPE settings; [0] is the global layers'
+  std::vector<LayerSpec> layers;  // [nLayers]
 
   int qDim() const { return nHeads * headDim; }
   int kvDim() const { return nKvHeads * headDim; }
 };
 
+// Architectures readModelConfig / readHfConfig accept, for error messages: "llama, mistral, ...".
+std::string supportedArchitectures();
+
 // Throws (naming the file) for unsupported architectures or inconsistent shapes.
 ModelConfig readModelConfig(const GgufFile& f);
 
-// Llama-3 rope_scaling ("rope_type": "llama3") frequency factors, as convert_hf_to_gguf.py computes them:
-// wavelengths shorter than originalContext / highFreqFactor keep factor 1, longer than
-// originalContext / lowFreqFactor get `factor`, and those between are interpolated smoothly.
-std::vector<float> llama3RopeFactors(double theta, int nRot, double factor, double lowFreqFactor, double highFreqFactor,
-                                     double originalContext);
+// Checks the sizes and the per-layer description once a reader filled them; throws `where: what`.
+void validateConfig(const ModelConfig& c, const std::string& where);
 
 }  // namespace loom

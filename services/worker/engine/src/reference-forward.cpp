@@ -1,6 +1,9 @@
-// See reference-forward.h. Shapes: T tokens; activations are [T][width] row-major std::vector<double>.
+// See reference-forward.h. Shapes: T tokens; activations are [T][width] row-major std::vector<double>. This is
+// the definition of every family's math (the header of forward.cpp states the same steps); each step is
+// written out once, in the order llama.cpp's graphs apply them.
 #include "reference-forward.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace loom {
@@ -24,35 +27,62 @@ Rows linear(const Matrix& w, const Rows& x, int T, const float* bias = nullptr) 
   return y;
 }
 
-// x[t] / sqrt(mean(x[t]^2) + eps) * weight.
-Rows rmsnorm(const Rows& x, const float* weight, int T, int n, double eps) {
+// x[r] / sqrt(mean(x[r]^2) + eps) * weight, over rows of width n (rows of one token, or of one head).
+Rows rmsnorm(const Rows& x, const float* weight, int n, double eps) {
   Rows y(x.size());
-  for (int t = 0; t < T; t++) {
+  for (size_t r = 0; r < x.size() / n; r++) {
     double ss = 0;
-    for (int i = 0; i < n; i++) ss += x[(size_t)t * n + i] * x[(size_t)t * n + i];
+    for (int i = 0; i < n; i++) ss += x[r * n + i] * x[r * n + i];
     const double scale = 1.0 / std::sqrt(ss / n + eps);
-    for (int i = 0; i < n; i++) y[(size_t)t * n + i] = x[(size_t)t * n + i] * scale * weight[i];
+    for (int i = 0; i < n; i++) y[r * n + i] = x[r * n + i] * scale * weight[i];
   }
   return y;
 }
 
+// The angle of frequency i at position p under setting r, and its magnitude (see RopeSpec in model-config.h).
+void ropeAngle(const RopeSpec& r, int nRot, int p, int i, double* angle, double* mscale) {
+  const double extrap = p * std::pow((double)r.base, -2.0 * i / nRot) / r.factors[(size_t)i];
+  const double interp = r.freqScale * extrap;
+  *angle = interp;
+  *mscale = r.attnFactor;
+  if (r.extFactor != 0) {  // YaRN: interpolate low frequencies, extrapolate high ones, ramp between
+    const double pi = 3.14159265358979323846;
+    auto corrDim = [&](double rotations) {
+      return nRot * std::log(r.originalContext / (rotations * 2 * pi)) / (2 * std::log((double)r.base));
+    };
+    const double low = std::max(0.0, std::floor(corrDim(r.betaFast)));
+    const double high = std::min((double)nRot - 1, std::ceil(corrDim(r.betaSlow)));
+    const double mix = (1 - std::min(1.0, std::max(0.0, (i - low) / std::max(0.001, high - low)))) * r.extFactor;
+    *angle = interp * (1 - mix) + extrap * mix;
+    *mscale *= 1 + 0.1 * std::log(1.0 / r.freqScale);
+  }
+}
+
 // Rotates the first nRot dims of every head of v [T][nHeads][headDim]; token t sits at position t.
-void rope(const ModelConfig& c, Rows& v, int T, int nHeads) {
+void rope(const ModelConfig& c, const RopeSpec& r, Rows& v, int T, int nHeads) {
   const int half = c.nRot / 2;
   for (int t = 0; t < T; t++)
     for (int h = 0; h < nHeads; h++) {
       double* p = &v[((size_t)t * nHeads + h) * c.headDim];
       for (int i = 0; i < half; i++) {
-        const double freq = std::pow((double)c.ropeTheta, -2.0 * i / c.nRot) / c.ropeFreqFactors[(size_t)i];
-        const double angle = c.ropeFreqScale * t * freq;
+        double angle, m;
+        ropeAngle(r, c.nRot, t, i, &angle, &m);
         // NORM pairs adjacent dims (GGUF llama layout); NEOX pairs dim i with i + nRot/2.
         const int a = c.ropeStyle == RopeStyle::NEOX ? i : 2 * i,
                   b = c.ropeStyle == RopeStyle::NEOX ? i + half : 2 * i + 1;
         const double x0 = p[a], x1 = p[b];
-        p[a] = x0 * std::cos(angle) - x1 * std::sin(angle);
-        p[b] = x0 * std::sin(angle) + x1 * std::cos(angle);
+        p[a] = m * (x0 * std::cos(angle) - x1 * std::sin(angle));
+        p[b] = m * (x0 * std::sin(angle) + x1 * std::cos(angle));
       }
     }
+}
+
+double softcap(double x, double cap) { return cap > 0 ? cap * std::tanh(x / cap) : x; }
+
+double activation(const ModelConfig& c, double g) {
+  if (c.activation == Activation::GELU_TANH)
+    return 0.5 * g * (1 + std::tanh(std::sqrt(2 / 3.14159265358979323846) * (g + 0.044715 * g * g * g)));
+  return g / (1.0 + std::exp(-g));  // silu
 }
 
 }  // namespace
@@ -63,47 +93,61 @@ std::vector<float> referenceLogits(const ModelConfig& c, const Weights& w, const
   std::vector<float> row((size_t)dim);
   for (int t = 0; t < T; t++) {
     dequantizeRow(w.tokenEmbd, tokens[(size_t)t], row.data());
-    for (int i = 0; i < dim; i++) x[(size_t)t * dim + i] = row[(size_t)i];
+    for (int i = 0; i < dim; i++) x[(size_t)t * dim + i] = row[(size_t)i] * (double)c.embedScale;
   }
 
-  for (const LayerWeights& L : w.layers) {
-    // Attention: causal over positions 0..t, query head h reads KV head h / group (GQA).
-    Rows xb = rmsnorm(x, L.attnNorm, T, dim, c.normEps);
+  for (int l = 0; l < c.nLayers; l++) {
+    const LayerWeights& L = w.layers[(size_t)l];
+    const LayerSpec& spec = c.layers[(size_t)l];
+    // Attention: causal over positions max(0, t - window + 1)..t, query head h reads KV head h / group (GQA).
+    Rows xb = rmsnorm(x, L.attnNorm, dim, c.normEps);
     Rows q = linear(L.wq, xb, T, L.bq), k = linear(L.wk, xb, T, L.bk), v = linear(L.wv, xb, T, L.bv);
-    rope(c, q, T, c.nHeads);
-    rope(c, k, T, c.nKvHeads);
+    if (L.qNorm) {
+      q = rmsnorm(q, L.qNorm, hd, c.normEps);
+      k = rmsnorm(k, L.kNorm, hd, c.normEps);
+    }
+    if (spec.rope >= 0) {
+      rope(c, c.ropes[(size_t)spec.rope], q, T, c.nHeads);
+      rope(c, c.ropes[(size_t)spec.rope], k, T, c.nKvHeads);
+    }
     Rows att((size_t)T * c.qDim(), 0.0);
     std::vector<double> score((size_t)T);
-    for (int t = 0; t < T; t++)
+    for (int t = 0; t < T; t++) {
+      const int j0 = spec.window > 0 ? std::max(0, t - spec.window + 1) : 0;
       for (int h = 0; h < c.nHeads; h++) {
         const double* qh = &q[(size_t)t * c.qDim() + (size_t)h * hd];
         const size_t kvOff = (size_t)(h / group) * hd;
         double max = -INFINITY;
-        for (int j = 0; j <= t; j++) {
+        for (int j = j0; j <= t; j++) {
           double s = 0;
           for (int i = 0; i < hd; i++) s += qh[i] * k[(size_t)j * c.kvDim() + kvOff + i];
-          score[(size_t)j] = s / std::sqrt((double)hd);
+          score[(size_t)j] = softcap(s * c.attnScale, c.attnSoftcap);
           max = std::fmax(max, score[(size_t)j]);
         }
         double sum = 0;
-        for (int j = 0; j <= t; j++) sum += (score[(size_t)j] = std::exp(score[(size_t)j] - max));
+        for (int j = j0; j <= t; j++) sum += (score[(size_t)j] = std::exp(score[(size_t)j] - max));
         double* out = &att[(size_t)t * c.qDim() + (size_t)h * hd];
-        for (int j = 0; j <= t; j++)
+        for (int j = j0; j <= t; j++)
           for (int i = 0; i < hd; i++) out[i] += score[(size_t)j] / sum * v[(size_t)j * c.kvDim() + kvOff + i];
       }
+    }
     Rows o = linear(L.wo, att, T);
-    for (size_t i = 0; i < x.size(); i++) x[i] += o[i];
+    if (L.attnPostNorm) o = rmsnorm(o, L.attnPostNorm, dim, c.normEps);
+    for (size_t i = 0; i < x.size(); i++) x[i] += c.residualScale * o[i];
 
-    // SwiGLU feed-forward.
-    xb = rmsnorm(x, L.ffnNorm, T, dim, c.normEps);
+    // Gated feed-forward: act(x Wgate^T) * (x Wup^T), then Wdown.
+    xb = rmsnorm(x, L.ffnNorm, dim, c.normEps);
     Rows g = linear(L.wGate, xb, T), u = linear(L.wUp, xb, T);
-    for (size_t i = 0; i < g.size(); i++) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
+    for (size_t i = 0; i < g.size(); i++) g[i] = activation(c, g[i]) * u[i];
     Rows d = linear(L.wDown, g, T);
-    for (size_t i = 0; i < x.size(); i++) x[i] += d[i];
+    if (L.ffnPostNorm) d = rmsnorm(d, L.ffnPostNorm, dim, c.normEps);
+    for (size_t i = 0; i < x.size(); i++) x[i] += c.residualScale * d[i];
   }
 
-  const Rows logits = linear(w.output, rmsnorm(x, w.outputNorm, T, dim, c.normEps), T);
-  return std::vector<float>(logits.begin(), logits.end());
+  const Rows logits = linear(w.output, rmsnorm(x, w.outputNorm, dim, c.normEps), T);
+  std::vector<float> out(logits.size());
+  for (size_t i = 0; i < logits.size(); i++) out[i] = (float)softcap(logits[i] * c.logitScale, c.finalSoftcap);
+  return out;
 }
 
 }  // namespace loom

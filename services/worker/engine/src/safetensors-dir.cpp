@@ -11,6 +11,7 @@
 #include "ggml-types.h"
 #include "half.h"
 #include "hf-config.h"
+#include "model-family.h"
 
 namespace loom {
 
@@ -63,7 +64,12 @@ uint32_t ggmlTypeOf(const std::string& dtype) {
 
 }  // namespace
 
-std::string canonicalTensorName(const std::string& n) {
+std::string canonicalTensorName(const std::string& hfName, bool gemma) {
+  // Gemma 3 image-text checkpoints keep the text model under language_model (old and new transformers layouts).
+  std::string n = hfName;
+  for (const char* prefix : {"language_model.model.", "model.language_model."})
+    if (n.compare(0, std::strlen(prefix), prefix) == 0) n = "model." + n.substr(std::strlen(prefix));
+  if (n == "language_model.lm_head.weight") n = "lm_head.weight";
   if (n == "model.embed_tokens.weight") return "token_embd.weight";
   if (n == "model.norm.weight") return "output_norm.weight";
   if (n == "lm_head.weight") return "output.weight";
@@ -82,12 +88,20 @@ std::string canonicalTensorName(const std::string& n) {
       {"self_attn.k_proj.bias", "attn_k.bias"},
       {"self_attn.v_proj.weight", "attn_v.weight"},
       {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.qkv_proj.weight", "attn_qkv.weight"},   // phi3
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},  // qwen3, gemma3
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
       {"self_attn.o_proj.weight", "attn_output.weight"},
-      {"post_attention_layernorm.weight", "ffn_norm.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},
       {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.gate_up_proj.weight", "ffn_up.weight"},  // phi3: [gate; up]
       {"mlp.down_proj.weight", "ffn_down.weight"},
+      {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},  // gemma's sandwich norms
+      {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"},
   };
+  // Gemma's post_attention_layernorm normalises the attention output; elsewhere it is the FFN's input norm.
+  if (rest == "post_attention_layernorm.weight")
+    return "blk." + layer + "." + (gemma ? "post_attention_norm.weight" : "ffn_norm.weight");
   for (const auto& m : kMap)
     if (rest == m.first) return "blk." + layer + "." + m.second;
   return "";
@@ -100,6 +114,7 @@ SafetensorsDir::SafetensorsDir(const std::string& dir) : dir_(dir) {
     throw std::runtime_error(err("no config.json: a model directory needs config.json next to its *.safetensors"));
   const Json cfg = readJsonFile(configPath);
   config_ = readHfConfig(cfg, configPath);
+  gemma_ = familyByArch(config_.architecture)->gemmaScales;
   for (const std::string& name : shardNames(dir_)) loadShard(dir_ + "/" + name);
 
   const bool tied = hfTiedEmbeddings(cfg);
@@ -135,7 +150,7 @@ void SafetensorsDir::loadShard(const std::string& file) {
   const size_t dataSize = size - 8 - (size_t)n;
   for (const auto& kv : header.members) {
     if (kv.first == "__metadata__") continue;
-    const std::string canon = canonicalTensorName(kv.first);
+    const std::string canon = canonicalTensorName(kv.first, gemma_);
     if (canon.empty()) continue;
     const Json& t = kv.second;
     const Json* dtype = t.get("dtype");
@@ -174,12 +189,14 @@ void SafetensorsDir::loadShard(const std::string& file) {
                  " bytes but its shape and dtype need " + std::to_string(g.nbytes));
     g.offset = (uint64_t)b;
     g.data = data + (size_t)b;
+    // Gemma's RMSNorm multiplies by (1 + w): add the 1 here, as convert_hf_to_gguf.py does.
+    const float shift = gemma_ && endsWith(canon, "norm.weight") ? 1.f : 0.f;
     if (g.dims.size() == 1 && type != GGML_F32) {
       auto w = std::make_unique<std::vector<float>>(elems);
       for (uint64_t i = 0; i < elems; i++) {
         uint16_t h;
         std::memcpy(&h, g.data + 2 * i, 2);
-        (*w)[i] = type == GGML_F16 ? loom_f16_to_f32(h) : loom_bits_to_f32((uint32_t)h << 16);
+        (*w)[i] = (type == GGML_F16 ? loom_f16_to_f32(h) : loom_bits_to_f32((uint32_t)h << 16)) + shift;
       }
       g.data = reinterpret_cast<const uint8_t*>(w->data());
       g.type = GGML_F32;
@@ -188,6 +205,7 @@ void SafetensorsDir::loadShard(const std::string& file) {
     } else if (g.dims.size() == 1) {
       auto w = std::make_unique<std::vector<float>>(elems);  // an aligned copy
       std::memcpy(w->data(), g.data, elems * 4);
+      for (float& x : *w) x += shift;
       g.data = reinterpret_cast<const uint8_t*>(w->data());
       widened_.push_back(std::move(w));
     }

@@ -30,13 +30,15 @@ class SafetensorsDir : public ModelSource {
 
   std::string dir_;
   ModelConfig config_;
+  bool gemma_ = false;  // norm weights are stored as w - 1
   std::vector<std::unique_ptr<MappedFile>> shards_;
   std::map<std::string, GgufTensor> tensors_;                 // by canonical name
   std::map<std::string, std::string> unsupported_;            // canonical name -> "<shard>: dtype X"
   std::vector<std::unique_ptr<std::vector<float>>> widened_;  // owned f32 copies of 1-D tensors
 };
 
-// The GGUF name of an HF Llama-family tensor name, or "" when the engine does not use it.
-std::string canonicalTensorName(const std::string& hfName);
+// The GGUF name of an HF tensor name, or "" when the engine does not use it. `gemma`: the checkpoint's
+// post_attention_layernorm is Gemma's attention post-norm (not the FFN's input norm).
+std::string canonicalTensorName(const std::string& hfName, bool gemma);
 
 }  // namespace loom

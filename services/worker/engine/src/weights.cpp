@@ -52,6 +52,14 @@ const float* vec(const ModelSource& f, const std::string& name, int n, bool opti
   return reinterpret_cast<const float*>(t->data);
 }
 
+// Rows [first, first + n) of m: a view, since every supported type stores whole rows.
+Matrix rowsOf(const Matrix& m, int first, int n) {
+  Matrix r = m;
+  r.data = m.data + (size_t)first * m.rowBytes;
+  r.rows = n;
+  return r;
+}
+
 }  // namespace
 
 Weights loadWeights(const ModelSource& f, const ModelConfig& c) {
@@ -64,22 +72,44 @@ Weights loadWeights(const ModelSource& f, const ModelConfig& c) {
     w.output = w.tokenEmbd;
     w.tiedOutput = true;
   }
+  const int q = c.qDim(), kv = c.kvDim();
   w.layers.resize((size_t)c.nLayers);
   for (int l = 0; l < c.nLayers; l++) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& L = w.layers[(size_t)l];
     L.attnNorm = vec(f, p + "attn_norm.weight", c.dim);
-    L.wq = matrix(f, p + "attn_q.weight", c.qDim(), c.dim);
-    L.wk = matrix(f, p + "attn_k.weight", c.kvDim(), c.dim);
-    L.wv = matrix(f, p + "attn_v.weight", c.kvDim(), c.dim);
-    L.bq = vec(f, p + "attn_q.bias", c.qDim(), true);
-    L.bk = vec(f, p + "attn_k.bias", c.kvDim(), true);
-    L.bv = vec(f, p + "attn_v.bias", c.kvDim(), true);
-    L.wo = matrix(f, p + "attn_output.weight", c.dim, c.qDim());
+    if (f.tensor(p + "attn_qkv.weight")) {  // fused Q, K, V (phi3): views of its row blocks
+      const Matrix qkv = matrix(f, p + "attn_qkv.weight", q + 2 * kv, c.dim);
+      L.wq = rowsOf(qkv, 0, q);
+      L.wk = rowsOf(qkv, q, kv);
+      L.wv = rowsOf(qkv, q + kv, kv);
+      const float* b = vec(f, p + "attn_qkv.bias", q + 2 * kv, true);
+      L.bq = b;
+      L.bk = b ? b + q : nullptr;
+      L.bv = b ? b + q + kv : nullptr;
+    } else {
+      L.wq = matrix(f, p + "attn_q.weight", q, c.dim);
+      L.wk = matrix(f, p + "attn_k.weight", kv, c.dim);
+      L.wv = matrix(f, p + "attn_v.weight", kv, c.dim);
+      L.bq = vec(f, p + "attn_q.bias", q, true);
+      L.bk = vec(f, p + "attn_k.bias", kv, true);
+      L.bv = vec(f, p + "attn_v.bias", kv, true);
+    }
+    L.qNorm = c.qkNorm ? vec(f, p + "attn_q_norm.weight", c.headDim) : nullptr;
+    L.kNorm = c.qkNorm ? vec(f, p + "attn_k_norm.weight", c.headDim) : nullptr;
+    L.wo = matrix(f, p + "attn_output.weight", c.dim, q);
+    L.attnPostNorm = c.postNorms ? vec(f, p + "post_attention_norm.weight", c.dim) : nullptr;
     L.ffnNorm = vec(f, p + "ffn_norm.weight", c.dim);
-    L.wGate = matrix(f, p + "ffn_gate.weight", c.hiddenDim, c.dim);
-    L.wUp = matrix(f, p + "ffn_up.weight", c.hiddenDim, c.dim);
+    if (c.fusedGateUp) {  // ffn_up = [gate; up] (phi3): views of its two halves
+      const Matrix gateUp = matrix(f, p + "ffn_up.weight", 2 * c.hiddenDim, c.dim);
+      L.wGate = rowsOf(gateUp, 0, c.hiddenDim);
+      L.wUp = rowsOf(gateUp, c.hiddenDim, c.hiddenDim);
+    } else {
+      L.wGate = matrix(f, p + "ffn_gate.weight", c.hiddenDim, c.dim);
+      L.wUp = matrix(f, p + "ffn_up.weight", c.hiddenDim, c.dim);
+    }
     L.wDown = matrix(f, p + "ffn_down.weight", c.dim, c.hiddenDim);
+    L.ffnPostNorm = c.postNorms ? vec(f, p + "post_ffw_norm.weight", c.dim) : nullptr;
   }
   w.bulkType = w.layers[0].wq.type;
   return w;

@@ -18,18 +18,23 @@ struct Matrix {
 };
 
 struct LayerWeights {
-  const float* attnNorm;  // [dim]
-  Matrix wq;              // [qDim][dim]
-  Matrix wk;              // [kvDim][dim]
-  Matrix wv;              // [kvDim][dim]
-  const float* bq;        // [qDim] or nullptr (qwen2 has QKV biases)
-  const float* bk;        // [kvDim] or nullptr
-  const float* bv;        // [kvDim] or nullptr
-  Matrix wo;              // [dim][qDim]
-  const float* ffnNorm;   // [dim]
-  Matrix wGate;           // [hiddenDim][dim]
-  Matrix wUp;             // [hiddenDim][dim]
-  Matrix wDown;           // [dim][hiddenDim]
+  const float* attnNorm;      // [dim]
+  Matrix wq;                  // [qDim][dim]   (rows of attn_qkv when fused)
+  Matrix wk;                  // [kvDim][dim]
+  Matrix wv;                  // [kvDim][dim]
+  const float* bq;            // [qDim] or nullptr (qwen2 has QKV biases)
+  const float* bk;            // [kvDim] or nullptr
+  const float* bv;            // [kvDim] or nullptr
+  const float* qNorm;         // [headDim] or nullptr (ModelConfig::qkNorm)
+  const float* kNorm;         // [headDim] or nullptr
+  Matrix wo;                  // [dim][qDim]
+  const float* attnPostNorm;  // [dim] or nullptr (ModelConfig::postNorms)
+  const float* ffnNorm;       // [dim]
+  // FfnKind::DENSE
+  Matrix wGate;              // [hiddenDim][dim]   (rows 0..hiddenDim-1 of ffn_up when fusedGateUp)
+  Matrix wUp;                // [hiddenDim][dim]
+  Matrix wDown;              // [dim][hiddenDim]
+  const float* ffnPostNorm;  // [dim] or nullptr
 };
 
 struct Weights {

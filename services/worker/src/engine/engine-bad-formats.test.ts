@@ -84,9 +84,9 @@ describe('bad models in the newer formats', () => {
     const arch = path.join(dir, 'gemma.gguf');
     rewrite(good, arch, { meta: { 'general.architecture': 'gemma' } });
     fails(arch, /architecture 'gemma'/);
-    const yarn = path.join(dir, 'yarn.gguf');
-    rewrite(good, yarn, { meta: { 'llama.rope.scaling.type': 'yarn' } });
-    fails(yarn, /RoPE scaling type 'yarn'/);
+    const dyn = path.join(dir, 'dynamic.gguf');
+    rewrite(good, dyn, { meta: { 'llama.rope.scaling.type': 'dynamic' } });
+    fails(dyn, /RoPE scaling type 'dynamic'/, /supported: none, linear, yarn, longrope/);
   });
 
   it('a wrong rope_freqs or matrix shape names the tensor and the shapes', () => {

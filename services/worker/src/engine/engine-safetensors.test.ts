@@ -178,8 +178,8 @@ describe('safetensors directories', () => {
       ],
       [
         'unsupported rope_scaling',
-        (d) => editJson(path.join(d, 'config.json'), (j) => (j['rope_scaling'] = { rope_type: 'yarn', factor: 4 })),
-        /config\.json: unsupported rope_scaling type 'yarn'/,
+        (d) => editJson(path.join(d, 'config.json'), (j) => (j['rope_scaling'] = { rope_type: 'dynamic', factor: 4 })),
+        /config\.json: unsupported rope_scaling type 'dynamic'/,
       ],
       ['no weights', (d) => fs.rmSync(path.join(d, 'model.safetensors')), /no \*\.safetensors weights/],
       [
