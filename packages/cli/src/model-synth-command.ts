@@ -4,8 +4,10 @@
 import { statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import { parameterCount, parseShape } from './model-synth-shapes.js';
-import { DEFAULT_VOCAB_GGUF, SYNTH_DTYPES, synthDataBytes, synthModel, type SynthDtype } from './model-synth.js';
+import { readGgufMetadata, type ModelArch } from '@loom/tokenizer';
+import { NAMED_SHAPES, parameterCount, parseShape, SYNTH_ARCHS } from './model-synth-shapes.js';
+import { SYNTH_DTYPES, synthDataBytes, synthModel, synthVocabFile, type SynthDtype } from './model-synth.js';
+import { FAMILY_VOCAB } from './synth-vocab.js';
 
 interface Bar {
   update(done: number): void;
@@ -28,11 +30,14 @@ export function addModelCommand(program: Command): void {
   model
     .command('synth')
     .description(
-      "write a random-weight Llama GGUF in a real model's shape with a real vocabulary (for benchmarks; loads in Loom and llama.cpp)",
+      "write a random-weight GGUF of a supported family in a real model's shape with a real vocabulary (loads in Loom and llama.cpp)",
     )
-    .requiredOption(
+    .addOption(
+      new Option('--arch <family>', "architecture (default: the named shape's, else llama)").choices([...SYNTH_ARCHS]),
+    )
+    .option(
       '--shape <name|dims>',
-      'stories15M, stories15M-gqa, stories42M, stories110M, tinyllama-1.1B, llama2-7B, or dims like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256',
+      `default: <arch>-tiny; ${Object.keys(NAMED_SHAPES).join(', ')}; or dims over the family's tiny shape like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,head_dim=64,ctx=256,window=16`,
     )
     .addOption(
       new Option('--dtype <type>', 'weight type of the matrices (norms stay f32)')
@@ -41,36 +46,45 @@ export function addModelCommand(program: Command): void {
     )
     .requiredOption('-o, --out <file>', 'GGUF file to write')
     .option('--seed <n>', 'weights are a function of the seed and the tensor name', '0')
-    .option('--vocab-from <gguf>', 'copy tokenizer.ggml.* from this GGUF', DEFAULT_VOCAB_GGUF)
+    .option(
+      '--vocab-from <gguf>',
+      `copy tokenizer.ggml.* from this GGUF (default per family: ${Object.entries(FAMILY_VOCAB)
+        .map(([a, v]) => `${a} ${v}`)
+        .join(', ')})`,
+    )
     .option('--quiet', 'no progress bar')
     .action(
-      async (opts: {
-        shape: string;
+      (opts: {
+        arch?: ModelArch;
+        shape?: string;
         dtype: SynthDtype;
         out: string;
         seed: string;
-        vocabFrom: string;
+        vocabFrom?: string;
         quiet?: boolean;
       }) => {
-        const shape = parseShape(opts.shape);
+        const shape = parseShape(opts.shape, opts.arch);
         const seed = Number(opts.seed);
         if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
           throw new Error(`--seed ${opts.seed}: not a uint32`);
+        const vocabFrom = synthVocabFile(shape, opts.vocabFrom);
+        const vocab = readGgufMetadata(vocabFrom).metadata.get('tokenizer.ggml.tokens');
+        const nVocab = Array.isArray(vocab) ? vocab.length : 0;
         const bar = opts.quiet
           ? undefined
-          : progressBar(synthDataBytes(shape, opts.dtype), `synth ${opts.shape} ${opts.dtype}`);
+          : progressBar(synthDataBytes(shape, opts.dtype, nVocab), `synth ${shape.arch} ${opts.dtype}`);
         synthModel({
           shape,
           dtype: opts.dtype,
           out: opts.out,
           seed,
-          vocabFrom: opts.vocabFrom,
+          vocabFrom,
           onProgress: bar && ((done) => bar.update(done)),
         });
         bar?.stop();
         const size = statSync(opts.out).size;
         console.log(
-          `${opts.out}: ${opts.dtype}, ${(parameterCount(shape) / 1e6).toFixed(1)}M parameters, ${(size / 1048576).toFixed(1)} MiB`,
+          `${opts.out}: ${shape.arch} ${opts.dtype}, ${(parameterCount(shape, nVocab) / 1e6).toFixed(1)}M parameters, ${(size / 1048576).toFixed(1)} MiB`,
         );
       },
     );

@@ -1,14 +1,25 @@
 /**
- * Model shapes for `loom model synth`: named shapes of real Llama models, and the `key=value,...` dims
- * syntax for any other. Only the shape matters for speed (vLLM's "dummy" load format), so weights are random.
+ * Model shapes for `loom model synth`: a small default shape per family, named shapes of real models, and
+ * the `key=value,...` dims syntax for any other. Only the shape matters for speed (vLLM's "dummy" load
+ * format), so weights are random. The vocabulary size comes from the vocabulary GGUF unless given.
  */
 
-import type { LlamaShape } from '@loom/tokenizer';
+import { MODEL_ARCHS, type ModelArch, type ModelShape as GgufModelShape } from '@loom/tokenizer';
 
-/** A model's shape: the Llama GGUF hyper-parameters (dims, context, RoPE base, norm epsilon). */
-export type ModelShape = LlamaShape;
+/** A model's shape: its family, the GGUF hyper-parameters and whether the output reuses the embeddings. */
+export interface ModelShape extends Omit<GgufModelShape, 'vocab'> {
+  arch: ModelArch;
+  /** Token count; undefined: the vocabulary file's. */
+  vocab?: number;
+  /** No output.weight (tied embeddings). */
+  tied?: boolean;
+  /** attn_{q,k,v}.bias (qwen2). */
+  qkvBias?: boolean;
+}
 
-const LLAMA2_BASE = { vocab: 32000, ropeTheta: 10000, normEps: 1e-5 };
+const LLAMA2_BASE = { arch: 'llama', vocab: 32000, ropeTheta: 10000, normEps: 1e-5 } as const;
+/** Small default shapes: 256-wide rows (every block-quantised type fits), 2-6 layers, 16-token windows (gemma). */
+const TINY = { dim: 256, hidden: 512, layers: 2, heads: 4, kvHeads: 2, ctx: 256, normEps: 1e-6 } as const;
 
 /** Named shapes. stories15M is Karpathy's llama2.c TinyStories 15M model; the -gqa twin has 2 KV heads. */
 export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze({
@@ -18,61 +29,225 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
   stories110M: { ...LLAMA2_BASE, dim: 768, hidden: 2048, layers: 12, heads: 12, kvHeads: 12, ctx: 1024 },
   'tinyllama-1.1B': { ...LLAMA2_BASE, dim: 2048, hidden: 5632, layers: 22, heads: 32, kvHeads: 4, ctx: 2048 },
   'llama2-7B': { ...LLAMA2_BASE, dim: 4096, hidden: 11008, layers: 32, heads: 32, kvHeads: 32, ctx: 4096 },
+
+  // The small default of each family (`--arch F` without --shape).
+  'llama-tiny': { ...TINY, arch: 'llama', normEps: 1e-5, ropeTheta: 10000 },
+  'mistral-tiny': { ...TINY, arch: 'mistral', normEps: 1e-5, ropeTheta: 10000, window: 4096 },
+  'qwen2-tiny': { ...TINY, arch: 'qwen2', ropeTheta: 1e6, tied: true, qkvBias: true },
+  'qwen3-tiny': { ...TINY, arch: 'qwen3', headDim: 64, ropeTheta: 1e6, tied: true },
+  'gemma2-tiny': {
+    ...TINY,
+    arch: 'gemma2',
+    headDim: 64,
+    ropeTheta: 10000,
+    window: 16,
+    attnSoftcap: 50,
+    finalSoftcap: 30,
+  },
+  'gemma3-tiny': {
+    ...TINY,
+    arch: 'gemma3',
+    layers: 6,
+    headDim: 64,
+    ropeTheta: 1e6,
+    ropeThetaSwa: 10000,
+    ropeScaling: { type: 'linear', factor: 8 },
+    window: 16,
+  },
+  'phi3-tiny': {
+    ...TINY,
+    arch: 'phi3',
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    ropeDims: 48,
+    ropeScaling: { type: 'longrope', originalContext: 64, attnFactor: Math.sqrt(1 + Math.log(4) / Math.log(64)) },
+    tied: true,
+  },
+  'smollm3-tiny': { ...TINY, arch: 'smollm3', layers: 4, ropeTheta: 5e6, tied: true },
+  'granite-tiny': {
+    ...TINY,
+    arch: 'granite',
+    normEps: 1e-5,
+    ropeTheta: 1e7,
+    multipliers: { embedding: 12, attention: 0.015625, residual: 0.22, logit: 8 },
+    tied: true,
+  },
+
+  // Real models' dims (their config.json); the vocabulary is the synth vocabulary file's.
+  'mistral-7B': {
+    ...LLAMA2_BASE,
+    arch: 'mistral',
+    dim: 4096,
+    hidden: 14336,
+    layers: 32,
+    heads: 32,
+    kvHeads: 8,
+    ctx: 32768,
+    window: 4096,
+  },
+  'qwen3-0.6B': {
+    arch: 'qwen3',
+    dim: 1024,
+    hidden: 3072,
+    layers: 28,
+    heads: 16,
+    kvHeads: 8,
+    headDim: 128,
+    ctx: 40960,
+    ropeTheta: 1e6,
+    normEps: 1e-6,
+    tied: true,
+  },
+  'gemma2-2B': {
+    arch: 'gemma2',
+    dim: 2304,
+    hidden: 9216,
+    layers: 26,
+    heads: 8,
+    kvHeads: 4,
+    headDim: 256,
+    ctx: 8192,
+    ropeTheta: 10000,
+    normEps: 1e-6,
+    window: 4096,
+    attnSoftcap: 50,
+    finalSoftcap: 30,
+  },
+  'gemma3-1B': {
+    arch: 'gemma3',
+    dim: 1152,
+    hidden: 6912,
+    layers: 26,
+    heads: 4,
+    kvHeads: 1,
+    headDim: 256,
+    ctx: 32768,
+    ropeTheta: 1e6,
+    ropeThetaSwa: 10000,
+    normEps: 1e-6,
+    window: 512,
+  },
+  'phi3-mini': {
+    arch: 'phi3',
+    dim: 3072,
+    hidden: 8192,
+    layers: 32,
+    heads: 32,
+    kvHeads: 32,
+    ctx: 4096,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+  },
+  'phi4-mini': {
+    arch: 'phi3',
+    dim: 3072,
+    hidden: 8192,
+    layers: 32,
+    heads: 24,
+    kvHeads: 8,
+    ropeDims: 96,
+    ctx: 131072,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    ropeScaling: { type: 'longrope', originalContext: 4096, attnFactor: Math.sqrt(1 + Math.log(32) / Math.log(4096)) },
+    tied: true,
+  },
+  'smollm3-3B': {
+    arch: 'smollm3',
+    dim: 2048,
+    hidden: 11008,
+    layers: 36,
+    heads: 16,
+    kvHeads: 4,
+    ctx: 65536,
+    ropeTheta: 5e6,
+    normEps: 1e-6,
+    tied: true,
+  },
+  'granite-3.3-2B': {
+    arch: 'granite',
+    dim: 2048,
+    hidden: 8192,
+    layers: 40,
+    heads: 32,
+    kvHeads: 8,
+    ctx: 131072,
+    ropeTheta: 1e7,
+    normEps: 1e-5,
+    multipliers: { embedding: 12, attention: 0.015625, residual: 0.22, logit: 8 },
+    tied: true,
+  },
 });
 
-const DIM_KEYS: Record<string, keyof ModelShape> = {
+type DimKey =
+  'dim' | 'hidden' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'vocab' | 'ctx' | 'ropeTheta' | 'normEps' | 'window';
+const DIM_KEYS: Record<string, DimKey> = {
   dim: 'dim',
   hidden: 'hidden',
   layers: 'layers',
   heads: 'heads',
   kv_heads: 'kvHeads',
+  head_dim: 'headDim',
   vocab: 'vocab',
   ctx: 'ctx',
   rope_theta: 'ropeTheta',
   norm_eps: 'normEps',
+  window: 'window',
 };
 
+/** `--arch` values. */
+export const SYNTH_ARCHS: readonly ModelArch[] = MODEL_ARCHS;
+
 /**
- * A named shape, or dims like `dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256`
- * (missing keys: kv_heads = heads, vocab 32000, ctx 256, Llama-2 rope theta and epsilon). Throws naming
- * the bad key or value.
+ * A named shape, or dims like `dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256` over the
+ * family's small default (`<arch>-tiny`: its RoPE, norms, window and multipliers; kv_heads = heads when heads is
+ * given alone). `arch` must agree with a named shape's. Throws naming the bad key or value.
  */
-export function parseShape(spec: string): ModelShape {
+export function parseShape(spec: string | undefined, arch?: ModelArch): ModelShape {
+  if (arch !== undefined && !SYNTH_ARCHS.includes(arch))
+    throw new Error(`unknown architecture '${String(arch)}': use one of ${SYNTH_ARCHS.join(', ')}`);
+  if (spec === undefined) return { ...NAMED_SHAPES[`${arch ?? 'llama'}-tiny`]! };
   const named = NAMED_SHAPES[spec];
-  if (named) return { ...named };
+  if (named) {
+    if (arch !== undefined && named.arch !== arch)
+      throw new Error(`shape '${spec}' is a ${named.arch} model, not ${arch}`);
+    return { ...named };
+  }
   if (!spec.includes('='))
     throw new Error(
       `unknown shape '${spec}': use one of ${Object.keys(NAMED_SHAPES).join(', ')} or dims like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256`,
     );
-  const got: Partial<Record<keyof ModelShape, number>> = {};
+  const got: Partial<Record<DimKey, number>> = {};
   for (const part of spec.split(',')) {
     const [k, v, extra] = part.split('=').map((s) => s.trim());
     const key = DIM_KEYS[k ?? ''];
     if (!key || v === undefined || extra !== undefined)
       throw new Error(`bad shape part '${part}': keys are ${Object.keys(DIM_KEYS).join(', ')}`);
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`shape ${k}=${v}: not a positive number`);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && key !== 'window'))
+      throw new Error(`shape ${k}=${v}: not a positive number`);
     got[key] = n;
   }
-  for (const k of ['dim', 'hidden', 'layers', 'heads'] as const)
-    if (got[k] === undefined) throw new Error(`shape '${spec}' lacks ${k}=`);
-  const s: ModelShape = {
-    ...LLAMA2_BASE,
-    ctx: 256,
-    kvHeads: got.heads!,
-    ...got,
-  } as ModelShape;
-  for (const k of ['dim', 'hidden', 'layers', 'heads', 'kvHeads', 'vocab', 'ctx'] as const)
-    if (!Number.isInteger(s[k])) throw new Error(`shape ${k}=${s[k]}: not an integer`);
-  if (s.dim % s.heads !== 0) throw new Error(`shape: dim ${s.dim} is not a multiple of heads ${s.heads}`);
+  const base = NAMED_SHAPES[`${arch ?? 'llama'}-tiny`]!;
+  const s: ModelShape = { ...base, ...(got.heads !== undefined ? { kvHeads: got.heads } : {}), ...got };
+  if (got.headDim === undefined && (got.dim !== undefined || got.heads !== undefined) && base.headDim !== undefined)
+    s.headDim = s.dim / s.heads; // dims given: the head size follows them unless stated
+  if (base.ropeDims !== undefined) s.ropeDims = 2 * Math.round((3 * (s.headDim ?? s.dim / s.heads)) / 8); // phi: 3/4
+  for (const k of ['dim', 'hidden', 'layers', 'heads', 'kvHeads', 'vocab', 'ctx', 'headDim', 'window'] as const)
+    if (s[k] !== undefined && !Number.isInteger(s[k])) throw new Error(`shape ${k}=${s[k]}: not an integer`);
+  const headDim = s.headDim ?? s.dim / s.heads;
+  if (s.headDim === undefined && s.dim % s.heads !== 0)
+    throw new Error(`shape: dim ${s.dim} is not a multiple of heads ${s.heads}`);
   if (s.heads % s.kvHeads !== 0) throw new Error(`shape: heads ${s.heads} is not a multiple of kv_heads ${s.kvHeads}`);
-  if ((s.dim / s.heads) % 2 !== 0) throw new Error(`shape: head size ${s.dim / s.heads} is odd (RoPE rotates pairs)`);
+  if (headDim % 2 !== 0) throw new Error(`shape: head size ${headDim} is odd (RoPE rotates pairs)`);
   return s;
 }
 
-/** Parameter count of the shape (untied output), for messages. */
-export function parameterCount(s: ModelShape): number {
-  const hd = s.dim / s.heads;
-  const perLayer = 2 * s.dim + s.dim * s.dim * 2 + 2 * s.kvHeads * hd * s.dim + 3 * s.dim * s.hidden;
-  return 2 * s.vocab * s.dim + s.dim + s.layers * perLayer;
+/** Parameter count of the shape with `vocab` tokens, for messages. */
+export function parameterCount(s: ModelShape, vocab = s.vocab ?? 0): number {
+  const hd = s.headDim ?? s.dim / s.heads;
+  const q = s.heads * hd,
+    kv = s.kvHeads * hd;
+  const perLayer = 2 * s.dim + s.dim * q * 2 + 2 * kv * s.dim + 3 * s.dim * s.hidden;
+  return (s.tied || s.arch.startsWith('gemma') ? 1 : 2) * vocab * s.dim + s.dim + s.layers * perLayer;
 }

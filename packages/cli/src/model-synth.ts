@@ -1,39 +1,36 @@
 /**
- * `loom model synth`: writes a Llama GGUF with random weights in a real model's shape and a real
- * tokenizer (the `tokenizer.ggml.*` metadata of a vocabulary GGUF, by default the 32000-token Llama-2
- * vocabulary of ../shared/models/llama-2-tiny-random.gguf), loadable by Loom's engine and by llama.cpp.
- * For speed work only: the text it generates is noise.
+ * `loom model synth`: writes a GGUF of any supported family with random weights in a real model's shape
+ * and a real tokenizer (the `tokenizer.ggml.*` metadata of a vocabulary GGUF: by default the family's,
+ * synth-vocab.ts), with the metadata keys llama.cpp reads for that architecture, so it loads in Loom's
+ * engine and in llama.cpp. The text it generates is noise; both must generate the same noise.
  *
  * Weights are a deterministic function of (seed, tensor name), uniform in ±sqrt(3 / fan-in) (unit
  * variance per output), norms 1. Tensors stream to disk one chunk of rows at a time, so a 7B shape
  * needs no more memory than one chunk.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   GGML_TYPE,
-  llamaMetadata,
-  llamaTensorSpecs,
+  longRopeFactors,
+  modelMetadata,
+  modelTensorSpecs,
   readGgufMetadata,
   writeGguf,
   type GgufTensorToWrite,
 } from '@loom/tokenizer';
 import { parameterCount, type ModelShape } from './model-synth-shapes.js';
 import { Q4_0_BYTES, Q8_0_BLOCK, Q8_0_BYTES, quantizeQ4_0Into, quantizeQ8_0Into, toF16Into } from '@loom/tokenizer';
-import { REPO_ROOT } from './repo-paths.js';
+import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
 
 export type SynthDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0';
 export const SYNTH_DTYPES: readonly SynthDtype[] = ['f32', 'f16', 'q8_0', 'q4_0'];
-
-/** Default vocabulary source: the shared Llama-2 tokenizer. */
-export const DEFAULT_VOCAB_GGUF = join(REPO_ROOT, '..', 'shared', 'models', 'llama-2-tiny-random.gguf');
 
 export interface SynthOptions {
   shape: ModelShape;
   dtype: SynthDtype;
   out: string;
   seed?: number;
-  /** GGUF whose tokenizer.ggml.* metadata is copied (its token count must equal shape.vocab). */
+  /** GGUF whose tokenizer.ggml.* metadata is copied (its token count must equal shape.vocab when set); default the family's. */
   vocabFrom?: string;
   /** Called with (bytes written, total bytes) as tensor data streams out. */
   onProgress?: (done: number, total: number) => void;
@@ -117,44 +114,54 @@ function matrix(
   };
 }
 
-function ones(name: string, n: number, tick: (n: number) => void): GgufTensorToWrite {
+function vector(name: string, values: Float32Array, tick: (n: number) => void): GgufTensorToWrite {
   return {
     name,
-    shape: [n],
+    shape: [values.length],
     type: GGML_TYPE.F32!,
     data: (write) => {
-      const b = new Uint8Array(new Float32Array(n).fill(1).buffer);
+      const b = new Uint8Array(values.buffer);
       write(b);
       tick(b.length);
     },
   };
 }
 
-/** Bytes of tensor data the file will hold (for progress totals and messages). */
-export function synthDataBytes(shape: ModelShape, dtype: SynthDtype): number {
+/** Bytes of tensor data the file will hold with `vocab` tokens (for progress totals and messages). */
+export function synthDataBytes(shape: ModelShape, dtype: SynthDtype, vocab: number): number {
   const per = dtype === 'f32' ? 4 : dtype === 'f16' ? 2 : BLOCK_BYTES[dtype]! / Q8_0_BLOCK;
   const norms = shape.dim * (1 + 2 * shape.layers);
-  return Math.round((parameterCount(shape) - norms) * per) + norms * 4;
+  return Math.round((parameterCount(shape, vocab) - norms) * per) + norms * 4;
+}
+
+/** The vocabulary GGUF a synth of `shape` copies: `vocabFrom`, else its family's. */
+export function synthVocabFile(shape: ModelShape, vocabFrom?: string): string {
+  return vocabFrom ?? vocabPath(FAMILY_VOCAB[shape.arch]);
 }
 
 /** Writes the model. Throws naming the option that is wrong (vocab mismatch, dims not fitting q8_0). */
 export function synthModel(o: SynthOptions): void {
   const { shape: s, dtype } = o;
   const seed = (o.seed ?? 0) >>> 0;
-  const vocabFile = o.vocabFrom ?? DEFAULT_VOCAB_GGUF;
+  const vocabFile = synthVocabFile(s, o.vocabFrom);
   if (!existsSync(vocabFile)) throw new Error(`vocabulary GGUF ${vocabFile} not found (pass --vocab-from FILE)`);
   const vm = readGgufMetadata(vocabFile);
   const tokens = vm.metadata.get('tokenizer.ggml.tokens');
   if (!Array.isArray(tokens)) throw new Error(`${vocabFile} has no tokenizer.ggml.tokens`);
-  if (tokens.length !== s.vocab)
+  if (s.vocab !== undefined && tokens.length !== s.vocab)
     throw new Error(
       `shape vocab=${s.vocab} but ${vocabFile} holds ${tokens.length} tokens; use vocab=${tokens.length} or another --vocab-from`,
     );
+  const shape = { ...s, vocab: tokens.length };
 
-  const { metadata, types } = llamaMetadata('llama', s);
+  // Mistral's GGUFs are `llama` ones (convert_hf_to_gguf.py writes them so; llama.cpp has no `mistral`), with
+  // the window Loom applies and llama.cpp ignores.
+  const arch = s.arch === 'mistral' ? 'llama' : s.arch;
+  const { metadata, types } = modelMetadata(arch, shape);
+  const heads = s.headDim !== undefined ? `,head_dim=${s.headDim}` : '';
   metadata.set(
     'general.name',
-    `loom-synth dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads},vocab=${s.vocab} ${dtype} seed ${seed}`,
+    `loom-synth ${s.arch} dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads}${heads},vocab=${shape.vocab} ${dtype} seed ${seed}`,
   );
   metadata.set('general.file_type', FILE_TYPE[dtype]);
   for (const [k, v] of vm.metadata) {
@@ -164,17 +171,20 @@ export function synthModel(o: SynthOptions): void {
     if (t) types.set(k, t);
   }
 
-  const total = synthDataBytes(s, dtype);
+  const total = synthDataBytes(s, dtype, shape.vocab);
   let done = 0;
   const tick = (n: number) => {
     done += n;
     o.onProgress?.(done, total);
   };
   // Unit variance per output: uniform in ±sqrt(3 / fan-in); embeddings unit variance; norms 1.
-  const tensors = llamaTensorSpecs(s).map((t) =>
-    t.kind === 'norm' || t.kind === 'bias'
-      ? ones(t.name, t.rows, tick)
-      : matrix(t.name, t.rows, t.cols, dtype, seed, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)), tick),
-  );
+  const rs = s.ropeScaling;
+  const extension = rs?.type === 'longrope' ? s.ctx / rs.originalContext : 1;
+  const tensors = modelTensorSpecs(arch, shape, s).map((t) => {
+    if (t.kind === 'norm' || t.kind === 'bias') return vector(t.name, new Float32Array(t.rows).fill(1), tick);
+    if (t.kind === 'ropeFactors')
+      return vector(t.name, longRopeFactors(t.rows, t.name.includes('long') ? 'long' : 'short', extension), tick);
+    return matrix(t.name, t.rows, t.cols, dtype, seed, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)), tick);
+  });
   writeGguf(o.out, { metadata, types, tensors });
 }

@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
 import { KERNEL_SETS, loadEngine, supportedKernels } from './native-engine.js';
 import { writePaddedStories, writeStoriesCopy } from './stories-variants.js';
+import { writeTinyModel, type TinyConfig } from './tiny-model.js';
 
 describe('kernel dispatch', () => {
   // Only the sets this CPU runs can be compared; say which are left out, so a green run on an AVX2-only
@@ -91,6 +92,58 @@ describe('kernel dispatch', () => {
           assert.ok(e < 5e-2, `${kernels} position ${p}: relative error ${e.toExponential(2)} vs scalar`);
         });
       }
+    });
+  }
+
+  // The families' own steps (per-head norms, GELU, soft-caps, windows, NoPE, YaRN / LongRoPE angles,
+  // multipliers) are shared scalar code around the kernels, so every set must compute the same logits.
+  const families: [string, Partial<TinyConfig>][] = [
+    ['qwen3 YaRN', { arch: 'qwen3', headDim: 32, ropeScaling: { type: 'yarn', factor: 4, originalContext: 8 } }],
+    ['gemma2', { arch: 'gemma2', headDim: 64, window: 5, attnSoftcap: 2, finalSoftcap: 5 }],
+    ['gemma3', { arch: 'gemma3', layers: 3, headDim: 64, window: 5, swaPattern: 3, ropeThetaSwa: 1e4 }],
+    ['phi3', { arch: 'phi3', ropeDims: 48, ropeScaling: { type: 'longrope', originalContext: 16, attnFactor: 1.2 } }],
+    ['smollm3', { arch: 'smollm3', layers: 4 }],
+    ['granite', { arch: 'granite', multipliers: { embedding: 12, attention: 0.05, residual: 0.22, logit: 8 } }],
+  ];
+  for (const [name, over] of families) {
+    it(`${name}: ${supportedKernels().join(', ')} compute the same logits (within 1e-4 of scalar at every position)`, async () => {
+      const file = path.join(dir, `family-${name.replace(/\W+/g, '-')}.gguf`);
+      const base: TinyConfig = {
+        arch: 'llama',
+        dim: 256,
+        hidden: 512,
+        layers: 2,
+        heads: 4,
+        kvHeads: 2,
+        vocab: 300,
+        ctx: 64,
+        type: 'f32',
+        tied: false,
+        qkvBias: false,
+      };
+      writeTinyModel(file, { ...base, seed: 3, ...over });
+      const tokens = Array.from({ length: 12 }, (_, i) => (i * 53 + 7) % 300);
+      const logits = new Map<string, Float32Array[]>();
+      for (const kernels of supportedKernels()) {
+        const engine = loadEngine(file, { threads: 2, kernels, kvType: 'f32' });
+        try {
+          engine.initKv(4, 16, 64, 1);
+          const rows: Float32Array[] = [];
+          for (let p = 0; p < tokens.length; p++) {
+            await engine.step([seq([tokens[p]!], p, [2, 0, 3, 1], true, GREEDY, p)]);
+            rows.push(engine.lastLogits().slice());
+          }
+          logits.set(kernels, rows);
+        } finally {
+          engine.close();
+        }
+      }
+      const scalar = logits.get('scalar')!;
+      for (const [kernels, rows] of logits)
+        rows.forEach((row, p) => {
+          const e = relErr(row, scalar[p]!);
+          assert.ok(e < 1e-4, `${kernels} position ${p}: relative error ${e.toExponential(2)} vs scalar`);
+        });
     });
   }
 

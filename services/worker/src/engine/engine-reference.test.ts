@@ -73,6 +73,51 @@ describe('fast path vs reference forward (float64)', () => {
     ['q4_0 weights', { type: 'q4_0' }, 5e-2],
     ['q4_K weights', { type: 'q4_K' }, 5e-2],
     ['q6_K weights, tied', { type: 'q6_K', tied: true }, 5e-2],
+    // The families: each one's own steps (model-config.h), at sizes where each bites: windows shorter than
+    // the 12 positions, soft-caps near the logits' scale, q/k widths unlike the model width.
+    ['mistral sliding window 5 (positions past it)', { arch: 'mistral', window: 5 }, 1e-5],
+    [
+      'qwen3 per-head q/k norm, head 32 != dim / heads',
+      { arch: 'qwen3', headDim: 32, tied: true, ropeTheta: 1e6 },
+      1e-5,
+    ],
+    ['qwen3 YaRN x4 from 16', { arch: 'qwen3', ropeScaling: { type: 'yarn', factor: 4, originalContext: 16 } }, 1e-5],
+    [
+      'gemma2 GELU, sandwich norms, soft-caps, every other layer window 3',
+      { arch: 'gemma2', headDim: 64, window: 3, attnSoftcap: 1.5, finalSoftcap: 3, normEps: 1e-6 },
+      1e-5,
+    ],
+    [
+      'gemma3 q/k norms, 2 of 3 layers window 4 with their own base, linear x8 on the global layer',
+      {
+        arch: 'gemma3',
+        layers: 3,
+        headDim: 64,
+        window: 4,
+        swaPattern: 3,
+        ropeTheta: 1e6,
+        ropeThetaSwa: 1e4,
+        ropeScaling: { type: 'linear', factor: 8 },
+        finalSoftcap: 5,
+      },
+      1e-5,
+    ],
+    [
+      'phi3 fused QKV / gate-up, partial rotary, LongRoPE short factors',
+      { arch: 'phi3', ropeDims: 48, ropeScaling: { type: 'longrope', originalContext: 64, attnFactor: 1.1 } },
+      1e-5,
+    ],
+    [
+      'phi3 LongRoPE long factors (context 64 > original 16)',
+      { arch: 'phi3', ropeScaling: { type: 'longrope', originalContext: 16, attnFactor: 1.19 } },
+      1e-5,
+    ],
+    ['smollm3 NoPE in layer 4 of 4', { arch: 'smollm3', layers: 4, tied: true }, 1e-5],
+    [
+      'granite multipliers',
+      { arch: 'granite', tied: true, multipliers: { embedding: 12, attention: 0.05, residual: 0.22, logit: 8 } },
+      1e-5,
+    ],
   ];
   cases.forEach(([name, over, tol], i) => {
     it(name, async () => {
@@ -97,6 +142,34 @@ describe('fast path vs reference forward (float64)', () => {
         engine.close();
       }
     });
+  });
+
+  it('a sliding window changes exactly the positions past it; NoPE and soft-caps change the logits', () => {
+    const V = BASE.vocab;
+    const t = Int32Array.from({ length: 10 }, (_, i) => (i * 37 + 3) % V);
+    const logits = (name: string, over: Partial<TinyConfig>) => {
+      const f = path.join(dir, `sens-${name}.gguf`);
+      writeTinyModel(f, { ...BASE, seed: 9, ...over });
+      const e = loadEngine(f, { threads: 1 });
+      try {
+        return e.referenceLogits(t);
+      } finally {
+        e.close();
+      }
+    };
+    const row = (l: Float32Array, p: number) => l.subarray(p * V, (p + 1) * V);
+    const full = logits('full', {}),
+      windowed = logits('window', { window: 4 });
+    for (let p = 0; p < 10; p++) {
+      const e = relErr(row(windowed, p), row(full, p));
+      assert.ok(p < 4 ? e === 0 : e > 1e-3, `position ${p}: window 4 changes the logits by ${e}`);
+    }
+    const smol = logits('smol', { arch: 'smollm3', layers: 4 }),
+      llama4 = logits('llama4', { layers: 4 });
+    assert.ok(relErr(smol, llama4) > 1e-3, 'NoPE in layer 4 of smollm3 changes what llama would compute');
+    const g = logits('g', { arch: 'gemma2', headDim: 64, finalSoftcap: 1e6, attnSoftcap: 1e6 }),
+      gCapped = logits('gc', { arch: 'gemma2', headDim: 64, finalSoftcap: 3, attnSoftcap: 1.5 });
+    assert.ok(relErr(gCapped, g) > 1e-3, 'soft-caps change the logits');
   });
 
   it('the reference itself is sensitive to what it checks (tied vs untied, rope scaling change the logits)', () => {

@@ -1,20 +1,21 @@
 /**
- * Random tiny Llama-family models for the engine's correctness tests, written as GGUF (llama.cpp's tensor
- * names and layout) with seeded weights. Not a test file itself.
+ * Random tiny models of every supported family for the engine's correctness tests, written as GGUF
+ * (llama.cpp's tensor names and layout, model-gguf-layout.ts) with seeded weights. Not a test file itself.
  */
 import { seededRandom } from '@loom/testing';
 import {
-  GgufValueType,
-  llamaMetadata,
-  llamaTensorSpecs,
+  longRopeFactors,
+  modelMetadata,
+  modelTensorSpecs,
   writeGguf,
   type GgufTensorToWrite,
-  type LlamaShape,
+  type ModelArch,
+  type ModelShape,
 } from '@loom/tokenizer';
 import { quantize, type QuantType } from './native-engine.js';
 
-export interface TinyConfig extends Omit<LlamaShape, 'ropeTheta' | 'normEps'> {
-  arch: 'llama' | 'mistral' | 'qwen2';
+export interface TinyConfig extends Omit<ModelShape, 'ropeTheta' | 'normEps'> {
+  arch: ModelArch;
   /** Weight type of every 2-D matrix (norms and biases stay f32). */
   type: QuantType | 'bf16';
   /** No output.weight: the output projection reuses token_embd. */
@@ -52,14 +53,25 @@ export function encode(type: TinyConfig['type'], values: Float32Array): Uint8Arr
 /** Writes the model; returns every tensor's f32 values by name (before quantisation) for other writers. */
 export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32Array> {
   const rand = rng(c.seed ?? 1);
-  const shape: LlamaShape = { ...c, ropeTheta: c.ropeTheta ?? 10000, normEps: c.normEps ?? 1e-5 };
+  const shape: ModelShape = {
+    ...c,
+    ropeTheta: c.ropeTheta ?? 10000,
+    normEps: c.normEps ?? 1e-5,
+    ...(c.linearRopeFactor ? { ropeScaling: { type: 'linear', factor: c.linearRopeFactor } } : {}),
+  };
   const values = new Map<string, Float32Array>();
   const tensors: GgufTensorToWrite[] = [];
   const uniform = (n: number, around: number, spread: number) =>
     Float32Array.from({ length: n }, () => around + (rand() * 2 - 1) * spread);
-  for (const t of llamaTensorSpecs(shape, c)) {
-    if (t.kind === 'norm' || t.kind === 'bias') {
-      const v = t.kind === 'norm' ? uniform(t.rows, 1, 0.2) : uniform(t.rows, 0, 0.5);
+  const extension = c.ropeScaling?.type === 'longrope' ? c.ctx / c.ropeScaling.originalContext : 1;
+  for (const t of modelTensorSpecs(c.arch, shape, c)) {
+    if (t.kind === 'norm' || t.kind === 'bias' || t.kind === 'ropeFactors') {
+      const v =
+        t.kind === 'norm'
+          ? uniform(t.rows, 1, 0.2)
+          : t.kind === 'bias'
+            ? uniform(t.rows, 0, 0.5)
+            : longRopeFactors(t.rows, t.name.includes('long') ? 'long' : 'short', extension);
       values.set(t.name, v);
       tensors.push({ name: t.name, shape: [t.rows], type: 0, data: new Uint8Array(v.buffer) });
     } else {
@@ -78,18 +90,13 @@ export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32
       });
     }
   }
-  const { metadata, types } = llamaMetadata(c.arch, shape);
+  const { metadata, types } = modelMetadata(c.arch, shape);
   metadata.set('general.name', `tiny-${c.arch}`);
   metadata.set('tokenizer.ggml.model', 'llama');
   metadata.set(
     'tokenizer.ggml.tokens',
     Array.from({ length: c.vocab }, (_, i) => `t${i}`),
   );
-  if (c.linearRopeFactor) {
-    metadata.set(`${c.arch}.rope.scaling.type`, 'linear');
-    metadata.set(`${c.arch}.rope.scaling.factor`, c.linearRopeFactor);
-    types.set(`${c.arch}.rope.scaling.factor`, { type: GgufValueType.FLOAT32 });
-  }
   writeGguf(path, { metadata, types, tensors });
   return values;
 }
