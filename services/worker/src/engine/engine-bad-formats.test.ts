@@ -58,6 +58,20 @@ function rewrite(
   writeGguf(dst, { metadata, types: m.types, tensors });
 }
 
+/** The hyper-parameter keys of model `c` under architecture `arch`. */
+function archKeys(arch: string, c: TinyConfig): Record<string, GgufValue> {
+  const keys: Record<string, GgufValue> = {
+    context_length: c.ctx,
+    embedding_length: c.dim,
+    block_count: c.layers,
+    feed_forward_length: c.hidden,
+    'rope.dimension_count': c.dim / c.heads,
+    'attention.head_count': c.heads,
+    'attention.head_count_kv': c.kvHeads,
+  };
+  return Object.fromEntries(Object.entries(keys).map(([k, v]) => [`${arch}.${k}`, v]));
+}
+
 describe('bad models in the newer formats', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-badfmt-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,7 +97,11 @@ describe('bad models in the newer formats', () => {
   it('an unsupported architecture and RoPE scaling are named', () => {
     const arch = path.join(dir, 'gemma.gguf');
     rewrite(good, arch, { meta: { 'general.architecture': 'gemma' } });
-    fails(arch, /architecture 'gemma'/);
+    fails(
+      arch,
+      /architecture 'gemma'/,
+      /supported: llama, mistral, qwen2, qwen3, gemma2, gemma3, phi3, smollm3, granite/,
+    );
     const dyn = path.join(dir, 'dynamic.gguf');
     rewrite(good, dyn, { meta: { 'llama.rope.scaling.type': 'dynamic' } });
     fails(dyn, /RoPE scaling type 'dynamic'/, /supported: none, linear, yarn, longrope/);
@@ -93,6 +111,38 @@ describe('bad models in the newer formats', () => {
     const f = path.join(dir, 'shape.gguf');
     rewrite(good, f, { reshape: ['blk.0.attn_k.weight', [256, 256]] });
     fails(f, /'blk\.0\.attn_k\.weight' has shape \[256, 256\], expected \[256, 128\]/);
+  });
+
+  it("a family's tensors that do not match its metadata are named", () => {
+    const fam = (name: string, over: Partial<TinyConfig>) => {
+      const f = path.join(dir, `${name}.gguf`);
+      writeTinyModel(f, { ...TINY, type: 'f32', ...over });
+      return f;
+    };
+    const qwen3 = fam('qwen3', { arch: 'qwen3', headDim: 32 });
+    const badNorm = path.join(dir, 'qwen3-norm.gguf');
+    rewrite(qwen3, badNorm, { reshape: ['blk.0.attn_k_norm.weight', [64]] });
+    fails(badNorm, /'blk\.0\.attn_k_norm\.weight' has shape \[64\], expected \[32\]/);
+    const noNorm = path.join(dir, 'qwen3-no-norm.gguf');
+    rewrite(fam('llama-as-qwen3', {}), noNorm, {
+      meta: { 'general.architecture': 'qwen3', ...archKeys('qwen3', TINY) },
+    });
+    fails(noNorm, /missing tensor 'blk\.0\.attn_q_norm\.weight'/);
+    const phi = fam('phi3', { arch: 'phi3' });
+    const badQkv = path.join(dir, 'phi3-qkv.gguf');
+    rewrite(phi, badQkv, { reshape: ['blk.0.attn_qkv.weight', [256, 256]] });
+    fails(badQkv, /'blk\.0\.attn_qkv\.weight' has shape \[256, 256\], expected \[256, 512\]/);
+    const gemma = fam('gemma3', { arch: 'gemma3', headDim: 64, window: 4 });
+    const badPattern = path.join(dir, 'gemma3-pattern.gguf');
+    rewrite(gemma, badPattern, { meta: { 'gemma3.attention.sliding_window_pattern': [true, false, true] } });
+    fails(badPattern, /gemma3\.attention\.sliding_window_pattern has 3 entries for 1 layers/);
+    const longrope = fam('phi3-longrope', {
+      arch: 'phi3',
+      ropeScaling: { type: 'longrope', originalContext: 16, attnFactor: 1.2 },
+    });
+    const badFactors = path.join(dir, 'phi3-factors.gguf');
+    rewrite(longrope, badFactors, { reshape: ['rope_factors_long.weight', [7]] });
+    fails(badFactors, /tensor 'rope_factors_long\.weight' must be f32 \[32\]/);
   });
 
   it('a truncated quantised file and a K-quant row that is not whole blocks are refused', () => {

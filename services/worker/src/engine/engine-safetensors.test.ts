@@ -132,12 +132,56 @@ describe('safetensors directories', () => {
       { ropeTheta: 500000, ropeFreqs: llama3Factors(500000, 32, 8, 1, 4, 16) },
       rope3,
     ],
+    // The families: config.json fields and HF tensor names of each (hf-model-dir.ts writes them as
+    // transformers' checkpoints hold them).
+    ['mistral sliding_window 5', { arch: 'mistral', window: 5 }, undefined],
+    [
+      'qwen3 q_norm / k_norm, head_dim 16, YaRN',
+      { arch: 'qwen3', headDim: 16, tied: true, ropeScaling: { type: 'yarn', factor: 4, originalContext: 16 } },
+      undefined,
+    ],
+    [
+      'gemma2 (norms stored as w - 1, four norms, soft-caps, window 5)',
+      { arch: 'gemma2', headDim: 32, window: 5, attnSoftcap: 2, finalSoftcap: 5 },
+      undefined,
+    ],
+    [
+      'gemma3_text (layer_types, rope_local_base_freq, global linear scaling)',
+      {
+        arch: 'gemma3',
+        layers: 3,
+        headDim: 32,
+        window: 5,
+        swaPattern: [true, true, false],
+        ropeTheta: 1e6,
+        ropeThetaSwa: 1e4,
+        ropeScaling: { type: 'linear', factor: 8 },
+        finalSoftcap: 5,
+      },
+      undefined,
+    ],
+    [
+      'phi3 qkv_proj / gate_up_proj, partial_rotary_factor, longrope',
+      { arch: 'phi3', ropeDims: 24, ropeScaling: { type: 'longrope', originalContext: 16, attnFactor: 1.2 } },
+      undefined,
+    ],
+    ['smollm3 no_rope_layers default', { arch: 'smollm3', layers: 4, tied: true }, undefined],
+    [
+      'granite multipliers',
+      { arch: 'granite', tied: true, multipliers: { embedding: 12, attention: 0.05, residual: 0.22, logit: 8 } },
+      undefined,
+    ],
   ];
+  const multimodal = tinyCases.find(([n]) => n.startsWith('gemma3_text'))!;
+  tinyCases.push(['gemma3 image-text checkpoint (text_config, language_model.*)', multimodal[1], undefined]);
   for (const [name, cfg, ropeScaling] of tinyCases) {
     it(`tiny ${name}: logits equal the GGUF's`, async () => {
       const file = path.join(tmp, `${name.replace(/\W+/g, '-')}.gguf`);
       writeTinyModel(file, { ...tinyBase, ...cfg });
-      const dir = writeHfModelDir(file, `${file}.hf`, ropeScaling ? { ropeScaling } : {});
+      const dir = writeHfModelDir(file, `${file}.hf`, {
+        ...(ropeScaling ? { ropeScaling } : {}),
+        gemma3Multimodal: name.includes('image-text'),
+      });
       const gguf = open(file);
       const hf = open(dir);
       try {

@@ -1,10 +1,12 @@
 /**
  * Writes a Hugging Face model directory (config.json, tokenizer.json, tokenizer_config.json,
- * *.safetensors, optionally sharded with model.safetensors.index.json) holding the same model as a
- * Llama-family GGUF, the inverse of convert_hf_to_gguf.py: tensor names mapped back, dims reversed, and
- * for llama / mistral the Q/K rows un-permuted (GGUF interleaves each head's rotary pairs for its NORM
- * RoPE; HF keeps the halves apart for rotate_half). qwen2 GGUFs are not permuted, so neither is undone.
- * Not a test file itself; used by the safetensors engine and worker tests.
+ * *.safetensors, optionally sharded with model.safetensors.index.json) holding the same model as a GGUF
+ * of any supported family, the inverse of convert_hf_to_gguf.py: tensor names mapped back (gemma's four
+ * norms, phi3's fused qkv_proj / gate_up_proj), dims reversed, gemma's norm weights minus 1 (HF's Gemma
+ * RMSNorm multiplies by 1 + w), LongRoPE factors and every family's hyper-parameters into config.json, and
+ * for the NORM-RoPE families (llama, mistral, smollm3, granite) the Q/K rows un-permuted (GGUF interleaves
+ * each head's rotary pairs; HF keeps the halves apart for rotate_half). Not a test file itself; used by the
+ * safetensors engine and worker tests.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +26,8 @@ export interface HfDirOptions {
   bf16?: boolean;
   /** config.json rope_scaling (e.g. Llama-3's), for GGUFs that carry it as rope_freqs.weight. */
   ropeScaling?: Record<string, unknown>;
+  /** Gemma 3 as its image-text checkpoints hold it: model_type gemma3 with the text config in text_config, tensors under language_model. */
+  gemma3Multimodal?: boolean;
 }
 
 const DTYPE: Record<number, { name: string; bytes: number }> = {
@@ -32,8 +36,8 @@ const DTYPE: Record<number, { name: string; bytes: number }> = {
   30: { name: 'BF16', bytes: 2 },
 };
 
-/** HF name of a GGUF tensor name; undefined for tensors HF checkpoints do not hold (rope_freqs). */
-function hfName(gguf: string): string | undefined {
+/** HF name of a GGUF tensor name; undefined for tensors HF checkpoints do not hold (rope_freqs, LongRoPE factors). */
+function hfName(gguf: string, arch: string): string | undefined {
   const top: Record<string, string> = {
     'token_embd.weight': 'model.embed_tokens.weight',
     'output_norm.weight': 'model.norm.weight',
@@ -42,6 +46,7 @@ function hfName(gguf: string): string | undefined {
   if (top[gguf]) return top[gguf];
   const m = /^blk\.(\d+)\.(.+)$/.exec(gguf);
   if (!m) return undefined;
+  const gemma = arch.startsWith('gemma');
   const inLayer: Record<string, string> = {
     'attn_norm.weight': 'input_layernorm.weight',
     'attn_q.weight': 'self_attn.q_proj.weight',
@@ -50,10 +55,15 @@ function hfName(gguf: string): string | undefined {
     'attn_k.bias': 'self_attn.k_proj.bias',
     'attn_v.weight': 'self_attn.v_proj.weight',
     'attn_v.bias': 'self_attn.v_proj.bias',
+    'attn_qkv.weight': 'self_attn.qkv_proj.weight',
+    'attn_q_norm.weight': 'self_attn.q_norm.weight',
+    'attn_k_norm.weight': 'self_attn.k_norm.weight',
     'attn_output.weight': 'self_attn.o_proj.weight',
-    'ffn_norm.weight': 'post_attention_layernorm.weight',
+    'post_attention_norm.weight': 'post_attention_layernorm.weight',
+    'ffn_norm.weight': gemma ? 'pre_feedforward_layernorm.weight' : 'post_attention_layernorm.weight',
+    'post_ffw_norm.weight': 'post_feedforward_layernorm.weight',
     'ffn_gate.weight': 'mlp.gate_proj.weight',
-    'ffn_up.weight': 'mlp.up_proj.weight',
+    'ffn_up.weight': arch === 'phi3' ? 'mlp.gate_up_proj.weight' : 'mlp.up_proj.weight',
     'ffn_down.weight': 'mlp.down_proj.weight',
   };
   const rest = inLayer[m[2]!];
@@ -105,11 +115,21 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
   const k = (key: string) => meta.getNumber(`${arch}.${key}`);
   const nHead = k('attention.head_count')!;
   const nKv = k('attention.head_count_kv') ?? nHead;
+  const permuted = ['llama', 'mistral', 'smollm3', 'granite'].includes(arch); // NORM RoPE in GGUF
+  const gemma = arch.startsWith('gemma');
   const fd = fs.openSync(ggufPath, 'r');
   const tensors: HfTensor[] = [];
+  const f32Of = (t: GgufTensorInfo): Float32Array => {
+    const b = new Uint8Array(t.byteSize!);
+    fs.readSync(fd, b, 0, b.length, t.fileOffset);
+    return new Float32Array(b.buffer);
+  };
+  const ropeFactors: Record<string, number[]> = {};
   try {
     for (const t of meta.tensors as GgufTensorInfo[]) {
-      const name = hfName(t.name);
+      const lr = /^rope_factors_(long|short)\.weight$/.exec(t.name);
+      if (lr) ropeFactors[lr[1]!] = [...f32Of(t)];
+      const name = hfName(t.name, arch);
       if (!name) continue;
       const dt = DTYPE[t.type];
       if (!dt)
@@ -119,14 +139,23 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
       let data: Uint8Array = new Uint8Array(t.byteSize!);
       fs.readSync(fd, data, 0, data.length, t.fileOffset);
       const rowBytes = (t.shape.length === 2 ? t.shape[0]! : 1) * dt.bytes;
-      if (arch !== 'qwen2' && /attn_q\./.test(t.name)) data = unpermute(data, nHead, rowBytes);
-      if (arch !== 'qwen2' && /attn_k\./.test(t.name)) data = unpermute(data, nKv, rowBytes);
+      if (permuted && /attn_q\./.test(t.name)) data = unpermute(data, nHead, rowBytes);
+      if (permuted && /attn_k\./.test(t.name)) data = unpermute(data, nKv, rowBytes);
+      if (gemma && t.name.endsWith('norm.weight') && t.type === 0) {
+        const v = new Float32Array(data.buffer, data.byteOffset, data.length / 4).map((x) => x - 1);
+        data = new Uint8Array(v.buffer);
+      }
       let dtype = dt.name;
       if (opts.bf16 && t.type === 0) {
         data = encode('bf16', new Float32Array(data.buffer, data.byteOffset, data.length / 4));
         dtype = 'BF16';
       }
-      tensors.push({ name, dtype, shape: [...t.shape].reverse(), data });
+      tensors.push({
+        name: opts.gemma3Multimodal ? `language_model.${name}` : name,
+        dtype,
+        shape: [...t.shape].reverse(),
+        data,
+      });
     }
   } finally {
     fs.closeSync(fd);
@@ -151,28 +180,78 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
   }
   const tied = !meta.tensors.some((t) => t.name === 'output.weight');
   const emb = meta.tensors.find((t) => t.name === 'token_embd.weight')!;
+  const modelType = arch === 'gemma3' ? 'gemma3_text' : arch;
+  const headDim = k('attention.key_length') ?? k('embedding_length')! / nHead;
   const config: Record<string, unknown> = {
     architectures: [
-      { llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM' }[arch] ?? arch,
+      {
+        llama: 'LlamaForCausalLM',
+        mistral: 'MistralForCausalLM',
+        qwen2: 'Qwen2ForCausalLM',
+        qwen3: 'Qwen3ForCausalLM',
+        gemma2: 'Gemma2ForCausalLM',
+        gemma3: 'Gemma3ForCausalLM',
+        phi3: 'Phi3ForCausalLM',
+        smollm3: 'SmolLM3ForCausalLM',
+        granite: 'GraniteForCausalLM',
+      }[arch] ?? arch,
     ],
-    model_type: arch,
+    model_type: modelType,
     hidden_size: k('embedding_length'),
     intermediate_size: k('feed_forward_length'),
     num_hidden_layers: k('block_count'),
     num_attention_heads: nHead,
     num_key_value_heads: nKv,
+    head_dim: headDim,
     max_position_embeddings: k('context_length'),
     rms_norm_eps: k('attention.layer_norm_rms_epsilon') ?? 1e-5,
     rope_theta: k('rope.freq_base') ?? 10000,
     tie_word_embeddings: tied,
     vocab_size: emb.shape[1],
-    hidden_act: 'silu',
+    hidden_act: gemma ? 'gelu_pytorch_tanh' : 'silu',
     torch_dtype: opts.bf16 ? 'bfloat16' : 'float32',
   };
-  const linear = meta.getString(`${arch}.rope.scaling.type`) === 'linear' ? k('rope.scaling.factor') : undefined;
-  if (linear !== undefined) config['rope_scaling'] = { type: 'linear', factor: linear };
+  const ropeDims = k('rope.dimension_count');
+  if (ropeDims !== undefined && ropeDims !== headDim) config['partial_rotary_factor'] = ropeDims / headDim;
+  const window = k('attention.sliding_window');
+  if (window !== undefined) config['sliding_window'] = window;
+  const pattern = meta.metadata.get(`${arch}.attention.sliding_window_pattern`);
+  if (Array.isArray(pattern)) config['layer_types'] = pattern.map((p) => (p ? 'sliding_attention' : 'full_attention'));
+  else if (pattern !== undefined) config['sliding_window_pattern'] = pattern;
+  if (gemma) {
+    config['query_pre_attn_scalar'] = headDim;
+    config['attn_logit_softcapping'] = arch === 'gemma2' ? (k('attn_logit_softcapping') ?? 50) : null;
+    config['final_logit_softcapping'] = k('final_logit_softcapping') ?? (arch === 'gemma2' ? 30 : null);
+    if (arch === 'gemma3') config['rope_local_base_freq'] = k('rope.freq_base_swa') ?? 10000;
+  }
+  if (arch === 'granite') {
+    config['embedding_multiplier'] = k('embedding_scale');
+    config['attention_multiplier'] = k('attention.scale');
+    config['residual_multiplier'] = k('residual_scale');
+    config['logits_scaling'] = k('logit_scale');
+  }
+  const scaling = meta.getString(`${arch}.rope.scaling.type`);
+  const original = k('rope.scaling.original_context_length');
+  if (scaling === 'linear') config['rope_scaling'] = { type: 'linear', factor: k('rope.scaling.factor') };
+  if (scaling === 'yarn')
+    config['rope_scaling'] = {
+      rope_type: 'yarn',
+      factor: k('rope.scaling.factor'),
+      original_max_position_embeddings: original,
+    };
+  if (ropeFactors['long'])
+    config['rope_scaling'] = {
+      type: 'longrope',
+      long_factor: ropeFactors['long'],
+      short_factor: ropeFactors['short'],
+      original_max_position_embeddings: original,
+      attention_factor: k('rope.scaling.attn_factor') ?? 1,
+    };
   if (opts.ropeScaling) config['rope_scaling'] = opts.ropeScaling;
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  const file = opts.gemma3Multimodal
+    ? { architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3', text_config: config }
+    : config;
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(file, null, 2));
   const tok = hfTokenizerFromData(tokenizerDataFromGguf(meta), chatTemplateFromGguf(meta));
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tok.tokenizerJson));
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tok.tokenizerConfig, null, 2));
