@@ -18,7 +18,10 @@ export interface ModelShape extends Omit<GgufModelShape, 'vocab'> {
 }
 
 const LLAMA2_BASE = { arch: 'llama', vocab: 32000, ropeTheta: 10000, normEps: 1e-5 } as const;
-/** Small default shapes: 256-wide rows (every block-quantised type fits), 2-6 layers, 16-token windows (gemma). */
+/**
+ * Small default shapes: 256-wide rows (every block-quantised type fits), 2-6 layers, 16-token windows (gemma),
+ * untied output where the family allows it (a random tied model mostly repeats its input token).
+ */
 const TINY = { dim: 256, hidden: 512, layers: 2, heads: 4, kvHeads: 2, ctx: 256, normEps: 1e-6 } as const;
 
 /** Named shapes. stories15M is Karpathy's llama2.c TinyStories 15M model; the -gqa twin has 2 KV heads. */
@@ -33,11 +36,12 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
   // The small default of each family (`--arch F` without --shape).
   'llama-tiny': { ...TINY, arch: 'llama', normEps: 1e-5, ropeTheta: 10000 },
   'mistral-tiny': { ...TINY, arch: 'mistral', normEps: 1e-5, ropeTheta: 10000, window: 4096 },
-  'qwen2-tiny': { ...TINY, arch: 'qwen2', ropeTheta: 1e6, tied: true, qkvBias: true },
-  'qwen3-tiny': { ...TINY, arch: 'qwen3', headDim: 64, ropeTheta: 1e6, tied: true },
+  'qwen2-tiny': { ...TINY, arch: 'qwen2', ropeTheta: 1e6, qkvBias: true },
+  'qwen3-tiny': { ...TINY, arch: 'qwen3', headDim: 64, ropeTheta: 1e6 },
   'gemma2-tiny': {
     ...TINY,
     arch: 'gemma2',
+    layers: 4,
     headDim: 64,
     ropeTheta: 10000,
     window: 16,
@@ -61,16 +65,14 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
     ropeTheta: 10000,
     ropeDims: 48,
     ropeScaling: { type: 'longrope', originalContext: 64, attnFactor: Math.sqrt(1 + Math.log(4) / Math.log(64)) },
-    tied: true,
   },
-  'smollm3-tiny': { ...TINY, arch: 'smollm3', layers: 4, ropeTheta: 5e6, tied: true },
+  'smollm3-tiny': { ...TINY, arch: 'smollm3', layers: 4, ropeTheta: 5e6 },
   'granite-tiny': {
     ...TINY,
     arch: 'granite',
     normEps: 1e-5,
     ropeTheta: 1e7,
     multipliers: { embedding: 12, attention: 0.015625, residual: 0.22, logit: 8 },
-    tied: true,
   },
 
   // Real models' dims (their config.json); the vocabulary is the synth vocabulary file's.

@@ -177,14 +177,17 @@ export function synthModel(o: SynthOptions): void {
     done += n;
     o.onProgress?.(done, total);
   };
-  // Unit variance per output: uniform in ±sqrt(3 / fan-in); embeddings unit variance; norms 1.
+  // Unit variance per output: uniform in ±sqrt(3 / fan-in); embeddings unit variance once the family's
+  // embedding multiplier is applied (as trained ones are: else they drown every layer's output); norms 1.
+  const embedScale = s.arch.startsWith('gemma') ? Math.sqrt(s.dim) : (s.multipliers?.embedding ?? 1);
   const rs = s.ropeScaling;
   const extension = rs?.type === 'longrope' ? s.ctx / rs.originalContext : 1;
   const tensors = modelTensorSpecs(arch, shape, s).map((t) => {
     if (t.kind === 'norm' || t.kind === 'bias') return vector(t.name, new Float32Array(t.rows).fill(1), tick);
     if (t.kind === 'ropeFactors')
       return vector(t.name, longRopeFactors(t.rows, t.name.includes('long') ? 'long' : 'short', extension), tick);
-    return matrix(t.name, t.rows, t.cols, dtype, seed, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)), tick);
+    const a = t.kind === 'embedding' ? Math.sqrt(3) / embedScale : Math.sqrt(3 / t.cols);
+    return matrix(t.name, t.rows, t.cols, dtype, seed, a, tick);
   });
   writeGguf(o.out, { metadata, types, tensors });
 }
