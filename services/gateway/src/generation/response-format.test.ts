@@ -7,6 +7,7 @@ import { openAiSchemaValidator } from '../testing/openai-schema.js';
 import { modelCardFromGguf } from '../testing/model-card.js';
 import { echoNullsFilled } from '../testing/echo-nulls-filled.js';
 import { OPENAI_SPEC, STORIES_GGUF } from '../testing/spec-path.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { vllmPromptLogprobs } from './logprobs-format.js';
 import type { TokenLogprob } from '@loom/common';
@@ -224,9 +225,15 @@ test('SseWriter: data events, keep-alive comments while idle, [DONE]', async () 
   assert.equal(r.head()![0], 200);
   assert.match(String((r.head()![1] as Record<string, string>)['content-type']), /^text\/event-stream/);
   assert.equal((r.head()![1] as Record<string, string>)['x-request-id'], 'abc');
-  await new Promise((res) => setTimeout(res, 75));
-  const keepAlives = r.out.filter((s) => s === ': keep-alive\n\n').length;
-  assert.ok(keepAlives >= 2, `expected keep-alives while idle, got ${keepAlives}`);
+  // Two keep-alives while nothing is sent; polled, since a loaded host delays 20 ms timers a lot.
+  const keepAlives = () => r.out.filter((s) => s === ': keep-alive\n\n').length;
+  await waitUntil(() => keepAlives() >= 2, 5000).catch(() =>
+    assert.fail(`expected 2 keep-alives, got ${keepAlives()}`),
+  );
+  assert.ok(
+    r.out.every((s) => s === ': keep-alive\n\n'),
+    'only keep-alives while idle',
+  );
   sse.send({ a: 1 });
   sse.done();
   assert.deepEqual(r.out.slice(-2), ['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
