@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { relErr } from '@loom/testing';
 import { loadEngine } from '@loom/worker';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { parseShape, SYNTH_ARCHS, type ModelShape } from './model-synth-shapes.js';
@@ -15,17 +16,6 @@ import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
 import type { ModelArch } from '@loom/tokenizer';
 
 const N = 16;
-
-/** max |a - b| / max |b|: the error of `a` on the scale of the logits `b`. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let err = 0,
-    scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / scale;
-}
 
 describe('synth families: Loom == llama.cpp', () => {
   let llama: Llama;

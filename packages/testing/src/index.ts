@@ -10,3 +10,4 @@ export {
 } from './spawn-process.js';
 export { seededRandom } from '@loom/common';
 export { SHARED_DIR } from './shared-dir.js';
+export { relErr } from './rel-err.js';

@@ -118,9 +118,7 @@ std::vector<bool> slidingLayers(const Reader& r, const ModelConfig& c, const Mod
     for (int l = 0; l < c.nLayers; l++) out[(size_t)l] = lt->items[(size_t)l].str == "sliding_attention";
     return out;
   }
-  const int n = r.integer("sliding_window_pattern", fam.swaPattern);
-  for (int l = 0; l < c.nLayers; l++) out[(size_t)l] = n == 0 || l % n < n - 1;
-  return out;
+  return periodicSlidingLayers(c.nLayers, r.integer("sliding_window_pattern", fam.swaPattern));
 }
 
 }  // namespace
@@ -194,14 +192,7 @@ ModelConfig readHfConfig(const Json& root, const std::string& path) {
       swa.base = (float)r.number("rope_local_base_freq", 10000.0);
       swa.factors.assign((size_t)c.nRot / 2, 1.f);
     }
-    const bool ownRope = swa.base != c.ropes[0].base || swa.freqScale != c.ropes[0].freqScale;
-    if (ownRope) c.ropes.push_back(swa);
-    const std::vector<bool> sliding = slidingLayers(r, c, *fam);
-    for (int l = 0; l < c.nLayers; l++) {
-      if (!sliding[(size_t)l]) continue;
-      c.layers[(size_t)l].window = window;
-      if (ownRope) c.layers[(size_t)l].rope = 1;
-    }
+    setSlidingWindow(c, window, swa, slidingLayers(r, c, *fam));
   }
   if (fam->noRopeEvery > 0) {  // SmolLM3: no_rope_layers[l] == 0 means no RoPE in layer l
     const std::vector<double> use = r.numbers(cfg, "no_rope_layers", (size_t)c.nLayers, "");

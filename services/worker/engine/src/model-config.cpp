@@ -72,9 +72,7 @@ std::vector<bool> slidingLayers(const GgufFile& f, const ModelConfig& c, const M
     for (int l = 0; l < c.nLayers; l++) out[(size_t)l] = p[(size_t)l] != 0;
     return out;
   }
-  const int n = (int)f.getInt(key, fam.swaPattern);
-  for (int l = 0; l < c.nLayers; l++) out[(size_t)l] = n == 0 || l % n < n - 1;  // llama_hparams::set_swa_pattern
-  return out;
+  return periodicSlidingLayers(c.nLayers, (int)f.getInt(key, fam.swaPattern));
 }
 
 }  // namespace
@@ -152,14 +150,7 @@ ModelConfig readModelConfig(const GgufFile& f) {
       swa.base = (float)f.getFloat(a + ".rope.freq_base_swa", 10000.0);
       swa.freqScale = 1.f;
     }
-    const bool ownRope = swa.base != c.ropes[0].base || swa.freqScale != c.ropes[0].freqScale;
-    if (ownRope) c.ropes.push_back(swa);
-    const std::vector<bool> sliding = slidingLayers(f, c, *fam);
-    for (int l = 0; l < c.nLayers; l++) {
-      if (!sliding[(size_t)l]) continue;
-      c.layers[(size_t)l].window = window;
-      if (ownRope) c.layers[(size_t)l].rope = 1;
-    }
+    setSlidingWindow(c, window, swa, slidingLayers(f, c, *fam));
   }
   for (int l = 0; l < c.nLayers; l++)
     if (fam->noRopeEvery > 0 && (l + 1) % fam->noRopeEvery == 0) c.layers[(size_t)l].rope = -1;  // SmolLM3's NoPE
@@ -175,6 +166,22 @@ ModelConfig readModelConfig(const GgufFile& f) {
   c.vocabSize = (int)emb->dims[1];
   validateConfig(c, f.path());
   return c;
+}
+
+std::vector<bool> periodicSlidingLayers(int nLayers, int n) {
+  std::vector<bool> out((size_t)nLayers);
+  for (int l = 0; l < nLayers; l++) out[(size_t)l] = n == 0 || l % n < n - 1;
+  return out;
+}
+
+void setSlidingWindow(ModelConfig& c, int window, const RopeSpec& swaRope, const std::vector<bool>& sliding) {
+  const bool ownRope = swaRope.base != c.ropes[0].base || swaRope.freqScale != c.ropes[0].freqScale;
+  if (ownRope) c.ropes.push_back(swaRope);
+  for (int l = 0; l < c.nLayers; l++) {
+    if (!sliding[(size_t)l]) continue;
+    c.layers[(size_t)l].window = window;
+    if (ownRope) c.layers[(size_t)l].rope = (int)c.ropes.size() - 1;
+  }
 }
 
 void validateConfig(const ModelConfig& c, const std::string& where) {

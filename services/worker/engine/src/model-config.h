@@ -94,6 +94,13 @@ std::string supportedArchitectures();
 // Throws (naming the file) for unsupported architectures or inconsistent shapes.
 ModelConfig readModelConfig(const GgufFile& f);
 
+// Layers il % n < n - 1 slide (n == 0: all), as llama.cpp's set_swa_pattern: [nLayers].
+std::vector<bool> periodicSlidingLayers(int nLayers, int n);
+
+// The layers flagged in `sliding` attend to their last `window` positions with RoPE setting `swaRope`, which
+// joins c.ropes when its base or scale differs from the global setting's.
+void setSlidingWindow(ModelConfig& c, int window, const RopeSpec& swaRope, const std::vector<bool>& sliding);
+
 // Checks the sizes and the per-layer description once a reader filled them; throws `where: what`.
 void validateConfig(const ModelConfig& c, const std::string& where);
 

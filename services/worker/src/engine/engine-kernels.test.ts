@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
 import { KERNEL_SETS, loadEngine, supportedKernels } from './native-engine.js';
 import { writePaddedStories, writeStoriesCopy } from './stories-variants.js';
-import { writeTinyModel, type TinyConfig } from './tiny-model.js';
+import { TINY_LLAMA, writeTinyModel, type TinyConfig } from './tiny-model.js';
 
 describe('kernel dispatch', () => {
   // Only the sets this CPU runs can be compared; say which are left out, so a green run on an AVX2-only
@@ -108,21 +108,9 @@ describe('kernel dispatch', () => {
   for (const [name, over] of families) {
     it(`${name}: ${supportedKernels().join(', ')} compute the same logits (within 1e-4 of scalar at every position)`, async () => {
       const file = path.join(dir, `family-${name.replace(/\W+/g, '-')}.gguf`);
-      const base: TinyConfig = {
-        arch: 'llama',
-        dim: 256,
-        hidden: 512,
-        layers: 2,
-        heads: 4,
-        kvHeads: 2,
-        vocab: 300,
-        ctx: 64,
-        type: 'f32',
-        tied: false,
-        qkvBias: false,
-      };
-      writeTinyModel(file, { ...base, seed: 3, ...over });
-      const tokens = Array.from({ length: 12 }, (_, i) => (i * 53 + 7) % 300);
+
+      writeTinyModel(file, { ...TINY_LLAMA, seed: 3, ...over });
+      const tokens = Array.from({ length: 12 }, (_, i) => (i * 53 + 7) % TINY_LLAMA.vocab);
       const logits = new Map<string, Float32Array[]>();
       for (const kernels of supportedKernels()) {
         const engine = loadEngine(file, { threads: 2, kernels, kvType: 'f32' });

@@ -7,21 +7,9 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { GREEDY, relErr, seq } from './engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
-import { rng, writeTinyModel, type TinyConfig } from './tiny-model.js';
+import { rng, TINY_LLAMA, writeTinyModel, type TinyConfig } from './tiny-model.js';
 
-const BASE: TinyConfig = {
-  arch: 'llama',
-  dim: 256,
-  hidden: 512,
-  layers: 2,
-  heads: 4,
-  kvHeads: 2,
-  vocab: 320,
-  ctx: 64,
-  type: 'f32',
-  tied: false,
-  qkvBias: false,
-};
+const BASE = TINY_LLAMA;
 
 /** max |a - b| over max |b|: the error relative to the logits' own scale. */
 /**

@@ -97,14 +97,4 @@ export function decode(vocab: string[], ids: number[]): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-/** max |a - b| / max |b|: the error of `a` on the scale of the logits `b`. */
-export function relErr(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`relErr: lengths ${a.length} and ${b.length}`);
-  let err = 0,
-    scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / scale;
-}
+export { relErr } from '@loom/testing';

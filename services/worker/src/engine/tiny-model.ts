@@ -31,6 +31,21 @@ export interface TinyConfig extends Omit<ModelShape, 'ropeTheta' | 'normEps'> {
   seed?: number;
 }
 
+/** A tiny untied f32 Llama with GQA, 256 wide (every block type fits its rows): the base the family tests vary. */
+export const TINY_LLAMA: TinyConfig = {
+  arch: 'llama',
+  dim: 256,
+  hidden: 512,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  vocab: 320,
+  ctx: 64,
+  type: 'f32',
+  tied: false,
+  qkvBias: false,
+};
+
 const TYPE_ID: Record<TinyConfig['type'], number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 8, q4_K: 12, q6_K: 14, bf16: 30 };
 
 /** Deterministic uniform [0, 1) stream. */
