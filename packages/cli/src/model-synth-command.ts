@@ -25,6 +25,16 @@ function progressBar(total: number, label: string): Bar {
   return { update: (d) => bar.update(mib(d)), stop: () => bar.stop() };
 }
 
+interface SynthCommandOptions {
+  arch?: ModelArch;
+  shape?: string;
+  dtype: SynthDtype;
+  out: string;
+  seed: string;
+  vocabFrom?: string;
+  quiet?: boolean;
+}
+
 export function addModelCommand(program: Command): void {
   const model = program.command('model').description('model file tools');
   model
@@ -53,39 +63,36 @@ export function addModelCommand(program: Command): void {
         .join(', ')})`,
     )
     .option('--quiet', 'no progress bar')
-    .action(
-      (opts: {
-        arch?: ModelArch;
-        shape?: string;
-        dtype: SynthDtype;
-        out: string;
-        seed: string;
-        vocabFrom?: string;
-        quiet?: boolean;
-      }) => {
-        const shape = parseShape(opts.shape, opts.arch);
-        const seed = Number(opts.seed);
-        if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
-          throw new Error(`--seed ${opts.seed}: not a uint32`);
-        const vocabFrom = synthVocabFile(shape, opts.vocabFrom);
-        const vocab = readGgufMetadata(vocabFrom).metadata.get('tokenizer.ggml.tokens');
-        const nVocab = Array.isArray(vocab) ? vocab.length : 0;
-        const bar = opts.quiet
-          ? undefined
-          : progressBar(synthDataBytes(shape, opts.dtype, nVocab), `synth ${shape.arch} ${opts.dtype}`);
-        synthModel({
-          shape,
-          dtype: opts.dtype,
-          out: opts.out,
-          seed,
-          vocabFrom,
-          onProgress: bar && ((done) => bar.update(done)),
-        });
-        bar?.stop();
-        const size = statSync(opts.out).size;
-        console.log(
-          `${opts.out}: ${shape.arch} ${opts.dtype}, ${(parameterCount(shape, nVocab) / 1e6).toFixed(1)}M parameters, ${(size / 1048576).toFixed(1)} MiB`,
-        );
-      },
-    );
+    .action((opts: SynthCommandOptions, cmd: Command) => {
+      try {
+        synth(opts);
+      } catch (e) {
+        cmd.error(`error: ${(e as Error).message}`); // a bad shape, vocabulary or file: the message, no stack
+      }
+    });
+}
+
+function synth(opts: SynthCommandOptions): void {
+  const shape = parseShape(opts.shape, opts.arch);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed ${opts.seed}: not a uint32`);
+  const vocabFrom = synthVocabFile(shape, opts.vocabFrom);
+  const vocab = readGgufMetadata(vocabFrom).metadata.get('tokenizer.ggml.tokens');
+  const nVocab = Array.isArray(vocab) ? vocab.length : 0;
+  const bar = opts.quiet
+    ? undefined
+    : progressBar(synthDataBytes(shape, opts.dtype, nVocab), `synth ${shape.arch} ${opts.dtype}`);
+  synthModel({
+    shape,
+    dtype: opts.dtype,
+    out: opts.out,
+    seed,
+    vocabFrom,
+    onProgress: bar && ((done) => bar.update(done)),
+  });
+  bar?.stop();
+  const size = statSync(opts.out).size;
+  console.log(
+    `${opts.out}: ${shape.arch} ${opts.dtype}, ${(parameterCount(shape, nVocab) / 1e6).toFixed(1)}M parameters, ${(size / 1048576).toFixed(1)} MiB`,
+  );
 }
