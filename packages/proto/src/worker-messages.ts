@@ -75,6 +75,12 @@ export interface CachedRequest {
   numScheduledTokens: number;
 }
 
+/** Allowed tokens of one sampling request this step: ceil(vocab / 32) little-endian uint32 words, bit j of word i = token 32i + j. */
+export interface TokenBitmask {
+  requestId: string;
+  words: Uint8Array;
+}
+
 export interface StepRequest {
   stepId: number;
   fencingToken: number;
@@ -82,6 +88,8 @@ export interface StepRequest {
   cachedRequests: CachedRequest[];
   finishedIds: string[];
   preemptedIds: string[];
+  /** Decoded as [] when absent; senders without constrained requests may leave it out. */
+  tokenBitmasks?: TokenBitmask[];
 }
 
 export interface TopLogprob {

@@ -299,3 +299,47 @@ test('prompt logprobs: chunks ask the engine for rows while inside the prompt, a
   );
   assert.equal(p.seqs[0]!.promptLogprobs, undefined);
 });
+
+test('token bitmasks reach the sampling sequences they name, copied to aligned words; others are refused', () => {
+  const b = new PersistentBatch(4);
+  const newReq = (requestId: string, numScheduledTokens: number) => ({
+    requestId,
+    tokenIds: [1, 2, 3],
+    sampling: greedy,
+    blockIds: [requestId === 'a' ? 0 : 1],
+    numComputedTokens: 0,
+    numScheduledTokens,
+    numOutputTokens: 0,
+  });
+  // The words arrive as a slice of the message at an odd offset, little-endian.
+  const message = Buffer.alloc(1 + 8);
+  message.writeUInt32LE(0x80000005, 1);
+  message.writeUInt32LE(1, 5);
+  const words = message.subarray(1);
+  const p = b.prepare(
+    step({ newRequests: [newReq('a', 3), newReq('b', 2)], tokenBitmasks: [{ requestId: 'a', words }] }),
+  );
+  assert.deepEqual([...p.seqs[0]!.allowedTokens!], [0x80000005 | 0, 1]);
+  assert.equal(p.seqs[1]!.allowedTokens, undefined, 'no mask: unconstrained');
+  // A mask for a request that does not sample this step (b's prefill continues), or that is not in it.
+  assert.throws(
+    () =>
+      b.prepare(
+        step({
+          cachedRequests: [{ requestId: 'b', newBlockIds: [], numComputedTokens: 2, numScheduledTokens: 1 }],
+          tokenBitmasks: [{ requestId: 'zz', words }],
+        }),
+      ),
+    (e: Error) => e instanceof StepRejected && /not in this step: zz/.test(e.message),
+  );
+  const c = new PersistentBatch(4);
+  assert.throws(
+    () => c.prepare(step({ newRequests: [newReq('b', 2)], tokenBitmasks: [{ requestId: 'b', words }] })),
+    /does not sample/,
+  );
+  assert.throws(
+    () =>
+      c.prepare(step({ newRequests: [newReq('c', 3)], tokenBitmasks: [{ requestId: 'c', words: words.subarray(1) }] })),
+    /not whole words/,
+  );
+});

@@ -35,6 +35,24 @@ export interface PreparedStep {
 export class StepRejected extends Error {}
 
 /**
+ * The step's allowed-token masks by request, each copied into its own Int32Array: the decoded bytes
+ * share the message's buffer at any offset, and a view needs 4-byte alignment.
+ */
+function bitmasksById(step: StepRequest): Map<string, Int32Array> {
+  const out = new Map<string, Int32Array>();
+  for (const b of step.tokenBitmasks ?? []) {
+    if (b.words.byteLength % 4 !== 0)
+      throw new StepRejected(
+        `request ${b.requestId}: a token bitmask of ${b.words.byteLength} bytes is not whole words`,
+      );
+    const words = new Int32Array(b.words.byteLength / 4);
+    new Uint8Array(words.buffer).set(b.words);
+    out.set(b.requestId, words);
+  }
+  return out;
+}
+
+/**
  * The worker's persistent batch: applies a StepRequest's diffs to per-request state, hands the
  * engine the tokens to compute, and appends sampled tokens. Invariant after `prepare`: for every
  * scheduled request, numComputedTokens + numScheduledTokens ≤ tokenIds.length, and its block table
@@ -65,6 +83,7 @@ export class PersistentBatch {
     for (const id of step.preemptedIds) this.states.delete(id);
     const requestIds: string[] = [];
     const seqs: EngineSeq[] = [];
+    const bitmasks = bitmasksById(step);
     for (const r of step.newRequests) {
       this.checkNew(r);
       const state: RequestState = {
@@ -86,15 +105,17 @@ export class PersistentBatch {
       }
       this.states.set(r.requestId, state);
       requestIds.push(r.requestId);
-      seqs.push(this.seqOf(r.requestId, state, r.numScheduledTokens));
+      seqs.push(this.seqOf(r.requestId, state, r.numScheduledTokens, bitmasks));
     }
     for (const c of step.cachedRequests) {
       const state = this.cachedState(c);
       state.blockIds.push(...c.newBlockIds);
       state.numComputedTokens = c.numComputedTokens;
       requestIds.push(c.requestId);
-      seqs.push(this.seqOf(c.requestId, state, c.numScheduledTokens));
+      seqs.push(this.seqOf(c.requestId, state, c.numScheduledTokens, bitmasks));
     }
+    if (bitmasks.size > 0)
+      throw new StepRejected(`token bitmasks for requests not in this step: ${[...bitmasks.keys()].join(', ')}`);
     return { requestIds, seqs };
   }
 
@@ -150,7 +171,13 @@ export class PersistentBatch {
     return out;
   }
 
-  private seqOf(requestId: string, s: RequestState, numScheduled: number): EngineSeq {
+  /** `bitmasks`: the step's allowed-token masks; this request's is taken out of it. */
+  private seqOf(
+    requestId: string,
+    s: RequestState,
+    numScheduled: number,
+    bitmasks: Map<string, Int32Array>,
+  ): EngineSeq {
     const end = s.numComputedTokens + numScheduled;
     if (numScheduled < 1 || end > s.tokenIds.length) {
       throw new StepRejected(
@@ -175,6 +202,12 @@ export class PersistentBatch {
       logprobs: sp.logprobs,
     };
     if (seq.sample) this.addLogitProcessing(seq, s);
+    const allowed = bitmasks.get(requestId);
+    if (allowed) {
+      if (!seq.sample) throw new StepRejected(`request ${requestId}: a token bitmask for a step that does not sample`);
+      seq.allowedTokens = allowed;
+      bitmasks.delete(requestId);
+    }
     // Rows that score prompt positions 1 .. promptLength - 1 exist only while the chunk starts inside the prompt.
     if ((sp.promptLogprobs ?? 0) > 0 && s.numComputedTokens + 1 < s.promptLength) {
       seq.promptLogprobs = sp.promptLogprobs! - 1;

@@ -32,6 +32,7 @@ void Engine::initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeq
   input_.tokens.reserve((size_t)maxBatchTokens);
   input_.seqs.reserve((size_t)maxSeqs);
   input_.blockTables.reserve((size_t)maxSeqs * 64);
+  input_.bitmasks.reserve((size_t)maxSeqs * (((size_t)config_.vocabSize + 31) / 32));
   output_.tokens.reserve((size_t)maxSeqs);
   output_.logprobs.reserve((size_t)maxSeqs);
 }

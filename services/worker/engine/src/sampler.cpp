@@ -23,6 +23,7 @@ void Sampler::allocate(int vocab, int threads) {
   idx_.assign((size_t)vocab * threads, 0);
   prob_.assign((size_t)vocab * threads, 0.f);
   adj_.assign((size_t)vocab * threads, 0.f);
+  allowed_.assign((size_t)vocab * threads, 0.f);
   count_.assign((size_t)vocab * threads, 0);
   seen_.assign((size_t)vocab * threads, 0);
 }
@@ -56,11 +57,27 @@ void Sampler::processLogits(const float* logits, const SamplingParams& p, int th
   for (int j = 0; j < p.nOutput; j++) seen[p.outputIds[j]] = count[p.outputIds[j]] = 0;
 }
 
+bool Sampler::applyAllowed(const float* raw, const uint32_t* allowed, float* out) const {
+  const int V = vocab_;
+  uint32_t any = 0;
+  for (int w = 0; w < V / 32; w++) any |= allowed[w];
+  if (V % 32 != 0) any |= allowed[V / 32] & ((1u << (V % 32)) - 1);  // bits past the vocabulary do not count
+  if (any == 0) return false;
+  for (int i = 0; i < V; i++) out[i] = (allowed[i >> 5] >> (i & 31)) & 1u ? raw[i] : -INFINITY;
+  return true;
+}
+
 int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float* logprob, int topN, int32_t* topIds,
                     float* topLogprobs) {
   const int V = vocab_;
   int32_t* idx = &idx_[(size_t)thread * V];
   float* prob = &prob_[(size_t)thread * V];
+
+  // Structured outputs: from here on "raw" is the model's logits restricted to what the grammar allows.
+  if (p.allowed != nullptr) {
+    float* masked = &allowed_[(size_t)thread * V];
+    if (applyAllowed(raw, p.allowed, masked)) raw = masked;
+  }
 
   const double logZ = rawLogZ(raw);  // for the reported logprobs
 
@@ -181,8 +198,10 @@ void Sampler::writeTop(const float* raw, double logZ, int thread, int topN, int3
   const int k = std::min(topN, V);
   std::partial_sort(idx, idx + k, idx + V, rawHigher);
   for (int j = 0; j < topN; j++) {
-    topIds[j] = j < k ? idx[j] : -1;
-    topLogprobs[j] = j < k ? (float)((double)raw[idx[j]] - logZ) : NAN;
+    // A token the allowed-token mask ruled out (-inf) is no alternative: padded like ids past the vocabulary.
+    const bool real = j < k && raw[idx[j]] != -INFINITY;
+    topIds[j] = real ? idx[j] : -1;
+    topLogprobs[j] = real ? (float)((double)raw[idx[j]] - logZ) : NAN;
   }
 }
 

@@ -1,6 +1,7 @@
 #include "step-args.h"
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,27 @@ int appendFloats(napi_env env, napi_value v, const std::string& what, std::vecto
   return (int)n;
 }
 
-// Where one sequence's sampling arrays start in StepInput::samplingIds / samplingValues.
+// Where one sequence's sampling arrays start in StepInput::samplingIds / samplingValues / bitmasks.
 struct SamplingSpans {
   size_t prompt, output, biasIds, biasValues, mask;
+  size_t allowed;  // SIZE_MAX = no allowed-token mask
 };
+
+// Optional Int32Array allowedTokens: at least ceil(vocab / 32) words (the rest ignored), appended to
+// in.bitmasks; returns its offset there, or SIZE_MAX when absent.
+size_t stageAllowedTokens(napi_env env, napi_value v, const std::string& what, int vocab, bool sample, StepInput& in) {
+  if (typeOf(env, v) == napi_undefined) return SIZE_MAX;
+  if (!sample) throw JsError{JsErrorKind::RangeError, what + " is given but the sequence does not sample"};
+  size_t n = 0;
+  const int32_t* words = int32Array(env, v, what, &n);
+  const size_t need = ((size_t)vocab + 31) / 32;
+  if (n < need)
+    throw JsError{JsErrorKind::RangeError, what + " has " + std::to_string(n) + " words but vocab size " +
+                                               std::to_string(vocab) + " needs " + std::to_string(need)};
+  const size_t at = in.bitmasks.size();
+  in.bitmasks.insert(in.bitmasks.end(), (const uint32_t*)words, (const uint32_t*)words + need);
+  return at;
+}
 
 // Penalties, logit bias and masked ids of seqs[i] (all optional) into sp and in.sampling*.
 SamplingSpans stageLogitProcessing(napi_env env, napi_value s, const std::string& p, int vocab, StepInput& in,
@@ -136,6 +154,8 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     sp.rngCounter = (uint64_t)intIn(env, getProp(env, s, "rngCounter"), p + ".rngCounter", 0, 9007199254740991.0, 0);
     sp.logprobs = (int)intIn(env, getProp(env, s, "logprobs"), p + ".logprobs", -1, vocab, -1);
     spans.push_back(stageLogitProcessing(env, s, p, vocab, in, sp));
+    spans.back().allowed =
+        stageAllowedTokens(env, getProp(env, s, "allowedTokens"), p + ".allowedTokens", vocab, spec.sample, in);
     spec.promptLogprobs = (int)intIn(env, getProp(env, s, "promptLogprobs"), p + ".promptLogprobs", -1, vocab, -1);
     spec.nextPromptToken =
         (int32_t)intIn(env, getProp(env, s, "nextPromptToken"), p + ".nextPromptToken", -1, vocab - 1, -1);
@@ -154,6 +174,7 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     sp.biasIds = in.samplingIds.data() + spans[i].biasIds;
     sp.biasValues = in.samplingValues.data() + spans[i].biasValues;
     sp.maskIds = in.samplingIds.data() + spans[i].mask;
+    sp.allowed = spans[i].allowed == SIZE_MAX ? nullptr : in.bitmasks.data() + spans[i].allowed;
   }
 }
 

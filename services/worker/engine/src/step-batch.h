@@ -28,6 +28,9 @@ struct SamplingParams {
   const float* biasValues = nullptr;
   const int32_t* maskIds = nullptr;  // [nMask] logits forced to -inf (EOS / stop ids until min_tokens)
   int nPrompt = 0, nOutput = 0, nBias = 0, nMask = 0;
+  // Structured outputs: [ceil(vocab / 32)] words into StepInput::bitmasks, bit j of word i allows token 32i + j;
+  // nullptr = every token. Applied to the raw logits before everything else (logprobs included).
+  const uint32_t* allowed = nullptr;
 
   bool processesLogits() const {
     return presencePenalty != 0.f || frequencyPenalty != 0.f || repetitionPenalty != 1.f || nBias > 0 || nMask > 0;
@@ -55,18 +58,21 @@ struct StepInput {
   std::vector<SeqSpec> seqs;          // [nSeqs]
   std::vector<int32_t> samplingIds;   // every sequence's prompt / output / bias / mask ids, concatenated
   std::vector<float> samplingValues;  // every sequence's logit bias values, concatenated
+  std::vector<uint32_t> bitmasks;     // [nConstrained][ceil(vocab / 32)] allowed-token words, in seqs order
   void clear() {
     tokens.clear();
     blockTables.clear();
     seqs.clear();
     samplingIds.clear();
     samplingValues.clear();
+    bitmasks.clear();
   }
 };
 
 struct StepOutput {
   std::vector<int32_t> tokens;     // [nSeqs] sampled id, -1 where sample was false
-  std::vector<float> logprobs;     // [nSeqs] log-softmax(raw logits)[token]; NaN where sample was false
+  std::vector<float> logprobs;     // [nSeqs] log-softmax(raw logits, allowed-token mask applied)[token]; NaN where
+                                   // sample was false
   int topN = 0;                    // row width of topIds/topLogprobs (max requested logprobs, 0 = none)
   std::vector<int32_t> topIds;     // [nSeqs][topN], -1 padded
   std::vector<float> topLogprobs;  // [nSeqs][topN], NaN padded

@@ -50,10 +50,17 @@ export interface EngineSeq {
   rngCounter: number;
   /** Top-N logprobs to return; -1 = none (the sampled token's logprob is always returned). */
   logprobs: number;
+  /**
+   * Structured outputs: [ceil(vocabSize / 32)] allowed-token bitmask (bit j of word i allows token 32i + j;
+   * ids past the mask are not allowed). Applied to the logits before anything else, like vLLM's grammar
+   * bitmask: what is sampled (greedy too), the processing below and the returned logprobs (and top
+   * alternatives) all see the masked logits. Ignored when it allows nothing. Only for a sampling sequence.
+   */
+  allowedTokens?: Int32Array;
   /*
    * Logit processing, all optional and applied under greedy too, in vLLM's order: logit bias and masking,
    * then the repetition penalty (prompt + output tokens), then frequency / presence (output tokens).
-   * Returned logprobs stay those of the raw logits.
+   * Returned logprobs stay those of the raw logits (after allowedTokens, as vLLM's raw_logprobs).
    */
   /** [-2, 2]; subtracted once from every token that occurs in outputTokens. Default 0. */
   presencePenalty?: number;
@@ -97,7 +104,7 @@ export interface EnginePromptLogprobs {
 export interface EngineStepResult {
   /** [nSeqs] sampled token id per sequence; -1 where `sample` was false. */
   tokens: Int32Array;
-  /** [nSeqs] log-probability of the sampled token under the unmodified distribution (log-softmax of raw logits). */
+  /** [nSeqs] log-probability of the sampled token under the unmodified distribution (log-softmax of raw logits, allowedTokens applied). */
   logprobs: Float32Array;
   /** [nSeqs * maxTop] top token ids per sequence (row-major, padded with -1) when any seq asked for logprobs ≥ 1. */
   topIds?: Int32Array;
