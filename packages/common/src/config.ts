@@ -32,6 +32,7 @@ export interface LoomConfig {
   metricsPort: number;
   logLevel: string;
   routingPolicy: string;
+  structuredOutputThreads: number;
   k8sNamespace: string;
   workerService: string;
   leaseTtlMs: number;
@@ -192,6 +193,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       'how the scheduler places new requests: prefix (longest cached prefix, weighed against load) | least-loaded | round-robin',
     default: 'prefix',
     kind: 'string',
+  },
+  {
+    key: 'structuredOutputThreads',
+    flag: '--structured-output-threads <n>',
+    env: 'LOOM_STRUCTURED_OUTPUT_THREADS',
+    description:
+      "scheduler threads that compile structured-output grammars and fill each step's token masks, off the step loop (a compile blocks only its own thread's masks)",
+    default: 2,
+    kind: 'int',
   },
   {
     key: 'k8sNamespace',

@@ -58,9 +58,20 @@ export type StructuredOutputSpec =
        * false follows JSON Schema's own defaults (additional properties allowed unless the schema forbids them).
        */
       strict: boolean;
+      /**
+       * Any whitespace between JSON tokens (vLLM's default; its `disable_any_whitespace: false`). Without
+       * it JSON is written on one line with `, ` and `: ` (json.dumps' layout, what OpenAI returns): a
+       * schema whose strings, arrays and integers are bounded then has finitely many outputs, so the
+       * output ends within a known length whatever the model; with it a small model may pad without end.
+       */
+      anyWhitespace?: boolean;
     }
   /** Any JSON object (`response_format` json_object, `structured_outputs.json_object`). */
-  | { type: 'json_object' }
+  | {
+      type: 'json_object';
+      /** As json_schema's. */
+      anyWhitespace?: boolean;
+    }
   /** Text fully matching a regular expression (`guided_regex`, `structured_outputs.regex`). */
   | { type: 'regex'; pattern: string }
   /** Exactly one of these strings (`guided_choice`, `structured_outputs.choice`). */
@@ -72,9 +83,14 @@ export type StructuredOutputSpec =
 export function structuredOutputKey(spec: StructuredOutputSpec): string {
   switch (spec.type) {
     case 'json_schema':
-      return JSON.stringify({ type: spec.type, strict: spec.strict, schema: spec.schema });
+      return JSON.stringify({
+        type: spec.type,
+        strict: spec.strict,
+        ws: spec.anyWhitespace ?? false,
+        schema: spec.schema,
+      });
     case 'json_object':
-      return JSON.stringify({ type: spec.type });
+      return JSON.stringify({ type: spec.type, ws: spec.anyWhitespace ?? false });
     case 'regex':
       return JSON.stringify({ type: spec.type, pattern: spec.pattern });
     case 'choice':

@@ -40,6 +40,10 @@ export const METRIC = {
   gatewayBufferedEvents: 'loom_gateway_output_buffered_events',
   /** Times this scheduler process took the leader lease (counter; starts at 0, so a standby's takeover shows in increase()). */
   leaderAcquisitions: 'loom_scheduler_leader_acquisitions_total',
+  /** Wall time of compiling one structured-output grammar for a model's vocabulary in the scheduler (cache misses only), per model_name. */
+  grammarCompileDuration: 'loom_structured_output_compile_seconds',
+  /** Wall time per step of advancing the constrained sequences' matchers and filling their token masks (round trip to the grammar threads), per worker. */
+  grammarFillDuration: 'loom_structured_output_fill_seconds',
 } as const;
 
 export const VLLM_METRIC = {

@@ -28,6 +28,7 @@ test('what xgrammar would ignore or get wrong is refused, with where', () => {
     [{ allOf: [{ type: 'string' }, { maxLength: 3 }] }, '/allOf', /allOf/],
     [{ type: 'string', format: 'bogus' }, '/format', /bogus/],
     [{ type: 'string', pattern: 'a+', maxLength: 3 }, '', /minLength/],
+    [{ type: 'string', pattern: 'a+', format: 'date' }, '', /'pattern' together with 'format'/],
     [{ type: 'number', minimum: 0.5 }, '/minimum', /integers only/],
     [{ $ref: 'https://example.com/s.json' }, '/$ref', /local/],
     [{ type: 'array', items: [{ type: 'string' }] }, '/items', /prefixItems/],

@@ -1,3 +1,4 @@
+import { FORMAT_PATTERNS, XGRAMMAR_FORMATS } from './format-patterns.js';
 import { jsonUnsafePatternReason } from './json-safe-pattern.js';
 import { STRUCTURED_OUTPUT_LIMITS } from './limits.js';
 
@@ -31,23 +32,11 @@ const UNENFORCED = new Set([
   'additionalItems',
 ]);
 
-/** String formats xgrammar turns into a grammar (others it silently ignores). */
-export const SUPPORTED_FORMATS = new Set([
-  'date',
-  'time',
-  'date-time',
-  'duration',
-  'email',
-  'ipv4',
-  'ipv6',
-  'hostname',
-  'uuid',
-  'uri',
-  'uri-reference',
-  'uri-template',
-  'json-pointer',
-  'relative-json-pointer',
-]);
+/**
+ * String formats Loom enforces exactly (format-patterns.ts); xgrammar ignores others silently, and its
+ * own grammar for some of these lets invalid values through.
+ */
+export const SUPPORTED_FORMATS: ReadonlySet<string> = new Set([...Object.keys(FORMAT_PATTERNS), ...XGRAMMAR_FORMATS]);
 
 /** Keywords whose value is one subschema / a map of them / a list of them. */
 const SUB_ONE = ['additionalProperties', 'items'];
@@ -92,11 +81,15 @@ function visit(s: unknown, at: string, depth: number): SchemaProblem | null {
   const types = typeof o.type === 'string' ? [o.type] : Array.isArray(o.type) ? o.type : [];
   if (typeof o.format === 'string' && !SUPPORTED_FORMATS.has(o.format))
     return { pointer: `${at}/format`, message: `format '${o.format}' is not supported` };
-  if ((o.pattern !== undefined || o.format !== undefined) && (o.minLength !== undefined || o.maxLength !== undefined))
+  const pattern = typeof o.pattern === 'string';
+  const format = typeof o.format === 'string';
+  if ((pattern || format) && (o.minLength !== undefined || o.maxLength !== undefined))
     return {
       pointer: at,
       message: "'pattern' or 'format' together with 'minLength' / 'maxLength' is not supported",
     };
+  // xgrammar takes the format and drops the pattern.
+  if (pattern && format) return { pointer: at, message: "'pattern' together with 'format' is not supported" };
   if (typeof o.pattern === 'string') {
     const why = jsonUnsafePatternReason(o.pattern);
     if (why) return { pointer: `${at}/pattern`, message: `'pattern' is not supported: ${why}` };

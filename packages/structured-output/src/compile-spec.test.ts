@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import type { StructuredOutputSpec } from '@loom/common';
 import { seededRandom } from '@loom/testing';
 import { Tokenizer } from '@loom/tokenizer';
+import { SUPPORTED_FORMATS } from './check-json-schema.js';
 import { choiceToEbnf, ebnfString, regexToEbnf } from './compile-spec.js';
 import { GrammarCompilers } from './grammar-compilers.js';
 import { randomWalk } from './testing/random-walk.js';
@@ -87,10 +88,27 @@ for (const [name, schema] of Object.entries(schemas)) {
   }
 }
 
-test('json_object: any JSON object', async () => {
-  for (const t of await walks({ type: 'json_object' }, 12, 3)) {
-    const v = JSON.parse(t) as unknown;
-    assert.ok(typeof v === 'object' && v !== null && !Array.isArray(v), t);
+test('every supported string format: each finished walk validates with ajv-formats (full mode)', async () => {
+  for (const format of SUPPORTED_FORMATS) {
+    const schema = { type: 'object', properties: { v: { type: 'string', format } }, required: ['v'] };
+    const validate = ajv.compile(schema);
+    for (const t of await walks(
+      { type: 'json_schema', schema: JSON.stringify(schema), strict: true },
+      40,
+      format.length,
+    ))
+      assert.ok(validate(JSON.parse(t)), `${format}: ${t} ${JSON.stringify(validate.errors)}`);
+  }
+});
+
+test('json_object: any JSON object; one line by default, any whitespace when asked', async () => {
+  for (const anyWhitespace of [false, true]) {
+    for (const t of await walks({ type: 'json_object', anyWhitespace }, 12, 3)) {
+      const v = JSON.parse(t) as unknown;
+      assert.ok(typeof v === 'object' && v !== null && !Array.isArray(v), t);
+      // JSON strings cannot hold a raw newline: one outside them is layout, which the default has none of.
+      if (!anyWhitespace) assert.ok(!/[\n\t]/.test(t), `one line: ${JSON.stringify(t)}`);
+    }
   }
 });
 

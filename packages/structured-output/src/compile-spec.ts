@@ -1,4 +1,5 @@
 import type { StructuredOutputSpec } from '@loom/common';
+import { withFormatPatterns } from './format-patterns.js';
 import type { XG, XGrammar } from './xgrammar-module.js';
 
 /** The schema `json_object` stands for (vLLM compiles the same): any JSON object. */
@@ -17,15 +18,16 @@ export async function compileSpec(
 }
 
 /**
- * The EBNF grammar (root rule `root`) of a spec. JSON allows any whitespace between tokens, as vLLM's
- * default does; JSON schemas go through xgrammar's converter and then JSON_SCHEMA_EBNF_FIXES.
+ * The EBNF grammar (root rule `root`) of a spec. JSON is one line with `, ` and `: ` unless the spec
+ * allows any whitespace (see StructuredOutputSpec); it goes through xgrammar's JSON-schema converter and
+ * then JSON_SCHEMA_EBNF_FIXES; formats xgrammar gets wrong become patterns first (format-patterns.ts).
  */
 export async function specToEbnf(xg: XGrammar, spec: StructuredOutputSpec): Promise<string> {
   switch (spec.type) {
     case 'json_schema':
-      return jsonSchemaToEbnf(xg, spec.schema, spec.strict);
+      return jsonSchemaToEbnf(xg, spec.schema, spec.strict, spec.anyWhitespace ?? false);
     case 'json_object':
-      return jsonSchemaToEbnf(xg, JSON_OBJECT_SCHEMA, true);
+      return jsonSchemaToEbnf(xg, JSON_OBJECT_SCHEMA, true, spec.anyWhitespace ?? false);
     case 'regex':
       return regexToEbnf(xg, spec.pattern);
     case 'choice':
@@ -47,9 +49,17 @@ export const JSON_SCHEMA_EBNF_FIXES: readonly { why: string; from: string; to: s
   },
 ];
 
-/** xgrammar's EBNF for a JSON schema (strict mode = no properties or items beyond the schema's), repaired. */
-export async function jsonSchemaToEbnf(xg: XGrammar, schema: string, strict: boolean): Promise<string> {
-  let ebnf = await xg.Testings._jsonSchemaToEBNF(schema, true, 2, undefined, strict);
+/**
+ * xgrammar's EBNF for a JSON schema (strict mode = no properties or items beyond the schema's), repaired.
+ * Indent -1 is xgrammar's "no indent": one line, separators `, ` and `: `.
+ */
+export async function jsonSchemaToEbnf(
+  xg: XGrammar,
+  schema: string,
+  strict: boolean,
+  anyWhitespace: boolean,
+): Promise<string> {
+  let ebnf = await xg.Testings._jsonSchemaToEBNF(withFormatPatterns(schema), anyWhitespace, -1, undefined, strict);
   for (const f of JSON_SCHEMA_EBNF_FIXES) ebnf = ebnf.replaceAll(f.from, f.to);
   return ebnf;
 }

@@ -3,6 +3,7 @@ export * from './xgrammar-module.js';
 export * from './xgrammar-vocab.js';
 export * from './compile-spec.js';
 export * from './check-json-schema.js';
+export * from './format-patterns.js';
 export * from './json-safe-pattern.js';
 export * from './spec-problem.js';
 export * from './grammar-compilers.js';

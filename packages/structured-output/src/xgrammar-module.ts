@@ -2,8 +2,9 @@
  * xgrammar (vLLM's default structured-output backend) as WebAssembly, from `@mlc-ai/web-xgrammar`.
  *
  * The package's lib/index.js is a UMD bundle inside a `"type": "module"` package, so `import` finds no
- * exports; it is compiled here as CommonJS instead. Each loadXGrammar() call compiles it afresh: a new
- * closure, hence a new WebAssembly instance with its own memory.
+ * exports; it is compiled here as CommonJS instead, with one export added (nextTokenBitmaskInto). Each
+ * loadXGrammar() call compiles it afresh: a new closure, hence a new WebAssembly instance with its own
+ * memory.
  *
  * Why fresh instances matter: the build aborts on every error xgrammar raises (a schema it rejects, an
  * EBNF syntax error, a recursion too deep), printing `[FATAL] file:line: message` to stderr and throwing
@@ -24,6 +25,13 @@ export interface XGrammar {
   GrammarMatcher: typeof XG.GrammarMatcher;
   TokenizerInfo: typeof XG.TokenizerInfo;
   Testings: typeof XG.Testings;
+  /**
+   * matcher.getNextTokenBitmask() written straight into `out` (ceil(vocab / 32) words), synchronously:
+   * the package's own method is async (it awaits its initialisation on every call) and returns a copy,
+   * together about a third of a mask's cost on the step's critical path. Only after the instance
+   * initialised (any awaited call did that).
+   */
+  nextTokenBitmaskInto(matcher: XG.GrammarMatcher, out: Int32Array): void;
 }
 
 export type { XG };
@@ -34,7 +42,7 @@ let bundle: { file: string; source: string } | undefined;
 export function loadXGrammar(): XGrammar {
   if (!bundle) {
     const file = createRequire(import.meta.url).resolve('@mlc-ai/web-xgrammar');
-    bundle = { file, source: readFileSync(file, 'utf8') };
+    bundle = { file, source: patched(readFileSync(file, 'utf8'), file) };
   }
   // node:module's Module is a constructor at run time; its typings only describe the namespace.
   const Ctor = Module as unknown as new (id: string) => {
@@ -46,6 +54,19 @@ export function loadXGrammar(): XGrammar {
   m.filename = bundle.file;
   m._compile(bundle.source, bundle.file);
   return m.exports;
+}
+
+/** Where the bundle's exports end; the sync mask reader is added there, inside its closure (see XGrammar). */
+const EXPORT_ANCHOR = 'exports.Testings = Testings;';
+const SYNC_MASK =
+  'exports.nextTokenBitmaskInto = (matcher, out) => {' +
+  ' const v = matcher.handle.GetNextTokenBitmask(matcher.vocab_size);' +
+  ' out.set(binding.vecIntToView(v)); v.delete(); };';
+
+function patched(source: string, file: string): string {
+  if (!source.includes(EXPORT_ANCHOR))
+    throw new Error(`${file}: '${EXPORT_ANCHOR}' not found; this is not the @mlc-ai/web-xgrammar 0.1.27 bundle`);
+  return source.replace(EXPORT_ANCHOR, `${EXPORT_ANCHOR} ${SYNC_MASK}`);
 }
 
 /** An error xgrammar raised, with its own message (not just "Aborted()"); its instance is corrupt. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { configFromEnv } from '@loom/common';
 import { startGateway, type RunningGateway } from './gateway.js';
-import { FakeBackend } from './testing/fake-backend.js';
+import { FakeBackend, scriptedText } from './testing/fake-backend.js';
 import { modelCardFromGguf } from './testing/model-card.js';
 import { openAiSchemaValidator } from './testing/openai-schema.js';
 import { OPENAI_SPEC, STORIES_GGUF } from './testing/spec-path.js';
@@ -37,6 +37,26 @@ describe('structured outputs at the gateway (FakeBackend)', () => {
     assert.match(body.error.message, message);
     assert.equal(backend.submitted.length, before);
   }
+
+  test('a checked constraint travels in the job as its normalised spec', async () => {
+    backend.script = scriptedText(['{"a": 1}'], 'stop');
+    const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] };
+    const res = await chat({
+      response_format: { type: 'json_schema', json_schema: { name: 'x', schema, strict: true } },
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(validate('CreateChatCompletionResponse', await res.json()), []);
+    assert.deepEqual(backend.submitted.at(-1)!.sampling.structuredOutput, {
+      type: 'json_schema',
+      schema: JSON.stringify(schema),
+      strict: true,
+    });
+    const c = await post('/v1/completions', { model: 'stories260K', prompt: 'x', guided_choice: ['a', 'b'] });
+    assert.equal(c.status, 200);
+    assert.deepEqual(backend.submitted.at(-1)!.sampling.structuredOutput, { type: 'choice', choices: ['a', 'b'] });
+    await post('/v1/completions', { model: 'stories260K', prompt: 'x' });
+    assert.equal(backend.submitted.at(-1)!.sampling.structuredOutput, undefined);
+  });
 
   test("a schema xgrammar rejects is a 400 naming response_format, with xgrammar's reason", async () => {
     await refused(

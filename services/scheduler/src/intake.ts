@@ -12,6 +12,7 @@ import type { RequestManager } from './request-manager.js';
 import type { ServedModels } from './served-models.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
+import type { StructuredOutputManager } from './structured-output/structured-output-manager.js';
 
 /**
  * BullMQ lock of an active job. A job's lock lapses this long after its scheduler died; the next
@@ -46,6 +47,7 @@ export class Intake {
     private readonly models: ServedModels,
     private readonly metrics: SchedulerMetrics,
     private readonly log: Logger,
+    private readonly structured?: StructuredOutputManager,
   ) {
     this.depthTimer = setInterval(() => void this.reportDepth(), 1000);
     this.depthTimer.unref();
@@ -122,6 +124,21 @@ export class Intake {
     }
     const opened = await this.manager.open(req, model);
     if (!opened) return;
+    const spec = req.sampling.structuredOutput;
+    if (spec) {
+      // Like vLLM's WAITING_FOR_FSM: the grammar is compiled (off the event loop) and every choice's
+      // matcher made, replaying output already streamed, before any of them is scheduled.
+      const r =
+        this.structured && model.card
+          ? await this.structured.open(model.card, spec, opened.seqs)
+          : { error: 'this scheduler cannot enforce structured outputs', compileMs: [] };
+      if (r.error !== null) {
+        this.pool.abort(this.manager.fail(req.requestId, 400, 'invalid_structured_output', r.error));
+        await opened.done;
+        return;
+      }
+      for (const ms of r.compileMs) this.metrics.observeGrammarCompile(req.model, ms / 1000);
+    }
     const resumed = opened.seqs.reduce((n, s) => n + s.outputTokenIds.length, 0);
     if (resumed > 0)
       this.log.info({ requestId: req.requestId, resumedTokens: resumed }, 'request resumed from its output stream');

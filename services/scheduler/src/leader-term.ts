@@ -8,6 +8,7 @@ import { OutputLog } from './output-log.js';
 import { RequestManager } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { ServedModels } from './served-models.js';
+import { StructuredOutputManager } from './structured-output/structured-output-manager.js';
 import { WorkerPool, type WorkerDiscovery } from './worker-pool.js';
 
 /**
@@ -19,6 +20,7 @@ export class LeaderTerm {
   private readonly pool: WorkerPool;
   private readonly intake: Intake;
   private readonly cancels: CancelListener;
+  private readonly structured: StructuredOutputManager;
 
   constructor(
     redis: Redis,
@@ -28,14 +30,23 @@ export class LeaderTerm {
     models: ServedModels,
     log: Logger,
   ) {
-    const manager = new RequestManager(new OutputLog(redis, { fencingToken, log }));
+    const structured = new StructuredOutputManager(config.structuredOutputThreads);
+    this.structured = structured;
+    const manager = new RequestManager(new OutputLog(redis, { fencingToken, log }), (seqId) => structured.close(seqId));
     const discovery: WorkerDiscovery = config.k8sNamespace
       ? EndpointSliceDiscovery.fromEnvironment({ namespace: config.k8sNamespace, serviceName: config.workerService })
       : new RedisWorkerDiscovery(redis, config.heartbeatMs, log);
-    this.pool = new WorkerPool(discovery, config, fencingToken, manager, metrics, log, () =>
-      this.intake.adjust(this.pool.allModels()),
+    this.pool = new WorkerPool(
+      discovery,
+      config,
+      fencingToken,
+      manager,
+      metrics,
+      log,
+      () => this.intake.adjust(this.pool.allModels()),
+      structured,
     );
-    this.intake = new Intake(redis, config, this.pool, manager, models, metrics, log);
+    this.intake = new Intake(redis, config, this.pool, manager, models, metrics, log, structured);
     this.cancels = new CancelListener(redis.duplicate(), (e) => this.intake.cancel(e.requestId), log);
     this.pool.start();
     this.cancels.start();
@@ -50,5 +61,6 @@ export class LeaderTerm {
     this.cancels.stop();
     this.pool.close();
     await this.intake.close();
+    await this.structured.shutdown();
   }
 }

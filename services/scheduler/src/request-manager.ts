@@ -1,4 +1,4 @@
-import type { FinishReason, OutputEvent, RequestJob, SamplingParams, TokenLogprob } from '@loom/common';
+import type { FinishReason, ModelCard, OutputEvent, RequestJob, SamplingParams, TokenLogprob } from '@loom/common';
 import type { PromptLogprobs } from '@loom/proto';
 import type { Tokenizer } from '@loom/tokenizer';
 import { ChoiceOutput } from './choice-output.js';
@@ -55,6 +55,8 @@ interface Tracked {
 
 /** The model facts a request needs, from the model card workers publish. */
 export interface ServedModel {
+  /** The card itself (structured outputs compile grammars for its vocabulary). */
+  card?: ModelCard;
   tokenizer: Tokenizer;
   eosTokenIds: number[];
   contextLength: number;
@@ -74,7 +76,11 @@ export class RequestManager {
   private readonly requests = new Map<string, Tracked>();
   private readonly bySeq = new Map<string, { t: Tracked; choice: ChoiceOutput; prompt?: PromptLogprobsCollector }>();
 
-  constructor(private readonly log: OutputLog) {}
+  constructor(
+    private readonly log: OutputLog,
+    /** Told when a sequence is over for good (finished, aborted, failed): its per-sequence state elsewhere can go. */
+    private readonly onSeqDone: (seqId: string) => void = () => {},
+  ) {}
 
   get size(): number {
     return this.requests.size;
@@ -190,6 +196,7 @@ export class RequestManager {
     if (!t) return [];
     const seqIds = this.openSeqs(t);
     for (const c of t.choices) c.finished = true;
+    for (const id of seqIds) this.onSeqDone(id);
     t.open = 0;
     this.write(t, [{ type: 'error', status, code, message }]);
     return seqIds;
@@ -224,6 +231,7 @@ export class RequestManager {
     choice.finished = true;
     t.open -= 1;
     this.bySeq.delete(seqIdOf(t.job.requestId, choice.index));
+    this.onSeqDone(seqIdOf(t.job.requestId, choice.index));
     return {
       type: 'finish',
       index: choice.index,

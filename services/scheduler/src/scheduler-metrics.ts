@@ -24,6 +24,8 @@ export class SchedulerMetrics {
   private readonly acquisitions: Counter;
   private readonly queueDepth: Gauge;
   private readonly queueTime: Histogram[];
+  private readonly grammarCompile: Histogram;
+  private readonly grammarFill: Histogram;
   /** Last cumulative core stats per worker, to turn them into counter increments. */
   private readonly last = new Map<string, { preemptions: number; queried: number; hit: number }>();
 
@@ -128,6 +130,20 @@ export class SchedulerMetrics {
           registers,
         }),
     );
+    this.grammarCompile = new Histogram({
+      name: METRIC.grammarCompileDuration,
+      help: 'Seconds to compile one structured-output grammar for the model vocabulary (cache misses)',
+      labelNames: ['model_name'],
+      buckets: [...BUCKETS.ttft],
+      registers,
+    });
+    this.grammarFill = new Histogram({
+      name: METRIC.grammarFillDuration,
+      help: "Seconds per step to advance the constrained sequences' grammars and fill their token masks",
+      labelNames,
+      buckets: [...BUCKETS.step],
+      registers,
+    });
     // Exported at 0 from the start, so a standby's first takeover shows in increase().
     this.acquisitions.inc(0);
   }
@@ -164,6 +180,14 @@ export class SchedulerMetrics {
   /** A request reached a worker for the first time, `seconds` after the gateway accepted it. */
   observeQueueTime(model: string, seconds: number): void {
     for (const h of this.queueTime) h.observe({ model_name: model }, Math.max(0, seconds));
+  }
+
+  observeGrammarCompile(model: string, seconds: number): void {
+    this.grammarCompile.observe({ model_name: model }, seconds);
+  }
+
+  observeGrammarFill(worker: WorkerLabels, seconds: number): void {
+    this.grammarFill.observe(worker, seconds);
   }
 
   setWorkersUp(n: number): void {

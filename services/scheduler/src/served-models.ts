@@ -16,6 +16,7 @@ export class ServedModels {
     if (!raw) return undefined;
     const card = JSON.parse(raw) as ModelCard;
     const model: ServedModel = {
+      card,
       tokenizer: Tokenizer.fromData(card.tokenizer),
       eosTokenIds: card.eosTokenIds,
       contextLength: card.contextLength,

@@ -1,9 +1,17 @@
 import type { SamplingParams } from '@loom/common';
-import type { ProtoSamplingParams, StepRequest } from '@loom/proto';
+import type { ProtoSamplingParams, StepRequest, TokenBitmask } from '@loom/proto';
 import type { SchedulerOutput } from './core/scheduler-output.js';
 
-/** The core's plain-data step, stamped with the step id and the leader's fencing token. */
-export function toStepRequest(out: SchedulerOutput, stepId: number, fencingToken: number): StepRequest {
+/**
+ * The core's plain-data step, stamped with the step id and the leader's fencing token, with the
+ * structured-output manager's masks of the constrained sequences that sample in it.
+ */
+export function toStepRequest(
+  out: SchedulerOutput,
+  stepId: number,
+  fencingToken: number,
+  tokenBitmasks?: TokenBitmask[],
+): StepRequest {
   return {
     stepId,
     fencingToken,
@@ -17,6 +25,7 @@ export function toStepRequest(out: SchedulerOutput, stepId: number, fencingToken
     cachedRequests: out.cachedRequests as StepRequest['cachedRequests'], // newBlockIds: readonly only in the core's type
     finishedIds: out.finishedIds,
     preemptedIds: out.preemptedIds,
+    ...(tokenBitmasks && tokenBitmasks.length > 0 ? { tokenBitmasks } : {}),
   };
 }
 

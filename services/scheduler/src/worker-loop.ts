@@ -4,15 +4,17 @@ import {
   type WorkerClient,
   type PromptLogprobs as ProtoPromptLogprobs,
   type SampledToken as ProtoSampled,
+  type TokenBitmask,
 } from '@loom/proto';
 import type { LoomConfig, Logger, WorkerDevice, WorkerStatus } from '@loom/common';
 import { Scheduler } from './core/scheduler.js';
 import type { BlockHash, BlockHashes } from './core/block-hash.js';
-import type { SampledToken } from './core/scheduler-output.js';
+import { finishInfoOf, type SampledToken, type SchedulerOutput } from './core/scheduler-output.js';
 import type { RequestManager, SeqSpec } from './request-manager.js';
 import { StepChannel } from './step-channel.js';
 import { toStepRequest } from './to-step-request.js';
 import type { SchedulerMetrics, WorkerLabels } from './scheduler-metrics.js';
+import type { FillItem, StructuredOutputManager } from './structured-output/structured-output-manager.js';
 
 /**
  * The step loop of one worker: schedule() → Step over gRPC → update(), forever, while the core has
@@ -43,6 +45,8 @@ export class WorkerLoop {
     private readonly metrics: SchedulerMetrics,
     private readonly log: Logger,
     private readonly onFailed: (loop: WorkerLoop, seqs: SeqSpec[], reason: string) => void,
+    /** Grammar state of constrained sequences: masks filled per step, advanced by what was sampled. */
+    private readonly structured?: StructuredOutputManager,
   ) {
     this.client = createWorkerClient(address);
     this.labels = { model_name: '', worker: id };
@@ -145,6 +149,8 @@ export class WorkerLoop {
         this.abort(id);
       return;
     }
+    // A re-admission (failover) may carry output the matcher has not seen: the next fill checks.
+    if (spec.sampling.structuredOutput) this.structured?.admitted(spec.seqId);
     this.wake?.();
   }
 
@@ -198,10 +204,11 @@ export class WorkerLoop {
         continue;
       }
       const t0 = performance.now();
+      const tokenBitmasks = await this.fillBitmasks(core, out);
       let sampled: ProtoSampled[];
       let promptLogprobs: ProtoPromptLogprobs[];
       try {
-        const res = await this.channel!.send(toStepRequest(out, ++this.stepId, this.fencingToken));
+        const res = await this.channel!.send(toStepRequest(out, ++this.stepId, this.fencingToken, tokenBitmasks));
         if (res.error) throw new Error(`worker refused step ${res.stepId}: ${res.error}`);
         sampled = res.sampled;
         promptLogprobs = res.promptLogprobs ?? [];
@@ -219,6 +226,17 @@ export class WorkerLoop {
       }
       this.metrics.observeStep(this.labels, (performance.now() - t0) / 1000, out.numScheduledTokens);
       const outputs = upd.outputs.map((o) => ({ ...o, seqId: o.requestId }));
+      if (this.structured) {
+        for (const o of outputs) {
+          // A stop token the grammar allowed ends the output, as vLLM ends a terminated matcher's request:
+          // also under ignore_eos or before min_tokens, where the core alone would go on.
+          const last = o.newTokenIds.at(-1);
+          if (o.finished || last === undefined || !this.structured.endsGrammar(o.seqId, last)) continue;
+          const request = core.getRequest(o.seqId)!;
+          core.finishRequest(o.seqId, 'stop');
+          o.finished = finishInfoOf(request);
+        }
+      }
       for (const o of outputs) if (o.finished) this.specs.delete(o.seqId);
       for (const { seqId, stop } of this.manager.apply(outputs, promptLogprobs)) {
         core.finishRequest(seqId, 'stop', stop);
@@ -226,6 +244,37 @@ export class WorkerLoop {
       }
       this.metrics.observeCore(this.labels, core);
     }
+  }
+
+  /**
+   * The allowed-token masks of the constrained sequences that sample in step `out` (vLLM's grammar
+   * bitmask, filled after schedule()). A sequence whose grammar state broke is failed here; it still
+   * rides this step, unconstrained, and its token is dropped by update().
+   */
+  private async fillBitmasks(core: Scheduler, out: SchedulerOutput): Promise<TokenBitmask[] | undefined> {
+    const structured = this.structured;
+    if (!structured || structured.size === 0) return undefined;
+    const items: FillItem[] = [];
+    for (const r of out.newRequests) {
+      if (!structured.has(r.requestId) || r.numComputedTokens + r.numScheduledTokens !== r.tokenIds.length) continue;
+      items.push({ seqId: r.requestId, output: r.tokenIds.subarray(core.getRequest(r.requestId)!.numPromptTokens) });
+    }
+    for (const c of out.cachedRequests) {
+      if (!structured.has(c.requestId)) continue;
+      const request = core.getRequest(c.requestId)!;
+      if (c.numComputedTokens + c.numScheduledTokens !== request.numTokens) continue;
+      items.push({ seqId: c.requestId, output: request.tokenIds().subarray(request.numPromptTokens) });
+    }
+    if (items.length === 0) return undefined;
+    const fill = await structured.fill(items);
+    this.metrics.observeGrammarFill(this.labels, fill.ms / 1000);
+    for (const e of fill.errors) {
+      const requestId = this.specs.get(e.seqId)?.requestId;
+      if (!requestId) continue;
+      this.log.error({ worker: this.id, seqId: e.seqId, err: e.message }, 'structured output failed');
+      for (const id of this.manager.fail(requestId, 500, 'structured_output_error', e.message)) this.abort(id);
+    }
+    return [...fill.masks].map(([requestId, words]) => ({ requestId, words }));
   }
 }
 

@@ -3,6 +3,7 @@ import { Router, type RoutingPolicy } from './cluster/router.js';
 import { hashFullBlocks } from './core/block-hash.js';
 import { MAX_WORKER_FAILURES, type RequestManager, type SeqSpec } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
+import type { StructuredOutputManager } from './structured-output/structured-output-manager.js';
 import { WorkerLoop, joiningWorkerStatus } from './worker-loop.js';
 
 /** Where workers come from: Redis registrations or Kubernetes EndpointSlices (same events). */
@@ -36,6 +37,8 @@ export class WorkerPool {
     private readonly log: Logger,
     /** Told whenever the set of ready workers changes (intake adjusts how much it takes). */
     private readonly onChange: () => void,
+    /** Grammar state of constrained sequences (structured outputs); without it none may be routed. */
+    private readonly structured?: StructuredOutputManager,
   ) {
     this.router = new Router({ policy: config.routingPolicy as RoutingPolicy });
     discovery.on('added', (id, address) => {
@@ -133,6 +136,7 @@ export class WorkerPool {
       this.metrics,
       this.log,
       (l, seqs, reason) => this.lost(l, seqs, reason),
+      this.structured,
     );
     try {
       await loop.start();

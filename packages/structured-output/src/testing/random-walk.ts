@@ -29,7 +29,11 @@ export async function randomWalk(
   let state = Utf8Guard.START;
   try {
     for (let step = 0; step < maxSteps; step++) {
-      const mask = await m.getNextTokenBitmask();
+      // The scheduler's synchronous reader, checked against the package's own method.
+      const mask = new Int32Array(utf8.words);
+      xg.nextTokenBitmaskInto(m, mask);
+      const own = await m.getNextTokenBitmask();
+      if (own.some((w, i) => w !== mask[i])) throw new Error('nextTokenBitmaskInto disagrees with getNextTokenBitmask');
       utf8.apply(state, mask);
       const allowed = allowedTokens(mask, utf8.vocabSize);
       if (allowed.length === 0) throw new Error(`no token allowed after ${JSON.stringify(tokens)}`);

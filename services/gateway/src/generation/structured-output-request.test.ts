@@ -70,6 +70,15 @@ test('every way of asking, on both endpoints, becomes one spec naming its parame
     assert.deepEqual(parse({ structured_outputs: { json_object: true } })!.spec, { type: 'json_object' });
     assert.equal(parse({ structured_outputs: { json_object: false } }), undefined);
     assert.deepEqual(parse({ guided_choice: ['a'], guided_decoding_backend: 'xgrammar' })!.param, 'guided_choice');
+    assert.deepEqual(parse({ guided_json: schema, structured_outputs: { disable_any_whitespace: false } })!.spec, {
+      type: 'json_schema',
+      schema: JSON.stringify(schema),
+      strict: true,
+      anyWhitespace: true,
+    });
+    assert.deepEqual(parse({ structured_outputs: { json_object: true, disable_any_whitespace: true } })!.spec, {
+      type: 'json_object',
+    });
   }
 });
 

@@ -97,6 +97,10 @@ export function structuredOutputOf(body: StructuredOutputFields): RequestedStruc
     ['structured_outputs.json_object', so?.json_object || undefined, () => ({ type: 'json_object' })],
   ];
   for (const [param, value, make] of vllm) if (value != null) found.push({ spec: make(value as never), param });
+  // vLLM's per-request switch; false asks for its default, any whitespace between JSON tokens.
+  if (so?.disable_any_whitespace === false)
+    for (const f of found)
+      if (f.spec.type === 'json_schema' || f.spec.type === 'json_object') f.spec.anyWhitespace = true;
 
   for (const [param, value] of [
     ['guided_whitespace_pattern', body.guided_whitespace_pattern],

@@ -17,9 +17,6 @@ export class StructuredOutputs implements OnModuleDestroy {
   async check(card: ModelCard, requested: RequestedStructuredOutput): Promise<void> {
     const r = await this.checker.check(`${card.modelId}@${card.createdAt}`, card, requested.spec);
     if (!r.ok) throw ApiError.invalid(`Invalid '${requested.param}': ${r.message}`, requested.param);
-    // Until the scheduler enforces constraints (its structured-output manager lands next), a checked
-    // constraint is refused rather than answered with unconstrained output.
-    throw ApiError.unsupported(requested.param, `'${requested.param}' (structured outputs) is not enforced yet.`);
   }
 
   async onModuleDestroy(): Promise<void> {
