@@ -171,7 +171,7 @@ describe('web app in a real browser', () => {
     await page.locator('#send').filter({ hasText: 'Send' }).waitFor();
     const text = await answer.locator('.text').innerText();
     if (await answer.evaluate((el) => el.classList.contains('error'))) {
-      // Structured outputs are checked but not enforced yet: the gateway names response_format.
+      // A gateway without structured outputs names response_format.
       assert.match(text, /\(response_format\)$/);
       assert.equal(await page.isDisabled('#json-output'), true);
       assert.equal(await page.isChecked('#json-output'), false);
@@ -179,6 +179,9 @@ describe('web app in a real browser', () => {
       const refused = errors.findIndex((e) => e.includes('status of 400'));
       assert.ok(refused >= 0, 'the browser saw the 400');
       errors.splice(refused, 1);
+    } else if (/stopped at max tokens/.test(await answer.locator('.stats').innerText())) {
+      // Any object has no bound on its length: the demo model's may be cut by max_tokens, where it cannot parse.
+      assert.match(text, /^\{/, `a JSON object's beginning: ${text}`);
     } else {
       assert.doesNotThrow(() => JSON.parse(text), `a JSON answer: ${text}`);
     }
