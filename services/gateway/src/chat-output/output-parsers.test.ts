@@ -147,12 +147,23 @@ test('harmony: analysis is reasoning, final is content, commentary to a function
   ]);
 });
 
-test('XML parameters: typed by the schema; a call cut off still closes its JSON', () => {
+test('XML parameters: typed by the schema; strings stream as written; a call cut off still closes its JSON', () => {
   const text =
     '<tool_call>\n<function=f>\n<parameter=n>\n7\n</parameter>\n<parameter=s>\n12\n</parameter>\n</function>';
   assert.deepEqual(parse(parser('qwen3_coder'), text).toolCalls, [{ name: 'f', arguments: '{"n": 7, "s": "12"}' }]);
-  const cut = '<tool_call>\n<function=f>\n<parameter=n>\n7\n</parameter>\n<parameter=s>\nab';
-  assert.deepEqual(parse(parser('qwen3_coder'), cut).toolCalls, [{ name: 'f', arguments: '{"n": 7}' }]);
+  const cut = '<tool_call>\n<function=f>\n<parameter=n>\n7\n</parameter>\n<parameter=s>\nline "one"\nline two\n</para';
+  assert.deepEqual(parse(parser('qwen3_coder'), cut).toolCalls, [
+    { name: 'f', arguments: '{"n": 7, "s": "line \\"one\\"\\nline two\\n</para"}' },
+  ]);
+  // A long string (a file a coder model writes) streams before its closer comes.
+  const p = parser('qwen3_coder')();
+  assert.deepEqual(p.push('<tool_call>\n<function=f>\n<parameter=s>\nint main() {\n'), [
+    { type: 'tool_call', index: 0, name: 'f' },
+    { type: 'tool_args', index: 0, text: '{"s": "int main() {' },
+  ]);
+  // The newline waited: it could have been the layout before the closer.
+  assert.deepEqual(p.push('  return 0;\n}\n</param'), [{ type: 'tool_args', index: 0, text: '\\n  return 0;\\n}' }]);
+  assert.deepEqual(p.push('eter>\n</function>'), [{ type: 'tool_args', index: 0, text: '"}' }]);
 });
 
 test('pythonic: a call list at the start; anything else is content', () => {

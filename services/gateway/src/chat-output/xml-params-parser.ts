@@ -1,4 +1,4 @@
-import { BufferedParser, findMarker } from './buffered-parser.js';
+import { BufferedParser, findMarker, partialMarkerLength } from './buffered-parser.js';
 import type { ToolSchemas } from './chat-delta.js';
 
 export interface XmlParamsFormat {
@@ -20,7 +20,7 @@ export interface XmlParamsFormat {
   parseKey?: (raw: string) => { key: string; string?: boolean };
 }
 
-type State = 'content' | 'region' | 'name' | 'params' | 'key' | 'valueOpen' | 'value';
+type State = 'content' | 'region' | 'name' | 'params' | 'key' | 'valueOpen' | 'value' | 'stringStart' | 'string';
 
 /**
  * Tool calls with one XML-ish element per parameter: Qwen3-Coder / Qwen3.5
@@ -29,9 +29,10 @@ type State = 'content' | 'region' | 'name' | 'params' | 'key' | 'valueOpen' | 'v
  * (`<minimax:tool_call><invoke name="f"><parameter name="k">v</parameter></invoke>...`), DeepSeek V3.2
  * (DSML). Values are untyped text, made JSON by the tool's schema as vLLM's qwen3_coder parser does:
  * a string parameter (or one the schema does not name) is a JSON string of the text, anything else is
- * the text parsed as JSON (a string again when it does not parse). Arguments stream one whole
- * parameter at a time: `{"k": v`, `, "k2": v2`, then `}` when the call closes (or when the output ends
- * inside it), so the pieces always join to a JSON object.
+ * the text parsed as JSON (a string again when it does not parse). Arguments stream as `{"k": v`,
+ * `, "k2": v2`, then `}` when the call closes (or when the output ends inside it), so the pieces always
+ * join to a JSON object: a string value as it comes (escaped; a possible closer held back, so a file
+ * a coder model writes shows while it is written), any other value whole at its closer.
  */
 export class XmlParamsParser extends BufferedParser {
   private state: State = 'content';
@@ -113,6 +114,10 @@ export class XmlParamsParser extends BufferedParser {
         return true;
       }
       case 'value': {
+        if (this.isString()) {
+          this.state = 'stringStart';
+          return true;
+        }
         const at = this.buf.indexOf(f.paramClose);
         if (at < 0) {
           if (final) this.state = 'content';
@@ -120,11 +125,40 @@ export class XmlParamsParser extends BufferedParser {
         }
         const value = this.take(at);
         this.take(f.paramClose.length);
-        this.args(`${this.params++ === 0 ? '{' : ', '}${JSON.stringify(this.key.key)}: ${this.jsonValue(value)}`);
+        this.args(`${this.paramPrefix()}${this.jsonValue(value)}`);
         this.state = 'params';
         return true;
       }
+      case 'stringStart':
+        // Qwen3-Coder writes each value on its own lines: one newline either side is layout.
+        if (!this.buf && !final) return false;
+        if (this.buf[0] === '\n') this.take(1);
+        this.args(`${this.paramPrefix()}"`);
+        this.state = 'string';
+        return true;
+      case 'string': {
+        const at = this.buf.indexOf(f.paramClose);
+        if (at >= 0 || final) {
+          const text = this.take(at >= 0 ? at : this.buf.length);
+          this.take(at >= 0 ? f.paramClose.length : 0);
+          this.args(`${escapeJson(at >= 0 ? text.replace(/\n$/, '') : text)}"`);
+          this.state = at >= 0 ? 'params' : 'content';
+          return at >= 0;
+        }
+        const keep = partialMarkerLength(this.buf, [`\n${f.paramClose}`, f.paramClose]);
+        this.args(escapeJson(this.take(this.buf.length - keep)));
+        return false;
+      }
     }
+  }
+
+  /** `{"key": ` for the call's first parameter, `, "key": ` after. */
+  private paramPrefix(): string {
+    return `${this.params++ === 0 ? '{' : ', '}${JSON.stringify(this.key.key)}: `;
+  }
+
+  private isString(): boolean {
+    return this.key.string ?? isStringParam(this.schemas.get(this.callName), this.key.key);
   }
 
   private closeCall(): void {
@@ -133,11 +167,9 @@ export class XmlParamsParser extends BufferedParser {
     this.inCall = false;
   }
 
-  /** A parameter's text as JSON, by the tool's schema. */
+  /** A non-string parameter's text as JSON (a JSON string when it is not JSON). */
   private jsonValue(text: string): string {
-    // Qwen3-Coder writes each value on its own lines: one newline either side is layout.
     const v = text.replace(/^\n/, '').replace(/\n$/, '');
-    if (this.key.string ?? isStringParam(this.schemas.get(this.callName), this.key.key)) return JSON.stringify(v);
     try {
       return JSON.stringify(JSON.parse(v.trim()));
     } catch {
@@ -145,6 +177,11 @@ export class XmlParamsParser extends BufferedParser {
       return JSON.stringify(v);
     }
   }
+}
+
+/** `s` as inside a JSON string literal. */
+function escapeJson(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
 }
 
 /** Whether the schema says the parameter is a string, or says nothing of it (then it is taken as text). */
