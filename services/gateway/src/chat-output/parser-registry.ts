@@ -24,8 +24,6 @@ export interface WrittenCall {
 
 export interface ParserSpec {
   make: (ctx: ParserContext) => OutputParser;
-  /** Its markers are special tokens in the model's vocabulary: the text must keep special tokens. */
-  specialTokens?: boolean;
   /**
    * Earlier calls in the family's own syntax, for templates that expect them in the content rather
    * than in `tool_calls` (Granite 3.3, LFM2, SmolLM3). Without it: writeCallsAsJson.
@@ -115,7 +113,6 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
         bare: true,
         json: { nameKeys: ['name'], argsKeys: ARGS, array: 'never', nameFirst: true },
       }),
-    specialTokens: true,
   },
   mistral: {
     make: () =>
@@ -126,16 +123,14 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
         idEnd: '[ARGS]',
         jsonAfterOpen: { nameKeys: ['name'], argsKeys: ARGS, array: 'allow' },
       }),
-    specialTokens: true,
   },
   granite: {
     make: () =>
       new TaggedJsonParser({ open: ['<|tool_call|>'], json: { nameKeys: ['name'], argsKeys: ARGS, array: 'allow' } }),
-    specialTokens: true,
     write: (calls) => `<|tool_call|>${writeCallsAsJson(calls)}`,
   },
-  deepseek_v3: { make: () => new NameArgsParser(DEEPSEEK), specialTokens: true },
-  deepseek_v31: { make: () => new NameArgsParser(DEEPSEEK), specialTokens: true },
+  deepseek_v3: { make: () => new NameArgsParser(DEEPSEEK) },
+  deepseek_v31: { make: () => new NameArgsParser(DEEPSEEK) },
   deepseek_v32: {
     make: (ctx) =>
       new XmlParamsParser(
@@ -157,7 +152,6 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
         },
         ctx.schemas,
       ),
-    specialTokens: true,
   },
   kimi_k2: {
     make: () =>
@@ -169,9 +163,8 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
         // `functions.get_weather:0`: the name between the namespace and the index; the whole is the id.
         parseName: (raw) => ({ name: raw.replace(/^functions\./, '').replace(/:\d+$/, ''), id: raw }),
       }),
-    specialTokens: true,
   },
-  openai: { make: (ctx) => new HarmonyParser(ctx.toolsActive), specialTokens: true },
+  openai: { make: (ctx) => new HarmonyParser(ctx.toolsActive) },
   qwen3_coder: { make: (ctx) => new XmlParamsParser(QWEN3_CODER, ctx.schemas) },
   glm45: {
     make: (ctx) =>
@@ -216,7 +209,6 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
         ignore: ['<|START_RESPONSE|>', '<|END_RESPONSE|>'],
         json: { nameKeys: ['tool_name', 'name'], argsKeys: ARGS, array: 'allow' },
       }),
-    specialTokens: true,
   },
   nemotron_v2: {
     make: () =>
@@ -233,25 +225,21 @@ export const TOOL_PARSERS: Readonly<Record<string, ParserSpec>> = {
   pythonic: { make: () => new PythonicParser({ bare: true }), write: writePythonic },
   lfm2: {
     make: () => new PythonicParser({ open: '<|tool_call_start|>', close: '<|tool_call_end|>' }),
-    specialTokens: true,
     write: (calls) => `<|tool_call_start|>${writePythonic(calls)}<|tool_call_end|>`,
   },
 };
 
-const think = (tags: ThinkTags, specialTokens = false): ParserSpec => ({
-  make: (ctx) => new ThinkTagParser(tags, ctx.generationPrompt),
-  specialTokens,
-});
+const think = (tags: ThinkTags): ParserSpec => ({ make: (ctx) => new ThinkTagParser(tags, ctx.generationPrompt) });
 
 /** Reasoning parsers by vLLM's `--reasoning-parser` names. */
 export const REASONING_PARSERS: Readonly<Record<string, ParserSpec>> = {
   qwen3: think({ start: '<think>', end: '</think>' }),
   deepseek_r1: think({ start: '<think>', end: '</think>', implicitStart: true }),
-  mistral: think({ start: '[THINK]', end: '[/THINK]' }, true),
+  mistral: think({ start: '[THINK]', end: '[/THINK]' }),
   seed_oss: think({ start: '<seed:think>', end: '</seed:think>' }),
-  command_r7b: think({ start: '<|START_THINKING|>', end: '<|END_THINKING|>' }, true),
+  command_r7b: think({ start: '<|START_THINKING|>', end: '<|END_THINKING|>' }),
   // One harmony parser does both jobs for gpt-oss: the tool parser's slot holds it.
-  openai_gptoss: { make: (ctx) => new HarmonyParser(ctx.toolsActive), specialTokens: true },
+  openai_gptoss: { make: (ctx) => new HarmonyParser(ctx.toolsActive) },
 };
 
 /**

@@ -48,8 +48,11 @@ const randomAlnum = (n: number) => Array.from({ length: n }, () => ALNUM[randomI
 
 /**
  * How one request's output is read: which parsers (tool calls only when the request lets the model
- * call tools), whether the text must keep special tokens for them (when the client did not say), and
- * the call ids (Mistral's templates take nine characters; OpenAI's are `call_…`).
+ * call tools) and the call ids (Mistral's templates take nine characters; OpenAI's are `call_…`).
+ * `keepSpecialTokens`: a parser reads the text, so special tokens must stay in it unless the client
+ * says otherwise: families mark calls and thinking with tokens a vocabulary may flag special
+ * (`[TOOL_CALLS]`, gpt-oss's channels, `<tool_call>` in some tokenizers), as vLLM's parsers and
+ * llama.cpp's chat parser both render them (end-of-generation tokens are never in the text).
  */
 export function chatOutputPlan(
   parsers: ModelParsers,
@@ -63,15 +66,12 @@ export function chatOutputPlan(
   const schemas: ToolSchemas = new Map(tools.map((t) => [t.function.name, t.function.parameters ?? {}]));
   const ctx = { generationPrompt, schemas, toolsActive };
   if (!makeOutputParser(tool, parsers.reasoning, ctx)) return { keepSpecialTokens: false };
-  const keepSpecialTokens =
-    (tool !== undefined && TOOL_PARSERS[tool]?.specialTokens === true) ||
-    (parsers.reasoning !== undefined && REASONING_PARSERS[parsers.reasoning]?.specialTokens === true);
   return {
     output: {
       parser: () => makeOutputParser(tool, parsers.reasoning, ctx)!,
       ...options,
       newCallId: parsers.tool === 'mistral' ? () => randomAlnum(9) : () => `call_${randomAlnum(24)}`,
     },
-    keepSpecialTokens,
+    keepSpecialTokens: true,
   };
 }
