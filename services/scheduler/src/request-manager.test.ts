@@ -102,3 +102,22 @@ test('RequestManager: no prompt_logprobs asked, none written', async () => {
     ['token'],
   );
 });
+
+test('RequestManager: the token that ends a choice (EOS or a stop id) is counted, its text not output, special tokens kept or not', async () => {
+  for (const [stopTokenIds, stopReason] of [
+    [[], undefined],
+    [[PROMPT[2]!], PROMPT[2]!],
+  ] as const) {
+    const log = new InMemoryOutputLog();
+    const m = new RequestManager(log as unknown as OutputLog);
+    const j = job(null);
+    j.sampling = { ...j.sampling, skipSpecialTokens: false, stopTokenIds: [...stopTokenIds] };
+    const { seqs } = (await m.open(j, served))!;
+    const last = stopReason ?? 2; // EOS is id 2, '</s>'
+    m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!, last], finished: { reason: 'stop', stopReason } }], []);
+    const text = log.events.map((e) => (e.type === 'token' ? e.text : '')).join('');
+    assert.equal(text, tokenizer.tokenToPiece(PROMPT[1]!), `stop by ${String(stopReason ?? 'EOS')}`);
+    const fin = log.events.at(-1) as Extract<OutputEvent, { type: 'finish' }>;
+    assert.equal(fin.completionTokens, 2);
+  }
+});

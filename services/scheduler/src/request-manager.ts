@@ -171,7 +171,9 @@ export class RequestManager {
       let finished = o.finished;
       let byStopString = false;
       if (o.newTokenIds.length > 0) {
-        const byStopToken = finished?.reason === 'stop' && typeof finished.stopReason === 'number';
+        // Ended by a token (EOS: no stop reason; a stop id: the id): its text is not output, as in
+        // vLLM V1 (which matters when special tokens are kept: the EOS text would show).
+        const byStopToken = finished?.reason === 'stop' && typeof finished.stopReason !== 'string';
         const step = choice.push(o.newTokenIds, o.logprobs, byStopToken);
         list.push(step.event);
         if (step.stop !== undefined) {
