@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { Ajv } from 'ajv';
 import { openAiSchemaValidator } from '@loom/gateway';
 import { repoRoot, sharedDir } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
@@ -258,6 +259,44 @@ describe('tool calls and reasoning end to end', () => {
     assert.ok(text.includes('<tool_response>\n{"temperature":21}\n</tool_response>'), text);
   });
 
+  test('forced calls (a named function, required) are always valid calls: decoded under a JSON-schema constraint', async (t) => {
+    const ajv = new Ajv({ strict: false });
+    const validArgs = (name: string, args: string) =>
+      ajv.validate(TOOLS.find((x) => x.function.name === name)!.function.parameters!, JSON.parse(args));
+    // The scripted model is forced off its script: every token must keep the output valid JSON.
+    const base = { model: cluster.model, messages, tools: TOOLS, temperature: 0, max_tokens: 80 };
+    const named = await post('/v1/chat/completions', {
+      ...base,
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    });
+    if (named.status === 400) {
+      // Until the scheduler enforces constraints the gateway refuses, rather than answer unforced.
+      const err = (await named.json()) as { error: { message: string; param: string } };
+      valid('ErrorResponse', err);
+      assert.match(err.error.message, /not enforced yet/);
+      assert.equal(err.error.param, 'tools');
+      // Both constraints compiled for the model's vocabulary (a bad one would be another 400).
+      const required = await post('/v1/chat/completions', { ...base, tool_choice: 'required' });
+      assert.match(((await required.json()) as { error: { message: string } }).error.message, /not enforced yet/);
+      t.todo('constrained decoding is not enforced by the scheduler yet: a forced call is refused');
+      return;
+    }
+    const body = (await named.json()) as OpenAI.ChatCompletion;
+    valid('CreateChatCompletionResponse', body);
+    const call = body.choices[0]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+    assert.equal(call.function.name, 'get_weather');
+    assert.ok(validArgs('get_weather', call.function.arguments), call.function.arguments);
+    const chunks = await rawStream({ ...base, tool_choice: 'required' });
+    const streamed: { name: string; arguments: string }[] = [];
+    for (const c of chunks)
+      for (const d of c.choices[0]?.delta.tool_calls ?? []) {
+        if (d.id) streamed.push({ name: d.function!.name!, arguments: '' });
+        else streamed[d.index]!.arguments += d.function!.arguments!;
+      }
+    assert.ok(streamed.length >= 1);
+    for (const s of streamed) assert.ok(validArgs(s.name, s.arguments), JSON.stringify(s));
+  });
+
   test('bad tools and tool_choice are a 400 naming the parameter', async () => {
     const bad = async (extra: object, param: string) => {
       const res = await post('/v1/chat/completions', { model: cluster.model, messages, ...extra });
@@ -267,8 +306,7 @@ describe('tool calls and reasoning end to end', () => {
       assert.equal(body.error.param, param);
     };
     await bad({ tools: TOOLS, tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice');
-    // Forcing a call waits for constrained decoding: refused, not answered unforced.
-    await bad({ tools: TOOLS, tool_choice: 'required' }, 'tool_choice');
+    await bad({ tools: TOOLS, tool_choice: 'required', response_format: { type: 'json_object' } }, 'tool_choice');
     await bad({ tools: [{ type: 'function', function: { name: 'has space' } }] }, 'tools[0].function.name');
     await bad(
       { tools: Array.from({ length: 129 }, (_, i) => ({ ...TOOLS[0], function: { name: `f${i}` } })) },

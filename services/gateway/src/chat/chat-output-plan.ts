@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { LoomConfig, ModelCard } from '@loom/common';
 import type { ToolSchemas } from '../chat-output/chat-delta.js';
+import { ChatOutputParser } from '../chat-output/chat-output-parser.js';
+import { forcedCallParser, forcedCallSchema, type ForcedMode } from '../chat-output/forced-call.js';
 import {
   detectReasoningParser,
   detectToolParser,
@@ -8,6 +10,7 @@ import {
   REASONING_PARSERS,
   TOOL_PARSERS,
 } from '../chat-output/parser-registry.js';
+import type { RequestedStructuredOutput } from '../generation/structured-output-request.js';
 import type { ChatOutputOptions } from './chat-format.js';
 import type { ChatTool, ToolMode } from './chat-request.js';
 
@@ -46,9 +49,40 @@ export function checkParserSettings(config: Pick<LoomConfig, 'toolCallParser' | 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const randomAlnum = (n: number) => Array.from({ length: n }, () => ALNUM[randomInt(ALNUM.length)]).join('');
 
+/** The mode when it forces a call ('required', a named function), else undefined. */
+export function forcedMode(mode: ToolMode): ForcedMode | undefined {
+  return mode.kind === 'required' || mode.kind === 'named' ? mode : undefined;
+}
+
+/**
+ * The constraint a forced call is decoded under (vLLM's way, for any model whatever its own call
+ * syntax): JSON of the named function's parameters, or a list of {name, parameters} calls to the
+ * tools (one without parallel_tool_calls). A problem with it is the tools' (their schemas), so a 400
+ * names `tools`. Strict (no properties beyond the schemas') when every tool asks for strict.
+ */
+export function forcedCallConstraint(
+  tools: readonly ChatTool[],
+  mode: ForcedMode,
+  parallel: boolean,
+): RequestedStructuredOutput {
+  const forced = tools.map((t) => ({
+    name: t.function.name,
+    parameters: t.function.parameters ?? { type: 'object', properties: {} },
+  }));
+  return {
+    spec: {
+      type: 'json_schema',
+      schema: JSON.stringify(forcedCallSchema(forced, mode, parallel)),
+      strict: tools.every((t) => t.function.strict === true),
+    },
+    param: 'tools',
+  };
+}
+
 /**
  * How one request's output is read: which parsers (tool calls only when the request lets the model
- * call tools) and the call ids (Mistral's templates take nine characters; OpenAI's are `call_…`).
+ * call tools; a forced call's output is the constraint's JSON, read by its own parser, with no
+ * reasoning) and the call ids (Mistral's templates take nine characters; OpenAI's are `call_…`).
  * `keepSpecialTokens`: a parser reads the text, so special tokens must stay in it unless the client
  * says otherwise: families mark calls and thinking with tokens a vocabulary may flag special
  * (`[TOOL_CALLS]`, gpt-oss's channels, `<tool_call>` in some tokenizers), as vLLM's parsers and
@@ -61,17 +95,20 @@ export function chatOutputPlan(
   generationPrompt: string,
   options: Pick<ChatOutputOptions, 'includeReasoning' | 'parallelToolCalls'>,
 ): { output?: ChatOutputOptions; keepSpecialTokens: boolean } {
+  const newCallId = parsers.tool === 'mistral' ? () => randomAlnum(9) : () => `call_${randomAlnum(24)}`;
+  const forced = forcedMode(mode);
+  if (forced)
+    return {
+      output: { parser: () => new ChatOutputParser(undefined, forcedCallParser(forced)), ...options, newCallId },
+      keepSpecialTokens: false,
+    };
   const toolsActive = mode.kind !== 'none';
   const tool = toolsActive ? parsers.tool : undefined;
   const schemas: ToolSchemas = new Map(tools.map((t) => [t.function.name, t.function.parameters ?? {}]));
   const ctx = { generationPrompt, schemas, toolsActive };
   if (!makeOutputParser(tool, parsers.reasoning, ctx)) return { keepSpecialTokens: false };
   return {
-    output: {
-      parser: () => makeOutputParser(tool, parsers.reasoning, ctx)!,
-      ...options,
-      newCallId: parsers.tool === 'mistral' ? () => randomAlnum(9) : () => `call_${randomAlnum(24)}`,
-    },
+    output: { parser: () => makeOutputParser(tool, parsers.reasoning, ctx)!, ...options, newCallId },
     keepSpecialTokens: true,
   };
 }

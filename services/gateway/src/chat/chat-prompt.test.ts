@@ -23,9 +23,9 @@ const TOOL = { type: 'function', function: { name: 'get_weather', parameters: { 
 const CALL = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Rome"}' } };
 
 /** The rendered prompt text of a chat body for `card`, with the model's parser family. */
-function render(card: ReturnType<typeof withTemplate>, body: object, toolParser?: string): string {
+function render(card: typeof stories, body: object, toolParser?: string, describeTools = false): string {
   const req = parseOrThrow(chatRequestSchema, { model: 'm', ...body });
-  const { ids } = buildChatPrompt(toks, card, req, toolPlan(req).tools, toolParser);
+  const { ids } = buildChatPrompt(toks, card, req, toolPlan(req).tools, toolParser, { describeTools });
   return toks.decode(card, ids, false);
 }
 
@@ -88,4 +88,23 @@ test('a 400 names the tool call whose arguments are not JSON, or the tools a tem
     () => render(apriel, { messages: user, tools: [TOOL] }),
     (e: unknown) => e instanceof ApiError && e.param === 'tools' && e.status === 400,
   );
+});
+
+test('a forced call on a template without tools describes them in the first system or user message', () => {
+  const body = { messages: user, tools: [TOOL] };
+  // The plain fallback (no template) knows nothing of tools.
+  assert.ok(!render(stories, body).includes('get_weather'));
+  const described = render(stories, body, undefined, true);
+  assert.ok(described.includes('user: You can call these functions'), described);
+  assert.ok(described.includes('"name": "get_weather"'), described);
+  const withSystem = render(
+    stories,
+    { ...body, messages: [{ role: 'system', content: 'Be brief.' }, ...user] },
+    undefined,
+    true,
+  );
+  assert.ok(withSystem.includes('system: Be brief.\n\nYou can call these functions'), withSystem);
+  // A template with tool syntax already shows them its own way.
+  const qwen = withTemplate(chatTemplateFixture('Qwen-Qwen3-0.6B'));
+  assert.ok(!render(qwen, body, 'hermes', true).includes('You can call these functions'));
 });

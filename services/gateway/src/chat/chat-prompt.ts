@@ -32,7 +32,9 @@ export interface ChatPrompt {
  * model's tool-call family: a template that does not write assistant tool calls gets them in the
  * content, in that family's syntax. A template that rejects the request is a 400 naming the messages
  * or the tools; one that does not parse is the deployment's fault (500). With tools, a model that
- * ships a tool_use template (Hermes 2 Pro / 3) gets that one, as llama.cpp does.
+ * ships a tool_use template (Hermes 2 Pro / 3) gets that one, as llama.cpp does. `describeTools`
+ * (a forced call): a template with no tools of its own gets them described in the first system (or
+ * user) message, as llama.cpp's generic tool handling does, so the model knows what it must call.
  */
 export function buildChatPrompt(
   tokenizers: ModelTokenizers,
@@ -40,12 +42,15 @@ export function buildChatPrompt(
   body: ChatPromptRequest,
   tools: readonly ChatTool[],
   toolParser: string | undefined,
+  opts: { describeTools?: boolean } = {},
 ): ChatPrompt {
   const template = tools.length && card.toolUseChatTemplate ? card.toolUseChatTemplate : card.chatTemplate;
   const conventions = toolConventions(template);
   let messages: ChatMessage[];
   try {
     messages = applyToolConventions(templateMessages(body.messages, template, conventions, toolParser), conventions);
+    if (opts.describeTools && tools.length && !/\btools\b/.test(template ?? ''))
+      messages = describeTools(messages, tools);
   } catch (e) {
     if (e instanceof ToolArgumentsError)
       throw ApiError.invalid(
@@ -113,6 +118,21 @@ export function templateMessages(
     }
     return out;
   });
+}
+
+/** The tools described in the first system message, or at the head of the first user message. */
+function describeTools(messages: ChatMessage[], tools: readonly ChatTool[]): ChatMessage[] {
+  const text = `You can call these functions (parameters as JSON Schema):\n${JSON.stringify(
+    tools.map((t) => t.function),
+    null,
+    2,
+  )}`;
+  const at = messages.findIndex((m) => m.role === 'system');
+  const i = at >= 0 ? at : messages.findIndex((m) => m.role === 'user');
+  if (i < 0) return messages;
+  return messages.map((m, k) =>
+    k !== i ? m : { ...m, content: at >= 0 ? `${m.content}\n\n${text}` : `${text}\n\n${m.content}` },
+  );
 }
 
 /** Calls written as the model writes them, for templates that leave that to the content. */

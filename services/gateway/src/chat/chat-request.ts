@@ -101,7 +101,7 @@ export type ToolMode = { kind: 'none' } | { kind: 'auto' } | { kind: 'required' 
  * (the default with tools) → the model decides; `required` → at least one call; a named function →
  * that one. `allowed_tools` narrows the list first.
  */
-export function toolPlan(body: ChatRequest): { tools: ChatTool[]; mode: ToolMode } {
+export function toolPlan(body: Pick<ChatRequest, 'tools' | 'tool_choice'>): { tools: ChatTool[]; mode: ToolMode } {
   const tools = body.tools ?? [];
   const choice = body.tool_choice ?? (tools.length ? 'auto' : 'none');
   if (!tools.length || choice === 'none') return { tools, mode: { kind: 'none' } };
@@ -132,13 +132,6 @@ function checkTools(body: ChatRequest): void {
         : choice.allowed_tools.tools.map((t) => t.function.name);
   for (const n of named)
     if (!names.has(n)) throw ApiError.invalid(`'tool_choice' names '${n}', which is not in 'tools'.`, 'tool_choice');
-  // A forced call is only a promise with constrained decoding, which the scheduler does not do yet:
-  // refused rather than answered with a call the model may not make.
-  if (choice === 'required' || choice.type === 'function' || choice.allowed_tools.mode === 'required')
-    throw ApiError.unsupported(
-      'tool_choice',
-      "'tool_choice' that forces a call ('required', a named function) needs constrained decoding, which is not available yet; use 'auto'.",
-    );
 }
 
 /** Alternatives per position the request asks for, or null when it wants no logprobs. */

@@ -7,9 +7,10 @@ import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.
 import { structuredOutputOf } from '../generation/structured-output-request.js';
 import { StructuredOutputs } from '../generation/structured-outputs.service.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
+import { ApiError } from '../errors/api-error.js';
 import { CONFIG } from '../tokens.js';
 import { chatFormat } from './chat-format.js';
-import { chatOutputPlan, modelParsers } from './chat-output-plan.js';
+import { chatOutputPlan, forcedCallConstraint, forcedMode, modelParsers } from './chat-output-plan.js';
 import { buildChatPrompt } from './chat-prompt.js';
 import { chatLogprobs, chatRequestSchema, rejectUnsupportedChat, toolPlan } from './chat-request.js';
 
@@ -34,7 +35,17 @@ export class ChatController {
 
     const parsers = modelParsers(this.config, card);
     const { tools, mode } = toolPlan(body);
-    const { ids, generationPrompt } = buildChatPrompt(this.tokenizers, card, body, tools, parsers.tool);
+    const forced = forcedMode(mode);
+    if (forced && structured)
+      throw ApiError.invalid(
+        `'tool_choice' that forces a call cannot be combined with '${structured.param}': the call is the output's format.`,
+        'tool_choice',
+      );
+    // A forced call is decoded under a constraint: the model's call is always valid JSON for the tool.
+    const constraint = forced ? forcedCallConstraint(tools, forced, body.parallel_tool_calls ?? true) : structured;
+    const { ids, generationPrompt } = buildChatPrompt(this.tokenizers, card, body, tools, parsers.tool, {
+      describeTools: forced !== undefined,
+    });
     // Like vLLM: without a limit, the completion may use the rest of the context window.
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? Math.max(1, card.contextLength - ids.length);
     this.generation.checkContext(card, ids.length, maxTokens, 'messages');
@@ -45,12 +56,12 @@ export class ChatController {
     });
     const logprobs = chatLogprobs(body);
     const sampling = toSamplingParams(body, maxTokens, logprobs, body.prompt_logprobs ?? null);
-    // Markers that are special tokens (gpt-oss's channels, Mistral's [TOOL_CALLS]) must reach the
-    // parser, as vLLM's parsers ask for; a client that set skip_special_tokens has the last word.
+    // Markers that may be special tokens must reach the parser; a client that set
+    // skip_special_tokens has the last word.
     if (keepSpecialTokens && body.skip_special_tokens == null) sampling.skipSpecialTokens = false;
-    if (structured) {
-      await this.structuredOutputs.check(card, structured);
-      sampling.structuredOutput = structured.spec;
+    if (constraint) {
+      await this.structuredOutputs.check(card, constraint);
+      sampling.structuredOutput = constraint.spec;
     }
     await this.generation.run(req, reply, {
       endpoint: 'chat',
