@@ -150,20 +150,22 @@ ModelConfig readHfConfig(const Json& root, const std::string& path) {
   c.dim = r.integer("hidden_size");
   c.hiddenDim = r.integer("intermediate_size");
   c.nLayers = r.integer("num_hidden_layers");
-  c.nHeads = r.integer("num_attention_heads");
-  c.nKvHeads = r.integer("num_key_value_heads", c.nHeads);
+  // Gemma 3 image-text checkpoints leave most of text_config to Gemma3TextConfig's defaults.
+  const bool g3 = type == "gemma3_text";
+  c.nHeads = g3 ? r.integer("num_attention_heads", 8) : r.integer("num_attention_heads");
+  c.nKvHeads = r.integer("num_key_value_heads", g3 ? 4 : c.nHeads);
   if (c.nHeads % c.nKvHeads != 0)
     r.fail("num_attention_heads " + std::to_string(c.nHeads) + " is not a multiple of num_key_value_heads " +
            std::to_string(c.nKvHeads));
   // Granite's converter ignores head_dim (llama.cpp derives it from the width); so does this reader.
-  c.headDim = type == "granite" ? c.dim / c.nHeads : r.integer("head_dim", c.dim / c.nHeads);
+  c.headDim = type == "granite" ? c.dim / c.nHeads : r.integer("head_dim", g3 ? 256 : c.dim / c.nHeads);
   const double rotary = r.number("partial_rotary_factor", 1.0);
   c.nRot = rotary == 1.0 ? c.headDim : (int)(rotary * c.dim) / c.nHeads;  // as convert_hf_to_gguf (phi3)
   if (c.headDim % 2 != 0 || c.nRot % 2 != 0 || c.nRot <= 0 || c.nRot > c.headDim)
     r.fail("head_dim " + std::to_string(c.headDim) + " / rotary dims " + std::to_string(c.nRot) +
            " must be even and rotary <= head_dim");
-  c.contextLength = r.integer("max_position_embeddings", 2048);
-  c.ropeTheta = (float)r.number("rope_theta", type == "gemma3_text" ? 1e6 : 10000.0);
+  c.contextLength = r.integer("max_position_embeddings", g3 ? 131072 : 2048);
+  c.ropeTheta = (float)r.number("rope_theta", g3 ? 1e6 : 10000.0);
   // The transformers config classes of these families all default rms_norm_eps to 1e-6.
   c.normEps = (float)r.number("rms_norm_eps", 1e-6);
   if (!(c.ropeTheta > 0) || !(c.normEps > 0)) r.fail("rope_theta and rms_norm_eps must be positive");
@@ -171,7 +173,7 @@ ModelConfig readHfConfig(const Json& root, const std::string& path) {
   c.attnScale = 1.0f / std::sqrt((float)c.headDim);
   if (gemma) {
     c.embedScale = std::sqrt((float)c.dim);
-    c.attnScale = 1.0f / std::sqrt((float)r.number("query_pre_attn_scalar", (double)c.headDim));
+    c.attnScale = 1.0f / std::sqrt((float)r.number("query_pre_attn_scalar", g3 ? 256.0 : (double)c.headDim));
     c.attnSoftcap = (float)r.number("attn_logit_softcapping", 0.0);
     c.finalSoftcap = (float)r.number("final_logit_softcapping", 0.0);
   }
@@ -184,7 +186,7 @@ ModelConfig readHfConfig(const Json& root, const std::string& path) {
 
   c.ropes.push_back(globalRope(r, c));
   c.layers.assign((size_t)c.nLayers, LayerSpec{});
-  const int window = fam->window < 0 ? 0 : r.integer("sliding_window", fam->window);
+  const int window = fam->window < 0 ? 0 : r.integer("sliding_window", g3 ? 4096 : fam->window);
   if (window > 0) {
     RopeSpec swa = c.ropes[0];
     if (type == "gemma3_text") {  // local layers: their own base, never scaled

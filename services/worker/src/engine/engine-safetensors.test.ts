@@ -197,6 +197,56 @@ describe('safetensors directories', () => {
     });
   }
 
+  it("gemma3 image-text config.json that leaves text_config to Gemma3TextConfig's defaults", async () => {
+    // Heads, KV heads, head size, context, window, bases and query scale as transformers defaults them.
+    const file = path.join(tmp, 'gemma3-defaults.gguf');
+    writeTinyModel(file, {
+      ...tinyBase,
+      arch: 'gemma3',
+      heads: 8,
+      kvHeads: 4,
+      headDim: 256,
+      ctx: 131072,
+      window: 4096,
+      ropeTheta: 1e6,
+      ropeThetaSwa: 1e4,
+      normEps: 1e-6,
+    });
+    const dir = writeHfModelDir(file, `${file}.hf`, { gemma3Multimodal: true });
+    const cfgFile = path.join(dir, 'config.json');
+    const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as { text_config: Record<string, unknown> };
+    for (const k of [
+      'num_attention_heads',
+      'num_key_value_heads',
+      'head_dim',
+      'max_position_embeddings',
+      'sliding_window',
+      'sliding_window_pattern',
+      'rope_theta',
+      'rope_local_base_freq',
+      'query_pre_attn_scalar',
+      'rms_norm_eps',
+      'final_logit_softcapping',
+      'attn_logit_softcapping',
+      'tie_word_embeddings',
+    ])
+      delete cfg.text_config[k];
+    fs.writeFileSync(cfgFile, JSON.stringify(cfg));
+    const gguf = open(file);
+    const hf = open(dir);
+    try {
+      const a = hf.info();
+      assert.deepEqual([a.nHeads, a.nKvHeads, a.headDim, a.contextLength, a.ropeTheta], [8, 4, 256, 131072, 1e6]);
+      const prompt = Array.from({ length: 20 }, (_, i) => (i * 37 + 5) % 200);
+      const g = await greedy(gguf, prompt, 4);
+      const h = await greedy(hf, prompt, 4);
+      assert.ok(relErr(h.logits, g.logits) < 1e-5, `logits differ by ${relErr(h.logits, g.logits)}`);
+    } finally {
+      hf.close();
+      gguf.close();
+    }
+  });
+
   describe('bad directories name the file and the reason', () => {
     const good = () => {
       const d = fs.mkdtempSync(path.join(tmp, 'bad-'));
