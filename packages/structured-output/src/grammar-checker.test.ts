@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { GrammarChecker } from './grammar-checker.js';
+import { GrammarChecker, MAX_QUEUED } from './grammar-checker.js';
 import { STORIES_GGUF, vocabCardFromGguf } from './testing/vocab-card.js';
 
 const card = vocabCardFromGguf(STORIES_GGUF);
@@ -43,5 +43,19 @@ test('a compile past the time limit is stopped and refused; checks queued behind
     for (const r of results) assert.ok(!r.ok && /did not compile within 0.001 s/.test(r.message), JSON.stringify(r));
   } finally {
     await slow.close();
+  }
+});
+
+test('past MAX_QUEUED waiting checks a new one is refused as busy, not queued', async () => {
+  const c = new GrammarChecker();
+  try {
+    const waiting = Array.from({ length: MAX_QUEUED + 1 }, (_, i) =>
+      c.check('s@1', card, { type: 'choice', choices: [`c${i}`] }),
+    );
+    const refused = await c.check('s@1', card, { type: 'choice', choices: ['late'] });
+    assert.ok(!refused.ok && refused.busy, JSON.stringify(refused));
+    assert.ok((await Promise.all(waiting)).every((r) => r.ok));
+  } finally {
+    await c.close();
   }
 });

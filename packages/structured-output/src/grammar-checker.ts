@@ -20,7 +20,11 @@ export type CheckResult =
       /** Milliseconds the compile took in the checker's thread; 0 when the spec was already known good. */
       compileMs: number;
     }
-  | { ok: false; message: string };
+  /** `busy`: refused unchecked, MAX_QUEUED checks were waiting (not the spec's fault: retry later). */
+  | { ok: false; message: string; busy?: true };
+
+/** Checks waiting at most: a flood of new specs is refused (busy) instead of queueing unbounded compiles. */
+export const MAX_QUEUED = 64;
 
 /** Known-good (vocabulary, spec) pairs remembered: a client repeating its schema pays no compile here. */
 const KNOWN_GOOD = 1024;
@@ -53,6 +57,8 @@ export class GrammarChecker {
       this.good.set(goodKey, true);
       return Promise.resolve({ ok: true, compileMs: 0 });
     }
+    if (this.queue.length >= MAX_QUEUED)
+      return Promise.resolve({ ok: false, busy: true, message: `${MAX_QUEUED} grammar checks are already waiting` });
     return new Promise<CheckResult>((resolve) => {
       const req: CheckRequest = { id: this.nextId++, vocabKey, spec };
       this.queue.push({

@@ -16,6 +16,15 @@ export class StructuredOutputs implements OnModuleDestroy {
 
   async check(card: ModelCard, requested: RequestedStructuredOutput): Promise<void> {
     const r = await this.checker.check(`${card.modelId}@${card.createdAt}`, card, requested.spec);
+    if (!r.ok && r.busy)
+      throw new ApiError(
+        503,
+        `Too many new structured-output constraints are being checked (${r.message}); retry later.`,
+        'service_unavailable_error',
+        requested.param,
+        'structured_output_busy',
+        { 'retry-after': '1' },
+      );
     if (!r.ok) throw ApiError.invalid(`Invalid '${requested.param}': ${r.message}`, requested.param);
   }
 
