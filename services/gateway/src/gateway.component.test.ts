@@ -426,6 +426,32 @@ describe('gateway HTTP layer against a FakeBackend', () => {
     assert.match(metrics, /loom_requests_cancelled_total\{reason="client_disconnected"\} 2/);
   });
 
+  test('a client that hangs up while its job is being queued is cancelled too', async () => {
+    // The chaos suite's abandoned-streams scenario found this: the response's 'close' fired before
+    // the listener was attached, and the job ran to its end for nobody.
+    backend.cancels.length = 0;
+    backend.submitDelayMs = 300;
+    try {
+      for (const stream of [true, false]) {
+        backend.script = () => [{ event: { type: 'token', index: 0, tokenIds: [5], text: 'a' }, delayMs: 10_000 }];
+        const req = http.request(gw.url + '/v1/completions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        });
+        req.on('error', () => {});
+        req.end(JSON.stringify({ model: 'stories260K', prompt: 'x', stream }));
+        await new Promise((r) => setTimeout(r, 100));
+        const before = backend.submitted.length;
+        req.destroy();
+        await waitUntil(() => backend.submitted.length > before);
+        await waitUntil(() => backend.cancels.some((c) => c.requestId === backend.submitted.at(-1)!.requestId));
+        assert.equal(backend.cancels.at(-1)!.reason, 'client_disconnected', `stream=${stream}`);
+      }
+    } finally {
+      backend.submitDelayMs = 0;
+    }
+  });
+
   test('models, tokenize, detokenize, health, version, metrics', async () => {
     const list = await json(await fetch(gw.url + '/v1/models'));
     assertValid('ListModelsResponse', list);

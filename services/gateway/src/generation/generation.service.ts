@@ -107,6 +107,12 @@ export class GenerationService {
       acceptedAt: Date.now(),
     }));
     const life: Lifecycle = { jobs, clientGone: new AbortController(), over: new AbortController(), timedOut: false };
+    if (reply.raw.destroyed) {
+      // The client left before its job was queued (a burst of abandoned requests): queue nothing.
+      this.metrics.requestsCancelled.inc({ reason: 'client_disconnected' });
+      this.log.info({ requestId: g.requestId, reason: 'client_disconnected' }, 'request dropped before queueing');
+      return;
+    }
     await this.submitAll(life); // QueueFullError → 429 through the exception filter
     const model = g.card.modelId;
     this.metrics.requestsAccepted.inc({ model_name: model, endpoint: g.endpoint });
@@ -130,11 +136,15 @@ export class GenerationService {
     if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', g.requestId);
 
     // The client may go away at any time; the response's 'close' before it finished is that signal.
-    reply.raw.once('close', () => {
+    // It may already have fired while the job was being queued (a burst of abandoned requests): a
+    // response destroyed by now had its client go, and its job must not run for nobody.
+    const clientGone = () => {
       if (reply.raw.writableFinished || life.over.signal.aborted) return;
       life.clientGone.abort();
       this.stop(life, 'client_disconnected');
-    });
+    };
+    if (reply.raw.destroyed) clientGone();
+    else reply.raw.once('close', clientGone);
 
     const ctx: ResponseContext = {
       id: g.requestId,

@@ -17,6 +17,8 @@ export class FakeBackend implements InferenceBackend {
   readonly cancels: { requestId: string; reason: string }[] = [];
   queueFull = false;
   pingFails = false;
+  /** How long submit() takes (a slow queue): a client can hang up before its job is queued. */
+  submitDelayMs = 0;
   private readonly streams = new Map<string, { events: OutputEvent[]; wake?: () => void }>();
   private readonly cancelWaiters: (() => void)[] = [];
 
@@ -35,6 +37,7 @@ export class FakeBackend implements InferenceBackend {
 
   async submit(job: RequestJob): Promise<void> {
     if (this.queueFull) throw new QueueFullError(job.model, 0, 2);
+    if (this.submitDelayMs) await new Promise((r) => setTimeout(r, this.submitDelayMs));
     this.submitted.push(job);
     const stream = { events: [] as OutputEvent[], wake: undefined as (() => void) | undefined };
     this.streams.set(job.requestId, stream);
