@@ -24,9 +24,6 @@ const STALLED_CHECK_MS = 1000;
 /** Failovers a job may survive; each one counts as a stall to BullMQ. */
 const MAX_STALLS = 1000;
 
-/** Recently cancelled request ids kept so a cancel that overtakes its job still wins. */
-const CANCELLED_MEMORY = 10_000;
-
 /**
  * Takes requests from each model's BullMQ queue only while some worker can take them: with no
  * worker the queue is paused and requests wait in Redis (scale from zero needs no error). A job
@@ -37,7 +34,6 @@ export class Intake {
   private readonly workers = new Map<string, Worker>();
   private readonly queues = new Map<string, Queue>();
   private readonly depthTimer: NodeJS.Timeout;
-  private readonly cancelled = new Set<string>();
 
   constructor(
     private readonly connection: Redis,
@@ -68,9 +64,8 @@ export class Intake {
     }
   }
 
+  /** The manager remembers it: a job still queued, or being opened, will not run. */
   cancel(requestId: string): void {
-    this.cancelled.add(requestId);
-    if (this.cancelled.size > CANCELLED_MEMORY) this.cancelled.delete(this.cancelled.values().next().value!);
     this.pool.abort(this.manager.cancel(requestId));
   }
 
@@ -116,7 +111,6 @@ export class Intake {
 
   private async process(job: Job<RequestJob>): Promise<void> {
     const req = job.data;
-    if (this.cancelled.has(req.requestId)) return;
     const model = await this.models.get(req.model);
     if (!model) {
       // Only reachable if the model's workers vanished after the gateway accepted: let BullMQ retry later.

@@ -121,3 +121,28 @@ test('RequestManager: the token that ends a choice (EOS or a stop id) is counted
     assert.equal(fin.completionTokens, 2);
   }
 });
+
+test('RequestManager: a cancel before the job is opened, or while it is being opened, wins', async () => {
+  // The chaos suite's abandoned-streams scenario found the second case: a cancel that landed while
+  // open() read the output stream found nothing to cancel, and the request ran for nobody.
+  const log = new InMemoryOutputLog();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const read = log.read.bind(log);
+  log.read = async (id: string, n: number) => {
+    await gate;
+    return read(id, n);
+  };
+  const m = new RequestManager(log as unknown as OutputLog);
+  const opening = m.open(job(null), served);
+  assert.deepEqual(m.cancel('r1'), [], 'nothing open to abort yet');
+  release();
+  assert.equal(await opening, null, 'cancelled while being opened: not run');
+  assert.equal(m.has('r1'), false);
+
+  const early = new RequestManager(new InMemoryOutputLog() as unknown as OutputLog);
+  early.cancel('r1');
+  assert.equal(await early.open(job(null), served), null, 'cancelled before its job was taken: not run');
+  const other = await early.open({ ...job(null), requestId: 'r2' }, served);
+  assert.ok(other, 'another request opens as usual');
+});

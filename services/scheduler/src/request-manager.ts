@@ -72,8 +72,13 @@ export interface ServedModel {
  * the appends to its output stream. Worker loops hand it step outputs and learn which sequences a
  * stop string ended. Nothing here blocks or awaits except the Redis appends it issues.
  */
+/** Recently cancelled request ids kept, so that a cancel which overtakes its job still wins. */
+const CANCELLED_MEMORY = 10_000;
+
 export class RequestManager {
   private readonly requests = new Map<string, Tracked>();
+  /** Cancelled request ids, oldest first: a job opened after (or while) its cancel arrived does not run. */
+  private readonly cancelled = new Set<string>();
   private readonly bySeq = new Map<string, { t: Tracked; choice: ChoiceOutput; prompt?: PromptLogprobsCollector }>();
 
   constructor(
@@ -91,8 +96,10 @@ export class RequestManager {
    * a promise that settles once every choice's final event is in Redis; null if nothing is left.
    */
   async open(job: RequestJob, model: ServedModel): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
+    if (this.cancelled.has(job.requestId)) return null;
     const soFar = await this.log.read(job.requestId, job.n);
-    if (soFar.errored || soFar.finished.every(Boolean)) return null;
+    // A cancel that arrived during the read found nothing to cancel yet: it wins now.
+    if (this.cancelled.has(job.requestId) || soFar.errored || soFar.finished.every(Boolean)) return null;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const t: Tracked = { job, choices: [], specs: [], open: 0, resolve };
@@ -204,8 +211,13 @@ export class RequestManager {
     return seqIds;
   }
 
-  /** Mark a request aborted (client went away); returns the sequences the cores must abort. */
+  /**
+   * Mark a request aborted (client went away); returns the sequences the cores must abort. A request
+   * not open yet (its job still queued, or being opened) is remembered and never runs.
+   */
   cancel(requestId: string): string[] {
+    this.cancelled.add(requestId);
+    if (this.cancelled.size > CANCELLED_MEMORY) this.cancelled.delete(this.cancelled.values().next().value!);
     const t = this.requests.get(requestId);
     if (!t) return [];
     const seqIds = this.openSeqs(t);

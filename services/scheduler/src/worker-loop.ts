@@ -189,6 +189,8 @@ export class WorkerLoop {
     const core = this.core!;
     while (!this.stopped) {
       if (!core.hasWork()) {
+        // The gauges are otherwise set after steps: aborts that empty the core must show too.
+        this.metrics.observeCore(this.labels, core);
         await new Promise<void>((r) => (this.wake = r));
         this.wake = undefined;
         continue;
