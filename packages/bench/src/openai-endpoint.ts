@@ -176,6 +176,8 @@ export class OpenAIEndpoint {
       const finish = (error?: string) => {
         if (settled) return;
         settled = true;
+        // However the socket reports it (error, 'aborted', a cut stream), the caller's abort is an abort.
+        if (o.signal?.aborted) error = 'aborted';
         if (error !== undefined) {
           out.success = false;
           out.error ||= error;
