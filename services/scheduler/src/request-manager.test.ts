@@ -146,3 +146,21 @@ test('RequestManager: a cancel before the job is opened, or while it is being op
   const other = await early.open({ ...job(null), requestId: 'r2' }, served);
   assert.ok(other, 'another request opens as usual');
 });
+
+test('RequestManager: a job delivered again while it runs here is not run twice', async () => {
+  // BullMQ re-delivers a job whose lock lapsed; if this scheduler was only starved, not dead, it
+  // still runs the request. The second delivery must neither start it again nor orphan the first.
+  const log = new InMemoryOutputLog();
+  const m = new RequestManager(log as unknown as OutputLog);
+  const [a, b] = await Promise.all([m.open(job(null), served), m.open(job(null), served)]);
+  assert.equal(a!.seqs.length, 1);
+  assert.deepEqual(b!.seqs, [], 'a delivery while opening: no second sequence');
+  const c = await m.open(job(null), served);
+  assert.deepEqual(c!.seqs, [], 'a delivery while running: no second sequence');
+  let settled = 0;
+  for (const o of [a, b, c]) void o!.done.then(() => settled++);
+  m.apply([{ seqId: seqIdOf('r1', 0), newTokenIds: [5], finished: { reason: 'length' } }]);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(settled, 3, 'every delivery ends with the request');
+  assert.equal(log.events.filter((e) => e.type === 'finish').length, 1, 'one finish event');
+});

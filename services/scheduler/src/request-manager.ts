@@ -50,6 +50,8 @@ interface Tracked {
   choices: ChoiceOutput[];
   specs: SeqSpec[];
   open: number;
+  /** Settles once every choice's final event is in Redis. */
+  done: Promise<void>;
   resolve: () => void;
 }
 
@@ -79,6 +81,8 @@ export class RequestManager {
   private readonly requests = new Map<string, Tracked>();
   /** Cancelled request ids, oldest first: a job opened after (or while) its cancel arrived does not run. */
   private readonly cancelled = new Set<string>();
+  /** Requests whose open() is reading their output stream now. */
+  private readonly opening = new Map<string, Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null>>();
   private readonly bySeq = new Map<string, { t: Tracked; choice: ChoiceOutput; prompt?: PromptLogprobsCollector }>();
 
   constructor(
@@ -94,15 +98,36 @@ export class RequestManager {
   /**
    * Start (or resume, after a scheduler failover) a request. Returns the sequences still to run and
    * a promise that settles once every choice's final event is in Redis; null if nothing is left.
+   * A job delivered again while this scheduler still runs it (BullMQ hands out a job whose lock
+   * lapsed, e.g. when this process was starved of CPU for longer than the lock) gets no sequences,
+   * only the running request's completion: it is never run twice, and both deliveries end with it.
    */
   async open(job: RequestJob, model: ServedModel): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
+    if (this.cancelled.has(job.requestId)) return null;
+    const running = this.requests.get(job.requestId);
+    if (running) return { seqs: [], done: running.done };
+    const opening = this.opening.get(job.requestId);
+    if (opening) {
+      const first = await opening;
+      return first && { seqs: [], done: first.done };
+    }
+    const p = this.openNew(job, model);
+    this.opening.set(job.requestId, p);
+    try {
+      return await p;
+    } finally {
+      this.opening.delete(job.requestId);
+    }
+  }
+
+  private async openNew(job: RequestJob, model: ServedModel): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
     if (this.cancelled.has(job.requestId)) return null;
     const soFar = await this.log.read(job.requestId, job.n);
     // A cancel that arrived during the read found nothing to cancel yet: it wins now.
     if (this.cancelled.has(job.requestId) || soFar.errored || soFar.finished.every(Boolean)) return null;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    const t: Tracked = { job, choices: [], specs: [], open: 0, resolve };
+    const t: Tracked = { job, choices: [], specs: [], open: 0, done, resolve };
     // Nothing streamed yet (not a resume after a scheduler failover): its queue time is still to be observed.
     const fresh = soFar.tokenIds.every((ids) => ids.length === 0);
     for (let i = 0; i < job.n; i++) {
