@@ -8,6 +8,7 @@ import {
   type Logger,
   type RequestJob,
 } from '@loom/common';
+import { releaseOrphanedJobs } from './release-orphaned-jobs.js';
 import type { RequestManager } from './request-manager.js';
 import type { ServedModels } from './served-models.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -15,11 +16,13 @@ import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { StructuredOutputManager } from './structured-output/structured-output-manager.js';
 
 /**
- * BullMQ lock of an active job. A job's lock lapses this long after its scheduler died; the next
- * stalled check of the new leader (every STALLED_CHECK_MS) puts it back in the queue, so a request
- * resumes within about LOCK_MS + STALLED_CHECK_MS of a leader's death.
+ * BullMQ lock of an active job. A new leader releases the previous term's locks when it starts
+ * (releaseOrphanedJobs), and its stalled checks (every STALLED_CHECK_MS) put those jobs back in the
+ * queue: a request resumes about 2 × STALLED_CHECK_MS after the takeover, whatever LOCK_MS is. The
+ * lock is long so that a live leader whose lock renewals run late (a CPU-starved box under a burst)
+ * does not see its own running jobs handed out again; BullMQ's default.
  */
-const LOCK_MS = 4000;
+const LOCK_MS = 30_000;
 const STALLED_CHECK_MS = 1000;
 /** Failovers a job may survive; each one counts as a stall to BullMQ. */
 const MAX_STALLS = 1000;
@@ -34,6 +37,9 @@ export class Intake {
   private readonly workers = new Map<string, Worker>();
   private readonly queues = new Map<string, Queue>();
   private readonly depthTimer: NodeJS.Timeout;
+  /** Settles once the previous term's jobs are released; intake starts after it. */
+  private readonly released: Promise<void>;
+  private closed = false;
 
   constructor(
     private readonly connection: Redis,
@@ -47,10 +53,28 @@ export class Intake {
   ) {
     this.depthTimer = setInterval(() => void this.reportDepth(), 1000);
     this.depthTimer.unref();
+    this.released = this.releaseOrphans();
   }
 
-  /** Re-size intake after the set of workers changed. */
+  /** Re-size intake after the set of workers changed (once the previous term's jobs are released). */
   adjust(models: string[]): void {
+    void this.released.then(() => this.resize(models));
+  }
+
+  private async releaseOrphans(): Promise<void> {
+    try {
+      for (const model of await this.connection.smembers(MODELS_KEY)) {
+        const n = await releaseOrphanedJobs(this.connection, requestQueueName(model));
+        if (n > 0) this.log.info({ model, jobs: n }, "released the previous leader's active jobs");
+      }
+    } catch (err) {
+      // Their locks still lapse by themselves (LOCK_MS): slower, not lost.
+      this.log.warn({ err: (err as Error).message }, "could not release the previous leader's jobs");
+    }
+  }
+
+  private resize(models: string[]): void {
+    if (this.closed) return;
     for (const model of models) if (!this.workers.has(model)) this.workers.set(model, this.createWorker(model));
     for (const [model, w] of this.workers) {
       const n = this.pool.workersFor(model).length;
@@ -70,6 +94,7 @@ export class Intake {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.depthTimer);
     // Forced: active jobs keep their Redis state and are picked up by the next leader once their locks lapse.
     await Promise.all([...this.workers.values()].map((w) => w.close(true)));

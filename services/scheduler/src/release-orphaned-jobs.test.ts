@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { BULLMQ_PREFIX, createRedis } from '@loom/common';
+import { startRedis, waitFor, type RedisHandle } from '@loom/testing';
+import { releaseOrphanedJobs } from './release-orphaned-jobs.js';
+
+describe('releaseOrphanedJobs against a real redis-server and BullMQ', () => {
+  let local: RedisHandle;
+  let redis: Redis;
+  before(async () => {
+    local = await startRedis();
+    redis = createRedis(local.url, 'release-test');
+  });
+  after(async () => {
+    redis?.disconnect();
+    await local?.stop();
+  });
+
+  test("a new leader's worker gets a dead leader's active job at once, not when its 30 s lock lapses", async () => {
+    const name = 'loom-requests-release-test';
+    const opts = { connection: redis, prefix: BULLMQ_PREFIX };
+    // As Intake configures its workers: the stalled check's pace is shared by every worker of a queue.
+    const workerOpts = { ...opts, lockDuration: 30_000, stalledInterval: 500, maxStalledCount: 10 };
+    const queue = new Queue(name, opts);
+    await queue.add('request', { n: 1 }, { jobId: 'job-1' });
+    // The dead leader: took the job, then stopped without finishing it (its lock stays for 30 s).
+    let taken!: () => void;
+    const tookIt = new Promise<void>((r) => (taken = r));
+    const dead = new Worker(name, () => (taken(), new Promise(() => undefined)), {
+      ...workerOpts,
+      connection: redis.duplicate(),
+    });
+    await tookIt;
+    await dead.close(true);
+    const got: string[] = [];
+    const leader = new Worker(name, async (job: Job) => void got.push(job.id!), {
+      ...workerOpts,
+      connection: redis.duplicate(),
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.deepEqual(got, [], 'while its lock holds, nobody gets the job');
+      assert.equal(await releaseOrphanedJobs(redis, name), 1);
+      await waitFor(() => got.length > 0, { timeoutMs: 5000 });
+      assert.deepEqual(got, ['job-1']);
+    } finally {
+      await leader.close();
+      await queue.close();
+    }
+  });
+});
