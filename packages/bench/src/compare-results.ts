@@ -1,3 +1,5 @@
+import { textTable } from './text-table.js';
+
 /** One compared figure: both values and B / A. */
 export interface ComparedField {
   field: string;
@@ -48,11 +50,5 @@ export function formatComparison(rows: ComparedField[], nameA: string, nameB: st
     const better = r.higherIsBetter === undefined || r.a === r.b ? '' : r.b > r.a === r.higherIsBetter ? 'B' : 'A';
     return [r.field, fmt(r.a), fmt(r.b), Number.isNaN(r.ratio) ? '-' : `${r.ratio.toFixed(3)}x`, better];
   });
-  const head = ['figure', 'A', 'B', 'B / A', 'better'];
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [`A: ${nameA}`, `B: ${nameB}`, line(head), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)].join(
-    '\n',
-  );
+  return [`A: ${nameA}`, `B: ${nameB}`, textTable(['figure', 'A', 'B', 'B / A', 'better'], table)].join('\n');
 }

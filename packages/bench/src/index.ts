@@ -26,6 +26,7 @@ export {
 export { OpenAIEndpoint, type ApiKind, type EndpointOptions, type SendOptions } from './openai-endpoint.js';
 export { Rng } from './random-variates.js';
 export { bucketSecondsFor, runBenchmark, type BenchmarkOptions, type BenchmarkRun } from './run-benchmark.js';
-export { runLoad, warmUp, type LoadOptions, type LoadResult } from './run-load.js';
+export { runLoad, warmUp, type BenchTarget, type LoadOptions, type LoadResult } from './run-load.js';
 export { SseParser } from './sse-parser.js';
 export { mean, median, percentile, spread, std, summarize, type Summary } from './stats.js';
+export { medianRange, textTable } from './text-table.js';

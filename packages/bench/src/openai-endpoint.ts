@@ -233,38 +233,47 @@ export class OpenAIEndpoint {
         o.onOutput?.(out);
       };
       const url = new URL(this.root + this.path);
-      const r = this.client.request(
-        url,
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: { ...this.headers, 'content-length': Buffer.byteLength(payload) },
-          ...(o.signal ? { signal: o.signal } : {}),
-        },
-        (res) => {
-          out.status = res.statusCode ?? 0;
-          if (out.status !== 200) {
-            const ra = Number(res.headers['retry-after']);
-            if (res.headers['retry-after'] !== undefined && Number.isFinite(ra)) out.retryAfter = ra;
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (s: string) => {
-              if (text.length < 2000) text += s;
+      const post = (retried: boolean): void => {
+        const r = this.client.request(
+          url,
+          {
+            method: 'POST',
+            agent: this.agent,
+            headers: { ...this.headers, 'content-length': Buffer.byteLength(payload) },
+            ...(o.signal ? { signal: o.signal } : {}),
+          },
+          (res) => {
+            out.status = res.statusCode ?? 0;
+            if (out.status !== 200) {
+              const ra = Number(res.headers['retry-after']);
+              if (res.headers['retry-after'] !== undefined && Number.isFinite(ra)) out.retryAfter = ra;
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (s: string) => {
+                if (text.length < 2000) text += s;
+              });
+              res.on('end', () => finish(`HTTP ${out.status}: ${text.slice(0, 300)}`));
+              res.on('error', (e) => finish(`HTTP ${out.status}: ${e.message}`));
+              return;
+            }
+            res.on('data', (b: Buffer) => {
+              for (const data of parser.push(b)) onData(data);
             });
-            res.on('end', () => finish(`HTTP ${out.status}: ${text.slice(0, 300)}`));
-            res.on('error', (e) => finish(`HTTP ${out.status}: ${e.message}`));
-            return;
-          }
-          res.on('data', (b: Buffer) => {
-            for (const data of parser.push(b)) onData(data);
-          });
-          res.on('end', () => finish());
-          res.on('error', (e) => finish(e.message));
-          res.on('aborted', () => finish('response aborted'));
-        },
-      );
-      r.on('error', (e) => finish(e.name === 'AbortError' ? 'aborted' : e.message));
-      r.end(payload);
+            res.on('end', () => finish());
+            res.on('error', (e) => finish(e.message));
+            res.on('aborted', () => finish('response aborted'));
+          },
+        );
+        r.on('error', (e) => {
+          // A kept-alive socket the server closed just as it was reused (llama-server closes after a
+          // few requests per connection): nothing was answered, so sending once more on a new one is safe.
+          if (!retried && r.reusedSocket && out.status === 0 && (e as NodeJS.ErrnoException).code === 'ECONNRESET')
+            return post(true);
+          finish(e.name === 'AbortError' ? 'aborted' : e.message);
+        });
+        r.end(payload);
+      };
+      post(false);
     });
   }
 }

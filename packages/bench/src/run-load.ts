@@ -1,10 +1,15 @@
 import { arrivalTimes } from './arrivals.js';
 import type { BenchRequest, RequestOutput } from './bench-request.js';
-import type { OpenAIEndpoint, SendOptions } from './openai-endpoint.js';
+import type { SendOptions } from './openai-endpoint.js';
 import { Rng } from './random-variates.js';
 
+/** What serves the requests: an OpenAIEndpoint, or anything else that streams one request and times it. */
+export interface BenchTarget {
+  send(req: BenchRequest, o: SendOptions): Promise<RequestOutput>;
+}
+
 export interface LoadOptions extends Omit<SendOptions, 'signal' | 'onOutput'> {
-  endpoint: OpenAIEndpoint;
+  endpoint: BenchTarget;
   requests: BenchRequest[];
   /** Requests per second; Infinity (the default) sends all at once. */
   requestRate?: number;
