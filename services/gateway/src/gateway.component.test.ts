@@ -401,16 +401,22 @@ describe('gateway HTTP layer against a FakeBackend', () => {
     assertValid('ErrorResponse', await json(plain));
   });
 
+  /** A completion whose first token is 10 s away, left open for the test to hang up. */
+  const openSlowCompletion = (stream: boolean) => {
+    backend.script = () => [{ event: { type: 'token', index: 0, tokenIds: [5], text: 'a' }, delayMs: 10_000 }];
+    const req = http.request(gw.url + '/v1/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ model: 'stories260K', prompt: 'x', stream }));
+    return req;
+  };
+
   test('client disconnect cancels the request (streaming and not)', async () => {
     for (const stream of [true, false]) {
       backend.cancels.length = 0;
-      backend.script = () => [{ event: { type: 'token', index: 0, tokenIds: [5], text: 'a' }, delayMs: 10_000 }];
-      const req = http.request(gw.url + '/v1/completions', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-      });
-      req.on('error', () => {});
-      req.end(JSON.stringify({ model: 'stories260K', prompt: 'x', stream }));
+      const req = openSlowCompletion(stream);
       // Wait until the job is queued, then hang up.
       const before = backend.submitted.length;
       await waitUntil(() => backend.submitted.length > before);
@@ -433,13 +439,7 @@ describe('gateway HTTP layer against a FakeBackend', () => {
     backend.submitDelayMs = 300;
     try {
       for (const stream of [true, false]) {
-        backend.script = () => [{ event: { type: 'token', index: 0, tokenIds: [5], text: 'a' }, delayMs: 10_000 }];
-        const req = http.request(gw.url + '/v1/completions', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-        });
-        req.on('error', () => {});
-        req.end(JSON.stringify({ model: 'stories260K', prompt: 'x', stream }));
+        const req = openSlowCompletion(stream);
         await new Promise((r) => setTimeout(r, 100));
         const before = backend.submitted.length;
         req.destroy();
