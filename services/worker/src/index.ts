@@ -1,3 +1,7 @@
 export { startWorker, type RunningWorker } from './start-worker.js';
 export { loadEngine, quantize } from './engine/native-engine.js';
 export type * from './engine/engine-api.js';
+// What a worker steps the engine with, for drivers that run it in-process (the serving benchmark's
+// control-plane baseline).
+export { PersistentBatch } from './persistent-batch.js';
+export { buildModelCard } from './model-card.js';

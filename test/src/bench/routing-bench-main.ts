@@ -11,7 +11,7 @@
 import cliProgress from 'cli-progress';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { sharedPrefixDataset, spread } from '@loom/bench';
+import { medianRange, sharedPrefixDataset, spread, textTable } from '@loom/bench';
 import { runPolicy, type PolicyRun, type Stage } from './routing-run.js';
 import { synthModel } from './synth-model.js';
 
@@ -94,12 +94,6 @@ for (let r = 0; r < n('repeats'); r++) {
 bar.stop();
 
 const fmtRate = (r: number) => (r === Infinity ? 'inf' : String(r));
-const range = (xs: number[], digits: number, scale = 1) => {
-  const s = spread(xs.map((x) => x * scale));
-  return xs.length === 1
-    ? s.median.toFixed(digits)
-    : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
-};
 const head = ['rate', 'policy', 'failed', 'out tok/s', 'TTFT p50 ms', 'TTFT p99 ms', 'prefix hit', 'split tenants'];
 const rows: string[][] = [];
 const ratios: number[][] = [];
@@ -111,37 +105,34 @@ stages.forEach((stage, k) => {
       fmtRate(stage.rate),
       policy,
       String(st.reduce((s, x) => s + x.metrics.failed, 0)),
-      range(
+      medianRange(
         st.map((x) => x.metrics.outputThroughput),
         1,
       ),
-      range(
+      medianRange(
         st.map((x) => x.metrics.ttft.median),
         0,
       ),
-      range(
+      medianRange(
         st.map((x) => x.metrics.ttft.percentiles[1]![1]),
         0,
       ),
-      range(
+      medianRange(
         st.map((x) => x.prefixHitRate),
         1,
         100,
       ) + '%',
-      range(
+      medianRange(
         runs.map((rep) => rep[pi]!.splitTenants),
         0,
       ) + `/${n('tenants')}`,
     ]);
   });
 });
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-const line = (cells: string[]) =>
-  cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+console.log(textTable(head, rows, 2));
 stages.forEach((stage, k) =>
   console.log(
-    `rate ${fmtRate(stage.rate)}: prefix / round-robin output tokens/s ${range(ratios[k]!, 2)}x (target >= 2x)`,
+    `rate ${fmtRate(stage.rate)}: prefix / round-robin output tokens/s ${medianRange(ratios[k]!, 2)}x (target >= 2x)`,
   ),
 );
 const round = (v: number) => Math.round(v * 10_000) / 10_000;

@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+// The serving comparisons, each from one run: `npm run bench:serve [-- flags]`.
+//   loom       : the cluster (Redis, gateway, scheduler, 1 worker) on loopback, driven over HTTP
+//   llama      : llama-server (scripts/build-llama-peer.sh), same model, same threads, over HTTP
+//   in-process : the same engine and scheduler core stepped in this process (no HTTP, Redis, gRPC)
+// on the same workloads (`random`: fixed-length prompts; `shared-prefix`: tenants' long system
+// prompts), `--concurrency` streams at a time, greedy, EOS ignored. Systems run interleaved, their
+// order rotating per round, a fresh server each time; per system the median and range over rounds,
+// and the ratios (loom / llama: throughput and TTFT; loom against in-process: the control plane's
+// cost). For loom, the CPU time of gateway, scheduler and Redis per 1,000 generated tokens.
+// Table, then one JSON line, on stdout; progress on stderr.
+//
+// Flags: --synth SHAPE --dtype T | --model GGUF --vocab-size N   --systems loom,llama,in-process
+//   --workloads random,shared-prefix  --rounds N  --num-prompts N  --concurrency N  --input-len N
+//   --output-len N  --prefixes N  --prefix-len N  --question-len N  --threads N
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  medianRange,
+  textTable,
+  OpenAIEndpoint,
+  calculateMetrics,
+  randomDataset,
+  runLoad,
+  sharedPrefixDataset,
+  spread,
+  type BenchRequest,
+  type BenchTarget,
+  type BenchmarkMetrics,
+} from '@loom/bench';
+import { startLocalCluster } from '../fixtures/local-cluster.js';
+import { cpuSeconds, redisPid } from '../fixtures/process-stats.js';
+import { InProcessEngine } from './in-process-engine.js';
+import { startLlamaServer } from './llama-server.js';
+import { synthModel } from './synth-model.js';
+
+const { values } = parseArgs({
+  options: {
+    synth: { type: 'string', default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024' },
+    dtype: { type: 'string', default: 'f32' },
+    model: { type: 'string' },
+    'vocab-size': { type: 'string', default: '32000' },
+    systems: { type: 'string', default: 'loom,llama,in-process' },
+    workloads: { type: 'string', default: 'random,shared-prefix' },
+    rounds: { type: 'string', default: '3' },
+    'num-prompts': { type: 'string', default: '256' },
+    concurrency: { type: 'string', default: '64' },
+    'input-len': { type: 'string', default: '128' },
+    'output-len': { type: 'string', default: '128' },
+    prefixes: { type: 'string', default: '8' },
+    'prefix-len': { type: 'string', default: '512' },
+    'question-len': { type: 'string', default: '32' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const n = (k: keyof typeof values) => Number(values[k]);
+const list = (k: keyof typeof values) =>
+  String(values[k])
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const model = values.model ?? synthModel(values.synth!, values.dtype!);
+const SYSTEMS = list('systems');
+const WORKLOADS = list('workloads');
+const concurrency = n('concurrency');
+const vocabSize = n('vocab-size');
+
+const workloads: Record<string, BenchRequest[]> = {
+  random: randomDataset({
+    numPrompts: n('num-prompts'),
+    inputLen: n('input-len'),
+    outputLen: n('output-len'),
+    vocabSize,
+    seed: 1,
+  }),
+  'shared-prefix': sharedPrefixDataset({
+    numPrompts: n('num-prompts'),
+    numPrefixes: n('prefixes'),
+    prefixLen: n('prefix-len'),
+    questionLen: n('question-len'),
+    outputLen: n('output-len'),
+    vocabSize,
+    seed: 2,
+  }),
+};
+/** Tokens one sequence needs at most, and KV blocks (16 tokens) for `concurrency` of them, twice over. */
+const seqTokens = Math.max(n('input-len'), n('prefix-len') + n('question-len')) + n('output-len');
+const numBlocks = 2 * concurrency * Math.ceil(seqTokens / 16);
+
+interface Run {
+  system: string;
+  workload: string;
+  round: number;
+  m: BenchmarkMetrics;
+  /** Loom only: CPU seconds of gateway, scheduler and Redis per 1,000 generated tokens. */
+  controlCpuPer1k?: { gateway: number; scheduler: number; redis: number };
+}
+
+/** Starts a system; returns what to send to, the pids whose CPU to count, and how to stop it. */
+async function start(
+  system: string,
+): Promise<{ target: BenchTarget; pids: Record<string, number>; stop: () => Promise<void> }> {
+  if (system === 'loom') {
+    const c = await startLocalCluster({
+      model,
+      env: {
+        LOOM_THREADS: values.threads!,
+        LOOM_NUM_BLOCKS: String(numBlocks),
+        LOOM_MAX_NUM_SEQS: String(concurrency),
+      },
+    });
+    const ep = new OpenAIEndpoint({ baseUrl: c.baseURL });
+    return {
+      target: ep,
+      pids: { gateway: c.gateway.pid, scheduler: c.scheduler.pid, redis: await redisPid(c.redis.url) },
+      stop: async () => {
+        ep.close();
+        await c.stop();
+      },
+    };
+  }
+  if (system === 'llama') {
+    const s = await startLlamaServer({
+      model,
+      threads: n('threads'),
+      parallel: concurrency,
+      ctxPerSlot: seqTokens + 16,
+    });
+    const ep = new OpenAIEndpoint({ baseUrl: s.baseUrl });
+    return {
+      target: ep,
+      pids: {},
+      stop: async () => {
+        ep.close();
+        await s.stop();
+      },
+    };
+  }
+  if (system === 'in-process') {
+    const e = new InProcessEngine({ model, threads: n('threads'), numBlocks, maxNumSeqs: concurrency });
+    return { target: e, pids: {}, stop: () => e.close() };
+  }
+  throw new Error(`unknown system ${system}: loom, llama or in-process`);
+}
+
+const served = path.basename(model).replace(/\.gguf$/, '');
+const runs: Run[] = [];
+for (let round = 0; round < n('rounds'); round++) {
+  for (const workload of WORKLOADS) {
+    // Rotate the order, so that no system always runs first (cold box) or after the same one.
+    const order = SYSTEMS.map((_, i) => SYSTEMS[(i + round) % SYSTEMS.length]!);
+    for (const system of order) {
+      process.stderr.write(`bench:serve round ${round + 1}/${n('rounds')} ${workload} ${system}... `);
+      const s = await start(system);
+      try {
+        const load = {
+          endpoint: s.target,
+          model: served,
+          ignoreEos: true,
+          extraBody: { temperature: 0 },
+          maxConcurrency: concurrency,
+          requestTimeoutMs: 600_000,
+        };
+        // Warm-up: one request per prefix of the workload's first few, untimed.
+        await runLoad({ ...load, requests: workloads[workload]!.slice(0, 4) });
+        const cpu0 = Object.fromEntries(Object.entries(s.pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+        const r = await runLoad({ ...load, requests: workloads[workload]! });
+        const m = calculateMetrics(r.outputs, r.duration, [50, 99]);
+        const per1k = (k: string) => ((cpuSeconds(s.pids[k]!) - cpu0[k]!) / m.totalOutput) * 1000;
+        runs.push({
+          system,
+          workload,
+          round,
+          m,
+          ...(system === 'loom'
+            ? { controlCpuPer1k: { gateway: per1k('gateway'), scheduler: per1k('scheduler'), redis: per1k('redis') } }
+            : {}),
+        });
+        const why = [...new Set(r.outputs.filter((o) => !o.success).map((o) => o.error.slice(0, 160)))].slice(0, 3);
+        process.stderr.write(
+          `${m.outputThroughput.toFixed(1)} tok/s, TTFT p50 ${m.ttft.median.toFixed(0)} ms, ${m.failed} failed${why.length ? `: ${why.join(' | ')}` : ''}\n`,
+        );
+      } finally {
+        await s.stop();
+      }
+    }
+  }
+}
+
+const of = (system: string, workload: string) => runs.filter((r) => r.system === system && r.workload === workload);
+const head = ['workload', 'system', 'failed', 'out tok/s', 'TTFT p50 ms', 'TPOT p50 ms', 'ITL p50 ms', 'e2e p50 ms'];
+const rows: string[][] = [];
+const summary: Record<string, unknown>[] = [];
+for (const workload of WORKLOADS) {
+  for (const system of SYSTEMS) {
+    const rs = of(system, workload);
+    rows.push([
+      workload,
+      system,
+      String(rs.reduce((s, r) => s + r.m.failed, 0)),
+      medianRange(
+        rs.map((r) => r.m.outputThroughput),
+        1,
+      ),
+      medianRange(
+        rs.map((r) => r.m.ttft.median),
+        0,
+      ),
+      medianRange(
+        rs.map((r) => r.m.tpot.median),
+        1,
+      ),
+      medianRange(
+        rs.map((r) => r.m.itl.median),
+        1,
+      ),
+      medianRange(
+        rs.map((r) => r.m.e2el.median),
+        0,
+      ),
+    ]);
+  }
+}
+console.log(textTable(head, rows, 2));
+
+/** Per round, a / b of a figure of two systems on one workload. */
+const ratios = (workload: string, a: string, b: string, f: (m: BenchmarkMetrics) => number) =>
+  of(a, workload).map((ra) => f(ra.m) / f(of(b, workload).find((rb) => rb.round === ra.round)!.m));
+for (const workload of WORKLOADS) {
+  const out: Record<string, unknown> = { workload };
+  if (SYSTEMS.includes('loom') && SYSTEMS.includes('llama')) {
+    const tput = ratios(workload, 'loom', 'llama', (m) => m.outputThroughput);
+    const ttft = ratios(workload, 'loom', 'llama', (m) => m.ttft.median);
+    console.log(
+      `${workload}: loom / llama-server output tok/s ${medianRange(tput, 2)}x, TTFT p50 ${medianRange(
+        ttft.map((x) => 100 * x),
+        0,
+      )}% of llama-server's`,
+    );
+    Object.assign(out, { loom_vs_llama_output_throughput: spread(tput), loom_vs_llama_ttft_p50: spread(ttft) });
+  }
+  if (SYSTEMS.includes('loom') && SYSTEMS.includes('in-process')) {
+    const tput = ratios(workload, 'loom', 'in-process', (m) => m.outputThroughput);
+    const dTtft = of('loom', workload).map(
+      (r) => r.m.ttft.median - of('in-process', workload).find((x) => x.round === r.round)!.m.ttft.median,
+    );
+    console.log(
+      `${workload}: control-plane overhead: throughput ${medianRange(
+        tput.map((x) => 100 * (1 - x)),
+        1,
+      )}% below in-process, TTFT p50 +${medianRange(dTtft, 1)} ms`,
+    );
+    Object.assign(out, {
+      loom_vs_in_process_output_throughput: spread(tput),
+      loom_minus_in_process_ttft_p50_ms: spread(dTtft),
+    });
+  }
+  const cpu = of('loom', workload).map((r) => r.controlCpuPer1k!);
+  if (cpu.length) {
+    const total = cpu.map((c) => c.gateway + c.scheduler + c.redis);
+    console.log(
+      `${workload}: CPU per 1,000 generated tokens: gateway ${medianRange(
+        cpu.map((c) => c.gateway),
+        3,
+      )} s, scheduler ${medianRange(
+        cpu.map((c) => c.scheduler),
+        3,
+      )} s, Redis ${medianRange(
+        cpu.map((c) => c.redis),
+        3,
+      )} s, together ${medianRange(total, 3)} s`,
+    );
+    Object.assign(out, { control_cpu_s_per_1k_tokens: spread(total) });
+  }
+  summary.push(out);
+}
+const [l1, l5] = os.loadavg();
+console.log(
+  `${new Date().toISOString()}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load ${l1!.toFixed(1)} / ${l5!.toFixed(1)} at the end`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'serve',
+    model: path.basename(model),
+    threads: n('threads'),
+    concurrency,
+    rounds: n('rounds'),
+    num_prompts: n('num-prompts'),
+    workloads: {
+      random: { input_len: n('input-len'), output_len: n('output-len') },
+      'shared-prefix': {
+        prefixes: n('prefixes'),
+        prefix_len: n('prefix-len'),
+        question_len: n('question-len'),
+        output_len: n('output-len'),
+      },
+    },
+    summary,
+    runs: runs.map((r) => ({
+      system: r.system,
+      workload: r.workload,
+      round: r.round,
+      completed: r.m.completed,
+      failed: r.m.failed,
+      output_throughput: r.m.outputThroughput,
+      median_ttft_ms: r.m.ttft.median,
+      median_tpot_ms: r.m.tpot.median,
+      median_itl_ms: r.m.itl.median,
+      median_e2el_ms: r.m.e2el.median,
+      ...(r.controlCpuPer1k ? { control_cpu_s_per_1k_tokens: r.controlCpuPer1k } : {}),
+    })),
+  }),
+);
