@@ -217,7 +217,10 @@ export interface WorkerRegistration {
  * the weights.
  */
 export interface TokenizerData {
-  /** `llama` = SentencePiece-style, `gpt2` = byte-level BPE. */
+  /**
+   * llama.cpp's tokenizer.ggml.model: `llama` SentencePiece, `gpt2` byte-level BPE, `gemma4` BPE over raw
+   * UTF-8 (Gemma-4), `bert` WordPiece, `t5` Unigram.
+   */
   model: string;
   /** Pre-tokenizer name for BPE (`llama-bpe`, `qwen2`, `gpt-2`, `deepseek-coder`, ...). */
   pre?: string;
@@ -229,12 +232,26 @@ export interface TokenizerData {
   bosTokenId?: number;
   eosTokenId?: number;
   eotTokenId?: number;
+  eomTokenId?: number;
   unknownTokenId?: number;
   paddingTokenId?: number;
+  sepTokenId?: number;
+  /** Every id that ends generation, as llama.cpp's special_eog_ids: EOS, EOT, EOM and the end-of-turn texts it knows. */
+  eogTokenIds?: number[];
   addBosToken: boolean;
   addEosToken: boolean;
   /** SentencePiece: prepend a space to the input (llama.cpp `tokenizer.ggml.add_space_prefix`, default true for llama). */
   addSpacePrefix?: boolean;
+  /** Unigram: SentencePiece's precompiled normalization charsmap (`tokenizer.ggml.precompiled_charsmap`), base64. */
+  precompiledCharsmap?: string;
+  /** Unigram: collapse whitespace runs (`tokenizer.ggml.remove_extra_whitespaces`). */
+  removeExtraWhitespaces?: boolean;
+  /** WordPiece: BertNormalizer lowercase and strip-accents (`tokenizer.ggml.normalizer.*`, default true). */
+  lowercase?: boolean;
+  stripAccents?: boolean;
+  /** Ids that eat the whitespace before (lstrip) / after (rstrip) them where they are matched in text. */
+  lstripTokenIds?: number[];
+  rstripTokenIds?: number[];
 }
 
 /** What workers publish about the model they serve (modelCardKey). */

@@ -1,12 +1,15 @@
 /**
- * Byte-level BPE encoder, a port of llama.cpp's llm_tokenizer_bpe_session: pre-tokenize into words,
- * map each word's UTF-8 bytes to GPT-2's byte alphabet, then repeatedly merge the adjacent pair with
- * the lowest merge rank (ties: leftmost first). Symbols are single chars of the byte alphabet, which
- * are all BMP code points, so UTF-16 indices address them directly.
+ * BPE encoder, a port of llama.cpp's llm_tokenizer_bpe_session: pre-tokenize into words (the regex
+ * list of the vocabulary's pre-tokenizer, applied as unicode_regex_split does), map each word's UTF-8
+ * bytes to GPT-2's byte alphabet (unless the pre-tokenizer keeps raw text, as Gemma-4's does), then
+ * repeatedly merge the adjacent pair with the lowest merge rank (ties: leftmost first).
+ * Symbols start as single code points; indices are UTF-16 offsets into the word.
  */
 import { byteEncode } from './byte-unicode.js';
 import { PriorityQueue } from './priority-queue.js';
-import { BpePreTokenizer, IGNORE_MERGES_PRE } from './bpe-pre-tokenizer.js';
+import { bpePreTokenizer, type BpePreTokenizerSpec } from './bpe-pre-tokenizer.js';
+import { RegexSplitter } from './unicode-regex-split.js';
+import { codepoints } from './unicode-flags.js';
 
 interface Bigram {
   left: number;
@@ -18,11 +21,13 @@ interface Bigram {
 const byRankThenLeft = (a: Bigram, b: Bigram) => a.rank < b.rank || (a.rank === b.rank && a.left < b.left);
 /** Bounds the per-word memo so a long-lived tokenizer's memory stays bounded. */
 const WORD_CACHE_LIMIT = 50_000;
+const utf8 = new TextEncoder();
+const hex = (b: number) => b.toString(16).toUpperCase().padStart(2, '0');
 
 export class BpeEncoder {
   private readonly ranks = new Map<string, number>();
-  private readonly preTokenizer: BpePreTokenizer;
-  private readonly ignoreMerges: boolean;
+  private readonly spec: BpePreTokenizerSpec;
+  private readonly splitter: RegexSplitter;
   private readonly cache = new Map<string, number[]>();
 
   constructor(
@@ -34,17 +39,23 @@ export class BpeEncoder {
     merges.forEach((m, rank) => {
       if (!this.ranks.has(m)) this.ranks.set(m, rank);
     });
-    this.preTokenizer = new BpePreTokenizer(pre);
-    this.ignoreMerges = pre !== undefined && IGNORE_MERGES_PRE.has(pre);
+    this.spec = bpePreTokenizer(pre);
+    this.splitter = new RegexSplitter(this.spec.regexes);
   }
 
-  /** Appends the ids of `text` to `out`. */
+  /** Appends the ids of `text` (one fragment between special tokens) to `out`. */
   encode(text: string, out: number[]): void {
-    for (const word of this.preTokenizer.split(text)) {
-      if (word.length === 0) continue;
+    if (this.spec.escapeWhitespace) text = text.replaceAll(' ', '\u2581');
+    const cpts = codepoints(text); // text is well-formed UTF-16 (Tokenizer.encode), so code points map 1:1
+    let at = 0;
+    let u16 = 0;
+    for (const len of this.splitter.split(cpts)) {
+      const from = u16;
+      for (const end = at + len; at < end; at++) u16 += cpts[at]! > 0xffff ? 2 : 1;
+      const word = text.slice(from, u16);
       let ids = this.cache.get(word);
       if (!ids) {
-        ids = this.encodeWord(byteEncode(word));
+        ids = this.encodeWord(this.spec.byteEncode === false ? word : byteEncode(word));
         if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
         this.cache.set(word, ids);
       }
@@ -53,13 +64,14 @@ export class BpeEncoder {
   }
 
   private encodeWord(word: string): number[] {
-    if (this.ignoreMerges) {
+    if (this.spec.ignoreMerges || (this.spec.newlineWords && /^\n+$/.test(word))) {
       const whole = this.tokenToId.get(word);
       if (whole !== undefined) return [whole];
     }
-    const n = word.length;
-    const start = Int32Array.from({ length: n }, (_, i) => i);
-    const len = new Int32Array(n).fill(1);
+    const start: number[] = [];
+    for (let i = 0; i < word.length; i += word.codePointAt(i)! > 0xffff ? 2 : 1) start.push(i);
+    const n = start.length;
+    const len = start.map((s, i) => (i + 1 < n ? start[i + 1]! : word.length) - s);
     const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
     const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
     const queue = new PriorityQueue<Bigram>(byRankThenLeft);
@@ -87,19 +99,31 @@ export class BpeEncoder {
     }
 
     const ids: number[] = [];
-    for (let i = 0; i !== -1; i = next[i]!) {
+    for (let i = n > 0 ? 0 : -1; i !== -1; i = next[i]!) {
       const piece = sym(i);
       const id = this.tokenToId.get(piece);
-      if (id !== undefined) {
-        ids.push(id);
-        continue;
-      }
-      // Not a token: emit its chars one by one, dropping any the vocabulary lacks (as llama.cpp does).
-      for (const ch of piece) {
-        const c = this.tokenToId.get(ch);
-        if (c !== undefined) ids.push(c);
-      }
+      if (id !== undefined) ids.push(id);
+      else this.fallback(piece, ids);
     }
     return ids;
+  }
+
+  /**
+   * A final symbol that is not a token, as llama.cpp handles it: byte by byte, each byte looked up as a
+   * one-byte token text (only ASCII can be one) or, for raw-text vocabularies, as its <0xXX> token;
+   * bytes with no token are dropped.
+   */
+  private fallback(piece: string, ids: number[]): void {
+    if (this.spec.byteEncode === false) {
+      for (const b of utf8.encode(piece)) {
+        const id = this.tokenToId.get(`<0x${hex(b)}>`);
+        if (id !== undefined) ids.push(id);
+      }
+      return;
+    }
+    for (const ch of piece) {
+      const id = ch.charCodeAt(0) < 0x80 ? this.tokenToId.get(ch) : undefined;
+      if (id !== undefined) ids.push(id);
+    }
   }
 }

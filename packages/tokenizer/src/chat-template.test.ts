@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { FALLBACK_CHAT_TEMPLATE, renderChat } from './chat-template.js';
-import { loadTokenizer } from './test-support.js';
+import { vocabTokenizer } from './test-support.js';
 
 // Public templates, verbatim from the models' tokenizer_config.json.
 const LLAMA2 =
@@ -47,7 +47,7 @@ test('ChatML (Qwen2) template: default system prompt and generation prompt', () 
 });
 
 test('Llama-3 template renders, and tokenizes with parseSpecial into header/eot ids after one BOS', () => {
-  const tok = loadTokenizer('tokenizer-vectors/ggml-vocab-llama-bpe.rebuilt.gguf');
+  const tok = vocabTokenizer('llama-bpe');
   const bos = tok.tokenToPiece(tok.bosId!);
   const out = renderChat(LLAMA3, convo.slice(0, 2), {
     addGenerationPrompt: true,

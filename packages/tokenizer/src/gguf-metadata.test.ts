@@ -7,7 +7,7 @@ import { GgufValueType, readGgufMetadata } from './gguf-metadata.js';
 import { GGML_TYPE } from './ggml-type.js';
 import { writeGguf } from './write-gguf.js';
 import { chatTemplateFromGguf, tokenizerDataFromGguf } from './tokenizer-data.js';
-import { modelsDir } from './test-support.js';
+import { modelsDir, vocabPath } from './test-support.js';
 
 const STORIES = ['stories260K-f32.gguf', 'stories260K-f16.gguf'].map((f) => path.join(modelsDir, 'stories260K', f));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-gguf-'));
@@ -45,9 +45,7 @@ test('tokenizer data: llama defaults and explicit ids', () => {
   assert.equal(data.addEosToken, false);
   assert.equal(data.bosTokenId, meta.getNumber('tokenizer.ggml.bos_token_id'));
   assert.equal(chatTemplateFromGguf(meta), undefined);
-  const bpe = tokenizerDataFromGguf(
-    readGgufMetadata(path.join(modelsDir, 'tokenizer-vectors', 'ggml-vocab-gpt-2.gguf')),
-  );
+  const bpe = tokenizerDataFromGguf(readGgufMetadata(vocabPath('gpt-2')));
   assert.equal(bpe.model, 'gpt2');
   assert.equal(bpe.pre, 'gpt-2');
   assert.equal(bpe.addSpacePrefix, false);

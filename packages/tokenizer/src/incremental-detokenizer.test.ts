@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { IncrementalDetokenizer } from './incremental-detokenizer.js';
 import type { Tokenizer } from './tokenizer.js';
-import { loadTokenizer } from './test-support.js';
+import { loadTokenizer, vocabTokenizer } from './test-support.js';
 
 /** Pushes ids one at a time; checks every push is whole UTF-8 and the pushes add up to the relative decode. */
 function stream(tok: Tokenizer, prompt: number[], output: number[], skipSpecial: boolean): string[] {
@@ -49,9 +49,9 @@ test('llama-2 vocab: an emoji split over byte-fallback tokens is held back until
   assert.ok(pushes.some((p) => p.includes('🦙')));
 });
 
-for (const vocab of ['ggml-vocab-gpt-2.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf']) {
-  test(`${vocab}: multi-byte characters split across BPE tokens stream whole`, () => {
-    const tok = loadTokenizer(`tokenizer-vectors/${vocab}`);
+for (const vocab of ['gpt-2', 'llama-bpe', 'qwen2', 'gemma-4']) {
+  test(`ggml-vocab-${vocab}: multi-byte characters split across BPE tokens stream whole`, () => {
+    const tok = vocabTokenizer(vocab);
     const prompt = tok.encode('Translate:', { addSpecial: false });
     const output = tok.encode(' 🦙🦙 нещо 東京 ½ done', { addSpecial: false });
     const partial = output.filter((id) =>
@@ -63,7 +63,7 @@ for (const vocab of ['ggml-vocab-gpt-2.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf
 }
 
 test('special tokens: skipped or kept per option', () => {
-  const tok = loadTokenizer('tokenizer-vectors/ggml-vocab-llama-bpe.rebuilt.gguf');
+  const tok = vocabTokenizer('llama-bpe');
   const prompt = tok.encode('Hi', { addSpecial: true });
   const output = [...tok.encode(' there', { addSpecial: false }), tok.tokenId('<|eot_id|>')!];
   assert.equal(stream(tok, prompt, output, true).join(''), ' there');

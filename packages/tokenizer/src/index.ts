@@ -4,6 +4,7 @@ export * from './write-gguf.js';
 export * from './model-gguf-layout.js';
 export * from './ggml-quant.js';
 export * from './tokenizer-data.js';
+export { endOfGenerationIds, EOG_TEXTS } from './special-tokens.js';
 export * from './tokenizer.js';
 export { BYTE_TO_UNICODE } from './byte-unicode.js';
 export { SUPPORTED_PRE_TOKENIZERS } from './bpe-pre-tokenizer.js';

@@ -10,9 +10,9 @@
  * directories from GGUF files.
  */
 import type { TokenizerData } from '@loom/common';
-import { IGNORE_MERGES_PRE, preTokenizerRegexes } from './bpe-pre-tokenizer.js';
+import { bpePreTokenizer, preTokenizerRegexes } from './bpe-pre-tokenizer.js';
 import { jsRegexToHf } from './tokenizer-json.js';
-import { TokenType } from './tokenizer.js';
+import { TokenType } from './token-type.js';
 
 export interface HfTokenizerFiles {
   tokenizerJson: Record<string, unknown>;
@@ -43,8 +43,9 @@ function spmMerges(data: TokenizerData): string[] {
 
 export function hfTokenizerFromData(data: TokenizerData, chatTemplate?: string): HfTokenizerFiles {
   const isSpm = data.model === 'llama';
-  if (!isSpm && data.model !== 'gpt2')
-    throw new Error(`cannot export tokenizer model '${data.model}' (supported: llama, gpt2)`);
+  const spec = isSpm ? undefined : bpePreTokenizer(data.pre);
+  if (!isSpm && (data.model !== 'gpt2' || spec?.byteEncode === false))
+    throw new Error(`cannot export tokenizer model '${data.model}' (supported: llama, gpt2 byte-level)`);
   const type = (id: number) => data.tokenTypes?.[id] ?? TokenType.NORMAL;
   const isAdded = (id: number) =>
     type(id) === TokenType.CONTROL || type(id) === TokenType.USER_DEFINED || type(id) === TokenType.UNKNOWN;
@@ -68,7 +69,7 @@ export function hfTokenizerFromData(data: TokenizerData, chatTemplate?: string):
     end_of_word_suffix: null,
     fuse_unk: isSpm,
     byte_fallback: isSpm,
-    ignore_merges: !isSpm && IGNORE_MERGES_PRE.has(data.pre ?? ''),
+    ignore_merges: spec?.ignoreMerges === true,
     vocab,
     merges: isSpm ? spmMerges(data) : (data.merges ?? []),
   };

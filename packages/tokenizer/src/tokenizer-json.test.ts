@@ -1,25 +1,33 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { preTokenizerRegexes } from './bpe-pre-tokenizer.js';
 import { readGgufMetadata } from './gguf-metadata.js';
 import { tokenizerDataFromGguf } from './tokenizer-data.js';
 import { Tokenizer } from './tokenizer.js';
 import { chatTemplateFromHf, tokenizerDataFromHf } from './tokenizer-json.js';
 import { hfTokenizerFromData } from './tokenizer-json-export.js';
-import { readVectors, vectorsDir } from './test-support.js';
+import { readVectors, vocabPath } from './test-support.js';
 
 /** GGUF vocab -> tokenizer.json text -> TokenizerData, as a model directory would hand it over. */
 function roundTrip(vocab: string) {
-  const fromGguf = tokenizerDataFromGguf(readGgufMetadata(path.join(vectorsDir, vocab)));
+  const fromGguf = tokenizerDataFromGguf(readGgufMetadata(vocabPath(vocab)));
   const files = hfTokenizerFromData(fromGguf, '{{ messages }}');
   const json = JSON.parse(JSON.stringify(files.tokenizerJson)) as unknown;
   const config = JSON.parse(JSON.stringify(files.tokenizerConfig)) as unknown;
   return { fromGguf, fromHf: tokenizerDataFromHf(json, config), config };
 }
 
-for (const vocab of ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf', 'ggml-vocab-gpt-2.gguf']) {
-  test(`${vocab} as tokenizer.json: every llama.cpp vector encodes to the same ids and decodes back`, () => {
+for (const vocab of [
+  'llama-spm',
+  'llama-bpe',
+  'gpt-2',
+  'qwen2',
+  'deepseek-coder',
+  'starcoder',
+  'falcon',
+  'command-r',
+]) {
+  test(`ggml-vocab-${vocab} as tokenizer.json: every llama.cpp vector encodes to the same ids and decodes back`, () => {
     const { fromGguf, fromHf } = roundTrip(vocab);
     assert.equal(fromHf.model, fromGguf.model);
     // Names that share one regex list (llama3 / llama-bpe) are the same pre-tokenizer.
@@ -37,8 +45,9 @@ for (const vocab of ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-llama-bpe.rebuilt.
       assert.equal(fromHf[k], fromGguf[k], k);
     }
     assert.equal(fromHf.addSpacePrefix ?? false, fromGguf.addSpacePrefix ?? false);
+    assert.deepEqual(fromHf.eogTokenIds, fromGguf.eogTokenIds, 'end-of-generation ids');
     const tok = Tokenizer.fromData(fromHf);
-    const vectors = readVectors(vocab);
+    const vectors = readVectors(vocab)!;
     assert.equal(vectors.length, 46);
     for (const { text, ids } of vectors) {
       assert.deepEqual(tok.encode(text, { addSpecial: false }), ids, `input ${JSON.stringify(text)}`);
@@ -48,7 +57,7 @@ for (const vocab of ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-llama-bpe.rebuilt.
 }
 
 test('tokenizer.json: HF spellings the exporter does not write (array merges, Metaspace, chat template lists)', () => {
-  const { fromHf } = roundTrip('ggml-vocab-llama-spm.gguf');
+  const { fromHf } = roundTrip('llama-spm');
   const files = hfTokenizerFromData(fromHf);
   const model = files.tokenizerJson['model'] as { merges: string[] };
   const json = {

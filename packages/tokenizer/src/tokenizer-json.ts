@@ -18,8 +18,8 @@
  */
 import type { TokenizerData } from '@loom/common';
 import { preTokenizerByRegexes, preTokenizerRegexes } from './bpe-pre-tokenizer.js';
-import { eotTokenByText } from './tokenizer-data.js';
-import { TokenType } from './tokenizer.js';
+import { resolveSpecialTokens } from './special-tokens.js';
+import { TokenType } from './token-type.js';
 
 type Obj = Record<string, unknown>;
 
@@ -174,17 +174,17 @@ export function tokenizerDataFromHf(
     data.merges = merges;
     data.pre = preTokenizerName(tokenizerJson['pre_tokenizer'], source);
   }
-  const set = (
-    field: 'bosTokenId' | 'eosTokenId' | 'unknownTokenId' | 'paddingTokenId' | 'eotTokenId',
-    v: number | undefined,
-  ) => {
-    if (v !== undefined) data[field] = v;
-  };
-  set('bosTokenId', idOf(tokenText(cfg['bos_token']) ?? templateBos(tokenizerJson['post_processor'])));
-  set('eosTokenId', idOf(tokenText(cfg['eos_token'])));
-  set('unknownTokenId', unk);
-  set('paddingTokenId', idOf(tokenText(cfg['pad_token'])));
-  set('eotTokenId', eotTokenByText(tokens));
+  const { ids: special, eog } = resolveSpecialTokens(tokens, types, {
+    bos: idOf(tokenText(cfg['bos_token']) ?? templateBos(tokenizerJson['post_processor'])),
+    eos: idOf(tokenText(cfg['eos_token'])),
+    unk,
+    pad: idOf(tokenText(cfg['pad_token'])),
+  });
+  const fields = { bos: 'bosTokenId', eos: 'eosTokenId', eot: 'eotTokenId', eom: 'eomTokenId', unk: 'unknownTokenId', pad: 'paddingTokenId' } as const; // prettier-ignore
+  for (const [k, field] of Object.entries(fields) as [keyof typeof fields, (typeof fields)[keyof typeof fields]][]) {
+    if (special[k] !== undefined) data[field] = special[k];
+  }
+  data.eogTokenIds = eog;
   return data;
 }
 

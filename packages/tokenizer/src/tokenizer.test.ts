@@ -1,41 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { loadTokenizer, readVectors, vectorsDir } from './test-support.js';
-
-const VOCABS = [
-  'ggml-vocab-llama-spm.gguf',
-  'ggml-vocab-gpt-2.gguf',
-  'ggml-vocab-llama-bpe.rebuilt.gguf',
-  'ggml-vocab-deepseek-coder.gguf',
-];
-
-for (const vocab of VOCABS) {
-  test(`${vocab}: every llama.cpp vector encodes to the same ids`, () => {
-    const tok = loadTokenizer(path.join('tokenizer-vectors', vocab));
-    const vectors = readVectors(vocab);
-    assert.equal(vectors.length, 46);
-    for (const { text, ids } of vectors) {
-      assert.deepEqual(tok.encode(text, { addSpecial: false }), ids, `input ${JSON.stringify(text)}`);
-    }
-  });
-
-  test(`${vocab}: decode(encode(text)) gives the text back`, () => {
-    const tok = loadTokenizer(path.join('tokenizer-vectors', vocab));
-    for (const { text } of readVectors(vocab)) {
-      assert.equal(tok.decode(tok.encode(text), { skipSpecial: true }), text, `input ${JSON.stringify(text)}`);
-    }
-  });
-}
-
-test('qwen2 vectors cannot be checked: llama.cpp ships no vocab file for them', () => {
-  // ggml-vocab-qwen2.gguf is absent from the shared vectors, and ids cannot be produced without the
-  // vocabulary and merges. What can be checked: the vector files are complete and the qwen2
-  // pre-tokenizer is implemented (its regex only differs from Llama-3's by single digits).
-  assert.equal(fs.existsSync(path.join(vectorsDir, 'ggml-vocab-qwen2.gguf')), false);
-  assert.equal(readVectors('ggml-vocab-qwen2.gguf').length, 46);
-});
+import { loadTokenizer, readVectors, vocabTokenizer } from './test-support.js';
 
 test('stories260K: "Once upon a time" encodes as llama.cpp does, with BOS', () => {
   const tok = loadTokenizer('stories260K/stories260K-f32.gguf');
@@ -61,7 +26,7 @@ test('llama-2 vocab: parseSpecial turns "<s>"/"</s>" into ids and restarts the s
 });
 
 test('llama-3 vocab: parseSpecial matches header tokens; eosIds holds <|end_of_text|> and <|eot_id|>', () => {
-  const tok = loadTokenizer('tokenizer-vectors/ggml-vocab-llama-bpe.rebuilt.gguf');
+  const tok = vocabTokenizer('llama-bpe');
   const text = '<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>';
   const ids = tok.encode(text, { addSpecial: false, parseSpecial: true });
   const header = tok.tokenId('<|start_header_id|>')!;
@@ -75,12 +40,12 @@ test('llama-3 vocab: parseSpecial matches header tokens; eosIds holds <|end_of_t
 });
 
 test('a long prompt (~30k tokens) encodes consistently and round-trips', () => {
-  const vectors = readVectors('ggml-vocab-llama-spm.gguf')
+  const vectors = readVectors('llama-spm')!
     .map((v) => v.text)
     .join('\n');
   const long = vectors.repeat(80);
-  for (const vocab of ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-llama-bpe.rebuilt.gguf']) {
-    const tok = loadTokenizer(path.join('tokenizer-vectors', vocab));
+  for (const vocab of ['llama-spm', 'llama-bpe']) {
+    const tok = vocabTokenizer(vocab);
     const one = tok.encode(vectors, { addSpecial: false });
     const many = tok.encode(long, { addSpecial: false });
     assert.ok(many.length > 20_000, `only ${many.length} tokens`);

@@ -1,13 +1,16 @@
 // A worker serving a Hugging Face directory: the engine loads it and the model card built from its
 // tokenizer.json / tokenizer_config.json / generation_config.json tokenizes, stops and templates like
 // the card of the GGUF the directory was written from; a prompt encoded with the card generates
-// stories260K's known greedy text.
+// stories260K's known greedy text. llama.cpp's vocab files publish llama.cpp's end-of-generation set
+// (checked against node-llama-cpp) and their own chat template.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { getLlama } from 'node-llama-cpp';
 import { Tokenizer, renderChat } from '@loom/tokenizer';
+import { llamaCppFile } from '@loom/tokenizer/llama-cpp-source';
 import { GREEDY, SeqRun, runAll, storiesPath } from './engine/engine-test-kit.js';
 import { writeHfModelDir } from './engine/hf-model-dir.js';
 import { loadEngine } from './engine/native-engine.js';
@@ -76,5 +79,36 @@ describe('model card of a safetensors directory', () => {
       () => buildModelCard(bare, 'x', { architecture: 'llama', contextLength: 1, vocabSize: 1 } as never),
       /bare\/tokenizer\.json: missing/,
     );
+  });
+});
+
+describe("model card of llama.cpp's vocab files", () => {
+  const info = { architecture: 'x', contextLength: 512, vocabSize: 0 } as never;
+  const card = (name: string) => buildModelCard(llamaCppFile(`models/ggml-vocab-${name}.gguf`), name, info);
+
+  it("stops on llama.cpp's end-of-generation set and carries the file's chat template", async () => {
+    // Against llama.cpp itself for one file (the tokenizer package checks every file's set the same way).
+    const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    try {
+      const phi3 = card('phi-3');
+      const model = await llama.loadModel({ modelPath: llamaCppFile('models/ggml-vocab-phi-3.gguf'), vocabOnly: true });
+      const eog = phi3.tokenizer.tokens.flatMap((_, id) => (model.isEogToken(id as never) ? [id] : []));
+      assert.deepEqual(phi3.eosTokenIds, eog);
+      assert.deepEqual(Tokenizer.fromData(phi3.tokenizer).eosIds, eog);
+      assert.equal(phi3.chatTemplate, model.fileInfo.metadata.tokenizer.chat_template);
+      await model.dispose();
+    } finally {
+      await llama.dispose();
+    }
+    // llama.cpp's sets for these (node-llama-cpp isEogToken, 2026-12-02), by token text.
+    const texts = (c: ReturnType<typeof card>) => c.eosTokenIds.map((id) => c.tokenizer.tokens[id]);
+    assert.deepEqual(texts(card('phi-3')), ['</s>', '<|endoftext|>', '<|end|>']);
+    assert.deepEqual(texts(card('llama-bpe')), ['<|end_of_text|>', '<|eot_id|>']);
+    const qwen2 = card('qwen2');
+    assert.deepEqual(texts(qwen2), ['</s>', '<|endoftext|>', '<|im_end|>']);
+    assert.ok(qwen2.chatTemplate?.includes('<|im_start|>'));
+    const gemma4 = card('gemma-4');
+    assert.deepEqual(texts(gemma4), ['<eos>', '<|tool_response>', '<turn|>']);
+    assert.ok(gemma4.chatTemplate?.includes('<|turn>'));
   });
 });

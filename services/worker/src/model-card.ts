@@ -7,6 +7,7 @@ import {
   tokenizerDataFromHf,
   chatTemplateFromHf,
   toolUseChatTemplateFromGguf,
+  endOfGenerationIds,
 } from '@loom/tokenizer';
 import type { ModelCard, TokenizerData } from '@loom/common';
 import type { EngineModelInfo } from './engine/engine-api.js';
@@ -61,22 +62,24 @@ function fromGguf(file: string): CardTokenizer {
 
 /**
  * What clients of this model need without its weights: the tokenizer, the chat template, the
- * context window and the ids that end generation (EOS, and EOT where the model has one).
+ * context window and the ids that end generation (EOS, EOT, EOM and every end-of-turn token llama.cpp
+ * recognises, as its special_eog_ids; for a directory also generation_config.json's eos_token_id).
  * `modelPath` is a GGUF file or a Hugging Face safetensors directory.
  */
 export function buildModelCard(modelPath: string, modelId: string, info: EngineModelInfo): ModelCard {
   const { tokenizer, chatTemplate, toolUseChatTemplate, extraEos } = fs.statSync(modelPath).isDirectory()
     ? fromHfDir(modelPath)
     : fromGguf(modelPath);
-  const eos = [tokenizer.eosTokenId, tokenizer.eotTokenId, ...extraEos].filter(
-    (x): x is number => x !== undefined && x >= 0 && x < tokenizer.tokens.length,
-  );
+  // The full end-of-generation set (llama.cpp's special_eog_ids, plus generation_config.json's ids), in
+  // the tokenizer too so the gateway's Tokenizer.eosIds agrees with the worker's stop ids.
+  const eos = endOfGenerationIds(tokenizer, extraEos);
+  tokenizer.eogTokenIds = eos;
   return {
     modelId,
     architecture: info.architecture,
     contextLength: info.contextLength,
     vocabSize: info.vocabSize,
-    eosTokenIds: [...new Set(eos)],
+    eosTokenIds: eos,
     tokenizer,
     chatTemplate,
     ...(toolUseChatTemplate ? { toolUseChatTemplate } : {}),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelCard } from '@loom/common';
-import { chatTemplateFromGguf, readGgufMetadata, tokenizerDataFromGguf } from '@loom/tokenizer';
+import { chatTemplateFromGguf, endOfGenerationIds, readGgufMetadata, tokenizerDataFromGguf } from '@loom/tokenizer';
 
 /** The repo's shared folder (models, specs), next to the checkout. */
 export const SHARED_DIR = path.resolve(
@@ -25,7 +25,7 @@ export function modelCardFromGguf(file: string, modelId: string): ModelCard {
     architecture: arch,
     contextLength: meta.getNumber(`${arch}.context_length`) ?? 2048,
     vocabSize: tokenizer.tokens.length,
-    eosTokenIds: tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId],
+    eosTokenIds: endOfGenerationIds(tokenizer),
     tokenizer,
     ...(chatTemplate ? { chatTemplate } : {}),
     createdAt: Date.now(),
