@@ -7,6 +7,7 @@
  * never override those; `raise_exception(msg)` (throws Error(msg)) and `strftime_now` are globals
  * @huggingface/jinja defines itself (passing our own raise_exception would be rejected as a
  * redeclared variable). Tool conversations are shaped for the template by chat-tool-messages.ts.
+ * Python string methods the library lacks and templates use are added by jinja-compat.ts.
  *
  * Without a template the documented plain fallback FALLBACK_CHAT_TEMPLATE is used: each message as
  * "<role>: <content>\n", then "assistant:" when a generation prompt is asked for. It is deliberately not
@@ -17,6 +18,7 @@
  * their ids, and without addSpecial when the template already wrote a BOS.
  */
 import { Template } from '@huggingface/jinja';
+import './jinja-compat.js';
 
 /** A tool call of an assistant message, as templates read it. */
 export interface ChatToolCall {

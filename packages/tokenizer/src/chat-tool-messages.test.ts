@@ -65,7 +65,6 @@ const UNRENDERABLE: Record<string, RegExp> = {
   'ByteDance-Seed-OSS': /Object keys must be strings/, // a dict literal with integer keys
   'Kimi-K2-Instruct': /not a function/, // message.get(...)
   'Kimi-K2-Thinking': /not a function/,
-  'tencent-Hy3': /not a function/, // '...'.format(x)
   'openbmb-MiniCPM5-1B': /Unknown ArrayValue filter: min/,
   'meetkai-functionary-medium-v3.2': /Cannot unpack non-iterable type: TupleValue/, // for k, v in dict.items() of tuples
   // Needs `functions` (the tools as JSON text) and `datetime`, which only llama.cpp's firefunction handler passes.
