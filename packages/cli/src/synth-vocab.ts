@@ -1,15 +1,13 @@
 /**
  * Where `loom model synth` finds a real vocabulary for each family: the shared models and tokenizer test
  * vectors (../shared/models), or llama.cpp's vocab-only GGUFs (models/ggml-vocab-*.gguf), which
- * node-llama-cpp ships inside its git bundle of llama.cpp's source: extracted once with `git` into
- * .loom/vocab (ignored by git), then reused.
+ * node-llama-cpp ships inside its git bundle of llama.cpp's source (checked out once by
+ * @loom/tokenizer's llama-cpp-source, the tokenizer tests' source of the same files).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ModelArch } from '@loom/tokenizer';
+import { llamaCppFile } from '@loom/tokenizer/llama-cpp-source';
 import { REPO_ROOT } from './repo-paths.js';
 
 const SHARED_MODELS = join(REPO_ROOT, '..', 'shared', 'models');
@@ -30,58 +28,19 @@ export const FAMILY_VOCAB: Readonly<Record<ModelArch, string>> = Object.freeze({
   granite: 'ggml-vocab-starcoder.gguf',
 });
 
-/** node-llama-cpp's bundle of llama.cpp's source, or undefined when node-llama-cpp is not installed. */
-function llamaCppBundle(): string | undefined {
-  let dir: string;
-  try {
-    dir = dirname(createRequire(import.meta.url).resolve('node-llama-cpp')); // <package>/dist
-  } catch {
-    return undefined;
-  }
-  for (; dirname(dir) !== dir; dir = dirname(dir)) {
-    const bundle = join(dir, 'llama', 'gitRelease.bundle');
-    if (existsSync(bundle)) return bundle;
-  }
-  return undefined;
-}
-
-/** llama.cpp's models/<name> written to `dst` from the bundle (a few seconds: the bundle is unpacked once). */
-function extractFromBundle(bundle: string, name: string, dst: string): void {
-  const git = mkdtempSync(join(os.tmpdir(), 'loom-llama-src-'));
-  try {
-    execFileSync('git', ['init', '-q', '--bare', git]);
-    execFileSync('git', ['-C', git, 'fetch', '-q', bundle, 'HEAD'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const bytes = execFileSync('git', ['-C', git, 'show', `FETCH_HEAD:models/${name}`], {
-      maxBuffer: 256 << 20,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    mkdirSync(dirname(dst), { recursive: true });
-    const tmp = `${dst}.${process.pid}.tmp`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, dst); // whole or absent, even with concurrent extractions
-  } finally {
-    rmSync(git, { recursive: true, force: true });
-  }
-}
-
 /** A vocabulary GGUF by file name; throws saying where it looked and what to pass instead. */
 export function vocabPath(name: string): string {
   const candidates = [join(SHARED_MODELS, name), join(SHARED_MODELS, 'tokenizer-vectors', name)];
   for (const c of candidates) if (existsSync(c)) return c;
-  const cached = join(REPO_ROOT, '.loom', 'vocab', name);
-  if (existsSync(cached)) return cached;
-  const bundle = llamaCppBundle();
-  if (bundle && name.startsWith('ggml-vocab-')) {
+  let fromLlamaCpp: string | undefined;
+  if (name.startsWith('ggml-vocab-')) {
     try {
-      extractFromBundle(bundle, name, cached);
-      return cached;
+      fromLlamaCpp = llamaCppFile(`models/${name}`);
     } catch (e) {
-      throw new Error(
-        `could not extract models/${name} from ${bundle}: ${(e as Error).message}; pass --vocab-from FILE`,
-      );
+      throw new Error(`could not get models/${name} of llama.cpp: ${(e as Error).message}; pass --vocab-from FILE`);
     }
+    if (existsSync(fromLlamaCpp)) return fromLlamaCpp;
   }
-  throw new Error(
-    `vocabulary ${name} not found in ${candidates.join(' or ')}${bundle ? '' : ' (and node-llama-cpp, which ships llama.cpp vocabularies, is not installed)'}; pass --vocab-from FILE`,
-  );
+  const where = [...candidates, ...(fromLlamaCpp ? [fromLlamaCpp] : [])];
+  throw new Error(`vocabulary ${name} not found in ${where.join(' or ')}; pass --vocab-from FILE`);
 }
