@@ -32,7 +32,11 @@ describe('synth families: Loom == llama.cpp', () => {
   // The ids only have to be valid: the families whose own vocabulary is large (>100k tokens) take the shared
   // 32000-token one to keep the files small (the served end-to-end test uses each family's own).
   const vocab = (arch: ModelArch) =>
-    vocabPath(['qwen2', 'qwen3', 'smollm3'].includes(arch) ? 'ggml-vocab-llama-spm.gguf' : FAMILY_VOCAB[arch]);
+    vocabPath(
+      ['qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3'].includes(arch)
+        ? 'ggml-vocab-llama-spm.gguf'
+        : FAMILY_VOCAB[arch],
+    );
   const prompts = [
     [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203],
     Array.from({ length: 21 }, (_, i) => 1 + ((i * 7919) % 31999)),

@@ -12,17 +12,14 @@ import { REPO_ROOT } from './repo-paths.js';
 
 const SHARED_MODELS = join(REPO_ROOT, '..', 'shared', 'models');
 
-/**
- * Each family's vocabulary: its own where llama.cpp ships it, else the closest one Loom's tokenizer reads
- * (gemma: Gemma's own vocabulary needs the gemma4 tokenizer model, so the Llama SentencePiece one stands in).
- */
+/** Each family's vocabulary: its own where llama.cpp ships it, else its closest (granite: StarCoder's, as Granite 3's). */
 export const FAMILY_VOCAB: Readonly<Record<ModelArch, string>> = Object.freeze({
   llama: 'llama-2-tiny-random.gguf',
   mistral: 'llama-2-tiny-random.gguf',
   qwen2: 'ggml-vocab-qwen2.gguf',
   qwen3: 'ggml-vocab-qwen2.gguf',
-  gemma2: 'ggml-vocab-llama-spm.gguf',
-  gemma3: 'ggml-vocab-llama-spm.gguf',
+  gemma2: 'ggml-vocab-gemma-4.gguf',
+  gemma3: 'ggml-vocab-gemma-4.gguf',
   phi3: 'ggml-vocab-phi-3.gguf',
   smollm3: 'ggml-vocab-llama-bpe.rebuilt.gguf',
   granite: 'ggml-vocab-starcoder.gguf',

@@ -14,7 +14,8 @@ const N = 16;
 const PROMPT = 'The quick brown fox jumps over the lazy dog. Once upon a time';
 
 /**
- * Every family, served: `loom model synth --arch F` (its tiny default shape and its own vocabulary) →
+ * Every family, served: `loom model synth --arch F --dtype f16` (its tiny default shape and its own vocabulary,
+ * half the bytes of f32: gemma's is 262144 tokens) →
  * a worker serving that file → the OpenAI client's greedy completion equals llama.cpp's plain argmax
  * continuation on the same file, text and token counts. One cluster: a worker per family.
  */
@@ -26,9 +27,13 @@ describe('every model family served end to end', () => {
 
   before(async () => {
     for (const arch of MODEL_ARCHS)
-      execFileSync(process.execPath, [cliMain(), 'model', 'synth', '--arch', arch, '--quiet', '-o', file(arch)], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      execFileSync(
+        process.execPath,
+        [cliMain(), 'model', 'synth', '--arch', arch, '--dtype', 'f16', '--quiet', '-o', file(arch)],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
     cluster = await startLocalCluster({ models: MODEL_ARCHS.map(file) });
     client = new OpenAI({ baseURL: cluster.baseURL, apiKey: 'unused', maxRetries: 0 });
   });
