@@ -303,8 +303,8 @@ uint32_t ggmlTypeByName(const std::string& name) {
   throw JsError{JsErrorKind::RangeError, "unknown GGML type '" + name + "'"};
 }
 
-// quantize(type: string, values: Float32Array): Uint8Array, ggml's reference quantisation of
-// values.length f32 (a whole number of blocks) into `type` bytes (q8_0, q4_0, q4_K, q6_K, f16, f32).
+// quantize(type: string, values: Float32Array): Uint8Array, ggml's quantisation (as llama-quantize runs it) of
+// values.length f32 (a whole number of blocks) into `type` bytes (f32, f16 and every block type of quant.h).
 napi_value quantize(napi_env env, napi_callback_info cbi) {
   return guard(env, [&]() -> napi_value {
     size_t argc = 2;

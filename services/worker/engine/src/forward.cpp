@@ -56,24 +56,20 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
-  if (w.type == GGML_Q8_0 || w.type == GGML_Q4_0 || w.type == GGML_Q4_K || w.type == GGML_Q6_K) {
-    // Like llama.cpp: activations to q8_0 (per token row, so batch-invariant), then integer block dots
-    // against q8_0, q4_0, q4_K or q6_K weight blocks (llama.cpp pairs the K-quants with 256-value q8_K
-    // activations; 32-value q8_0 blocks round activations at least as finely).
+  if (const IntegerGemm q = integerGemm(k_, w.type); q.gemm) {
+    // Like llama.cpp: activations to int8 blocks (per token row, so batch-invariant; of the kind llama.cpp
+    // pairs with the weight type: q8_0, q8_1 or q8_K), then integer block dots against the weight blocks.
     const int K = w.cols;
     const size_t xs = (size_t)(K / 32) * kQ8ActBytes;
     uint8_t* xq = xq_.data();  // [T][K/32][kQ8ActBytes]
+    const auto quantize = k_.quantizeActs[q.acts];
     pool_.parallelFor(T, 4, [&](int b, int e, int) {
-      for (int t = b; t < e; t++) k_.quantizeQ8_0(x + (size_t)t * K, xq + (size_t)t * xs, K);
+      for (int t = b; t < e; t++) quantize(x + (size_t)t * K, xq + (size_t)t * xs, K);
     });
-    const auto gemm = w.type == GGML_Q8_0   ? k_.gemmQ8_0Q8
-                      : w.type == GGML_Q4_0 ? k_.gemmQ4_0Q8
-                      : w.type == GGML_Q4_K ? k_.gemmQ4_KQ8
-                                            : k_.gemmQ6_KQ8;
-    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { gemm(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
+    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { q.gemm(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
     return;
   }
-  GemmFn fn = w.type == GGML_F32 ? k_.gemmF32 : w.type == GGML_F16 ? k_.gemmF16 : k_.gemmBF16;
+  const GemmFn fn = floatGemm(k_, w.type);  // f32, f16 or bf16: loadWeights admits nothing else
   pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { fn(w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
 }
 

@@ -66,6 +66,14 @@ GgmlTypeInfo ggmlTypeInfo(uint32_t type) {
       return {"tq1_0", 256, 54};
     case 35:
       return {"tq2_0", 256, 66};
+    case 39:
+      return {"mxfp4", 32, 17};
+    case 40:
+      return {"nvfp4", 64, 36};
+    case 41:
+      return {"q1_0", 128, 18};
+    case 42:
+      return {"q2_0", 64, 18};
     default:
       return {nullptr, 0, 0};
   }

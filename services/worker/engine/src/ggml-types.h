@@ -20,7 +20,10 @@ enum GgmlType : uint32_t {
   GGML_Q5_K = 13,
   GGML_Q6_K = 14,
   GGML_Q8_K = 15,
+  GGML_IQ4_NL = 20,
+  GGML_IQ4_XS = 23,
   GGML_BF16 = 30,
+  GGML_MXFP4 = 39,
 };
 
 struct GgmlTypeInfo {

@@ -7,6 +7,7 @@
 // widening path on a Xeon with AVX512-BF16 (docs/benchmarks.md, Engine); LOOM_KERNELS=avx512bf16 forces it.
 #include <stdexcept>
 
+#include "ggml-types.h"
 #include "kernels.h"
 
 namespace loom {
@@ -35,7 +36,28 @@ const Entry kSets[] = {{"scalar", always, scalarKernels, true},
                        {"avx512", hasAvx512, avx512Kernels, true},
                        {"avx512vnni", hasAvx512Vnni, avx512vnniKernels, true},
                        {"avx512bf16", hasAvx512Bf16, avx512bf16Kernels, false}};
+// GGML weight type -> integer GEMM format; the types missing here take no integer GEMM.
+const struct {
+  uint32_t type;
+  QFormat format;
+} kQTypes[] = {{GGML_Q8_0, kQ8_0},  {GGML_Q4_0, kQ4_0}, {GGML_Q4_1, kQ4_1},    {GGML_Q5_0, kQ5_0},
+               {GGML_Q5_1, kQ5_1},  {GGML_Q2_K, kQ2_K}, {GGML_Q3_K, kQ3_K},    {GGML_Q4_K, kQ4_K},
+               {GGML_Q5_K, kQ5_K},  {GGML_Q6_K, kQ6_K}, {GGML_IQ4_NL, kIq4Nl}, {GGML_IQ4_XS, kIq4Xs},
+               {GGML_MXFP4, kMxfp4}};
 }  // namespace
+
+IntegerGemm integerGemm(const KernelSet& k, uint32_t ggmlType) {
+  for (const auto& e : kQTypes)
+    if (e.type == ggmlType) return k.gemmQ[e.format];
+  return {nullptr, kActQ8_0};
+}
+
+GemmFn floatGemm(const KernelSet& k, uint32_t ggmlType) {
+  return ggmlType == GGML_F32    ? k.gemmF32
+         : ggmlType == GGML_F16  ? k.gemmF16
+         : ggmlType == GGML_BF16 ? k.gemmBF16
+                                 : nullptr;
+}
 
 std::string supportedKernels() {
   std::string s;

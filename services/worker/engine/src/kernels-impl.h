@@ -6,6 +6,7 @@
 #pragma once
 #include "half.h"
 #include "kernels.h"
+#include "quant-blocks.h"
 
 namespace {
 
@@ -229,9 +230,10 @@ void toF16(uint16_t* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name,     gemmF32,     gemmF16,      gemmBF16,     gemmQ8_0,
-                              dotF32,      dotF16,      axpyF32,      axpyF16,      toF16,
-                              dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, quantizeQ8_0,
-                              gemmQ8_0Q8,  gemmQ4_0Q8,  gemmQ4_KQ8,   gemmQ6_KQ8};
+const loom::KernelSet kSet = {
+    V::name,     gemmF32,     gemmF16,      gemmBF16,     gemmQ8_0,
+    dotF32,      dotF16,      axpyF32,      axpyF16,      toF16,
+    dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
+    kQGemms};
 
 }  // namespace

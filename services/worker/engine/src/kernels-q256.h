@@ -23,28 +23,74 @@ struct Q256 {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
     return {_mm256_sign_epi8(v, v), v};
   }
-  // q4_0 nibbles (low = value j, high = value j + 16) to 32 int8 values q - 8.
-  static qw prepQ4(const uint8_t* b) {
+  static qw signedQ(__m256i v) { return {_mm256_sign_epi8(v, v), v}; }
+  // 16 bytes of nibbles (low = value j, high = value j + 16) as 32 bytes 0..15.
+  static __m256i nibbles16(const uint8_t* b) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
-    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), _mm256_set1_epi8(0x0F));
-    const __m256i v = _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
-    return {_mm256_sign_epi8(v, v), v};
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), _mm256_set1_epi8(0x0F));
+  }
+  // 32 bits to 32 bytes: 0xFF where bit j is set (ggml's bytes_from_bits_32).
+  static __m256i bitBytes(const uint8_t* p) {
+    uint32_t x32;
+    __builtin_memcpy(&x32, p, 4);
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    const __m256i bytes =
+        _mm256_or_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)x32), shuf), _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
+  }
+  // q4_0 / q4_1: nibbles minus offset (8 / 0).
+  static qw prepNib(const uint8_t* b, int offset) {
+    return signedQ(_mm256_sub_epi8(nibbles16(b), _mm256_set1_epi8((char)offset)));
+  }
+  // q5_0 / q5_1: nibbles | 5th bit j of qh (4 bytes) << 4, minus offset (16 / 0).
+  static qw prepNib5(const uint8_t* b, const uint8_t* qh, int offset) {
+    const __m256i hi = _mm256_and_si256(bitBytes(qh), _mm256_set1_epi8(0x10));
+    return signedQ(_mm256_sub_epi8(_mm256_or_si256(nibbles16(b), hi), _mm256_set1_epi8((char)offset)));
   }
   // Unsigned nibbles 0..15 (the low or high ones of 32 bytes): |w| = w, and sign(x, w) zeroes x
   // only where w is 0, which adds nothing anyway, so qdot serves them unchanged.
-  static qw prepNibbles(const uint8_t* b, int high) {
+  static __m256i nibbles32(const uint8_t* b, int high) {
     const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
-    const __m256i v = _mm256_and_si256(high ? _mm256_srli_epi16(bytes, 4) : bytes, _mm256_set1_epi8(0x0F));
+    return _mm256_and_si256(high ? _mm256_srli_epi16(bytes, 4) : bytes, _mm256_set1_epi8(0x0F));
+  }
+  // Bit `bit` of 32 bytes, as 0 / 1 per byte.
+  static __m256i bit32(const uint8_t* p, int bit) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(bit)), _mm256_set1_epi8(1));
+  }
+  static qw prepNibbles(const uint8_t* b, int high) {
+    const __m256i v = nibbles32(b, high);
     return {v, v};
+  }
+  // q5_K: nibbles | bit `bit` of qh bytes << 4 (0..31, unsigned).
+  static qw prepNibbles5(const uint8_t* b, int high, const uint8_t* qh, int bit) {
+    const __m256i v = _mm256_or_si256(nibbles32(b, high), _mm256_slli_epi16(bit32(qh, bit), 4));
+    return {v, v};
+  }
+  // q2_K: bits shift..shift+1 of 32 bytes (0..3, unsigned).
+  static qw prepCrumbs(const uint8_t* q, int shift) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+    const __m256i c = _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(3));
+    return {c, c};
+  }
+  // q3_K: the 2 bits at shift | bit `bit` of hm << 2, minus 4 (-4..3).
+  static qw prepQ3(const uint8_t* q, int shift, const uint8_t* hm, int bit) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+    const __m256i c = _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(3));
+    const __m256i h = _mm256_slli_epi16(bit32(hm, bit), 2);
+    return signedQ(_mm256_sub_epi8(_mm256_or_si256(c, h), _mm256_set1_epi8(4)));
   }
   // q6_K: 4 low bits from ql (its low or high nibbles), 2 high bits from qh >> shift, minus 32.
   static qw prepQ6(const uint8_t* ql, const uint8_t* qh, int high, int shift) {
-    const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
-    const __m256i lo4 = _mm256_and_si256(high ? _mm256_srli_epi16(l, 4) : l, _mm256_set1_epi8(0x0F));
     const __m256i hi2 = _mm256_and_si256(_mm256_srl_epi16(h, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(0x03));
-    const __m256i v = _mm256_sub_epi8(_mm256_or_si256(lo4, _mm256_slli_epi16(hi2, 4)), _mm256_set1_epi8(32));
-    return {_mm256_sign_epi8(v, v), v};
+    return signedQ(
+        _mm256_sub_epi8(_mm256_or_si256(nibbles32(ql, high), _mm256_slli_epi16(hi2, 4)), _mm256_set1_epi8(32)));
+  }
+  // iq4_nl / iq4_xs / MXFP4: nibbles (as q4_0) looked up in a 16-entry int8 codebook (one byte shuffle).
+  static qw prepLut(const uint8_t* b, const int8_t* values) {
+    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(values)));
+    return signedQ(_mm256_shuffle_epi8(lut, nibbles16(b)));
   }
   // |w| (u8) x (x * sign(w)) (s8), int32 lane i the sum of the products of values 4i..4i+3 (lanes 0-3:
   // values 0..15, 4-7: 16..31). maddubs' int16 pairs never saturate: 2 * 128 * 127 < 32768.

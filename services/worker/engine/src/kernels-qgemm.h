@@ -1,77 +1,183 @@
-// The integer block GEMM of kernels-impl.h: q8_0-quantised activations against q8_0, q4_0, q4_K and
-// q6_K weight blocks. Part of kernels-impl.h (included from it, inside its anonymous namespace, after
-// `struct V`); like it, it includes nothing from the standard library.
+// The integer block GEMM of kernels-impl.h: q8_0-quantised activations against every block-quantised
+// weight format (loom::QFormat). Part of kernels-impl.h (included from it, inside its anonymous namespace,
+// after `struct V`; kernels-impl.h includes quant-blocks.h for it); like it, it includes nothing from the
+// standard library.
 #pragma once
 
-// ---- q8_0 activations x block-quantised weights (ggml's vec_dot_*_q8_0) ----
-// A weight block is [f16 d][32 x int8 q] (34 bytes). Activations are quantised per token row and per
-// 32-block (d = max|x| / 127, q = round-half-even(x / d), as ggml's quantize_row_q8_0) into
-// [f16 d][int16 sum q][32 x int8 q] (kQ8ActBytes): the value for (row, token) depends on that token's
-// row only, so the determinism contract holds. Each block's integer dot is exact (int32), then scaled
-// by d_w * d_x into one f32 accumulator per (row, token).
-constexpr int kQ8Block = 32, kQ8Bytes = 34, kQ8Sum = 2, kQ8Quants = 4;
+// ---- int8 activations x block-quantised weights (ggml's vec_dot_<type>_<vec_dot_type>) ----
+// Activations are quantised per token row (kernels.h QActs: q8_0, q8_1 or q8_K, as llama.cpp pairs them with
+// the weight type), into one kQ8ActBytes block [f32 d][4 bytes: two int16 sums, or q8_1's f32 d*sum][32 x int8
+// q] per 32 values: the value for (row, token) depends on that token's row only, so the determinism contract
+// holds. Weight blocks unpack to 32 int8 values in registers (never to f32), each block's integer dot is exact
+// (int32), then scaled by d_w * d_x into one f32 accumulator per (row, token).
+constexpr int kQ8Block = 32, kQ8Bytes = 34, kQ8Sums = 4, kQ8Quants = 8;
 
-void quantizeQ8_0(const float* x, uint8_t* dst, int K) {
+// 32 values with d = f16(max|x| / 127), q = round-half-even(x * 127 / max|x|), as ggml's quantize_row_q8_0 /
+// q8_1 (AVX); returns the unrounded d, for q8_1's sum.
+float quantizeBlock32(const float* x, uint8_t* dst) {
+  float amax = 0.f;
+  for (int i = 0; i < kQ8Block; i++) {
+    const float a = x[i] < 0 ? -x[i] : x[i];
+    amax = a > amax ? a : amax;
+  }
+  const float d = amax / 127.f, id = amax != 0.f ? 127.f / amax : 0.f;
+  const float dh = loom_f16_to_f32(loom_f32_to_f16(d));
+  __builtin_memcpy(dst, &dh, 4);
+  int8_t* q = reinterpret_cast<int8_t*>(dst + kQ8Quants);
+  for (int i = 0; i < kQ8Block; i++) q[i] = (int8_t)(int)__builtin_nearbyintf(x[i] * id);
+  return d;
+}
+// The int16 sums of quants 0..15 and 16..31 (the K-quants' min terms read them, as ggml's q8_K bsums).
+void putSums(uint8_t* dst) {
+  const int8_t* q = reinterpret_cast<const int8_t*>(dst + kQ8Quants);
+  int16_t sum[2] = {0, 0};
+  for (int i = 0; i < kQ8Block; i++) sum[i >> 4] = (int16_t)(sum[i >> 4] + q[i]);
+  __builtin_memcpy(dst + kQ8Sums, sum, 4);
+}
+void quantizeActsQ8_0(const float* x, uint8_t* dst, int K) {
   for (int b = 0; b < K / kQ8Block; b++, x += kQ8Block, dst += loom::kQ8ActBytes) {
-    float amax = 0.f;
-    for (int i = 0; i < kQ8Block; i++) {
+    quantizeBlock32(x, dst);
+    putSums(dst);
+  }
+}
+// q8_1: ggml's s = f16(d * sum of q), d unrounded, in the sums' place.
+void quantizeActsQ8_1(const float* x, uint8_t* dst, int K) {
+  for (int b = 0; b < K / kQ8Block; b++, x += kQ8Block, dst += loom::kQ8ActBytes) {
+    const float d = quantizeBlock32(x, dst);
+    const int8_t* q = reinterpret_cast<const int8_t*>(dst + kQ8Quants);
+    int sum = 0;
+    for (int i = 0; i < kQ8Block; i++) sum += q[i];
+    const float s = loom_f16_to_f32(loom_f32_to_f16(d * (float)sum));
+    __builtin_memcpy(dst + kQ8Sums, &s, 4);
+  }
+}
+// q8_K (quantize_row_q8_K_ref): per 256 values iscale = -127 / max (max: the value of largest magnitude),
+// q = min(127, round-half-even(iscale * x)), d = 1 / iscale; all zeros when max is 0.
+void quantizeActsQ8_K(const float* x, uint8_t* dst, int K) {
+  for (int sb = 0; sb < K / 256; sb++, x += 256) {
+    float max = 0.f, amax = 0.f;
+    for (int i = 0; i < 256; i++) {
       const float a = x[i] < 0 ? -x[i] : x[i];
-      amax = a > amax ? a : amax;
+      if (a > amax) amax = a, max = x[i];
     }
-    const float d = amax / 127.f, id = amax != 0.f ? 127.f / amax : 0.f;
-    const uint16_t dh = loom_f32_to_f16(d);
-    __builtin_memcpy(dst, &dh, 2);
-    int8_t* q = reinterpret_cast<int8_t*>(dst + kQ8Quants);
-    int16_t sum = 0;
-    for (int i = 0; i < kQ8Block; i++) sum = (int16_t)(sum + (q[i] = (int8_t)(int)__builtin_nearbyintf(x[i] * id)));
-    __builtin_memcpy(dst + kQ8Sum, &sum, 2);
+    const float iscale = amax != 0.f ? -127.f / max : 0.f, d = amax != 0.f ? 1 / iscale : 0.f;
+    for (int b = 0; b < 8; b++, dst += loom::kQ8ActBytes) {
+      __builtin_memcpy(dst, &d, 4);
+      int8_t* q = reinterpret_cast<int8_t*>(dst + kQ8Quants);
+      for (int i = 0; i < kQ8Block; i++) {
+        const int v = (int)__builtin_nearbyintf(iscale * x[32 * b + i]);
+        q[i] = (int8_t)(v < 127 ? v : 127);
+      }
+      putSums(dst);
+    }
   }
 }
 
-// Weight formats of the integer GEMM, one 32-value sub-block b of a row at a time: load() gives its
-// scale (or, with kSplit, one per 16 values), min and 32 quants (V::qw), value = scale * q - min. q8_0 stores int8
-// quants as is; q4_0 nibbles offset by 8 (low nibble = value j, high = value j + 16); q4_K 256-value super-blocks of
-// [f16 d][f16 dmin][12 bytes of 6-bit (scale, min) per sub-block][128 bytes of nibbles: sub-blocks
-// 2p and 2p+1 are the low and high nibbles of bytes 32p..32p+31], unsigned, with a min. All unpack to
-// the same int8 form, so one tile serves them and the integer dot stays exact.
+// Weight formats, one 32-value sub-block b of a row at a time: load() gives its scale(s), min(s) and 32
+// quants (V::qw), value = scale * q - min. kScales / kMins: 1 per sub-block, 2 (one per 16 values), or no
+// min; kActs: the activation kind it pairs with (llama.cpp's vec_dot_type for the type). Layouts in
+// quant.h; each unpacks to the same int8 form, so one tile serves them all.
 struct BlockQ8_0 {
-  static constexpr bool kHasMin = false, kSplit = false;
-  static void load(const uint8_t* row, int b, float* scale, float&, V::qw& q) {
+  static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * kQ8Bytes;
     scale[0] = V::f16(wb);
     q = V::prepQ(reinterpret_cast<const int8_t*>(wb + 2));
   }
 };
 struct BlockQ4_0 {
-  static constexpr bool kHasMin = false, kSplit = false;
-  static void load(const uint8_t* row, int b, float* scale, float&, V::qw& q) {
+  static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 18;
     scale[0] = V::f16(wb);
-    q = V::prepQ4(wb + 2);
+    q = V::prepNib(wb + 2, 8);
   }
 };
+struct BlockQ4_1 {
+  static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_1;
+  static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
+    const uint8_t* wb = row + (size_t)b * 20;
+    scale[0] = V::f16(wb);
+    min[0] = -V::f16(wb + 2);
+    q = V::prepNib(wb + 4, 0);
+  }
+};
+struct BlockQ5_0 {
+  static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
+    const uint8_t* wb = row + (size_t)b * 22;
+    scale[0] = V::f16(wb);
+    q = V::prepNib5(wb + 6, wb + 2, 16);
+  }
+};
+struct BlockQ5_1 {
+  static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_1;
+  static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
+    const uint8_t* wb = row + (size_t)b * 24;
+    scale[0] = V::f16(wb);
+    min[0] = -V::f16(wb + 2);
+    q = V::prepNib5(wb + 8, wb + 4, 0);
+  }
+};
+// q2_K / q3_K: sub-block j of a super-block is value bits 2(j % 4)..+1 of qs bytes 32(j / 4)..+31; a
+// scale (q2_K: and a min) per 16 values.
+struct BlockQ2_K {
+  static constexpr int kScales = 2, kMins = 2, kActs = loom::kActQ8_K;
+  static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
+    const uint8_t* sb = row + (size_t)(b >> 3) * 84;
+    const int j = b & 7;
+    const float d = V::f16(sb + 80), dmin = V::f16(sb + 82);
+    const uint8_t s0 = sb[2 * j], s1 = sb[2 * j + 1];
+    scale[0] = d * (float)(s0 & 0xF);
+    scale[1] = d * (float)(s1 & 0xF);
+    min[0] = dmin * (float)(s0 >> 4);
+    min[1] = dmin * (float)(s1 >> 4);
+    q = V::prepCrumbs(sb + 16 + 32 * (j >> 2), 2 * (j & 3));
+  }
+};
+struct BlockQ3_K {
+  static constexpr int kScales = 2, kMins = 0, kActs = loom::kActQ8_K;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
+    const uint8_t* sb = row + (size_t)(b >> 3) * 110;
+    const int j = b & 7;
+    const float d = V::f16(sb + 108);
+    scale[0] = d * (float)loom::q3kScale(sb + 96, 2 * j);
+    scale[1] = d * (float)loom::q3kScale(sb + 96, 2 * j + 1);
+    q = V::prepQ3(sb + 32 + 32 * (j >> 2), 2 * (j & 3), sb, j);
+  }
+};
+// q4_K / q5_K: sub-blocks 2p and 2p + 1 are the low and high nibbles of qs bytes 32p..32p+31 (q5_K: 5th
+// bit j of qh bytes 0..31), a 6-bit (scale, min) pair each.
 struct BlockQ4_K {
-  static constexpr bool kHasMin = true, kSplit = false;
-  static void load(const uint8_t* row, int b, float* scale, float& min, V::qw& q) {
+  static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_K;
+  static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 144;
     const int j = b & 7;
-    const uint8_t* sc = sb + 4;
-    // ggml's get_scale_min_k4
-    const int s = j < 4 ? sc[j] & 63 : (sc[j + 4] & 0xF) | ((sc[j - 4] >> 6) << 4);
-    const int m = j < 4 ? sc[j + 4] & 63 : (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4);
+    uint8_t s, m;
+    loom::scaleMinK4(j, sb + 4, &s, &m);
     scale[0] = V::f16(sb) * (float)s;
-    min = V::f16(sb + 2) * (float)m;
+    min[0] = V::f16(sb + 2) * (float)m;
     q = V::prepNibbles(sb + 16 + 32 * (j >> 1), j & 1);
   }
 };
-// q6_K: 256-value super-blocks [128 x u8 ql: low 4 bits][64 x u8 qh: high 2 bits][16 x int8 scales]
-// [f16 d], value = d * scale * (q - 32), one scale per 16 values (so two per 32-value sub-block:
-// kSplit). Sub-block j of a super-block: half h = j / 4 (128 values: ql + 64h, qh + 32h, scales +
-// 8h), group g = j % 4 within it: ql bytes 0..31 (g even) or 32..63 (g odd), their low (g < 2) or
-// high nibbles, qh bits 2g..2g+1, scales 2g and 2g + 1 (ggml's dequantize_row_q6_K).
+struct BlockQ5_K {
+  static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_K;
+  static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
+    const uint8_t* sb = row + (size_t)(b >> 3) * 176;
+    const int j = b & 7;
+    uint8_t s, m;
+    loom::scaleMinK4(j, sb + 4, &s, &m);
+    scale[0] = V::f16(sb) * (float)s;
+    min[0] = V::f16(sb + 2) * (float)m;
+    q = V::prepNibbles5(sb + 48 + 32 * (j >> 1), j & 1, sb + 16, j);
+  }
+};
+// q6_K: sub-block j of a super-block: half h = j / 4 (128 values: ql + 64h, qh + 32h, scales + 8h),
+// group g = j % 4 within it: ql bytes 0..31 (g even) or 32..63 (g odd), their low (g < 2) or high
+// nibbles, qh bits 2g..2g+1, scales 2g and 2g + 1 (ggml's dequantize_row_q6_K).
 struct BlockQ6_K {
-  static constexpr bool kHasMin = false, kSplit = true;
-  static void load(const uint8_t* row, int b, float* scale, float&, V::qw& q) {
+  static constexpr int kScales = 2, kMins = 0, kActs = loom::kActQ8_K;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 210;
     const int h = (b & 7) >> 2, g = b & 3;
     const int8_t* sc = reinterpret_cast<const int8_t*>(sb + 192 + 8 * h);
@@ -81,10 +187,38 @@ struct BlockQ6_K {
     q = V::prepQ6(sb + 64 * h + 32 * (g & 1), sb + 128 + 32 * h, g >> 1, 2 * g);
   }
 };
+// The non-linear formats look their 4-bit indices up in an int8 codebook (a byte shuffle on AVX), so the
+// dot stays integer as for the linear ones.
+struct BlockIq4Nl {
+  static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
+    const uint8_t* wb = row + (size_t)b * 18;
+    scale[0] = V::f16(wb);
+    q = V::prepLut(wb + 2, loom::kIq4nlValues);
+  }
+};
+struct BlockIq4Xs {
+  static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_K;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
+    const uint8_t* sb = row + (size_t)(b >> 3) * 136;
+    const int j = b & 7;
+    scale[0] = V::f16(sb) * (float)loom::iq4xsScale(sb, j);
+    q = V::prepLut(sb + 8 + 16 * j, loom::kIq4nlValues);
+  }
+};
+struct BlockMxfp4 {
+  static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
+    const uint8_t* wb = row + (size_t)b * 17;
+    scale[0] = loom::e8m0Half(wb[0]);
+    q = V::prepLut(wb + 1, loom::kMxfp4Values);
+  }
+};
 
 // R weight rows x NT tokens over nb sub-blocks; w[r] and x[j] point at the start of their rows. With
-// a min, sum(scale*q - min) * dx * xq = scale*dx * (q . xq) - min * dx * sum(xq): the second term
-// goes to its own scalar accumulator, sum(xq) read from the activation block (quantizeQ8_0 made it).
+// mins, sum(scale*q - min) * dx * xq = scale*dx * (q . xq) - min * dx * sum(xq): the second term goes
+// to its own scalar accumulator, dx * sum(xq) (per 16 values with two mins; q8_1's f16-rounded product
+// as ggml uses it) read from the activation block.
 template <class B, int R, int NT>
 inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, int nb, float* y, int ldy) {
   V::qacc acc[R][NT];
@@ -93,27 +227,33 @@ inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, in
     for (int j = 0; j < NT; j++) acc[r][j] = V::qzero(), macc[r][j] = 0.f;
   for (int b = 0; b < nb; b++) {
     const size_t offX = (size_t)b * loom::kQ8ActBytes;
-    float dx[NT], sx[NT];
+    float dx[NT], sx[NT][2];
     for (int j = 0; j < NT; j++) {
       const uint8_t* xb = x + (size_t)j * xStride + offX;
-      dx[j] = V::f16(xb);
-      if constexpr (B::kHasMin) {
-        int16_t sum;
-        __builtin_memcpy(&sum, xb + kQ8Sum, 2);
-        sx[j] = dx[j] * (float)sum;
+      __builtin_memcpy(&dx[j], xb, 4);
+      if constexpr (B::kActs == loom::kActQ8_1) {
+        __builtin_memcpy(&sx[j][0], xb + kQ8Sums, 4);
+      } else if constexpr (B::kMins > 0) {
+        int16_t sum[2];
+        __builtin_memcpy(sum, xb + kQ8Sums, 4);
+        if constexpr (B::kMins == 1)
+          sx[j][0] = dx[j] * (float)(sum[0] + sum[1]);
+        else
+          sx[j][0] = dx[j] * (float)sum[0], sx[j][1] = dx[j] * (float)sum[1];
       }
     }
     for (int r = 0; r < R; r++) {
-      float scale[2], min = 0.f;
+      float scale[2], min[2];
       V::qw qw;
       B::load(w[r], b, scale, min, qw);
       for (int j = 0; j < NT; j++) {
         const int8_t* xq = reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + kQ8Quants);
-        if constexpr (B::kSplit)
+        if constexpr (B::kScales == 2)
           acc[r][j] = V::qdot2(qw, xq, scale[0] * dx[j], scale[1] * dx[j], acc[r][j]);
         else
           acc[r][j] = V::qdot(qw, xq, scale[0] * dx[j], acc[r][j]);
-        if constexpr (B::kHasMin) macc[r][j] += min * sx[j];
+        if constexpr (B::kMins == 1) macc[r][j] += min[0] * sx[j][0];
+        if constexpr (B::kMins == 2) macc[r][j] += min[0] * sx[j][0] + min[1] * sx[j][1];
       }
     }
   }
@@ -156,15 +296,14 @@ void gemmBlocksQ8(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y
     q8rows<B, 1>(&w, Xq, xs, nb, Y, T, ldy, n);
   }
 }
-void gemmQ8_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
-  gemmBlocksQ8<BlockQ8_0>(W, rb, Xq, Y, K, T, ldy, n0, n1);
+
+// In loom::QFormat order, each with the activation kind its format pairs with.
+template <class B>
+constexpr loom::IntegerGemm entry() {
+  return {gemmBlocksQ8<B>, (loom::QActs)B::kActs};
 }
-void gemmQ4_0Q8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
-  gemmBlocksQ8<BlockQ4_0>(W, rb, Xq, Y, K, T, ldy, n0, n1);
-}
-void gemmQ4_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
-  gemmBlocksQ8<BlockQ4_K>(W, rb, Xq, Y, K, T, ldy, n0, n1);
-}
-void gemmQ6_KQ8(const uint8_t* W, size_t rb, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0, int n1) {
-  gemmBlocksQ8<BlockQ6_K>(W, rb, Xq, Y, K, T, ldy, n0, n1);
-}
+constexpr loom::IntegerGemm kQGemms[] = {
+    entry<BlockQ8_0>(),  entry<BlockQ4_0>(),  entry<BlockQ4_1>(), entry<BlockQ5_0>(), entry<BlockQ5_1>(),
+    entry<BlockQ2_K>(),  entry<BlockQ3_K>(),  entry<BlockQ4_K>(), entry<BlockQ5_K>(), entry<BlockQ6_K>(),
+    entry<BlockIq4Nl>(), entry<BlockIq4Xs>(), entry<BlockMxfp4>()};
+static_assert(sizeof kQGemms / sizeof kQGemms[0] == loom::kQFormatCount, "one integer GEMM per QFormat");

@@ -38,13 +38,19 @@ struct V {
     __builtin_memcpy(q.v, w, 32);
     return q;
   }
-  // q4_0 nibbles: low = value j, high = value j + 16, each offset by 8.
-  static qw prepQ4(const uint8_t* b) {
+  // q4_0 / q4_1 nibbles (low = value j, high = value j + 16) minus offset (8 / 0).
+  static qw prepNib(const uint8_t* b, int offset) {
     qw q;
     for (int j = 0; j < 16; j++) {
-      q.v[j] = (int8_t)((b[j] & 0x0F) - 8);
-      q.v[j + 16] = (int8_t)((b[j] >> 4) - 8);
+      q.v[j] = (int8_t)((b[j] & 0x0F) - offset);
+      q.v[j + 16] = (int8_t)((b[j] >> 4) - offset);
     }
+    return q;
+  }
+  // q5_0 / q5_1: the nibbles | bit j of qh (4 bytes, little-endian) << 4, minus offset (16 / 0).
+  static qw prepNib5(const uint8_t* b, const uint8_t* qh, int offset) {
+    qw q = prepNib(b, 0);
+    for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((q.v[j] | (((qh[j >> 3] >> (j & 7)) & 1) << 4)) - offset);
     return q;
   }
   // Sub-block of unsigned nibbles: the low (high = 0) or high (high = 1) nibbles of 32 bytes.
@@ -53,11 +59,38 @@ struct V {
     for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((b[j] >> (4 * high)) & 0x0F);
     return q;
   }
+  // q5_K: those nibbles | bit `bit` of qh[j] << 4.
+  static qw prepNibbles5(const uint8_t* b, int high, const uint8_t* qh, int bit) {
+    qw q = prepNibbles(b, high);
+    for (int j = 0; j < 32; j++) q.v[j] = (int8_t)(q.v[j] | (((qh[j] >> bit) & 1) << 4));
+    return q;
+  }
+  // q2_K: bits shift..shift+1 of 32 bytes.
+  static qw prepCrumbs(const uint8_t* b, int shift) {
+    qw q;
+    for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((b[j] >> shift) & 3);
+    return q;
+  }
+  // q3_K: those 2 bits | bit `bit` of hm[j] << 2, minus 4.
+  static qw prepQ3(const uint8_t* b, int shift, const uint8_t* hm, int bit) {
+    qw q;
+    for (int j = 0; j < 32; j++) q.v[j] = (int8_t)((((b[j] >> shift) & 3) | (((hm[j] >> bit) & 1) << 2)) - 4);
+    return q;
+  }
   // q6_K: 4 low bits from ql (low or high nibble), 2 high bits from qh >> shift, offset by 32.
   static qw prepQ6(const uint8_t* ql, const uint8_t* qh, int high, int shift) {
     qw q;
     for (int j = 0; j < 32; j++)
       q.v[j] = (int8_t)((((ql[j] >> (4 * high)) & 0x0F) | (((qh[j] >> shift) & 3) << 4)) - 32);
+    return q;
+  }
+  // iq4_nl / iq4_xs / MXFP4: nibbles (as q4_0) looked up in a 16-entry codebook.
+  static qw prepLut(const uint8_t* b, const int8_t* values) {
+    qw q;
+    for (int j = 0; j < 16; j++) {
+      q.v[j] = values[b[j] & 0x0F];
+      q.v[j + 16] = values[b[j] >> 4];
+    }
     return q;
   }
   // Two scales: values 0..15 by s0, 16..31 by s1.

@@ -20,6 +20,45 @@ namespace loom {
 using GemmFn = void (*)(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, int T, int ldy, int n0,
                         int n1);
 
+// Weight formats of the integer block GEMM: the index into KernelSet::gemmQ. 256-value super-block
+// formats (the K-quants, iq4_xs) need K % 256 == 0, the others K % 32 == 0.
+enum QFormat : int {
+  kQ8_0,
+  kQ4_0,
+  kQ4_1,
+  kQ5_0,
+  kQ5_1,
+  kQ2_K,
+  kQ3_K,
+  kQ4_K,
+  kQ5_K,
+  kQ6_K,
+  kIq4Nl,
+  kIq4Xs,
+  kMxfp4,
+  kQFormatCount
+};
+
+// How the integer GEMM's activations are quantised, per weight format exactly as llama.cpp pairs them
+// (its vec_dot_type), so both compute the same int8 activations. Every kind writes, per 32 values, one
+// kQ8ActBytes block [f32 d][4 bytes: see below][32 x int8 q], x ~ d * q:
+//   kActQ8_0  32 values: d = f16(max|x| / 127) (stored widened to f32), q = round-half-even(x * 127 / max|x|);
+//             then [int16 sum of q 0..15][int16 sum of q 16..31]
+//   kActQ8_1  as kActQ8_0, then [f32 value of f16(max|x| / 127 * sum of q)] (ggml's q8_1 s, for q4_1 / q5_1's m)
+//   kActQ8_K  256 values (K % 256 == 0): d = max / -127 in f32 (max: the value of largest magnitude), the same in
+//             all 8 blocks of the 256, q = min(127, round-half-even(x * -127 / max)); sums as kActQ8_0
+enum QActs : int { kActQ8_0, kActQ8_1, kActQ8_K, kActCount };
+
+// Y[t*ldy + n] = dot(W row n, Xq row t) as GemmFn, X quantised by KernelSet::quantizeActs.
+using QGemmFn = void (*)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
+                         int n1);
+
+// An integer GEMM and the activation kind its weight format pairs with.
+struct IntegerGemm {
+  QGemmFn gemm;
+  QActs acts;
+};
+
 struct KernelSet {
   const char* name;  // "scalar" | "avx2" | "avx512" | "avx512vnni" | "avx512bf16"
   GemmFn gemmF32;
@@ -36,25 +75,15 @@ struct KernelSet {
   void (*dotGroupF16)(const float* q, const uint16_t* k, int hd, int g, float* out);
   void (*axpyGroupF32)(float* out, const float* a, const float* v, int hd, int g);  // out[h] += a[h] * v
   void (*axpyGroupF16)(float* out, const float* a, const uint16_t* v, int hd, int g);
-  // q8_0 x q8_0 (ggml's vec_dot_q8_0_q8_0): quantizeQ8_0 turns an f32 row x[K] (K % 32 == 0) into K/32
-  // activation blocks [f16 d][int16 sum of q][32 x int8 q] (kQ8ActBytes each; the sum serves the
-  // K-quants' min term); gemmQ8_0Q8 is GemmFn with X given as such rows ([T][K/32][kQ8ActBytes] bytes).
-  void (*quantizeQ8_0)(const float* x, uint8_t* dst, int K);
-  void (*gemmQ8_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
-                     int n1);
-  // q4_0 x q8_0 (ggml's vec_dot_q4_0_q8_0): the same, with q4_0 weight blocks [f16 d][16 x u8 nibbles].
-  void (*gemmQ4_0Q8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
-                     int n1);
-  // q4_K x q8_0 (K % 256 == 0): 256-value super-blocks, 8 sub-blocks of 32 with 6-bit scales and mins.
-  void (*gemmQ4_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
-                     int n1);
-  // q6_K x q8_0 (K % 256 == 0): 256-value super-blocks of 6-bit quants, one int8 scale per 16 values.
-  void (*gemmQ6_KQ8)(const uint8_t* W, size_t rowBytes, const uint8_t* Xq, float* Y, int K, int T, int ldy, int n0,
-                     int n1);
+  // Integer block GEMM (kernels-qgemm.h; ggml's vec_dot_<type>_<vec_dot_type>): quantizeActs[a] turns an
+  // f32 row x[K] into K/32 activation blocks of kind a ([K/32][kQ8ActBytes] bytes); gemmQ[f] is GemmFn for
+  // weights in QFormat f, with X given as such rows ([T][K/32][kQ8ActBytes]) of kind gemmQ[f].acts.
+  void (*quantizeActs[kActCount])(const float* x, uint8_t* dst, int K);
+  const IntegerGemm* gemmQ;  // [kQFormatCount]
 };
 constexpr int kMaxAttnGroup = 8;
 // Bytes of one quantizeQ8_0 activation block (32 values); q8_0 *weight* blocks are ggml's 34.
-constexpr int kQ8ActBytes = 36;
+constexpr int kQ8ActBytes = 40;
 
 const KernelSet& scalarKernels();
 const KernelSet& avx2Kernels();
@@ -65,6 +94,12 @@ const KernelSet& avx512bf16Kernels();
 // Best set this CPU supports, or the one named by `forced` (a set's name; empty or "auto" = best,
 // normally from LOOM_KERNELS). Throws std::runtime_error when the forced set is unknown or unsupported here.
 const KernelSet& selectKernels(const std::string& forced);
+
+// The weight GEMMs by GGML type id (ggml-types.h): integerGemm gives the integer block GEMM of a block-quantised
+// type and the activation kind it takes (gemm nullptr for a type without one), floatGemm the f32-activation
+// GEMM of f32 / f16 / bf16 (nullptr otherwise). One table (kernels-dispatch.cpp) maps types to formats.
+IntegerGemm integerGemm(const KernelSet& k, uint32_t ggmlType);
+GemmFn floatGemm(const KernelSet& k, uint32_t ggmlType);
 
 // Kernel sets this CPU can run, best last, e.g. "scalar,avx2".
 std::string supportedKernels();

@@ -22,11 +22,10 @@ Matrix matrix(const ModelSource& f, const std::string& name, int rows, int cols)
   if (t->dims.size() != 2 || t->dims[0] != (uint64_t)cols || t->dims[1] != (uint64_t)rows)
     throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" +
                                    std::to_string(cols) + ", " + std::to_string(rows) + "]"));
-  if (t->type != GGML_F32 && t->type != GGML_F16 && t->type != GGML_BF16 && t->type != GGML_Q8_0 &&
-      !isBlockQuantType(t->type))
+  if (!isSupportedWeightType(t->type))
     throw std::runtime_error(f.err("tensor '" + name + "' has type " + ggmlTypeInfo(t->type).name +
-                                   ", which this engine does not support yet (supported: f32, f16, bf16, q8_0, q4_0, "
-                                   "q4_K, q6_K); re-quantize the model to one of those"));
+                                   ", which this engine does not support yet (supported: " + supportedWeightTypes() +
+                                   "); re-quantize the model to one of those"));
   Matrix m;
   m.type = t->type;
   m.data = t->data;

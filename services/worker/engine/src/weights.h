@@ -10,7 +10,7 @@
 namespace loom {
 
 struct Matrix {
-  uint32_t type = 0;  // GgmlType: f32, f16, bf16, q8_0, q4_0, q4_K or q6_K
+  uint32_t type = 0;  // GgmlType: one of quant.h's supported weight types
   const uint8_t* data = nullptr;
   size_t rowBytes = 0;
   int rows = 0;  // output features
