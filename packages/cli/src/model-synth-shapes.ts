@@ -29,6 +29,9 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
   stories15M: { ...LLAMA2_BASE, dim: 288, hidden: 768, layers: 6, heads: 6, kvHeads: 6, ctx: 256 },
   'stories15M-gqa': { ...LLAMA2_BASE, dim: 288, hidden: 768, layers: 6, heads: 6, kvHeads: 2, ctx: 256 },
   stories42M: { ...LLAMA2_BASE, dim: 512, hidden: 1376, layers: 8, heads: 8, kvHeads: 8, ctx: 1024 },
+  // stories42M with hidden 1536: every row a whole number of 256-value super-blocks, so pure K-quant
+  // and iq4_xs files exist in this shape (stories15M's 288 and stories42M's 1376 columns do not divide).
+  'stories42M-k256': { ...LLAMA2_BASE, dim: 512, hidden: 1536, layers: 8, heads: 8, kvHeads: 8, ctx: 1024 },
   stories110M: { ...LLAMA2_BASE, dim: 768, hidden: 2048, layers: 12, heads: 12, kvHeads: 12, ctx: 1024 },
   'tinyllama-1.1B': { ...LLAMA2_BASE, dim: 2048, hidden: 5632, layers: 22, heads: 32, kvHeads: 4, ctx: 2048 },
   'llama2-7B': { ...LLAMA2_BASE, dim: 4096, hidden: 11008, layers: 32, heads: 32, kvHeads: 32, ctx: 4096 },

@@ -1,19 +1,27 @@
 // `loom model synth` writes GGUFs that Loom's engine and llama.cpp (node-llama-cpp) both load and run to
-// the same greedy tokens; shapes parse and fail with the bad key named.
+// the same greedy tokens, in every --dtype: f32, f16, each GGML block type and each llama-quantize file
+// type (whose per-tensor types are checked in the file); shapes parse and fail with the bad key named.
+// (The quantised bytes themselves are checked against ggml's in the worker's ggml-quant-bytes test.)
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readGgufMetadata } from '@loom/tokenizer';
-import { loadEngine, quantize } from '@loom/worker';
+import { GGML_QUANT_TYPES, LLAMA_FILE_TYPES, quantizeQ8_0Into, readGgufMetadata } from '@loom/tokenizer';
+import { loadEngine, weightTypeLayout } from '@loom/worker';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { NAMED_SHAPES, parseShape } from './model-synth-shapes.js';
-import { quantizeQ4_0Into, quantizeQ8_0Into } from '@loom/tokenizer';
-import { synthModel, type SynthDtype } from './model-synth.js';
+import { REPO_ROOT } from './repo-paths.js';
+import { synthModel, synthTensorTypes, type SynthDtype } from './model-synth.js';
 
+// The Llama-2 vocabulary (32000 tokens) on a 64-wide model; and a 256-wide one (whole 256-value
+// super-blocks for the K-quants and iq4_xs) with stories260K's 512-token vocabulary, which keeps the
+// embedding small enough to quantise quickly.
 const TINY = 'dim=64,hidden=160,layers=2,heads=4,kv_heads=2,vocab=32000,ctx=64';
+const TINY_256 = 'dim=256,hidden=256,layers=2,heads=4,kv_heads=2,vocab=512,ctx=64';
+const STORIES_VOCAB = path.join(REPO_ROOT, '..', 'shared', 'models', 'stories260K', 'stories260K-f32.gguf');
 const PROMPT = [1, 15043, 29892, 590, 1024, 338];
+const PROMPT_512 = [1, 403, 407, 261, 378];
 const N = 8;
 
 describe('model synth shapes', () => {
@@ -41,16 +49,18 @@ describe('model synth shapes', () => {
     assert.equal(out[0]! | (out[1]! << 8), 0x3c00); // f16 1.0
   });
 
-  it("q4_0 bytes equal the engine's port of ggml's quantize_row_q4_0_ref", () => {
-    let s = 12345;
-    const x = Float32Array.from({ length: 32 * 64 }, (_, i) => {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      return i % 97 === 0 ? 0 : ((s / 2 ** 32) * 2 - 1) * (1 + (i % 5));
-    });
-    x.fill(0, 64, 96); // an all-zero block: d = 0
-    const ours = new Uint8Array((x.length / 32) * 18);
-    quantizeQ4_0Into(x, ours);
-    assert.deepEqual(ours, quantize('q4_0', x));
+  it('a pure block type refuses widths it cannot take, naming the tensor; a file type falls back', () => {
+    const stories15M = parseShape('stories15M'); // 288 wide: not whole 256-value super-blocks
+    assert.throws(
+      () => synthTensorTypes(stories15M, 'q4_K', 32000),
+      /token_embd\.weight: 288 columns .* cannot be q4_K/,
+    );
+    const mix = synthTensorTypes(stories15M, 'Q4_K_M', 32000);
+    assert.equal(mix.get('blk.0.attn_q.weight'), 'q5_0'); // llama-quantize's fallback for q4_K
+    assert.equal(mix.get('output.weight'), 'q8_0');
+    assert.equal(mix.get('blk.0.attn_norm.weight'), 'f32');
+    const k256 = synthTensorTypes(parseShape('stories42M-k256'), 'q4_K', 32000);
+    assert.ok([...k256.values()].every((t) => t === 'q4_K' || t === 'f32'));
   });
 });
 
@@ -66,6 +76,59 @@ describe('model synth files run the same in Loom and llama.cpp', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * Greedy ids of `prompt` from llama.cpp and from Loom on `file`. kvF32: both keep K/V in f32 (llama.cpp
+   * without flash attention), so the two agree to float summation order (random weights tie often).
+   */
+  async function bothGreedy(file: string, prompt: number[], kvF32: boolean): Promise<[number[], number[]]> {
+    const model = await llama.loadModel({ modelPath: file });
+    const ctx = await model.createContext({
+      contextSize: 64,
+      threads: 1,
+      ...(kvF32 && { flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' }),
+    });
+    const expected: number[] = [];
+    try {
+      for await (const t of ctx.getSequence().evaluate(prompt as never, { temperature: 0 })) {
+        expected.push(t as number);
+        if (expected.length >= N) break;
+      }
+    } finally {
+      await ctx.dispose();
+      await model.dispose();
+    }
+    const engine = loadEngine(file, { threads: 2, ...(kvF32 && { kvType: 'f32' as const }) });
+    try {
+      engine.initKv(4, 16, 64, 1);
+      const got: number[] = [];
+      let tokens = prompt,
+        pos = 0;
+      while (got.length < N) {
+        const r = await engine.step([
+          {
+            tokens: Int32Array.from(tokens),
+            startPos: pos,
+            blockTable: Int32Array.from([0, 1, 2, 3]),
+            sample: true,
+            temperature: 0,
+            topP: 1,
+            topK: 0,
+            minP: 0,
+            seed: 0,
+            rngCounter: got.length,
+            logprobs: -1,
+          },
+        ]);
+        pos += tokens.length;
+        got.push(r.tokens[0]!);
+        tokens = [r.tokens[0]!];
+      }
+      return [got, expected];
+    } finally {
+      engine.close();
+    }
+  }
+
   for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0'] as SynthDtype[]) {
     it(`${TINY} ${dtype}: same ${N} greedy ids`, async () => {
       const file = path.join(dir, `tiny-${dtype}.gguf`);
@@ -73,55 +136,28 @@ describe('model synth files run the same in Loom and llama.cpp', () => {
       const meta = readGgufMetadata(file);
       assert.equal((meta.metadata.get('tokenizer.ggml.tokens') as string[]).length, 32000);
       assert.equal(meta.metadata.get('llama.attention.head_count_kv'), 2);
+      const engine = loadEngine(file, { threads: 1 });
+      const info = engine.info();
+      engine.close();
+      assert.deepEqual(
+        [info.dim, info.hiddenDim, info.nLayers, info.nHeads, info.nKvHeads, info.vocabSize, info.weightType],
+        [64, 160, 2, 4, 2, 32000, dtype],
+      );
+      const [got, expected] = await bothGreedy(file, PROMPT, false);
+      assert.deepEqual(got, expected);
+    });
+  }
 
-      const model = await llama.loadModel({ modelPath: file });
-      const ctx = await model.createContext({ contextSize: 64, threads: 1 });
-      const expected: number[] = [];
-      try {
-        for await (const t of ctx.getSequence().evaluate(PROMPT as never, { temperature: 0 })) {
-          expected.push(t as number);
-          if (expected.length >= N) break;
-        }
-      } finally {
-        await ctx.dispose();
-        await model.dispose();
-      }
-
-      const engine = loadEngine(file, { threads: 2 });
-      try {
-        const info = engine.info();
-        assert.deepEqual(
-          [info.dim, info.hiddenDim, info.nLayers, info.nHeads, info.nKvHeads, info.vocabSize, info.weightType],
-          [64, 160, 2, 4, 2, 32000, dtype],
-        );
-        engine.initKv(4, 16, 64, 1);
-        const got: number[] = [];
-        let tokens = PROMPT,
-          pos = 0;
-        while (got.length < N) {
-          const r = await engine.step([
-            {
-              tokens: Int32Array.from(tokens),
-              startPos: pos,
-              blockTable: Int32Array.from([0, 1, 2, 3]),
-              sample: true,
-              temperature: 0,
-              topP: 1,
-              topK: 0,
-              minP: 0,
-              seed: 0,
-              rngCounter: got.length,
-              logprobs: -1,
-            },
-          ]);
-          pos += tokens.length;
-          got.push(r.tokens[0]!);
-          tokens = [r.tokens[0]!];
-        }
-        assert.deepEqual(got, expected);
-      } finally {
-        engine.close();
-      }
+  for (const dtype of [...GGML_QUANT_TYPES.filter((t) => t !== 'q8_0' && t !== 'q4_0'), ...LLAMA_FILE_TYPES]) {
+    it(`${TINY_256} ${dtype}: the tensor types asked for, same ${N} greedy ids`, async () => {
+      const file = path.join(dir, `tiny256-${dtype}.gguf`);
+      const shape = parseShape(TINY_256);
+      synthModel({ shape, dtype, out: file, seed: 7, vocabFrom: STORIES_VOCAB });
+      const want = synthTensorTypes(shape, dtype, 512);
+      for (const t of readGgufMetadata(file).tensors)
+        assert.equal(t.type, weightTypeLayout(want.get(t.name)!).id, `${t.name} is ${want.get(t.name)}`);
+      const [got, expected] = await bothGreedy(file, PROMPT_512, true);
+      assert.deepEqual(got, expected);
     });
   }
 });

@@ -2,7 +2,9 @@
  * `loom model synth`: writes a GGUF of any supported family with random weights in a real model's shape
  * and a real tokenizer (the `tokenizer.ggml.*` metadata of a vocabulary GGUF: by default the family's,
  * synth-vocab.ts), with the metadata keys llama.cpp reads for that architecture, so it loads in Loom's
- * engine and in llama.cpp. The text it generates is noise; both must generate the same noise.
+ * engine and in llama.cpp. The text it generates is noise; both must generate the same noise. Weights are
+ * f32, f16, one GGML block type, or a llama-quantize file type's per-tensor mix (Q4_K_M, ...), quantised
+ * byte for byte as llama-quantize would (@loom/tokenizer's ports of ggml's quantisers).
  *
  * Weights are a deterministic function of (seed, tensor name), uniform in ±sqrt(3 / fan-in) (unit
  * variance per output), norms 1. Tensors stream to disk one chunk of rows at a time, so a 7B shape
@@ -10,20 +12,32 @@
  */
 import { existsSync } from 'node:fs';
 import {
+  GGML_QUANT_TYPES,
   GGML_TYPE,
+  ggmlQuantizeInto,
+  ggmlQuantizedBytes,
+  ggmlQuantLayout,
+  isLlamaFileType,
+  LLAMA_FILE_TYPES,
+  LLAMA_FTYPE_ID,
+  llamaFileTensorType,
   longRopeFactors,
   modelMetadata,
   modelTensorSpecs,
   readGgufMetadata,
+  toF16Into,
   writeGguf,
+  type GgmlQuantType,
   type GgufTensorToWrite,
+  type LlamaFileType,
+  type ModelTensorSpec,
 } from '@loom/tokenizer';
-import { parameterCount, type ModelShape } from './model-synth-shapes.js';
-import { Q4_0_BYTES, Q8_0_BLOCK, Q8_0_BYTES, quantizeQ4_0Into, quantizeQ8_0Into, toF16Into } from '@loom/tokenizer';
+import type { ModelShape } from './model-synth-shapes.js';
 import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
 
-export type SynthDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0';
-export const SYNTH_DTYPES: readonly SynthDtype[] = ['f32', 'f16', 'q8_0', 'q4_0'];
+/** A weight type for every matrix (pure), or a llama-quantize file type that mixes them per tensor. */
+export type SynthDtype = 'f32' | 'f16' | GgmlQuantType | LlamaFileType;
+export const SYNTH_DTYPES: readonly SynthDtype[] = ['f32', 'f16', ...GGML_QUANT_TYPES, ...LLAMA_FILE_TYPES];
 
 export interface SynthOptions {
   shape: ModelShape;
@@ -36,16 +50,69 @@ export interface SynthOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-// general.file_type (llama_ftype) per dtype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, MOSTLY_Q4_0.
-const FILE_TYPE: Record<SynthDtype, number> = { f32: 0, f16: 1, q8_0: 7, q4_0: 2 };
-const GGML: Record<SynthDtype, number> = {
-  f32: GGML_TYPE.F32!,
-  f16: GGML_TYPE.F16!,
-  q8_0: GGML_TYPE.Q8_0!,
-  q4_0: GGML_TYPE.Q4_0!,
+type TensorType = 'f32' | 'f16' | GgmlQuantType;
+
+// general.file_type (llama_ftype) of a pure dtype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, ... (the K-quants as
+// their _S variant, the all-one-type one; mxfp4 as MOSTLY_MXFP4_MOE, the only MXFP4 file type).
+const PURE_FILE_TYPE: Record<TensorType, number> = {
+  f32: 0,
+  f16: 1,
+  q4_0: 2,
+  q4_1: 3,
+  q8_0: 7,
+  q5_0: 8,
+  q5_1: 9,
+  q2_K: 10,
+  q3_K: 11,
+  q4_K: 14,
+  q5_K: 16,
+  q6_K: 18,
+  iq4_nl: 25,
+  iq4_xs: 30,
+  mxfp4: 38,
 };
-/** Bytes per 32-value block of the block-quantised dtypes. */
-const BLOCK_BYTES: Partial<Record<SynthDtype, number>> = { q8_0: Q8_0_BYTES, q4_0: Q4_0_BYTES };
+
+const typeId = (t: TensorType): number =>
+  t === 'f32' ? GGML_TYPE.F32! : t === 'f16' ? GGML_TYPE.F16! : ggmlQuantLayout(t).id;
+const tensorBytes = (t: TensorType, n: number): number =>
+  t === 'f32' ? 4 * n : t === 'f16' ? 2 * n : ggmlQuantizedBytes(t, n);
+
+// Mistral's GGUFs are `llama` ones (convert_hf_to_gguf.py writes them so; llama.cpp has no `mistral`), with
+// the window Loom applies and llama.cpp ignores.
+const ggufArch = (s: ModelShape) => (s.arch === 'mistral' ? 'llama' : s.arch);
+
+/** The tensors a synth of `s` with `vocab` tokens writes, in file order. */
+function synthTensorSpecs(s: ModelShape, vocab: number): ModelTensorSpec[] {
+  return modelTensorSpecs(ggufArch(s), { ...s, vocab }, s);
+}
+
+/**
+ * The type of each tensor of `s` (with `vocab` tokens) in `dtype`, by name: vectors f32; matrices `dtype`,
+ * or for a file type what llama-quantize would choose. Throws naming the tensor when a pure block type does
+ * not divide its rows (a file type falls back as llama-quantize does).
+ */
+export function synthTensorTypes(s: ModelShape, dtype: SynthDtype, vocab: number): Map<string, TensorType> {
+  const specs = synthTensorSpecs(s, vocab);
+  const model = {
+    layers: s.layers,
+    heads: s.heads,
+    kvHeads: s.kvHeads,
+    tiedOutput: !specs.some((t) => t.name === 'output.weight'),
+  };
+  const types = new Map<string, TensorType>();
+  for (const t of specs) {
+    let type: TensorType = 'f32';
+    if (t.kind === 'embedding' || t.kind === 'matrix') {
+      type = isLlamaFileType(dtype) ? llamaFileTensorType(dtype, t.name, t.cols, model) : dtype;
+      if (type !== 'f32' && type !== 'f16' && t.cols % ggmlQuantLayout(type).blockSize !== 0)
+        throw new Error(
+          `${t.name}: ${t.cols} columns is not a multiple of ${ggmlQuantLayout(type).blockSize}, so it cannot be ${type}; pick a shape whose widths are, or a file type (${LLAMA_FILE_TYPES.join(', ')}), which falls back per tensor as llama-quantize does`,
+        );
+    }
+    types.set(t.name, type);
+  }
+  return types;
+}
 
 /** 32-bit FNV-1a, to give every tensor its own stream from (seed, name). */
 function hash(seed: number, s: string): number {
@@ -69,43 +136,38 @@ function fillUniform(dst: Float32Array, state: { s: number }, a: number): void {
 
 const ROWS_PER_CHUNK_VALUES = 1 << 18; // ~1 MiB of f32 generated per chunk
 
-/** A [rows][cols] matrix tensor (ggml shape [cols, rows]) streamed in `dtype`. */
+/** A [rows][cols] matrix tensor (ggml shape [cols, rows]) streamed in `type`. */
 function matrix(
   name: string,
   rows: number,
   cols: number,
-  dtype: SynthDtype,
+  type: TensorType,
   seed: number,
   a: number,
   tick: (n: number) => void,
 ): GgufTensorToWrite {
-  const blockBytes = BLOCK_BYTES[dtype];
-  if (blockBytes !== undefined && cols % Q8_0_BLOCK !== 0)
-    throw new Error(`${name}: ${cols} columns is not a multiple of 32, so it cannot be ${dtype}`);
   return {
     name,
     shape: [cols, rows],
-    type: GGML[dtype],
+    type: typeId(type),
     data: (write) => {
       const state = { s: hash(seed, name) };
       const chunkRows = Math.max(1, Math.floor(ROWS_PER_CHUNK_VALUES / cols));
       const vals = new Float32Array(chunkRows * cols);
-      const f16 = new Uint16Array(dtype === 'f16' ? vals.length : 0);
-      const q = new Uint8Array(blockBytes !== undefined ? (vals.length / Q8_0_BLOCK) * blockBytes : 0);
+      const f16 = new Uint16Array(type === 'f16' ? vals.length : 0);
+      const q = new Uint8Array(type === 'f32' || type === 'f16' ? 0 : tensorBytes(type, vals.length));
       for (let r = 0; r < rows; r += chunkRows) {
         const n = Math.min(chunkRows, rows - r) * cols;
         const v = vals.subarray(0, n);
         fillUniform(v, state, a);
         let bytes: Uint8Array;
-        if (dtype === 'f32') bytes = new Uint8Array(v.buffer, 0, n * 4);
-        else if (dtype === 'f16') {
+        if (type === 'f32') bytes = new Uint8Array(v.buffer, 0, n * 4);
+        else if (type === 'f16') {
           toF16Into(v, f16);
           bytes = new Uint8Array(f16.buffer, 0, n * 2);
         } else {
-          const out = q.subarray(0, (n / Q8_0_BLOCK) * blockBytes!);
-          if (dtype === 'q8_0') quantizeQ8_0Into(v, out);
-          else quantizeQ4_0Into(v, out);
-          bytes = out;
+          bytes = q.subarray(0, tensorBytes(type, n));
+          ggmlQuantizeInto(type, v, bytes);
         }
         write(bytes);
         tick(bytes.length);
@@ -129,9 +191,8 @@ function vector(name: string, values: Float32Array, tick: (n: number) => void): 
 
 /** Bytes of tensor data the file will hold with `vocab` tokens (for progress totals and messages). */
 export function synthDataBytes(shape: ModelShape, dtype: SynthDtype, vocab: number): number {
-  const per = dtype === 'f32' ? 4 : dtype === 'f16' ? 2 : BLOCK_BYTES[dtype]! / Q8_0_BLOCK;
-  const norms = shape.dim * (1 + 2 * shape.layers);
-  return Math.round((parameterCount(shape, vocab) - norms) * per) + norms * 4;
+  const types = synthTensorTypes(shape, dtype, vocab);
+  return synthTensorSpecs(shape, vocab).reduce((sum, t) => sum + tensorBytes(types.get(t.name)!, t.rows * t.cols), 0);
 }
 
 /** The vocabulary GGUF a synth of `shape` copies: `vocabFrom`, else its family's. */
@@ -139,7 +200,7 @@ export function synthVocabFile(shape: ModelShape, vocabFrom?: string): string {
   return vocabFrom ?? vocabPath(FAMILY_VOCAB[shape.arch]);
 }
 
-/** Writes the model. Throws naming the option that is wrong (vocab mismatch, dims not fitting q8_0). */
+/** Writes the model. Throws naming the option that is wrong (vocab mismatch, widths a pure block type cannot take). */
 export function synthModel(o: SynthOptions): void {
   const { shape: s, dtype } = o;
   const seed = (o.seed ?? 0) >>> 0;
@@ -154,16 +215,13 @@ export function synthModel(o: SynthOptions): void {
     );
   const shape = { ...s, vocab: tokens.length };
 
-  // Mistral's GGUFs are `llama` ones (convert_hf_to_gguf.py writes them so; llama.cpp has no `mistral`), with
-  // the window Loom applies and llama.cpp ignores.
-  const arch = s.arch === 'mistral' ? 'llama' : s.arch;
-  const { metadata, types } = modelMetadata(arch, shape);
+  const { metadata, types } = modelMetadata(ggufArch(s), shape);
   const heads = s.headDim !== undefined ? `,head_dim=${s.headDim}` : '';
   metadata.set(
     'general.name',
     `loom-synth ${s.arch} dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads}${heads},vocab=${shape.vocab} ${dtype} seed ${seed}`,
   );
-  metadata.set('general.file_type', FILE_TYPE[dtype]);
+  metadata.set('general.file_type', isLlamaFileType(dtype) ? LLAMA_FTYPE_ID[dtype] : PURE_FILE_TYPE[dtype]);
   for (const [k, v] of vm.metadata) {
     if (!k.startsWith('tokenizer.')) continue;
     metadata.set(k, v);
@@ -171,6 +229,7 @@ export function synthModel(o: SynthOptions): void {
     if (t) types.set(k, t);
   }
 
+  const tensorTypes = synthTensorTypes(s, dtype, shape.vocab);
   const total = synthDataBytes(s, dtype, shape.vocab);
   let done = 0;
   const tick = (n: number) => {
@@ -182,12 +241,12 @@ export function synthModel(o: SynthOptions): void {
   const embedScale = s.arch.startsWith('gemma') ? Math.sqrt(s.dim) : (s.multipliers?.embedding ?? 1);
   const rs = s.ropeScaling;
   const extension = rs?.type === 'longrope' ? s.ctx / rs.originalContext : 1;
-  const tensors = modelTensorSpecs(arch, shape, s).map((t) => {
+  const tensors = synthTensorSpecs(s, shape.vocab).map((t) => {
     if (t.kind === 'norm' || t.kind === 'bias') return vector(t.name, new Float32Array(t.rows).fill(1), tick);
     if (t.kind === 'ropeFactors')
       return vector(t.name, longRopeFactors(t.rows, t.name.includes('long') ? 'long' : 'short', extension), tick);
     const a = t.kind === 'embedding' ? Math.sqrt(3) / embedScale : Math.sqrt(3 / t.cols);
-    return matrix(t.name, t.rows, t.cols, dtype, seed, a, tick);
+    return matrix(t.name, t.rows, t.cols, tensorTypes.get(t.name)!, seed, a, tick);
   });
   writeGguf(o.out, { metadata, types, tensors });
 }

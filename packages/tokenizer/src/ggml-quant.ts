@@ -1,102 +1,124 @@
 /**
- * GGML weight encodings in TypeScript (writing synthesised and test models), bit-exact with ggml's
- * reference code:
- * f16 is IEEE binary16 with round-to-nearest-even (ggml's GGML_FP32_TO_FP16 on F16C hardware), and q8_0
- * is ggml's quantize_row_q8_0_ref: per 32 values, d = max|x| / 127, q = roundf(x / d) (halves away from
- * zero, unlike Math.round), block = [f16 d][32 x int8 q], 34 bytes; q4_0 is quantize_row_q4_0_ref:
- * d = (the value of largest magnitude) / -8, q = min(15, trunc(x / d + 8.5)), block = [f16 d][16 bytes:
- * low nibble value j, high nibble value j + 16], 18 bytes.
+ * GGML weight encodings in TypeScript (writing synthesised and test models), byte-exact with what
+ * llama-quantize writes without an importance matrix (ggml's quantize_row_*_ref, and quantize_iq4_nl /
+ * quantize_iq4_xs): f16 (IEEE binary16, round to nearest even), the 32-value block types q8_0, q4_0, q4_1,
+ * q5_0, q5_1 (ggml-quant-q32.ts), the K-quants q2_K..q6_K (ggml-quant-k.ts) and the non-linear iq4_nl,
+ * iq4_xs, mxfp4 (ggml-quant-nl4.ts). The engine's quant.h holds every block layout.
  */
+import { f32ToF16Bits, f16BitsToF32 } from './ggml-float.js';
+import {
+  quantizeQ4_0Blocks,
+  quantizeQ4_1Blocks,
+  quantizeQ5_0Blocks,
+  quantizeQ5_1Blocks,
+  quantizeQ8_0Blocks,
+} from './ggml-quant-q32.js';
+import {
+  quantizeQ2_KBlocks,
+  quantizeQ3_KBlocks,
+  quantizeQ4_KBlocks,
+  quantizeQ5_KBlocks,
+  quantizeQ6_KBlocks,
+} from './ggml-quant-k.js';
+import { quantizeIq4NlBlocks, quantizeIq4XsBlocks, quantizeMxfp4Blocks } from './ggml-quant-nl4.js';
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+export { f32ToF16Bits, f16BitsToF32 } from './ggml-float.js';
 
-/** IEEE binary16 bits of x, round to nearest even (Node 20 has no Float16Array). */
-export function f32ToF16Bits(x: number): number {
-  f32[0] = x;
-  const u = u32[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  const ax = u & 0x7fffffff;
-  if (ax >= 0x7f800000) return sign | 0x7c00 | (ax > 0x7f800000 ? 0x200 : 0);
-  if (ax >= 0x477ff000) return sign | 0x7c00; // rounds past 65504
-  if (ax < 0x38800000) {
-    // subnormal half: value = m * 2^-24
-    if (ax < 0x33000000) return sign;
-    const e = ax >>> 23;
-    const m = (ax & 0x7fffff) | 0x800000;
-    const shift = 126 - e;
-    let r = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (r & 1) !== 0)) r++;
-    return sign | r;
-  }
-  let r = (ax >>> 13) - (112 << 10);
-  const rem = ax & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (r & 1) !== 0)) r++;
-  return sign | r;
+/** Block-quantised GGML types with a quantiser here. */
+export type GgmlQuantType =
+  | 'q8_0'
+  | 'q4_0'
+  | 'q4_1'
+  | 'q5_0'
+  | 'q5_1'
+  | 'q2_K'
+  | 'q3_K'
+  | 'q4_K'
+  | 'q5_K'
+  | 'q6_K'
+  | 'iq4_nl'
+  | 'iq4_xs'
+  | 'mxfp4';
+
+interface QuantCodec {
+  /** ggml type id. */
+  id: number;
+  /** Values per block. */
+  blockSize: number;
+  /** Bytes per block. */
+  blockBytes: number;
+  /** src.length / blockSize blocks into dst[0..]. */
+  blocks: (src: Float32Array, dst: Uint8Array) => void;
 }
 
-/** C's roundf: halves away from zero. */
-const roundf = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
+const CODECS: Readonly<Record<GgmlQuantType, QuantCodec>> = {
+  q8_0: { id: 8, blockSize: 32, blockBytes: 34, blocks: quantizeQ8_0Blocks },
+  q4_0: { id: 2, blockSize: 32, blockBytes: 18, blocks: quantizeQ4_0Blocks },
+  q4_1: { id: 3, blockSize: 32, blockBytes: 20, blocks: quantizeQ4_1Blocks },
+  q5_0: { id: 6, blockSize: 32, blockBytes: 22, blocks: quantizeQ5_0Blocks },
+  q5_1: { id: 7, blockSize: 32, blockBytes: 24, blocks: quantizeQ5_1Blocks },
+  q2_K: { id: 10, blockSize: 256, blockBytes: 84, blocks: quantizeQ2_KBlocks },
+  q3_K: { id: 11, blockSize: 256, blockBytes: 110, blocks: quantizeQ3_KBlocks },
+  q4_K: { id: 12, blockSize: 256, blockBytes: 144, blocks: quantizeQ4_KBlocks },
+  q5_K: { id: 13, blockSize: 256, blockBytes: 176, blocks: quantizeQ5_KBlocks },
+  q6_K: { id: 14, blockSize: 256, blockBytes: 210, blocks: quantizeQ6_KBlocks },
+  iq4_nl: { id: 20, blockSize: 32, blockBytes: 18, blocks: quantizeIq4NlBlocks },
+  iq4_xs: { id: 23, blockSize: 256, blockBytes: 136, blocks: quantizeIq4XsBlocks },
+  mxfp4: { id: 39, blockSize: 32, blockBytes: 17, blocks: quantizeMxfp4Blocks },
+};
+
+/** Every block type ggmlQuantize writes. */
+export const GGML_QUANT_TYPES = Object.freeze(Object.keys(CODECS) as GgmlQuantType[]);
+
+/** ggml type id, values per block and bytes per block of `type`. */
+export function ggmlQuantLayout(type: GgmlQuantType): { id: number; blockSize: number; blockBytes: number } {
+  const { id, blockSize, blockBytes } = CODECS[type];
+  return { id, blockSize, blockBytes };
+}
+
+/** Bytes that n values take in `type` (n a multiple of its block size). */
+export function ggmlQuantizedBytes(type: GgmlQuantType, n: number): number {
+  const c = CODECS[type];
+  return (n / c.blockSize) * c.blockBytes;
+}
+
+/** src: [n] f32 (n a multiple of the block size) → dst[0..ggmlQuantizedBytes(type, n)) in `type`. */
+export function ggmlQuantizeInto(type: GgmlQuantType, src: Float32Array, dst: Uint8Array): void {
+  const c = CODECS[type];
+  if (!c) throw new Error(`no quantiser for GGML type '${type}' (have ${GGML_QUANT_TYPES.join(', ')})`);
+  if (src.length % c.blockSize !== 0)
+    throw new Error(`${type} needs a multiple of ${c.blockSize} values, got ${src.length}`);
+  if (dst.length < ggmlQuantizedBytes(type, src.length))
+    throw new Error(
+      `${type}: ${src.length} values need ${ggmlQuantizedBytes(type, src.length)} bytes, got ${dst.length}`,
+    );
+  c.blocks(src, dst);
+}
+
+/** [n] f32 → a new buffer of `type` blocks. */
+export function ggmlQuantize(type: GgmlQuantType, src: Float32Array): Uint8Array {
+  const out = new Uint8Array(ggmlQuantizedBytes(type, src.length));
+  ggmlQuantizeInto(type, src, out);
+  return out;
+}
 
 export const Q8_0_BLOCK = 32;
 export const Q8_0_BYTES = 34;
-
-/** src: [n] f32 (n % 32 == 0) → dst: [n / 32][34] q8_0 blocks, written at dst[0..]. */
-export function quantizeQ8_0Into(src: Float32Array, dst: Uint8Array): void {
-  if (src.length % Q8_0_BLOCK !== 0) throw new Error(`q8_0 needs a multiple of 32 values, got ${src.length}`);
-  const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-  for (let b = 0, o = 0; b < src.length; b += Q8_0_BLOCK, o += Q8_0_BYTES) {
-    let amax = 0;
-    for (let i = 0; i < Q8_0_BLOCK; i++) amax = Math.max(amax, Math.abs(src[b + i]!));
-    const d = Math.fround(amax / 127);
-    const id = d ? Math.fround(1 / d) : 0;
-    view.setUint16(o, f32ToF16Bits(d), true);
-    for (let i = 0; i < Q8_0_BLOCK; i++) view.setInt8(o + 2 + i, roundf(Math.fround(src[b + i]! * id)));
-  }
-}
-
 export const Q4_0_BYTES = 18;
 
-/** src: [n] f32 (n % 32 == 0) → dst: [n / 32][18] q4_0 blocks, written at dst[0..]. */
+/** src: [n] f32 (n % 32 == 0) → dst: [n / 32][34] q8_0 blocks (quantize_row_q8_0_ref: q = roundf(x / d)). */
+export function quantizeQ8_0Into(src: Float32Array, dst: Uint8Array): void {
+  ggmlQuantizeInto('q8_0', src, dst);
+}
+
+/** src: [n] f32 (n % 32 == 0) → dst: [n / 32][18] q4_0 blocks. */
 export function quantizeQ4_0Into(src: Float32Array, dst: Uint8Array): void {
-  if (src.length % Q8_0_BLOCK !== 0) throw new Error(`q4_0 needs a multiple of 32 values, got ${src.length}`);
-  const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-  for (let b = 0, o = 0; b < src.length; b += Q8_0_BLOCK, o += Q4_0_BYTES) {
-    let amax = 0;
-    let max = 0;
-    for (let i = 0; i < Q8_0_BLOCK; i++) {
-      const a = Math.abs(src[b + i]!);
-      if (amax < a) {
-        amax = a;
-        max = src[b + i]!;
-      }
-    }
-    const d = Math.fround(max / -8);
-    const id = d ? Math.fround(1 / d) : 0;
-    view.setUint16(o, f32ToF16Bits(d), true);
-    // C's (int8_t) cast of x + 8.5 truncates toward zero (x + 8.5 >= 0 here), then caps at 15.
-    const q = (x: number) => Math.min(15, Math.trunc(Math.fround(Math.fround(x * id) + 8.5)));
-    for (let j = 0; j < 16; j++) dst[o + 2 + j] = q(src[b + j]!) | (q(src[b + j + 16]!) << 4);
-  }
+  ggmlQuantizeInto('q4_0', src, dst);
 }
 
 /** [n] f32 (n % 32 == 0) → q8_0 bytes [n / 32][34]. */
 export function quantizeQ8_0(src: Float32Array): Uint8Array {
-  const out = new Uint8Array((src.length / Q8_0_BLOCK) * Q8_0_BYTES);
-  quantizeQ8_0Into(src, out);
-  return out;
-}
-
-/** Value of binary16 bits. */
-export function f16BitsToF32(h: number): number {
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  const s = h & 0x8000 ? -1 : 1;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
+  return ggmlQuantize('q8_0', src);
 }
 
 /** q8_0 bytes [blocks][34] → [blocks * 32] f32 (for checks). */

@@ -26,12 +26,27 @@ const TYPES: GgmlTypeInfo[] = [
   { id: 13, name: 'Q5_K', blockSize: 256, typeSize: 176 },
   { id: 14, name: 'Q6_K', blockSize: 256, typeSize: 210 },
   { id: 15, name: 'Q8_K', blockSize: 256, typeSize: 292 },
+  { id: 16, name: 'IQ2_XXS', blockSize: 256, typeSize: 66 },
+  { id: 17, name: 'IQ2_XS', blockSize: 256, typeSize: 74 },
+  { id: 18, name: 'IQ3_XXS', blockSize: 256, typeSize: 98 },
+  { id: 19, name: 'IQ1_S', blockSize: 256, typeSize: 50 },
+  { id: 20, name: 'IQ4_NL', blockSize: 32, typeSize: 18 },
+  { id: 21, name: 'IQ3_S', blockSize: 256, typeSize: 110 },
+  { id: 22, name: 'IQ2_S', blockSize: 256, typeSize: 82 },
+  { id: 23, name: 'IQ4_XS', blockSize: 256, typeSize: 136 },
   { id: 24, name: 'I8', blockSize: 1, typeSize: 1 },
   { id: 25, name: 'I16', blockSize: 1, typeSize: 2 },
   { id: 26, name: 'I32', blockSize: 1, typeSize: 4 },
   { id: 27, name: 'I64', blockSize: 1, typeSize: 8 },
   { id: 28, name: 'F64', blockSize: 1, typeSize: 8 },
+  { id: 29, name: 'IQ1_M', blockSize: 256, typeSize: 56 },
   { id: 30, name: 'BF16', blockSize: 1, typeSize: 2 },
+  { id: 34, name: 'TQ1_0', blockSize: 256, typeSize: 54 },
+  { id: 35, name: 'TQ2_0', blockSize: 256, typeSize: 66 },
+  { id: 39, name: 'MXFP4', blockSize: 32, typeSize: 17 },
+  { id: 40, name: 'NVFP4', blockSize: 64, typeSize: 36 },
+  { id: 41, name: 'Q1_0', blockSize: 128, typeSize: 18 },
+  { id: 42, name: 'Q2_0', blockSize: 64, typeSize: 18 },
 ];
 
 /** ggml type ids by name, e.g. `GGML_TYPE.Q8_0 === 8`. */
@@ -41,7 +56,7 @@ export const GGML_TYPE: Readonly<Record<string, number>> = Object.freeze(
 
 const BY_ID = new Map(TYPES.map((t) => [t.id, t]));
 
-/** Layout of a ggml type, or undefined for types this table does not know (IQ*, TQ*, ...). */
+/** Layout of a ggml type, or undefined for ids ggml does not define. */
 export function ggmlTypeInfo(id: number): GgmlTypeInfo | undefined {
   return BY_ID.get(id);
 }

@@ -3,6 +3,7 @@ export * from './gguf-metadata.js';
 export * from './write-gguf.js';
 export * from './model-gguf-layout.js';
 export * from './ggml-quant.js';
+export * from './llama-file-type.js';
 export * from './tokenizer-data.js';
 export { endOfGenerationIds, EOG_TEXTS } from './special-tokens.js';
 export * from './tokenizer.js';

@@ -88,10 +88,14 @@ describe('bad models in the newer formats', () => {
     loadEngine(good, { threads: 1 }).close();
   });
 
-  it('an unsupported tensor type names the tensor and the type', () => {
-    const f = path.join(dir, 'q5k.gguf');
-    rewrite(good, f, { retype: ['blk.0.ffn_up.weight', 13] });
-    fails(f, /'blk\.0\.ffn_up\.weight'/, /q5_K/, /supported: .*q4_K/);
+  it('a tensor type still missing names the tensor and the type and lists every supported one', () => {
+    const f = path.join(dir, 'iq2xxs.gguf');
+    rewrite(good, f, { retype: ['blk.0.ffn_up.weight', 16] });
+    fails(
+      f,
+      /'blk\.0\.ffn_up\.weight' has type iq2_xxs/,
+      /supported: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K, iq4_nl, iq4_xs, mxfp4\)/,
+    );
   });
 
   it('an unsupported architecture and RoPE scaling are named', () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
 import { KERNEL_SETS, loadEngine, supportedKernels } from './native-engine.js';
+import { GGML_QUANT_TYPES, ggmlQuantLayout, type GgmlQuantType } from '@loom/tokenizer';
 import { writePaddedStories, writeStoriesCopy } from './stories-variants.js';
 import { TINY_LLAMA, writeTinyModel, type TinyConfig } from './tiny-model.js';
 
@@ -18,12 +19,12 @@ describe('kernel dispatch', () => {
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-kernels-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  // Quantised weights run the integer block GEMM (activations to q8_0); the files are stories260K
-  // re-quantised by Loom (K-quants: its width-padded copy, their rows being 256 wide).
-  const fileOf = (weights: 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q4_K' | 'q6_K') => {
+  // Quantised weights run the integer block GEMM (activations to int8); the files are stories260K
+  // re-quantised by Loom (the 256-value super-block types: its width-padded copy).
+  const fileOf = (weights: 'f32' | 'f16' | GgmlQuantType) => {
     if (weights === 'f32' || weights === 'f16') return storiesPath(weights);
     const file = path.join(dir, `stories-${weights}.gguf`);
-    if (weights === 'q4_K' || weights === 'q6_K') writePaddedStories(file, weights);
+    if (ggmlQuantLayout(weights).blockSize === 256) writePaddedStories(file, weights);
     else writeStoriesCopy(file, weights);
     return file;
   };
@@ -66,7 +67,7 @@ describe('kernel dispatch', () => {
   // then take another path at a near tie. So these compare teacher-forced logits, position by
   // position: every set within 5e-2 of scalar (measured: 1e-7 until such a step, ~1e-2 after one),
   // as engine-reference.test.ts holds each set to the float64 reference.
-  for (const weights of ['q8_0', 'q4_0', 'q4_K', 'q6_K'] as const) {
+  for (const weights of GGML_QUANT_TYPES) {
     it(`${weights} weights: ${supportedKernels().join(', ')} compute the same logits (within 5e-2 of scalar at every position)`, async () => {
       const tokens = [...ONCE_UPON_A_TIME, 261, 404, 268, 422, 270, 313, 376, 259, 407, 283, 261, 378];
       const logits = new Map<string, Float32Array[]>();

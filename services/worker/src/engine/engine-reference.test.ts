@@ -54,13 +54,23 @@ describe('fast path vs reference forward (float64)', () => {
     ['linear rope scaling', { linearRopeFactor: 4 }, 1e-5],
     ['f16 weights', { type: 'f16' }, 1e-5],
     ['bf16 weights', { type: 'bf16' }, 1e-5],
-    // Quantised weights run the integer GEMM, which quantises activations to q8_0 per 32-block as
-    // llama.cpp does (int8 dot products), so they differ from dequantised-weights-times-f32 by ~1e-2 of
-    // the logit scale; a real mistake is O(1).
+    // Quantised weights run the integer GEMM, which quantises activations to int8 (q8_0 / q8_1 / q8_K blocks,
+    // as llama.cpp pairs them with the type), so they differ from dequantised-weights-times-f32 by ~1e-2 of
+    // the logit scale; a real mistake is O(1). Every matrix has the type, token_embd included (its rows are
+    // dequantised for the lookup).
     ['q8_0 weights', { type: 'q8_0' }, 5e-2],
     ['q4_0 weights', { type: 'q4_0' }, 5e-2],
     ['q4_K weights', { type: 'q4_K' }, 5e-2],
     ['q6_K weights, tied', { type: 'q6_K', tied: true }, 5e-2],
+    ['q4_1 weights', { type: 'q4_1' }, 5e-2],
+    ['q5_0 weights', { type: 'q5_0' }, 5e-2],
+    ['q5_1 weights', { type: 'q5_1' }, 5e-2],
+    ['q2_K weights', { type: 'q2_K' }, 5e-2],
+    ['q3_K weights', { type: 'q3_K' }, 5e-2],
+    ['q5_K weights, tied', { type: 'q5_K', tied: true }, 5e-2],
+    ['iq4_nl weights', { type: 'iq4_nl' }, 5e-2],
+    ['iq4_xs weights', { type: 'iq4_xs' }, 5e-2],
+    ['mxfp4 weights', { type: 'mxfp4' }, 5e-2],
     // The families: each one's own steps (model-config.h), at sizes where each bites: windows shorter than
     // the 12 positions, soft-caps near the logits' scale, q/k widths unlike the model width.
     ['mistral sliding window 5 (positions past it)', { arch: 'mistral', window: 5 }, 1e-5],

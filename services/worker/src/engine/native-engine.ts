@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeEngine } from './engine-api.js';
+import { ggmlQuantLayout, type GgmlQuantType } from '@loom/tokenizer';
 
 /** Worst to best; each needs what the previous one does (see services/worker/engine/src/kernels-dispatch.cpp). */
 export const KERNEL_SETS = ['scalar', 'avx2', 'avx512', 'avx512vnni', 'avx512bf16'] as const;
@@ -35,8 +36,16 @@ export interface LoadedEngine extends NativeEngine {
   lastLogits(): Float32Array;
 }
 
-/** GGML weight types the engine can quantise to with ggml's reference quantisers. */
-export type QuantType = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q4_K' | 'q6_K';
+/** GGML weight types the engine can quantise to, byte for byte as llama-quantize does (no importance matrix). */
+export type QuantType = 'f32' | 'f16' | GgmlQuantType;
+
+/** ggml type id and values per block of a weight type. */
+export function weightTypeLayout(type: QuantType | 'bf16'): { id: number; blockSize: number } {
+  if (type === 'f32') return { id: 0, blockSize: 1 };
+  if (type === 'f16') return { id: 1, blockSize: 1 };
+  if (type === 'bf16') return { id: 30, blockSize: 1 };
+  return ggmlQuantLayout(type);
+}
 
 interface Addon {
   Engine: new (modelPath: string, opts: LoadEngineOptions) => LoadedEngine;
@@ -77,8 +86,9 @@ export function supportedKernels(): KernelSetName[] {
 }
 
 /**
- * ggml's reference quantisation (quantize_row_*_ref) of `values` (a whole number of blocks: 32 for q8_0 / q4_0,
- * 256 for q4_K / q6_K) into the type's GGUF bytes, the same bytes llama.cpp writes for those f32 rows.
+ * The engine's C++ port of ggml's quantisation of `values` (a whole number of blocks: 32 values for the
+ * 32-value types, 256 for the K-quants and iq4_xs) into the type's GGUF bytes, the same bytes llama-quantize
+ * writes for those f32 rows without an importance matrix.
  */
 export function quantize(type: QuantType, values: Float32Array): Uint8Array {
   return loadAddon().quantize(type, values);

@@ -9,18 +9,21 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  isLlamaFileType,
+  LLAMA_FTYPE_ID,
+  llamaFileTensorType,
   readGgufMetadata,
   writeGguf,
   type GgufTensorToWrite,
   type GgufTypeInfo,
+  type FileTypeModel,
   type GgufValue,
+  type LlamaFileType,
 } from '@loom/tokenizer';
 import { storiesPath } from './engine-test-kit.js';
-import { quantize, type QuantType } from './native-engine.js';
+import { quantize, weightTypeLayout, type QuantType } from './native-engine.js';
 
 const GGML_F32 = 0;
-const TYPE_ID: Record<QuantType, number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 8, q4_K: 12, q6_K: 14 };
-const BLOCK: Record<QuantType, number> = { f32: 1, f16: 1, q4_0: 32, q8_0: 32, q4_K: 256, q6_K: 256 };
 
 interface F32Tensor {
   name: string;
@@ -58,27 +61,41 @@ function write(
   metadata: Map<string, GgufValue>,
   types: Map<string, GgufTypeInfo>,
   tensors: F32Tensor[],
-  type: QuantType,
+  type: QuantType | LlamaFileType,
 ): number {
   let quantised = 0;
+  const model: FileTypeModel = {
+    layers: Number(metadata.get('llama.block_count')),
+    heads: Number(metadata.get('llama.attention.head_count')),
+    kvHeads: Number(metadata.get('llama.attention.head_count_kv')),
+    tiedOutput: !tensors.some((t) => t.name === 'output.weight'),
+  };
   const out: GgufTensorToWrite[] = tensors.map((t) => {
-    if (type === 'f32' || t.shape.length !== 2 || t.shape[0]! % BLOCK[type] !== 0)
-      return { name: t.name, shape: t.shape, type: GGML_F32, data: new Uint8Array(t.values.buffer) };
-    quantised++;
-    return { name: t.name, shape: t.shape, type: TYPE_ID[type], data: quantize(type, t.values) };
+    const keep = { name: t.name, shape: t.shape, type: GGML_F32, data: new Uint8Array(t.values.buffer) };
+    if (t.shape.length !== 2) return keep;
+    // A file type picks per tensor (falling back as llama-quantize does); a plain type skips rows it cannot take.
+    const tt = isLlamaFileType(type) ? llamaFileTensorType(type, t.name, t.shape[0]!, model) : type;
+    const { id, blockSize } = weightTypeLayout(tt);
+    if (tt === 'f32' || t.shape[0]! % blockSize !== 0) return keep;
+    if (tt !== 'f16') quantised++;
+    return { name: t.name, shape: t.shape, type: id, data: quantize(tt, t.values) };
   });
+  if (isLlamaFileType(type)) metadata.set('general.file_type', LLAMA_FTYPE_ID[type]);
   writeGguf(dst, { metadata, types, tensors: out });
   return quantised;
 }
 
 /** stories260K with every matrix whose rows are whole `type` blocks quantised; returns how many were. */
-export function writeStoriesCopy(dst: string, type: QuantType): number {
+export function writeStoriesCopy(dst: string, type: QuantType | LlamaFileType): number {
   const s = readStories();
   return write(dst, s.metadata, s.types, s.tensors, type);
 }
 
-/** The width-padded stories260K (dim and FFN 256), matrices with 256-multiple rows as `type`. */
-export function writePaddedStories(dst: string, type: QuantType): number {
+/**
+ * The width-padded stories260K (dim and FFN 256), matrices with whole-block rows as `type`, or typed per
+ * tensor as llama-quantize would for a file type; returns how many matrices were block-quantised.
+ */
+export function writePaddedStories(dst: string, type: QuantType | LlamaFileType): number {
   const s = readStories();
   const W = 256;
   const dim = Number(s.metadata.get('llama.embedding_length'));

@@ -12,7 +12,7 @@ import {
   type ModelArch,
   type ModelShape,
 } from '@loom/tokenizer';
-import { quantize, type QuantType } from './native-engine.js';
+import { quantize, weightTypeLayout, type QuantType } from './native-engine.js';
 
 export interface TinyConfig extends Omit<ModelShape, 'ropeTheta' | 'normEps'> {
   arch: ModelArch;
@@ -45,8 +45,6 @@ export const TINY_LLAMA: TinyConfig = {
   tied: false,
   qkvBias: false,
 };
-
-const TYPE_ID: Record<TinyConfig['type'], number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 8, q4_K: 12, q6_K: 14, bf16: 30 };
 
 /** Deterministic uniform [0, 1) stream. */
 export const rng = seededRandom;
@@ -93,7 +91,12 @@ export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32
       // Uniform with variance 1/fan-in keeps activations O(1) through the layers; embeddings unit variance.
       const v = uniform(t.rows * t.cols, 0, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)));
       values.set(t.name, v);
-      tensors.push({ name: t.name, shape: [t.cols, t.rows], type: TYPE_ID[c.type], data: encode(c.type, v) });
+      tensors.push({
+        name: t.name,
+        shape: [t.cols, t.rows],
+        type: weightTypeLayout(c.type).id,
+        data: encode(c.type, v),
+      });
     }
     if (t.name === (c.tied ? 'output_norm.weight' : 'output.weight') && c.ropeFreqs) {
       values.set('rope_freqs.weight', c.ropeFreqs);
