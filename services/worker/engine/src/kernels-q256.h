@@ -47,8 +47,7 @@ struct Q256 {
     const __m256i hi = _mm256_and_si256(bitBytes(qh), _mm256_set1_epi8(0x10));
     return signedQ(_mm256_sub_epi8(_mm256_or_si256(nibbles16(b), hi), _mm256_set1_epi8((char)offset)));
   }
-  // Unsigned nibbles 0..15 (the low or high ones of 32 bytes): |w| = w, and sign(x, w) zeroes x
-  // only where w is 0, which adds nothing anyway, so qdot serves them unchanged.
+  // Unsigned nibbles 0..15 (the low or high ones of 32 bytes); unsigned formats return {w, w}.
   static __m256i nibbles32(const uint8_t* b, int high) {
     const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
     return _mm256_and_si256(high ? _mm256_srli_epi16(bytes, 4) : bytes, _mm256_set1_epi8(0x0F));
@@ -93,23 +92,27 @@ struct Q256 {
     return signedQ(_mm256_shuffle_epi8(lut, nibbles16(b)));
   }
   // |w| (u8) x (x * sign(w)) (s8), int32 lane i the sum of the products of values 4i..4i+3 (lanes 0-3:
-  // values 0..15, 4-7: 16..31). maddubs' int16 pairs never saturate: 2 * 128 * 127 < 32768.
+  // values 0..15, 4-7: 16..31). maddubs' int16 pairs never saturate: 2 * 128 * 127 < 32768. U: the weights
+  // are unsigned (|w| = w), so x goes in as it is, one op fewer.
+  template <bool U>
   static __m256i qdot32(const qw& w, const int8_t* x) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    const __m256i xs = U ? xv : _mm256_sign_epi8(xv, w.w);
 #ifdef LOOM_AVX512_VNNI
     // u8 x s8 products summed in groups of 4 straight into int32 (vpdpbusd): one op instead of two.
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.abs, _mm256_sign_epi8(xv, w.w));
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.abs, xs);
 #else
-    const __m256i p16 = _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(xv, w.w));
-    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(w.abs, xs), _mm256_set1_epi16(1));
 #endif
   }
+  template <bool U>
   static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(qdot32(w, x)), _mm256_set1_ps(scale), acc);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(qdot32<U>(w, x)), _mm256_set1_ps(scale), acc);
   }
-  // Two scales: values 0..15 by s0, 16..31 by s1 (q6_K's per-16 scales).
+  // Two scales: values 0..15 by s0, 16..31 by s1 (the per-16 scales of q2_K, q3_K, q6_K).
+  template <bool U>
   static qacc qdot2(const qw& w, const int8_t* x, float s0, float s1, qacc acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(qdot32(w, x)), _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0)), acc);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(qdot32<U>(w, x)), _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0)), acc);
   }
   static float qhsum(qacc a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

@@ -75,10 +75,12 @@ void quantizeActsQ8_K(const float* x, uint8_t* dst, int K) {
 
 // Weight formats, one 32-value sub-block b of a row at a time: load() gives its scale(s), min(s) and 32
 // quants (V::qw), value = scale * q - min. kScales / kMins: 1 per sub-block, 2 (one per 16 values), or no
-// min; kActs: the activation kind it pairs with (llama.cpp's vec_dot_type for the type). Layouts in
+// min; kActs: the activation kind it pairs with (llama.cpp's vec_dot_type for the type); kUnsigned: its quants
+// are >= 0 (the dot skips the sign transfer). Layouts in
 // quant.h; each unpacks to the same int8 form, so one tile serves them all.
 struct BlockQ8_0 {
   static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * kQ8Bytes;
     scale[0] = V::f16(wb);
@@ -87,6 +89,7 @@ struct BlockQ8_0 {
 };
 struct BlockQ4_0 {
   static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 18;
     scale[0] = V::f16(wb);
@@ -95,6 +98,7 @@ struct BlockQ4_0 {
 };
 struct BlockQ4_1 {
   static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_1;
+  static constexpr bool kUnsigned = true;
   static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 20;
     scale[0] = V::f16(wb);
@@ -104,6 +108,7 @@ struct BlockQ4_1 {
 };
 struct BlockQ5_0 {
   static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 22;
     scale[0] = V::f16(wb);
@@ -112,6 +117,7 @@ struct BlockQ5_0 {
 };
 struct BlockQ5_1 {
   static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_1;
+  static constexpr bool kUnsigned = true;
   static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 24;
     scale[0] = V::f16(wb);
@@ -123,6 +129,7 @@ struct BlockQ5_1 {
 // scale (q2_K: and a min) per 16 values.
 struct BlockQ2_K {
   static constexpr int kScales = 2, kMins = 2, kActs = loom::kActQ8_K;
+  static constexpr bool kUnsigned = true;
   static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 84;
     const int j = b & 7;
@@ -137,6 +144,7 @@ struct BlockQ2_K {
 };
 struct BlockQ3_K {
   static constexpr int kScales = 2, kMins = 0, kActs = loom::kActQ8_K;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 110;
     const int j = b & 7;
@@ -150,6 +158,7 @@ struct BlockQ3_K {
 // bit j of qh bytes 0..31), a 6-bit (scale, min) pair each.
 struct BlockQ4_K {
   static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_K;
+  static constexpr bool kUnsigned = true;
   static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 144;
     const int j = b & 7;
@@ -162,6 +171,7 @@ struct BlockQ4_K {
 };
 struct BlockQ5_K {
   static constexpr int kScales = 1, kMins = 1, kActs = loom::kActQ8_K;
+  static constexpr bool kUnsigned = true;
   static void load(const uint8_t* row, int b, float* scale, float* min, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 176;
     const int j = b & 7;
@@ -177,6 +187,7 @@ struct BlockQ5_K {
 // nibbles, qh bits 2g..2g+1, scales 2g and 2g + 1 (ggml's dequantize_row_q6_K).
 struct BlockQ6_K {
   static constexpr int kScales = 2, kMins = 0, kActs = loom::kActQ8_K;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 210;
     const int h = (b & 7) >> 2, g = b & 3;
@@ -191,6 +202,7 @@ struct BlockQ6_K {
 // dot stays integer as for the linear ones.
 struct BlockIq4Nl {
   static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 18;
     scale[0] = V::f16(wb);
@@ -199,6 +211,7 @@ struct BlockIq4Nl {
 };
 struct BlockIq4Xs {
   static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_K;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* sb = row + (size_t)(b >> 3) * 136;
     const int j = b & 7;
@@ -208,6 +221,7 @@ struct BlockIq4Xs {
 };
 struct BlockMxfp4 {
   static constexpr int kScales = 1, kMins = 0, kActs = loom::kActQ8_0;
+  static constexpr bool kUnsigned = false;
   static void load(const uint8_t* row, int b, float* scale, float*, V::qw& q) {
     const uint8_t* wb = row + (size_t)b * 17;
     scale[0] = loom::e8m0Half(wb[0]);
@@ -249,9 +263,9 @@ inline void q8tile(const uint8_t* const* w, const uint8_t* x, size_t xStride, in
       for (int j = 0; j < NT; j++) {
         const int8_t* xq = reinterpret_cast<const int8_t*>(x + (size_t)j * xStride + offX + kQ8Quants);
         if constexpr (B::kScales == 2)
-          acc[r][j] = V::qdot2(qw, xq, scale[0] * dx[j], scale[1] * dx[j], acc[r][j]);
+          acc[r][j] = V::template qdot2<B::kUnsigned>(qw, xq, scale[0] * dx[j], scale[1] * dx[j], acc[r][j]);
         else
-          acc[r][j] = V::qdot(qw, xq, scale[0] * dx[j], acc[r][j]);
+          acc[r][j] = V::template qdot<B::kUnsigned>(qw, xq, scale[0] * dx[j], acc[r][j]);
         if constexpr (B::kMins == 1) macc[r][j] += min[0] * sx[j][0];
         if constexpr (B::kMins == 2) macc[r][j] += min[0] * sx[j][0] + min[1] * sx[j][1];
       }

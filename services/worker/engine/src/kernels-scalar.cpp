@@ -94,12 +94,14 @@ struct V {
     return q;
   }
   // Two scales: values 0..15 by s0, 16..31 by s1.
+  template <bool U>
   static qacc qdot2(const qw& w, const int8_t* x, float s0, float s1, qacc acc) {
     int32_t a = 0, b = 0;
     for (int i = 0; i < 16; i++) a += (int32_t)w.v[i] * x[i];
     for (int i = 16; i < 32; i++) b += (int32_t)w.v[i] * x[i];
     return acc + (float)a * s0 + (float)b * s1;
   }
+  template <bool U>  // unsigned weights: the same here
   static qacc qdot(const qw& w, const int8_t* x, float scale, qacc acc) {
     int32_t s = 0;
     for (int i = 0; i < 32; i++) s += (int32_t)w.v[i] * x[i];
