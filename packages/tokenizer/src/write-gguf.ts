@@ -14,6 +14,7 @@ import {
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GgufValueType,
+  readGgufMetadata,
   type GgufTypeInfo,
   type GgufValue,
 } from './gguf-metadata.js';
@@ -221,6 +222,44 @@ export function writeGguf(path: string, file: GgufToWrite): void {
           `tensor ${t.name}: got ${pos - start} bytes of data, expected ${sizes[i]} for type ${t.type} shape [${t.shape.join(', ')}]`,
         );
       if (i < tensors.length - 1) pad();
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A copy of the GGUF at `src` with `metadata` keys set (added, or replacing the file's, types inferred as
+ * writeGguf does) and every tensor byte for byte: test variants of a model, e.g. with another
+ * `<arch>.pooling_type`. Each tensor is read from the file as it is written.
+ */
+export function copyGgufWithMetadata(src: string, dst: string, metadata: Record<string, GgufValue>): void {
+  const meta = readGgufMetadata(src);
+  const md = new Map(meta.metadata);
+  const types = new Map(meta.types);
+  for (const [k, v] of Object.entries(metadata)) {
+    md.set(k, v);
+    types.delete(k);
+  }
+  const fd = fs.openSync(src, 'r');
+  try {
+    writeGguf(dst, {
+      metadata: md,
+      types,
+      tensors: meta.tensors.map((t) => {
+        if (t.byteSize === undefined) throw new Error(`${src}: tensor ${t.name} has a type this copier cannot size`);
+        const size = t.byteSize;
+        return {
+          name: t.name,
+          shape: [...t.shape],
+          type: t.type,
+          data: (write: (chunk: Uint8Array) => void) => {
+            const buf = Buffer.alloc(size);
+            fs.readSync(fd, buf, 0, size, t.fileOffset);
+            write(buf);
+          },
+        };
+      }),
     });
   } finally {
     fs.closeSync(fd);

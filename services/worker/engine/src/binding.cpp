@@ -196,6 +196,9 @@ void completeStep(napi_env env, napi_status status, void* data) {
           loom::copyTypedArray(env, napi_float32_array, out.promptTopLogprobs.data(), out.promptTopLogprobs.size()));
       napi_set_named_property(env, o, "prompt", p);
     }
+    if (!out.pooled.empty())
+      napi_set_named_property(env, o, "pooled",
+                              loom::copyTypedArray(env, napi_float32_array, out.pooled.data(), out.pooled.size()));
     napi_set_named_property(env, o, "seconds", loom::num(env, out.seconds));
     napi_resolve_deferred(env, d, o);
   }
@@ -246,6 +249,21 @@ napi_value vocab(napi_env env, napi_callback_info cbi) {
   });
 }
 
+// The token ids of a reference call (tests only), validated: non-empty, within the context, in the vocabulary.
+std::vector<int32_t> referenceTokens(napi_env env, const loom::Engine& e, napi_value v) {
+  size_t n = 0;
+  const int32_t* toks = loom::int32Array(env, v, "tokens", &n);
+  const int vocab = e.config().vocabSize;
+  if (n == 0) throw JsError{JsErrorKind::RangeError, "tokens is empty"};
+  if (n > (size_t)e.config().contextLength)
+    throw JsError{JsErrorKind::RangeError, "tokens is longer than the context length"};
+  for (size_t j = 0; j < n; j++)
+    if (toks[j] < 0 || toks[j] >= vocab)
+      throw JsError{JsErrorKind::RangeError, "tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) +
+                                                 " is not a token id (vocab size " + std::to_string(vocab) + ")"};
+  return std::vector<int32_t>(toks, toks + n);
+}
+
 // referenceLogits(tokens: Int32Array): Float32Array [n][vocab] from the float64 reference forward (tests only:
 // slow, synchronous, independent of the KV pool).
 napi_value referenceLogits(napi_env env, napi_callback_info cbi) {
@@ -253,19 +271,20 @@ napi_value referenceLogits(napi_env env, napi_callback_info cbi) {
     size_t argc = 1;
     napi_value argv[1] = {nullptr};
     loom::Engine& e = live(unwrap(env, cbi, &argc, argv));
-    size_t n = 0;
-    const int32_t* toks = loom::int32Array(env, argv[0], "tokens", &n);
-    const int vocab = e.config().vocabSize;
-    if (n == 0) throw JsError{JsErrorKind::RangeError, "tokens is empty"};
-    if (n > (size_t)e.config().contextLength)
-      throw JsError{JsErrorKind::RangeError, "tokens is longer than the context length"};
-    for (size_t j = 0; j < n; j++)
-      if (toks[j] < 0 || toks[j] >= vocab)
-        throw JsError{JsErrorKind::RangeError, "tokens[" + std::to_string(j) + "] = " + std::to_string(toks[j]) +
-                                                   " is not a token id (vocab size " + std::to_string(vocab) + ")"};
-    const std::vector<float> logits =
-        loom::referenceLogits(e.config(), e.weights(), std::vector<int32_t>(toks, toks + n));
+    const std::vector<float> logits = loom::referenceLogits(e.config(), e.weights(), referenceTokens(env, e, argv[0]));
     return loom::copyTypedArray(env, napi_float32_array, logits.data(), logits.size());
+  });
+}
+
+// referenceHidden(tokens: Int32Array): Float32Array [n][dim], the final-normed hidden state of every position from
+// the float64 reference forward (what embeddings pool; tests only).
+napi_value referenceHidden(napi_env env, napi_callback_info cbi) {
+  return guard(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1] = {nullptr};
+    loom::Engine& e = live(unwrap(env, cbi, &argc, argv));
+    const std::vector<float> hidden = loom::referenceHidden(e.config(), e.weights(), referenceTokens(env, e, argv[0]));
+    return loom::copyTypedArray(env, napi_float32_array, hidden.data(), hidden.size());
   });
 }
 
@@ -348,6 +367,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"step", nullptr, step, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"vocab", nullptr, vocab, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"referenceLogits", nullptr, referenceLogits, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"referenceHidden", nullptr, referenceHidden, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"lastLogits", nullptr, lastLogits, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"close", nullptr, close, nullptr, nullptr, nullptr, napi_default_method, nullptr},
   };

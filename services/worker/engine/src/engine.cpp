@@ -35,6 +35,7 @@ void Engine::initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeq
   input_.bitmasks.reserve((size_t)maxSeqs * (((size_t)config_.vocabSize + 31) / 32));
   output_.tokens.reserve((size_t)maxSeqs);
   output_.logprobs.reserve((size_t)maxSeqs);
+  output_.pooled.reserve((size_t)maxSeqs * config_.dim);
 }
 
 void Engine::step() {
@@ -42,6 +43,10 @@ void Engine::step() {
   const int nSeqs = (int)input_.seqs.size();
   const int V = config_.vocabSize;
   forward_.run(input_, *kv_, logits_.data());
+  int nPool = 0;
+  for (const SeqSpec& s : input_.seqs) nPool += s.pool != PoolRows::NONE ? 1 : 0;
+  output_.pooled.resize((size_t)nPool * config_.dim);
+  forward_.pool(input_, output_.pooled.data());
 
   int topN = 0, S = 0;
   for (int i = 0; i < nSeqs; i++) {

@@ -17,6 +17,7 @@
 //     x += residualScale * f
 //   logits = (rmsnorm(x[last token of each sampling seq]) * output_norm) Wout^T * logitScale
 //   [logits = cap * tanh(logits / cap)]
+//   pooled = reduce(rmsnorm(x[rows of each pooling seq]) * output_norm)   embeddings: last / first / sum, no LM head
 //
 // Every per-token result depends only on that token's row and its own sequence's cache, never on the
 // rest of the batch (see the determinism contract in kernels.h).
@@ -53,6 +54,9 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   xq_.assign((size_t)std::max(maxTokens, maxSeqs) * (maxK / 32 + 1) * kQ8ActBytes, 0);
   attnGroupMax_ = std::min(c_.nHeads / c_.nKvHeads, kMaxAttnGroup);
   scratch_.assign((size_t)pool_.size() * attnGroupMax_ * c_.contextLength, 0.f);
+  poolAcc_.assign((size_t)pool_.size() * c_.dim, 0.0);
+  poolFirst_.assign((size_t)maxSeqs, 0);
+  poolCount_.assign((size_t)maxSeqs, 0);
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
@@ -327,6 +331,42 @@ void Forward::rowLogits(const int* rows, int n, float* out) {
   rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, n, dim);
   matmul(out, xs_.data(), n, w_.output);
   finishLogits(out, n);
+}
+
+// The rows each pooling sequence needs are gathered into proj_ (at most T of them), normed into xb_ in one
+// pass, then reduced per sequence; sums run in double so a long prompt's mean does not drift with its length.
+void Forward::pool(const StepInput& in, float* out) {
+  const int dim = c_.dim;
+  int* first = poolFirst_.data();
+  int* count = poolCount_.data();
+  int rows = 0, nPool = 0;
+  for (const SeqSpec& s : in.seqs) {
+    if (s.pool == PoolRows::NONE) continue;
+    const int src = s.pool == PoolRows::LAST ? s.tokenStart + s.nTokens - 1 : s.tokenStart;
+    const int n = s.pool == PoolRows::SUM ? s.nTokens : 1;
+    std::memcpy(&proj_[(size_t)rows * dim], &x_[(size_t)src * dim], sizeof(float) * dim * n);
+    first[nPool] = rows;
+    count[nPool] = n;
+    rows += n;
+    nPool++;
+  }
+  if (nPool == 0) return;
+  rmsnorm(xb_.data(), proj_.data(), w_.outputNorm, rows, dim);
+  pool_.parallelFor(nPool, 1, [&](int b, int e, int thread) {
+    double* acc = &poolAcc_[(size_t)thread * dim];
+    for (int q = b; q < e; q++) {
+      const float* src = &xb_[(size_t)first[q] * dim];
+      float* dst = out + (size_t)q * dim;
+      if (count[q] == 1) {
+        std::memcpy(dst, src, sizeof(float) * dim);
+        continue;
+      }
+      for (int i = 0; i < dim; i++) acc[i] = 0.0;
+      for (int j = 0; j < count[q]; j++)
+        for (int i = 0; i < dim; i++) acc[i] += src[(size_t)j * dim + i];
+      for (int i = 0; i < dim; i++) dst[i] = (float)acc[i];
+    }
+  });
 }
 
 }  // namespace loom

@@ -27,6 +27,11 @@ class Forward {
   // (prompt logprobs). Reads the final residual stream run() left behind; the next run() overwrites it.
   void rowLogits(const int* rows, int n, float* out);
 
+  // After run(): for every sequence with pool != NONE, in seqs order, its final-normed hidden rows
+  // (rmsnorm * output_norm, as llama.cpp's embedding output) reduced by its PoolRows, into out [nPooling][dim].
+  // Reads the final residual stream run() left behind, as rowLogits does.
+  void pool(const StepInput& in, float* out);
+
  private:
   void matmul(float* y, const float* x, int T, const Matrix& w);
   // out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight over `rows` rows of width n.
@@ -45,23 +50,26 @@ class Forward {
   ThreadPool& pool_;
   int maxTokens_ = 0, maxSeqs_ = 0;
 
-  std::vector<float> x_;        // [T][dim] residual stream
-  std::vector<float> xb_;       // [T][dim] normed input of the current sub-layer
-  std::vector<float> q_;        // [T][qDim]
-  std::vector<float> k_buf_;    // [T][kvDim]
-  std::vector<float> v_buf_;    // [T][kvDim]
-  std::vector<float> att_;      // [T][qDim] attention output, heads concatenated
-  std::vector<float> proj_;     // [T][dim] output of wo / wDown before the residual add
-  std::vector<float> hb_;       // [T][hiddenDim] gate, then act(gate) * up
-  std::vector<float> hb2_;      // [T][hiddenDim] up
-  std::vector<float> ropeCos_;  // [nRopes][T][nRot/2] cos * mscale of each RoPE setting at each token's position
-  std::vector<float> ropeSin_;  // [nRopes][T][nRot/2]
-  std::vector<int> pos_;        // [T] position of each token in its sequence
-  std::vector<int> seqOf_;      // [T] index into in.seqs
-  std::vector<float> xs_;       // [maxSeqs][dim] final-normed rows that sample
-  std::vector<uint8_t> xq_;     // [T][K/32][kQ8ActBytes] GEMM input quantised to q8_0 blocks (quantised weights only)
-  std::vector<float> scratch_;  // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
-  int attnGroupMax_ = 1;        // query heads per attention pass: min(GQA group, kMaxAttnGroup)
+  std::vector<float> x_;         // [T][dim] residual stream
+  std::vector<float> xb_;        // [T][dim] normed input of the current sub-layer
+  std::vector<float> q_;         // [T][qDim]
+  std::vector<float> k_buf_;     // [T][kvDim]
+  std::vector<float> v_buf_;     // [T][kvDim]
+  std::vector<float> att_;       // [T][qDim] attention output, heads concatenated
+  std::vector<float> proj_;      // [T][dim] output of wo / wDown before the residual add
+  std::vector<float> hb_;        // [T][hiddenDim] gate, then act(gate) * up
+  std::vector<float> hb2_;       // [T][hiddenDim] up
+  std::vector<float> ropeCos_;   // [nRopes][T][nRot/2] cos * mscale of each RoPE setting at each token's position
+  std::vector<float> ropeSin_;   // [nRopes][T][nRot/2]
+  std::vector<int> pos_;         // [T] position of each token in its sequence
+  std::vector<int> seqOf_;       // [T] index into in.seqs
+  std::vector<float> xs_;        // [maxSeqs][dim] final-normed rows that sample
+  std::vector<uint8_t> xq_;      // [T][K/32][kQ8ActBytes] GEMM input quantised to q8_0 blocks (quantised weights only)
+  std::vector<float> scratch_;   // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
+  std::vector<double> poolAcc_;  // [threads][dim] sum of one pooling sequence's rows (pool())
+  std::vector<int> poolFirst_;   // [maxSeqs] each pooling sequence's first normed row in xb_ (pool())
+  std::vector<int> poolCount_;   // [maxSeqs] and how many rows it has there
+  int attnGroupMax_ = 1;         // query heads per attention pass: min(GQA group, kMaxAttnGroup)
 };
 
 }  // namespace loom

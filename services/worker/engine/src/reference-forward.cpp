@@ -87,7 +87,10 @@ double activation(const ModelConfig& c, double g) {
 
 }  // namespace
 
-std::vector<float> referenceLogits(const ModelConfig& c, const Weights& w, const std::vector<int32_t>& tokens) {
+namespace {
+
+// [T][dim] rmsnorm(x) * output_norm after every layer: the rows the logits and the embeddings come from.
+Rows finalHidden(const ModelConfig& c, const Weights& w, const std::vector<int32_t>& tokens) {
   const int T = (int)tokens.size(), dim = c.dim, hd = c.headDim, group = c.nHeads / c.nKvHeads;
   Rows x((size_t)T * dim);
   std::vector<float> row((size_t)dim);
@@ -144,7 +147,18 @@ std::vector<float> referenceLogits(const ModelConfig& c, const Weights& w, const
     for (size_t i = 0; i < x.size(); i++) x[i] += c.residualScale * d[i];
   }
 
-  const Rows logits = linear(w.output, rmsnorm(x, w.outputNorm, dim, c.normEps), T);
+  return rmsnorm(x, w.outputNorm, dim, c.normEps);
+}
+
+}  // namespace
+
+std::vector<float> referenceHidden(const ModelConfig& c, const Weights& w, const std::vector<int32_t>& tokens) {
+  const Rows h = finalHidden(c, w, tokens);
+  return std::vector<float>(h.begin(), h.end());
+}
+
+std::vector<float> referenceLogits(const ModelConfig& c, const Weights& w, const std::vector<int32_t>& tokens) {
+  const Rows logits = linear(w.output, finalHidden(c, w, tokens), (int)tokens.size());
   std::vector<float> out(logits.size());
   for (size_t i = 0; i < logits.size(); i++) out[i] = (float)softcap(logits[i] * c.logitScale, c.finalSoftcap);
   return out;

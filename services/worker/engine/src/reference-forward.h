@@ -14,4 +14,8 @@ namespace loom {
 // logits: [tokens.size()][vocab], the next-token logits after each position. Token ids must be valid.
 std::vector<float> referenceLogits(const ModelConfig& c, const Weights& w, const std::vector<int32_t>& tokens);
 
+// hidden: [tokens.size()][dim], rmsnorm(final residual stream) * output_norm at each position: what the logits are
+// computed from, and what embeddings pool (llama.cpp's t_embd).
+std::vector<float> referenceHidden(const ModelConfig& c, const Weights& w, const std::vector<int32_t>& tokens);
+
 }  // namespace loom

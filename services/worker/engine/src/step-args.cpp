@@ -159,6 +159,14 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     spec.promptLogprobs = (int)intIn(env, getProp(env, s, "promptLogprobs"), p + ".promptLogprobs", -1, vocab, -1);
     spec.nextPromptToken =
         (int32_t)intIn(env, getProp(env, s, "nextPromptToken"), p + ".nextPromptToken", -1, vocab - 1, -1);
+    const std::string pool = stringOr(env, getProp(env, s, "pool"), p + ".pool", "");
+    if (!pool.empty()) {
+      if (pool != "last" && pool != "first" && pool != "sum")
+        throw JsError{JsErrorKind::RangeError, p + ".pool must be 'last', 'first' or 'sum', got '" + pool + "'"};
+      if (spec.sample)
+        throw JsError{JsErrorKind::RangeError, p + " both samples and pools; a sequence does one or the other"};
+      spec.pool = pool == "last" ? PoolRows::LAST : pool == "first" ? PoolRows::FIRST : PoolRows::SUM;
+    }
     spec.tokenStart = (int)in.tokens.size();
     spec.nTokens = (int)nTok;
     spec.blockTableStart = (int)in.blockTables.size();

@@ -37,6 +37,16 @@ struct SamplingParams {
   }
 };
 
+// Which final-normed hidden rows of a sequence's chunk a step returns (embeddings). The rows are
+// rmsnorm(x) * output_norm, llama.cpp's t_embd in embedding mode; a pooling sequence never samples, so the
+// LM head is not applied to it. Pooling across chunks (a mean over a whole prompt) is the caller's.
+enum class PoolRows : uint8_t {
+  NONE,   // nothing (a sampling or non-final prefill sequence)
+  LAST,   // the chunk's last row
+  FIRST,  // the chunk's first row (CLS pooling when the chunk starts at position 0)
+  SUM,    // the sum of the chunk's rows (mean pooling: the caller divides by the prompt's length)
+};
+
 struct SeqSpec {
   int tokenStart = 0;       // index of the sequence's first token in StepInput::tokens
   int nTokens = 0;          // >= 1
@@ -49,7 +59,8 @@ struct SeqSpec {
   // tokens[j] (tokens[j + 1], and nextPromptToken after the last row; NaN where none is given) with this many top
   // alternatives. Rows of the whole step's sequences come out in StepOutput::prompt*.
   int promptLogprobs = -1;
-  int32_t nextPromptToken = -1;  // first token of the next prefill chunk; -1 when this chunk ends the prompt
+  int32_t nextPromptToken = -1;    // first token of the next prefill chunk; -1 when this chunk ends the prompt
+  PoolRows pool = PoolRows::NONE;  // != NONE: one row of StepOutput::pooled (never together with sample)
 };
 
 struct StepInput {
@@ -82,7 +93,9 @@ struct StepOutput {
   std::vector<float> promptLogprobs;     // [rows] logprob of the token after row j; NaN when unknown
   std::vector<int32_t> promptTopIds;     // [rows][promptTopN], -1 padded
   std::vector<float> promptTopLogprobs;  // [rows][promptTopN], NaN padded
-  double seconds = 0;                    // wall time of forward + sampling
+  // Embeddings: one row per sequence whose pool != NONE, in seqs order (see PoolRows).
+  std::vector<float> pooled;  // [nPooling][dim]
+  double seconds = 0;         // wall time of forward + sampling
 };
 
 }  // namespace loom

@@ -85,6 +85,12 @@ export interface EngineSeq {
   promptLogprobs?: number;
   /** The prompt token that follows this chunk (the next prefill chunk's first); -1 / absent when the chunk ends the prompt. */
   nextPromptToken?: number;
+  /**
+   * Embeddings: which of this chunk's final-normed hidden rows (rmsnorm * output_norm, llama.cpp's embedding
+   * output) the step returns in `pooled`: the last row, the first, or the sum of all (a mean over chunks is the
+   * caller's). Only for a sequence that does not sample: no LM head is applied to it.
+   */
+  pool?: 'last' | 'first' | 'sum';
 }
 
 /** Prompt logprobs of a step: rows [offsets[i], offsets[i + 1]) belong to seqs[i] (none unless it asked). */
@@ -114,6 +120,8 @@ export interface EngineStepResult {
   topN: number;
   /** Present when some sequence asked for promptLogprobs. */
   prompt?: EnginePromptLogprobs;
+  /** [nPooling][dim] one row per sequence with `pool`, in seqs order; present when some sequence pools. */
+  pooled?: Float32Array;
   /** Wall seconds of forward + sampling. */
   seconds: number;
 }

@@ -32,6 +32,8 @@ export interface LoadedEngine extends NativeEngine {
    * scalar, float64, dequantised weights, no KV pool. For tests; slow.
    */
   referenceLogits(tokens: Int32Array): Float32Array;
+  /** [n][dim] final-normed hidden state after each of `tokens` from the same reference forward (what embeddings pool). */
+  referenceHidden(tokens: Int32Array): Float32Array;
   /** [nSampling][vocab] raw logits the last step sampled from, in seqs order (for tests). */
   lastLogits(): Float32Array;
 }
