@@ -23,6 +23,7 @@ export interface LoomConfig {
   workerPort: number;
   workerId: string;
   threads: number;
+  pooling: string;
   blockSize: number;
   numBlocks: number;
   maxNumBatchedTokens: number;
@@ -120,6 +121,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'engine threads per worker (0 = all cores)',
     default: 0,
     kind: 'int',
+  },
+  {
+    key: 'pooling',
+    flag: '--pooling <type>',
+    env: 'LOOM_POOLING',
+    description:
+      "how a worker turns a sequence's final-normed hidden states into one /v1/embeddings vector: auto (the GGUF's pooling_type, else last, as vLLM does for decoder LLMs) | last | mean | cls",
+    default: 'auto',
+    kind: 'string',
   },
   {
     key: 'blockSize',

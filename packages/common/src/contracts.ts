@@ -120,6 +120,23 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   skipSpecialTokens: true,
 });
 
+/**
+ * Which final-normed hidden states (rmsnorm * output_norm, llama.cpp's embedding output) make an embedding:
+ * the last prompt token's, the mean over all of them, or the first token's.
+ */
+export type PoolingType = 'last' | 'mean' | 'cls';
+export const POOLING_TYPES: readonly PoolingType[] = ['last', 'mean', 'cls'];
+
+/** How an embedding request's sequences become vectors (vLLM's PoolingParams), as the gateway validated them. */
+export interface PoolingParams {
+  /** The model's pooling (its ModelCard.pooling): the same for every request, as in vLLM. */
+  type: PoolingType;
+  /** L2-normalise the vector, after truncation to `dimensions` (OpenAI's embeddings are unit length). */
+  normalize: boolean;
+  /** Matryoshka truncation: keep the first `dimensions` values (<= the model's hiddenSize); absent = all. */
+  dimensions?: number;
+}
+
 /** Payload of one BullMQ job: one client request (all its `n` choices). */
 export interface RequestJob {
   requestId: string;
@@ -128,6 +145,16 @@ export interface RequestJob {
   sampling: SamplingParams;
   /** Number of choices; each choice is scheduled as its own sequence `${requestId}#${index}`. */
   n: number;
+  /**
+   * Embeddings (/v1/embeddings): set on a request whose sequences compute their prompts and are pooled into
+   * one vector each (their 'finish' events carry it), generating nothing; `sampling` is then unused.
+   */
+  pooling?: PoolingParams;
+  /**
+   * Embeddings: the prompt of each sequence `${requestId}#${i}`, one per input (n = inputs.length and
+   * promptTokenIds is empty). Absent for generation: every choice shares promptTokenIds.
+   */
+  inputs?: number[][];
   /** Lower value = more important (vLLM's convention). */
   priority: number;
   /** Extra key of the prefix-cache hash, isolating tenants' cached blocks. */
@@ -178,6 +205,8 @@ export type OutputEvent =
       stopReason?: string | number | null;
       promptTokens: number;
       completionTokens: number;
+      /** Embeddings: the sequence's vector, little-endian float32 in base64 (encodeEmbedding). */
+      embedding?: string;
     }
   | {
       /**
@@ -266,5 +295,12 @@ export interface ModelCard {
   chatTemplate?: string;
   /** Its template for conversations with tools, when it ships one beside the default (`tool_use`). */
   toolUseChatTemplate?: string;
+  /** Width of the final hidden state: the length of its embeddings before any `dimensions` truncation. */
+  hiddenSize?: number;
+  /**
+   * How its workers pool embeddings (--pooling, else the model's `<arch>.pooling_type`, else last); 'rank' (a
+   * reranker's classification head) is not served as embeddings. Absent on cards of workers before embeddings.
+   */
+  pooling?: PoolingType | 'rank';
   createdAt: number;
 }

@@ -8,3 +8,4 @@ export * from './redis.js';
 export * from './metrics-server.js';
 export * from './free-port.js';
 export * from './seeded-random.js';
+export * from './embedding-base64.js';

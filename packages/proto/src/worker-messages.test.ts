@@ -55,7 +55,10 @@ const EXPECTED: Record<string, string[]> = {
     numComputedTokens: true,
     numScheduledTokens: true,
     numOutputTokens: true,
+    pooling: true,
   }),
+  PoolingParams: k<M.ProtoPoolingParams>({ type: true, normalize: true, dimensions: true }),
+  PooledOutput: k<M.PooledOutput>({ requestId: true, embedding: true }),
   CachedRequest: k<M.CachedRequest>({
     requestId: true,
     newBlockIds: true,
@@ -82,6 +85,7 @@ const EXPECTED: Record<string, string[]> = {
     forwardSeconds: true,
     error: true,
     promptLogprobs: true,
+    pooled: true,
   }),
   ResetRequest: k<M.ResetRequest>({ fencingToken: true }),
 };

@@ -58,6 +58,17 @@ export interface ProtoSamplingParams {
   promptLogprobs?: number;
 }
 
+/** Which final-normed hidden states an embedding request pools (enums decode as their names). */
+export type ProtoPoolingType = 'POOLING_NONE' | 'POOLING_LAST' | 'POOLING_MEAN' | 'POOLING_CLS';
+
+/** An embedding request's pooling (vLLM's PoolingParams). */
+export interface ProtoPoolingParams {
+  type: ProtoPoolingType;
+  normalize: boolean;
+  /** 0 = all. */
+  dimensions: number;
+}
+
 export interface NewRequest {
   requestId: string;
   tokenIds: number[];
@@ -66,6 +77,8 @@ export interface NewRequest {
   numComputedTokens: number;
   numScheduledTokens: number;
   numOutputTokens: number;
+  /** Set: an embedding request (decoded as null when absent). */
+  pooling?: ProtoPoolingParams | null;
 }
 
 export interface CachedRequest {
@@ -117,6 +130,12 @@ export interface PromptLogprobs {
   tokens: PromptTokenLogprob[];
 }
 
+/** An embedding request's vector, pooled, truncated and normalised as its PoolingParams asked. */
+export interface PooledOutput {
+  requestId: string;
+  embedding: number[];
+}
+
 export interface StepResponse {
   stepId: number;
   sampled: SampledToken[];
@@ -124,6 +143,8 @@ export interface StepResponse {
   error: string;
   /** Absent / empty unless some request asked for prompt logprobs. */
   promptLogprobs?: PromptLogprobs[];
+  /** Absent / empty unless some embedding request finished its prompt this step. */
+  pooled?: PooledOutput[];
 }
 
 export interface ResetRequest {

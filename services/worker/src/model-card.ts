@@ -9,7 +9,7 @@ import {
   toolUseChatTemplateFromGguf,
   endOfGenerationIds,
 } from '@loom/tokenizer';
-import type { ModelCard, TokenizerData } from '@loom/common';
+import { POOLING_TYPES, type ModelCard, type PoolingType, type TokenizerData } from '@loom/common';
 import type { EngineModelInfo } from './engine/engine-api.js';
 
 /** Parsed JSON of `file`, or undefined when it does not exist; a file that does not parse names itself. */
@@ -23,6 +23,8 @@ function readJson(file: string): unknown {
 }
 
 interface CardTokenizer {
+  /** llama.cpp's pooling of the model's embeddings (`<arch>.pooling_type`), when the file says. */
+  pooling?: PoolingType | 'rank';
   tokenizer: TokenizerData;
   chatTemplate: string | undefined;
   toolUseChatTemplate: string | undefined;
@@ -50,9 +52,18 @@ function fromHfDir(dir: string): CardTokenizer {
   };
 }
 
+/** llama.cpp's enum llama_pooling_type by value; NONE (per-token embeddings) serves a decoder's last token, as llama.cpp does. */
+const GGUF_POOLING: Record<number, PoolingType | 'rank'> = { 0: 'last', 1: 'mean', 2: 'cls', 3: 'last', 4: 'rank' };
+
 function fromGguf(file: string): CardTokenizer {
   const meta = readGgufMetadata(file);
+  const arch = meta.metadata.get('general.architecture');
+  const raw = meta.metadata.get(`${String(arch)}.pooling_type`);
+  const pooling = raw === undefined ? undefined : GGUF_POOLING[Number(raw)];
+  if (raw !== undefined && pooling === undefined)
+    throw new Error(`${file}: ${String(arch)}.pooling_type = ${String(raw)} is not a llama.cpp pooling type (0-4)`);
   return {
+    ...(pooling ? { pooling } : {}),
     tokenizer: tokenizerDataFromGguf(meta),
     chatTemplate: chatTemplateFromGguf(meta),
     toolUseChatTemplate: toolUseChatTemplateFromGguf(meta),
@@ -61,13 +72,30 @@ function fromGguf(file: string): CardTokenizer {
 }
 
 /**
- * What clients of this model need without its weights: the tokenizer, the chat template, the
- * context window and the ids that end generation (EOS, EOT, EOM and every end-of-turn token llama.cpp
- * recognises, as its special_eog_ids; for a directory also generation_config.json's eos_token_id).
- * `modelPath` is a GGUF file or a Hugging Face safetensors directory.
+ * The pooling embeddings get: the --pooling flag when it names one (it overrides the file, as llama.cpp's and
+ * vLLM's flags do), else the model's own, else last (vLLM's default for decoder LLMs).
  */
-export function buildModelCard(modelPath: string, modelId: string, info: EngineModelInfo): ModelCard {
-  const { tokenizer, chatTemplate, toolUseChatTemplate, extraEos } = fs.statSync(modelPath).isDirectory()
+export function resolvePooling(flag: string, model: PoolingType | 'rank' | undefined): PoolingType | 'rank' {
+  if (flag === 'auto' || flag === '') return model ?? 'last';
+  if (!(POOLING_TYPES as readonly string[]).includes(flag))
+    throw new Error(`--pooling / LOOM_POOLING must be auto, ${POOLING_TYPES.join(', ')}; got "${flag}"`);
+  return flag as PoolingType;
+}
+
+/**
+ * What clients of this model need without its weights: the tokenizer, the chat template, the
+ * context window, the ids that end generation (EOS, EOT, EOM and every end-of-turn token llama.cpp
+ * recognises, as its special_eog_ids; for a directory also generation_config.json's eos_token_id), and
+ * how its embeddings are pooled (`poolingFlag`: --pooling). `modelPath` is a GGUF file or a Hugging Face
+ * safetensors directory (whose pooling, kept by sentence-transformers in 1_Pooling/, is not read: last).
+ */
+export function buildModelCard(
+  modelPath: string,
+  modelId: string,
+  info: EngineModelInfo,
+  poolingFlag = 'auto',
+): ModelCard {
+  const { tokenizer, chatTemplate, toolUseChatTemplate, extraEos, pooling } = fs.statSync(modelPath).isDirectory()
     ? fromHfDir(modelPath)
     : fromGguf(modelPath);
   // The full end-of-generation set (llama.cpp's special_eog_ids, plus generation_config.json's ids), in
@@ -83,6 +111,8 @@ export function buildModelCard(modelPath: string, modelId: string, info: EngineM
     tokenizer,
     chatTemplate,
     ...(toolUseChatTemplate ? { toolUseChatTemplate } : {}),
+    hiddenSize: info.dim,
+    pooling: resolvePooling(poolingFlag, pooling),
     createdAt: Math.floor(Date.now() / 1000),
   };
 }

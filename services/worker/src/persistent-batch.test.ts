@@ -1,30 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProtoSamplingParams, StepRequest } from '@loom/proto';
+import type { ProtoSamplingParams } from '@loom/proto';
 import { PersistentBatch, StepRejected } from './persistent-batch.js';
 import type { EngineStepResult } from './engine/engine-api.js';
+import { GREEDY_SAMPLING, stepRequest } from './step-request-fixtures.js';
 
-const greedy: ProtoSamplingParams = {
-  temperature: 0,
-  topP: 1,
-  topK: 0,
-  minP: 0,
-  seed: 7,
-  presencePenalty: 0,
-  frequencyPenalty: 0,
-  repetitionPenalty: 1,
-  logitBias: {},
-  logprobs: -1,
-};
-const step = (s: Partial<StepRequest>): StepRequest => ({
-  stepId: 1,
-  fencingToken: 1,
-  newRequests: [],
-  cachedRequests: [],
-  finishedIds: [],
-  preemptedIds: [],
-  ...s,
-});
+const greedy = GREEDY_SAMPLING;
+const step = stepRequest;
 const result = (tokens: number[]): EngineStepResult => ({
   tokens: Int32Array.from(tokens),
   logprobs: new Float32Array(tokens.length),

@@ -1,7 +1,9 @@
 import type {
   CachedRequest,
   NewRequest,
+  PooledOutput,
   PromptLogprobs,
+  ProtoPoolingType,
   ProtoSamplingParams,
   SampledToken,
   StepRequest,
@@ -24,7 +26,60 @@ interface RequestState {
   /** Logit bias as the engine takes it; set only when the request has one. */
   logitBiasIds?: Int32Array;
   logitBiasValues?: Float32Array;
+  /** Set for an embedding request: it samples nothing and is pooled once its last token is computed. */
+  pooling?: Pooling;
 }
+
+/** An embedding request's pooling and what its chunks contributed so far. */
+interface Pooling {
+  type: 'last' | 'mean' | 'cls';
+  normalize: boolean;
+  /** 0 = all. */
+  dimensions: number;
+  /** [dim] sum of the final-normed rows so far (mean), or the row (cls, last); empty until the engine sends one. */
+  acc: Float64Array;
+  /** Rows summed into acc (mean's divisor). */
+  rows: number;
+}
+
+const POOLING_TYPE: Record<ProtoPoolingType, Pooling['type'] | undefined> = {
+  POOLING_NONE: undefined,
+  POOLING_LAST: 'last',
+  POOLING_MEAN: 'mean',
+  POOLING_CLS: 'cls',
+};
+
+/**
+ * The finished vector of an embedding request (vLLM's pooler tail): mean = acc / rows, then the first
+ * `dimensions` values (0 = all, more than there are = all), then L2-normalised when asked (a zero vector stays zero).
+ */
+export function finishPooled(
+  acc: Float64Array,
+  rows: number,
+  type: Pooling['type'],
+  dimensions: number,
+  normalize: boolean,
+): number[] {
+  const d = dimensions > 0 ? Math.min(dimensions, acc.length) : acc.length;
+  const scale = type === 'mean' ? 1 / rows : 1;
+  const v = Array.from(acc.subarray(0, d), (x) => x * scale);
+  if (normalize) {
+    const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    if (norm > 0) for (let i = 0; i < d; i++) v[i]! /= norm;
+  }
+  return v;
+}
+
+const EMPTY = new Float64Array(0);
+
+/** The rows a chunk [start, ...) of an embedding request contributes: every row (mean), row 0 (cls), the final row (last). */
+function poolRows(type: Pooling['type'], start: number, endsPrompt: boolean): EngineSeq['pool'] {
+  if (type === 'mean') return 'sum';
+  if (type === 'cls') return start === 0 ? 'first' : undefined;
+  return endsPrompt ? 'last' : undefined;
+}
+
+const EMPTY32 = new Float32Array(0);
 
 /** A step the engine can run: one EngineSeq per scheduled request, in the order of `requestIds`. */
 export interface PreparedStep {
@@ -94,6 +149,16 @@ export class PersistentBatch {
         numOutputTokens: r.numOutputTokens,
         promptLength: r.tokenIds.length - r.numOutputTokens,
       };
+      const type = r.pooling ? POOLING_TYPE[r.pooling.type] : undefined;
+      if (r.pooling && type) {
+        // Cached tokens' hidden states are not recomputed: only last pooling may start past position 0.
+        if (type !== 'last' && r.numComputedTokens > 0)
+          throw new StepRejected(
+            `request ${r.requestId}: ${type} pooling needs every token computed, but ${r.numComputedTokens} are cached`,
+          );
+        const { normalize, dimensions } = r.pooling;
+        state.pooling = { type, normalize, dimensions, acc: EMPTY, rows: 0 };
+      }
       const sp = r.sampling;
       if (sp.repetitionPenalty !== 1 && sp.repetitionPenalty !== 0) {
         state.promptTokens = Int32Array.from(r.tokenIds.slice(0, r.tokenIds.length - r.numOutputTokens));
@@ -140,6 +205,40 @@ export class PersistentBatch {
       sampled.push({ requestId: id, tokenId, logprob: result.logprobs[i]!, top });
     });
     return sampled;
+  }
+
+  /**
+   * Takes the step's pooled rows (one per sequence with `pool`, in order) into each embedding request's state;
+   * returns the vectors of those whose last token this step computed. Call after complete().
+   */
+  pooled(prepared: PreparedStep, result: EngineStepResult): PooledOutput[] {
+    const out: PooledOutput[] = [];
+    const rows = result.pooled ?? EMPTY32;
+    const numPooling = prepared.seqs.reduce((n, s) => n + (s.pool ? 1 : 0), 0);
+    const dim = numPooling > 0 ? rows.length / numPooling : 0;
+    if (numPooling > 0 && (rows.length === 0 || rows.length % numPooling !== 0))
+      throw new Error(`the engine returned ${rows.length} pooled values for ${numPooling} pooling sequences`);
+    let k = 0;
+    prepared.requestIds.forEach((id, i) => {
+      const seq = prepared.seqs[i]!;
+      const state = this.states.get(id)!;
+      const p = state.pooling;
+      if (!p) return;
+      if (seq.pool) {
+        const row = rows.subarray(k * dim, ++k * dim);
+        if (p.acc.length === 0) p.acc = new Float64Array(dim);
+        if (seq.pool === 'sum') {
+          for (let j = 0; j < dim; j++) p.acc[j]! += row[j]!;
+          p.rows += seq.tokens.length;
+        } else {
+          p.acc.set(row);
+          p.rows = 1;
+        }
+      }
+      if (seq.startPos + seq.tokens.length === state.tokenIds.length)
+        out.push({ requestId: id, embedding: finishPooled(p.acc, p.rows, p.type, p.dimensions, p.normalize) });
+    });
+    return out;
   }
 
   /**
@@ -192,7 +291,7 @@ export class PersistentBatch {
       tokens: Int32Array.from(s.tokenIds.slice(s.numComputedTokens, end)),
       startPos: s.numComputedTokens,
       blockTable: Int32Array.from(s.blockIds),
-      sample: end === s.tokenIds.length,
+      sample: end === s.tokenIds.length && !s.pooling,
       temperature: sp.temperature,
       topP: sp.topP,
       topK: sp.topK,
@@ -202,6 +301,8 @@ export class PersistentBatch {
       logprobs: sp.logprobs,
     };
     if (seq.sample) this.addLogitProcessing(seq, s);
+    const pool = s.pooling && poolRows(s.pooling.type, s.numComputedTokens, end === s.tokenIds.length);
+    if (pool) seq.pool = pool;
     const allowed = bitmasks.get(requestId);
     if (allowed) {
       if (!seq.sample) throw new StepRejected(`request ${requestId}: a token bitmask for a step that does not sample`);

@@ -33,8 +33,11 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
   const t0 = performance.now();
   const engine = loadEngine(config.model, { threads: config.threads });
   const info = engine.info();
-  const card = buildModelCard(config.model, modelId, info);
-  log.info({ model: config.model, modelId, ...info, loadSeconds: (performance.now() - t0) / 1000 }, 'model loaded');
+  const card = buildModelCard(config.model, modelId, info, config.pooling);
+  log.info(
+    { model: config.model, modelId, ...info, pooling: card.pooling, loadSeconds: (performance.now() - t0) / 1000 },
+    'model loaded',
+  );
 
   const metrics = new WorkerMetrics({ worker: workerId, model_name: modelId });
   const service = new WorkerService(

@@ -114,12 +114,14 @@ export class WorkerService {
       prepared.seqs.reduce((n, s) => n + s.tokens.length, 0),
     );
     const promptLogprobs = this.batch.promptLogprobs(prepared, result);
+    const pooled = this.batch.pooled(prepared, result);
     return {
       stepId: step.stepId,
       sampled,
       forwardSeconds: result.seconds,
       error: '',
       ...(promptLogprobs.length > 0 ? { promptLogprobs } : {}),
+      ...(pooled.length > 0 ? { pooled } : {}),
     };
   }
 
