@@ -1,4 +1,13 @@
-import type { FinishReason, ModelCard, OutputEvent, RequestJob, SamplingParams, TokenLogprob } from '@loom/common';
+import {
+  encodeEmbedding,
+  type FinishReason,
+  type ModelCard,
+  type OutputEvent,
+  type PoolingParams,
+  type RequestJob,
+  type SamplingParams,
+  type TokenLogprob,
+} from '@loom/common';
 import type { PromptLogprobs } from '@loom/proto';
 import type { Tokenizer } from '@loom/tokenizer';
 import { ChoiceOutput } from './choice-output.js';
@@ -7,6 +16,9 @@ import { PromptLogprobsCollector } from './prompt-logprobs-collector.js';
 
 /** Each choice of a request is scheduled as its own sequence. */
 export const seqIdOf = (requestId: string, index: number): string => `${requestId}#${index}`;
+
+/** The prompt of sequence `index`: its own input for an embedding request, the shared prompt otherwise. */
+const promptOf = (job: RequestJob, index: number): number[] => job.inputs?.[index] ?? job.promptTokenIds;
 
 /** Everything a worker's core needs to (re)create one sequence. */
 export interface SeqSpec {
@@ -17,6 +29,8 @@ export interface SeqSpec {
   /** Tokens already generated (and streamed) before this admission: recomputed, not re-sent. */
   outputTokenIds: number[];
   sampling: SamplingParams;
+  /** An embedding sequence: its prompt is pooled into one vector, nothing is generated. */
+  pooling?: PoolingParams;
   priority: number;
   cacheSalt?: string;
   sessionId?: string;
@@ -43,6 +57,8 @@ export interface SeqOutput {
   newTokenIds: number[];
   logprobs?: TokenLogprob[];
   finished?: { reason: FinishReason; stopReason?: string | number | null };
+  /** An embedding sequence's vector (it is finished with it). */
+  pooled?: readonly number[];
 }
 
 interface Tracked {
@@ -131,13 +147,8 @@ export class RequestManager {
     // Nothing streamed yet (not a resume after a scheduler failover): its queue time is still to be observed.
     const fresh = soFar.tokenIds.every((ids) => ids.length === 0);
     for (let i = 0; i < job.n; i++) {
-      const choice = new ChoiceOutput(
-        i,
-        model.tokenizer,
-        job.promptTokenIds,
-        job.sampling.stop,
-        job.sampling.skipSpecialTokens,
-      );
+      const prompt = promptOf(job, i);
+      const choice = new ChoiceOutput(i, model.tokenizer, prompt, job.sampling.stop, job.sampling.skipSpecialTokens);
       choice.replay(soFar.tokenIds[i]!, soFar.emittedChars[i]!);
       t.choices.push(choice);
       if (soFar.finished[i]) {
@@ -151,7 +162,7 @@ export class RequestManager {
         seqId: seqIdOf(job.requestId, i),
         requestId: job.requestId,
         model: job.model,
-        promptTokenIds: job.promptTokenIds,
+        promptTokenIds: prompt,
         outputTokenIds: soFar.tokenIds[i]!,
         // Choices of one request differ by seed, so n > 1 gives n different samples.
         sampling: {
@@ -159,6 +170,7 @@ export class RequestManager {
           seed: (job.sampling.seed + i) >>> 0,
           promptLogprobs: wantPrompt ? job.sampling.promptLogprobs : null,
         },
+        ...(job.pooling ? { pooling: job.pooling } : {}),
         priority: job.priority,
         cacheSalt: job.cacheSalt,
         sessionId: job.sessionId,
@@ -170,7 +182,7 @@ export class RequestManager {
       this.bySeq.set(spec.seqId, {
         t,
         choice,
-        ...(wantPrompt ? { prompt: new PromptLogprobsCollector(job.promptTokenIds.length) } : {}),
+        ...(wantPrompt ? { prompt: new PromptLogprobsCollector(prompt.length) } : {}),
       });
     }
     this.requests.set(job.requestId, t);
@@ -217,7 +229,7 @@ export class RequestManager {
       if (finished) {
         const tail = byStopString ? '' : choice.flush();
         if (tail) list.push({ type: 'token', index: choice.index, tokenIds: [], text: tail });
-        list.push(this.finishEvent(t, choice, finished.reason, finished.stopReason));
+        list.push(this.finishEvent(t, choice, finished.reason, finished.stopReason, o.pooled));
       }
     }
     for (const [t, list] of events) this.write(t, list);
@@ -266,6 +278,7 @@ export class RequestManager {
     choice: ChoiceOutput,
     reason: FinishReason,
     stopReason: string | number | null | undefined,
+    pooled?: readonly number[],
   ): OutputEvent {
     choice.finished = true;
     t.open -= 1;
@@ -276,8 +289,9 @@ export class RequestManager {
       index: choice.index,
       finishReason: reason,
       stopReason: stopReason ?? null,
-      promptTokens: t.job.promptTokenIds.length,
+      promptTokens: promptOf(t.job, choice.index).length,
       completionTokens: choice.numTokens,
+      ...(pooled ? { embedding: encodeEmbedding(pooled) } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
-import type { SamplingParams } from '@loom/common';
-import type { ProtoSamplingParams, StepRequest, TokenBitmask } from '@loom/proto';
+import type { PoolingParams, SamplingParams } from '@loom/common';
+import type { ProtoPoolingParams, ProtoSamplingParams, StepRequest, TokenBitmask } from '@loom/proto';
 import type { SchedulerOutput } from './core/scheduler-output.js';
 
 /**
@@ -21,6 +21,7 @@ export function toStepRequest(
       ...r,
       tokenIds: Array.from(r.tokenIds),
       sampling: toProtoSampling(r.sampling),
+      pooling: r.pooling ? toProtoPooling(r.pooling) : null,
     })),
     cachedRequests: out.cachedRequests as StepRequest['cachedRequests'], // newBlockIds: readonly only in the core's type
     finishedIds: out.finishedIds,
@@ -47,4 +48,10 @@ export function toProtoSampling(s: SamplingParams): ProtoSamplingParams {
     // The proto counts the prompt token itself plus its alternatives; 0 asks for nothing.
     promptLogprobs: s.promptLogprobs == null ? 0 : s.promptLogprobs + 1,
   };
+}
+
+const PROTO_POOLING_TYPE = { last: 'POOLING_LAST', mean: 'POOLING_MEAN', cls: 'POOLING_CLS' } as const;
+
+export function toProtoPooling(p: PoolingParams): ProtoPoolingParams {
+  return { type: PROTO_POOLING_TYPE[p.type], normalize: p.normalize, dimensions: p.dimensions ?? 0 };
 }

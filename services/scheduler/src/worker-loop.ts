@@ -2,6 +2,7 @@ import {
   createWorkerClient,
   unary,
   type WorkerClient,
+  type PooledOutput,
   type PromptLogprobs as ProtoPromptLogprobs,
   type SampledToken as ProtoSampled,
   type TokenBitmask,
@@ -136,6 +137,7 @@ export class WorkerLoop {
         promptTokenIds: spec.promptTokenIds,
         outputTokenIds: spec.outputTokenIds,
         sampling: spec.sampling,
+        ...(spec.pooling ? { pooling: spec.pooling } : {}),
         priority: spec.priority,
         cacheSalt: spec.cacheSalt,
         blockHashes,
@@ -209,18 +211,20 @@ export class WorkerLoop {
       const tokenBitmasks = await this.fillBitmasks(core, out);
       let sampled: ProtoSampled[];
       let promptLogprobs: ProtoPromptLogprobs[];
+      let pooled: PooledOutput[];
       try {
         const res = await this.channel!.send(toStepRequest(out, ++this.stepId, this.fencingToken, tokenBitmasks));
         if (res.error) throw new Error(`worker refused step ${res.stepId}: ${res.error}`);
         sampled = res.sampled;
         promptLogprobs = res.promptLogprobs ?? [];
+        pooled = res.pooled ?? [];
       } catch (err) {
         if (!this.stopped) this.fail((err as Error).message);
         return;
       }
       let upd: ReturnType<Scheduler['update']>;
       try {
-        upd = core.update(out, sampled as SampledToken[]);
+        upd = core.update(out, sampled as SampledToken[], pooled);
       } catch (err) {
         // The worker's answer does not match what was scheduled: its state can no longer be trusted.
         this.fail(`inconsistent step answer: ${(err as Error).message}`);

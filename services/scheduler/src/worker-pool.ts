@@ -79,10 +79,17 @@ export class WorkerPool {
     return { workers, parked };
   }
 
-  /** Place all sequences of one request on one worker, so its choices share the prompt's blocks. */
+  /**
+   * Place all sequences of one request on one worker, so its choices share the prompt's blocks. The
+   * inputs of an embedding request share no prompt: each is routed on its own (its prefix, the load).
+   */
   route(seqs: SeqSpec[]): void {
     if (seqs.length === 0) return;
     const s = seqs[0]!;
+    if (s.pooling && seqs.length > 1) {
+      for (const seq of seqs) this.route([seq]);
+      return;
+    }
     const candidates = this.workersFor(s.model);
     const tokens = [...s.promptTokenIds, ...s.outputTokenIds];
     // Hashed once here, for the router's probes and the chosen core alike: the step loop never

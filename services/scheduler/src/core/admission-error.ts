@@ -10,6 +10,14 @@ export function admissionError(request: Request, config: SchedulerConfig): strin
   const { maxModelLen, numBlocks, blockSize } = config;
   const maxTokens = request.sampling.maxTokens;
   if (request.numPromptTokens === 0) return 'the prompt is empty';
+  if (request.pooling !== null) {
+    // An embedding computes its whole prompt (the last token too) and nothing more.
+    if (request.numTokens > maxModelLen)
+      return `${request.numTokens} tokens exceed the context length (${maxModelLen})`;
+    const blocks = Math.ceil(request.numTokens / blockSize);
+    if (blocks > numBlocks) return `the input needs ${blocks} KV blocks; this worker has ${numBlocks}`;
+    return null;
+  }
   if (request.numOutputTokens >= maxTokens) return `max_tokens (${maxTokens}) leaves nothing to generate`;
   if (request.numTokens >= maxModelLen)
     return `${request.numTokens} tokens leave no room to generate in the context length (${maxModelLen})`;

@@ -206,9 +206,13 @@ export class KVCacheManager {
   /**
    * Prompt logprobs are computed only for tokens the worker runs, so a request that asks for them
    * must not skip its cached prefix (vLLM does the same); its blocks still enter the cache for others.
+   * Likewise a mean- or CLS-pooled embedding needs the hidden state of every (or the first) prompt
+   * token, which a cache hit does not recompute: only last-token pooling reads the cache (vLLM keeps
+   * prefix caching for LAST pooling only); the hit is capped below the last token, which always runs.
    */
   private readsCache(request: Request): boolean {
-    return this.enablePrefixCaching && request.sampling.promptLogprobs == null;
+    if (!this.enablePrefixCaching || request.sampling.promptLogprobs != null) return false;
+    return request.pooling === null || request.pooling.type === 'last';
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { FinishReason, SamplingParams } from '@loom/common';
+import type { FinishReason, PoolingParams, SamplingParams } from '@loom/common';
 import type { BlockHash, BlockHashes } from './block-hash.js';
 import type { KVCacheBlock } from './kv-cache-block.js';
 
@@ -27,6 +27,11 @@ export interface RequestInit {
   requestId: string;
   promptTokenIds: readonly number[];
   sampling: SamplingParams;
+  /**
+   * An embedding sequence: computes its prompt, samples nothing (sampling is unused) and finishes ('stop')
+   * with the worker's pooled vector in the step that computes its last token.
+   */
+  pooling?: PoolingParams;
   /** Lower = more important. Default 0. */
   priority?: number;
   /** Prefix-cache isolation key (tenant). */
@@ -54,6 +59,7 @@ export class Request {
   private tokens: Int32Array;
   private length: number;
   readonly sampling: SamplingParams;
+  readonly pooling: PoolingParams | null;
   readonly priority: number;
   readonly cacheSalt: string | null;
   status: RequestStatus = RequestStatus.WAITING;
@@ -93,6 +99,7 @@ export class Request {
     this.tokens.set(init.promptTokenIds);
     if (numOutput > 0) this.tokens.set(init.outputTokenIds!, numPrompt);
     this.sampling = init.sampling;
+    this.pooling = init.pooling ?? null;
     this.priority = init.priority ?? 0;
     this.cacheSalt = init.cacheSalt ?? null;
   }
@@ -166,6 +173,7 @@ export class Request {
       outputTokenIds: this.outputTokenIds,
     };
     if (this.cacheSalt !== null) init.cacheSalt = this.cacheSalt;
+    if (this.pooling !== null) init.pooling = this.pooling;
     return init;
   }
 }

@@ -1,4 +1,4 @@
-import type { FinishReason, SamplingParams, TokenLogprob } from '@loom/common';
+import type { FinishReason, PoolingParams, SamplingParams, TokenLogprob } from '@loom/common';
 import type { Request } from './request.js';
 
 /**
@@ -37,6 +37,8 @@ export interface NewRequestData {
   /** Tokens to compute this step, from numComputedTokens on. */
   numScheduledTokens: number;
   numOutputTokens: number;
+  /** An embedding sequence (RequestInit.pooling): the worker pools it instead of sampling. */
+  pooling?: PoolingParams;
 }
 
 export interface CachedRequestData {
@@ -53,6 +55,12 @@ export interface SampledToken {
   tokenId: number;
   logprob?: number;
   top?: { tokenId: number; logprob: number }[];
+}
+
+/** The vector the worker pooled for an embedding request whose last token the step computed (proto PooledOutput). */
+export interface PooledVector {
+  requestId: string;
+  embedding: readonly number[];
 }
 
 export interface FinishInfo {
@@ -73,6 +81,8 @@ export interface RequestOutput {
   logprobs?: TokenLogprob[];
   /** Present when the request finished in this update: its blocks are already freed. */
   finished?: FinishInfo;
+  /** An embedding request's vector (it finished in this update). */
+  pooled?: readonly number[];
 }
 
 export interface UpdateResult {

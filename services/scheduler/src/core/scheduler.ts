@@ -10,11 +10,15 @@ import {
   type CachedRequestData,
   finishInfoOf,
   type NewRequestData,
+  type PooledVector,
   type RequestOutput,
   type SampledToken,
   type SchedulerOutput,
   type UpdateResult,
 } from './scheduler-output.js';
+
+/** Whether the request's step computed its last known token and it samples (an embedding is pooled instead). */
+const dueToken = (r: Request): boolean => r.numComputedTokens === r.numTokens && r.pooling === null;
 
 /** newBlockIds of a step that appends no block to a table (most decodes): shared, never mutated. */
 const NO_BLOCK_IDS: readonly number[] = Object.freeze([]);
@@ -209,9 +213,15 @@ export class Scheduler {
    * Applies a step's result: advances numComputedTokens by what was scheduled, caches newly full
    * blocks, appends the sampled token of each request whose scheduled tokens reached the end of its
    * known tokens, and finishes requests on EOS / stop ids / maxTokens / context length (blocks freed
-   * at once). Throws if the worker sent no token where one is due (protocol violation: drain()).
+   * at once). An embedding request whose last token was computed finishes ('stop') with its `pooled`
+   * vector instead of a token. Throws if the worker sent no token or vector where one is due, or one
+   * where none is (protocol violation: drain()).
    */
-  update(output: SchedulerOutput, sampled: readonly SampledToken[]): UpdateResult {
+  update(
+    output: SchedulerOutput,
+    sampled: readonly SampledToken[],
+    pooled: readonly PooledVector[] = [],
+  ): UpdateResult {
     if (output.numScheduledTokens > 0) {
       if (output !== this.inFlight) throw new Error('update() of a step that is not the one in flight');
       this.inFlight = null;
@@ -232,19 +242,40 @@ export class Scheduler {
     // Workers usually answer in step order: try the next step request before the id map.
     let cursor = 0;
     for (const s of sampled) {
-      while (cursor < requests.length && requests[cursor]!.numComputedTokens !== requests[cursor]!.numTokens) cursor++;
+      while (cursor < requests.length && !dueToken(requests[cursor]!)) cursor++;
       const next = requests[cursor];
       const request =
         next !== undefined && next.requestId === s.requestId ? requests[cursor++] : this.byId.get(s.requestId);
       if (request === undefined || request.status !== RequestStatus.RUNNING) continue;
-      if (request.numComputedTokens !== request.numTokens)
-        throw new Error(`worker sent a token for ${s.requestId}, which is not due one`);
+      if (!dueToken(request)) throw new Error(`worker sent a token for ${s.requestId}, which is not due one`);
       due--;
       anyFinished = this.appendSampled(request, s, outputs) || anyFinished;
     }
+    for (const p of pooled) {
+      const request = this.byId.get(p.requestId);
+      if (request === undefined || request.status !== RequestStatus.RUNNING) continue;
+      if (request.pooling === null || request.numComputedTokens !== request.numTokens)
+        throw new Error(`worker sent a pooled vector for ${p.requestId}, which is not due one`);
+      due--;
+      request.markFinished('stop');
+      this.release(request);
+      outputs.push({
+        requestId: request.requestId,
+        newTokenIds: [],
+        pooled: p.embedding,
+        finished: finishInfoOf(request),
+      });
+      anyFinished = true;
+    }
     if (due > 0) {
       const missing = requests.filter((r) => r.status === RequestStatus.RUNNING && r.numComputedTokens === r.numTokens);
-      throw new Error(`worker sent no token for ${missing.map((r) => r.requestId).join(', ')}`);
+      const tokens = missing.filter((r) => r.pooling === null).map((r) => r.requestId);
+      const vectors = missing.filter((r) => r.pooling !== null).map((r) => r.requestId);
+      throw new Error(
+        tokens.length > 0
+          ? `worker sent no token for ${tokens.join(', ')}`
+          : `worker sent no pooled vector for ${vectors.join(', ')}`,
+      );
     }
     if (anyFinished) {
       let w = 0;
@@ -343,6 +374,7 @@ export class Scheduler {
         numComputedTokens: hit.numTokens,
         numScheduledTokens: numNew,
         numOutputTokens: request.numOutputTokens,
+        ...(request.pooling !== null ? { pooling: request.pooling } : {}),
       });
       budget -= numNew;
     }

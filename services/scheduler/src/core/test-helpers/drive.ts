@@ -5,6 +5,8 @@ import type { FakeExecutor } from './fake-executor.js';
 export interface DrivenRequest {
   tokenIds: number[];
   finished?: FinishInfo;
+  /** An embedding request's vector. */
+  pooled?: readonly number[];
 }
 
 /**
@@ -21,10 +23,11 @@ export function drive(
   for (let step = 0; step < maxSteps && scheduler.hasWork(); step++) {
     const out = scheduler.schedule();
     if (out.numScheduledTokens === 0) throw new Error(`step ${step}: nothing schedulable while work remains`);
-    for (const o of scheduler.update(out, executor.execute(out)).outputs) {
+    for (const o of scheduler.update(out, executor.execute(out), executor.pooled).outputs) {
       const r = results.get(o.requestId) ?? { tokenIds: [] };
       r.tokenIds.push(...o.newTokenIds);
       if (o.finished) r.finished = o.finished;
+      if (o.pooled) r.pooled = o.pooled;
       results.set(o.requestId, r);
       onOutput?.(o, step);
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { SampledToken, SchedulerOutput } from '../scheduler-output.js';
+import type { PoolingParams } from '@loom/common';
+import type { PooledVector, SampledToken, SchedulerOutput } from '../scheduler-output.js';
 
 /** The token a FakeExecutor samples for a request at a position (= number of tokens before it). */
 export type FakeTokenFn = (requestId: string, position: number) => number;
@@ -11,7 +12,18 @@ interface FakeRequestState {
   tokenIds: number[];
   blockIds: number[];
   numComputed: number;
+  pooling?: PoolingParams;
+  /** Tokens computed at admission (prefix-cache hit) of an embedding request. */
+  cachedAtAdmission?: number;
 }
+
+/** What the fake "pools" for an embedding request: [tokens, tokens the cache supplied, first token, last token]. */
+export const fakeEmbedding = (tokenIds: readonly number[], cached: number): number[] => [
+  tokenIds.length,
+  cached,
+  tokenIds[0]!,
+  tokenIds.at(-1)!,
+];
 
 /**
  * A FAKE worker for unit tests of the scheduler core; it never stands in for the engine elsewhere.
@@ -27,6 +39,8 @@ export class FakeExecutor {
   readonly kv: Int32Array[];
   readonly states = new Map<string, FakeRequestState>();
   numSteps = 0;
+  /** The embedding vectors of the last execute(), for update()'s third argument. */
+  pooled: PooledVector[] = [];
 
   constructor(
     readonly blockSize: number,
@@ -43,11 +57,20 @@ export class FakeExecutor {
     const work: [string, FakeRequestState, number][] = [];
     for (const r of step.newRequests) {
       assert.ok(!this.states.has(r.requestId), `new request ${r.requestId} already held`);
-      const state = {
+      const state: FakeRequestState = {
         tokenIds: Array.from(r.tokenIds),
         blockIds: r.blockIds.slice(),
         numComputed: r.numComputedTokens,
       };
+      if (r.pooling) {
+        // As the real worker refuses: mean / CLS pooling needs every hidden state computed here.
+        assert.ok(
+          r.pooling.type === 'last' || r.numComputedTokens === 0,
+          `${r.requestId}: ${r.pooling.type} from a cache hit`,
+        );
+        state.pooling = r.pooling;
+        state.cachedAtAdmission = r.numComputedTokens;
+      }
       this.states.set(r.requestId, state);
       work.push([r.requestId, state, r.numScheduledTokens]);
     }
@@ -83,12 +106,15 @@ export class FakeExecutor {
       }
     }
     const sampled: SampledToken[] = [];
+    this.pooled = [];
     for (const [id, state, n] of work) {
       for (let p = state.numComputed; p < state.numComputed + n; p++) {
         this.kv[state.blockIds[Math.floor(p / this.blockSize)]!]![p % this.blockSize] = state.tokenIds[p]!;
       }
       state.numComputed += n;
-      if (state.numComputed === state.tokenIds.length) {
+      if (state.numComputed === state.tokenIds.length && state.pooling) {
+        this.pooled.push({ requestId: id, embedding: fakeEmbedding(state.tokenIds, state.cachedAtAdmission!) });
+      } else if (state.numComputed === state.tokenIds.length) {
         const tokenId = this.tokenFn(id, state.tokenIds.length);
         state.tokenIds.push(tokenId);
         sampled.push({ requestId: id, tokenId, logprob: -0.25, top: [{ tokenId, logprob: -0.25 }] });

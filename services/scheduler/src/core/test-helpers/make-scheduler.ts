@@ -26,7 +26,8 @@ export function makeScheduler(overrides: Partial<SchedulerConfig> = {}, tokenFn?
       ...output,
       newRequests: output.newRequests.map((r) => ({ ...r, tokenIds: Array.from(r.tokenIds) })),
     };
-    const result = scheduler.update(output, output.numScheduledTokens > 0 ? executor.execute(output) : []);
+    const sampled = output.numScheduledTokens > 0 ? executor.execute(output) : [];
+    const result = scheduler.update(output, sampled, output.numScheduledTokens > 0 ? executor.pooled : []);
     return { output: sent, outputs: result.outputs };
   };
   return { scheduler, executor, step, config };
