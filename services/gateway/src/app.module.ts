@@ -6,6 +6,8 @@ import type { KeyStore } from './auth/key-store.js';
 import type { InferenceBackend } from './backend/inference-backend.js';
 import { ChatController } from './chat/chat.controller.js';
 import { CompletionsController } from './completions/completions.controller.js';
+import { EmbeddingsController } from './embeddings/embeddings.controller.js';
+import { EmbeddingsService } from './embeddings/embeddings.service.js';
 import { GenerationService } from './generation/generation.service.js';
 import { StructuredOutputs } from './generation/structured-outputs.service.js';
 import { HealthController } from './health/health.controller.js';
@@ -41,6 +43,7 @@ export class AppModule {
       controllers: [
         CompletionsController,
         ChatController,
+        EmbeddingsController,
         ModelsController,
         TokenizeController,
         HealthController,
@@ -60,6 +63,7 @@ export class AppModule {
         ModelTokenizers,
         RateLimits,
         GenerationService,
+        EmbeddingsService,
         StructuredOutputs,
       ],
     };

@@ -106,7 +106,8 @@ export class EventConsumer {
   }
 }
 
-function apiFinishReason(r: FinishReason): ApiFinishReason {
+/** A finish the API can express ('stop', 'length'); an abort is a 503 and a failure a 500 (thrown). */
+export function apiFinishReason(r: FinishReason): ApiFinishReason {
   if (r === 'stop' || r === 'length') return r;
   if (r === 'abort')
     throw new ApiError(
@@ -119,7 +120,8 @@ function apiFinishReason(r: FinishReason): ApiFinishReason {
   throw new ApiError(500, 'Generation failed on the server.', 'server_error', null, 'generation_failed');
 }
 
-function errorFromEvent(ev: Extract<OutputEvent, { type: 'error' }>): ApiError {
+/** The cluster's error event as the client's ApiError. */
+export function errorFromEvent(ev: Extract<OutputEvent, { type: 'error' }>): ApiError {
   const status = ev.status >= 400 && ev.status < 600 ? ev.status : 500;
   const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
   return new ApiError(status, ev.message, type, null, ev.code);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger, LoomConfig, ModelCard, RequestJob, SamplingParams } from '@loom/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { effectiveCacheSalt, effectivePriority, principalOf } from '../auth/principal.js';
+import { effectiveCacheSalt, effectivePriority, principalOf, type Principal } from '../auth/principal.js';
 import type { InferenceBackend } from '../backend/inference-backend.js';
 import { ApiError } from '../errors/api-error.js';
 import { toApiError } from '../errors/to-api-error.js';
@@ -39,8 +39,8 @@ export interface GenerationRequest {
   arrivedAt: number;
 }
 
-/** `cmpl-…` / `chatcmpl-…`: always generated here, never taken from the client, because the id is also the BullMQ job id and a reused id would be silently deduplicated. */
-export function newRequestId(prefix: 'cmpl' | 'chatcmpl'): string {
+/** `cmpl-…` / `chatcmpl-…` / `embd-…`: always generated here, never taken from the client, because the id is also the BullMQ job id and a reused id would be silently deduplicated. */
+export function newRequestId(prefix: 'cmpl' | 'chatcmpl' | 'embd'): string {
   return `${prefix}-${randomUUID().replaceAll('-', '')}`;
 }
 
@@ -48,7 +48,7 @@ export function newRequestId(prefix: 'cmpl' | 'chatcmpl'): string {
 const QUEUE_TIMEOUT_RETRY_AFTER_S = 5;
 
 /** How one response's jobs are cancelled and why the response stopped early, if it did. */
-interface Lifecycle {
+export interface Lifecycle {
   jobs: RequestJob[];
   clientGone: AbortController;
   /** Aborted when the response is over for any reason: ends every output reader. */
@@ -87,64 +87,84 @@ export class GenerationService {
       throw ApiError.contextLengthExceeded(param, promptTokens, maxTokens, card.contextLength);
   }
 
-  async run(req: FastifyRequest, reply: FastifyReply, g: GenerationRequest): Promise<void> {
+  /**
+   * The start every endpoint shares: admit the request under its key's rate limits (`a.admitTokens`),
+   * queue its jobs (built by `jobsFor` once the key's priority, cache salt and tenant are known;
+   * withdrawn when one is refused: QueueFullError, a 429), count and log it, echo its id, and cancel it
+   * everywhere when the client goes away. Undefined (nothing queued) when the client is gone already.
+   */
+  async accept(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    a: { endpoint: string; requestId: string; model: string; promptTokens: number; admitTokens: number },
+    logFields: Record<string, unknown>,
+    jobsFor: (principal: Principal) => RequestJob[],
+  ): Promise<Lifecycle | undefined> {
     const principal = principalOf(req, { rpm: this.config.rateLimitRpm, tpm: this.config.rateLimitTpm });
-    const promptTokens = g.prompts.reduce((s, p) => s + p.length, 0);
-    await this.limits.admit(principal, promptTokens + g.sampling.maxTokens * g.n * g.prompts.length);
-    const base = {
-      model: g.card.modelId,
-      sampling: g.sampling,
-      n: g.n,
-      priority: effectivePriority(principal, g.priority),
-      cacheSalt: effectiveCacheSalt(principal, g.cacheSalt),
-      tenant: principal.tenant,
-      sessionId: g.sessionId,
+    await this.limits.admit(principal, a.admitTokens);
+    const life: Lifecycle = {
+      jobs: jobsFor(principal),
+      clientGone: new AbortController(),
+      over: new AbortController(),
+      timedOut: false,
     };
-    const jobs: RequestJob[] = g.prompts.map((promptTokenIds, k) => ({
-      ...base,
-      requestId: k === 0 ? g.requestId : `${g.requestId}-${k}`,
-      promptTokenIds,
-      acceptedAt: Date.now(),
-    }));
-    const life: Lifecycle = { jobs, clientGone: new AbortController(), over: new AbortController(), timedOut: false };
     if (reply.raw.destroyed) {
       // The client left before its job was queued (a burst of abandoned requests): queue nothing.
       this.metrics.requestsCancelled.inc({ reason: 'client_disconnected' });
-      this.log.info({ requestId: g.requestId, reason: 'client_disconnected' }, 'request dropped before queueing');
-      return;
+      this.log.info({ requestId: a.requestId, reason: 'client_disconnected' }, 'request dropped before queueing');
+      return undefined;
     }
     await this.submitAll(life); // QueueFullError → 429 through the exception filter
-    const model = g.card.modelId;
-    this.metrics.requestsAccepted.inc({ model_name: model, endpoint: g.endpoint });
-    this.metrics.promptTokens.inc({ model_name: model }, promptTokens);
+    this.metrics.requestsAccepted.inc({ model_name: a.model, endpoint: a.endpoint });
+    this.metrics.promptTokens.inc({ model_name: a.model }, a.promptTokens);
     this.log.info(
       {
-        requestId: g.requestId,
-        model,
-        endpoint: g.endpoint,
-        prompts: jobs.length,
-        promptTokens,
-        maxTokens: g.sampling.maxTokens,
-        n: g.n,
-        stream: g.stream,
+        requestId: a.requestId,
+        model: a.model,
+        endpoint: a.endpoint,
+        promptTokens: a.promptTokens,
+        ...logFields,
         keyId: principal.keyId,
         tenant: principal.tenant,
         clientRequestId: req.headers['x-request-id'],
       },
       'request accepted',
     );
-    if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', g.requestId);
+    if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', a.requestId);
+    this.cancelWhenClientGoes(reply, life);
+    return life;
+  }
 
-    // The client may go away at any time; the response's 'close' before it finished is that signal.
-    // It may already have fired while the job was being queued (a burst of abandoned requests): a
-    // response destroyed by now had its client go, and its job must not run for nobody.
-    const clientGone = () => {
-      if (reply.raw.writableFinished || life.over.signal.aborted) return;
-      life.clientGone.abort();
-      this.stop(life, 'client_disconnected');
-    };
-    if (reply.raw.destroyed) clientGone();
-    else reply.raw.once('close', clientGone);
+  async run(req: FastifyRequest, reply: FastifyReply, g: GenerationRequest): Promise<void> {
+    const promptTokens = g.prompts.reduce((s, p) => s + p.length, 0);
+    const model = g.card.modelId;
+    const life = await this.accept(
+      req,
+      reply,
+      {
+        endpoint: g.endpoint,
+        requestId: g.requestId,
+        model,
+        promptTokens,
+        admitTokens: promptTokens + g.sampling.maxTokens * g.n * g.prompts.length,
+      },
+      { prompts: g.prompts.length, maxTokens: g.sampling.maxTokens, n: g.n, stream: g.stream },
+      (principal) =>
+        g.prompts.map((promptTokenIds, k) => ({
+          model,
+          sampling: g.sampling,
+          n: g.n,
+          priority: effectivePriority(principal, g.priority),
+          cacheSalt: effectiveCacheSalt(principal, g.cacheSalt),
+          tenant: principal.tenant,
+          sessionId: g.sessionId,
+          requestId: k === 0 ? g.requestId : `${g.requestId}-${k}`,
+          promptTokenIds,
+          acceptedAt: Date.now(),
+        })),
+    );
+    if (!life) return;
+    const jobs = life.jobs;
 
     const ctx: ResponseContext = {
       id: g.requestId,
@@ -180,6 +200,21 @@ export class GenerationService {
     }
   }
 
+  /**
+   * The client may go away at any time; the response's 'close' before it finished is that signal.
+   * It may already have fired while the job was being queued (a burst of abandoned requests): a
+   * response destroyed by now had its client go, and its job must not run for nobody.
+   */
+  private cancelWhenClientGoes(reply: FastifyReply, life: Lifecycle): void {
+    const clientGone = () => {
+      if (reply.raw.writableFinished || life.over.signal.aborted) return;
+      life.clientGone.abort();
+      this.stop(life, 'client_disconnected');
+    };
+    if (reply.raw.destroyed) clientGone();
+    else reply.raw.once('close', clientGone);
+  }
+
   /** Queue every job; when one is refused, withdraw the ones already queued. */
   private async submitAll(life: Lifecycle): Promise<void> {
     for (let k = 0; k < life.jobs.length; k++) {
@@ -194,7 +229,7 @@ export class GenerationService {
   }
 
   /** Cancel every job of the response everywhere and end its readers. */
-  private stop(life: Lifecycle, reason: 'client_disconnected' | 'queue_timeout' | 'request_failed'): void {
+  stop(life: Lifecycle, reason: 'client_disconnected' | 'queue_timeout' | 'request_failed'): void {
     life.over.abort();
     this.metrics.requestsCancelled.inc({ reason });
     const requestId = life.jobs[0]!.requestId;
@@ -274,7 +309,7 @@ function usageWith(format: ResponseFormat, promptTokens: number, completionToken
   return { ...usageOf(promptTokens, completionTokens), ...format.usageDetails?.() };
 }
 
-function incomplete(): ApiError {
+export function incomplete(): ApiError {
   return new ApiError(
     503,
     'The output stream ended before the request finished; retry it.',
@@ -284,7 +319,7 @@ function incomplete(): ApiError {
   );
 }
 
-function queueTimeout(ms: number): ApiError {
+export function queueTimeout(ms: number): ApiError {
   return new ApiError(
     503,
     `No capacity to start the request within ${ms / 1000} s; it was cancelled. Retry later.`,

@@ -29,10 +29,11 @@ export class ModelTokenizers {
 
   /**
    * A completion prompt, as llama.cpp's server and vLLM tokenize it: special tokens the model
-   * adds (BOS when its add_bos says so) are added, and special-token text in the prompt is parsed.
+   * adds (BOS when its add_bos says so) are added, unless `addSpecial` is false (vLLM's
+   * add_special_tokens), and special-token text in the prompt is parsed.
    */
-  encodePrompt(card: ModelCard, text: string): number[] {
-    return this.get(card).encode(text, { addSpecial: true, parseSpecial: true });
+  encodePrompt(card: ModelCard, text: string, addSpecial = true): number[] {
+    return this.get(card).encode(text, { addSpecial, parseSpecial: true });
   }
 
   /**
