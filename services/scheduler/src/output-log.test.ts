@@ -65,6 +65,26 @@ describe('OutputLog against a real redis-server', () => {
     assert.deepEqual(await texts('e'), [`${legacy}:x`, `${legacy!.split('-')[0]}-1:y`]);
   });
 
+  test("one step's events of several requests go in one call, each to its own stream in order", async () => {
+    const log = new OutputLog(redis);
+    await log.read('m1', 1);
+    await log.read('m2', 1);
+    await log.appendMany([
+      { requestId: 'm1', events: [token('a')], final: false },
+      { requestId: 'm2', events: [token('b'), token('c')], final: false },
+      { requestId: 'm3', events: [], final: false },
+    ]);
+    await log.appendMany([
+      { requestId: 'm1', events: [token('d'), finish], final: true },
+      { requestId: 'm2', events: [token('e')], final: false },
+    ]);
+    assert.deepEqual(await texts('m1'), ['0-1:a', '0-2:d', '0-3:finish']);
+    assert.deepEqual(await texts('m2'), ['0-1:b', '0-2:c', '0-3:e']);
+    assert.ok((await redis.ttl(outputStreamKey('m1'))) > 0, 'a finished stream expires');
+    assert.equal(await redis.ttl(outputStreamKey('m2')), -1, 'an open one does not');
+    assert.equal(await redis.exists(outputStreamKey('m3')), 0, 'no events, no stream');
+  });
+
   test("a deposed leader's appends are refused once a newer term holds the fence", async () => {
     const term = Number(await redis.incr(SCHEDULER_FENCE_KEY));
     const old = new OutputLog(redis, { fencingToken: term });

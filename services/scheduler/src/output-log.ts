@@ -20,29 +20,43 @@ export interface StreamedSoFar {
 }
 
 /**
- * Appends a request's events under explicit, consecutive entry ids `<ms>-<k>` (ms 0 for a stream
- * this writer started), and only for the current leader. KEYS: stream, fence counter. ARGV: fencing
- * token ('' = unfenced), expiry in seconds ('0' = none), ms, the first event's k, the stream field,
- * then the events.
- * - An entry whose id is already in the stream is skipped: that is a resend of the same append
+ * Appends the events of one step for any number of requests, one output stream each, under explicit,
+ * consecutive entry ids `<ms>-<k>` (ms 0 for a stream this writer started), and only for the current
+ * leader: one script call per step, not one per request. KEYS: the fence counter, then the streams.
+ * ARGV: fencing token ('' = unfenced), expiry in seconds of a finished stream, the stream field, then
+ * per stream: ms, its first event's k, '1' if it is the request's last append, the event count, the
+ * events.
+ * - An entry whose id is already in its stream is skipped: that is a resend of the same append
  *   (ioredis resends commands whose reply a Redis restart lost), so delivery stays exactly-once.
  * - A term that is no longer the latest writes nothing (returns -1): a deposed leader's queued
  *   appends cannot interleave with its successor's, which continues from what the stream holds.
  * Returns the number of entries added.
  */
 const APPEND = `
-if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-local first = tonumber(ARGV[4])
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local a = 4
 local added = 0
-for i = 6, #ARGV do
-  local r = redis.pcall('XADD', KEYS[1], ARGV[3] .. '-' .. (first + i - 6), ARGV[5], ARGV[i])
-  if type(r) ~= 'table' or not r.err then added = added + 1 end
+for s = 2, #KEYS do
+  local ms, first, final, n = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3])
+  a = a + 4
+  for i = 0, n - 1 do
+    local r = redis.pcall('XADD', KEYS[s], ms .. '-' .. (first + i), ARGV[3], ARGV[a + i])
+    if type(r) ~= 'table' or not r.err then added = added + 1 end
+  end
+  a = a + n
+  if final == '1' then redis.call('EXPIRE', KEYS[s], ARGV[2]) end
 end
-if ARGV[2] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return added`;
 
+/** One request's events of a step; `final` when they are its last (the stream then expires). */
+export interface AppendItem {
+  requestId: string;
+  events: OutputEvent[];
+  final: boolean;
+}
+
 /** The connection with APPEND defined on it (EVALSHA; EVAL once again after a Redis restart: NOSCRIPT). */
-type WithAppend = Redis & { loomOutputAppend(stream: string, fenceKey: string, ...args: string[]): Promise<number> };
+type WithAppend = Redis & { loomOutputAppend(...keysThenArgs: (string | number)[]): Promise<number> };
 
 export interface OutputLogOptions {
   /** The leader term's fencing token: appends of an older term are refused in Redis. */
@@ -67,7 +81,8 @@ export class OutputLog {
     private readonly options: OutputLogOptions = {},
   ) {
     // Sent for every step's events: by SHA, not as script text each time.
-    redis.defineCommand('loomOutputAppend', { numberOfKeys: 2, lua: APPEND });
+    // numberOfKeys varies with the batch: it is the call's first argument.
+    redis.defineCommand('loomOutputAppend', { lua: APPEND });
     this.redis = redis as WithAppend;
   }
 
@@ -75,20 +90,26 @@ export class OutputLog {
    * With `final`, the stream then expires, so finished requests do not pile up in Redis. Call
    * read() for the request first: it says where the stream stands.
    */
-  async append(requestId: string, events: OutputEvent[], final = false): Promise<void> {
-    const [ms, first] = this.nextEntry.get(requestId) ?? ['0', 1];
-    if (final) this.nextEntry.delete(requestId);
-    else this.nextEntry.set(requestId, [ms, first + events.length]);
+  append(requestId: string, events: OutputEvent[], final = false): Promise<void> {
+    return this.appendMany([{ requestId, events, final }]);
+  }
+
+  /** The events of several requests in one round trip (a step's outputs); see append(). */
+  async appendMany(items: readonly AppendItem[]): Promise<void> {
+    const keys: string[] = [SCHEDULER_FENCE_KEY];
     const token = this.options.fencingToken === undefined ? '' : String(this.options.fencingToken);
-    const args = [
-      token,
-      final ? String(OUTPUT_STREAM_TTL_S) : '0',
-      ms,
-      String(first),
-      OUTPUT_STREAM_FIELD,
-      ...events.map((e) => JSON.stringify(e)),
-    ];
-    const added = await this.redis.loomOutputAppend(outputStreamKey(requestId), SCHEDULER_FENCE_KEY, ...args);
+    const args: string[] = [token, String(OUTPUT_STREAM_TTL_S), OUTPUT_STREAM_FIELD];
+    for (const { requestId, events, final } of items) {
+      if (events.length === 0) continue;
+      const [ms, first] = this.nextEntry.get(requestId) ?? ['0', 1];
+      if (final) this.nextEntry.delete(requestId);
+      else this.nextEntry.set(requestId, [ms, first + events.length]);
+      keys.push(outputStreamKey(requestId));
+      args.push(ms, String(first), final ? '1' : '0', String(events.length));
+      for (const e of events) args.push(JSON.stringify(e));
+    }
+    if (keys.length === 1) return;
+    const added = await this.redis.loomOutputAppend(keys.length, ...keys, ...args);
     if (added === -1 && !this.warnedStale) {
       this.warnedStale = true;
       this.options.log?.warn(

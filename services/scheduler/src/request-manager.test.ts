@@ -22,8 +22,8 @@ const PROMPT = tokenizer.encode('Once upon a time', { addSpecial: true });
 class InMemoryOutputLog {
   readonly events: OutputEvent[] = [];
   constructor(private readonly soFar?: Partial<StreamedSoFar>) {}
-  append(_requestId: string, events: OutputEvent[]): Promise<unknown> {
-    this.events.push(...structuredClone(events));
+  appendMany(items: { events: OutputEvent[] }[]): Promise<unknown> {
+    for (const { events } of items) this.events.push(...structuredClone(events));
     return Promise.resolve();
   }
   read(_requestId: string, n: number): Promise<StreamedSoFar> {

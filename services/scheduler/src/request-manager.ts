@@ -11,7 +11,7 @@ import {
 import type { PromptLogprobs } from '@loom/proto';
 import type { Tokenizer } from '@loom/tokenizer';
 import { ChoiceOutput } from './choice-output.js';
-import type { OutputLog } from './output-log.js';
+import type { AppendItem, OutputLog } from './output-log.js';
 import { PromptLogprobsCollector } from './prompt-logprobs-collector.js';
 
 /** Each choice of a request is scheduled as its own sequence. */
@@ -232,7 +232,7 @@ export class RequestManager {
         list.push(this.finishEvent(t, choice, finished.reason, finished.stopReason, o.pooled));
       }
     }
-    for (const [t, list] of events) this.write(t, list);
+    this.writeAll([...events]);
     return stopped;
   }
 
@@ -296,14 +296,27 @@ export class RequestManager {
   }
 
   private write(t: Tracked, events: OutputEvent[]): void {
-    if (events.length === 0) return;
-    const final = t.open <= 0;
-    const written = this.log.append(t.job.requestId, events, final);
-    if (final) {
-      this.requests.delete(t.job.requestId);
-      for (const s of t.specs) this.bySeq.delete(s.seqId);
-      // The job completes only once its last event is durable in Redis.
-      written.then(t.resolve, t.resolve);
+    this.writeAll([[t, events]]);
+  }
+
+  /** One append for all the requests' events (a step's: one round trip, not one per request). */
+  private writeAll(writes: [Tracked, OutputEvent[]][]): void {
+    const items: AppendItem[] = [];
+    const finished: Tracked[] = [];
+    for (const [t, events] of writes) {
+      if (events.length === 0) continue;
+      const final = t.open <= 0;
+      items.push({ requestId: t.job.requestId, events, final });
+      if (final) {
+        this.requests.delete(t.job.requestId);
+        for (const s of t.specs) this.bySeq.delete(s.seqId);
+        finished.push(t);
+      }
     }
+    if (items.length === 0) return;
+    const written = this.log.appendMany(items);
+    // A job completes only once its last event is durable in Redis.
+    const resolve = () => finished.forEach((t) => t.resolve());
+    if (finished.length) written.then(resolve, resolve);
   }
 }
