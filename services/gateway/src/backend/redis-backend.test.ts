@@ -140,6 +140,22 @@ describe('RedisBackend against a real redis-server', () => {
     await backend.ping();
   });
 
+  test('a card is parsed once while its text is unchanged, and concurrent lookups share one refresh', async () => {
+    // cardTtlMs is 0 here: every lookup refreshes from Redis.
+    const card = { modelId: 'big', contextLength: 64 } as ModelCard;
+    await redis.sadd(MODELS_KEY, 'big');
+    await redis.set(modelCardKey('big'), JSON.stringify(card));
+    const first = await backend.getModel('big');
+    const burst = await Promise.all(Array.from({ length: 8 }, () => backend.getModel('big')));
+    assert.deepEqual(first, card);
+    for (const c of burst) assert.equal(c, first, 'the same parsed object: not parsed again');
+    await redis.set(modelCardKey('big'), JSON.stringify({ ...card, contextLength: 128 }));
+    const changed = await backend.getModel('big');
+    assert.notEqual(changed, first);
+    assert.equal(changed!.contextLength, 128, 'a changed card is read anew');
+    await redis.srem(MODELS_KEY, 'big');
+  });
+
   test('the gateway over Redis: a job goes in, a stream writer answers, the client gets the text', async () => {
     const card = modelCardFromGguf(STORIES_GGUF, 'stories260K');
     await redis.sadd(MODELS_KEY, card.modelId);

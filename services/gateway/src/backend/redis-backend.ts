@@ -45,7 +45,15 @@ export class RedisBackend implements InferenceBackend {
   private readonly cardTtlMs: number;
   private readonly reader: OutputStreamReader;
   private listCache?: { at: number; cards: ModelCard[] };
-  private readonly cardCache = new Map<string, { at: number; card: ModelCard | undefined }>();
+  /**
+   * Parsed model cards by id, with the raw JSON they came from. A card holds the whole tokenizer
+   * (a 32k vocabulary is ~1 MB of JSON): a refresh whose raw text is unchanged keeps the parsed card,
+   * and concurrent requests share one refresh (`pending`), instead of each parsing its own copy.
+   */
+  private readonly cardCache = new Map<
+    string,
+    { at: number; card: ModelCard | undefined; raw?: string; pending?: Promise<ModelCard | undefined> }
+  >();
 
   constructor(private readonly opts: RedisBackendOptions) {
     this.redis = createRedis(opts.redisUrl, 'loom-gateway');
@@ -62,18 +70,36 @@ export class RedisBackend implements InferenceBackend {
     if (this.listCache && Date.now() - this.listCache.at < this.cardTtlMs) return this.listCache.cards;
     const ids = (await this.redis.smembers(MODELS_KEY)).sort();
     const raw = ids.length ? await this.redis.mget(ids.map(modelCardKey)) : [];
-    const cards = raw.flatMap((r) => (r ? [JSON.parse(r) as ModelCard] : []));
-    this.listCache = { at: Date.now(), cards };
-    for (const c of cards) this.cardCache.set(c.modelId, { at: this.listCache.at, card: c });
+    const at = Date.now();
+    const cards = raw.flatMap((r, i) => (r ? [this.parseCard(ids[i]!, r, at)] : []));
+    this.listCache = { at, cards };
     return cards;
   }
 
-  async getModel(id: string): Promise<ModelCard | undefined> {
+  getModel(id: string): Promise<ModelCard | undefined> {
     const hit = this.cardCache.get(id);
-    if (hit && Date.now() - hit.at < this.cardTtlMs) return hit.card;
+    if (hit && Date.now() - hit.at < this.cardTtlMs) return Promise.resolve(hit.card);
+    if (hit?.pending) return hit.pending;
+    const pending = this.fetchCard(id).finally(() => {
+      const entry = this.cardCache.get(id);
+      if (entry?.pending === pending) delete entry.pending;
+    });
+    this.cardCache.set(id, { ...(hit ?? { at: 0, card: undefined }), pending });
+    return pending;
+  }
+
+  private async fetchCard(id: string): Promise<ModelCard | undefined> {
     const [member, raw] = await Promise.all([this.redis.sismember(MODELS_KEY, id), this.redis.get(modelCardKey(id))]);
-    const card = member && raw ? (JSON.parse(raw) as ModelCard) : undefined;
-    this.cardCache.set(id, { at: Date.now(), card });
+    if (member && raw) return this.parseCard(id, raw, Date.now());
+    this.cardCache.set(id, { at: Date.now(), card: undefined });
+    return undefined;
+  }
+
+  /** The card of this raw JSON: the cached one when the text is the same, else parsed and cached. */
+  private parseCard(id: string, raw: string, at: number): ModelCard {
+    const hit = this.cardCache.get(id);
+    const card = hit?.raw === raw && hit.card ? hit.card : (JSON.parse(raw) as ModelCard);
+    this.cardCache.set(id, { at, card, raw });
     return card;
   }
 
