@@ -45,6 +45,7 @@ export interface LoomConfig {
   queueWaitTimeout: number;
   toolCallParser: string;
   reasoningParser: string;
+  responsesTtl: number;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -305,6 +306,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       "how the gateway splits reasoning from content: auto (by its chat template's thinking markers) | none | one of vLLM's --reasoning-parser names (qwen3, deepseek_r1, openai_gptoss, ...: services/gateway/README.md lists them)",
     default: 'auto',
     kind: 'string',
+  },
+  {
+    key: 'responsesTtl',
+    flag: '--responses-ttl <s>',
+    env: 'LOOM_RESPONSES_TTL',
+    description:
+      'seconds a /v1/responses response created with store: true is kept in Redis (per API key) for retrieval and previous_response_id',
+    default: 86400,
+    kind: 'int',
   },
 ];
 

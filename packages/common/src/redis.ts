@@ -4,8 +4,9 @@ import { Redis } from 'ioredis';
  * One ioredis connection. `maxRetriesPerRequest: null` is what BullMQ workers require and what
  * we want everywhere: during a Redis restart commands wait for the reconnect instead of failing.
  */
-export function createRedis(url: string, name?: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: false });
+export function createRedis(url: string, name?: string, opts: { lazy?: boolean } = {}): Redis {
+  // lazy: connect at the first command (a connection only some requests need).
+  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, lazyConnect: opts.lazy ?? false });
 }
 
 /** Resolve once Redis answers PING, or reject with a message saying what to do. */

@@ -17,6 +17,11 @@ export const STRUCTURED_OUTPUT_LIMITS = Object.freeze({
   maxChoices: 1024,
   maxChoiceChars: 1024,
   maxChoicesTotalChars: 64 * 1024,
+  /**
+   * UTF-16 code units of a request's whole tool list as compact JSON (chat `tools`, Responses `tools`):
+   * it is rendered into every prompt, and a forced call compiles it (then within maxSchemaChars too).
+   */
+  maxToolsChars: 256 * 1024,
   /** Wall time one compile for the model's vocabulary may take (the gateway's check). */
   compileTimeoutMs: 10_000,
 });

@@ -16,6 +16,9 @@ import type { RateLimiter } from './limits/redis-rate-limiter.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ModelsController } from './models/models.controller.js';
+import type { ResponseStore } from './responses/response-store.js';
+import { ResponsesController } from './responses/responses.controller.js';
+import { RESPONSE_STORE, ResponsesService } from './responses/responses.service.js';
 import type { ClusterStateSource } from './status/redis-cluster-state.js';
 import { CLUSTER_STATE, StatusController } from './status/status.controller.js';
 import { TokenizeController } from './tokenize/tokenize.controller.js';
@@ -32,6 +35,8 @@ export interface AppDeps {
   /** Absent when no key has a limit: then nothing is counted. */
   limiter?: RateLimiter;
   clusterState: ClusterStateSource;
+  /** Where /v1/responses keeps stored responses (closed with the module). */
+  responseStore: ResponseStore;
 }
 
 /** The whole gateway as one module; its collaborators are handed in so tests can swap the backend. */
@@ -44,6 +49,7 @@ export class AppModule {
         CompletionsController,
         ChatController,
         EmbeddingsController,
+        ResponsesController,
         ModelsController,
         TokenizeController,
         HealthController,
@@ -59,12 +65,14 @@ export class AppModule {
         { provide: KEY_STORE, useValue: deps.keys },
         { provide: RATE_LIMITER, useValue: deps.limiter ?? null },
         { provide: CLUSTER_STATE, useValue: deps.clusterState },
+        { provide: RESPONSE_STORE, useValue: deps.responseStore },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ModelTokenizers,
         RateLimits,
         GenerationService,
         EmbeddingsService,
         StructuredOutputs,
+        ResponsesService,
       ],
     };
   }

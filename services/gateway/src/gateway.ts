@@ -17,6 +17,7 @@ import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { NestLogger } from './nest-logger.js';
 import { installStaticFiles } from './static/static-files.js';
+import { RedisResponseStore, type ResponseStore } from './responses/response-store.js';
 import { RedisClusterState, type ClusterStateSource } from './status/redis-cluster-state.js';
 import type { GatewayOptions } from './tokens.js';
 
@@ -25,6 +26,8 @@ export interface StartGatewayOptions extends Partial<GatewayOptions> {
   backend?: InferenceBackend;
   /** What `GET /status` reads; defaults to Redis at config.redisUrl (connected on first use, closed with the gateway). */
   clusterState?: ClusterStateSource;
+  /** Where /v1/responses stores responses; defaults to Redis at config.redisUrl (connected on first use, closed with the gateway). */
+  responseStore?: ResponseStore;
 }
 
 export interface RunningGateway {
@@ -65,15 +68,17 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
   const metrics = new GatewayMetrics();
   metrics.observeStreams(() => backend.streamStats?.());
   const clusterState = opts.clusterState ?? new RedisClusterState(config.redisUrl, log);
+  const responseStore = opts.responseStore ?? defaultResponseStore(config, log);
   const release = async () => {
     if (!opts.backend) await backend.close();
     if (!opts.clusterState) await clusterState.close();
+    if (!opts.responseStore) await responseStore.close();
     redis?.disconnect();
   };
 
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, backend, log, metrics, options, keys, limiter, clusterState }),
+    AppModule.forRoot({ config, backend, log, metrics, options, keys, limiter, clusterState, responseStore }),
     adapter,
     {
       logger: new NestLogger(log),
@@ -113,4 +118,10 @@ export async function startGateway(config: LoomConfig, opts: StartGatewayOptions
       await release();
     },
   };
+}
+
+function defaultResponseStore(config: LoomConfig, log: ReturnType<typeof createLogger>): ResponseStore {
+  const redis = createRedis(config.redisUrl, 'loom-gateway-responses', { lazy: true });
+  redis.on('error', (err) => log.debug({ err: err.message }, 'response store redis connection error'));
+  return new RedisResponseStore(redis, config.responsesTtl);
 }

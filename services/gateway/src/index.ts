@@ -6,3 +6,4 @@ export { openAiSchemaValidator, type SchemaValidator } from './testing/openai-sc
 export { echoNullsFilled } from './testing/echo-nulls-filled.js';
 export { clearOfWindowEdge } from './testing/clear-of-window-edge.js';
 export { keyDigestHex } from './auth/api-key-records.js';
+export { responseEventSchema } from './testing/response-event-schema.js';

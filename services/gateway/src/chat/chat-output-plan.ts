@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import type { LoomConfig, ModelCard } from '@loom/common';
+import type { LoomConfig, ModelCard, StructuredOutputSpec } from '@loom/common';
+import { structuredOutputProblem } from '@loom/structured-output';
 import type { ToolSchemas } from '../chat-output/chat-delta.js';
 import { ChatOutputParser } from '../chat-output/chat-output-parser.js';
 import { forcedCallParser, forcedCallSchema, type ForcedMode } from '../chat-output/forced-call.js';
@@ -10,6 +11,7 @@ import {
   REASONING_PARSERS,
   TOOL_PARSERS,
 } from '../chat-output/parser-registry.js';
+import { ApiError } from '../errors/api-error.js';
 import type { RequestedStructuredOutput } from '../generation/structured-output-request.js';
 import type { ChatOutputOptions } from './chat-format.js';
 import type { ChatTool, ToolMode } from './chat-request.js';
@@ -58,7 +60,7 @@ export function forcedMode(mode: ToolMode): ForcedMode | undefined {
  * The constraint a forced call is decoded under (vLLM's way, for any model whatever its own call
  * syntax): JSON of the named function's parameters, or a list of {name, parameters} calls to the
  * tools (one without parallel_tool_calls). A problem with it is the tools' (their schemas), so a 400
- * names `tools`. Strict (no properties beyond the schemas') when every tool asks for strict.
+ * names `tools` (past the structured-output limits here; what xgrammar rejects at the check). Strict (no properties beyond the schemas') when every tool asks for strict.
  */
 export function forcedCallConstraint(
   tools: readonly ChatTool[],
@@ -69,14 +71,15 @@ export function forcedCallConstraint(
     name: t.function.name,
     parameters: t.function.parameters ?? { type: 'object', properties: {} },
   }));
-  return {
-    spec: {
-      type: 'json_schema',
-      schema: JSON.stringify(forcedCallSchema(forced, mode, parallel)),
-      strict: tools.every((t) => t.function.strict === true),
-    },
-    param: 'tools',
+  const spec: StructuredOutputSpec = {
+    type: 'json_schema',
+    schema: JSON.stringify(forcedCallSchema(forced, mode, parallel)),
+    strict: tools.every((t) => t.function.strict === true),
   };
+  // The structured-output limits, before any compile: size, depth, keywords xgrammar cannot enforce.
+  const problem = structuredOutputProblem(spec);
+  if (problem) throw ApiError.invalid(`Invalid 'tools': the forced call's schema ${problem}.`, 'tools');
+  return { spec, param: 'tools' };
 }
 
 /**

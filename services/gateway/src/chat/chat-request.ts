@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STRUCTURED_OUTPUT_LIMITS as L } from '@loom/structured-output';
 import { ApiError } from '../errors/api-error.js';
 import { samplingFields } from '../generation/sampling-request.js';
 import { structuredOutputFields } from '../generation/structured-output-request.js';
@@ -10,7 +11,7 @@ const name = z.string().nullish();
 /** OpenAI's limits on function tools: 128 per request, names of a-z, A-Z, 0-9, `_` and `-`, at most 64. */
 export const MAX_TOOLS = 128;
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-const functionName = z
+export const functionName = z
   .string()
   .regex(FUNCTION_NAME, 'must be 1 to 64 characters of a-z, A-Z, 0-9, underscores and dashes');
 
@@ -112,16 +113,35 @@ export function toolPlan(body: Pick<ChatRequest, 'tools' | 'tool_choice'>): { to
 }
 
 function checkTools(body: ChatRequest): void {
-  const tools = body.tools ?? [];
+  checkToolList(body.tools ?? [], body.tool_choice, (i) => `tools[${i}].function`);
+}
+
+/**
+ * Function tools only, names unique, within the documented size limits (the list's JSON, each
+ * parameters schema's depth), and a `tool_choice` that names only listed functions. `fieldsAt` spells
+ * where a tool's fields are (chat nests them under `function`, Responses does not).
+ */
+export function checkToolList(
+  tools: readonly ChatTool[],
+  choice: ChatRequest['tool_choice'],
+  fieldsAt: (i: number) => string,
+): void {
+  const size = tools.length ? JSON.stringify(tools).length : 0;
+  if (size > L.maxToolsChars)
+    throw ApiError.invalid(`'tools' is ${size} characters of JSON; at most ${L.maxToolsChars}.`, 'tools');
   const names = new Set<string>();
   tools.forEach((t, i) => {
     if (t.type !== 'function')
       throw ApiError.unsupported(`tools[${i}].type`, `Tool type '${t.type}' is not supported; only 'function'.`);
     if (names.has(t.function.name))
-      throw ApiError.invalid(`Duplicate function name '${t.function.name}' in tools.`, `tools[${i}].function.name`);
+      throw ApiError.invalid(`Duplicate function name '${t.function.name}' in tools.`, `${fieldsAt(i)}.name`);
     names.add(t.function.name);
+    if (deeperThan(t.function.parameters, L.maxSchemaDepth))
+      throw ApiError.invalid(
+        `The parameters schema nests deeper than ${L.maxSchemaDepth} levels.`,
+        `${fieldsAt(i)}.parameters`,
+      );
   });
-  const choice = body.tool_choice;
   if (choice == null || choice === 'none' || choice === 'auto') return;
   if (!tools.length) throw ApiError.invalid("'tool_choice' requires 'tools': there is nothing to call.", 'tool_choice');
   const named =
@@ -132,6 +152,18 @@ function checkTools(body: ChatRequest): void {
         : choice.allowed_tools.tools.map((t) => t.function.name);
   for (const n of named)
     if (!names.has(n)) throw ApiError.invalid(`'tool_choice' names '${n}', which is not in 'tools'.`, 'tool_choice');
+}
+
+/** Whether a JSON value nests objects and arrays more than `limit` levels deep (iterative: any depth is safe). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= limit) return true;
+    for (const c of Object.values(v)) stack.push([c, d + 1]);
+  }
+  return false;
 }
 
 /** Alternatives per position the request asks for, or null when it wants no logprobs. */

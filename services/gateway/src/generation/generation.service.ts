@@ -18,7 +18,7 @@ import { SseWriter } from './sse-writer.js';
 
 /** An accepted, validated, tokenized request, ready to queue. */
 export interface GenerationRequest {
-  endpoint: 'completions' | 'chat';
+  endpoint: 'completions' | 'chat' | 'responses';
   requestId: string;
   card: ModelCard;
   /** Token ids of each prompt (completions may carry several; chat has one). */
@@ -37,11 +37,20 @@ export interface GenerationRequest {
   format: ResponseFormat;
   /** performance.now() when the request arrived (latency metrics). */
   arrivedAt: number;
+  /**
+   * Awaited once the output is complete, before the body or the closing chunks go out (Responses stores
+   * the response here, so a client that has it can continue from it at once). A throw is the answer.
+   */
+  finalize?(usage: Usage): Promise<void>;
 }
 
-/** `cmpl-…` / `chatcmpl-…` / `embd-…`: always generated here, never taken from the client, because the id is also the BullMQ job id and a reused id would be silently deduplicated. */
-export function newRequestId(prefix: 'cmpl' | 'chatcmpl' | 'embd'): string {
-  return `${prefix}-${randomUUID().replaceAll('-', '')}`;
+/**
+ * `cmpl-…` / `chatcmpl-…` / `embd-…` / `resp_…` (OpenAI's spelling of each): always generated here, never
+ * taken from the client, because the id is also the BullMQ job id and a reused id would be silently
+ * deduplicated.
+ */
+export function newRequestId(prefix: 'cmpl' | 'chatcmpl' | 'embd' | 'resp'): string {
+  return `${prefix}${prefix === 'resp' ? '_' : '-'}${randomUUID().replaceAll('-', '')}`;
 }
 
 /** Seconds a client should wait after a queue-wait timeout before trying again. */
@@ -255,9 +264,9 @@ export class GenerationService {
     if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
     if (life.clientGone.signal.aborted) return;
     if (!consumer.complete) throw incomplete();
-    reply
-      .type('application/json')
-      .send(g.format.body(ctx, consumer.results(), usageWith(g.format, promptTokens, consumer.completionTokens)));
+    const usage = usageWith(g.format, promptTokens, consumer.completionTokens);
+    await g.finalize?.(usage);
+    reply.type('application/json').send(g.format.body(ctx, consumer.results(), usage));
   }
 
   private async stream(
@@ -274,32 +283,41 @@ export class GenerationService {
     // Lazy: until the first byte, an error can still be a real status (503 + Retry-After).
     sse.open(reply.getHeaders() as OutgoingHttpHeaders, { lazy: true });
     const continuous = g.includeUsage && g.continuousUsage;
-    const withUsage = (chunk: object) =>
-      continuous ? { ...chunk, usage: usageWith(g.format, promptTokens, consumer.completionTokens) } : chunk;
+    const typed = g.format.typedEvents;
+    const send = (chunk: object) => {
+      if (typed) sse.send(chunk, (chunk as { type: string }).type);
+      else
+        sse.send(
+          continuous ? { ...chunk, usage: usageWith(g.format, promptTokens, consumer.completionTokens) } : chunk,
+        );
+    };
     let begun = false;
     try {
       for await (const u of updates) {
         if (!begun) {
           begun = true;
-          for (const c of g.format.openingChunks(ctx)) sse.send(withUsage(c));
+          for (const c of g.format.openingChunks(ctx)) send(c);
         }
-        for (const chunk of g.format.updateChunks(ctx, u)) sse.send(withUsage(chunk));
+        for (const chunk of g.format.updateChunks(ctx, u)) send(chunk);
         await sse.drained();
       }
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
       if (life.clientGone.signal.aborted) return;
       if (!consumer.complete) throw incomplete();
-      if (g.includeUsage)
-        sse.send(g.format.usageChunk(ctx, usageWith(g.format, promptTokens, consumer.completionTokens)));
+      const usage = usageWith(g.format, promptTokens, consumer.completionTokens);
+      await g.finalize?.(usage);
+      if (g.includeUsage) send(g.format.usageChunk(ctx, usage));
+      for (const c of g.format.closingChunks?.(ctx, usage) ?? []) send(c);
     } catch (err) {
       const apiErr = toApiError(err);
       this.metrics.requestErrors.inc({ status: String(apiErr.status), code: apiErr.code ?? apiErr.type });
       if (apiErr.status >= 500) this.log.error({ err, requestId: g.requestId }, 'stream failed');
       if (!sse.opened) return sse.reject(apiErr.status, apiErr.body(), apiErr.headers);
-      // Headers are gone: the error travels in-band, as vLLM and OpenAI do, then [DONE].
-      sse.send(apiErr.body());
+      // Headers are gone: the error travels in-band, as vLLM and OpenAI do, then [DONE] (not for typed events).
+      if (typed) send(typed.error(apiErr));
+      else sse.send(apiErr.body());
     } finally {
-      if (life.clientGone.signal.aborted) sse.end();
+      if (life.clientGone.signal.aborted || typed) sse.end();
       else sse.done();
     }
   }

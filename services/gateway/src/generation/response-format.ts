@@ -1,4 +1,5 @@
 import type { TokenLogprob } from '@loom/common';
+import type { ApiError } from '../errors/api-error.js';
 import type { ChoiceUpdate } from './event-consumer.js';
 
 /** OpenAI's finish reasons that the cluster reports (a chat format may turn 'stop' into 'tool_calls'). */
@@ -51,6 +52,13 @@ export interface ResponseFormat {
   body(ctx: ResponseContext, choices: ChoiceResult[], usage: Usage): object;
   /** Usage details the format counted itself (chat: reasoning tokens), merged into every usage object. */
   usageDetails?(): Pick<Usage, 'completion_tokens_details'>;
+  /** Chunks that end a complete stream, once its usage is known (Responses: the final `response.completed`). */
+  closingChunks?(ctx: ResponseContext, usage: Usage): object[];
+  /**
+   * Present for streams of typed events (the Responses API): each chunk goes out as `event: <chunk.type>`,
+   * the stream ends without `[DONE]`, and an error after it opened is sent as `error(err)`'s event.
+   */
+  typedEvents?: { error(err: ApiError): object };
 }
 
 export function usageOf(promptTokens: number, completionTokens: number): Usage {

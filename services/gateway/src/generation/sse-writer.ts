@@ -30,9 +30,9 @@ export class SseWriter {
     return this.res.headersSent;
   }
 
-  /** One `data:` event holding `payload` as JSON. */
-  send(payload: object): void {
-    this.write(`data: ${JSON.stringify(payload)}\n\n`);
+  /** One `data:` event holding `payload` as JSON, named `event` when given (the Responses API's framing). */
+  send(payload: object, event?: string): void {
+    this.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(payload)}\n\n`);
   }
 
   /** OpenAI's end-of-stream sentinel, then the end of the response. */

@@ -67,10 +67,14 @@ const BACKENDS = new Set(['xgrammar', 'auto']);
  * a constraint past the documented limits (structuredOutputProblem). Whether it compiles for the model
  * is the GrammarChecker's to say.
  */
-export function structuredOutputOf(body: StructuredOutputFields): RequestedStructuredOutput | undefined {
+export function structuredOutputOf(
+  body: StructuredOutputFields,
+  /** What a 400 about `response_format` calls it (the Responses API's is `text.format`). */
+  formatParam = 'response_format',
+): RequestedStructuredOutput | undefined {
   const found: RequestedStructuredOutput[] = [];
   const rf = body.response_format;
-  if (rf?.type === 'json_object') found.push({ spec: { type: 'json_object' }, param: 'response_format' });
+  if (rf?.type === 'json_object') found.push({ spec: { type: 'json_object' }, param: formatParam });
   else if (rf?.type === 'json_schema') {
     const s = rf.json_schema.schema;
     // OpenAI lets the schema be left out; then any JSON object will do.
@@ -79,7 +83,7 @@ export function structuredOutputOf(body: StructuredOutputFields): RequestedStruc
         s == null
           ? { type: 'json_object' }
           : { type: 'json_schema', schema: JSON.stringify(s), strict: rf.json_schema.strict ?? false },
-      param: 'response_format',
+      param: formatParam,
     });
   } else if (rf?.type === 'structural_tag')
     throw ApiError.unsupported('response_format', "'response_format' type 'structural_tag' is not supported.");
