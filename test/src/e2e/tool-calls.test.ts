@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { Ajv } from 'ajv';
 import { openAiSchemaValidator } from '@loom/gateway';
-import { repoRoot, sharedDir } from '../harness/index.js';
+import { sharedDir } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
-import { writeScriptedModel, type ScriptedModel } from '../fixtures/scripted-model.js';
+import { writeQwen3ScriptedModel, type ScriptedModel } from '../fixtures/scripted-model.js';
 
 /** What the scripted model writes, one token per piece (see scripted-model.ts). */
 const THINK_AND_CALL = [
@@ -95,16 +95,7 @@ describe('tool calls and reasoning end to end', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'loom-tools-'));
-    const qwen3 = readFileSync(
-      path.join(repoRoot(), 'packages', 'tokenizer', 'fixtures', 'chat-templates', 'Qwen-Qwen3-0.6B.jinja'),
-      'utf8',
-    );
-    model = writeScriptedModel(dir, {
-      chains: [THINK_AND_CALL, ANSWER, TWO_CALLS],
-      chatTemplate: qwen3,
-      controlTokens: ['<|im_start|>', '<|im_end|>', '<|endoftext|>'],
-      eos: '<|im_end|>',
-    });
+    model = writeQwen3ScriptedModel(dir, [THINK_AND_CALL, ANSWER, TWO_CALLS]);
     cluster = await startLocalCluster({ model: model.file });
     client = new OpenAI({ baseURL: cluster.baseURL, apiKey: 'unused', maxRetries: 0 });
   });
