@@ -274,6 +274,16 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
     assert.ok(prompt.includes('<tool_response>\n{"temperature": 21}\n</tool_response>'), prompt);
   });
 
+  test("reasoning.effort reaches the template: 'none' switches Qwen3's thinking off", async () => {
+    backend.script = scriptedText(['Hi.'], 'stop');
+    const prompt = async (reasoning?: object) => {
+      await create({ model: 'qwen3ish', input: 'x', ...(reasoning ? { reasoning } : {}) });
+      return detokenize(backend.submitted.at(-1)!.promptTokenIds, 'qwen3ish');
+    };
+    assert.ok(!(await prompt()).includes('<think>'));
+    assert.ok((await prompt({ effort: 'none' })).endsWith('<think>\n\n</think>\n\n'));
+  });
+
   test('text.format and forced tool_choice decode under a constraint; a bad one is a 400 naming it', async () => {
     backend.script = scriptedText(['{"a": 1}'], 'stop');
     const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] };
