@@ -5,6 +5,7 @@ import { malformedRequests } from './testing/malformed-requests.js';
 import { configFromEnv } from '@loom/common';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { FakeBackend, scriptedText } from './testing/fake-backend.js';
+import { MemoryResponseStore } from './testing/memory-response-store.js';
 import { modelCardFromGguf } from './testing/model-card.js';
 import { openAiSchemaValidator } from './testing/openai-schema.js';
 import { OPENAI_SPEC, STORIES_GGUF } from './testing/spec-path.js';
@@ -21,6 +22,7 @@ describe('fuzz: malformed bodies against the real HTTP server', () => {
   before(async () => {
     gw = await startGateway(configFromEnv({}, { host: '127.0.0.1', port: 0, logLevel: 'silent' }), {
       backend,
+      responseStore: new MemoryResponseStore(),
       bodyLimit: 64 * 1024,
     });
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 
 /** One malformed request: where it goes, its raw body, and the parameter the error must name (when one is at fault). */
 export interface MalformedCase {
-  route: '/v1/completions' | '/v1/chat/completions';
+  route: '/v1/completions' | '/v1/chat/completions' | '/v1/responses';
   body: string;
   param?: string;
 }
@@ -142,6 +142,41 @@ export function malformedRequests(model: string, vocabSize: number): fc.Arbitrar
     reasoning_effort: fc.constantFrom('extreme', '', 'LOW'),
   };
 
+  /** The Responses API has no n, max_tokens or chat's stream_options. */
+  const { n: _n, max_tokens: _mt, stream_options: _so, ...sharedForResponses } = shared;
+  const responsesOnly: Record<string, fc.Arbitrary<unknown>> = {
+    input: fc.oneof(
+      fc.integer(),
+      fc.boolean(),
+      fc.array(fc.record({ role: fc.constantFrom('wizard', 'USER', ''), content: fc.string() }), {
+        minLength: 1,
+        maxLength: 2,
+      }),
+      fc.constant([{ type: 'item_reference', id: 'x' }]),
+      fc.constant([{ role: 'user', content: [{ type: 'input_image', image_url: 'http://x' }] }]),
+      fc.constant([{ type: 'function_call_output', output: 'no call id' }]),
+    ),
+    instructions: fc.oneof(fc.integer(), fc.boolean()),
+    max_output_tokens: fc.oneof(notNumber, nonInt, fc.integer({ max: 0 })),
+    text: fc.oneof(
+      fc.string(),
+      fc.constant({ format: { type: 'xml' } }),
+      fc.constant({ format: { type: 'json_schema' } }),
+    ),
+    tools: fc.oneof(
+      fc.constant([{ type: 'web_search' }]),
+      fc.constant([{ type: 'function', name: 'no spaces!' }]),
+      fc.constant(Array.from({ length: 129 }, (_, i) => ({ type: 'function', name: `f${i}` }))),
+    ),
+    tool_choice: fc.oneof(fc.constantFrom('sometimes', ''), fc.integer(), fc.constant({ type: 'file_search' })),
+    reasoning: fc.oneof(fc.string(), fc.constant({ effort: 'extreme' })),
+    background: fc.constant(true),
+    include: fc.constant(['reasoning.encrypted_content']),
+    previous_response_id: fc.oneof(fc.constant(''), fc.integer(), fc.constant('resp_none')),
+    store: notBool,
+    metadata: fc.oneof(fc.string(), fc.integer()),
+  };
+
   /** A valid body with exactly one field replaced by a refused value: the error must name that field. */
   function oneBadField(
     route: MalformedCase['route'],
@@ -168,6 +203,14 @@ export function malformedRequests(model: string, vocabSize: number): fc.Arbitrar
         { ...shared, ...chatOnly },
       ),
     },
+    {
+      weight: 3,
+      arbitrary: oneBadField(
+        '/v1/responses',
+        { model: model, input: 'hi' },
+        { ...sharedForResponses, ...responsesOnly },
+      ),
+    },
     // An unknown model is a 404 naming `model`.
     {
       weight: 1,
@@ -185,7 +228,7 @@ export function malformedRequests(model: string, vocabSize: number): fc.Arbitrar
       weight: 1,
       arbitrary: fc
         .tuple(
-          fc.constantFrom('/v1/completions' as const, '/v1/chat/completions' as const),
+          fc.constantFrom('/v1/completions' as const, '/v1/chat/completions' as const, '/v1/responses' as const),
           fc.jsonValue({ maxDepth: 3 }),
         )
         .map(([route, v]) => ({ route, body: JSON.stringify(v) ?? 'null' })),
