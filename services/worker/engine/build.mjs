@@ -115,8 +115,9 @@ const linkStamp = createHash('sha256')
   .digest('hex');
 
 // Stand-alone tools built next to the addon (one source each, no engine code): build/peak-flops, the
-// register-only FMA microbenchmark that bench:engine measures the machine's peak with.
-const tools = ['peak-flops'].map((name) => {
+// register-only FMA microbenchmark that bench:engine measures the machine's peak with, and build/mem-bandwidth,
+// the read and copy bandwidth it holds B=1 decode against.
+const tools = ['peak-flops', 'mem-bandwidth'].map((name) => {
   const src = path.join(here, 'tools', `${name}.cpp`);
   const exe = path.join(buildDir, name);
   const flags = ['-std=c++17', '-O3', '-march=x86-64', '-pthread'];

@@ -1,25 +1,12 @@
 import { existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { llamaPeerMissing, llamaPeerTool } from '@loom/bench';
 import { freePort, spawnProcess, waitFor, type ManagedProcess } from '@loom/testing';
 
-/**
- * The llama-server that scripts/build-llama-peer.sh builds: $LLAMA_SERVER, else the script's default
- * place ($LOOM_PEER_DIR or ~/.cache/loom-peer/llama.cpp).
- */
+/** The llama-server that scripts/build-llama-peer.sh builds: $LLAMA_SERVER, else the peer's bin folder. */
 export function llamaServerBin(): string {
-  const bin =
-    process.env.LLAMA_SERVER ??
-    path.join(
-      process.env.LOOM_PEER_DIR ?? path.join(os.homedir(), '.cache', 'loom-peer', 'llama.cpp'),
-      'build',
-      'bin',
-      'llama-server',
-    );
-  if (!existsSync(bin))
-    throw new Error(
-      `${bin} is missing: build the peer with scripts/build-llama-peer.sh (or point LLAMA_SERVER at one)`,
-    );
+  const bin = process.env.LLAMA_SERVER ?? llamaPeerTool('llama-server');
+  if (bin === undefined || !existsSync(bin))
+    throw new Error(bin === undefined ? llamaPeerMissing('llama-server') : `LLAMA_SERVER=${bin} is missing`);
   return bin;
 }
 

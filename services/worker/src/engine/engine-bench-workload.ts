@@ -1,24 +1,23 @@
 /**
- * The engine benchmark's workload, run the same way on Loom and on llama.cpp (node-llama-cpp): B
- * sequences, each a P-token prompt followed by G greedy tokens, all in flight together. Also the useful
- * FLOPs of that workload (identical for both engines) and the KV bytes per token each one stores.
+ * The engine benchmark's workload, timed the way llama.cpp's llama-batched-bench times it so the two
+ * sides are comparable: B sequences, each a distinct P-token prompt, all prefilled together (prefill =
+ * until every prompt is in the KV cache and has its logits), then G decode steps that each feed one token
+ * per sequence (decode). Also the useful FLOPs of that workload (identical for both engines).
  */
-import type { Llama } from 'node-llama-cpp';
 import type { EngineModelInfo, EngineSeq } from './engine-api.js';
 import { loadEngine } from './native-engine.js';
 
 export interface Workload {
   batch: number; // B concurrent sequences
   prompt: number; // P prompt tokens each
-  generate: number; // G generated tokens each
+  generate: number; // G decode steps each
   threads: number;
 }
 
-export interface RunResult {
-  seconds: number; // first prompt token in → last generated token out
-  prefillSeconds: number; // until every sequence had its first generated token
-  generated: number; // tokens actually generated (B * G when all ran to the end)
-  kvBytesPerToken: number;
+/** Seconds of the two phases; tokens/s: B*P / prefill, B*G / decode, B*(P+G) / (prefill + decode). */
+export interface PhaseTimes {
+  prefillSeconds: number;
+  decodeSeconds: number;
 }
 
 /** Prompt of sequence b: P ids spread over the 32000-token vocabulary (distinct per sequence, no shared prefix). */
@@ -30,12 +29,8 @@ export function promptOf(b: number, p: number, vocab: number): number[] {
 export const LOOM_STEP_TOKENS = 2048;
 const BLOCK = 16;
 
-/** Runs the workload on Loom in this process; tick(n) after every step with the tokens generated. */
-export async function runLoom(
-  file: string,
-  w: Workload,
-  tick: (n: number) => void,
-): Promise<RunResult & { info: EngineModelInfo }> {
+/** Runs the workload on Loom in this process (greedy sampling of every sequence at every step). */
+export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & { info: EngineModelInfo }> {
   const engine = loadEngine(file, { threads: w.threads });
   try {
     const info = engine.info();
@@ -72,100 +67,36 @@ export async function runLoom(
           ...greedy,
         });
       const r = await engine.step(seqs);
-      const first = b0 - seqs.length;
-      seqs.forEach((_, i) => (last[first + i] = r.tokens[i]!));
-      tick(seqs.length);
+      last.set(r.tokens.subarray(0, seqs.length), b0 - seqs.length);
     }
-    const prefillSeconds = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
     const tables = Array.from({ length: w.batch }, (_, b) => table(b));
-    for (let k = 1; k < w.generate; k++) {
+    for (let k = 0; k < w.generate; k++) {
       const seqs: EngineSeq[] = tables.map((blockTable, b) => ({
         tokens: Int32Array.of(last[b]!),
-        startPos: w.prompt + k - 1,
+        startPos: w.prompt + k,
         blockTable,
         sample: true,
-        rngCounter: k,
+        rngCounter: k + 1,
         ...greedy,
       }));
-      const r = await engine.step(seqs);
-      last.set(r.tokens);
-      tick(w.batch);
+      last.set((await engine.step(seqs)).tokens);
     }
-    const seconds = (performance.now() - t0) / 1000;
-    return {
-      seconds,
-      prefillSeconds,
-      generated: w.batch * w.generate,
-      kvBytesPerToken: engine.kvBytesPerBlock(BLOCK) / BLOCK,
-      info,
-    };
+    const t2 = performance.now();
+    return { prefillSeconds: (t1 - t0) / 1000, decodeSeconds: (t2 - t1) / 1000, info };
   } finally {
     engine.close();
   }
 }
 
-/**
- * The same workload on llama.cpp: one context with B sequences (its unified KV cache holds B * (P + G)
- * cells), every sequence generating at once so node-llama-cpp batches them into shared decode calls.
- */
-export async function runLlamaCpp(
-  llama: Llama,
-  file: string,
-  w: Workload,
-  info: EngineModelInfo,
-  tick: (n: number) => void,
-): Promise<RunResult> {
-  const model = await llama.loadModel({ modelPath: file });
-  const cells = w.batch * (w.prompt + w.generate);
-  const ctx = await model.createContext({
-    contextSize: cells,
-    sequences: w.batch,
-    threads: w.threads,
-    batchSize: Math.min(LOOM_STEP_TOKENS, cells),
-  });
-  try {
-    const seqs = Array.from({ length: w.batch }, () => ctx.getSequence());
-    // Warm-up (untimed), then forget it.
-    await seqs[0]!.evaluateWithoutGeneratingNewTokens([1] as never);
-    await seqs[0]!.clearHistory();
-    let firstTokens = 0,
-      prefillAt = 0,
-      generated = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      seqs.map(async (s, b) => {
-        let n = 0;
-        for await (const _ of s.evaluate(promptOf(b, w.prompt, info.vocabSize) as never, { temperature: 0 })) {
-          if (n === 0 && ++firstTokens === w.batch) prefillAt = performance.now();
-          n++;
-          tick(1);
-          if (n >= w.generate) break;
-        }
-        generated += n;
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    // llama.cpp's default KV cache type is f16 for K and V, every layer, one cell per token.
-    return { seconds, prefillSeconds: (prefillAt - t0) / 1000, generated, kvBytesPerToken: kvBytesF16(info) };
-  } finally {
-    await ctx.dispose();
-    await model.dispose();
-  }
-}
-
-/** Model FLOPs of the workload (multiply-add = 2): GEMMs for every token fed, attention over each token's own prefix, logits per generated token. */
+/** Model FLOPs of the workload (multiply-add = 2): GEMMs for every token fed, attention over each token's own prefix, logits for each prompt's last token and every decoded one. */
 export function workloadFlops(i: EngineModelInfo, w: Workload): number {
   const qDim = i.nHeads * i.headDim,
     kvDim = i.nKvHeads * i.headDim;
   const gemmPerToken = 2 * i.nLayers * (i.dim * qDim + 2 * i.dim * kvDim + qDim * i.dim + 3 * i.dim * i.hiddenDim);
-  const fed = w.prompt + w.generate - 1; // the last generated token is never fed back
+  const fed = w.prompt + w.generate;
   let attn = 0;
   for (let p = 0; p < fed; p++) attn += 2 * 2 * (p + 1) * qDim * i.nLayers; // q·k and p·v per head
-  const logits = 2 * i.dim * i.vocabSize * w.generate;
+  const logits = 2 * i.dim * i.vocabSize * (1 + w.generate);
   return w.batch * (fed * gemmPerToken + attn + logits);
-}
-
-/** KV bytes per token with f16 K and V in every layer (llama.cpp's default cache type). */
-export function kvBytesF16(i: EngineModelInfo): number {
-  return i.nLayers * 2 * i.nKvHeads * i.headDim * 2;
 }

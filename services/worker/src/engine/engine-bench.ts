@@ -1,46 +1,50 @@
 /**
  * Engine speed benchmark (never a test): `npm run bench:engine [-- flags]`.
  *
- * For every (model, dtype, B) row it synthesises the model with `loom model synth` into a temp dir, runs
- * B sequences of P prompt + G greedy tokens on Loom in-process and then through llama.cpp
- * (node-llama-cpp's prebuilt CPU build, one context with B sequences), and prints a table and one JSON
- * line per row: tokens/s of both (prompt + generated tokens over wall time), their ratio, the share of
- * the machine's peak fp32 FLOP/s each reaches (peak measured in the same run by build/peak-flops, a
- * register-only FMA loop), and KV bytes per token. Progress goes to stderr.
+ * For every (model, dtype, B) row it synthesises the model (engine-bench-models.ts) with `loom model
+ * synth`, then runs the workload of engine-bench-workload.ts (B prompts of P tokens prefilled together,
+ * then G decode steps of B tokens) on Loom in-process and on llama.cpp's llama-batched-bench, built
+ * natively by scripts/build-llama-peer.sh, same GGUF and threads. llama.cpp runs at its best: every
+ * candidate setting (flash attention on/off, physical batch sizes) runs once first and the fastest is
+ * kept for the row. Then rounds alternate Loom, llama.cpp, Loom, ... (--rounds, >= 3), so both see the
+ * same machine load; each figure is the median and min-max over rounds, and each ratio is over the paired
+ * rounds. Prefill, decode and total tok/s are reported apart. Without the peer it says so and reports
+ * Loom alone. Progress goes to stderr; the table and one JSON line per row to stdout.
  *
- * Flags: --models stories15M,stories15M-gqa  --dtypes f32,q8_0  --batch 1,8,64  --prompt 128
- *        --generate 128  --threads 2  --budget-s 1500 (rows not started by then are skipped, and said so)
+ * Flags: --models (names in engine-bench-models.ts)  --dtypes f32,q8_0  --batch 1,8,64  --prompt 128
+ *        --generate 128  --threads 2  --rounds 3  --budget-s 3600 (rows not started by then are skipped,
+ *        and said so)  --no-llama
  */
-import cliProgress from 'cli-progress';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { getLlama } from 'node-llama-cpp';
-import {
-  kvBytesF16,
-  runLlamaCpp,
-  runLoom,
-  workloadFlops,
-  type RunResult,
-  type Workload,
-} from './engine-bench-workload.js';
+import { llamaPeerMissing, llamaPeerTool, medianRange, textTable } from '@loom/bench';
+import { readGgufMetadata } from '@loom/tokenizer';
+import { pickModels } from './engine-bench-models.js';
+import { runLoom, workloadFlops, type PhaseTimes, type Workload } from './engine-bench-workload.js';
+import { describePeer, peerCandidates, runBatchedBench, type PeerConfig } from './llama-batched-bench.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const CLI = path.join(repoRoot, 'packages', 'cli', 'dist', 'main.js');
-const PEAK = path.join(repoRoot, 'services', 'worker', 'engine', 'build', 'peak-flops');
+const BUILD = path.join(repoRoot, 'services', 'worker', 'engine', 'build');
+
+/** The issue's targets: Loom total tok/s over llama.cpp's by B (none stated for other B), and prefill. */
+const TOTAL_TARGET: Record<number, number> = { 1: 1.1, 8: 1.5, 64: 2 };
+const PREFILL_TARGET = 1.2;
 
 const { values } = parseArgs({
   options: {
-    models: { type: 'string', default: 'stories15M,stories15M-gqa' },
-    dtypes: { type: 'string', default: 'f32,q8_0' },
+    models: { type: 'string' },
+    dtypes: { type: 'string' },
     batch: { type: 'string', default: '1,8,64' },
     prompt: { type: 'string', default: '128' },
     generate: { type: 'string', default: '128' },
     threads: { type: 'string', default: '2' },
-    'budget-s': { type: 'string', default: '1500' },
+    rounds: { type: 'string', default: '3' },
+    'budget-s': { type: 'string', default: '3600' },
     'no-llama': { type: 'boolean', default: false },
   },
 });
@@ -49,174 +53,189 @@ const list = (s: string) =>
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
-const models = list(values.models!),
-  dtypes = list(values.dtypes!),
-  batches = list(values.batch!).map(Number);
-const P = Number(values.prompt),
-  G = Number(values.generate),
-  threads = Number(values.threads),
-  budget = Number(values['budget-s']);
-if (![P, G, threads, budget, ...batches].every((n) => Number.isInteger(n) && n > 0))
-  throw new Error('--prompt, --generate, --threads, --budget-s and --batch take positive integers');
+const models = pickModels(values.models);
+const batches = list(values.batch!).map(Number);
+const [P, G, threads, rounds, budget] = [
+  values.prompt,
+  values.generate,
+  values.threads,
+  values.rounds,
+  values['budget-s'],
+].map(Number) as [number, number, number, number, number];
+if (![P, G, threads, rounds, budget, ...batches].every((n) => Number.isInteger(n) && n > 0))
+  throw new Error('--prompt, --generate, --threads, --rounds, --budget-s and --batch take positive integers');
 
-interface Progress {
-  tick(n: number): void;
-  label(s: string): void;
-  done(): void;
-}
-function progress(total: number): Progress {
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      noTTYOutput: true,
-      notTTYSchedule: 5000,
-      format: 'bench:engine [{bar}] {percentage}% | {value}/{total} tokens | {row}',
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0, { row: '' });
-  return { tick: (n) => bar.increment(n), label: (row) => bar.update({ row }), done: () => bar.stop() };
-}
+const log = (s: string) => process.stderr.write(`bench:engine ${s}\n`);
+const tool = (name: string, args: string[]) =>
+  JSON.parse(execFileSync(path.join(BUILD, name), args, { encoding: 'utf8' })) as Record<string, number>;
 
-function peakGflops(): number {
-  const out = execFileSync(PEAK, [String(threads), '0.3'], { encoding: 'utf8' });
-  return (JSON.parse(out) as { gflops: number }).gflops;
+/** tok/s of one run: prefill B*P, decode B*G, total B*(P+G) over their seconds. */
+interface Rates {
+  prefill: number;
+  decode: number;
+  total: number;
+}
+const rates = (w: Workload, t: PhaseTimes): Rates => ({
+  prefill: (w.batch * w.prompt) / t.prefillSeconds,
+  decode: (w.batch * w.generate) / t.decodeSeconds,
+  total: (w.batch * (w.prompt + w.generate)) / (t.prefillSeconds + t.decodeSeconds),
+});
+
+/** Bytes of weights one decoded token reads: every tensor but the embedding table (one row), unless it is the tied LM head. */
+function weightBytesPerToken(file: string): number {
+  const ts = readGgufMetadata(file).tensors;
+  const tied = !ts.some((t) => t.name === 'output.weight');
+  return ts.reduce((s, t) => s + (t.name === 'token_embd.weight' && !tied ? 0 : t.byteSize!), 0);
 }
 
 interface Row {
   model: string;
   dtype: string;
   batch: number;
-  prompt: number;
-  generate: number;
-  threads: number;
+  loom: Rates[];
+  llamaCpp: Rates[] | null;
+  peerConfig: string | null;
   kernels: string;
-  loomTokPerS: number;
-  llamaCppTokPerS: number | null;
-  ratio: number | null;
-  loomDecodeTokPerS: number;
-  llamaCppDecodeTokPerS: number | null;
-  loomPeakShare: number;
-  llamaCppPeakShare: number | null;
-  peakGflops: number;
-  loomKvBytesPerToken: number;
-  llamaCppKvBytesPerToken: number | null;
-  target: number | null;
-  met: boolean | null;
+  loomPeakShare: number; // model FLOPs / median total time / peak
+  b1DecodeGBps: number | null; // B=1: weight bytes per token x median decode tok/s
+  loadAvg: number;
 }
 
+const peer = values['no-llama'] ? undefined : llamaPeerTool('llama-batched-bench');
+if (!peer && !values['no-llama']) log(`${llamaPeerMissing('llama-batched-bench')}; reporting Loom alone`);
+const peak = tool('peak-flops', [String(threads), '0.3']).gflops!;
+const bw = tool('mem-bandwidth', [String(threads), '512']);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-bench-'));
 const rows: Row[] = [];
 const skipped: string[] = [];
+const start = performance.now();
 try {
-  const peaks = [peakGflops()];
-  const llama = values['no-llama']
-    ? undefined
-    : await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
-  const bar = progress(models.length * dtypes.length * batches.reduce((a, b) => a + b, 0) * G * (llama ? 2 : 1));
-  const start = performance.now();
   for (const model of models)
-    for (const dtype of dtypes) {
-      const file = path.join(dir, `${model}-${dtype}.gguf`);
-      bar.label(`synth ${model} ${dtype}`);
-      execFileSync(
-        process.execPath,
-        [CLI, 'model', 'synth', '--shape', model, '--dtype', dtype, '-o', file, '--quiet'],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
-      );
+    for (const dtype of values.dtypes ? list(values.dtypes) : model.dtypes) {
+      const file = path.join(dir, `${model.name}-${dtype}.gguf`);
+      log(`synth ${model.name} ${dtype}`);
+      execFileSync(process.execPath, [CLI, 'model', 'synth', ...model.synth, '--dtype', dtype, '-o', file, '--quiet'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      const bytesPerToken = weightBytesPerToken(file);
       for (const batch of batches) {
-        const name = `${model} ${dtype} B=${batch}`;
+        const name = `${model.name} ${dtype} B=${batch}`;
         if ((performance.now() - start) / 1000 > budget) {
           skipped.push(name);
           continue;
         }
         const w: Workload = { batch, prompt: P, generate: G, threads };
-        bar.label(`${name} loom`);
-        const loom = await runLoom(file, w, (n) => bar.tick(n));
-        let lc: RunResult | undefined;
-        if (llama) {
-          bar.label(`${name} llama.cpp`);
-          lc = await runLlamaCpp(llama, file, w, loom.info, (n) => bar.tick(n));
-          if (lc.generated !== batch * G)
-            throw new Error(`${name}: llama.cpp generated ${lc.generated} of ${batch * G} tokens`);
+        let best: PeerConfig | undefined;
+        if (peer) {
+          let bestTotal = 0;
+          for (const c of peerCandidates(w)) {
+            const r = rates(w, await runBatchedBench(peer, file, w, c));
+            log(`${name} llama.cpp candidate ${describePeer(c)}: ${r.total.toFixed(1)} tok/s`);
+            if (r.total > bestTotal) [best, bestTotal] = [c, r.total];
+          }
         }
-        const peak = peakGflops();
-        peaks.push(peak);
-        const flops = workloadFlops(loom.info, w);
-        const tokens = batch * (P + G);
-        const target = batch === 1 ? 1 : batch >= 64 ? 5 : null; // the issue's targets; none stated for B between
-        const ratio = lc ? lc.seconds / loom.seconds : null;
+        const loom: Rates[] = [],
+          lc: Rates[] = [];
+        let kernels = '?',
+          flops = 0;
+        for (let r = 0; r < rounds; r++) {
+          const l = await runLoom(file, w);
+          [kernels, flops] = [l.info.kernels, workloadFlops(l.info, w)];
+          loom.push(rates(w, l));
+          if (best) lc.push(rates(w, await runBatchedBench(peer!, file, w, best)));
+          log(
+            `${name} round ${r + 1}: loom ${loom.at(-1)!.total.toFixed(1)}, llama.cpp ${lc.at(-1)?.total.toFixed(1) ?? '-'} tok/s`,
+          );
+        }
+        const totals = loom.map((x) => x.total).sort((a, b) => a - b);
+        const medianTotal = totals[totals.length >> 1]!;
+        const medianDecode = loom.map((x) => x.decode).sort((a, b) => a - b)[loom.length >> 1]!;
         rows.push({
-          model,
+          model: model.name,
           dtype,
           batch,
-          prompt: P,
-          generate: G,
-          threads,
-          kernels: loom.info.kernels,
-          loomTokPerS: tokens / loom.seconds,
-          llamaCppTokPerS: lc ? tokens / lc.seconds : null,
-          ratio,
-          loomDecodeTokPerS: (batch * (G - 1)) / (loom.seconds - loom.prefillSeconds),
-          llamaCppDecodeTokPerS: lc ? (batch * (G - 1)) / (lc.seconds - lc.prefillSeconds) : null,
-          loomPeakShare: flops / loom.seconds / (peak * 1e9),
-          llamaCppPeakShare: lc ? flops / lc.seconds / (peak * 1e9) : null,
-          peakGflops: peak,
-          loomKvBytesPerToken: loom.kvBytesPerToken,
-          llamaCppKvBytesPerToken: lc ? kvBytesF16(loom.info) : null,
-          target,
-          met: ratio === null || target === null ? null : ratio >= target,
+          loom,
+          llamaCpp: best ? lc : null,
+          peerConfig: best ? describePeer(best) : null,
+          kernels,
+          loomPeakShare: flops / ((batch * (P + G)) / medianTotal) / (peak * 1e9),
+          b1DecodeGBps: batch === 1 ? (bytesPerToken * medianDecode) / 1e9 : null,
+          loadAvg: os.loadavg()[0]!,
         });
       }
       rmSync(file, { force: true });
     }
-  bar.done();
-  await llama?.dispose();
-
-  const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
-  const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
-  const header = [
-    'model',
-    'dtype',
-    'B',
-    'loom tok/s',
-    'llama.cpp tok/s',
-    'ratio',
-    'target',
-    'loom decode',
-    'lcpp decode',
-    'loom %peak',
-    'lcpp %peak',
-    'KV B/tok loom',
-    'KV B/tok lcpp',
-  ];
-  const body = rows.map((r) => [
-    r.model,
-    r.dtype,
-    String(r.batch),
-    f(r.loomTokPerS),
-    f(r.llamaCppTokPerS),
-    f(r.ratio, 2),
-    r.target === null ? '-' : `>=${r.target}${r.met === null ? '' : r.met ? ' ok' : ' MISSED'}`,
-    f(r.loomDecodeTokPerS),
-    f(r.llamaCppDecodeTokPerS),
-    pct(r.loomPeakShare),
-    pct(r.llamaCppPeakShare),
-    String(r.loomKvBytesPerToken),
-    f(r.llamaCppKvBytesPerToken, 0),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  console.log(
-    `engine bench: ${P} prompt + ${G} generated tokens per sequence, ${threads} threads, kernels ${rows[0]?.kernels ?? '?'}, peak fp32 ${Math.max(...peaks).toFixed(1)} GFLOP/s (FMA microbench, min ${Math.min(...peaks).toFixed(1)})`,
-  );
-  console.log(
-    'tok/s = (prompt + generated tokens of all B sequences) / wall time; decode = generated tokens/s after the last prefill; ratio = loom / llama.cpp',
-  );
-  console.log(line(header));
-  for (const b of body) console.log(line(b));
-  if (skipped.length) console.log(`skipped (past --budget-s ${budget}): ${skipped.join(', ')}`);
-  for (const r of rows) console.log(JSON.stringify({ bench: 'engine', ...r }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+
+const pick = (xs: Rates[], k: keyof Rates) => xs.map((x) => x[k]);
+const ratios = (r: Row, k: keyof Rates) => (r.llamaCpp ? r.loom.map((l, i) => l[k] / r.llamaCpp![i]![k]) : null);
+const cell = (xs: number[] | null, d: number) => (xs ? medianRange(xs, d) : '-');
+const verdict = (xs: number[] | null, target: number | undefined) => {
+  if (target === undefined) return '-';
+  if (!xs) return `>=${target}`;
+  const m = [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return `>=${target} ${m >= target ? 'ok' : 'MISSED'}`;
+};
+const cpu = os.cpus()[0]?.model ?? '?';
+console.log(
+  `engine bench ${new Date().toISOString()}: ${cpu}, ${os.cpus().length} CPUs, load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}; ` +
+    `${P} prompt + ${G} decoded tokens per sequence, ${threads} threads, ${rounds} interleaved rounds, kernels ${rows[0]?.kernels ?? '?'}`,
+);
+console.log(
+  `peer: ${peer ? `${peer} (llama-batched-bench, fastest of its candidate settings per row)` : 'none (llama.cpp ratios not measured)'}; ` +
+    `peak fp32 ${peak.toFixed(1)} GFLOP/s (FMA loop), memory read ${bw.readGBps!.toFixed(1)} GB/s, copy ${bw.copyGBps!.toFixed(1)} GB/s (${threads} threads)`,
+);
+console.log('tok/s: median (min-max) over rounds; ratio = Loom / llama.cpp over paired rounds');
+const head = [
+  'model',
+  'dtype',
+  'B',
+  'prefill loom',
+  'prefill lcpp',
+  'ratio',
+  'target',
+  'decode loom',
+  'decode lcpp',
+  'ratio',
+];
+head.push('total loom', 'total lcpp', 'ratio', 'target', 'loom %peak', 'B=1 GB/s', 'lcpp setting', 'load');
+const body = rows.map((r) => [
+  r.model,
+  r.dtype,
+  String(r.batch),
+  cell(pick(r.loom, 'prefill'), 0),
+  cell(r.llamaCpp && pick(r.llamaCpp, 'prefill'), 0),
+  cell(ratios(r, 'prefill'), 2),
+  verdict(ratios(r, 'prefill'), PREFILL_TARGET),
+  cell(pick(r.loom, 'decode'), 0),
+  cell(r.llamaCpp && pick(r.llamaCpp, 'decode'), 0),
+  cell(ratios(r, 'decode'), 2),
+  cell(pick(r.loom, 'total'), 0),
+  cell(r.llamaCpp && pick(r.llamaCpp, 'total'), 0),
+  cell(ratios(r, 'total'), 2),
+  verdict(ratios(r, 'total'), TOTAL_TARGET[r.batch]),
+  `${(r.loomPeakShare * 100).toFixed(1)}%`,
+  r.b1DecodeGBps === null ? '-' : r.b1DecodeGBps.toFixed(1),
+  r.peerConfig ?? '-',
+  r.loadAvg.toFixed(1),
+]);
+console.log(textTable(head, body, 2));
+if (skipped.length) console.log(`skipped (past --budget-s ${budget}): ${skipped.join(', ')}`);
+for (const r of rows)
+  console.log(
+    JSON.stringify({
+      bench: 'engine',
+      prompt: P,
+      generate: G,
+      threads,
+      peakGflops: peak,
+      memReadGBps: bw.readGBps,
+      memCopyGBps: bw.copyGBps,
+      ...r,
+    }),
+  );

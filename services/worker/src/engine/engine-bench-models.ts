@@ -1,0 +1,39 @@
+/**
+ * The engine benchmark's model matrix. Each entry is a random-weight model that `loom model synth`
+ * writes (a real model's shape and vocabulary, so it loads in both Loom and llama.cpp); the bench writes
+ * one GGUF per (model, dtype) into a temp dir and runs every B on it. Add a row for a new family or shape
+ * here (an MoE, a sliding-window model, ...); `--models` picks by name, and entries marked `default`
+ * run when no --models is given.
+ */
+export interface BenchModel {
+  /** Name shown in the table and given to --models. */
+  name: string;
+  /** Arguments for `loom model synth` besides --dtype and -o (a named shape, or --arch with dims). */
+  synth: string[];
+  /** Weight types to run when --dtypes is not given. */
+  dtypes: string[];
+  /** Run without --models. */
+  default?: boolean;
+}
+
+export const BENCH_MODELS: readonly BenchModel[] = [
+  { name: 'stories15M', synth: ['--shape', 'stories15M'], dtypes: ['f32', 'q8_0'], default: true },
+  { name: 'stories15M-gqa', synth: ['--shape', 'stories15M-gqa'], dtypes: ['f32', 'q8_0'] },
+  { name: 'stories42M-k256', synth: ['--shape', 'stories42M-k256'], dtypes: ['q4_K', 'q8_0'] },
+  { name: 'stories110M', synth: ['--shape', 'stories110M'], dtypes: ['f32', 'q8_0', 'q4_K'] },
+  { name: 'tinyllama-1.1B', synth: ['--shape', 'tinyllama-1.1B'], dtypes: ['q4_K', 'q8_0'] },
+];
+
+/** The entries --models names (comma-separated), or the default ones; an unknown name is an error. */
+export function pickModels(names: string | undefined): BenchModel[] {
+  if (names === undefined) return BENCH_MODELS.filter((m) => m.default);
+  return names
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .map((n) => {
+      const m = BENCH_MODELS.find((x) => x.name === n);
+      if (!m) throw new Error(`--models: unknown model '${n}'; known: ${BENCH_MODELS.map((x) => x.name).join(', ')}`);
+      return m;
+    });
+}
