@@ -18,6 +18,7 @@ export interface ModelShape extends Omit<GgufModelShape, 'vocab'> {
 }
 
 const LLAMA2_BASE = { arch: 'llama', vocab: 32000, ropeTheta: 10000, normEps: 1e-5 } as const;
+const MISTRAL_7B_DIMS = { ...LLAMA2_BASE, dim: 4096, hidden: 14336, layers: 32, heads: 32, kvHeads: 8, ctx: 32768 };
 /**
  * Small default shapes: 256-wide rows (every block-quantised type fits), 2-6 layers, 16-token windows (gemma),
  * untied output where the family allows it (a random tied model mostly repeats its input token).
@@ -77,19 +78,33 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
     ropeTheta: 1e7,
     multipliers: { embedding: 12, attention: 0.015625, residual: 0.22, logit: 8 },
   },
+  // MoE: 8 experts, 2 used (qwen3moe, mixtral) / 4 used (gpt-oss), 256 wide; gpt-oss slides every other layer over
+  // 16 positions with YaRN x4 from 64, as the real one does x32 from 4096.
+  'qwen3moe-tiny': {
+    ...TINY,
+    arch: 'qwen3moe',
+    headDim: 64,
+    ropeTheta: 1e6,
+    experts: 8,
+    expertsUsed: 2,
+    expertHidden: 256,
+  },
+  'mixtral-tiny': { ...TINY, arch: 'mixtral', hidden: 256, normEps: 1e-5, ropeTheta: 1e6, experts: 8, expertsUsed: 2 },
+  'gpt-oss-tiny': {
+    ...TINY,
+    arch: 'gpt-oss',
+    normEps: 1e-5,
+    headDim: 64,
+    ropeTheta: 150000,
+    ropeScaling: { type: 'yarn', factor: 4, originalContext: 64 },
+    window: 16,
+    experts: 8,
+    expertsUsed: 4,
+    expertHidden: 256,
+  },
 
   // Real models' dims (their config.json); the vocabulary is the synth vocabulary file's.
-  'mistral-7B': {
-    ...LLAMA2_BASE,
-    arch: 'mistral',
-    dim: 4096,
-    hidden: 14336,
-    layers: 32,
-    heads: 32,
-    kvHeads: 8,
-    ctx: 32768,
-    window: 4096,
-  },
+  'mistral-7B': { ...MISTRAL_7B_DIMS, arch: 'mistral', window: 4096 },
   'qwen3-0.6B': {
     arch: 'qwen3',
     dim: 1024,
@@ -169,6 +184,40 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
     normEps: 1e-6,
     tied: true,
   },
+  'qwen3-30B-A3B': {
+    arch: 'qwen3moe',
+    dim: 2048,
+    hidden: 6144,
+    layers: 48,
+    heads: 32,
+    kvHeads: 4,
+    headDim: 128,
+    ctx: 40960,
+    ropeTheta: 1e6,
+    normEps: 1e-6,
+    experts: 128,
+    expertsUsed: 8,
+    expertHidden: 768,
+  },
+  // Mistral 7B's attention with 8 experts of its FFN's width, 2 per token (no window).
+  'mixtral-8x7B': { ...MISTRAL_7B_DIMS, arch: 'mixtral', ropeTheta: 1e6, experts: 8, expertsUsed: 2 },
+  'gpt-oss-20B': {
+    arch: 'gpt-oss',
+    dim: 2880,
+    hidden: 2880,
+    layers: 24,
+    heads: 64,
+    kvHeads: 8,
+    headDim: 64,
+    ctx: 131072,
+    ropeTheta: 150000,
+    normEps: 1e-5,
+    ropeScaling: { type: 'yarn', factor: 32, originalContext: 4096 },
+    window: 128,
+    experts: 32,
+    expertsUsed: 4,
+    expertHidden: 2880,
+  },
   'granite-3.3-2B': {
     arch: 'granite',
     dim: 2048,
@@ -185,7 +234,20 @@ export const NAMED_SHAPES: Readonly<Record<string, ModelShape>> = Object.freeze(
 });
 
 type DimKey =
-  'dim' | 'hidden' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'vocab' | 'ctx' | 'ropeTheta' | 'normEps' | 'window';
+  | 'dim'
+  | 'hidden'
+  | 'layers'
+  | 'heads'
+  | 'kvHeads'
+  | 'headDim'
+  | 'vocab'
+  | 'ctx'
+  | 'ropeTheta'
+  | 'normEps'
+  | 'window'
+  | 'experts'
+  | 'expertsUsed'
+  | 'expertHidden';
 const DIM_KEYS: Record<string, DimKey> = {
   dim: 'dim',
   hidden: 'hidden',
@@ -198,6 +260,9 @@ const DIM_KEYS: Record<string, DimKey> = {
   rope_theta: 'ropeTheta',
   norm_eps: 'normEps',
   window: 'window',
+  experts: 'experts',
+  experts_used: 'expertsUsed',
+  expert_hidden: 'expertHidden',
 };
 
 /** `--arch` values. */
@@ -238,12 +303,17 @@ export function parseShape(spec: string | undefined, arch?: ModelArch): ModelSha
   if (got.headDim === undefined && (got.dim !== undefined || got.heads !== undefined) && base.headDim !== undefined)
     s.headDim = s.dim / s.heads; // dims given: the head size follows them unless stated
   if (base.ropeDims !== undefined) s.ropeDims = 2 * Math.round((3 * (s.headDim ?? s.dim / s.heads)) / 8); // phi: 3/4
-  for (const k of ['dim', 'hidden', 'layers', 'heads', 'kvHeads', 'vocab', 'ctx', 'headDim', 'window'] as const)
+  const intKeys = ['dim', 'hidden', 'layers', 'heads', 'kvHeads', 'vocab', 'ctx', 'headDim', 'window'] as const;
+  for (const k of [...intKeys, 'experts', 'expertsUsed', 'expertHidden'] as const)
     if (s[k] !== undefined && !Number.isInteger(s[k])) throw new Error(`shape ${k}=${s[k]}: not an integer`);
   const headDim = s.headDim ?? s.dim / s.heads;
   if (s.headDim === undefined && s.dim % s.heads !== 0)
     throw new Error(`shape: dim ${s.dim} is not a multiple of heads ${s.heads}`);
   if (s.heads % s.kvHeads !== 0) throw new Error(`shape: heads ${s.heads} is not a multiple of kv_heads ${s.kvHeads}`);
+  if ((got.experts ?? got.expertsUsed ?? got.expertHidden) !== undefined && !base.experts)
+    throw new Error(`shape: ${s.arch} has no experts (experts=, experts_used=, expert_hidden= are for MoE families)`);
+  if (s.experts !== undefined && (s.expertsUsed ?? 2) > s.experts)
+    throw new Error(`shape: experts_used ${s.expertsUsed} is more than experts ${s.experts}`);
   if (headDim % 2 !== 0) throw new Error(`shape: head size ${headDim} is odd (RoPE rotates pairs)`);
   return s;
 }
@@ -253,6 +323,9 @@ export function parameterCount(s: ModelShape, vocab = s.vocab ?? 0): number {
   const hd = s.headDim ?? s.dim / s.heads;
   const q = s.heads * hd,
     kv = s.kvHeads * hd;
-  const perLayer = 2 * s.dim + s.dim * q * 2 + 2 * kv * s.dim + 3 * s.dim * s.hidden;
+  const ffn = s.experts
+    ? s.experts * (3 * s.dim * (s.arch === 'mixtral' ? s.hidden : (s.expertHidden ?? s.hidden)) + s.dim)
+    : 3 * s.dim * s.hidden;
+  const perLayer = 2 * s.dim + s.dim * q * 2 + 2 * kv * s.dim + ffn;
   return (s.tied || s.arch.startsWith('gemma') ? 1 : 2) * vocab * s.dim + s.dim + s.layers * perLayer;
 }

@@ -77,9 +77,11 @@ const typeId = (t: TensorType): number =>
 const tensorBytes = (t: TensorType, n: number): number =>
   t === 'f32' ? 4 * n : t === 'f16' ? 2 * n : ggmlQuantizedBytes(t, n);
 
-// Mistral's GGUFs are `llama` ones (convert_hf_to_gguf.py writes them so; llama.cpp has no `mistral`), with
-// the window Loom applies and llama.cpp ignores.
-const ggufArch = (s: ModelShape) => (s.arch === 'mistral' ? 'llama' : s.arch);
+// Mistral's and Mixtral's GGUFs are `llama` ones (convert_hf_to_gguf.py writes them so; llama.cpp has neither
+// name): mistral's with the window Loom applies and llama.cpp ignores, mixtral's with expert tensors.
+const ggufArch = (s: ModelShape) => (s.arch === 'mistral' || s.arch === 'mixtral' ? 'llama' : s.arch);
+/** Values of a tensor (E stacked ones for experts). */
+const tensorValues = (t: ModelTensorSpec): number => t.rows * t.cols * (t.experts ?? 1);
 
 /** The tensors a synth of `s` with `vocab` tokens writes, in file order. */
 function synthTensorSpecs(s: ModelShape, vocab: number): ModelTensorSpec[] {
@@ -102,7 +104,8 @@ export function synthTensorTypes(s: ModelShape, dtype: SynthDtype, vocab: number
   const types = new Map<string, TensorType>();
   for (const t of specs) {
     let type: TensorType = 'f32';
-    if (t.kind === 'embedding' || t.kind === 'matrix') {
+    // The router stays f32, as convert_hf_to_gguf writes it and llama-quantize leaves it.
+    if ((t.kind === 'embedding' || t.kind === 'matrix') && !t.name.endsWith('ffn_gate_inp.weight')) {
       type = isLlamaFileType(dtype) ? llamaFileTensorType(dtype, t.name, t.cols, model) : dtype;
       if (type !== 'f32' && type !== 'f16' && t.cols % ggmlQuantLayout(type).blockSize !== 0)
         throw new Error(
@@ -136,7 +139,7 @@ function fillUniform(dst: Float32Array, state: { s: number }, a: number): void {
 
 const ROWS_PER_CHUNK_VALUES = 1 << 18; // ~1 MiB of f32 generated per chunk
 
-/** A [rows][cols] matrix tensor (ggml shape [cols, rows]) streamed in `type`. */
+/** A [rows][cols] matrix tensor (ggml shape [cols, rows]; E of them: [cols, rows / E, E]) streamed in `type`. */
 function matrix(
   name: string,
   rows: number,
@@ -145,10 +148,11 @@ function matrix(
   seed: number,
   a: number,
   tick: (n: number) => void,
+  experts?: number,
 ): GgufTensorToWrite {
   return {
     name,
-    shape: [cols, rows],
+    shape: experts ? [cols, rows / experts, experts] : [cols, rows],
     type: typeId(type),
     data: (write) => {
       const state = { s: hash(seed, name) };
@@ -176,10 +180,10 @@ function matrix(
   };
 }
 
-function vector(name: string, values: Float32Array, tick: (n: number) => void): GgufTensorToWrite {
+function vector(name: string, values: Float32Array, tick: (n: number) => void, experts?: number): GgufTensorToWrite {
   return {
     name,
-    shape: [values.length],
+    shape: experts ? [values.length / experts, experts] : [values.length],
     type: GGML_TYPE.F32!,
     data: (write) => {
       const b = new Uint8Array(values.buffer);
@@ -192,7 +196,7 @@ function vector(name: string, values: Float32Array, tick: (n: number) => void): 
 /** Bytes of tensor data the file will hold with `vocab` tokens (for progress totals and messages). */
 export function synthDataBytes(shape: ModelShape, dtype: SynthDtype, vocab: number): number {
   const types = synthTensorTypes(shape, dtype, vocab);
-  return synthTensorSpecs(shape, vocab).reduce((sum, t) => sum + tensorBytes(types.get(t.name)!, t.rows * t.cols), 0);
+  return synthTensorSpecs(shape, vocab).reduce((sum, t) => sum + tensorBytes(types.get(t.name)!, tensorValues(t)), 0);
 }
 
 /** The vocabulary GGUF a synth of `shape` copies: `vocabFrom`, else its family's. */
@@ -242,11 +246,17 @@ export function synthModel(o: SynthOptions): void {
   const rs = s.ropeScaling;
   const extension = rs?.type === 'longrope' ? s.ctx / rs.originalContext : 1;
   const tensors = synthTensorSpecs(s, shape.vocab).map((t) => {
-    if (t.kind === 'norm' || t.kind === 'bias') return vector(t.name, new Float32Array(t.rows).fill(1), tick);
+    const n = t.rows * (t.experts ?? 1);
+    if (t.kind === 'norm' || t.kind === 'bias') return vector(t.name, new Float32Array(n).fill(1), tick, t.experts);
+    if (t.kind === 'offset') {
+      const v = new Float32Array(n);
+      fillUniform(v, { s: hash(seed, t.name) }, 0.5);
+      return vector(t.name, v, tick, t.experts);
+    }
     if (t.kind === 'ropeFactors')
       return vector(t.name, longRopeFactors(t.rows, t.name.includes('long') ? 'long' : 'short', extension), tick);
     const a = t.kind === 'embedding' ? Math.sqrt(3) / embedScale : Math.sqrt(3 / t.cols);
-    return matrix(t.name, t.rows, t.cols, tensorTypes.get(t.name)!, seed, a, tick);
+    return matrix(t.name, t.rows * (t.experts ?? 1), t.cols, tensorTypes.get(t.name)!, seed, a, tick, t.experts);
   });
   writeGguf(o.out, { metadata, types, tensors });
 }

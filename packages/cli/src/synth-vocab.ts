@@ -12,7 +12,10 @@ import { REPO_ROOT } from './repo-paths.js';
 
 const SHARED_MODELS = join(REPO_ROOT, '..', 'shared', 'models');
 
-/** Each family's vocabulary: its own where llama.cpp ships it, else its closest (granite: StarCoder's, as Granite 3's). */
+/**
+ * Each family's vocabulary: its own where llama.cpp ships it, else its closest (granite: StarCoder's, as Granite 3's;
+ * gpt-oss: GPT-2's byte-level BPE, as llama.cpp ships no o200k vocabulary and it keeps the files small).
+ */
 export const FAMILY_VOCAB: Readonly<Record<ModelArch, string>> = Object.freeze({
   llama: 'llama-2-tiny-random.gguf',
   mistral: 'llama-2-tiny-random.gguf',
@@ -23,6 +26,9 @@ export const FAMILY_VOCAB: Readonly<Record<ModelArch, string>> = Object.freeze({
   phi3: 'ggml-vocab-phi-3.gguf',
   smollm3: 'ggml-vocab-llama-bpe.rebuilt.gguf',
   granite: 'ggml-vocab-starcoder.gguf',
+  qwen3moe: 'ggml-vocab-qwen2.gguf',
+  mixtral: 'llama-2-tiny-random.gguf',
+  'gpt-oss': 'ggml-vocab-gpt-2.gguf',
 });
 
 /** A vocabulary GGUF by file name; throws saying where it looked and what to pass instead. */

@@ -7,7 +7,10 @@
  */
 import { GgufValueType, type GgufTypeInfo, type GgufValue } from './gguf-metadata.js';
 
-/** GGUF `general.architecture` of the dense families Loom runs. */
+/**
+ * The families Loom runs, by GGUF `general.architecture`, except mixtral: its files are `llama` ones with expert
+ * tensors (as mistral's are `llama` ones with a window), so a writer maps both names to `llama`.
+ */
 export const MODEL_ARCHS = [
   'llama',
   'mistral',
@@ -18,6 +21,9 @@ export const MODEL_ARCHS = [
   'phi3',
   'smollm3',
   'granite',
+  'qwen3moe',
+  'mixtral',
+  'gpt-oss',
 ] as const;
 export type ModelArch = (typeof MODEL_ARCHS)[number];
 
@@ -57,6 +63,14 @@ export interface ModelShape {
   finalSoftcap?: number;
   /** granite's multipliers: embedding_scale, attention.scale, residual_scale, logit_scale. */
   multipliers?: { embedding: number; attention: number; residual: number; logit: number };
+  /**
+   * Mixture of experts (qwen3moe, mixtral, gpt-oss): `<arch>.expert_count` and `.expert_used_count`, and each
+   * expert's FFN width `<arch>.expert_feed_forward_length` (a mixtral `llama` file has none: its experts are
+   * `hidden` wide).
+   */
+  experts?: number;
+  expertsUsed?: number;
+  expertHidden?: number;
 }
 
 /**
@@ -67,9 +81,12 @@ export interface ModelShape {
  */
 export interface ModelTensorSpec {
   name: string;
-  kind: 'embedding' | 'matrix' | 'norm' | 'bias' | 'ropeFactors';
+  /** 'offset': a vector of small random values (gpt-oss's biases and attention sinks), where 1s would hide bugs. */
+  kind: 'embedding' | 'matrix' | 'norm' | 'bias' | 'offset' | 'ropeFactors';
   rows: number;
   cols: number;
+  /** E: E such tensors stacked (ggml shape [cols, rows, E] for a matrix, [rows, E] for a vector): MoE experts. */
+  experts?: number;
 }
 
 export interface LayoutOptions {
@@ -91,8 +108,9 @@ export function modelTensorSpecs(arch: ModelArch, s: ModelShape, o: LayoutOption
   const q = s.heads * headDim,
     kv = s.kvHeads * headDim;
   const gemma = arch === 'gemma2' || arch === 'gemma3';
+  const oss = arch === 'gpt-oss';
   const matrix = (name: string, rows: number, cols: number): ModelTensorSpec => ({ name, kind: 'matrix', rows, cols });
-  const vector = (name: string, kind: 'norm' | 'bias' | 'ropeFactors', rows: number): ModelTensorSpec => ({
+  const vector = (name: string, kind: 'norm' | 'bias' | 'offset' | 'ropeFactors', rows: number): ModelTensorSpec => ({
     name,
     kind,
     rows,
@@ -117,17 +135,43 @@ export function modelTensorSpecs(arch: ModelArch, s: ModelShape, o: LayoutOption
       out.push(matrix(`${p}attn_q.weight`, q, s.dim), matrix(`${p}attn_k.weight`, kv, s.dim));
       out.push(matrix(`${p}attn_v.weight`, kv, s.dim));
     }
-    if (o.qkvBias)
+    if (o.qkvBias || oss)
       out.push(
-        vector(`${p}attn_q.bias`, 'bias', q),
-        vector(`${p}attn_k.bias`, 'bias', kv),
-        vector(`${p}attn_v.bias`, 'bias', kv),
+        vector(`${p}attn_q.bias`, oss ? 'offset' : 'bias', q),
+        vector(`${p}attn_k.bias`, oss ? 'offset' : 'bias', kv),
+        vector(`${p}attn_v.bias`, oss ? 'offset' : 'bias', kv),
       );
-    if (arch === 'qwen3' || arch === 'gemma3')
+    if (arch === 'qwen3' || arch === 'qwen3moe' || arch === 'gemma3')
       out.push(vector(`${p}attn_q_norm.weight`, 'norm', headDim), vector(`${p}attn_k_norm.weight`, 'norm', headDim));
     out.push(matrix(`${p}attn_output.weight`, s.dim, q));
+    if (oss)
+      out.push(vector(`${p}attn_output.bias`, 'offset', s.dim), vector(`${p}attn_sinks.weight`, 'offset', s.heads));
     if (gemma) out.push(vector(`${p}post_attention_norm.weight`, 'norm', s.dim));
-    out.push(vector(`${p}ffn_norm.weight`, 'norm', s.dim));
+    // gpt-oss names its pre-FFN norm post_attention_norm.
+    out.push(vector(`${p}${oss ? 'post_attention_norm' : 'ffn_norm'}.weight`, 'norm', s.dim));
+    if (s.experts) {
+      const E = s.experts,
+        H = arch === 'llama' ? s.hidden : (s.expertHidden ?? s.hidden);
+      const experts = (name: string, rows: number, cols: number): ModelTensorSpec => ({
+        ...matrix(name, rows, cols),
+        experts: E,
+      });
+      const offsets = (name: string, rows: number): ModelTensorSpec => ({
+        ...vector(name, 'offset', rows),
+        experts: E,
+      });
+      out.push(matrix(`${p}ffn_gate_inp.weight`, E, s.dim));
+      if (oss) out.push(vector(`${p}ffn_gate_inp.bias`, 'offset', E));
+      out.push(experts(`${p}ffn_gate_exps.weight`, H, s.dim), experts(`${p}ffn_up_exps.weight`, H, s.dim));
+      out.push(experts(`${p}ffn_down_exps.weight`, s.dim, H));
+      if (oss)
+        out.push(
+          offsets(`${p}ffn_gate_exps.bias`, H),
+          offsets(`${p}ffn_up_exps.bias`, H),
+          offsets(`${p}ffn_down_exps.bias`, s.dim),
+        );
+      continue;
+    }
     if (arch === 'phi3') out.push(matrix(`${p}ffn_up.weight`, 2 * s.hidden, s.dim));
     else out.push(matrix(`${p}ffn_gate.weight`, s.hidden, s.dim), matrix(`${p}ffn_up.weight`, s.hidden, s.dim));
     out.push(matrix(`${p}ffn_down.weight`, s.dim, s.hidden));
@@ -196,6 +240,12 @@ export function modelMetadata(
   if (rs?.type === 'yarn' || rs?.type === 'longrope')
     metadata.set(`${arch}.rope.scaling.original_context_length`, rs.originalContext);
   if (rs?.type === 'longrope') float('rope.scaling.attn_factor', rs.attnFactor);
+  if (s.experts) {
+    metadata.set(`${arch}.expert_count`, s.experts);
+    metadata.set(`${arch}.expert_used_count`, s.expertsUsed ?? 2);
+    if (arch !== 'llama' && s.expertHidden !== undefined)
+      metadata.set(`${arch}.expert_feed_forward_length`, s.expertHidden);
+  }
   if (s.multipliers) {
     float('embedding_scale', s.multipliers.embedding);
     float('attention.scale', s.multipliers.attention);

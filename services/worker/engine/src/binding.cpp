@@ -101,6 +101,9 @@ napi_value info(napi_env env, napi_callback_info cbi) {
     set("contextLength", loom::num(env, c.contextLength));
     set("dim", loom::num(env, c.dim));
     set("hiddenDim", loom::num(env, c.hiddenDim));
+    set("expertCount", loom::num(env, c.moe.nExperts));
+    set("expertsUsed", loom::num(env, c.moe.nUsed));
+    set("expertHiddenDim", loom::num(env, c.moe.hiddenDim));
     set("nLayers", loom::num(env, c.nLayers));
     set("nHeads", loom::num(env, c.nHeads));
     set("nKvHeads", loom::num(env, c.nKvHeads));

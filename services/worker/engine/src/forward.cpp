@@ -9,10 +9,11 @@
 //     rope(q, k) with setting r at each token's position      (skipped in NoPE layers)
 //     kv[slot(token)] = k, v                                  slot = blockTable[pos / bs] * bs + pos % bs
 //     s_j = q.k_j * attnScale  [s_j = cap * tanh(s_j / cap)]  causal over its own sequence, j > pos - W, GQA
-//     a = softmax(s) V ; o = a Wo^T  [o = rmsnorm(o) * attn_post_norm]
+//     a = softmax(s [, sink_h]) V ; o = a Wo^T [+ bo]  [o = rmsnorm(o) * attn_post_norm]   sinks: gpt-oss
 //     x += residualScale * o
 //     xb = rmsnorm(x) * ffn_norm
 //     f = (act(xb Wgate^T) * (xb Wup^T)) Wdown^T                act: silu or gelu-tanh
+//       or, in a MoE layer, sum over the token's chosen experts e of w_e * expert_e(xb)  (moe-ffn.cpp)
 //     [f = rmsnorm(f) * ffn_post_norm]
 //     x += residualScale * f
 //   logits = (rmsnorm(x[last token of each sampling seq]) * output_norm) Wout^T * logitScale
@@ -57,6 +58,21 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   poolAcc_.assign((size_t)pool_.size() * c_.dim, 0.0);
   poolFirst_.assign((size_t)maxSeqs, 0);
   poolCount_.assign((size_t)maxSeqs, 0);
+  if (c_.moe.nExperts > 0) {
+    const size_t E = (size_t)c_.moe.nExperts, R = T * c_.moe.nUsed, H = (size_t)c_.moe.hiddenDim;
+    routerLogits_.assign(T * E, 0.f);
+    chosen_.assign(R, 0);
+    chosenW_.assign(R, 0.f);
+    groupStart_.assign(E + 1, 0);
+    rowOfSlot_.assign(R, 0);
+    expertOfRow_.assign(R, 0);
+    xg_.assign(R * c_.dim, 0.f);
+    eg_.assign(R * H, 0.f);
+    eu_.assign(R * H, 0.f);
+    ed_.assign(R * c_.dim, 0.f);
+    xgq_.assign(R * (std::max((size_t)c_.dim, H) / 32 + 1) * kQ8ActBytes, 0);
+    tasks_.assign(2 * E * ((std::max((size_t)c_.dim, H) + kMoeRows - 1) / kMoeRows), 0);
+  }
 }
 
 void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
@@ -146,6 +162,7 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
   const size_t rowBytes = kv.rowBytes(), elt = KvPool::eltBytes(kv.type());
   const bool f16 = kv.type() == KvType::F16;
   const float scale = c_.attnScale, cap = c_.attnSoftcap;
+  const float* sinks = w_.layers[(size_t)layer].sinks;  // [nHeads] or nullptr
   pool_.parallelFor(T * nKv, 1, [&](int b, int e, int thread) {
     float* scores = &scratch_[(size_t)thread * attnGroupMax_ * ctx];  // [g][p + 1] of [attnGroupMax_][ctx]
     float coef[kMaxAttnGroup];
@@ -176,11 +193,13 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
           float* sc = &scores[(size_t)h * ctx];
           float m = -std::numeric_limits<float>::infinity();
           for (int j = j0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
+          if (sinks) m = std::max(m, sinks[head0 + h]);  // a sink: one more logit in the denominator, no value
           float sum = 0.f;
           for (int j = j0; j <= p; j++) {
             sc[j] = std::exp(sc[j] - m);
             sum += sc[j];
           }
+          if (sinks) sum += std::exp(sinks[head0 + h] - m);
           inv[h] = 1.0f / sum;
         }
         float* out = &att_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
@@ -212,7 +231,7 @@ void Forward::addResidual(int T) {
   });
 }
 
-static void addBias(float* y, const float* bias, int T, int n) {
+void Forward::addBias(float* y, const float* bias, int T, int n) {
   if (!bias) return;
   for (int t = 0; t < T; t++)
     for (int i = 0; i < n; i++) y[(size_t)t * n + i] += bias[i];
@@ -240,8 +259,30 @@ void Forward::attentionBlock(const StepInput& in, KvPool& kv, int l, int T) {
   storeKv(in, kv, l, T);
   attention(in, kv, l, T);
   matmul(proj_.data(), att_.data(), T, L.wo);
+  addBias(proj_.data(), L.bo, T, c_.dim);
   if (L.attnPostNorm) rmsnorm(proj_.data(), proj_.data(), L.attnPostNorm, T, c_.dim);
   addResidual(T);
+}
+
+void Forward::gate(float* g, const float* u, int n) const {
+  switch (c_.activation) {
+    case Activation::GELU_TANH: {
+      const float k0 = 0.79788456080286535588f, k1 = 0.044715f;  // sqrt(2/pi); the tanh approximation's cubic term
+      for (int i = 0; i < n; i++) g[i] = 0.5f * g[i] * (1.0f + std::tanh(k0 * g[i] * (1.0f + k1 * g[i] * g[i]))) * u[i];
+      break;
+    }
+    case Activation::SILU:
+      for (int i = 0; i < n; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      break;
+    case Activation::SWIGLU_OAI: {
+      const float alpha = 1.702f, limit = 7.0f;  // llama.cpp's LLM_FFN_SWIGLU_OAI_MOE constants
+      for (int i = 0; i < n; i++) {
+        const float x = std::min(g[i], limit), y = std::clamp(u[i], -limit, limit);
+        g[i] = x / (1.0f + std::exp(alpha * -x)) * (y + 1.0f);
+      }
+      break;
+    }
+  }
 }
 
 // x += gated FFN of layer L: (act(xb Wgate^T) * (xb Wup^T)) Wdown^T, act silu or gelu-tanh.
@@ -251,15 +292,7 @@ void Forward::denseFfn(const LayerWeights& L, int T) {
   matmul(hb2_.data(), xb_.data(), T, L.wUp);
   float* g = hb_.data();
   const float* u = hb2_.data();
-  const bool gelu = c_.activation == Activation::GELU_TANH;
-  pool_.parallelFor(T * c_.hiddenDim, 4096, [&](int b, int e, int) {
-    if (gelu) {
-      const float k0 = 0.79788456080286535588f, k1 = 0.044715f;  // sqrt(2/pi); the tanh approximation's cubic term
-      for (int i = b; i < e; i++) g[i] = 0.5f * g[i] * (1.0f + std::tanh(k0 * g[i] * (1.0f + k1 * g[i] * g[i]))) * u[i];
-    } else {
-      for (int i = b; i < e; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-    }
-  });
+  pool_.parallelFor(T * c_.hiddenDim, 4096, [&](int b, int e, int) { gate(g + b, u + b, e - b); });
   matmul(proj_.data(), hb_.data(), T, L.wDown);
   if (L.ffnPostNorm) rmsnorm(proj_.data(), proj_.data(), L.ffnPostNorm, T, c_.dim);
   addResidual(T);
@@ -308,6 +341,9 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
     switch (c_.layers[(size_t)l].ffn) {
       case FfnKind::DENSE:
         denseFfn(w_.layers[(size_t)l], T);
+        break;
+      case FfnKind::MOE:
+        moeFfn(w_.layers[(size_t)l], T);
         break;
     }
   }

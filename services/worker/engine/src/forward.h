@@ -11,6 +11,9 @@
 
 namespace loom {
 
+constexpr int kMaxExperts = 512;  // llama.cpp's LLAMA_MAX_EXPERTS
+constexpr int kMoeRows = 16;      // weight rows per grouped-GEMM task
+
 class Forward {
  public:
   Forward(const ModelConfig& c, const Weights& w, const KernelSet& k, ThreadPool& pool)
@@ -42,6 +45,15 @@ class Forward {
   void attention(const StepInput& in, const KvPool& kv, int layer, int T);
   void attentionBlock(const StepInput& in, KvPool& kv, int layer, int T);
   void denseFfn(const LayerWeights& L, int T);
+  // g[i] = act(g[i], u[i]) for i < n, the model's gated activation (Activation in model-config.h).
+  void gate(float* g, const float* u, int n) const;
+  // y[t][i] += bias[i] over [T][n] (nothing when bias is null).
+  static void addBias(float* y, const float* bias, int T, int n);
+  // Mixture-of-experts FFN (moe-ffn.cpp): route, group the (token, expert) pairs by expert, grouped GEMMs.
+  void moeFfn(const LayerWeights& L, int T);
+  void route(const LayerWeights& L, int T);
+  // Y[r][N] = X[r] . W_e^T for every row r of every expert e's group [groupStart_[e], groupStart_[e + 1]).
+  void groupedMatmul(float* Y, const float* X, int R, const ExpertMatrices& W);
   void finishLogits(float* logits, int rows);
 
   const ModelConfig& c_;
@@ -70,6 +82,19 @@ class Forward {
   std::vector<int> poolFirst_;   // [maxSeqs] each pooling sequence's first normed row in xb_ (pool())
   std::vector<int> poolCount_;   // [maxSeqs] and how many rows it has there
   int attnGroupMax_ = 1;         // query heads per attention pass: min(GQA group, kMaxAttnGroup)
+  // MoE (ModelConfig::moe: E experts, k used, width H; R = T * k (token, expert) pairs per step)
+  std::vector<float> routerLogits_;  // [T][E]
+  std::vector<int> chosen_;          // [T][k] expert of each of a token's slots, best first
+  std::vector<float> chosenW_;       // [T][k] its weight
+  std::vector<int> groupStart_;      // [E + 1] first row of each expert's group in the gathered rows
+  std::vector<int> rowOfSlot_;       // [T][k] the gathered row of (token, slot)
+  std::vector<int> expertOfRow_;     // [R] the expert a gathered row belongs to
+  std::vector<int> tasks_;           // [<= E * ceil(max(H, dim) / kMoeRows)] (expert, first weight row) pairs
+  std::vector<float> xg_;            // [R][dim] normed input rows gathered by expert
+  std::vector<float> eg_;            // [R][H] expert gate, then the activation
+  std::vector<float> eu_;            // [R][H] expert up
+  std::vector<float> ed_;            // [R][dim] expert down
+  std::vector<uint8_t> xgq_;         // [R][max(dim, H)/32][kQ8ActBytes] gathered rows as integer-GEMM activations
 };
 
 }  // namespace loom

@@ -75,6 +75,39 @@ std::vector<bool> slidingLayers(const GgufFile& f, const ModelConfig& c, const M
   return periodicSlidingLayers(c.nLayers, (int)f.getInt(key, fam.swaPattern));
 }
 
+// Experts, as llama.cpp's load_hparams reads them (expert_count, expert_used_count) and each family's expert
+// width: mixtral (llama) uses feed_forward_length, qwen3moe expert_feed_forward_length or n_ff / nUsed, gpt-oss
+// expert_feed_forward_length. Every layer of a MoE model is MoE.
+void readMoe(const GgufFile& f, const ModelFamily& fam, ModelConfig& c) {
+  const std::string& a = c.architecture;
+  const int nExp = (int)f.getInt(a + ".expert_count", 0);
+  if (nExp == 0 && fam.moe != ModelFamily::REQUIRED) return;
+  if (fam.moe == ModelFamily::NONE)
+    throw std::runtime_error(f.err("architecture '" + a + "' with experts (" + a +
+                                   ".expert_count = " + std::to_string(nExp) +
+                                   ") is not supported (mixture-of-experts families: llama (mixtral), qwen3moe, "
+                                   "gpt-oss)"));
+  MoeSpec& m = c.moe;
+  m.nExperts = nExp;
+  m.nUsed = (int)f.getInt(a + ".expert_used_count", 0);
+  if (m.nExperts <= 0 || m.nExperts > 512 || m.nUsed <= 0 || m.nUsed > m.nExperts)
+    throw std::runtime_error(f.err(a + ".expert_count (" + std::to_string(m.nExperts) + ") and " + a +
+                                   ".expert_used_count (" + std::to_string(m.nUsed) +
+                                   ") must be positive with used <= count <= 512"));
+  if (a == "llama")
+    m.hiddenDim = c.hiddenDim;
+  else if (a == "qwen3moe")
+    m.hiddenDim = (int)f.getInt(a + ".expert_feed_forward_length", c.hiddenDim / m.nUsed);
+  else
+    m.hiddenDim = (int)f.getInt(a + ".expert_feed_forward_length");
+  if (m.hiddenDim <= 0) throw std::runtime_error(f.err(a + ": the expert FFN width must be positive"));
+  m.gating = fam.gating;
+  // llama.cpp normalises the chosen weights of llama and qwen3moe unconditionally; a file that says otherwise
+  // (Qwen's norm_topk_prob = false) is honoured here.
+  m.normTopK = fam.gating == MoeGating::SOFTMAX && f.getBool(a + ".expert_weights_norm", true);
+  for (LayerSpec& l : c.layers) l.ffn = FfnKind::MOE;
+}
+
 }  // namespace
 
 ModelConfig readModelConfig(const GgufFile& f) {
@@ -90,6 +123,10 @@ ModelConfig readModelConfig(const GgufFile& f) {
   c.qkNorm = fam->qkNorm;
   c.postNorms = fam->postNorms;
   c.fusedGateUp = fam->fusedGateUp;
+  if (a == "gpt-oss") {
+    c.attnSinks = true;
+    c.ffnNormTensor = "post_attention_norm";
+  }
   c.dim = (int)f.getInt(a + ".embedding_length");
   c.nLayers = (int)f.getInt(a + ".block_count");
   c.hiddenDim = (int)f.getInt(a + ".feed_forward_length");
@@ -152,6 +189,7 @@ ModelConfig readModelConfig(const GgufFile& f) {
     }
     setSlidingWindow(c, window, swa, slidingLayers(f, c, *fam));
   }
+  readMoe(f, *fam, c);
   for (int l = 0; l < c.nLayers; l++)
     if (fam->noRopeEvery > 0 && (l + 1) % fam->noRopeEvery == 0) c.layers[(size_t)l].rope = -1;  // SmolLM3's NoPE
   // Granite turns RoPE off entirely with rope.scaling.finetuned = false (llama.cpp's rope_pattern switch).
@@ -200,6 +238,9 @@ void validateConfig(const ModelConfig& c, const std::string& where) {
   if (!(c.attnScale > 0) || !(c.embedScale > 0) || !(c.logitScale > 0) || !(c.residualScale > 0))
     fail("embedding, attention, residual and logit multipliers must be positive");
   if (c.attnSoftcap < 0 || c.finalSoftcap < 0) fail("soft-capping values must not be negative");
+  for (const LayerSpec& l : c.layers)
+    if (l.ffn == FfnKind::MOE && (c.moe.nExperts <= 0 || c.moe.nUsed <= 0 || c.moe.nUsed > c.moe.nExperts))
+      fail("internal: a MoE layer without a valid expert description");
 }
 
 }  // namespace loom

@@ -19,6 +19,8 @@ enum class RopeStyle { NORM, NEOX };
 enum class Activation {
   SILU,       // SwiGLU (llama, qwen, phi3, smollm3, granite)
   GELU_TANH,  // GeGLU with the tanh approximation of GELU (gemma2, gemma3)
+  // gpt-oss experts: g' = min(g, 7), u' = clamp(u, -7, 7), h = g' * sigmoid(1.702 g') * (u' + 1) (ggml_swiglu_oai)
+  SWIGLU_OAI,
 };
 
 // One RoPE setting, as llama.cpp's ggml_rope_ext takes it. For frequency i (0 <= i < nRot/2) at position p:
@@ -42,9 +44,23 @@ struct RopeSpec {
   void cosSin(int pos, int nRot, float* cosOut, float* sinOut) const;
 };
 
-// What kind of FFN a layer has. Dense gated FFNs today; a mixture-of-experts layer will be another kind
-// with its own weights (router, experts) and forward function.
-enum class FfnKind { DENSE };
+// What kind of FFN a layer has: a dense gated FFN, or a mixture of experts (ModelConfig::moe).
+enum class FfnKind { DENSE, MOE };
+
+// How a MoE layer turns router logits r [nExperts] into the chosen experts and their weights (llama.cpp's
+// build_moe_ffn gating ops):
+//   SOFTMAX         p = softmax(r); the k largest p; w_i = p_i, then w /= max(sum w, 2^-14) when normTopK
+//                   (qwen3moe and mixtral normalise: the same as a softmax over the chosen logits)
+//   SOFTMAX_WEIGHT  the k largest r; w = softmax over those k logits (gpt-oss)
+enum class MoeGating { SOFTMAX, SOFTMAX_WEIGHT };
+
+struct MoeSpec {
+  int nExperts = 0;   // experts per layer (`<arch>.expert_count`)
+  int nUsed = 0;      // experts each token runs (`<arch>.expert_used_count`), 0 < nUsed <= nExperts
+  int hiddenDim = 0;  // each expert's FFN width
+  MoeGating gating = MoeGating::SOFTMAX;
+  bool normTopK = true;  // SOFTMAX: renormalise the chosen weights to sum 1
+};
 
 struct LayerSpec {
   int rope = 0;    // index into ModelConfig::ropes; -1: no positional encoding in this layer (NoPE)
@@ -72,6 +88,10 @@ struct ModelConfig {
   bool qkNorm = false;     // per-head RMSNorm of Q and K before RoPE: attn_q_norm / attn_k_norm [headDim]
   bool postNorms = false;  // RMSNorm of each sub-layer's output before the residual add: attn_post_norm, ffn_post_norm
   bool fusedGateUp = false;  // ffn_up holds [gate; up] ([2 * hiddenDim][dim]) and there is no ffn_gate
+  bool attnSinks = false;    // attn_sinks [nHeads]: a per-head logit in every softmax denominator (gpt-oss)
+  // The pre-FFN norm's tensor: ffn_norm, or post_attention_norm (gpt-oss names it so).
+  std::string ffnNormTensor = "ffn_norm";
+  MoeSpec moe;  // the experts of the FfnKind::MOE layers (nExperts == 0: none)
 
   // Multipliers (1 / 0 = none).
   float embedScale = 1.f;     // x = embed(token) * embedScale (gemma: sqrt(dim); granite: embedding_multiplier)

@@ -24,11 +24,15 @@ struct ModelFamily {
   int window;
   int swaPattern;   // which layers slide: il % swaPattern < swaPattern - 1 (0: every layer), unless metadata says
   int noRopeEvery;  // layer il has no RoPE when (il + 1) % noRopeEvery == 0 (0: RoPE everywhere)
+  // Mixture of experts: NONE (dense only), OPTIONAL (MoE when `<arch>.expert_count` > 0: llama's mixtral files),
+  // REQUIRED (every layer). `gating` is how its router weighs the chosen experts.
+  enum Moe { NONE, OPTIONAL, REQUIRED } moe;
+  MoeGating gating;
 };
 
 // The family of a GGUF architecture name, or nullptr.
 const ModelFamily* familyByArch(const std::string& arch);
-// The family of an HF model_type, or nullptr.
+// The family of an HF model_type, or nullptr (families with no HF type are GGUF-only).
 const ModelFamily* familyByHfType(const std::string& modelType);
 // "llama, mistral, ..." (GGUF names) / "llama, mistral, ..., gemma3_text" (HF model types).
 std::string supportedHfModelTypes();

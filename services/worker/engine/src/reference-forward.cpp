@@ -79,10 +79,51 @@ void rope(const ModelConfig& c, const RopeSpec& r, Rows& v, int T, int nHeads) {
 
 double softcap(double x, double cap) { return cap > 0 ? cap * std::tanh(x / cap) : x; }
 
-double activation(const ModelConfig& c, double g) {
+// act(g) * u, the gated activation.
+double gated(const ModelConfig& c, double g, double u) {
   if (c.activation == Activation::GELU_TANH)
-    return 0.5 * g * (1 + std::tanh(std::sqrt(2 / 3.14159265358979323846) * (g + 0.044715 * g * g * g)));
-  return g / (1.0 + std::exp(-g));  // silu
+    return 0.5 * g * (1 + std::tanh(std::sqrt(2 / 3.14159265358979323846) * (g + 0.044715 * g * g * g))) * u;
+  if (c.activation == Activation::SWIGLU_OAI) {  // gpt-oss: clamps at 7, sigmoid(1.702 g), (u + 1)
+    const double x = std::min(g, 7.0), y = std::min(std::max(u, -7.0), 7.0);
+    return x / (1.0 + std::exp(-1.702 * x)) * (y + 1);
+  }
+  return g / (1.0 + std::exp(-g)) * u;  // silu
+}
+
+// The mixture-of-experts FFN of xb [T][dim] (model-config.h's MoeGating): per token, the k experts with the
+// largest router logits, weighted, each a gated FFN of its own.
+Rows moe(const ModelConfig& c, const LayerWeights& L, const Rows& xb, int T) {
+  const int E = c.moe.nExperts, k = c.moe.nUsed, H = c.moe.hiddenDim, dim = c.dim;
+  const Rows r = linear(L.router, xb, T, L.routerBias);
+  Rows out((size_t)T * dim, 0.0);
+  for (int t = 0; t < T; t++) {
+    const double* rt = &r[(size_t)t * E];
+    std::vector<int> order((size_t)E);
+    for (int e = 0; e < E; e++) order[(size_t)e] = e;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return rt[a] > rt[b]; });
+    std::vector<double> w((size_t)k);
+    double sum = 0;
+    if (c.moe.gating == MoeGating::SOFTMAX) {
+      for (int e = 0; e < E; e++) sum += std::exp(rt[e] - rt[order[0]]);
+      double ws = 0;
+      for (int i = 0; i < k; i++) ws += (w[(size_t)i] = std::exp(rt[order[(size_t)i]] - rt[order[0]]) / sum);
+      if (c.moe.normTopK)
+        for (double& v : w) v /= std::max(ws, 6.103515625e-5);
+    } else {
+      for (int i = 0; i < k; i++) sum += (w[(size_t)i] = std::exp(rt[order[(size_t)i]] - rt[order[0]]));
+      for (double& v : w) v /= sum;
+    }
+    const Rows x1(xb.begin() + (size_t)t * dim, xb.begin() + (size_t)(t + 1) * dim);
+    for (int i = 0; i < k; i++) {
+      const size_t e = (size_t)order[(size_t)i];
+      Rows g = linear(L.gateExps.of((int)e), x1, 1, L.gateExpsBias ? L.gateExpsBias + e * H : nullptr);
+      const Rows u = linear(L.upExps.of((int)e), x1, 1, L.upExpsBias ? L.upExpsBias + e * H : nullptr);
+      for (int j = 0; j < H; j++) g[(size_t)j] = gated(c, g[(size_t)j], u[(size_t)j]);
+      const Rows d = linear(L.downExps.of((int)e), g, 1, L.downExpsBias ? L.downExpsBias + e * dim : nullptr);
+      for (int j = 0; j < dim; j++) out[(size_t)t * dim + j] += w[(size_t)i] * d[(size_t)j];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -120,29 +161,35 @@ Rows finalHidden(const ModelConfig& c, const Weights& w, const std::vector<int32
       for (int h = 0; h < c.nHeads; h++) {
         const double* qh = &q[(size_t)t * c.qDim() + (size_t)h * hd];
         const size_t kvOff = (size_t)(h / group) * hd;
-        double max = -INFINITY;
+        const double sink = L.sinks ? L.sinks[h] : -INFINITY;  // gpt-oss: a logit with no value
+        double max = sink;
         for (int j = j0; j <= t; j++) {
           double s = 0;
           for (int i = 0; i < hd; i++) s += qh[i] * k[(size_t)j * c.kvDim() + kvOff + i];
           score[(size_t)j] = softcap(s * c.attnScale, c.attnSoftcap);
           max = std::fmax(max, score[(size_t)j]);
         }
-        double sum = 0;
+        double sum = L.sinks ? std::exp(sink - max) : 0.0;
         for (int j = j0; j <= t; j++) sum += (score[(size_t)j] = std::exp(score[(size_t)j] - max));
         double* out = &att[(size_t)t * c.qDim() + (size_t)h * hd];
         for (int j = j0; j <= t; j++)
           for (int i = 0; i < hd; i++) out[i] += score[(size_t)j] / sum * v[(size_t)j * c.kvDim() + kvOff + i];
       }
     }
-    Rows o = linear(L.wo, att, T);
+    Rows o = linear(L.wo, att, T, L.bo);
     if (L.attnPostNorm) o = rmsnorm(o, L.attnPostNorm, dim, c.normEps);
     for (size_t i = 0; i < x.size(); i++) x[i] += c.residualScale * o[i];
 
-    // Gated feed-forward: act(x Wgate^T) * (x Wup^T), then Wdown.
+    // Gated feed-forward: act(x Wgate^T) * (x Wup^T), then Wdown; or the mixture of experts.
     xb = rmsnorm(x, L.ffnNorm, dim, c.normEps);
-    Rows g = linear(L.wGate, xb, T), u = linear(L.wUp, xb, T);
-    for (size_t i = 0; i < g.size(); i++) g[i] = activation(c, g[i]) * u[i];
-    Rows d = linear(L.wDown, g, T);
+    Rows d;
+    if (spec.ffn == FfnKind::MOE) {
+      d = moe(c, L, xb, T);
+    } else {
+      Rows g = linear(L.wGate, xb, T), u = linear(L.wUp, xb, T);
+      for (size_t i = 0; i < g.size(); i++) g[i] = gated(c, g[i], u[i]);
+      d = linear(L.wDown, g, T);
+    }
     if (L.ffnPostNorm) d = rmsnorm(d, L.ffnPostNorm, dim, c.normEps);
     for (size_t i = 0; i < x.size(); i++) x[i] += c.residualScale * d[i];
   }

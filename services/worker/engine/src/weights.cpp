@@ -35,6 +35,41 @@ Matrix matrix(const ModelSource& f, const std::string& name, int rows, int cols)
   return m;
 }
 
+// E x [rows][cols] in one 3-D tensor (GGUF dims {cols, rows, E}).
+ExpertMatrices experts(const ModelSource& f, const std::string& name, int E, int rows, int cols) {
+  const GgufTensor* t = f.tensor(name);
+  if (!t) throw std::runtime_error(f.err("missing tensor '" + name + "' (the experts of a mixture-of-experts layer)"));
+  if (t->dims.size() != 3 || t->dims[0] != (uint64_t)cols || t->dims[1] != (uint64_t)rows || t->dims[2] != (uint64_t)E)
+    throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" +
+                                   std::to_string(cols) + ", " + std::to_string(rows) + ", " + std::to_string(E) +
+                                   "] (columns, rows, experts)"));
+  if (!isSupportedWeightType(t->type))
+    throw std::runtime_error(f.err("tensor '" + name + "' has type " + ggmlTypeInfo(t->type).name +
+                                   ", which this engine does not support yet (supported: " + supportedWeightTypes() +
+                                   "); re-quantize the model to one of those"));
+  ExpertMatrices m;
+  m.first.type = t->type;
+  m.first.data = t->data;
+  m.first.rowBytes = ggmlRowBytes(ggmlTypeInfo(t->type), (uint64_t)cols);
+  m.first.rows = rows;
+  m.first.cols = cols;
+  m.stride = m.first.rowBytes * (size_t)rows;
+  m.count = E;
+  return m;
+}
+
+// An f32 [E][n] tensor (GGUF dims {n, E}): one bias vector per expert.
+const float* expertVecs(const ModelSource& f, const std::string& name, int E, int n) {
+  const GgufTensor* t = f.tensor(name);
+  if (!t) return nullptr;
+  if (t->dims.size() != 2 || t->dims[0] != (uint64_t)n || t->dims[1] != (uint64_t)E)
+    throw std::runtime_error(f.err("tensor '" + name + "' has shape " + shapeStr(t->dims) + ", expected [" +
+                                   std::to_string(n) + ", " + std::to_string(E) + "]"));
+  if (t->type != GGML_F32)
+    throw std::runtime_error(f.err("tensor '" + name + "' must be f32, found " + ggmlTypeInfo(t->type).name));
+  return reinterpret_cast<const float*>(t->data);
+}
+
 const float* vec(const ModelSource& f, const std::string& name, int n, bool optional = false) {
   const GgufTensor* t = f.tensor(name);
   if (!t) {
@@ -97,9 +132,31 @@ Weights loadWeights(const ModelSource& f, const ModelConfig& c) {
     L.qNorm = c.qkNorm ? vec(f, p + "attn_q_norm.weight", c.headDim) : nullptr;
     L.kNorm = c.qkNorm ? vec(f, p + "attn_k_norm.weight", c.headDim) : nullptr;
     L.wo = matrix(f, p + "attn_output.weight", c.dim, q);
+    L.bo = vec(f, p + "attn_output.bias", c.dim, true);
+    L.sinks = c.attnSinks ? vec(f, p + "attn_sinks.weight", c.nHeads) : nullptr;
     L.attnPostNorm = c.postNorms ? vec(f, p + "post_attention_norm.weight", c.dim) : nullptr;
-    L.ffnNorm = vec(f, p + "ffn_norm.weight", c.dim);
-    if (c.fusedGateUp) {  // ffn_up = [gate; up] (phi3): views of its two halves
+    L.ffnNorm = vec(f, p + c.ffnNormTensor + ".weight", c.dim);
+    if (c.layers[(size_t)l].ffn == FfnKind::MOE) {
+      const int E = c.moe.nExperts, H = c.moe.hiddenDim;
+      L.router = matrix(f, p + "ffn_gate_inp.weight", E, c.dim);
+      L.routerBias = vec(f, p + "ffn_gate_inp.bias", E, true);
+      if (!f.tensor(p + "ffn_gate_exps.weight") && f.tensor(p + "ffn_gate_up_exps.weight"))
+        throw std::runtime_error(f.err("tensor '" + p + "ffn_gate_up_exps.weight': fused gate-up experts (" +
+                                       c.architecture +
+                                       ") are not supported; expected separate ffn_gate_exps and "
+                                       "ffn_up_exps"));
+      if (f.tensor(p + "ffn_gate.weight"))
+        throw std::runtime_error(f.err("tensor '" + p +
+                                       "ffn_gate.weight': a dense FFN next to the experts (shared "
+                                       "experts) is not supported for " +
+                                       c.architecture));
+      L.gateExps = experts(f, p + "ffn_gate_exps.weight", E, H, c.dim);
+      L.upExps = experts(f, p + "ffn_up_exps.weight", E, H, c.dim);
+      L.downExps = experts(f, p + "ffn_down_exps.weight", E, c.dim, H);
+      L.gateExpsBias = expertVecs(f, p + "ffn_gate_exps.bias", E, H);
+      L.upExpsBias = expertVecs(f, p + "ffn_up_exps.bias", E, H);
+      L.downExpsBias = expertVecs(f, p + "ffn_down_exps.bias", E, c.dim);
+    } else if (c.fusedGateUp) {  // ffn_up = [gate; up] (phi3): views of its two halves
       const Matrix gateUp = matrix(f, p + "ffn_up.weight", 2 * c.hiddenDim, c.dim);
       L.wGate = rowsOf(gateUp, 0, c.hiddenDim);
       L.wUp = rowsOf(gateUp, c.hiddenDim, c.hiddenDim);
@@ -107,7 +164,7 @@ Weights loadWeights(const ModelSource& f, const ModelConfig& c) {
       L.wGate = matrix(f, p + "ffn_gate.weight", c.hiddenDim, c.dim);
       L.wUp = matrix(f, p + "ffn_up.weight", c.hiddenDim, c.dim);
     }
-    L.wDown = matrix(f, p + "ffn_down.weight", c.dim, c.hiddenDim);
+    if (c.layers[(size_t)l].ffn != FfnKind::MOE) L.wDown = matrix(f, p + "ffn_down.weight", c.dim, c.hiddenDim);
     L.ffnPostNorm = c.postNorms ? vec(f, p + "post_ffw_norm.weight", c.dim) : nullptr;
   }
   w.bulkType = w.layers[0].wq.type;

@@ -17,6 +17,19 @@ struct Matrix {
   int cols = 0;  // input features
 };
 
+// A 3-D expert tensor (GGUF dims {cols, rows, nExperts}): nExperts matrices of the same shape and type, each
+// `stride` bytes after the previous one (ggml's nb[2] = rows * rowBytes).
+struct ExpertMatrices {
+  Matrix first;  // expert 0
+  size_t stride = 0;
+  int count = 0;
+  Matrix of(int e) const {
+    Matrix m = first;
+    m.data = first.data + (size_t)e * stride;
+    return m;
+  }
+};
+
 struct LayerWeights {
   const float* attnNorm;      // [dim]
   Matrix wq;                  // [qDim][dim]   (rows of attn_qkv when fused)
@@ -28,6 +41,8 @@ struct LayerWeights {
   const float* qNorm;         // [headDim] or nullptr (ModelConfig::qkNorm)
   const float* kNorm;         // [headDim] or nullptr
   Matrix wo;                  // [dim][qDim]
+  const float* bo;            // [dim] or nullptr (gpt-oss)
+  const float* sinks;         // [nHeads] or nullptr (ModelConfig::attnSinks)
   const float* attnPostNorm;  // [dim] or nullptr (ModelConfig::postNorms)
   const float* ffnNorm;       // [dim]
   // FfnKind::DENSE
@@ -35,6 +50,15 @@ struct LayerWeights {
   Matrix wUp;                // [hiddenDim][dim]
   Matrix wDown;              // [dim][hiddenDim]
   const float* ffnPostNorm;  // [dim] or nullptr
+  // FfnKind::MOE (ModelConfig::moe: E experts of width H)
+  Matrix router;              // ffn_gate_inp [E][dim]
+  const float* routerBias;    // [E] or nullptr (gpt-oss)
+  ExpertMatrices gateExps;    // ffn_gate_exps E x [H][dim]
+  ExpertMatrices upExps;      // ffn_up_exps   E x [H][dim]
+  ExpertMatrices downExps;    // ffn_down_exps E x [dim][H]
+  const float* gateExpsBias;  // [E][H] or nullptr (gpt-oss)
+  const float* upExpsBias;    // [E][H] or nullptr
+  const float* downExpsBias;  // [E][dim] or nullptr
 };
 
 struct Weights {

@@ -15,6 +15,10 @@ export interface EngineModelInfo {
   dim: number;
   /** FFN hidden width. */
   hiddenDim: number;
+  /** Mixture of experts: experts per layer, experts each token runs, and each expert's width (0 when dense). */
+  expertCount?: number;
+  expertsUsed?: number;
+  expertHiddenDim?: number;
   nLayers: number;
   nHeads: number;
   nKvHeads: number;

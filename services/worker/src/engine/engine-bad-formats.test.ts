@@ -27,7 +27,12 @@ const TINY: TinyConfig = {
 function rewrite(
   src: string,
   dst: string,
-  edit: { meta?: Record<string, GgufValue>; retype?: [string, number]; reshape?: [string, number[]] },
+  edit: {
+    meta?: Record<string, GgufValue>;
+    retype?: [string, number];
+    reshape?: [string, number[]];
+    rename?: [string, string];
+  },
 ): void {
   const m = readGgufMetadata(src);
   const bytes = readFileSync(src);
@@ -49,7 +54,7 @@ function rewrite(
         data: new Uint8Array(ggmlTensorBytes(t.type, edit.reshape[1])),
       };
     return {
-      name: t.name,
+      name: edit.rename?.[0] === t.name ? edit.rename[1] : t.name,
       shape: t.shape,
       type: t.type,
       data: new Uint8Array(bytes.subarray(t.fileOffset, t.fileOffset + t.byteSize!)),
@@ -104,7 +109,7 @@ describe('bad models in the newer formats', () => {
     fails(
       arch,
       /architecture 'gemma'/,
-      /supported: llama, mistral, qwen2, qwen3, gemma2, gemma3, phi3, smollm3, granite/,
+      /supported: llama, mistral, qwen2, qwen3, gemma2, gemma3, phi3, smollm3, granite, qwen3moe, gpt-oss/,
     );
     const dyn = path.join(dir, 'dynamic.gguf');
     rewrite(good, dyn, { meta: { 'llama.rope.scaling.type': 'dynamic' } });
@@ -147,6 +152,40 @@ describe('bad models in the newer formats', () => {
     const badFactors = path.join(dir, 'phi3-factors.gguf');
     rewrite(longrope, badFactors, { reshape: ['rope_factors_long.weight', [7]] });
     fails(badFactors, /tensor 'rope_factors_long\.weight' must be f32 \[32\]/);
+  });
+
+  it('expert layouts that are not supported name the tensor and the architecture', () => {
+    const moe = path.join(dir, 'qwen3moe.gguf');
+    writeTinyModel(moe, {
+      ...TINY,
+      type: 'f32',
+      arch: 'qwen3moe',
+      headDim: 64,
+      experts: 4,
+      expertsUsed: 2,
+      expertHidden: 128,
+    });
+    const dense = path.join(dir, 'qwen3-experts.gguf');
+    rewrite(moe, dense, {
+      meta: { 'general.architecture': 'qwen3', ...archKeys('qwen3', TINY), 'qwen3.expert_count': 4 },
+    });
+    fails(
+      dense,
+      /architecture 'qwen3' with experts/,
+      /mixture-of-experts families: llama \(mixtral\), qwen3moe, gpt-oss/,
+    );
+    const flat = path.join(dir, 'qwen3moe-2d.gguf');
+    rewrite(moe, flat, { reshape: ['blk.0.ffn_gate_exps.weight', [256, 512]] });
+    fails(flat, /'blk\.0\.ffn_gate_exps\.weight' has shape \[256, 512\], expected \[256, 128, 4\]/);
+    const fused = path.join(dir, 'qwen3moe-fused.gguf');
+    rewrite(moe, fused, { rename: ['blk.0.ffn_gate_exps.weight', 'blk.0.ffn_gate_up_exps.weight'] });
+    fails(fused, /'blk\.0\.ffn_gate_up_exps\.weight': fused gate-up experts \(qwen3moe\) are not supported/);
+    const used = path.join(dir, 'qwen3moe-used.gguf');
+    rewrite(moe, used, { meta: { 'qwen3moe.expert_used_count': 8 } });
+    fails(used, /qwen3moe\.expert_used_count \(8\)/);
+    const noExperts = path.join(dir, 'qwen3moe-none.gguf');
+    rewrite(moe, noExperts, { meta: { 'qwen3moe.expert_count': 0 } });
+    fails(noExperts, /qwen3moe\.expert_count \(0\)/);
   });
 
   it('a truncated quantised file and a K-quant row that is not whole blocks are refused', () => {

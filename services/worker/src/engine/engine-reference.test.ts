@@ -111,6 +111,33 @@ describe('fast path vs reference forward (float64)', () => {
       1e-5,
     ],
     ['smollm3 NoPE in layer 4 of 4', { arch: 'smollm3', layers: 4, tied: true }, 1e-5],
+    // Mixtures of experts: 8 experts so each token's top-k differ across tokens and layers; the router stays f32
+    // (as llama-quantize leaves it), so quantised experts do not move which experts win.
+    [
+      'qwen3moe 8 experts, top 2 renormalised, q/k norms',
+      { arch: 'qwen3moe', headDim: 32, experts: 8, expertsUsed: 2, expertHidden: 128 },
+      1e-5,
+    ],
+    ['mixtral (llama with experts), top 2 of 4', { arch: 'mixtral', experts: 4, expertsUsed: 2 }, 1e-5],
+    [
+      'gpt-oss sinks, biases, swiglu-oai, top 4 softmaxed, window 5 every other layer, YaRN',
+      {
+        arch: 'gpt-oss',
+        headDim: 64,
+        window: 5,
+        experts: 8,
+        expertsUsed: 4,
+        expertHidden: 128,
+        ropeScaling: { type: 'yarn', factor: 4, originalContext: 16 },
+      },
+      1e-5,
+    ],
+    [
+      'gpt-oss mxfp4 weights',
+      { arch: 'gpt-oss', headDim: 64, window: 5, experts: 8, expertsUsed: 4, expertHidden: 128, type: 'mxfp4' },
+      5e-2,
+    ],
+    ['qwen3moe q4_K experts', { arch: 'qwen3moe', experts: 8, expertsUsed: 2, expertHidden: 256, type: 'q4_K' }, 5e-2],
     [
       'granite multipliers',
       { arch: 'granite', tied: true, multipliers: { embedding: 12, attention: 0.05, residual: 0.22, logit: 8 } },
@@ -124,7 +151,7 @@ describe('fast path vs reference forward (float64)', () => {
       const engine = loadEngine(file, { threads: 2, kvType: 'f32' });
       try {
         const info = engine.info();
-        assert.equal(info.architecture, over.arch ?? 'llama');
+        assert.equal(info.architecture, over.arch === 'mixtral' ? 'llama' : (over.arch ?? 'llama'));
         assert.equal(info.weightType, over.type ?? 'f32');
         const r = rng(7 + i);
         const tokens = Array.from({ length: 12 }, () => Math.floor(r() * BASE.vocab));

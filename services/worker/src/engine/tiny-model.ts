@@ -77,25 +77,35 @@ export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32
   const uniform = (n: number, around: number, spread: number) =>
     Float32Array.from({ length: n }, () => around + (rand() * 2 - 1) * spread);
   const extension = c.ropeScaling?.type === 'longrope' ? c.ctx / c.ropeScaling.originalContext : 1;
-  for (const t of modelTensorSpecs(c.arch, shape, c)) {
-    if (t.kind === 'norm' || t.kind === 'bias' || t.kind === 'ropeFactors') {
+  // Mixtral's files are `llama` ones with experts.
+  const arch = c.arch === 'mixtral' ? 'llama' : c.arch;
+  for (const t of modelTensorSpecs(arch, shape, c)) {
+    const E = t.experts ?? 1;
+    if (t.kind === 'norm' || t.kind === 'bias' || t.kind === 'offset' || t.kind === 'ropeFactors') {
       const v =
         t.kind === 'norm'
           ? uniform(t.rows, 1, 0.2)
-          : t.kind === 'bias'
-            ? uniform(t.rows, 0, 0.5)
+          : t.kind === 'bias' || t.kind === 'offset'
+            ? uniform(t.rows * E, 0, 0.5)
             : longRopeFactors(t.rows, t.name.includes('long') ? 'long' : 'short', extension);
-      values.set(t.name, v);
-      tensors.push({ name: t.name, shape: [t.rows], type: 0, data: new Uint8Array(v.buffer) });
-    } else {
-      // Uniform with variance 1/fan-in keeps activations O(1) through the layers; embeddings unit variance.
-      const v = uniform(t.rows * t.cols, 0, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)));
       values.set(t.name, v);
       tensors.push({
         name: t.name,
-        shape: [t.cols, t.rows],
-        type: weightTypeLayout(c.type).id,
-        data: encode(c.type, v),
+        shape: t.experts ? [t.rows, E] : [t.rows],
+        type: 0,
+        data: new Uint8Array(v.buffer),
+      });
+    } else {
+      // Uniform with variance 1/fan-in keeps activations O(1) through the layers; embeddings unit variance. A MoE
+      // router stays f32, as llama-quantize leaves it.
+      const router = t.name.endsWith('ffn_gate_inp.weight');
+      const v = uniform(t.rows * t.cols * E, 0, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)));
+      values.set(t.name, v);
+      tensors.push({
+        name: t.name,
+        shape: t.experts ? [t.cols, t.rows, E] : [t.cols, t.rows],
+        type: weightTypeLayout(router ? 'f32' : c.type).id,
+        data: encode(router ? 'f32' : c.type, v),
       });
     }
     if (t.name === (c.tied ? 'output_norm.weight' : 'output.weight') && c.ropeFreqs) {
@@ -108,7 +118,7 @@ export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32
       });
     }
   }
-  const { metadata, types } = modelMetadata(c.arch, shape);
+  const { metadata, types } = modelMetadata(arch, shape);
   metadata.set('general.name', `tiny-${c.arch}`);
   metadata.set('tokenizer.ggml.model', 'llama');
   metadata.set(
