@@ -267,6 +267,8 @@ const DIM_KEYS: Record<string, DimKey> = {
 
 /** `--arch` values. */
 export const SYNTH_ARCHS: readonly ModelArch[] = MODEL_ARCHS;
+/** The mixture-of-experts families among them. */
+export const MOE_ARCHS: readonly ModelArch[] = MODEL_ARCHS.filter((a) => NAMED_SHAPES[`${a}-tiny`]?.experts);
 
 /**
  * A named shape, or dims like `dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256` over the

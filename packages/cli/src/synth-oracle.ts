@@ -3,10 +3,20 @@
  * out, for the family tests (not a test file itself): greedy continuations by plain argmax (the sequence
  * API at temperature 0; no repeat penalty), and teacher-forced logits at every position.
  */
-import type { loadEngine } from '@loom/worker';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before } from 'node:test';
+import { relErr } from '@loom/testing';
+import type { ModelArch } from '@loom/tokenizer';
+import { loadEngine } from '@loom/worker';
+import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
+import { parseShape, type ModelShape } from './model-synth-shapes.js';
+import type { SynthDtype } from './model-synth.js';
+import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
 
 type LoadedEngine = ReturnType<typeof loadEngine>;
-import type { Llama, LlamaModel, Token } from 'node-llama-cpp';
 
 /** llama.cpp's model and context on `file`, with `contextSize` cells (one sequence). */
 export async function openLlamaCpp(llama: Llama, file: string, contextSize: number) {
@@ -109,4 +119,101 @@ export async function loomLogits(
   await step(0, from + 1);
   for (let p = from + 1; p < tokens.length; p++) await step(p, p + 1);
   return out;
+}
+
+/**
+ * The vocabulary of a family check's file: the ids only have to be valid, so the families whose own vocabulary
+ * is large (>100k tokens) take the shared 32000-token one to keep the files small (the served end-to-end test
+ * uses each family's own).
+ */
+export const familyTestVocab = (arch: ModelArch): string =>
+  vocabPath(
+    ['qwen2', 'qwen3', 'qwen3moe', 'gemma2', 'gemma3', 'smollm3'].includes(arch)
+      ? 'ggml-vocab-llama-spm.gguf'
+      : FAMILY_VOCAB[arch],
+  );
+
+/** Registers a family test file's hooks: llama.cpp's CPU backend and a temp dir, handed to `set` before the tests. */
+export function familyTestSetup(set: (llama: Llama, dir: string) => void): void {
+  let llama: Llama | undefined, dir: string | undefined;
+  before(async () => {
+    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'loom-families-'));
+    set(llama, dir);
+  });
+  after(async () => {
+    await llama?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** A family's tiny shape at width 64 with `over` on top: head size 32 where the family sets one (unlike 64 / 4). */
+export function familyTestShape(arch: ModelArch, over: Partial<ModelShape> = {}): ModelShape {
+  const shape = { ...parseShape(undefined, arch), dim: 64, hidden: 128, heads: 4, kvHeads: 2, ...over };
+  if (shape.headDim !== undefined) shape.headDim = 32;
+  if (shape.ropeDims !== undefined) shape.ropeDims = 12; // phi: 3/4 of the head rotates
+  return shape;
+}
+
+/** Greedy tokens per prompt in the family checks. */
+export const N = 16;
+/** The family checks' prompts (token ids valid in every vocabulary they use): 12 tokens, and 21 that reach past
+ * the 16-token sliding windows of the tiny shapes. */
+export const FAMILY_PROMPTS = [
+  [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203],
+  Array.from({ length: 21 }, (_, i) => 1 + ((i * 7919) % 31999)),
+];
+
+/**
+ * The family check on a synth `file`: for each prompt, Loom's N greedy ids equal llama.cpp's, and Loom's
+ * teacher-forced logits along llama.cpp's continuation lie within the dtype's tolerance of llama.cpp's and of
+ * the float64 reference's.
+ */
+export async function checkAgainstLlamaCpp(
+  llama: Llama,
+  file: string,
+  c: { name: string; arch: ModelArch; ctx: number; dtype: SynthDtype },
+): Promise<void> {
+  const { name, arch, dtype } = c;
+  const engine = loadEngine(file, { threads: 2 });
+  const cpp = await openLlamaCpp(llama, file, c.ctx).catch((e: Error) => {
+    engine.close();
+    throw e;
+  });
+  try {
+    assert.equal(engine.info().architecture, arch === 'mixtral' ? 'llama' : arch);
+    engine.initKv(8, 16, 64, 1);
+    const table = [3, 0, 6, 1, 7, 2, 5, 4];
+    for (const prompt of FAMILY_PROMPTS) {
+      const expected = await cpp.greedy(prompt, N);
+      const got = await loomGreedy(engine, prompt, N, table);
+      const all = [...prompt, ...expected];
+      const from = prompt.length - 1;
+      const V = engine.info().vocabSize;
+      const ref = await cpp.logits(all, from, V);
+      const fast = await loomLogits(engine, all, from, table);
+      const f64 = engine.referenceLogits(Int32Array.from(all));
+      let vsCpp = 0,
+        vsRef = 0;
+      fast.forEach((row, k) => {
+        vsCpp = Math.max(vsCpp, relErr(row, ref[k]!));
+        const p = from + k;
+        vsRef = Math.max(vsRef, relErr(row, f64.subarray(p * V, (p + 1) * V)));
+      });
+      console.log(
+        `# ${name} prompt ${prompt.length}: vs llama.cpp ${vsCpp.toExponential(2)}, vs f64 ${vsRef.toExponential(2)}`,
+      );
+      assert.deepEqual(got, expected, `${arch}: greedy ids after a ${prompt.length}-token prompt`);
+      // Measured (f32 weights): <= 8e-4 of the logit scale vs llama.cpp and <= 3e-4 vs float64, both with f16 KV
+      // caches; f16 weights 1.4e-3 / 8e-4. q8_0 rounds activations to int8 as llama.cpp does, so a last-bit
+      // difference before the rounding can move one by a whole step: ~1.5e-2, as engine-reference allows.
+      // A wrong scale, norm, rope pairing or window is O(1).
+      const [tolCpp, tolRef] = dtype === 'f32' ? [5e-3, 2e-3] : dtype === 'f16' ? [5e-3, 5e-3] : [5e-2, 5e-2];
+      assert.ok(vsCpp < tolCpp, `${name}: logits vs llama.cpp ${vsCpp}`);
+      assert.ok(vsRef < tolRef, `${name}: logits vs float64 reference ${vsRef}`);
+    }
+  } finally {
+    engine.close();
+    await cpp.close();
+  }
 }

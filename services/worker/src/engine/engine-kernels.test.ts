@@ -105,6 +105,9 @@ describe('kernel dispatch', () => {
     ['phi3', { arch: 'phi3', ropeDims: 48, ropeScaling: { type: 'longrope', originalContext: 16, attnFactor: 1.2 } }],
     ['smollm3', { arch: 'smollm3', layers: 4 }],
     ['granite', { arch: 'granite', multipliers: { embedding: 12, attention: 0.05, residual: 0.22, logit: 8 } }],
+    // Experts run on the same GEMM kernels, one call per expert over its gathered rows.
+    ['qwen3moe', { arch: 'qwen3moe', headDim: 32, experts: 8, expertsUsed: 2, expertHidden: 128 }],
+    ['gpt-oss', { arch: 'gpt-oss', headDim: 64, window: 5, experts: 8, expertsUsed: 4, expertHidden: 128 }],
   ];
   for (const [name, over] of families) {
     it(`${name}: ${supportedKernels().join(', ')} compute the same logits (within 1e-4 of scalar at every position)`, async () => {
