@@ -61,7 +61,9 @@ export function addModelCommand(program: Command): void {
     .option('--seed <n>', 'weights are a function of the seed and the tensor name', '0')
     .option(
       '--vocab-from <gguf>',
-      `copy tokenizer.ggml.* from this GGUF (default per family: ${Object.entries(FAMILY_VOCAB)
+      `copy tokenizer.ggml.* from this GGUF, a file or one of these names (default per family: ${Object.entries(
+        FAMILY_VOCAB,
+      )
         .map(([a, v]) => `${a} ${v}`)
         .join(', ')})`,
     )

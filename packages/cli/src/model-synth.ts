@@ -199,9 +199,11 @@ export function synthDataBytes(shape: ModelShape, dtype: SynthDtype, vocab: numb
   return synthTensorSpecs(shape, vocab).reduce((sum, t) => sum + tensorBytes(types.get(t.name)!, tensorValues(t)), 0);
 }
 
-/** The vocabulary GGUF a synth of `shape` copies: `vocabFrom`, else its family's. */
+/** The vocabulary GGUF a synth of `shape` copies: `vocabFrom` (a file, or a vocabulary's name), else its family's. */
 export function synthVocabFile(shape: ModelShape, vocabFrom?: string): string {
-  return vocabFrom ?? vocabPath(FAMILY_VOCAB[shape.arch]);
+  if (vocabFrom === undefined) return vocabPath(FAMILY_VOCAB[shape.arch]);
+  // A bare name that is not a file here: one of the vocabularies synth-vocab.ts finds (ggml-vocab-llama-spm.gguf, ...).
+  return existsSync(vocabFrom) || vocabFrom.includes('/') ? vocabFrom : vocabPath(vocabFrom);
 }
 
 /** Writes the model. Throws naming the option that is wrong (vocab mismatch, widths a pure block type cannot take). */

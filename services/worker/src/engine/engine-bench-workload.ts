@@ -93,7 +93,11 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
 export function workloadFlops(i: EngineModelInfo, w: Workload): number {
   const qDim = i.nHeads * i.headDim,
     kvDim = i.nKvHeads * i.headDim;
-  const gemmPerToken = 2 * i.nLayers * (i.dim * qDim + 2 * i.dim * kvDim + qDim * i.dim + 3 * i.dim * i.hiddenDim);
+  // A MoE layer's FFN: the router, then expertsUsed experts of expertHiddenDim per token.
+  const ffn = i.expertCount
+    ? i.dim * i.expertCount + 3 * i.dim * i.expertHiddenDim! * i.expertsUsed!
+    : 3 * i.dim * i.hiddenDim;
+  const gemmPerToken = 2 * i.nLayers * (i.dim * qDim + 2 * i.dim * kvDim + qDim * i.dim + ffn);
   const fed = w.prompt + w.generate;
   let attn = 0;
   for (let p = 0; p < fed; p++) attn += 2 * 2 * (p + 1) * qDim * i.nLayers; // q·k and p·v per head

@@ -81,11 +81,21 @@ const rates = (w: Workload, t: PhaseTimes): Rates => ({
   total: (w.batch * (w.prompt + w.generate)) / (t.prefillSeconds + t.decodeSeconds),
 });
 
-/** Bytes of weights one decoded token reads: every tensor but the embedding table (one row), unless it is the tied LM head. */
+/**
+ * Bytes of weights one decoded token reads: every tensor but the embedding table (one row), unless it is the tied
+ * LM head; of a MoE's expert tensors, the share of the experts it runs (expert_used_count / expert_count).
+ */
 function weightBytesPerToken(file: string): number {
-  const ts = readGgufMetadata(file).tensors;
+  const { metadata, tensors: ts } = readGgufMetadata(file);
+  const arch = String(metadata.get('general.architecture'));
+  const experts = Number(metadata.get(`${arch}.expert_count`) ?? 0);
+  const used = experts ? Number(metadata.get(`${arch}.expert_used_count`)) / experts : 1;
   const tied = !ts.some((t) => t.name === 'output.weight');
-  return ts.reduce((s, t) => s + (t.name === 'token_embd.weight' && !tied ? 0 : t.byteSize!), 0);
+  return ts.reduce(
+    (s, t) =>
+      s + (t.name === 'token_embd.weight' && !tied ? 0 : t.name.includes('_exps.') ? t.byteSize! * used : t.byteSize!),
+    0,
+  );
 }
 
 interface Row {
