@@ -196,6 +196,26 @@ ModelConfig readHfConfig(const Json& root, const std::string& path) {
     }
     setSlidingWindow(c, window, swa, slidingLayers(r, c, *fam));
   }
+  // Mixture of experts (transformers' Qwen3MoeConfig / MixtralConfig): every layer's FFN, as the GGUF readers.
+  if (type == "qwen3_moe" || type == "mixtral") {
+    const bool qwen = type == "qwen3_moe";
+    MoeSpec& m = c.moe;
+    m.nExperts = r.integer(qwen ? "num_experts" : "num_local_experts");
+    m.nUsed = r.integer("num_experts_per_tok", 2);
+    m.hiddenDim = qwen ? r.integer("moe_intermediate_size") : c.hiddenDim;
+    if (m.nExperts <= 0 || m.nExperts > 512 || m.nUsed <= 0 || m.nUsed > m.nExperts || m.hiddenDim <= 0)
+      r.fail("num_experts / num_experts_per_tok / the expert width must be positive, per-token <= experts <= 512");
+    // Mixtral's softmax-then-top-k is always renormalised (= a softmax over the chosen); Qwen3-MoE says.
+    const Json* norm = r.present(cfg, "norm_topk_prob");
+    if (norm && norm->kind != Json::Kind::Bool) r.fail("'norm_topk_prob' must be true or false");
+    m.normTopK = qwen ? norm && norm->b : true;
+    if (qwen) {
+      const Json* dense = r.present(cfg, "mlp_only_layers");
+      if ((dense && dense->isArray() && !dense->items.empty()) || r.integer("decoder_sparse_step", 1) != 1)
+        r.fail("dense layers between the MoE ones (mlp_only_layers, decoder_sparse_step) are not supported");
+    }
+    for (LayerSpec& l : c.layers) l.ffn = FfnKind::MOE;
+  }
   if (fam->noRopeEvery > 0) {  // SmolLM3: no_rope_layers[l] == 0 means no RoPE in layer l
     const std::vector<double> use = r.numbers(cfg, "no_rope_layers", (size_t)c.nLayers, "");
     const int every = r.integer("no_rope_layer_interval", fam->noRopeEvery);

@@ -22,7 +22,7 @@ const ModelFamily kFamilies[] = {
     {"phi3", "phi3", R::NEOX, A::SILU, false, false, true, false, -1, 0, 0, F::NONE, G::SOFTMAX},
     {"smollm3", "smollm3", R::NORM, A::SILU, false, false, false, false, -1, 0, 4, F::NONE, G::SOFTMAX},
     {"granite", "granite", R::NORM, A::SILU, false, false, false, false, -1, 0, 0, F::NONE, G::SOFTMAX},
-    {"qwen3moe", "", R::NEOX, A::SILU, true, false, false, false, -1, 0, 0, F::REQUIRED, G::SOFTMAX},
+    {"qwen3moe", "qwen3_moe", R::NEOX, A::SILU, true, false, false, false, -1, 0, 0, F::REQUIRED, G::SOFTMAX},
     // gpt-oss (llama.cpp's openai-moe graph): sliding window on even layers, attention sinks, biases everywhere.
     {"gpt-oss", "", R::NEOX, A::SWIGLU_OAI, false, false, false, false, 0, 2, 0, F::REQUIRED, G::SOFTMAX_WEIGHT},
 };
@@ -38,6 +38,7 @@ const ModelFamily* familyByHfType(const std::string& modelType) {
   // Gemma 3's multimodal checkpoints say "gemma3" at the top and keep the text model in text_config.
   for (const ModelFamily& f : kFamilies)
     if (*f.hfType && modelType == f.hfType) return &f;
+  if (modelType == "mixtral") return familyByArch("llama");  // Mixtral is Llama with experts (GGUF arch llama)
   return nullptr;
 }
 
@@ -51,7 +52,7 @@ std::string supportedHfModelTypes() {
   std::string s;
   for (const ModelFamily& f : kFamilies)
     if (*f.hfType) s += std::string(s.empty() ? "" : ", ") + f.hfType;
-  return s + ", gemma3 (its text_config)";
+  return s + ", gemma3 (its text_config), mixtral";
 }
 
 }  // namespace loom

@@ -62,6 +62,40 @@ uint32_t ggmlTypeOf(const std::string& dtype) {
   return 0xffffffffu;
 }
 
+// Every "<name>#e" part into one tensor <name> of dims {cols, rows, E}: experts 0..E-1, each [rows][cols] of one
+// type, copied back to back (ggml's layout of a 3-D expert tensor).
+void stackExperts(std::map<std::string, GgufTensor>& tensors_,
+                  std::vector<std::unique_ptr<std::vector<float>>>& widened_, const std::string& dir) {
+  auto err = [&](const std::string& what) { return dir + ": " + what; };
+  std::map<std::string, std::map<int, const GgufTensor*>> groups;
+  for (const auto& kv : tensors_) {
+    const size_t hash = kv.first.find('#');
+    if (hash != std::string::npos) groups[kv.first.substr(0, hash)][std::stoi(kv.first.substr(hash + 1))] = &kv.second;
+  }
+  for (const auto& g : groups) {
+    const GgufTensor& first = *g.second.begin()->second;
+    const int E = (int)g.second.size();
+    if (g.second.begin()->first != 0 || g.second.rbegin()->first != E - 1)
+      throw std::runtime_error(err("the experts of '" + g.first + "' are not numbered 0.." + std::to_string(E - 1)));
+    for (const auto& part : g.second)
+      if (part.second->dims != first.dims || part.second->type != first.type || first.dims.size() != 2)
+        throw std::runtime_error(err("expert " + std::to_string(part.first) + " of '" + g.first +
+                                     "' differs in shape or dtype from expert 0"));
+    auto buf = std::make_unique<std::vector<float>>((first.nbytes * E + 3) / 4);  // aligned bytes
+    uint8_t* dst = reinterpret_cast<uint8_t*>(buf->data());
+    for (const auto& part : g.second)
+      std::memcpy(dst + (size_t)part.first * first.nbytes, part.second->data, first.nbytes);
+    GgufTensor t = first;
+    t.name = g.first;
+    t.dims.push_back((uint64_t)E);
+    t.nbytes = first.nbytes * E;
+    t.data = dst;
+    widened_.push_back(std::move(buf));
+    for (int e = 0; e < E; e++) tensors_.erase(g.first + "#" + std::to_string(e));
+    tensors_.emplace(g.first, std::move(t));
+  }
+}
+
 }  // namespace
 
 std::string canonicalTensorName(const std::string& hfName, bool gemma) {
@@ -99,6 +133,23 @@ std::string canonicalTensorName(const std::string& hfName, bool gemma) {
       {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},  // gemma's sandwich norms
       {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"},
   };
+  // Mixture of experts: the router, and expert e's matrices as part e of the stacked 3-D GGUF tensor, named
+  // "<gguf name>#e" until the constructor stacks them (qwen3_moe: mlp.*, mixtral: block_sparse_moe.*).
+  if (rest == "mlp.gate.weight" || rest == "block_sparse_moe.gate.weight")
+    return "blk." + layer + ".ffn_gate_inp.weight";
+  for (const char* prefix : {"mlp.experts.", "block_sparse_moe.experts."}) {
+    if (rest.compare(0, std::strlen(prefix), prefix) != 0) continue;
+    const size_t d = rest.find('.', std::strlen(prefix));
+    const std::string e = rest.substr(std::strlen(prefix), d == std::string::npos ? 0 : d - std::strlen(prefix));
+    if (e.empty() || e.find_first_not_of("0123456789") != std::string::npos) return "";
+    static const std::pair<const char*, const char*> kExperts[] = {
+        {"gate_proj.weight", "ffn_gate_exps"}, {"up_proj.weight", "ffn_up_exps"}, {"down_proj.weight", "ffn_down_exps"},
+        {"w1.weight", "ffn_gate_exps"},        {"w3.weight", "ffn_up_exps"},      {"w2.weight", "ffn_down_exps"},
+    };
+    for (const auto& m : kExperts)
+      if (rest.substr(d + 1) == m.first) return "blk." + layer + "." + m.second + ".weight#" + e;
+    return "";
+  }
   // Gemma's post_attention_layernorm normalises the attention output; elsewhere it is the FFN's input norm.
   if (rest == "post_attention_layernorm.weight")
     return "blk." + layer + "." + (gemma ? "post_attention_norm.weight" : "ffn_norm.weight");
@@ -116,6 +167,7 @@ SafetensorsDir::SafetensorsDir(const std::string& dir) : dir_(dir) {
   config_ = readHfConfig(cfg, configPath);
   gemma_ = familyByArch(config_.architecture)->gemmaScales;
   for (const std::string& name : shardNames(dir_)) loadShard(dir_ + "/" + name);
+  stackExperts(tensors_, widened_, dir_);
 
   const bool tied = hfTiedEmbeddings(cfg);
   if (tied) {

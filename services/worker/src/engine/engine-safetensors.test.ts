@@ -171,6 +171,16 @@ describe('safetensors directories', () => {
       { arch: 'granite', tied: true, multipliers: { embedding: 12, attention: 0.05, residual: 0.22, logit: 8 } },
       undefined,
     ],
+    [
+      'qwen3_moe (mlp.gate, mlp.experts.e.*_proj stacked, norm_topk_prob)',
+      { arch: 'qwen3moe', headDim: 16, experts: 4, expertsUsed: 2, expertHidden: 32 },
+      undefined,
+    ],
+    [
+      'mixtral (block_sparse_moe.experts.e.w1/w3/w2, Q/K un-permuted)',
+      { arch: 'mixtral', experts: 4, expertsUsed: 2 },
+      undefined,
+    ],
   ];
   const multimodal = tinyCases.find(([n]) => n.startsWith('gemma3_text'))!;
   tinyCases.push(['gemma3 image-text checkpoint (text_config, language_model.*)', multimodal[1], undefined]);
@@ -335,6 +345,24 @@ describe('safetensors directories', () => {
         () => open(dir),
         /missing tensor 'lm_head\.weight' and config\.json does not set tie_word_embeddings/,
       );
+    });
+
+    it('experts that are not numbered 0..E-1, and Qwen3-MoE dense layers, are named', () => {
+      const file = path.join(tmp, 'bad-moe.gguf');
+      writeTinyModel(file, {
+        ...tinyBase,
+        arch: 'qwen3moe',
+        headDim: 16,
+        experts: 4,
+        expertsUsed: 2,
+        expertHidden: 32,
+      });
+      const gap = writeHfModelDir(file, path.join(tmp, 'bad-moe-gap'));
+      editHeader(gap, 'layers.0.mlp.experts.1.up_proj', 'layers.0.mlp.experts.9.up_proj');
+      assert.throws(() => open(gap), /the experts of 'blk\.0\.ffn_up_exps\.weight' are not numbered 0\.\.3/);
+      const dense = writeHfModelDir(file, path.join(tmp, 'bad-moe-dense'));
+      editJson(path.join(dense, 'config.json'), (j) => (j['mlp_only_layers'] = [1]));
+      assert.throws(() => open(dense), /config\.json: dense layers between the MoE ones \(mlp_only_layers/);
     });
 
     it('a used tensor in an unsupported dtype', () => {

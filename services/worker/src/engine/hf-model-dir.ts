@@ -37,7 +37,7 @@ const DTYPE: Record<number, { name: string; bytes: number }> = {
 };
 
 /** HF name of a GGUF tensor name; undefined for tensors HF checkpoints do not hold (rope_freqs, LongRoPE factors). */
-function hfName(gguf: string, arch: string): string | undefined {
+function hfName(gguf: string, arch: string, moe: string): string | undefined {
   const top: Record<string, string> = {
     'token_embd.weight': 'model.embed_tokens.weight',
     'output_norm.weight': 'model.norm.weight',
@@ -65,9 +65,18 @@ function hfName(gguf: string, arch: string): string | undefined {
     'ffn_gate.weight': 'mlp.gate_proj.weight',
     'ffn_up.weight': arch === 'phi3' ? 'mlp.gate_up_proj.weight' : 'mlp.up_proj.weight',
     'ffn_down.weight': 'mlp.down_proj.weight',
+    'ffn_gate_inp.weight': `${moe}.gate.weight`,
   };
   const rest = inLayer[m[2]!];
   return rest ? `model.layers.${m[1]}.${rest}` : undefined;
+}
+
+/** HF names of expert e's matrix in a 3-D GGUF expert tensor: qwen3_moe's mlp.experts.e.*_proj, Mixtral's w1/w3/w2. */
+function hfExpertName(gguf: string, moe: string, e: number): string | undefined {
+  const m = /^blk\.(\d+)\.ffn_(gate|up|down)_exps\.weight$/.exec(gguf);
+  if (!m) return undefined;
+  const which = moe === 'mlp' ? `${m[2]}_proj` : { gate: 'w1', up: 'w3', down: 'w2' }[m[2]!];
+  return `model.layers.${m[1]}.${moe}.experts.${e}.${which}.weight`;
 }
 
 /**
@@ -117,6 +126,10 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
   const nKv = k('attention.head_count_kv') ?? nHead;
   const permuted = ['llama', 'mistral', 'smollm3', 'granite'].includes(arch); // NORM RoPE in GGUF
   const gemma = arch.startsWith('gemma');
+  // Mixture of experts: qwen3moe (HF qwen3_moe, experts under mlp.) or a llama with experts (Mixtral, under
+  // block_sparse_moe.); each 3-D expert tensor becomes one 2-D tensor per expert.
+  const experts = k('expert_count') ?? 0;
+  const moe = arch === 'qwen3moe' ? 'mlp' : 'block_sparse_moe';
   const fd = fs.openSync(ggufPath, 'r');
   const tensors: HfTensor[] = [];
   const f32Of = (t: GgufTensorInfo): Float32Array => {
@@ -129,7 +142,21 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
     for (const t of meta.tensors as GgufTensorInfo[]) {
       const lr = /^rope_factors_(long|short)\.weight$/.exec(t.name);
       if (lr) ropeFactors[lr[1]!] = [...f32Of(t)];
-      const name = hfName(t.name, arch);
+      if (experts && hfExpertName(t.name, moe, 0)) {
+        const data = new Uint8Array(t.byteSize!);
+        fs.readSync(fd, data, 0, data.length, t.fileOffset);
+        const dt = DTYPE[t.type]!;
+        const each = data.length / experts;
+        for (let e = 0; e < experts; e++)
+          tensors.push({
+            name: hfExpertName(t.name, moe, e)!,
+            dtype: dt.name,
+            shape: [t.shape[1]!, t.shape[0]!],
+            data: data.slice(e * each, (e + 1) * each),
+          });
+        continue;
+      }
+      const name = hfName(t.name, arch, moe);
       if (!name) continue;
       const dt = DTYPE[t.type];
       if (!dt)
@@ -180,7 +207,7 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
   }
   const tied = !meta.tensors.some((t) => t.name === 'output.weight');
   const emb = meta.tensors.find((t) => t.name === 'token_embd.weight')!;
-  const modelType = arch === 'gemma3' ? 'gemma3_text' : arch;
+  const modelType = arch === 'gemma3' ? 'gemma3_text' : arch === 'qwen3moe' ? 'qwen3_moe' : experts ? 'mixtral' : arch;
   const headDim = k('attention.key_length') ?? k('embedding_length')! / nHead;
   const config: Record<string, unknown> = {
     architectures: [
@@ -194,7 +221,9 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
         phi3: 'Phi3ForCausalLM',
         smollm3: 'SmolLM3ForCausalLM',
         granite: 'GraniteForCausalLM',
-      }[arch] ?? arch,
+        qwen3_moe: 'Qwen3MoeForCausalLM',
+        mixtral: 'MixtralForCausalLM',
+      }[modelType] ?? arch,
     ],
     model_type: modelType,
     hidden_size: k('embedding_length'),
@@ -248,6 +277,14 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
       attention_factor: k('rope.scaling.attn_factor') ?? 1,
     };
   if (opts.ropeScaling) config['rope_scaling'] = opts.ropeScaling;
+  if (experts) {
+    config[arch === 'qwen3moe' ? 'num_experts' : 'num_local_experts'] = experts;
+    config['num_experts_per_tok'] = k('expert_used_count');
+    if (arch === 'qwen3moe') {
+      config['moe_intermediate_size'] = k('expert_feed_forward_length');
+      config['norm_topk_prob'] = true; // what llama.cpp does with every qwen3moe GGUF
+    }
+  }
   const file = opts.gemma3Multimodal
     ? { architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3', text_config: config }
     : config;
