@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import { readGgufMetadata, type ModelArch } from '@loom/tokenizer';
+import { readGgufMetadata, type ModelArch } from '@loom/gguf';
 import { NAMED_SHAPES, parameterCount, parseShape, SYNTH_ARCHS } from './model-synth-shapes.js';
 import { SYNTH_DTYPES, synthDataBytes, synthModel, synthVocabFile, type SynthDtype } from './model-synth.js';
 import { FAMILY_VOCAB } from './synth-vocab.js';

@@ -20,7 +20,7 @@ import {
   N,
   openLlamaCpp,
 } from './synth-oracle.js';
-import type { ModelArch } from '@loom/tokenizer';
+import type { ModelArch } from '@loom/gguf';
 
 // The mixtures of experts have their own file (model-synth-moe.test.ts): one file's tests share one time limit.
 describe('synth families: Loom == llama.cpp', () => {

@@ -9,7 +9,7 @@
 // that passes keeps passing.
 import { describe, it } from 'node:test';
 import type { Llama } from 'node-llama-cpp';
-import type { ModelArch } from '@loom/tokenizer';
+import type { ModelArch } from '@loom/gguf';
 import { MOE_ARCHS, type ModelShape } from './model-synth-shapes.js';
 import { synthModel, type SynthDtype } from './model-synth.js';
 import { checkAgainstLlamaCpp, familyTestSetup, familyTestShape, familyTestVocab, N } from './synth-oracle.js';

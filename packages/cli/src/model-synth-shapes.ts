@@ -4,7 +4,7 @@
  * format), so weights are random. The vocabulary size comes from the vocabulary GGUF unless given.
  */
 
-import { MODEL_ARCHS, type ModelArch, type ModelShape as GgufModelShape } from '@loom/tokenizer';
+import { MODEL_ARCHS, type ModelArch, type ModelShape as GgufModelShape } from '@loom/gguf';
 
 /** A model's shape: its family, the GGUF hyper-parameters and whether the output reuses the embeddings. */
 export interface ModelShape extends Omit<GgufModelShape, 'vocab'> {

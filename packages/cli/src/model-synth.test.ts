@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GGML_QUANT_TYPES, LLAMA_FILE_TYPES, quantizeQ8_0Into, readGgufMetadata } from '@loom/tokenizer';
+import { GGML_QUANT_TYPES, LLAMA_FILE_TYPES, quantizeQ8_0Into, readGgufMetadata } from '@loom/gguf';
 import { loadEngine, weightTypeLayout } from '@loom/worker';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { NAMED_SHAPES, parseShape } from './model-synth-shapes.js';

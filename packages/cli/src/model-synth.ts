@@ -31,7 +31,7 @@ import {
   type GgufTensorToWrite,
   type LlamaFileType,
   type ModelTensorSpec,
-} from '@loom/tokenizer';
+} from '@loom/gguf';
 import type { ModelShape } from './model-synth-shapes.js';
 import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { relErr } from '@loom/testing';
-import { copyGgufWithMetadata } from '@loom/tokenizer';
+import { copyGgufWithMetadata } from '@loom/gguf';
 import { loadEngine } from '@loom/worker';
 import { getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { parseShape } from './model-synth-shapes.js';

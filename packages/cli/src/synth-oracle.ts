@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { relErr } from '@loom/testing';
-import type { ModelArch } from '@loom/tokenizer';
+import type { ModelArch } from '@loom/gguf';
 import { loadEngine } from '@loom/worker';
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
 import { parseShape, type ModelShape } from './model-synth-shapes.js';

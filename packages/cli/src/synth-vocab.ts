@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelArch } from '@loom/tokenizer';
+import type { ModelArch } from '@loom/gguf';
 import { llamaCppFile } from '@loom/tokenizer/llama-cpp-source';
 import { REPO_ROOT } from './repo-paths.js';
 

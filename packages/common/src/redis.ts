@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
 /**
- * One ioredis connection. `maxRetriesPerRequest: null` is what BullMQ workers require and what
+ * One ioredis connection. `maxRetriesPerRequest: null` is what BullMQ queue consumers require and what
  * we want everywhere: during a Redis restart commands wait for the reconnect instead of failing.
  */
 export function createRedis(url: string, name?: string, opts: { lazy?: boolean } = {}): Redis {

@@ -14,11 +14,10 @@ import { getLlama } from 'node-llama-cpp';
 import { seededRandom } from '@loom/testing';
 import { BYTE_TO_UNICODE, byteEncode } from './byte-unicode.js';
 import { bpePreTokenizer, SUPPORTED_PRE_TOKENIZERS, type BpePreTokenizerSpec } from './bpe-pre-tokenizer.js';
-import { readGgufMetadata } from './gguf-metadata.js';
+import { readGgufMetadata, writeGguf } from '@loom/gguf';
 import { tokenizerDataFromGguf } from './tokenizer-data.js';
 import { Tokenizer } from './tokenizer.js';
 import { TokenType } from './token-type.js';
-import { writeGguf } from './write-gguf.js';
 
 const PIECES = [
   'Hello', ' world', "'s", "'RE", ' ', '   ', '\n', '\n\n', '\r\n', '\t', '1', '42', '1234567', '3.14', '!?', '...',

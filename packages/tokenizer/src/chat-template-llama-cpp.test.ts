@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChat, type ChatMessage, type RenderChatOptions } from './chat-template.js';
 import { pyFormat } from './jinja-compat.js';
-import { readGgufMetadata } from './gguf-metadata.js';
+import { readGgufMetadata } from '@loom/gguf';
 import { llamaCppChatCases } from './llama-cpp-chat-cases.js';
 import { chatTemplateFromGguf } from './tokenizer-data.js';
 import { vocabPath, vocabTokenizer } from './test-support.js';

@@ -3,9 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GgufValueType, readGgufMetadata } from './gguf-metadata.js';
-import { GGML_TYPE } from './ggml-type.js';
-import { writeGguf } from './write-gguf.js';
+import { GgufValueType, readGgufMetadata, GGML_TYPE, writeGguf } from '@loom/gguf';
 import { chatTemplateFromGguf, tokenizerDataFromGguf } from './tokenizer-data.js';
 import { modelsDir, vocabPath } from './test-support.js';
 

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readGgufMetadata } from './gguf-metadata.js';
+import { readGgufMetadata } from '@loom/gguf';
 import { llamaCppTree } from './llama-cpp-source.js';
 import { tokenizerDataFromGguf } from './tokenizer-data.js';
 import { Tokenizer } from './tokenizer.js';

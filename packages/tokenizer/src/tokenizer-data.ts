@@ -12,7 +12,7 @@
  * llama.cpp's heuristics (special-tokens.ts); lstrip/rstrip from its per-model attributes.
  */
 import type { TokenizerData } from '@loom/common';
-import type { GgufMetadata } from './gguf-metadata.js';
+import type { GgufMetadata } from '@loom/gguf';
 import { bpePreTokenizer } from './bpe-pre-tokenizer.js';
 import { resolveSpecialTokens, type SpecialIds } from './special-tokens.js';
 import { TokenType } from './token-type.js';

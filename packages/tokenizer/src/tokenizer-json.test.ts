@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { preTokenizerRegexes } from './bpe-pre-tokenizer.js';
-import { readGgufMetadata } from './gguf-metadata.js';
+import { readGgufMetadata } from '@loom/gguf';
 import { tokenizerDataFromGguf } from './tokenizer-data.js';
 import { Tokenizer } from './tokenizer.js';
 import { chatTemplateFromHf, tokenizerDataFromHf } from './tokenizer-json.js';

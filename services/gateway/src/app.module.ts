@@ -23,7 +23,7 @@ import type { ClusterStateSource } from './status/redis-cluster-state.js';
 import { CLUSTER_STATE, StatusController } from './status/status.controller.js';
 import { TokenizeController } from './tokenize/tokenize.controller.js';
 import { ModelTokenizers } from './tokenizer/model-tokenizers.js';
-import { BACKEND, CONFIG, GATEWAY_OPTIONS, KEY_STORE, LOGGER, RATE_LIMITER, type GatewayOptions } from './tokens.js';
+import { BACKEND, CONFIG, GATEWAY_OPTIONS, KEY_STORE, LOGGER, RATE_LIMITER, type GatewayOptions } from './di-tokens.js';
 
 export interface AppDeps {
   config: LoomConfig;

@@ -19,7 +19,7 @@ import { NestLogger } from './nest-logger.js';
 import { installStaticFiles } from './static/static-files.js';
 import { RedisResponseStore, type ResponseStore } from './responses/response-store.js';
 import { RedisClusterState, type ClusterStateSource } from './status/redis-cluster-state.js';
-import type { GatewayOptions } from './tokens.js';
+import type { GatewayOptions } from './di-tokens.js';
 
 export interface StartGatewayOptions extends Partial<GatewayOptions> {
   /** Defaults to a RedisBackend on config.redisUrl (closed with the gateway; a given one is not). */

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readGgufMetadata, tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
+import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import { ChoiceOutput } from './choice-output.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker as QueueConsumer, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   BULLMQ_PREFIX,
@@ -34,7 +34,8 @@ const MAX_STALLS = 1000;
  * check hands the job to another scheduler, which resumes it from its output stream.
  */
 export class Intake {
-  private readonly workers = new Map<string, Worker>();
+  /** One BullMQ consumer (BullMQ calls it a Worker) per model's request queue. */
+  private readonly consumers = new Map<string, QueueConsumer>();
   private readonly queues = new Map<string, Queue>();
   private readonly depthTimer: NodeJS.Timeout;
   /** Settles once the previous term's jobs are released; intake starts after it. */
@@ -75,16 +76,16 @@ export class Intake {
 
   private resize(models: string[]): void {
     if (this.closed) return;
-    for (const model of models) if (!this.workers.has(model)) this.workers.set(model, this.createWorker(model));
-    for (const [model, w] of this.workers) {
+    for (const model of models) if (!this.consumers.has(model)) this.consumers.set(model, this.createConsumer(model));
+    for (const [model, c] of this.consumers) {
       const n = this.pool.workersFor(model).length;
       if (n === 0) {
-        if (!w.isPaused()) void w.pause(true);
+        if (!c.isPaused()) void c.pause(true);
         continue;
       }
       // Keep each worker's core supplied with more than it runs, so admission never waits on Redis.
-      w.concurrency = n * this.config.maxNumSeqs * 2;
-      if (w.isPaused()) w.resume();
+      c.concurrency = n * this.config.maxNumSeqs * 2;
+      if (c.isPaused()) c.resume();
     }
   }
 
@@ -97,7 +98,7 @@ export class Intake {
     this.closed = true;
     clearInterval(this.depthTimer);
     // Forced: active jobs keep their Redis state and are picked up by the next leader once their locks lapse.
-    await Promise.all([...this.workers.values()].map((w) => w.close(true)));
+    await Promise.all([...this.consumers.values()].map((c) => c.close(true)));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 
@@ -120,8 +121,8 @@ export class Intake {
     }
   }
 
-  private createWorker(model: string): Worker {
-    const w = new Worker(requestQueueName(model), (job: Job<RequestJob>) => this.process(job), {
+  private createConsumer(model: string): QueueConsumer {
+    const c = new QueueConsumer(requestQueueName(model), (job: Job<RequestJob>) => this.process(job), {
       connection: this.connection.duplicate(),
       prefix: BULLMQ_PREFIX,
       concurrency: this.config.maxNumSeqs,
@@ -130,8 +131,8 @@ export class Intake {
       stalledInterval: STALLED_CHECK_MS,
       maxStalledCount: MAX_STALLS,
     });
-    w.on('error', (err) => this.log.warn({ err: err.message, model }, 'intake error'));
-    return w;
+    c.on('error', (err) => this.log.warn({ err: err.message, model }, 'intake error'));
+    return c;
   }
 
   private async process(job: Job<RequestJob>): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker as QueueConsumer, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BULLMQ_PREFIX, createRedis } from '@loom/common';
 import { startRedis, waitFor, type RedisHandle } from '@loom/testing';
@@ -18,25 +18,25 @@ describe('releaseOrphanedJobs against a real redis-server and BullMQ', () => {
     await local?.stop();
   });
 
-  test("a new leader's worker gets a dead leader's active job at once, not when its 30 s lock lapses", async () => {
+  test("a new leader's queue consumer gets a dead leader's active job at once, not when its 30 s lock lapses", async () => {
     const name = 'loom-requests-release-test';
     const opts = { connection: redis, prefix: BULLMQ_PREFIX };
-    // As Intake configures its workers: the stalled check's pace is shared by every worker of a queue.
-    const workerOpts = { ...opts, lockDuration: 30_000, stalledInterval: 500, maxStalledCount: 10 };
+    // As Intake configures its queue consumers: the stalled check's pace is shared by every consumer of a queue.
+    const consumerOpts = { ...opts, lockDuration: 30_000, stalledInterval: 500, maxStalledCount: 10 };
     const queue = new Queue(name, opts);
     await queue.add('request', { n: 1 }, { jobId: 'job-1' });
     // The dead leader: took the job, then stopped without finishing it (its lock stays for 30 s).
     let taken!: () => void;
     const tookIt = new Promise<void>((r) => (taken = r));
-    const dead = new Worker(name, () => (taken(), new Promise(() => undefined)), {
-      ...workerOpts,
+    const dead = new QueueConsumer(name, () => (taken(), new Promise(() => undefined)), {
+      ...consumerOpts,
       connection: redis.duplicate(),
     });
     await tookIt;
     await dead.close(true);
     const got: string[] = [];
-    const leader = new Worker(name, async (job: Job) => void got.push(job.id!), {
-      ...workerOpts,
+    const leader = new QueueConsumer(name, async (job: Job) => void got.push(job.id!), {
+      ...consumerOpts,
       connection: redis.duplicate(),
     });
     try {

@@ -3,7 +3,7 @@ import { BULLMQ_PREFIX } from '@loom/common';
 
 /**
  * Hands a new leader the previous leader's in-flight jobs at once: deletes the lock of every active
- * job of `queueName`, so BullMQ's next stalled checks (this leader's worker, every second) put them
+ * job of `queueName`, so BullMQ's next stalled checks (this leader's queue consumer, every second) put them
  * back in the queue, where this leader takes them and resumes each from its output stream. Only a
  * leader runs intake, so every job active when a term starts belongs to an earlier term; locks can
  * then be long (a live leader starved of CPU keeps its jobs) while failover stays fast. Returns how

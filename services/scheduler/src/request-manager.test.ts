@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SAMPLING, type OutputEvent, type RequestJob } from '@loom/common';
-import { readGgufMetadata, tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
+import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import type { OutputLog, StreamedSoFar } from './output-log.js';
 import { RequestManager, seqIdOf } from './request-manager.js';
 

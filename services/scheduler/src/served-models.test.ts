@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createRedis, modelCardKey, type ModelCard } from '@loom/common';
 import { startRedis, type RedisHandle } from '@loom/testing';
-import { readGgufMetadata, tokenizerDataFromGguf } from '@loom/tokenizer';
+import { tokenizerDataFromGguf } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import { ServedModels } from './served-models.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

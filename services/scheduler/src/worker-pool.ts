@@ -4,7 +4,7 @@ import { hashFullBlocks } from './core/block-hash.js';
 import { MAX_WORKER_FAILURES, type RequestManager, type SeqSpec } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { StructuredOutputManager } from './structured-output/structured-output-manager.js';
-import { WorkerLoop, joiningWorkerStatus } from './worker-loop.js';
+import { StepLoop, joiningWorkerStatus } from './step-loop.js';
 
 /** Where workers come from: Redis registrations or Kubernetes EndpointSlices (same events). */
 export interface WorkerDiscovery {
@@ -20,7 +20,7 @@ export interface WorkerDiscovery {
  * worker can take yet wait in `parked` (scale from zero without errors).
  */
 export class WorkerPool {
-  private readonly loops = new Map<string, WorkerLoop>();
+  private readonly loops = new Map<string, StepLoop>();
   private readonly starting = new Set<string>();
   /** What discovery says exists now (id → address); a lost worker still listed here is rejoined. */
   private readonly known = new Map<string, string>();
@@ -61,7 +61,7 @@ export class WorkerPool {
   }
 
   /** Ready workers serving `model`. */
-  workersFor(model: string): WorkerLoop[] {
+  workersFor(model: string): StepLoop[] {
     return [...this.loops.values()].filter((l) => l.ready && l.model === model);
   }
 
@@ -134,7 +134,7 @@ export class WorkerPool {
   private async join(id: string, address: string, attempt = 0): Promise<void> {
     if (this.closed || this.known.get(id) !== address || this.loops.has(id) || this.starting.has(id)) return;
     this.starting.add(id);
-    const loop = new WorkerLoop(
+    const loop = new StepLoop(
       id,
       address,
       this.config,
@@ -169,7 +169,7 @@ export class WorkerPool {
     setTimeout(() => void this.join(id, address, attempt), Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))).unref();
   }
 
-  private lost(loop: WorkerLoop, seqs: SeqSpec[], reason: string): void {
+  private lost(loop: StepLoop, seqs: SeqSpec[], reason: string): void {
     this.loops.delete(loop.id);
     this.metrics.setWorkersUp(this.loops.size);
     const moved: SeqSpec[] = [];

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { copyGgufWithMetadata } from '@loom/tokenizer';
+import { copyGgufWithMetadata } from '@loom/gguf';
 import type { EngineModelInfo } from './engine/engine-api.js';
 import { storiesPath } from './engine/engine-test-kit.js';
 import { buildModelCard, resolvePooling } from './model-card.js';

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  readGgufMetadata,
   tokenizerDataFromGguf,
   chatTemplateFromGguf,
   tokenizerDataFromHf,
@@ -9,6 +8,7 @@ import {
   toolUseChatTemplateFromGguf,
   endOfGenerationIds,
 } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import { POOLING_TYPES, type ModelCard, type PoolingType, type TokenizerData } from '@loom/common';
 import type { EngineModelInfo } from './engine/engine-api.js';
 

@@ -13,7 +13,7 @@ export interface InProcessOptions {
 }
 
 /**
- * The engine with the scheduler's core in this process, stepped by the same loop a worker loop runs
+ * The engine with the scheduler's core in this process, stepped by the same loop a step loop runs
  * (schedule, encode the step, the worker's persistent batch, the engine, update), and nothing else:
  * no HTTP, no Redis, no gRPC, no detokenizing. What it serves is the baseline of the serving
  * benchmark's control-plane overhead: the cluster on the same workload minus this is what the

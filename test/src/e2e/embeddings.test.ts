@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { openAiSchemaValidator } from '@loom/gateway';
 import { relErr } from '@loom/testing';
-import { copyGgufWithMetadata } from '@loom/tokenizer';
+import { copyGgufWithMetadata } from '@loom/gguf';
 import { sharedDir } from '../harness/index.js';
 import { llamaCppEmbedding } from '../fixtures/llama-cpp-oracle.js';
 import { STORIES_F32, startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';

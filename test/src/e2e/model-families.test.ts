@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { MODEL_ARCHS } from '@loom/tokenizer';
+import { MODEL_ARCHS } from '@loom/gguf';
 import { cliMain } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { llamaCppArgmax } from '../fixtures/llama-cpp-oracle.js';

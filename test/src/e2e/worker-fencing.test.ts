@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { createWorkerClient, unary, type StepRequest, type StepResponse, type WorkerClient } from '@loom/proto';
 import { spawnService, startRedis, type RedisHandle, type ServiceProcess } from '../harness/index.js';
-import { readGgufMetadata, tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
+import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import { STORIES_F32 } from '../fixtures/local-cluster.js';
 
 const vocab = Tokenizer.fromData(tokenizerDataFromGguf(readGgufMetadata(STORIES_F32())));

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { SHARED_DIR } from '@loom/testing';
-import { readGgufMetadata, tokenizerDataFromGguf } from '@loom/tokenizer';
+import { tokenizerDataFromGguf } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import type { VocabCard } from '../grammar-compilers.js';
 
 export const STORIES_GGUF = path.join(SHARED_DIR, 'models', 'stories260K', 'stories260K-f32.gguf');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { KEY_STORE } from '../tokens.js';
+import { KEY_STORE } from '../di-tokens.js';
 import { authenticate } from './authenticate.js';
 import type { KeyStore } from './key-store.js';
 import { hasPrincipal, setPrincipal } from './principal.js';

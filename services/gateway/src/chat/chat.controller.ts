@@ -8,7 +8,7 @@ import { structuredOutputOf } from '../generation/structured-output-request.js';
 import { StructuredOutputs } from '../generation/structured-outputs.service.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { ApiError } from '../errors/api-error.js';
-import { CONFIG } from '../tokens.js';
+import { CONFIG } from '../di-tokens.js';
 import { chatFormat } from './chat-format.js';
 import { chatOutputPlan, forcedCallConstraint, forcedMode, modelParsers } from './chat-output-plan.js';
 import { buildChatPrompt } from './chat-prompt.js';

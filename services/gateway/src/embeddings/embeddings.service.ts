@@ -8,7 +8,7 @@ import { apiFinishReason, errorFromEvent } from '../generation/event-consumer.js
 import { firstEventTimeout } from '../generation/first-event-timeout.js';
 import { GenerationService, incomplete, queueTimeout } from '../generation/generation.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { BACKEND, GATEWAY_OPTIONS, type GatewayOptions } from '../tokens.js';
+import { BACKEND, GATEWAY_OPTIONS, type GatewayOptions } from '../di-tokens.js';
 import { EMBEDDING_SAMPLING } from './embedding-request.js';
 
 /** A validated, tokenized /v1/embeddings request, ready to queue. */

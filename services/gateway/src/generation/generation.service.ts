@@ -9,7 +9,7 @@ import { ApiError } from '../errors/api-error.js';
 import { toApiError } from '../errors/to-api-error.js';
 import { RateLimits } from '../limits/rate-limits.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { BACKEND, CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from '../tokens.js';
+import { BACKEND, CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from '../di-tokens.js';
 import { EventConsumer, type ChoiceUpdate } from './event-consumer.js';
 import { firstEventTimeout } from './first-event-timeout.js';
 import { mergeEvents } from './merge-events.js';

@@ -4,7 +4,7 @@ import type { InferenceBackend } from '../backend/inference-backend.js';
 import { Public } from '../auth/public.decorator.js';
 import { ApiError } from '../errors/api-error.js';
 import { withTimeout } from '../http/with-timeout.js';
-import { BACKEND } from '../tokens.js';
+import { BACKEND } from '../di-tokens.js';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

@@ -3,7 +3,7 @@ import type { Logger } from '@loom/common';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../errors/api-error.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { LOGGER, RATE_LIMITER } from '../tokens.js';
+import { LOGGER, RATE_LIMITER } from '../di-tokens.js';
 import type { RateLimiter } from './redis-rate-limiter.js';
 
 /** Admission against the principal's per-minute budgets: a 429 with Retry-After past either one. */

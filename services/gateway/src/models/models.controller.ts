@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param } from '@nestjs/common';
 import type { ModelCard } from '@loom/common';
 import type { InferenceBackend } from '../backend/inference-backend.js';
 import { ApiError } from '../errors/api-error.js';
-import { BACKEND } from '../tokens.js';
+import { BACKEND } from '../di-tokens.js';
 
 /** OpenAI's Model object, plus vLLM's max_model_len (clients use it to budget prompts). */
 export function modelObject(card: ModelCard) {

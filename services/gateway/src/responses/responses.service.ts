@@ -12,7 +12,7 @@ import { GenerationService, newRequestId } from '../generation/generation.servic
 import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
 import { StructuredOutputs } from '../generation/structured-outputs.service.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
-import { CONFIG } from '../tokens.js';
+import { CONFIG } from '../di-tokens.js';
 import { chatMessages, inputItems, type ConversationItem } from './response-items.js';
 import { rejectUnsupportedResponse, responseRequestSchema, type ResponseRequest } from './response-request.js';
 import type { ResponseStore, StoredResponse } from './response-store.js';

@@ -6,7 +6,7 @@ import { ApiError } from '../errors/api-error.js';
 import { VERSION } from '../health/health.controller.js';
 import { withTimeout } from '../http/with-timeout.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { BACKEND, KEY_STORE } from '../tokens.js';
+import { BACKEND, KEY_STORE } from '../di-tokens.js';
 import { clusterStatusOf } from './cluster-status-of.js';
 import type { ClusterStateSource } from './redis-cluster-state.js';
 

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelCard } from '@loom/common';
-import { chatTemplateFromGguf, endOfGenerationIds, readGgufMetadata, tokenizerDataFromGguf } from '@loom/tokenizer';
+import { chatTemplateFromGguf, endOfGenerationIds, tokenizerDataFromGguf } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 
 /** The repo's shared folder (models, specs), next to the checkout. */
 export const SHARED_DIR = path.resolve(

@@ -7,7 +7,7 @@ import { buildChatPrompt } from '../chat/chat-prompt.js';
 import { chatRequestSchema } from '../chat/chat-request.js';
 import { ApiError } from '../errors/api-error.js';
 import { parseOrThrow } from '../errors/zod-error.js';
-import { BACKEND, CONFIG } from '../tokens.js';
+import { BACKEND, CONFIG } from '../di-tokens.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 
 /** vLLM's /tokenize: either a completion prompt or chat messages (rendered exactly as /v1/chat/completions does). */

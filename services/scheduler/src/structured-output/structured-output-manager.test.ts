@@ -4,7 +4,8 @@ import { after, test } from 'node:test';
 import type { ModelCard, StructuredOutputSpec } from '@loom/common';
 import { allowedTokens } from '@loom/structured-output';
 import { SHARED_DIR, seededRandom } from '@loom/testing';
-import { readGgufMetadata, Tokenizer, tokenizerDataFromGguf } from '@loom/tokenizer';
+import { Tokenizer, tokenizerDataFromGguf } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import { StructuredOutputManager } from './structured-output-manager.js';
 
 const tokenizer = tokenizerDataFromGguf(

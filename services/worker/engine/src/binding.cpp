@@ -297,7 +297,7 @@ napi_value lastLogits(napi_env env, napi_callback_info cbi) {
     size_t argc = 0;
     loom::Engine& e = live(unwrap(env, cbi, &argc, nullptr));
     size_t rows = 0;
-    for (const loom::SeqSpec& s : e.input().seqs) rows += s.sample ? 1 : 0;
+    for (const loom::StepSeq& s : e.input().seqs) rows += s.sample ? 1 : 0;
     return loom::copyTypedArray(env, napi_float32_array, e.lastLogits(), rows * (size_t)e.config().vocabSize);
   });
 }

@@ -44,13 +44,13 @@ void Engine::step() {
   const int V = config_.vocabSize;
   forward_.run(input_, *kv_, logits_.data());
   int nPool = 0;
-  for (const SeqSpec& s : input_.seqs) nPool += s.pool != PoolRows::NONE ? 1 : 0;
+  for (const StepSeq& s : input_.seqs) nPool += s.pool != PoolRows::NONE ? 1 : 0;
   output_.pooled.resize((size_t)nPool * config_.dim);
   forward_.pool(input_, output_.pooled.data());
 
   int topN = 0, S = 0;
   for (int i = 0; i < nSeqs; i++) {
-    const SeqSpec& s = input_.seqs[(size_t)i];
+    const StepSeq& s = input_.seqs[(size_t)i];
     sampleRow_[(size_t)i] = s.sample ? S++ : -1;
     if (s.sample && s.params.logprobs > topN) topN = s.params.logprobs;
   }
@@ -83,7 +83,7 @@ void Engine::promptLogprobs() {
   int topN = 0, rows = 0;
   output_.promptOffsets.assign((size_t)nSeqs + 1, 0);
   for (int i = 0; i < nSeqs; i++) {
-    const SeqSpec& s = input_.seqs[(size_t)i];
+    const StepSeq& s = input_.seqs[(size_t)i];
     if (s.promptLogprobs >= 0) {
       rows += s.nTokens;
       topN = std::max(topN, s.promptLogprobs);
@@ -100,7 +100,7 @@ void Engine::promptLogprobs() {
   promptRows_.clear();
   promptNext_.clear();
   promptTopN_.clear();
-  for (const SeqSpec& s : input_.seqs) {
+  for (const StepSeq& s : input_.seqs) {
     if (s.promptLogprobs < 0) continue;
     for (int j = 0; j < s.nTokens; j++) {
       promptRows_.push_back(s.tokenStart + j);

@@ -133,7 +133,7 @@ void Forward::rope(float* v, int T, int nHeads, int r) {
 void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
   const int bs = kv.blockSize(), kvDim = c_.kvDim();
   for (int t = 0; t < T; t++) {
-    const SeqSpec& s = in.seqs[(size_t)seqOf_[(size_t)t]];
+    const StepSeq& s = in.seqs[(size_t)seqOf_[(size_t)t]];
     const int p = pos_[(size_t)t];
     const int block = in.blockTables[(size_t)(s.blockTableStart + p / bs)];
     const size_t off = (size_t)(p % bs) * kv.rowBytes();
@@ -168,7 +168,7 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
     float coef[kMaxAttnGroup];
     for (int item = b; item < e; item++) {
       const int t = item / nKv, kvh = item % nKv;
-      const SeqSpec& s = in.seqs[(size_t)seqOf_[(size_t)t]];
+      const StepSeq& s = in.seqs[(size_t)seqOf_[(size_t)t]];
       const int p = pos_[(size_t)t];
       const int j0 = window > 0 && p >= window ? p - window + 1 : 0;
       const int* table = &in.blockTables[(size_t)s.blockTableStart];
@@ -317,7 +317,7 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
 
   // Token bookkeeping and, per RoPE setting, each token's (cos, sin) (RopeSpec::cosSin: as llama.cpp's rope cache).
   for (size_t si = 0; si < in.seqs.size(); si++) {
-    const SeqSpec& s = in.seqs[si];
+    const StepSeq& s = in.seqs[si];
     for (int j = 0; j < s.nTokens; j++) {
       const int t = s.tokenStart + j;
       pos_[(size_t)t] = s.startPos + j;
@@ -350,7 +350,7 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
 
   // Gather the last row of every sampling sequence, then one GEMM over those rows for the logits.
   int S = 0;
-  for (const SeqSpec& s : in.seqs) {
+  for (const StepSeq& s : in.seqs) {
     if (!s.sample) continue;
     std::memcpy(&proj_[(size_t)S * dim], &x_[(size_t)(s.tokenStart + s.nTokens - 1) * dim], sizeof(float) * dim);
     S++;
@@ -376,7 +376,7 @@ void Forward::pool(const StepInput& in, float* out) {
   int* first = poolFirst_.data();
   int* count = poolCount_.data();
   int rows = 0, nPool = 0;
-  for (const SeqSpec& s : in.seqs) {
+  for (const StepSeq& s : in.seqs) {
     if (s.pool == PoolRows::NONE) continue;
     const int src = s.pool == PoolRows::LAST ? s.tokenStart + s.nTokens - 1 : s.tokenStart;
     const int n = s.pool == PoolRows::SUM ? s.nTokens : 1;

@@ -109,7 +109,7 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     napi_value s;
     napi_get_element(env, seqs, i, &s);
     if (typeOf(env, s) != napi_object) throw JsError{JsErrorKind::TypeError, p + " must be an object"};
-    SeqSpec spec;
+    StepSeq spec;
     size_t nTok = 0, nBt = 0;
     const int32_t* toks = int32Array(env, getProp(env, s, "tokens"), p + ".tokens", &nTok);
     if (nTok == 0)

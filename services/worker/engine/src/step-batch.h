@@ -47,7 +47,8 @@ enum class PoolRows : uint8_t {
   SUM,    // the sum of the chunk's rows (mean pooling: the caller divides by the prompt's length)
 };
 
-struct SeqSpec {
+// One sequence's slice of a step: its chunk of tokens, its block table and how to sample after it.
+struct StepSeq {
   int tokenStart = 0;       // index of the sequence's first token in StepInput::tokens
   int nTokens = 0;          // >= 1
   int startPos = 0;         // position of its first token
@@ -66,7 +67,7 @@ struct SeqSpec {
 struct StepInput {
   std::vector<int32_t> tokens;        // [T] every sequence's tokens, concatenated in seqs order
   std::vector<int32_t> blockTables;   // every sequence's block table, concatenated
-  std::vector<SeqSpec> seqs;          // [nSeqs]
+  std::vector<StepSeq> seqs;          // [nSeqs]
   std::vector<int32_t> samplingIds;   // every sequence's prompt / output / bias / mask ids, concatenated
   std::vector<float> samplingValues;  // every sequence's logit bias values, concatenated
   std::vector<uint32_t> bitmasks;     // [nConstrained][ceil(vocab / 32)] allowed-token words, in seqs order

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   const int bs = 16, perSeq = (P + D + bs - 1) / bs;
   e.initKv(perSeq * B, bs, P > B ? P : B, B);
   auto seqStep = [&](int b, int startPos, int n) {
-    SeqSpec s;
+    StepSeq s;
     s.tokenStart = (int)e.input().tokens.size();
     s.nTokens = n;
     s.startPos = startPos;

@@ -28,7 +28,7 @@ static std::vector<int> generate(const std::string& path, const std::string& ker
   while ((int)out.size() < n) {
     StepInput& in = e.input();
     in.clear();
-    SeqSpec s;
+    StepSeq s;
     s.tokenStart = 0;
     s.nTokens = (int)all.size() - fed;
     s.startPos = fed;

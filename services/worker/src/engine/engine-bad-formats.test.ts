@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ggmlTensorBytes, readGgufMetadata, writeGguf, type GgufValue } from '@loom/tokenizer';
+import { ggmlTensorBytes, readGgufMetadata, writeGguf, type GgufValue } from '@loom/gguf';
 import { loadEngine } from './native-engine.js';
 import { writeTinyModel, type TinyConfig } from './tiny-model.js';
 

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { llamaPeerMissing, llamaPeerTool, medianRange, textTable } from '@loom/bench';
-import { readGgufMetadata } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import { pickModels } from './engine-bench-models.js';
 import { runLoom, workloadFlops, type PhaseTimes, type Workload } from './engine-bench-workload.js';
 import { describePeer, peerCandidates, runBatchedBench, type PeerConfig } from './llama-batched-bench.js';

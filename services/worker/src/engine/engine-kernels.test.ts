@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
 import { KERNEL_SETS, loadEngine, supportedKernels } from './native-engine.js';
-import { GGML_QUANT_TYPES, ggmlQuantLayout, type GgmlQuantType } from '@loom/tokenizer';
+import { GGML_QUANT_TYPES, ggmlQuantLayout, type GgmlQuantType } from '@loom/gguf';
 import { writePaddedStories, writeStoriesCopy } from './stories-variants.js';
 import { TINY_LLAMA, writeTinyModel, type TinyConfig } from './tiny-model.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { copyGgufWithMetadata } from '@loom/tokenizer';
+import { copyGgufWithMetadata } from '@loom/gguf';
 import { getLlama, type Llama, type Token } from 'node-llama-cpp';
 import type { EngineSeq } from './engine-api.js';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, seq, storiesPath } from './engine-test-kit.js';

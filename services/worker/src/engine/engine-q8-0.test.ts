@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun } from './engine-test-kit.js';
 import { loadEngine, quantize } from './native-engine.js';
-import { dequantizeQ8_0, quantizeQ8_0 } from '@loom/tokenizer';
+import { dequantizeQ8_0, quantizeQ8_0 } from '@loom/gguf';
 import { writeStoriesCopy } from './stories-variants.js';
 
 describe('q8_0 weights', () => {

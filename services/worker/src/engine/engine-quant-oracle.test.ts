@@ -24,7 +24,7 @@ import {
   readGgufMetadata,
   type GgmlQuantType,
   type LlamaFileType,
-} from '@loom/tokenizer';
+} from '@loom/gguf';
 import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
 import { dequantize, loadEngine, quantize, type QuantType } from './native-engine.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '@loom/testing';
-import { GGML_QUANT_TYPES, ggmlQuantize, ggmlQuantLayout } from '@loom/tokenizer';
+import { GGML_QUANT_TYPES, ggmlQuantize, ggmlQuantLayout } from '@loom/gguf';
 import { ggmlReferenceDequantize, ggmlReferenceQuantize } from './ggml-reference.js';
 import { dequantize, quantize } from './native-engine.js';
 

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
-import { ggmlQuantLayout, type GgmlQuantType } from '@loom/tokenizer';
+import { ggmlQuantLayout, type GgmlQuantType } from '@loom/gguf';
 
 type QuantizeChunk = (
   type: number,

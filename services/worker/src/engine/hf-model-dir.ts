@@ -10,13 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  hfTokenizerFromData,
-  readGgufMetadata,
-  tokenizerDataFromGguf,
-  chatTemplateFromGguf,
-  type GgufTensorInfo,
-} from '@loom/tokenizer';
+import { hfTokenizerFromData, tokenizerDataFromGguf, chatTemplateFromGguf } from '@loom/tokenizer';
+import { readGgufMetadata, type GgufTensorInfo } from '@loom/gguf';
 import { encode } from './tiny-model.js';
 
 export interface HfDirOptions {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeEngine } from './engine-api.js';
-import { ggmlQuantLayout, type GgmlQuantType } from '@loom/tokenizer';
+import { ggmlQuantLayout, type GgmlQuantType } from '@loom/gguf';
 
 /** Worst to best; each needs what the previous one does (see services/worker/engine/src/kernels-dispatch.cpp). */
 export const KERNEL_SETS = ['scalar', 'avx2', 'avx512', 'avx512vnni', 'avx512bf16'] as const;

@@ -19,7 +19,7 @@ import {
   type FileTypeModel,
   type GgufValue,
   type LlamaFileType,
-} from '@loom/tokenizer';
+} from '@loom/gguf';
 import { storiesPath } from './engine-test-kit.js';
 import { quantize, weightTypeLayout, type QuantType } from './native-engine.js';
 

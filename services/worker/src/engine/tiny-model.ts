@@ -11,7 +11,7 @@ import {
   type GgufTensorToWrite,
   type ModelArch,
   type ModelShape,
-} from '@loom/tokenizer';
+} from '@loom/gguf';
 import { quantize, weightTypeLayout, type QuantType } from './native-engine.js';
 
 export interface TinyConfig extends Omit<ModelShape, 'ropeTheta' | 'normEps'> {

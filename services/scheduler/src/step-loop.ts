@@ -23,7 +23,7 @@ import type { FillItem, StructuredOutputManager } from './structured-output/stru
  * worker fails, every unfinished sequence is handed to `onFailed` with the tokens generated so far,
  * to be recomputed on another worker.
  */
-export class WorkerLoop {
+export class StepLoop {
   private readonly client: WorkerClient;
   private core: Scheduler | undefined;
   private channel: StepChannel | undefined;
@@ -45,7 +45,7 @@ export class WorkerLoop {
     private readonly manager: RequestManager,
     private readonly metrics: SchedulerMetrics,
     private readonly log: Logger,
-    private readonly onFailed: (loop: WorkerLoop, seqs: SeqSpec[], reason: string) => void,
+    private readonly onFailed: (loop: StepLoop, seqs: SeqSpec[], reason: string) => void,
     /** Grammar state of constrained sequences: masks filled per step, advanced by what was sampled. */
     private readonly structured?: StructuredOutputManager,
   ) {
