@@ -116,7 +116,6 @@ describe('model synth files run the same in Loom and llama.cpp', () => {
             minP: 0,
             seed: 0,
             rngCounter: got.length,
-            logprobs: -1,
           },
         ]);
         pos += tokens.length;

@@ -74,7 +74,6 @@ describe('synth qwen3 embeddings: Loom == llama.cpp', () => {
             minP: 0,
             seed: 0,
             rngCounter: 0,
-            logprobs: -1,
           },
         ]);
         const got = r.pooled!.map((x) => (pool === 'sum' ? x / n : x));

@@ -62,7 +62,7 @@ export async function openLlamaCpp(llama: Llama, file: string, contextSize: numb
   };
 }
 
-const GREEDY = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0, logprobs: -1 } as const;
+const GREEDY = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0 } as const;
 
 /** Loom's n greedy ids after `prompt`: a 7-token-chunked prefill, then one token per step (initKv done). */
 export async function loomGreedy(

@@ -48,13 +48,13 @@ export interface ProtoSamplingParams {
   frequencyPenalty: number;
   repetitionPenalty: number;
   logitBias: Record<string, number>;
-  /** -1 = none. */
-  logprobs: number;
+  /** Top-N alternatives of each sampled token's logprob; absent = none (proto3 `optional`: 0 is a value). */
+  logprobs?: number;
   /** EOS ids (unless ignoreEos) and stopTokenIds are masked until this many tokens are generated. Default 0. */
   minTokens?: number;
   stopTokenIds?: number[];
   ignoreEos?: boolean;
-  /** 0 / absent = none; n > 0 = each prompt token's logprob plus its n - 1 most likely alternatives (echo + logprobs = n - 1). */
+  /** Each prompt token's logprob plus its n most likely alternatives (echo + logprobs = n); absent = none. */
   promptLogprobs?: number;
 }
 

@@ -41,12 +41,12 @@ export function toProtoSampling(s: SamplingParams): ProtoSamplingParams {
     frequencyPenalty: s.frequencyPenalty,
     repetitionPenalty: s.repetitionPenalty,
     logitBias: s.logitBias,
-    logprobs: s.logprobs ?? -1,
     minTokens: s.minTokens,
     stopTokenIds: s.stopTokenIds,
     ignoreEos: s.ignoreEos,
-    // The proto counts the prompt token itself plus its alternatives; 0 asks for nothing.
-    promptLogprobs: s.promptLogprobs == null ? 0 : s.promptLogprobs + 1,
+    // null (none) is an absent proto3 optional field; a count is sent as it is, 0 included.
+    ...(s.logprobs != null ? { logprobs: s.logprobs } : {}),
+    ...(s.promptLogprobs != null ? { promptLogprobs: s.promptLogprobs } : {}),
   };
 }
 

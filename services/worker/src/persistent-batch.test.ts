@@ -202,8 +202,8 @@ test('penalties, logit bias and min_tokens reach the engine: prompt/output split
 
 test('prompt logprobs: chunks ask the engine for rows while inside the prompt, and rows map to prompt positions', () => {
   const b = new PersistentBatch(4);
-  // prompt_logprobs 3 = each prompt token's logprob and its top 2; 6 prompt tokens in chunks of 4 + 2.
-  const sampling = { ...greedy, promptLogprobs: 3 };
+  // prompt_logprobs 2 = each prompt token's logprob and its top 2; 6 prompt tokens in chunks of 4 + 2.
+  const sampling = { ...greedy, promptLogprobs: 2 };
   let p = b.prepare(
     step({
       newRequests: [
@@ -250,7 +250,7 @@ test('prompt logprobs: chunks ask the engine for rows while inside the prompt, a
   p = b.prepare(
     step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 4, numScheduledTokens: 2 }] }),
   );
-  assert.equal(p.seqs[0]!.nextPromptToken, -1);
+  assert.equal(p.seqs[0]!.nextPromptToken, undefined);
   r = { ...rowsResult(2, 5), tokens: Int32Array.from([9]) };
   b.complete(p, r);
   lp = b.promptLogprobs(p, r);

@@ -196,8 +196,9 @@ export class PersistentBatch {
       state.tokenIds.push(tokenId);
       state.numOutputTokens += 1;
       const top: { tokenId: number; logprob: number }[] = [];
-      if (result.topIds && result.topLogprobs && seq.logprobs > 0) {
-        for (let j = 0; j < Math.min(seq.logprobs, result.topN); j++) {
+      const nTop = seq.logprobs ?? 0;
+      if (result.topIds && result.topLogprobs && nTop > 0) {
+        for (let j = 0; j < Math.min(nTop, result.topN); j++) {
           const t = result.topIds[i * result.topN + j]!;
           if (t >= 0) top.push({ tokenId: t, logprob: result.topLogprobs[i * result.topN + j]! });
         }
@@ -298,8 +299,8 @@ export class PersistentBatch {
       minP: sp.minP,
       seed: sp.seed,
       rngCounter: s.numOutputTokens,
-      logprobs: sp.logprobs,
     };
+    if (sp.logprobs) seq.logprobs = sp.logprobs;
     if (seq.sample) this.addLogitProcessing(seq, s);
     const pool = s.pooling && poolRows(s.pooling.type, s.numComputedTokens, end === s.tokenIds.length);
     if (pool) seq.pool = pool;
@@ -310,9 +311,9 @@ export class PersistentBatch {
       bitmasks.delete(requestId);
     }
     // Rows that score prompt positions 1 .. promptLength - 1 exist only while the chunk starts inside the prompt.
-    if ((sp.promptLogprobs ?? 0) > 0 && s.numComputedTokens + 1 < s.promptLength) {
-      seq.promptLogprobs = sp.promptLogprobs! - 1;
-      seq.nextPromptToken = end < s.promptLength ? s.tokenIds[end]! : -1;
+    if (sp.promptLogprobs !== undefined && s.numComputedTokens + 1 < s.promptLength) {
+      seq.promptLogprobs = sp.promptLogprobs;
+      if (end < s.promptLength) seq.nextPromptToken = s.tokenIds[end]!;
     }
     return seq;
   }

@@ -12,7 +12,6 @@ export const GREEDY_SAMPLING: ProtoSamplingParams = {
   frequencyPenalty: 0,
   repetitionPenalty: 1,
   logitBias: {},
-  logprobs: -1,
 };
 
 /** A StepRequest with nothing in it but `s`. */

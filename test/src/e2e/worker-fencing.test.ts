@@ -19,7 +19,6 @@ const greedy = {
   frequencyPenalty: 0,
   repetitionPenalty: 1,
   logitBias: {},
-  logprobs: -1,
 };
 
 /** A real worker process refuses anything carrying a fencing token older than the newest it has seen. */

@@ -64,7 +64,7 @@ void Engine::step() {
       const int row = sampleRow_[(size_t)i];
       if (row < 0) continue;
       const SamplingParams& p = input_.seqs[(size_t)i].params;
-      const int n = p.logprobs > 0 ? p.logprobs : 0;
+      const int n = p.logprobs;
       output_.tokens[(size_t)i] =
           sampler_.sample(&logits_[(size_t)row * V], p, thread, &output_.logprobs[(size_t)i], n,
                           output_.topIds.data() + (size_t)i * topN, output_.topLogprobs.data() + (size_t)i * topN);
@@ -84,7 +84,7 @@ void Engine::promptLogprobs() {
   output_.promptOffsets.assign((size_t)nSeqs + 1, 0);
   for (int i = 0; i < nSeqs; i++) {
     const StepSeq& s = input_.seqs[(size_t)i];
-    if (s.promptLogprobs >= 0) {
+    if (s.promptLogprobs != kNoPromptLogprobs) {
       rows += s.nTokens;
       topN = std::max(topN, s.promptLogprobs);
     }
@@ -101,7 +101,7 @@ void Engine::promptLogprobs() {
   promptNext_.clear();
   promptTopN_.clear();
   for (const StepSeq& s : input_.seqs) {
-    if (s.promptLogprobs < 0) continue;
+    if (s.promptLogprobs == kNoPromptLogprobs) continue;
     for (int j = 0; j < s.nTokens; j++) {
       promptRows_.push_back(s.tokenStart + j);
       promptNext_.push_back(j + 1 < s.nTokens ? input_.tokens[(size_t)(s.tokenStart + j + 1)] : s.nextPromptToken);

@@ -152,13 +152,19 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
     sp.topK = (int)intIn(env, getProp(env, s, "topK"), p + ".topK", 0, 1 << 30, 0);
     sp.seed = (uint32_t)intIn(env, getProp(env, s, "seed"), p + ".seed", 0, 4294967295.0, 0);
     sp.rngCounter = (uint64_t)intIn(env, getProp(env, s, "rngCounter"), p + ".rngCounter", 0, 9007199254740991.0, 0);
-    sp.logprobs = (int)intIn(env, getProp(env, s, "logprobs"), p + ".logprobs", -1, vocab, -1);
+    sp.logprobs = (int)intIn(env, getProp(env, s, "logprobs"), p + ".logprobs", 0, vocab, 0);
     spans.push_back(stageLogitProcessing(env, s, p, vocab, in, sp));
     spans.back().allowed =
         stageAllowedTokens(env, getProp(env, s, "allowedTokens"), p + ".allowedTokens", vocab, spec.sample, in);
-    spec.promptLogprobs = (int)intIn(env, getProp(env, s, "promptLogprobs"), p + ".promptLogprobs", -1, vocab, -1);
-    spec.nextPromptToken =
-        (int32_t)intIn(env, getProp(env, s, "nextPromptToken"), p + ".nextPromptToken", -1, vocab - 1, -1);
+    // Absent = none (kNoPromptLogprobs / kNoToken); a present value is a count / a token id.
+    napi_value plp = getProp(env, s, "promptLogprobs");
+    spec.promptLogprobs = typeOf(env, plp) == napi_undefined
+                              ? kNoPromptLogprobs
+                              : (int)intIn(env, plp, p + ".promptLogprobs", 0, vocab, kNoPromptLogprobs);
+    napi_value next = getProp(env, s, "nextPromptToken");
+    spec.nextPromptToken = typeOf(env, next) == napi_undefined
+                               ? kNoToken
+                               : (int32_t)intIn(env, next, p + ".nextPromptToken", 0, vocab - 1, kNoToken);
     const std::string pool = stringOr(env, getProp(env, s, "pool"), p + ".pool", "");
     if (!pool.empty()) {
       if (pool != "last" && pool != "first" && pool != "sum")

@@ -7,6 +7,11 @@
 
 namespace loom {
 
+// StepSeq::promptLogprobs of a sequence that asks for none (0 asks for the tokens' logprobs, no alternatives).
+constexpr int kNoPromptLogprobs = -1;
+// A token id that is not there (StepSeq::nextPromptToken when the chunk ends the prompt).
+constexpr int32_t kNoToken = -1;
+
 struct SamplingParams {
   float temperature = 0.f;  // 0 = greedy (argmax); other fields are then ignored
   float topP = 1.f;         // (0, 1]
@@ -14,7 +19,7 @@ struct SamplingParams {
   int topK = 0;             // 0 = off
   uint32_t seed = 0;
   uint64_t rngCounter = 0;  // k: tokens this sequence generated before; the draw uses (seed, k) only
-  int logprobs = -1;        // top-N logprobs to return; -1 = none
+  int logprobs = 0;         // top-N alternatives returned with the sampled token's logprob (always returned)
 
   // Logit processing before sampling (also under greedy), in vLLM's order: logit bias and masking, then
   // the repetition penalty over prompt + output tokens, then frequency / presence over output tokens.
@@ -56,11 +61,12 @@ struct StepSeq {
   int blockTableLen = 0;    // >= ceil((startPos + nTokens) / blockSize)
   bool sample = false;      // sample after its last token
   SamplingParams params;
-  // Prompt logprobs (echo + logprobs): when >= 0, row j of this sequence scores the token that follows
+  // Prompt logprobs (echo + logprobs): unless kNoPromptLogprobs, row j of this sequence scores the token that follows
   // tokens[j] (tokens[j + 1], and nextPromptToken after the last row; NaN where none is given) with this many top
   // alternatives. Rows of the whole step's sequences come out in StepOutput::prompt*.
-  int promptLogprobs = -1;
-  int32_t nextPromptToken = -1;    // first token of the next prefill chunk; -1 when this chunk ends the prompt
+  int promptLogprobs = kNoPromptLogprobs;
+  int32_t nextPromptToken =
+      kNoToken;                    // first token of the next prefill chunk; kNoToken when this chunk ends the prompt
   PoolRows pool = PoolRows::NONE;  // != NONE: one row of StepOutput::pooled (never together with sample)
 };
 

@@ -52,8 +52,8 @@ export interface EngineSeq {
   seed: number;
   /** k: number of tokens this sequence generated before this step. */
   rngCounter: number;
-  /** Top-N logprobs to return; -1 = none (the sampled token's logprob is always returned). */
-  logprobs: number;
+  /** Top-N alternatives returned with the sampled token's logprob (which is always returned); absent = 0. */
+  logprobs?: number;
   /**
    * Structured outputs: [ceil(vocabSize / 32)] allowed-token bitmask (bit j of word i allows token 32i + j;
    * ids past the mask are not allowed). Applied to the logits before anything else, like vLLM's grammar
@@ -82,12 +82,12 @@ export interface EngineSeq {
   /** Ids that cannot be sampled this step (EOS and stop ids until min_tokens is reached). */
   maskTokens?: Int32Array;
   /**
-   * Prompt logprobs (OpenAI `echo` + `logprobs`): top-N alternatives per fed token; -1 / absent = none, 0 = only
+   * Prompt logprobs (OpenAI `echo` + `logprobs`): top-N alternatives per fed token; absent = none, 0 = only
    * the prompt token's own logprob. Row j of this sequence scores the token after tokens[j]: tokens[j + 1], or
    * `nextPromptToken` after the last row. Computed in the same forward pass (logits of every fed row).
    */
   promptLogprobs?: number;
-  /** The prompt token that follows this chunk (the next prefill chunk's first); -1 / absent when the chunk ends the prompt. */
+  /** The prompt token that follows this chunk (the next prefill chunk's first); absent when the chunk ends the prompt. */
   nextPromptToken?: number;
   /**
    * Embeddings: which of this chunk's final-normed hidden rows (rmsnorm * output_norm, llama.cpp's embedding

@@ -38,7 +38,7 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
     const maxTokens = Math.max(w.batch, Math.min(LOOM_STEP_TOKENS, w.batch * w.prompt), w.prompt);
     engine.initKv(w.batch * perSeq + 1, BLOCK, maxTokens, w.batch);
     const table = (b: number) => Int32Array.from({ length: perSeq }, (_, i) => b * perSeq + i);
-    const greedy = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0, logprobs: -1 };
+    const greedy = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0 };
     // Warm-up (untimed): one token in the spare last block, pages in the weights and wakes the threads.
     await engine.step([
       {

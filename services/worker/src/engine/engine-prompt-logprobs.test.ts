@@ -70,7 +70,7 @@ describe('prompt logprobs', () => {
           {
             ...seq(PROMPT.slice(at, end), at, [4, 5, 6, 7], last, GREEDY, 0),
             promptLogprobs: TOP,
-            nextPromptToken: last ? -1 : PROMPT[end]!,
+            ...(last ? {} : { nextPromptToken: PROMPT[end]! }),
           },
         ]);
         assert.equal(r.prompt!.offsets[0], 0);

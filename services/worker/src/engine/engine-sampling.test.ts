@@ -14,7 +14,7 @@ import {
 } from './engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 
-const SAMPLED: Sampling = { temperature: 0.8, topP: 0.9, topK: 0, minP: 0, seed: 42, logprobs: -1 };
+const SAMPLED: Sampling = { temperature: 0.8, topP: 0.9, topK: 0, minP: 0, seed: 42 };
 const N = 40;
 
 describe('sampling', () => {

@@ -15,7 +15,7 @@ export const storiesPath = (type: 'f32' | 'f16'): string =>
 export const ONCE_UPON_A_TIME = [1, 403, 407, 261, 378];
 
 export type Sampling = Pick<EngineSeq, 'temperature' | 'topP' | 'topK' | 'minP' | 'seed' | 'logprobs'>;
-export const GREEDY: Sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0, logprobs: -1 };
+export const GREEDY: Sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0 };
 
 /** One sequence's part of a step. */
 export function seq(

@@ -57,7 +57,7 @@ describe('allowed-token bitmask', () => {
 
         const counts = new Map<number, number>();
         for (let s = 0; s < 60; s++) {
-          const sampled = { temperature: 1.5, topP: 0.95, topK: 3, minP: 0.01, seed: s, logprobs: -1 };
+          const sampled = { temperature: 1.5, topP: 0.95, topK: 3, minP: 0.01, seed: s };
           const r = await engine.step([
             { ...seq(ONCE_UPON_A_TIME, 0, [1], true, sampled, 0), allowedTokens: maskOf(allowed) },
           ]);
@@ -75,7 +75,7 @@ describe('allowed-token bitmask', () => {
   it('several sequences in one step (n > 1), each under its own mask; seeded draws equal alone and batched', async () => {
     await withEngine('auto', async (engine) => {
       const { order } = await rawAfterPrompt(engine, 0);
-      const sampled = { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 7, logprobs: -1 };
+      const sampled = { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 7 };
       const masks = [[order[3]!, order[9]!], [order[1]!], [order[30]!, order[31]!, order[32]!]];
       const seqs: EngineSeq[] = masks.map((m, i) => ({
         ...seq(ONCE_UPON_A_TIME, 0, [i + 1], true, { ...sampled, seed: 7 + i }, 0),
