@@ -18,6 +18,40 @@ export default tseslint.config(
       ],
     },
   },
+  // The scheduler core stays synchronous and pure: it imports only itself and @loom/common (its own project,
+  // services/scheduler/tsconfig.core.json, also fails the build on a file outside src/core).
+  {
+    files: ['services/scheduler/src/core/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./|@loom/common$|node:crypto$)',
+              message: 'the scheduler core imports only src/core, @loom/common and node:crypto (hashing)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // The rest of the service uses the core through its index (its public surface); tests may reach inside.
+  {
+    files: ['services/scheduler/src/**/*.ts'],
+    ignores: ['services/scheduler/src/core/**', 'services/scheduler/src/testing/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '/core/(?!index\\.js$)', message: "import the scheduler core through './core/index.js'" },
+          ],
+        },
+      ],
+    },
+  },
   // The gateway's web app: plain ES modules run by the browser.
   { files: ['services/gateway/public/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { FakeHub } from './fake-hub.js';
+import { FakeHub } from './testing/fake-hub.js';
 import { hfDownload, type DownloadEvent, type HfDownloadOptions } from './hf-download.js';
 import { freePort } from '@loom/common';
 import { REPO_ROOT } from './repo-paths.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { configFromEnv, modelIdOf } from '@loom/common';
-import { FakeHub } from './fake-hub.js';
+import { FakeHub } from './testing/fake-hub.js';
 import { freePort } from '@loom/common';
 import { parseHfRef } from './hf-ref.js';
 import { withModel } from './preflight.js';

@@ -87,19 +87,6 @@ export function createWorkerClient(address: string, options: grpc.ClientOptions 
   }) as unknown as WorkerClient;
 }
 
-export interface HealthClient extends grpc.Client {
-  check(
-    req: { service: string },
-    opts: grpc.CallOptions,
-    cb: (err: grpc.ServiceError | null, res?: { status: string }) => void,
-  ): grpc.ClientUnaryCall;
-}
-
-export function createHealthClient(address: string): HealthClient {
-  const Ctor = lookup('grpc.health.v1.Health');
-  return new Ctor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
-}
-
 /** Promise wrapper for a unary call on a callback-style client. */
 export function unary<Req, Res>(
   call: (req: Req, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,

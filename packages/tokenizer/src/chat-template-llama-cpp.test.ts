@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { renderChat, type ChatMessage, type RenderChatOptions } from './chat-template.js';
 import { pyFormat } from './jinja-compat.js';
 import { readGgufMetadata } from '@loom/gguf';
-import { llamaCppChatCases } from './llama-cpp-chat-cases.js';
+import { llamaCppChatCases } from './testing/llama-cpp-chat-cases.js';
 import { chatTemplateFromGguf } from './tokenizer-data.js';
-import { vocabPath, vocabTokenizer } from './test-support.js';
+import { vocabPath, vocabTokenizer } from './testing/test-support.js';
 import { TokenType } from './token-type.js';
 
 const TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'chat-templates');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { FALLBACK_CHAT_TEMPLATE, renderChat } from './chat-template.js';
-import { vocabTokenizer } from './test-support.js';
+import { vocabTokenizer } from './testing/test-support.js';
 
 // Public templates, verbatim from the models' tokenizer_config.json.
 const LLAMA2 =

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GgufValueType, readGgufMetadata, GGML_TYPE, writeGguf } from '@loom/gguf';
 import { chatTemplateFromGguf, tokenizerDataFromGguf } from './tokenizer-data.js';
-import { modelsDir, vocabPath } from './test-support.js';
+import { modelsDir, vocabPath } from './testing/test-support.js';
 
 const STORIES = ['stories260K-f32.gguf', 'stories260K-f16.gguf'].map((f) => path.join(modelsDir, 'stories260K', f));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-gguf-'));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { IncrementalDetokenizer } from './incremental-detokenizer.js';
 import type { Tokenizer } from './tokenizer.js';
-import { loadTokenizer, vocabTokenizer } from './test-support.js';
+import { loadTokenizer, vocabTokenizer } from './testing/test-support.js';
 
 /** Pushes ids one at a time; checks every push is whole UTF-8 and the pushes add up to the relative decode. */
 function stream(tok: Tokenizer, prompt: number[], output: number[], skipSpecial: boolean): string[] {

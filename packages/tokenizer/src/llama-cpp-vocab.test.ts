@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { llamaCppVocabNames, readVectors, vocabTokenizer } from './test-support.js';
+import { llamaCppVocabNames, readVectors, vocabTokenizer } from './testing/test-support.js';
 
 /** Vocab files llama.cpp ships without .inp/.out (its test-tokenizer-1 runs on them are disabled). */
 const NO_VECTORS: Record<string, string> = {

@@ -6,7 +6,7 @@ import { tokenizerDataFromGguf } from './tokenizer-data.js';
 import { Tokenizer } from './tokenizer.js';
 import { chatTemplateFromHf, tokenizerDataFromHf } from './tokenizer-json.js';
 import { hfTokenizerFromData } from './tokenizer-json-export.js';
-import { readVectors, vocabPath } from './test-support.js';
+import { readVectors, vocabPath } from './testing/test-support.js';
 
 /** GGUF vocab -> tokenizer.json text -> TokenizerData, as a model directory would hand it over. */
 function roundTrip(vocab: string) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { loadTokenizer, readVectors, vocabTokenizer } from './test-support.js';
+import { loadTokenizer, readVectors, vocabTokenizer } from './testing/test-support.js';
 
 test('stories260K: "Once upon a time" encodes as llama.cpp does, with BOS', () => {
   const tok = loadTokenizer('stories260K/stories260K-f32.gguf');

@@ -78,16 +78,11 @@ export interface ServedModel {
   tokenizer: Tokenizer;
   eosTokenIds: number[];
   contextLength: number;
-  /**
-   * When the gateway accepted the request (ms epoch), until the sequence first reaches a worker
-   * (queue time is observed then and this cleared); absent for a request resumed with output.
-   */
-  acceptedAt?: number;
 }
 
 /**
  * Owns every in-flight request of this scheduler: its choices' detokenizers and stop checkers, and
- * the appends to its output stream. Worker loops hand it step outputs and learn which sequences a
+ * the appends to its output stream. Step loops hand it step outputs and learn which sequences a
  * stop string ended. Nothing here blocks or awaits except the Redis appends it issues.
  */
 /** Recently cancelled request ids kept, so that a cancel which overtakes its job still wins. */

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
-import type { Scheduler } from './core/scheduler.js';
+import type { Scheduler } from './core/index.js';
 
 /** Label values of one worker's series. */
 export type WorkerLabels = { model_name: string; worker: string };

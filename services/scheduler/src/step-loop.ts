@@ -8,9 +8,14 @@ import {
   type TokenBitmask,
 } from '@loom/proto';
 import type { LoomConfig, Logger, WorkerDevice, WorkerStatus } from '@loom/common';
-import { Scheduler } from './core/scheduler.js';
-import type { BlockHash, BlockHashes } from './core/block-hash.js';
-import { finishInfoOf, type SampledToken, type SchedulerOutput } from './core/scheduler-output.js';
+import {
+  Scheduler,
+  finishInfoOf,
+  type BlockHash,
+  type BlockHashes,
+  type SampledToken,
+  type SchedulerOutput,
+} from './core/index.js';
 import type { RequestManager, SeqSpec } from './request-manager.js';
 import { StepChannel } from './step-channel.js';
 import { toStepRequest } from './to-step-request.js';

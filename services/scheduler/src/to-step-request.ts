@@ -1,6 +1,6 @@
 import type { PoolingParams, SamplingParams } from '@loom/common';
 import type { ProtoPoolingParams, ProtoSamplingParams, StepRequest, TokenBitmask } from '@loom/proto';
-import type { SchedulerOutput } from './core/scheduler-output.js';
+import type { SchedulerOutput } from './core/index.js';
 
 /**
  * The core's plain-data step, stamped with the step id and the leader's fencing token, with the

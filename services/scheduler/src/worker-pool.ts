@@ -1,6 +1,6 @@
 import type { LoomConfig, Logger, WorkerStatus } from '@loom/common';
 import { Router, type RoutingPolicy } from './cluster/router.js';
-import { hashFullBlocks } from './core/block-hash.js';
+import { hashFullBlocks } from './core/index.js';
 import { MAX_WORKER_FAILURES, type RequestManager, type SeqSpec } from './request-manager.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { StructuredOutputManager } from './structured-output/structured-output-manager.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { copyGgufWithMetadata } from '@loom/gguf';
 import type { EngineModelInfo } from './engine/engine-api.js';
-import { storiesPath } from './engine/engine-test-kit.js';
+import { storiesPath } from './testing/engine-test-kit.js';
 import { buildModelCard, resolvePooling } from './model-card.js';
 
 /** stories260K's engine info (only dim and the card's own fields matter here). */

@@ -11,8 +11,8 @@ import { after, describe, it } from 'node:test';
 import { getLlama } from 'node-llama-cpp';
 import { Tokenizer, renderChat } from '@loom/tokenizer';
 import { llamaCppFile } from '@loom/tokenizer/llama-cpp-source';
-import { GREEDY, SeqRun, runAll, storiesPath } from './engine/engine-test-kit.js';
-import { writeHfModelDir } from './engine/hf-model-dir.js';
+import { GREEDY, SeqRun, runAll, storiesPath } from './testing/engine-test-kit.js';
+import { writeHfModelDir } from './testing/hf-model-dir.js';
 import { loadEngine } from './engine/native-engine.js';
 import { buildModelCard } from './model-card.js';
 

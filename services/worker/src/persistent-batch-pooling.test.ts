@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { NewRequest, ProtoPoolingParams } from '@loom/proto';
 import type { EngineStepResult } from './engine/engine-api.js';
 import { finishPooled, PersistentBatch, StepRejected } from './persistent-batch.js';
-import { GREEDY_SAMPLING, stepRequest } from './step-request-fixtures.js';
+import { GREEDY_SAMPLING, stepRequest } from './testing/step-request-fixtures.js';
 
 const sampling = GREEDY_SAMPLING;
 const step = stepRequest;

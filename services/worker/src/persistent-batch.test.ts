@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ProtoSamplingParams } from '@loom/proto';
 import { PersistentBatch, StepRejected } from './persistent-batch.js';
 import type { EngineStepResult } from './engine/engine-api.js';
-import { GREEDY_SAMPLING, stepRequest } from './step-request-fixtures.js';
+import { GREEDY_SAMPLING, stepRequest } from './testing/step-request-fixtures.js';
 
 const greedy = GREEDY_SAMPLING;
 const step = stepRequest;

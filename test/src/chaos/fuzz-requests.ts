@@ -1,6 +1,6 @@
 import http from 'node:http';
 import fc from 'fast-check';
-import { malformedRequests } from '@loom/gateway/testing/malformed-requests';
+import { malformedRequests } from '@loom/gateway/testing';
 import { Rng } from '@loom/bench';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
 import { check, zero, type ScenarioResult } from './chaos-report.js';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { openAiSchemaValidator } from '@loom/gateway';
+import { openAiSchemaValidator } from '@loom/gateway/testing';
 import { relErr } from '@loom/testing';
 import { copyGgufWithMetadata } from '@loom/gguf';
 import { sharedDir } from '../harness/index.js';

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { openAiSchemaValidator } from '@loom/gateway';
+import { openAiSchemaValidator } from '@loom/gateway/testing';
 import path from 'node:path';
 import { sharedDir } from '../harness/index.js';
 import { startLocalCluster, STORIES_F32, type LocalCluster } from '../fixtures/local-cluster.js';

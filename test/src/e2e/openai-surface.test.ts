@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { echoNullsFilled, openAiSchemaValidator } from '@loom/gateway';
+import { echoNullsFilled, openAiSchemaValidator } from '@loom/gateway/testing';
 import { sharedDir, waitFor } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 

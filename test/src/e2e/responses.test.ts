@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { openAiSchemaValidator, responseEventSchema } from '@loom/gateway';
+import { openAiSchemaValidator, responseEventSchema } from '@loom/gateway/testing';
 import { sharedDir } from '../harness/index.js';
 import { STORIES_F32, startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { writeQwen3ScriptedModel, type ScriptedModel } from '../fixtures/scripted-model.js';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { API_KEYS_KEY } from '@loom/common';
-import { clearOfWindowEdge, keyDigestHex } from '@loom/gateway';
+import { keyDigestHex } from '@loom/gateway';
+import { clearOfWindowEdge } from '@loom/gateway/testing';
 import { freePort, spawnService, type ServiceProcess } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 

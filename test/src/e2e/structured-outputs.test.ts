@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { openAiSchemaValidator } from '@loom/gateway';
+import { openAiSchemaValidator } from '@loom/gateway/testing';
 import { sharedDir, spawnService, type ServiceProcess } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { streamWhileDisturbed } from '../fixtures/stream-while-disturbed.js';

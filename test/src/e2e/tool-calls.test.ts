@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { Ajv } from 'ajv';
-import { openAiSchemaValidator } from '@loom/gateway';
+import { openAiSchemaValidator } from '@loom/gateway/testing';
 import { sharedDir } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { writeQwen3ScriptedModel, type ScriptedModel } from '../fixtures/scripted-model.js';

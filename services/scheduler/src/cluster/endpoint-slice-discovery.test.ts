@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { EndpointSliceDiscovery } from './endpoint-slice-discovery.js';
 import { readyEndpoints } from './ready-endpoints.js';
-import { FakeEndpointSliceApi } from './testing/fake-endpoint-slice-api.js';
+import { FakeEndpointSliceApi } from '../testing/fake-endpoint-slice-api.js';
 
 const NS = 'loom';
 const SERVICE = 'loom-worker';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BlockHash } from '../core/block-hash.js';
-import { drive } from '../core/test-helpers/drive.js';
-import { makeScheduler } from '../core/test-helpers/make-scheduler.js';
-import { sampling, seq } from '../core/test-helpers/make-request.js';
+import type { BlockHash } from '../core/index.js';
+import { drive } from '../testing/drive.js';
+import { makeScheduler } from '../testing/make-scheduler.js';
+import { sampling, seq } from '../testing/make-request.js';
 import { Router, type RouteCandidate } from './router.js';
 
 const BLOCK = 16;

@@ -1,4 +1,4 @@
-import { type BlockHash, type BlockHashes, extendBlockHashes } from '../core/block-hash.js';
+import { type BlockHash, type BlockHashes, extendBlockHashes } from '../core/index.js';
 
 export type RoutingPolicy = 'prefix' | 'round-robin' | 'least-loaded';
 

@@ -10,6 +10,7 @@ export type {
   SchedulerOutput,
   UpdateResult,
 } from './scheduler-output.js';
+export { finishInfoOf } from './scheduler-output.js';
 export { Request, RequestStatus, type RequestInit } from './request.js';
 export type { SchedulingPolicy } from './request-queue.js';
 export { type BlockHash, type BlockHashes, extendBlockHashes, hashFullBlocks } from './block-hash.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KVCacheManager } from './kv-cache-manager.js';
 import type { Request } from './request.js';
-import { makeRequest, sampling, seq } from './test-helpers/make-request.js';
+import { makeRequest, sampling, seq } from '../testing/make-request.js';
 
 const ids = (bs: readonly { blockId: number }[] | null) => (bs === null ? null : bs.map((b) => b.blockId));
 

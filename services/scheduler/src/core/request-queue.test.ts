@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRequestQueue } from './request-queue.js';
-import { makeRequest } from './test-helpers/make-request.js';
+import { makeRequest } from '../testing/make-request.js';
 
 const order = (q: Iterable<{ requestId: string }>) => [...q].map((r) => r.requestId);
 

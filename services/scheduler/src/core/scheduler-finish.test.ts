@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { FakeTokenFn } from './test-helpers/fake-executor.js';
-import { drive } from './test-helpers/drive.js';
-import { EOS, makeScheduler } from './test-helpers/make-scheduler.js';
-import { sampling, seq } from './test-helpers/make-request.js';
+import type { FakeTokenFn } from '../testing/fake-executor.js';
+import { drive } from '../testing/drive.js';
+import { EOS, makeScheduler } from '../testing/make-scheduler.js';
+import { sampling, seq } from '../testing/make-request.js';
 import type { SamplingParams } from '@loom/common';
 
 /** Samples EOS at position 12, stop-id 77 at 14, otherwise 1000 + position. */

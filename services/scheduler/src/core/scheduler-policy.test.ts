@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Scheduler } from './scheduler.js';
-import { FakeExecutor } from './test-helpers/fake-executor.js';
-import { drive } from './test-helpers/drive.js';
-import { makeScheduler } from './test-helpers/make-scheduler.js';
-import { sampling, seq } from './test-helpers/make-request.js';
+import { FakeExecutor } from '../testing/fake-executor.js';
+import { drive } from '../testing/drive.js';
+import { makeScheduler } from '../testing/make-scheduler.js';
+import { sampling, seq } from '../testing/make-request.js';
 
 test('priority policy admits lower values first, then by arrival', () => {
   const { scheduler, step } = makeScheduler({ policy: 'priority', maxNumSeqs: 2 });

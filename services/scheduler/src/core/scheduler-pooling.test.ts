@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PoolingParams } from '@loom/common';
-import { fakeEmbedding } from './test-helpers/fake-executor.js';
-import { drive } from './test-helpers/drive.js';
-import { makeScheduler } from './test-helpers/make-scheduler.js';
-import { sampling, seq } from './test-helpers/make-request.js';
+import { fakeEmbedding } from '../testing/fake-executor.js';
+import { drive } from '../testing/drive.js';
+import { makeScheduler } from '../testing/make-scheduler.js';
+import { sampling, seq } from '../testing/make-request.js';
 
 const pool = (type: PoolingParams['type']): PoolingParams => ({ type, normalize: true });
 const embed = (requestId: string, promptTokenIds: number[], type: PoolingParams['type'] = 'last') => ({

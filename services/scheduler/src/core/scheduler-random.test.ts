@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SchedulingPolicy } from './request-queue.js';
-import { makeScheduler } from './test-helpers/make-scheduler.js';
-import { sampling, seq } from './test-helpers/make-request.js';
+import { makeScheduler } from '../testing/make-scheduler.js';
+import { sampling, seq } from '../testing/make-request.js';
 import { seededRandom } from '@loom/testing';
 
 const prng = seededRandom;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashFullBlocks } from './block-hash.js';
-import { makeScheduler } from './test-helpers/make-scheduler.js';
-import { sampling, seq } from './test-helpers/make-request.js';
+import { makeScheduler } from '../testing/make-scheduler.js';
+import { sampling, seq } from '../testing/make-request.js';
 
 test("routablePrefixTokens counts a queued request's prefix before it is cached, and forgets it once finished", () => {
   const { scheduler, step } = makeScheduler({ numBlocks: 32 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashFullBlocks } from './block-hash.js';
-import { drive } from './test-helpers/drive.js';
-import { makeScheduler } from './test-helpers/make-scheduler.js';
-import { sampling, seq } from './test-helpers/make-request.js';
+import { drive } from '../testing/drive.js';
+import { makeScheduler } from '../testing/make-scheduler.js';
+import { sampling, seq } from '../testing/make-request.js';
 
 /** What positionToken samples for positions [from, to). */
 const tokensAt = (from: number, to: number) => seq(to - from, 1000 + from);

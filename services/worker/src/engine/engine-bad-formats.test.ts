@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ggmlTensorBytes, readGgufMetadata, writeGguf, type GgufValue } from '@loom/gguf';
 import { loadEngine } from './native-engine.js';
-import { writeTinyModel, type TinyConfig } from './tiny-model.js';
+import { writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
 
 const TINY: TinyConfig = {
   arch: 'llama',

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GREEDY, ONCE_UPON_A_TIME, seq, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 
 describe('bad model files', () => {

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { KERNEL_SETS, loadEngine, supportedKernels } from './native-engine.js';
 import { GGML_QUANT_TYPES, ggmlQuantLayout, type GgmlQuantType } from '@loom/gguf';
-import { writePaddedStories, writeStoriesCopy } from './stories-variants.js';
-import { TINY_LLAMA, writeTinyModel, type TinyConfig } from './tiny-model.js';
+import { writePaddedStories, writeStoriesCopy } from '../testing/stories-variants.js';
+import { TINY_LLAMA, writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
 
 describe('kernel dispatch', () => {
   // Only the sets this CPU runs can be compared; say which are left out, so a green run on an AVX2-only

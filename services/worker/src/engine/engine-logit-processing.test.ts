@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EngineSeq } from './engine-api.js';
-import { GREEDY, ONCE_UPON_A_TIME, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, runAll, seq, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 
 /** vLLM: bias and mask, then repetition over prompt + output, then frequency and presence over output. */

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import path from 'node:path';
-import { decode, GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, sharedDir, storiesPath } from './engine-test-kit.js';
+import {
+  decode,
+  GREEDY,
+  ONCE_UPON_A_TIME,
+  runAll,
+  SeqRun,
+  sharedDir,
+  storiesPath,
+} from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
 
 const N = 60;

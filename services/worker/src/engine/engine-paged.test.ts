@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NativeEngine } from './engine-api.js';
-import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
 
 const NEW = 40;

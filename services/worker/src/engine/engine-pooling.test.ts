@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { copyGgufWithMetadata } from '@loom/gguf';
 import { getLlama, type Llama, type Token } from 'node-llama-cpp';
 import type { EngineSeq } from './engine-api.js';
-import { GREEDY, ONCE_UPON_A_TIME, relErr, seq, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, relErr, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
-import { TINY_LLAMA, writeTinyModel, type TinyConfig } from './tiny-model.js';
+import { TINY_LLAMA, writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
 
 /** A 13-token stories260K prompt: "Once upon a time" and more, BOS first. */
 const PROMPT = [...ONCE_UPON_A_TIME, 412, 280, 339, 268, 471, 300, 290, 263];

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineStepResult } from './engine-api.js';
-import { GREEDY, seq, storiesPath } from './engine-test-kit.js';
+import { GREEDY, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
 
 const PROMPT = [1, 403, 407, 261, 378, 11, 393, 287, 261, 400, 341, 298, 362];

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getLlama, type Llama } from 'node-llama-cpp';
-import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun } from '../testing/engine-test-kit.js';
 import { loadEngine, quantize } from './native-engine.js';
 import { dequantizeQ8_0, quantizeQ8_0 } from '@loom/gguf';
-import { writeStoriesCopy } from './stories-variants.js';
+import { writeStoriesCopy } from '../testing/stories-variants.js';
 
 describe('q8_0 weights', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-q8-'));

@@ -26,9 +26,9 @@ import {
   type LlamaFileType,
 } from '@loom/gguf';
 import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
-import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { dequantize, loadEngine, quantize, type QuantType } from './native-engine.js';
-import { writePaddedStories } from './stories-variants.js';
+import { writePaddedStories } from '../testing/stories-variants.js';
 
 const N = 16;
 /** llama.cpp context with K/V in f32 and no flash attention (see above). */

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { GREEDY, relErr, seq } from './engine-test-kit.js';
+import { GREEDY, relErr, seq } from '../testing/engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
-import { rng, TINY_LLAMA, writeTinyModel, type TinyConfig } from './tiny-model.js';
+import { rng, TINY_LLAMA, writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
 
 const BASE = TINY_LLAMA;
 

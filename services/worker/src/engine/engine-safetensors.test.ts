@@ -7,10 +7,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { GREEDY, ONCE_UPON_A_TIME, SeqRun, decode, relErr, runAll, seq, storiesPath } from './engine-test-kit.js';
-import { writeHfModelDir } from './hf-model-dir.js';
+import {
+  GREEDY,
+  ONCE_UPON_A_TIME,
+  SeqRun,
+  decode,
+  relErr,
+  runAll,
+  seq,
+  storiesPath,
+} from '../testing/engine-test-kit.js';
+import { writeHfModelDir } from '../testing/hf-model-dir.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
-import { writeTinyModel, type TinyConfig } from './tiny-model.js';
+import { writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
 
 /** Greedy ids and the logits after the prompt (one prefill step), f32 KV. */
 async function greedy(

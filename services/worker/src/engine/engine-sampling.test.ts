@@ -11,7 +11,7 @@ import {
   sharedDir,
   storiesPath,
   type Sampling,
-} from './engine-test-kit.js';
+} from '../testing/engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 
 const SAMPLED: Sampling = { temperature: 0.8, topP: 0.9, topK: 0, minP: 0, seed: 42 };

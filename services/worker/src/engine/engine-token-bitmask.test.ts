@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineSeq } from './engine-api.js';
-import { GREEDY, ONCE_UPON_A_TIME, seq, storiesPath } from './engine-test-kit.js';
+import { GREEDY, ONCE_UPON_A_TIME, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine, supportedKernels, type LoadedEngine } from './native-engine.js';
 
 const VOCAB = 512;

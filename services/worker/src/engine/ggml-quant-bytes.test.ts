@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '@loom/testing';
 import { GGML_QUANT_TYPES, ggmlQuantize, ggmlQuantLayout } from '@loom/gguf';
-import { ggmlReferenceDequantize, ggmlReferenceQuantize } from './ggml-reference.js';
+import { ggmlReferenceDequantize, ggmlReferenceQuantize } from '../testing/ggml-reference.js';
 import { dequantize, quantize } from './native-engine.js';
 
 const ROW = 512; // two 256-value super-blocks, sixteen 32-value blocks

@@ -1,5 +1,5 @@
-import { Scheduler } from '../scheduler.js';
-import type { SchedulerConfig } from '../scheduler-config.js';
+import { Scheduler } from '../core/scheduler.js';
+import type { SchedulerConfig } from '../core/scheduler-config.js';
 import { FakeExecutor, type FakeTokenFn } from './fake-executor.js';
 
 /** EOS id of the test model. */

@@ -1,5 +1,5 @@
-import type { FinishInfo, RequestOutput } from '../scheduler-output.js';
-import type { Scheduler } from '../scheduler.js';
+import type { FinishInfo, RequestOutput } from '../core/scheduler-output.js';
+import type { Scheduler } from '../core/scheduler.js';
 import type { FakeExecutor } from './fake-executor.js';
 
 export interface DrivenRequest {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { PoolingParams } from '@loom/common';
-import type { PooledVector, SampledToken, SchedulerOutput } from '../scheduler-output.js';
+import type { PooledVector, SampledToken, SchedulerOutput } from '../core/scheduler-output.js';
 
 /** The token a FakeExecutor samples for a request at a position (= number of tokens before it). */
 export type FakeTokenFn = (requestId: string, position: number) => number;

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineSeq, EngineStepResult, NativeEngine } from './engine-api.js';
+import type { EngineSeq, EngineStepResult, NativeEngine } from '../engine/engine-api.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');

@@ -6,8 +6,8 @@
  * lists, which is all this reader understands. Test code only.
  */
 import * as fs from 'node:fs';
-import { llamaCppFile } from './llama-cpp-source.js';
-import type { ChatMessage } from './chat-template.js';
+import { llamaCppFile } from '../llama-cpp-source.js';
+import type { ChatMessage } from '../chat-template.js';
 
 export interface LlamaCppChatCase {
   name: string;

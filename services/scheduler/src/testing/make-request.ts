@@ -1,5 +1,5 @@
 import { DEFAULT_SAMPLING, type SamplingParams } from '@loom/common';
-import { Request, type RequestInit } from '../request.js';
+import { Request, type RequestInit } from '../core/request.js';
 
 let arrivals = 0;
 

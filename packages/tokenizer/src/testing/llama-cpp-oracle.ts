@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { seededRandom } from '@loom/testing';
 import { llamaCppVocabNames, loadTokenizer, modelsDir, vocabPath, vocabTokenizer } from './test-support.js';
-import type { Tokenizer } from './tokenizer.js';
+import type { Tokenizer } from '../tokenizer.js';
 
 const PIECES = [
   'Hello', ' world', 'the', ' The', "'s", "'LL", "n't", ' ', '  ', '   ', '\n', '\n\n', '\t', ' \n ', '\r\n', '1', '42',

@@ -12,7 +12,7 @@ import {
   type ModelArch,
   type ModelShape,
 } from '@loom/gguf';
-import { quantize, weightTypeLayout, type QuantType } from './native-engine.js';
+import { quantize, weightTypeLayout, type QuantType } from '../engine/native-engine.js';
 
 export interface TinyConfig extends Omit<ModelShape, 'ropeTheta' | 'normEps'> {
   arch: ModelArch;

@@ -21,7 +21,7 @@ import {
   type LlamaFileType,
 } from '@loom/gguf';
 import { storiesPath } from './engine-test-kit.js';
-import { quantize, weightTypeLayout, type QuantType } from './native-engine.js';
+import { quantize, weightTypeLayout, type QuantType } from '../engine/native-engine.js';
 
 const GGML_F32 = 0;
 

@@ -8,11 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readGgufMetadata } from '@loom/gguf';
-import { llamaCppTree } from './llama-cpp-source.js';
-import { tokenizerDataFromGguf } from './tokenizer-data.js';
-import { Tokenizer } from './tokenizer.js';
+import { llamaCppTree } from '../llama-cpp-source.js';
+import { tokenizerDataFromGguf } from '../tokenizer-data.js';
+import { Tokenizer } from '../tokenizer.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');
 export const modelsDir = path.join(sharedDir, 'models');
 
