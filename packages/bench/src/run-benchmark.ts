@@ -80,7 +80,9 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
       if (bad) throw new Error(`warm-up request failed: ${bad.error}`);
     }
     log(
-      `Traffic request rate: ${o.requestRate}, burstiness ${o.burstiness} (${o.burstiness === 1 ? 'Poisson process' : 'Gamma distribution'}), max concurrency ${o.maxConcurrency ?? 'none'}`,
+      `Traffic request rate: ${o.requestRate}, burstiness ${o.burstiness} ` +
+        `(${o.burstiness === 1 ? 'Poisson process' : 'Gamma distribution'}), max concurrency ` +
+        `${o.maxConcurrency ?? 'none'}`,
     );
     o.onStart?.(requests.length);
     const run = await runLoad({ ...load, ...(o.onDone ? { onDone: (out) => o.onDone!(out) } : {}) });

@@ -87,7 +87,8 @@ export function histogram(title: string, xLabel: string, values: number[], yLabe
     const x0 = a.x(lo + i * width);
     const x1 = a.x(lo + (i + 1) * width);
     parts.push(
-      `<rect x="${x0.toFixed(1)}" y="${a.y(c).toFixed(1)}" width="${Math.max(0.5, x1 - x0 - 1).toFixed(1)}" height="${(a.y(0) - a.y(c)).toFixed(1)}" class="b"/>`,
+      `<rect x="${x0.toFixed(1)}" y="${a.y(c).toFixed(1)}" width="${Math.max(0.5, x1 - x0 - 1).toFixed(1)}" ` +
+        `height="${(a.y(0) - a.y(c)).toFixed(1)}" class="b"/>`,
     );
   });
   for (const [q, name] of [
@@ -99,7 +100,8 @@ export function histogram(title: string, xLabel: string, values: number[], yLabe
     const right = a.x(v) > W - M.right - 80;
     parts.push(
       `<line x1="${a.x(v).toFixed(1)}" y1="${M.top}" x2="${a.x(v).toFixed(1)}" y2="${a.y(0).toFixed(1)}" class="m"/>`,
-      `<text x="${(a.x(v) + (right ? -3 : 3)).toFixed(1)}" y="${M.top + (name === 'p50' ? 10 : 22)}" text-anchor="${right ? 'end' : 'start'}" class="k">${name} ${fmt(at(q))}</text>`,
+      `<text x="${(a.x(v) + (right ? -3 : 3)).toFixed(1)}" y="${M.top + (name === 'p50' ? 10 : 22)}" ` +
+        `text-anchor="${right ? 'end' : 'start'}" class="k">${name} ${fmt(at(q))}</text>`,
     );
   }
   return wrap(parts);

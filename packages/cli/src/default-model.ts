@@ -35,7 +35,9 @@ export function resolveModel(given: string): ResolvedModel {
       return {
         path: '',
         isDefault: false,
-        problem: `model path is neither a file nor a folder with config.json: ${path}. Point LOOM_MODEL / --model at a GGUF file or a Hugging Face safetensors folder.`,
+        problem:
+          `model path is neither a file nor a folder with config.json: ${path}. Point LOOM_MODEL / --model at a ` +
+          `GGUF file or a Hugging Face safetensors folder.`,
       };
     return { path, isDefault: false, problem: '' };
   }
@@ -43,6 +45,8 @@ export function resolveModel(given: string): ResolvedModel {
   return {
     path: '',
     isDefault: false,
-    problem: `no model: set LOOM_MODEL (or --model) to a GGUF file, e.g. LOOM_MODEL=/path/to/model.gguf npm start. The demo model ${DEFAULT_MODEL} is not there either.`,
+    problem:
+      `no model: set LOOM_MODEL (or --model) to a GGUF file, e.g. LOOM_MODEL=/path/to/model.gguf npm start. ` +
+      `The demo model ${DEFAULT_MODEL} is not there either.`,
   };
 }

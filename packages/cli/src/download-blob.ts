@@ -65,7 +65,8 @@ export async function downloadBlob(
       }
     } catch (err) {
       throw new HubError(
-        `download of ${spec.repo}/${spec.file} broke off at ${present} of ${spec.size} bytes (${(err as Error).message}); what arrived is kept and a rerun resumes it`,
+        `download of ${spec.repo}/${spec.file} broke off at ${present} of ${spec.size} bytes ` +
+          `(${(err as Error).message}); what arrived is kept and a rerun resumes it`,
         { retryable: true },
       );
     } finally {

@@ -47,12 +47,14 @@ export function addModelCommand(program: Command): void {
     )
     .option(
       '--shape <name|dims>',
-      `default: <arch>-tiny; ${Object.keys(NAMED_SHAPES).join(', ')}; or dims over the family's tiny shape like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,head_dim=64,ctx=256,window=16`,
+      `default: <arch>-tiny; ${Object.keys(NAMED_SHAPES).join(', ')}; or dims over the family's tiny shape ` +
+        `like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,head_dim=64,ctx=256,window=16`,
     )
     .addOption(
       new Option(
         '--dtype <type>',
-        'weight type of every matrix (norms stay f32), or a llama-quantize file type (Q2_K, Q3_K_M, Q4_K_M, Q5_K_M, Q6_K, Q8_0, IQ4_XS) choosing per tensor as llama-quantize does',
+        'weight type of every matrix (norms stay f32), or a llama-quantize file type (Q2_K, Q3_K_M, Q4_K_M, ' +
+          'Q5_K_M, Q6_K, Q8_0, IQ4_XS) choosing per tensor as llama-quantize does',
       )
         .choices([...SYNTH_DTYPES])
         .default('f32'),

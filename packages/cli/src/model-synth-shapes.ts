@@ -287,7 +287,8 @@ export function parseShape(spec: string | undefined, arch?: ModelArch): ModelSha
   }
   if (!spec.includes('='))
     throw new Error(
-      `unknown shape '${spec}': use one of ${Object.keys(NAMED_SHAPES).join(', ')} or dims like dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256`,
+      `unknown shape '${spec}': use one of ${Object.keys(NAMED_SHAPES).join(', ')} or dims like ` +
+        `dim=288,hidden=768,layers=6,heads=6,kv_heads=2,vocab=32000,ctx=256`,
     );
   const got: Partial<Record<DimKey, number>> = {};
   for (const part of spec.split(',')) {

@@ -109,7 +109,9 @@ export function synthTensorTypes(s: ModelShape, dtype: SynthDtype, vocab: number
       type = isLlamaFileType(dtype) ? llamaFileTensorType(dtype, t.name, t.cols, model) : dtype;
       if (type !== 'f32' && type !== 'f16' && t.cols % ggmlQuantLayout(type).blockSize !== 0)
         throw new Error(
-          `${t.name}: ${t.cols} columns is not a multiple of ${ggmlQuantLayout(type).blockSize}, so it cannot be ${type}; pick a shape whose widths are, or a file type (${LLAMA_FILE_TYPES.join(', ')}), which falls back per tensor as llama-quantize does`,
+          `${t.name}: ${t.cols} columns is not a multiple of ${ggmlQuantLayout(type).blockSize}, so it cannot ` +
+            `be ${type}; pick a shape whose widths are, or a file type (${LLAMA_FILE_TYPES.join(', ')}), which ` +
+            `falls back per tensor as llama-quantize does`,
         );
     }
     types.set(t.name, type);
@@ -225,7 +227,8 @@ export function synthModel(o: SynthOptions): void {
   const heads = s.headDim !== undefined ? `,head_dim=${s.headDim}` : '';
   metadata.set(
     'general.name',
-    `loom-synth ${s.arch} dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads}${heads},vocab=${shape.vocab} ${dtype} seed ${seed}`,
+    `loom-synth ${s.arch} ` +
+      `dim=${s.dim},hidden=${s.hidden},layers=${s.layers},heads=${s.heads},kv_heads=${s.kvHeads}${heads},vocab=${shape.vocab} ${dtype} seed ${seed}`,
   );
   metadata.set('general.file_type', isLlamaFileType(dtype) ? LLAMA_FTYPE_ID[dtype] : PURE_FILE_TYPE[dtype]);
   for (const [k, v] of vm.metadata) {

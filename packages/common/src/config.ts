@@ -71,7 +71,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--model <path>',
     env: 'LOOM_MODEL',
     description:
-      'model the workers serve: a GGUF file, a Hugging Face safetensors directory, or hf://org/name[@revision][/file] (downloaded into the Hugging Face cache first)',
+      'model the workers serve: a GGUF file, a Hugging Face safetensors directory, or ' +
+      'hf://org/name[@revision][/file] (downloaded into the Hugging Face cache first)',
     default: '',
     kind: 'string',
   },
@@ -128,7 +129,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--pooling <type>',
     env: 'LOOM_POOLING',
     description:
-      "how a worker turns a sequence's final-normed hidden states into one /v1/embeddings vector: auto (the GGUF's pooling_type, else last, as vLLM does for decoder LLMs) | last | mean | cls",
+      "how a worker turns a sequence's final-normed hidden states into one /v1/embeddings vector: auto (the " +
+      "GGUF's pooling_type, else last, as vLLM does for decoder LLMs) | last | mean | cls",
     default: 'auto',
     kind: 'string',
   },
@@ -210,7 +212,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--structured-output-threads <n>',
     env: 'LOOM_STRUCTURED_OUTPUT_THREADS',
     description:
-      "scheduler threads that compile structured-output grammars and fill each step's token masks, off the step loop (a compile blocks only its own thread's masks)",
+      "scheduler threads that compile structured-output grammars and fill each step's token masks, off the " +
+      "step loop (a compile blocks only its own thread's masks)",
     default: 2,
     kind: 'int',
   },
@@ -294,7 +297,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--tool-call-parser <name>',
     env: 'LOOM_TOOL_CALL_PARSER',
     description:
-      "how the gateway reads tool calls in the model's output: auto (the family its chat template writes) | none | one of vLLM's --tool-call-parser names (hermes, llama3_json, mistral, openai, ...: services/gateway/README.md lists them)",
+      "how the gateway reads tool calls in the model's output: auto (the family its chat template writes) | " +
+      "none | one of vLLM's --tool-call-parser names (hermes, llama3_json, mistral, openai, ...: " +
+      'services/gateway/README.md lists them)',
     default: 'auto',
     kind: 'string',
   },
@@ -303,7 +308,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--reasoning-parser <name>',
     env: 'LOOM_REASONING_PARSER',
     description:
-      "how the gateway splits reasoning from content: auto (by its chat template's thinking markers) | none | one of vLLM's --reasoning-parser names (qwen3, deepseek_r1, openai_gptoss, ...: services/gateway/README.md lists them)",
+      "how the gateway splits reasoning from content: auto (by its chat template's thinking markers) | none " +
+      "| one of vLLM's --reasoning-parser names (qwen3, deepseek_r1, openai_gptoss, ...: " +
+      'services/gateway/README.md lists them)',
     default: 'auto',
     kind: 'string',
   },

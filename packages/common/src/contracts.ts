@@ -13,7 +13,10 @@ export interface SamplingParams {
   topK: number;
   /** 0 = off. */
   minP: number;
-  /** Seed of the per-request counter-based RNG; the gateway draws one when the client gives none, so recompute after failover reproduces the same tokens. uint32. */
+  /**
+   * Seed of the per-request counter-based RNG; the gateway draws one when the client gives none, so recompute after
+   * failover reproduces the same tokens. uint32.
+   */
   seed: number;
   maxTokens: number;
   minTokens: number;

@@ -90,7 +90,8 @@ export class GgufMetadata {
     if (v === undefined) return undefined;
     if (!ok(v))
       throw new Error(
-        `${this.path}: GGUF key '${key}' is not a ${what} (type ${GgufValueType[this.types.get(key)!.type]}); the file was written by an incompatible converter`,
+        `${this.path}: GGUF key '${key}' is not a ${what} (type ${GgufValueType[this.types.get(key)!.type]}); ` +
+          `the file was written by an incompatible converter`,
       );
     return v;
   }
@@ -253,7 +254,8 @@ export function readGgufMetadata(path: string): GgufMetadata {
     const magic = r.u32();
     if (magic !== GGUF_MAGIC) {
       throw new Error(
-        `${path}: not a GGUF file: bad magic 0x${magic.toString(16).padStart(8, '0')} (expected "GGUF"); convert the model with llama.cpp's convert_hf_to_gguf.py`,
+        `${path}: not a GGUF file: bad magic 0x${magic.toString(16).padStart(8, '0')} (expected "GGUF"); ` +
+          `convert the model with llama.cpp's convert_hf_to_gguf.py`,
       );
     }
     const version = r.u32();

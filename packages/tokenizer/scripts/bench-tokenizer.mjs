@@ -16,7 +16,9 @@ const { Tokenizer } = await import(join(dist, 'tokenizer.js'));
 const { llamaCppFile } = await import(join(dist, 'llama-cpp-source.js'));
 
 const rounds = Number(process.argv[2] ?? 5);
-const vocabs = process.argv.slice(3).length ? process.argv.slice(3) : ['llama-spm', 'llama-bpe', 'qwen2', 'gemma-4', 'bert-bge', 'nomic-bert-moe']; // prettier-ignore
+const vocabs = process.argv.slice(3).length
+  ? process.argv.slice(3)
+  : ['llama-spm', 'llama-bpe', 'qwen2', 'gemma-4', 'bert-bge', 'nomic-bert-moe'];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // ~0.5 MB of prose, code and markdown plus every vocab test string: many distinct words.
 const base = [
@@ -63,7 +65,9 @@ for (const name of vocabs) {
   const ratio = loom.map((l, i) => l / peer[i]);
   const f = (xs) => `${q(xs, 0.5).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
   console.log(
-    `${name.padEnd(15)} ${String(tokens).padStart(8)} tok  loom ${f(loom)}  llama.cpp ${f(peer)}  loom/llama.cpp ${q(ratio, 0.5).toFixed(2)} (${Math.min(...ratio).toFixed(2)}-${Math.max(...ratio).toFixed(2)})`,
+    `${name.padEnd(15)} ${String(tokens).padStart(8)} tok  loom ${f(loom)}  llama.cpp ${f(peer)}  ` +
+      `loom/llama.cpp ${q(ratio, 0.5).toFixed(2)} ` +
+      `(${Math.min(...ratio).toFixed(2)}-${Math.max(...ratio).toFixed(2)})`,
   );
 }
 await llama.dispose();

@@ -31,7 +31,19 @@ export interface SpecialIds {
 }
 
 const BY_TEXT: Partial<Record<keyof SpecialIds, string[]>> = {
-  eot: ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>', '_<EOT>', '[EOT]', '<｜end▁of▁sentence｜>', '<end_of_utterance>'], // prettier-ignore
+  eot: [
+    '<|eot_id|>',
+    '<|im_end|>',
+    '<|end|>',
+    '<end_of_turn>',
+    '<|endoftext|>',
+    '<|end_of_text|>',
+    '<EOT>',
+    '_<EOT>',
+    '[EOT]',
+    '<｜end▁of▁sentence｜>',
+    '<end_of_utterance>',
+  ],
   eom: ['<|eom_id|>'],
   fimPre: ['<|fim_prefix|>', '<fim-prefix>', '<fim_prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>', '<|code_prefix|>', '<|prefix|>'], // prettier-ignore
   fimSuf: ['<|fim_suffix|>', '<fim-suffix>', '<fim_suffix>', '<｜fim▁hole｜>', '<SUF>', '▁<SUF>', '<|code_suffix|>', '<|suffix|>'], // prettier-ignore

@@ -49,7 +49,8 @@ function modelDefaults(meta: GgufMetadata, model: string, pre: string | undefine
     }
     default:
       throw new Error(
-        `${meta.path}: tokenizer.ggml.model '${model}' is not supported (supported: llama = SentencePiece, gpt2 / gemma4 = BPE, bert = WordPiece, t5 = Unigram)`,
+        `${meta.path}: tokenizer.ggml.model '${model}' is not supported (supported: llama = SentencePiece, ` +
+          `gpt2 / gemma4 = BPE, bert = WordPiece, t5 = Unigram)`,
       );
   }
 }
@@ -109,7 +110,15 @@ export function tokenizerDataFromGguf(meta: GgufMetadata): TokenizerData {
   if (scores) data.scores = scores;
   const merges = strings(meta, 'tokenizer.ggml.merges');
   if (merges) data.merges = merges;
-  const fields = { bos: 'bosTokenId', eos: 'eosTokenId', eot: 'eotTokenId', eom: 'eomTokenId', unk: 'unknownTokenId', pad: 'paddingTokenId', sep: 'sepTokenId' } as const; // prettier-ignore
+  const fields = {
+    bos: 'bosTokenId',
+    eos: 'eosTokenId',
+    eot: 'eotTokenId',
+    eom: 'eomTokenId',
+    unk: 'unknownTokenId',
+    pad: 'paddingTokenId',
+    sep: 'sepTokenId',
+  } as const;
   for (const [k, field] of Object.entries(fields) as [keyof typeof fields, (typeof fields)[keyof typeof fields]][]) {
     if (ids[k] !== undefined) data[field] = ids[k];
   }

@@ -84,7 +84,8 @@ function preTokenizerName(preTokenizer: unknown, source: string): string {
   const name = preTokenizerByRegexes(regexes);
   if (!name)
     throw new Error(
-      `${source}: unsupported BPE pre-tokenizer regexes ${JSON.stringify(regexes)}; supported are those of llama.cpp's named pre-tokenizers (llama-bpe, qwen2, gpt-2, deepseek-coder, ...)`,
+      `${source}: unsupported BPE pre-tokenizer regexes ${JSON.stringify(regexes)}; supported are those of ` +
+        `llama.cpp's named pre-tokenizers (llama-bpe, qwen2, gpt-2, deepseek-coder, ...)`,
     );
   return name;
 }
@@ -180,7 +181,14 @@ export function tokenizerDataFromHf(
     unk,
     pad: idOf(tokenText(cfg['pad_token'])),
   });
-  const fields = { bos: 'bosTokenId', eos: 'eosTokenId', eot: 'eotTokenId', eom: 'eomTokenId', unk: 'unknownTokenId', pad: 'paddingTokenId' } as const; // prettier-ignore
+  const fields = {
+    bos: 'bosTokenId',
+    eos: 'eosTokenId',
+    eot: 'eotTokenId',
+    eom: 'eomTokenId',
+    unk: 'unknownTokenId',
+    pad: 'paddingTokenId',
+  } as const;
   for (const [k, field] of Object.entries(fields) as [keyof typeof fields, (typeof fields)[keyof typeof fields]][]) {
     if (special[k] !== undefined) data[field] = special[k];
   }

@@ -22,7 +22,10 @@ export { TokenType };
 export interface EncodeOptions {
   /** Add BOS/EOS as the data's addBosToken/addEosToken say (WordPiece: always [CLS] ... [SEP]). Default true. */
   addSpecial?: boolean;
-  /** Turn control/user-defined token texts in the input (e.g. "<|im_end|>") into their ids. Default false: only user-defined tokens are matched, as in llama.cpp. */
+  /**
+   * Turn control/user-defined token texts in the input (e.g. "<|im_end|>") into their ids. Default false: only
+   * user-defined tokens are matched, as in llama.cpp.
+   */
   parseSpecial?: boolean;
 }
 

@@ -28,7 +28,9 @@ function fail(msg) {
 const nodeInclude = path.join(path.dirname(process.execPath), '..', 'include', 'node');
 if (!existsSync(path.join(nodeInclude, 'node_api.h')))
   fail(
-    `Node headers not found at ${nodeInclude} (need node_api.h). Install them with your Node: e.g. Debian/Ubuntu \`apt-get install libnode-dev\` or use an official Node tarball, which ships include/node.`,
+    `Node headers not found at ${nodeInclude} (need node_api.h). Install them with your Node: e.g. ` +
+      `Debian/Ubuntu \`apt-get install libnode-dev\` or use an official Node tarball, which ships ` +
+      `include/node.`,
   );
 let compilerVersion;
 try {

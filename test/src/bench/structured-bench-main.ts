@@ -192,7 +192,9 @@ console.log(
   `structured bench ${started.toISOString()} load ${load.toFixed(2)} cpus ${os.cpus().length} model ${path.basename(model)}`,
 );
 console.log(
-  `grammar compile ms, ${n('compile-schemas')} schemas: vocab 512 p50 ${q(compile512, 0.5).toFixed(1)} p99 ${q(compile512, 0.99).toFixed(1)}; vocab 32000 p50 ${q(compile32k, 0.5).toFixed(1)} p99 ${q(compile32k, 0.99).toFixed(1)}`,
+  `grammar compile ms, ${n('compile-schemas')} schemas: vocab 512 p50 ${q(compile512, 0.5).toFixed(1)} ` +
+    `p99 ${q(compile512, 0.99).toFixed(1)}; vocab 32000 p50 ${q(compile32k, 0.5).toFixed(1)} p99 ` +
+    `${q(compile32k, 0.99).toFixed(1)}`,
 );
 for (const [name, rs] of [
   ['unconstrained', unc],

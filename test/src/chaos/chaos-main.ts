@@ -28,7 +28,8 @@ for (const s of SCENARIOS) {
 }
 const [l1, l5] = os.loadavg();
 console.log(
-  `chaos ${values.reduced ? '(reduced) ' : ''}${started.toISOString()}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load ${l1!.toFixed(1)} / ${l5!.toFixed(1)} (1 / 5 min)\n`,
+  `chaos ${values.reduced ? '(reduced) ' : ''}${started.toISOString()}, ${os.cpus().length} x ` +
+    `${os.cpus()[0]?.model ?? '?'}, load ${l1!.toFixed(1)} / ${l5!.toFixed(1)} (1 / 5 min)\n`,
 );
 console.log(markdownTable(results));
 process.exit(results.every((r) => r.checks.every((c) => c.ok)) ? 0 : 1);

@@ -235,7 +235,9 @@ export async function fuzzScenario(o: { count: number; concurrency: number; seed
       .join(', ');
     return {
       scenario: 'fuzzed and malformed requests',
-      setup: `1 worker, ${o.count} requests (${fieldCases.length} with one refused field, fast-check; the rest HTTP-level garbage and unusual valid ones), ${o.concurrency} at a time, seed ${o.seed}`,
+      setup:
+        `1 worker, ${o.count} requests (${fieldCases.length} with one refused field, fast-check; the rest ` +
+        `HTTP-level garbage and unusual valid ones), ${o.concurrency} at a time, seed ${o.seed}`,
       figures: [
         ['requests', cases.length, ''],
         ['answers by status', histogram, ''],

@@ -77,7 +77,10 @@ export async function overloadScenario(o: OverloadOptions): Promise<ScenarioResu
     ];
     return {
       scenario: `${o.factor}x overload`,
-      setup: `${o.workers} worker(s), queue bound ${o.maxQueueLength}, capacity measured for ${o.calibrateSeconds} s, then ${o.factor}x that rate (Poisson) for ${o.overloadSeconds} s; prompts 16-48 tokens, 32-96 generated`,
+      setup:
+        `${o.workers} worker(s), queue bound ${o.maxQueueLength}, capacity measured for ${o.calibrateSeconds} ` +
+        `s, then ${o.factor}x that rate (Poisson) for ${o.overloadSeconds} s; prompts 16-48 tokens, 32-96 ` +
+        `generated`,
       figures,
       checks: [
         check('the overload was refused in part (429)', r429.length > 0, `${r429.length} x 429`),

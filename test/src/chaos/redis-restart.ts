@@ -53,7 +53,9 @@ export async function redisRestartScenario(o: {
     });
     return {
       scenario: 'Redis restarted (kill -9, AOF)',
-      setup: `${o.workers} worker(s), ${o.streams} concurrent greedy streams of ${o.maxTokens} tokens, SIGKILL Redis once 25% of the tokens streamed, restart it on the same data`,
+      setup:
+        `${o.workers} worker(s), ${o.streams} concurrent greedy streams of ${o.maxTokens} tokens, SIGKILL ` +
+        `Redis once 25% of the tokens streamed, restart it on the same data`,
       figures: [
         ['streams running at the kill', o.streams, ''],
         ['requests sent during the outage: accepted', lateAccepted.length, ''],

@@ -36,7 +36,9 @@ export async function schedulerKillScenario(o: {
     const resumed = standby.logs.filter((r) => r.msg === 'request resumed from its output stream').length;
     return {
       scenario: 'leader scheduler killed (kill -9)',
-      setup: `${o.workers} worker(s), a standby scheduler, ${o.streams} concurrent greedy streams of ${o.maxTokens} tokens, SIGKILL the leader once 25% of the tokens streamed`,
+      setup:
+        `${o.workers} worker(s), a standby scheduler, ${o.streams} concurrent greedy streams of ` +
+        `${o.maxTokens} tokens, SIGKILL the leader once 25% of the tokens streamed`,
       figures: [
         ['streams', o.streams, ''],
         ['failover (kill to standby elected)', failoverMs, 'ms'],

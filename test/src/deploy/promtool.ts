@@ -14,7 +14,8 @@ export function requireBinary(name: 'promtool' | 'prometheus'): string {
     }
   }
   throw new Error(
-    `${name} not found on PATH: install Debian's prometheus package (apt-get install -y prometheus), which ships prometheus and promtool; \`node scripts/ensure.mjs --for test\` does it when run as root`,
+    `${name} not found on PATH: install Debian's prometheus package (apt-get install -y prometheus), ` +
+      `which ships prometheus and promtool; \`node scripts/ensure.mjs --for test\` does it when run as root`,
   );
 }
 

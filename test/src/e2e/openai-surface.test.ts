@@ -242,7 +242,8 @@ describe('the OpenAI surface end to end', () => {
         `top_logprobs[${i}]`,
       );
     }
-    // Offsets: non-decreasing, each token's text where its offset says (past BOS and the first word, whose leading space decode strips), completion from the echo's end.
+    // Offsets: non-decreasing, each token's text where its offset says (past BOS and the first word, whose leading
+    // space decode strips), completion from the echo's end.
     const off = lp.text_offset!;
     for (let i = 1; i < off.length; i++) assert.ok(off[i]! >= off[i - 1]!, `text_offset[${i}]`);
     assert.equal(off[0], 0);

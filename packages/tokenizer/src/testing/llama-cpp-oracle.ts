@@ -59,7 +59,14 @@ async function check(file: string, tok: Tokenizer, seed: number) {
     );
     const { data } = tok;
     assert.deepEqual(
-      { bos: tok.bosId, eos: data.eosTokenId, eot: data.eotTokenId, sep: data.sepTokenId, addBos: data.addBosToken, addEos: data.addEosToken }, // prettier-ignore
+      {
+        bos: tok.bosId,
+        eos: data.eosTokenId,
+        eot: data.eotTokenId,
+        sep: data.sepTokenId,
+        addBos: data.addBosToken,
+        addEos: data.addEosToken,
+      },
       {
         bos: model.tokens.bos ?? undefined,
         eos: model.tokens.eos ?? undefined,
@@ -81,7 +88,11 @@ async function check(file: string, tok: Tokenizer, seed: number) {
 export function oracleTests(part: number, parts: number): void {
   const files = [
     ...llamaCppVocabNames().map((name) => ({ label: `ggml-vocab-${name}.gguf`, file: vocabPath(name), tok: () => vocabTokenizer(name) })), // prettier-ignore
-    { label: 'llama-2-tiny-random.gguf', file: path.join(modelsDir, 'llama-2-tiny-random.gguf'), tok: () => loadTokenizer('llama-2-tiny-random.gguf') }, // prettier-ignore
+    {
+      label: 'llama-2-tiny-random.gguf',
+      file: path.join(modelsDir, 'llama-2-tiny-random.gguf'),
+      tok: () => loadTokenizer('llama-2-tiny-random.gguf'),
+    },
   ];
   // Dealt by size, largest first, so the parts cost about the same.
   const bySize = files.map((f, seed) => ({ ...f, seed, size: fs.statSync(f.file).size }));

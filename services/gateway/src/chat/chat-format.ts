@@ -34,7 +34,8 @@ type Head = Pick<ResponseContext, 'id' | 'created' | 'model'>;
  * or in one chunk with no choices before the first token (the same for every choice: index 0's).
  *
  * With `output`, each choice's text goes through its output parser: content, reasoning (as
- * `reasoning_content`, vLLM's and DeepSeek's field, and `reasoning`, its newer name) and `tool_calls` deltas as OpenAI streams them (a call's id, type and name first,
+ * `reasoning_content`, vLLM's and DeepSeek's field, and `reasoning`, its newer name) and `tool_calls` deltas as
+ * OpenAI streams them (a call's id, type and name first,
  * then `function.arguments` pieces), `finish_reason: 'tool_calls'` when a choice that called tools
  * stopped by itself. The body is the same parse, so it equals the stream accumulated.
  */

@@ -60,7 +60,8 @@ export function forcedMode(mode: ToolMode): ForcedMode | undefined {
  * The constraint a forced call is decoded under (vLLM's way, for any model whatever its own call
  * syntax): JSON of the named function's parameters, or a list of {name, parameters} calls to the
  * tools (one without parallel_tool_calls). A problem with it is the tools' (their schemas), so a 400
- * names `tools` (past the structured-output limits here; what xgrammar rejects at the check). Strict (no properties beyond the schemas') when every tool asks for strict.
+ * names `tools` (past the structured-output limits here; what xgrammar rejects at the check). Strict (no properties
+ * beyond the schemas') when every tool asks for strict.
  */
 export function forcedCallConstraint(
   tools: readonly ChatTool[],

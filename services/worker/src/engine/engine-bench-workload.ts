@@ -89,7 +89,10 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
   }
 }
 
-/** Model FLOPs of the workload (multiply-add = 2): GEMMs for every token fed, attention over each token's own prefix, logits for each prompt's last token and every decoded one. */
+/**
+ * Model FLOPs of the workload (multiply-add = 2): GEMMs for every token fed, attention over each token's own prefix,
+ * logits for each prompt's last token and every decoded one.
+ */
 export function workloadFlops(i: EngineModelInfo, w: Workload): number {
   const qDim = i.nHeads * i.headDim,
     kvDim = i.nKvHeads * i.headDim;
