@@ -21,7 +21,7 @@ export function arrivalTimes(n: number, rate: number, burstiness: number, rng: R
   const last = times[n - 1] ?? 0;
   if (rate !== Infinity && last > 0) {
     const f = n / rate / last;
-    for (let i = 0; i < n; i++) times[i]! *= f;
+    for (const [i, t] of times.entries()) times[i] = t * f;
   }
   return times;
 }

@@ -1,5 +1,6 @@
 import type { RequestOutput } from './bench-request.js';
 import { summarize, type Summary } from './stats.js';
+import { at } from '@loom/common';
 
 /** Service-level objectives for goodput, in ms: a request is good when it meets every one given. */
 export interface Slo {
@@ -84,9 +85,9 @@ export function calculateMetrics(
   const sloOn = SLO_NAMES.some((k) => slo[k] !== undefined);
   if (sloOn)
     ok.forEach((o, i) => {
-      if (slo.ttft !== undefined && ttfts[i]! > slo.ttft / 1000) return;
-      if (slo.tpot !== undefined && allTpots[i]! > slo.tpot / 1000) return;
-      if (slo.e2el !== undefined && e2els[i]! > slo.e2el / 1000) return;
+      if (slo.ttft !== undefined && at(ttfts, i) > slo.ttft / 1000) return;
+      if (slo.tpot !== undefined && at(allTpots, i) > slo.tpot / 1000) return;
+      if (slo.e2el !== undefined && at(e2els, i) > slo.e2el / 1000) return;
       good++;
     });
   const totalInput = ok.reduce((s, o) => s + o.promptLen, 0);
@@ -134,13 +135,13 @@ export function timeSeries(outputs: readonly RequestOutput[], bucketSeconds: num
   const tokens = new Array<number>(n).fill(0);
   for (const o of ok) {
     const per = o.outputTokens / (o.itl.length + 1);
-    let at = o.startTime + o.ttft;
-    const add = (time: number) => {
-      const b = Math.floor((time - t0) / bucketSeconds);
-      if (b >= 0 && b < n) tokens[b]! += per;
+    let time = o.startTime + o.ttft;
+    const add = (when: number) => {
+      const b = Math.floor((when - t0) / bucketSeconds);
+      if (b >= 0 && b < n) tokens[b] = at(tokens, b) + per;
     };
-    add(at);
-    for (const gap of o.itl) add((at += gap));
+    add(time);
+    for (const gap of o.itl) add((time += gap));
   }
   const t = Array.from({ length: n }, (_, i) => i * bucketSeconds);
   const running = t.map((ti) => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { OpenAIEndpoint } from './openai-endpoint.js';
 import { SseParser } from './sse-parser.js';
+import { at } from '@loom/common';
 
 describe('SseParser', () => {
   test('splits events across arbitrary byte boundaries, LF or CRLF, skipping comments', () => {
@@ -72,7 +73,7 @@ describe('OpenAIEndpoint.send', () => {
     assert.equal(out.generatedText, 'Once upon a');
     assert.equal(out.itl.length, 2);
     assert.ok(out.ttft >= 0.015 && out.itl.every((g) => g >= 0.015));
-    assert.ok(Math.abs(out.latency - (out.ttft + out.itl[0]! + out.itl[1]!)) < 0.005);
+    assert.ok(Math.abs(out.latency - (out.ttft + at(out.itl, 0) + at(out.itl, 1))) < 0.005);
     assert.equal(out.outputTokens, 3);
     assert.equal(out.promptLen, 5, 'usage.prompt_tokens replaces the dataset count');
     assert.equal(out.finishReason, 'length');

@@ -1,4 +1,4 @@
-import { seededRandom } from '@loom/common';
+import { at, seededRandom } from '@loom/common';
 
 /**
  * Draws from a seeded uniform source (mulberry32), so a dataset and its arrival times are the same on
@@ -66,7 +66,7 @@ export class Rng {
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = Math.floor(this.u() * (i + 1));
-      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+      [xs[i], xs[j]] = [at(xs, j), at(xs, i)];
     }
     return xs;
   }

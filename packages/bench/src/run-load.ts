@@ -2,6 +2,7 @@ import { arrivalTimes } from './arrivals.js';
 import type { BenchRequest, RequestOutput } from './bench-request.js';
 import type { SendOptions } from './openai-endpoint.js';
 import { Rng } from './random-variates.js';
+import { at } from '@loom/common';
 
 /** What serves the requests: an OpenAIEndpoint, or anything else that streams one request and times it. */
 export interface BenchTarget {
@@ -97,10 +98,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
   const pending: Promise<RequestOutput | undefined>[] = [];
   for (let i = 0; i < o.requests.length; i++) {
-    const wait = t0 + times[i]! * 1000 - performance.now();
+    const wait = t0 + at(times, i) * 1000 - performance.now();
     if (wait > 0) await sleep(wait);
     if (performance.now() >= deadline || o.signal?.aborted) break;
-    pending.push(one(o.requests[i]!, i));
+    pending.push(one(at(o.requests, i), i));
   }
   const outs = await Promise.all(pending);
   const duration = (performance.now() - t0) / 1000;
@@ -108,7 +109,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const outputs: RequestOutput[] = [];
   outs.forEach((out, i) => {
     if (!out) return;
-    requests.push(o.requests[i]!);
+    requests.push(at(o.requests, i));
     outputs.push(out);
   });
   return { requests, outputs, duration, startedAt };
@@ -117,7 +118,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 /** `n` copies of the first request, at most `maxConcurrency` at a time, untimed (vLLM's --num-warmups). */
 export async function warmUp(o: LoadOptions, n: number): Promise<RequestOutput[]> {
   if (n <= 0 || o.requests.length === 0) return [];
-  const first = o.requests[0]!;
+  const first = at(o.requests, 0);
   const r = await runLoad({
     ...o,
     requests: Array.from({ length: n }, () => first),

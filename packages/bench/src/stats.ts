@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * Summary statistics as numpy computes them, so figures read the same as `vllm bench serve`'s:
  * `mean`, population `std` (ddof 0), `percentile` with linear interpolation between closest ranks
@@ -26,7 +27,7 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
   const lo = Math.floor(rank);
   const hi = Math.min(lo + 1, sorted.length - 1);
   const frac = rank - lo;
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * frac;
+  return at(sorted, lo) + (at(sorted, hi) - at(sorted, lo)) * frac;
 }
 
 export function percentile(xs: readonly number[], p: number): number {

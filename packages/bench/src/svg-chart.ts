@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * Inline SVG charts for the HTML report: no script, no external file, so the report opens anywhere
  * and can be attached to an issue as is. Coordinates are in the SVG's own units (W × H).
@@ -7,7 +8,7 @@ const H = 240;
 const M = { left: 56, right: 16, top: 28, bottom: 40 };
 
 export const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** A round step for axis ticks near range / 5. */
 function niceStep(range: number): number {
@@ -65,7 +66,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, xs: num
   if (xs.length === 0)
     return wrap([`<text x="${W / 2}" y="${H / 2}" text-anchor="middle">${escapeHtml(title)}: no data</text>`]);
   const a = axes(title, xLabel, yLabel, Math.max(...xs), Math.max(...ys));
-  const pts = xs.map((x, i) => `${a.x(x).toFixed(1)},${a.y(ys[i]!).toFixed(1)}`).join(' ');
+  const pts = xs.map((x, i) => `${a.x(x).toFixed(1)},${a.y(at(ys, i)).toFixed(1)}`).join(' ');
   return wrap([...a.svg, `<polyline points="${pts}" class="p"/>`]);
 }
 
@@ -74,13 +75,16 @@ export function histogram(title: string, xLabel: string, values: number[], yLabe
   if (values.length === 0)
     return wrap([`<text x="${W / 2}" y="${H / 2}" text-anchor="middle">${escapeHtml(title)}: no data</text>`]);
   const sorted = [...values].sort((p, q) => p - q);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const lo = sorted[0]!;
-  const hi = Math.max(at(0.995), lo + 1e-9);
+  const quantile = (q: number) => at(sorted, Math.min(sorted.length - 1, Math.floor(q * sorted.length)));
+  const lo = at(sorted, 0);
+  const hi = Math.max(quantile(0.995), lo + 1e-9);
   const bins = 30;
   const width = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);
-  for (const v of sorted) counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]!++;
+  for (const v of sorted) {
+    const b = Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)));
+    counts[b] = at(counts, b) + 1;
+  }
   const a = axes(title, xLabel, yLabel, hi, Math.max(...counts), lo);
   const parts = [...a.svg];
   counts.forEach((c, i) => {
@@ -95,13 +99,13 @@ export function histogram(title: string, xLabel: string, values: number[], yLabe
     [0.5, 'p50'],
     [0.99, 'p99'],
   ] as const) {
-    const v = Math.min(at(q), hi);
+    const v = Math.min(quantile(q), hi);
     // Labels near the right edge go left of their line.
     const right = a.x(v) > W - M.right - 80;
     parts.push(
       `<line x1="${a.x(v).toFixed(1)}" y1="${M.top}" x2="${a.x(v).toFixed(1)}" y2="${a.y(0).toFixed(1)}" class="m"/>`,
       `<text x="${(a.x(v) + (right ? -3 : 3)).toFixed(1)}" y="${M.top + (name === 'p50' ? 10 : 22)}" ` +
-        `text-anchor="${right ? 'end' : 'start'}" class="k">${name} ${fmt(at(q))}</text>`,
+        `text-anchor="${right ? 'end' : 'start'}" class="k">${name} ${fmt(quantile(q))}</text>`,
     );
   }
   return wrap(parts);

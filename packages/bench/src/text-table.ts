@@ -1,10 +1,11 @@
 import { spread } from './stats.js';
+import { at } from '@loom/common';
 
 /** Rows under a header as aligned text: the first `leftColumns` columns left-aligned, the rest right. */
 export function textTable(head: string[], rows: string[][], leftColumns = 1): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    cells.map((c, i) => (i < leftColumns ? c.padEnd(at(widths, i)) : c.padStart(at(widths, i)))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

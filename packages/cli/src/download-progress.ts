@@ -24,8 +24,8 @@ function speedMeter(windowMs = 5_000) {
   return (total: number): number => {
     const t = Date.now();
     samples.push({ t, total });
-    while (samples.length > 2 && t - samples[0]!.t > windowMs) samples.shift();
-    const first = samples[0]!;
+    while (samples.length > 2 && t - (samples[0]?.t ?? t) > windowMs) samples.shift();
+    const first = samples[0] ?? { t, total }; // never empty: this call pushed one
     return t > first.t ? ((total - first.total) * 1000) / (t - first.t) : 0;
   };
 }

@@ -21,6 +21,7 @@ import {
   openLlamaCpp,
 } from './synth-oracle.js';
 import type { ModelArch } from '@loom/gguf';
+import { at } from '@loom/common';
 
 // The mixtures of experts have their own file (model-synth-moe.test.ts): one file's tests share one time limit.
 describe('synth families: Loom == llama.cpp', () => {
@@ -45,20 +46,20 @@ describe('synth families: Loom == llama.cpp', () => {
     try {
       engine.initKv(8, 16, 64, 1);
       const table = [5, 2, 7, 0, 1, 3, 4, 6];
-      const tokens = prompts[1]!;
+      const tokens = at(prompts, 1);
       const V = engine.info().vocabSize;
       const fast = await loomLogits(engine, tokens, 0, table);
       const unwindowed = await cpp.logits(tokens, 0, V);
       const f64 = engine.referenceLogits(Int32Array.from(tokens));
       fast.forEach((row, p) => {
         const vsRef = relErr(row, f64.subarray(p * V, (p + 1) * V)),
-          vsCpp = relErr(row, unwindowed[p]!);
+          vsCpp = relErr(row, at(unwindowed, p));
         assert.ok(vsRef < 2e-3, `position ${p}: vs float64 reference ${vsRef}`);
         if (p < 8) assert.ok(vsCpp < 5e-3, `position ${p} (inside the window): vs llama.cpp ${vsCpp}`);
         else assert.ok(vsCpp > 2e-2, `position ${p} (past the window): as close to unwindowed llama.cpp as ${vsCpp}`);
       });
       // Greedy past the window: the reference's argmax continuation, token by token.
-      const prompt = prompts[0]!;
+      const prompt = at(prompts, 0);
       const want: number[] = [];
       for (let i = 0; i < N; i++) {
         const seq = [...prompt, ...want];

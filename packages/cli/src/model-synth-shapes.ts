@@ -4,6 +4,7 @@
  * format), so weights are random. The vocabulary size comes from the vocabulary GGUF unless given.
  */
 
+import { entry } from '@loom/common';
 import { MODEL_ARCHS, type ModelArch, type ModelShape as GgufModelShape } from '@loom/gguf';
 
 /** A model's shape: its family, the GGUF hyper-parameters and whether the output reuses the embeddings. */
@@ -278,7 +279,7 @@ export const MOE_ARCHS: readonly ModelArch[] = MODEL_ARCHS.filter((a) => NAMED_S
 export function parseShape(spec: string | undefined, arch?: ModelArch): ModelShape {
   if (arch !== undefined && !SYNTH_ARCHS.includes(arch))
     throw new Error(`unknown architecture '${String(arch)}': use one of ${SYNTH_ARCHS.join(', ')}`);
-  if (spec === undefined) return { ...NAMED_SHAPES[`${arch ?? 'llama'}-tiny`]! };
+  if (spec === undefined) return { ...entry(NAMED_SHAPES, `${arch ?? 'llama'}-tiny`) };
   const named = NAMED_SHAPES[spec];
   if (named) {
     if (arch !== undefined && named.arch !== arch)
@@ -301,7 +302,7 @@ export function parseShape(spec: string | undefined, arch?: ModelArch): ModelSha
       throw new Error(`shape ${k}=${v}: not a positive number`);
     got[key] = n;
   }
-  const base = NAMED_SHAPES[`${arch ?? 'llama'}-tiny`]!;
+  const base = entry(NAMED_SHAPES, `${arch ?? 'llama'}-tiny`);
   const s: ModelShape = { ...base, ...(got.heads !== undefined ? { kvHeads: got.heads } : {}), ...got };
   if (got.headDim === undefined && (got.dim !== undefined || got.heads !== undefined) && base.headDim !== undefined)
     s.headDim = s.dim / s.heads; // dims given: the head size follows them unless stated

@@ -13,6 +13,7 @@ import { getLlama, type Llama } from 'node-llama-cpp';
 import { NAMED_SHAPES, parseShape } from './model-synth-shapes.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { synthModel, synthTensorTypes, type SynthDtype } from './model-synth.js';
+import { at } from '@loom/common';
 
 // The Llama-2 vocabulary (32000 tokens) on a 64-wide model; and a 256-wide one (whole 256-value
 // super-blocks for the K-quants and iq4_xs) with stories260K's 512-token vocabulary, which keeps the
@@ -46,7 +47,7 @@ describe('model synth shapes', () => {
     quantizeQ8_0Into(x, out);
     const q = new Int8Array(out.buffer, 2, 32);
     assert.deepEqual([q[0], q[1], q[2]], [127, 3, -3]);
-    assert.equal(out[0]! | (out[1]! << 8), 0x3c00); // f16 1.0
+    assert.equal(at(out, 0) | (at(out, 1) << 8), 0x3c00); // f16 1.0
   });
 
   it('a pure block type refuses widths it cannot take, naming the tensor; a file type falls back', () => {
@@ -119,8 +120,8 @@ describe('model synth files run the same in Loom and llama.cpp', () => {
           },
         ]);
         pos += tokens.length;
-        got.push(r.tokens[0]!);
-        tokens = [r.tokens[0]!];
+        got.push(at(r.tokens, 0));
+        tokens = [at(r.tokens, 0)];
       }
       return [got, expected];
     } finally {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { configFromEnv, modelIdOf } from '@loom/common';
+import { at, configFromEnv, modelIdOf } from '@loom/common';
 import { FakeHub } from './testing/fake-hub.js';
 import { freePort } from '@loom/common';
 import { parseHfRef } from './hf-ref.js';
@@ -151,7 +151,7 @@ describe('hf:// models against a local fake Hub', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { event: string; phase: string });
     assert.ok(phases.every((p) => p.event === 'download'));
-    assert.deepEqual([phases[0]!.phase, phases.at(-1)!.phase], ['plan', 'finish']);
+    assert.deepEqual([at(phases, 0).phase, phases.at(-1)!.phase], ['plan', 'finish']);
     assert.ok(phases.some((p) => p.phase === 'done'));
 
     const denied = spawn(process.execPath, [MAIN, 'model', 'download', 'loom-test/nope'], {

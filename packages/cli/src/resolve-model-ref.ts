@@ -1,4 +1,5 @@
 import { basename, join } from 'node:path';
+import { at } from '@loom/common';
 import type { LoomConfig } from '@loom/common';
 import { downloadProgress } from './download-progress.js';
 import { DEFAULT_ENDPOINT, hfDownload, type DownloadEvent } from './hf-download.js';
@@ -68,6 +69,6 @@ export async function resolveModelRef(config: LoomConfig, o: ResolveModelOptions
       o.say?.(`the Hub is unreachable; serving the cached copy ${got.root}`);
     }
   }
-  const model = got.files.length === 1 ? join(got.root, got.files[0]!) : got.root;
+  const model = got.files.length === 1 ? join(got.root, at(got.files, 0)) : got.root;
   return { ...config, model, servedModelName: config.servedModelName || servedNameOf(ref) };
 }

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * Which of a Hub repo's files to download: the `--include` globs when given, otherwise what a Loom
  * worker can serve from that repo.
@@ -7,7 +8,7 @@
 function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+    const c = at(glob, i);
     if (c === '*') re += '.*';
     else if (c === '?') re += '.';
     else if (c === '[') {

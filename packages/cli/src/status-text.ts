@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { ClusterStatus } from '@loom/common';
 import { MODEL_COLUMNS, SCHEDULER_COLUMNS, WORKER_COLUMNS, clusterView } from '@loom/gateway/ui/cluster-view';
 
@@ -48,7 +49,7 @@ function table(columns: readonly string[], rows: string[][], empty: string): str
     (r) =>
       '  ' +
       r
-        .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .map((cell, i) => (numeric[i] ? cell.padStart(at(widths, i)) : cell.padEnd(at(widths, i))))
         .join('  ')
         .trimEnd(),
   );

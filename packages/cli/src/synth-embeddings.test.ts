@@ -13,6 +13,7 @@ import { getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { parseShape } from './model-synth-shapes.js';
 import { synthModel } from './model-synth.js';
 import { vocabPath } from './synth-vocab.js';
+import { at } from '@loom/common';
 
 describe('synth qwen3 embeddings: Loom == llama.cpp', () => {
   let llama: Llama;
@@ -80,7 +81,7 @@ describe('synth qwen3 embeddings: Loom == llama.cpp', () => {
         const hidden = engine.referenceHidden(Int32Array.from(tokens));
         const ref = new Float32Array(dim);
         const rows = pool === 'sum' ? [...Array(n).keys()] : [pool === 'first' ? 0 : n - 1];
-        for (const p of rows) for (let i = 0; i < dim; i++) ref[i]! += hidden[p * dim + i]! / rows.length;
+        for (const p of rows) for (let i = 0; i < dim; i++) ref[i] = at(ref, i) + at(hidden, p * dim + i) / rows.length;
         const vsCpp = relErr(got, want),
           vsRef = relErr(got, ref);
         console.log(`# qwen3 ${name}: vs llama.cpp ${vsCpp.toExponential(2)}, vs f64 ${vsRef.toExponential(2)}`);

@@ -15,6 +15,7 @@ import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cp
 import { parseShape, type ModelShape } from './model-synth-shapes.js';
 import type { SynthDtype } from './model-synth.js';
 import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
+import { at } from '@loom/common';
 
 type LoadedEngine = ReturnType<typeof loadEngine>;
 
@@ -88,8 +89,8 @@ export async function loomGreedy(
     ]);
     fed = end;
     if (end === all.length) {
-      out.push(r.tokens[0]!);
-      all.push(r.tokens[0]!);
+      out.push(at(r.tokens, 0));
+      all.push(at(r.tokens, 0));
     }
   }
   return out;
@@ -196,7 +197,7 @@ export async function checkAgainstLlamaCpp(
       let vsCpp = 0,
         vsRef = 0;
       fast.forEach((row, k) => {
-        vsCpp = Math.max(vsCpp, relErr(row, ref[k]!));
+        vsCpp = Math.max(vsCpp, relErr(row, at(ref, k)));
         const p = from + k;
         vsRef = Math.max(vsRef, relErr(row, f64.subarray(p * V, (p + 1) * V)));
       });

@@ -9,3 +9,4 @@ export * from './metrics-server.js';
 export * from './free-port.js';
 export * from './seeded-random.js';
 export * from './embedding-base64.js';
+export * from './at.js';

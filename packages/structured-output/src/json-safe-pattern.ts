@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /** One character-producing atom of a pattern, as far as JSON safety goes. */
 type Atom = { cp: number } | { safeClass: true } | { refused: string };
 
@@ -38,7 +39,7 @@ export function jsonUnsafePatternReason(pattern: string): string | null {
     return escape();
   };
   while (i < pattern.length) {
-    const c = pattern[i++]!;
+    const c = at(pattern, i++);
     if (c === '.') return bad("'.'");
     if (c === '\\') {
       const e = escape();

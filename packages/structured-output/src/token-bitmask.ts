@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * Allowed-token bitmasks as xgrammar fills them and the engine reads them: ceil(vocabSize / 32) 32-bit
  * words per sequence; bit j of word i allows token 32 * i + j. Bits past the vocabulary are ignored.
@@ -7,7 +8,7 @@ export function bitmaskWords(vocabSize: number): number {
 }
 
 export function isAllowed(mask: Int32Array, tokenId: number): boolean {
-  return ((mask[tokenId >>> 5]! >>> (tokenId & 31)) & 1) === 1;
+  return ((at(mask, tokenId >>> 5) >>> (tokenId & 31)) & 1) === 1;
 }
 
 /** Token ids a mask allows, ascending (tests, debugging). */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { allowedTokens } from './token-bitmask.js';
 import { Utf8Guard } from './utf8-guard.js';
+import { at } from '@loom/common';
 
 // A toy vocabulary: ASCII, lone lead and continuation bytes, a whole character, and EOS (no bytes).
 const tokens = [[0x61], [0xc3], [0xa9], [0xe0], [0x80], [0xa0], [0xc0], [0xed], [0xf4], [0x90], [0xc3, 0xa9], []];
@@ -17,7 +18,7 @@ const A = 0,
   X90 = 9,
   E_ACUTE = 10,
   EOS = 11;
-const guard = new Utf8Guard(tokens.length, 40, (id) => Uint8Array.from(tokens[id]!));
+const guard = new Utf8Guard(tokens.length, 40, (id) => Uint8Array.from(at(tokens, id)));
 const allowed = (s: number) => allowedTokens(guard.mask(s), 40);
 const after = (...ids: number[]) => ids.reduce((s, id) => guard.advance(s, id), Utf8Guard.START);
 

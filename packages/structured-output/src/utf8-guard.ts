@@ -1,4 +1,5 @@
 import { bitmaskWords } from './token-bitmask.js';
+import { at } from '@loom/common';
 
 /**
  * Keeps constrained output valid UTF-8, which xgrammar 0.1.27 alone does not: its matcher decodes bytes
@@ -33,8 +34,8 @@ export class Utf8Guard {
         const to = bytes.length === 0 ? (s === 0 ? 0 : -1) : feed(s, bytes);
         this.next[s * vocabSize + id] = to;
         if (to >= 0) {
-          const m = this.masks[s]!;
-          m[id >>> 5] = m[id >>> 5]! | (1 << (id & 31));
+          const m = at(this.masks, s);
+          m[id >>> 5] = at(m, id >>> 5) | (1 << (id & 31));
         }
       }
     }
@@ -44,12 +45,12 @@ export class Utf8Guard {
 
   /** Tokens valid in `state` (do not modify). */
   mask(state: number): Int32Array {
-    return this.masks[state]!;
+    return at(this.masks, state);
   }
 
   /** The state after `tokenId`; START when the token was not valid there (the guard then restarts). */
   advance(state: number, tokenId: number): number {
-    const to = tokenId < this.vocabSize ? this.next[state * this.vocabSize + tokenId]! : -1;
+    const to = tokenId < this.vocabSize ? at(this.next, state * this.vocabSize + tokenId) : -1;
     return to < 0 ? Utf8Guard.START : to;
   }
 
@@ -58,11 +59,11 @@ export class Utf8Guard {
    * alone: a grammar that can only continue with invalid UTF-8 is the grammar's problem, not a dead end).
    */
   apply(state: number, mask: Int32Array): void {
-    const g = this.masks[state]!;
+    const g = at(this.masks, state);
     let any = 0;
-    for (let w = 0; w < this.words; w++) any |= mask[w]! & g[w]!;
+    for (let w = 0; w < this.words; w++) any |= at(mask, w) & at(g, w);
     if (any === 0) return;
-    for (let w = 0; w < this.words; w++) mask[w] = mask[w]! & g[w]!;
+    for (let w = 0; w < this.words; w++) mask[w] = at(mask, w) & at(g, w);
   }
 }
 
@@ -88,7 +89,7 @@ const S2 = stateOf(2, 0x80, 0xbf);
 /** The state after `bytes` from state `s`, or -1 where they are not valid UTF-8. */
 function feed(s: number, bytes: Uint8Array): number {
   for (const b of bytes) {
-    const [due, lo, hi] = STATES[s]!;
+    const [due, lo, hi] = at(STATES, s);
     if (due > 0) {
       if (b < lo || b > hi) return -1;
       s = due === 1 ? 0 : due === 2 ? S1 : S2;

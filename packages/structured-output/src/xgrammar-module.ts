@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import type * as XG from '@mlc-ai/web-xgrammar';
+import { at } from '@loom/common';
 
 /** The classes of one xgrammar instance. */
 export interface XGrammar {
@@ -101,7 +102,7 @@ export async function withFatalCapture<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     const m = FATAL.exec(captured);
-    const raw = m ? m[1]!.trim() : (err as Error).message;
+    const raw = m ? at(m, 1).trim() : (err as Error).message;
     throw new XGrammarError(cleanMessage(raw));
   } finally {
     stderr.write = write;

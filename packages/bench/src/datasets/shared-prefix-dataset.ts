@@ -1,6 +1,7 @@
 import type { BenchRequest } from '../bench-request.js';
 import { Rng } from '../random-variates.js';
 import type { TokenRange } from './random-dataset.js';
+import { at } from '@loom/common';
 
 export interface SharedPrefixDatasetOptions extends TokenRange {
   numPrompts: number;
@@ -30,7 +31,7 @@ export function sharedPrefixDataset(o: SharedPrefixDatasetOptions): BenchRequest
   const requests = Array.from({ length: o.numPrompts }, (_, i): BenchRequest => {
     const group = i % o.numPrefixes;
     return {
-      prompt: [...prefixes[group]!, ...Array.from({ length: o.questionLen }, token)],
+      prompt: [...at(prefixes, group), ...Array.from({ length: o.questionLen }, token)],
       promptLen: o.prefixLen + o.questionLen,
       outputLen: o.outputLen,
       group,

@@ -42,9 +42,11 @@ export async function shareGptDataset(o: ShareGptDatasetOptions): Promise<BenchR
   const requests: BenchRequest[] = [];
   for (const e of usable) {
     if (requests.length >= o.numPrompts) break;
-    const prompt = e.conversations![0]!.value as string;
+    const [first, second] = e.conversations ?? [];
+    if (!first || !second) continue; // `usable` kept only two-turn conversations
+    const prompt = first.value as string;
     const promptLen = await o.countTokens(prompt);
-    const outputLen = o.outputLen ?? (await o.countTokens(e.conversations![1]!.value as string));
+    const outputLen = o.outputLen ?? (await o.countTokens(second.value as string));
     if (promptLen < 4 || (o.outputLen === undefined && outputLen < 4)) continue;
     if (promptLen > 1024 || promptLen + outputLen > 2048) continue;
     requests.push({ prompt, promptLen, outputLen });

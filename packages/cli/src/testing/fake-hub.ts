@@ -105,11 +105,14 @@ export class FakeHub {
     const url = decodeURIComponent(new URL(q.url!, this.endpoint).pathname);
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
-    const repo = this.repos.get((api ?? resolve)?.[1] ?? '');
+    const repoName = (api ?? resolve)?.[1] ?? '';
+    const repo = this.repos.get(repoName);
     if (!repo) return void s.writeHead(404, { 'x-error-code': 'RepoNotFound' }).end('Repository not found');
     if (repo.token && q.headers.authorization !== `Bearer ${repo.token}`)
       return void s.writeHead(401).end('Invalid credentials');
-    const rev = (api ?? resolve)![2]!;
+    const match = api ?? resolve;
+    if (!match?.[2]) return void s.writeHead(404, { 'x-error-code': 'RepoNotFound' }).end('Repository not found');
+    const rev = match[2];
     const sha = rev === 'main' ? repo.main : rev;
     const files = repo.commits.get(sha);
     if (!files) return void s.writeHead(404, { 'x-error-code': 'RevisionNotFound' }).end('Revision not found');
@@ -119,11 +122,11 @@ export class FakeHub {
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ id: api[1], sha, siblings }));
     }
-    const file = resolve![3]!;
+    const file = resolve?.[3] ?? '';
     const body = files.get(file);
     if (!body) return void s.writeHead(404, { 'x-error-code': 'EntryNotFound' }).end('Entry not found');
     const common = { 'x-repo-commit': sha };
-    if (q.method === 'HEAD') queueMicrotask(() => this.afterHead?.(resolve![1]!, file));
+    if (q.method === 'HEAD') queueMicrotask(() => this.afterHead?.(repoName, file));
     if (isLfs(file)) {
       const oid = sha256(body);
       // As the Hub does: the pointer's ETag, the content's sha256 and size in X-Linked-*, then the CDN.

@@ -1,6 +1,7 @@
 import type { XG, XGrammar } from '../xgrammar-module.js';
 import { allowedTokens } from '../token-bitmask.js';
 import { Utf8Guard } from '../utf8-guard.js';
+import { at } from '@loom/common';
 
 export interface Walk {
   tokens: number[];
@@ -39,12 +40,12 @@ export async function randomWalk(
       if (allowed.length === 0) throw new Error(`no token allowed after ${JSON.stringify(tokens)}`);
       const stops = allowed.filter((id) => stopIds.includes(id));
       let pick: number;
-      if (stops.length > 0 && (stops.length === allowed.length || rand() < stopBias)) pick = stops[0]!;
+      if (stops.length > 0 && (stops.length === allowed.length || rand() < stopBias)) pick = at(stops, 0);
       else {
         const others = allowed.filter((id) => !stopIds.includes(id));
         const closing = others.filter((id) => /["}\]\n,]/.test(tokenText(id)));
         const pool = closing.length > 0 && rand() < closeBias ? closing : others;
-        pick = pool[Math.floor(rand() * pool.length)]!;
+        pick = at(pool, Math.floor(rand() * pool.length));
       }
       if (!m.acceptToken(pick)) throw new Error(`the matcher refused token ${pick}, which its mask allowed`);
       state = utf8.advance(state, pick);
