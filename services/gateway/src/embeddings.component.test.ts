@@ -3,7 +3,7 @@
 // every validation error as a 400 naming its parameter.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { configFromEnv, decodeEmbedding, encodeEmbedding, type RequestJob } from '@loom/common';
+import { at, configFromEnv, decodeEmbedding, encodeEmbedding, type RequestJob } from '@loom/common';
 import { Tokenizer } from '@loom/tokenizer';
 import { MAX_EMBEDDING_INPUTS } from './embeddings/embedding-request.js';
 import { startGateway, type RunningGateway } from './gateway.js';
@@ -18,7 +18,7 @@ const ranker = { ...card, modelId: 'ranker', pooling: 'rank' as const };
 const tok = Tokenizer.fromData(card.tokenizer);
 
 /** The "vector" of input i: [i, its token count, 0.1] (distinct per input, float32-exact where it matters). */
-const vectorOf = (job: RequestJob, i: number) => [i, job.inputs![i]!.length, 0.1];
+const vectorOf = (job: RequestJob, i: number) => [i, at(job.inputs ?? [], i).length, 0.1];
 
 /** Answers every input, last one first (the body must still list them by index). */
 function embedScript(job: RequestJob): ScriptStep[] {
@@ -27,7 +27,7 @@ function embedScript(job: RequestJob): ScriptStep[] {
       type: 'finish',
       index,
       finishReason: 'stop',
-      promptTokens: job.inputs![index]!.length,
+      promptTokens: at(job.inputs ?? [], index).length,
       completionTokens: 0,
       embedding: encodeEmbedding(vectorOf(job, index)),
     },
@@ -65,7 +65,7 @@ describe('/v1/embeddings against a FakeBackend', () => {
     const job = backend.submitted.at(-1)!;
     const ids = input.map((t) => tok.encode(t, { addSpecial: true, parseSpecial: true }));
     assert.deepEqual(job.inputs, ids);
-    assert.equal(ids[0]![0], card.tokenizer.bosTokenId, 'BOS added as for a completion prompt');
+    assert.equal(at(ids, 0)[0], card.tokenizer.bosTokenId, 'BOS added as for a completion prompt');
     assert.deepEqual([job.n, job.promptTokenIds, job.pooling], [3, [], { type: 'mean', normalize: true }]);
     assert.equal(job.requestId, body.id);
     assert.match(body.id, /^embd-/);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { API_KEYS_KEY, configFromEnv, createRedis, type LoomConfig } from '@loom/common';
+import { at, API_KEYS_KEY, configFromEnv, createRedis, type LoomConfig } from '@loom/common';
 import { keyDigestHex } from './auth/api-key-records.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { FakeBackend, scriptedText } from './testing/fake-backend.js';
@@ -184,7 +184,7 @@ describe('several prompts in one completion; continuous usage', () => {
         [3, 'The dog one two'],
       ],
     );
-    assert.equal(body.usage.prompt_tokens, jobs[0]!.promptTokenIds.length + jobs[1]!.promptTokenIds.length);
+    assert.equal(body.usage.prompt_tokens, at(jobs, 0).promptTokenIds.length + at(jobs, 1).promptTokenIds.length);
     assert.equal(body.usage.completion_tokens, 8);
 
     const s = await post(gw, '/v1/completions', {
@@ -254,12 +254,18 @@ describe('rate limits and Redis keys (real redis-server)', () => {
     const codes: number[] = [];
     for (let i = 0; i < 5; i++)
       codes.push(
-        (await post(gws[i % 2]!, '/v1/completions', { model: 'stories260K', prompt: 'x', max_tokens: 1 }, 'sk-redis'))
-          .status,
+        (
+          await post(
+            at(gws, i % 2),
+            '/v1/completions',
+            { model: 'stories260K', prompt: 'x', max_tokens: 1 },
+            'sk-redis',
+          )
+        ).status,
       );
     assert.deepEqual(codes, [200, 200, 200, 429, 429]);
     assert.equal(backend.submitted.at(-1)!.tenant, 'from-redis');
-    const res = await post(gws[0]!, '/v1/completions', { model: 'stories260K', prompt: 'x' }, 'sk-redis');
+    const res = await post(at(gws, 0), '/v1/completions', { model: 'stories260K', prompt: 'x' }, 'sk-redis');
     assert.equal(res.status, 429);
     const retry = Number(res.headers.get('retry-after'));
     assert.ok(retry >= 1 && retry <= 60, String(retry));
@@ -267,11 +273,11 @@ describe('rate limits and Redis keys (real redis-server)', () => {
     assert.deepEqual(validate('ErrorResponse', body), []);
     assert.equal(body.error.type, 'rate_limit_error');
     const rejected =
-      (await counter(gws[0]!, /loom_rate_limited_requests_total\{limit="rpm"\} (\d+)/)) +
-      (await counter(gws[1]!, /loom_rate_limited_requests_total\{limit="rpm"\} (\d+)/));
+      (await counter(at(gws, 0), /loom_rate_limited_requests_total\{limit="rpm"\} (\d+)/)) +
+      (await counter(at(gws, 1), /loom_rate_limited_requests_total\{limit="rpm"\} (\d+)/));
     assert.equal(rejected, 3);
     assert.equal(
-      (await post(gws[0]!, '/v1/completions', { model: 'stories260K', prompt: 'x' }, 'sk-nope')).status,
+      (await post(at(gws, 0), '/v1/completions', { model: 'stories260K', prompt: 'x' }, 'sk-nope')).status,
       401,
     );
   });
@@ -279,7 +285,7 @@ describe('rate limits and Redis keys (real redis-server)', () => {
   test('tpm counts prompt + max_tokens × n; a request larger than the budget says so', async () => {
     await clearOfWindowEdge(redis.url);
     const big = await post(
-      gws[0]!,
+      at(gws, 0),
       '/v1/completions',
       { model: 'stories260K', prompt: 'x', max_tokens: 50 },
       'sk-tokens',
@@ -287,14 +293,14 @@ describe('rate limits and Redis keys (real redis-server)', () => {
     assert.equal(big.status, 429);
     assert.match((await json(big)).error.message, /too large/);
     const ok = await post(
-      gws[1]!,
+      at(gws, 1),
       '/v1/completions',
       { model: 'stories260K', prompt: [1, 2, 3], max_tokens: 10, n: 2 },
       'sk-tokens',
     );
     assert.equal(ok.status, 200); // 3 + 10 × 2 = 23 of 40
     const over = await post(
-      gws[0]!,
+      at(gws, 0),
       '/v1/completions',
       { model: 'stories260K', prompt: [1, 2, 3], max_tokens: 10, n: 2 },
       'sk-tokens',

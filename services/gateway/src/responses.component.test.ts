@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { configFromEnv } from '@loom/common';
+import { at, configFromEnv } from '@loom/common';
 import { startRedis, type RedisHandle } from '@loom/testing';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { chatTemplateFixture } from './testing/chat-template-fixture.js';
@@ -128,7 +128,7 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
     assert.equal(r.output.length, 1);
     const msg = r.output[0] as { type: string; role: string; content: { type: string; text: string }[] };
     assert.deepEqual(
-      [msg.type, msg.role, msg.content[0]!.type, msg.content[0]!.text],
+      [msg.type, msg.role, at(msg.content, 0).type, at(msg.content, 0).text],
       ['message', 'assistant', 'output_text', 'Once upon a time.'],
     );
     assert.equal(r.usage.output_tokens, 3);
@@ -144,7 +144,7 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
     const list = (await items.json()) as { data: { content: { text: string }[] }[] };
     valid('ResponseItemList', list);
     assert.deepEqual(
-      list.data.map((i) => i.content[0]!.text),
+      list.data.map((i) => at(i.content, 0).text),
       ['Tell a story.'],
     );
     assert.equal((await call('DELETE', `/v1/responses/${r.id}`)).status, 200);
@@ -183,7 +183,7 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
     const prompt = await detokenize(backend.submitted.at(-1)!.promptTokenIds);
     const order = ['Say something.', 'The cat sat.', 'And then?'].map((s) => prompt.indexOf(s));
     assert.ok(
-      order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)),
+      order.every((i, k) => i >= 0 && (k === 0 || i > at(order, k - 1))),
       prompt,
     );
     assert.ok(!prompt.includes('Only for turn one.'), 'instructions are not carried over, as OpenAI does');
@@ -210,7 +210,7 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
     );
     const done = events.at(-1)!.response as ResponseBody;
     valid('Response', done);
-    assert.equal((done.output[0]!.content as { text: string }[])[0]!.text, 'Once upon a time.');
+    assert.equal(at(at(done.output, 0).content as { text: string }[], 0).text, 'Once upon a time.');
     const stored = (await (await call('GET', `/v1/responses/${done.id}`)).json()) as ResponseBody;
     assert.deepEqual(stored, done);
   });
@@ -224,7 +224,7 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
     const last = events.at(-1)!;
     assert.deepEqual([last.type, last.code, last.message], ['error', 'generation_failed', 'the worker failed']);
     assert.ok(!events.some((e) => e.type === 'response.completed'));
-    const id = (events[0]!.response as ResponseBody).id;
+    const id = (at(events, 0).response as ResponseBody).id;
     assert.equal((await call('GET', `/v1/responses/${id}`)).status, 404);
   });
 
@@ -246,7 +246,7 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
       r.output.map((i) => i.type),
       ['reasoning', 'function_call'],
     );
-    assert.equal((r.output[0]!.content as { text: string }[])[0]!.text, 'Weather, so a call.');
+    assert.equal(at(at(r.output, 0).content as { text: string }[], 0).text, 'Weather, so a call.');
     const fc = r.output[1] as { name: string; arguments: string; call_id: string };
     assert.equal(fc.name, 'get_weather');
     assert.deepEqual(JSON.parse(fc.arguments), { city: 'Paris' });
@@ -268,7 +268,7 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
       input: [{ type: 'function_call_output', call_id: fc.call_id, output: '{"temperature": 21}' }],
       tools: TOOLS,
     });
-    assert.equal(next.output[0]!.type, 'message');
+    assert.equal(at(next.output, 0).type, 'message');
     const prompt = await detokenize(backend.submitted.at(-1)!.promptTokenIds, 'qwen3ish');
     assert.ok(prompt.includes('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}'), prompt);
     assert.ok(prompt.includes('<tool_response>\n{"temperature": 21}\n</tool_response>'), prompt);

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors/api-error.js';
 import type { KeyStore } from './key-store.js';
 import type { Principal } from './principal.js';
+import { at } from '@loom/common';
 
 /**
  * The principal of a request's `Authorization: Bearer <key>`, or a 401 ApiError in OpenAI's format
@@ -10,7 +11,7 @@ import type { Principal } from './principal.js';
 export async function authenticate(keys: KeyStore, req: FastifyRequest): Promise<Principal> {
   const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
   if (m) {
-    const principal = await keys.authenticate(m[1]!.trim());
+    const principal = await keys.authenticate(at(m, 1).trim());
     if (principal) return principal;
   }
   throw new ApiError(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@loom/common';
+import { at, createRedis } from '@loom/common';
 import { startRedis, type RedisHandle } from '@loom/testing';
 import { OutputStreamReader, type StreamEntry } from './output-stream-reader.js';
 
@@ -9,7 +9,7 @@ import { OutputStreamReader, type StreamEntry } from './output-stream-reader.js'
 async function take(iter: AsyncGenerator<StreamEntry>, count: number): Promise<string[]> {
   const out: string[] = [];
   for await (const [, fields] of iter) {
-    out.push(fields[1]!);
+    out.push(at(fields, 1));
     if (out.length === count) break;
   }
   return out;

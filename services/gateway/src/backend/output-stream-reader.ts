@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { readerWakeKey, type Logger } from '@loom/common';
+import { at, readerWakeKey, type Logger } from '@loom/common';
 
 /** One stream entry as XREAD returns it: [entry id, [field, value, ...]]. */
 export type StreamEntry = [string, string[]];
@@ -120,7 +120,7 @@ class Lane {
       if (res === null) continue;
       for (const [key, entries] of res) {
         if (entries.length === 0) continue;
-        const last = entries[entries.length - 1]![0];
+        const last = at(entries, entries.length - 1)[0];
         if (key === this.wakeKey) {
           this.wakeLastId = last;
           continue;

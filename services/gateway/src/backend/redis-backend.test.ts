@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  at,
   BULLMQ_PREFIX,
   CANCEL_STREAM_KEY,
   DEFAULT_SAMPLING,
@@ -125,7 +126,7 @@ describe('RedisBackend against a real redis-server', () => {
     const entries = await redis.xrange(CANCEL_STREAM_KEY, '-', '+');
     const [, fields] = entries.at(-1)!;
     assert.equal(fields[0], OUTPUT_STREAM_FIELD);
-    assert.deepEqual(JSON.parse(fields[1]!), { requestId: 'cmpl-x', reason: 'client_disconnected' });
+    assert.deepEqual(JSON.parse(at(fields, 1)), { requestId: 'cmpl-x', reason: 'client_disconnected' });
   });
 
   test('model cards come from MODELS_KEY and modelCardKey', async () => {
@@ -200,8 +201,8 @@ describe('RedisBackend against a real redis-server', () => {
         usage: { prompt_tokens: number };
       };
       assert.equal(body.id, waiting.requestId);
-      assert.equal(body.choices[0]!.text, ', there');
-      assert.equal(body.choices[0]!.finish_reason, 'length');
+      assert.equal(at(body.choices, 0).text, ', there');
+      assert.equal(at(body.choices, 0).finish_reason, 'length');
       assert.equal(body.usage.prompt_tokens, waiting.promptTokenIds.length);
     } finally {
       await queue.close();

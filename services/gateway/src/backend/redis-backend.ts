@@ -70,9 +70,12 @@ export class RedisBackend implements InferenceBackend {
     if (this.listCache && Date.now() - this.listCache.at < this.cardTtlMs) return this.listCache.cards;
     const ids = (await this.redis.smembers(MODELS_KEY)).sort();
     const raw = ids.length ? await this.redis.mget(ids.map(modelCardKey)) : [];
-    const at = Date.now();
-    const cards = raw.flatMap((r, i) => (r ? [this.parseCard(ids[i]!, r, at)] : []));
-    this.listCache = { at, cards };
+    const now = Date.now();
+    const cards = ids.flatMap((id, i) => {
+      const r = raw[i];
+      return r ? [this.parseCard(id, r, now)] : [];
+    });
+    this.listCache = { at: now, cards };
     return cards;
   }
 
@@ -176,9 +179,10 @@ export class RedisBackend implements InferenceBackend {
 /** One stream entry's fields ([field, value, ...]) → its OutputEvent; malformed entries are skipped. */
 function parseEntry(fields: string[]): OutputEvent | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] !== OUTPUT_STREAM_FIELD) continue;
+    const value = fields[i + 1];
+    if (fields[i] !== OUTPUT_STREAM_FIELD || value === undefined) continue;
     try {
-      return JSON.parse(fields[i + 1]!) as OutputEvent;
+      return JSON.parse(value) as OutputEvent;
     } catch {
       return undefined;
     }

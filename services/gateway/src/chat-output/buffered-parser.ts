@@ -128,6 +128,6 @@ export function findMarker(text: string, markers: readonly string[]): { at: numb
 /** Index of the first non-whitespace character at or after `from`, or text.length. */
 export function skipSpace(text: string, from = 0): number {
   let i = from;
-  while (i < text.length && /\s/.test(text[i]!)) i++;
+  while (i < text.length && /\s/.test(text.charAt(i))) i++;
   return i;
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { Ajv as AjvClass, Options as AjvOptions } from 'ajv';
 import { everyCharacter, parseInPieces } from '../testing/parse-in-pieces.js';
 import { forcedCallParser, forcedCallSchema, type ForcedTool } from './forced-call.js';
+import { at } from '@loom/common';
 
 const Ajv = createRequire(import.meta.url)('ajv') as new (o: AjvOptions) => AjvClass;
 const ajv = new Ajv({ strict: false });
@@ -37,7 +38,7 @@ test('required: a list of calls to listed tools with their parameters; one witho
       { name: 'get_time', parameters: {} },
     ]),
   );
-  assert.deepEqual(forcedCallSchema(TOOLS, { kind: 'named', name: 'get_weather' }, true), TOOLS[0]!.parameters);
+  assert.deepEqual(forcedCallSchema(TOOLS, { kind: 'named', name: 'get_weather' }, true), at(TOOLS, 0).parameters);
 });
 
 test('forced outputs parse into calls, whole and one character at a time', () => {

@@ -1,4 +1,5 @@
 import { JsonValueScanner } from './json-value-scanner.js';
+import { at } from '@loom/common';
 
 /** Where a reader announces calls and their argument text. */
 export interface CallSink {
@@ -59,7 +60,7 @@ export class JsonCallReader {
   feed(text: string, final: boolean): number {
     let i = 0;
     while (i < text.length && this.state !== 'done' && this.state !== 'failed') {
-      const c = text[i]!;
+      const c = at(text, i);
       switch (this.state) {
         case 'start':
           if (/\s/.test(c)) break;

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * Finds where one JSON value ends in text that arrives in pieces, without parsing it: strings
  * (with escapes), nesting of objects and arrays, and scalars (a scalar ends at the first character
@@ -18,7 +19,7 @@ export class JsonValueScanner {
   feed(text: string): number {
     let i = 0;
     for (; i < text.length && !this.done && !this.invalid; i++) {
-      const c = text[i]!;
+      const c = at(text, i);
       if (!this.started) {
         this.started = true;
         if (c === '{' || c === '[') this.depth = 1;

@@ -1,4 +1,5 @@
 import type { ChatDelta } from './chat-delta.js';
+import { at } from '@loom/common';
 
 export interface ParsedToolCall {
   name: string;
@@ -24,7 +25,7 @@ export class MessageAccumulator {
       else if (d.type === 'reasoning') this.msg.reasoning += d.text;
       else if (d.type === 'tool_call')
         this.msg.toolCalls[d.index] = { name: d.name, arguments: '', ...(d.id !== undefined ? { id: d.id } : {}) };
-      else this.msg.toolCalls[d.index]!.arguments += d.text;
+      else at(this.msg.toolCalls, d.index).arguments += d.text;
     }
   }
 

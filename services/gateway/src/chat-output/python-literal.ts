@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * Python literals as pythonic tool calls write them (`f(city="Paris", days=3, opts={'a': [1, True]})`):
  * finding where one ends in streamed text, and turning a whole one into JSON.
@@ -15,7 +16,7 @@ export class PythonValueScanner {
   feed(text: string): number {
     let i = 0;
     for (; i < text.length && !this.done; i++) {
-      const c = text[i]!;
+      const c = at(text, i);
       if (this.quote) {
         if (this.escape) this.escape = false;
         else if (c === '\\') this.escape = true;
@@ -73,7 +74,7 @@ class LiteralParser {
   }
 
   space(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+    while (this.i < this.s.length && /\s/.test(at(this.s, this.i))) this.i++;
   }
 
   value(): unknown {

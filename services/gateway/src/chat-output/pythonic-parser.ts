@@ -116,7 +116,7 @@ export class PythonicParser extends BufferedParser {
           if (!final && /^[A-Za-z_]\w*\s*$/.test(this.buf)) return false;
           return this.giveBack();
         }
-        this.key = m[1]!;
+        this.key = m[1] ?? ''; // the regex's one group always matches
         this.take(m[0].length);
         this.scanner = new PythonValueScanner();
         this.valueText = '';

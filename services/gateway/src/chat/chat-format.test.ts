@@ -6,6 +6,7 @@ import { usageOf } from '../generation/response-format.js';
 import { openAiSchemaValidator } from '../testing/openai-schema.js';
 import { OPENAI_SPEC } from '../testing/spec-path.js';
 import { chatFormat, type ChatOutputOptions } from './chat-format.js';
+import { at } from '@loom/common';
 
 const validate = openAiSchemaValidator(OPENAI_SPEC);
 const ctx = { id: 'chatcmpl-1', created: 1700000000, model: 'm', n: 1 };
@@ -42,7 +43,7 @@ function accumulate(chunks: object[]): StreamedChoice {
           assert.equal(out.toolCalls.length, t.index, 'a new call comes with the next index');
           assert.equal(t.function.arguments, '', 'no arguments before the call is announced');
           out.toolCalls.push({ id: t.id, name: t.function.name!, arguments: '' });
-        } else out.toolCalls[t.index]!.arguments += t.function.arguments!;
+        } else at(out.toolCalls, t.index).arguments += t.function.arguments!;
       }
       if (ch.finish_reason) out.finish = ch.finish_reason;
     }
@@ -86,7 +87,7 @@ test('tool calls stream as OpenAI does and the body is the same message', () => 
       ['get_time', '{}'],
     ],
   );
-  const choice = body.choices[0]!;
+  const choice = at(body.choices, 0);
   assert.equal(choice.finish_reason, 'tool_calls');
   assert.deepEqual(choice.message, {
     role: 'assistant',
@@ -98,7 +99,7 @@ test('tool calls stream as OpenAI does and the body is the same message', () => 
       function: { name: t.name, arguments: t.arguments },
     })),
   });
-  assert.match(streamed.toolCalls[0]!.id, /^call_/);
+  assert.match(at(streamed.toolCalls, 0).id, /^call_/);
 });
 
 test('parallel_tool_calls: false keeps the first call only', () => {
@@ -109,22 +110,22 @@ test('parallel_tool_calls: false keeps the first call only', () => {
     streamed.toolCalls.map((t) => t.name),
     ['f'],
   );
-  assert.equal((body.choices[0]!.message['tool_calls'] as unknown[]).length, 1);
+  assert.equal((at(body.choices, 0).message['tool_calls'] as unknown[]).length, 1);
 });
 
 test('only calls: content is null; cut off by the length limit, the finish reason stays length', () => {
   const calls = run(output('hermes'), ['<tool_call>{"name": "f", "arguments": {}}</tool_call>']);
-  assert.equal(calls.body.choices[0]!.message['content'], null);
+  assert.equal(at(calls.body.choices, 0).message['content'], null);
   const cut = run(output('hermes'), ['<tool_call>{"name": "f", "arguments": {"a": '], 'length');
-  assert.equal(cut.body.choices[0]!.finish_reason, 'length');
-  assert.equal(cut.streamed.toolCalls[0]!.arguments, '{"a": ');
+  assert.equal(at(cut.body.choices, 0).finish_reason, 'length');
+  assert.equal(at(cut.streamed.toolCalls, 0).arguments, '{"a": ');
 });
 
 test('reasoning streams as reasoning_content, counted in completion_tokens_details', () => {
   const { body, streamed } = run(output(undefined, 'qwen3'), ['<think>', 'Hmm', '.</think>', '\n\nHi', '.']);
   assert.deepEqual([streamed.reasoning, streamed.content, streamed.finish], ['Hmm.', 'Hi.', 'stop']);
-  assert.equal(body.choices[0]!.message['reasoning_content'], 'Hmm.');
-  assert.equal(body.choices[0]!.message['content'], 'Hi.');
+  assert.equal(at(body.choices, 0).message['reasoning_content'], 'Hmm.');
+  assert.equal(at(body.choices, 0).message['content'], 'Hi.');
   // '<think>' (held, then reasoning), 'Hmm', '.</think>': three tokens spent thinking.
   assert.deepEqual(body.usage.completion_tokens_details, { reasoning_tokens: 3 });
 });
@@ -132,13 +133,13 @@ test('reasoning streams as reasoning_content, counted in completion_tokens_detai
 test('include_reasoning: false leaves the reasoning out', () => {
   const { body, streamed } = run({ ...output(undefined, 'qwen3'), includeReasoning: false }, ['<think>Hmm</think>Hi']);
   assert.equal(streamed.reasoning, '');
-  assert.equal(body.choices[0]!.message['reasoning_content'], undefined);
-  assert.equal(body.choices[0]!.message['content'], 'Hi');
+  assert.equal(at(body.choices, 0).message['reasoning_content'], undefined);
+  assert.equal(at(body.choices, 0).message['content'], 'Hi');
 });
 
 test('without a parser the text is the content, as before', () => {
   const { body, streamed } = run(undefined, ['<tool_call>', 'x']);
   assert.equal(streamed.content, '<tool_call>x');
-  assert.deepEqual(body.choices[0]!.message, { role: 'assistant', content: '<tool_call>x', refusal: null });
-  assert.equal(body.choices[0]!.finish_reason, 'stop');
+  assert.deepEqual(at(body.choices, 0).message, { role: 'assistant', content: '<tool_call>x', refusal: null });
+  assert.equal(at(body.choices, 0).finish_reason, 'stop');
 });

@@ -116,7 +116,8 @@ export function chatFormat(
     // Logprobs ride on the update's first chunk; held-back text still shows its tokens' logprobs.
     const lps = lpOf(logprobs);
     if (lps) {
-      if (out.length) out[0]!.choices[0]!.logprobs = lps;
+      const first = out[0]?.choices[0];
+      if (first) first.logprobs = lps;
       else out.push(chunk(ctx, index, {}, null, lps));
     }
     return out;

@@ -14,6 +14,7 @@ import {
   promptsOf,
   rejectUnsupportedCompletion,
 } from './completion-request.js';
+import { at } from '@loom/common';
 
 @Controller('v1')
 export class CompletionsController {
@@ -44,7 +45,10 @@ export class CompletionsController {
     });
     for (const p of ids) this.generation.checkContext(card, p.length, maxTokens, 'prompt');
     const echo = body.echo
-      ? prompts.map((p, k) => ({ text: 'text' in p ? p.text : this.tokenizers.decode(card, ids[k]!), ids: ids[k]! }))
+      ? prompts.map((p, k) => ({
+          text: 'text' in p ? p.text : this.tokenizers.decode(card, at(ids, k)),
+          ids: at(ids, k),
+        }))
       : undefined;
     const logprobs = body.logprobs ?? null;
     const n = body.n ?? 1;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
+import { at } from '@loom/common';
 
 /** `['messages', 0, 'content']` → `messages[0].content` (OpenAI's way of naming a nested param). */
 export function paramPath(path: readonly PropertyKey[]): string | null {
@@ -10,7 +11,7 @@ export function paramPath(path: readonly PropertyKey[]): string | null {
 
 /** The first validation issue as a 400 naming the offending parameter. */
 export function apiErrorFromZod(err: z.ZodError): ApiError {
-  const issue = err.issues[0]!;
+  const issue = at(err.issues, 0);
   const param = paramPath(issue.path);
   // With reportInput, an absent field shows as input undefined (a union reports invalid_union).
   const missing =

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { FinishReason, OutputEvent, TokenLogprob } from '@loom/common';
 import { ApiError } from '../errors/api-error.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
@@ -97,7 +98,7 @@ export class EventConsumer {
       this.timeToFirstToken = (now - this.arrivedAt) / 1000;
       this.metrics.ttft.observe({ model_name: this.model }, this.timeToFirstToken);
     }
-    const last = this.lastTokenAt[index]!;
+    const last = at(this.lastTokenAt, index);
     // An event may carry several tokens (a held-back stop string): spread the gap over them.
     if (last > 0 && count > 0)
       for (let i = 0; i < count; i++) this.metrics.itl.observe({ model_name: this.model }, (now - last) / 1000 / count);

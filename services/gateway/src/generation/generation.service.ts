@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { at } from '@loom/common';
 import type { Logger, LoomConfig, ModelCard, RequestJob, SamplingParams } from '@loom/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { effectiveCacheSalt, effectivePriority, principalOf, type Principal } from '../auth/principal.js';
@@ -228,7 +229,7 @@ export class GenerationService {
   private async submitAll(life: Lifecycle): Promise<void> {
     for (let k = 0; k < life.jobs.length; k++) {
       try {
-        await this.backend.submit(life.jobs[k]!);
+        await this.backend.submit(at(life.jobs, k));
       } catch (err) {
         for (const j of life.jobs.slice(0, k))
           void this.backend.cancel(j.requestId, 'request_failed').catch(() => undefined);
@@ -241,7 +242,7 @@ export class GenerationService {
   stop(life: Lifecycle, reason: 'client_disconnected' | 'queue_timeout' | 'request_failed'): void {
     life.over.abort();
     this.metrics.requestsCancelled.inc({ reason });
-    const requestId = life.jobs[0]!.requestId;
+    const requestId = at(life.jobs, 0).requestId;
     this.log.info({ requestId, reason }, 'cancelling request');
     for (const j of life.jobs)
       this.backend

@@ -37,7 +37,7 @@ export function vllmPromptLogprobs(entries: readonly (TokenLogprob | null)[], o:
     const top = e.top.slice(0, o.top);
     const rankOf = (logprob: number) => 1 + top.filter((t) => t.logprob > logprob).length;
     const known =
-      top.some((t) => t.tokenId === e.tokenId) || top.length === 0 || e.logprob >= top[top.length - 1]!.logprob;
+      top.some((t) => t.tokenId === e.tokenId) || top.length === 0 || e.logprob >= (top.at(-1)?.logprob ?? -Infinity);
     const out: Record<string, { logprob: number; rank: number | null; decoded_token: string }> = {
       [e.tokenId]: {
         logprob: e.logprob,

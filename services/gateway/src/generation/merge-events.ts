@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { OutputEvent } from '@loom/common';
 
 /**
@@ -7,7 +8,7 @@ import type { OutputEvent } from '@loom/common';
  */
 export async function* mergeEvents(sources: AsyncIterable<OutputEvent>[], n: number): AsyncGenerator<OutputEvent> {
   if (sources.length === 1) {
-    yield* sources[0]!;
+    yield* at(sources, 0);
     return;
   }
   const iters = sources.map((s) => s[Symbol.asyncIterator]());
@@ -15,7 +16,9 @@ export async function* mergeEvents(sources: AsyncIterable<OutputEvent>[], n: num
   const pull = (k: number) =>
     pending.set(
       k,
-      iters[k]!.next().then((r) => ({ k, r })),
+      at(iters, k)
+        .next()
+        .then((r) => ({ k, r })),
     );
   iters.forEach((_, k) => pull(k));
   try {
@@ -31,6 +34,9 @@ export async function* mergeEvents(sources: AsyncIterable<OutputEvent>[], n: num
     }
   } finally {
     // Sources still open end when the caller's abort signal fires; return() just releases them.
-    for (const k of pending.keys()) void iters[k]!.return?.().catch(() => undefined);
+    for (const k of pending.keys())
+      void at(iters, k)
+        .return?.()
+        .catch(() => undefined);
   }
 }

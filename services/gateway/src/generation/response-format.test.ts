@@ -10,6 +10,7 @@ import { OPENAI_SPEC, STORIES_GGUF } from '../testing/spec-path.js';
 import { waitUntil } from '../testing/wait-until.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import { vllmPromptLogprobs } from './logprobs-format.js';
+import { at } from '@loom/common';
 import type { TokenLogprob } from '@loom/common';
 import { usageOf, type ApiFinishReason, type ResponseContext, type ResponseFormat } from './response-format.js';
 import { SseWriter } from './sse-writer.js';
@@ -20,7 +21,7 @@ const validate = openAiSchemaValidator(OPENAI_SPEC);
 function delta(f: ResponseFormat, c: ResponseContext, index: number, text: string, logprobs?: TokenLogprob[]): object {
   const chunks = f.updateChunks(c, { kind: 'delta', index, text, tokens: 1, ...(logprobs ? { logprobs } : {}) });
   assert.equal(chunks.length, 1);
-  return chunks[0]!;
+  return at(chunks, 0);
 }
 
 function finish(f: ResponseFormat, c: ResponseContext, index: number, finishReason: ApiFinishReason): object {
@@ -55,7 +56,7 @@ test('completion chunks and body follow the spec', () => {
   const echoed = completionFormat(1, [{ text: 'Once', ids: [1, 2] }]);
   assert.equal(
     (echoed.body(ctx, [{ index: 0, text: ' upon', finishReason: 'stop' }], usage) as { choices: { text: string }[] })
-      .choices[0]!.text,
+      .choices[0]?.text,
     'Once upon',
   );
   assert.equal(echoed.openingChunks(ctx).length, 2);
@@ -89,11 +90,11 @@ test('echo + logprobs: the prompt tokens lead the logprobs (first null), offsets
     assert.equal(lps.tokens.length, ids.length + out.length);
     assert.deepEqual(lps.token_logprobs, [null, ...scored.slice(1).map((e) => e!.logprob), ...out.map(() => -0.5)]);
     assert.equal(lps.top_logprobs[0], null);
-    assert.equal(Object.keys(lps.top_logprobs[1]!).length, 2);
+    assert.equal(Object.keys(at(lps.top_logprobs, 1) ?? {}).length, 2);
     // Each token (past BOS and the first word, whose leading space decode strips) sits at its offset in the choice's text.
     for (let i = 2; i < lps.tokens.length; i++)
       assert.equal(
-        full.slice(lps.text_offset[i], lps.text_offset[i]! + lps.tokens[i]!.length),
+        full.slice(lps.text_offset[i], at(lps.text_offset, i) + at(lps.tokens, i).length),
         lps.tokens[i],
         `token ${i}`,
       );
@@ -105,8 +106,8 @@ test('echo + logprobs: the prompt tokens lead the logprobs (first null), offsets
     [{ index: 0, text, finishReason: 'length', logprobs: completion, promptLogprobs: scored }],
     usage,
   ) as { choices: { text: string; logprobs: Legacy }[] };
-  assert.equal(body.choices[0]!.text, prompt + text);
-  check(body.choices[0]!.logprobs, prompt + text);
+  assert.equal(at(body.choices, 0).text, prompt + text);
+  check(at(body.choices, 0).logprobs, prompt + text);
   assert.deepEqual(validate('CreateCompletionResponse', echoNullsFilled(body)), []);
   assert.notDeepEqual(validate('CreateCompletionResponse', body), [], 'the spec itself has no nulls there');
 
@@ -115,13 +116,13 @@ test('echo + logprobs: the prompt tokens lead the logprobs (first null), offsets
   const sctx = { ...ctx, n: 1 };
   const chunks = [
     ...f.openingChunks(sctx),
-    f.updateChunks(sctx, { kind: 'prompt', index: 0, logprobs: scored })[0]!,
+    at(f.updateChunks(sctx, { kind: 'prompt', index: 0, logprobs: scored }), 0),
     delta(f, sctx, 0, text, completion),
     finish(f, sctx, 0, 'length'),
   ] as { choices: { text: string; logprobs: Legacy | null }[] }[];
   assert.equal(chunks.length, 3);
-  assert.equal(chunks.map((c) => c.choices[0]!.text).join(''), prompt + text);
-  const parts = chunks.map((c) => c.choices[0]!.logprobs).filter((l): l is Legacy => l !== null);
+  assert.equal(chunks.map((c) => at(c.choices, 0).text).join(''), prompt + text);
+  const parts = chunks.map((c) => at(c.choices, 0).logprobs).filter((l): l is Legacy => l !== null);
   const joined = {
     tokens: parts.flatMap((l) => l.tokens),
     token_logprobs: parts.flatMap((l) => l.token_logprobs),
@@ -148,14 +149,14 @@ test('echo + logprobs without a prompt_logprobs event: the echo still opens the 
   const chunk = delta(f, sctx, 0, ' upon', [{ tokenId: 3, logprob: -1, top: [] }]) as {
     choices: { text: string; logprobs: { text_offset: number[] } }[];
   };
-  assert.equal(chunk.choices[0]!.text, 'Once upon');
-  assert.deepEqual(chunk.choices[0]!.logprobs.text_offset, [4]);
+  assert.equal(at(chunk.choices, 0).text, 'Once upon');
+  assert.deepEqual(at(chunk.choices, 0).logprobs.text_offset, [4]);
   assert.equal(
     (
       f.body(ctx, [{ index: 0, text: ' upon', finishReason: 'stop', logprobs: [] }], usage) as {
         choices: { text: string }[];
       }
-    ).choices[0]!.text,
+    ).choices[0]?.text,
     'Once upon',
   );
 });
@@ -164,7 +165,7 @@ test('chat chunks and body follow the spec', () => {
   const f = chatFormat();
   const opening = f.openingChunks(ctx) as { choices: { index: number; delta: object }[] }[];
   assert.deepEqual(
-    opening.map((c) => [c.choices[0]!.index, c.choices[0]!.delta]),
+    opening.map((c) => [at(c.choices, 0).index, at(c.choices, 0).delta]),
     [
       [0, { role: 'assistant', content: '' }],
       [1, { role: 'assistant', content: '' }],
@@ -175,7 +176,7 @@ test('chat chunks and body follow the spec', () => {
   }
   const body = f.body(ctx, [{ index: 0, text: 'hello', finishReason: 'stop' }], usage);
   assert.deepEqual(validate('CreateChatCompletionResponse', body), []);
-  assert.deepEqual((body as { choices: { message: object }[] }).choices[0]!.message, {
+  assert.deepEqual((body as { choices: { message: object }[] }).choices[0]?.message, {
     role: 'assistant',
     content: 'hello',
     refusal: null,
@@ -256,8 +257,8 @@ test('vLLM prompt_logprobs: own token and top N per position, ranks exact where 
   );
   assert.equal(first, null);
   assert.deepEqual(Object.keys(inTop!).sort(), ['10', '11'], 'top 2 only; the own token is one of them');
-  assert.deepEqual([inTop!['10']!.rank, inTop!['11']!.rank], [1, 2]);
-  assert.equal(between!['20']!.rank, 2, 'likelier than the last alternative shown: its rank is known');
-  assert.equal(below!['21']!.rank, null, 'less likely than every alternative shown: somewhere past them');
-  assert.equal(below!['10']!.decoded_token, lp.tokenText(10));
+  assert.deepEqual([inTop?.['10']?.rank, inTop?.['11']?.rank], [1, 2]);
+  assert.equal(between?.['20']?.rank, 2, 'likelier than the last alternative shown: its rank is known');
+  assert.equal(below?.['21']?.rank, null, 'less likely than every alternative shown: somewhere past them');
+  assert.equal(below?.['10']?.decoded_token, lp.tokenText(10));
 });

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { StructuredOutputSpec } from '@loom/common';
 import { structuredOutputProblem } from '@loom/structured-output';
 import { z } from 'zod';
@@ -124,10 +125,10 @@ export function structuredOutputOf(
   if (found.length === 0) return undefined;
   if (found.length > 1)
     throw ApiError.invalid(
-      `Only one kind of structured output may be asked for; got '${found[0]!.param}' and '${found[1]!.param}'.`,
-      found[1]!.param,
+      `Only one kind of structured output may be asked for; got '${at(found, 0).param}' and '${at(found, 1).param}'.`,
+      at(found, 1).param,
     );
-  const r = found[0]!;
+  const r = at(found, 0);
   const problem = structuredOutputProblem(r.spec);
   if (problem) throw ApiError.invalid(`Invalid '${r.param}': ${describe(r.spec)} ${problem}.`, r.param);
   return r;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import type { ModelCard, SchedulerStatus, WorkerRegistration, WorkerStatus } from '@loom/common';
 import { clusterStatusOf, type StatusInputs } from './cluster-status-of.js';
 import type { ClusterState } from './redis-cluster-state.js';
@@ -79,8 +80,8 @@ test("registered workers take the leader's figures; a leader-only worker (Kubern
       ['w2', 'joining', 1_000, 0.25],
     ],
   );
-  assert.deepEqual(s.workers[1]!.device, { kernels: 'avx2', threads: 2, weight_type: 'q8_0' });
-  assert.equal(s.workers[2]!.device, null);
+  assert.deepEqual(at(s.workers, 1).device, { kernels: 'avx2', threads: 2, weight_type: 'q8_0' });
+  assert.equal(at(s.workers, 2).device, null);
   assert.deepEqual(s.models, [{ id: 'm', max_model_len: 2048, queue: { waiting: 5, active: 7, parked: 2 } }]);
   assert.deepEqual(s.scheduler, {
     leader: 'a:1:x',
@@ -108,6 +109,6 @@ test('without a leader, live workers are unscheduled; a record claiming leadersh
   );
   assert.equal(s.scheduler.leader, null);
   assert.equal(s.scheduler.leader_since, null);
-  assert.equal(s.scheduler.instances[0]!.leading, false);
-  assert.deepEqual(s.models[0]!.queue, { waiting: 0, active: 0, parked: 0 });
+  assert.equal(at(s.scheduler.instances, 0).leading, false);
+  assert.deepEqual(at(s.models, 0).queue, { waiting: 0, active: 0, parked: 0 });
 });

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { LatencySummary } from '@loom/common';
 
 /**
@@ -32,9 +33,9 @@ export class RecentSamples {
   summary(): LatencySummary {
     const since = this.now() - this.windowMs;
     const recent: number[] = [];
-    for (let i = 0; i < this.size; i++) if (this.at[i]! >= since) recent.push(this.values[i]!);
+    for (let i = 0; i < this.size; i++) if (at(this.at, i) >= since) recent.push(at(this.values, i));
     recent.sort((a, b) => a - b);
-    const rank = (p: number) => (recent.length ? recent[Math.ceil((p / 100) * recent.length) - 1]! : null);
+    const rank = (p: number) => (recent.length ? at(recent, Math.ceil((p / 100) * recent.length) - 1) : null);
     return { count: recent.length, p50: rank(50), p90: rank(90), p99: rank(99) };
   }
 }

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  at,
   BULLMQ_PREFIX,
   SCHEDULERS_KEY,
   SCHEDULER_FENCE_KEY,
@@ -62,11 +63,14 @@ export class RedisClusterState implements ClusterStateSource {
       Promise.all(models.map((m) => this.queueCounts(redis, m))),
     ]);
     return {
-      workers: workerIds.flatMap((id, i) => (beats[i] === null ? [] : parse<WorkerRegistration>(regs[id]!))),
+      workers: workerIds.flatMap((id, i) => {
+        const reg = regs[id]; // a worker deregistering between the two reads has none
+        return beats[i] === null || reg === undefined ? [] : parse<WorkerRegistration>(reg);
+      }),
       schedulers: records.flatMap((r) => (r === null ? [] : parse<SchedulerStatus>(r))),
       leaseHolder,
       terms: Number(fence ?? 0),
-      queues: Object.fromEntries(models.map((m, i) => [m, queues[i]!])),
+      queues: Object.fromEntries(models.map((m, i) => [m, at(queues, i)])),
     };
   }
 

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { ModelCard, OutputEvent, RequestJob } from '@loom/common';
 import { QueueFullError, type InferenceBackend } from '../backend/inference-backend.js';
 
@@ -64,7 +65,7 @@ export class FakeBackend implements InferenceBackend {
         });
         continue;
       }
-      const ev = stream.events[i++]!;
+      const ev = at(stream.events, i++);
       yield ev;
       if (ev.type === 'error') return;
       if (ev.type === 'finish' && finished.add(ev.index).size >= n) return;

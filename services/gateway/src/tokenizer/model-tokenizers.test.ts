@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { modelCardFromGguf } from '../testing/model-card.js';
 import { STORIES_GGUF } from '../testing/spec-path.js';
 import { ModelTokenizers } from './model-tokenizers.js';
+import { at } from '@loom/common';
 
 const card = modelCardFromGguf(STORIES_GGUF, 'stories260K');
 const bos = card.tokenizer.bosTokenId!;
@@ -21,7 +22,7 @@ test('chat: a template that writes the BOS text gets exactly one BOS', () => {
     chatTemplate: "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:",
   };
   const { text, ids } = toks.encodeChat(withBos, messages);
-  assert.ok(text.startsWith(card.tokenizer.tokens[bos]!));
+  assert.ok(text.startsWith(at(card.tokenizer.tokens, bos)));
   assert.equal(ids[0], bos);
   assert.notEqual(ids[1], bos, 'no second BOS');
 });
@@ -29,7 +30,7 @@ test('chat: a template that writes the BOS text gets exactly one BOS', () => {
 test('chat: a template without BOS text gets BOS from add_bos (fallback template too)', () => {
   for (const c of [card, { ...card, chatTemplate: "{% for m in messages %}{{ m['content'] }}{% endfor %}" }]) {
     const { text, ids } = toks.encodeChat(c, messages);
-    assert.ok(!text.startsWith(card.tokenizer.tokens[bos]!));
+    assert.ok(!text.startsWith(at(card.tokenizer.tokens, bos)));
     assert.equal(ids[0], bos);
     assert.equal(ids.filter((id) => id === bos).length, 1);
   }
@@ -45,5 +46,5 @@ test('textOffsets: where each prompt token starts in the decoded (echoed) text; 
   assert.equal(toks.decode(card, ids), text);
   assert.deepEqual(offsets.slice(0, 2), [0, 0]);
   for (let i = 2; i < ids.length; i++)
-    assert.equal(text.slice(offsets[i]!, offsets[i + 1] ?? text.length), o.tokenText(ids[i]!), `token ${i}`);
+    assert.equal(text.slice(at(offsets, i), offsets[i + 1] ?? text.length), o.tokenText(at(ids, i)), `token ${i}`);
 });
