@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * binary32 / binary16 arithmetic as ggml's C does it, for the JS ports of its quantisers: every C float
  * operation is one `f(...)` (Math.fround of the double result, which is the correctly rounded float result
@@ -14,7 +15,7 @@ const u32 = new Uint32Array(f32.buffer);
 /** IEEE binary16 bits of x, round to nearest even (Node 20 has no Float16Array). */
 export function f32ToF16Bits(x: number): number {
   f32[0] = x;
-  const u = u32[0]!;
+  const u = at(u32, 0);
   const sign = (u >>> 16) & 0x8000;
   const ax = u & 0x7fffffff;
   if (ax >= 0x7f800000) return sign | 0x7c00 | (ax > 0x7f800000 ? 0x200 : 0);
@@ -61,10 +62,10 @@ export function signedAbsMax(x: Float32Array, o: number, n: number): number {
   let amax = 0,
     max = 0;
   for (let i = 0; i < n; i++) {
-    const a = Math.abs(x[o + i]!);
+    const a = Math.abs(at(x, o + i));
     if (a > amax) {
       amax = a;
-      max = x[o + i]!;
+      max = at(x, o + i);
     }
   }
   return max;

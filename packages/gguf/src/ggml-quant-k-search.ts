@@ -4,6 +4,7 @@
  * and the q4_K / q5_K 6-bit (scale, min) packing. Arrays are addressed as (array, offset).
  */
 import { f, nearestInt, signedAbsMax } from './ggml-float.js';
+import { at } from '@loom/common';
 
 const GROUP_MAX_EPS = f(1e-15);
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
@@ -26,15 +27,15 @@ export function makeQkx2Quants(
   nstep: number,
   useMad: boolean,
 ): [number, number] {
-  let min = x[xo]!,
-    max = x[xo]!;
-  let sumW = weights[0]!;
-  let sumX = f(sumW * x[xo]!);
+  let min = at(x, xo),
+    max = at(x, xo);
+  let sumW = at(weights, 0);
+  let sumX = f(sumW * at(x, xo));
   for (let i = 1; i < n; i++) {
-    const xi = x[xo + i]!;
+    const xi = at(x, xo + i);
     if (xi < min) min = xi;
     if (xi > max) max = xi;
-    const w = weights[i]!;
+    const w = at(weights, i);
     sumW = f(sumW + w);
     sumX = f(sumX + f(w * xi));
   }
@@ -47,12 +48,12 @@ export function makeQkx2Quants(
   let scale = f(1 / iscale);
   let bestError = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[xo + i]!;
+    const xi = at(x, xo + i);
     let l = nearestInt(f(iscale * f(xi - min)));
     l = l < 0 ? 0 : l > nmax ? nmax : l;
     L[lo + i] = l;
     const diff = f(f(f(scale * l) + min) - xi);
-    bestError = f(bestError + f(weights[i]! * (useMad ? Math.abs(diff) : f(diff * diff))));
+    bestError = f(bestError + f(at(weights, i) * (useMad ? Math.abs(diff) : f(diff * diff))));
   }
   if (nstep < 1) return [scale, -min];
   for (let is = 0; is <= nstep; is++) {
@@ -62,11 +63,11 @@ export function makeQkx2Quants(
       sumL2 = 0,
       sumXL = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[xo + i]!;
+      const xi = at(x, xo + i);
       let l = nearestInt(f(iscale * f(xi - min)));
       l = l < 0 ? 0 : l > nmax ? nmax : l;
       Laux[i] = l;
-      const wl = f(weights[i]! * l);
+      const wl = f(at(weights, i) * l);
       sumL = f(sumL + wl);
       sumL2 = f(sumL2 + f(wl * l));
       sumXL = f(sumXL + f(wl * xi));
@@ -81,11 +82,11 @@ export function makeQkx2Quants(
       }
       let curError = 0;
       for (let i = 0; i < n; i++) {
-        const diff = f(f(f(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
-        curError = f(curError + f(weights[i]! * (useMad ? Math.abs(diff) : f(diff * diff))));
+        const diff = f(f(f(thisScale * at(Laux, i)) + thisMin) - at(x, xo + i));
+        curError = f(curError + f(at(weights, i) * (useMad ? Math.abs(diff) : f(diff * diff))));
       }
       if (curError < bestError) {
-        for (let i = 0; i < n; i++) L[lo + i] = Laux[i]!;
+        for (let i = 0; i < n; i++) L[lo + i] = at(Laux, i);
         bestError = curError;
         scale = thisScale;
         min = thisMin;
@@ -107,7 +108,7 @@ export function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: numbe
     let sumlx = 0,
       suml2 = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[xo + i]!;
+      const xi = at(x, xo + i);
       const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
       if (store) L[lo + i] = l + nmax;
       const w = f(xi * xi);
@@ -143,7 +144,7 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
   let sumlx = 0,
     suml2 = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[xo + i]!;
+    const xi = at(x, xo + i);
     const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
     L[lo + i] = l;
     const w = f(xi * xi);
@@ -153,8 +154,8 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
   for (let itry = 0; itry < 5; itry++) {
     let nChanged = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[xo + i]!;
-      const Li = L[lo + i]!;
+      const xi = at(x, xo + i);
+      const Li = at(L, lo + i);
       const w = f(xi * xi);
       let slx = f(sumlx - f(f(w * xi) * Li));
       if (slx > 0) {
@@ -174,14 +175,17 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
     }
     if (!nChanged) break;
   }
-  for (let i = 0; i < n; i++) L[lo + i] = L[lo + i]! + nmax;
+  for (let i = 0; i < n; i++) L[lo + i] = at(L, lo + i) + nmax;
   return suml2 > 0 ? f(sumlx / suml2) : 0;
 }
 
 /** q4_K / q5_K: 6-bit (scale, min) pair j of the 12 packed scale bytes at q[o..] (ggml's get_scale_min_k4). */
 export function scaleMinK4(j: number, q: Uint8Array, o: number): [number, number] {
-  if (j < 4) return [q[o + j]! & 63, q[o + j + 4]! & 63];
-  return [(q[o + j + 4]! & 0xf) | ((q[o + j - 4]! >> 6) << 4), (q[o + j + 4]! >> 4) | ((q[o + j]! >> 6) << 4)];
+  if (j < 4) return [at(q, o + j) & 63, at(q, o + j + 4) & 63];
+  return [
+    (at(q, o + j + 4) & 0xf) | ((at(q, o + j - 4) >> 6) << 4),
+    (at(q, o + j + 4) >> 4) | ((at(q, o + j) >> 6) << 4),
+  ];
 }
 
 /** Packs 8 6-bit (scale, min) pairs into 12 bytes at q[o..] (the inverse of scaleMinK4). */
@@ -189,12 +193,12 @@ export function packScaleMinK4(ls: Uint8Array, lm: Uint8Array, q: Uint8Array, o:
   q.fill(0, o, o + 12);
   for (let j = 0; j < 8; j++) {
     if (j < 4) {
-      q[o + j] = ls[j]!;
-      q[o + j + 4] = lm[j]!;
+      q[o + j] = at(ls, j);
+      q[o + j + 4] = at(lm, j);
     } else {
-      q[o + j + 4] = (ls[j]! & 0xf) | ((lm[j]! & 0xf) << 4);
-      q[o + j - 4]! |= (ls[j]! >> 4) << 6;
-      q[o + j]! |= (lm[j]! >> 4) << 6;
+      q[o + j + 4] = (at(ls, j) & 0xf) | ((at(lm, j) & 0xf) << 4);
+      q[o + j - 4] = at(q, o + j - 4) | ((at(ls, j) >> 4) << 6);
+      q[o + j] = at(q, o + j) | ((at(lm, j) >> 4) << 6);
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import { BlockWriter, f, nearestInt } from './ggml-float.js';
 import { makeQ3Quants, makeQkx2Quants, makeQxQuants, packScaleMinK4, scaleMinK4 } from './ggml-quant-k-search.js';
+import { at } from '@loom/common';
 
 const QK_K = 256;
 const GROUP_MAX_EPS = f(1e-15);
@@ -14,7 +15,7 @@ const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v
 function packCrumbs(L: Uint8Array | Int8Array, q: Uint8Array, o: number): void {
   for (let j = 0; j < QK_K; j += 128)
     for (let l = 0; l < 32; l++)
-      q[o + j / 4 + l] = L[j + l]! | (L[j + l + 32]! << 2) | (L[j + l + 64]! << 4) | (L[j + l + 96]! << 6);
+      q[o + j / 4 + l] = at(L, j + l) | (at(L, j + l + 32) << 2) | (at(L, j + l + 64) << 4) | (at(L, j + l + 96) << 6);
 }
 
 export function quantizeQ2_KBlocks(src: Float32Array, dst: Uint8Array): void {
@@ -29,14 +30,14 @@ export function quantizeQ2_KBlocks(src: Float32Array, dst: Uint8Array): void {
     let maxScale = 0,
       maxMin = 0;
     for (let j = 0; j < 16; j++) {
-      for (let l = 0; l < 16; l++) weights[l] = Math.abs(src[x + 16 * j + l]!);
+      for (let l = 0; l < 16; l++) weights[l] = Math.abs(at(src, x + 16 * j + l));
       [scales[j], mins[j]] = makeQkx2Quants(16, 3, src, x + 16 * j, weights, L, 16 * j, Laux, -0.5, f(0.1), 15, true);
-      if (scales[j]! > maxScale) maxScale = scales[j]!;
-      if (mins[j]! > maxMin) maxMin = mins[j]!;
+      if (at(scales, j) > maxScale) maxScale = at(scales, j);
+      if (at(mins, j) > maxMin) maxMin = at(mins, j);
     }
     if (maxScale > 0) {
       const iscale = f(q4scale / maxScale);
-      for (let j = 0; j < 16; j++) dst[b + j] = nearestInt(f(iscale * scales[j]!));
+      for (let j = 0; j < 16; j++) dst[b + j] = nearestInt(f(iscale * at(scales, j)));
       w.f16(b + 80, f(maxScale / q4scale));
     } else {
       dst.fill(0, b, b + 16);
@@ -44,16 +45,16 @@ export function quantizeQ2_KBlocks(src: Float32Array, dst: Uint8Array): void {
     }
     if (maxMin > 0) {
       const iscale = f(q4scale / maxMin);
-      for (let j = 0; j < 16; j++) dst[b + j]! |= nearestInt(f(iscale * mins[j]!)) << 4;
+      for (let j = 0; j < 16; j++) dst[b + j] = at(dst, b + j) | (nearestInt(f(iscale * at(mins, j))) << 4);
       w.f16(b + 82, f(maxMin / q4scale));
     } else {
       w.f16(b + 82, 0);
     }
     for (let j = 0; j < 16; j++) {
-      const d = f(w.f16At(b + 80) * (dst[b + j]! & 0xf));
+      const d = f(w.f16At(b + 80) * (at(dst, b + j) & 0xf));
       if (!d) continue;
-      const dm = f(w.f16At(b + 82) * (dst[b + j]! >> 4));
-      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(f(src[x + 16 * j + ii]! + dm) / d)), 0, 3);
+      const dm = f(w.f16At(b + 82) * (at(dst, b + j) >> 4));
+      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(f(at(src, x + 16 * j + ii) + dm) / d)), 0, 3);
     }
     packCrumbs(L, dst, b + 16);
   }
@@ -61,8 +62,8 @@ export function quantizeQ2_KBlocks(src: Float32Array, dst: Uint8Array): void {
 
 /** q3_K's signed 6-bit scale j (stored + 32) from the 12 scale bytes at q[o..]. */
 function q3kScale(q: Uint8Array, o: number, j: number): number {
-  const lo = j < 8 ? q[o + j]! & 0xf : q[o + j - 8]! >> 4;
-  return (lo | (((q[o + 8 + (j % 4)]! >> (2 * Math.floor(j / 4))) & 3) << 4)) - 32;
+  const lo = j < 8 ? at(q, o + j) & 0xf : at(q, o + j - 8) >> 4;
+  return (lo | (((at(q, o + 8 + (j % 4)) >> (2 * Math.floor(j / 4))) & 3) << 4)) - 32;
 }
 
 export function quantizeQ3_KBlocks(src: Float32Array, dst: Uint8Array): void {
@@ -74,10 +75,10 @@ export function quantizeQ3_KBlocks(src: Float32Array, dst: Uint8Array): void {
       amax = 0;
     for (let j = 0; j < 16; j++) {
       scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j);
-      const scale = Math.abs(scales[j]!);
+      const scale = Math.abs(at(scales, j));
       if (scale > amax) {
         amax = scale;
-        maxScale = scales[j]!;
+        maxScale = at(scales, j);
       }
     }
     const sc = b + 96;
@@ -85,10 +86,10 @@ export function quantizeQ3_KBlocks(src: Float32Array, dst: Uint8Array): void {
     if (maxScale) {
       const iscale = f(-32 / maxScale);
       for (let j = 0; j < 16; j++) {
-        const l = clamp((nearestInt(f(iscale * scales[j]!)) << 24) >> 24, -32, 31) + 32; // via int8_t, as C
+        const l = clamp((nearestInt(f(iscale * at(scales, j))) << 24) >> 24, -32, 31) + 32; // via int8_t, as C
         if (j < 8) dst[sc + j] = l & 0xf;
-        else dst[sc + j - 8]! |= (l & 0xf) << 4;
-        dst[sc + (j % 4) + 8]! |= (l >> 4) << (2 * Math.floor(j / 4));
+        else dst[sc + j - 8] = at(dst, sc + j - 8) | ((l & 0xf) << 4);
+        dst[sc + (j % 4) + 8] = at(dst, sc + (j % 4) + 8) | ((l >> 4) << (2 * Math.floor(j / 4)));
       }
       w.f16(b + 108, f(1 / iscale));
     } else {
@@ -97,14 +98,14 @@ export function quantizeQ3_KBlocks(src: Float32Array, dst: Uint8Array): void {
     for (let j = 0; j < 16; j++) {
       const d = f(w.f16At(b + 108) * q3kScale(dst, sc, j));
       if (!d) continue;
-      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(src[x + 16 * j + ii]! / d)), -4, 3) + 4;
+      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(at(src, x + 16 * j + ii) / d)), -4, 3) + 4;
     }
     // Value j's high bit goes to hmask[j % 32] bit j / 32; the low two bits stay in L.
     dst.fill(0, b, b + 32);
     for (let j = 0; j < QK_K; j++) {
-      if (L[j]! > 3) {
-        dst[b + (j % 32)]! |= 1 << Math.floor(j / 32);
-        L[j] = L[j]! - 4;
+      if (at(L, j) > 3) {
+        dst[b + (j % 32)] = at(dst, b + (j % 32)) | (1 << Math.floor(j / 32));
+        L[j] = at(L, j) - 4;
       }
     }
     packCrumbs(L, dst, b + 32);
@@ -137,11 +138,11 @@ function quantizeScalesMinsK(
   for (let j = 0; j < 8; j++) {
     let sumX2 = 0;
     for (let l = 0; l < 32; l++) {
-      const v = src[x + 32 * j + l]!;
+      const v = at(src, x + 32 * j + l);
       sumX2 = f(sumX2 + f(v * v));
     }
     const avX = f(Math.sqrt(f(sumX2 / 32)));
-    for (let l = 0; l < 32; l++) weights[l] = f(avX + Math.abs(src[x + 32 * j + l]!));
+    for (let l = 0; l < 32; l++) weights[l] = f(avX + Math.abs(at(src, x + 32 * j + l)));
     [scales[j], mins[j]] = makeQkx2Quants(
       32,
       nmax,
@@ -156,14 +157,14 @@ function quantizeScalesMinsK(
       nstep,
       false,
     );
-    if (scales[j]! > maxScale) maxScale = scales[j]!;
-    if (mins[j]! > maxMin) maxMin = mins[j]!;
+    if (at(scales, j) > maxScale) maxScale = at(scales, j);
+    if (at(mins, j) > maxMin) maxMin = at(mins, j);
   }
   const invScale = maxScale > 0 ? f(63 / maxScale) : 0;
   const invMin = maxMin > 0 ? f(63 / maxMin) : 0;
   for (let j = 0; j < 8; j++) {
-    ls[j] = Math.min(63, nearestInt(f(invScale * scales[j]!)) & 0xff);
-    lm[j] = Math.min(63, nearestInt(f(invMin * mins[j]!)) & 0xff);
+    ls[j] = Math.min(63, nearestInt(f(invScale * at(scales, j))) & 0xff);
+    lm[j] = Math.min(63, nearestInt(f(invMin * at(mins, j))) & 0xff);
   }
   packScaleMinK4(ls, lm, w.bytes, b + 4);
   const d0 = w.f16(b, f(maxScale / 63));
@@ -173,7 +174,8 @@ function quantizeScalesMinsK(
     const d = f(d0 * sc);
     if (!d) continue;
     const dm = f(m0 * m);
-    for (let ii = 0; ii < 32; ii++) L[32 * j + ii] = clamp(nearestInt(f(f(src[x + 32 * j + ii]! + dm) / d)), 0, nmax);
+    for (let ii = 0; ii < 32; ii++)
+      L[32 * j + ii] = clamp(nearestInt(f(f(at(src, x + 32 * j + ii) + dm) / d)), 0, nmax);
   }
 }
 
@@ -183,7 +185,7 @@ export function quantizeQ4_KBlocks(src: Float32Array, dst: Uint8Array): void {
   for (let x = 0, b = 0; x < src.length; x += QK_K, b += 144) {
     quantizeScalesMinsK(src, x, w, b, L, 15, -1, 20);
     for (let j = 0, q = b + 16; j < QK_K; j += 64, q += 32)
-      for (let l = 0; l < 32; l++) dst[q + l] = L[j + l]! | (L[j + l + 32]! << 4);
+      for (let l = 0; l < 32; l++) dst[q + l] = at(L, j + l) | (at(L, j + l + 32) << 4);
   }
 }
 
@@ -196,15 +198,15 @@ export function quantizeQ5_KBlocks(src: Float32Array, dst: Uint8Array): void {
     dst.fill(0, qh, qh + 32);
     for (let n = 0, ql = b + 48, m1 = 1, m2 = 2; n < QK_K; n += 64, ql += 32, m1 <<= 2, m2 <<= 2) {
       for (let j = 0; j < 32; j++) {
-        let l1 = L[n + j]!,
-          l2 = L[n + j + 32]!;
+        let l1 = at(L, n + j),
+          l2 = at(L, n + j + 32);
         if (l1 > 15) {
           l1 -= 16;
-          dst[qh + j]! |= m1;
+          dst[qh + j] = at(dst, qh + j) | m1;
         }
         if (l2 > 15) {
           l2 -= 16;
-          dst[qh + j]! |= m2;
+          dst[qh + j] = at(dst, qh + j) | m2;
         }
         dst[ql + j] = l1 | (l2 << 4);
       }
@@ -233,22 +235,25 @@ export function quantizeQ6_KBlocks(src: Float32Array, dst: Uint8Array): void {
     }
     const iscale = f(-128 / maxScale);
     const d0 = w.f16(b + 208, f(1 / iscale));
-    for (let ib = 0; ib < 16; ib++) w.view.setInt8(b + 192 + ib, Math.min(127, nearestInt(f(iscale * scales[ib]!))));
+    for (let ib = 0; ib < 16; ib++) w.view.setInt8(b + 192 + ib, Math.min(127, nearestInt(f(iscale * at(scales, ib)))));
     for (let j = 0; j < 16; j++) {
       const d = f(d0 * w.view.getInt8(b + 192 + j));
       if (!d) continue;
-      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(src[x + 16 * j + ii]! / d)), -32, 31) + 32;
+      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(at(src, x + 16 * j + ii) / d)), -32, 31) + 32;
     }
     for (let j = 0, ql = b, qh = b + 128; j < QK_K; j += 128, ql += 64, qh += 32) {
       for (let l = 0; l < 32; l++) {
-        const q1 = L[j + l]! & 0xf,
-          q2 = L[j + l + 32]! & 0xf,
-          q3 = L[j + l + 64]! & 0xf,
-          q4 = L[j + l + 96]! & 0xf;
+        const q1 = at(L, j + l) & 0xf,
+          q2 = at(L, j + l + 32) & 0xf,
+          q3 = at(L, j + l + 64) & 0xf,
+          q4 = at(L, j + l + 96) & 0xf;
         dst[ql + l] = q1 | (q3 << 4);
         dst[ql + l + 32] = q2 | (q4 << 4);
         dst[qh + l] =
-          (L[j + l]! >> 4) | ((L[j + l + 32]! >> 4) << 2) | ((L[j + l + 64]! >> 4) << 4) | ((L[j + l + 96]! >> 4) << 6);
+          (at(L, j + l) >> 4) |
+          ((at(L, j + l + 32) >> 4) << 2) |
+          ((at(L, j + l + 64) >> 4) << 4) |
+          ((at(L, j + l + 96) >> 4) << 6);
       }
     }
   }

@@ -10,6 +10,7 @@
  * Nibbles: byte j of a 32-value group holds value j (low) and j + 16 (high).
  */
 import { BlockWriter, f, nearestInt, signedAbsMax } from './ggml-float.js';
+import { at } from '@loom/common';
 
 /** ggml's kvalues_iq4nl. */
 export const IQ4NL_VALUES: readonly number[] = [
@@ -24,20 +25,20 @@ const NTRY = 7;
 /** ggml's best_index_int8 over the (ascending) iq4_nl codebook: nearest value's index, the upper on ties. */
 function bestIndex(x: number): number {
   const v = IQ4NL_VALUES;
-  if (x <= v[0]!) return 0;
-  if (x >= v[15]!) return 15;
+  if (x <= at(v, 0)) return 0;
+  if (x >= at(v, 15)) return 15;
   let ml = 0,
     mu = 15;
   while (mu - ml > 1) {
     const mav = (ml + mu) >> 1;
-    if (x < v[mav]!) mu = mav;
+    if (x < at(v, mav)) mu = mav;
     else ml = mav;
   }
-  return f(x - v[mu - 1]!) < f(v[mu]! - x) ? mu - 1 : mu;
+  return f(x - at(v, mu - 1)) < f(at(v, mu) - x) ? mu - 1 : mu;
 }
 
 function packNibbles(L: Uint8Array, lo: number, q: Uint8Array, o: number): void {
-  for (let j = 0; j < 16; j++) q[o + j] = L[lo + j]! | (L[lo + 16 + j]! << 4);
+  for (let j = 0; j < 16; j++) q[o + j] = at(L, lo + j) | (at(L, lo + 16 + j) << 4);
 }
 
 /**
@@ -54,7 +55,7 @@ function quantizeIq4(
   qOff: number,
   scalesOff: number,
 ): void {
-  const v0 = IQ4NL_VALUES[0]!;
+  const v0 = at(IQ4NL_VALUES, 0);
   const L = new Uint8Array(superBlock),
     scales = new Float32Array(superBlock / 32),
     weight = new Float32Array(32);
@@ -64,7 +65,7 @@ function quantizeIq4(
     amaxScale = 0;
   for (let ib = 0; ib < superBlock / 32; ib++) {
     const xb = xo + 32 * ib;
-    for (let j = 0; j < 32; j++) weight[j] = f(x[xb + j]! * x[xb + j]!);
+    for (let j = 0; j < 32; j++) weight[j] = f(at(x, xb + j) * at(x, xb + j));
     const max = signedAbsMax(x, xb, 32);
     if (Math.abs(max) < GROUP_MAX_EPS) {
       scales[ib] = 0;
@@ -75,11 +76,11 @@ function quantizeIq4(
       let sumqx = 0,
         sumq2 = 0;
       for (let j = 0; j < 32; j++) {
-        const l = bestIndex(f(id * x[xb + j]!));
+        const l = bestIndex(f(id * at(x, xb + j)));
         if (store) L[32 * ib + j] = l;
-        const q = IQ4NL_VALUES[l]!,
-          wj = weight[j]!;
-        sumqx = f(sumqx + f(f(wj * q) * x[xb + j]!));
+        const q = at(IQ4NL_VALUES, l),
+          wj = at(weight, j);
+        sumqx = f(sumqx + f(f(wj * q) * at(x, xb + j)));
         sumq2 = f(sumq2 + f(f(wj * q) * q));
       }
       return [sumqx, sumq2];
@@ -107,20 +108,20 @@ function quantizeIq4(
     w.f16(dOff, d);
     const id = d ? f(1 / d) : 0;
     for (let ib = 0; ib < superBlock / 32; ib++) {
-      const l = Math.max(-32, Math.min(31, nearestInt(f(id * scales[ib]!))));
+      const l = Math.max(-32, Math.min(31, nearestInt(f(id * at(scales, ib)))));
       const dl = f(d * l);
       const idl = dl ? f(1 / dl) : 0;
-      for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndex(f(idl * x[xo + 32 * ib + j]!));
+      for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndex(f(idl * at(x, xo + 32 * ib + j)));
       const ls = l + 32;
       if (ib % 2 === 0) w.bytes[scalesOff + 2 + ib / 2] = ls & 0xf;
-      else w.bytes[scalesOff + 2 + (ib >> 1)]! |= (ls & 0xf) << 4;
+      else w.bytes[scalesOff + 2 + (ib >> 1)] = at(w.bytes, scalesOff + 2 + (ib >> 1)) | ((ls & 0xf) << 4);
       sh |= (ls >> 4) << (2 * (ib % 8));
     }
     w.view.setUint16(scalesOff, sh, true);
   } else {
-    w.f16(dOff, scales[0]!);
+    w.f16(dOff, at(scales, 0));
     const id = scales[0] ? f(1 / scales[0]) : 0;
-    for (let j = 0; j < superBlock; j++) L[j] = bestIndex(f(id * x[xo + j]!));
+    for (let j = 0; j < superBlock; j++) L[j] = bestIndex(f(id * at(x, xo + j)));
   }
   for (let i = 0; i < superBlock / 32; i++) packNibbles(L, 32 * i, w.bytes, qOff + 16 * i);
 }
@@ -148,15 +149,15 @@ export function e8m0Half(e: number): number {
 export function quantizeMxfp4Blocks(src: Float32Array, dst: Uint8Array): void {
   for (let x = 0, b = 0; x < src.length; x += 32, b += 17) {
     let amax = 0;
-    for (let j = 0; j < 32; j++) if (amax < Math.abs(src[x + j]!)) amax = Math.abs(src[x + j]!);
+    for (let j = 0; j < 32; j++) if (amax < Math.abs(at(src, x + j))) amax = Math.abs(at(src, x + j));
     const e = amax > 0 ? (Math.floor(f(Math.log2(amax))) - 2 + 127) & 0xff : 0;
     const d = e8m0Half(e);
     dst[b] = e;
     const best = (v: number) => {
       let bi = 0,
-        bestErr = Math.abs(f(f(MXFP4_VALUES[0]! * d) - v));
+        bestErr = Math.abs(f(f(at(MXFP4_VALUES, 0) * d) - v));
       for (let i = 1; i < 16; i++) {
-        const err = Math.abs(f(f(MXFP4_VALUES[i]! * d) - v));
+        const err = Math.abs(f(f(at(MXFP4_VALUES, i) * d) - v));
         if (err < bestErr) {
           bi = i;
           bestErr = err;
@@ -164,6 +165,6 @@ export function quantizeMxfp4Blocks(src: Float32Array, dst: Uint8Array): void {
       }
       return bi;
     };
-    for (let j = 0; j < 16; j++) dst[b + 1 + j] = best(src[x + j]!) | (best(src[x + j + 16]!) << 4);
+    for (let j = 0; j < 16; j++) dst[b + 1 + j] = best(at(src, x + j)) | (best(at(src, x + j + 16)) << 4);
   }
 }

@@ -10,6 +10,7 @@
  * Each function writes src.length / 32 blocks at dst[0..]; src.length must be a multiple of 32.
  */
 import { BlockWriter, f, FLT_MAX, roundf, signedAbsMax, truncInt } from './ggml-float.js';
+import { at } from '@loom/common';
 
 const QK = 32;
 
@@ -17,7 +18,7 @@ function minMax(x: Float32Array, o: number): [number, number] {
   let min = FLT_MAX,
     max = -FLT_MAX;
   for (let j = 0; j < QK; j++) {
-    const v = x[o + j]!;
+    const v = at(x, o + j);
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -28,11 +29,11 @@ export function quantizeQ8_0Blocks(src: Float32Array, dst: Uint8Array): void {
   const w = new BlockWriter(dst);
   for (let o = 0, b = 0; o < src.length; o += QK, b += 34) {
     let amax = 0;
-    for (let j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(src[o + j]!));
+    for (let j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(at(src, o + j)));
     const d = f(amax / 127);
     const id = d ? f(1 / d) : 0;
     w.f16(b, d);
-    for (let j = 0; j < QK; j++) w.view.setInt8(b + 2 + j, roundf(f(src[o + j]! * id)));
+    for (let j = 0; j < QK; j++) w.view.setInt8(b + 2 + j, roundf(f(at(src, o + j) * id)));
   }
 }
 
@@ -43,7 +44,7 @@ export function quantizeQ4_0Blocks(src: Float32Array, dst: Uint8Array): void {
     const id = d ? f(1 / d) : 0;
     w.f16(b, d);
     const q = (x: number) => Math.min(15, truncInt(f(f(x * id) + 8.5)));
-    for (let j = 0; j < 16; j++) dst[b + 2 + j] = q(src[o + j]!) | (q(src[o + j + 16]!) << 4);
+    for (let j = 0; j < 16; j++) dst[b + 2 + j] = q(at(src, o + j)) | (q(at(src, o + j + 16)) << 4);
   }
 }
 
@@ -56,7 +57,7 @@ export function quantizeQ4_1Blocks(src: Float32Array, dst: Uint8Array): void {
     w.f16(b, d);
     w.f16(b + 2, min);
     const q = (x: number) => Math.min(15, truncInt(f(f(f(x - min) * id) + 0.5)));
-    for (let j = 0; j < 16; j++) dst[b + 4 + j] = q(src[o + j]!) | (q(src[o + j + 16]!) << 4);
+    for (let j = 0; j < 16; j++) dst[b + 4 + j] = q(at(src, o + j)) | (q(at(src, o + j + 16)) << 4);
   }
 }
 
@@ -79,7 +80,7 @@ export function quantizeQ5_0Blocks(src: Float32Array, dst: Uint8Array): void {
     const d = f(signedAbsMax(src, o, QK) / -16);
     const id = d ? f(1 / d) : 0;
     w.f16(b, d);
-    put5(w, b + 2, b + 6, (j) => Math.min(31, truncInt(f(f(src[o + j]! * id) + 16.5))));
+    put5(w, b + 2, b + 6, (j) => Math.min(31, truncInt(f(f(at(src, o + j) * id) + 16.5))));
   }
 }
 
@@ -91,6 +92,6 @@ export function quantizeQ5_1Blocks(src: Float32Array, dst: Uint8Array): void {
     const id = d ? f(1 / d) : 0;
     w.f16(b, d);
     w.f16(b + 2, min);
-    put5(w, b + 4, b + 8, (j) => truncInt(f(f(f(src[o + j]! - min) * id) + 0.5)) & 0xff);
+    put5(w, b + 4, b + 8, (j) => truncInt(f(f(f(at(src, o + j) - min) * id) + 0.5)) & 0xff);
   }
 }

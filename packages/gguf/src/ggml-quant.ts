@@ -21,6 +21,7 @@ import {
   quantizeQ6_KBlocks,
 } from './ggml-quant-k.js';
 import { quantizeIq4NlBlocks, quantizeIq4XsBlocks, quantizeMxfp4Blocks } from './ggml-quant-nl4.js';
+import { at } from '@loom/common';
 
 export { f32ToF16Bits, f16BitsToF32 } from './ggml-float.js';
 
@@ -134,5 +135,5 @@ export function dequantizeQ8_0(bytes: Uint8Array): Float32Array {
 
 /** src: [n] f32 → [n] binary16 bits. */
 export function toF16Into(src: Float32Array, dst: Uint16Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = f32ToF16Bits(src[i]!);
+  for (let i = 0; i < src.length; i++) dst[i] = f32ToF16Bits(at(src, i));
 }

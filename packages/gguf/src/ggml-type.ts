@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 /**
  * ggml tensor element types as stored in GGUF tensor infos, with the block layout needed to compute a
  * tensor's byte size. Ids are ggml's `enum ggml_type` values and must never be renumbered.
@@ -68,11 +69,11 @@ export function ggmlTypeInfo(id: number): GgmlTypeInfo | undefined {
 export function ggmlTensorBytes(type: number, shape: readonly number[]): number {
   const info = BY_ID.get(type);
   if (!info) throw new Error(`ggml type ${type} has no known block layout; add it to ggml-type.ts`);
-  const rowLen = shape.length > 0 ? shape[0]! : 1;
+  const rowLen = shape.length > 0 ? at(shape, 0) : 1;
   if (rowLen % info.blockSize !== 0) {
     throw new Error(`row length ${rowLen} is not a multiple of ${info.name}'s block size ${info.blockSize}`);
   }
   let rows = 1;
-  for (let i = 1; i < shape.length; i++) rows *= shape[i]!;
+  for (let i = 1; i < shape.length; i++) rows *= at(shape, i);
   return (rowLen / info.blockSize) * info.typeSize * rows;
 }

@@ -9,6 +9,7 @@
  * array → ARRAY of the type inferred from all its items (integers → INT32, empty → INT32).
  */
 import * as fs from 'node:fs';
+import { at as entryAt } from '@loom/common'; // `at` names the writer's byte offsets here
 import { ggmlTensorBytes } from './ggml-type.js';
 import {
   GGUF_DEFAULT_ALIGNMENT,
@@ -44,7 +45,8 @@ function inferType(v: GgufValue): GgufTypeInfo {
     if (v >= 0) return { type: v <= 0xffffffff ? GgufValueType.UINT32 : GgufValueType.UINT64 };
     return { type: v >= -0x80000000 ? GgufValueType.INT32 : GgufValueType.INT64 };
   }
-  if (v.length === 0) return { type: GgufValueType.ARRAY, item: { type: GgufValueType.INT32 } };
+  const [first] = v;
+  if (first === undefined) return { type: GgufValueType.ARRAY, item: { type: GgufValueType.INT32 } };
   if (v.every((x) => typeof x === 'number')) {
     const nums = v as number[];
     if (nums.every(Number.isInteger)) {
@@ -53,7 +55,7 @@ function inferType(v: GgufValue): GgufTypeInfo {
     }
     return { type: GgufValueType.ARRAY, item: { type: GgufValueType.FLOAT32 } };
   }
-  return { type: GgufValueType.ARRAY, item: inferType(v[0]!) };
+  return { type: GgufValueType.ARRAY, item: inferType(first) };
 }
 
 /** Growable little-endian byte sink for the header part. room() may replace buf, so it is called before buf is read. */
@@ -197,7 +199,7 @@ export function writeGguf(path: string, file: GgufToWrite): void {
     for (const d of t.shape) s.u64(d);
     s.u32(t.type);
     s.u64(offset);
-    offset = align(offset + sizes[i]!);
+    offset = align(offset + entryAt(sizes, i));
   });
 
   const fd = fs.openSync(path, 'w');
