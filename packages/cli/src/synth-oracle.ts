@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { relErr } from '@loom/testing';
 import type { ModelArch } from '@loom/gguf';
 import { loadEngine } from '@loom/worker';
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
 import { parseShape, type ModelShape } from './model-synth-shapes.js';
-import type { SynthDtype } from './model-synth.js';
+import { synthModel, type SynthDtype } from './model-synth.js';
 import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
 import { at } from '@loom/common';
 
@@ -217,4 +217,24 @@ export async function checkAgainstLlamaCpp(
     engine.close();
     await cpp.close();
   }
+}
+
+/** One family case: name, family, shape changes over its width-64 tiny shape, dtype, seed. */
+export type FamilyCase = [string, ModelArch, Partial<ModelShape>, SynthDtype, number];
+
+/** A describe() of family cases, each synthesised at width 64 and held to checkAgainstLlamaCpp. */
+export function describeFamilyCases(title: string, cases: FamilyCase[]): void {
+  describe(title, () => {
+    let llama: Llama;
+    let dir: string;
+    familyTestSetup((l, d) => ([llama, dir] = [l, d]));
+    for (const [name, arch, over, dtype, seed] of cases) {
+      it(`${name}: ${N} greedy ids on 2 prompts; teacher-forced logits vs llama.cpp and the float64 reference`, async () => {
+        const shape = familyTestShape(arch, over);
+        const file = path.join(dir, `${name.replace(/\W+/g, '-')}.gguf`);
+        synthModel({ shape, dtype, out: file, seed, vocabFrom: familyTestVocab(arch) });
+        await checkAgainstLlamaCpp(llama, file, { name, arch, ctx: shape.ctx, dtype });
+      });
+    }
+  });
 }

@@ -1,6 +1,8 @@
 /**
  * llama-quantize's file types ("Q4_K_M", ...) as the per-tensor type each gives a dense model quantised
- * without an importance matrix: llama.cpp's llama_tensor_get_type (src/llama-quant.cpp) with no MoE, not
+ * without an importance matrix: llama.cpp's llama_tensor_get_type (src/llama-quant.cpp) with no MoE (a MoE synth
+ * takes these dense rules: its experts as their dense names, the f32 router aside; llama-quantize gives 8-expert
+ * models' attention more bits, which is not reproduced), not
  * Falcon, not a 70B, no overrides (nothing else in it depends on the architecture). Real downloads are such mixes (a Q4_K_M file holds q4_K,
  * q6_K for output / some attn_v and ffn_down, and 32-value fallbacks for rows that are not whole 256-value
  * super-blocks), so `loom model synth --dtype Q4_K_M` writes exactly the types llama-quantize would.
