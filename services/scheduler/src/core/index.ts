@@ -14,3 +14,4 @@ export { finishInfoOf } from './scheduler-output.js';
 export { Request, RequestStatus, type RequestInit } from './request.js';
 export type { SchedulingPolicy } from './request-queue.js';
 export { type BlockHash, type BlockHashes, extendBlockHashes, hashFullBlocks } from './block-hash.js';
+export type { KVCacheGroupSpec } from './kv-cache-group.js';

@@ -12,8 +12,17 @@ export class KVCacheBlock {
   blockHash: BlockHash | null = null;
   /** The CachedBlockTable's tag of blockHash while cached: eviction then never reads the (cold) hash string. */
   hashTag = 0;
+  /** The KV cache group whose prefix cache indexes this block while blockHash is set. */
+  cacheGroup = 0;
   prevFree: KVCacheBlock | null = null;
   nextFree: KVCacheBlock | null = null;
 
   constructor(readonly blockId: number) {}
 }
+
+/**
+ * The null block (vLLM's null_block): the table entry of a sliding-window group's block whose tokens
+ * left the window of every future query, or that a prefix hit did not need. Not in any pool: the pool
+ * never frees, touches or caches it; its id, -1, tells the worker there is no block there.
+ */
+export const NULL_BLOCK: KVCacheBlock = new KVCacheBlock(-1);

@@ -15,7 +15,7 @@ function admit(kv: KVCacheManager, request: Request, numNewTokens = Infinity) {
     request.numComputedTokens = hit.numTokens + n;
     kv.cacheComputedBlocks(request);
   }
-  return { hit: ids(hit.blocks), fresh: ids(fresh) };
+  return { hit: ids(hit.blocks[0] ?? []), fresh: ids(fresh) };
 }
 
 test('allocates lowest free ids first and frees a request tail-first to the free-queue tail', () => {

@@ -1,12 +1,26 @@
 import { type BlockHash, extendBlockHashes } from './block-hash.js';
 import { BlockPool } from './block-pool.js';
-import type { KVCacheBlock } from './kv-cache-block.js';
+import { type KVCacheBlock, NULL_BLOCK } from './kv-cache-block.js';
+import {
+  FULL_ATTENTION_ONLY,
+  type KVCacheGroupSpec,
+  numSkippedTokens,
+  slidingHitBlocks,
+  validateGroups,
+} from './kv-cache-group.js';
+import { RecentPrefixHits } from './recent-prefix-hits.js';
 import type { Request } from './request.js';
 
-/** A prefix-cache hit: leading full blocks whose KV is already computed. */
+/**
+ * A prefix-cache hit: its leading token blocks, whose KV is computed in every group. blocks[g] is
+ * group g's table for them (a sliding-window group holds NULL_BLOCK where the window of the query
+ * after the hit does not reach).
+ */
 export interface ComputedBlocks {
-  readonly blocks: readonly KVCacheBlock[];
-  /** blocks.length * blockSize. */
+  readonly blocks: readonly (readonly KVCacheBlock[])[];
+  /** Token blocks of the hit (each group's blocks[g].length). */
+  readonly numBlocks: number;
+  /** numBlocks * blockSize. */
   readonly numTokens: number;
 }
 
@@ -15,6 +29,8 @@ export interface KVCacheManagerOptions {
   /** Tokens per block. */
   blockSize: number;
   enablePrefixCaching?: boolean;
+  /** The worker's KV cache groups, in table order; default one full-attention group. */
+  groups?: readonly KVCacheGroupSpec[];
 }
 
 export interface PrefixCacheStats {
@@ -24,41 +40,45 @@ export interface PrefixCacheStats {
   hitTokens: number;
 }
 
-/** A remembered prefix hit: its blocks and the hash strings they held when it was remembered. */
-interface RecentHit {
-  readonly blocks: readonly KVCacheBlock[];
-  readonly hashes: readonly BlockHash[];
-}
-
-/** Distinct prefixes (tenants, system prompts) remembered by longestCachedPrefix. */
-const MAX_RECENT_HITS = 256;
-
 const NO_BLOCKS: readonly KVCacheBlock[] = Object.freeze([]);
-const NO_HIT: ComputedBlocks = Object.freeze({ blocks: NO_BLOCKS, numTokens: 0 });
+const NO_HIT: ComputedBlocks = Object.freeze({ blocks: Object.freeze([]), numBlocks: 0, numTokens: 0 });
 
 /**
- * The block tables of one worker's requests over its BlockPool, and prefix caching. Blocks enter
- * the prefix cache only once their KV is computed (cacheComputedBlocks after a step), so a hit
- * never points at KV that is not written yet. The tables live on the requests (Request.blockTable,
- * numCommittedBlocks) but only this class writes them.
+ * The block tables of one worker's requests over its BlockPool, and prefix caching, vLLM v1's hybrid
+ * KV cache manager: one table per KV cache group per request, all of the same length (token block i
+ * at index i in every group; a sliding-window group holds NULL_BLOCK where its tokens left every
+ * future query's window, and those blocks went back to the pool). Blocks enter the prefix cache only
+ * once their KV is computed (cacheComputedBlocks after a step), so a hit never points at KV that is
+ * not written yet. The tables live on the requests (Request.blockTables, numCommittedBlocks) but only
+ * this class writes them.
  */
 export class KVCacheManager {
   blockPool: BlockPool;
   readonly blockSize: number;
   readonly enablePrefixCaching: boolean;
+  readonly groups: readonly KVCacheGroupSpec[];
+  /** Indexes into groups of the full-attention groups, and of the sliding-window ones. */
+  private readonly fullGroups: number[] = [];
+  private readonly slidingGroups: number[] = [];
   private readonly prefixStats: PrefixCacheStats = { queriedTokens: 0, hitTokens: 0 };
-  /** Last prefix hit per first-block hash, least recently set first (see longestCachedPrefix). */
-  private readonly recentHits = new Map<BlockHash, RecentHit>();
+  /** Remembered hits of the first full-attention group (see RecentPrefixHits); null when it has none. */
+  private readonly recentHits: RecentPrefixHits | null;
+  /** Scratch of removeSkippedBlocks and free. */
+  private readonly skipped: KVCacheBlock[] = [];
 
   constructor(options: KVCacheManagerOptions) {
     if (!Number.isInteger(options.blockSize) || options.blockSize < 1)
       throw new Error(`bad blockSize ${options.blockSize}`);
     this.blockSize = options.blockSize;
     this.enablePrefixCaching = options.enablePrefixCaching ?? true;
-    this.blockPool = new BlockPool(options.numBlocks, this.enablePrefixCaching);
+    this.groups = options.groups ?? FULL_ATTENTION_ONLY;
+    validateGroups(this.groups);
+    this.groups.forEach((g, i) => (g.slidingWindow === 0 ? this.fullGroups : this.slidingGroups).push(i));
+    this.recentHits = this.fullGroups.length > 0 ? new RecentPrefixHits(this.fullGroups[0]!) : null;
+    this.blockPool = new BlockPool(options.numBlocks, this.enablePrefixCaching, this.groups.length);
   }
 
-  /** Blocks a sequence needs to hold the KV of `numTokens` tokens. */
+  /** Blocks a sequence needs in each group to hold the KV of `numTokens` tokens (null entries included). */
   blocksFor(numTokens: number): number {
     return Math.ceil(numTokens / this.blockSize);
   }
@@ -79,97 +99,133 @@ export class KVCacheManager {
     if (!this.readsCache(request)) return NO_HIT;
     const maxHitBlocks = Math.floor((request.numTokens - 1) / this.blockSize);
     this.hashes(request, maxHitBlocks);
-    const blocks = this.longestCachedPrefix(request.blockHashes, maxHitBlocks);
-    return blocks.length === 0 ? NO_HIT : { blocks, numTokens: blocks.length * this.blockSize };
+    return this.longestHit(request.blockHashes, maxHitBlocks);
   }
 
   /**
-   * The cached blocks of the longest prefix of `hashes[0..maxBlocks)`. Admissions behind one long
-   * system prompt would each pay a table lookup per block (the dominant cost of an admission), so
-   * the last hit per first-block hash is remembered with the hashes its blocks held then, and
-   * reused as far as (a) its blocks still hold those hashes (the very same strings: a pointer
-   * compare per block) and (b) the probe's prefix is the remembered one. Chaining makes (b) cheap:
-   * equal hashes at block j mean equal prefixes up to j, so matching is monotone in j and one
-   * compare at the end (or a binary search) decides it.
+   * The longest prefix of `hashes[0..maxBlocks)` cached in every group (vLLM's hybrid coordinator):
+   * full-attention groups need every block of it cached (a prefix of a hit is a hit), a sliding-window
+   * group only the blocks that cover the last W - 1 tokens before its end. Full groups go first; then
+   * the sliding groups shorten it until all of them agree (each shortening may break another's run).
    */
-  private longestCachedPrefix(hashes: readonly BlockHash[], maxBlocks: number): readonly KVCacheBlock[] {
-    if (maxBlocks <= 0) return NO_BLOCKS;
-    const recent = this.recentHits.get(hashes[0]!);
-    let i = 0;
-    if (recent !== undefined) {
-      const n = Math.min(maxBlocks, recent.blocks.length);
-      let valid = 0;
-      while (valid < n && recent.blocks[valid]!.blockHash === recent.hashes[valid]) valid++;
-      if (valid > 0 && hashes[valid - 1] === recent.hashes[valid - 1]) {
-        i = valid;
-      } else {
-        // Largest i <= valid with hashes[0..i) == recent.hashes[0..i); i >= 1 (same first block).
-        let lo = 1;
-        let hi = valid;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (hashes[mid - 1] === recent.hashes[mid - 1]) lo = mid;
-          else hi = mid - 1;
-        }
-        i = valid === 0 ? 0 : lo;
+  private longestHit(hashes: readonly BlockHash[], maxBlocks: number): ComputedBlocks {
+    let n = maxBlocks;
+    let first: readonly KVCacheBlock[] = NO_BLOCKS;
+    if (this.recentHits !== null) {
+      first = this.recentHits.longest(this.blockPool, hashes, n);
+      n = first.length;
+      for (let k = 1; k < this.fullGroups.length; k++) n = this.cachedRun(hashes, 0, n, this.fullGroups[k]!);
+    }
+    for (let changed = true; changed && n > 0;) {
+      changed = false;
+      for (const g of this.slidingGroups) {
+        const m = this.slidingHit(hashes, n, g);
+        if (m < n) [n, changed] = [m, true];
       }
-      // The usual admission behind a known prefix: the remembered hit, whole and unchanged, is the
-      // answer (no lookup beyond it found more before, and none is tried while it still holds).
-      if (i === recent.blocks.length && (i === maxBlocks || this.blockPool.getCachedBlock(hashes[i]!) === undefined))
-        return recent.blocks;
     }
-    const blocks = recent === undefined ? [] : recent.blocks.slice(0, i);
-    for (let k = i; k < maxBlocks; k++) {
-      const block = this.blockPool.getCachedBlock(hashes[k]!);
-      if (block === undefined) break;
-      blocks.push(block);
-    }
-    // Remember this hit (it differs from the remembered one: shorter, longer, or there was none).
-    if (blocks.length > 0) {
-      this.recentHits.delete(hashes[0]!);
-      this.recentHits.set(hashes[0]!, { blocks, hashes: blocks.map((b) => b.blockHash!) });
-      if (this.recentHits.size > MAX_RECENT_HITS) this.recentHits.delete(this.recentHits.keys().next().value!);
-    }
-    return blocks;
+    if (n === 0) return NO_HIT;
+    const blocks = this.groups.map((spec, g) => {
+      if (g === this.fullGroups[0]) return first.length === n ? first : first.slice(0, n);
+      const from = spec.slidingWindow === 0 ? 0 : Math.max(0, n - slidingHitBlocks(spec, this.blockSize));
+      const table = new Array<KVCacheBlock>(n).fill(NULL_BLOCK, 0, from);
+      for (let i = from; i < n; i++) table[i] = this.blockPool.getCachedBlock(hashes[i]!, g)!;
+      return table;
+    });
+    return { blocks, numBlocks: n, numTokens: n * this.blockSize };
+  }
+
+  /** End of the run of blocks from `from` (below `to`) cached in group g. */
+  private cachedRun(hashes: readonly BlockHash[], from: number, to: number, g: number): number {
+    let i = from;
+    while (i < to && this.blockPool.getCachedBlock(hashes[i]!, g) !== undefined) i++;
+    return i;
   }
 
   /**
-   * Makes room for `numNewTokens` more tokens after the request's computed ones, appending blocks to
-   * its table. `computed` is given once, at admission (it may be NO_HIT): those blocks come first in
-   * the table and count as computed. Returns the newly allocated blocks (not the hit ones), or null,
-   * changing nothing, when the pool cannot supply them even by evicting cached free blocks.
+   * vLLM's SlidingWindowManager.find_longest_cache_hit: the largest n <= maxBlocks such that the
+   * sliding group g has blocks [n - c, n) cached (c = slidingHitBlocks), or [0, n) when n < c.
+   */
+  private slidingHit(hashes: readonly BlockHash[], maxBlocks: number, g: number): number {
+    const c = slidingHitBlocks(this.groups[g]!, this.blockSize);
+    if (c === 0) return maxBlocks;
+    let run = 0;
+    for (let i = maxBlocks - 1; i >= 0; i--) {
+      if (this.blockPool.getCachedBlock(hashes[i]!, g) === undefined) run = 0;
+      else if (++run >= c) return i + c;
+    }
+    return run; // the leading blocks [0, run) are all cached, fewer than c of them
+  }
+
+  /**
+   * Makes room for `numNewTokens` more tokens after the request's computed ones, appending one block
+   * per group per new token block. `computed` is given once, at admission (it may be NO_HIT): those
+   * blocks come first in the tables and count as computed. First frees the sliding-window groups'
+   * blocks that left every future query's window (whatever follows: they are never read again).
+   * Returns the newly allocated blocks, token block by token block and group by group within one
+   * (blocks[i * numGroups + g]; not the hit ones), or null, changing nothing more, when the pool cannot
+   * supply them even by evicting cached free blocks.
    */
   allocateSlots(request: Request, numNewTokens: number, computed?: ComputedBlocks): readonly KVCacheBlock[] | null {
     const hit = computed ?? NO_HIT;
-    const blocks = request.blockTable;
-    const numHeld = blocks.length;
-    const numRequired = this.blocksFor(request.numComputedTokens + hit.numTokens + numNewTokens);
-    const numNew = numRequired - numHeld - hit.blocks.length;
-    if (hit.blocks.length > 0 && numHeld > 0)
+    const G = this.groups.length;
+    if (request.blockTables.length !== G) request.blockTables = this.groups.map(() => []);
+    const tables = request.blockTables;
+    const numHeld = tables[0]!.length;
+    if (hit.numBlocks > 0 && numHeld > 0)
       throw new Error(`allocateSlots: prefix hit for ${request.requestId}, which already holds blocks`);
+    if (numHeld > 0 && this.slidingGroups.length > 0) this.removeSkippedBlocks(request);
+    const numNew = this.blocksFor(request.numComputedTokens + hit.numTokens + numNewTokens) - numHeld - hit.numBlocks;
     // Hit blocks that are free right now stop being allocatable once touched.
     // Indexed loops here and below: this runs for every running request every step, and a for-of
     // iterator per call was young garbage.
     let numFreeHits = 0;
-    for (let k = 0; k < hit.blocks.length; k++) if (hit.blocks[k]!.refCnt === 0) numFreeHits++;
-    if (numNew > this.blockPool.numFreeBlocks - numFreeHits) return null;
+    for (let g = 0; g < hit.blocks.length; g++) {
+      const blocks = hit.blocks[g]!;
+      for (let k = 0; k < blocks.length; k++) if (blocks[k]!.refCnt === 0 && blocks[k] !== NULL_BLOCK) numFreeHits++;
+    }
+    if (numNew * G > this.blockPool.numFreeBlocks - numFreeHits) return null;
 
     if (computed !== undefined) {
       this.prefixStats.queriedTokens += request.numTokens;
       this.prefixStats.hitTokens += hit.numTokens;
     }
     // Hit blocks leave the free queue before anything is taken from it: they must not be evicted.
-    if (hit.blocks.length > 0) this.blockPool.touch(hit.blocks);
-    const fresh = numNew > 0 ? this.blockPool.getNewBlocks(numNew) : NO_BLOCKS;
-    if (hit.blocks.length > 0) {
+    for (let g = 0; g < hit.blocks.length; g++) this.blockPool.touch(hit.blocks[g]!);
+    const fresh = numNew > 0 ? this.blockPool.getNewBlocks(numNew * G) : NO_BLOCKS;
+    for (let g = 0; g < G; g++) {
+      let table = tables[g]!;
       // Hits come only at admission, to an empty table: made in one copy, not grown a push at a
       // time (a 2k-token shared prefix is 128 blocks, pushed for every admission behind it).
-      request.blockTable = fresh.length === 0 ? hit.blocks.slice() : hit.blocks.concat(fresh);
-    } else {
-      for (let k = 0; k < fresh.length; k++) blocks.push(fresh[k]!);
+      if (hit.numBlocks > 0) table = tables[g] = hit.blocks[g]!.slice();
+      for (let k = g; k < fresh.length; k += G) table.push(fresh[k]!);
     }
-    if (numHeld === 0) request.numCommittedBlocks = hit.blocks.length;
+    if (numHeld === 0) request.numCommittedBlocks = hit.numBlocks;
     return fresh;
+  }
+
+  /**
+   * Frees, in each sliding-window group, the blocks entirely before the window of the request's next
+   * query (vLLM's remove_skipped_blocks): newest first, so under LRU they are evicted before the older
+   * ones; still cached, a later prefix hit can take them back. Earlier entries are null already, so
+   * the walk back stops at the first null.
+   */
+  private removeSkippedBlocks(request: Request): void {
+    for (let k = 0; k < this.slidingGroups.length; k++) {
+      const g = this.slidingGroups[k]!;
+      const table = request.blockTables[g]!;
+      const skipped = this.skipped;
+      const end = Math.min(
+        table.length,
+        Math.floor(numSkippedTokens(this.groups[g]!, request.numComputedTokens) / this.blockSize),
+      );
+      for (let i = end - 1; i >= 0 && table[i] !== NULL_BLOCK; i--) {
+        skipped.push(table[i]!);
+        table[i] = NULL_BLOCK;
+      }
+      if (skipped.length === 0) continue;
+      this.blockPool.free(skipped);
+      skipped.length = 0;
+    }
   }
 
   /** Offers the request's newly full, computed blocks to the prefix cache. Call after numComputedTokens advanced. */
@@ -178,7 +234,9 @@ export class KVCacheManager {
     const numFull = Math.floor(request.numComputedTokens / this.blockSize);
     if (numFull <= request.numCommittedBlocks) return;
     this.hashes(request, numFull);
-    this.blockPool.cacheFullBlocks(request.blockTable, request.blockHashes, request.numCommittedBlocks, numFull);
+    const tables = request.blockTables;
+    for (let g = 0; g < tables.length; g++)
+      this.blockPool.cacheFullBlocks(tables[g]!, request.blockHashes, request.numCommittedBlocks, numFull, g);
     request.numCommittedBlocks = numFull;
   }
 
@@ -216,14 +274,23 @@ export class KVCacheManager {
   }
 
   /**
-   * Releases the request's blocks, tail first, so that under LRU the end of a sequence (the part
-   * least likely to be shared) is evicted before its prefix.
+   * Releases the request's blocks, tail first (token block by token block, every group's block of
+   * one before the next), so that under LRU the end of a sequence (the part least likely to be
+   * shared) is evicted before its prefix, in all groups alike: a hit needs every group.
    */
   free(request: Request): void {
-    const blocks = request.blockTable;
-    if (blocks.length === 0) return;
-    this.blockPool.free(blocks, true);
-    blocks.length = 0;
+    const tables = request.blockTables;
+    const G = tables.length;
+    if (G === 0 || tables[0]!.length === 0) return;
+    if (G === 1) {
+      this.blockPool.free(tables[0]!, true);
+    } else {
+      const order = this.skipped;
+      for (let i = tables[0]!.length - 1; i >= 0; i--) for (let g = 0; g < G; g++) order.push(tables[g]![i]!);
+      this.blockPool.free(order);
+      order.length = 0;
+    }
+    for (let g = 0; g < G; g++) tables[g]!.length = 0;
     request.numCommittedBlocks = 0;
   }
 
@@ -232,20 +299,26 @@ export class KVCacheManager {
    * drops every request that held blocks (their tables point into the old pool).
    */
   reset(): void {
-    this.recentHits.clear();
-    this.blockPool = new BlockPool(this.blockPool.numBlocks, this.enablePrefixCaching);
+    this.recentHits?.clear();
+    this.blockPool = new BlockPool(this.blockPool.numBlocks, this.enablePrefixCaching, this.groups.length);
   }
 
   /** Tokens of the longest cached prefix of a sequence with these full-block hashes (routing). */
   cachedPrefixTokens(blockHashes: readonly BlockHash[]): number {
     if (!this.enablePrefixCaching) return 0;
-    return this.longestCachedPrefix(blockHashes, blockHashes.length).length * this.blockSize;
+    return this.longestHit(blockHashes, blockHashes.length).numTokens;
   }
 
+  /** The request's tables as the worker takes them: ids[i * numGroups + g] = group g's block i (-1: null). */
   getBlockIds(request: Request): number[] {
-    const blocks = request.blockTable;
-    const ids = new Array<number>(blocks.length);
-    for (let k = 0; k < blocks.length; k++) ids[k] = blocks[k]!.blockId;
+    const tables = request.blockTables;
+    const G = tables.length;
+    const n = G === 0 ? 0 : tables[0]!.length;
+    const ids = new Array<number>(n * G);
+    for (let g = 0; g < G; g++) {
+      const blocks = tables[g]!;
+      for (let k = 0; k < n; k++) ids[k * G + g] = blocks[k]!.blockId;
+    }
     return ids;
   }
 

@@ -73,12 +73,13 @@ export class Request {
   /** Hashes of this sequence's full blocks computed so far (block i at index i); filled lazily. */
   readonly blockHashes: BlockHash[] = [];
   /**
-   * The block table, written only by the KVCacheManager (kept here, as nano-vllm keeps it on the
-   * sequence, so a step finds it without a lookup per running request): block i holds tokens
-   * [i*blockSize, (i+1)*blockSize); empty while the request holds no blocks.
+   * One block table per KV cache group, written only by the KVCacheManager (kept here, as nano-vllm
+   * keeps its table on the sequence, so a step finds them without a lookup per running request):
+   * blockTables[g][i] holds group g's KV of tokens [i*blockSize, (i+1)*blockSize) (NULL_BLOCK where a
+   * sliding window left it); all of the same length, empty while the request holds no blocks.
    */
-  blockTable: KVCacheBlock[] = [];
-  /** Leading blocks of blockTable already offered to the prefix cache (KVCacheManager's too). */
+  blockTables: KVCacheBlock[][] = [];
+  /** Leading token blocks already offered to the prefix cache in every group (KVCacheManager's too). */
   numCommittedBlocks = 0;
   /** Whether the worker holds this request's state (sent as a NewRequest, not preempted or forgotten since). */
   onWorker = false;

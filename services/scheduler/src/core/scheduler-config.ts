@@ -1,3 +1,4 @@
+import type { KVCacheGroupSpec } from './kv-cache-group.js';
 import type { SchedulingPolicy } from './request-queue.js';
 import type { PrefixCacheStats } from './kv-cache-manager.js';
 
@@ -15,6 +16,11 @@ export interface SchedulerConfig {
   /** The model's EOS ids (worker Info); addRequest may override them per request. Default none. */
   eosTokenIds?: readonly number[];
   policy?: SchedulingPolicy;
+  /**
+   * The worker's KV cache groups (its Info), in the order of the tables it takes: a block of numBlocks
+   * holds one group's KV of blockSize tokens. Default: one full-attention group.
+   */
+  kvCacheGroups?: readonly KVCacheGroupSpec[];
   enablePrefixCaching?: boolean;
 }
 

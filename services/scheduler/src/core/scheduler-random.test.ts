@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { KVCacheGroupSpec } from './kv-cache-group.js';
 import type { SchedulingPolicy } from './request-queue.js';
 import { makeScheduler } from '../testing/make-scheduler.js';
 import { sampling, seq } from '../testing/make-request.js';
@@ -12,19 +13,35 @@ const prng = seededRandom;
  * to force preemption, chunking and eviction. The FakeExecutor checks the protocol and the KV of
  * every step; here we check every surviving request's exact output and that every block comes back.
  */
-for (const [policy, seed] of [
-  ['fcfs', 1],
-  ['fcfs', 2],
-  ['priority', 3],
-  ['priority', 4],
-] as [SchedulingPolicy, number][]) {
-  test(`random workload keeps every invariant (${policy}, seed ${seed})`, () => {
+const FULL = { slidingWindow: 0 };
+const LAYOUTS: Record<string, { groups: KVCacheGroupSpec[]; numBlocks: number }> = {
+  'full attention': { groups: [FULL], numBlocks: 24 },
+  // gemma3-like: a full group and two sliding groups of one window; gemma2/gpt-oss-like: one of each.
+  'full + 2 sliding (W 6)': { groups: [FULL, { slidingWindow: 6 }, { slidingWindow: 6 }], numBlocks: 44 },
+  'full + sliding (W 9)': { groups: [FULL, { slidingWindow: 9 }], numBlocks: 36 },
+  // mistral: every layer slides.
+  'all sliding (W 5)': { groups: [{ slidingWindow: 5 }], numBlocks: 9 },
+};
+
+for (const [policy, seed, layout] of [
+  ['fcfs', 1, 'full attention'],
+  ['fcfs', 2, 'full attention'],
+  ['priority', 3, 'full attention'],
+  ['priority', 4, 'full attention'],
+  ['fcfs', 5, 'full + 2 sliding (W 6)'],
+  ['priority', 6, 'full + 2 sliding (W 6)'],
+  ['fcfs', 7, 'full + sliding (W 9)'],
+  ['fcfs', 8, 'all sliding (W 5)'],
+  ['priority', 9, 'all sliding (W 5)'],
+] as [SchedulingPolicy, number, string][]) {
+  test(`random workload keeps every invariant (${policy}, seed ${seed}, ${layout})`, () => {
     const rand = prng(seed);
     const pick = (n: number) => Math.floor(rand() * n);
     const { scheduler, executor, step, config } = makeScheduler({
       policy,
       blockSize: 4,
-      numBlocks: 24,
+      numBlocks: LAYOUTS[layout]!.numBlocks,
+      kvCacheGroups: LAYOUTS[layout]!.groups,
       maxNumBatchedTokens: 20,
       maxNumSeqs: 6,
       maxModelLen: 64,

@@ -60,6 +60,7 @@ export class Scheduler {
       numBlocks: config.numBlocks,
       blockSize: config.blockSize,
       enablePrefixCaching: config.enablePrefixCaching ?? true,
+      ...(config.kvCacheGroups !== undefined ? { groups: config.kvCacheGroups } : {}),
     });
     this.waiting = createRequestQueue(config.policy ?? 'fcfs');
   }
@@ -350,7 +351,7 @@ export class Scheduler {
     while (this.waiting.length > 0 && budget > 0 && this.running.length < this.config.maxNumSeqs) {
       const request = this.waiting.peek()!;
       const hit = this.kv.getComputedBlocks(request);
-      const next = this.kv.nextHitCandidate(request, hit.blocks.length);
+      const next = this.kv.nextHitCandidate(request, hit.numBlocks);
       if (next !== undefined && this.filledThisStep.has(next)) {
         skipped.push(this.waiting.pop()!);
         continue;

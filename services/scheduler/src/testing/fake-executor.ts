@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { PoolingParams } from '@loom/common';
+import { FULL_ATTENTION_ONLY, type KVCacheGroupSpec, numSkippedTokens } from '../core/kv-cache-group.js';
 import type { PooledVector, SampledToken, SchedulerOutput } from '../core/scheduler-output.js';
 
 /** The token a FakeExecutor samples for a request at a position (= number of tokens before it). */
@@ -32,7 +33,10 @@ export const fakeEmbedding = (tokenIds: readonly number[], cached: number): numb
  * known tokens scheduled, block tables covering every slot, no block written while another live
  * request holds it, and every token the step attends to (all earlier positions, prefix hits
  * included) present in the request's blocks. KV reads are checked before any write of the step, so
- * sharing a block that the same step fills is caught. Samples tokenFn(id, position).
+ * sharing a block that the same step fills is caught. With KV cache groups it checks each group's
+ * table (blockIds[i * numGroups + g]): a sliding-window group must hold the window of every query
+ * of the step, and its entries before that window are dead (the scheduler may have reused those
+ * blocks: the worker keeps stale ids there and never reads them). Samples tokenFn(id, position).
  */
 export class FakeExecutor {
   /** kv[blockId][slot] = token id whose KV the slot holds, -1 = never written. */
@@ -46,8 +50,19 @@ export class FakeExecutor {
     readonly blockSize: number,
     numBlocks: number,
     readonly tokenFn: FakeTokenFn = positionToken,
+    readonly groups: readonly KVCacheGroupSpec[] = FULL_ATTENTION_ONLY,
   ) {
     this.kv = Array.from({ length: numBlocks }, () => new Int32Array(blockSize).fill(-1));
+  }
+
+  /** First position whose KV group g still needs when `numComputed` tokens are computed. */
+  private firstLive(g: number, numComputed: number): number {
+    return numSkippedTokens(this.groups[g]!, numComputed);
+  }
+
+  /** Group g's block of `position` in the request's table (-1: null). */
+  private blockOf(state: FakeRequestState, g: number, position: number): number {
+    return state.blockIds[Math.floor(position / this.blockSize) * this.groups.length + g]!;
   }
 
   execute(step: SchedulerOutput): SampledToken[] {
@@ -86,30 +101,39 @@ export class FakeExecutor {
       step.numScheduledTokens,
     );
 
+    const G = this.groups.length;
     const holders = new Map<number, number>();
-    for (const state of this.states.values())
-      for (const b of new Set(state.blockIds)) holders.set(b, (holders.get(b) ?? 0) + 1);
+    for (const state of this.states.values()) {
+      const live = new Set<number>();
+      for (let g = 0; g < G; g++) {
+        const first = Math.floor(this.firstLive(g, state.numComputed) / this.blockSize);
+        for (let i = first; i * G + g < state.blockIds.length; i++) live.add(state.blockIds[i * G + g]!);
+      }
+      live.delete(-1);
+      for (const b of live) holders.set(b, (holders.get(b) ?? 0) + 1);
+    }
     for (const [id, state, n] of work) {
       assert.ok(n > 0, `${id}: scheduled with 0 tokens`);
       const end = state.numComputed + n;
       assert.ok(end <= state.tokenIds.length, `${id}: scheduled past its known tokens`);
-      assert.ok(Math.ceil(end / this.blockSize) <= state.blockIds.length, `${id}: block table too short`);
-      for (let p = 0; p < state.numComputed; p++) {
-        assert.equal(this.slot(state, p), state.tokenIds[p], `${id}: KV of position ${p} missing`);
-      }
-      for (let p = state.numComputed; p < end; p++) {
-        assert.equal(
-          holders.get(state.blockIds[Math.floor(p / this.blockSize)]!),
-          1,
-          `${id}: writes into a shared block at ${p}`,
-        );
+      assert.equal(state.blockIds.length % G, 0, `${id}: tables of unequal length`);
+      assert.ok(Math.ceil(end / this.blockSize) * G <= state.blockIds.length, `${id}: block table too short`);
+      for (let g = 0; g < G; g++) {
+        for (let p = this.firstLive(g, state.numComputed); p < state.numComputed; p++) {
+          assert.equal(this.slot(state, g, p), state.tokenIds[p], `${id}: KV of position ${p} missing in group ${g}`);
+        }
+        for (let p = state.numComputed; p < end; p++) {
+          const b = this.blockOf(state, g, p);
+          assert.ok(b >= 0, `${id}: writes position ${p} of group ${g} into the null block`);
+          assert.equal(holders.get(b), 1, `${id}: writes into a shared block at ${p} (group ${g})`);
+        }
       }
     }
     const sampled: SampledToken[] = [];
     this.pooled = [];
     for (const [id, state, n] of work) {
       for (let p = state.numComputed; p < state.numComputed + n; p++) {
-        this.kv[state.blockIds[Math.floor(p / this.blockSize)]!]![p % this.blockSize] = state.tokenIds[p]!;
+        for (let g = 0; g < G; g++) this.kv[this.blockOf(state, g, p)]![p % this.blockSize] = state.tokenIds[p]!;
       }
       state.numComputed += n;
       if (state.numComputed === state.tokenIds.length && state.pooling) {
@@ -123,7 +147,8 @@ export class FakeExecutor {
     return sampled;
   }
 
-  private slot(state: FakeRequestState, position: number): number {
-    return this.kv[state.blockIds[Math.floor(position / this.blockSize)]!]![position % this.blockSize]!;
+  private slot(state: FakeRequestState, g: number, position: number): number {
+    const b = this.blockOf(state, g, position);
+    return b < 0 ? -1 : this.kv[b]![position % this.blockSize]!;
   }
 }

@@ -16,7 +16,7 @@ export function makeScheduler(overrides: Partial<SchedulerConfig> = {}, tokenFn?
     ...overrides,
   };
   const scheduler = new Scheduler(config);
-  const executor = new FakeExecutor(config.blockSize, config.numBlocks, tokenFn);
+  const executor = new FakeExecutor(config.blockSize, config.numBlocks, tokenFn, config.kvCacheGroups);
   /** One full step: schedule, execute, update. */
   const step = () => {
     const output = scheduler.schedule();
