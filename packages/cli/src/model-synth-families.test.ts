@@ -19,6 +19,7 @@ import {
   loomLogits,
   N,
   openLlamaCpp,
+  scatteredTable,
 } from './synth-oracle.js';
 import type { ModelArch } from '@loom/gguf';
 import { at } from '@loom/common';
@@ -44,8 +45,7 @@ describe('synth families: Loom == llama.cpp', () => {
       throw e;
     });
     try {
-      engine.initKv(8, 16, 64, 1);
-      const table = [5, 2, 7, 0, 1, 3, 4, 6];
+      const table = scatteredTable(engine, 8, 16);
       const tokens = at(prompts, 1);
       const V = engine.info().vocabSize;
       const fast = await loomLogits(engine, tokens, 0, table);

@@ -65,6 +65,22 @@ export async function openLlamaCpp(llama: Llama, file: string, contextSize: numb
 
 const GREEDY = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0 } as const;
 
+/**
+ * A pool of `blocks` token blocks for each of the engine's KV cache groups, and one sequence's block table
+ * over all of it (the G groups' tables interleaved, entry i * G + g) in a scattered order, so that a wrong
+ * block or group index reads other KV. Calls initKv(blocks * G, blockSize, 64, 1).
+ */
+export function scatteredTable(engine: LoadedEngine, blocks: number, blockSize: number): number[] {
+  const n = blocks * (engine.info().kvCacheGroups?.length ?? 1);
+  engine.initKv(n, blockSize, 64, 1);
+  // A fixed permutation: i -> (5i + 3) mod n, 5 made coprime with n.
+  let m = 5;
+  while (gcd(m, n) !== 1) m++;
+  return Array.from({ length: n }, (_, i) => (m * i + 3) % n);
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
 /** Loom's n greedy ids after `prompt`: a 7-token-chunked prefill, then one token per step (initKv done). */
 export async function loomGreedy(
   engine: LoadedEngine,
@@ -183,8 +199,7 @@ export async function checkAgainstLlamaCpp(
   });
   try {
     assert.equal(engine.info().architecture, arch === 'mixtral' ? 'llama' : arch);
-    engine.initKv(8, 16, 64, 1);
-    const table = [3, 0, 6, 1, 7, 2, 5, 4];
+    const table = scatteredTable(engine, 8, 16);
     for (const prompt of FAMILY_PROMPTS) {
       const expected = await cpp.greedy(prompt, N);
       const got = await loomGreedy(engine, prompt, N, table);

@@ -287,6 +287,12 @@ export interface TokenizerData {
 }
 
 /** What workers publish about the model they serve (modelCardKey). */
+/** Layers whose KV shares one block table per sequence (vLLM's KV cache group); slidingWindow 0 = full attention. */
+export interface KvCacheGroup {
+  slidingWindow: number;
+  layers: number[];
+}
+
 export interface ModelCard {
   modelId: string;
   architecture: string;
@@ -300,6 +306,8 @@ export interface ModelCard {
   toolUseChatTemplate?: string;
   /** Width of the final hidden state: the length of its embeddings before any `dimensions` truncation. */
   hiddenSize?: number;
+  /** Which layers share a KV block table, in the order of the worker's tables (absent on older cards). */
+  kvCacheGroups?: KvCacheGroup[];
   /**
    * How its workers pool embeddings (--pooling, else the model's `<arch>.pooling_type`, else last); 'rank' (a
    * reranker's classification head) is not served as embeddings. Absent on cards of workers before embeddings.

@@ -21,7 +21,9 @@ const EXPECTED: Record<string, string[]> = {
     eosTokenIds: true,
     modelCardKey: true,
     capabilities: true,
+    kvCacheGroups: true,
   }),
+  KvCacheGroup: k<M.KvCacheGroup>({ slidingWindow: true, layers: true }),
   Capabilities: k<M.Capabilities>({ kernels: true, threads: true, weightType: true, logprobs: true }),
   WarmupRequest: k<M.WarmupRequest>({
     blockSize: true,

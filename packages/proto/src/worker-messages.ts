@@ -3,6 +3,7 @@
  * LOADER_OPTIONS (camelCase fields, 64-bit ints as numbers, defaults filled in). worker-messages.test.ts
  * checks every field here against the loaded .proto so the two cannot drift apart.
  */
+import type { KvCacheGroup } from '@loom/common';
 
 export type InfoRequest = Record<string, never>;
 
@@ -22,7 +23,12 @@ export interface InfoResponse {
   eosTokenIds: number[];
   modelCardKey: string;
   capabilities: Capabilities;
+  /** In block-table order; empty from older workers (one full-attention group). */
+  kvCacheGroups: KvCacheGroup[];
 }
+
+/** Layers whose KV shares one block table per sequence; slidingWindow 0 = full attention. */
+export type { KvCacheGroup };
 
 export interface WarmupRequest {
   blockSize: number;

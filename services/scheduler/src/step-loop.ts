@@ -125,6 +125,7 @@ export class StepLoop {
       maxNumBatchedTokens: this.config.maxNumBatchedTokens,
       maxNumSeqs: this.config.maxNumSeqs,
       maxModelLen: info.contextLength,
+      ...(info.kvCacheGroups.length > 0 ? { kvCacheGroups: info.kvCacheGroups } : {}),
     });
     this.channel = new StepChannel(this.client);
     this.joinedAt = Date.now();

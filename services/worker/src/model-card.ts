@@ -1,3 +1,4 @@
+import type { KvCacheGroup } from '@loom/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -89,6 +90,16 @@ export function resolvePooling(flag: string, model: PoolingType | 'rank' | undef
  * how its embeddings are pooled (`poolingFlag`: --pooling). `modelPath` is a GGUF file or a Hugging Face
  * safetensors directory (whose pooling, kept by sentence-transformers in 1_Pooling/, is not read: last).
  */
+/**
+ * The engine's KV cache groups as the worker reports them (Info, the model card): which layers share a
+ * block table, and the sliding window of each (0 = full attention). One full-attention group of every
+ * layer when the engine does not say.
+ */
+export function kvCacheGroupsOf(info: EngineModelInfo): KvCacheGroup[] {
+  const groups = info.kvCacheGroups ?? [{ window: 0, layers: Array.from({ length: info.nLayers }, (_, l) => l) }];
+  return groups.map((g) => ({ slidingWindow: g.window, layers: g.layers }));
+}
+
 export function buildModelCard(
   modelPath: string,
   modelId: string,
@@ -112,6 +123,7 @@ export function buildModelCard(
     chatTemplate,
     ...(toolUseChatTemplate ? { toolUseChatTemplate } : {}),
     hiddenSize: info.dim,
+    kvCacheGroups: kvCacheGroupsOf(info),
     pooling: resolvePooling(poolingFlag, pooling),
     createdAt: Math.floor(Date.now() / 1000),
   };

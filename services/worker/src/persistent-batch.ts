@@ -123,6 +123,8 @@ export class PersistentBatch {
   constructor(
     private readonly blockSize: number,
     private readonly eosTokenIds: readonly number[] = [],
+    /** The engine's KV cache groups: a request's blockIds interleave this many tables. */
+    private readonly numKvGroups = 1,
   ) {}
 
   get size(): number {
@@ -284,8 +286,10 @@ export class PersistentBatch {
         `request ${requestId}: scheduled tokens [${s.numComputedTokens}, ${end}) exceed its ${s.tokenIds.length} known tokens`,
       );
     }
-    if (s.blockIds.length * this.blockSize < end) {
-      throw new StepRejected(`request ${requestId}: ${s.blockIds.length} blocks cannot hold ${end} tokens`);
+    const perGroup = Math.floor(s.blockIds.length / this.numKvGroups);
+    if (perGroup * this.blockSize < end) {
+      const groups = this.numKvGroups > 1 ? ` per group (${this.numKvGroups} KV cache groups)` : '';
+      throw new StepRejected(`request ${requestId}: ${perGroup} blocks${groups} cannot hold ${end} tokens`);
     }
     const sp = s.sampling;
     const seq: EngineSeq = {

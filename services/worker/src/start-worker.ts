@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger, createRedis, modelCardKey, modelIdOf, startMetricsServer, type LoomConfig } from '@loom/common';
 import { healthServiceDefinition, workerServiceDefinition } from '@loom/proto';
 import { loadEngine } from './engine/native-engine.js';
-import { buildModelCard } from './model-card.js';
+import { buildModelCard, kvCacheGroupsOf } from './model-card.js';
 import { WorkerService } from './worker-service.js';
 import { WorkerRegistrar } from './worker-registration.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -51,6 +51,7 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
       eosTokenIds: card.eosTokenIds,
       modelCardKey: modelCardKey(modelId),
       capabilities: { kernels: info.kernels, threads: info.threads, weightType: info.weightType, logprobs: true },
+      kvCacheGroups: kvCacheGroupsOf(info),
     },
     log,
     metrics,

@@ -74,7 +74,7 @@ export class WorkerService {
     const numBlocks =
       asked > 0 ? asked : Math.max(1, Math.min(maxUseful, Math.floor(DEFAULT_KV_BUDGET_BYTES / bytesPerBlock)));
     this.engine.initKv(numBlocks, req.blockSize, req.maxNumBatchedTokens, req.maxNumSeqs);
-    this.batch = new PersistentBatch(req.blockSize, this.info.eosTokenIds);
+    this.batch = new PersistentBatch(req.blockSize, this.info.eosTokenIds, Math.max(1, this.info.kvCacheGroups.length));
     this.warmupAnswer = { numBlocks, blockSize: req.blockSize, kvBytesPerBlock: bytesPerBlock };
     this.metrics.cacheConfig(this.warmupAnswer);
     this.log.info({ numBlocks, blockSize: req.blockSize, kvBytes: numBlocks * bytesPerBlock }, 'KV pool allocated');

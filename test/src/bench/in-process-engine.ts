@@ -1,7 +1,7 @@
 import { DEFAULT_SAMPLING } from '@loom/common';
 import { emptyOutput, type BenchRequest, type BenchTarget, type RequestOutput, type SendOptions } from '@loom/bench';
 import { Scheduler, toStepRequest } from '@loom/scheduler';
-import { PersistentBatch, buildModelCard, loadEngine, type NativeEngine } from '@loom/worker';
+import { PersistentBatch, buildModelCard, kvCacheGroupsOf, loadEngine, type NativeEngine } from '@loom/worker';
 
 export interface InProcessOptions {
   model: string;
@@ -43,8 +43,10 @@ export class InProcessEngine implements BenchTarget {
     const info = this.engine.info();
     this.eos = buildModelCard(o.model, 'in-process', info).eosTokenIds;
     this.engine.initKv(o.numBlocks, blockSize, maxNumBatchedTokens, maxNumSeqs);
-    this.batch = new PersistentBatch(blockSize, this.eos);
+    const kvCacheGroups = kvCacheGroupsOf(info);
+    this.batch = new PersistentBatch(blockSize, this.eos, kvCacheGroups.length);
     this.core = new Scheduler({
+      kvCacheGroups,
       numBlocks: o.numBlocks,
       blockSize,
       maxNumBatchedTokens,

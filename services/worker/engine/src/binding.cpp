@@ -114,6 +114,22 @@ napi_value info(napi_env env, napi_callback_info cbi) {
     set("kernels", loom::str(env, e.kernelsName()));
     set("threads", loom::num(env, e.threads()));
     set("kvType", loom::str(env, e.kvTypeName()));
+    // The KV cache groups (kv-layout.h), in block-table order: [{window, layers}].
+    const loom::KvLayout& layout = e.kvLayout();
+    napi_value groups;
+    napi_create_array_with_length(env, layout.groups.size(), &groups);
+    for (size_t g = 0; g < layout.groups.size(); g++) {
+      napi_value go, layers;
+      napi_create_object(env, &go);
+      napi_set_named_property(env, go, "window", loom::num(env, layout.groups[g].window));
+      napi_create_array_with_length(env, layout.groups[g].layers.size(), &layers);
+      for (size_t l = 0; l < layout.groups[g].layers.size(); l++)
+        napi_set_element(env, layers, (uint32_t)l, loom::num(env, layout.groups[g].layers[l]));
+      napi_set_named_property(env, go, "layers", layers);
+      napi_set_element(env, groups, (uint32_t)g, go);
+    }
+    set("kvCacheGroups", groups);
+    set("kvLayersPerBlock", loom::num(env, layout.layersPerBlock));
     return o;
   });
 }

@@ -14,7 +14,8 @@ Engine::Engine(const std::string& modelPath, const EngineOptions& opts)
       kernels_(selectKernels(opts.kernels)),
       pool_(opts.threads),
       kvType_(opts.kvType),
-      forward_(config_, weights_, kernels_, pool_) {}
+      kvLayout_(kvLayoutOf(config_)),
+      forward_(config_, kvLayout_, weights_, kernels_, pool_) {}
 
 const char* Engine::weightTypeName() const { return ggmlTypeInfo(weights_.bulkType).name; }
 
@@ -22,7 +23,7 @@ std::vector<std::string> Engine::vocab() const { return source_->vocab(); }
 
 void Engine::initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeqs) {
   kv_.reset();
-  kv_ = std::make_unique<KvPool>(numBlocks, blockSize, config_.nLayers, config_.kvDim(), kvType_);
+  kv_ = std::make_unique<KvPool>(numBlocks, blockSize, kvLayout_.layersPerBlock, config_.kvDim(), kvType_);
   maxBatchTokens_ = maxBatchTokens;
   maxSeqs_ = maxSeqs;
   forward_.allocate(maxBatchTokens, maxSeqs);

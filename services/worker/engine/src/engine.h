@@ -7,6 +7,7 @@
 
 #include "forward.h"
 #include "kernels.h"
+#include "kv-layout.h"
 #include "kv-pool.h"
 #include "model-config.h"
 #include "model-source.h"
@@ -34,8 +35,10 @@ class Engine {
   int threads() const { return pool_.size(); }
   const char* weightTypeName() const;
   const char* kvTypeName() const { return kvType_ == KvType::F16 ? "f16" : "f32"; }
+  // Which layers share which blocks (the worker's KV cache groups).
+  const KvLayout& kvLayout() const { return kvLayout_; }
   size_t kvBytesPerBlock(int blockSize) const {
-    return KvPool::bytesPerBlock(blockSize, config_.nLayers, config_.kvDim(), kvType_);
+    return KvPool::bytesPerBlock(blockSize, kvLayout_.layersPerBlock, config_.kvDim(), kvType_);
   }
   std::vector<std::string> vocab() const;
 
@@ -60,6 +63,7 @@ class Engine {
   const KernelSet& kernels_;
   ThreadPool pool_;
   KvType kvType_;
+  KvLayout kvLayout_;
   Forward forward_;
   Sampler sampler_;
   std::unique_ptr<KvPool> kv_;

@@ -7,7 +7,7 @@
 //     q, k, v = xb Wq^T (+bq), xb Wk^T (+bk), xb Wv^T (+bv)   one GEMM each over all T tokens
 //     [q, k = rmsnorm per head * q_norm, k_norm]              qwen3, gemma3
 //     rope(q, k) with setting r at each token's position      (skipped in NoPE layers)
-//     kv[slot(token)] = k, v                                  slot = blockTable[pos / bs] * bs + pos % bs
+//     kv[slot(token)] = k, v      block blockTable[(pos / bs) * nGroups + group(l)], row pos % bs (kv-layout.h)
 //     s_j = q.k_j * attnScale  [s_j = cap * tanh(s_j / cap)]  causal over its own sequence, j > pos - W, GQA
 //     a = softmax(s [, sink_h]) V ; o = a Wo^T [+ bo]  [o = rmsnorm(o) * attn_post_norm]   sinks: gpt-oss
 //     x += residualScale * o
@@ -131,14 +131,15 @@ void Forward::rope(float* v, int T, int nHeads, int r) {
 }
 
 void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
-  const int bs = kv.blockSize(), kvDim = c_.kvDim();
+  const int bs = kv.blockSize(), kvDim = c_.kvDim(), G = layout_.nGroups(), g = layout_.groupOf[(size_t)layer],
+            slot = layout_.slotOf[(size_t)layer];
   for (int t = 0; t < T; t++) {
     const StepSeq& s = in.seqs[(size_t)seqOf_[(size_t)t]];
     const int p = pos_[(size_t)t];
-    const int block = in.blockTables[(size_t)(s.blockTableStart + p / bs)];
+    const int block = in.blockTables[(size_t)(s.blockTableStart + (p / bs) * G + g)];
     const size_t off = (size_t)(p % bs) * kv.rowBytes();
-    uint8_t* kd = kv.rows(block, layer, 0) + off;
-    uint8_t* vd = kv.rows(block, layer, 1) + off;
+    uint8_t* kd = kv.rows(block, slot, 0) + off;
+    uint8_t* vd = kv.rows(block, slot, 1) + off;
     const float* ks = &k_buf_[(size_t)t * kvDim];
     const float* vs = &v_buf_[(size_t)t * kvDim];
     if (kv.type() == KvType::F16) {
@@ -153,12 +154,14 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
 
 // Paged causal attention, one task per (token, KV head): the group of query heads sharing that KV head
 // reads each cached K and V row of the token's own sequence (positions j0..p, gathered block by block
-// through its block table; j0 = p - W + 1 in a layer with a sliding window W) once for the whole group. Two
+// through its layer group's block table; j0 = p - W + 1 in a layer with a sliding window W, whose group's
+// table holds no block before the window) once for the whole group. Two
 // passes over a [group][contextLength] score row rather than an online softmax per block, so the result does not
 // depend on the block size, on how the sequence was split into steps, or on the rest of the batch.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
   const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(),
-            ctx = c_.contextLength, window = c_.layers[(size_t)layer].window;
+            ctx = c_.contextLength, window = c_.layers[(size_t)layer].window, G = layout_.nGroups(),
+            kvGroup = layout_.groupOf[(size_t)layer], slot = layout_.slotOf[(size_t)layer];
   const size_t rowBytes = kv.rowBytes(), elt = KvPool::eltBytes(kv.type());
   const bool f16 = kv.type() == KvType::F16;
   const float scale = c_.attnScale, cap = c_.attnSoftcap;
@@ -171,13 +174,14 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
       const StepSeq& s = in.seqs[(size_t)seqOf_[(size_t)t]];
       const int p = pos_[(size_t)t];
       const int j0 = window > 0 && p >= window ? p - window + 1 : 0;
-      const int* table = &in.blockTables[(size_t)s.blockTableStart];
+      const int* table = &in.blockTables[(size_t)s.blockTableStart + kvGroup];  // block i at table[i * G]
       for (int h0 = 0; h0 < group; h0 += kMaxAttnGroup) {  // query heads h0.. of this KV head, <= 8 at a time
         const int g = group - h0 < kMaxAttnGroup ? group - h0 : kMaxAttnGroup;
         const int head0 = kvh * group + h0;
         const float* q = &q_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
         for (int j = j0; j <= p; j++) {
-          const uint8_t* kr = kv.rows(table[j / bs], layer, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
+          const uint8_t* kr =
+              kv.rows(table[(j / bs) * G], slot, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
           float d[kMaxAttnGroup];
           if (f16)
             k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
@@ -205,7 +209,8 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
         float* out = &att_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
         for (int i = 0; i < g * hd; i++) out[i] = 0.f;
         for (int j = j0; j <= p; j++) {
-          const uint8_t* vr = kv.rows(table[j / bs], layer, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
+          const uint8_t* vr =
+              kv.rows(table[(j / bs) * G], slot, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
           for (int h = 0; h < g; h++) coef[h] = scores[(size_t)h * ctx + j] * inv[h];
           if (f16)
             k_.axpyGroupF16(out, coef, reinterpret_cast<const uint16_t*>(vr), hd, g);

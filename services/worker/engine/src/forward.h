@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "kv-layout.h"
 #include "kv-pool.h"
 #include "model-config.h"
 #include "step-batch.h"
@@ -16,8 +17,8 @@ constexpr int kMoeRows = 16;      // weight rows per grouped-GEMM task
 
 class Forward {
  public:
-  Forward(const ModelConfig& c, const Weights& w, const KernelSet& k, ThreadPool& pool)
-      : c_(c), w_(w), k_(k), pool_(pool) {}
+  Forward(const ModelConfig& c, const KvLayout& layout, const Weights& w, const KernelSet& k, ThreadPool& pool)
+      : c_(c), layout_(layout), w_(w), k_(k), pool_(pool) {}
 
   // Sizes the step buffers for at most maxTokens tokens and maxSeqs sampling rows; nothing is allocated per step.
   void allocate(int maxTokens, int maxSeqs);
@@ -57,6 +58,7 @@ class Forward {
   void finishLogits(float* logits, int rows);
 
   const ModelConfig& c_;
+  const KvLayout& layout_;
   const Weights& w_;
   const KernelSet& k_;
   ThreadPool& pool_;

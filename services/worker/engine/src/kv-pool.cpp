@@ -9,11 +9,11 @@
 
 namespace loom {
 
-KvPool::KvPool(int numBlocks, int blockSize, int nLayers, int kvDim, KvType type)
-    : numBlocks_(numBlocks), blockSize_(blockSize), nLayers_(nLayers), kvDim_(kvDim), type_(type) {
+KvPool::KvPool(int numBlocks, int blockSize, int layersPerBlock, int kvDim, KvType type)
+    : numBlocks_(numBlocks), blockSize_(blockSize), layersPerBlock_(layersPerBlock), kvDim_(kvDim), type_(type) {
   rowBytes_ = (size_t)kvDim * eltBytes(type);
   planeBytes_ = rowBytes_ * (size_t)blockSize;
-  blockBytes_ = bytesPerBlock(blockSize, nLayers, kvDim, type);
+  blockBytes_ = bytesPerBlock(blockSize, layersPerBlock, kvDim, type);
   totalBytes_ = blockBytes_ * (size_t)numBlocks;
   // Anonymous mmap: pages are committed on first write, and nothing is read before it is written
   // (a slot is always stored before attention reads it), so no zeroing pass is needed.

@@ -1,9 +1,10 @@
 // The paged KV cache: one anonymous mapping of numBlocks fixed-size blocks.
-// Layout: [numBlocks][nLayers][2 (K, V)][blockSize][kvDim], elements f16 or f32.
-// A block holds every layer's K and V for blockSize consecutive positions of one sequence, so a block is
-// one contiguous range (easy to copy, swap or hand to another device), and within a layer the K rows of
-// a block are contiguous [blockSize][kvDim] for the attention loop. Token at position p of a sequence
-// with block table bt lives in block bt[p / blockSize], row p % blockSize.
+// Layout: [numBlocks][layersPerBlock][2 (K, V)][blockSize][kvDim], elements f16 or f32.
+// A block holds the K and V of one KV cache group's layers (kv-layout.h; every layer when the model has no
+// sliding window) for blockSize consecutive positions of one sequence, so a block is one contiguous range
+// (easy to copy, swap or hand to another device), and within a layer the K rows of a block are contiguous
+// [blockSize][kvDim] for the attention loop. Token at position p of a sequence lives, for a layer of group g
+// in slot s, in block bt[(p / blockSize) * nGroups + g], layer slot s, row p % blockSize.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,13 +15,13 @@ enum class KvType { F16, F32 };
 
 class KvPool {
  public:
-  KvPool(int numBlocks, int blockSize, int nLayers, int kvDim, KvType type);
+  KvPool(int numBlocks, int blockSize, int layersPerBlock, int kvDim, KvType type);
   ~KvPool();
   KvPool(const KvPool&) = delete;
   KvPool& operator=(const KvPool&) = delete;
 
-  static size_t bytesPerBlock(int blockSize, int nLayers, int kvDim, KvType type) {
-    return (size_t)nLayers * 2 * (size_t)blockSize * (size_t)kvDim * eltBytes(type);
+  static size_t bytesPerBlock(int blockSize, int layersPerBlock, int kvDim, KvType type) {
+    return (size_t)layersPerBlock * 2 * (size_t)blockSize * (size_t)kvDim * eltBytes(type);
   }
   static size_t eltBytes(KvType t) { return t == KvType::F16 ? 2 : 4; }
 
@@ -28,14 +29,14 @@ class KvPool {
   int blockSize() const { return blockSize_; }
   KvType type() const { return type_; }
 
-  // Start of the [blockSize][kvDim] K (kv = 0) or V (kv = 1) rows of `layer` in `block`.
-  uint8_t* rows(int block, int layer, int kv) const {
-    return base_ + (size_t)block * blockBytes_ + ((size_t)layer * 2 + (size_t)kv) * planeBytes_;
+  // Start of the [blockSize][kvDim] K (kv = 0) or V (kv = 1) rows of layer slot `slot` in `block`.
+  uint8_t* rows(int block, int slot, int kv) const {
+    return base_ + (size_t)block * blockBytes_ + ((size_t)slot * 2 + (size_t)kv) * planeBytes_;
   }
   size_t rowBytes() const { return rowBytes_; }
 
  private:
-  int numBlocks_, blockSize_, nLayers_, kvDim_;
+  int numBlocks_, blockSize_, layersPerBlock_, kvDim_;
   KvType type_;
   size_t rowBytes_, planeBytes_, blockBytes_, totalBytes_;
   uint8_t* base_ = nullptr;

@@ -99,6 +99,8 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
                   "step has " + std::to_string(n) +
                       " sequences but initKv() sized it for maxSeqs = " + std::to_string(e.maxSeqs())};
   const int vocab = e.config().vocabSize, bs = e.blockSize(), numBlocks = e.numBlocks();
+  const KvLayout& layout = e.kvLayout();
+  const int G = layout.nGroups();
   StepInput& in = e.input();
   in.clear();
   // [n] offsets; pointers are taken after the last append, when the vectors no longer reallocate.
@@ -129,16 +131,23 @@ void stageStep(napi_env env, Engine& e, napi_value seqs) {
                                                  std::to_string(e.config().contextLength) +
                                                  "; stop or truncate the sequence"};
     const int32_t* bt = int32Array(env, getProp(env, s, "blockTable"), p + ".blockTable", &nBt);
-    const size_t need = ((size_t)spec.startPos + nTok + bs - 1) / bs;
+    const size_t needBlocks = ((size_t)spec.startPos + nTok + bs - 1) / bs, need = needBlocks * (size_t)G;
     if (nBt < need)
-      throw JsError{JsErrorKind::RangeError, p + ".blockTable has " + std::to_string(nBt) +
-                                                 " blocks but positions up to " +
-                                                 std::to_string(spec.startPos + nTok - 1) + " need " +
-                                                 std::to_string(need) + " (block size " + std::to_string(bs) + ")"};
-    for (size_t j = 0; j < need; j++)
-      if (bt[j] < 0 || bt[j] >= numBlocks)
-        throw JsError{JsErrorKind::RangeError, p + ".blockTable[" + std::to_string(j) + "] = " + std::to_string(bt[j]) +
-                                                   " is not a block id (numBlocks " + std::to_string(numBlocks) + ")"};
+      throw JsError{JsErrorKind::RangeError,
+                    p + ".blockTable has " + std::to_string(nBt) + " entries but positions up to " +
+                        std::to_string(spec.startPos + nTok - 1) + " need " + std::to_string(need) + " (block size " +
+                        std::to_string(bs) + (G > 1 ? ", " + std::to_string(G) + " KV cache groups" : "") + ")"};
+    // Entry i * G + g must be a block where group g's layers read or write: from the window of the first
+    // query on (the whole table for full attention); entries before it are never read (-1 or stale ids).
+    for (int g = 0; g < G; g++) {
+      const int w = layout.groups[(size_t)g].window;
+      const size_t first = w > 0 && spec.startPos >= w ? (size_t)(spec.startPos - w + 1) / bs : 0;
+      for (size_t j = first * (size_t)G + (size_t)g; j < need; j += (size_t)G)
+        if (bt[j] < 0 || bt[j] >= numBlocks)
+          throw JsError{JsErrorKind::RangeError, p + ".blockTable[" + std::to_string(j) +
+                                                     "] = " + std::to_string(bt[j]) + " is not a block id (numBlocks " +
+                                                     std::to_string(numBlocks) + ")"};
+    }
     napi_value sv = getProp(env, s, "sample");
     if (typeOf(env, sv) != napi_boolean) throw JsError{JsErrorKind::TypeError, p + ".sample must be a boolean"};
     napi_get_value_bool(env, sv, &spec.sample);

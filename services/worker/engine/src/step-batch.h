@@ -57,8 +57,8 @@ struct StepSeq {
   int tokenStart = 0;       // index of the sequence's first token in StepInput::tokens
   int nTokens = 0;          // >= 1
   int startPos = 0;         // position of its first token
-  int blockTableStart = 0;  // offset of its block table in StepInput::blockTables
-  int blockTableLen = 0;    // >= ceil((startPos + nTokens) / blockSize)
+  int blockTableStart = 0;  // offset of its block tables in StepInput::blockTables (groups interleaved, kv-layout.h)
+  int blockTableLen = 0;    // ceil((startPos + nTokens) / blockSize) * nGroups
   bool sample = false;      // sample after its last token
   SamplingParams params;
   // Prompt logprobs (echo + logprobs): unless kNoPromptLogprobs, row j of this sequence scores the token that follows
@@ -72,7 +72,7 @@ struct StepSeq {
 
 struct StepInput {
   std::vector<int32_t> tokens;        // [T] every sequence's tokens, concatenated in seqs order
-  std::vector<int32_t> blockTables;   // every sequence's block table, concatenated
+  std::vector<int32_t> blockTables;   // every sequence's block tables (kv-layout.h), concatenated
   std::vector<StepSeq> seqs;          // [nSeqs]
   std::vector<int32_t> samplingIds;   // every sequence's prompt / output / bias / mask ids, concatenated
   std::vector<float> samplingValues;  // every sequence's logit bias values, concatenated

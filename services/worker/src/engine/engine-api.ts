@@ -32,6 +32,14 @@ export interface EngineModelInfo {
   threads: number;
   /** Element type of the paged KV pool: "f16" (default) or "f32". Optional: added by the native engine. */
   kvType?: string;
+  /**
+   * The KV cache groups, in block-table order (services/worker/engine/src/kv-layout.h): the layers of one
+   * attention kind (window 0 = full attention, else a sliding window of that many tokens) cut into groups of
+   * kvLayersPerBlock layers, each with its own block table per sequence. Optional: added by the native engine.
+   */
+  kvCacheGroups?: { window: number; layers: number[] }[];
+  /** Layer slots of one KV block (every layer when there is one group). */
+  kvLayersPerBlock?: number;
 }
 
 /** One sequence's share of a step. */
@@ -40,7 +48,11 @@ export interface EngineSeq {
   tokens: Int32Array;
   /** Position of tokens[0] in the sequence (= tokens already in the KV cache). */
   startPos: number;
-  /** [ceil((startPos + n) / blockSize)] block ids: block i holds positions [i*blockSize, (i+1)*blockSize). */
+  /**
+   * [ceil((startPos + n) / blockSize) * G] block ids, the G = kvCacheGroups.length tables interleaved: entry
+   * i * G + g is group g's block of positions [i*blockSize, (i+1)*blockSize). A sliding-window group's entries
+   * before the window of tokens[0] are never read (-1 there: no block).
+   */
   blockTable: Int32Array;
   /** Whether to sample a next token after tokens[n-1] (false for a non-final prefill chunk). */
   sample: boolean;
