@@ -24,6 +24,7 @@ export interface LoomConfig {
   workerId: string;
   threads: number;
   pooling: string;
+  kvCacheDtype: string;
   blockSize: number;
   numBlocks: number;
   maxNumBatchedTokens: number;
@@ -132,6 +133,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       "how a worker turns a sequence's final-normed hidden states into one /v1/embeddings vector: auto (the " +
       "GGUF's pooling_type, else last, as vLLM does for decoder LLMs) | last | mean | cls",
     default: 'auto',
+    kind: 'string',
+  },
+  {
+    key: 'kvCacheDtype',
+    flag: '--kv-cache-dtype <type>',
+    env: 'LOOM_KV_CACHE_DTYPE',
+    description:
+      "element type of a worker's paged K/V cache: f16 (half the bytes per token; llama.cpp's default) | f32 (exact, for comparisons against a reference)",
+    default: 'f16',
     kind: 'string',
   },
   {

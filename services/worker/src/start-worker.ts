@@ -31,7 +31,9 @@ export async function startWorker(config: LoomConfig): Promise<RunningWorker> {
   const workerId = config.workerId || `${os.hostname()}-${process.pid}`;
 
   const t0 = performance.now();
-  const engine = loadEngine(config.model, { threads: config.threads });
+  if (config.kvCacheDtype !== 'f16' && config.kvCacheDtype !== 'f32')
+    throw new Error(`--kv-cache-dtype / LOOM_KV_CACHE_DTYPE: '${config.kvCacheDtype}' is not f16 or f32`);
+  const engine = loadEngine(config.model, { threads: config.threads, kvType: config.kvCacheDtype });
   const info = engine.info();
   const card = buildModelCard(config.model, modelId, info, config.pooling);
   log.info(

@@ -36,7 +36,11 @@ export class WorkerMetrics {
     this.tokens.inc(tokens);
   }
 
-  cacheConfig(w: WarmupResponse): void {
-    this.cacheInfo.set({ block_size: String(w.blockSize), num_gpu_blocks: String(w.numBlocks), cache_dtype: 'f32' }, 1);
+  /** vLLM's cache_config_info; cacheDtype: the engine's KV element type ("f16" or "f32"). */
+  cacheConfig(w: WarmupResponse, cacheDtype: string): void {
+    this.cacheInfo.set(
+      { block_size: String(w.blockSize), num_gpu_blocks: String(w.numBlocks), cache_dtype: cacheDtype },
+      1,
+    );
   }
 }

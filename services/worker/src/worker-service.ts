@@ -76,7 +76,7 @@ export class WorkerService {
     this.engine.initKv(numBlocks, req.blockSize, req.maxNumBatchedTokens, req.maxNumSeqs);
     this.batch = new PersistentBatch(req.blockSize, this.info.eosTokenIds, Math.max(1, this.info.kvCacheGroups.length));
     this.warmupAnswer = { numBlocks, blockSize: req.blockSize, kvBytesPerBlock: bytesPerBlock };
-    this.metrics.cacheConfig(this.warmupAnswer);
+    this.metrics.cacheConfig(this.warmupAnswer, this.engine.info().kvType ?? 'f16');
     this.log.info({ numBlocks, blockSize: req.blockSize, kvBytes: numBlocks * bytesPerBlock }, 'KV pool allocated');
     return this.warmupAnswer;
   }
