@@ -18,13 +18,16 @@ export interface LlamaServer {
 
 /**
  * llama-server on loopback serving `model` with `parallel` slots of `ctxPerSlot` tokens each
- * (continuous batching, its defaults otherwise), on `threads` threads; resolves once /health is 200.
+ * (continuous batching, its defaults otherwise, then `extraArgs`), on `threads` threads; resolves once
+ * /health is 200.
  */
 export async function startLlamaServer(o: {
   model: string;
   threads: number;
   parallel: number;
   ctxPerSlot: number;
+  /** More flags, after these (e.g. `--embeddings`). */
+  extraArgs?: string[];
 }): Promise<LlamaServer> {
   const port = await freePort();
   const proc = spawnProcess(
@@ -33,6 +36,7 @@ export async function startLlamaServer(o: {
       ...['-m', o.model, '--host', '127.0.0.1', '--port', String(port)],
       ...['-t', String(o.threads), '-tb', String(o.threads), '-ngl', '0'],
       ...['-np', String(o.parallel), '-c', String(o.parallel * o.ctxPerSlot), '--no-webui'],
+      ...(o.extraArgs ?? []),
     ],
     { name: 'llama-server' },
   );

@@ -71,6 +71,7 @@ export class ResponseStreamFormat implements ResponseFormat {
     return this.apply(this.parser.push(u.text), u.tokens);
   }
 
+  /** Never sent (the run's includeUsage is false): a Response carries its usage in its last event. */
   usageChunk(): object {
     return {};
   }
