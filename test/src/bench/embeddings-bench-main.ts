@@ -4,7 +4,8 @@
 //   llama : llama-server --embeddings (scripts/build-llama-peer.sh), same GGUF, same threads, same
 //           pooling (last) and token budget per step, POST /v1/embeddings
 // Both get the same token-id inputs (no tokenizer difference), --batch inputs per request, one request
-// in flight, --sequences per round after an untimed warm-up request. Systems run interleaved, their order
+// in flight, --sequences per round after an untimed warm-up request of other inputs (both systems cache
+// prompts: a repeated input would be served from the cache). Systems run interleaved, their order
 // rotating per round, a fresh server each time. Per system: sequences/s, median and min-max over rounds;
 // the per-round ratio loom / llama. Table, then one JSON line, on stdout; progress on stderr.
 //
@@ -51,6 +52,8 @@ const inputs = Array.from({ length: n('sequences') }, () =>
 );
 const requests: number[][][] = [];
 for (let i = 0; i < inputs.length; i += batch) requests.push(inputs.slice(i, i + batch));
+/** Warm-up inputs of their own: both systems cache prompts, and a timed request must not hit that cache. */
+const warmUp = Array.from({ length: batch }, () => Array.from({ length: seqLen }, () => rng.int(3, vocab - 1)));
 
 /** One system up: its /v1/embeddings base URL, the model id it answers to, and how to stop it. */
 async function start(system: string): Promise<{ url: string; model: string; stop: () => Promise<void> }> {
@@ -104,7 +107,7 @@ for (let round = 0; round < n('rounds'); round++) {
     process.stderr.write(`bench:embeddings round ${round + 1}/${n('rounds')} ${system}... `);
     const s = await start(system);
     try {
-      await embed(s.url, s.model, requests[0]!); // warm-up, untimed
+      await embed(s.url, s.model, warmUp); // untimed
       const t0 = performance.now();
       for (const r of requests) await embed(s.url, s.model, r);
       const seqPerS = inputs.length / ((performance.now() - t0) / 1000);
