@@ -13,6 +13,9 @@
 // Flags: --synth SHAPE --dtype T | --model GGUF --vocab-size N   --systems loom,llama,in-process
 //   --workloads random,shared-prefix  --rounds N  --num-prompts N  --concurrency N  --input-len N
 //   --output-len N  --prefixes N  --prefix-len N  --question-len N  --threads N
+//   --node-args ARGS (Node flags of the cluster's gateway and scheduler, e.g. --node-args='--cpu-prof
+//   --cpu-prof-dir=DIR' or '--perf-basic-prof' for finding where the control plane's CPU goes; not for
+//   the figures: profiling slows what it watches)
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +33,8 @@ import {
   type BenchmarkMetrics,
 } from '@loom/bench';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
-import { cpuSeconds, redisPid } from '../fixtures/process-stats.js';
+import { redisPid } from '../fixtures/process-stats.js';
+import { ControlPlaneMeter, formatControlPlaneCost, type ControlPlaneCost } from './control-plane-meter.js';
 import { InProcessEngine } from './in-process-engine.js';
 import { startLlamaServer } from './llama-server.js';
 import { synthModel } from './synth-model.js';
@@ -52,6 +56,7 @@ const { values } = parseArgs({
     'prefix-len': { type: 'string', default: '512' },
     'question-len': { type: 'string', default: '32' },
     threads: { type: 'string', default: '2' },
+    'node-args': { type: 'string' },
   },
 });
 const n = (k: keyof typeof values) => Number(values[k]);
@@ -93,14 +98,16 @@ interface Run {
   workload: string;
   round: number;
   m: BenchmarkMetrics;
-  /** Loom only: CPU seconds of gateway, scheduler and Redis per 1,000 generated tokens. */
-  controlCpuPer1k?: { gateway: number; scheduler: number; redis: number };
+  /** Loom only: CPU seconds of gateway, scheduler and Redis, and Redis's commands, per 1,000 generated tokens. */
+  control?: ControlPlaneCost;
 }
 
 /** Starts a system; returns what to send to, the pids whose CPU to count, and how to stop it. */
-async function start(
-  system: string,
-): Promise<{ target: BenchTarget; pids: Record<string, number>; stop: () => Promise<void> }> {
+async function start(system: string): Promise<{
+  target: BenchTarget;
+  meter?: () => Promise<ControlPlaneMeter>;
+  stop: () => Promise<void>;
+}> {
   if (system === 'loom') {
     const c = await startLocalCluster({
       model,
@@ -109,11 +116,13 @@ async function start(
         LOOM_NUM_BLOCKS: String(numBlocks),
         LOOM_MAX_NUM_SEQS: String(concurrency),
       },
+      ...(values['node-args'] ? { nodeArgs: values['node-args'].split(/\s+/).filter(Boolean) } : {}),
     });
     const ep = new OpenAIEndpoint({ baseUrl: c.baseURL });
+    const pids = { gateway: c.gateway.pid, scheduler: c.scheduler.pid, redis: await redisPid(c.redis.url) };
     return {
       target: ep,
-      pids: { gateway: c.gateway.pid, scheduler: c.scheduler.pid, redis: await redisPid(c.redis.url) },
+      meter: () => ControlPlaneMeter.start(pids, c.redis.url),
       stop: async () => {
         ep.close();
         await c.stop();
@@ -130,7 +139,6 @@ async function start(
     const ep = new OpenAIEndpoint({ baseUrl: s.baseUrl });
     return {
       target: ep,
-      pids: {},
       stop: async () => {
         ep.close();
         await s.stop();
@@ -139,7 +147,7 @@ async function start(
   }
   if (system === 'in-process') {
     const e = new InProcessEngine({ model, threads: n('threads'), numBlocks, maxNumSeqs: concurrency });
-    return { target: e, pids: {}, stop: () => e.close() };
+    return { target: e, stop: () => e.close() };
   }
   throw new Error(`unknown system ${system}: loom, llama or in-process`);
 }
@@ -162,21 +170,19 @@ for (let round = 0; round < n('rounds'); round++) {
           maxConcurrency: concurrency,
           requestTimeoutMs: 600_000,
         };
-        // Warm-up: one request per prefix of the workload's first few, untimed.
+        // Warm-up, untimed: the workload's first few requests, then a burst at full concurrency with
+        // short outputs, so that every process's hot paths are compiled before the timed run (the
+        // control plane's CPU per token is a steady-state figure).
         await runLoad({ ...load, requests: workloads[workload]!.slice(0, 4) });
-        const cpu0 = Object.fromEntries(Object.entries(s.pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+        await runLoad({
+          ...load,
+          requests: workloads[workload]!.slice(0, concurrency).map((r) => ({ ...r, outputLen: 8 })),
+        });
+        const meter = await s.meter?.();
         const r = await runLoad({ ...load, requests: workloads[workload]! });
         const m = calculateMetrics(r.outputs, r.duration, [50, 99]);
-        const per1k = (k: string) => ((cpuSeconds(s.pids[k]!) - cpu0[k]!) / m.totalOutput) * 1000;
-        runs.push({
-          system,
-          workload,
-          round,
-          m,
-          ...(system === 'loom'
-            ? { controlCpuPer1k: { gateway: per1k('gateway'), scheduler: per1k('scheduler'), redis: per1k('redis') } }
-            : {}),
-        });
+        const control = await meter?.stop(m.totalOutput);
+        runs.push({ system, workload, round, m, ...(control ? { control } : {}) });
         const why = [...new Set(r.outputs.filter((o) => !o.success).map((o) => o.error.slice(0, 160)))].slice(0, 3);
         process.stderr.write(
           `${m.outputThroughput.toFixed(1)} tok/s, TTFT p50 ${m.ttft.median.toFixed(0)} ms, ${m.failed} failed${why.length ? `: ${why.join(' | ')}` : ''}\n`,
@@ -256,21 +262,10 @@ for (const workload of WORKLOADS) {
       loom_minus_in_process_ttft_p50_ms: spread(dTtft),
     });
   }
-  const cpu = of('loom', workload).map((r) => r.controlCpuPer1k!);
+  const cpu = of('loom', workload).flatMap((r) => (r.control ? [r.control] : []));
   if (cpu.length) {
-    const total = cpu.map((c) => c.gateway + c.scheduler + c.redis);
-    console.log(
-      `${workload}: CPU per 1,000 generated tokens: gateway ${medianRange(
-        cpu.map((c) => c.gateway),
-        3,
-      )} s, scheduler ${medianRange(
-        cpu.map((c) => c.scheduler),
-        3,
-      )} s, Redis ${medianRange(
-        cpu.map((c) => c.redis),
-        3,
-      )} s, together ${medianRange(total, 3)} s`,
-    );
+    for (const line of formatControlPlaneCost(workload, cpu)) console.log(line);
+    const total = cpu.map((c) => Object.values(c.cpuS).reduce((a, b) => a + b, 0));
     Object.assign(out, { control_cpu_s_per_1k_tokens: spread(total) });
   }
   summary.push(out);
@@ -308,7 +303,9 @@ console.log(
       median_tpot_ms: r.m.tpot.median,
       median_itl_ms: r.m.itl.median,
       median_e2el_ms: r.m.e2el.median,
-      ...(r.controlCpuPer1k ? { control_cpu_s_per_1k_tokens: r.controlCpuPer1k } : {}),
+      ...(r.control
+        ? { control_cpu_s_per_1k_tokens: r.control.cpuS, redis_commands_per_1k_tokens: r.control.redis.slice(0, 8) }
+        : {}),
     })),
   }),
 );

@@ -17,6 +17,8 @@ export interface ServiceProcess extends ManagedProcess {
 export interface SpawnServiceOptions extends Omit<SpawnOptions, 'env'> {
   /** Extra CLI arguments after `loom <kind>`. */
   args?: string[];
+  /** Node's own flags, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
   /** Wait for the ready log line before resolving (default true); false returns at once. */
   waitReady?: boolean;
   readyTimeoutMs?: number;
@@ -33,7 +35,7 @@ export async function spawnService(
   opts: SpawnServiceOptions = {},
 ): Promise<ServiceProcess> {
   const { READY_EVENT, STOP_ON_STDIN_EOF } = await cliModule();
-  const p = spawnProcess(process.execPath, [cliMain(), kind, ...(opts.args ?? [])], {
+  const p = spawnProcess(process.execPath, [...(opts.nodeArgs ?? []), cliMain(), kind, ...(opts.args ?? [])], {
     name: opts.name ?? kind,
     cwd: opts.cwd ?? repoRoot(),
     env: { ...env, [STOP_ON_STDIN_EOF]: '1' },
