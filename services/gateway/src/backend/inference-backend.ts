@@ -13,11 +13,12 @@ export interface InferenceBackend {
   /** Accept one request. Rejects with QueueFullError when the model's queue is at its bound. */
   submit(job: RequestJob): Promise<void>;
   /**
-   * The request's output events in order, from the first one (so a late reader misses nothing).
-   * Ends after every one of the `n` choices has a 'finish' event, after an 'error' event, or when
-   * `signal` aborts (then it just returns).
+   * The request's output events in order, from the first one (so a late reader misses nothing), in
+   * bursts: each item holds the events that arrived together (never empty), so a response writes
+   * them in one go. Ends after every one of the `n` choices has a 'finish' event, after an 'error'
+   * event (each the last of its burst), or when `signal` aborts (then it just returns).
    */
-  events(requestId: string, signal: AbortSignal, n?: number): AsyncIterable<OutputEvent>;
+  events(requestId: string, signal: AbortSignal, n?: number): AsyncIterable<OutputEvent[]>;
   /** Ask the scheduler to stop a request everywhere (idempotent, fire-and-forget). */
   cancel(requestId: string, reason: string): Promise<void>;
   /** How output streams are being read now (for /metrics), where the backend reads them itself. */

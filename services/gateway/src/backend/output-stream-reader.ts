@@ -171,8 +171,12 @@ export class OutputStreamReader {
     return n;
   }
 
-  /** The entries of `key` from its first one, in order, until `signal` aborts or the loop is left. */
-  async *subscribe(key: string, signal: AbortSignal): AsyncGenerator<StreamEntry> {
+  /**
+   * The entries of `key` from its first one, in order, until `signal` aborts or the loop is left;
+   * each item is every entry read and not yet taken (a burst: usually one step's entry, more when
+   * the consumer fell behind), so a consumer handles a burst in one pass.
+   */
+  async *subscribe(key: string, signal: AbortSignal): AsyncGenerator<StreamEntry[]> {
     if (this.closed || signal.aborted) return;
     const lane = this.laneWithRoom();
     const sub: Sub = { key, lastId: '0', buffer: [], notify: null, ended: false };
@@ -188,10 +192,10 @@ export class OutputStreamReader {
           continue;
         }
         const wasFull = sub.buffer.length >= this.o.maxBuffered;
-        const entry = sub.buffer.shift()!;
+        const burst = sub.buffer.splice(0);
         // Back below the bound: let the lane read this stream again.
         if (wasFull && !sub.ended) lane.wake();
-        yield entry;
+        yield burst;
       }
     } finally {
       signal.removeEventListener('abort', onAbort);

@@ -89,7 +89,7 @@ describe('RedisBackend against a real redis-server', () => {
     ];
     const reading = (async () => {
       const out: OutputEvent[] = [];
-      for await (const e of backend.events(id, new AbortController().signal, 2)) out.push(e);
+      for await (const burst of backend.events(id, new AbortController().signal, 2)) out.push(...burst);
       return out;
     })();
     await new Promise((r) => setTimeout(r, 50));
@@ -106,7 +106,7 @@ describe('RedisBackend against a real redis-server', () => {
     await xadd(redis, 'cmpl-err', { type: 'error', status: 503, code: 'no_workers', message: 'x' });
     await xadd(redis, 'cmpl-err', { type: 'token', index: 0, tokenIds: [1], text: 'x' });
     const got: OutputEvent[] = [];
-    for await (const e of backend.events('cmpl-err', new AbortController().signal)) got.push(e);
+    for await (const burst of backend.events('cmpl-err', new AbortController().signal)) got.push(...burst);
     assert.deepEqual(
       got.map((e) => e.type),
       ['error'],
@@ -116,7 +116,7 @@ describe('RedisBackend against a real redis-server', () => {
     const started = Date.now();
     setTimeout(() => ac.abort(), 100);
     const none: OutputEvent[] = [];
-    for await (const e of backend.events('cmpl-silent', ac.signal)) none.push(e);
+    for await (const burst of backend.events('cmpl-silent', ac.signal)) none.push(...burst);
     assert.deepEqual(none, []);
     assert.ok(Date.now() - started < 2000);
   });

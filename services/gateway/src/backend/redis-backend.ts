@@ -114,17 +114,22 @@ export class RedisBackend implements InferenceBackend {
     await queue.add(REQUEST_JOB_NAME, job, { jobId: job.requestId, removeOnComplete: true, removeOnFail: 1000 });
   }
 
-  async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent> {
+  async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent[]> {
     const finished = new Set<number>();
-    for await (const [, fields] of this.reader.subscribe(outputStreamKey(requestId), signal)) {
-      const event = parseEntry(fields);
-      if (!event) continue;
-      yield event;
-      if (event.type === 'error') return;
-      if (event.type === 'finish') {
-        finished.add(event.index);
-        if (finished.size >= n) return;
+    for await (const burst of this.reader.subscribe(outputStreamKey(requestId), signal)) {
+      const events: OutputEvent[] = [];
+      let last = false;
+      for (const [, fields] of burst) {
+        const event = parseEntry(fields);
+        if (!event) continue;
+        events.push(event);
+        if (event.type === 'error' || (event.type === 'finish' && finished.add(event.index).size >= n)) {
+          last = true;
+          break;
+        }
       }
+      if (events.length > 0) yield events;
+      if (last) return;
     }
   }
 

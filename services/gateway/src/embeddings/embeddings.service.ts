@@ -76,15 +76,16 @@ export class EmbeddingsService {
     const vectors = new Array<string | undefined>(n).fill(undefined);
     let done = 0;
     try {
-      for await (const ev of events) {
-        if (ev.type === 'error') throw errorFromEvent(ev);
-        if (ev.type !== 'finish' || ev.index >= n || vectors[ev.index] !== undefined) continue;
-        apiFinishReason(ev.finishReason); // an abort is a 503, a failure a 500
-        if (ev.embedding === undefined)
-          throw new ApiError(500, 'The cluster finished an input without its embedding.', 'server_error');
-        vectors[ev.index] = ev.embedding;
-        done++;
-      }
+      for await (const burst of events)
+        for (const ev of burst) {
+          if (ev.type === 'error') throw errorFromEvent(ev);
+          if (ev.type !== 'finish' || ev.index >= n || vectors[ev.index] !== undefined) continue;
+          apiFinishReason(ev.finishReason); // an abort is a 503, a failure a 500
+          if (ev.embedding === undefined)
+            throw new ApiError(500, 'The cluster finished an input without its embedding.', 'server_error');
+          vectors[ev.index] = ev.embedding;
+          done++;
+        }
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
       if (life.clientGone.signal.aborted) return;
       if (done < n) throw incomplete();

@@ -39,39 +39,55 @@ export class EventConsumer {
     this.lastTokenAt = new Array<number>(n).fill(0);
   }
 
-  async *consume(events: AsyncIterable<OutputEvent>): AsyncGenerator<ChoiceUpdate> {
-    for await (const ev of events) {
-      if (ev.type === 'error') throw errorFromEvent(ev);
-      const choice = this.choices[ev.index];
-      if (!choice) continue; // an index this request never asked for: ignore rather than crash
-      if (ev.type === 'prompt_logprobs') {
-        // Written once per choice; a repeat (should one ever be read) must not render the prompt twice.
-        if (choice.promptLogprobs) continue;
-        choice.promptLogprobs = ev.logprobs;
-        yield { kind: 'prompt', index: ev.index, logprobs: ev.logprobs };
-      } else if (ev.type === 'token') {
-        this.observeTokens(ev.index, ev.tokenIds.length);
-        choice.tokens += ev.tokenIds.length;
-        if (ev.logprobs) choice.logprobs.push(...ev.logprobs);
-        choice.text += ev.text;
-        // Text may be held back ('') while tokens and logprobs are not: formats decide what to send.
-        yield {
-          kind: 'delta',
-          index: ev.index,
-          text: ev.text,
-          tokens: ev.tokenIds.length,
-          ...(ev.logprobs ? { logprobs: ev.logprobs } : {}),
-        };
-      } else {
-        const finishReason = apiFinishReason(ev.finishReason);
-        choice.finishReason = finishReason;
-        // The scheduler's count is authoritative (it includes tokens held back, e.g. a stop string).
-        choice.tokens = Math.max(choice.tokens, ev.completionTokens);
-        this.metrics.requestsFinished.inc({ model_name: this.model, finish_reason: finishReason });
-        this.metrics.requestSuccess.inc({ model_name: this.model, finished_reason: finishReason });
-        yield { kind: 'finish', index: ev.index, finishReason };
+  /** Per burst of events, its updates (bursts with none are skipped); an error ends it after the updates before it. */
+  async *consume(bursts: AsyncIterable<OutputEvent[]>): AsyncGenerator<ChoiceUpdate[]> {
+    for await (const burst of bursts) {
+      const updates: ChoiceUpdate[] = [];
+      for (const ev of burst) {
+        let u: ChoiceUpdate | undefined;
+        try {
+          u = this.apply(ev);
+        } catch (err) {
+          if (updates.length > 0) yield updates;
+          throw err;
+        }
+        if (u) updates.push(u);
       }
+      if (updates.length > 0) yield updates;
     }
+  }
+
+  private apply(ev: OutputEvent): ChoiceUpdate | undefined {
+    if (ev.type === 'error') throw errorFromEvent(ev);
+    const choice = this.choices[ev.index];
+    if (!choice) return undefined; // an index this request never asked for: ignore rather than crash
+    if (ev.type === 'prompt_logprobs') {
+      // Written once per choice; a repeat (should one ever be read) must not render the prompt twice.
+      if (choice.promptLogprobs) return undefined;
+      choice.promptLogprobs = ev.logprobs;
+      return { kind: 'prompt', index: ev.index, logprobs: ev.logprobs };
+    }
+    if (ev.type === 'token') {
+      this.observeTokens(ev.index, ev.tokenIds.length);
+      choice.tokens += ev.tokenIds.length;
+      if (ev.logprobs) choice.logprobs.push(...ev.logprobs);
+      choice.text += ev.text;
+      // Text may be held back ('') while tokens and logprobs are not: formats decide what to send.
+      return {
+        kind: 'delta',
+        index: ev.index,
+        text: ev.text,
+        tokens: ev.tokenIds.length,
+        ...(ev.logprobs ? { logprobs: ev.logprobs } : {}),
+      };
+    }
+    const finishReason = apiFinishReason(ev.finishReason);
+    choice.finishReason = finishReason;
+    // The scheduler's count is authoritative (it includes tokens held back, e.g. a stop string).
+    choice.tokens = Math.max(choice.tokens, ev.completionTokens);
+    this.metrics.requestsFinished.inc({ model_name: this.model, finish_reason: finishReason });
+    this.metrics.requestSuccess.inc({ model_name: this.model, finished_reason: finishReason });
+    return { kind: 'finish', index: ev.index, finishReason };
   }
 
   get complete(): boolean {

@@ -8,10 +8,13 @@ export async function* firstEventTimeout<T>(
   ms: number,
   onTimeout: () => void,
 ): AsyncGenerator<T> {
-  const timer = ms > 0 ? setTimeout(onTimeout, ms) : undefined;
+  let timer = ms > 0 ? setTimeout(onTimeout, ms) : undefined;
   try {
     for await (const item of source) {
-      clearTimeout(timer);
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
       yield item;
     }
   } finally {

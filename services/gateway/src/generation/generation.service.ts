@@ -255,13 +255,13 @@ export class GenerationService {
     g: GenerationRequest,
     ctx: ResponseContext,
     consumer: EventConsumer,
-    updates: AsyncIterable<ChoiceUpdate>,
+    updates: AsyncIterable<ChoiceUpdate[]>,
     life: Lifecycle,
     promptTokens: number,
   ): Promise<void> {
     // The format sees every update, as in a stream (chat parses the output as it comes); errors
     // propagate to the exception filter as ApiErrors.
-    for await (const u of updates) g.format.updateChunks(ctx, u);
+    for await (const burst of updates) for (const u of burst) g.format.updateChunks(ctx, u);
     if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
     if (life.clientGone.signal.aborted) return;
     if (!consumer.complete) throw incomplete();
@@ -275,7 +275,7 @@ export class GenerationService {
     g: GenerationRequest,
     ctx: ResponseContext,
     consumer: EventConsumer,
-    updates: AsyncIterable<ChoiceUpdate>,
+    updates: AsyncIterable<ChoiceUpdate[]>,
     life: Lifecycle,
     promptTokens: number,
   ): Promise<void> {
@@ -285,22 +285,25 @@ export class GenerationService {
     sse.open(reply.getHeaders() as OutgoingHttpHeaders, { lazy: true });
     const continuous = g.includeUsage && g.continuousUsage;
     const typed = g.format.typedEvents;
+    // Queued: a burst's chunks (and the closing ones) go out in one write, at flush() / done() / end().
     const send = (chunk: object) => {
-      if (typed) sse.send(chunk, (chunk as { type: string }).type);
+      if (typed) sse.queue(chunk, (chunk as { type: string }).type);
       else
-        sse.send(
+        sse.queue(
           continuous ? { ...chunk, usage: usageWith(g.format, promptTokens, consumer.completionTokens) } : chunk,
         );
     };
     let begun = false;
     try {
-      for await (const u of updates) {
+      // A burst's chunks go out in one write; the stream waits only when the client's socket is full.
+      for await (const burst of updates) {
         if (!begun) {
           begun = true;
           for (const c of g.format.openingChunks(ctx)) send(c);
         }
-        for (const chunk of g.format.updateChunks(ctx, u)) send(chunk);
-        await sse.drained();
+        for (const u of burst) for (const chunk of g.format.updateChunks(ctx, u)) send(chunk);
+        sse.flush();
+        if (sse.needsDrain) await sse.drained();
       }
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
       if (life.clientGone.signal.aborted) return;
@@ -314,7 +317,8 @@ export class GenerationService {
       this.metrics.requestErrors.inc({ status: String(apiErr.status), code: apiErr.code ?? apiErr.type });
       if (apiErr.status >= 500) this.log.error({ err, requestId: g.requestId }, 'stream failed');
       if (!sse.opened) return sse.reject(apiErr.status, apiErr.body(), apiErr.headers);
-      // Headers are gone: the error travels in-band, as vLLM and OpenAI do, then [DONE] (not for typed events).
+      // Headers are gone: the error travels in-band (after what was queued), as vLLM and OpenAI do,
+      // then [DONE] (not for typed events).
       if (typed) send(typed.error(apiErr));
       else sse.send(apiErr.body());
     } finally {

@@ -2,17 +2,17 @@ import { at } from '@loom/common';
 import type { OutputEvent } from '@loom/common';
 
 /**
- * Several jobs' output events as one stream, choices renumbered prompt-major: choice `i` of source
- * `k` becomes `k * n + i`, as OpenAI and vLLM number the choices of a multi-prompt completion.
- * Events are yielded as they arrive, whichever source they come from.
+ * Several jobs' output event bursts as one stream of bursts, choices renumbered prompt-major: choice
+ * `i` of source `k` becomes `k * n + i`, as OpenAI and vLLM number the choices of a multi-prompt
+ * completion. Bursts are yielded as they arrive, whichever source they come from.
  */
-export async function* mergeEvents(sources: AsyncIterable<OutputEvent>[], n: number): AsyncGenerator<OutputEvent> {
+export async function* mergeEvents(sources: AsyncIterable<OutputEvent[]>[], n: number): AsyncGenerator<OutputEvent[]> {
   if (sources.length === 1) {
     yield* at(sources, 0);
     return;
   }
   const iters = sources.map((s) => s[Symbol.asyncIterator]());
-  const pending = new Map<number, Promise<{ k: number; r: IteratorResult<OutputEvent> }>>();
+  const pending = new Map<number, Promise<{ k: number; r: IteratorResult<OutputEvent[]> }>>();
   const pull = (k: number) =>
     pending.set(
       k,
@@ -28,8 +28,7 @@ export async function* mergeEvents(sources: AsyncIterable<OutputEvent>[], n: num
         pending.delete(k);
         continue;
       }
-      const ev = r.value;
-      yield ev.type === 'error' ? ev : { ...ev, index: ev.index + k * n };
+      yield r.value.map((ev) => (ev.type === 'error' ? ev : { ...ev, index: ev.index + k * n }));
       pull(k);
     }
   } finally {

@@ -12,6 +12,10 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 export class SseWriter {
   private timer?: NodeJS.Timeout;
   private headers?: OutgoingHttpHeaders;
+  /** performance.now() of the last write: the keep-alive timer checks it when it fires (no re-arm per write). */
+  private lastWriteAt = 0;
+  /** Events queued by queue(), written together by flush(). */
+  private pending = '';
 
   constructor(
     private readonly res: ServerResponse,
@@ -21,6 +25,7 @@ export class SseWriter {
   open(headers: OutgoingHttpHeaders = {}, opts: { lazy?: boolean } = {}): void {
     this.headers = headers;
     if (!opts.lazy) this.writeHead();
+    this.lastWriteAt = performance.now();
     this.timer = setTimeout(() => this.keepAlive(), this.keepAliveMs);
     this.timer.unref();
   }
@@ -32,12 +37,35 @@ export class SseWriter {
 
   /** One `data:` event holding `payload` as JSON, named `event` when given (the Responses API's framing). */
   send(payload: object, event?: string): void {
-    this.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(payload)}\n\n`);
+    this.queue(payload, event);
+    this.flush();
   }
 
-  /** OpenAI's end-of-stream sentinel, then the end of the response. */
+  /**
+   * Like send(), but held until flush() (or done() / end()): the events of one burst (all a read
+   * from the output stream delivered) go out in one socket write, not one each.
+   */
+  queue(payload: object, event?: string): void {
+    this.pending += `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(payload)}\n\n`;
+  }
+
+  /** Writes what queue() holds, if anything. */
+  flush(): void {
+    if (this.pending === '') return;
+    const s = this.pending;
+    this.pending = '';
+    this.write(s);
+  }
+
+  /** Whether the socket holds more than its high-water mark: await drained() before producing more. */
+  get needsDrain(): boolean {
+    return this.res.writableNeedDrain && !this.closed;
+  }
+
+  /** OpenAI's end-of-stream sentinel (after anything queued), then the end of the response. */
   done(): void {
-    this.write('data: [DONE]\n\n');
+    this.pending += 'data: [DONE]\n\n';
+    this.flush();
     this.end();
   }
 
@@ -69,7 +97,9 @@ export class SseWriter {
     });
   }
 
+  /** Writes anything queued, then ends the response. */
   end(): void {
+    this.flush();
     clearTimeout(this.timer);
     if (!this.res.writableEnded) this.res.end();
   }
@@ -94,11 +124,19 @@ export class SseWriter {
     if (this.closed) return;
     if (!this.opened) this.writeHead();
     this.res.write(s);
-    this.timer?.refresh();
+    this.lastWriteAt = performance.now();
   }
 
+  /** Fires keepAliveMs after open() and then after each comment; writes one only if nothing else went out meanwhile. */
   private keepAlive(): void {
     if (this.closed) return;
-    this.write(': keep-alive\n\n');
+    const quiet = performance.now() - this.lastWriteAt;
+    if (quiet >= this.keepAliveMs) this.write(': keep-alive\n\n');
+    // Next check when the stream will have been quiet for keepAliveMs, if nothing is written before.
+    this.timer = setTimeout(
+      () => this.keepAlive(),
+      Math.max(1, this.keepAliveMs - (performance.now() - this.lastWriteAt)),
+    );
+    this.timer.unref();
   }
 }

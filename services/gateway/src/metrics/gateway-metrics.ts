@@ -1,4 +1,4 @@
-import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
+import { BUCKETS, EVENT_LOOP_MONITORING_PRECISION_MS, METRIC, VLLM_METRIC } from '@loom/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { StreamStats } from '../backend/inference-backend.js';
 import { RecentSamples } from '../status/recent-samples.js';
@@ -123,7 +123,11 @@ export class GatewayMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'loom_gateway_' });
+    collectDefaultMetrics({
+      register: this.registry,
+      prefix: 'loom_gateway_',
+      eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+    });
   }
 
   /** Gauges of the backend's output stream reading, read at each scrape (absent stats read as 0). */

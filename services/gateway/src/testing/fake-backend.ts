@@ -52,7 +52,8 @@ export class FakeBackend implements InferenceBackend {
     })();
   }
 
-  async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent> {
+  /** Bursts as the Redis backend gives them: each holds the scripted events there when it is pulled. */
+  async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent[]> {
     const stream = this.streams.get(requestId);
     if (!stream) return;
     const finished = new Set<number>();
@@ -65,10 +66,15 @@ export class FakeBackend implements InferenceBackend {
         });
         continue;
       }
-      const ev = at(stream.events, i++);
-      yield ev;
-      if (ev.type === 'error') return;
-      if (ev.type === 'finish' && finished.add(ev.index).size >= n) return;
+      const burst: OutputEvent[] = [];
+      let last = false;
+      while (i < stream.events.length && !last) {
+        const ev = at(stream.events, i++);
+        burst.push(ev);
+        last = ev.type === 'error' || (ev.type === 'finish' && finished.add(ev.index).size >= n);
+      }
+      yield burst;
+      if (last) return;
     }
   }
 
