@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
+import { BUCKETS, EVENT_LOOP_MONITORING_PRECISION_MS, METRIC, VLLM_METRIC } from '@loom/common';
 import type { Scheduler } from './core/index.js';
 
 /** Label values of one worker's series. */
@@ -31,7 +31,10 @@ export class SchedulerMetrics {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({
+      register: this.registry,
+      eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+    });
     const labelNames = ['model_name', 'worker'];
     const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames, registers });
     this.running = [

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BUCKETS, METRIC, VLLM_METRIC } from '@loom/common';
+import { BUCKETS, EVENT_LOOP_MONITORING_PRECISION_MS, METRIC, VLLM_METRIC } from '@loom/common';
 import type { WarmupResponse } from '@loom/proto';
 
 /** Worker-side metrics: what the engine itself did. Scheduling metrics live in the scheduler. */
@@ -11,7 +11,10 @@ export class WorkerMetrics {
 
   constructor(labels: { worker: string; model_name: string }) {
     this.registry.setDefaultLabels(labels);
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({
+      register: this.registry,
+      eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+    });
     this.forward = new Histogram({
       name: METRIC.engineForwardDuration,
       help: 'Wall time of one batched forward pass plus sampling, seconds',
