@@ -105,7 +105,9 @@ interface Run {
 /** Starts a system; returns what to send to, the pids whose CPU to count, and how to stop it. */
 async function start(system: string): Promise<{
   target: BenchTarget;
-  meter?: () => Promise<ControlPlaneMeter>;
+  /** Loom: the control plane's idle CPU rates, then a meter of what a run costs. */
+  idle?: () => Promise<Record<string, number>>;
+  meter?: (idle: Record<string, number>) => Promise<ControlPlaneMeter>;
   stop: () => Promise<void>;
 }> {
   if (system === 'loom') {
@@ -122,7 +124,8 @@ async function start(system: string): Promise<{
     const pids = { gateway: c.gateway.pid, scheduler: c.scheduler.pid, redis: await redisPid(c.redis.url) };
     return {
       target: ep,
-      meter: () => ControlPlaneMeter.start(pids, c.redis.url),
+      idle: () => ControlPlaneMeter.idleRates(pids, 5000),
+      meter: (idle) => ControlPlaneMeter.start(pids, c.redis.url, idle),
       stop: async () => {
         ep.close();
         await c.stop();
@@ -170,6 +173,7 @@ for (let round = 0; round < n('rounds'); round++) {
           maxConcurrency: concurrency,
           requestTimeoutMs: 600_000,
         };
+        const idle = await s.idle?.();
         // Warm-up, untimed: the workload's first few requests, then a burst at full concurrency with
         // short outputs, so that every process's hot paths are compiled before the timed run (the
         // control plane's CPU per token is a steady-state figure).
@@ -178,10 +182,10 @@ for (let round = 0; round < n('rounds'); round++) {
           ...load,
           requests: workloads[workload]!.slice(0, concurrency).map((r) => ({ ...r, outputLen: 8 })),
         });
-        const meter = await s.meter?.();
+        const meter = idle && (await s.meter?.(idle));
         const r = await runLoad({ ...load, requests: workloads[workload]! });
         const m = calculateMetrics(r.outputs, r.duration, [50, 99]);
-        const control = await meter?.stop(m.totalOutput);
+        const control = await meter?.stop(m.totalOutput, r.duration);
         runs.push({ system, workload, round, m, ...(control ? { control } : {}) });
         const why = [...new Set(r.outputs.filter((o) => !o.success).map((o) => o.error.slice(0, 160)))].slice(0, 3);
         process.stderr.write(
@@ -265,8 +269,11 @@ for (const workload of WORKLOADS) {
   const cpu = of('loom', workload).flatMap((r) => (r.control ? [r.control] : []));
   if (cpu.length) {
     for (const line of formatControlPlaneCost(workload, cpu)) console.log(line);
-    const total = cpu.map((c) => Object.values(c.cpuS).reduce((a, b) => a + b, 0));
-    Object.assign(out, { control_cpu_s_per_1k_tokens: spread(total) });
+    const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    Object.assign(out, {
+      control_cpu_s_per_1k_tokens: spread(cpu.map((c) => sum(c.cpuS))),
+      control_load_cpu_s_per_1k_tokens: spread(cpu.map((c) => sum(c.loadCpuS))),
+    });
   }
   summary.push(out);
 }
@@ -304,7 +311,12 @@ console.log(
       median_itl_ms: r.m.itl.median,
       median_e2el_ms: r.m.e2el.median,
       ...(r.control
-        ? { control_cpu_s_per_1k_tokens: r.control.cpuS, redis_commands_per_1k_tokens: r.control.redis.slice(0, 8) }
+        ? {
+            control_cpu_s_per_1k_tokens: r.control.cpuS,
+            control_load_cpu_s_per_1k_tokens: r.control.loadCpuS,
+            control_idle_cpu_s_per_s: r.control.idleCpuSPerS,
+            redis_commands_per_1k_tokens: r.control.redis.slice(0, 8),
+          }
         : {}),
     })),
   }),
