@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { medianRange, Rng, spread, textTable } from '@loom/bench';
-import { readGgufMetadata } from '@loom/tokenizer';
+import { readGgufMetadata } from '@loom/gguf';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
 import { startLlamaServer } from './llama-server.js';
 import { synthModel } from './synth-model.js';
