@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { copyGgufWithMetadata } from '@loom/gguf';
 import { getLlama, type Llama, type Token } from 'node-llama-cpp';
 import type { EngineSeq } from './engine-api.js';
-import { GREEDY, ONCE_UPON_A_TIME, relErr, seq, storiesPath } from '../testing/engine-test-kit.js';
+import { contiguousTable, GREEDY, ONCE_UPON_A_TIME, relErr, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
 import { TINY_LLAMA, writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
 
@@ -65,18 +65,15 @@ describe('pooled hidden states vs the float64 reference', () => {
     it(`${name}: last, first and sum rows in one step with a sampling sequence; sums over chunks`, async () => {
       const engine = loadEngine(file(), { threads: 2, kvType: 'f32' });
       try {
-        const { dim, vocabSize: V } = engine.info();
+        const { dim, vocabSize: V, kvCacheGroups } = engine.info();
+        const groups = kvCacheGroups?.length ?? 1;
         const tokens = PROMPT.map((t) => t % V);
         const n = tokens.length;
         const ref = engine.referenceHidden(Int32Array.from(tokens));
         const refLogits = engine.referenceLogits(Int32Array.from(tokens));
-        engine.initKv(32, 4, 64, 4);
-        const tables = [
-          [0, 1, 2, 3],
-          [4, 5, 6, 7],
-          [8, 9, 10, 11],
-          [12, 13, 14, 15],
-        ];
+        // Four sequences of 4 blocks in each of the model's KV cache groups (gemma2: sliding and global).
+        const tables = [0, 1, 2, 3].map((s) => contiguousTable(engine, 4, s * 4 * groups));
+        engine.initKv(16 * groups, 4, 64, 4);
         // One step: three pooling sequences and a sampling one; only the sampler gets logits.
         const r = await engine.step([
           pooling(tokens, 0, n, tables[0]!, 'last'),

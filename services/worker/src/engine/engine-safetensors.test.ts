@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   GREEDY,
+  contiguousTable,
   ONCE_UPON_A_TIME,
   SeqRun,
   decode,
@@ -27,11 +28,12 @@ async function greedy(
   prompt: number[],
   n: number,
 ): Promise<{ ids: number[]; logits: Float32Array }> {
-  engine.initKv(16, 16, 64, 1);
-  await engine.step([seq(prompt, 0, [0, 1, 2, 3], true, GREEDY, 0)]);
+  // Up to 3 KV cache groups (gemma3: sliding and global layers) x 6 blocks of 16 positions.
+  engine.initKv(18, 16, 64, 1);
+  await engine.step([seq(prompt, 0, contiguousTable(engine, 4), true, GREEDY, 0)]);
   const logits = engine.lastLogits();
-  const run = new SeqRun(prompt, [0, 1, 2, 3, 4, 5], GREEDY, n);
-  engine.initKv(16, 16, 64, 1);
+  const run = new SeqRun(prompt, contiguousTable(engine, 6), GREEDY, n);
+  engine.initKv(18, 16, 64, 1);
   await runAll(engine, [run]);
   return { ids: run.generated, logits };
 }

@@ -37,6 +37,15 @@ export function seq(
 }
 
 /** A sequence being generated: its prompt is fed in chunks of `chunk` tokens, then one token per step. */
+/**
+ * One sequence's block table for `blocks` token blocks, the engine's G KV cache groups interleaved (entry
+ * i * G + g; see EngineSeq.blockTable): block ids first, first + 1, ... in order, blocks * G of them.
+ */
+export function contiguousTable(engine: NativeEngine, blocks: number, first = 0): number[] {
+  const groups = engine.info().kvCacheGroups?.length ?? 1;
+  return Array.from({ length: blocks * groups }, (_, i) => first + i);
+}
+
 export class SeqRun {
   readonly generated: number[] = [];
   readonly logprobs: number[] = [];
