@@ -5,6 +5,7 @@
  * repeatedly merge the adjacent pair with the lowest merge rank (ties: leftmost first).
  * Symbols start as single code points; indices are UTF-16 offsets into the word.
  */
+import { at } from '@loom/common';
 import { byteEncode } from './byte-unicode.js';
 import { PriorityQueue } from './priority-queue.js';
 import { bpePreTokenizer, type BpePreTokenizerSpec } from './bpe-pre-tokenizer.js';
@@ -47,11 +48,11 @@ export class BpeEncoder {
   encode(text: string, out: number[]): void {
     if (this.spec.escapeWhitespace) text = text.replaceAll(' ', '\u2581');
     const cpts = codepoints(text); // text is well-formed UTF-16 (Tokenizer.encode), so code points map 1:1
-    let at = 0;
+    let cp = 0;
     let u16 = 0;
     for (const len of this.splitter.split(cpts)) {
       const from = u16;
-      for (const end = at + len; at < end; at++) u16 += cpts[at]! > 0xffff ? 2 : 1;
+      for (const end = cp + len; cp < end; cp++) u16 += at(cpts, cp) > 0xffff ? 2 : 1;
       const word = text.slice(from, u16);
       let ids = this.cache.get(word);
       if (!ids) {
@@ -71,11 +72,11 @@ export class BpeEncoder {
     const start: number[] = [];
     for (let i = 0; i < word.length; i += word.codePointAt(i)! > 0xffff ? 2 : 1) start.push(i);
     const n = start.length;
-    const len = start.map((s, i) => (i + 1 < n ? start[i + 1]! : word.length) - s);
+    const len = start.map((s, i) => (start[i + 1] ?? word.length) - s);
     const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
     const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
     const queue = new PriorityQueue<Bigram>(byRankThenLeft);
-    const sym = (i: number) => word.substr(start[i]!, len[i]!);
+    const sym = (i: number) => word.substr(at(start, i), at(len, i));
     const addBigram = (left: number, right: number) => {
       if (left === -1 || right === -1) return;
       const l = sym(left);
@@ -88,18 +89,21 @@ export class BpeEncoder {
     for (let b = queue.pop(); b; b = queue.pop()) {
       const { left, right } = b;
       // Stale when a side was merged away or changed since the pair was queued.
-      if (len[left] === 0 || len[right] === 0 || len[left]! + len[right]! !== b.text.length) continue;
-      if (word.substr(start[left]!, b.text.length) !== b.text) continue;
-      len[left]! += len[right]!;
+      const lenLeft = at(len, left);
+      const lenRight = at(len, right);
+      if (lenLeft === 0 || lenRight === 0 || lenLeft + lenRight !== b.text.length) continue;
+      if (word.substr(at(start, left), b.text.length) !== b.text) continue;
+      len[left] = lenLeft + lenRight;
       len[right] = 0;
-      next[left] = next[right]!;
-      if (next[right]! >= 0) prev[next[right]!] = left;
-      addBigram(prev[left]!, left);
-      addBigram(left, next[left]!);
+      const after = at(next, right);
+      next[left] = after;
+      if (after >= 0) prev[after] = left;
+      addBigram(at(prev, left), left);
+      addBigram(left, after);
     }
 
     const ids: number[] = [];
-    for (let i = n > 0 ? 0 : -1; i !== -1; i = next[i]!) {
+    for (let i = n > 0 ? 0 : -1; i !== -1; i = at(next, i)) {
       const piece = sym(i);
       const id = this.tokenToId.get(piece);
       if (id !== undefined) ids.push(id);

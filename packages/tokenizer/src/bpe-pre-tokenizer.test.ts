@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getLlama } from 'node-llama-cpp';
+import { at } from '@loom/common';
 import { seededRandom } from '@loom/testing';
 import { BYTE_TO_UNICODE, byteEncode } from './byte-unicode.js';
 import { bpePreTokenizer, SUPPORTED_PRE_TOKENIZERS, type BpePreTokenizerSpec } from './bpe-pre-tokenizer.js';
@@ -40,7 +41,7 @@ function vocabulary(spec: BpePreTokenizerSpec) {
   const tokens: string[] = [];
   const types: number[] = [];
   for (let b = 0; b < 256; b++) {
-    tokens.push(raw ? `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>` : BYTE_TO_UNICODE[b]!);
+    tokens.push(raw ? `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>` : at(BYTE_TO_UNICODE, b));
     types.push(raw ? TokenType.BYTE : TokenType.NORMAL);
   }
   for (const s of symbols.filter((s) => !tokens.includes(s))) {
@@ -63,7 +64,7 @@ function vocabulary(spec: BpePreTokenizerSpec) {
 // model llama.cpp aborts on the first run of spaces (GGML_ASSERT in find_bpe_rank), so it has no oracle here.
 const NO_ORACLE = ['whitespace'];
 const specs = [...new Set(SUPPORTED_PRE_TOKENIZERS.map((n) => bpePreTokenizer(n)))].filter(
-  (s) => !NO_ORACLE.includes(s.names[0]!),
+  (s) => !NO_ORACLE.includes(at(s.names, 0)),
 );
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-pre-'));
 
@@ -71,7 +72,7 @@ test('every pre-tokenizer llama.cpp knows splits words where llama.cpp does', as
   const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
   try {
     for (const [i, spec] of specs.entries()) {
-      const name = spec.names[0]!;
+      const name = at(spec.names, 0);
       await t.test(`${name} (${spec.regexes.length} regex${spec.regexes.length > 1 ? 'es' : ''})`, async () => {
         const { tokens, types, merges } = vocabulary(spec);
         const file = path.join(dir, `${name}.gguf`);

@@ -16,6 +16,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { at } from '@loom/common';
 import { renderChat, type ChatMessage, type RenderChatOptions } from './chat-template.js';
 import { pyFormat } from './jinja-compat.js';
 import { readGgufMetadata } from '@loom/gguf';
@@ -86,7 +87,7 @@ test("every template of llama.cpp's models/templates renders a multi-turn chat w
     }
     const out = renderChat(src, CHAT, OPTS);
     for (const m of CHAT) assert.ok(out.includes(m.content), `${name}: ${m.role} message missing from ${JSON.stringify(out)}`); // prettier-ignore
-    assert.ok(out.indexOf(CHAT[1]!.content) < out.indexOf(CHAT[3]!.content), `${name}: turns out of order`);
+    assert.ok(out.indexOf(at(CHAT, 1).content) < out.indexOf(at(CHAT, 3).content), `${name}: turns out of order`);
     rendered++;
   }
   assert.equal(rendered, names.length - Object.keys(CANNOT).length);

@@ -17,6 +17,7 @@
  * The rendered text usually starts with the BOS text; encode it with parseSpecial so "<s>" etc. become
  * their ids, and without addSpecial when the template already wrote a BOS.
  */
+import { at } from '@loom/common';
 import { Template } from '@huggingface/jinja';
 import './jinja-compat.js';
 
@@ -162,7 +163,7 @@ function renderWith(
         render(t, messages.slice(0, n), opts, false);
       } catch (e2) {
         if ((e2 as Error).message !== reason) continue;
-        const m = messages[n - 1]!;
+        const m = at(messages, n - 1);
         throw new Error(`the model's chat template rejected message ${n - 1} (role '${m.role}'): ${reason}`);
       }
     }

@@ -148,12 +148,14 @@ test('Mistral templates get nine-character ids, the same for a call and its resu
 test('arguments that are not a JSON object name the call', () => {
   const conv = toolConventions(template('Qwen-Qwen3-0.6B'));
   const bad = structuredClone(CONVERSATION);
-  bad[2]!.tool_calls![0]!.function.arguments = '{"city": ';
+  const call = bad[2]?.tool_calls?.[0];
+  assert.ok(call, 'message 2 of the conversation is a tool call');
+  call.function.arguments = '{"city": ';
   assert.throws(
     () => applyToolConventions(bad, conv),
     (e: unknown) => e instanceof ToolArgumentsError && e.messageIndex === 2 && e.callIndex === 0,
   );
-  bad[2]!.tool_calls![0]!.function.arguments = '[1]';
+  call.function.arguments = '[1]';
   assert.throws(() => applyToolConventions(bad, conv), /must be a JSON object/);
 });
 

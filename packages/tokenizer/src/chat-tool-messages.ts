@@ -134,7 +134,7 @@ export function nineCharId(id: string): string {
   if (/^[A-Za-z0-9]{9}$/.test(id)) return id;
   const h = createHash('sha256').update(id).digest();
   let out = '';
-  for (let i = 0; i < 9; i++) out += ALNUM[h[i]! % ALNUM.length];
+  for (const b of h.subarray(0, 9)) out += ALNUM.charAt(b % ALNUM.length);
   return out;
 }
 

@@ -3,11 +3,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { at } from '@loom/common';
 import { GgufValueType, readGgufMetadata, GGML_TYPE, writeGguf } from '@loom/gguf';
 import { chatTemplateFromGguf, tokenizerDataFromGguf } from './tokenizer-data.js';
 import { modelsDir, vocabPath } from './testing/test-support.js';
 
-const STORIES = ['stories260K-f32.gguf', 'stories260K-f16.gguf'].map((f) => path.join(modelsDir, 'stories260K', f));
+const stories = (f: string) => path.join(modelsDir, 'stories260K', f);
+const STORIES = [stories('stories260K-f32.gguf'), stories('stories260K-f16.gguf')] as const;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-gguf-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -24,17 +26,17 @@ test('stories260K: metadata and tensor infos describe the whole file', () => {
     // The last tensor ends exactly at the end of the file, and tensors never overlap.
     const sorted = [...meta.tensors].sort((a, b) => a.offset - b.offset);
     for (let i = 1; i < sorted.length; i++)
-      assert.ok(sorted[i]!.offset >= sorted[i - 1]!.offset + sorted[i - 1]!.byteSize!);
+      assert.ok(at(sorted, i).offset >= at(sorted, i - 1).offset + at(sorted, i - 1).byteSize!);
     const last = sorted.at(-1)!;
     assert.equal(last.fileOffset + last.byteSize!, fs.statSync(file).size);
     assert.equal(meta.dataOffset % meta.alignment, 0);
   }
-  const f16 = readGgufMetadata(STORIES[1]!);
+  const f16 = readGgufMetadata(STORIES[1]);
   assert.ok(f16.tensors.some((t) => t.type === GGML_TYPE.F16));
 });
 
 test('tokenizer data: llama defaults and explicit ids', () => {
-  const meta = readGgufMetadata(STORIES[0]!);
+  const meta = readGgufMetadata(STORIES[0]);
   const data = tokenizerDataFromGguf(meta);
   assert.equal(data.model, 'llama');
   assert.equal(data.tokens.length, 512);
@@ -51,8 +53,8 @@ test('tokenizer data: llama defaults and explicit ids', () => {
 });
 
 test('writeGguf round-trips metadata, types and tensor bytes', () => {
-  const src = readGgufMetadata(STORIES[1]!);
-  const bytes = fs.readFileSync(STORIES[1]!); // small test model: reading it whole is fine here
+  const src = readGgufMetadata(STORIES[1]);
+  const bytes = fs.readFileSync(STORIES[1]); // small test model: reading it whole is fine here
   const out = path.join(tmp, 'copy.gguf');
   writeGguf(out, {
     metadata: src.metadata,
@@ -119,8 +121,8 @@ test('writeGguf infers types, streams tensor data and checks its size', () => {
   assert.deepEqual(meta.get('x.ids'), [1, -2, 3]);
   assert.deepEqual(meta.get('x.names'), ['a', 'b']);
   assert.deepEqual(meta.get('x.nested'), [[1], [2, 3]]);
-  assert.equal(meta.tensors[0]!.byteSize, q8);
-  assert.equal(fs.statSync(out).size, meta.tensors[0]!.fileOffset + q8);
+  assert.equal(at(meta.tensors, 0).byteSize, q8);
+  assert.equal(fs.statSync(out).size, at(meta.tensors, 0).fileOffset + q8);
   assert.throws(
     () =>
       writeGguf(path.join(tmp, 'bad.gguf'), {
@@ -146,7 +148,7 @@ test('errors name the file and the reason', () => {
   fs.writeFileSync(v1, head);
   assert.throws(() => readGgufMetadata(v1), /unsupported GGUF version 1/);
 
-  const whole = fs.readFileSync(STORIES[0]!);
+  const whole = fs.readFileSync(STORIES[0]);
   for (const cut of [20, 5000, whole.length - 100]) {
     const truncated = path.join(tmp, `cut-${cut}.gguf`);
     fs.writeFileSync(truncated, whole.subarray(0, cut));

@@ -36,7 +36,7 @@ let cached: string | undefined;
 export function llamaCppTree(): string {
   if (cached) return cached;
   const bundle = llamaCppBundle();
-  const head = git(['bundle', 'list-heads', bundle]).split('\n')[0]!.split(' ')[0]!;
+  const head = git(['bundle', 'list-heads', bundle]).split('\n')[0]?.split(' ')[0] ?? '';
   if (!/^[0-9a-f]{40}$/.test(head)) throw new Error(`${bundle}: no commit in 'git bundle list-heads'`);
   const root = path.join(path.dirname(bundle), '..', '..', '.cache', 'loom-llama-cpp');
   const final = path.join(root, head);

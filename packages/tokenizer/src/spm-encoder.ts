@@ -7,6 +7,7 @@
  * Symbol offsets and lengths are in UTF-16 code units of that input (llama.cpp counts bytes; the merge
  * order only depends on scores and symbol indices, so the result is the same).
  */
+import { at } from '@loom/common';
 import { PriorityQueue } from './priority-queue.js';
 
 interface Bigram {
@@ -54,10 +55,11 @@ export class SpmEncoder {
 
     const tryAddBigram = (left: number, right: number) => {
       if (left === -1 || right === -1) return;
-      const piece = text.substr(start[left]!, len[left]! + len[right]!);
+      const piece = text.substr(at(start, left), at(len, left) + at(len, right));
       const id = this.tokenToId.get(piece);
-      if (id === undefined || id >= this.scores.length) return;
-      queue.push({ left, right, score: this.scores[id]!, size: piece.length });
+      const score = id === undefined ? undefined : this.scores[id];
+      if (score === undefined) return;
+      queue.push({ left, right, score, size: piece.length });
       revMerge.set(piece, [left, right]);
     };
 
@@ -65,17 +67,20 @@ export class SpmEncoder {
     for (let bigram = queue.pop(); bigram; bigram = queue.pop()) {
       const { left, right } = bigram;
       // A pair is stale when either side was merged away or grew since it was queued.
-      if (len[left] === 0 || len[right] === 0 || len[left]! + len[right]! !== bigram.size) continue;
-      len[left]! += len[right]!;
+      const lenLeft = at(len, left);
+      const lenRight = at(len, right);
+      if (lenLeft === 0 || lenRight === 0 || lenLeft + lenRight !== bigram.size) continue;
+      len[left] = lenLeft + lenRight;
       len[right] = 0;
-      next[left] = next[right]!;
-      if (next[right]! >= 0) prev[next[right]!] = left;
-      tryAddBigram(prev[left]!, left);
-      tryAddBigram(left, next[left]!);
+      const after = at(next, right);
+      next[left] = after;
+      if (after >= 0) prev[after] = left;
+      tryAddBigram(at(prev, left), left);
+      tryAddBigram(left, after);
     }
 
     const resegment = (sym: number) => {
-      const piece = text.substr(start[sym]!, len[sym]!);
+      const piece = text.substr(at(start, sym), at(len, sym));
       const id = this.tokenToId.get(piece);
       if (id !== undefined) {
         out.push(id);
@@ -89,7 +94,7 @@ export class SpmEncoder {
       }
       for (const b of encoder.encode(piece)) out.push(this.byteToken(b, piece));
     };
-    for (let i = 0; i !== -1; i = next[i]!) resegment(i);
+    for (let i = 0; i !== -1; i = at(next, i)) resegment(i);
   }
 
   private byteToken(b: number, piece: string): number {

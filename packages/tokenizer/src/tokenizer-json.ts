@@ -16,7 +16,7 @@
  * Special ids come from tokenizer_config.json (bos_token / eos_token / pad_token as strings or AddedToken
  * objects), else from the post-processor's template (its leading special token is BOS).
  */
-import type { TokenizerData } from '@loom/common';
+import { at, type TokenizerData } from '@loom/common';
 import { preTokenizerByRegexes, preTokenizerRegexes } from './bpe-pre-tokenizer.js';
 import { resolveSpecialTokens } from './special-tokens.js';
 import { TokenType } from './token-type.js';
@@ -168,7 +168,7 @@ export function tokenizerDataFromHf(
     );
     merges.forEach((m, rank) => {
       const id = ids.get(m.replace(' ', ''));
-      if (id !== undefined && types[id] === TokenType.NORMAL && scores[id]! < -rank) scores[id] = -rank;
+      if (id !== undefined && types[id] === TokenType.NORMAL && at(scores, id) < -rank) scores[id] = -rank;
     });
     data.scores = scores;
   } else {

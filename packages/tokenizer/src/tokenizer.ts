@@ -6,7 +6,7 @@
  * the data); decode() concatenates token bytes as llama.cpp's token_to_piece(special=true) produces
  * them and decodes UTF-8 once at the end, so a character split across byte tokens comes out whole.
  */
-import type { TokenizerData } from '@loom/common';
+import { at, type TokenizerData } from '@loom/common';
 import { byteDecode } from './byte-unicode.js';
 import { BpeEncoder } from './bpe-encoder.js';
 import { bpePreTokenizer } from './bpe-pre-tokenizer.js';
@@ -93,14 +93,14 @@ export class Tokenizer {
     const escapeWhitespace =
       data.model === 'gemma4' || (data.model === 'gpt2' && bpePreTokenizer(data.pre).escapeWhitespace === true);
     const spmLike = data.model === 'llama' || data.model === 't5' || data.model === 'bert' || escapeWhitespace;
-    this.pieces = tokens.map((text, id) => pieceOf(text, this.types[id]!, spmLike));
+    this.pieces = tokens.map((text, id) => pieceOf(text, at(this.types, id), spmLike));
 
     const lstrip = new Set(data.lstripTokenIds);
     const rstrip = new Set(data.rstripTokenIds);
     const specials = (accept: (t: number) => boolean) =>
       tokens
         .flatMap((text, id) =>
-          accept(this.types[id]!) ? [{ id, text, lstrip: lstrip.has(id), rstrip: rstrip.has(id) }] : [],
+          accept(at(this.types, id)) ? [{ id, text, lstrip: lstrip.has(id), rstrip: rstrip.has(id) }] : [],
         ) // prettier-ignore
         .map((t) => ({ ...t, bytes: utf8.encode(t.text).length }))
         .sort((a, b) => b.bytes - a.bytes || a.id - b.id);
@@ -251,8 +251,8 @@ function pieceOf(text: string, type: number, spmLike: boolean): Uint8Array {
     case TokenType.NORMAL:
       return spmLike ? utf8.encode(text.replaceAll('\u2581', ' ')) : byteDecode(text);
     case TokenType.BYTE: {
-      const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(text);
-      if (m) return Uint8Array.of(parseInt(m[1]!, 16));
+      const hex = /^<0x([0-9A-Fa-f]{2})>$/.exec(text)?.[1];
+      if (hex !== undefined) return Uint8Array.of(parseInt(hex, 16));
       return spmLike ? utf8.encode(text) : byteDecode(text);
     }
     default:

@@ -9,6 +9,7 @@
  * vocabulary "trie" is a sorted array of token byte strings: a prefix extends while some token starts
  * with it (binary search), which is all llama.cpp's naive_trie walk needs.
  */
+import { at } from '@loom/common';
 import { TokenType } from './token-type.js';
 import { CharsMap } from './ugm-charsmap.js';
 
@@ -25,7 +26,7 @@ export const toBytes = (s: string) => latin1.decode(utf8.encode(s));
 
 /** unicode_len_utf8: sequence length from the lead byte (a stray continuation byte counts 1). */
 const UTF8_LEN = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4];
-const utf8Len = (lead: number) => UTF8_LEN[lead >> 4]!;
+const utf8Len = (lead: number) => at(UTF8_LEN, (lead >> 4) & 15);
 
 /** Sorted byte strings with prefix walks. */
 class SortedTrie {
@@ -38,7 +39,7 @@ class SortedTrie {
     let hi = this.keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.keys[mid]! < s) lo = mid + 1;
+      if (at(this.keys, mid) < s) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -47,10 +48,10 @@ class SortedTrie {
   walk(text: string, from: number, hit: (end: number) => void): void {
     for (let end = from + 1; end <= text.length; end++) {
       const p = text.slice(from, end);
-      const at = this.lowerBound(p);
-      const exact = this.keys[at] === p;
+      const i = this.lowerBound(p);
+      const exact = this.keys[i] === p;
       if (exact) hit(end);
-      const next = this.keys[exact ? at + 1 : at];
+      const next = this.keys[exact ? i + 1 : i];
       if (next === undefined || !next.startsWith(p)) return;
     }
   }
@@ -89,7 +90,7 @@ export class UgmEncoder {
     const user: string[] = [];
     tokens.forEach((t, id) => {
       const type = types[id];
-      if (type === TokenType.NORMAL) min = Math.min(min, this.scores[id]!);
+      if (type === TokenType.NORMAL) min = Math.min(min, at(this.scores, id));
       if (type === TokenType.NORMAL || type === TokenType.USER_DEFINED || type === TokenType.UNUSED)
         this.ids.set(toBytes(t), id); // a repeated text: the last id wins, as llama.cpp's trie
       if (type === TokenType.USER_DEFINED) {
@@ -114,32 +115,33 @@ export class UgmEncoder {
       from: 0,
       score: -Number.MAX_VALUE,
     }));
-    best[0]!.score = 0;
-    for (let at = 0; at < s.length;) {
-      const n = Math.min(utf8Len(s.charCodeAt(at)), s.length - at);
-      const base = best[at]!.score;
+    at(best, 0).score = 0;
+    for (let pos = 0; pos < s.length;) {
+      const from = pos;
+      const n = Math.min(utf8Len(s.charCodeAt(from)), s.length - from);
+      const base = at(best, from).score;
       let single = false;
-      this.vocab.walk(s, at, (end) => {
-        if (end - at === n) single = true;
-        const id = this.ids.get(s.slice(at, end))!;
-        const score = base + (this.userDefined.has(id) ? 0 : this.scores[id]!);
-        if (score > best[end]!.score) best[end] = { id, from: at, score };
+      this.vocab.walk(s, from, (end) => {
+        if (end - from === n) single = true;
+        const id = this.ids.get(s.slice(from, end))!;
+        const score = base + (this.userDefined.has(id) ? 0 : at(this.scores, id));
+        if (score > at(best, end).score) best[end] = { id, from, score };
       });
       if (!single) {
         const score = base + this.unknownScore;
-        if (score > best[at + n]!.score) best[at + n] = { id: this.unknownId, from: at, score };
+        if (score > at(best, from + n).score) best[from + n] = { id: this.unknownId, from, score };
       }
-      at += n;
+      pos += n;
     }
     const ids: number[] = [];
     let prevUnknown = false;
-    for (let t = best[s.length]!; ; t = best[t.from]!) {
+    for (let t = at(best, s.length); ; t = at(best, t.from)) {
       const unknown = t.id === this.unknownId;
       if (!(prevUnknown && unknown)) ids.push(t.id);
       if (t.from === 0) break;
       prevUnknown = unknown;
     }
-    for (let i = ids.length - 1; i >= 0; i--) out.push(ids[i]!);
+    for (const id of ids.reverse()) out.push(id);
   }
 
   private normalize(input: string): string {

@@ -4,6 +4,7 @@
  * call a character a letter exactly when llama.cpp does. Also its one-code-point lowercase and NFD maps
  * (used by WordPiece), and UTF-16 → code point conversion with llama.cpp's view of bad input.
  */
+import { at } from '@loom/common';
 import { FLAG_RANGES, LOWERCASE, NFD, WHITESPACE } from './unicode-data.js';
 
 /** Bits of llama.cpp's unicode_cpt_flags. Every code point in range has exactly one category bit. */
@@ -32,29 +33,29 @@ const starts = new Uint32Array(ranges.length);
 const rangeFlags = new Uint16Array(ranges.length);
 const bmp = new Uint16Array(0x10000);
 {
-  let at = 0;
+  let start = 0;
   ranges.forEach(([delta, flags], i) => {
-    at += delta!;
-    starts[i] = at;
+    start += delta!;
+    starts[i] = start;
     rangeFlags[i] = flags!;
   });
-  for (let i = 0; i + 1 < ranges.length && starts[i]! < 0x10000; i++)
-    bmp.fill(rangeFlags[i]!, starts[i]!, Math.min(starts[i + 1]!, 0x10000));
-  for (const cp of WHITESPACE) bmp[cp]! |= CPT.WHITESPACE; // all of llama.cpp's whitespace is in the BMP
+  for (let i = 0; i + 1 < ranges.length && at(starts, i) < 0x10000; i++)
+    bmp.fill(at(rangeFlags, i), at(starts, i), Math.min(at(starts, i + 1), 0x10000));
+  for (const cp of WHITESPACE) bmp[cp] = at(bmp, cp) | CPT.WHITESPACE; // all of llama.cpp's whitespace is in the BMP
 }
 
 /** llama.cpp's flags of a code point (0 never: an unassigned code point is UNDEFINED). */
 export function cptFlags(cp: number): number {
-  if (cp < 0x10000) return bmp[cp]!;
+  if (cp < 0x10000) return bmp[cp] ?? CPT.UNDEFINED; // misses only for a negative cp
   if (cp >= MAX_CODEPOINTS) return CPT.UNDEFINED;
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= cp) lo = mid;
+    if (at(starts, mid) <= cp) lo = mid;
     else hi = mid - 1;
   }
-  return rangeFlags[lo]!;
+  return at(rangeFlags, lo);
 }
 
 const lower = new Map<number, number>();
@@ -76,11 +77,11 @@ const nfdStart = new Uint32Array(nfd.length);
 const nfdLast = new Uint32Array(nfd.length);
 const nfdBase = new Uint32Array(nfd.length);
 {
-  let at = 0;
+  let start = 0;
   nfd.forEach(([delta, span, base], i) => {
-    at += delta!;
-    nfdStart[i] = at;
-    nfdLast[i] = at + span!;
+    start += delta!;
+    nfdStart[i] = start;
+    nfdLast[i] = start + span!;
     nfdBase[i] = base!;
   });
 }
@@ -89,13 +90,13 @@ const nfdBase = new Uint32Array(nfd.length);
 export function cptNfd(cp: number): number {
   let lo = 0;
   let hi = nfdStart.length - 1;
-  if (cp < nfdStart[0]!) return cp;
+  if (cp < at(nfdStart, 0)) return cp;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (nfdStart[mid]! <= cp) lo = mid;
+    if (at(nfdStart, mid) <= cp) lo = mid;
     else hi = mid - 1;
   }
-  return cp <= nfdLast[lo]! ? nfdBase[lo]! : cp;
+  return cp <= at(nfdLast, lo) ? at(nfdBase, lo) : cp;
 }
 
 /** Code points of a string; a lone surrogate becomes U+FFFD, as its UTF-8 encoding would. */

@@ -12,18 +12,20 @@
  * regex matches empty), and then searches on from the next code point.
  * Offsets and lengths are in code points throughout.
  */
+import { at } from '@loom/common';
 import { CUSTOM_SPLITS } from './unicode-split-custom.js';
 import { CPT, cptFlags } from './unicode-flags.js';
 
 /** Class markers of the collapsed text and the ASCII members of each class (llama.cpp's k_ucat_*). */
-const CATEGORIES: Record<string, { marker: string; ascii: string }> = {
+type Category = 'N' | 'L' | 'P' | 'M' | 'S';
+const CATEGORIES: Record<Category, { marker: string; ascii: string }> = {
   N: { marker: '\xd1', ascii: '0-9' },
   L: { marker: '\xd2', ascii: 'A-Za-z' },
   P: { marker: '\xd3', ascii: '!-#%-*,-/:-;?-@\\[-\\]_\\{\\}' },
   M: { marker: '\xd4', ascii: '' },
   S: { marker: '\xd5', ascii: '\\$\\+<->^`\\|\\~' },
 };
-const CATEGORY_NAMES: Record<string, string> = { N: 'N', L: 'L', P: 'P', M: 'M', S: 'S', Lu: 'L', Ll: 'L', Lt: 'L', Lm: 'L', Lo: 'L' }; // prettier-ignore
+const CATEGORY_NAMES: Record<string, Category> = { N: 'N', L: 'L', P: 'P', M: 'M', S: 'S', Lu: 'L', Ll: 'L', Lt: 'L', Lm: 'L', Lo: 'L' }; // prettier-ignore
 const usesCategory = (re: string) => Object.keys(CATEGORY_NAMES).some((k) => re.includes(`\\p{${k}}`));
 
 /** Marker of a non-ASCII code point in the collapsed text. */
@@ -43,7 +45,7 @@ function collapseRegex(re: string): string {
   let out = '';
   let inside = false;
   for (let i = 0; i < re.length; i++) {
-    const ch = re[i]!;
+    const ch = re.charAt(i);
     if (ch.charCodeAt(0) >= 128) throw new Error(`regex ${re}: unicode categories and non-ASCII characters together`);
     if (ch === '[' && (i === 0 || re[i - 1] !== '\\')) {
       out += '[';
@@ -59,7 +61,7 @@ function collapseRegex(re: string): string {
       const close = re.indexOf('}', i + 3);
       const name = close !== -1 && close <= i + 10 ? CATEGORY_NAMES[re.slice(i + 3, close)] : undefined;
       if (name) {
-        const { marker, ascii } = CATEGORIES[name]!;
+        const { marker, ascii } = CATEGORIES[name];
         out += inside ? marker + ascii : `[${marker}${ascii}]`;
         i = close;
         continue;
@@ -76,9 +78,9 @@ function cWhitespace(re: string): string {
   let out = '';
   let inside = false;
   for (let i = 0; i < re.length; i++) {
-    const ch = re[i]!;
+    const ch = re.charAt(i);
     if (ch === '\\' && i + 1 < re.length) {
-      const next = re[i + 1]!;
+      const next = re.charAt(i + 1);
       if (next === 's') out += inside ? '\\t-\\r ' : '[\\t-\\r ]';
       else if (next === 'S' && !inside) out += '[^\\t-\\r ]';
       else if (next === 'S') throw new Error(`regex ${re}: \\S inside a character class is not supported`);
@@ -152,7 +154,7 @@ function regexOffsets(offsets: number[], re: RegExp, text: (a: number, b: number
     const frag = text(start, start + len);
     // UTF-16 index → code point index; identity unless the fragment has astral characters.
     const toCp = astral && frag.length !== len ? utf16ToCp(frag) : undefined;
-    const cp = (i: number) => (toCp ? toCp[i]! : i);
+    const cp = (i: number) => (toCp ? at(toCp, i) : i);
     let last = 0;
     re.lastIndex = 0;
     for (let m = re.exec(frag); m !== null; m = re.exec(frag)) {

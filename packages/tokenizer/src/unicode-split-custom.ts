@@ -5,6 +5,7 @@
  * fragments found so far, and returns the lengths of the finer fragments (never 0, always covering).
  * Classes come from llama.cpp's tables (cptFlags); positions outside the fragment have flags 0.
  */
+import { at } from '@loom/common';
 import { CPT, cptFlags, cptToLower, inRanges } from './unicode-flags.js';
 
 type Split = (cpts: readonly number[], offsets: readonly number[]) => number[];
@@ -34,8 +35,8 @@ function eachFragment(cpts: readonly number[], offsets: readonly number[], body:
     let prevEnd = ini;
     body(ini, {
       end,
-      cpt: (p) => (p >= ini && p < end ? cpts[p]! : OUT),
-      flags: (p) => (p >= ini && p < end ? cptFlags(cpts[p]!) : 0),
+      cpt: (p) => (p >= ini && p < end ? at(cpts, p) : OUT),
+      flags: (p) => (p >= ini && p < end ? cptFlags(at(cpts, p)) : 0),
       add: (to) => {
         const len = to - prevEnd;
         if (len > 0) out.push(len);

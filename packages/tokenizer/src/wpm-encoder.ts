@@ -5,6 +5,7 @@
  * words of their own), then per word greedy longest-match of "▁" + word against the vocabulary; a word
  * that cannot be covered entirely becomes the unknown token.
  */
+import { at } from '@loom/common';
 import { CPT, cptFlags, cptNfd, cptToLower, codepoints, inRanges } from './unicode-flags.js';
 
 export interface WpmOptions {
@@ -50,7 +51,7 @@ export class WpmEncoder {
       const mark = out.length;
       for (let i = 0; i < cuts.length - 1;) {
         let j = cuts.length - 1;
-        while (j > i && bytes[j]! - bytes[i]! > this.maxTokenBytes + 1) j--;
+        while (j > i && at(bytes, j) - at(bytes, i) > this.maxTokenBytes + 1) j--;
         let id: number | undefined;
         for (; j > i; j--) {
           id = this.tokenToId.get(w.slice(cuts[i], cuts[j]));

@@ -6,6 +6,7 @@
  * lists, which is all this reader understands. Test code only.
  */
 import * as fs from 'node:fs';
+import { at } from '@loom/common';
 import { llamaCppFile } from '../llama-cpp-source.js';
 import type { ChatMessage } from '../chat-template.js';
 
@@ -69,12 +70,13 @@ class Reader {
     for (this.skip(); this.src[this.at] === '"' || this.src.startsWith('u8"', this.at); this.skip()) {
       if (this.src[this.at] === 'u') this.at += 2;
       for (this.at++; this.src[this.at] !== '"'; this.at++) {
-        const ch = this.src[this.at]!;
+        if (this.at >= this.src.length) throw new Error('test-chat-template.cpp: unterminated string literal');
+        const ch = this.src.charAt(this.at);
         if (ch !== '\\') {
           out += ch;
           continue;
         }
-        const e = this.src[++this.at]!;
+        const e = this.src.charAt(++this.at);
         if (e === 'x') {
           const hex = /^[0-9a-fA-F]+/.exec(this.src.slice(this.at + 1))![0];
           out += String.fromCharCode(parseInt(hex, 16));
@@ -127,7 +129,9 @@ export function llamaCppChatCases(): LlamaCppChatCase[] {
   for (let m = marker.exec(body); m !== null; m = marker.exec(body)) {
     if (m[1] === 'name') cases.push({});
     const r = new Reader(body, m.index + m[0].length);
-    cases.at(-1)![m[1]!] = r.value();
+    const current = cases.at(-1);
+    if (current === undefined) throw new Error(`test-chat-template.cpp: .${m[1]} before the first .name`);
+    current[at(m, 1)] = r.value();
     marker.lastIndex = r.at;
   }
   return cases.map((c) => ({

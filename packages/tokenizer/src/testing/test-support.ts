@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { at } from '@loom/common';
 import { readGgufMetadata } from '@loom/gguf';
 import { llamaCppTree } from '../llama-cpp-source.js';
 import { tokenizerDataFromGguf } from '../tokenizer-data.js';
@@ -62,8 +63,8 @@ export function readVectors(name: string): Vector[] | undefined {
   texts.pop(); // after the last separator
   const lines = fs.readFileSync(`${base}.out`, 'utf8').split('\n');
   if (lines.length < texts.length) throw new Error(`${base}.out has ${lines.length} lines for ${texts.length} strings`);
-  return texts.map((text, i) => ({
-    text,
-    ids: lines[i]!.trim() === '' ? [] : lines[i]!.trim().split(/\s+/).map(Number),
-  }));
+  return texts.map((text, i) => {
+    const line = at(lines, i).trim();
+    return { text, ids: line === '' ? [] : line.split(/\s+/).map(Number) };
+  });
 }
