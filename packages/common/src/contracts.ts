@@ -208,6 +208,11 @@ export type OutputEvent =
       stopReason?: string | number | null;
       promptTokens: number;
       completionTokens: number;
+      /**
+       * Prompt tokens the prefix cache served when the choice was first admitted (a multiple of the block
+       * size, at most promptTokens); absent when it never was (aborted while waiting).
+       */
+      cachedTokens?: number;
       /** Embeddings: the sequence's vector, little-endian float32 in base64 (encodeEmbedding). */
       embedding?: string;
     }

@@ -69,6 +69,8 @@ describe('gateway HTTP layer against a FakeBackend', () => {
       prompt_tokens: expectedIds.length,
       completion_tokens: 4,
       total_tokens: expectedIds.length + 4,
+      // The fake backend's finish events report no prefix-cache hit.
+      prompt_tokens_details: { cached_tokens: 0 },
     });
     assert.equal(job.sampling.maxTokens, 4);
     assert.deepEqual(job.sampling.stop, ['\n']);

@@ -165,3 +165,28 @@ test('RequestManager: a job delivered again while it runs here is not run twice'
   assert.equal(settled, 3, 'every delivery ends with the request');
   assert.equal(log.events.filter((e) => e.type === 'finish').length, 1, 'one finish event');
 });
+
+test('RequestManager: the finish event reports the first admission prefix-cache hit, at most the prompt', async () => {
+  const finishOf = (log: InMemoryOutputLog) => log.events.at(-1) as Extract<OutputEvent, { type: 'finish' }>;
+  const log = new InMemoryOutputLog();
+  const m = new RequestManager(log as unknown as OutputLog);
+  const { seqs } = (await m.open(job(null), served))!;
+  const seqId = seqs[0]!.seqId;
+  m.apply([{ seqId, newTokenIds: [PROMPT[1]!], cachedTokens: 4 }]);
+  // Recomputed on another worker, whose hit reaches past the prompt: the first admission's count stands.
+  m.apply([{ seqId, newTokenIds: [PROMPT[2]!], cachedTokens: PROMPT.length + 8, finished: { reason: 'length' } }]);
+  assert.equal(finishOf(log).cachedTokens, 4);
+
+  const recomputed = new InMemoryOutputLog();
+  const m2 = new RequestManager(recomputed as unknown as OutputLog);
+  const s2 = (await m2.open(job(null), served))!.seqs[0]!.seqId;
+  m2.apply([{ seqId: s2, newTokenIds: [PROMPT[1]!], cachedTokens: PROMPT.length + 8, finished: { reason: 'length' } }]);
+  assert.equal(finishOf(recomputed).cachedTokens, PROMPT.length);
+
+  // Cancelled before any output: nothing known, nothing claimed.
+  const cancelled = new InMemoryOutputLog();
+  const m3 = new RequestManager(cancelled as unknown as OutputLog);
+  await m3.open(job(null), served);
+  m3.cancel('r1');
+  assert.equal(finishOf(cancelled).cachedTokens, undefined);
+});

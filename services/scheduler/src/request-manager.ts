@@ -59,6 +59,8 @@ export interface SeqOutput {
   finished?: { reason: FinishReason; stopReason?: string | number | null };
   /** An embedding sequence's vector (it is finished with it). */
   pooled?: readonly number[];
+  /** Prompt tokens its worker's prefix cache served when the core admitted it (vLLM's num_cached_tokens). */
+  cachedTokens?: number;
 }
 
 interface Tracked {
@@ -94,7 +96,14 @@ export class RequestManager {
   private readonly cancelled = new Set<string>();
   /** Requests whose open() is reading their output stream now. */
   private readonly opening = new Map<string, Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null>>();
-  private readonly bySeq = new Map<string, { t: Tracked; choice: ChoiceOutput; prompt?: PromptLogprobsCollector }>();
+  /**
+   * Open sequences. `cachedTokens` is the first admission's prefix-cache hit: a recompute after a preemption or
+   * on another worker does not change what the client's prompt was first served with.
+   */
+  private readonly bySeq = new Map<
+    string,
+    { t: Tracked; choice: ChoiceOutput; prompt?: PromptLogprobsCollector; cachedTokens?: number }
+  >();
 
   constructor(
     private readonly log: OutputLog,
@@ -203,6 +212,7 @@ export class RequestManager {
       const entry = this.bySeq.get(o.seqId);
       if (!entry) continue;
       const { t, choice } = entry;
+      entry.cachedTokens ??= o.cachedTokens;
       const list = listOf(t);
       // The prompt's event precedes the choice's first token event, whatever positions it still lacks.
       const prompt = entry.prompt?.take(true);
@@ -277,15 +287,20 @@ export class RequestManager {
   ): OutputEvent {
     choice.finished = true;
     t.open -= 1;
-    this.bySeq.delete(seqIdOf(t.job.requestId, choice.index));
-    this.onSeqDone(seqIdOf(t.job.requestId, choice.index));
+    const seqId = seqIdOf(t.job.requestId, choice.index);
+    const cached = this.bySeq.get(seqId)?.cachedTokens;
+    this.bySeq.delete(seqId);
+    this.onSeqDone(seqId);
+    const promptTokens = promptOf(t.job, choice.index).length;
     return {
       type: 'finish',
       index: choice.index,
       finishReason: reason,
       stopReason: stopReason ?? null,
-      promptTokens: promptOf(t.job, choice.index).length,
+      promptTokens,
       completionTokens: choice.numTokens,
+      // A recompute's hit may reach into output tokens: only the prompt's part counts.
+      ...(cached !== undefined ? { cachedTokens: Math.min(cached, promptTokens) } : {}),
       ...(pooled ? { embedding: encodeEmbedding(pooled) } : {}),
     };
   }

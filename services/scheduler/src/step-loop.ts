@@ -237,7 +237,12 @@ export class StepLoop {
         return;
       }
       this.metrics.observeStep(this.labels, (performance.now() - t0) / 1000, out.numScheduledTokens);
-      const outputs = upd.outputs.map((o) => ({ ...o, seqId: o.requestId }));
+      const outputs = upd.outputs.map((o) => ({
+        ...o,
+        seqId: o.requestId,
+        // A finished request is gone from the core: its finish info has the count.
+        cachedTokens: o.finished?.numCachedTokens ?? core.getRequest(o.requestId)?.numCachedTokens,
+      }));
       if (this.structured) {
         for (const o of outputs) {
           // A stop token the grammar allowed ends the output, as vLLM ends a terminated matcher's request:

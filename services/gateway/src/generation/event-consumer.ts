@@ -24,6 +24,8 @@ export class EventConsumer {
     logprobs: TokenLogprob[];
     promptLogprobs?: (TokenLogprob | null)[];
     finishReason?: ApiFinishReason;
+    /** Prompt tokens the prefix cache served this choice (from its finish event). */
+    cachedTokens?: number;
   }[];
   /** Seconds from arrival to the first token delivered; undefined until then. */
   timeToFirstToken: number | undefined;
@@ -83,6 +85,7 @@ export class EventConsumer {
     }
     const finishReason = apiFinishReason(ev.finishReason);
     choice.finishReason = finishReason;
+    if (ev.cachedTokens !== undefined) choice.cachedTokens = ev.cachedTokens;
     // The scheduler's count is authoritative (it includes tokens held back, e.g. a stop string).
     choice.tokens = Math.max(choice.tokens, ev.completionTokens);
     this.metrics.requestsFinished.inc({ model_name: this.model, finish_reason: finishReason });
@@ -96,6 +99,21 @@ export class EventConsumer {
 
   get completionTokens(): number {
     return this.choices.reduce((s, c) => s + c.tokens, 0);
+  }
+
+  /**
+   * Prompt tokens served from the prefix cache, each prompt counted once as in prompt_tokens: the hit of its
+   * first choice (`n` per prompt; later choices reuse the blocks the first computed, a hit that saved no
+   * work on the client's prompt). Undefined until every prompt's first choice has finished.
+   */
+  cachedTokens(n: number): number | undefined {
+    let sum = 0;
+    for (let i = 0; i < this.choices.length; i += n) {
+      const c = at(this.choices, i);
+      if (c.finishReason === undefined) return undefined;
+      sum += c.cachedTokens ?? 0;
+    }
+    return sum;
   }
 
   results(): ChoiceResult[] {

@@ -265,7 +265,7 @@ export class GenerationService {
     if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
     if (life.clientGone.signal.aborted) return;
     if (!consumer.complete) throw incomplete();
-    const usage = usageWith(g.format, promptTokens, consumer.completionTokens);
+    const usage = usageWith(g, promptTokens, consumer);
     await g.finalize?.(usage);
     reply.type('application/json').send(g.format.body(ctx, consumer.results(), usage));
   }
@@ -288,10 +288,7 @@ export class GenerationService {
     // Queued: a burst's chunks (and the closing ones) go out in one write, at flush() / done() / end().
     const send = (chunk: object) => {
       if (typed) sse.queue(chunk, (chunk as { type: string }).type);
-      else
-        sse.queue(
-          continuous ? { ...chunk, usage: usageWith(g.format, promptTokens, consumer.completionTokens) } : chunk,
-        );
+      else sse.queue(continuous ? { ...chunk, usage: usageWith(g, promptTokens, consumer) } : chunk);
     };
     let begun = false;
     try {
@@ -308,7 +305,7 @@ export class GenerationService {
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
       if (life.clientGone.signal.aborted) return;
       if (!consumer.complete) throw incomplete();
-      const usage = usageWith(g.format, promptTokens, consumer.completionTokens);
+      const usage = usageWith(g, promptTokens, consumer);
       await g.finalize?.(usage);
       if (g.includeUsage) send(g.format.usageChunk(ctx, usage));
       for (const c of g.format.closingChunks?.(ctx, usage) ?? []) send(c);
@@ -328,8 +325,11 @@ export class GenerationService {
   }
 }
 
-function usageWith(format: ResponseFormat, promptTokens: number, completionTokens: number): Usage {
-  return { ...usageOf(promptTokens, completionTokens), ...format.usageDetails?.() };
+function usageWith(g: GenerationRequest, promptTokens: number, consumer: EventConsumer): Usage {
+  return {
+    ...usageOf(promptTokens, consumer.completionTokens, consumer.cachedTokens(g.n)),
+    ...g.format.usageDetails?.(),
+  };
 }
 
 export function incomplete(): ApiError {
