@@ -2,6 +2,7 @@
 // pooled rows accumulate across chunked-prefill steps, and the vector's tail (mean, dimensions, L2 normalisation).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import type { NewRequest, ProtoPoolingParams } from '@loom/proto';
 import type { EngineStepResult } from './engine/engine-api.js';
 import { finishPooled, PersistentBatch, StepRejected } from './persistent-batch.js';
@@ -106,7 +107,7 @@ test('each pooling asks for its rows: mean every chunk, CLS the first chunk, las
 test('last pooling may start past a prefix-cache hit; mean and CLS may not (their cached hidden states are gone)', () => {
   const b = new PersistentBatch(4);
   const p = b.prepare(step({ newRequests: [embedding('l', 'POOLING_LAST', 2, { numComputedTokens: 4 })] }));
-  assert.equal(p.seqs[0]!.pool, 'last');
+  assert.equal(at(p.seqs, 0).pool, 'last');
   for (const type of ['POOLING_MEAN', 'POOLING_CLS'] as const)
     assert.throws(
       () => b.prepare(step({ newRequests: [embedding(type, type, 2, { numComputedTokens: 4 })] })),

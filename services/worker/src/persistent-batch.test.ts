@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { at } from '@loom/common';
 import type { ProtoSamplingParams } from '@loom/proto';
 import { PersistentBatch, StepRejected } from './persistent-batch.js';
 import type { EngineStepResult } from './engine/engine-api.js';
@@ -32,18 +33,18 @@ test('a chunked prefill then decode: positions, block tables and sampling flags 
       ],
     }),
   );
-  assert.deepEqual([...p.seqs[0]!.tokens], [1, 2, 3, 4]);
-  assert.equal(p.seqs[0]!.sample, false);
+  assert.deepEqual([...at(p.seqs, 0).tokens], [1, 2, 3, 4]);
+  assert.equal(at(p.seqs, 0).sample, false);
   assert.deepEqual(b.complete(p, result([-1])), []);
   // Second chunk: the last 2 prompt tokens in new block 3, reaching the end → sample.
   p = b.prepare(
     step({ cachedRequests: [{ requestId: 'a', newBlockIds: [3], numComputedTokens: 4, numScheduledTokens: 2 }] }),
   );
-  assert.deepEqual([...p.seqs[0]!.tokens], [5, 6]);
-  assert.equal(p.seqs[0]!.startPos, 4);
-  assert.deepEqual([...p.seqs[0]!.blockTable], [9, 3]);
-  assert.equal(p.seqs[0]!.sample, true);
-  assert.equal(p.seqs[0]!.rngCounter, 0);
+  assert.deepEqual([...at(p.seqs, 0).tokens], [5, 6]);
+  assert.equal(at(p.seqs, 0).startPos, 4);
+  assert.deepEqual([...at(p.seqs, 0).blockTable], [9, 3]);
+  assert.equal(at(p.seqs, 0).sample, true);
+  assert.equal(at(p.seqs, 0).rngCounter, 0);
   assert.deepEqual(
     b.complete(p, result([42])).map((s) => [s.requestId, s.tokenId]),
     [['a', 42]],
@@ -52,9 +53,9 @@ test('a chunked prefill then decode: positions, block tables and sampling flags 
   p = b.prepare(
     step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }),
   );
-  assert.deepEqual([...p.seqs[0]!.tokens], [42]);
-  assert.equal(p.seqs[0]!.startPos, 6);
-  assert.equal(p.seqs[0]!.rngCounter, 1);
+  assert.deepEqual([...at(p.seqs, 0).tokens], [42]);
+  assert.equal(at(p.seqs, 0).startPos, 6);
+  assert.equal(at(p.seqs, 0).rngCounter, 1);
 });
 
 test('finished and preempted requests are forgotten; unknown or over-scheduled requests are refused', () => {
@@ -75,7 +76,7 @@ test('finished and preempted requests are forgotten; unknown or over-scheduled r
     }),
   );
   b.complete(p, result([5]));
-  assert.equal(p.seqs[0]!.rngCounter, 3, 'tokens generated before a preemption keep the RNG counter going');
+  assert.equal(at(p.seqs, 0).rngCounter, 3, 'tokens generated before a preemption keep the RNG counter going');
   b.prepare(step({ preemptedIds: ['a'] }));
   assert.equal(b.size, 0);
   assert.throws(
@@ -152,7 +153,7 @@ test('penalties, logit bias and min_tokens reach the engine: prompt/output split
       ],
     }),
   );
-  let s = p.seqs[0]!;
+  let s = at(p.seqs, 0);
   assert.deepEqual([...s.promptTokens!], [1, 5, 6]);
   assert.deepEqual([...s.outputTokens!], [8, 8]);
   assert.deepEqual([s.presencePenalty, s.frequencyPenalty, s.repetitionPenalty], [0.5, 0.25, 1.3]);
@@ -163,7 +164,7 @@ test('penalties, logit bias and min_tokens reach the engine: prompt/output split
   p = b.prepare(
     step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 5, numScheduledTokens: 1 }] }),
   );
-  s = p.seqs[0]!;
+  s = at(p.seqs, 0);
   assert.deepEqual([...s.outputTokens!], [8, 8, 4]);
   assert.equal(s.maskTokens, undefined, 'min_tokens reached');
 
@@ -192,8 +193,8 @@ test('penalties, logit bias and min_tokens reach the engine: prompt/output split
       ],
     }),
   );
-  assert.deepEqual([...q.seqs[0]!.maskTokens!], [11]);
-  const plain = q.seqs[1]!;
+  assert.deepEqual([...at(q.seqs, 0).maskTokens!], [11]);
+  const plain = at(q.seqs, 1);
   assert.deepEqual(
     [plain.maskTokens, plain.outputTokens, plain.promptTokens, plain.logitBiasIds, plain.repetitionPenalty],
     [undefined, undefined, undefined, undefined, undefined],
@@ -219,8 +220,8 @@ test('prompt logprobs: chunks ask the engine for rows while inside the prompt, a
       ],
     }),
   );
-  assert.equal(p.seqs[0]!.promptLogprobs, 2);
-  assert.equal(p.seqs[0]!.nextPromptToken, 5, "the last row scores the next chunk's first token");
+  assert.equal(at(p.seqs, 0).promptLogprobs, 2);
+  assert.equal(at(p.seqs, 0).nextPromptToken, 5, "the last row scores the next chunk's first token");
   // Rows score positions 1..4 (row j -> position j + 1); the top-2 of row j are (100 + j, 200 + j).
   const rowsResult = (n: number, base: number): EngineStepResult => ({
     ...result([-1]),
@@ -236,9 +237,9 @@ test('prompt logprobs: chunks ask the engine for rows while inside the prompt, a
   b.complete(p, r);
   let lp = b.promptLogprobs(p, r);
   assert.equal(lp.length, 1);
-  assert.equal(lp[0]!.startPosition, 1);
+  assert.equal(at(lp, 0).startPosition, 1);
   assert.deepEqual(
-    lp[0]!.tokens.map((t) => [t.tokenId, t.logprob, t.top.map((x) => x.tokenId)]),
+    at(lp, 0).tokens.map((t) => [t.tokenId, t.logprob, t.top.map((x) => x.tokenId)]),
     [
       [2, -1, [100, 200]],
       [3, -2, [101, 201]],
@@ -250,20 +251,20 @@ test('prompt logprobs: chunks ask the engine for rows while inside the prompt, a
   p = b.prepare(
     step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 4, numScheduledTokens: 2 }] }),
   );
-  assert.equal(p.seqs[0]!.nextPromptToken, undefined);
+  assert.equal(at(p.seqs, 0).nextPromptToken, undefined);
   r = { ...rowsResult(2, 5), tokens: Int32Array.from([9]) };
   b.complete(p, r);
   lp = b.promptLogprobs(p, r);
   assert.deepEqual(
-    lp[0]!.tokens.map((t) => [t.tokenId, t.logprob]),
+    at(lp, 0).tokens.map((t) => [t.tokenId, t.logprob]),
     [[6, -5]],
   );
-  assert.equal(lp[0]!.startPosition, 5);
+  assert.equal(at(lp, 0).startPosition, 5);
   // Decode steps ask for nothing; nor does a request without prompt_logprobs.
   p = b.prepare(
     step({ cachedRequests: [{ requestId: 'a', newBlockIds: [], numComputedTokens: 6, numScheduledTokens: 1 }] }),
   );
-  assert.equal(p.seqs[0]!.promptLogprobs, undefined);
+  assert.equal(at(p.seqs, 0).promptLogprobs, undefined);
   p = b.prepare(
     step({
       newRequests: [
@@ -279,7 +280,7 @@ test('prompt logprobs: chunks ask the engine for rows while inside the prompt, a
       ],
     }),
   );
-  assert.equal(p.seqs[0]!.promptLogprobs, undefined);
+  assert.equal(at(p.seqs, 0).promptLogprobs, undefined);
 });
 
 test('token bitmasks reach the sampling sequences they name, copied to aligned words; others are refused', () => {
@@ -301,8 +302,8 @@ test('token bitmasks reach the sampling sequences they name, copied to aligned w
   const p = b.prepare(
     step({ newRequests: [newReq('a', 3), newReq('b', 2)], tokenBitmasks: [{ requestId: 'a', words }] }),
   );
-  assert.deepEqual([...p.seqs[0]!.allowedTokens!], [0x80000005 | 0, 1]);
-  assert.equal(p.seqs[1]!.allowedTokens, undefined, 'no mask: unconstrained');
+  assert.deepEqual([...at(p.seqs, 0).allowedTokens!], [0x80000005 | 0, 1]);
+  assert.equal(at(p.seqs, 1).allowedTokens, undefined, 'no mask: unconstrained');
   // A mask for a request that does not sample this step (b's prefill continues), or that is not in it.
   assert.throws(
     () =>

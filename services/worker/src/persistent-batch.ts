@@ -1,3 +1,4 @@
+import { at, InvariantError } from '@loom/common';
 import type {
   CachedRequest,
   NewRequest,
@@ -63,11 +64,9 @@ export function finishPooled(
   const d = dimensions > 0 ? Math.min(dimensions, acc.length) : acc.length;
   const scale = type === 'mean' ? 1 / rows : 1;
   const v = Array.from(acc.subarray(0, d), (x) => x * scale);
-  if (normalize) {
-    const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
-    if (norm > 0) for (let i = 0; i < d; i++) v[i]! /= norm;
-  }
-  return v;
+  if (!normalize) return v;
+  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  return norm > 0 ? v.map((x) => x / norm) : v;
 }
 
 const EMPTY = new Float64Array(0);
@@ -191,21 +190,21 @@ export class PersistentBatch {
     const sampled: SampledToken[] = [];
     prepared.requestIds.forEach((id, i) => {
       const state = this.states.get(id)!;
-      const seq = prepared.seqs[i]!;
+      const seq = at(prepared.seqs, i);
       state.numComputedTokens = seq.startPos + seq.tokens.length;
       if (!seq.sample) return;
-      const tokenId = result.tokens[i]!;
+      const tokenId = at(result.tokens, i);
       state.tokenIds.push(tokenId);
       state.numOutputTokens += 1;
       const top: { tokenId: number; logprob: number }[] = [];
       const nTop = seq.logprobs ?? 0;
       if (result.topIds && result.topLogprobs && nTop > 0) {
         for (let j = 0; j < Math.min(nTop, result.topN); j++) {
-          const t = result.topIds[i * result.topN + j]!;
-          if (t >= 0) top.push({ tokenId: t, logprob: result.topLogprobs[i * result.topN + j]! });
+          const t = at(result.topIds, i * result.topN + j);
+          if (t >= 0) top.push({ tokenId: t, logprob: at(result.topLogprobs, i * result.topN + j) });
         }
       }
-      sampled.push({ requestId: id, tokenId, logprob: result.logprobs[i]!, top });
+      sampled.push({ requestId: id, tokenId, logprob: at(result.logprobs, i), top });
     });
     return sampled;
   }
@@ -223,7 +222,7 @@ export class PersistentBatch {
       throw new Error(`the engine returned ${rows.length} pooled values for ${numPooling} pooling sequences`);
     let k = 0;
     prepared.requestIds.forEach((id, i) => {
-      const seq = prepared.seqs[i]!;
+      const seq = at(prepared.seqs, i);
       const state = this.states.get(id)!;
       const p = state.pooling;
       if (!p) return;
@@ -231,7 +230,9 @@ export class PersistentBatch {
         const row = rows.subarray(k * dim, ++k * dim);
         if (p.acc.length === 0) p.acc = new Float64Array(dim);
         if (seq.pool === 'sum') {
-          for (let j = 0; j < dim; j++) p.acc[j]! += row[j]!;
+          const acc = p.acc;
+          if (acc.length !== row.length) throw new InvariantError(`pooled row of ${row.length}, sum of ${acc.length}`);
+          for (let j = 0; j < dim; j++) acc[j] = (acc[j] ?? 0) + (row[j] ?? 0); // in range: checked above
           p.rows += seq.tokens.length;
         } else {
           p.acc.set(row);
@@ -253,20 +254,20 @@ export class PersistentBatch {
     if (!p) return [];
     const out: PromptLogprobs[] = [];
     prepared.requestIds.forEach((id, i) => {
-      const seq = prepared.seqs[i]!;
+      const seq = at(prepared.seqs, i);
       const state = this.states.get(id);
       if (!state || seq.promptLogprobs === undefined) return;
       const nTop = Math.min(seq.promptLogprobs, p.topN);
       const tokens: PromptLogprobs['tokens'] = [];
-      for (let k = p.offsets[i]!, j = 0; k < p.offsets[i + 1]!; k++, j++) {
+      for (let k = at(p.offsets, i), end = at(p.offsets, i + 1), j = 0; k < end; k++, j++) {
         const pos = seq.startPos + j + 1;
         if (pos >= state.promptLength) break;
         const top = [];
         for (let t = 0; t < nTop; t++) {
-          const tokenId = p.topIds[k * p.topN + t]!;
-          if (tokenId >= 0) top.push({ tokenId, logprob: p.topLogprobs[k * p.topN + t]! });
+          const tokenId = at(p.topIds, k * p.topN + t);
+          if (tokenId >= 0) top.push({ tokenId, logprob: at(p.topLogprobs, k * p.topN + t) });
         }
-        tokens.push({ tokenId: state.tokenIds[pos]!, logprob: p.logprobs[k]!, top });
+        tokens.push({ tokenId: at(state.tokenIds, pos), logprob: at(p.logprobs, k), top });
       }
       if (tokens.length > 0) out.push({ requestId: id, startPosition: seq.startPos + 1, tokens });
     });
@@ -317,7 +318,7 @@ export class PersistentBatch {
     // Rows that score prompt positions 1 .. promptLength - 1 exist only while the chunk starts inside the prompt.
     if (sp.promptLogprobs !== undefined && s.numComputedTokens + 1 < s.promptLength) {
       seq.promptLogprobs = sp.promptLogprobs;
-      if (end < s.promptLength) seq.nextPromptToken = s.tokenIds[end]!;
+      if (end < s.promptLength) seq.nextPromptToken = at(s.tokenIds, end);
     }
     return seq;
   }

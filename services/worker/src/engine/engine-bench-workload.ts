@@ -4,6 +4,7 @@
  * until every prompt is in the KV cache and has its logits), then G decode steps that each feed one token
  * per sequence (decode). Also the useful FLOPs of that workload (identical for both engines).
  */
+import { at } from '@loom/common';
 import type { EngineModelInfo, EngineSeq } from './engine-api.js';
 import { loadEngine } from './native-engine.js';
 
@@ -59,7 +60,7 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
       let tokens = 0;
       for (; b0 < w.batch && (seqs.length === 0 || tokens + w.prompt <= maxTokens); b0++, tokens += w.prompt)
         seqs.push({
-          tokens: Int32Array.from(prompts[b0]!),
+          tokens: Int32Array.from(at(prompts, b0)),
           startPos: 0,
           blockTable: table(b0),
           sample: true,
@@ -73,7 +74,7 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
     const tables = Array.from({ length: w.batch }, (_, b) => table(b));
     for (let k = 0; k < w.generate; k++) {
       const seqs: EngineSeq[] = tables.map((blockTable, b) => ({
-        tokens: Int32Array.of(last[b]!),
+        tokens: Int32Array.of(at(last, b)),
         startPos: w.prompt + k,
         blockTable,
         sample: true,

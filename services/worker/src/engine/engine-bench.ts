@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { at } from '@loom/common';
 import { llamaPeerMissing, llamaPeerTool, medianRange, textTable } from '@loom/bench';
 import { readGgufMetadata } from '@loom/gguf';
 import { pickModels } from './engine-bench-models.js';
@@ -158,8 +159,11 @@ try {
           );
         }
         const totals = loom.map((x) => x.total).sort((a, b) => a - b);
-        const medianTotal = totals[totals.length >> 1]!;
-        const medianDecode = loom.map((x) => x.decode).sort((a, b) => a - b)[loom.length >> 1]!;
+        const medianTotal = at(totals, totals.length >> 1);
+        const medianDecode = at(
+          loom.map((x) => x.decode).sort((a, b) => a - b),
+          loom.length >> 1,
+        );
         rows.push({
           model: model.name,
           dtype,
@@ -170,7 +174,7 @@ try {
           kernels,
           loomPeakShare: flops / ((batch * (P + G)) / medianTotal) / (peak * 1e9),
           b1DecodeGBps: batch === 1 ? (bytesPerToken * medianDecode) / 1e9 : null,
-          loadAvg: os.loadavg()[0]!,
+          loadAvg: at(os.loadavg(), 0),
         });
       }
       rmSync(file, { force: true });
@@ -180,12 +184,18 @@ try {
 }
 
 const pick = (xs: Rates[], k: keyof Rates) => xs.map((x) => x[k]);
-const ratios = (r: Row, k: keyof Rates) => (r.llamaCpp ? r.loom.map((l, i) => l[k] / r.llamaCpp![i]![k]) : null);
+const ratios = (r: Row, k: keyof Rates) => {
+  const peer = r.llamaCpp;
+  return peer ? r.loom.map((l, i) => l[k] / at(peer, i)[k]) : null;
+};
 const cell = (xs: number[] | null, d: number) => (xs ? medianRange(xs, d) : '-');
 const verdict = (xs: number[] | null, target: number | undefined) => {
   if (target === undefined) return '-';
   if (!xs) return `>=${target}`;
-  const m = [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const m = at(
+    [...xs].sort((a, b) => a - b),
+    xs.length >> 1,
+  );
   return `>=${target} ${m >= target ? 'ok' : 'MISSED'}`;
 };
 const cpu = os.cpus()[0]?.model ?? '?';

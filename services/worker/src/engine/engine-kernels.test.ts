@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { at } from '@loom/common';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { KERNEL_SETS, loadEngine, supportedKernels } from './native-engine.js';
 import { GGML_QUANT_TYPES, ggmlQuantLayout, type GgmlQuantType } from '@loom/gguf';
@@ -48,13 +49,13 @@ describe('kernel dispatch', () => {
       }
       // Tokens agree everywhere; logprobs agree tightly between kernel sets with the same KV type
       // (rounding K/V to f16 moves them by ~1e-3 on its own, which is the KV type's effect, not the kernels').
-      const [refName, ref] = [...results][0]!;
+      const [refName, ref] = at([...results], 0);
       for (const [name, run] of results) {
         assert.deepEqual(run.generated, ref.generated, `${name} vs ${refName}`);
         const same = results.get(`scalar/${name.split('/')[1]}`)!;
         run.logprobs.forEach((lp, i) =>
           assert.ok(
-            Math.abs(lp - same.logprobs[i]!) < 1e-3,
+            Math.abs(lp - at(same.logprobs, i)) < 1e-3,
             `${name} logprob ${i}: ${lp} vs scalar ${same.logprobs[i]}`,
           ),
         );
@@ -78,7 +79,7 @@ describe('kernel dispatch', () => {
           engine.initKv(8, 16, 128, 1);
           const rows: Float32Array[] = [];
           for (let p = 0; p < tokens.length; p++) {
-            await engine.step([seq([tokens[p]!], p, [0, 1, 2, 3, 4, 5, 6, 7], true, GREEDY, p)]);
+            await engine.step([seq([at(tokens, p)], p, [0, 1, 2, 3, 4, 5, 6, 7], true, GREEDY, p)]);
             rows.push(engine.lastLogits().slice());
           }
           logits.set(kernels, rows);
@@ -89,7 +90,7 @@ describe('kernel dispatch', () => {
       const scalar = logits.get('scalar')!;
       for (const [kernels, rows] of logits) {
         rows.forEach((row, p) => {
-          const e = relErr(row, scalar[p]!);
+          const e = relErr(row, at(scalar, p));
           assert.ok(e < 5e-2, `${kernels} position ${p}: relative error ${e.toExponential(2)} vs scalar`);
         });
       }
@@ -122,7 +123,7 @@ describe('kernel dispatch', () => {
           engine.initKv(4, 16, 64, 1);
           const rows: Float32Array[] = [];
           for (let p = 0; p < tokens.length; p++) {
-            await engine.step([seq([tokens[p]!], p, [2, 0, 3, 1], true, GREEDY, p)]);
+            await engine.step([seq([at(tokens, p)], p, [2, 0, 3, 1], true, GREEDY, p)]);
             rows.push(engine.lastLogits().slice());
           }
           logits.set(kernels, rows);
@@ -133,7 +134,7 @@ describe('kernel dispatch', () => {
       const scalar = logits.get('scalar')!;
       for (const [kernels, rows] of logits)
         rows.forEach((row, p) => {
-          const e = relErr(row, scalar[p]!);
+          const e = relErr(row, at(scalar, p));
           assert.ok(e < 1e-4, `${kernels} position ${p}: relative error ${e.toExponential(2)} vs scalar`);
         });
     });

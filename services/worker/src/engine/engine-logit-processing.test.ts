@@ -2,6 +2,7 @@
 // semantics applied to the raw logits the engine reports (lastLogits).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { at } from '@loom/common';
 import type { EngineSeq } from './engine-api.js';
 import { GREEDY, ONCE_UPON_A_TIME, runAll, seq, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
@@ -9,21 +10,21 @@ import { loadEngine, type LoadedEngine } from './native-engine.js';
 /** vLLM: bias and mask, then repetition over prompt + output, then frequency and presence over output. */
 function processLogits(raw: Float32Array, s: EngineSeq): Float32Array {
   const l = Float32Array.from(raw);
-  s.logitBiasIds?.forEach((id, i) => (l[id] = l[id]! + s.logitBiasValues![i]!));
+  s.logitBiasIds?.forEach((id, i) => (l[id] = at(l, id) + at(s.logitBiasValues ?? [], i)));
   s.maskTokens?.forEach((id) => (l[id] = -Infinity));
   const counts = new Map<number, number>();
   s.outputTokens?.forEach((id) => counts.set(id, (counts.get(id) ?? 0) + 1));
   const rep = s.repetitionPenalty ?? 1;
   for (const id of new Set([...(s.promptTokens ?? []), ...(s.outputTokens ?? [])])) {
-    if (rep !== 1) l[id] = l[id]! > 0 ? l[id]! / rep : l[id]! * rep;
+    if (rep !== 1) l[id] = at(l, id) > 0 ? at(l, id) / rep : at(l, id) * rep;
     const c = counts.get(id) ?? 0;
-    l[id] = l[id]! - (s.frequencyPenalty ?? 0) * c - (c > 0 ? (s.presencePenalty ?? 0) : 0);
+    l[id] = at(l, id) - (s.frequencyPenalty ?? 0) * c - (c > 0 ? (s.presencePenalty ?? 0) : 0);
   }
   return l;
 }
-const argmax = (l: Float32Array): number => l.reduce((b, v, i) => (v > l[b]! ? i : b), 0);
+const argmax = (l: Float32Array): number => l.reduce((b, v, i) => (v > at(l, b) ? i : b), 0);
 /** The k ids with the highest raw logits. */
-const topIds = (l: Float32Array, k: number): number[] => [...l.keys()].sort((a, b) => l[b]! - l[a]!).slice(0, k);
+const topIds = (l: Float32Array, k: number): number[] => [...l.keys()].sort((a, b) => at(l, b) - at(l, a)).slice(0, k);
 
 describe('logit processing (penalties, bias, masking)', () => {
   let engine: LoadedEngine;
@@ -41,12 +42,12 @@ describe('logit processing (penalties, bias, masking)', () => {
     const s = { ...seq(ONCE_UPON_A_TIME, 0, [1], true, GREEDY, 0), ...extra };
     const r = await engine.step([s]);
     assert.deepEqual(engine.lastLogits(), raw, 'the logits are reported raw');
-    return { token: r.tokens[0]!, logprob: r.logprobs[0]!, seq: s };
+    return { token: at(r.tokens, 0), logprob: at(r.logprobs, 0), seq: s };
   }
 
   it('every penalty changes the greedy token exactly as vLLM defines it; logprobs stay raw', async () => {
     const [t0, t1, t2, t3] = topIds(raw, 4) as [number, number, number, number];
-    const rawLogZ = Math.log(raw.reduce((s, v) => s + Math.exp(v - raw[t0]!), 0)) + raw[t0]!;
+    const rawLogZ = Math.log(raw.reduce((s, v) => s + Math.exp(v - at(raw, t0)), 0)) + at(raw, t0);
     const cases: Partial<EngineSeq>[] = [
       { repetitionPenalty: 3, promptTokens: Int32Array.from([t0, 5, t0]), outputTokens: new Int32Array(0) },
       { repetitionPenalty: 0.2, promptTokens: Int32Array.from([t1, t3]), outputTokens: Int32Array.from([t2]) },
@@ -74,7 +75,7 @@ describe('logit processing (penalties, bias, masking)', () => {
         expected,
         JSON.stringify(c, (_, v) => (ArrayBuffer.isView(v) ? [...(v as Int32Array)] : v)),
       );
-      assert.ok(Math.abs(logprob - (raw[token]! - rawLogZ)) < 1e-4);
+      assert.ok(Math.abs(logprob - (at(raw, token) - rawLogZ)) < 1e-4);
       if (token !== t0) changed++;
     }
     assert.ok(changed >= 5, 'the cases are strong enough to move the greedy choice');
@@ -108,7 +109,7 @@ describe('logit processing (penalties, bias, masking)', () => {
         if (active.length === 0) return;
         const seqs = active.map(withPenalties);
         const res = await engine.step(seqs);
-        active.forEach((r, i) => r.apply(seqs[i]!, res, i));
+        active.forEach((r, i) => r.apply(at(seqs, i), res, i));
       }
     };
     const alone = new SeqRun(ONCE_UPON_A_TIME, [0, 1], sampling, 20);
@@ -118,7 +119,7 @@ describe('logit processing (penalties, bias, masking)', () => {
       new SeqRun([1, 300], [4, 5], { ...sampling, seed: 1 }, 12),
       new SeqRun(ONCE_UPON_A_TIME, [6, 7], { ...sampling, seed: 2 }, 20),
     ];
-    await drive([others[0]!, a, others[1]!]);
+    await drive([at(others, 0), a, at(others, 1)]);
     assert.deepEqual(a.generated, alone.generated);
     // And the penalties are felt: plain seeded sampling differs somewhere in 20 tokens.
     const plain = new SeqRun(ONCE_UPON_A_TIME, [8, 9], sampling, 20);
@@ -149,6 +150,6 @@ describe('logit processing (penalties, bias, masking)', () => {
       /finite/,
     );
     await assert.rejects(engine.step([{ ...ok(), maskTokens: [1] as unknown as Int32Array }]), TypeError);
-    assert.ok((await engine.step([ok()])).tokens[0]! >= 0);
+    assert.ok(at((await engine.step([ok()])).tokens, 0) >= 0);
   });
 });

@@ -2,6 +2,7 @@
 // inside batches with other sequences gives the same greedy tokens and (within 1e-4) the same logprobs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { at } from '@loom/common';
 import type { NativeEngine } from './engine-api.js';
 import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
@@ -20,7 +21,7 @@ function withEngine<T>(blockSize: number, numBlocks: number, fn: (e: NativeEngin
 function assertSame(a: SeqRun, b: SeqRun, what: string): void {
   assert.deepEqual(b.generated, a.generated, `${what}: tokens differ`);
   a.logprobs.forEach((lp, i) =>
-    assert.ok(Math.abs(lp - b.logprobs[i]!) <= 1e-4, `${what}: logprob ${i} ${lp} vs ${b.logprobs[i]}`),
+    assert.ok(Math.abs(lp - at(b.logprobs, i)) <= 1e-4, `${what}: logprob ${i} ${lp} vs ${b.logprobs[i]}`),
   );
 }
 

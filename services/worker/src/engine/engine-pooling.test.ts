@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { at } from '@loom/common';
 import { copyGgufWithMetadata } from '@loom/gguf';
 import { getLlama, type Llama, type Token } from 'node-llama-cpp';
 import type { EngineSeq } from './engine-api.js';
@@ -21,7 +22,7 @@ const PROMPT = [...ONCE_UPON_A_TIME, 412, 280, 339, 268, 471, 300, 290, 263];
 const row = (m: Float32Array, dim: number, p: number) => m.slice(p * dim, (p + 1) * dim);
 function rowSum(m: Float32Array, dim: number, a: number, b: number): Float32Array {
   const out = new Float64Array(dim);
-  for (let p = a; p < b; p++) for (let i = 0; i < dim; i++) out[i]! += m[p * dim + i]!;
+  for (let p = a; p < b; p++) for (let i = 0; i < dim; i++) out[i] = at(out, i) + at(m, p * dim + i);
   return Float32Array.from(out);
 }
 
@@ -76,10 +77,10 @@ describe('pooled hidden states vs the float64 reference', () => {
         engine.initKv(16 * groups, 4, 64, 4);
         // One step: three pooling sequences and a sampling one; only the sampler gets logits.
         const r = await engine.step([
-          pooling(tokens, 0, n, tables[0]!, 'last'),
-          seq(tokens, 0, tables[1]!, true, GREEDY, 0),
-          pooling(tokens, 0, n, tables[2]!, 'first'),
-          pooling(tokens, 0, n, tables[3]!, 'sum'),
+          pooling(tokens, 0, n, at(tables, 0), 'last'),
+          seq(tokens, 0, at(tables, 1), true, GREEDY, 0),
+          pooling(tokens, 0, n, at(tables, 2), 'first'),
+          pooling(tokens, 0, n, at(tables, 3), 'sum'),
         ]);
         assert.equal(r.pooled?.length, 3 * dim, 'one row per pooling sequence');
         assert.deepEqual(
@@ -100,16 +101,16 @@ describe('pooled hidden states vs the float64 reference', () => {
         for (let a = 0; a < n; a += 5) {
           const b = Math.min(n, a + 5);
           const c = await engine.step([
-            pooling(tokens, a, b, tables[0]!, 'sum'),
-            pooling(tokens, a, b, tables[1]!, 'last'),
+            pooling(tokens, a, b, at(tables, 0), 'sum'),
+            pooling(tokens, a, b, at(tables, 1), 'last'),
           ]);
-          for (let i = 0; i < dim; i++) sum[i]! += c.pooled![i]!;
+          for (let i = 0; i < dim; i++) sum[i] = at(sum, i) + at(c.pooled ?? [], i);
           check(row(c.pooled!, dim, 1), row(ref, dim, b - 1), `last row of chunk [${a}, ${b})`);
         }
         check(sum, rowSum(ref, dim, 0, n), 'sum over chunks');
 
         // Nothing pools: no pooled rows.
-        const plain = await engine.step([seq([tokens[0]!], 0, tables[2]!, true, GREEDY, 0)]);
+        const plain = await engine.step([seq([at(tokens, 0)], 0, at(tables, 2), true, GREEDY, 0)]);
         assert.equal(plain.pooled, undefined);
       } finally {
         engine.close();

@@ -3,6 +3,7 @@
 // the prompt is one prefill or chunks (nextPromptToken bridges them) and whatever else is in the batch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { at } from '@loom/common';
 import type { EngineStepResult } from './engine-api.js';
 import { GREEDY, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
@@ -21,8 +22,8 @@ function referenceRows(ref: Float32Array, vocab: number): { lp: number[]; top: n
     let sum = 0;
     for (const x of row) sum += Math.exp(x - max);
     const logZ = max + Math.log(sum);
-    lp.push(j + 1 < PROMPT.length ? row[PROMPT[j + 1]!]! - logZ : NaN);
-    top.push([...row.keys()].sort((a, b) => row[b]! - row[a]! || a - b).slice(0, TOP));
+    lp.push(j + 1 < PROMPT.length ? at(row, at(PROMPT, j + 1)) - logZ : NaN);
+    top.push([...row.keys()].sort((a, b) => at(row, b) - at(row, a) || a - b).slice(0, TOP));
   }
   return { lp, top };
 }
@@ -32,8 +33,8 @@ function rows(r: EngineStepResult, i: number, topN: number) {
   const p = r.prompt!;
   const lp: number[] = [],
     top: number[][] = [];
-  for (let k = p.offsets[i]!; k < p.offsets[i + 1]!; k++) {
-    lp.push(p.logprobs[k]!);
+  for (let k = at(p.offsets, i); k < at(p.offsets, i + 1); k++) {
+    lp.push(at(p.logprobs, k));
     top.push([...p.topIds.subarray(k * p.topN, k * p.topN + topN)]);
   }
   return { lp, top };
@@ -48,9 +49,9 @@ describe('prompt logprobs', () => {
       const close = (got: { lp: number[]; top: number[][] }, what: string) => {
         assert.equal(got.lp.length, PROMPT.length, what);
         got.lp.forEach((x, j) => {
-          if (Number.isNaN(want.lp[j]!))
+          if (Number.isNaN(at(want.lp, j)))
             assert.ok(Number.isNaN(x), `${what}: row ${j} is the generated token's, not a prompt token's`);
-          else assert.ok(Math.abs(x - want.lp[j]!) < 1e-4, `${what}: row ${j}: ${x} vs ${want.lp[j]}`);
+          else assert.ok(Math.abs(x - at(want.lp, j)) < 1e-4, `${what}: row ${j}: ${x} vs ${want.lp[j]}`);
         });
         assert.deepEqual(got.top, want.top, what);
       };
@@ -62,15 +63,15 @@ describe('prompt logprobs', () => {
 
       // Chunks of 5: each but the last names the next chunk's first token; another sequence rides along without asking.
       const chunked = { lp: [] as number[], top: [] as number[][] };
-      for (let at = 0; at < PROMPT.length; at += 5) {
-        const end = Math.min(PROMPT.length, at + 5);
+      for (let from = 0; from < PROMPT.length; from += 5) {
+        const end = Math.min(PROMPT.length, from + 5);
         const last = end === PROMPT.length;
         const r = await engine.step([
           seq([5, 6, 7], 0, [8], true, GREEDY, 0),
           {
-            ...seq(PROMPT.slice(at, end), at, [4, 5, 6, 7], last, GREEDY, 0),
+            ...seq(PROMPT.slice(from, end), from, [4, 5, 6, 7], last, GREEDY, 0),
             promptLogprobs: TOP,
-            ...(last ? {} : { nextPromptToken: PROMPT[end]! }),
+            ...(last ? {} : { nextPromptToken: at(PROMPT, end) }),
           },
         ]);
         assert.equal(r.prompt!.offsets[0], 0);

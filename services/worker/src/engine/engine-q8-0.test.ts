@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { at } from '@loom/common';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun } from '../testing/engine-test-kit.js';
 import { loadEngine, quantize } from './native-engine.js';
@@ -29,7 +30,7 @@ describe('q8_0 weights', () => {
     for (let b = 0; b < 2; b++) {
       const amax = Math.max(...Array.from(x.slice(b * 32, b * 32 + 32), Math.abs));
       for (let i = b * 32; i < b * 32 + 32; i++)
-        assert.ok(Math.abs(x[i]! - y[i]!) <= (amax / 127) * 0.51 + 1e-6, `${x[i]} vs ${y[i]}`);
+        assert.ok(Math.abs(at(x, i) - at(y, i)) <= (amax / 127) * 0.51 + 1e-6, `${x[i]} vs ${y[i]}`);
     }
     assert.deepEqual(
       quantizeQ8_0(x),

@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { at } from '@loom/common';
 import {
   GGML_QUANT_TYPES,
   ggmlQuantLayout,
@@ -61,7 +62,7 @@ async function loomLogits(file: string, tokens: number[]): Promise<Float32Array[
     engine.initKv(8, 16, 64, 1);
     const rows: Float32Array[] = [];
     for (let p = 0; p < tokens.length; p++) {
-      await engine.step([seq([tokens[p]!], p, [0, 1, 2, 3, 4, 5, 6, 7], true, GREEDY, p)]);
+      await engine.step([seq([at(tokens, p)], p, [0, 1, 2, 3, 4, 5, 6, 7], true, GREEDY, p)]);
       rows.push(engine.lastLogits().slice());
     }
     return rows;
@@ -135,11 +136,11 @@ describe('quantised weights vs llama.cpp', () => {
     const expected = await llamaGreedy(file, N);
     assert.deepEqual(await loomGreedy(file, prompts, N), expected, 'greedy tokens');
     for (let i = 0; i < prompts.length; i++) {
-      const tokens = [...prompts[i]!, ...expected[i]!.slice(0, N - 1)];
+      const tokens = [...at(prompts, i), ...at(expected, i).slice(0, N - 1)];
       const ours = await loomLogits(file, tokens);
-      const theirs = await llamaLogits(file, tokens, ours[0]!.length);
+      const theirs = await llamaLogits(file, tokens, at(ours, 0).length);
       ours.forEach((row, p) => {
-        const e = relErr(row, theirs[p]!);
+        const e = relErr(row, at(theirs, p));
         assert.ok(e < LOGIT_TOL, `prompt ${i} position ${p}: logits differ by ${e.toExponential(2)} of their scale`);
       });
     }
@@ -169,7 +170,7 @@ describe('quantised weights vs llama.cpp', () => {
     };
     for (const t of Object.keys(bound) as QuantType[]) {
       const y = dequantize(t, quantize(t, x));
-      const err = x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+      const err = x.reduce((m, v, i) => Math.max(m, Math.abs(v - at(y, i))), 0);
       assert.ok(err <= bound[t], `${t}: max error ${err} > ${bound[t]}`);
     }
   });

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { at } from '@loom/common';
 import { GREEDY, relErr, seq } from '../testing/engine-test-kit.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
 import { rng, TINY_LLAMA, writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
@@ -23,7 +24,7 @@ async function fastLogits(engine: LoadedEngine, tokens: number[]): Promise<Float
   await engine.step([seq(tokens.slice(0, 5), 0, table, true, GREEDY, 0)]);
   out.push(engine.lastLogits());
   for (let p = 5; p < tokens.length; p++) {
-    await engine.step([seq([tokens[p]!], p, table, true, GREEDY, 0)]);
+    await engine.step([seq([at(tokens, p)], p, table, true, GREEDY, 0)]);
     out.push(engine.lastLogits());
   }
   return out;

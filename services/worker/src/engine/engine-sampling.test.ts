@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import path from 'node:path';
+import { at } from '@loom/common';
 import {
   GREEDY,
   ONCE_UPON_A_TIME,
@@ -39,11 +40,11 @@ describe('sampling', () => {
       new SeqRun([1, 403], [14, 15, 16, 17], { ...SAMPLED, temperature: 1.2, topK: 20 }, 17),
       new SeqRun(ONCE_UPON_A_TIME, [40, 41, 42, 43], GREEDY, 23, 2),
     ];
-    await runAll(engine, [others[0]!, target, others[1]!, others[2]!]);
+    await runAll(engine, [at(others, 0), target, at(others, 1), at(others, 2)]);
     assert.deepEqual(target.generated, solo);
     assert.deepEqual(await alone(SAMPLED, [5, 6, 7, 8]), solo, 'same seed, other blocks');
     assert.notDeepEqual(await alone({ ...SAMPLED, seed: 43 }), solo, 'seed 43 gave the same tokens as seed 42');
-    assert.notDeepEqual(others[0]!.generated, solo, 'seed 1 gave the same tokens as seed 42');
+    assert.notDeepEqual(at(others, 0).generated, solo, 'seed 1 gave the same tokens as seed 42');
   });
 
   it('top-k 1 and min-p 1 are greedy; temperature 0 ignores the seed', async () => {
@@ -64,18 +65,19 @@ describe('sampling', () => {
       lps = res.topLogprobs!;
     assert.equal(ids.length, 15);
     assert.equal(ids[0], res.tokens[0], 'greedy token is the top-1');
-    assert.ok(Math.abs(lps[0]! - res.logprobs[0]!) < 1e-6);
-    for (let j = 1; j < 5; j++) assert.ok(lps[j]! <= lps[j - 1]!, 'top logprobs are sorted');
+    assert.ok(Math.abs(at(lps, 0) - at(res.logprobs, 0)) < 1e-6);
+    for (let j = 1; j < 5; j++) assert.ok(at(lps, j) <= at(lps, j - 1), 'top logprobs are sorted');
     const mass = Array.from(lps.slice(0, 5)).reduce((a, b) => a + Math.exp(b), 0);
     assert.ok(mass > 0.5 && mass <= 1 + 1e-5, `top-5 mass ${mass}`);
     // Row 1 asked for 2: padded with -1 / NaN. Same prompt, so the same top-2.
     assert.deepEqual(Array.from(ids.slice(5, 10)), [ids[0], ids[1], -1, -1, -1]);
-    assert.ok(Number.isNaN(lps[7]!));
-    const k = Array.from(ids.slice(0, 5)).indexOf(res.tokens[1]!);
-    if (k >= 0) assert.ok(Math.abs(lps[k]! - res.logprobs[1]!) < 1e-6, 'sampled logprob is from the raw distribution');
+    assert.ok(Number.isNaN(at(lps, 7)));
+    const k = Array.from(ids.slice(0, 5)).indexOf(at(res.tokens, 1));
+    if (k >= 0)
+      assert.ok(Math.abs(at(lps, k) - at(res.logprobs, 1)) < 1e-6, 'sampled logprob is from the raw distribution');
     // Row 2 did not sample.
     assert.equal(res.tokens[2], -1);
-    assert.ok(Number.isNaN(res.logprobs[2]!));
+    assert.ok(Number.isNaN(at(res.logprobs, 2)));
   });
 
   it('a 32000-token vocabulary: top-p / min-p sampling (head-only and full-sort paths) is batch-invariant', async () => {

@@ -3,6 +3,7 @@
 // against the TypeScript statement of vLLM's order (mask the raw logits first, everything else after).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { at } from '@loom/common';
 import type { EngineSeq } from './engine-api.js';
 import { GREEDY, ONCE_UPON_A_TIME, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine, supportedKernels, type LoadedEngine } from './native-engine.js';
@@ -12,15 +13,15 @@ const WORDS = VOCAB / 32;
 
 function maskOf(ids: readonly number[], words = WORDS): Int32Array {
   const m = new Int32Array(words);
-  for (const id of ids) m[id >>> 5] = m[id >>> 5]! | (1 << (id & 31));
+  for (const id of ids) m[id >>> 5] = at(m, id >>> 5) | (1 << (id & 31));
   return m;
 }
 /** log-softmax of `raw` restricted to `allowed`, at `id`. */
 function maskedLogprob(raw: Float32Array, allowed: readonly number[], id: number): number {
-  const max = Math.max(...allowed.map((a) => raw[a]!));
-  return raw[id]! - (max + Math.log(allowed.reduce((s, a) => s + Math.exp(raw[a]! - max), 0)));
+  const max = Math.max(...allowed.map((a) => at(raw, a)));
+  return at(raw, id) - (max + Math.log(allowed.reduce((s, a) => s + Math.exp(at(raw, a) - max), 0)));
 }
-const byRaw = (raw: Float32Array) => (a: number, b: number) => raw[b]! - raw[a]! || a - b;
+const byRaw = (raw: Float32Array) => (a: number, b: number) => at(raw, b) - at(raw, a) || a - b;
 
 async function withEngine(kernels: string, fn: (e: LoadedEngine) => Promise<void>): Promise<void> {
   const engine = loadEngine(storiesPath('f32'), { threads: 2, kernels: kernels as never });
@@ -45,15 +46,15 @@ describe('allowed-token bitmask', () => {
       await withEngine(kernels, async (engine) => {
         const { raw, order } = await rawAfterPrompt(engine, 0);
         // Allowed: a few mid-ranked tokens, never the unconstrained favourite.
-        const allowed = [order[5]!, order[17]!, order[40]!, order[200]!];
+        const allowed = [at(order, 5), at(order, 17), at(order, 40), at(order, 200)];
         const base = seq(ONCE_UPON_A_TIME, 0, [1], true, { ...GREEDY, logprobs: 8 }, 0);
         const g = await engine.step([{ ...base, allowedTokens: maskOf(allowed) }]);
         assert.equal(g.tokens[0], order[5], 'greedy: the most likely allowed token');
-        assert.ok(Math.abs(g.logprobs[0]! - maskedLogprob(raw, allowed, order[5]!)) < 1e-4);
+        assert.ok(Math.abs(at(g.logprobs, 0) - maskedLogprob(raw, allowed, at(order, 5))) < 1e-4);
         // Top alternatives: the allowed ones in raw order, then padding (a disallowed token is never shown).
         assert.deepEqual([...g.topIds!.subarray(0, 8)], [...allowed.sort(byRaw(raw)), -1, -1, -1, -1]);
         for (let j = 0; j < 4; j++)
-          assert.ok(Math.abs(g.topLogprobs![j]! - maskedLogprob(raw, allowed, g.topIds![j]!)) < 1e-4);
+          assert.ok(Math.abs(at(g.topLogprobs ?? [], j) - maskedLogprob(raw, allowed, at(g.topIds ?? [], j))) < 1e-4);
 
         const counts = new Map<number, number>();
         for (let s = 0; s < 60; s++) {
@@ -61,7 +62,7 @@ describe('allowed-token bitmask', () => {
           const r = await engine.step([
             { ...seq(ONCE_UPON_A_TIME, 0, [1], true, sampled, 0), allowedTokens: maskOf(allowed) },
           ]);
-          counts.set(r.tokens[0]!, (counts.get(r.tokens[0]!) ?? 0) + 1);
+          counts.set(at(r.tokens, 0), (counts.get(at(r.tokens, 0)) ?? 0) + 1);
         }
         assert.ok(
           [...counts.keys()].every((t) => allowed.includes(t)),
@@ -76,15 +77,15 @@ describe('allowed-token bitmask', () => {
     await withEngine('auto', async (engine) => {
       const { order } = await rawAfterPrompt(engine, 0);
       const sampled = { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 7 };
-      const masks = [[order[3]!, order[9]!], [order[1]!], [order[30]!, order[31]!, order[32]!]];
+      const masks = [[at(order, 3), at(order, 9)], [at(order, 1)], [at(order, 30), at(order, 31), at(order, 32)]];
       const seqs: EngineSeq[] = masks.map((m, i) => ({
         ...seq(ONCE_UPON_A_TIME, 0, [i + 1], true, { ...sampled, seed: 7 + i }, 0),
         allowedTokens: maskOf(m),
       }));
       const batched = await engine.step([seq(ONCE_UPON_A_TIME, 0, [4], true, sampled, 0), ...seqs]);
-      masks.forEach((m, i) => assert.ok(m.includes(batched.tokens[i + 1]!), `seq ${i}`));
+      masks.forEach((m, i) => assert.ok(m.includes(at(batched.tokens, i + 1)), `seq ${i}`));
       for (let i = 0; i < seqs.length; i++) {
-        const alone = await engine.step([{ ...seqs[i]!, blockTable: Int32Array.from([5]) }]);
+        const alone = await engine.step([{ ...at(seqs, i), blockTable: Int32Array.from([5]) }]);
         assert.equal(alone.tokens[0], batched.tokens[i + 1], `seq ${i}: same draw alone`);
       }
     });
@@ -98,15 +99,15 @@ describe('allowed-token bitmask', () => {
       const biased = await engine.step([
         {
           ...base,
-          allowedTokens: maskOf([order[2]!, order[6]!]),
-          logitBiasIds: Int32Array.from([order[6]!, order[0]!]),
+          allowedTokens: maskOf([at(order, 2), at(order, 6)]),
+          logitBiasIds: Int32Array.from([at(order, 6), at(order, 0)]),
           logitBiasValues: Float32Array.from([30, 100]),
         },
       ]);
       assert.equal(biased.tokens[0], order[6], 'bias acts within the mask; a bias on a disallowed token does nothing');
       // min_tokens masking (maskTokens) of the only allowed token: the grammar wins (vLLM: EOS only).
       const only = await engine.step([
-        { ...base, allowedTokens: maskOf([order[4]!]), maskTokens: Int32Array.from([order[4]!]) },
+        { ...base, allowedTokens: maskOf([at(order, 4)]), maskTokens: Int32Array.from([at(order, 4)]) },
       ]);
       assert.equal(only.tokens[0], order[4]);
     });

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { at } from '@loom/common';
 import type { PhaseTimes, Workload } from './engine-bench-workload.js';
 
 const run = promisify(execFile);
@@ -25,7 +26,7 @@ export const describePeer = (c: PeerConfig) => `fa ${c.flashAttn ? 'on' : 'off'}
  * they are tried only where they differ.
  */
 export function peerCandidates(w: Workload): PeerConfig[] {
-  const ubatches = [512, 2048].filter((u, i, all) => i === 0 || all[i - 1]! < w.batch * w.prompt);
+  const ubatches = [512, 2048].filter((u, i, all) => i === 0 || at(all, i - 1) < w.batch * w.prompt);
   return [true, false].flatMap((flashAttn) => ubatches.map((ubatch) => ({ flashAttn, batch: 2048, ubatch })));
 }
 

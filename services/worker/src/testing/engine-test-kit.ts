@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { at } from '@loom/common';
 import type { EngineSeq, EngineStepResult, NativeEngine } from '../engine/engine-api.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -77,8 +78,8 @@ export class SeqRun {
   apply(s: EngineSeq, r: EngineStepResult, i: number): void {
     this.fed += s.tokens.length;
     if (s.sample) {
-      this.generated.push(r.tokens[i]!);
-      this.logprobs.push(r.logprobs[i]!);
+      this.generated.push(at(r.tokens, i));
+      this.logprobs.push(at(r.logprobs, i));
     }
   }
 }
@@ -90,7 +91,7 @@ export async function runAll(engine: NativeEngine, runs: SeqRun[]): Promise<void
     if (active.length === 0) return;
     const seqs = active.map((r) => r.next());
     const res = await engine.step(seqs);
-    active.forEach((r, i) => r.apply(seqs[i]!, res, i));
+    active.forEach((r, i) => r.apply(at(seqs, i), res, i));
   }
 }
 
@@ -98,9 +99,9 @@ export async function runAll(engine: NativeEngine, runs: SeqRun[]): Promise<void
 export function decode(vocab: string[], ids: number[]): string {
   const bytes: number[] = [];
   for (const id of ids) {
-    const piece = vocab[id]!;
-    const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
-    if (m) bytes.push(parseInt(m[1]!, 16));
+    const piece = at(vocab, id);
+    const hex = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece)?.[1];
+    if (hex !== undefined) bytes.push(parseInt(hex, 16));
     else bytes.push(...Buffer.from(piece.replace(/\u2581/g, ' '), 'utf8'));
   }
   return Buffer.from(bytes).toString('utf8');

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { at, entry } from '@loom/common';
 import { hfTokenizerFromData, tokenizerDataFromGguf, chatTemplateFromGguf } from '@loom/tokenizer';
 import { readGgufMetadata, type GgufTensorInfo } from '@loom/gguf';
 import { encode } from './tiny-model.js';
@@ -62,7 +63,7 @@ function hfName(gguf: string, arch: string, moe: string): string | undefined {
     'ffn_down.weight': 'mlp.down_proj.weight',
     'ffn_gate_inp.weight': `${moe}.gate.weight`,
   };
-  const rest = inLayer[m[2]!];
+  const rest = inLayer[at(m, 2)];
   return rest ? `model.layers.${m[1]}.${rest}` : undefined;
 }
 
@@ -70,7 +71,7 @@ function hfName(gguf: string, arch: string, moe: string): string | undefined {
 function hfExpertName(gguf: string, moe: string, e: number): string | undefined {
   const m = /^blk\.(\d+)\.ffn_(gate|up|down)_exps\.weight$/.exec(gguf);
   if (!m) return undefined;
-  const which = moe === 'mlp' ? `${m[2]}_proj` : { gate: 'w1', up: 'w3', down: 'w2' }[m[2]!];
+  const which = moe === 'mlp' ? `${m[2]}_proj` : entry({ gate: 'w1', up: 'w3', down: 'w2' }, at(m, 2));
   return `model.layers.${m[1]}.${moe}.experts.${e}.${which}.weight`;
 }
 
@@ -133,34 +134,37 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
     return new Float32Array(b.buffer);
   };
   const ropeFactors: Record<string, number[]> = {};
+  const dtypeOf = (t: GgufTensorInfo) => {
+    const dt = DTYPE[t.type];
+    if (dt) return dt;
+    throw new Error(
+      `${ggufPath}: tensor ${t.name} has GGML type ${t.type}; only f32 / f16 / bf16 have a safetensors dtype`,
+    );
+  };
   try {
     for (const t of meta.tensors as GgufTensorInfo[]) {
       const lr = /^rope_factors_(long|short)\.weight$/.exec(t.name);
-      if (lr) ropeFactors[lr[1]!] = [...f32Of(t)];
+      if (lr) ropeFactors[at(lr, 1)] = [...f32Of(t)];
       if (experts && hfExpertName(t.name, moe, 0)) {
         const data = new Uint8Array(t.byteSize!);
         fs.readSync(fd, data, 0, data.length, t.fileOffset);
-        const dt = DTYPE[t.type]!;
+        const dt = dtypeOf(t);
         const each = data.length / experts;
         for (let e = 0; e < experts; e++)
           tensors.push({
             name: hfExpertName(t.name, moe, e)!,
             dtype: dt.name,
-            shape: [t.shape[1]!, t.shape[0]!],
+            shape: [at(t.shape, 1), at(t.shape, 0)],
             data: data.slice(e * each, (e + 1) * each),
           });
         continue;
       }
       const name = hfName(t.name, arch, moe);
       if (!name) continue;
-      const dt = DTYPE[t.type];
-      if (!dt)
-        throw new Error(
-          `${ggufPath}: tensor ${t.name} has GGML type ${t.type}; only f32 / f16 / bf16 have a safetensors dtype`,
-        );
+      const dt = dtypeOf(t);
       let data: Uint8Array = new Uint8Array(t.byteSize!);
       fs.readSync(fd, data, 0, data.length, t.fileOffset);
-      const rowBytes = (t.shape.length === 2 ? t.shape[0]! : 1) * dt.bytes;
+      const rowBytes = (t.shape.length === 2 ? at(t.shape, 0) : 1) * dt.bytes;
       if (permuted && /attn_q\./.test(t.name)) data = unpermute(data, nHead, rowBytes);
       if (permuted && /attn_k\./.test(t.name)) data = unpermute(data, nKv, rowBytes);
       if (gemma && t.name.endsWith('norm.weight') && t.type === 0) {

@@ -8,6 +8,7 @@
  *   (1/sqrt(ss/256 + eps/4) = 2/sqrt(ss/64 + eps), all powers of two, so exact in binary floating point).
  */
 import { readFileSync } from 'node:fs';
+import { at } from '@loom/common';
 import {
   isLlamaFileType,
   LLAMA_FTYPE_ID,
@@ -74,9 +75,10 @@ function write(
     const keep = { name: t.name, shape: t.shape, type: GGML_F32, data: new Uint8Array(t.values.buffer) };
     if (t.shape.length !== 2) return keep;
     // A file type picks per tensor (falling back as llama-quantize does); a plain type skips rows it cannot take.
-    const tt = isLlamaFileType(type) ? llamaFileTensorType(type, t.name, t.shape[0]!, model) : type;
+    const cols = at(t.shape, 0);
+    const tt = isLlamaFileType(type) ? llamaFileTensorType(type, t.name, cols, model) : type;
     const { id, blockSize } = weightTypeLayout(tt);
-    if (tt === 'f32' || t.shape[0]! % blockSize !== 0) return keep;
+    if (tt === 'f32' || cols % blockSize !== 0) return keep;
     if (tt !== 'f16') quantised++;
     return { name: t.name, shape: t.shape, type: id, data: quantize(tt, t.values) };
   });
@@ -104,7 +106,7 @@ export function writePaddedStories(dst: string, type: QuantType | LlamaFileType)
     const [cols, rows] = t.shape as [number, number];
     if (t.name.endsWith('norm.weight')) {
       const p = pad(t, W, 1);
-      for (let i = 0; i < dim; i++) p.values[i] = p.values[i]! / 2;
+      for (let i = 0; i < dim; i++) p.values[i] = at(p.values, i) / 2;
       return p;
     }
     if (t.name.includes('attn_output')) return pad(t, cols, W); // output rows widened

@@ -52,8 +52,7 @@ export const rng = seededRandom;
 /** bf16 bits of x, round to nearest even. */
 function f32ToBf16(values: Float32Array): Uint8Array {
   const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < u.length; i++) out[i] = (u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) >>> 16;
+  const out = Uint16Array.from(u, (x) => (x + 0x7fff + ((x >>> 16) & 1)) >>> 16);
   return new Uint8Array(out.buffer);
 }
 
