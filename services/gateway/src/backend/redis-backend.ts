@@ -24,6 +24,8 @@ export interface RedisBackendOptions {
   maxQueueLength: number;
   /** How long model cards are cached (ms). Workers publish rarely; the hot path must not GET per request. */
   cardTtlMs?: number;
+  /** How long a count of a model's waiting jobs stands for the queue bound (ms); see waitingDepth. */
+  queueDepthTtlMs?: number;
   /** XREAD BLOCK timeout; only bounds how long an idle read lasts. */
   blockMs?: number;
   /** Output streams one blocking Redis connection reads at once (see OutputStreamReader). */
@@ -45,6 +47,10 @@ export class RedisBackend implements InferenceBackend {
   private readonly cardTtlMs: number;
   private readonly reader: OutputStreamReader;
   private listCache?: { at: number; cards: ModelCard[] };
+  private readonly depthTtlMs: number;
+  /** Per model: its waiting jobs at the last count (`at`, ms epoch) plus this gateway's adds since. */
+  private readonly depth = new Map<string, { at: number; n: number }>();
+  private readonly depthCounts = new Map<string, Promise<{ at: number; n: number }>>();
   /**
    * Parsed model cards by id, with the raw JSON they came from. A card holds the whole tokenizer
    * (a 32k vocabulary is ~1 MB of JSON): a refresh whose raw text is unchanged keeps the parsed card,
@@ -59,6 +65,7 @@ export class RedisBackend implements InferenceBackend {
     this.redis = createRedis(opts.redisUrl, 'loom-gateway');
     this.watchErrors(this.redis);
     this.cardTtlMs = opts.cardTtlMs ?? 3000;
+    this.depthTtlMs = opts.queueDepthTtlMs ?? 100;
     this.reader = new OutputStreamReader(this.redis, {
       blockMs: opts.blockMs,
       maxKeysPerConnection: opts.streamsPerConnection,
@@ -108,10 +115,35 @@ export class RedisBackend implements InferenceBackend {
 
   async submit(job: RequestJob): Promise<void> {
     const queue = this.queueFor(job.model);
-    // A soft bound: concurrent submits may overshoot by a few, which is fine for back-pressure.
-    const waiting = await queue.getJobCountByTypes('wait', 'prioritized', 'delayed');
-    if (waiting >= this.opts.maxQueueLength) throw new QueueFullError(job.model, this.opts.maxQueueLength);
+    const depth = await this.waitingDepth(job.model, queue);
+    if (depth.n >= this.opts.maxQueueLength) throw new QueueFullError(job.model, this.opts.maxQueueLength);
+    // Counted until the next refresh, so a burst between two counts still meets the bound.
+    depth.n += 1;
     await queue.add(REQUEST_JOB_NAME, job, { jobId: job.requestId, removeOnComplete: true, removeOnFail: 1000 });
+  }
+
+  /**
+   * The model's waiting jobs as last counted (at most `depthTtlMs` ago, one count in flight at a
+   * time) plus this gateway's adds since: the queue bound costs a Redis round trip per `depthTtlMs`,
+   * not one per request in front of every admission. A soft bound: other gateways' adds since the
+   * count, and concurrent submits, may overshoot it by a few, which is fine for back-pressure.
+   */
+  private async waitingDepth(model: string, queue: Queue): Promise<{ at: number; n: number }> {
+    const hit = this.depth.get(model);
+    if (hit && Date.now() - hit.at < this.depthTtlMs) return hit;
+    let pending = this.depthCounts.get(model);
+    if (!pending) {
+      pending = queue
+        .getJobCountByTypes('wait', 'prioritized', 'delayed')
+        .then((n) => {
+          const d = { at: Date.now(), n };
+          this.depth.set(model, d);
+          return d;
+        })
+        .finally(() => this.depthCounts.delete(model));
+      this.depthCounts.set(model, pending);
+    }
+    return pending;
   }
 
   async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent[]> {
