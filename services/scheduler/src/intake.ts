@@ -142,7 +142,7 @@ export class Intake {
       // Only reachable if the model's workers vanished after the gateway accepted: let BullMQ retry later.
       throw new Error(`model ${req.model} has no published model card yet`);
     }
-    const opened = await this.manager.open(req, model);
+    const opened = await this.manager.open(req, model, job.attemptsStarted === 1);
     if (!opened) return;
     const spec = req.sampling.structuredOutput;
     if (spec) {

@@ -42,6 +42,14 @@ describe('OutputLog against a real redis-server', () => {
     assert.ok((await redis.ttl(outputStreamKey('a'))) > 0);
   });
 
+  test('start() stands for reading a stream nobody wrote: nothing streamed, entries from 0-1', async () => {
+    const log = new OutputLog(redis);
+    assert.deepEqual(log.start('s', 2), await log.read('never-written', 2));
+    await log.append('s', [token('x')]);
+    await log.append('s', [finish], true);
+    assert.deepEqual(await texts('s'), ['0-1:x', '0-2:finish']);
+  });
+
   test('an append sent again (a reply lost to a Redis restart) adds nothing: exactly once', async () => {
     // Two writers at the same stream position stand for one append and its resend by ioredis.
     const log = new OutputLog(redis);

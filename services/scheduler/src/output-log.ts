@@ -48,6 +48,16 @@ for s = 2, #KEYS do
 end
 return added`;
 
+function nothingStreamed(n: number): StreamedSoFar {
+  return {
+    tokenIds: Array.from({ length: n }, () => []),
+    emittedChars: new Array<number>(n).fill(0),
+    finished: new Array<boolean>(n).fill(false),
+    promptLogprobs: new Array<boolean>(n).fill(false),
+    errored: false,
+  };
+}
+
 /** One request's events of a step; `final` when they are its last (the stream then expires). */
 export interface AppendItem {
   requestId: string;
@@ -119,19 +129,19 @@ export class OutputLog {
     }
   }
 
+  /** Where a stream nobody has written to stands (nothing streamed); what read() returns for it, without reading. */
+  start(requestId: string, n: number): StreamedSoFar {
+    this.nextEntry.set(requestId, ['0', 1]);
+    return nothingStreamed(n);
+  }
+
   async read(requestId: string, n: number): Promise<StreamedSoFar> {
     const entries = await this.redis.xrange(outputStreamKey(requestId), '-', '+');
     // The next entry continues after the last (0-1, 0-2, ... for streams APPEND started; a stream
     // another writer started with time-based ids continues in that id's millisecond).
     const [ms, k] = entries.length === 0 ? ['0', '0'] : entries[entries.length - 1]![0].split('-');
     this.nextEntry.set(requestId, [ms!, Number(k) + 1]);
-    const out: StreamedSoFar = {
-      tokenIds: Array.from({ length: n }, () => []),
-      emittedChars: new Array<number>(n).fill(0),
-      finished: new Array<boolean>(n).fill(false),
-      promptLogprobs: new Array<boolean>(n).fill(false),
-      errored: false,
-    };
+    const out = nothingStreamed(n);
     for (const [, fields] of entries) {
       const e = JSON.parse(fields[1]!) as OutputEvent;
       if (e.type === 'token') {

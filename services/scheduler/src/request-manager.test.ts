@@ -27,16 +27,21 @@ class InMemoryOutputLog {
     for (const { events } of items) this.events.push(...structuredClone(events));
     return Promise.resolve();
   }
-  read(_requestId: string, n: number): Promise<StreamedSoFar> {
+  reads = 0;
+  /** A stream nobody wrote (OutputLog.start). */
+  start(_requestId: string, n: number): StreamedSoFar {
     const fill = <T>(v: T) => new Array<T>(n).fill(v);
-    return Promise.resolve({
+    return {
       tokenIds: Array.from({ length: n }, () => []),
       emittedChars: fill(0),
       finished: fill(false),
       promptLogprobs: fill(false),
       errored: false,
-      ...this.soFar,
-    });
+    };
+  }
+  read(requestId: string, n: number): Promise<StreamedSoFar> {
+    this.reads += 1;
+    return Promise.resolve({ ...this.start(requestId, n), ...this.soFar });
   }
 }
 
@@ -189,4 +194,17 @@ test('RequestManager: the finish event reports the first admission prefix-cache 
   await m3.open(job(null), served);
   m3.cancel('r1');
   assert.equal(finishOf(cancelled).cachedTokens, undefined);
+});
+
+test('RequestManager: a first delivery is not read from its stream; a later one is, and resumes', async () => {
+  // A stream is written only by a scheduler that took the job: on BullMQ's first delivery it is
+  // empty, and reading it would put a round trip in front of the admission.
+  const first = new InMemoryOutputLog({ tokenIds: [[5, 6]], emittedChars: [2] });
+  const a = await new RequestManager(first as unknown as OutputLog).open(job(null), served, true);
+  assert.equal(first.reads, 0);
+  assert.deepEqual(a!.seqs[0]!.outputTokenIds, []);
+  const again = new InMemoryOutputLog({ tokenIds: [[5, 6]], emittedChars: [2] });
+  const b = await new RequestManager(again as unknown as OutputLog).open(job(null), served);
+  assert.equal(again.reads, 1);
+  assert.deepEqual(b!.seqs[0]!.outputTokenIds, [5, 6], 'resumed from what the stream holds');
 });

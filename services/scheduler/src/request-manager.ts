@@ -122,7 +122,16 @@ export class RequestManager {
    * lapsed, e.g. when this process was starved of CPU for longer than the lock) gets no sequences,
    * only the running request's completion: it is never run twice, and both deliveries end with it.
    */
-  async open(job: RequestJob, model: ServedModel): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
+  async open(
+    job: RequestJob,
+    model: ServedModel,
+    /**
+     * The job's first delivery ever (BullMQ's attemptsStarted is 1): no scheduler has written to its
+     * output stream, so there is nothing to resume and the stream is not read (a round trip in front
+     * of every admission). Every later delivery (a failover, a lapsed lock) reads it.
+     */
+    firstDelivery = false,
+  ): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
     if (this.cancelled.has(job.requestId)) return null;
     const running = this.requests.get(job.requestId);
     if (running) return { seqs: [], done: running.done };
@@ -131,7 +140,7 @@ export class RequestManager {
       const first = await opening;
       return first && { seqs: [], done: first.done };
     }
-    const p = this.openNew(job, model);
+    const p = this.openNew(job, model, firstDelivery);
     this.opening.set(job.requestId, p);
     try {
       return await p;
@@ -140,9 +149,13 @@ export class RequestManager {
     }
   }
 
-  private async openNew(job: RequestJob, model: ServedModel): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
+  private async openNew(
+    job: RequestJob,
+    model: ServedModel,
+    firstDelivery: boolean,
+  ): Promise<{ seqs: SeqSpec[]; done: Promise<void> } | null> {
     if (this.cancelled.has(job.requestId)) return null;
-    const soFar = await this.log.read(job.requestId, job.n);
+    const soFar = firstDelivery ? this.log.start(job.requestId, job.n) : await this.log.read(job.requestId, job.n);
     // A cancel that arrived during the read found nothing to cancel yet: it wins now.
     if (this.cancelled.has(job.requestId) || soFar.errored || soFar.finished.every(Boolean)) return null;
     let resolve!: () => void;
@@ -325,6 +338,7 @@ export class RequestManager {
     }
     if (items.length === 0) return;
     const written = this.log.appendMany(items);
+
     // A job completes only once its last event is durable in Redis.
     const resolve = () => finished.forEach((t) => t.resolve());
     if (finished.length) written.then(resolve, resolve);
