@@ -16,7 +16,7 @@ import {
   type SampledToken,
   type SchedulerOutput,
 } from './core/index.js';
-import type { RequestManager, SeqSpec } from './request-manager.js';
+import type { RequestManager, SeqOutput, SeqSpec } from './request-manager.js';
 import { StepChannel } from './step-channel.js';
 import { toStepRequest } from './to-step-request.js';
 import type { SchedulerMetrics, WorkerLabels } from './scheduler-metrics.js';
@@ -193,18 +193,41 @@ export class StepLoop {
     this.client.close();
   }
 
+  /**
+   * The loop keeps the worker busy: a step's outputs are handed to the request manager (detokenize,
+   * stop strings, the output append) only once the next step is on its way, so that work overlaps the
+   * worker's compute instead of sitting between its steps (vLLM's async output processing). A stop
+   * string found then finishes its sequence one step late: the token that step computes is dropped
+   * by update(), as for an abort. `pending` never outlives a tick: it is published before any await
+   * (the loop's waits, the grammar fill, the step's answer), so a worker that fails while a step is
+   * in flight hands over exactly the tokens already in the output streams.
+   */
   private async run(): Promise<void> {
     const core = this.core!;
+    let pending: { outputs: SeqOutput[]; promptLogprobs: ProtoPromptLogprobs[] } | undefined;
+    const publish = () => {
+      if (!pending) return;
+      const { outputs, promptLogprobs } = pending;
+      pending = undefined;
+      for (const { seqId, stop } of this.manager.apply(outputs, promptLogprobs)) {
+        core.finishRequest(seqId, 'stop', stop);
+        this.specs.delete(seqId);
+      }
+      this.metrics.observeCore(this.labels, core);
+    };
     while (!this.stopped) {
       if (!core.hasWork()) {
+        publish();
         // The gauges are otherwise set after steps: aborts that empty the core must show too.
         this.metrics.observeCore(this.labels, core);
+        if (core.hasWork()) continue;
         await new Promise<void>((r) => (this.wake = r));
         this.wake = undefined;
         continue;
       }
       const out = core.schedule();
       if (out.numScheduledTokens === 0) {
+        publish();
         // Nothing fits right now (e.g. every block is taken): wait for a finish or an abort.
         await new Promise<void>((r) => {
           this.wake = r;
@@ -214,12 +237,18 @@ export class StepLoop {
         continue;
       }
       const t0 = performance.now();
+      // The grammar fill awaits, and nothing pending may outlive an await: publish first.
+      if (this.structured && this.structured.size > 0) publish();
       const tokenBitmasks = await this.fillBitmasks(core, out);
       let sampled: ProtoSampled[];
       let promptLogprobs: ProtoPromptLogprobs[];
       let pooled: PooledOutput[];
       try {
-        const res = await this.channel!.send(toStepRequest(out, ++this.stepId, this.fencingToken, tokenBitmasks));
+        const answer = this.channel!.send(toStepRequest(out, ++this.stepId, this.fencingToken, tokenBitmasks));
+        publish();
+        const res = await answer;
+        // Failed or stopped meanwhile: its sequences (and their tokens so far) went elsewhere or nowhere.
+        if (this.stopped) return;
         if (res.error) throw new Error(`worker refused step ${res.stepId}: ${res.error}`);
         sampled = res.sampled;
         promptLogprobs = res.promptLogprobs ?? [];
@@ -255,11 +284,7 @@ export class StepLoop {
         }
       }
       for (const o of outputs) if (o.finished) this.specs.delete(o.seqId);
-      for (const { seqId, stop } of this.manager.apply(outputs, promptLogprobs)) {
-        core.finishRequest(seqId, 'stop', stop);
-        this.specs.delete(seqId);
-      }
-      this.metrics.observeCore(this.labels, core);
+      pending = { outputs, promptLogprobs };
     }
   }
 
