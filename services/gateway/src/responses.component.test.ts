@@ -215,19 +215,6 @@ describe('/v1/responses at the gateway (FakeBackend, real Redis for the store)',
     assert.deepEqual(stored, done);
   });
 
-  test('an error after the stream opened is an error event that ends the stream; nothing is stored', async () => {
-    backend.script = () => [
-      { event: { type: 'token', index: 0, tokenIds: [100], text: 'Once' } },
-      { event: { type: 'error', status: 500, code: 'generation_failed', message: 'the worker failed' } },
-    ];
-    const events = await stream({ input: 'x' });
-    const last = events.at(-1)!;
-    assert.deepEqual([last.type, last.code, last.message], ['error', 'generation_failed', 'the worker failed']);
-    assert.ok(!events.some((e) => e.type === 'response.completed'));
-    const id = (at(events, 0).response as ResponseBody).id;
-    assert.equal((await call('GET', `/v1/responses/${id}`)).status, 404);
-  });
-
   test('max_output_tokens reached: status incomplete, response.incomplete with its reason', async () => {
     backend.script = scriptedText(['a', 'b'], 'length');
     const r = await create({ input: 'x', max_output_tokens: 2 });

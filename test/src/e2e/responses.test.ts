@@ -115,6 +115,35 @@ describe('/v1/responses end to end (the official client)', () => {
     assert.equal(got.output_text, final.output_text);
   });
 
+  test('a stream its client abandons is stored incomplete, with the text streamed so far', async () => {
+    // ignore_eos: stories would otherwise stop by itself long before the client hangs up.
+    const stream = await client.responses.create({
+      model: STORIES,
+      input: 'Once upon a time',
+      max_output_tokens: 400,
+      stream: true,
+      ignore_eos: true,
+    } as OpenAI.Responses.ResponseCreateParamsStreaming);
+    let id = '';
+    let seen = '';
+    for await (const ev of stream) {
+      valid(responseEventSchema(ev.type), ev);
+      if (ev.type === 'response.created') id = ev.response.id;
+      if (ev.type === 'response.output_text.delta') seen += ev.delta;
+      if (seen.length > 0) break; // leaving the loop aborts the request
+    }
+    let got = await client.responses.retrieve(id).catch(() => undefined);
+    for (let i = 0; i < 100 && got === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      got = await client.responses.retrieve(id).catch(() => undefined);
+    }
+    assert.ok(got, 'the abandoned response is stored');
+    valid('Response', got);
+    assert.equal(got.status, 'incomplete');
+    assert.ok(got.output_text.startsWith(seen), `${JSON.stringify(got.output_text)} continues what was streamed`);
+    assert.ok(got.usage!.output_tokens < 400, 'generation stopped when the client left');
+  });
+
   test('text.format json_schema: responses.parse with a zod schema, sampled, several seeds; and streamed', async () => {
     const Pet = z.object({
       name: z.string().max(12),

@@ -43,6 +43,12 @@ export interface GenerationRequest {
    * the response here, so a client that has it can continue from it at once). A throw is the answer.
    */
   finalize?(usage: Usage): Promise<void>;
+  /**
+   * Awaited once when an accepted request ends without its complete output, before the client is told: `err` is
+   * the failure it gets (undefined: the client went away), `usage` what was generated. Responses stores the
+   * failed or incomplete response here. Not called when finalize itself threw; a throw is logged, not answered.
+   */
+  abandon?(err: ApiError | undefined, usage: Usage): Promise<void>;
 }
 
 /**
@@ -261,10 +267,15 @@ export class GenerationService {
   ): Promise<void> {
     // The format sees every update, as in a stream (chat parses the output as it comes); errors
     // propagate to the exception filter as ApiErrors.
-    for await (const burst of updates) for (const u of burst) g.format.updateChunks(ctx, u);
-    if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
-    if (life.clientGone.signal.aborted) return;
-    if (!consumer.complete) throw incomplete();
+    try {
+      for await (const burst of updates) for (const u of burst) g.format.updateChunks(ctx, u);
+      if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
+      if (life.clientGone.signal.aborted) return void (await this.abandon(g, undefined, promptTokens, consumer));
+      if (!consumer.complete) throw incomplete();
+    } catch (err) {
+      await this.abandon(g, clientLeft(life) ? undefined : toApiError(err), promptTokens, consumer);
+      throw err;
+    }
     const usage = usageWith(g, promptTokens, consumer);
     await g.finalize?.(usage);
     reply.type('application/json').send(g.format.body(ctx, consumer.results(), usage));
@@ -291,6 +302,7 @@ export class GenerationService {
       else sse.queue(continuous ? { ...chunk, usage: usageWith(g, promptTokens, consumer) } : chunk);
     };
     let begun = false;
+    let finalizing = false;
     try {
       // A burst's chunks go out in one write; the stream waits only when the client's socket is full.
       for await (const burst of updates) {
@@ -303,9 +315,10 @@ export class GenerationService {
         if (sse.needsDrain) await sse.drained();
       }
       if (life.timedOut) throw queueTimeout(this.opts.queueWaitTimeoutMs);
-      if (life.clientGone.signal.aborted) return;
+      if (life.clientGone.signal.aborted) return void (await this.abandon(g, undefined, promptTokens, consumer));
       if (!consumer.complete) throw incomplete();
       const usage = usageWith(g, promptTokens, consumer);
+      finalizing = true;
       await g.finalize?.(usage);
       if (g.includeUsage) send(g.format.usageChunk(ctx, usage));
       for (const c of g.format.closingChunks?.(ctx, usage) ?? []) send(c);
@@ -313,17 +326,33 @@ export class GenerationService {
       const apiErr = toApiError(err);
       this.metrics.requestErrors.inc({ status: String(apiErr.status), code: apiErr.code ?? apiErr.type });
       if (apiErr.status >= 500) this.log.error({ err, requestId: g.requestId }, 'stream failed');
+      const usage = usageWith(g, promptTokens, consumer);
+      if (!finalizing) await this.abandon(g, clientLeft(life) ? undefined : apiErr, promptTokens, consumer);
       if (!sse.opened) return sse.reject(apiErr.status, apiErr.body(), apiErr.headers);
       // Headers are gone: the error travels in-band (after what was queued), as vLLM and OpenAI do,
       // then [DONE] (not for typed events).
-      if (typed) send(typed.error(apiErr));
+      if (typed) for (const c of typed.error(apiErr, usage)) send(c);
       else sse.send(apiErr.body());
     } finally {
       if (life.clientGone.signal.aborted || typed) sse.end();
       else sse.done();
     }
   }
+
+  /** g.abandon, its failure logged: the client still gets its answer. */
+  private async abandon(
+    g: GenerationRequest,
+    err: ApiError | undefined,
+    promptTokens: number,
+    consumer: EventConsumer,
+  ): Promise<void> {
+    await g.abandon?.(err, usageWith(g, promptTokens, consumer)).catch((e: unknown) => {
+      this.log.warn({ err: e, requestId: g.requestId }, 'recording the unfinished response failed');
+    });
+  }
 }
+
+const clientLeft = (life: Lifecycle) => life.clientGone.signal.aborted;
 
 function usageWith(g: GenerationRequest, promptTokens: number, consumer: EventConsumer): Usage {
   return {

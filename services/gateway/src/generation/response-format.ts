@@ -58,9 +58,9 @@ export interface ResponseFormat {
   closingChunks?(ctx: ResponseContext, usage: Usage): object[];
   /**
    * Present for streams of typed events (the Responses API): each chunk goes out as `event: <chunk.type>`,
-   * the stream ends without `[DONE]`, and an error after it opened is sent as `error(err)`'s event.
+   * the stream ends without `[DONE]`, and an error after it opened is sent as `error(err, usage)`'s events.
    */
-  typedEvents?: { error(err: ApiError): object };
+  typedEvents?: { error(err: ApiError, usage: Usage): object[] };
 }
 
 export function usageOf(promptTokens: number, completionTokens: number, cachedTokens?: number): Usage {

@@ -39,6 +39,7 @@ export class ResponseStreamFormat implements ResponseFormat {
   private reasoningTokens = 0;
   private pendingTokens = 0;
   private built: object | undefined;
+  private unfinished: object | undefined;
 
   constructor(
     private readonly id: string,
@@ -50,9 +51,12 @@ export class ResponseStreamFormat implements ResponseFormat {
     this.parser = options.parser?.() ?? plainParser();
   }
 
+  /** As OpenAI ends a failed stream: the `error` event, then `response.failed` with the failed Response. */
   readonly typedEvents = {
-    error: (err: ApiError) =>
+    error: (err: ApiError, usage: Usage) => [
       this.event('error', { code: err.code ?? err.type, message: err.message, param: err.param }),
+      this.event('response.failed', { response: this.unfinishedResponse(err, usage) }),
+    ],
   };
 
   openingChunks(): object[] {
@@ -92,11 +96,26 @@ export class ResponseStreamFormat implements ResponseFormat {
     return this.built;
   }
 
+  /**
+   * The Response of an output that ended early (built once, so the stream's `response.failed` and the stored copy
+   * agree): `failed` with the error the client was told, or `incomplete` (no reason: the spec's two do not apply)
+   * when the client went away and generation was cancelled. Its open item is kept as written so far, `incomplete`.
+   */
+  unfinishedResponse(err: ApiError | undefined, usage: Usage): object {
+    if (this.unfinished) return this.unfinished;
+    if (this.open) this.settle(this.open, 'incomplete');
+    const response = this.response(err ? 'failed' : 'incomplete', usage) as Record<string, unknown>;
+    if (err) response.error = { code: responseErrorCode(err), message: err.message };
+    else response.incomplete_details = null;
+    this.unfinished = response;
+    return response;
+  }
+
   usageDetails(): Pick<Usage, 'completion_tokens_details'> {
     return { completion_tokens_details: { reasoning_tokens: this.reasoningTokens } };
   }
 
-  private response(status: 'in_progress' | 'completed' | 'incomplete', usage: Usage | null): object {
+  private response(status: 'in_progress' | 'completed' | 'incomplete' | 'failed', usage: Usage | null): object {
     return {
       id: this.id,
       object: 'response',
@@ -210,35 +229,38 @@ export class ResponseStreamFormat implements ResponseFormat {
   private close(): object[] {
     const o = this.open;
     if (!o) return [];
-    this.open = undefined;
-    const status = this.finishReason === 'length' ? 'incomplete' : 'completed';
+    const part = this.settle(o, this.finishReason === 'length' ? 'incomplete' : 'completed');
     const at = { item_id: o.item.id, output_index: o.index };
     const events: object[] = [];
-    if (o.item.type === 'function_call') {
-      o.item.status = status;
+    if (o.item.type === 'function_call')
       events.push(
         this.event('response.function_call_arguments.done', { ...at, name: o.item.name, arguments: o.item.arguments }),
       );
-    } else if (o.item.type === 'message') {
-      const part = outputText(o.text);
-      o.item.content = [part];
-      o.item.status = status;
+    else
       events.push(
-        this.event('response.output_text.done', { ...at, content_index: 0, text: o.text, logprobs: [] }),
+        o.item.type === 'message'
+          ? this.event('response.output_text.done', { ...at, content_index: 0, text: o.text, logprobs: [] })
+          : this.event('response.reasoning_text.done', { ...at, content_index: 0, text: o.text }),
         this.event('response.content_part.done', { ...at, content_index: 0, part }),
       );
-    } else {
-      const part = { type: 'reasoning_text' as const, text: o.text };
-      o.item.content = [part];
-      o.item.status = status;
-      events.push(
-        this.event('response.reasoning_text.done', { ...at, content_index: 0, text: o.text }),
-        this.event('response.content_part.done', { ...at, content_index: 0, part }),
-      );
-    }
     events.push(this.event('response.output_item.done', { output_index: o.index, item: structuredClone(o.item) }));
     return events;
   }
+
+  /** Gives the open item its final content and status and closes it; returns its one content part, if it has one. */
+  private settle(o: OpenItem, status: 'completed' | 'incomplete'): object | undefined {
+    this.open = undefined;
+    o.item.status = status;
+    if (o.item.type === 'function_call') return undefined;
+    if (o.item.type === 'message') return (o.item.content = [outputText(o.text)])[0];
+    return (o.item.content = [{ type: 'reasoning_text', text: o.text }])[0];
+  }
+}
+
+/** OpenAI's ResponseErrorCode for a failure: its enum has no code per cause, only these fit. */
+function responseErrorCode(err: ApiError): 'rate_limit_exceeded' | 'invalid_prompt' | 'server_error' {
+  if (err.status === 429) return 'rate_limit_exceeded';
+  return err.status >= 400 && err.status < 500 ? 'invalid_prompt' : 'server_error';
 }
 
 const outputText = (text: string) => ({ type: 'output_text' as const, text, annotations: [], logprobs: [] });

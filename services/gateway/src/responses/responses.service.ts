@@ -28,7 +28,7 @@ export const RESPONSE_STORE = Symbol('ResponseStore');
  * the output goes through the chat output parsers (reasoning, per-family tool calls, forced calls),
  * `text.format` through the structured-output constraint; ResponseStreamFormat shapes it as items and
  * events. With `store` (the default) the response is kept, under the caller's API key, before the
- * client gets its end.
+ * client gets its end; one that failed or whose client left is kept too (`failed`, `incomplete`).
  */
 @Injectable()
 export class ResponsesService {
@@ -117,6 +117,14 @@ export class ResponsesService {
       parallelToolCalls,
       includeReasoning: body.include_reasoning ?? true,
     });
+    const keep = store
+      ? (response: object) =>
+          this.store.put(owner, id, {
+            response: response as StoredResponse['response'],
+            conversation,
+            inputCount: input.length,
+          })
+      : undefined;
     await this.generation.run(req, reply, {
       endpoint: 'responses',
       requestId: id,
@@ -133,14 +141,9 @@ export class ResponsesService {
       continuousUsage: false,
       format,
       arrivedAt,
-      finalize: store
-        ? (usage) =>
-            this.store.put(owner, id, {
-              response: format.final(usage) as StoredResponse['response'],
-              conversation,
-              inputCount: input.length,
-            })
-        : undefined,
+      finalize: keep && ((usage) => keep(format.final(usage))),
+      // Kept as OpenAI keeps them: a failed response (GET shows its error) or one its client cut short.
+      abandon: keep && ((err, usage) => keep(format.unfinishedResponse(err, usage))),
     });
   }
 
