@@ -100,6 +100,7 @@ export function synthTensorTypes(s: ModelShape, dtype: SynthDtype, vocab: number
     heads: s.heads,
     kvHeads: s.kvHeads,
     tiedOutput: !specs.some((t) => t.name === 'output.weight'),
+    experts: s.experts ?? 0,
   };
   const types = new Map<string, TensorType>();
   for (const t of specs) {

@@ -1,11 +1,12 @@
 /**
- * llama-quantize's file types ("Q4_K_M", ...) as the per-tensor type each gives a dense model quantised
- * without an importance matrix: llama.cpp's llama_tensor_get_type (src/llama-quant.cpp) with no MoE (a MoE synth
- * takes these dense rules: its experts as their dense names, the f32 router aside; llama-quantize gives 8-expert
- * models' attention more bits, which is not reproduced), not
- * Falcon, not a 70B, no overrides (nothing else in it depends on the architecture). Real downloads are such mixes (a Q4_K_M file holds q4_K,
- * q6_K for output / some attn_v and ffn_down, and 32-value fallbacks for rows that are not whole 256-value
- * super-blocks), so `loom model synth --dtype Q4_K_M` writes exactly the types llama-quantize would.
+ * llama-quantize's file types ("Q4_K_M", ...) as the per-tensor type each gives a model quantised without an
+ * importance matrix: llama.cpp's llama_tensor_get_type (src/llama-quant.cpp), not Falcon, not a 70B, no
+ * overrides (nothing else in it depends on the architecture). Mixture-of-experts models follow the same rules
+ * by tensor role (a 3-D ffn_{gate,up,down}_exps is typed as its dense name, the f32 router is left alone),
+ * plus llama.cpp's 8-expert bumps: attn_k and attn_v to q8_0, attn_output to q5_K in the low-bit types.
+ * Real downloads are such mixes (a Q4_K_M file holds q4_K, q6_K for output / some attn_v and ffn_down, and
+ * 32-value fallbacks for rows that are not whole 256-value super-blocks), so `loom model synth --dtype Q4_K_M`
+ * writes exactly the types llama-quantize would.
  */
 import { ggmlQuantLayout, type GgmlQuantType } from './ggml-quant.js';
 
@@ -51,7 +52,12 @@ export interface FileTypeModel {
   kvHeads: number;
   /** No output.weight: token_embd doubles as the output and is typed like it. */
   tiedOutput: boolean;
+  /** Experts per MoE layer (absent or 0: dense). llama.cpp gives 8-expert models more bits in attention. */
+  experts?: number;
 }
+
+/** File types whose 8-expert models get a q5_K attn_output (llama.cpp's list, of the types here). */
+const EIGHT_EXPERT_Q5K_OUTPUT: readonly LlamaFileType[] = ['Q2_K', 'Q3_K_M', 'Q4_K_M', 'IQ4_XS'];
 
 /** tensor_type_fallback: the type a row of `cols` values takes when `type`'s blocks do not divide it. */
 function fallback(type: GgmlQuantType, cols: number): GgmlQuantType | 'f16' {
@@ -77,8 +83,8 @@ function useMoreBits(i: number, n: number): boolean {
 
 /**
  * The type llama-quantize gives the 2-D weight `name` (GGUF tensor name, rows of `cols` values) in a
- * `fileType` file of model `m`. For dense models llama.cpp's per-category counters (i_attention_wv,
- * i_ffn_down) equal the layer index, since it visits tensors layer by layer.
+ * `fileType` file of model `m`. llama.cpp's per-category counters (i_attention_wv, i_ffn_down) equal the
+ * layer index, since it visits tensors layer by layer (for MoE models it reads the layer from the name).
  */
 export function llamaFileTensorType(
   fileType: LlamaFileType,
@@ -90,6 +96,7 @@ export function llamaFileTensorType(
   const layer = Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1);
   const n = m.layers,
     gqa = m.heads / m.kvHeads;
+  const eightExperts = m.experts === 8;
   let t: GgmlQuantType = def;
   if (name === 'output.weight' || (m.tiedOutput && name === 'token_embd.weight')) {
     if (cols % ggmlQuantLayout(def).blockSize !== 0) t = 'q8_0';
@@ -102,6 +109,9 @@ export function llamaFileTensorType(
     else if (fileType === 'Q3_K_M') t = layer < 2 ? 'q5_K' : 'q4_K';
     else if (fileType === 'IQ4_XS' && gqa >= 4) t = 'q5_K';
     else if ((fileType === 'Q4_K_M' || fileType === 'Q5_K_M') && useMoreBits(layer, n)) t = 'q6_K';
+    if (eightExperts) t = 'q8_0';
+  } else if (name.includes('attn_k.weight')) {
+    if (eightExperts) t = 'q8_0';
   } else if (name.includes('ffn_down')) {
     if (fileType === 'Q2_K') t = 'q3_K';
     else if (fileType === 'Q3_K_M') t = layer < Math.floor(n / 16) ? 'q5_K' : 'q4_K';
@@ -109,7 +119,8 @@ export function llamaFileTensorType(
     else if (fileType === 'IQ4_XS' && layer < Math.floor(n / 8)) t = 'q5_K';
     else if (fileType === 'Q5_K_M' && useMoreBits(layer, n)) t = 'q6_K';
   } else if (name.includes('attn_output.weight')) {
-    if (fileType === 'Q2_K') t = 'q3_K';
+    if (eightExperts) t = EIGHT_EXPERT_Q5K_OUTPUT.includes(fileType) ? 'q5_K' : t;
+    else if (fileType === 'Q2_K') t = 'q3_K';
     else if (fileType === 'Q3_K_M') t = 'q4_K';
   }
   return fallback(t, cols);
