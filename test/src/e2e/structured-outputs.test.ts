@@ -63,7 +63,7 @@ function assertValid(schema: object, text: string, what: string): void {
 
 /**
  * Structured outputs on the real cluster (stories260K, sampled): every output parses and validates,
- * whatever the model would rather write, through every way of asking, on both endpoints, with n > 1,
+ * whatever the model would rather write, through every way of asking, on both endpoints, with n > 1 (and logprobs),
  * streaming, logprobs, preemption, and a worker and a scheduler killed mid-generation.
  */
 describe('structured outputs end to end', () => {
@@ -214,6 +214,50 @@ describe('structured outputs end to end', () => {
       const obj = JSON.parse(r.choices[0]!.text) as unknown;
       assert.ok(typeof obj === 'object' && obj !== null && !Array.isArray(obj));
     }
+  });
+
+  test("chat takes vLLM's guided_* too; n = 3 with logprobs under a grammar: every choice valid, its own logprobs", async () => {
+    const choices = ['happy', 'sad', 'sleepy cat'];
+    const chat = async (extra: Record<string, unknown>, seed: number) => {
+      const r = await client.chat.completions.create({
+        model: cluster.model,
+        messages: [{ role: 'user', content: 'How is the cat?' }],
+        temperature: 1,
+        seed,
+        n: 3,
+        max_tokens: MAX_TOKENS,
+        logprobs: true,
+        top_logprobs: 3,
+        ...extra,
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      assert.deepEqual(validateSpec('CreateChatCompletionResponse', r), []);
+      assert.equal(r.choices.length, 3);
+      for (const c of r.choices) {
+        assert.equal(c.finish_reason, 'stop', `${JSON.stringify(extra)} seed ${seed}: ${c.message.content}`);
+        const tokens = c.logprobs!.content!;
+        // This choice's tokens, the EOS that ended it last (counted and scored, its text not in the content).
+        assert.equal(tokens.map((t) => t.token).join(''), `${c.message.content}</s>`);
+        for (const t of tokens) {
+          assert.ok(t.logprob <= 0 && t.top_logprobs.length > 0);
+          const mass = t.top_logprobs.reduce((sum, a) => sum + Math.exp(a.logprob), 0);
+          assert.ok(mass <= 1 + 1e-3, 'top alternatives are a distribution over allowed tokens');
+        }
+      }
+      return r.choices.map((c) => c.message.content!);
+    };
+    const seen = new Set<string>();
+    for (const seed of SEEDS.slice(0, 3)) {
+      for (const text of await chat({ guided_choice: choices }, seed)) assert.ok(choices.includes(text), text);
+      for (const text of await chat({ guided_regex: '[a-z]{1,8}( [a-z]{1,8}){0,2}!' }, seed)) {
+        assert.match(text, /^[a-z]{1,8}( [a-z]{1,8}){0,2}!$/);
+        seen.add(text);
+      }
+      for (const text of await chat({ guided_grammar: 'root ::= num ("+" num){0,3}\nnum ::= [1-9] [0-9]?\n' }, seed))
+        assert.match(text, /^[1-9][0-9]?(\+[1-9][0-9]?){0,3}$/);
+      for (const text of await chat({ guided_json: SCHEMAS.pet }, seed))
+        assertValid(SCHEMAS.pet!, text, `chat n=3 seed ${seed}`);
+    }
+    assert.ok(seen.size > 3, 'the choices of n = 3 sample differently');
   });
 
   test('a bad schema is a 400 naming response_format (through the official client)', async () => {
