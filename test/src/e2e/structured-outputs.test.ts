@@ -63,8 +63,8 @@ function assertValid(schema: object, text: string, what: string): void {
 
 /**
  * Structured outputs on the real cluster (stories260K, sampled): every output parses and validates,
- * whatever the model would rather write, through every way of asking, on both endpoints, with n > 1 (and logprobs),
- * streaming, logprobs, preemption, and a worker and a scheduler killed mid-generation.
+ * whatever the model would rather write, through every way of asking, on both endpoints, with n > 1,
+ * streaming, logprobs (n > 1 too), preemption, and a worker and a scheduler killed mid-generation.
  */
 describe('structured outputs end to end', () => {
   let cluster: LocalCluster;
