@@ -85,7 +85,8 @@ RopeSpec globalRope(const Reader& r, const ModelConfig& c) {
     const double ms = r.number(*rs, "mscale", 0.0, where), msAll = r.number(*rs, "mscale_all_dim", 0.0, where);
     rope = yarnRope(c.ropeTheta, c.nRot, (float)factor, original, 1.f, ms != 0 && msAll != 0 ? (float)msAll : 0.f,
                     (float)r.number(*rs, "beta_fast", 32.0, where), (float)r.number(*rs, "beta_slow", 1.0, where));
-    // An explicit attention_factor is the final magnitude (transformers' _compute_yarn_parameters).
+    // An explicit attention_factor is the final magnitude (transformers' _compute_yarn_parameters). `truncate`
+    // (gpt-oss: false) is not read: llama.cpp always rounds the correction dims, and Loom computes as llama.cpp.
     if (r.present(*rs, "attention_factor"))
       rope.attnFactor = (float)(r.number(*rs, "attention_factor", where) / (1 + 0.1 * std::log(factor)));
   } else if (type == "longrope") {
@@ -142,7 +143,8 @@ ModelConfig readHfConfig(const Json& root, const std::string& path) {
   c.fusedGateUp = fam->fusedGateUp;
   const std::string act =
       r.string(cfg, "hidden_activation").empty() ? r.string(cfg, "hidden_act") : r.string(cfg, "hidden_activation");
-  const std::string wantAct = fam->activation == Activation::SILU ? "silu" : "gelu_pytorch_tanh";
+  // gpt-oss says silu for its clamped SwiGLU (transformers' GptOssExperts hard-codes alpha 1.702, limit 7).
+  const std::string wantAct = fam->activation == Activation::GELU_TANH ? "gelu_pytorch_tanh" : "silu";
   if (!act.empty() && act != wantAct)
     r.fail("unsupported hidden_act '" + act + "' for " + type + " (supported: " + wantAct + ")");
   c.ropeStyle = RopeStyle::NEOX;  // HF keeps Q/K un-permuted: rotate_half pairs i with i + nRot/2
@@ -196,19 +198,26 @@ ModelConfig readHfConfig(const Json& root, const std::string& path) {
     }
     setSlidingWindow(c, window, swa, slidingLayers(r, c, *fam));
   }
-  // Mixture of experts (transformers' Qwen3MoeConfig / MixtralConfig): every layer's FFN, as the GGUF readers.
-  if (type == "qwen3_moe" || type == "mixtral") {
+  // Mixture of experts (transformers' Qwen3MoeConfig / MixtralConfig / GptOssConfig): every layer's FFN, as the
+  // GGUF readers.
+  const bool oss = type == "gpt_oss";
+  if (oss) {
+    c.attnSinks = true;
+    if (r.number("swiglu_limit", 7.0) != 7.0) r.fail("'swiglu_limit' other than 7 is not supported (llama.cpp's)");
+  }
+  if (type == "qwen3_moe" || type == "mixtral" || oss) {
     const bool qwen = type == "qwen3_moe";
     MoeSpec& m = c.moe;
     m.nExperts = r.integer(qwen ? "num_experts" : "num_local_experts");
-    m.nUsed = r.integer("num_experts_per_tok", 2);
-    m.hiddenDim = qwen ? r.integer("moe_intermediate_size") : c.hiddenDim;
+    m.nUsed = r.integer("num_experts_per_tok", oss ? r.integer("experts_per_token", 4) : 2);
+    m.hiddenDim = qwen ? r.integer("moe_intermediate_size") : c.hiddenDim;  // gpt-oss: intermediate_size
+    m.gating = fam->gating;
     if (m.nExperts <= 0 || m.nExperts > 512 || m.nUsed <= 0 || m.nUsed > m.nExperts || m.hiddenDim <= 0)
       r.fail("num_experts / num_experts_per_tok / the expert width must be positive, per-token <= experts <= 512");
     // Mixtral's softmax-then-top-k is always renormalised (= a softmax over the chosen); Qwen3-MoE says.
     const Json* norm = r.present(cfg, "norm_topk_prob");
     if (norm && norm->kind != Json::Kind::Bool) r.fail("'norm_topk_prob' must be true or false");
-    m.normTopK = qwen ? norm && norm->b : true;
+    m.normTopK = qwen ? norm && norm->b : !oss;  // gpt-oss: a softmax over the chosen logits (SOFTMAX_WEIGHT)
     if (qwen) {
       const Json* dense = r.present(cfg, "mlp_only_layers");
       if ((dense && dense->isArray() && !dense->items.empty()) || r.integer("decoder_sparse_step", 1) != 1)

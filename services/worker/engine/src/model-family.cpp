@@ -24,7 +24,7 @@ const ModelFamily kFamilies[] = {
     {"granite", "granite", R::NORM, A::SILU, false, false, false, false, -1, 0, 0, F::NONE, G::SOFTMAX},
     {"qwen3moe", "qwen3_moe", R::NEOX, A::SILU, true, false, false, false, -1, 0, 0, F::REQUIRED, G::SOFTMAX},
     // gpt-oss (llama.cpp's openai-moe graph): sliding window on even layers, attention sinks, biases everywhere.
-    {"gpt-oss", "", R::NEOX, A::SWIGLU_OAI, false, false, false, false, 0, 2, 0, F::REQUIRED, G::SOFTMAX_WEIGHT},
+    {"gpt-oss", "gpt_oss", R::NEOX, A::SWIGLU_OAI, false, false, false, false, 0, 2, 0, F::REQUIRED, G::SOFTMAX_WEIGHT},
 };
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "ggml-types.h"
 #include "half.h"
 #include "hf-config.h"
+#include "hf-gpt-oss-experts.h"
 #include "model-family.h"
 
 namespace loom {
@@ -126,6 +127,8 @@ std::string canonicalTensorName(const std::string& hfName, bool gemma) {
       {"self_attn.q_norm.weight", "attn_q_norm.weight"},  // qwen3, gemma3
       {"self_attn.k_norm.weight", "attn_k_norm.weight"},
       {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"self_attn.o_proj.bias", "attn_output.bias"},  // gpt-oss
+      {"self_attn.sinks", "attn_sinks.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},
       {"mlp.up_proj.weight", "ffn_up.weight"},
       {"mlp.gate_up_proj.weight", "ffn_up.weight"},  // phi3: [gate; up]
@@ -135,8 +138,11 @@ std::string canonicalTensorName(const std::string& hfName, bool gemma) {
   };
   // Mixture of experts: the router, and expert e's matrices as part e of the stacked 3-D GGUF tensor, named
   // "<gguf name>#e" until the constructor stacks them (qwen3_moe: mlp.*, mixtral: block_sparse_moe.*).
-  if (rest == "mlp.gate.weight" || rest == "block_sparse_moe.gate.weight")
+  if (rest == "mlp.gate.weight" || rest == "block_sparse_moe.gate.weight" || rest == "mlp.router.weight")
     return "blk." + layer + ".ffn_gate_inp.weight";
+  if (rest == "mlp.router.bias") return "blk." + layer + ".ffn_gate_inp.bias";  // gpt-oss
+  if (rest.compare(0, 12, "mlp.experts.") == 0 && isGptOssExpertPart(rest.substr(12)))
+    return "blk." + layer + "." + kGptOssPartTag + rest.substr(12);  // gpt-oss: all experts in one tensor
   for (const char* prefix : {"mlp.experts.", "block_sparse_moe.experts."}) {
     if (rest.compare(0, std::strlen(prefix), prefix) != 0) continue;
     const size_t d = rest.find('.', std::strlen(prefix));
@@ -168,6 +174,7 @@ SafetensorsDir::SafetensorsDir(const std::string& dir) : dir_(dir) {
   gemma_ = familyByArch(config_.architecture)->gemmaScales;
   for (const std::string& name : shardNames(dir_)) loadShard(dir_ + "/" + name);
   stackExperts(tensors_, widened_, dir_);
+  addGptOssExperts(gptOssParts_, config_, tensors_, widened_);
 
   const bool tied = hfTiedEmbeddings(cfg);
   if (tied) {
@@ -211,34 +218,47 @@ void SafetensorsDir::loadShard(const std::string& file) {
     if (!dtype || !dtype->isString() || !shape || !shape->isArray() || !offs || !offs->isArray() ||
         offs->items.size() != 2)
       throw fail("tensor '" + kv.first + "' needs dtype, shape and data_offsets [begin, end]");
-    if (tensors_.count(canon) || unsupported_.count(canon))
+    if (tensors_.count(canon) || unsupported_.count(canon) || gptOssParts_.count(canon))
       throw fail("tensor '" + kv.first + "' appears in more than one shard");
+    std::vector<uint64_t> hfShape;  // outermost first
+    uint64_t elems = 1;
+    for (const Json& d : shape->items) {
+      if (!d.isNumber() || d.num < 1 || d.num > (double)(1ull << 40) || d.num != (double)(uint64_t)d.num)
+        throw fail("tensor '" + kv.first + "' has an invalid shape");
+      hfShape.push_back((uint64_t)d.num);
+      elems *= hfShape.back();
+    }
+    const double b = offs->items[0].num, e = offs->items[1].num;
+    if (!offs->items[0].isNumber() || !offs->items[1].isNumber() || b < 0 || e < b || e > (double)dataSize)
+      throw fail("tensor '" + kv.first + "' data_offsets [" + std::to_string((uint64_t)b) + ", " +
+                 std::to_string((uint64_t)e) + "] run past the end of the file; it is truncated or corrupt");
+    auto checkBytes = [&](size_t need) {
+      if ((uint64_t)e - (uint64_t)b != need)
+        throw fail("tensor '" + kv.first + "' holds " + std::to_string((uint64_t)(e - b)) +
+                   " bytes but its shape and dtype need " + std::to_string(need));
+    };
+    if (canon.find(kGptOssPartTag) != std::string::npos) {  // repacked by addGptOssExperts
+      const uint32_t ft = ggmlTypeOf(dtype->str);
+      const size_t eb = dtype->str == "U8" ? 1 : ft != 0xffffffffu ? ggmlTypeInfo(ft).blockBytes : 0;
+      if (eb == 0) throw fail("tensor '" + kv.first + "' has dtype " + dtype->str + " (supported: U8, F32, F16, BF16)");
+      checkBytes((size_t)elems * eb);
+      gptOssParts_[canon] = RawHfTensor{file, kv.first, dtype->str, hfShape, data + (size_t)b, (size_t)elems * eb};
+      continue;
+    }
     const uint32_t type = ggmlTypeOf(dtype->str);
     if (type == 0xffffffffu) {
       unsupported_[canon] = file + ": tensor '" + kv.first + "' has dtype " + dtype->str +
                             ", which this engine does not read (supported: F32, F16, BF16)";
       continue;
     }
+    if (hfShape.empty() || hfShape.size() > 2)
+      throw fail("tensor '" + kv.first + "' must have 1 or 2 dimensions, has " + std::to_string(hfShape.size()));
     GgufTensor g;
     g.name = canon;
     g.type = type;
-    uint64_t elems = 1;
-    for (auto it = shape->items.rbegin(); it != shape->items.rend(); ++it) {  // HF [rows, cols] -> GGUF {cols, rows}
-      if (!it->isNumber() || it->num < 1 || it->num > (double)(1ull << 40) || it->num != (double)(uint64_t)it->num)
-        throw fail("tensor '" + kv.first + "' has an invalid shape");
-      g.dims.push_back((uint64_t)it->num);
-      elems *= g.dims.back();
-    }
-    if (g.dims.empty() || g.dims.size() > 2)
-      throw fail("tensor '" + kv.first + "' must have 1 or 2 dimensions, has " + std::to_string(g.dims.size()));
-    const double b = offs->items[0].num, e = offs->items[1].num;
+    g.dims.assign(hfShape.rbegin(), hfShape.rend());  // HF [rows, cols] -> GGUF {cols, rows}
     g.nbytes = (size_t)elems * ggmlTypeInfo(type).blockBytes;
-    if (!offs->items[0].isNumber() || !offs->items[1].isNumber() || b < 0 || e < b || e > (double)dataSize)
-      throw fail("tensor '" + kv.first + "' data_offsets [" + std::to_string((uint64_t)b) + ", " +
-                 std::to_string((uint64_t)e) + "] run past the end of the file; it is truncated or corrupt");
-    if ((uint64_t)e - (uint64_t)b != g.nbytes)
-      throw fail("tensor '" + kv.first + "' holds " + std::to_string((uint64_t)(e - b)) +
-                 " bytes but its shape and dtype need " + std::to_string(g.nbytes));
+    checkBytes(g.nbytes);
     g.offset = (uint64_t)b;
     g.data = data + (size_t)b;
     // Gemma's RMSNorm multiplies by (1 + w): add the 1 here, as convert_hf_to_gguf.py does.

@@ -124,6 +124,16 @@ describe('safetensors directories', () => {
     tied: false,
     qkvBias: false,
   };
+  const GPT_OSS: Partial<TinyConfig> = {
+    arch: 'gpt-oss',
+    headDim: 32,
+    experts: 4,
+    expertsUsed: 2,
+    expertHidden: 256,
+    window: 5,
+    ropeTheta: 150000,
+    ropeScaling: { type: 'yarn', factor: 4, originalContext: 16 },
+  };
   const rope3 = {
     rope_type: 'llama3',
     factor: 8,
@@ -192,6 +202,14 @@ describe('safetensors directories', () => {
       { arch: 'mixtral', experts: 4, expertsUsed: 2 },
       undefined,
     ],
+    // gpt-oss as OpenAI ships it: bf16-or-f32 attention with biases and sinks, a router with a bias, MXFP4 experts
+    // (gate_up_proj_blocks / _scales, gate and up rows interleaved) with biases, alternating windows, YaRN.
+    [
+      'gpt_oss MXFP4 experts (mlp.experts.*_blocks / *_scales, mlp.router, self_attn.sinks)',
+      { ...GPT_OSS, expertType: 'mxfp4' },
+      undefined,
+    ],
+    ['gpt_oss dequantised (gate_up_proj [E, D, 2I], down_proj [E, I, D])', GPT_OSS, undefined],
   ];
   const multimodal = tinyCases.find(([n]) => n.startsWith('gemma3_text'))!;
   tinyCases.push(['gemma3 image-text checkpoint (text_config, language_model.*)', multimodal[1], undefined]);
@@ -211,6 +229,8 @@ describe('safetensors directories', () => {
         const h = await greedy(hf, prompt, 8);
         assert.ok(relErr(h.logits, g.logits) < 1e-5, `logits differ by ${relErr(h.logits, g.logits)}`);
         assert.deepEqual(h.ids, g.ids);
+        // gpt-oss runs the same arithmetic on the same bytes (NEOX RoPE in both): bit-identical.
+        if (name.startsWith('gpt_oss')) assert.deepEqual(h.logits, g.logits);
       } finally {
         hf.close();
         gguf.close();
@@ -374,6 +394,23 @@ describe('safetensors directories', () => {
       const dense = writeHfModelDir(file, path.join(tmp, 'bad-moe-dense'));
       editJson(path.join(dense, 'config.json'), (j) => (j['mlp_only_layers'] = [1]));
       assert.throws(() => open(dense), /config\.json: dense layers between the MoE ones \(mlp_only_layers/);
+    });
+
+    it('gpt-oss MXFP4 experts: a missing part and a shape config.json does not imply are named', () => {
+      const file = path.join(tmp, 'bad-oss.gguf');
+      writeTinyModel(file, { ...tinyBase, ...GPT_OSS, expertType: 'mxfp4' });
+      const missing = writeHfModelDir(file, path.join(tmp, 'bad-oss-missing'));
+      editHeader(missing, 'layers.1.mlp.experts.down_proj_scales', 'layers.1.mlp.experts.down_proj_scalez');
+      assert.throws(
+        () => open(missing),
+        /model\.safetensors: gpt-oss layer 1 has '.*' but no 'model\.layers\.1\.mlp\.experts\.down_proj_scales'/,
+      );
+      const shape = writeHfModelDir(file, path.join(tmp, 'bad-oss-shape'));
+      editJson(path.join(shape, 'config.json'), (j) => (j['intermediate_size'] = 128));
+      assert.throws(
+        () => open(shape),
+        /model\.safetensors: tensor 'model\.layers\.0\.mlp\.experts\.gate_up_proj_blocks' has shape \[4, 512, 4, 16\]; config\.json .* implies \[4, 256, 4, 16\]/,
+      );
     });
 
     it('a used tensor in an unsupported dtype', () => {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { at, entry } from '@loom/common';
 import { hfTokenizerFromData, tokenizerDataFromGguf, chatTemplateFromGguf } from '@loom/tokenizer';
 import { readGgufMetadata, type GgufTensorInfo } from '@loom/gguf';
+import { hfGptOssExperts, type GgufExpertTensor } from './hf-gpt-oss-experts.js';
 import { encode } from './tiny-model.js';
 
 export interface HfDirOptions {
@@ -61,7 +62,11 @@ function hfName(gguf: string, arch: string, moe: string): string | undefined {
     'ffn_gate.weight': 'mlp.gate_proj.weight',
     'ffn_up.weight': arch === 'phi3' ? 'mlp.gate_up_proj.weight' : 'mlp.up_proj.weight',
     'ffn_down.weight': 'mlp.down_proj.weight',
-    'ffn_gate_inp.weight': `${moe}.gate.weight`,
+    'ffn_gate_inp.weight': arch === 'gpt-oss' ? 'mlp.router.weight' : `${moe}.gate.weight`,
+    // gpt-oss
+    'ffn_gate_inp.bias': 'mlp.router.bias',
+    'attn_output.bias': 'self_attn.o_proj.bias',
+    'attn_sinks.weight': 'self_attn.sinks',
   };
   const rest = inLayer[at(m, 2)];
   return rest ? `model.layers.${m[1]}.${rest}` : undefined;
@@ -126,6 +131,8 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
   // block_sparse_moe.); each 3-D expert tensor becomes one 2-D tensor per expert.
   const experts = k('expert_count') ?? 0;
   const moe = arch === 'qwen3moe' ? 'mlp' : 'block_sparse_moe';
+  // gpt-oss keeps each layer's experts in a few tensors of its own layout (hf-gpt-oss-experts.ts).
+  const ossExperts = new Map<string, Map<string, GgufExpertTensor>>();
   const fd = fs.openSync(ggufPath, 'r');
   const tensors: HfTensor[] = [];
   const f32Of = (t: GgufTensorInfo): Float32Array => {
@@ -145,6 +152,14 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
     for (const t of meta.tensors as GgufTensorInfo[]) {
       const lr = /^rope_factors_(long|short)\.weight$/.exec(t.name);
       if (lr) ropeFactors[at(lr, 1)] = [...f32Of(t)];
+      const oss = arch === 'gpt-oss' ? /^blk\.(\d+)\.(ffn_(?:gate|up|down)_exps\.(?:weight|bias))$/.exec(t.name) : null;
+      if (oss) {
+        const data = new Uint8Array(t.byteSize!);
+        fs.readSync(fd, data, 0, data.length, t.fileOffset);
+        const layer = ossExperts.get(at(oss, 1)) ?? new Map<string, GgufExpertTensor>();
+        ossExperts.set(at(oss, 1), layer.set(at(oss, 2), { type: t.type, shape: [...t.shape], data }));
+        continue;
+      }
       if (experts && hfExpertName(t.name, moe, 0)) {
         const data = new Uint8Array(t.byteSize!);
         fs.readSync(fd, data, 0, data.length, t.fileOffset);
@@ -186,6 +201,7 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
   } finally {
     fs.closeSync(fd);
   }
+  for (const [layer, g] of ossExperts) tensors.push(...hfGptOssExperts(layer, g));
   fs.mkdirSync(dir, { recursive: true });
   const shards = Math.max(1, opts.shards ?? 1);
   if (shards === 1) {
@@ -206,7 +222,8 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
   }
   const tied = !meta.tensors.some((t) => t.name === 'output.weight');
   const emb = meta.tensors.find((t) => t.name === 'token_embd.weight')!;
-  const modelType = arch === 'gemma3' ? 'gemma3_text' : arch === 'qwen3moe' ? 'qwen3_moe' : experts ? 'mixtral' : arch;
+  const modelType =
+    { gemma3: 'gemma3_text', qwen3moe: 'qwen3_moe', 'gpt-oss': 'gpt_oss' }[arch] ?? (experts ? 'mixtral' : arch);
   const headDim = k('attention.key_length') ?? k('embedding_length')! / nHead;
   const config: Record<string, unknown> = {
     architectures: [
@@ -221,6 +238,7 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
         smollm3: 'SmolLM3ForCausalLM',
         granite: 'GraniteForCausalLM',
         qwen3_moe: 'Qwen3MoeForCausalLM',
+        gpt_oss: 'GptOssForCausalLM',
         mixtral: 'MixtralForCausalLM',
       }[modelType] ?? arch,
     ],
@@ -282,6 +300,28 @@ export function writeHfModelDir(ggufPath: string, dir: string, opts: HfDirOption
     if (arch === 'qwen3moe') {
       config['moe_intermediate_size'] = k('expert_feed_forward_length');
       config['norm_topk_prob'] = true; // what llama.cpp does with every qwen3moe GGUF
+    }
+    if (arch === 'gpt-oss') {
+      // GptOssConfig as openai/gpt-oss-20b's config.json states it: every other layer slides, from layer 0.
+      config['intermediate_size'] = k('expert_feed_forward_length');
+      config['experts_per_token'] = k('expert_used_count');
+      config['layer_types'] ??= Array.from({ length: k('block_count') ?? 0 }, (_, l) =>
+        l % 2 === 0 ? 'sliding_attention' : 'full_attention',
+      );
+      config['attention_bias'] = true;
+      config['swiglu_limit'] = 7.0;
+      if (config['rope_scaling'])
+        Object.assign(config['rope_scaling'], { beta_fast: 32, beta_slow: 1, truncate: false });
+      if (tensors.some((t) => t.name.endsWith('_blocks')))
+        config['quantization_config'] = {
+          quant_method: 'mxfp4',
+          modules_to_not_convert: [
+            'model.layers.*.self_attn',
+            'model.layers.*.mlp.router',
+            'model.embed_tokens',
+            'lm_head',
+          ],
+        };
     }
   }
   const file = opts.gemma3Multimodal

@@ -18,6 +18,8 @@ export interface TinyConfig extends Omit<ModelShape, 'ropeTheta' | 'normEps'> {
   arch: ModelArch;
   /** Weight type of every 2-D matrix (norms and biases stay f32). */
   type: QuantType | 'bf16';
+  /** MoE expert matrices in this type instead (gpt-oss ships MXFP4 experts beside bf16 attention). */
+  expertType?: QuantType | 'bf16';
   /** No output.weight: the output projection reuses token_embd. */
   tied: boolean;
   /** attn_{q,k,v}.bias tensors (qwen2 has them). */
@@ -100,11 +102,12 @@ export function writeTinyModel(path: string, c: TinyConfig): Map<string, Float32
       const router = t.name.endsWith('ffn_gate_inp.weight');
       const v = uniform(t.rows * t.cols * E, 0, Math.sqrt(3 / (t.kind === 'embedding' ? 1 : t.cols)));
       values.set(t.name, v);
+      const type = router ? 'f32' : t.experts ? (c.expertType ?? c.type) : c.type;
       tensors.push({
         name: t.name,
         shape: t.experts ? [t.cols, t.rows, E] : [t.cols, t.rows],
-        type: weightTypeLayout(router ? 'f32' : c.type).id,
-        data: encode(router ? 'f32' : c.type, v),
+        type: weightTypeLayout(type).id,
+        data: encode(type, v),
       });
     }
     if (t.name === (c.tied ? 'output_norm.weight' : 'output.weight') && c.ropeFreqs) {
