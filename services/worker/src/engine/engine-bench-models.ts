@@ -37,6 +37,21 @@ export const BENCH_MODELS: readonly BenchModel[] = [
     ],
     dtypes: ['q8_0', 'q4_K'],
   },
+  // Gemma 3 270M's layer (640 wide, 4 query heads of 256 on 1 KV head, GELU FFN of 2048, q/k norms, tied embeddings)
+  // in its pattern of 5 sliding-window layers to 1 global one, 6 layers; a 64-token window, so a B x (128 + 128) run
+  // is past it from the prompt on, and sliding layers attend 64 positions while the global one attends them all.
+  {
+    name: 'gemma3-swa',
+    synth: [
+      '--arch',
+      'gemma3',
+      '--shape',
+      'dim=640,hidden=2048,layers=6,heads=4,kv_heads=1,head_dim=256,window=64',
+      '--vocab-from',
+      'ggml-vocab-llama-spm.gguf',
+    ],
+    dtypes: ['q8_0', 'q4_K'],
+  },
 ];
 
 /** The entries --models names (comma-separated), or the default ones; an unknown name is an error. */

@@ -36,16 +36,20 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
   try {
     const info = engine.info();
     const perSeq = Math.ceil((w.prompt + w.generate) / BLOCK);
+    // One block table per KV cache group (sliding-window layers apart from global ones), interleaved: entry i * G + g.
+    // Every group keeps all its blocks (the scheduler would free sliding ones out of the window: a memory saving,
+    // not compute), so sequence b owns blocks [b * perSeq * G, (b + 1) * perSeq * G) and the warm-up the last G.
+    const G = info.kvCacheGroups?.length ?? 1;
     const maxTokens = Math.max(w.batch, Math.min(LOOM_STEP_TOKENS, w.batch * w.prompt), w.prompt);
-    engine.initKv(w.batch * perSeq + 1, BLOCK, maxTokens, w.batch);
-    const table = (b: number) => Int32Array.from({ length: perSeq }, (_, i) => b * perSeq + i);
+    engine.initKv((w.batch * perSeq + 1) * G, BLOCK, maxTokens, w.batch);
+    const table = (b: number) => Int32Array.from({ length: perSeq * G }, (_, i) => b * perSeq * G + i);
     const greedy = { temperature: 0, topP: 1, topK: 0, minP: 0, seed: 0 };
-    // Warm-up (untimed): one token in the spare last block, pages in the weights and wakes the threads.
+    // Warm-up (untimed): one token in the spare last blocks, pages in the weights and wakes the threads.
     await engine.step([
       {
         tokens: Int32Array.of(1),
         startPos: 0,
-        blockTable: Int32Array.of(w.batch * perSeq),
+        blockTable: table(w.batch),
         sample: true,
         rngCounter: 0,
         ...greedy,
@@ -91,8 +95,8 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
 }
 
 /**
- * Model FLOPs of the workload (multiply-add = 2): GEMMs for every token fed, attention over each token's own prefix,
- * logits for each prompt's last token and every decoded one.
+ * Model FLOPs of the workload (multiply-add = 2): GEMMs for every token fed, attention over each token's own prefix
+ * (its last W positions in a sliding-window layer), logits for each prompt's last token and every decoded one.
  */
 export function workloadFlops(i: EngineModelInfo, w: Workload): number {
   const qDim = i.nHeads * i.headDim,
@@ -103,8 +107,9 @@ export function workloadFlops(i: EngineModelInfo, w: Workload): number {
     : 3 * i.dim * i.hiddenDim;
   const gemmPerToken = 2 * i.nLayers * (i.dim * qDim + 2 * i.dim * kvDim + qDim * i.dim + ffn);
   const fed = w.prompt + w.generate;
+  const windows = i.kvCacheGroups?.flatMap((g) => g.layers.map(() => g.window)) ?? Array<number>(i.nLayers).fill(0);
   let attn = 0;
-  for (let p = 0; p < fed; p++) attn += 2 * 2 * (p + 1) * qDim * i.nLayers; // q·k and p·v per head
+  for (let p = 0; p < fed; p++) for (const W of windows) attn += 2 * 2 * Math.min(p + 1, W || Infinity) * qDim; // q·k and p·v per head, per layer
   const logits = 2 * i.dim * i.vocabSize * (1 + w.generate);
   return w.batch * (fed * gemmPerToken + attn + logits);
 }
