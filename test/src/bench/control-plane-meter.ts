@@ -1,3 +1,4 @@
+import { at, entry } from '@loom/common';
 import { medianRange, spread } from '@loom/bench';
 import { commandStatsDelta, cpuSeconds, redisCommandStats, type RedisCommandStats } from '../fixtures/process-stats.js';
 
@@ -39,7 +40,7 @@ export class ControlPlaneMeter {
     await new Promise((r) => setTimeout(r, ms));
     const s = (performance.now() - t0) / 1000;
     const cpu1 = cpuOf(pids);
-    return Object.fromEntries(Object.keys(pids).map((k) => [k, (cpu1[k]! - cpu0[k]!) / s]));
+    return Object.fromEntries(Object.keys(pids).map((k) => [k, (entry(cpu1, k) - entry(cpu0, k)) / s]));
   }
 
   /** `idle`: the processes' idle rates (idleRates()), taken before the warm-up. */
@@ -56,9 +57,11 @@ export class ControlPlaneMeter {
   async stop(tokens: number, durationS: number): Promise<ControlPlaneCost> {
     const per1k = (x: number) => (x / tokens) * 1000;
     const cpu1 = cpuOf(this.pids);
-    const cpuS = Object.fromEntries(Object.keys(this.pids).map((k) => [k, per1k(cpu1[k]! - this.cpu0[k]!)]));
+    const cpuS = Object.fromEntries(
+      Object.keys(this.pids).map((k) => [k, per1k(entry(cpu1, k) - entry(this.cpu0, k))]),
+    );
     const loadCpuS = Object.fromEntries(
-      Object.keys(this.pids).map((k) => [k, cpuS[k]! - per1k(this.idle[k]! * durationS)]),
+      Object.keys(this.pids).map((k) => [k, entry(cpuS, k) - per1k(entry(this.idle, k) * durationS)]),
     );
     const redis = commandStatsDelta(this.stats0, await redisCommandStats(this.redisUrl)).map((c) => ({
       command: c.command,
@@ -74,18 +77,18 @@ const cpuOf = (pids: Record<string, number>) =>
 
 /** Printable lines for one workload's runs: CPU per process and together, then Redis's top commands. */
 export function formatControlPlaneCost(workload: string, costs: ControlPlaneCost[], topCommands = 6): string[] {
-  const procs = Object.keys(costs[0]!.cpuS);
+  const procs = Object.keys(at(costs, 0).cpuS);
   const line = (what: string, f: (c: ControlPlaneCost) => Record<string, number>, digits: number, scale = 1) =>
     `${workload}: ${what}: ${procs
       .map(
         (k) =>
           `${k} ${medianRange(
-            costs.map((c) => f(c)[k]! * scale),
+            costs.map((c) => entry(f(c), k) * scale),
             digits,
           )}`,
       )
       .join(', ')}, together ${medianRange(
-      costs.map((c) => procs.reduce((s, k) => s + f(c)[k]!, 0) * scale),
+      costs.map((c) => procs.reduce((s, k) => s + entry(f(c), k), 0) * scale),
       digits,
     )}`;
   const lines = [

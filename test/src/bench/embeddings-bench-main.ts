@@ -14,6 +14,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { at } from '@loom/common';
 import { medianRange, Rng, spread, textTable } from '@loom/bench';
 import { readGgufMetadata } from '@loom/gguf';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
@@ -64,7 +65,7 @@ async function start(system: string): Promise<{ url: string; model: string; stop
       env: {
         LOOM_THREADS: values.threads!,
         LOOM_MAX_NUM_SEQS: String(batch),
-        LOOM_MAX_NUM_BATCHED_TOKENS: values['batch-tokens']!,
+        LOOM_MAX_NUM_BATCHED_TOKENS: values['batch-tokens'],
         LOOM_NUM_BLOCKS: String(2 * batch * Math.ceil((seqLen + 1) / 16)),
       },
     });
@@ -76,7 +77,7 @@ async function start(system: string): Promise<{ url: string; model: string; stop
       threads: n('threads'),
       parallel: batch,
       ctxPerSlot: seqLen + 16,
-      extraArgs: ['--embeddings', '--pooling', 'last', '-b', values['batch-tokens']!, '-ub', values['batch-tokens']!],
+      extraArgs: ['--embeddings', '--pooling', 'last', '-b', values['batch-tokens'], '-ub', values['batch-tokens']],
     });
     return { url: `${s.baseUrl}/v1`, model: served, stop: () => s.stop() };
   }
@@ -102,7 +103,7 @@ interface Run {
 }
 const runs: Run[] = [];
 for (let round = 0; round < n('rounds'); round++) {
-  const order = SYSTEMS.map((_, i) => SYSTEMS[(i + round) % SYSTEMS.length]!);
+  const order = SYSTEMS.map((_, i) => at(SYSTEMS, (i + round) % SYSTEMS.length));
   for (const system of order) {
     process.stderr.write(`bench:embeddings round ${round + 1}/${n('rounds')} ${system}... `);
     const s = await start(system);

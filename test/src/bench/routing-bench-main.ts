@@ -8,6 +8,7 @@
 // Flags: --rates inf|R1,R2,... (requests/s per stage)  --repeats N  --requests N (per stage)
 //   --concurrency N  --max-seconds S (per stage)  --tenants N  --system-tokens N  --question-tokens N
 //   --max-tokens N  --num-blocks N (per worker)  [--model GGUF --vocab-size N | --synth SHAPE]
+import { at } from '@loom/common';
 import cliProgress from 'cli-progress';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -98,9 +99,11 @@ const head = ['rate', 'policy', 'failed', 'out tok/s', 'TTFT p50 ms', 'TTFT p99 
 const rows: string[][] = [];
 const ratios: number[][] = [];
 stages.forEach((stage, k) => {
-  ratios.push(runs.map(([p, rr]) => p!.stages[k]!.metrics.outputThroughput / rr!.stages[k]!.metrics.outputThroughput));
+  ratios.push(
+    runs.map(([p, rr]) => at(p!.stages, k).metrics.outputThroughput / at(rr!.stages, k).metrics.outputThroughput),
+  );
   POLICIES.forEach((policy, pi) => {
-    const st = runs.map((rep) => rep[pi]!.stages[k]!);
+    const st = runs.map((rep) => at(at(rep, pi).stages, k));
     rows.push([
       fmtRate(stage.rate),
       policy,
@@ -114,7 +117,7 @@ stages.forEach((stage, k) => {
         0,
       ),
       medianRange(
-        st.map((x) => x.metrics.ttft.percentiles[1]![1]),
+        st.map((x) => at(x.metrics.ttft.percentiles, 1)[1]),
         0,
       ),
       medianRange(
@@ -123,7 +126,7 @@ stages.forEach((stage, k) => {
         100,
       ) + '%',
       medianRange(
-        runs.map((rep) => rep[pi]!.splitTenants),
+        runs.map((rep) => at(rep, pi).splitTenants),
         0,
       ) + `/${n('tenants')}`,
     ]);
@@ -132,7 +135,7 @@ stages.forEach((stage, k) => {
 console.log(textTable(head, rows, 2));
 stages.forEach((stage, k) =>
   console.log(
-    `rate ${fmtRate(stage.rate)}: prefix / round-robin output tokens/s ${medianRange(ratios[k]!, 2)}x (target >= 2x)`,
+    `rate ${fmtRate(stage.rate)}: prefix / round-robin output tokens/s ${medianRange(at(ratios, k), 2)}x (target >= 2x)`,
   ),
 );
 const round = (v: number) => Math.round(v * 10_000) / 10_000;
@@ -155,17 +158,17 @@ console.log(
     },
     stages: stages.map((stage, k) => ({
       rate: fmtRate(stage.rate),
-      ratio: spread(ratios[k]!),
+      ratio: spread(at(ratios, k)),
       runs: runs.map((rep) =>
         rep.map((p) => {
-          const s = p.stages[k]!;
+          const s = at(p.stages, k);
           return {
             policy: p.policy,
             completed: s.metrics.completed,
             failed: s.metrics.failed,
             output_throughput: round(s.metrics.outputThroughput),
             median_ttft_ms: round(s.metrics.ttft.median),
-            p99_ttft_ms: round(s.metrics.ttft.percentiles[1]![1]),
+            p99_ttft_ms: round(at(s.metrics.ttft.percentiles, 1)[1]),
             prefix_hit_rate: round(s.prefixHitRate),
             split_tenants: p.splitTenants,
           };

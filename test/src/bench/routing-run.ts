@@ -1,4 +1,4 @@
-import { METRIC } from '@loom/common';
+import { METRIC, at } from '@loom/common';
 import {
   OpenAIEndpoint,
   calculateMetrics,
@@ -75,7 +75,7 @@ export async function runPolicy(o: RoutingRunOptions, stages: Stage[]): Promise<
         onDone: o.onDone,
       });
       const after = await scrape(metricsUrl);
-      run.outputs.forEach((out, i) => tenantOf.set(out.id, run.requests[i]!.group!));
+      run.outputs.forEach((out, i) => tenantOf.set(out.id, at(run.requests, i).group!));
       const delta = (name: string) => metricSum(after, name) - metricSum(before, name);
       const queried = delta(METRIC.prefixQueriedTokens);
       results.push({

@@ -19,6 +19,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { at, entry } from '@loom/common';
 import {
   medianRange,
   textTable,
@@ -160,7 +161,7 @@ const runs: Run[] = [];
 for (let round = 0; round < n('rounds'); round++) {
   for (const workload of WORKLOADS) {
     // Rotate the order, so that no system always runs first (cold box) or after the same one.
-    const order = SYSTEMS.map((_, i) => SYSTEMS[(i + round) % SYSTEMS.length]!);
+    const order = SYSTEMS.map((_, i) => at(SYSTEMS, (i + round) % SYSTEMS.length));
     for (const system of order) {
       process.stderr.write(`bench:serve round ${round + 1}/${n('rounds')} ${workload} ${system}... `);
       const s = await start(system);
@@ -177,13 +178,15 @@ for (let round = 0; round < n('rounds'); round++) {
         // Warm-up, untimed: the workload's first few requests, then a burst at full concurrency with
         // short outputs, so that every process's hot paths are compiled before the timed run (the
         // control plane's CPU per token is a steady-state figure).
-        await runLoad({ ...load, requests: workloads[workload]!.slice(0, 4) });
+        await runLoad({ ...load, requests: entry(workloads, workload).slice(0, 4) });
         await runLoad({
           ...load,
-          requests: workloads[workload]!.slice(0, concurrency).map((r) => ({ ...r, outputLen: 8 })),
+          requests: entry(workloads, workload)
+            .slice(0, concurrency)
+            .map((r) => ({ ...r, outputLen: 8 })),
         });
         const meter = idle && (await s.meter?.(idle));
-        const r = await runLoad({ ...load, requests: workloads[workload]! });
+        const r = await runLoad({ ...load, requests: entry(workloads, workload) });
         const m = calculateMetrics(r.outputs, r.duration, [50, 99]);
         const control = await meter?.stop(m.totalOutput, r.duration);
         runs.push({ system, workload, round, m, ...(control ? { control } : {}) });

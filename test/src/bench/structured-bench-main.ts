@@ -12,7 +12,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { METRIC, type StructuredOutputSpec } from '@loom/common';
+import { at, entry, METRIC, type StructuredOutputSpec } from '@loom/common';
 import { OpenAIEndpoint, spread } from '@loom/bench';
 import { GrammarCompilers } from '@loom/structured-output';
 import { tokenizerDataFromGguf } from '@loom/tokenizer';
@@ -48,7 +48,7 @@ function compileSchema(k: number): string {
     { type: 'object', properties: { x: { type: 'integer' }, y: { type: 'string', format: 'date' } }, required: ['x'] },
   ];
   const properties: Record<string, object> = {};
-  for (let i = 0; i < 3 + (k % 10); i++) properties[`p${k}_${i}`] = kinds[(i + k) % kinds.length]!;
+  for (let i = 0; i < 3 + (k % 10); i++) properties[`p${k}_${i}`] = at(kinds, (i + k) % kinds.length);
   return JSON.stringify({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
 }
 
@@ -136,7 +136,7 @@ async function round(cluster: LocalCluster, constrained: boolean, seed: number):
       for (let r = 0; r < n('requests-per-stream'); r++) {
         const i = s * 100 + r;
         const out = await endpoint.send(
-          { prompt: prompts[i % prompts.length]!, promptLen: 0, outputLen: n('max-tokens') },
+          { prompt: at(prompts, i % prompts.length), promptLen: 0, outputLen: n('max-tokens') },
           { model: cluster.model, ignoreEos: true, extraBody: extraBody(i) },
         );
         if (!out.success) failed++;
@@ -148,7 +148,9 @@ async function round(cluster: LocalCluster, constrained: boolean, seed: number):
   const seconds = (performance.now() - t0) / 1000;
   const after = await metricSums(cluster);
   const per = (sum: 'stepSum' | 'fillSum', count: 'stepCount' | 'fillCount') =>
-    after[count]! > before[count]! ? ((after[sum]! - before[sum]!) / (after[count]! - before[count]!)) * 1000 : 0;
+    entry(after, count) > entry(before, count)
+      ? ((entry(after, sum) - entry(before, sum)) / (entry(after, count) - entry(before, count))) * 1000
+      : 0;
   return {
     constrained,
     outputTokens,
@@ -160,9 +162,12 @@ async function round(cluster: LocalCluster, constrained: boolean, seed: number):
 }
 
 const started = new Date();
-const load = os.loadavg()[0]!;
+const load = at(os.loadavg(), 0);
 const q = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+  at(
+    [...xs].sort((a, b) => a - b),
+    Math.min(xs.length - 1, Math.floor(p * xs.length)),
+  );
 const compile512 = await compileTimes(STORIES_F32(), n('compile-schemas'));
 const compile32k = await compileTimes(
   path.join(sharedDir(), 'models', 'llama-2-tiny-random.gguf'),
@@ -185,7 +190,7 @@ try {
 const tps = (r: Round) => r.outputTokens / r.seconds;
 const unc = rounds.filter((r) => !r.constrained);
 const con = rounds.filter((r) => r.constrained);
-const ratios = unc.map((u, i) => tps(con[i]!) / tps(u));
+const ratios = unc.map((u, i) => tps(at(con, i)) / tps(u));
 const fmt = (s: { median: number; min: number; max: number }, d: number) =>
   `${s.median.toFixed(d)} (${s.min.toFixed(d)}-${s.max.toFixed(d)})`;
 console.log(

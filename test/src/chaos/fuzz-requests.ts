@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { at } from '@loom/common';
 import fc from 'fast-check';
 import { malformedRequests } from '@loom/gateway/testing';
 import { Rng } from '@loom/bench';
@@ -25,7 +26,7 @@ const BODY_LIMIT = 16 * 1024 * 1024;
  * served). Drawn with a seeded generator.
  */
 function rawCase(rng: Rng, model: string, vocab: number): RawCase {
-  const pick = <T>(xs: T[]) => xs[rng.int(0, xs.length - 1)]!;
+  const pick = <T>(xs: T[]) => at(xs, rng.int(0, xs.length - 1));
   const gen = pick(['/v1/completions', '/v1/chat/completions']);
   // Nested d deep as text (JSON.stringify itself would overflow the stack).
   const deep = (d: number) => '{"a":['.repeat(d) + '1' + ']}'.repeat(d);
@@ -205,7 +206,7 @@ export async function fuzzScenario(o: { count: number; concurrency: number; seed
     await Promise.all(
       Array.from({ length: o.concurrency }, async () => {
         for (let i = next++; i < cases.length; i = next++) {
-          const s = await send(url, cases[i]!, agent);
+          const s = await send(url, at(cases, i), agent);
           statuses.set(s, (statuses.get(s) ?? 0) + 1);
         }
       }),

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import { calculateMetrics, OpenAIEndpoint, randomDataset, runLoad } from '@loom/bench';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
 import { check, zero, type Figure, type ScenarioResult } from './chaos-report.js';
@@ -66,8 +67,8 @@ export async function overloadScenario(o: OverloadOptions): Promise<ScenarioResu
       ['answered 503 (queue wait timeout)', pct(r503.length), '%'],
       ['refusals with Retry-After', refused.length ? (100 * withRetryAfter.length) / refused.length : 100, '%'],
       ['admitted, completed', admitted.length - admittedFailed, ''],
-      ['admitted TTFT p50 / p99', `${m.ttft.median.toFixed(0)} / ${m.ttft.percentiles[1]![1].toFixed(0)}`, 'ms'],
-      ['admitted e2e p99', m.e2el.percentiles[1]![1], 'ms'],
+      ['admitted TTFT p50 / p99', `${m.ttft.median.toFixed(0)} / ${at(m.ttft.percentiles, 1)[1].toFixed(0)}`, 'ms'],
+      ['admitted e2e p99', at(m.e2el.percentiles, 1)[1], 'ms'],
       ['other failures (5xx, resets)', other.length, ''],
       ...peaks.map((p): Figure => [
         `peak RSS ${p.name} (at capacity -> 10x)`,

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import { disturbedLoad } from '../fixtures/disturbed-load.js';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
 import { check, zero, type Check, type Figure, type ScenarioResult } from './chaos-report.js';
@@ -21,7 +22,7 @@ export async function workerKillScenario(o: WorkerKillOptions): Promise<Scenario
   const t0 = performance.now();
   const cluster = await startLocalCluster({ workers: 2 });
   try {
-    const victim = cluster.workers[0]!;
+    const victim = at(cluster.workers, 0);
     const checks0: Check[] = [];
     let signalledAt = 0;
     const run = await disturbedLoad({

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { at } from '@loom/common';
 import {
   autoscalingQueries,
   dashboardFiles,
@@ -34,9 +35,9 @@ describe('Grafana dashboards', () => {
   });
 
   test('a misspelled panel field or a wrong type fails the type check', () => {
-    const broken = structuredClone(dashboards[0]!) as { panels: Record<string, unknown>[]; schemaVersion: unknown };
-    broken.panels[1]!.gridpos = broken.panels[1]!.gridPos;
-    const wrongType = structuredClone(dashboards[1]!) as { schemaVersion: unknown };
+    const broken = structuredClone(at(dashboards, 0)) as { panels: Record<string, unknown>[]; schemaVersion: unknown };
+    at(broken.panels, 1).gridpos = at(broken.panels, 1).gridPos;
+    const wrongType = structuredClone(at(dashboards, 1)) as { schemaVersion: unknown };
     wrongType.schemaVersion = '39';
     const errors = typecheckSource(typedDashboards([broken, wrongType]));
     assert.ok(

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { at } from '@loom/common';
 import { COMPONENTS, K8S_DIR, OVERLAYS } from './deploy-paths.js';
 import { byKind, kustomize, kustomizeInline, one, type K8sObject } from './kustomize.js';
 import { typedManifestSource, validateWithSchema } from './manifest-models.js';
@@ -77,7 +78,8 @@ describe('deploy/k8s renders and validates offline', () => {
     const spec = deployment.spec as Record<string, unknown>;
     spec.replica = 1; // misspelled `replicas`: only the excess-property check can see it
     const podMonitor = structuredClone(one(prod, 'PodMonitor', 'loom'));
-    (podMonitor.spec as { podMetricsEndpoints: Record<string, unknown>[] }).podMetricsEndpoints[0]!.intervall = '15s';
+    at((podMonitor.spec as { podMetricsEndpoints: Record<string, unknown>[] }).podMetricsEndpoints, 0).intervall =
+      '15s';
     const scaled = structuredClone(one(prod, 'ScaledObject', 'worker'));
     (scaled.spec as Record<string, unknown>).minReplicaCounts = 0;
     const errors = typecheckSource(typedManifestSource([deployment, podMonitor, scaled]));
@@ -140,12 +142,12 @@ describe('deploy/k8s renders and validates offline', () => {
           assert.ok(c.readinessProbe, `${where} readinessProbe`);
         }
       }
-      const worker = podSpecOf(one(objs, 'Deployment', 'worker')).containers[0]!;
+      const worker = at(podSpecOf(one(objs, 'Deployment', 'worker')).containers, 0);
       assert.deepEqual(worker.readinessProbe?.grpc, { port: 50051 }, `${name}: worker gRPC readiness`);
       assert.deepEqual(worker.livenessProbe?.grpc, { port: 50051 }, `${name}: worker gRPC liveness`);
       for (const svc of ['gateway', 'scheduler'])
         assert.equal(
-          (podSpecOf(one(objs, 'Deployment', svc)).containers[0]!.readinessProbe?.httpGet as { path: string }).path,
+          (at(podSpecOf(one(objs, 'Deployment', svc)).containers, 0).readinessProbe?.httpGet as { path: string }).path,
           '/health',
           `${name}: ${svc} HTTP probe`,
         );
@@ -175,7 +177,7 @@ describe('deploy/k8s renders and validates offline', () => {
       metrics: { resource: { name: string } }[];
     };
     assert.equal(hpa.scaleTargetRef.name, 'gateway');
-    assert.equal(hpa.metrics[0]!.resource.name, 'cpu');
+    assert.equal(at(hpa.metrics, 0).resource.name, 'cpu');
     const redis = podSpecOf(one(base, 'StatefulSet', 'redis')).containers[0] as Container & { args: string[] };
     assert.equal(redis.args[redis.args.indexOf('--appendonly') + 1], 'yes');
     assert.ok(
@@ -193,7 +195,7 @@ describe('deploy/k8s renders and validates offline', () => {
       triggers: { metadata: { activationThreshold: string } }[];
     };
     assert.equal(so.minReplicaCount, 0);
-    assert.equal(so.triggers[0]!.metadata.activationThreshold, '0');
+    assert.equal(at(so.triggers, 0).metadata.activationThreshold, '0');
     assert.equal(
       (one(prod, 'Deployment', 'worker').spec as { replicas?: number }).replicas,
       undefined,
@@ -206,7 +208,7 @@ describe('deploy/k8s renders and validates offline', () => {
       ['gateway', 'scheduler', 'worker'],
     );
     assert.ok(byKind(prod, 'NetworkPolicy', 'default-deny-ingress').length === 1);
-    const gpu = podSpecOf(one(prod, 'Deployment', 'worker')).containers[0]!;
+    const gpu = at(podSpecOf(one(prod, 'Deployment', 'worker')).containers, 0);
     assert.equal(gpu.resources?.limits?.['nvidia.com/gpu'], '1');
     assert.equal(byKind(prod, 'Secret').length, 0);
     const dash = one(prod, 'ConfigMap', 'loom-dashboards');
@@ -225,6 +227,6 @@ describe('deploy/k8s renders and validates offline', () => {
       (one(dev, 'ConfigMap', 'loom-config').data as Record<string, string>).LOOM_MODEL,
       '/opt/loom/models/stories260K-f32.gguf',
     );
-    assert.equal(podSpecOf(one(dev, 'Deployment', 'worker')).containers[0]!.image, 'loom:dev-cpu');
+    assert.equal(at(podSpecOf(one(dev, 'Deployment', 'worker')).containers, 0).image, 'loom:dev-cpu');
   });
 });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { at } from '@loom/common';
 import { parseAllDocuments } from 'yaml';
 
 export interface K8sObject {
@@ -52,5 +53,5 @@ export const byKind = (objs: K8sObject[], kind: string, name?: string): K8sObjec
 export function one(objs: K8sObject[], kind: string, name: string): K8sObject {
   const found = byKind(objs, kind, name);
   if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length}`);
-  return found[0]!;
+  return at(found, 0);
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { at } from '@loom/common';
 import OpenAI from 'openai';
 import { openAiSchemaValidator } from '@loom/gateway/testing';
 import { relErr } from '@loom/testing';
@@ -75,17 +76,17 @@ describe('/v1/embeddings end to end', () => {
       const total = ids.reduce((s, p) => s + p.length, 0);
       assert.deepEqual(body.usage, { prompt_tokens: total, total_tokens: total });
       for (let i = 0; i < INPUTS.length; i++) {
-        const v = vectors(body)[i]!;
+        const v = at(vectors(body), i);
         assert.equal(v.length, 64, 'stories260K is 64 wide');
         assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-6, 'unit length');
-        const want = Float32Array.from(await llamaCppEmbedding(file(), ids[i]!));
+        const want = Float32Array.from(await llamaCppEmbedding(file(), at(ids, i)));
         // As the engine tests: llama.cpp rounds activations to f16 in places Loom keeps f32 (<= 8.5e-4 measured).
         const e = relErr(v, want);
         assert.ok(e < 3e-3, `input ${i}: ${e.toExponential(2)} from llama.cpp`);
       }
       // The other pooling would be far off: the model's pooling type is what was applied.
-      const other = await llamaCppEmbedding(pooling === 'mean' ? STORIES_F32() : meanFile, ids[1]!);
-      assert.ok(relErr(vectors(body)[1]!, Float32Array.from(other)) > 3e-2);
+      const other = await llamaCppEmbedding(pooling === 'mean' ? STORIES_F32() : meanFile, at(ids, 1));
+      assert.ok(relErr(at(vectors(body), 1), Float32Array.from(other)) > 3e-2);
     });
   }
 
@@ -95,11 +96,11 @@ describe('/v1/embeddings end to end', () => {
     const text = vectors(await client.embeddings.create({ model, input: INPUTS, encoding_format: 'float' }));
     const lists = await client.embeddings.create({ model, input: ids });
     assert.deepEqual(vectors(lists), text);
-    assert.deepEqual(vectors(await client.embeddings.create({ model, input: ids[0]! })), [text[0]]);
+    assert.deepEqual(vectors(await client.embeddings.create({ model, input: at(ids, 0) })), [text[0]]);
     const cut = vectors(await client.embeddings.create({ model, input: INPUTS, dimensions: 16 }));
     cut.forEach((v, i) => {
       assert.equal(v.length, 16);
-      const head = text[i]!.subarray(0, 16);
+      const head = at(text, i).subarray(0, 16);
       const norm = Math.hypot(...head);
       assert.ok(
         relErr(
@@ -112,7 +113,7 @@ describe('/v1/embeddings end to end', () => {
   });
 
   test('the prefix cache serves last pooling (the same vector again); mean pooling recomputes', async () => {
-    const long = INPUTS[1]!.repeat(3); // well past one 16-token block
+    const long = at(INPUTS, 1).repeat(3); // well past one 16-token block
     for (const model of ['stories260K-f32', 'stories-mean']) {
       const first = vectors(await client.embeddings.create({ model, input: long }));
       const hits = await prefixHits();
@@ -133,7 +134,7 @@ describe('/v1/embeddings end to end', () => {
       temperature: 0,
       ignore_eos: true,
     };
-    const alone = (await client.chat.completions.create(chatBody)).choices[0]!.message.content;
+    const alone = at((await client.chat.completions.create(chatBody)).choices, 0).message.content;
     const expected = vectors(await client.embeddings.create({ model, input: INPUTS }));
     const stream = await client.chat.completions.create({ ...chatBody, stream: true });
     let text = '';

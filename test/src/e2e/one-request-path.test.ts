@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { at } from '@loom/common';
 import OpenAI from 'openai';
 import { openAiSchemaValidator } from '@loom/gateway/testing';
 import path from 'node:path';
@@ -37,13 +38,13 @@ describe('one request travels the whole path', () => {
       temperature: 0,
     });
     valid('CreateCompletionResponse', res);
-    const text = res.choices[0]!.text;
+    const text = at(res.choices, 0).text;
     assert.ok(text.startsWith(DESIGN_PREFIX), `text begins as DESIGN.md says: ${JSON.stringify(text)}`);
     const ref = await llamaCppGreedy(STORIES_F32(), 'Once upon a time', 60);
     assert.equal(text, ref.text);
     assert.equal(res.usage!.prompt_tokens, ref.promptTokens);
     assert.equal(res.usage!.completion_tokens, 60);
-    assert.equal(res.choices[0]!.finish_reason, 'length');
+    assert.equal(at(res.choices, 0).finish_reason, 'length');
   });
 
   test('streamed text equals non-streamed text', async () => {
@@ -66,7 +67,7 @@ describe('one request travels the whole path', () => {
       }
       usage = chunk.usage ?? usage;
     }
-    assert.equal(text, whole.choices[0]!.text);
+    assert.equal(text, at(whole.choices, 0).text);
     assert.equal(finish, 'length');
     assert.deepEqual(usage, whole.usage);
   });
@@ -85,8 +86,11 @@ describe('one request travels the whole path', () => {
     const alone = [];
     for (const p of prompts.slice(0, 3))
       alone.push(
-        (await client.completions.create({ model: cluster.model, prompt: p, max_tokens: 30, temperature: 0 }))
-          .choices[0]!.text,
+        at(
+          (await client.completions.create({ model: cluster.model, prompt: p, max_tokens: 30, temperature: 0 }))
+            .choices,
+          0,
+        ).text,
       );
     const together = await Promise.all(
       prompts.map((p) =>
@@ -94,7 +98,7 @@ describe('one request travels the whole path', () => {
       ),
     );
     assert.deepEqual(
-      together.slice(0, 3).map((r) => r.choices[0]!.text),
+      together.slice(0, 3).map((r) => at(r.choices, 0).text),
       alone,
     );
   });
@@ -108,9 +112,9 @@ describe('one request travels the whole path', () => {
       temperature: 0,
     });
     valid('CreateChatCompletionResponse', res);
-    const content = res.choices[0]!.message.content ?? '';
+    const content = at(res.choices, 0).message.content ?? '';
     assert.ok(content.length > 0);
-    assert.equal(res.choices[0]!.message.role, 'assistant');
+    assert.equal(at(res.choices, 0).message.role, 'assistant');
     const stream = await client.chat.completions.create({
       model: cluster.model,
       messages,

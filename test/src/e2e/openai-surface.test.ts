@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { at, entry } from '@loom/common';
 import OpenAI from 'openai';
 import { echoNullsFilled, openAiSchemaValidator } from '@loom/gateway/testing';
 import { sharedDir, waitFor } from '../harness/index.js';
@@ -43,7 +44,7 @@ describe('the OpenAI surface end to end', () => {
   /** echo + logprobs: the first prompt token's logprob is null (as OpenAI returns it), which the spec's item types omit. */
   const completeEcho = (body: Parameters<typeof complete>[0]) => complete(body, echoNullsFilled);
   const text = async (body: Omit<OpenAI.CompletionCreateParamsNonStreaming, 'model'> & Record<string, unknown>) =>
-    (await complete(body)).choices[0]!.text;
+    at((await complete(body)).choices, 0).text;
   const post = (route: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(cluster.baseURL.replace(/\/v1$/, '') + route, {
       method: 'POST',
@@ -73,27 +74,27 @@ describe('the OpenAI surface end to end', () => {
   test('max_tokens counts tokens; finish_reason length', async () => {
     const res = await complete({ prompt: PROMPT, max_tokens: 7, temperature: 0 });
     assert.equal(res.usage!.completion_tokens, 7);
-    assert.equal(res.choices[0]!.finish_reason, 'length');
-    assert.ok(GREEDY.startsWith(res.choices[0]!.text));
+    assert.equal(at(res.choices, 0).finish_reason, 'length');
+    assert.ok(GREEDY.startsWith(at(res.choices, 0).text));
   });
 
   test('stop (string and list) cuts the text before the stop string', async () => {
     for (const stop of ['Lily', ['park', 'Lily']]) {
       const res = await complete({ prompt: PROMPT, max_tokens: 40, temperature: 0, stop });
-      assert.equal(res.choices[0]!.text, ', there was a little girl named ');
-      assert.equal(res.choices[0]!.finish_reason, 'stop');
+      assert.equal(at(res.choices, 0).text, ', there was a little girl named ');
+      assert.equal(at(res.choices, 0).finish_reason, 'stop');
     }
   });
 
   /** The id of `word` where it follows `context` (tokenizing the two texts and taking the difference). */
   const nextTokenId = async (context: string, word: string) =>
-    (await tokenize(context + word))[(await tokenize(context)).length]!;
+    at(await tokenize(context + word), (await tokenize(context)).length);
 
   test('stop_token_ids end the choice at that token', async () => {
     const lily = await nextTokenId(`${PROMPT}, there was a little girl named`, ' Lily');
     const res = await complete({ prompt: PROMPT, max_tokens: 40, temperature: 0, stop_token_ids: [lily] });
-    assert.equal(res.choices[0]!.finish_reason, 'stop');
-    assert.ok(res.choices[0]!.text.startsWith(', there was a little girl named'));
+    assert.equal(at(res.choices, 0).finish_reason, 'stop');
+    assert.ok(at(res.choices, 0).text.startsWith(', there was a little girl named'));
     assert.equal(
       res.usage!.completion_tokens,
       (await tokenize(`${PROMPT}, there was a little girl named Lily`)).length - (await tokenize(PROMPT)).length,
@@ -103,14 +104,14 @@ describe('the OpenAI surface end to end', () => {
   test('the text of a stop_token_ids token is not part of the output (vLLM V1 skips the stop-terminating token)', async () => {
     const lily = await nextTokenId(`${PROMPT}, there was a little girl named`, ' Lily');
     const res = await complete({ prompt: PROMPT, max_tokens: 40, temperature: 0, stop_token_ids: [lily] });
-    assert.equal(res.choices[0]!.text, ', there was a little girl named');
+    assert.equal(at(res.choices, 0).text, ', there was a little girl named');
   });
 
   // stories260K ends a story with BOS, never EOS, so EOS is forced with logit_bias to see ignore_eos at work.
   test('ignore_eos runs past EOS to max_tokens', async () => {
     const bias = { '2': 100 }; // stories260K's EOS id (llama2.c's SentencePiece vocabulary)
     const stopped = await complete({ prompt: PROMPT, max_tokens: 5, temperature: 0, logit_bias: bias });
-    assert.deepEqual([stopped.choices[0]!.finish_reason, stopped.usage!.completion_tokens], ['stop', 1]);
+    assert.deepEqual([at(stopped.choices, 0).finish_reason, stopped.usage!.completion_tokens], ['stop', 1]);
     const forced = await complete({
       prompt: PROMPT,
       max_tokens: 5,
@@ -118,7 +119,7 @@ describe('the OpenAI surface end to end', () => {
       logit_bias: bias,
       ignore_eos: true,
     });
-    assert.deepEqual([forced.choices[0]!.finish_reason, forced.usage!.completion_tokens], ['length', 5]);
+    assert.deepEqual([at(forced.choices, 0).finish_reason, forced.usage!.completion_tokens], ['length', 5]);
   });
 
   test('seed reproduces; temperature > 0 differs across seeds; n = 2 gives two choices', async () => {
@@ -132,7 +133,7 @@ describe('the OpenAI surface end to end', () => {
       two.choices.map((ch) => ch.index),
       [0, 1],
     );
-    assert.notEqual(two.choices[0]!.text, two.choices[1]!.text, 'choices of one request sample independently');
+    assert.notEqual(at(two.choices, 0).text, at(two.choices, 1).text, 'choices of one request sample independently');
     assert.equal(two.usage!.completion_tokens, 60);
   });
 
@@ -168,7 +169,7 @@ describe('the OpenAI surface end to end', () => {
       logit_bias: { [String(word)]: 100 },
     });
     const promptIds = await tokenize(PROMPT);
-    assert.deepEqual((await tokenize(PROMPT + forced.choices[0]!.text)).slice(promptIds.length), [
+    assert.deepEqual((await tokenize(PROMPT + at(forced.choices, 0).text)).slice(promptIds.length), [
       word,
       word,
       word,
@@ -183,7 +184,7 @@ describe('the OpenAI surface end to end', () => {
   test('min_tokens holds back stop_token_ids until that many tokens', async () => {
     const comma = await nextTokenId(PROMPT, ',');
     const early = await complete({ prompt: PROMPT, max_tokens: 20, temperature: 0, stop_token_ids: [comma] });
-    assert.equal(early.choices[0]!.finish_reason, 'stop');
+    assert.equal(at(early.choices, 0).finish_reason, 'stop');
     assert.ok(early.usage!.completion_tokens <= 1);
     const held = await complete({
       prompt: PROMPT,
@@ -197,58 +198,62 @@ describe('the OpenAI surface end to end', () => {
 
   test('completions logprobs: tokens, top-N, text_offset; echo prepends the prompt', async () => {
     const res = await complete({ prompt: PROMPT, max_tokens: 8, temperature: 0, logprobs: 3 });
-    const lp = res.choices[0]!.logprobs!;
+    const lp = at(res.choices, 0).logprobs!;
     assert.equal(lp.tokens!.length, 8);
-    assert.equal(lp.tokens!.join(''), res.choices[0]!.text);
+    assert.equal(lp.tokens!.join(''), at(res.choices, 0).text);
     for (let i = 0; i < 8; i++) {
-      const top = lp.top_logprobs![i]!;
+      const top = at(lp.top_logprobs!, i);
       assert.ok(Object.keys(top).length >= 1 && Object.keys(top).length <= 3);
       // Greedy picks the most likely token.
-      assert.ok(Math.abs(lp.token_logprobs![i]! - Math.max(...Object.values(top))) < 1e-4);
-      assert.ok(lp.token_logprobs![i]! <= 0);
+      assert.ok(Math.abs(at(lp.token_logprobs!, i) - Math.max(...Object.values(top))) < 1e-4);
+      assert.ok(at(lp.token_logprobs!, i) <= 0);
     }
     assert.deepEqual(
       lp.text_offset,
       lp.tokens!.map((_, i) => lp.tokens!.slice(0, i).join('').length),
     );
     const echoed = await completeEcho({ prompt: PROMPT, max_tokens: 8, temperature: 0, echo: true, logprobs: 1 });
-    assert.equal(echoed.choices[0]!.text, PROMPT + res.choices[0]!.text);
+    assert.equal(at(echoed.choices, 0).text, PROMPT + at(res.choices, 0).text);
     // The prompt's tokens come first; the completion's offsets start where the echo ends.
     const promptLength = (await tokenize(PROMPT)).length;
-    assert.equal(echoed.choices[0]!.logprobs!.tokens!.length, promptLength + 8);
-    assert.equal(echoed.choices[0]!.logprobs!.text_offset![promptLength], PROMPT.length);
+    assert.equal(at(echoed.choices, 0).logprobs!.tokens!.length, promptLength + 8);
+    assert.equal(at(echoed.choices, 0).logprobs!.text_offset![promptLength], PROMPT.length);
   });
 
   test("echo with logprobs returns the prompt tokens' logprobs (first null), the numbers the model computes", async () => {
     // A: the greedy continuation, with each generated token's logprob and top 2.
     const a = await complete({ prompt: PROMPT, max_tokens: 8, temperature: 0, logprobs: 2 });
-    const aLp = a.choices[0]!.logprobs!;
+    const aLp = at(a.choices, 0).logprobs!;
     // B: that continuation is now part of the prompt, so B scores the very tokens A generated, at the same positions.
-    const promptB = PROMPT + a.choices[0]!.text;
+    const promptB = PROMPT + at(a.choices, 0).text;
     const idsB = await tokenize(promptB);
     const p = idsB.length;
     const b = await completeEcho({ prompt: promptB, max_tokens: 5, temperature: 0, echo: true, logprobs: 2 });
-    const lp = b.choices[0]!.logprobs!;
-    const full = b.choices[0]!.text;
+    const lp = at(b.choices, 0).logprobs!;
+    const full = at(b.choices, 0).text;
     assert.ok(full.startsWith(promptB));
     assert.equal(lp.tokens!.length, p + 5);
     assert.equal(lp.token_logprobs![0], null);
     assert.equal(lp.top_logprobs![0], null);
     for (let i = 1; i < p + 5; i++) {
-      const v = lp.token_logprobs![i]!;
+      const v = at(lp.token_logprobs!, i);
       assert.ok(Number.isFinite(v) && v <= 0, `token_logprobs[${i}] = ${v}`);
       assert.ok(
-        Object.keys(lp.top_logprobs![i]!).length >= 1 && Object.keys(lp.top_logprobs![i]!).length <= 2,
+        Object.keys(at(lp.top_logprobs!, i)).length >= 1 && Object.keys(at(lp.top_logprobs!, i)).length <= 2,
         `top_logprobs[${i}]`,
       );
     }
     // Offsets: non-decreasing, each token's text where its offset says (past BOS and the first word, whose leading
     // space decode strips), completion from the echo's end.
     const off = lp.text_offset!;
-    for (let i = 1; i < off.length; i++) assert.ok(off[i]! >= off[i - 1]!, `text_offset[${i}]`);
+    for (let i = 1; i < off.length; i++) assert.ok(at(off, i) >= at(off, i - 1), `text_offset[${i}]`);
     assert.equal(off[0], 0);
     for (let i = 2; i < p + 5; i++)
-      assert.equal(full.slice(off[i]!, off[i]! + lp.tokens![i]!.length), lp.tokens![i], `token ${i} at ${off[i]}`);
+      assert.equal(
+        full.slice(at(off, i), at(off, i) + at(lp.tokens!, i).length),
+        lp.tokens![i],
+        `token ${i} at ${off[i]}`,
+      );
     assert.equal(off[p], promptB.length);
     // The generated tokens of A are the last prompt tokens of B (same text, retokenized the same way)...
     const fromA = p - 8;
@@ -257,13 +262,13 @@ describe('the OpenAI surface end to end', () => {
     for (let j = 0; j < 8; j++) {
       // ...so B's prompt logprob there is A's sampled logprob (prefill vs decode of the same model), top 2 included.
       assert.ok(
-        Math.abs(lp.token_logprobs![fromA + j]! - aLp.token_logprobs![j]!) < 1e-4,
+        Math.abs(at(lp.token_logprobs!, fromA + j) - at(aLp.token_logprobs!, j)) < 1e-4,
         `position ${fromA + j}: ${lp.token_logprobs![fromA + j]} vs ${aLp.token_logprobs![j]}`,
       );
-      const [topA, topB] = [aLp.top_logprobs![j]!, lp.top_logprobs![fromA + j]!];
+      const [topA, topB] = [at(aLp.top_logprobs!, j), at(lp.top_logprobs!, fromA + j)];
       assert.deepEqual(Object.keys(topB).sort(), Object.keys(topA).sort(), `top at ${fromA + j}`);
       for (const k of Object.keys(topA))
-        assert.ok(Math.abs(topB[k]! - topA[k]!) < 1e-4, `top ${JSON.stringify(k)} at ${fromA + j}`);
+        assert.ok(Math.abs(entry(topB, k) - entry(topA, k)) < 1e-4, `top ${JSON.stringify(k)} at ${fromA + j}`);
     }
     // B's own greedy continuation follows what it echoed, as A's longer greedy text does.
     const longer = await text({ prompt: PROMPT, max_tokens: 13, temperature: 0 });
@@ -282,12 +287,12 @@ describe('the OpenAI surface end to end', () => {
     const chunks: OpenAI.Completion[] = [];
     for await (const c of stream) chunks.push(c);
     for (const c of chunks) validChunk(echoNullsFilled(c));
-    assert.equal(chunks[0]!.choices[0]!.text, promptB);
+    assert.equal(at(at(chunks, 0).choices, 0).text, promptB);
     assert.equal(chunks.map((c) => c.choices[0]?.text ?? '').join(''), full);
     const streamed = chunks.flatMap((c) => c.choices[0]?.logprobs?.token_logprobs ?? []);
     assert.equal(streamed.length, p + 5);
     streamed.forEach((v, i) =>
-      assert.ok(i === 0 ? v === null : Math.abs(v! - lp.token_logprobs![i]!) < 1e-4, `streamed ${i}`),
+      assert.ok(i === 0 ? v === null : Math.abs(v! - at(lp.token_logprobs!, i)) < 1e-4, `streamed ${i}`),
     );
     assert.deepEqual(
       chunks.flatMap((c) => c.choices[0]?.logprobs?.text_offset ?? []),
@@ -314,7 +319,7 @@ describe('the OpenAI surface end to end', () => {
       byIds.choices.map((c) => c.text),
       alone,
     );
-    assert.equal(byIds.usage!.prompt_tokens, ids[0]!.length + ids[1]!.length);
+    assert.equal(byIds.usage!.prompt_tokens, at(ids, 0).length + at(ids, 1).length);
   });
 
   test('stream_options: include_usage ends with a usage chunk; continuous_usage_stats puts usage on every chunk', async () => {
@@ -381,10 +386,10 @@ describe('the OpenAI surface end to end', () => {
     });
     valid('CreateChatCompletionResponse', res);
     assert.equal(res.usage!.completion_tokens, 6);
-    assert.equal(res.choices[0]!.finish_reason, 'length');
-    const content = res.choices[0]!.logprobs!.content!;
+    assert.equal(at(res.choices, 0).finish_reason, 'length');
+    const content = at(res.choices, 0).logprobs!.content!;
     assert.equal(content.length, 6);
-    assert.equal(content.map((c) => c.token).join(''), res.choices[0]!.message.content);
+    assert.equal(content.map((c) => c.token).join(''), at(res.choices, 0).message.content);
     for (const c of content) assert.equal(c.top_logprobs.length, 2);
     const stream = await client.chat.completions.create({
       model: cluster.model,
@@ -401,7 +406,7 @@ describe('the OpenAI surface end to end', () => {
       streamed += chunk.choices[0]?.delta.content ?? '';
       usage = chunk.usage ?? usage;
     }
-    assert.equal(streamed, res.choices[0]!.message.content);
+    assert.equal(streamed, at(res.choices, 0).message.content);
     assert.equal(usage!.completion_tokens, 6);
   });
 
@@ -427,14 +432,15 @@ describe('the OpenAI surface end to end', () => {
     assert.equal(res.usage.prompt_tokens, ids.length);
     assert.equal(plp[0], null);
     for (let i = 1; i < ids.length; i++) {
-      const at = plp[i]!;
-      const own = at[String(ids[i])];
+      const position = plp[i];
+      assert.ok(position, `position ${i} is scored`);
+      const own = position[String(ids[i])];
       assert.ok(own, `position ${i}: the prompt's own token ${ids[i]} is scored`);
       assert.ok(
-        Object.keys(at).length >= 1 && Object.keys(at).length <= 3,
+        Object.keys(position).length >= 1 && Object.keys(position).length <= 3,
         `position ${i}: own token + at most 2 alternatives`,
       );
-      const entries = Object.values(at);
+      const entries = Object.values(position);
       for (const e of entries)
         assert.ok(Number.isFinite(e.logprob) && e.logprob <= 0 && typeof e.decoded_token === 'string');
       const best = Math.max(...entries.map((e) => e.logprob));
@@ -461,7 +467,7 @@ describe('the OpenAI surface end to end', () => {
       chunks.push(chunk);
     }
     const withPrompt = chunks.findIndex((c) => c.prompt_logprobs !== undefined);
-    assert.deepEqual(chunks[withPrompt]!.prompt_logprobs, plp);
+    assert.deepEqual(at(chunks, withPrompt).prompt_logprobs, plp);
     assert.ok(chunks.findIndex((c) => c.choices[0]?.delta.content) > withPrompt, 'before the first token');
     assert.equal(chunks.filter((c) => c.prompt_logprobs !== undefined).length, 1);
   });

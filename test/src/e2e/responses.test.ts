@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { at } from '@loom/common';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
@@ -47,7 +48,7 @@ describe('/v1/responses end to end (the official client)', () => {
   const validate = openAiSchemaValidator(path.join(sharedDir(), 'specs', 'openai-openapi.json'));
   const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
   /** Greedy, starting the scripted model's chain `k` (vLLM-style extras the client passes through). */
-  const pick = (k: number) => ({ temperature: 0, logit_bias: { [String(scripted.heads[k]!)]: 50 } }) as object;
+  const pick = (k: number) => ({ temperature: 0, logit_bias: { [String(at(scripted.heads, k))]: 50 } }) as object;
   /** Every event of a stream checked against its own schema and numbered in order. */
   const checkedEvents = async (stream: AsyncIterable<OpenAI.Responses.ResponseStreamEvent>) => {
     const events: OpenAI.Responses.ResponseStreamEvent[] = [];
@@ -85,7 +86,7 @@ describe('/v1/responses end to end (the official client)', () => {
       max_tokens: 24,
     });
     assert.ok(created.output_text.length > 0);
-    assert.equal(created.output_text, chat.choices[0]!.message.content);
+    assert.equal(created.output_text, at(chat.choices, 0).message.content);
     assert.equal(created.usage!.input_tokens, chat.usage!.prompt_tokens);
     // 24 tokens and stories never stops on its own that soon: cut off, as OpenAI says it.
     assert.equal(created.status, 'incomplete');
@@ -202,7 +203,7 @@ describe('/v1/responses end to end (the official client)', () => {
     );
     assert.ok(events.some((e) => e.type === 'response.reasoning_text.delta'));
     const reasoning = first.output[0] as OpenAI.Responses.ResponseReasoningItem;
-    assert.equal(reasoning.content![0]!.text, '\nThe user wants the weather in Paris.\n');
+    assert.equal(at(reasoning.content!, 0).text, '\nThe user wants the weather in Paris.\n');
     const call = first.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
     assert.equal(call.name, 'get_weather');
     assert.deepEqual(JSON.parse(call.arguments), { city: 'Paris' });
@@ -232,7 +233,7 @@ describe('/v1/responses end to end (the official client)', () => {
           {
             role: 'assistant',
             content: null,
-            reasoning_content: reasoning.content![0]!.text,
+            reasoning_content: at(reasoning.content!, 0).text,
             tool_calls: [
               { id: call.call_id, type: 'function', function: { name: call.name, arguments: call.arguments } },
             ],

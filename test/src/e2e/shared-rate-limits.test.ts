@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { API_KEYS_KEY } from '@loom/common';
+import { API_KEYS_KEY, at } from '@loom/common';
 import { keyDigestHex } from '@loom/gateway';
 import { clearOfWindowEdge } from '@loom/gateway/testing';
 import { freePort, spawnService, type ServiceProcess } from '../harness/index.js';
@@ -54,7 +54,7 @@ describe('rate limits shared by two gateway processes', () => {
     const statuses: number[] = [];
     const retryAfter: (string | null)[] = [];
     for (let i = 0; i < 8; i++) {
-      const res = await complete(urls[i % 2]!, 'sk-shared');
+      const res = await complete(at(urls, i % 2), 'sk-shared');
       statuses.push(res.status);
       if (res.status === 429) {
         retryAfter.push(res.headers.get('retry-after'));
@@ -66,6 +66,6 @@ describe('rate limits shared by two gateway processes', () => {
     for (const r of retryAfter) assert.ok(Number(r) >= 1 && Number(r) <= 60, String(r));
     // Each process counted the rejections it answered: two each.
     assert.deepEqual(await Promise.all(urls.map(rejections)), [2, 2]);
-    assert.equal((await complete(urls[1]!, 'sk-unknown')).status, 401);
+    assert.equal((await complete(at(urls, 1), 'sk-unknown')).status, 401);
   });
 });

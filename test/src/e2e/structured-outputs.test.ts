@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { at } from '@loom/common';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import OpenAI from 'openai';
@@ -111,12 +112,12 @@ describe('structured outputs end to end', () => {
       ),
     );
     results.forEach((r, i) => {
-      const c = r.choices[0]!;
+      const c = at(r.choices, 0);
       assert.equal(c.finish_reason, 'stop', `seed ${SEEDS[i]}: ${c.message.content}`);
       assert.ok(c.message.parsed, `seed ${SEEDS[i]} parsed`);
       assert.deepEqual(Pet.parse(c.message.parsed), c.message.parsed);
     });
-    assert.ok(new Set(results.map((r) => r.choices[0]!.message.content)).size > 1, 'the seeds sample differently');
+    assert.ok(new Set(results.map((r) => at(r.choices, 0).message.content)).size > 1, 'the seeds sample differently');
   });
 
   test('response_format json_schema on chat and completions, strict and not, n = 3, streaming: all valid', async () => {
@@ -175,7 +176,7 @@ describe('structured outputs end to end', () => {
         logprobs: 3,
         ...extra,
       } as OpenAI.CompletionCreateParamsNonStreaming);
-      const c = r.choices[0]!;
+      const c = at(r.choices, 0);
       assert.equal(c.finish_reason, 'stop', `${JSON.stringify(extra)} seed ${seed}: ${c.text}`);
       for (const top of c.logprobs!.top_logprobs!) {
         const mass = Object.values(top!).reduce((s, lp) => s + Math.exp(lp), 0);
@@ -209,9 +210,9 @@ describe('structured outputs end to end', () => {
         max_tokens: MAX_TOKENS,
         response_format: { type: 'json_object' },
       } as OpenAI.CompletionCreateParamsNonStreaming);
-      assert.match(r.choices[0]!.text, /^\{/);
-      if (r.choices[0]!.finish_reason !== 'stop') continue;
-      const obj = JSON.parse(r.choices[0]!.text) as unknown;
+      assert.match(at(r.choices, 0).text, /^\{/);
+      if (at(r.choices, 0).finish_reason !== 'stop') continue;
+      const obj = JSON.parse(at(r.choices, 0).text) as unknown;
       assert.ok(typeof obj === 'object' && obj !== null && !Array.isArray(obj));
     }
   });
@@ -285,7 +286,7 @@ describe('structured outputs end to end', () => {
       (seed, i) =>
         ({
           model: cluster.model,
-          prompt: ['Once upon a time', 'The cat sat', 'Lily and Ben went'][i % 3]!,
+          prompt: at(['Once upon a time', 'The cat sat', 'Lily and Ben went'], i % 3),
           temperature: 1,
           seed,
           max_tokens: MAX_TOKENS,
@@ -314,7 +315,7 @@ describe('structured outputs end to end', () => {
   });
 
   test('a worker killed mid-generation: the streams continue on the other, valid and unchanged', async () => {
-    const victim = cluster.workers[0]!;
+    const victim = at(cluster.workers, 0);
     assertValidUnchanged(await streamWhileDisturbed(client, storyBodies(), () => victim.kill('SIGKILL')));
     assert.equal((await victim.exited).signal, 'SIGKILL');
     assert.ok(cluster.scheduler.logs.some((r) => r.msg === 'worker lost' && Number(r.requeued) > 0));

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { at } from '@loom/common';
 import OpenAI from 'openai';
 import { Ajv } from 'ajv';
 import { openAiSchemaValidator } from '@loom/gateway/testing';
@@ -72,7 +73,7 @@ describe('tool calls and reasoning end to end', () => {
   const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
   const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
   /** Greedy, starting the scripted chain `k`. */
-  const pick = (k: number) => ({ temperature: 0, logit_bias: { [String(model.heads[k]!)]: 50 } });
+  const pick = (k: number) => ({ temperature: 0, logit_bias: { [String(at(model.heads, k))]: 50 } });
   const post = (route: string, body: unknown) =>
     fetch(cluster.baseURL.replace(/\/v1$/, '') + route, {
       method: 'POST',
@@ -115,10 +116,10 @@ describe('tool calls and reasoning end to end', () => {
     const argDeltas: string[] = [];
     stream.on('tool_calls.function.arguments.delta', (e) => argDeltas.push(e.arguments_delta));
     const done = await stream.finalChatCompletion();
-    const choice = done.choices[0]!;
+    const choice = at(done.choices, 0);
     assert.equal(choice.finish_reason, 'tool_calls');
     assert.equal(choice.message.content, null);
-    const call = choice.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
+    const call = at(choice.message.tool_calls!, 0) as OpenAI.ChatCompletionMessageFunctionToolCall;
     assert.equal(call.function.name, 'get_weather');
     assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris', unit: 'celsius' });
     assert.match(call.id, /^call_/);
@@ -149,10 +150,10 @@ describe('tool calls and reasoning end to end', () => {
             // A call opens with its id, type and name, and no arguments yet.
             assert.deepEqual([t.index, t.type, t.function?.arguments], [calls.length, 'function', '']);
             calls.push({ id: t.id, name: t.function!.name!, arguments: '' });
-          } else calls[t.index]!.arguments += t.function!.arguments!;
+          } else at(calls, t.index).arguments += t.function!.arguments!;
         }
       }
-    const m = full.choices[0]!.message;
+    const m = at(full.choices, 0).message;
     assert.equal(reasoning, '\nThe user wants the weather in Paris.\n');
     assert.equal(m.reasoning_content, reasoning);
     assert.equal(content, '');
@@ -164,14 +165,14 @@ describe('tool calls and reasoning end to end', () => {
         c.function.arguments,
       ]),
     );
-    assert.equal(calls[0]!.arguments, '{"city": "Paris", "unit": "celsius"}');
-    assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'tool_calls');
+    assert.equal(at(calls, 0).arguments, '{"city": "Paris", "unit": "celsius"}');
+    assert.equal(at(chunks.at(-1)!.choices, 0).finish_reason, 'tool_calls');
   });
 
   test('parallel calls, after a sentence of content', async () => {
     const res = await client.chat.completions.create({ model: cluster.model, messages, tools: TOOLS, ...pick(2) });
     valid('CreateChatCompletionResponse', res);
-    const m = res.choices[0]!.message;
+    const m = at(res.choices, 0).message;
     assert.equal(m.content, 'Let me check both.');
     const calls = m.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
     assert.deepEqual(
@@ -181,14 +182,14 @@ describe('tool calls and reasoning end to end', () => {
         ['get_time', { zone: 'Europe/Paris' }],
       ],
     );
-    assert.notEqual(calls[0]!.id, calls[1]!.id);
+    assert.notEqual(at(calls, 0).id, at(calls, 1).id);
   });
 
   test('a plain answer with tools offered is content, finish_reason stop', async () => {
     const res = await client.chat.completions.create({ model: cluster.model, messages, tools: TOOLS, ...pick(1) });
-    assert.equal(res.choices[0]!.message.content, 'Hello! How can I help you today?');
-    assert.equal(res.choices[0]!.message.tool_calls, undefined);
-    assert.equal(res.choices[0]!.finish_reason, 'stop');
+    assert.equal(at(res.choices, 0).message.content, 'Hello! How can I help you today?');
+    assert.equal(at(res.choices, 0).message.tool_calls, undefined);
+    assert.equal(at(res.choices, 0).finish_reason, 'stop');
   });
 
   test("tool_choice 'none': the call is text, reasoning is still split", async () => {
@@ -199,11 +200,11 @@ describe('tool calls and reasoning end to end', () => {
       tool_choice: 'none',
       ...pick(0),
     })) as OpenAI.ChatCompletion & { choices: { message: { reasoning_content?: string } }[] };
-    const m = res.choices[0]!.message;
+    const m = at(res.choices, 0).message;
     assert.equal(m.tool_calls, undefined);
     assert.ok(m.content!.startsWith('<tool_call>\n{"name": "get_weather"'), m.content!);
     assert.equal(m.reasoning_content, '\nThe user wants the weather in Paris.\n');
-    assert.equal(res.choices[0]!.finish_reason, 'stop');
+    assert.equal(at(res.choices, 0).finish_reason, 'stop');
   });
 
   test('runTools: the call runs, and the assistant call and its result go back through the template', async () => {
@@ -217,7 +218,7 @@ describe('tool calls and reasoning end to end', () => {
           function: {
             name: 'get_weather',
             description: 'Current weather in a city',
-            parameters: TOOLS[0]!.function.parameters!,
+            parameters: at(TOOLS, 0).function.parameters!,
             parse: JSON.parse,
             function: (args: unknown) => {
               seen.push(args);
@@ -269,7 +270,7 @@ describe('tool calls and reasoning end to end', () => {
     assert.equal(named.status, 200);
     const body = (await named.json()) as OpenAI.ChatCompletion;
     valid('CreateChatCompletionResponse', body);
-    const choice = body.choices[0]!;
+    const choice = at(body.choices, 0);
     // The grammar completed and the model stopped on its own (EOS), with one call and no content.
     assert.equal(choice.finish_reason, 'tool_calls');
     assert.equal(choice.message.content, null);
@@ -282,14 +283,14 @@ describe('tool calls and reasoning end to end', () => {
     for (const c of chunks)
       for (const d of c.choices[0]?.delta.tool_calls ?? []) {
         if (d.id) streamed.push({ name: d.function!.name!, arguments: '' });
-        else streamed[d.index]!.arguments += d.function!.arguments!;
+        else at(streamed, d.index).arguments += d.function!.arguments!;
       }
     assert.ok(streamed.length >= 1);
     for (const s of streamed) {
       assert.ok(['get_weather', 'get_time'].includes(s.name), s.name);
       assert.ok(validArgs(s.name, s.arguments), JSON.stringify(s));
     }
-    assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'tool_calls');
+    assert.equal(at(chunks.at(-1)!.choices, 0).finish_reason, 'tool_calls');
   });
 
   test('bad tools and tool_choice are a 400 naming the parameter', async () => {

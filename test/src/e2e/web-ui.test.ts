@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { at } from '@loom/common';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ClusterStatus } from '@loom/common';
 import { cliMain, freePort, spawnService, waitFor, type ServiceProcess } from '../harness/index.js';
@@ -105,7 +106,7 @@ describe('web app in a real browser', () => {
       }),
     });
     const body = (await res.json()) as { choices: { message: { content: string } }[] };
-    assert.equal(text.trim(), body.choices[0]!.message.content.trim());
+    assert.equal(text.trim(), at(body.choices, 0).message.content.trim());
     assert.ok(text.trim().length > 20, `a real answer: ${JSON.stringify(text)}`);
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'playground.png') });
   });
@@ -195,13 +196,13 @@ describe('web app in a real browser', () => {
     const cells = await row.locator('td').allInnerTexts();
     assert.equal(cells[0], 'w0');
     assert.equal(cells[2], cluster.model);
-    assert.match(cells[3]!, /^(avx512\w*|avx2|scalar) · 1 thread · f32$/, 'device from the worker Info');
+    assert.match(at(cells, 3), /^(avx512\w*|avx2|scalar) · 1 thread · f32$/, 'device from the worker Info');
     assert.match(await page.locator('.tile[data-key="workers"] .value').innerText(), /^1 up$/);
     assert.match(await page.locator('.tile[data-key="leader"] .detail').innerText(), /^term 1 /);
     assert.match(await page.locator('.tile[data-key="ttft"] .value').innerText(), /^p50 \d/);
 
     // Work done elsewhere shows up without a reload: the step count of the worker grows.
-    const steps = Number(cells[8]!.replace(/,/g, ''));
+    const steps = Number(at(cells, 8).replace(/,/g, ''));
     await fetch(`${cluster.baseURL}/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -221,15 +222,15 @@ describe('web app in a real browser', () => {
     const status = JSON.parse(json) as ClusterStatus;
     assert.equal(status.object, 'cluster.status');
     assert.equal(status.workers.length, 1);
-    const w = status.workers[0]!;
+    const w = at(status.workers, 0);
     assert.equal(w.id, 'w0');
     assert.equal(w.state, 'up');
     assert.ok(w.kv_blocks > 0 && w.block_size === 16);
     assert.ok(w.prefix_queried_tokens > 0 && w.prefix_hit_rate !== null);
     assert.equal(status.scheduler.instances.length, 1);
-    assert.equal(status.scheduler.leader, status.scheduler.instances[0]!.id);
+    assert.equal(status.scheduler.leader, at(status.scheduler.instances, 0).id);
     assert.ok(status.latency.time_to_first_token.count >= 3, 'every answer above gave a TTFT sample');
-    assert.equal(status.models[0]!.id, cluster.model);
+    assert.equal(at(status.models, 0).id, cluster.model);
 
     const { stdout: text } = await loomStatus('--url', cluster.baseURL);
     assert.match(text, /^ {2}Workers +1 up/m);

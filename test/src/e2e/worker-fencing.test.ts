@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { at } from '@loom/common';
 import * as grpc from '@grpc/grpc-js';
 import { createWorkerClient, unary, type StepRequest, type StepResponse, type WorkerClient } from '@loom/proto';
 import { spawnService, startRedis, type RedisHandle, type ServiceProcess } from '../harness/index.js';
@@ -89,9 +90,9 @@ describe('worker fencing', () => {
     const fresh = await step(call, req(7, 'leader'));
     assert.equal(fresh.error, '');
     assert.equal(fresh.sampled.length, 1);
-    assert.equal(fresh.sampled[0]!.requestId, 'leader');
+    assert.equal(at(fresh.sampled, 0).requestId, 'leader');
     assert.equal(
-      vocab.tokenToPiece(fresh.sampled[0]!.tokenId),
+      vocab.tokenToPiece(at(fresh.sampled, 0).tokenId),
       ',',
       'greedy first token after "Once upon a time" is ","',
     );
