@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ggml-types.h"
+#include "pack-weights.h"
 
 namespace loom {
 
@@ -15,7 +16,9 @@ Engine::Engine(const std::string& modelPath, const EngineOptions& opts)
       pool_(opts.threads),
       kvType_(opts.kvType),
       kvLayout_(kvLayoutOf(config_)),
-      forward_(config_, kvLayout_, weights_, kernels_, pool_) {}
+      forward_(config_, kvLayout_, weights_, kernels_, pool_) {
+  packWeights(weights_, kernels_, pool_);
+}
 
 const char* Engine::weightTypeName() const { return ggmlTypeInfo(weights_.bulkType).name; }
 

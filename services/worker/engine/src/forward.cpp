@@ -89,6 +89,13 @@ void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
     pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { q.gemm(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
     return;
   }
+  if (w.packed) {  // in units of the micro-tile's panel count, so no chunk ends in a narrower tile
+    const int panels = (w.rows + kPanel - 1) / kPanel, np = k_.packedPanels;
+    pool_.parallelFor((panels + np - 1) / np, 1, [&](int b, int e, int) {
+      k_.gemmPackedF32(w.packed, x, y, w.cols, T, w.rows, w.rows, b * np, std::min(e * np, panels));
+    });
+    return;
+  }
   const GemmFn fn = floatGemm(k_, w.type);  // f32, f16 or bf16: loadWeights admits nothing else
   pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { fn(w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
 }

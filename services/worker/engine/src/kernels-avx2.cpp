@@ -12,6 +12,9 @@ struct V : Q256 {
   using reg = __m256;
   static constexpr int R = 4;   // weight rows per GEMM tile
   static constexpr int NT = 3;  // tokens per GEMM tile (R*NT accumulators + NT x registers + 1 weight register)
+  // Packed f32 GEMM micro-tile: 6 tokens x 1 panel of 2 registers (12 accumulators + 2 weight registers + 1 broadcast
+  // of 16).
+  static constexpr int PMT = 6, PNP = 1;
   static constexpr int W = 8;
   static constexpr const char* name = "avx2";
   static reg zero() { return _mm256_setzero_ps(); }

@@ -17,6 +17,8 @@ struct V : Q256 {
   using reg = __m512;
   static constexpr int R = 4;   // weight rows per GEMM tile
   static constexpr int NT = 4;  // tokens per GEMM tile (R*NT accumulators + NT x registers + 1 weight register)
+  // Packed f32 GEMM micro-tile: 6 tokens x 4 panels (24 accumulators + 4 weight registers + 1 broadcast of 32).
+  static constexpr int PMT = 6, PNP = 4;
   static constexpr int W = 16;
   static constexpr const char* name = LOOM_AVX512_NAME;
   static reg zero() { return _mm512_setzero_ps(); }

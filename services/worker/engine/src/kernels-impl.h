@@ -105,6 +105,107 @@ void gemm(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, in
 
 #include "kernels-qgemm.h"
 
+// ---- f32 GEMM on packed panels (kernels.h PackedGemmFn; llamafile tinyBLAS / BLIS style) ----
+// Micro-tile: MT tokens x NP panels in MT * NP * PV accumulators (PV registers per panel row). Per k it loads
+// NP * PV weight registers and broadcasts MT activations, for MT * NP * PV multiply-adds: the weights come once
+// per MT tokens and each activation once per NP * kPanel rows. Each accumulator lane is one (row, token) chain
+// over k, so neither MT, NP, T nor the k blocking below changes a bit: a block boundary stores the exact f32
+// sum in Y and the next block goes on from it.
+constexpr int PV = loom::kPanel / V::W;
+constexpr int kPackedKBlock = 512;  // k per pass over a panel group: NP panels of it stay in L2 while tokens pass
+
+// Rows of the NP panels at P (pstride floats apart), k in [k0, k1), MT tokens from X (rows K apart) into Y;
+// nValid: the rows of these panels that exist (< NP * kPanel only in the last panel of the matrix).
+template <int MT, int NP>
+inline void ptile(const float* P, size_t pstride, const float* X, int K, int k0, int k1, float* Y, int ldy,
+                  int nValid) {
+  constexpr int NR = NP * PV;
+  const bool full = nValid >= NP * loom::kPanel;
+  float edge[MT][NP * loom::kPanel];  // the partial panel's rows, through memory
+  V::reg acc[MT][NR];
+  for (int t = 0; t < MT; t++)
+    for (int i = 0; i < NR; i++) {
+      if (k0 == 0) {
+        acc[t][i] = V::zero();
+      } else if (full) {
+        acc[t][i] = V::loadF32(Y + (size_t)t * ldy + i * V::W);
+      } else {
+        for (int l = 0; l < V::W; l++)
+          edge[t][i * V::W + l] = i * V::W + l < nValid ? Y[(size_t)t * ldy + i * V::W + l] : 0.f;
+        acc[t][i] = V::loadF32(&edge[t][i * V::W]);
+      }
+    }
+  for (int k = k0; k < k1; k++) {
+    const float* pk = P + (size_t)k * loom::kPanel;
+    V::reg w[NR];
+#pragma GCC unroll 16
+    for (int i = 0; i < NR; i++) w[i] = V::loadF32(pk + (size_t)(i / PV) * pstride + (i % PV) * V::W);
+#pragma GCC unroll 16
+    for (int t = 0; t < MT; t++) {
+      const V::reg x = V::set1(X[(size_t)t * K + k]);
+#pragma GCC unroll 16
+      for (int i = 0; i < NR; i++) acc[t][i] = V::fma(w[i], x, acc[t][i]);
+    }
+  }
+  for (int t = 0; t < MT; t++)
+    for (int i = 0; i < NR; i++) {
+      if (full) {
+        V::storeF32(Y + (size_t)t * ldy + i * V::W, acc[t][i]);
+      } else {
+        V::storeF32(&edge[t][i * V::W], acc[t][i]);
+        for (int l = 0; l < V::W && i * V::W + l < nValid; l++)
+          Y[(size_t)t * ldy + i * V::W + l] = edge[t][i * V::W + l];
+      }
+    }
+}
+
+// The last rem (1 <= rem < MT) tokens: a narrower tile, the same chains.
+template <int MT, int NP>
+inline void ptileTail(int rem, const float* P, size_t pstride, const float* X, int K, int k0, int k1, float* Y, int ldy,
+                      int nValid) {
+  if constexpr (MT > 1) {
+    if (rem == MT - 1)
+      ptile<MT - 1, NP>(P, pstride, X, K, k0, k1, Y, ldy, nValid);
+    else
+      ptileTail<MT - 1, NP>(rem, P, pstride, X, K, k0, k1, Y, ldy, nValid);
+  }
+}
+
+// All T tokens against NP panels, k block by k block; the panels' block stays in cache while the tokens pass.
+template <int NP>
+inline void panelsAllTokens(const float* P, size_t pstride, const float* X, float* Y, int K, int T, int ldy,
+                            int nValid) {
+  for (int k0 = 0; k0 < K; k0 += kPackedKBlock) {
+    const int k1 = K - k0 < kPackedKBlock ? K : k0 + kPackedKBlock;
+    int t = 0;
+    for (; t + V::PMT <= T; t += V::PMT)
+      ptile<V::PMT, NP>(P, pstride, X + (size_t)t * K, K, k0, k1, Y + (size_t)t * ldy, ldy, nValid);
+    if (t < T) ptileTail<V::PMT, NP>(T - t, P, pstride, X + (size_t)t * K, K, k0, k1, Y + (size_t)t * ldy, ldy, nValid);
+  }
+}
+
+// The last rem (1 <= rem < NP) panels of a range.
+template <int NP>
+inline void panelsTail(int rem, const float* P, size_t pstride, const float* X, float* Y, int K, int T, int ldy,
+                       int nValid) {
+  if constexpr (NP > 1) {
+    if (rem == NP - 1)
+      panelsAllTokens<NP - 1>(P, pstride, X, Y, K, T, ldy, nValid);
+    else
+      panelsTail<NP - 1>(rem, P, pstride, X, Y, K, T, ldy, nValid);
+  }
+}
+
+void gemmPackedF32(const float* P, const float* X, float* Y, int K, int T, int ldy, int N, int p0, int p1) {
+  if constexpr (V::PMT > 0) {  // else the set has none (kSet holds nullptr)
+    const size_t ps = (size_t)K * loom::kPanel;
+    int p = p0;
+    for (; p + V::PNP <= p1; p += V::PNP)
+      panelsAllTokens<V::PNP>(P + p * ps, ps, X, Y + p * loom::kPanel, K, T, ldy, N - p * loom::kPanel);
+    if (p < p1) panelsTail<V::PNP>(p1 - p, P + p * ps, ps, X, Y + p * loom::kPanel, K, T, ldy, N - p * loom::kPanel);
+  }
+}
+
 void gemmF32(const uint8_t* W, size_t rb, const float* X, float* Y, int K, int T, int ldy, int n0, int n1) {
   gemm<LoadF32, float>(W, rb, X, Y, K, T, ldy, n0, n1);
 }
@@ -230,10 +331,23 @@ void toF16(uint16_t* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {
-    V::name,     gemmF32,     gemmF16,      gemmBF16,     gemmQ8_0,
-    dotF32,      dotF16,      axpyF32,      axpyF16,      toF16,
-    dotGroupF32, dotGroupF16, axpyGroupF32, axpyGroupF16, {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
-    kQGemms};
+const loom::KernelSet kSet = {V::name,
+                              gemmF32,
+                              gemmF16,
+                              gemmBF16,
+                              gemmQ8_0,
+                              V::PMT > 0 ? gemmPackedF32 : nullptr,
+                              V::PNP,
+                              dotF32,
+                              dotF16,
+                              axpyF32,
+                              axpyF16,
+                              toF16,
+                              dotGroupF32,
+                              dotGroupF16,
+                              axpyGroupF32,
+                              axpyGroupF16,
+                              {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
+                              kQGemms};
 
 }  // namespace

@@ -8,6 +8,8 @@ struct V {
   using reg = float;
   static constexpr int R = 1;   // weight rows per GEMM tile
   static constexpr int NT = 4;  // tokens per GEMM tile (R*NT accumulators + NT x registers + 1 weight register)
+  // No packed f32 GEMM here (PMT = 0): this set's row GEMM is the readable definition the others are held to.
+  static constexpr int PMT = 0, PNP = 1;
   static constexpr int W = 1;
   static constexpr const char* name = "scalar";
   static reg zero() { return 0.f; }

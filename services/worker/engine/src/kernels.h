@@ -20,6 +20,17 @@ namespace loom {
 using GemmFn = void (*)(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, int T, int ldy, int n0,
                         int n1);
 
+// f32 weights repacked once at load (packF32Panels) for the register-blocked GEMM: N rows as ceil(N / kPanel)
+// panels, panel p = [K][kPanel] floats holding rows p*kPanel .. p*kPanel + kPanel - 1 (lane = row % kPanel; the
+// lanes of rows >= N are zero). Y[t*ldy + n] = dot(W row n, X row t) for the rows n < N of panels [p0, p1).
+// Each (row, token) value is one f32 multiply-add chain over k = 0..K-1 in order, whatever T, the tile or the
+// panel range: the determinism contract holds (though its bits differ from the same set's row GEMM).
+constexpr int kPanel = 16;
+using PackedGemmFn = void (*)(const float* P, const float* X, float* Y, int K, int T, int ldy, int N, int p0, int p1);
+// Panels [p0, p1) of dst [ceil(N / kPanel)][K][kPanel] from N f32 rows of K, `rowBytes` apart (kernels-pack.cpp).
+void packF32Panels(const uint8_t* W, size_t rowBytes, int N, int K, float* dst, int p0, int p1);
+inline size_t packedF32Floats(int N, int K) { return (size_t)((N + kPanel - 1) / kPanel) * kPanel * (size_t)K; }
+
 // Weight formats of the integer block GEMM: the index into KernelSet::gemmQ. 256-value super-block
 // formats (the K-quants, iq4_xs) need K % 256 == 0, the others K % 32 == 0.
 enum QFormat : int {
@@ -65,6 +76,10 @@ struct KernelSet {
   GemmFn gemmF16;
   GemmFn gemmBF16;
   GemmFn gemmQ8_0;  // K must be a multiple of 32
+  // The f32 GEMM on packed panels; nullptr in the scalar set, whose row GEMM stays the readable definition
+  // (f32 weights are then left unpacked). packedPanels: panels per micro-tile, the grain of a panel range.
+  PackedGemmFn gemmPackedF32;
+  int packedPanels;
   float (*dotF32)(const float* a, const float* b, int n);
   float (*dotF16)(const float* a, const uint16_t* b, int n);  // a f32, b binary16
   void (*axpyF32)(float* y, float a, const float* x, int n);  // y[i] += a * x[i]

@@ -2,6 +2,8 @@
 // [rows][cols] is GGUF dims {cols, rows}: each of `rows` rows holds `cols` elements in `type`, `rowBytes` apart.
 #pragma once
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "model-config.h"
@@ -15,6 +17,9 @@ struct Matrix {
   size_t rowBytes = 0;
   int rows = 0;  // output features
   int cols = 0;  // input features
+  // f32 weights in the packed-panel layout of kernels.h (packF32Panels), owned by Weights::packed; nullptr when
+  // unpacked (other types, or a kernel set without a packed GEMM). data stays the view of the file's rows.
+  const float* packed = nullptr;
 };
 
 // A 3-D expert tensor (GGUF dims {cols, rows, nExperts}): nExperts matrices of the same shape and type, each
@@ -68,6 +73,7 @@ struct Weights {
   Matrix output;            // [vocab][dim]; token_embd when output.weight is absent (tied)
   bool tiedOutput = false;
   uint32_t bulkType = 0;  // type of attn_q of layer 0: what "the model's weight type" means to users
+  std::vector<std::unique_ptr<float, void (*)(void*)>> packed;  // the buffers Matrix::packed points into
 };
 
 // Throws naming the file and the tensor for missing tensors, wrong shapes or unsupported types.

@@ -1,4 +1,6 @@
-// Per-kernel-set GEMM check and timing, Node-free: for f32, bf16 and q8_0 weights against f32 activations,
+// Per-kernel-set GEMM check and timing, Node-free: for f32 (row GEMM, and the packed-panel GEMM of the sets
+// that have one, which must also give the same bits at T = 1 and T = 64 and over split panel ranges, on a row
+// count that is not a whole number of panels), bf16 and q8_0 weights against f32 activations,
 // and every type with an integer block GEMM (kernels.h integerGemm: q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K,
 // iq4_nl, iq4_xs, mxfp4, weights from ggml's reference quantisers) against int8 activations (q8_0 / q8_1 / q8_K),
 // every set this CPU supports is compared with a float64 product of the same (dequantised) weights and
@@ -8,6 +10,7 @@
 // activations (rounded to 8 bits by design), 2e-2; and when avx512vnni's integer GEMMs differ in any
 // bit from avx512's (the integer block dot is exact either way). Error = max |y - ref| / max |ref| per case.
 // Usage: kernel-check [N=1024] [K=1024] (K a multiple of 256 for the 256-value super-block types)
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -73,17 +76,21 @@ int main(int argc, char** argv) {
   struct Case {
     uint32_t type;
     bool integer;
+    bool packed = false;  // f32 only: the packed-panel GEMM, N - 5 rows
   };
-  std::vector<Case> cases = {{GGML_F32, false}, {GGML_BF16, false}, {GGML_Q8_0, false}};
+  std::vector<Case> cases = {{GGML_F32, false}, {GGML_F32, false, true}, {GGML_BF16, false}, {GGML_Q8_0, false}};
   for (uint32_t t = 0; t < 64; t++)
     if (integerGemm(scalarKernels(), t).gemm) cases.push_back({t, true});
   for (const Case& c : cases) {
-    const std::string type = std::string(ggmlTypeInfo(c.type).name) + (c.integer ? "xq8" : "");
+    const std::string type = std::string(ggmlTypeInfo(c.type).name) + (c.integer ? "xq8" : c.packed ? "p" : "");
     if (K % (int)ggmlTypeInfo(c.type).blockElems != 0) {
       std::printf("%-9s skipped: K=%d is not a whole number of blocks\n", type.c_str(), K);
       continue;
     }
     const Weights w = make(c.type, N, K, rng);
+    const int Np = N - 5, panels = (Np + kPanel - 1) / kPanel;
+    std::vector<float> packed(c.packed ? packedF32Floats(Np, K) : 0);
+    if (c.packed) packF32Panels(w.bytes.data(), w.rowBytes, Np, K, packed.data(), 0, panels);
     std::vector<double> ref((size_t)Tmax * N);
     double refMax = 0;
     for (int t = 0; t < Tmax; t++)
@@ -96,6 +103,7 @@ int main(int argc, char** argv) {
     std::stringstream sets(supportedKernels());
     for (std::string name; std::getline(sets, name, ',');) {
       const KernelSet& ks = selectKernels(name);
+      if (c.packed && !ks.gemmPackedF32) continue;
       std::vector<uint8_t> Xq((size_t)Tmax * (K / 32) * kQ8ActBytes);
       std::vector<float> Y((size_t)Tmax * N);
       auto run = [&](int T) {
@@ -104,6 +112,8 @@ int main(int argc, char** argv) {
           for (int t = 0; t < T; t++)
             ks.quantizeActs[q.acts](X.data() + (size_t)t * K, Xq.data() + (size_t)t * (K / 32) * kQ8ActBytes, K);
           q.gemm(w.bytes.data(), w.rowBytes, Xq.data(), Y.data(), K, T, N, 0, N);
+        } else if (c.packed) {
+          ks.gemmPackedF32(packed.data(), X.data(), Y.data(), K, T, N, Np, 0, panels);
         } else {
           const GemmFn fn = c.type == GGML_Q8_0 ? ks.gemmQ8_0 : floatGemm(ks, c.type);
           fn(w.bytes.data(), w.rowBytes, X.data(), Y.data(), K, T, N, 0, N);
@@ -111,12 +121,29 @@ int main(int argc, char** argv) {
       };
       run(Tmax);
       double err = 0;
-      for (size_t i = 0; i < Y.size(); i++) err = std::fmax(err, std::fabs(Y[i] - ref[i]));
+      for (int t = 0; t < Tmax; t++)
+        for (int n = 0; n < (c.packed ? Np : N); n++)
+          err = std::fmax(err, std::fabs(Y[(size_t)t * N + n] - ref[(size_t)t * N + n]));
       err /= refMax;
       const double bound = c.integer ? 2e-2 : 1e-5;
       if (c.integer) q8q8[type + "/" + name] = Y;
       std::printf("%-9s %-11s err %.2e %s", type.c_str(), name.c_str(), err, err <= bound ? "ok " : "BAD");
       ok = ok && err <= bound;
+      if (c.packed) {  // the determinism contract: T = 1 and split panel ranges give T = 64's bits
+        const std::vector<float> all = Y;
+        std::vector<float> y1((size_t)N), split((size_t)Tmax * N);
+        ks.gemmPackedF32(packed.data(), X.data() + (size_t)3 * K, y1.data(), K, 1, N, Np, 0, panels);
+        for (int p = 0; p < panels; p += 3)
+          ks.gemmPackedF32(packed.data(), X.data(), split.data(), K, Tmax, N, Np, p, std::min(panels, p + 3));
+        bool same = true;
+        for (int t = 0; t < Tmax; t++)
+          for (int n = 0; n < Np; n++) {
+            const size_t i = (size_t)t * N + n;
+            same = same && split[i] == all[i] && (t != 3 || y1[n] == all[i]);
+          }
+        std::printf(" %s", same ? "T/split-invariant" : "VARIES-WITH-T/SPLIT");
+        ok = ok && same;
+      }
       for (int T : {1, 64}) {
         const int reps = T == 1 ? 200 : 8;
         run(T);  // warm
