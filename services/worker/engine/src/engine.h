@@ -33,6 +33,8 @@ class Engine {
   const Weights& weights() const { return weights_; }
   const char* kernelsName() const { return kernels_.name; }
   int threads() const { return pool_.size(); }
+  // Per-op wall time of the forward pass into seconds[Forward::kOpCount] (nullptr: off); see Forward::profile.
+  void profile(double* seconds) { forward_.profile(seconds); }
   const char* weightTypeName() const;
   const char* kvTypeName() const { return kvType_ == KvType::F16 ? "f16" : "f32"; }
   // Which layers share which blocks (the worker's KV cache groups).

@@ -4,7 +4,7 @@
 //   x = embed(tokens) * embedScale                         x: [T][dim]
 //   for each layer l (LayerSpec: rope setting r or none, window W or none):
 //     xb = rmsnorm(x) * attn_norm
-//     q, k, v = xb Wq^T (+bq), xb Wk^T (+bk), xb Wv^T (+bv)   one GEMM each over all T tokens
+//     q, k, v = xb Wq^T (+bq), xb Wk^T (+bk), xb Wv^T (+bv)   one GEMM each over all T tokens, in one parallel-for
 //     [q, k = rmsnorm per head * q_norm, k_norm]              qwen3, gemma3
 //     rope(q, k) with setting r at each token's position      (skipped in NoPE layers)
 //     kv[slot(token)] = k, v      block blockTable[(pos / bs) * nGroups + group(l)], row pos % bs (kv-layout.h)
@@ -12,7 +12,7 @@
 //     a = softmax(s [, sink_h]) V ; o = a Wo^T [+ bo]  [o = rmsnorm(o) * attn_post_norm]   sinks: gpt-oss
 //     x += residualScale * o
 //     xb = rmsnorm(x) * ffn_norm
-//     f = (act(xb Wgate^T) * (xb Wup^T)) Wdown^T                act: silu or gelu-tanh
+//     f = (act(xb Wgate^T) * (xb Wup^T)) Wdown^T                act: silu or gelu-tanh; gate and up in one parallel-for
 //       or, in a MoE layer, sum over the token's chosen experts e of w_e * expert_e(xb)  (moe-ffn.cpp)
 //     [f = rmsnorm(f) * ffn_post_norm]
 //     x += residualScale * f
@@ -33,6 +33,12 @@
 
 namespace loom {
 
+const char* Forward::opName(int op) {
+  static const char* const names[kOpCount] = {"embed",    "norm",    "qkv", "rope+kv", "attention", "wo",
+                                              "residual", "gate+up", "act", "down",    "head"};
+  return names[op];
+}
+
 void Forward::allocate(int maxTokens, int maxSeqs) {
   maxTokens_ = maxTokens;
   maxSeqs_ = maxSeqs;
@@ -52,7 +58,8 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   seqOf_.assign(T, 0);
   xs_.assign((size_t)maxSeqs * c_.dim, 0.f);
   const size_t maxK = (size_t)std::max({c_.dim, c_.qDim(), c_.hiddenDim});
-  xq_.assign((size_t)std::max(maxTokens, maxSeqs) * (maxK / 32 + 1) * kQ8ActBytes, 0);
+  xqStride_ = (size_t)std::max(maxTokens, maxSeqs) * (maxK / 32 + 1) * kQ8ActBytes;
+  xq_.assign(xqStride_ * actKinds(), 0);
   attnGroupMax_ = std::min(c_.nHeads / c_.nKvHeads, kMaxAttnGroup);
   scratch_.assign((size_t)pool_.size() * attnGroupMax_ * c_.contextLength, 0.f);
   poolAcc_.assign((size_t)pool_.size() * c_.dim, 0.0);
@@ -73,31 +80,6 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
     xgq_.assign(R * (std::max((size_t)c_.dim, H) / 32 + 1) * kQ8ActBytes, 0);
     tasks_.assign(2 * E * ((std::max((size_t)c_.dim, H) + kMoeRows - 1) / kMoeRows), 0);
   }
-}
-
-void Forward::matmul(float* y, const float* x, int T, const Matrix& w) {
-  if (const IntegerGemm q = integerGemm(k_, w.type); q.gemm) {
-    // Like llama.cpp: activations to int8 blocks (per token row, so batch-invariant; of the kind llama.cpp
-    // pairs with the weight type: q8_0, q8_1 or q8_K), then integer block dots against the weight blocks.
-    const int K = w.cols;
-    const size_t xs = (size_t)(K / 32) * kQ8ActBytes;
-    uint8_t* xq = xq_.data();  // [T][K/32][kQ8ActBytes]
-    const auto quantize = k_.quantizeActs[q.acts];
-    pool_.parallelFor(T, 4, [&](int b, int e, int) {
-      for (int t = b; t < e; t++) quantize(x + (size_t)t * K, xq + (size_t)t * xs, K);
-    });
-    pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { q.gemm(w.data, w.rowBytes, xq, y, K, T, w.rows, b, e); });
-    return;
-  }
-  if (w.packed) {  // in units of the micro-tile's panel count, so no chunk ends in a narrower tile
-    const int panels = (w.rows + kPanel - 1) / kPanel, np = k_.packedPanels;
-    pool_.parallelFor((panels + np - 1) / np, 1, [&](int b, int e, int) {
-      k_.gemmPackedF32(w.packed, x, y, w.cols, T, w.rows, w.rows, b * np, std::min(e * np, panels));
-    });
-    return;
-  }
-  const GemmFn fn = floatGemm(k_, w.type);  // f32, f16 or bf16: loadWeights admits nothing else
-  pool_.parallelFor(w.rows, 16, [&](int b, int e, int) { fn(w.data, w.rowBytes, x, y, w.cols, T, w.rows, b, e); });
 }
 
 // The sum of squares in double, as llama.cpp does.
@@ -254,9 +236,10 @@ void Forward::attentionBlock(const StepInput& in, KvPool& kv, int l, int T) {
   const LayerWeights& L = w_.layers[(size_t)l];
   const int rope = c_.layers[(size_t)l].rope;
   rmsnorm(xb_.data(), x_.data(), L.attnNorm, T, c_.dim);
-  matmul(q_.data(), xb_.data(), T, L.wq);
-  matmul(k_buf_.data(), xb_.data(), T, L.wk);
-  matmul(v_buf_.data(), xb_.data(), T, L.wv);
+  lap(kOpNorm);
+  const GemmJob qkv[] = {{q_.data(), &L.wq}, {k_buf_.data(), &L.wk}, {v_buf_.data(), &L.wv}};
+  matmuls(xb_.data(), T, qkv, 3);
+  lap(kOpQkv);
   addBias(q_.data(), L.bq, T, c_.qDim());
   addBias(k_buf_.data(), L.bk, T, c_.kvDim());
   addBias(v_buf_.data(), L.bv, T, c_.kvDim());
@@ -269,11 +252,15 @@ void Forward::attentionBlock(const StepInput& in, KvPool& kv, int l, int T) {
     this->rope(k_buf_.data(), T, c_.nKvHeads, rope);
   }
   storeKv(in, kv, l, T);
+  lap(kOpRope);
   attention(in, kv, l, T);
+  lap(kOpAttn);
   matmul(proj_.data(), att_.data(), T, L.wo);
+  lap(kOpWo);
   addBias(proj_.data(), L.bo, T, c_.dim);
   if (L.attnPostNorm) rmsnorm(proj_.data(), proj_.data(), L.attnPostNorm, T, c_.dim);
   addResidual(T);
+  lap(kOpResidual);
 }
 
 void Forward::gate(float* g, const float* u, int n) const {
@@ -300,14 +287,19 @@ void Forward::gate(float* g, const float* u, int n) const {
 // x += gated FFN of layer L: (act(xb Wgate^T) * (xb Wup^T)) Wdown^T, act silu or gelu-tanh.
 void Forward::denseFfn(const LayerWeights& L, int T) {
   rmsnorm(xb_.data(), x_.data(), L.ffnNorm, T, c_.dim);
-  matmul(hb_.data(), xb_.data(), T, L.wGate);
-  matmul(hb2_.data(), xb_.data(), T, L.wUp);
+  lap(kOpNorm);
+  const GemmJob gateUp[] = {{hb_.data(), &L.wGate}, {hb2_.data(), &L.wUp}};
+  matmuls(xb_.data(), T, gateUp, 2);
+  lap(kOpGateUp);
   float* g = hb_.data();
   const float* u = hb2_.data();
   pool_.parallelFor(T * c_.hiddenDim, 4096, [&](int b, int e, int) { gate(g + b, u + b, e - b); });
+  lap(kOpAct);
   matmul(proj_.data(), hb_.data(), T, L.wDown);
+  lap(kOpDown);
   if (L.ffnPostNorm) rmsnorm(proj_.data(), proj_.data(), L.ffnPostNorm, T, c_.dim);
   addResidual(T);
+  lap(kOpResidual);
 }
 
 // logits [rows][vocab] *= logitScale, then soft-capped: as llama.cpp's graph tail.
@@ -326,6 +318,7 @@ void Forward::finishLogits(float* logits, int rows) {
 
 void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
   const int T = (int)in.tokens.size(), dim = c_.dim, half = c_.nRot / 2;
+  if (prof_) lapStart_ = std::chrono::steady_clock::now();
 
   // Token bookkeeping and, per RoPE setting, each token's (cos, sin) (RopeSpec::cosSin: as llama.cpp's rope cache).
   for (size_t si = 0; si < in.seqs.size(); si++) {
@@ -348,6 +341,7 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
       for (int i = 0; i < dim; i++) xt[i] *= c_.embedScale;
   }
 
+  lap(kOpEmbed);
   for (int l = 0; l < c_.nLayers; l++) {
     attentionBlock(in, kv, l, T);
     switch (c_.layers[(size_t)l].ffn) {
@@ -356,6 +350,7 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
         break;
       case FfnKind::MOE:
         moeFfn(w_.layers[(size_t)l], T);
+        lap(kOpGateUp);  // the whole MoE FFN
         break;
     }
   }
@@ -371,6 +366,7 @@ void Forward::run(const StepInput& in, KvPool& kv, float* logits) {
   rmsnorm(xs_.data(), proj_.data(), w_.outputNorm, S, dim);
   matmul(logits, xs_.data(), S, w_.output);
   finishLogits(logits, S);
+  lap(kOpHead);
 }
 
 void Forward::rowLogits(const int* rows, int n, float* out) {

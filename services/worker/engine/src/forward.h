@@ -1,5 +1,6 @@
 // The batched decoder forward pass over every token of a step (see forward.cpp for the math).
 #pragma once
+#include <chrono>
 #include <vector>
 
 #include "kernels.h"
@@ -36,8 +37,47 @@ class Forward {
   // Reads the final residual stream run() left behind, as rowLogits does.
   void pool(const StepInput& in, float* out);
 
+  // Wall time per kind of op, for engine-bench's breakdown: run() adds each op's seconds to seconds[op] while
+  // enabled (seconds non-null, [kOpCount] values), nothing otherwise.
+  enum Op {
+    kOpEmbed,
+    kOpNorm,
+    kOpQkv,
+    kOpRope,
+    kOpAttn,
+    kOpWo,
+    kOpResidual,
+    kOpGateUp,
+    kOpAct,
+    kOpDown,
+    kOpHead,
+    kOpCount
+  };
+  static const char* opName(int op);
+  void profile(double* seconds) { prof_ = seconds; }
+
  private:
-  void matmul(float* y, const float* x, int T, const Matrix& w);
+  // Charges the time since the previous lap to op (when profiling).
+  void lap(Op op) {
+    if (!prof_) return;
+    const auto now = std::chrono::steady_clock::now();
+    prof_[op] += std::chrono::duration<double>(now - lapStart_).count();
+    lapStart_ = now;
+  }
+  // One output of an op group: y [T][w.rows] = x w^T.
+  struct GemmJob {
+    float* y;
+    const Matrix* w;
+  };
+  // y = x w^T for every job (all w with the same cols), in one parallel-for over all their rows (forward-matmul.cpp):
+  // an op group costs one fork-join, plus one to quantise x for the integer GEMMs among them.
+  void matmuls(const float* x, int T, const GemmJob* jobs, int n);
+  void matmul(float* y, const float* x, int T, const Matrix& w) {
+    const GemmJob j{y, &w};
+    matmuls(x, T, &j, 1);
+  }
+  // Distinct integer-GEMM activation kinds among the weights (0 when none): the slots xq_ holds.
+  int actKinds() const;
   // out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight over `rows` rows of width n.
   void rmsnorm(float* out, const float* x, const float* weight, int rows, int n);
   void rope(float* v, int T, int nHeads, int ropeIndex);
@@ -78,12 +118,15 @@ class Forward {
   std::vector<int> pos_;         // [T] position of each token in its sequence
   std::vector<int> seqOf_;       // [T] index into in.seqs
   std::vector<float> xs_;        // [maxSeqs][dim] final-normed rows that sample
-  std::vector<uint8_t> xq_;      // [T][K/32][kQ8ActBytes] GEMM input quantised to q8_0 blocks (quantised weights only)
+  std::vector<uint8_t> xq_;      // [kinds][T][K/32][kQ8ActBytes] GEMM input as int8 blocks, one slot per act kind
+  size_t xqStride_ = 0;          // bytes of one slot
   std::vector<float> scratch_;   // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
   std::vector<double> poolAcc_;  // [threads][dim] sum of one pooling sequence's rows (pool())
   std::vector<int> poolFirst_;   // [maxSeqs] each pooling sequence's first normed row in xb_ (pool())
   std::vector<int> poolCount_;   // [maxSeqs] and how many rows it has there
   int attnGroupMax_ = 1;         // query heads per attention pass: min(GQA group, kMaxAttnGroup)
+  double* prof_ = nullptr;       // profile(): [kOpCount] seconds, or nullptr
+  std::chrono::steady_clock::time_point lapStart_;
   // MoE (ModelConfig::moe: E experts, k used, width H; R = T * k (token, expert) pairs per step)
   std::vector<float> routerLogits_;  // [T][E]
   std::vector<int> chosen_;          // [T][k] expert of each of a token's slots, best first

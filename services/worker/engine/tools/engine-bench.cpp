@@ -1,6 +1,7 @@
 // Node-free speed probe: times one prefill of P tokens and D decode steps of B sequences on MODEL with
-// the kernel set from LOOM_KERNELS (default: best). Prints tokens/s; compare runs on the same machine only.
-// Build with tools/build-check.sh. Usage: engine-bench MODEL.gguf [P=128] [B=8] [D=16] [threads=0]
+// the kernel set from LOOM_KERNELS (default: best). Prints tokens/s, and per phase where the forward pass's wall
+// time goes by op (Forward::profile timers, so the share of each op without perf); compare runs on the same
+// machine only. Build with tools/build-check.sh. Usage: engine-bench MODEL.gguf [P=128] [B=8] [D=16] [threads=0]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,15 +38,18 @@ int main(int argc, char** argv) {
     for (int i = 0; i < perSeq; i++) e.input().blockTables.push_back(b * perSeq + i);
     e.input().seqs.push_back(s);
   };
+  double ops[3][Forward::kOpCount] = {};  // prefill, decode 1, decode B
   double prefill = 0;
   for (int b = 0; b < B; b++) {
     e.input().clear();
     seqStep(b, 0, P);
+    e.profile(b == 0 ? ops[0] : nullptr);
     const auto t0 = Clock::now();
     e.step();
     if (b == 0) prefill = std::chrono::duration<double>(Clock::now() - t0).count();
   }
   auto decode = [&](int nSeqs) {
+    e.profile(ops[nSeqs == 1 ? 1 : 2]);
     const auto t0 = Clock::now();
     for (int d = 0; d < D; d++) {
       e.input().clear();
@@ -59,5 +63,17 @@ int main(int argc, char** argv) {
               e.config().nLayers, e.weightTypeName());
   std::printf("prefill %d tokens: %.1f tok/s\n", P, P / prefill);
   std::printf("decode 1 seq: %.1f tok/s; %d seqs: %.1f tok/s\n", D / d1, B, D * B / dB);
+  const double wall[3] = {prefill, d1, dB};
+  const char* phase[3] = {"prefill", "decode 1", "decode B"};
+  std::printf("%-10s", "ms/step");
+  for (int op = 0; op < Forward::kOpCount; op++) std::printf(" %9s", Forward::opName(op));
+  std::printf(" %9s\n", "rest");
+  for (int p = 0; p < 3; p++) {
+    const double steps = p == 0 ? 1 : D;
+    double sum = 0;
+    std::printf("%-10s", phase[p]);
+    for (int op = 0; op < Forward::kOpCount; op++) std::printf(" %9.3f", 1e3 * ops[p][op] / steps), sum += ops[p][op];
+    std::printf(" %9.3f\n", 1e3 * (wall[p] - sum) / steps);
+  }
   return 0;
 }
