@@ -30,7 +30,7 @@ void Engine::initKv(int numBlocks, int blockSize, int maxBatchTokens, int maxSeq
   maxBatchTokens_ = maxBatchTokens;
   maxSeqs_ = maxSeqs;
   forward_.allocate(maxBatchTokens, maxSeqs);
-  sampler_.allocate(config_.vocabSize, pool_.size());
+  sampler_.allocate(config_.vocabSize, pool_.size(), kernels_);
   logits_.assign((size_t)maxSeqs * config_.vocabSize, 0.f);
   sampleRow_.assign((size_t)maxSeqs, -1);
   input_.tokens.reserve((size_t)maxBatchTokens);

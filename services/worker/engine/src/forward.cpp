@@ -187,11 +187,7 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
           float m = -std::numeric_limits<float>::infinity();
           for (int j = j0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
           if (sinks) m = std::max(m, sinks[head0 + h]);  // a sink: one more logit in the denominator, no value
-          float sum = 0.f;
-          for (int j = j0; j <= p; j++) {
-            sc[j] = std::exp(sc[j] - m);
-            sum += sc[j];
-          }
+          float sum = (float)k_.expShiftSum(sc + j0, sc + j0, p - j0 + 1, m);
           if (sinks) sum += std::exp(sinks[head0 + h] - m);
           inv[h] = 1.0f / sum;
         }

@@ -38,6 +38,15 @@ struct V : Q256 {
   }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+  static reg fnma(reg a, reg b, reg c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a * b
+  // j * 2^n for integral n in [-126, 127]: n + 127 into the exponent field.
+  static reg pow2(reg j, reg n) {
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(j, _mm256_castsi256_ps(e));
+  }
   // Integer block GEMM tile (Q256): 2 rows x 4 tokens (8 accumulators + |w|, w, ones and temporaries in 16 registers).
   static constexpr int QR = 2, QNT = 4;
   static float hsum(reg a) { return qhsum(a); }

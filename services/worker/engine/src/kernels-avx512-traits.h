@@ -42,6 +42,11 @@ struct V : Q256 {
   }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  static reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+  static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+  static reg fnma(reg a, reg b, reg c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a * b
+  static reg pow2(reg j, reg n) { return _mm512_scalef_ps(j, n); }            // j * 2^n, n integral
   // Integer block GEMM tile (Q256: one 32-block per 256-bit op, VL/BW encodings, 32 registers): 4 x 4.
   static constexpr int QR = 4, QNT = 4;
   static float hsum(reg a) {

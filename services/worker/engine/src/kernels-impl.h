@@ -325,29 +325,71 @@ inline void axpy(float* y, float a, const L& x, int n) {
 void axpyF32(float* y, float a, const float* x, int n) { axpy(y, a, LoadF32{x}, n); }
 void axpyF16(float* y, float a, const uint16_t* x, int n) { axpy(y, a, LoadF16{x}, n); }
 
+// exp(x) for x <= 0 (softmax terms: a logit less the maximum). Vector sets: Cody-Waite reduction x = n ln2 + b,
+// a degree-5 polynomial for e^b (ggml's ggml_v_expf coefficients, ~1.5 ulp), times 2^n; x is first raised to -87
+// so that 2^n stays normal: such a term reads exp(-87) ~ 1.6e-38 instead of its (denormal or zero) value, nothing
+// next to the maximum's term 1. The scalar set calls expf, the readable definition.
+template <class R>
+inline R expNeg(R x) {
+  if constexpr (V::W == 1) {
+    return __builtin_expf(x);
+  } else {
+    x = V::max(x, V::set1(-87.f));
+    const R r = V::set1(0x1.8p23f);
+    const R z = V::fma(x, V::set1(0x1.715476p+0f), r);  // n + 1.5 * 2^23: rounds x / ln2 to the integer n
+    const R n = V::sub(z, r);
+    const R b = V::fnma(n, V::set1(0x1.7f7d1cp-20f), V::fnma(n, V::set1(0x1.62e4p-1f), x));  // x - n ln2
+    const R u = V::mul(b, b);
+    const R j = V::fma(V::fma(V::fma(V::set1(0x1.0e4020p-7f), b, V::set1(0x1.573e2ep-5f)), u,
+                              V::fma(V::set1(0x1.555e66p-3f), b, V::set1(0x1.fffdb6p-2f))),
+                       u, V::fma(V::set1(0x1.ffffecp-1f), b, V::set1(1.0f)));
+    return V::pow2(j, n);
+  }
+}
+
+// y[i] = exp(x[i] - shift) for i < n (x[i] <= shift; y may be x); returns their sum: per vector lane in f32 over
+// 16 vectors, those partial sums then in double, so the result depends on n and the values only.
+double expShiftSum(float* y, const float* x, int n, float shift) {
+  const V::reg s = V::set1(shift);
+  double total = 0;
+  int i = 0;
+  while (i + V::W <= n) {
+    V::reg acc = V::zero();
+    for (int v = 0; v < 16 && i + V::W <= n; v++, i += V::W) {
+      const V::reg e = expNeg(V::sub(V::loadF32(x + i), s));
+      V::storeF32(y + i, e);
+      acc = V::add(acc, e);
+    }
+    total += V::hsum(acc);
+  }
+  for (; i < n; i++) {
+    float e;
+    if constexpr (V::W == 1) {
+      e = __builtin_expf(x[i] - shift);
+    } else {  // the vector polynomial on a one-lane load, so a value's exp does not depend on its position
+      float lane[V::W] = {};
+      lane[0] = x[i] - shift;
+      V::storeF32(lane, expNeg(V::loadF32(lane)));
+      e = lane[0];
+    }
+    y[i] = e;
+    total += e;
+  }
+  return total;
+}
+
 void toF16(uint16_t* dst, const float* src, int n) {
   int i = 0;
   for (; i + V::W <= n; i += V::W) V::storeF16(dst + i, V::loadF32(src + i));
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name,
-                              gemmF32,
-                              gemmF16,
-                              gemmBF16,
-                              gemmQ8_0,
-                              V::PMT > 0 ? gemmPackedF32 : nullptr,
-                              V::PNP,
-                              dotF32,
-                              dotF16,
-                              axpyF32,
-                              axpyF16,
-                              toF16,
-                              dotGroupF32,
-                              dotGroupF16,
-                              axpyGroupF32,
-                              axpyGroupF16,
-                              {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
+const loom::KernelSet kSet = {V::name,      gemmF32,      gemmF16,
+                              gemmBF16,     gemmQ8_0,     V::PMT > 0 ? gemmPackedF32 : nullptr,
+                              V::PNP,       dotF32,       dotF16,
+                              axpyF32,      axpyF16,      toF16,
+                              expShiftSum,  dotGroupF32,  dotGroupF16,
+                              axpyGroupF32, axpyGroupF16, {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
                               kQGemms};
 
 }  // namespace

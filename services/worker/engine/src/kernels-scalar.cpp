@@ -22,6 +22,11 @@ struct V {
   static void storeF16(uint16_t* p, reg v) { *p = loom_f32_to_f16(v); }
   static reg fma(reg a, reg b, reg c) { return a * b + c; }
   static reg add(reg a, reg b) { return a + b; }
+  static reg sub(reg a, reg b) { return a - b; }
+  static reg mul(reg a, reg b) { return a * b; }
+  static reg max(reg a, reg b) { return a > b ? a : b; }
+  static reg fnma(reg a, reg b, reg c) { return c - a * b; }
+  static reg pow2(reg j, reg n) { return __builtin_ldexpf(j, (int)n); }
   static float hsum(reg a) { return a; }
   // q8_0 x q8_0: exact int32 block dot, scaled into one f32 sum per (row, token).
   static constexpr int QR = 1, QNT = 4;

@@ -85,6 +85,9 @@ struct KernelSet {
   void (*axpyF32)(float* y, float a, const float* x, int n);  // y[i] += a * x[i]
   void (*axpyF16)(float* y, float a, const uint16_t* x, int n);
   void (*toF16)(uint16_t* dst, const float* src, int n);  // round to nearest even
+  // y[i] = exp(x[i] - shift) (x[i] <= shift, y may be x), returns the sum (softmax; the sampler's log Z). Vector
+  // sets use a polynomial exp within ~2 ulp of expf (kernels-impl.h expNeg), the scalar set expf.
+  double (*expShiftSum)(float* y, const float* x, int n, float shift);
   // GQA attention: g <= kMaxAttnGroup query heads (q: [g][hd]) against one K row / into one V row.
   void (*dotGroupF32)(const float* q, const float* k, int hd, int g, float* out);  // out[h] = q[h] . k
   void (*dotGroupF16)(const float* q, const uint16_t* k, int hd, int g, float* out);

@@ -18,7 +18,8 @@ double counterUniform(uint32_t seed, uint64_t counter) {
   return (double)(splitmix64(splitmix64(seed) ^ counter) >> 11) * 0x1.0p-53;
 }
 
-void Sampler::allocate(int vocab, int threads) {
+void Sampler::allocate(int vocab, int threads, const KernelSet& k) {
+  k_ = &k;
   vocab_ = vocab;
   idx_.assign((size_t)vocab * threads, 0);
   prob_.assign((size_t)vocab * threads, 0.f);
@@ -79,7 +80,7 @@ int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float
     if (applyAllowed(raw, p.allowed, masked)) raw = masked;
   }
 
-  const double logZ = rawLogZ(raw);  // for the reported logprobs
+  const double logZ = rawLogZ(raw, thread);  // for the reported logprobs
 
   // The logits to sample from: processed when the request asks for it.
   const float* logits = raw;
@@ -180,13 +181,13 @@ int Sampler::sample(const float* raw, const SamplingParams& p, int thread, float
   return token;
 }
 
-double Sampler::rawLogZ(const float* raw) const {
+double Sampler::rawLogZ(const float* raw, int thread) {
   const int V = vocab_;
   float rawMax = raw[0];
   for (int i = 1; i < V; i++) rawMax = std::max(rawMax, raw[i]);
-  double rawSum = 0;
-  for (int i = 0; i < V; i++) rawSum += std::exp((double)raw[i] - rawMax);
-  return (double)rawMax + std::log(rawSum);
+  // The vector sets' exp (kernels.h): a per-step cost of B x vocab exps, which double-precision std::exp made as
+  // large as the LM head's GEMM at B = 64.
+  return (double)rawMax + std::log(k_->expShiftSum(&prob_[(size_t)thread * V], raw, V, rawMax));
 }
 
 void Sampler::writeTop(const float* raw, double logZ, int thread, int topN, int32_t* topIds, float* topLogprobs) {
@@ -207,7 +208,7 @@ void Sampler::writeTop(const float* raw, double logZ, int thread, int topN, int3
 
 void Sampler::score(const float* raw, int token, int thread, float* logprob, int topN, int32_t* topIds,
                     float* topLogprobs) {
-  const double logZ = rawLogZ(raw);
+  const double logZ = rawLogZ(raw, thread);
   *logprob = token >= 0 ? (float)((double)raw[token] - logZ) : NAN;
   writeTop(raw, logZ, thread, topN, topIds, topLogprobs);
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels.h"
 #include "step-batch.h"
 
 namespace loom {
@@ -13,8 +14,8 @@ double counterUniform(uint32_t seed, uint64_t counter);
 
 class Sampler {
  public:
-  // Scratch for `threads` concurrent calls over a vocabulary of `vocab` tokens.
-  void allocate(int vocab, int threads);
+  // Scratch for `threads` concurrent calls over a vocabulary of `vocab` tokens; k's expShiftSum for log Z.
+  void allocate(int vocab, int threads, const KernelSet& k);
 
   // logits: [vocab] raw. The allowed-token mask (p.allowed, structured outputs) comes first: disallowed logits
   // become -inf in a per-thread copy, which then stands for the raw logits everywhere below, as vLLM applies
@@ -32,6 +33,7 @@ class Sampler {
 
  private:
   int vocab_ = 0;
+  const KernelSet* k_ = nullptr;
   std::vector<int32_t> idx_;    // [threads][vocab] candidate ids
   std::vector<float> prob_;     // [threads][vocab] unnormalised candidate probabilities
   std::vector<float> adj_;      // [threads][vocab] processed logits
@@ -39,7 +41,7 @@ class Sampler {
   std::vector<int32_t> count_;  // [threads][vocab] occurrences in the output; kept all-zero between calls
   std::vector<uint8_t> seen_;   // [threads][vocab] 1 = in prompt or output, 2 = penalised; kept all-zero
 
-  double rawLogZ(const float* raw) const;  // log sum exp of raw[vocab]
+  double rawLogZ(const float* raw, int thread);  // log sum exp of raw[vocab] (uses the thread's prob_)
   // topIds/topLogprobs[topN]: the topN most likely raw tokens (ties to the lower id), -1 / NaN padded.
   void writeTop(const float* raw, double logZ, int thread, int topN, int32_t* topIds, float* topLogprobs);
   // out[vocab] = raw with every token the mask does not allow at -inf; false (out untouched) when it allows none.
