@@ -60,8 +60,7 @@ void Forward::allocate(int maxTokens, int maxSeqs) {
   const size_t maxK = (size_t)std::max({c_.dim, c_.qDim(), c_.hiddenDim});
   xqStride_ = (size_t)std::max(maxTokens, maxSeqs) * (maxK / 32 + 1) * kQ8ActBytes;
   xq_.assign(xqStride_ * actKinds(), 0);
-  attnGroupMax_ = std::min(c_.nHeads / c_.nKvHeads, kMaxAttnGroup);
-  scratch_.assign((size_t)pool_.size() * attnGroupMax_ * c_.contextLength, 0.f);
+  scratch_.assign((size_t)pool_.size() * kMaxAttnGroup * c_.contextLength, 0.f);
   poolAcc_.assign((size_t)pool_.size() * c_.dim, 0.0);
   poolFirst_.assign((size_t)maxSeqs, 0);
   poolCount_.assign((size_t)maxSeqs, 0);
@@ -141,12 +140,15 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
   }
 }
 
-// Paged causal attention, one task per (token, KV head): the group of query heads sharing that KV head
-// reads each cached K and V row of the token's own sequence (positions j0..p, gathered block by block
-// through its layer group's block table; j0 = p - W + 1 in a layer with a sliding window W, whose group's
-// table holds no block before the window) once for the whole group. Two
-// passes over a [group][contextLength] score row rather than an online softmax per block, so the result does not
-// depend on the block size, on how the sequence was split into steps, or on the rest of the batch.
+// Paged causal attention, one task per (token, run of KV heads): the task reads each cached K and V row of the
+// token's own sequence (positions j0..p, gathered block by block through its layer group's block table; j0 = p - W
+// + 1 in a layer with a sliding window W, whose group's table holds no block before the window) once for all the
+// query heads of its run, whole rows in position order: the rows stream from memory, where one task per KV head
+// read each row in head-sized slices, nKv times over. Runs are as long as keep <= kMaxAttnGroup query heads in a
+// task and still give the threads ~4 tasks each (so at T = 1 a task is one KV head). Two passes over a score row
+// per head rather than an online softmax per block, so the result does not depend on the block size, on how the
+// sequence was split into steps, on the run length, or on the rest of the batch: each (token, head) value is the
+// same chain of dotGroup / axpyGroup calls (whose values do not depend on the group size) whatever the tasks are.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
   const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(),
             ctx = c_.contextLength, window = c_.layers[(size_t)layer].window, G = layout_.nGroups(),
@@ -155,53 +157,72 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
   const bool f16 = kv.type() == KvType::F16;
   const float scale = c_.attnScale, cap = c_.attnSoftcap;
   const float* sinks = w_.layers[(size_t)layer].sinks;  // [nHeads] or nullptr
-  pool_.parallelFor(T * nKv, 1, [&](int b, int e, int thread) {
-    float* scores = &scratch_[(size_t)thread * attnGroupMax_ * ctx];  // [g][p + 1] of [attnGroupMax_][ctx]
-    float coef[kMaxAttnGroup];
+  const int gc = std::min(group, kMaxAttnGroup);        // query heads per dotGroup call
+  const int run = std::clamp(T * nKv / (4 * pool_.size()), 1, std::max(1, kMaxAttnGroup / gc));
+  const int runs = (nKv + run - 1) / run;
+  pool_.parallelFor(T * runs, 1, [&](int b, int e, int thread) {
+    float* scores = &scratch_[(size_t)thread * kMaxAttnGroup * ctx];  // [run * g][ctx]
     for (int item = b; item < e; item++) {
-      const int t = item / nKv, kvh = item % nKv;
+      const int t = item / runs, kv0 = item % runs * run, kv1 = std::min(nKv, kv0 + run);
       const StepSeq& s = in.seqs[(size_t)seqOf_[(size_t)t]];
       const int p = pos_[(size_t)t];
       const int j0 = window > 0 && p >= window ? p - window + 1 : 0;
       const int* table = &in.blockTables[(size_t)s.blockTableStart + kvGroup];  // block i at table[i * G]
-      for (int h0 = 0; h0 < group; h0 += kMaxAttnGroup) {  // query heads h0.. of this KV head, <= 8 at a time
-        const int g = group - h0 < kMaxAttnGroup ? group - h0 : kMaxAttnGroup;
-        const int head0 = kvh * group + h0;
-        const float* q = &q_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
-        for (int j = j0; j <= p; j++) {
-          const uint8_t* kr =
-              kv.rows(table[(j / bs) * G], slot, 0) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
-          float d[kMaxAttnGroup];
-          if (f16)
-            k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
-          else
-            k_.dotGroupF32(q, reinterpret_cast<const float*>(kr), hd, g, d);
-          for (int h = 0; h < g; h++) {
-            const float sc = d[h] * scale;
-            scores[(size_t)h * ctx + j] = cap > 0 ? std::tanh(sc * (1.0f / cap)) * cap : sc;
+      // Rows j of block j / bs: fn(j, row) for j in [j0, p], block by block.
+      auto forRows = [&](int kOrV, auto&& fn) {
+        for (int blk = j0 / bs; blk <= p / bs; blk++) {
+          const uint8_t* base = kv.rows(table[blk * G], slot, kOrV);
+          for (int j = std::max(j0, blk * bs); j <= std::min(p, blk * bs + bs - 1); j++)
+            fn(j, base + (size_t)(j % bs) * rowBytes);
+        }
+      };
+      for (int h0 = 0; h0 < group; h0 += kMaxAttnGroup) {  // query heads h0.. of each KV head, <= 8 at a time
+        const int g = std::min(group - h0, kMaxAttnGroup);
+        forRows(0, [&](int j, const uint8_t* row) {
+          for (int kvh = kv0; kvh < kv1; kvh++) {
+            const float* q = &q_[(size_t)t * c_.qDim() + (size_t)(kvh * group + h0) * hd];  // [g][hd]
+            const uint8_t* kr = row + (size_t)kvh * hd * elt;
+            float d[kMaxAttnGroup];
+            if (f16)
+              k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
+            else
+              k_.dotGroupF32(q, reinterpret_cast<const float*>(kr), hd, g, d);
+            float* sc = &scores[(size_t)(kvh - kv0) * g * ctx + j];
+            for (int h = 0; h < g; h++) {
+              const float v = d[h] * scale;
+              sc[(size_t)h * ctx] = cap > 0 ? std::tanh(v * (1.0f / cap)) * cap : v;
+            }
           }
-        }
-        float inv[kMaxAttnGroup];
-        for (int h = 0; h < g; h++) {
-          float* sc = &scores[(size_t)h * ctx];
-          float m = -std::numeric_limits<float>::infinity();
-          for (int j = j0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
-          if (sinks) m = std::max(m, sinks[head0 + h]);  // a sink: one more logit in the denominator, no value
-          float sum = (float)k_.expShiftSum(sc + j0, sc + j0, p - j0 + 1, m);
-          if (sinks) sum += std::exp(sinks[head0 + h] - m);
-          inv[h] = 1.0f / sum;
-        }
-        float* out = &att_[(size_t)t * c_.qDim() + (size_t)head0 * hd];  // [g][hd]
-        for (int i = 0; i < g * hd; i++) out[i] = 0.f;
-        for (int j = j0; j <= p; j++) {
-          const uint8_t* vr =
-              kv.rows(table[(j / bs) * G], slot, 1) + (size_t)(j % bs) * rowBytes + (size_t)kvh * hd * elt;
-          for (int h = 0; h < g; h++) coef[h] = scores[(size_t)h * ctx + j] * inv[h];
-          if (f16)
-            k_.axpyGroupF16(out, coef, reinterpret_cast<const uint16_t*>(vr), hd, g);
-          else
-            k_.axpyGroupF32(out, coef, reinterpret_cast<const float*>(vr), hd, g);
-        }
+        });
+        float inv[kMaxAttnGroup];  // [run * g]
+        for (int kvh = kv0; kvh < kv1; kvh++)
+          for (int h = 0; h < g; h++) {
+            const int r = (kvh - kv0) * g + h, head = kvh * group + h0 + h;
+            float* sc = &scores[(size_t)r * ctx];
+            float m = -std::numeric_limits<float>::infinity();
+            for (int j = j0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
+            if (sinks) m = std::max(m, sinks[head]);  // a sink: one more logit in the denominator, no value
+            float sum = (float)k_.expShiftSum(sc + j0, sc + j0, p - j0 + 1, m);
+            if (sinks) sum += std::exp(sinks[head] - m);
+            inv[r] = 1.0f / sum;
+            float* out = &att_[(size_t)t * c_.qDim() + (size_t)head * hd];
+            for (int i = 0; i < hd; i++) out[i] = 0.f;
+          }
+        forRows(1, [&](int j, const uint8_t* row) {
+          for (int kvh = kv0; kvh < kv1; kvh++) {
+            float* out = &att_[(size_t)t * c_.qDim() + (size_t)(kvh * group + h0) * hd];  // [g][hd]
+            const uint8_t* vr = row + (size_t)kvh * hd * elt;
+            float coef[kMaxAttnGroup];
+            for (int h = 0; h < g; h++) {
+              const int r = (kvh - kv0) * g + h;
+              coef[h] = scores[(size_t)r * ctx + j] * inv[r];
+            }
+            if (f16)
+              k_.axpyGroupF16(out, coef, reinterpret_cast<const uint16_t*>(vr), hd, g);
+            else
+              k_.axpyGroupF32(out, coef, reinterpret_cast<const float*>(vr), hd, g);
+          }
+        });
       }
     }
   });

@@ -120,11 +120,10 @@ class Forward {
   std::vector<float> xs_;        // [maxSeqs][dim] final-normed rows that sample
   std::vector<uint8_t> xq_;      // [kinds][T][K/32][kQ8ActBytes] GEMM input as int8 blocks, one slot per act kind
   size_t xqStride_ = 0;          // bytes of one slot
-  std::vector<float> scratch_;   // [threads][attnGroupMax_][contextLength] attention scores of one (token, KV head)
+  std::vector<float> scratch_;   // [threads][kMaxAttnGroup][contextLength] attention scores of one task's heads
   std::vector<double> poolAcc_;  // [threads][dim] sum of one pooling sequence's rows (pool())
   std::vector<int> poolFirst_;   // [maxSeqs] each pooling sequence's first normed row in xb_ (pool())
   std::vector<int> poolCount_;   // [maxSeqs] and how many rows it has there
-  int attnGroupMax_ = 1;         // query heads per attention pass: min(GQA group, kMaxAttnGroup)
   double* prof_ = nullptr;       // profile(): [kOpCount] seconds, or nullptr
   std::chrono::steady_clock::time_point lapStart_;
   // MoE (ModelConfig::moe: E experts, k used, width H; R = T * k (token, expert) pairs per step)
