@@ -35,7 +35,7 @@ void Forward::matmuls(const float* x, int T, const GemmJob* jobs, int n) {
     const Matrix& w = *jobs[j].w;
     q[j] = integerGemm(k_, w.type);
     if (q[j].gemm && slot[q[j].acts] < 0) slot[q[j].acts] = nKinds, kinds[nKinds++] = q[j].acts;
-    const int rowsPerUnit = w.packed ? k_.packedPanels * kPanel : kRowUnit;
+    const int rowsPerUnit = w.packed ? k_.packedPanels * kPanel : w.packedQ8 ? kPackedQ8PanelGroup * kPanel : kRowUnit;
     units[j + 1] = units[j] + (w.rows + rowsPerUnit - 1) / rowsPerUnit;
   }
   uint8_t* xq = xq_.data();
@@ -55,6 +55,10 @@ void Forward::matmuls(const float* x, int T, const GemmJob* jobs, int n) {
       if (w.packed) {
         const int panels = (w.rows + kPanel - 1) / kPanel, np = k_.packedPanels;
         k_.gemmPackedF32(w.packed, x, y, K, T, w.rows, w.rows, u0 * np, std::min(u1 * np, panels));
+      } else if (w.packedQ8) {
+        const int panels = (w.rows + kPanel - 1) / kPanel, np = kPackedQ8PanelGroup;
+        k_.gemmPackedQ8_0(w.packedQ8, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, w.rows, u0 * np,
+                          std::min(u1 * np, panels));
       } else if (q[j].gemm) {
         q[j].gemm(w.data, w.rowBytes, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, u0 * kRowUnit,
                   std::min(u1 * kRowUnit, w.rows));

@@ -104,6 +104,12 @@ void gemm(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, in
 }
 
 #include "kernels-qgemm.h"
+#ifdef LOOM_AVX512_VNNI
+#include "kernels-packed-q8.h"
+#define LOOM_PACKED_Q8 gemmPackedQ8_0
+#else
+#define LOOM_PACKED_Q8 nullptr
+#endif
 
 // ---- f32 GEMM on packed panels (kernels.h PackedGemmFn; llamafile tinyBLAS / BLIS style) ----
 // Micro-tile: MT tokens x NP panels in MT * NP * PV accumulators (PV registers per panel row). Per k it loads
@@ -384,12 +390,25 @@ void toF16(uint16_t* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name,      gemmF32,      gemmF16,
-                              gemmBF16,     gemmQ8_0,     V::PMT > 0 ? gemmPackedF32 : nullptr,
-                              V::PNP,       dotF32,       dotF16,
-                              axpyF32,      axpyF16,      toF16,
-                              expShiftSum,  dotGroupF32,  dotGroupF16,
-                              axpyGroupF32, axpyGroupF16, {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
+const loom::KernelSet kSet = {V::name,
+                              gemmF32,
+                              gemmF16,
+                              gemmBF16,
+                              gemmQ8_0,
+                              V::PMT > 0 ? gemmPackedF32 : nullptr,
+                              V::PNP,
+                              LOOM_PACKED_Q8,
+                              dotF32,
+                              dotF16,
+                              axpyF32,
+                              axpyF16,
+                              toF16,
+                              expShiftSum,
+                              dotGroupF32,
+                              dotGroupF16,
+                              axpyGroupF32,
+                              axpyGroupF16,
+                              {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
                               kQGemms};
 
 }  // namespace

@@ -2,6 +2,7 @@
 // at load, so plain loops suffice.
 #include <cstring>
 
+#include "half.h"
 #include "kernels.h"
 
 namespace loom {
@@ -19,6 +20,35 @@ void packF32Panels(const uint8_t* W, size_t rowBytes, int N, int K, float* dst, 
       for (int k = 0; k < K; k++) std::memcpy(&panel[(size_t)k * kPanel + l], row + (size_t)k * 4, 4);
     }
   }
+}
+
+}  // namespace loom
+
+namespace loom {
+
+void packQ8_0Panels(const uint8_t* W, size_t rowBytes, int N, int K, uint8_t* dst, int p0, int p1) {
+  const int nb = K / 32;
+  constexpr size_t kBlock = 8 * 64 + 2 * 4 * kPanel;  // kernels.h packedQ8_0Bytes
+  for (int p = p0; p < p1; p++)
+    for (int b = 0; b < nb; b++) {
+      uint8_t* out = dst + ((size_t)p * nb + b) * kBlock;
+      float* scale = reinterpret_cast<float*>(out + 8 * 64);
+      int32_t* corr = reinterpret_cast<int32_t*>(out + 8 * 64 + 4 * kPanel);
+      for (int l = 0; l < kPanel; l++) {
+        const int n = p * kPanel + l;
+        const uint8_t* blk = n < N ? W + (size_t)n * rowBytes + (size_t)b * 34 : nullptr;  // [f16 d][32 x int8]
+        int32_t sum = 0;
+        for (int i = 0; i < 32; i++) {
+          const int8_t q = blk ? (int8_t)blk[2 + i] : 0;
+          out[(i / 4) * 64 + l * 4 + i % 4] = (uint8_t)q;
+          sum += q;
+        }
+        uint16_t d = 0;
+        if (blk) std::memcpy(&d, blk, 2);
+        scale[l] = loom_f16_to_f32(d);
+        corr[l] = 128 * sum;
+      }
+    }
 }
 
 }  // namespace loom

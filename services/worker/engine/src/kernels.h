@@ -31,6 +31,17 @@ using PackedGemmFn = void (*)(const float* P, const float* X, float* Y, int K, i
 void packF32Panels(const uint8_t* W, size_t rowBytes, int N, int K, float* dst, int p0, int p1);
 inline size_t packedF32Floats(int N, int K) { return (size_t)((N + kPanel - 1) / kPanel) * kPanel * (size_t)K; }
 
+// q8_0 weights repacked for the VNNI GEMM (packQ8_0Panels, kernels-packed-q8.h): per panel of kPanel rows and per
+// 32-value block, [8][kPanel][4] int8 weights (4 consecutive values of a row per 32-bit lane), kPanel f32 scales,
+// kPanel int32 128 * (sum of the row's block); rows >= N zero. Y as PackedGemmFn, X as QGemmFn's (kActQ8_0 rows).
+using PackedQGemmFn = void (*)(const uint8_t* P, const uint8_t* X, float* Y, int K, int T, int ldy, int N, int p0,
+                               int p1);
+constexpr int kPackedQ8PanelGroup = 2;  // panels per micro-tile of gemmPackedQ8_0
+void packQ8_0Panels(const uint8_t* W, size_t rowBytes, int N, int K, uint8_t* dst, int p0, int p1);
+inline size_t packedQ8_0Bytes(int N, int K) {
+  return (size_t)((N + kPanel - 1) / kPanel) * (size_t)(K / 32) * (8 * 64 + 2 * 4 * kPanel);
+}
+
 // Weight formats of the integer block GEMM: the index into KernelSet::gemmQ. 256-value super-block
 // formats (the K-quants, iq4_xs) need K % 256 == 0, the others K % 32 == 0.
 enum QFormat : int {
@@ -80,6 +91,7 @@ struct KernelSet {
   // (f32 weights are then left unpacked). packedPanels: panels per micro-tile, the grain of a panel range.
   PackedGemmFn gemmPackedF32;
   int packedPanels;
+  PackedQGemmFn gemmPackedQ8_0;  // sets with VNNI; nullptr elsewhere (q8_0 weights then stay as they are)
   float (*dotF32)(const float* a, const float* b, int n);
   float (*dotF16)(const float* a, const uint16_t* b, int n);  // a f32, b binary16
   void (*axpyF32)(float* y, float a, const float* x, int n);  // y[i] += a * x[i]

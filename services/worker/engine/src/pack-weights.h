@@ -7,7 +7,8 @@
 namespace loom {
 
 // For every f32 matrix the forward pass multiplies by (the LM head, the layers' projections and routers): a
-// packed copy in w.packed, pointed at by its Matrix::packed. Nothing when k has no packed GEMM (scalar). The
+// packed copy in w.packed, pointed at by its Matrix::packed; likewise q8_0 ones (Matrix::packedQ8) where k has the
+// VNNI packed q8_0 GEMM. Nothing for a type k has no packed GEMM for (all of them on scalar). The
 // token embedding table stays as it is (rows are looked up, not multiplied), even when the LM head is tied to it.
 void packWeights(Weights& w, const KernelSet& k, ThreadPool& pool);
 

@@ -20,6 +20,8 @@ struct Matrix {
   // f32 weights in the packed-panel layout of kernels.h (packF32Panels), owned by Weights::packed; nullptr when
   // unpacked (other types, or a kernel set without a packed GEMM). data stays the view of the file's rows.
   const float* packed = nullptr;
+  // q8_0 weights in the VNNI GEMM's panel layout (kernels.h packQ8_0Panels), likewise; nullptr when unpacked.
+  const uint8_t* packedQ8 = nullptr;
 };
 
 // A 3-D expert tensor (GGUF dims {cols, rows, nExperts}): nExperts matrices of the same shape and type, each
@@ -73,7 +75,7 @@ struct Weights {
   Matrix output;            // [vocab][dim]; token_embd when output.weight is absent (tied)
   bool tiedOutput = false;
   uint32_t bulkType = 0;  // type of attn_q of layer 0: what "the model's weight type" means to users
-  std::vector<std::unique_ptr<float, void (*)(void*)>> packed;  // the buffers Matrix::packed points into
+  std::vector<std::unique_ptr<void, void (*)(void*)>> packed;  // the buffers Matrix::packed(Q8) point into
 };
 
 // Throws naming the file and the tensor for missing tensors, wrong shapes or unsupported types.

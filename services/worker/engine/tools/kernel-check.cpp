@@ -76,21 +76,24 @@ int main(int argc, char** argv) {
   struct Case {
     uint32_t type;
     bool integer;
-    bool packed = false;  // f32 only: the packed-panel GEMM, N - 5 rows
+    bool packed = false;  // f32, q8_0 x q8_0: the packed-panel GEMM, N - 5 rows
   };
   std::vector<Case> cases = {{GGML_F32, false}, {GGML_F32, false, true}, {GGML_BF16, false}, {GGML_Q8_0, false}};
   for (uint32_t t = 0; t < 64; t++)
     if (integerGemm(scalarKernels(), t).gemm) cases.push_back({t, true});
+  cases.push_back({GGML_Q8_0, true, true});
   for (const Case& c : cases) {
-    const std::string type = std::string(ggmlTypeInfo(c.type).name) + (c.integer ? "xq8" : c.packed ? "p" : "");
+    const std::string type = std::string(ggmlTypeInfo(c.type).name) + (c.integer ? "xq8" : "") + (c.packed ? "p" : "");
     if (K % (int)ggmlTypeInfo(c.type).blockElems != 0) {
       std::printf("%-9s skipped: K=%d is not a whole number of blocks\n", type.c_str(), K);
       continue;
     }
     const Weights w = make(c.type, N, K, rng);
     const int Np = N - 5, panels = (Np + kPanel - 1) / kPanel;
-    std::vector<float> packed(c.packed ? packedF32Floats(Np, K) : 0);
-    if (c.packed) packF32Panels(w.bytes.data(), w.rowBytes, Np, K, packed.data(), 0, panels);
+    std::vector<float> packed(c.packed && !c.integer ? packedF32Floats(Np, K) : 0);
+    std::vector<uint8_t> packedQ(c.packed && c.integer ? packedQ8_0Bytes(Np, K) : 0);
+    if (c.packed && !c.integer) packF32Panels(w.bytes.data(), w.rowBytes, Np, K, packed.data(), 0, panels);
+    if (c.packed && c.integer) packQ8_0Panels(w.bytes.data(), w.rowBytes, Np, K, packedQ.data(), 0, panels);
     std::vector<double> ref((size_t)Tmax * N);
     double refMax = 0;
     for (int t = 0; t < Tmax; t++)
@@ -103,17 +106,25 @@ int main(int argc, char** argv) {
     std::stringstream sets(supportedKernels());
     for (std::string name; std::getline(sets, name, ',');) {
       const KernelSet& ks = selectKernels(name);
-      if (c.packed && !ks.gemmPackedF32) continue;
+      if (c.packed && (c.integer ? !ks.gemmPackedQ8_0 : !ks.gemmPackedF32)) continue;
+      // The packed GEMM of sets that have one: f32 activations, or q8_0 ones quantised into Xq first.
+      auto gemmPacked = [&](const float* x, float* y, int T, int p0, int p1) {
+        if (!c.integer) return ks.gemmPackedF32(packed.data(), x, y, K, T, N, Np, p0, p1);
+        const size_t xs = (size_t)(K / 32) * kQ8ActBytes;
+        std::vector<uint8_t> xq((size_t)T * xs);
+        for (int t = 0; t < T; t++) ks.quantizeActs[kActQ8_0](x + (size_t)t * K, xq.data() + t * xs, K);
+        ks.gemmPackedQ8_0(packedQ.data(), xq.data(), y, K, T, N, Np, p0, p1);
+      };
       std::vector<uint8_t> Xq((size_t)Tmax * (K / 32) * kQ8ActBytes);
       std::vector<float> Y((size_t)Tmax * N);
       auto run = [&](int T) {
-        if (c.integer) {
+        if (c.packed) {
+          gemmPacked(X.data(), Y.data(), T, 0, panels);
+        } else if (c.integer) {
           const IntegerGemm q = integerGemm(ks, c.type);
           for (int t = 0; t < T; t++)
             ks.quantizeActs[q.acts](X.data() + (size_t)t * K, Xq.data() + (size_t)t * (K / 32) * kQ8ActBytes, K);
           q.gemm(w.bytes.data(), w.rowBytes, Xq.data(), Y.data(), K, T, N, 0, N);
-        } else if (c.packed) {
-          ks.gemmPackedF32(packed.data(), X.data(), Y.data(), K, T, N, Np, 0, panels);
         } else {
           const GemmFn fn = c.type == GGML_Q8_0 ? ks.gemmQ8_0 : floatGemm(ks, c.type);
           fn(w.bytes.data(), w.rowBytes, X.data(), Y.data(), K, T, N, 0, N);
@@ -126,15 +137,14 @@ int main(int argc, char** argv) {
           err = std::fmax(err, std::fabs(Y[(size_t)t * N + n] - ref[(size_t)t * N + n]));
       err /= refMax;
       const double bound = c.integer ? 2e-2 : 1e-5;
-      if (c.integer) q8q8[type + "/" + name] = Y;
+      if (c.integer && !c.packed) q8q8[type + "/" + name] = Y;
       std::printf("%-9s %-11s err %.2e %s", type.c_str(), name.c_str(), err, err <= bound ? "ok " : "BAD");
       ok = ok && err <= bound;
       if (c.packed) {  // the determinism contract: T = 1 and split panel ranges give T = 64's bits
         const std::vector<float> all = Y;
         std::vector<float> y1((size_t)N), split((size_t)Tmax * N);
-        ks.gemmPackedF32(packed.data(), X.data() + (size_t)3 * K, y1.data(), K, 1, N, Np, 0, panels);
-        for (int p = 0; p < panels; p += 3)
-          ks.gemmPackedF32(packed.data(), X.data(), split.data(), K, Tmax, N, Np, p, std::min(panels, p + 3));
+        gemmPacked(X.data() + (size_t)3 * K, y1.data(), 1, 0, panels);
+        for (int p = 0; p < panels; p += 3) gemmPacked(X.data(), split.data(), Tmax, p, std::min(panels, p + 3));
         bool same = true;
         for (int t = 0; t < Tmax; t++)
           for (int n = 0; n < Np; n++) {
@@ -154,7 +164,7 @@ int main(int argc, char** argv) {
       }
       std::printf("\n");
     }
-    if (c.integer && q8q8.count(type + "/avx512vnni")) {
+    if (c.integer && !c.packed && q8q8.count(type + "/avx512vnni")) {
       const bool same = q8q8[type + "/avx512vnni"] == q8q8[type + "/avx512"];
       std::printf("%-9s avx512vnni %s avx512 bit for bit\n", type.c_str(), same ? "==" : "!=");
       ok = ok && same;
