@@ -1,4 +1,4 @@
-import { Queue, type Job } from 'bullmq';
+import { Queue, Worker as QueueConsumer, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   BULLMQ_PREFIX,
@@ -8,7 +8,6 @@ import {
   type Logger,
   type RequestJob,
 } from '@loom/common';
-import { EagerQueueConsumer } from './eager-queue-consumer.js';
 import { releaseOrphanedJobs } from './release-orphaned-jobs.js';
 import type { RequestManager } from './request-manager.js';
 import type { ServedModels } from './served-models.js';
@@ -36,9 +35,7 @@ const MAX_STALLS = 1000;
  */
 export class Intake {
   /** One BullMQ consumer (BullMQ calls it a Worker) per model's request queue. */
-  private readonly consumers = new Map<string, EagerQueueConsumer<RequestJob>>();
-  /** Jobs started when BullMQ took them (EagerQueueConsumer), by job id, until their processor joins them. */
-  private readonly taken = new Map<string, Promise<void>>();
+  private readonly consumers = new Map<string, QueueConsumer>();
   private readonly queues = new Map<string, Queue>();
   private readonly depthTimer: NodeJS.Timeout;
   /** Settles once the previous term's jobs are released; intake starts after it. */
@@ -124,46 +121,21 @@ export class Intake {
     }
   }
 
-  private createConsumer(model: string): EagerQueueConsumer<RequestJob> {
-    const c = new EagerQueueConsumer<RequestJob>(
-      requestQueueName(model),
-      (job) => this.process(job),
-      {
-        connection: this.connection.duplicate(),
-        prefix: BULLMQ_PREFIX,
-        concurrency: this.config.maxNumSeqs,
-        autorun: true,
-        lockDuration: LOCK_MS,
-        stalledInterval: STALLED_CHECK_MS,
-        maxStalledCount: MAX_STALLS,
-      },
-      (job) => this.take(job),
-    );
+  private createConsumer(model: string): QueueConsumer {
+    const c = new QueueConsumer(requestQueueName(model), (job: Job<RequestJob>) => this.process(job), {
+      connection: this.connection.duplicate(),
+      prefix: BULLMQ_PREFIX,
+      concurrency: this.config.maxNumSeqs,
+      autorun: true,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount: MAX_STALLS,
+    });
     c.on('error', (err) => this.log.warn({ err: err.message, model }, 'intake error'));
     return c;
   }
 
-  /** A job just moved to active: start it now; its processor (BullMQ's, later) joins it. */
-  private take(job: Job<RequestJob>): void {
-    const id = job.id;
-    if (id === undefined || this.taken.has(id)) return;
-    const run = this.run(job);
-    // Its failure reaches BullMQ through process(), which awaits this promise.
-    run.catch(() => undefined);
-    this.taken.set(id, run);
-  }
-
   private async process(job: Job<RequestJob>): Promise<void> {
-    const id = job.id ?? '';
-    const run = this.taken.get(id) ?? this.run(job);
-    try {
-      await run;
-    } finally {
-      if (this.taken.get(id) === run) this.taken.delete(id);
-    }
-  }
-
-  private async run(job: Job<RequestJob>): Promise<void> {
     const req = job.data;
     const model = await this.models.get(req.model);
     if (!model) {
