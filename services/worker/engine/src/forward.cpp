@@ -143,12 +143,13 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
 // Paged causal attention, one task per (token, run of KV heads): the task reads each cached K and V row of the
 // token's own sequence (positions j0..p, gathered block by block through its layer group's block table; j0 = p - W
 // + 1 in a layer with a sliding window W, whose group's table holds no block before the window) once for all the
-// query heads of its run, whole rows in position order: the rows stream from memory, where one task per KV head
-// read each row in head-sized slices, nKv times over. Runs are as long as keep <= kMaxAttnGroup query heads in a
-// task and still give the threads ~4 tasks each (so at T = 1 a task is one KV head). Two passes over a score row
-// per head rather than an online softmax per block, so the result does not depend on the block size, on how the
-// sequence was split into steps, on the run length, or on the rest of the batch: each (token, head) value is the
-// same chain of dotGroup / axpyGroup calls (whose values do not depend on the group size) whatever the tasks are.
+// query heads of its run, block by block in position order (one kernel call per block and KV head): the rows
+// stream from memory, where one task per KV head read each row in head-sized slices, nKv times over. Runs are as long
+// as keep <= kMaxAttnGroup query heads in a task and still give the threads ~4 tasks each (so at T = 1 a task is one KV
+// head). Two passes over a score row per head rather than an online softmax per block, so the result does not depend on
+// the block size, on how the sequence was split into steps, on the run length, or on the rest of the batch: each
+// (token, head) value is the same chain of dot / axpy steps (whose values do not depend on the group size) whatever the
+// tasks are.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
   const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(),
             ctx = c_.contextLength, window = c_.layers[(size_t)layer].window, G = layout_.nGroups(),
@@ -168,30 +169,21 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
       const int p = pos_[(size_t)t];
       const int j0 = window > 0 && p >= window ? p - window + 1 : 0;
       const int* table = &in.blockTables[(size_t)s.blockTableStart + kvGroup];  // block i at table[i * G]
-      // Rows j of block j / bs: fn(j, row) for j in [j0, p], block by block.
-      auto forRows = [&](int kOrV, auto&& fn) {
+      // The rows [jb, je] of each block in [j0, p], block by block: fn(jb, je, first row).
+      auto forBlocks = [&](int kOrV, auto&& fn) {
         for (int blk = j0 / bs; blk <= p / bs; blk++) {
-          const uint8_t* base = kv.rows(table[blk * G], slot, kOrV);
-          for (int j = std::max(j0, blk * bs); j <= std::min(p, blk * bs + bs - 1); j++)
-            fn(j, base + (size_t)(j % bs) * rowBytes);
+          const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
+          fn(jb, je, kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes);
         }
       };
       for (int h0 = 0; h0 < group; h0 += kMaxAttnGroup) {  // query heads h0.. of each KV head, <= 8 at a time
         const int g = std::min(group - h0, kMaxAttnGroup);
-        forRows(0, [&](int j, const uint8_t* row) {
+        auto qOf = [&](int kvh) { return (size_t)t * c_.qDim() + (size_t)(kvh * group + h0) * hd; };  // [g][hd]
+        forBlocks(0, [&](int jb, int je, const uint8_t* rows) {
           for (int kvh = kv0; kvh < kv1; kvh++) {
-            const float* q = &q_[(size_t)t * c_.qDim() + (size_t)(kvh * group + h0) * hd];  // [g][hd]
-            const uint8_t* kr = row + (size_t)kvh * hd * elt;
-            float d[kMaxAttnGroup];
-            if (f16)
-              k_.dotGroupF16(q, reinterpret_cast<const uint16_t*>(kr), hd, g, d);
-            else
-              k_.dotGroupF32(q, reinterpret_cast<const float*>(kr), hd, g, d);
-            float* sc = &scores[(size_t)(kvh - kv0) * g * ctx + j];
-            for (int h = 0; h < g; h++) {
-              const float v = d[h] * scale;
-              sc[(size_t)h * ctx] = cap > 0 ? std::tanh(v * (1.0f / cap)) * cap : v;
-            }
+            float* sc = &scores[(size_t)(kvh - kv0) * g * ctx + jb];
+            (f16 ? k_.dotRowsF16 : k_.dotRowsF32)(&q_[qOf(kvh)], rows + (size_t)kvh * hd * elt, rowBytes, je - jb + 1,
+                                                  hd, g, sc, ctx);
           }
         });
         float inv[kMaxAttnGroup];  // [run * g]
@@ -199,6 +191,10 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
           for (int h = 0; h < g; h++) {
             const int r = (kvh - kv0) * g + h, head = kvh * group + h0 + h;
             float* sc = &scores[(size_t)r * ctx];
+            for (int j = j0; j <= p; j++) {
+              const float v = sc[j] * scale;
+              sc[j] = cap > 0 ? std::tanh(v * (1.0f / cap)) * cap : v;
+            }
             float m = -std::numeric_limits<float>::infinity();
             for (int j = j0; j <= p; j++) m = sc[j] > m ? sc[j] : m;
             if (sinks) m = std::max(m, sinks[head]);  // a sink: one more logit in the denominator, no value
@@ -208,19 +204,11 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
             float* out = &att_[(size_t)t * c_.qDim() + (size_t)head * hd];
             for (int i = 0; i < hd; i++) out[i] = 0.f;
           }
-        forRows(1, [&](int j, const uint8_t* row) {
+        forBlocks(1, [&](int jb, int je, const uint8_t* rows) {
           for (int kvh = kv0; kvh < kv1; kvh++) {
-            float* out = &att_[(size_t)t * c_.qDim() + (size_t)(kvh * group + h0) * hd];  // [g][hd]
-            const uint8_t* vr = row + (size_t)kvh * hd * elt;
-            float coef[kMaxAttnGroup];
-            for (int h = 0; h < g; h++) {
-              const int r = (kvh - kv0) * g + h;
-              coef[h] = scores[(size_t)r * ctx + j] * inv[r];
-            }
-            if (f16)
-              k_.axpyGroupF16(out, coef, reinterpret_cast<const uint16_t*>(vr), hd, g);
-            else
-              k_.axpyGroupF32(out, coef, reinterpret_cast<const float*>(vr), hd, g);
+            const int r0 = (kvh - kv0) * g;
+            (f16 ? k_.axpyRowsF16 : k_.axpyRowsF32)(&att_[qOf(kvh)], &scores[(size_t)r0 * ctx + jb], ctx, &inv[r0],
+                                                    rows + (size_t)kvh * hd * elt, rowBytes, je - jb + 1, hd, g);
           }
         });
       }

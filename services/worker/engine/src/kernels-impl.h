@@ -301,24 +301,43 @@ inline void axpyGroup(float* out, const float* a, const L& v, int hd) {
       CALL(8);                     \
       break;                       \
   }
-template <class L>
-inline void dotGroupN(const float* q, const L& k, int hd, int g, float* out) {
-#define LOOM_CALL(G) dotGroup<G>(q, k, hd, out)
+template <class L, class P>
+inline void dotRowsN(const float* q, const uint8_t* rows, size_t stride, int n, int hd, int g, float* out, int ldo) {
+#define LOOM_CALL(G)                                                                 \
+  for (int r = 0; r < n; r++) {                                                      \
+    float d[G];                                                                      \
+    dotGroup<G>(q, L{reinterpret_cast<const P*>(rows + (size_t)r * stride)}, hd, d); \
+    for (int h = 0; h < G; h++) out[(size_t)h * ldo + r] = d[h];                     \
+  }
   LOOM_GROUP_SWITCH(g, LOOM_CALL)
 #undef LOOM_CALL
 }
-template <class L>
-inline void axpyGroupN(float* out, const float* a, const L& v, int hd, int g) {
-#define LOOM_CALL(G) axpyGroup<G>(out, a, v, hd)
+template <class L, class P>
+inline void axpyRowsN(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
+                      int hd, int g) {
+#define LOOM_CALL(G)                                                                       \
+  for (int r = 0; r < n; r++) {                                                            \
+    float coef[G];                                                                         \
+    for (int h = 0; h < G; h++) coef[h] = a[(size_t)h * lda + r] * inv[h];                 \
+    axpyGroup<G>(out, coef, L{reinterpret_cast<const P*>(rows + (size_t)r * stride)}, hd); \
+  }
   LOOM_GROUP_SWITCH(g, LOOM_CALL)
 #undef LOOM_CALL
 }
 #undef LOOM_GROUP_SWITCH
-void dotGroupF32(const float* q, const float* k, int hd, int g, float* out) { dotGroupN(q, LoadF32{k}, hd, g, out); }
-void dotGroupF16(const float* q, const uint16_t* k, int hd, int g, float* out) { dotGroupN(q, LoadF16{k}, hd, g, out); }
-void axpyGroupF32(float* out, const float* a, const float* v, int hd, int g) { axpyGroupN(out, a, LoadF32{v}, hd, g); }
-void axpyGroupF16(float* out, const float* a, const uint16_t* v, int hd, int g) {
-  axpyGroupN(out, a, LoadF16{v}, hd, g);
+void dotRowsF32(const float* q, const uint8_t* rows, size_t stride, int n, int hd, int g, float* out, int ldo) {
+  dotRowsN<LoadF32, float>(q, rows, stride, n, hd, g, out, ldo);
+}
+void dotRowsF16(const float* q, const uint8_t* rows, size_t stride, int n, int hd, int g, float* out, int ldo) {
+  dotRowsN<LoadF16, uint16_t>(q, rows, stride, n, hd, g, out, ldo);
+}
+void axpyRowsF32(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
+                 int hd, int g) {
+  axpyRowsN<LoadF32, float>(out, a, lda, inv, rows, stride, n, hd, g);
+}
+void axpyRowsF16(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
+                 int hd, int g) {
+  axpyRowsN<LoadF16, uint16_t>(out, a, lda, inv, rows, stride, n, hd, g);
 }
 
 template <class L>
@@ -404,10 +423,10 @@ const loom::KernelSet kSet = {V::name,
                               axpyF16,
                               toF16,
                               expShiftSum,
-                              dotGroupF32,
-                              dotGroupF16,
-                              axpyGroupF32,
-                              axpyGroupF16,
+                              dotRowsF32,
+                              dotRowsF16,
+                              axpyRowsF32,
+                              axpyRowsF16,
                               {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
                               kQGemms};
 

@@ -100,11 +100,16 @@ struct KernelSet {
   // y[i] = exp(x[i] - shift) (x[i] <= shift, y may be x), returns the sum (softmax; the sampler's log Z). Vector
   // sets use a polynomial exp within ~2 ulp of expf (kernels-impl.h expNeg), the scalar set expf.
   double (*expShiftSum)(float* y, const float* x, int n, float shift);
-  // GQA attention: g <= kMaxAttnGroup query heads (q: [g][hd]) against one K row / into one V row.
-  void (*dotGroupF32)(const float* q, const float* k, int hd, int g, float* out);  // out[h] = q[h] . k
-  void (*dotGroupF16)(const float* q, const uint16_t* k, int hd, int g, float* out);
-  void (*axpyGroupF32)(float* out, const float* a, const float* v, int hd, int g);  // out[h] += a[h] * v
-  void (*axpyGroupF16)(float* out, const float* a, const uint16_t* v, int hd, int g);
+  // GQA attention over n cached rows of one KV head, `stride` bytes apart (f32 or f16 K/V): g <= kMaxAttnGroup
+  // query heads (q: [g][hd]) against each K row, out[h * ldo + r] = q[h] . row r; then into the g outputs
+  // (out: [g][hd]) for r = 0, 1, ... in order, out[h] += (a[h * lda + r] * inv[h]) * row r. A (row, head) value
+  // does not depend on n or g, so neither does a head's result on how its rows are split into calls.
+  void (*dotRowsF32)(const float* q, const uint8_t* rows, size_t stride, int n, int hd, int g, float* out, int ldo);
+  void (*dotRowsF16)(const float* q, const uint8_t* rows, size_t stride, int n, int hd, int g, float* out, int ldo);
+  void (*axpyRowsF32)(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
+                      int hd, int g);
+  void (*axpyRowsF16)(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
+                      int hd, int g);
   // Integer block GEMM (kernels-qgemm.h; ggml's vec_dot_<type>_<vec_dot_type>): quantizeActs[a] turns an
   // f32 row x[K] into K/32 activation blocks of kind a ([K/32][kQ8ActBytes] bytes); gemmQ[f] is GemmFn for
   // weights in QFormat f, with X given as such rows ([T][K/32][kQ8ActBytes]) of kind gemmQ[f].acts.
