@@ -276,7 +276,7 @@ void Forward::gate(float* g, const float* u, int n) const {
       break;
     }
     case Activation::SILU:
-      for (int i = 0; i < n; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      k_.siluMul(g, u, n);
       break;
     case Activation::SWIGLU_OAI: {
       const float alpha = 1.702f, limit = 7.0f;  // llama.cpp's LLM_FFN_SWIGLU_OAI_MOE constants

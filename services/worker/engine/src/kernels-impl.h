@@ -403,31 +403,43 @@ double expShiftSum(float* y, const float* x, int n, float shift) {
   return total;
 }
 
+// silu(g) * u; g is first raised to -88 in the vector sets so exp(-g) stays finite (the result is then ~0 either way).
+template <class R>
+inline R siluMulV(R g, R u) {
+  if constexpr (V::W == 1) {
+    return g / (1.0f + __builtin_expf(-g)) * u;
+  } else {
+    const R e = expNeg(V::sub(V::zero(), V::max(g, V::set1(-88.f))));
+    return V::mul(V::div(g, V::add(V::set1(1.0f), e)), u);
+  }
+}
+void siluMul(float* g, const float* u, int n) {
+  int i = 0;
+  for (; i + V::W <= n; i += V::W) V::storeF32(g + i, siluMulV(V::loadF32(g + i), V::loadF32(u + i)));
+  for (; i < n; i++) {  // one lane at a time through the same vector code, so a value does not depend on its position
+    float a[V::W] = {}, b[V::W] = {};
+    a[0] = g[i], b[0] = u[i];
+    V::storeF32(a, siluMulV(V::loadF32(a), V::loadF32(b)));
+    g[i] = a[0];
+  }
+}
+
 void toF16(uint16_t* dst, const float* src, int n) {
   int i = 0;
   for (; i + V::W <= n; i += V::W) V::storeF16(dst + i, V::loadF32(src + i));
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name,
-                              gemmF32,
-                              gemmF16,
-                              gemmBF16,
-                              gemmQ8_0,
-                              V::PMT > 0 ? gemmPackedF32 : nullptr,
-                              V::PNP,
-                              LOOM_PACKED_Q8,
-                              dotF32,
-                              dotF16,
-                              axpyF32,
-                              axpyF16,
-                              toF16,
-                              expShiftSum,
-                              dotRowsF32,
-                              dotRowsF16,
-                              axpyRowsF32,
-                              axpyRowsF16,
-                              {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
+const loom::KernelSet kSet = {V::name,     gemmF32,
+                              gemmF16,     gemmBF16,
+                              gemmQ8_0,    V::PMT > 0 ? gemmPackedF32 : nullptr,
+                              V::PNP,      LOOM_PACKED_Q8,
+                              dotF32,      dotF16,
+                              axpyF32,     axpyF16,
+                              toF16,       expShiftSum,
+                              siluMul,     dotRowsF32,
+                              dotRowsF16,  axpyRowsF32,
+                              axpyRowsF16, {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
                               kQGemms};
 
 }  // namespace

@@ -23,6 +23,7 @@ struct V {
   static reg fma(reg a, reg b, reg c) { return a * b + c; }
   static reg add(reg a, reg b) { return a + b; }
   static reg sub(reg a, reg b) { return a - b; }
+  static reg div(reg a, reg b) { return a / b; }
   static reg mul(reg a, reg b) { return a * b; }
   static reg max(reg a, reg b) { return a > b ? a : b; }
   static reg fnma(reg a, reg b, reg c) { return c - a * b; }

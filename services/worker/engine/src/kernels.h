@@ -100,6 +100,8 @@ struct KernelSet {
   // y[i] = exp(x[i] - shift) (x[i] <= shift, y may be x), returns the sum (softmax; the sampler's log Z). Vector
   // sets use a polynomial exp within ~2 ulp of expf (kernels-impl.h expNeg), the scalar set expf.
   double (*expShiftSum)(float* y, const float* x, int n, float shift);
+  // g[i] = g[i] / (1 + exp(-g[i])) * u[i] (the SiLU-gated FFN's activation), exp as expShiftSum's.
+  void (*siluMul)(float* g, const float* u, int n);
   // GQA attention over n cached rows of one KV head, `stride` bytes apart (f32 or f16 K/V): g <= kMaxAttnGroup
   // query heads (q: [g][hd]) against each K row, out[h * ldo + r] = q[h] . row r; then into the g outputs
   // (out: [g][hd]) for r = 0, 1, ... in order, out[h] += (a[h * lda + r] * inv[h]) * row r. A (row, head) value

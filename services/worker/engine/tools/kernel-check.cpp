@@ -1,6 +1,6 @@
-// Per-kernel-set GEMM check and timing, Node-free: for f32 (row GEMM, and the packed-panel GEMM of the sets
-// that have one, which must also give the same bits at T = 1 and T = 64 and over split panel ranges, on a row
-// count that is not a whole number of panels), bf16 and q8_0 weights against f32 activations,
+// Per-kernel-set GEMM check and timing, Node-free (and the exp / SiLU kernels' accuracy): for f32 (row GEMM, and the
+// packed-panel GEMM of the sets that have one, which must also give the same bits at T = 1 and T = 64 and over split
+// panel ranges, on a row count that is not a whole number of panels), bf16 and q8_0 weights against f32 activations,
 // and every type with an integer block GEMM (kernels.h integerGemm: q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K,
 // iq4_nl, iq4_xs, mxfp4, weights from ggml's reference quantisers) against int8 activations (q8_0 / q8_1 / q8_K),
 // every set this CPU supports is compared with a float64 product of the same (dequantised) weights and
@@ -192,6 +192,25 @@ int main(int argc, char** argv) {
       const bool good = err <= 4e-7 && sumErr <= 1e-6;
       std::printf("exp       %-11s err %.2e, sum %.2e %s\n", name.c_str(), err, sumErr, good ? "ok" : "BAD");
       ok = ok && good;
+    }
+  }
+  // siluMul: g / (1 + exp(-g)) * u within 1e-6 of the double value (relative to max(|value|, 1e-3)), g over +-100.
+  {
+    const int n = 4096 + 3;
+    std::vector<float> g((size_t)n), u((size_t)n), y((size_t)n);
+    std::uniform_real_distribution<float> ud(-100.f, 100.f), uu(-2.f, 2.f);
+    for (int i = 0; i < n; i++) g[(size_t)i] = i < n / 2 ? ud(rng) / 25.f : ud(rng), u[(size_t)i] = uu(rng);
+    std::stringstream sets(supportedKernels());
+    for (std::string name; std::getline(sets, name, ',');) {
+      y = g;
+      selectKernels(name).siluMul(y.data(), u.data(), n);
+      double err = 0;
+      for (int i = 0; i < n; i++) {
+        const double ref = (double)g[(size_t)i] / (1 + std::exp(-(double)g[(size_t)i])) * u[(size_t)i];
+        err = std::fmax(err, std::fabs(y[(size_t)i] - ref) / std::fmax(std::fabs(ref), 1e-3));
+      }
+      std::printf("silu      %-11s err %.2e %s\n", name.c_str(), err, err <= 1e-6 ? "ok" : "BAD");
+      ok = ok && err <= 1e-6;
     }
   }
   if (supportedKernels().find("avx512vnni") == std::string::npos)
