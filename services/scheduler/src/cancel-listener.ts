@@ -34,7 +34,8 @@ export class CancelListener {
           for (const [id, fields] of entries) {
             last = id;
             const i = fields.indexOf(OUTPUT_STREAM_FIELD);
-            if (i >= 0) this.onCancel(JSON.parse(fields[i + 1]!) as CancelEvent);
+            const value = i >= 0 ? fields[i + 1] : undefined;
+            if (value !== undefined) this.onCancel(JSON.parse(value) as CancelEvent);
           }
         }
       } catch (err) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { createRedis, outputStreamKey, SCHEDULER_FENCE_KEY, type OutputEvent } from '@loom/common';
+import { createRedis, outputStreamKey, SCHEDULER_FENCE_KEY, type OutputEvent, at } from '@loom/common';
 import { startRedis, type RedisHandle } from '@loom/testing';
 import { OutputLog } from './output-log.js';
 
@@ -21,7 +21,7 @@ describe('OutputLog against a real redis-server', () => {
   const texts = async (id: string) =>
     (await redis.xrange(outputStreamKey(id), '-', '+')).map(
       ([eid, f]) =>
-        `${eid}:${(JSON.parse(f[1]!) as { text?: string; type: string }).text ?? (JSON.parse(f[1]!) as { type: string }).type}`,
+        `${eid}:${(JSON.parse(at(f, 1)) as { text?: string; type: string }).text ?? (JSON.parse(at(f, 1)) as { type: string }).type}`,
     );
 
   before(async () => {

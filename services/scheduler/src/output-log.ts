@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  at,
   OUTPUT_STREAM_FIELD,
   OUTPUT_STREAM_TTL_S,
   SCHEDULER_FENCE_KEY,
@@ -139,14 +140,16 @@ export class OutputLog {
     const entries = await this.redis.xrange(outputStreamKey(requestId), '-', '+');
     // The next entry continues after the last (0-1, 0-2, ... for streams APPEND started; a stream
     // another writer started with time-based ids continues in that id's millisecond).
-    const [ms, k] = entries.length === 0 ? ['0', '0'] : entries[entries.length - 1]![0].split('-');
-    this.nextEntry.set(requestId, [ms!, Number(k) + 1]);
+    const [ms = '0', k = '0'] = (entries.at(-1)?.[0] ?? '0-0').split('-');
+    this.nextEntry.set(requestId, [ms, Number(k) + 1]);
     const out = nothingStreamed(n);
     for (const [, fields] of entries) {
-      const e = JSON.parse(fields[1]!) as OutputEvent;
+      const value = fields[1];
+      if (value === undefined) continue; // an entry without a value carries no event
+      const e = JSON.parse(value) as OutputEvent;
       if (e.type === 'token') {
-        out.tokenIds[e.index]!.push(...e.tokenIds);
-        out.emittedChars[e.index]! += e.text.length;
+        at(out.tokenIds, e.index).push(...e.tokenIds);
+        out.emittedChars[e.index] = at(out.emittedChars, e.index) + e.text.length;
       } else if (e.type === 'finish') {
         out.finished[e.index] = true;
       } else if (e.type === 'prompt_logprobs') {

@@ -17,7 +17,7 @@ test('chunked prefill: pieces fill positions 1..P-1; complete only then; taken o
     got.map((e) => e?.tokenId ?? null),
     [null, 11, 12, 13, 14, 15],
   );
-  assert.equal(got[3]!.logprob, -1.3);
+  assert.equal(got[3]?.logprob, -1.3);
   assert.equal(c.take(), undefined, 'written once per choice');
 });
 

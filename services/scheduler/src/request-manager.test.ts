@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SAMPLING, type OutputEvent, type RequestJob } from '@loom/common';
+import { DEFAULT_SAMPLING, type OutputEvent, type RequestJob, at } from '@loom/common';
 import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
 import { readGgufMetadata } from '@loom/gguf';
 import type { OutputLog, StreamedSoFar } from './output-log.js';
@@ -65,10 +65,10 @@ test('RequestManager: the prompt_logprobs event is written once, before the firs
   const log = new InMemoryOutputLog();
   const m = new RequestManager(log as unknown as OutputLog);
   const { seqs } = (await m.open(job(2), served))!;
-  assert.equal(seqs[0]!.sampling.promptLogprobs, 2);
+  assert.equal(at(seqs, 0).sampling.promptLogprobs, 2);
   m.apply([], [scored(1, 3)]); // a first prefill chunk: nothing to write yet
   assert.equal(log.events.length, 0);
-  m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!] }], [scored(3, PROMPT.length)]);
+  m.apply([{ seqId: at(seqs, 0).seqId, newTokenIds: [at(PROMPT, 1)] }], [scored(3, PROMPT.length)]);
   assert.deepEqual(
     log.events.map((e) => e.type),
     ['prompt_logprobs', 'token'],
@@ -79,7 +79,7 @@ test('RequestManager: the prompt_logprobs event is written once, before the firs
     [null, ...PROMPT.slice(1)],
   );
   // The prompt scored again (a preemption): nothing more is written.
-  m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!] }], [scored(1, PROMPT.length)]);
+  m.apply([{ seqId: at(seqs, 0).seqId, newTokenIds: [at(PROMPT, 1)] }], [scored(1, PROMPT.length)]);
   assert.deepEqual(
     log.events.map((e) => e.type),
     ['prompt_logprobs', 'token', 'token'],
@@ -87,11 +87,11 @@ test('RequestManager: the prompt_logprobs event is written once, before the firs
 });
 
 test('RequestManager: a resume whose stream already holds the event neither asks for prompt logprobs nor writes them', async () => {
-  const log = new InMemoryOutputLog({ tokenIds: [[PROMPT[1]!]], promptLogprobs: [true] });
+  const log = new InMemoryOutputLog({ tokenIds: [[at(PROMPT, 1)]], promptLogprobs: [true] });
   const m = new RequestManager(log as unknown as OutputLog);
   const { seqs } = (await m.open(job(2), served))!;
-  assert.equal(seqs[0]!.sampling.promptLogprobs, null);
-  m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[2]!] }], [scored(1, PROMPT.length)]);
+  assert.equal(at(seqs, 0).sampling.promptLogprobs, null);
+  m.apply([{ seqId: at(seqs, 0).seqId, newTokenIds: [at(PROMPT, 2)] }], [scored(1, PROMPT.length)]);
   assert.deepEqual(
     log.events.map((e) => e.type),
     ['token'],
@@ -102,7 +102,7 @@ test('RequestManager: no prompt_logprobs asked, none written', async () => {
   const log = new InMemoryOutputLog();
   const m = new RequestManager(log as unknown as OutputLog);
   const { seqs } = (await m.open(job(null), served))!;
-  m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!] }], [scored(1, PROMPT.length)]);
+  m.apply([{ seqId: at(seqs, 0).seqId, newTokenIds: [at(PROMPT, 1)] }], [scored(1, PROMPT.length)]);
   assert.deepEqual(
     log.events.map((e) => e.type),
     ['token'],
@@ -112,7 +112,7 @@ test('RequestManager: no prompt_logprobs asked, none written', async () => {
 test('RequestManager: the token that ends a choice (EOS or a stop id) is counted, its text not output, special tokens kept or not', async () => {
   for (const [stopTokenIds, stopReason] of [
     [[], undefined],
-    [[PROMPT[2]!], PROMPT[2]!],
+    [[at(PROMPT, 2)], at(PROMPT, 2)],
   ] as const) {
     const log = new InMemoryOutputLog();
     const m = new RequestManager(log as unknown as OutputLog);
@@ -120,9 +120,12 @@ test('RequestManager: the token that ends a choice (EOS or a stop id) is counted
     j.sampling = { ...j.sampling, skipSpecialTokens: false, stopTokenIds: [...stopTokenIds] };
     const { seqs } = (await m.open(j, served))!;
     const last = stopReason ?? 2; // EOS is id 2, '</s>'
-    m.apply([{ seqId: seqs[0]!.seqId, newTokenIds: [PROMPT[1]!, last], finished: { reason: 'stop', stopReason } }], []);
+    m.apply(
+      [{ seqId: at(seqs, 0).seqId, newTokenIds: [at(PROMPT, 1), last], finished: { reason: 'stop', stopReason } }],
+      [],
+    );
     const text = log.events.map((e) => (e.type === 'token' ? e.text : '')).join('');
-    assert.equal(text, tokenizer.tokenToPiece(PROMPT[1]!), `stop by ${String(stopReason ?? 'EOS')}`);
+    assert.equal(text, tokenizer.tokenToPiece(at(PROMPT, 1)), `stop by ${String(stopReason ?? 'EOS')}`);
     const fin = log.events.at(-1) as Extract<OutputEvent, { type: 'finish' }>;
     assert.equal(fin.completionTokens, 2);
   }
@@ -176,16 +179,18 @@ test('RequestManager: the finish event reports the first admission prefix-cache 
   const log = new InMemoryOutputLog();
   const m = new RequestManager(log as unknown as OutputLog);
   const { seqs } = (await m.open(job(null), served))!;
-  const seqId = seqs[0]!.seqId;
-  m.apply([{ seqId, newTokenIds: [PROMPT[1]!], cachedTokens: 4 }]);
+  const seqId = at(seqs, 0).seqId;
+  m.apply([{ seqId, newTokenIds: [at(PROMPT, 1)], cachedTokens: 4 }]);
   // Recomputed on another worker, whose hit reaches past the prompt: the first admission's count stands.
-  m.apply([{ seqId, newTokenIds: [PROMPT[2]!], cachedTokens: PROMPT.length + 8, finished: { reason: 'length' } }]);
+  m.apply([{ seqId, newTokenIds: [at(PROMPT, 2)], cachedTokens: PROMPT.length + 8, finished: { reason: 'length' } }]);
   assert.equal(finishOf(log).cachedTokens, 4);
 
   const recomputed = new InMemoryOutputLog();
   const m2 = new RequestManager(recomputed as unknown as OutputLog);
-  const s2 = (await m2.open(job(null), served))!.seqs[0]!.seqId;
-  m2.apply([{ seqId: s2, newTokenIds: [PROMPT[1]!], cachedTokens: PROMPT.length + 8, finished: { reason: 'length' } }]);
+  const s2 = at((await m2.open(job(null), served))!.seqs, 0).seqId;
+  m2.apply([
+    { seqId: s2, newTokenIds: [at(PROMPT, 1)], cachedTokens: PROMPT.length + 8, finished: { reason: 'length' } },
+  ]);
   assert.equal(finishOf(recomputed).cachedTokens, PROMPT.length);
 
   // Cancelled before any output: nothing known, nothing claimed.
@@ -202,9 +207,9 @@ test('RequestManager: a first delivery is not read from its stream; a later one 
   const first = new InMemoryOutputLog({ tokenIds: [[5, 6]], emittedChars: [2] });
   const a = await new RequestManager(first as unknown as OutputLog).open(job(null), served, true);
   assert.equal(first.reads, 0);
-  assert.deepEqual(a!.seqs[0]!.outputTokenIds, []);
+  assert.deepEqual(at(a!.seqs, 0).outputTokenIds, []);
   const again = new InMemoryOutputLog({ tokenIds: [[5, 6]], emittedChars: [2] });
   const b = await new RequestManager(again as unknown as OutputLog).open(job(null), served);
   assert.equal(again.reads, 1);
-  assert.deepEqual(b!.seqs[0]!.outputTokenIds, [5, 6], 'resumed from what the stream holds');
+  assert.deepEqual(at(b!.seqs, 0).outputTokenIds, [5, 6], 'resumed from what the stream holds');
 });

@@ -7,6 +7,7 @@ import {
   type RequestJob,
   type SamplingParams,
   type TokenLogprob,
+  at,
 } from '@loom/common';
 import type { PromptLogprobs } from '@loom/proto';
 import type { Tokenizer } from '@loom/tokenizer';
@@ -166,7 +167,7 @@ export class RequestManager {
     for (let i = 0; i < job.n; i++) {
       const prompt = promptOf(job, i);
       const choice = new ChoiceOutput(i, model.tokenizer, prompt, job.sampling.stop, job.sampling.skipSpecialTokens);
-      choice.replay(soFar.tokenIds[i]!, soFar.emittedChars[i]!);
+      choice.replay(at(soFar.tokenIds, i), at(soFar.emittedChars, i));
       t.choices.push(choice);
       if (soFar.finished[i]) {
         choice.finished = true;
@@ -180,7 +181,7 @@ export class RequestManager {
         requestId: job.requestId,
         model: job.model,
         promptTokenIds: prompt,
-        outputTokenIds: soFar.tokenIds[i]!,
+        outputTokenIds: at(soFar.tokenIds, i),
         // Choices of one request differ by seed, so n > 1 gives n different samples.
         sampling: {
           ...job.sampling,

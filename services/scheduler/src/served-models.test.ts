@@ -37,6 +37,9 @@ describe('ServedModels against a real redis-server', () => {
     const burst = await Promise.all(Array.from({ length: 16 }, () => models.get('m')));
     assert.ok(burst[0], 'published now: found');
     for (const m of burst) assert.equal(m, burst[0], 'one load for the whole burst');
-    assert.ok(burst[0]!.tokenizer.encode('Once upon a time', { addSpecial: false }).length > 0, 'its tokenizer works');
+    assert.ok(
+      (burst[0]?.tokenizer.encode('Once upon a time', { addSpecial: false }).length ?? 0) > 0,
+      'its tokenizer works',
+    );
   });
 });

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { configFromEnv, createLogger, createRedis, DEFAULT_SAMPLING, type OutputEvent } from '@loom/common';
+import { configFromEnv, createLogger, createRedis, DEFAULT_SAMPLING, type OutputEvent, at } from '@loom/common';
 import { workerServiceDefinition, type StepRequest, type StepResponse } from '@loom/proto';
 import { startRedis, waitFor, type RedisHandle } from '@loom/testing';
 import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
@@ -109,12 +109,14 @@ test(`a request that every worker refuses is failed after ${MAX_WORKER_FAILURES}
     const opened = await manager.open(job, { tokenizer, eosTokenIds: [2], contextLength: 512 });
     pool.route(opened!.seqs);
     await opened!.done;
-    const events = (await redis.xrange('loom:out:poison', '-', '+')).map(([, f]) => JSON.parse(f[1]!) as OutputEvent);
+    const events = (await redis.xrange('loom:out:poison', '-', '+')).map(
+      ([, f]) => JSON.parse(at(f, 1)) as OutputEvent,
+    );
     const last = events.at(-1)!;
     assert.equal(last.type, 'error');
     assert.equal(last.type === 'error' && last.code, 'worker_failures');
     assert.equal(
-      workers[0]!.steps() + workers[1]!.steps(),
+      at(workers, 0).steps() + at(workers, 1).steps(),
       MAX_WORKER_FAILURES,
       'one refused step per worker failure, then no more',
     );

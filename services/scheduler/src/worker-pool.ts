@@ -84,8 +84,8 @@ export class WorkerPool {
    * inputs of an embedding request share no prompt: each is routed on its own (its prefix, the load).
    */
   route(seqs: SeqSpec[]): void {
-    if (seqs.length === 0) return;
-    const s = seqs[0]!;
+    const [s] = seqs;
+    if (s === undefined) return;
     if (s.pooling && seqs.length > 1) {
       for (const seq of seqs) this.route([seq]);
       return;
@@ -94,8 +94,8 @@ export class WorkerPool {
     const tokens = [...s.promptTokenIds, ...s.outputTokenIds];
     // Hashed once here, for the router's probes and the chosen core alike: the step loop never
     // re-hashes a prompt (a long shared system prompt is most of the cost of an admission).
-    const blockHashes =
-      candidates.length === 0 ? undefined : hashFullBlocks(tokens, candidates[0]!.blockSize, s.cacheSalt ?? null);
+    const [first] = candidates;
+    const blockHashes = first === undefined ? undefined : hashFullBlocks(tokens, first.blockSize, s.cacheSalt ?? null);
     const decision = this.router.route(
       { promptTokenIds: tokens, cacheSalt: s.cacheSalt, sessionId: s.sessionId, blockHashes },
       candidates,

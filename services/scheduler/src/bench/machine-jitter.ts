@@ -11,7 +11,7 @@ export interface Jitter {
 function work(data: Float64Array, rounds: number): number {
   let acc = 0;
   for (let r = 0; r < rounds; r++)
-    for (let i = 0; i < data.length; i++) acc += data[(i * 7919) % data.length]! * 1.0000001;
+    for (let i = 0; i < data.length; i++) acc += (data[(i * 7919) % data.length] ?? 0) * 1.0000001; // index mod length: in range
   return acc;
 }
 

@@ -1,5 +1,5 @@
 import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { DEFAULT_SAMPLING } from '@loom/common';
+import { DEFAULT_SAMPLING, at } from '@loom/common';
 import {
   hashFullBlocks,
   Scheduler,
@@ -95,7 +95,7 @@ function prefixHeavy(name: string, routed: boolean): BenchCase {
     concurrency: 256,
     routed,
     makeRequest: (i, rand) => {
-      const prompt = systems[i % 8]!.concat(tokens(32 + Math.floor(rand() * 96), 5_000_000 + i * 128));
+      const prompt = at(systems, i % 8).concat(tokens(32 + Math.floor(rand() * 96), 5_000_000 + i * 128));
       return { prompt, maxTokens: 4 + Math.floor(rand() * 28) };
     },
   };
@@ -198,9 +198,9 @@ export async function runCase(
   let g = 0;
   gcs.sort((a, b) => a.startTime - b.startTime);
   for (let s = 0; s < steps; s++) {
-    while (g < gcs.length && gcs[g]!.startTime + gcs[g]!.duration < starts[s]!) g++;
-    if (g < gcs.length && gcs[g]!.startTime <= ends[s]!) continue;
-    noGc.push(total[s]!);
+    while (g < gcs.length && at(gcs, g).startTime + at(gcs, g).duration < at(starts, s)) g++;
+    if (g < gcs.length && at(gcs, g).startTime <= at(ends, s)) continue;
+    noGc.push(at(total, s));
   }
   const stats = scheduler.stats();
   let sum = 0;
@@ -215,7 +215,7 @@ export async function runCase(
     p99NoGcMs: quantile(Float64Array.from(noGc).sort(), 0.99),
     gcStepShare: 1 - noGc.length / steps,
     meanMs: sum / steps,
-    maxMs: sorted[steps - 1]!,
+    maxMs: at(sorted, steps - 1),
     scheduleP50Ms: quantile(sched.slice().sort(), 0.5),
     updateP50Ms: quantile(upd.slice().sort(), 0.5),
     tokensPerStep: tokenSum / steps,
@@ -252,9 +252,9 @@ export function formatTable(results: readonly BenchResult[]): string {
     r.runningPerStep.toFixed(0),
     `${(100 * r.prefixHitRate).toFixed(1)}%`,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(at(widths, i)) : cell.padStart(at(widths, i)))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

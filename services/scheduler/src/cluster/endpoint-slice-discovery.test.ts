@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { at } from '@loom/common';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { EndpointSliceDiscovery } from './endpoint-slice-discovery.js';
 import { readyEndpoints } from './ready-endpoints.js';
@@ -90,8 +91,8 @@ test('initial list: ready endpoints of the service only, on the grpc port', asyn
   await waitFor('the watch', () => api.openWatches === 1);
   assert.deepEqual(take(), ['+worker-a@10.0.0.1:50051', '+worker-b@10.0.0.2:50051', '+worker-d@10.0.1.4:50051']);
   assert.equal(lists(), 1);
-  assert.match(api.requests[0]!, /labelSelector=kubernetes.io%2Fservice-name%3Dloom-worker/);
-  assert.match(api.requests[1]!, /watch=true.*resourceVersion=103|resourceVersion=103.*watch=true/);
+  assert.match(at(api.requests, 0), /labelSelector=kubernetes.io%2Fservice-name%3Dloom-worker/);
+  assert.match(at(api.requests, 1), /watch=true.*resourceVersion=103|resourceVersion=103.*watch=true/);
 });
 
 test('ADDED slice with a ready endpoint → added', async () => {
@@ -141,9 +142,9 @@ test('watch dropped by the server → resumed from the last resourceVersion, wit
   const watchesBefore = api.requests.length;
   api.dropWatches();
   await waitFor('a new watch', () => api.openWatches === 1);
-  assert.match(api.requests[watchesBefore]!, /watch=true/);
+  assert.match(at(api.requests, watchesBefore), /watch=true/);
   // 108 = the w-2 deletion, the last change of OUR service (109+ do not exist yet; 105 was the gateway's).
-  assert.match(api.requests[watchesBefore]!, /resourceVersion=108&/);
+  assert.match(at(api.requests, watchesBefore), /resourceVersion=108&/);
   api.apply('ADDED', slice('w-4', [{ pod: 'worker-f', ip: '10.0.3.6' }]));
   await waitFor('worker-f', () => events.length >= 1);
   assert.deepEqual(take(), ['+worker-f@10.0.3.6:50051']);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
+import { at } from '@loom/common';
 import { Redis } from 'ioredis';
 import { LeaderLease, type LeaderLeaseOptions } from './leader-lease.js';
 import { startRedis, type RedisHandle } from '@loom/testing';
@@ -78,9 +79,9 @@ test('a leader that cannot renew deposes itself before the standby is elected; t
   assert.ok(electedAt - killedAt < a.l.ttlMs + a.l.renewMs, `take-over took ${Math.round(electedAt - killedAt)} ms`);
   const deposed = a.events.find((e) => e.type === 'deposed');
   assert.equal(deposed?.value, 'expired');
-  assert.ok(deposed!.at < b.events[0]!.at, 'the old leader must stop before the new one starts');
+  assert.ok(deposed!.at < at(b.events, 0).at, 'the old leader must stop before the new one starts');
   assert.equal(a.l.isLeader, false);
-  assert.ok(b.l.fencingToken! > (a.events[0]!.value as number));
+  assert.ok(b.l.fencingToken! > (at(a.events, 0).value as number));
 });
 
 test('stop() releases the lease: the standby takes over within one poll, far below the ttl', async () => {

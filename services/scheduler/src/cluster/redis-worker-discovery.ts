@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
-import { WORKERS_KEY, workerHeartbeatKey, type Logger, type WorkerRegistration } from '@loom/common';
+import { entry, WORKERS_KEY, workerHeartbeatKey, type Logger, type WorkerRegistration } from '@loom/common';
 
 interface DiscoveryEvents {
   added: [workerId: string, address: string];
@@ -42,7 +42,7 @@ export class RedisWorkerDiscovery extends EventEmitter<DiscoveryEvents> {
     const beats = ids.length ? await this.redis.mget(ids.map(workerHeartbeatKey)) : [];
     const live = new Map<string, string>();
     ids.forEach((id, i) => {
-      if (beats[i] !== null) live.set(id, (JSON.parse(regs[id]!) as WorkerRegistration).address);
+      if (beats[i] !== null) live.set(id, (JSON.parse(entry(regs, id)) as WorkerRegistration).address);
     });
     for (const [id, address] of this.current) {
       if (live.get(id) !== address) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import type { BlockHash } from '../core/index.js';
 import { drive } from '../testing/drive.js';
 import { makeScheduler } from '../testing/make-scheduler.js';
@@ -52,7 +53,7 @@ test('prefix: a shared 3-block prefix cached only on B goes to B, and every work
   assert.deepEqual(d, { workerId: 'b', reason: 'prefix', cachedTokens: 3 * BLOCK });
   // The prompt has 58 tokens: 3 full blocks before its last token, hashed once and shown to all.
   for (const w of [a, b, c]) assert.equal(w.probes.length, 1);
-  assert.equal(a.probes[0]!.length, 3);
+  assert.equal(at(a.probes, 0).length, 3);
   assert.deepEqual(b.probes[0], a.probes[0]);
   assert.deepEqual(c.probes[0], a.probes[0]);
 });
@@ -161,7 +162,7 @@ test('prefix: the last prompt token never counts as cached (same cap as the core
   const b = worker('b', { load: 1, served: [{ prompt: promptWith(seq(5, 900)) }] });
   const d = new Router().route({ promptTokenIds: exact }, [worker('a').candidate, b.candidate]);
   assert.deepEqual(d, { workerId: 'b', reason: 'prefix', cachedTokens: 2 * BLOCK });
-  assert.equal(b.probes[0]!.length, 2);
+  assert.equal(at(b.probes, 0).length, 2);
   // A one-token prompt has no block to probe at all.
   const c = worker('c');
   new Router().route({ promptTokenIds: [7] }, [c.candidate]);

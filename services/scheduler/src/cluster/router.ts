@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import { type BlockHash, type BlockHashes, extendBlockHashes } from '../core/index.js';
 
 export type RoutingPolicy = 'prefix' | 'round-robin' | 'least-loaded';
@@ -137,7 +138,7 @@ export class Router {
   private nextRoundRobin(candidates: readonly RouteCandidate[]): string {
     const ids = candidates.map((c) => c.id).sort();
     const last = this.lastRoundRobin;
-    const next = (last === undefined ? undefined : ids.find((id) => id > last)) ?? ids[0]!;
+    const next = (last === undefined ? undefined : ids.find((id) => id > last)) ?? at(ids, 0);
     this.lastRoundRobin = next;
     return next;
   }
@@ -187,7 +188,7 @@ function prefixHits(
 
 /** argmax of (score, −load, freeBlockRatio, −id) over a non-empty list. */
 function best(candidates: readonly RouteCandidate[], score: (c: RouteCandidate) => number): RouteCandidate {
-  let top = candidates[0]!;
+  let top = at(candidates, 0);
   for (const c of candidates.slice(1)) {
     const d =
       score(c) - score(top) || top.load - c.load || c.freeBlockRatio - top.freeBlockRatio || (c.id < top.id ? 1 : -1);

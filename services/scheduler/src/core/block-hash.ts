@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { at, InvariantError } from '@loom/common';
 import { sipHash } from './siphash.js';
 
 /**
@@ -46,7 +47,8 @@ function rootOf(extraKeys: string | null): Uint32Array {
   if (extraKeys !== null) {
     words[0] = 1;
     words[1] = extraKeys.length;
-    for (let i = 0; i < extraKeys.length; i++) words[2 + (i >> 1)]! |= extraKeys.charCodeAt(i) << (16 * (i & 1));
+    for (let i = 0; i < extraKeys.length; i++)
+      words[2 + (i >> 1)] = at(words, 2 + (i >> 1)) | (extraKeys.charCodeAt(i) << (16 * (i & 1)));
   }
   root = new Uint32Array(4);
   sipHash(KEY, words, n, root);
@@ -73,7 +75,9 @@ export function hashBlockTokens(
   if (message.length < n) message = new Uint32Array(n);
   if (parent === null) message.set(rootOf(extraKeys));
   else writeHash(parent, message);
-  for (let i = start, o = 4; i < end; i++, o++) message[o] = tokenIds[i]!;
+  if (start < 0 || end > tokenIds.length)
+    throw new InvariantError(`block [${start}, ${end}) of ${tokenIds.length} tokens`);
+  for (let i = start, o = 4; i < end; i++, o++) message[o] = tokenIds[i] ?? 0; // in range: checked above
   sipHash(KEY, message, n, digest);
   return toHash(digest);
 }
@@ -90,9 +94,10 @@ export function extendBlockHashes(
   cacheSalt: string | null,
 ): void {
   const target = Math.min(numBlocks, Math.floor(tokenIds.length / blockSize));
+  let parent = hashes[hashes.length - 1] ?? null;
   for (let i = hashes.length; i < target; i++) {
-    const parent = i === 0 ? null : hashes[i - 1]!;
-    hashes.push(hashBlockTokens(parent, tokenIds, i * blockSize, (i + 1) * blockSize, i === 0 ? cacheSalt : null));
+    parent = hashBlockTokens(parent, tokenIds, i * blockSize, (i + 1) * blockSize, i === 0 ? cacheSalt : null);
+    hashes.push(parent);
   }
 }
 

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { BlockHash } from './block-hash.js';
 import { CachedBlockTable } from './cached-block-table.js';
 import { FreeBlockQueue } from './free-block-queue.js';
@@ -71,7 +72,7 @@ export class BlockPool {
    */
   free(blocks: readonly KVCacheBlock[], tailFirst = false): void {
     for (let i = 0; i < blocks.length; i++) {
-      const block = blocks[tailFirst ? blocks.length - 1 - i : i]!;
+      const block = at(blocks, tailFirst ? blocks.length - 1 - i : i);
       if (block.blockId < 0) continue;
       if (block.refCnt <= 0) throw new Error(`BlockPool: block ${block.blockId} freed twice`);
       if (--block.refCnt === 0) this.freeQueue.append(block);
@@ -81,7 +82,7 @@ export class BlockPool {
   /** Takes one more reference per block (prefix hits); a free block leaves the free queue. */
   touch(blocks: readonly KVCacheBlock[]): void {
     for (let k = 0; k < blocks.length; k++) {
-      const block = blocks[k]!;
+      const block = at(blocks, k);
       if (block.blockId < 0) continue;
       if (block.refCnt === 0) this.freeQueue.remove(block);
       block.refCnt++;
@@ -89,7 +90,7 @@ export class BlockPool {
   }
 
   getCachedBlock(hash: BlockHash, group = 0): KVCacheBlock | undefined {
-    return this.cached[group]!.get(hash);
+    return at(this.cached, group).get(hash);
   }
 
   /**
@@ -104,19 +105,19 @@ export class BlockPool {
     group = 0,
   ): void {
     if (!this.enableCaching) return;
-    const table = this.cached[group]!;
+    const table = at(this.cached, group);
     for (let i = from; i < to; i++) {
-      const block = blocks[i]!;
+      const block = at(blocks, i);
       if (block.blockHash !== null || block.blockId < 0) continue;
       block.cacheGroup = group;
-      table.addIfAbsent(block, hashes[i]!);
+      table.addIfAbsent(block, at(hashes, i));
     }
   }
 
   private evict(block: KVCacheBlock): void {
     const hash = block.blockHash;
     if (hash === null) return;
-    this.cached[block.cacheGroup]!.delete(block);
+    at(this.cached, block.cacheGroup).delete(block);
     block.blockHash = null;
   }
 }

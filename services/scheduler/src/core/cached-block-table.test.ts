@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import { seededRandom } from '@loom/testing';
 import { CachedBlockTable } from './cached-block-table.js';
 import { KVCacheBlock } from './kv-cache-block.js';
@@ -13,13 +14,13 @@ test('agrees with a Map under random churn at full load, across wrap-around and 
   // Few distinct keys, many of them short: plenty of shared home slots.
   const keys = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? `k${i}` : `${i.toString(16).padStart(32, '0')}`));
   for (let op = 0; op < 20_000; op++) {
-    const block = blocks[Math.floor(rand() * blocks.length)]!;
+    const block = at(blocks, Math.floor(rand() * blocks.length));
     if (block.blockHash !== null) {
       assert.equal(table.delete(block), true);
       reference.delete(block.blockHash);
       block.blockHash = null;
     } else {
-      const key = keys[Math.floor(rand() * keys.length)]!;
+      const key = at(keys, Math.floor(rand() * keys.length));
       const present = table.addIfAbsent(block, key);
       assert.equal(present, reference.get(key));
       if (present !== undefined) {

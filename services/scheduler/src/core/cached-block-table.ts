@@ -17,7 +17,9 @@ import type { KVCacheBlock } from './kv-cache-block.js';
  * Invariants: at most `maxEntries` blocks are indexed and capacity >= 2 * maxEntries (load <= 1/2,
  * so probes are short and an empty slot always ends a probe); an indexed block's blockHash is its key
  * and does not change while indexed (the pool clears it only after delete()); tags[i] and
- * slots[i].hashTag are slotOf(slots[i].blockHash) wherever slots[i] is not null.
+ * slots[i].hashTag are slotOf(slots[i].blockHash) wherever slots[i] is not null. Slot indices are
+ * always masked into [0, capacity), so a slot read is never undefined: its `?? null` / `?? 0` only
+ * satisfy noUncheckedIndexedAccess without a helper call in the probe loops.
  */
 export class CachedBlockTable {
   /** Slot → indexed block or null; length is a power of two. */
@@ -41,7 +43,7 @@ export class CachedBlockTable {
   get(hash: BlockHash): KVCacheBlock | undefined {
     const tag = slotOf(hash);
     for (let i = tag & this.mask; ; i = (i + 1) & this.mask) {
-      const block = this.slots[i]!;
+      const block = this.slots[i] ?? null;
       if (block === null) return undefined;
       if (this.tags[i] === tag && block.blockHash === hash) return block;
     }
@@ -54,7 +56,7 @@ export class CachedBlockTable {
   addIfAbsent(block: KVCacheBlock, hash: BlockHash): KVCacheBlock | undefined {
     const tag = slotOf(hash);
     let i = tag & this.mask;
-    for (let at = this.slots[i]!; at !== null; at = this.slots[i]!) {
+    for (let at = this.slots[i] ?? null; at !== null; at = this.slots[i] ?? null) {
       if (this.tags[i] === tag && at.blockHash === hash) return at;
       i = (i + 1) & this.mask;
     }
@@ -72,7 +74,7 @@ export class CachedBlockTable {
     const mask = this.mask;
     let i = block.hashTag & mask;
     for (;;) {
-      const at = this.slots[i]!;
+      const at = this.slots[i] ?? null;
       if (at === null) return false;
       if (at === block) break;
       i = (i + 1) & mask;
@@ -81,13 +83,14 @@ export class CachedBlockTable {
     // that every entry stays reachable from its home without passing an empty slot.
     let hole = i;
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const next = this.slots[j]!;
+      const next = this.slots[j] ?? null;
       if (next === null) break;
-      const home = this.tags[j]! & mask;
+      const tag = this.tags[j] ?? 0;
+      const home = tag & mask;
       // `next` may fill the hole iff its home is not cyclically within (hole, j].
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         this.slots[hole] = next;
-        this.tags[hole] = this.tags[j]!;
+        this.tags[hole] = tag;
         hole = j;
       }
     }

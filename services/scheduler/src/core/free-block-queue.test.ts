@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import { FreeBlockQueue } from './free-block-queue.js';
 import { KVCacheBlock } from './kv-cache-block.js';
 
@@ -17,11 +18,11 @@ test('starts with every block in id order and pops from the head', () => {
 test('removes from the middle and appends at the tail in O(1) links', () => {
   const bs = blocks(5);
   const q = new FreeBlockQueue(bs);
-  q.remove(bs[2]!);
-  q.remove(bs[0]!);
+  q.remove(at(bs, 2));
+  q.remove(at(bs, 0));
   assert.deepEqual(q.blockIds(), [1, 3, 4]);
-  q.append(bs[2]!);
-  q.append(bs[0]!);
+  q.append(at(bs, 2));
+  q.append(at(bs, 0));
   assert.deepEqual(q.blockIds(), [1, 3, 4, 2, 0]);
   assert.equal(q.length, 5);
 });
@@ -29,8 +30,8 @@ test('removes from the middle and appends at the tail in O(1) links', () => {
 test('refuses double append, removal of a block not in it, and popping when empty', () => {
   const bs = blocks(1);
   const q = new FreeBlockQueue(bs);
-  assert.throws(() => q.append(bs[0]!), /already free/);
+  assert.throws(() => q.append(at(bs, 0)), /already free/);
   q.popleft();
-  assert.throws(() => q.remove(bs[0]!), /not free/);
+  assert.throws(() => q.remove(at(bs, 0)), /not free/);
   assert.throws(() => q.popleft(), /no free block/);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import { type KVCacheGroupSpec, maxBlocksHeld } from './kv-cache-group.js';
 import { NULL_BLOCK } from './kv-cache-block.js';
 import { KVCacheManager } from './kv-cache-manager.js';
@@ -83,7 +84,7 @@ test('a sliding-window hit needs only the blocks of the window before its end; t
   });
   assert.deepEqual(kv.getBlockIds(b), [0, -1, 2, -1, 4, -1, 6, -1, 8, -1, 10, -1, 12, 13, 14, 15, 5, 7]);
   assert.deepEqual(
-    [13, 15, 14].map((id) => kv.blockPool.blocks[id]!.refCnt),
+    [13, 15, 14].map((id) => at(kv.blockPool.blocks, id).refCnt),
     [2, 2, 2],
   );
   kv.free(a);
@@ -146,7 +147,7 @@ test('through the scheduler, a gemma3-like sequence holds full-group blocks for 
     if (a === undefined) break;
     const live = a.blockTables.map((t) => t.filter((b) => b !== NULL_BLOCK).length);
     assert.equal(live[0], Math.ceil(a.numComputedTokens / 4), 'the full group holds every computed token');
-    maxHeld = Math.max(maxHeld, live[1]!, live[2]!);
+    maxHeld = Math.max(maxHeld, at(live, 1), at(live, 2));
   }
   assert.equal(scheduler.hasWork(), false);
   assert.equal(maxHeld, 3, 'a window of 8 spans at most 3 blocks of 4 (plus the one a step writes into)');

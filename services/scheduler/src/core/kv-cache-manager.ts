@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import { type BlockHash, extendBlockHashes } from './block-hash.js';
 import { BlockPool } from './block-pool.js';
 import { type KVCacheBlock, NULL_BLOCK } from './kv-cache-block.js';
@@ -74,7 +75,8 @@ export class KVCacheManager {
     this.groups = options.groups ?? FULL_ATTENTION_ONLY;
     validateGroups(this.groups);
     this.groups.forEach((g, i) => (g.slidingWindow === 0 ? this.fullGroups : this.slidingGroups).push(i));
-    this.recentHits = this.fullGroups.length > 0 ? new RecentPrefixHits(this.fullGroups[0]!) : null;
+    const [firstFull] = this.fullGroups;
+    this.recentHits = firstFull === undefined ? null : new RecentPrefixHits(firstFull);
     this.blockPool = new BlockPool(options.numBlocks, this.enablePrefixCaching, this.groups.length);
   }
 
@@ -114,7 +116,7 @@ export class KVCacheManager {
     if (this.recentHits !== null) {
       first = this.recentHits.longest(this.blockPool, hashes, n);
       n = first.length;
-      for (let k = 1; k < this.fullGroups.length; k++) n = this.cachedRun(hashes, 0, n, this.fullGroups[k]!);
+      for (let k = 1; k < this.fullGroups.length; k++) n = this.cachedRun(hashes, 0, n, at(this.fullGroups, k));
     }
     for (let changed = true; changed && n > 0;) {
       changed = false;
@@ -128,7 +130,7 @@ export class KVCacheManager {
       if (g === this.fullGroups[0]) return first.length === n ? first : first.slice(0, n);
       const from = spec.slidingWindow === 0 ? 0 : Math.max(0, n - slidingHitBlocks(spec, this.blockSize));
       const table = new Array<KVCacheBlock>(n).fill(NULL_BLOCK, 0, from);
-      for (let i = from; i < n; i++) table[i] = this.blockPool.getCachedBlock(hashes[i]!, g)!;
+      for (let i = from; i < n; i++) table[i] = this.blockPool.getCachedBlock(at(hashes, i), g)!;
       return table;
     });
     return { blocks, numBlocks: n, numTokens: n * this.blockSize };
@@ -137,7 +139,7 @@ export class KVCacheManager {
   /** End of the run of blocks from `from` (below `to`) cached in group g. */
   private cachedRun(hashes: readonly BlockHash[], from: number, to: number, g: number): number {
     let i = from;
-    while (i < to && this.blockPool.getCachedBlock(hashes[i]!, g) !== undefined) i++;
+    while (i < to && this.blockPool.getCachedBlock(at(hashes, i), g) !== undefined) i++;
     return i;
   }
 
@@ -146,11 +148,11 @@ export class KVCacheManager {
    * sliding group g has blocks [n - c, n) cached (c = slidingHitBlocks), or [0, n) when n < c.
    */
   private slidingHit(hashes: readonly BlockHash[], maxBlocks: number, g: number): number {
-    const c = slidingHitBlocks(this.groups[g]!, this.blockSize);
+    const c = slidingHitBlocks(at(this.groups, g), this.blockSize);
     if (c === 0) return maxBlocks;
     let run = 0;
     for (let i = maxBlocks - 1; i >= 0; i--) {
-      if (this.blockPool.getCachedBlock(hashes[i]!, g) === undefined) run = 0;
+      if (this.blockPool.getCachedBlock(at(hashes, i), g) === undefined) run = 0;
       else if (++run >= c) return i + c;
     }
     return run; // the leading blocks [0, run) are all cached, fewer than c of them
@@ -170,7 +172,7 @@ export class KVCacheManager {
     const G = this.groups.length;
     if (request.blockTables.length !== G) request.blockTables = this.groups.map(() => []);
     const tables = request.blockTables;
-    const numHeld = tables[0]!.length;
+    const numHeld = at(tables, 0).length;
     if (hit.numBlocks > 0 && numHeld > 0)
       throw new Error(`allocateSlots: prefix hit for ${request.requestId}, which already holds blocks`);
     if (numHeld > 0 && this.slidingGroups.length > 0) this.removeSkippedBlocks(request);
@@ -180,8 +182,11 @@ export class KVCacheManager {
     // iterator per call was young garbage.
     let numFreeHits = 0;
     for (let g = 0; g < hit.blocks.length; g++) {
-      const blocks = hit.blocks[g]!;
-      for (let k = 0; k < blocks.length; k++) if (blocks[k]!.refCnt === 0 && blocks[k] !== NULL_BLOCK) numFreeHits++;
+      const blocks = at(hit.blocks, g);
+      for (let k = 0; k < blocks.length; k++) {
+        const block = at(blocks, k);
+        if (block.refCnt === 0 && block !== NULL_BLOCK) numFreeHits++;
+      }
     }
     if (numNew * G > this.blockPool.numFreeBlocks - numFreeHits) return null;
 
@@ -190,14 +195,14 @@ export class KVCacheManager {
       this.prefixStats.hitTokens += hit.numTokens;
     }
     // Hit blocks leave the free queue before anything is taken from it: they must not be evicted.
-    for (let g = 0; g < hit.blocks.length; g++) this.blockPool.touch(hit.blocks[g]!);
+    for (let g = 0; g < hit.blocks.length; g++) this.blockPool.touch(at(hit.blocks, g));
     const fresh = numNew > 0 ? this.blockPool.getNewBlocks(numNew * G) : NO_BLOCKS;
     for (let g = 0; g < G; g++) {
-      let table = tables[g]!;
+      let table = at(tables, g);
       // Hits come only at admission, to an empty table: made in one copy, not grown a push at a
       // time (a 2k-token shared prefix is 128 blocks, pushed for every admission behind it).
-      if (hit.numBlocks > 0) table = tables[g] = hit.blocks[g]!.slice();
-      for (let k = g; k < fresh.length; k += G) table.push(fresh[k]!);
+      if (hit.numBlocks > 0) table = tables[g] = at(hit.blocks, g).slice();
+      for (let k = g; k < fresh.length; k += G) table.push(at(fresh, k));
     }
     if (numHeld === 0) request.numCommittedBlocks = hit.numBlocks;
     return fresh;
@@ -211,15 +216,17 @@ export class KVCacheManager {
    */
   private removeSkippedBlocks(request: Request): void {
     for (let k = 0; k < this.slidingGroups.length; k++) {
-      const g = this.slidingGroups[k]!;
-      const table = request.blockTables[g]!;
+      const g = at(this.slidingGroups, k);
+      const table = at(request.blockTables, g);
       const skipped = this.skipped;
       const end = Math.min(
         table.length,
-        Math.floor(numSkippedTokens(this.groups[g]!, request.numComputedTokens) / this.blockSize),
+        Math.floor(numSkippedTokens(at(this.groups, g), request.numComputedTokens) / this.blockSize),
       );
-      for (let i = end - 1; i >= 0 && table[i] !== NULL_BLOCK; i--) {
-        skipped.push(table[i]!);
+      for (let i = end - 1; i >= 0; i--) {
+        const block = at(table, i);
+        if (block === NULL_BLOCK) break;
+        skipped.push(block);
         table[i] = NULL_BLOCK;
       }
       if (skipped.length === 0) continue;
@@ -236,7 +243,7 @@ export class KVCacheManager {
     this.hashes(request, numFull);
     const tables = request.blockTables;
     for (let g = 0; g < tables.length; g++)
-      this.blockPool.cacheFullBlocks(tables[g]!, request.blockHashes, request.numCommittedBlocks, numFull, g);
+      this.blockPool.cacheFullBlocks(at(tables, g), request.blockHashes, request.numCommittedBlocks, numFull, g);
     request.numCommittedBlocks = numFull;
   }
 
@@ -250,7 +257,7 @@ export class KVCacheManager {
     const last = Math.floor(end / this.blockSize);
     if (last <= first) return;
     this.hashes(request, last);
-    for (let i = first; i < last; i++) into.add(request.blockHashes[i]!);
+    for (let i = first; i < last; i++) into.add(at(request.blockHashes, i));
   }
 
   /** Hash of the block a prefix hit of `numHitBlocks` blocks would be extended by next, if any. */
@@ -281,16 +288,17 @@ export class KVCacheManager {
   free(request: Request): void {
     const tables = request.blockTables;
     const G = tables.length;
-    if (G === 0 || tables[0]!.length === 0) return;
+    const [first] = tables;
+    if (first === undefined || first.length === 0) return;
     if (G === 1) {
-      this.blockPool.free(tables[0]!, true);
+      this.blockPool.free(first, true);
     } else {
       const order = this.skipped;
-      for (let i = tables[0]!.length - 1; i >= 0; i--) for (let g = 0; g < G; g++) order.push(tables[g]![i]!);
+      for (let i = first.length - 1; i >= 0; i--) for (let g = 0; g < G; g++) order.push(at(at(tables, g), i));
       this.blockPool.free(order);
       order.length = 0;
     }
-    for (let g = 0; g < G; g++) tables[g]!.length = 0;
+    for (let g = 0; g < G; g++) at(tables, g).length = 0;
     request.numCommittedBlocks = 0;
   }
 
@@ -313,11 +321,11 @@ export class KVCacheManager {
   getBlockIds(request: Request): number[] {
     const tables = request.blockTables;
     const G = tables.length;
-    const n = G === 0 ? 0 : tables[0]!.length;
+    const n = tables[0]?.length ?? 0;
     const ids = new Array<number>(n * G);
     for (let g = 0; g < G; g++) {
-      const blocks = tables[g]!;
-      for (let k = 0; k < n; k++) ids[k * G + g] = blocks[k]!.blockId;
+      const blocks = at(tables, g);
+      for (let k = 0; k < n; k++) ids[k * G + g] = at(blocks, k).blockId;
     }
     return ids;
   }

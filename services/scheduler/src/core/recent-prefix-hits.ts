@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { BlockHash } from './block-hash.js';
 import type { BlockPool } from './block-pool.js';
 import type { KVCacheBlock } from './kv-cache-block.js';
@@ -34,13 +35,14 @@ export class RecentPrefixHits {
 
   /** The cached blocks of the longest prefix of `hashes[0..maxBlocks)` in `pool`. */
   longest(pool: BlockPool, hashes: readonly BlockHash[], maxBlocks: number): readonly KVCacheBlock[] {
-    if (maxBlocks <= 0) return NO_BLOCKS;
-    const recent = this.recent.get(hashes[0]!);
+    const root = hashes[0];
+    if (maxBlocks <= 0 || root === undefined) return NO_BLOCKS;
+    const recent = this.recent.get(root);
     let i = 0;
     if (recent !== undefined) {
       const n = Math.min(maxBlocks, recent.blocks.length);
       let valid = 0;
-      while (valid < n && recent.blocks[valid]!.blockHash === recent.hashes[valid]) valid++;
+      while (valid < n && at(recent.blocks, valid).blockHash === recent.hashes[valid]) valid++;
       if (valid > 0 && hashes[valid - 1] === recent.hashes[valid - 1]) {
         i = valid;
       } else {
@@ -56,19 +58,22 @@ export class RecentPrefixHits {
       }
       // The usual admission behind a known prefix: the remembered hit, whole and unchanged, is the
       // answer (no lookup beyond it found more before, and none is tried while it still holds).
-      if (i === recent.blocks.length && (i === maxBlocks || pool.getCachedBlock(hashes[i]!, this.group) === undefined))
+      if (
+        i === recent.blocks.length &&
+        (i === maxBlocks || pool.getCachedBlock(at(hashes, i), this.group) === undefined)
+      )
         return recent.blocks;
     }
     const blocks = recent === undefined ? [] : recent.blocks.slice(0, i);
     for (let k = i; k < maxBlocks; k++) {
-      const block = pool.getCachedBlock(hashes[k]!, this.group);
+      const block = pool.getCachedBlock(at(hashes, k), this.group);
       if (block === undefined) break;
       blocks.push(block);
     }
     // Remember this hit (it differs from the remembered one: shorter, longer, or there was none).
     if (blocks.length > 0) {
-      this.recent.delete(hashes[0]!);
-      this.recent.set(hashes[0]!, { blocks, hashes: blocks.map((b) => b.blockHash!) });
+      this.recent.delete(root);
+      this.recent.set(root, { blocks, hashes: blocks.map((b) => b.blockHash!) });
       if (this.recent.size > MAX_RECENT_HITS) this.recent.delete(this.recent.keys().next().value!);
     }
     return blocks;

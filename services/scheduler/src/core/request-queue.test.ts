@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import { createRequestQueue } from './request-queue.js';
 import { makeRequest } from '../testing/make-request.js';
 
@@ -39,7 +40,7 @@ test('priority: lower value first, then earlier arrival; a re-added request keep
   const second = q.pop()!;
   assert.deepEqual([first.requestId, second.requestId], ['p-3', 'p1']);
   q.prepend(second);
-  assert.ok(q.remove(reqs[2]!));
+  assert.ok(q.remove(at(reqs, 2)));
   const popped: string[] = [];
   while (q.length > 0) popped.push(q.pop()!.requestId);
   assert.deepEqual(popped, ['p1', 'p1-later', 'p5-first']);

@@ -1,3 +1,4 @@
+import { at } from '@loom/common';
 import type { Request } from './request.js';
 
 export type SchedulingPolicy = 'fcfs' | 'priority';
@@ -42,8 +43,8 @@ export class FcfsRequestQueue implements RequestQueue {
   }
 
   pop(): Request | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const request = this.items[this.head]!;
+    const request = this.items[this.head]; // undefined only at the end: [head, length) holds no holes
+    if (request === undefined) return undefined;
     this.items[this.head++] = undefined as unknown as Request;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -60,7 +61,7 @@ export class FcfsRequestQueue implements RequestQueue {
   }
 
   *[Symbol.iterator](): Iterator<Request> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+    for (let i = this.head; i < this.items.length; i++) yield at(this.items, i);
   }
 }
 
@@ -77,7 +78,7 @@ export class PriorityRequestQueue implements RequestQueue {
 
   add(request: Request): void {
     this.heap.push(request);
-    this.siftUp(this.heap.length - 1);
+    this.siftUp(this.heap.length - 1, request);
   }
 
   prepend(request: Request): void {
@@ -90,13 +91,10 @@ export class PriorityRequestQueue implements RequestQueue {
 
   pop(): Request | undefined {
     const heap = this.heap;
-    if (heap.length === 0) return undefined;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      this.siftDown(0);
-    }
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined) return undefined;
+    if (heap.length > 0) this.siftDown(0, last);
     return top;
   }
 
@@ -106,9 +104,8 @@ export class PriorityRequestQueue implements RequestQueue {
     if (i < 0) return false;
     const last = heap.pop()!;
     if (i < heap.length) {
-      heap[i] = last;
-      this.siftDown(i);
-      this.siftUp(i);
+      this.siftDown(i, last);
+      this.siftUp(i, at(heap, i));
     }
     return true;
   }
@@ -118,28 +115,47 @@ export class PriorityRequestQueue implements RequestQueue {
     return this.heap[Symbol.iterator]();
   }
 
-  private siftUp(i: number): void {
+  /** Moves `item`, bound for slot i, up to its place (the slots it passes move down one level). */
+  private siftUp(i: number, item: Request): void {
     const heap = this.heap;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
+      const p = (i - 1) >> 1;
+      const parent = at(heap, p);
+      if (!before(item, parent)) break;
+      heap[i] = parent;
+      i = p;
     }
+    heap[i] = item;
   }
 
-  private siftDown(i: number): void {
+  /** Moves `item`, bound for slot i, down to its place; compares children in the order a swapping heap would. */
+  private siftDown(i: number, item: Request): void {
     const heap = this.heap;
+    const n = heap.length;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      let best = item;
+      if (l < n) {
+        const child = at(heap, l);
+        if (before(child, best)) {
+          m = l;
+          best = child;
+        }
+      }
+      if (r < n) {
+        const child = at(heap, r);
+        if (before(child, best)) {
+          m = r;
+          best = child;
+        }
+      }
+      if (m === i) break;
+      heap[i] = best;
       i = m;
     }
+    heap[i] = item;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { FinishReason, PoolingParams, SamplingParams } from '@loom/common';
+import { at, type FinishReason, type PoolingParams, type SamplingParams } from '@loom/common';
 import type { BlockHash, BlockHashes } from './block-hash.js';
 import type { KVCacheBlock } from './kv-cache-block.js';
 
@@ -131,7 +131,7 @@ export class Request {
 
   /** The last token (the latest output token once one was sampled). */
   get lastTokenId(): number {
-    return this.tokens[this.length - 1]!;
+    return at(this.tokens, this.length - 1);
   }
 
   appendOutputToken(tokenId: number): void {
@@ -161,7 +161,7 @@ export class Request {
     if (given === undefined || given.blockSize !== blockSize || given.cacheSalt !== this.cacheSalt) return;
     if (this.blockHashes.length > 0) return;
     const n = Math.min(given.hashes.length, Math.floor(this.length / blockSize));
-    for (let i = 0; i < n; i++) this.blockHashes.push(given.hashes[i]!);
+    for (let i = 0; i < n; i++) this.blockHashes.push(at(given.hashes, i));
   }
 
   /** The init that re-creates this request elsewhere, keeping its output so far (recompute). */

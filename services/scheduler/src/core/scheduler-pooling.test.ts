@@ -3,6 +3,7 @@
 // token. Driven against the FakeExecutor (a fake worker for core unit tests only).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import type { PoolingParams } from '@loom/common';
 import { fakeEmbedding } from '../testing/fake-executor.js';
 import { drive } from '../testing/drive.js';
@@ -21,7 +22,7 @@ test('an embedding finishes in the step that computes its last token, with the v
   const { scheduler, step } = makeScheduler();
   scheduler.addRequest(embed('e', seq(20, 3)));
   const s = step();
-  assert.equal(s.output.newRequests[0]!.pooling?.type, 'last');
+  assert.equal(at(s.output.newRequests, 0).pooling?.type, 'last');
   assert.deepEqual(s.outputs, [
     {
       requestId: 'e',
@@ -53,9 +54,9 @@ test('embeddings share steps with generation; a long input is prefilled in chunk
   assert.deepEqual(results.get('short')!.pooled, fakeEmbedding(seq(5, 200), 0));
   const longSteps = stepsOf.get('long')!;
   assert.equal(longSteps.length, 1, 'one output: the finish');
-  assert.ok(longSteps[0]! >= 2, `a 70-token input under a 32-token budget finishes in step ${longSteps[0]}`);
+  assert.ok(at(longSteps, 0) >= 2, `a 70-token input under a 32-token budget finishes in step ${longSteps[0]}`);
   assert.ok(
-    stepsOf.get('gen')!.some((s) => s <= longSteps[0]!),
+    stepsOf.get('gen')!.some((s) => s <= at(longSteps, 0)),
     'generation decoded in the steps that prefilled the embedding',
   );
 });
@@ -68,24 +69,24 @@ test('prefix cache: last pooling reuses a cached prefix (the last token still ru
   // Same 40 tokens: 2 full blocks (32 tokens) cached; the hit stops below the last token.
   scheduler.addRequest(embed('last', prompt));
   let s = step();
-  assert.equal(s.output.newRequests[0]!.numComputedTokens, 32);
-  assert.deepEqual(s.outputs[0]!.pooled, fakeEmbedding(prompt, 32));
-  assert.equal(s.outputs[0]!.finished!.numCachedTokens, 32);
+  assert.equal(at(s.output.newRequests, 0).numComputedTokens, 32);
+  assert.deepEqual(at(s.outputs, 0).pooled, fakeEmbedding(prompt, 32));
+  assert.equal(at(s.outputs, 0).finished!.numCachedTokens, 32);
   for (const type of ['mean', 'cls'] as const) {
     scheduler.addRequest(embed(type, prompt, type));
     s = step();
-    assert.equal(s.output.newRequests[0]!.numComputedTokens, 0, `${type}: no prefix-cache read`);
-    assert.deepEqual(s.outputs[0]!.pooled, fakeEmbedding(prompt, 0));
+    assert.equal(at(s.output.newRequests, 0).numComputedTokens, 0, `${type}: no prefix-cache read`);
+    assert.deepEqual(at(s.outputs, 0).pooled, fakeEmbedding(prompt, 0));
   }
   // What embeddings computed is cached for generation too.
   scheduler.addRequest({ requestId: 'gen', promptTokenIds: [...prompt, 99], sampling: sampling({ maxTokens: 1 }) });
-  assert.equal(step().output.newRequests[0]!.numComputedTokens, 32);
+  assert.equal(at(step().output.newRequests, 0).numComputedTokens, 32);
 });
 
 test('admission: an embedding may fill the whole context (it generates nothing); beyond it, or the pool, is refused', () => {
   const { scheduler, step } = makeScheduler({ maxModelLen: 48, numBlocks: 4 });
   assert.equal(scheduler.addRequest(embed('full', seq(48))).finishReason, null);
-  assert.deepEqual(step().outputs[0]!.pooled, fakeEmbedding(seq(48), 0));
+  assert.deepEqual(at(step().outputs, 0).pooled, fakeEmbedding(seq(48), 0));
   const over = scheduler.addRequest(embed('over', seq(49)));
   assert.equal(over.finishReason, 'error');
   assert.equal(over.stopReason, '49 tokens exceed the context length (48)');

@@ -1,3 +1,4 @@
+import { at, entry } from '@loom/common';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KVCacheGroupSpec } from './kv-cache-group.js';
@@ -40,8 +41,8 @@ for (const [policy, seed, layout] of [
     const { scheduler, executor, step, config } = makeScheduler({
       policy,
       blockSize: 4,
-      numBlocks: LAYOUTS[layout]!.numBlocks,
-      kvCacheGroups: LAYOUTS[layout]!.groups,
+      numBlocks: entry(LAYOUTS, layout).numBlocks,
+      kvCacheGroups: entry(LAYOUTS, layout).groups,
       maxNumBatchedTokens: 20,
       maxNumSeqs: 6,
       maxModelLen: 64,
@@ -54,7 +55,7 @@ for (const [policy, seed, layout] of [
     for (let s = 0; s < 3000 && (added < 60 || scheduler.hasWork()); s++) {
       while (added < 60 && rand() < 0.3) {
         const id = `r${added++}`;
-        const prompt = [...prefixes[pick(3)]!.slice(0, 1 + pick(12)), ...seq(pick(18), 1000 * added)];
+        const prompt = [...at(prefixes, pick(3)).slice(0, 1 + pick(12)), ...seq(pick(18), 1000 * added)];
         const maxTokens = 1 + pick(20);
         scheduler.addRequest({
           requestId: id,
@@ -69,7 +70,7 @@ for (const [policy, seed, layout] of [
       if (rand() < 0.03) {
         const live = scheduler.requests();
         if (live.length > 0) {
-          const id = live[pick(live.length)]!.requestId;
+          const id = at(live, pick(live.length)).requestId;
           assert.ok(scheduler.abort(id));
           aborted.add(id);
         }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { at } from '@loom/common';
 import { hashFullBlocks } from './block-hash.js';
 import { drive } from '../testing/drive.js';
 import { makeScheduler } from '../testing/make-scheduler.js';
@@ -43,7 +44,7 @@ test('prefill then decode: exact step contents, tokens, finish and the finished 
   const s4 = step();
   assert.deepEqual(s4.output.finishedIds, ['a']);
   // a's blocks went to the tail in reverse (1, 0): b gets the head of the queue.
-  assert.deepEqual(s4.output.newRequests[0]!.blockIds, [2]);
+  assert.deepEqual(at(s4.output.newRequests, 0).blockIds, [2]);
 });
 
 test('chunked prefill shares the token budget with decodes across steps', () => {

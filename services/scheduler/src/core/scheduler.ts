@@ -1,4 +1,4 @@
-import type { FinishReason } from '@loom/common';
+import { at, type FinishReason } from '@loom/common';
 import { admissionError } from './admission-error.js';
 import type { BlockHash } from './block-hash.js';
 import { checkStop } from './check-stop.js';
@@ -120,7 +120,8 @@ export class Scheduler {
     }
     this.byId.set(request.requestId, request);
     this.waiting.add(request);
-    if (request.blockHashes.length > 0) this.latestByRoot.set(request.blockHashes[0]!, request);
+    const [root] = request.blockHashes;
+    if (root !== undefined) this.latestByRoot.set(root, request);
     return request;
   }
 
@@ -147,18 +148,18 @@ export class Scheduler {
     let preempted = false;
 
     for (let i = 0; i < this.running.length && budget > 0;) {
-      const request = this.running[i]!;
+      const request = at(this.running, i);
       const numNew = Math.min(request.numTokens - request.numComputedTokens, budget);
       let blocks = numNew > 0 ? this.kv.allocateSlots(request, numNew) : null;
       while (numNew > 0 && blocks === null) {
         const victimIndex = this.pickVictim();
-        const victim = this.running[victimIndex]!;
+        const victim = at(this.running, victimIndex);
         this.running.splice(victimIndex, 1);
         if (victimIndex < i) {
           // Already scheduled in this step: give its tokens back to the budget.
           i--;
           const k = scheduled.indexOf(victim);
-          budget += cachedRequests[k]!.numScheduledTokens;
+          budget += at(cachedRequests, k).numScheduledTokens;
           scheduled.splice(k, 1);
           cachedRequests.splice(k, 1);
         }
@@ -187,8 +188,8 @@ export class Scheduler {
 
     // Step order: admissions (pushed by admit), then the running requests.
     for (let k = 0; k < scheduled.length; k++) {
-      this.stepRequests.push(scheduled[k]!);
-      this.stepTokens.push(cachedRequests[k]!.numScheduledTokens);
+      this.stepRequests.push(at(scheduled, k));
+      this.stepTokens.push(at(cachedRequests, k).numScheduledTokens);
     }
     const numScheduledTokens = this.config.maxNumBatchedTokens - budget;
     const output: SchedulerOutput = {
@@ -232,10 +233,10 @@ export class Scheduler {
     const requests = this.stepRequests;
     let due = 0;
     for (let k = 0; k < requests.length; k++) {
-      const request = requests[k]!;
+      const request = at(requests, k);
       // Finished (aborted, stop string) after schedule(): its result is dropped.
       if (request.status !== RequestStatus.RUNNING) continue;
-      request.numComputedTokens += this.stepTokens[k]!;
+      request.numComputedTokens += at(this.stepTokens, k);
       this.kv.cacheComputedBlocks(request);
       if (request.numComputedTokens === request.numTokens) due++;
     }
@@ -243,7 +244,7 @@ export class Scheduler {
     // Workers usually answer in step order: try the next step request before the id map.
     let cursor = 0;
     for (const s of sampled) {
-      while (cursor < requests.length && !dueToken(requests[cursor]!)) cursor++;
+      while (cursor < requests.length && !dueToken(at(requests, cursor))) cursor++;
       const next = requests[cursor];
       const request =
         next !== undefined && next.requestId === s.requestId ? requests[cursor++] : this.byId.get(s.requestId);
@@ -314,7 +315,8 @@ export class Scheduler {
    */
   routablePrefixTokens(hashes: readonly BlockHash[]): number {
     const cached = this.kv.cachedPrefixTokens(hashes);
-    const latest = hashes.length === 0 || !this.kv.enablePrefixCaching ? undefined : this.latestByRoot.get(hashes[0]!);
+    const [root] = hashes;
+    const latest = root === undefined || !this.kv.enablePrefixCaching ? undefined : this.latestByRoot.get(root);
     if (latest === undefined) return cached;
     const n = Math.min(hashes.length, latest.blockHashes.length);
     let i = 0;
@@ -379,7 +381,7 @@ export class Scheduler {
       });
       budget -= numNew;
     }
-    for (let k = skipped.length - 1; k >= 0; k--) this.waiting.prepend(skipped[k]!);
+    for (let k = skipped.length - 1; k >= 0; k--) this.waiting.prepend(at(skipped, k));
     return budget;
   }
 
@@ -387,7 +389,7 @@ export class Scheduler {
   private pickVictim(): number {
     if (this.config.policy !== 'priority') return this.running.length - 1;
     let worst = 0;
-    for (let i = 1; i < this.running.length; i++) if (before(this.running[worst]!, this.running[i]!)) worst = i;
+    for (let i = 1; i < this.running.length; i++) if (before(at(this.running, worst), at(this.running, i))) worst = i;
     return worst;
   }
 
@@ -421,8 +423,8 @@ export class Scheduler {
   private release(request: Request): void {
     this.kv.free(request);
     this.byId.delete(request.requestId);
-    if (request.blockHashes.length > 0 && this.latestByRoot.get(request.blockHashes[0]!) === request)
-      this.latestByRoot.delete(request.blockHashes[0]!);
+    const [root] = request.blockHashes;
+    if (root !== undefined && this.latestByRoot.get(root) === request) this.latestByRoot.delete(root);
     if (request.onWorker) this.finishedIds.push(request.requestId);
     request.onWorker = false;
   }

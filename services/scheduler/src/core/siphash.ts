@@ -11,6 +11,8 @@
  * keeps every lane in a register as a 32-bit integer (a Uint32Array state made it 2x slower).
  */
 
+import { InvariantError } from '@loom/common';
+
 /**
  * SipHash-c-d of the message words[0..n) (4n bytes, word k = bytes 4k..4k+3 little-endian) under
  * `key` (16 bytes as 4 LE words). Writes the output bytes as LE words into `out`: 4 words for the
@@ -25,10 +27,14 @@ export function sipHash(
   d = 3,
   wide = true,
 ): void {
-  const k0l = key[0]! | 0,
-    k0h = key[1]! | 0,
-    k1l = key[2]! | 0,
-    k1h = key[3]! | 0;
+  // Checked once here, so the reads below are in range; their `?? 0` is never taken (it only keeps
+  // the loads plain typed-array reads rather than a helper call per word).
+  if (key.length < 4 || words.length < n || out.length < (wide ? 4 : 2))
+    throw new InvariantError(`sipHash: key ${key.length}, words ${words.length} < ${n} or out ${out.length} too short`);
+  const k0l = (key[0] ?? 0) | 0,
+    k0h = (key[1] ?? 0) | 0,
+    k1l = (key[2] ?? 0) | 0,
+    k1h = (key[3] ?? 0) | 0;
   let v0h = k0h ^ 0x736f6d65,
     v0l = k0l ^ 0x70736575;
   let v1h = k1h ^ 0x646f7261,
@@ -53,10 +59,10 @@ export function sipHash(
       if (r % c === 0) {
         const b = (r / c) | 0;
         if (b < blocks - 1) {
-          ml = words[2 * b]! | 0;
-          mh = words[2 * b + 1]! | 0;
+          ml = (words[2 * b] ?? 0) | 0;
+          mh = (words[2 * b + 1] ?? 0) | 0;
         } else {
-          ml = n & 1 ? words[n - 1]! | 0 : 0;
+          ml = n & 1 ? (words[n - 1] ?? 0) | 0 : 0;
           mh = ((4 * n) & 0xff) << 24;
         }
         v3h ^= mh;

@@ -4,6 +4,7 @@
  * scheduler's event loop; a compile blocks only this thread's fills. Served in order, one at a time.
  */
 import { parentPort } from 'node:worker_threads';
+import { at } from '@loom/common';
 import { GrammarCompilers, Utf8Guard, type XG } from '@loom/structured-output';
 import type { GrammarReply, GrammarRequest, MatcherInit, SeqError } from './grammar-protocol.js';
 
@@ -130,7 +131,7 @@ async function serve(m: GrammarRequest): Promise<GrammarReply | undefined> {
       const words = m.words;
       const out = new Int32Array(m.seqIds.length * words);
       for (let i = 0; i < m.seqIds.length; i++) {
-        const id = m.seqIds[i]!;
+        const id = at(m.seqIds, i);
         const row = out.subarray(i * words, (i + 1) * words);
         const seq = seqs.get(id);
         if (!seq || failed.has(id)) {
@@ -140,7 +141,10 @@ async function serve(m: GrammarRequest): Promise<GrammarReply | undefined> {
         }
         if (seq.matcher.isTerminated()) {
           // Past the end of its grammar (the stop token was accepted): only a stop token may follow.
-          for (const s of seq.stopIds) row[s >>> 5] = row[s >>> 5]! | (1 << (s & 31));
+          for (const s of seq.stopIds) {
+            const word = row[s >>> 5]; // undefined: a stop id past this vocabulary's mask, no token of it
+            if (word !== undefined) row[s >>> 5] = word | (1 << (s & 31));
+          }
           continue;
         }
         compilers.xgrammar.nextTokenBitmaskInto(seq.matcher, row);

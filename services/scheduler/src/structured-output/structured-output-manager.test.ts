@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { at } from '@loom/common';
 import type { ModelCard, StructuredOutputSpec } from '@loom/common';
 import { allowedTokens } from '@loom/structured-output';
 import { SHARED_DIR, seededRandom } from '@loom/testing';
@@ -39,7 +40,7 @@ async function generate(seqId: string, seed: number, output: number[] = []): Pro
     const { masks, errors } = await manager.fill([{ seqId, output: Int32Array.from(output) }]);
     assert.deepEqual(errors, []);
     const ok = allowed(masks.get(seqId)!);
-    const pick = ok[Math.floor(rand() * ok.length)]!;
+    const pick = at(ok, Math.floor(rand() * ok.length));
     output.push(pick);
     if (manager.endsGrammar(seqId, pick)) return output;
   }
@@ -92,8 +93,8 @@ test('an output that left the grammar is an error for that sequence only', async
     { seqId: 'c#1', output: new Int32Array(0) },
   ]);
   assert.equal(r.errors.length, 1);
-  assert.equal(r.errors[0]!.seqId, 'c#0');
-  assert.match(r.errors[0]!.message, /does not accept token/);
+  assert.equal(at(r.errors, 0).seqId, 'c#0');
+  assert.match(at(r.errors, 0).message, /does not accept token/);
   assert.ok(allowed(r.masks.get('c#1')!).length > 0);
 });
 

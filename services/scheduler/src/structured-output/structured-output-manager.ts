@@ -1,4 +1,4 @@
-import { structuredOutputKey, type ModelCard, type StructuredOutputSpec } from '@loom/common';
+import { structuredOutputKey, type ModelCard, type StructuredOutputSpec, at } from '@loom/common';
 import { bitmaskWords } from '@loom/structured-output';
 import type { GrammarReply, MatcherInit, SeqError } from './grammar-protocol.js';
 import { GrammarShard, GrammarThreadLost } from './grammar-shard.js';
@@ -100,16 +100,17 @@ export class StructuredOutputManager {
     }
     let reply: GrammarReply;
     try {
-      reply = await this.shards[shard]!.request((id) => ({ op: 'open', id, seqs: inits }), [vocabKey]);
+      reply = await at(this.shards, shard).request((id) => ({ op: 'open', id, seqs: inits }), [vocabKey]);
     } catch (err) {
       for (const s of seqs) this.seqs.delete(s.seqId);
       return { error: `the grammar could not be compiled: ${(err as Error).message}`, compileMs: [] };
     }
     if (reply.op !== 'open') throw new Error('grammar thread answered out of order');
     if (reply.lost) this.lost(shard);
-    if (reply.errors.length > 0) {
+    const [firstError] = reply.errors;
+    if (firstError !== undefined) {
       for (const s of seqs) this.close(s.seqId);
-      return { error: reply.errors[0]!.message, compileMs: reply.compileMs };
+      return { error: firstError.message, compileMs: reply.compileMs };
     }
     return { error: null, compileMs: reply.compileMs };
   }
@@ -147,7 +148,7 @@ export class StructuredOutputManager {
           const { vocabKeys, ...msg } = this.fillMessage(group);
           let reply: GrammarReply;
           try {
-            reply = await this.shards[shard]!.request((id) => ({ op: 'fill', id, ...msg }), vocabKeys);
+            reply = await at(this.shards, shard).request((id) => ({ op: 'fill', id, ...msg }), vocabKeys);
           } catch (err) {
             if (!(err instanceof GrammarThreadLost)) throw err;
             retry.push(...group);
@@ -175,7 +176,7 @@ export class StructuredOutputManager {
     const t = this.seqs.get(seqId);
     if (!t) return;
     this.seqs.delete(seqId);
-    this.shards[t.shard]!.post({ op: 'close', seqIds: [seqId] });
+    at(this.shards, t.shard).post({ op: 'close', seqIds: [seqId] });
   }
 
   async shutdown(): Promise<void> {
@@ -230,7 +231,7 @@ export class StructuredOutputManager {
    */
   private leastLoadedShard(): number {
     const load = this.shards.map(() => 0);
-    for (const t of this.seqs.values()) load[t.shard]!++;
+    for (const t of this.seqs.values()) load[t.shard] = at(load, t.shard) + 1;
     return load.indexOf(Math.min(...load));
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { at } from '@loom/common';
 import type { PoolingParams } from '@loom/common';
 import { FULL_ATTENTION_ONLY, type KVCacheGroupSpec, numSkippedTokens } from '../core/kv-cache-group.js';
 import type { PooledVector, SampledToken, SchedulerOutput } from '../core/scheduler-output.js';
@@ -22,8 +23,8 @@ interface FakeRequestState {
 export const fakeEmbedding = (tokenIds: readonly number[], cached: number): number[] => [
   tokenIds.length,
   cached,
-  tokenIds[0]!,
-  tokenIds.at(-1)!,
+  at(tokenIds, 0),
+  at(tokenIds, tokenIds.length - 1),
 ];
 
 /**
@@ -57,12 +58,12 @@ export class FakeExecutor {
 
   /** First position whose KV group g still needs when `numComputed` tokens are computed. */
   private firstLive(g: number, numComputed: number): number {
-    return numSkippedTokens(this.groups[g]!, numComputed);
+    return numSkippedTokens(at(this.groups, g), numComputed);
   }
 
   /** Group g's block of `position` in the request's table (-1: null). */
   private blockOf(state: FakeRequestState, g: number, position: number): number {
-    return state.blockIds[Math.floor(position / this.blockSize) * this.groups.length + g]!;
+    return at(state.blockIds, Math.floor(position / this.blockSize) * this.groups.length + g);
   }
 
   execute(step: SchedulerOutput): SampledToken[] {
@@ -107,7 +108,7 @@ export class FakeExecutor {
       const live = new Set<number>();
       for (let g = 0; g < G; g++) {
         const first = Math.floor(this.firstLive(g, state.numComputed) / this.blockSize);
-        for (let i = first; i * G + g < state.blockIds.length; i++) live.add(state.blockIds[i * G + g]!);
+        for (let i = first; i * G + g < state.blockIds.length; i++) live.add(at(state.blockIds, i * G + g));
       }
       live.delete(-1);
       for (const b of live) holders.set(b, (holders.get(b) ?? 0) + 1);
@@ -133,7 +134,7 @@ export class FakeExecutor {
     this.pooled = [];
     for (const [id, state, n] of work) {
       for (let p = state.numComputed; p < state.numComputed + n; p++) {
-        for (let g = 0; g < G; g++) this.kv[this.blockOf(state, g, p)]![p % this.blockSize] = state.tokenIds[p]!;
+        for (let g = 0; g < G; g++) at(this.kv, this.blockOf(state, g, p))[p % this.blockSize] = at(state.tokenIds, p);
       }
       state.numComputed += n;
       if (state.numComputed === state.tokenIds.length && state.pooling) {
@@ -149,6 +150,6 @@ export class FakeExecutor {
 
   private slot(state: FakeRequestState, g: number, position: number): number {
     const b = this.blockOf(state, g, position);
-    return b < 0 ? -1 : this.kv[b]![position % this.blockSize]!;
+    return b < 0 ? -1 : at(at(this.kv, b), position % this.blockSize);
   }
 }
