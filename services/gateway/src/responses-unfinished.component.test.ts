@@ -120,7 +120,8 @@ describe('/v1/responses that fail or are cut short are stored as such (FakeBacke
     let text = '';
     while (!text.includes('response.output_text.delta'))
       text += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
-    const id = (/"id":"(resp_[^"]+)"/.exec(text) ?? [])[1]!;
+    const id = /"id":"(resp_[^"]+)"/.exec(text)?.[1];
+    assert.ok(id, 'the stream names its response id');
     hangUp.abort();
     const cut = await storedEventually(id);
     assert.equal(cut.status, 'incomplete');
