@@ -18,6 +18,21 @@ export default tseslint.config(
       ],
     },
   },
+  // noUncheckedIndexedAccess is on in every project (tsconfig.base.json): an index read states its invariant
+  // once (at() / entry() from @loom/common, or a check before the loop) or handles the missing case; `x[i]!`
+  // would silence the flag one read at a time.
+  {
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSNonNullExpression > MemberExpression[computed=true]',
+          message: 'no `x[i]!`: use at() / entry() from @loom/common, or handle the missing case',
+        },
+      ],
+    },
+  },
   // The scheduler core stays synchronous and pure: it imports only itself and @loom/common (its own project,
   // services/scheduler/tsconfig.core.json, also fails the build on a file outside src/core).
   {
