@@ -20,7 +20,7 @@ import {
   N,
   openLlamaCpp,
   scatteredTable,
-} from './synth-oracle.js';
+} from './testing/synth-oracle.js';
 import type { ModelArch } from '@loom/gguf';
 import { at } from '@loom/common';
 

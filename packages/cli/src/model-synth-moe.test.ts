@@ -10,7 +10,7 @@
 // (1e-2 from the float64 reference's) flip, so it takes 11. The routing is deterministic, so a seed that passes
 // keeps passing.
 import { MOE_ARCHS } from './model-synth-shapes.js';
-import { describeFamilyCases, type FamilyCase } from './synth-oracle.js';
+import { describeFamilyCases, type FamilyCase } from './testing/synth-oracle.js';
 
 describeFamilyCases(
   'synth mixtures of experts: Loom == llama.cpp',

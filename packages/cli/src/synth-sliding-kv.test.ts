@@ -13,7 +13,7 @@ import { PersistentBatch, kvCacheGroupsOf, loadEngine } from '@loom/worker';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { parseShape } from './model-synth-shapes.js';
 import { synthModel } from './model-synth.js';
-import { openLlamaCpp } from './synth-oracle.js';
+import { openLlamaCpp } from './testing/synth-oracle.js';
 import { vocabPath } from './synth-vocab.js';
 
 const N = 40;

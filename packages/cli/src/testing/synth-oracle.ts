@@ -12,9 +12,9 @@ import { relErr } from '@loom/testing';
 import type { ModelArch } from '@loom/gguf';
 import { loadEngine } from '@loom/worker';
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
-import { parseShape, type ModelShape } from './model-synth-shapes.js';
-import { synthModel, type SynthDtype } from './model-synth.js';
-import { FAMILY_VOCAB, vocabPath } from './synth-vocab.js';
+import { parseShape, type ModelShape } from '../model-synth-shapes.js';
+import { synthModel, type SynthDtype } from '../model-synth.js';
+import { FAMILY_VOCAB, vocabPath } from '../synth-vocab.js';
 import { at } from '@loom/common';
 
 type LoadedEngine = ReturnType<typeof loadEngine>;

@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import type { LlamaFileType } from '@loom/gguf';
-import { REPO_ROOT } from './repo-paths.js';
+import { REPO_ROOT } from '../repo-paths.js';
 import { describeFamilyCases, type FamilyCase } from './synth-oracle.js';
 
 const VOCAB = path.join(REPO_ROOT, '..', 'shared', 'models', 'stories260K', 'stories260K-f32.gguf');
