@@ -1,5 +1,5 @@
 import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { DEFAULT_SAMPLING, at } from '@loom/common';
+import { DEFAULT_SAMPLING, at, seededRandom } from '@loom/common';
 import {
   hashFullBlocks,
   Scheduler,
@@ -7,7 +7,6 @@ import {
   type SchedulerConfig,
   type SchedulerOutput,
 } from '../core/index.js';
-import { seededRandom } from '@loom/testing';
 import { quantile } from './quantile.js';
 
 /** CPU budget of one schedule() + update() pair (vLLM's scheduler aims well below a GPU step). */
