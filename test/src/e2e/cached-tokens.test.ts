@@ -4,12 +4,10 @@
 // prompt again hits every full block before its last token (the core always computes that one), so the
 // count is exact. Bodies and chunks are validated against OpenAI's spec.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { openAiSchemaValidator } from '@loom/gateway/testing';
-import { sharedDir } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
+import { openAiSpec } from '../fixtures/openai-spec.js';
 
 const BLOCK_SIZE = 16;
 const STORY =
@@ -22,8 +20,7 @@ const fullHit = (n: number) => Math.floor((n - 1) / BLOCK_SIZE) * BLOCK_SIZE;
 describe('cached_tokens: prompt tokens served from the prefix cache', () => {
   let cluster: LocalCluster;
   let client: OpenAI;
-  const validate = openAiSchemaValidator(path.join(sharedDir(), 'specs', 'openai-openapi.json'));
-  const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
+  const { valid } = openAiSpec();
 
   before(async () => {
     cluster = await startLocalCluster({ env: { LOOM_BLOCK_SIZE: String(BLOCK_SIZE) } });

@@ -2,11 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { at } from '@loom/common';
 import OpenAI from 'openai';
-import { openAiSchemaValidator } from '@loom/gateway/testing';
-import path from 'node:path';
-import { sharedDir } from '../harness/index.js';
 import { startLocalCluster, STORIES_F32, type LocalCluster } from '../fixtures/local-cluster.js';
 import { llamaCppGreedy } from '../fixtures/llama-cpp-oracle.js';
+import { openAiSpec } from '../fixtures/openai-spec.js';
 
 /** From DESIGN.md: stories260K's greedy continuation of "Once upon a time" (BOS added, temperature 0). */
 const DESIGN_PREFIX =
@@ -19,8 +17,7 @@ const DESIGN_PREFIX =
 describe('one request travels the whole path', () => {
   let cluster: LocalCluster;
   let client: OpenAI;
-  const validate = openAiSchemaValidator(path.join(sharedDir(), 'specs', 'openai-openapi.json'));
-  const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
+  const { validate, valid } = openAiSpec();
 
   before(async () => {
     cluster = await startLocalCluster();

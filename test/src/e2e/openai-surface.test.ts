@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { at, entry } from '@loom/common';
 import OpenAI from 'openai';
-import { echoNullsFilled, openAiSchemaValidator } from '@loom/gateway/testing';
-import { sharedDir, waitFor } from '../harness/index.js';
+import { echoNullsFilled } from '@loom/gateway/testing';
+import { waitFor } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
+import { openAiSpec } from '../fixtures/openai-spec.js';
 
 /** From DESIGN.md: stories260K's greedy continuation of "Once upon a time". */
 const GREEDY = ', there was a little girl named Lily. She loved to play outside in the park.';
@@ -19,8 +19,7 @@ const PROMPT = 'Once upon a time';
 describe('the OpenAI surface end to end', () => {
   let cluster: LocalCluster;
   let client: OpenAI;
-  const validate = openAiSchemaValidator(path.join(sharedDir(), 'specs', 'openai-openapi.json'));
-  const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
+  const { validate, valid } = openAiSpec();
   /** Legacy completion chunks: the spec types finish_reason non-null; OpenAI streams null until a choice ends. */
   const validChunk = (chunk: OpenAI.Completion) =>
     assert.deepEqual(

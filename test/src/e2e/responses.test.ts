@@ -12,10 +12,10 @@ import { at } from '@loom/common';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { openAiSchemaValidator, responseEventSchema } from '@loom/gateway/testing';
-import { sharedDir } from '../harness/index.js';
+import { responseEventSchema } from '@loom/gateway/testing';
 import { STORIES_F32, startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { writeQwen3ScriptedModel, type ScriptedModel } from '../fixtures/scripted-model.js';
+import { openAiSpec } from '../fixtures/openai-spec.js';
 
 const STORIES = 'stories260K-f32';
 const THINK_AND_CALL = [
@@ -45,8 +45,7 @@ describe('/v1/responses end to end (the official client)', () => {
   let scripted: ScriptedModel;
   let cluster: LocalCluster;
   let client: OpenAI;
-  const validate = openAiSchemaValidator(path.join(sharedDir(), 'specs', 'openai-openapi.json'));
-  const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
+  const { valid } = openAiSpec();
   /** Greedy, starting the scripted model's chain `k` (vLLM-style extras the client passes through). */
   const pick = (k: number) => ({ temperature: 0, logit_bias: { [String(at(scripted.heads, k))]: 50 } }) as object;
   /** Every event of a stream checked against its own schema and numbered in order. */

@@ -6,10 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { at } from '@loom/common';
 import OpenAI from 'openai';
 import { Ajv } from 'ajv';
-import { openAiSchemaValidator } from '@loom/gateway/testing';
-import { sharedDir } from '../harness/index.js';
 import { startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { writeQwen3ScriptedModel, type ScriptedModel } from '../fixtures/scripted-model.js';
+import { openAiSpec } from '../fixtures/openai-spec.js';
 
 /** What the scripted model writes, one token per piece (see scripted-model.ts). */
 const THINK_AND_CALL = [
@@ -69,8 +68,7 @@ describe('tool calls and reasoning end to end', () => {
   let model: ScriptedModel;
   let cluster: LocalCluster;
   let client: OpenAI;
-  const validate = openAiSchemaValidator(path.join(sharedDir(), 'specs', 'openai-openapi.json'));
-  const valid = (schema: string, value: unknown) => assert.deepEqual(validate(schema, value), [], `${schema} schema`);
+  const { valid } = openAiSpec();
   const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
   /** Greedy, starting the scripted chain `k`. */
   const pick = (k: number) => ({ temperature: 0, logit_bias: { [String(at(model.heads, k))]: 50 } });
