@@ -10,3 +10,4 @@ export * from './free-port.js';
 export * from './seeded-random.js';
 export * from './embedding-base64.js';
 export * from './at.js';
+export * from './binary-heap.js';

@@ -5,9 +5,8 @@
  * repeatedly merge the adjacent pair with the lowest merge rank (ties: leftmost first).
  * Symbols start as single code points; indices are UTF-16 offsets into the word.
  */
-import { at } from '@loom/common';
+import { at, BinaryHeap } from '@loom/common';
 import { byteEncode } from './byte-unicode.js';
-import { PriorityQueue } from './priority-queue.js';
 import { bpePreTokenizer, type BpePreTokenizerSpec } from './bpe-pre-tokenizer.js';
 import { RegexSplitter } from './unicode-regex-split.js';
 import { codepoints } from './unicode-flags.js';
@@ -75,7 +74,7 @@ export class BpeEncoder {
     const len = start.map((s, i) => (start[i + 1] ?? word.length) - s);
     const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
     const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
-    const queue = new PriorityQueue<Bigram>(byRankThenLeft);
+    const queue = new BinaryHeap<Bigram>(byRankThenLeft);
     const sym = (i: number) => word.substr(at(start, i), at(len, i));
     const addBigram = (left: number, right: number) => {
       if (left === -1 || right === -1) return;

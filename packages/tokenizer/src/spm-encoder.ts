@@ -7,8 +7,7 @@
  * Symbol offsets and lengths are in UTF-16 code units of that input (llama.cpp counts bytes; the merge
  * order only depends on scores and symbol indices, so the result is the same).
  */
-import { at } from '@loom/common';
-import { PriorityQueue } from './priority-queue.js';
+import { at, BinaryHeap } from '@loom/common';
 
 interface Bigram {
   left: number;
@@ -50,7 +49,7 @@ export class SpmEncoder {
     const count = start.length;
     const prev = Int32Array.from({ length: count }, (_, i) => i - 1);
     const next = Int32Array.from({ length: count }, (_, i) => (i + 1 < count ? i + 1 : -1));
-    const queue = new PriorityQueue<Bigram>(byScoreThenLeft);
+    const queue = new BinaryHeap<Bigram>(byScoreThenLeft);
     const revMerge = new Map<string, [number, number]>();
 
     const tryAddBigram = (left: number, right: number) => {

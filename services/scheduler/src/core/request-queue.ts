@@ -1,4 +1,4 @@
-import { at } from '@loom/common';
+import { at, BinaryHeap } from '@loom/common';
 import type { Request } from './request.js';
 
 export type SchedulingPolicy = 'fcfs' | 'priority';
@@ -66,19 +66,18 @@ export class FcfsRequestQueue implements RequestQueue {
 }
 
 /**
- * Binary min-heap on (priority, arrivalSeq). A preempted request keeps its arrivalSeq, so prepend
- * is add: it goes back ahead of every later arrival of the same priority.
+ * Min-heap on (priority, arrivalSeq). A preempted request keeps its arrivalSeq, so prepend is add:
+ * it goes back ahead of every later arrival of the same priority.
  */
 export class PriorityRequestQueue implements RequestQueue {
-  private readonly heap: Request[] = [];
+  private readonly heap = new BinaryHeap<Request>(before);
 
   get length(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   add(request: Request): void {
     this.heap.push(request);
-    this.siftUp(this.heap.length - 1, request);
   }
 
   prepend(request: Request): void {
@@ -86,76 +85,20 @@ export class PriorityRequestQueue implements RequestQueue {
   }
 
   peek(): Request | undefined {
-    return this.heap[0];
+    return this.heap.peek();
   }
 
   pop(): Request | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined) return undefined;
-    if (heap.length > 0) this.siftDown(0, last);
-    return top;
+    return this.heap.pop();
   }
 
   remove(request: Request): boolean {
-    const heap = this.heap;
-    const i = heap.indexOf(request);
-    if (i < 0) return false;
-    const last = heap.pop()!;
-    if (i < heap.length) {
-      this.siftDown(i, last);
-      this.siftUp(i, at(heap, i));
-    }
-    return true;
+    return this.heap.remove(request);
   }
 
   /** Heap order, not priority order. */
   [Symbol.iterator](): Iterator<Request> {
     return this.heap[Symbol.iterator]();
-  }
-
-  /** Moves `item`, bound for slot i, up to its place (the slots it passes move down one level). */
-  private siftUp(i: number, item: Request): void {
-    const heap = this.heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = at(heap, p);
-      if (!before(item, parent)) break;
-      heap[i] = parent;
-      i = p;
-    }
-    heap[i] = item;
-  }
-
-  /** Moves `item`, bound for slot i, down to its place; compares children in the order a swapping heap would. */
-  private siftDown(i: number, item: Request): void {
-    const heap = this.heap;
-    const n = heap.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      let best = item;
-      if (l < n) {
-        const child = at(heap, l);
-        if (before(child, best)) {
-          m = l;
-          best = child;
-        }
-      }
-      if (r < n) {
-        const child = at(heap, r);
-        if (before(child, best)) {
-          m = r;
-          best = child;
-        }
-      }
-      if (m === i) break;
-      heap[i] = best;
-      i = m;
-    }
-    heap[i] = item;
   }
 }
 
