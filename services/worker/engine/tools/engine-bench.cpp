@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
     e.step();
     if (b == 0) prefill = std::chrono::duration<double>(Clock::now() - t0).count();
   }
-  auto decode = [&](int nSeqs) {
-    e.profile(ops[nSeqs == 1 ? 1 : 2]);
+  auto decode = [&](int nSeqs, double* prof) {
+    e.profile(prof);
     const auto t0 = Clock::now();
     for (int d = 0; d < D; d++) {
       e.input().clear();
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     }
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
-  const double d1 = decode(1), dB = decode(B);
+  const double d1 = decode(1, ops[1]), dB = decode(B, ops[2]);
   std::printf("kernels %s, %d threads, dim %d, %d layers, weights %s\n", e.kernelsName(), e.threads(), e.config().dim,
               e.config().nLayers, e.weightTypeName());
   std::printf("prefill %d tokens: %.1f tok/s\n", P, P / prefill);
