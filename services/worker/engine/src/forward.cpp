@@ -33,6 +33,15 @@
 
 namespace loom {
 
+namespace {
+// Asks for every cache line of [p, p + bytes) (a hint: no fault, no wait).
+inline void prefetchLines(const uint8_t* p, size_t bytes) {
+  const uintptr_t end = (uintptr_t)p + bytes;
+  for (uintptr_t l = (uintptr_t)p & ~(uintptr_t)63; l < end; l += 64)
+    __builtin_prefetch(reinterpret_cast<const void*>(l));
+}
+}  // namespace
+
 const char* Forward::opName(int op) {
   static const char* const names[kOpCount] = {"embed",    "norm",    "qkv", "rope+kv", "attention", "wo",
                                               "residual", "gate+up", "act", "down",    "head"};
@@ -145,11 +154,11 @@ void Forward::storeKv(const StepInput& in, KvPool& kv, int layer, int T) {
 // + 1 in a layer with a sliding window W, whose group's table holds no block before the window) once for all the
 // query heads of its run, block by block in position order (one kernel call per block and KV head): the rows
 // stream from memory, where one task per KV head read each row in head-sized slices, nKv times over. Runs are as long
-// as keep <= kMaxAttnGroup query heads in a task and still give the threads ~4 tasks each (so at T = 1 a task is one KV
-// head). Two passes over a score row per head rather than an online softmax per block, so the result does not depend on
-// the block size, on how the sequence was split into steps, on the run length, or on the rest of the batch: each
-// (token, head) value is the same chain of dot / axpy steps (whose values do not depend on the group size) whatever the
-// tasks are.
+// as keep <= kMaxAttnGroup query heads in a task and still give every thread a task (at T = 1 the KV heads are split
+// between the threads): longer pieces of each row measured faster than more, smaller tasks. Two passes over a score row
+// per head rather than an online softmax per block, so the result does not depend on the block size, on how the
+// sequence was split into steps, on the run length, or on the rest of the batch: each (token, head) value is the same
+// chain of dot / axpy steps (whose values do not depend on the group size) whatever the tasks are.
 void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T) {
   const int hd = c_.headDim, nKv = c_.nKvHeads, group = c_.nHeads / c_.nKvHeads, bs = kv.blockSize(),
             ctx = c_.contextLength, window = c_.layers[(size_t)layer].window, G = layout_.nGroups(),
@@ -159,7 +168,7 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
   const float scale = c_.attnScale, cap = c_.attnSoftcap;
   const float* sinks = w_.layers[(size_t)layer].sinks;  // [nHeads] or nullptr
   const int gc = std::min(group, kMaxAttnGroup);        // query heads per dotGroup call
-  const int run = std::clamp(T * nKv / (4 * pool_.size()), 1, std::max(1, kMaxAttnGroup / gc));
+  const int run = std::clamp(T * nKv / pool_.size(), 1, std::max(1, kMaxAttnGroup / gc));
   const int runs = (nKv + run - 1) / run;
   pool_.parallelFor(T * runs, 1, [&](int b, int e, int thread) {
     float* scores = &scratch_[(size_t)thread * kMaxAttnGroup * ctx];  // [run * g][ctx]
@@ -169,9 +178,20 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
       const int p = pos_[(size_t)t];
       const int j0 = window > 0 && p >= window ? p - window + 1 : 0;
       const int* table = &in.blockTables[(size_t)s.blockTableStart + kvGroup];  // block i at table[i * G]
-      // The rows [jb, je] of each block in [j0, p], block by block: fn(jb, je, first row).
+      const size_t sliceOff = (size_t)kv0 * hd * elt, sliceBytes = (size_t)(kv1 - kv0) * hd * elt;
+      // This task's slice (KV heads kv0..kv1) of the rows [jb, je] of block blk, into the cache ahead of use.
+      auto prefetch = [&](int kOrV, int blk) {
+        if (blk > p / bs) return;
+        const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
+        const uint8_t* first = kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes + sliceOff;
+        for (int j = 0; j <= je - jb; j++) prefetchLines(first + (size_t)j * rowBytes, sliceBytes);
+      };
+      // The rows [jb, je] of each block in [j0, p], block by block: fn(jb, je, first row). The next block's rows
+      // are prefetched first: a task reads a strided slice of each row, which the hardware prefetchers follow
+      // poorly, and the cache is mostly out of L2 after the weights of a layer streamed through.
       auto forBlocks = [&](int kOrV, auto&& fn) {
         for (int blk = j0 / bs; blk <= p / bs; blk++) {
+          prefetch(kOrV, blk + 1);
           const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
           fn(jb, je, kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes);
         }
@@ -186,6 +206,7 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
                                                   hd, g, sc, ctx);
           }
         });
+        prefetch(1, j0 / bs);      // V's first block, while the softmax runs
         float inv[kMaxAttnGroup];  // [run * g]
         for (int kvh = kv0; kvh < kv1; kvh++)
           for (int h = 0; h < g; h++) {

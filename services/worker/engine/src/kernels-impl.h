@@ -312,14 +312,41 @@ inline void dotRowsN(const float* q, const uint8_t* rows, size_t stride, int n, 
   LOOM_GROUP_SWITCH(g, LOOM_CALL)
 #undef LOOM_CALL
 }
+// axpyRowsN when V::W divides hd: the same chain per output value (rows in order, the same fma), but column chunk by
+// column chunk, so the g heads' sums of a chunk stay in registers over all the rows instead of making a
+// store-to-load round trip through `out` per row.
+template <int G, class L, class P>
+inline void axpyRowsChunked(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride,
+                            int n, int hd) {
+  constexpr int kRows = 32;
+  float coef[kRows][G];
+  for (int r0 = 0; r0 < n; r0 += kRows) {
+    const int m = n - r0 < kRows ? n - r0 : kRows;
+    for (int r = 0; r < m; r++)
+      for (int h = 0; h < G; h++) coef[r][h] = a[(size_t)h * lda + r0 + r] * inv[h];
+    for (int i = 0; i < hd; i += V::W) {
+      V::reg acc[G];
+      for (int h = 0; h < G; h++) acc[h] = V::loadF32(out + (size_t)h * hd + i);
+      for (int r = 0; r < m; r++) {
+        const V::reg vv = L{reinterpret_cast<const P*>(rows + (size_t)(r0 + r) * stride)}.load(i);
+        for (int h = 0; h < G; h++) acc[h] = V::fma(V::set1(coef[r][h]), vv, acc[h]);
+      }
+      for (int h = 0; h < G; h++) V::storeF32(out + (size_t)h * hd + i, acc[h]);
+    }
+  }
+}
 template <class L, class P>
 inline void axpyRowsN(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
                       int hd, int g) {
-#define LOOM_CALL(G)                                                                       \
-  for (int r = 0; r < n; r++) {                                                            \
-    float coef[G];                                                                         \
-    for (int h = 0; h < G; h++) coef[h] = a[(size_t)h * lda + r] * inv[h];                 \
-    axpyGroup<G>(out, coef, L{reinterpret_cast<const P*>(rows + (size_t)r * stride)}, hd); \
+#define LOOM_CALL(G)                                                                         \
+  if (hd % V::W == 0) {                                                                      \
+    axpyRowsChunked<G, L, P>(out, a, lda, inv, rows, stride, n, hd);                         \
+  } else {                                                                                   \
+    for (int r = 0; r < n; r++) {                                                            \
+      float coef[G];                                                                         \
+      for (int h = 0; h < G; h++) coef[h] = a[(size_t)h * lda + r] * inv[h];                 \
+      axpyGroup<G>(out, coef, L{reinterpret_cast<const P*>(rows + (size_t)r * stride)}, hd); \
+    }                                                                                        \
   }
   LOOM_GROUP_SWITCH(g, LOOM_CALL)
 #undef LOOM_CALL
