@@ -168,6 +168,11 @@ export interface RequestJob {
   sessionId?: string;
   /** Epoch milliseconds when the gateway accepted the request. */
   acceptedAt: number;
+  /**
+   * The accepting gateway's fan-in stream (gatewayOutputKey): every append to this request's output
+   * stream is copied there too. Absent: only the request's own stream is written.
+   */
+  replyTo?: string;
 }
 
 /**

@@ -17,10 +17,17 @@ export const BULLMQ_PREFIX = 'loom:bull';
 export const outputStreamKey = (requestId: string): string => `${KEY_PREFIX}out:${requestId}`;
 
 /**
- * A gateway stream reader's private stream: an entry added to it ends the reader's blocked XREAD so
- * that its next read includes newly subscribed output streams. Few entries (MAXLEN), and it expires.
+ * A gateway's fan-in stream: each entry is one output append's events for that gateway's requests,
+ * JSON `[[outputStreamKey, firstEntryId, [OutputEvent, ...]], ...]`, so the gateway reads one stream
+ * for all its requests. The requests' own streams stay the record (resume, catch-up); this is a copy.
  */
-export const readerWakeKey = (readerId: string): string => `${KEY_PREFIX}gateway:wake:${readerId}`;
+export const gatewayOutputKey = (gatewayId: string): string => `${KEY_PREFIX}gateway:out:${gatewayId}`;
+
+/** Entries a gateway's fan-in stream keeps (MAXLEN ~): a gateway further behind catches up from the requests' streams. */
+export const GATEWAY_OUTPUT_MAXLEN = 2000;
+
+/** Seconds a fan-in stream lives after its last append (its gateway died without deleting it). */
+export const GATEWAY_OUTPUT_TTL_S = 3600;
 
 /** The single field of each output-stream entry; its value is a JSON `OutputEvent`. */
 export const OUTPUT_STREAM_FIELD = 'e';

@@ -93,6 +93,39 @@ describe('OutputLog against a real redis-server', () => {
     assert.equal(await redis.exists(outputStreamKey('m3')), 0, 'no events, no stream');
   });
 
+  test("each append is copied to its requests' gateway fan-in streams, one entry per gateway; a resend is not", async () => {
+    const log = new OutputLog(redis);
+    const resend = new OutputLog(redis);
+    for (const id of ['g1', 'g2', 'g3']) {
+      log.start(id, 1);
+      resend.start(id, 1);
+    }
+    const gwA = 'loom:gateway:out:a';
+    const gwB = 'loom:gateway:out:b';
+    await log.appendMany([
+      { requestId: 'g1', events: [token('a'), token('b')], final: false, replyTo: gwA },
+      { requestId: 'g2', events: [token('c')], final: false, replyTo: gwB },
+      { requestId: 'g3', events: [token('d')], final: false, replyTo: gwA },
+    ]);
+    // The resend of g1's append (already there: skipped, not copied) with one new entry (copied).
+    await resend.appendMany([
+      { requestId: 'g1', events: [token('a'), token('b'), token('e')], final: false, replyTo: gwA },
+    ]);
+    const copies = async (key: string) =>
+      (await redis.xrange(key, '-', '+')).map(([, f]) =>
+        (JSON.parse(at(f, 1)) as [string, string, { text: string }[]][]).map(
+          ([k, id, events]) => `${k}@${id}:${events.map((e) => e.text).join('')}`,
+        ),
+      );
+    assert.deepEqual(await copies(gwA), [
+      [`${outputStreamKey('g1')}@0-1:ab`, `${outputStreamKey('g3')}@0-1:d`],
+      [`${outputStreamKey('g1')}@0-3:e`],
+    ]);
+    assert.deepEqual(await copies(gwB), [[`${outputStreamKey('g2')}@0-1:c`]]);
+    assert.deepEqual(await texts('g1'), ['0-1:a', '0-2:b', '0-3:e']);
+    assert.ok((await redis.ttl(gwA)) > 0, 'a fan-in stream expires unless appended to');
+  });
+
   test("a deposed leader's appends are refused once a newer term holds the fence", async () => {
     const term = Number(await redis.incr(SCHEDULER_FENCE_KEY));
     const old = new OutputLog(redis, { fencingToken: term });

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import {
   at,
+  GATEWAY_OUTPUT_MAXLEN,
+  GATEWAY_OUTPUT_TTL_S,
   OUTPUT_STREAM_FIELD,
   OUTPUT_STREAM_TTL_S,
   SCHEDULER_FENCE_KEY,
@@ -23,29 +25,64 @@ export interface StreamedSoFar {
 /**
  * Appends the events of one step for any number of requests, one output stream each, under explicit,
  * consecutive entry ids `<ms>-<k>` (ms 0 for a stream this writer started), and only for the current
- * leader: one script call per step, not one per request. KEYS: the fence counter, then the streams.
- * ARGV: fencing token ('' = unfenced), expiry in seconds of a finished stream, the stream field, then
- * per stream: ms, its first event's k, '1' if it is the request's last append, the event count, the
- * events.
- * - An entry whose id is already in its stream is skipped: that is a resend of the same append
- *   (ioredis resends commands whose reply a Redis restart lost), so delivery stays exactly-once.
+ * leader: one script call per step, not one per request. Each entry added is also copied to its
+ * request's gateway fan-in stream (gatewayOutputKey: one entry per gateway per call, JSON
+ * `[[streamKey, firstId, [event, ...]], ...]`, a run of consecutive ids per item), so a gateway reads
+ * one stream for all its requests. KEYS: the fence counter, the request streams, then the fan-in
+ * streams. ARGV: fencing token ('' = unfenced), expiry in seconds of a finished stream, the stream
+ * field, the number of request streams, the fan-in MAXLEN, the fan-in expiry, then per request
+ * stream: ms, its first event's k, '1' if it is the request's last append, the event count, the
+ * KEYS index of its fan-in stream (0: none), the events.
+ * - An entry whose id is already in its stream is skipped, and not copied: that is a resend of the
+ *   same append (ioredis resends commands whose reply a Redis restart lost), so delivery stays
+ *   exactly-once.
  * - A term that is no longer the latest writes nothing (returns -1): a deposed leader's queued
  *   appends cannot interleave with its successor's, which continues from what the stream holds.
  * Returns the number of entries added.
  */
 const APPEND = `
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local a = 4
+local field = ARGV[3]
+local a = 7
 local added = 0
-for s = 2, #KEYS do
-  local ms, first, final, n = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3])
-  a = a + 4
-  for i = 0, n - 1 do
-    local r = redis.pcall('XADD', KEYS[s], ms .. '-' .. (first + i), ARGV[3], ARGV[a + i])
-    if type(r) ~= 'table' or not r.err then added = added + 1 end
+local fan = {}
+for s = 2, tonumber(ARGV[4]) + 1 do
+  local ms, first, final, n, f = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  a = a + 5
+  local out, open = nil, false
+  if f > 0 then
+    out = fan[f]
+    if out == nil then out = {}; fan[f] = out end
   end
+  for i = 0, n - 1 do
+    local id = ms .. '-' .. (first + i)
+    local r = redis.pcall('XADD', KEYS[s], id, field, ARGV[a + i])
+    if type(r) ~= 'table' or not r.err then
+      added = added + 1
+      if out ~= nil then
+        if open then
+          out[#out + 1] = ','
+        else
+          if #out > 0 then out[#out + 1] = ',' end
+          out[#out + 1] = '[' .. cjson.encode(KEYS[s]) .. ',"' .. id .. '",['
+          open = true
+        end
+        out[#out + 1] = ARGV[a + i]
+      end
+    elseif open then
+      out[#out + 1] = ']]'
+      open = false
+    end
+  end
+  if open then out[#out + 1] = ']]' end
   a = a + n
   if final == '1' then redis.call('EXPIRE', KEYS[s], ARGV[2]) end
+end
+for f, out in pairs(fan) do
+  if #out > 0 then
+    redis.call('XADD', KEYS[f], 'MAXLEN', '~', ARGV[5], '*', field, '[' .. table.concat(out) .. ']')
+    redis.call('EXPIRE', KEYS[f], ARGV[6])
+  end
 end
 return added`;
 
@@ -64,6 +101,8 @@ export interface AppendItem {
   requestId: string;
   events: OutputEvent[];
   final: boolean;
+  /** The gateway fan-in stream the events are copied to (RequestJob.replyTo). */
+  replyTo?: string;
 }
 
 /** The connection with APPEND defined on it (EVALSHA; EVAL once again after a Redis restart: NOSCRIPT). */
@@ -101,25 +140,37 @@ export class OutputLog {
    * With `final`, the stream then expires, so finished requests do not pile up in Redis. Call
    * read() for the request first: it says where the stream stands.
    */
-  append(requestId: string, events: OutputEvent[], final = false): Promise<void> {
-    return this.appendMany([{ requestId, events, final }]);
+  append(requestId: string, events: OutputEvent[], final = false, replyTo?: string): Promise<void> {
+    return this.appendMany([{ requestId, events, final, ...(replyTo !== undefined ? { replyTo } : {}) }]);
   }
 
   /** The events of several requests in one round trip (a step's outputs); see append(). */
   async appendMany(items: readonly AppendItem[]): Promise<void> {
+    const live = items.filter((it) => it.events.length > 0);
+    if (live.length === 0) return;
+    // KEYS (1-based in Lua): the fence, the live.length request streams, then the fan-in streams.
+    const fanIn = new Map<string, number>();
+    for (const { replyTo } of live)
+      if (replyTo !== undefined && !fanIn.has(replyTo)) fanIn.set(replyTo, 2 + live.length + fanIn.size);
     const keys: string[] = [SCHEDULER_FENCE_KEY];
-    const token = this.options.fencingToken === undefined ? '' : String(this.options.fencingToken);
-    const args: string[] = [token, String(OUTPUT_STREAM_TTL_S), OUTPUT_STREAM_FIELD];
-    for (const { requestId, events, final } of items) {
-      if (events.length === 0) continue;
+    const args: string[] = [
+      this.options.fencingToken === undefined ? '' : String(this.options.fencingToken),
+      String(OUTPUT_STREAM_TTL_S),
+      OUTPUT_STREAM_FIELD,
+      String(live.length),
+      String(GATEWAY_OUTPUT_MAXLEN),
+      String(GATEWAY_OUTPUT_TTL_S),
+    ];
+    for (const { requestId, events, final, replyTo } of live) {
       const [ms, first] = this.nextEntry.get(requestId) ?? ['0', 1];
       if (final) this.nextEntry.delete(requestId);
       else this.nextEntry.set(requestId, [ms, first + events.length]);
       keys.push(outputStreamKey(requestId));
-      args.push(ms, String(first), final ? '1' : '0', String(events.length));
+      const f = replyTo === undefined ? 0 : (fanIn.get(replyTo) ?? 0);
+      args.push(ms, String(first), final ? '1' : '0', String(events.length), String(f));
       for (const e of events) args.push(JSON.stringify(e));
     }
-    if (keys.length === 1) return;
+    keys.push(...fanIn.keys());
     const added = await this.redis.loomOutputAppend(keys.length, ...keys, ...args);
     if (added === -1 && !this.warnedStale) {
       this.warnedStale = true;

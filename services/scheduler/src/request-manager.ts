@@ -330,7 +330,12 @@ export class RequestManager {
     for (const [t, events] of writes) {
       if (events.length === 0) continue;
       const final = t.open <= 0;
-      items.push({ requestId: t.job.requestId, events, final });
+      items.push({
+        requestId: t.job.requestId,
+        events,
+        final,
+        ...(t.job.replyTo !== undefined ? { replyTo: t.job.replyTo } : {}),
+      });
       if (final) {
         this.requests.delete(t.job.requestId);
         for (const s of t.specs) this.bySeq.delete(s.seqId);

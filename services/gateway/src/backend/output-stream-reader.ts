@@ -1,188 +1,142 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { at, readerWakeKey, type Logger } from '@loom/common';
+import { OUTPUT_STREAM_FIELD, gatewayOutputKey, type Logger } from '@loom/common';
 
 /** One stream entry as XREAD returns it: [entry id, [field, value, ...]]. */
-export type StreamEntry = [string, string[]];
+type StreamEntry = [string, string[]];
 
 export interface OutputStreamReaderOptions {
-  /** XREAD BLOCK timeout (ms); only bounds how long an idle read lasts. */
+  /** XREAD BLOCK timeout of the fan-in read (ms); only bounds how long an idle read lasts. */
   blockMs?: number;
-  /** Streams one blocking connection reads at once; more subscriptions open more connections. */
-  maxKeysPerConnection?: number;
   /**
-   * Entries held for a subscriber that has not taken them yet (one read may add up to this many
-   * more). Past this its stream is left out of the reads, its entries waiting in Redis, until the
-   * subscriber catches up: a slow client's backlog stays in Redis, not in the gateway's heap.
+   * Events held for a subscriber that has not taken them yet (a catch-up read may add up to this
+   * many more). Past this its copies in the fan-in stream are dropped and its entries wait in its
+   * own stream until the subscriber catches up: a slow client's backlog stays in Redis.
    */
   maxBuffered?: number;
+  /**
+   * A subscription that got nothing for this long reads its own stream (ms): what a writer that does
+   * not fan in wrote, or a fan-in entry trimmed away before it was read, arrives late but arrives.
+   */
+  pollMs?: number;
+  /** Streams one catch-up XREAD reads at most (more are read in further commands). */
+  maxKeysPerRead?: number;
   log?: Logger;
 }
 
-/** A subscription's state; owned by its lane. */
+/** An entry id `<ms>-<k>` as numbers. */
+type Id = [number, number];
+
+const parseId = (id: string): Id => {
+  const dash = id.indexOf('-');
+  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
+};
+const after = (a: Id, b: Id): boolean => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+
+/** A run of consecutive entries of one stream: ids first, first + 1, ... in first's millisecond. */
+interface Piece {
+  first: Id;
+  values: unknown[];
+}
+
 interface Sub {
   readonly key: string;
-  /** The id after which the next read starts ('0': from the beginning). */
-  lastId: string;
-  readonly buffer: StreamEntry[];
-  /** Wakes the consumer waiting in next(), if any. */
+  /** The id of the last entry put in the buffer ([0, 0]: none; APPEND's first entry is 0-1). */
+  last: Id;
+  readonly buffer: unknown[];
+  /** Wakes the consumer waiting in subscribe(), if any. */
   notify: (() => void) | null;
   ended: boolean;
+  /**
+   * live: fan-in pieces go to the buffer when they continue it; due: a catch-up read of its own
+   * stream is queued (pieces are dropped: that read, issued later, returns them); reading: that read
+   * is in flight (pieces are held, then offered again); behind: the buffer is full (pieces are
+   * dropped; a catch-up read follows once the consumer takes the buffer).
+   */
+  state: 'live' | 'due' | 'reading' | 'behind';
+  held: Piece[];
+  /** performance.now() of the last entry buffered, or of the last catch-up read. */
+  heardAt: number;
 }
 
 /**
- * One blocking connection and the streams it reads. XREAD BLOCK only sees the keys it was given,
- * so a lane also reads a private wake stream: adding a subscription (or letting a backpressured one
- * back in) XADDs to it, which ends the blocked read at once and the next read includes the change.
- */
-class Lane {
-  readonly subs = new Map<string, Sub>();
-  readonly wakeKey = readerWakeKey(randomUUID());
-  /** Not '$': a wake added before the first read reached Redis must still end that read. */
-  private wakeLastId = '0';
-  /** Whether the last read failed (a Redis outage is logged once, not every retry). */
-  private failing = false;
-  private blocked = false;
-  private closed = false;
-  private idle: (() => void) | null = null;
-
-  constructor(
-    private readonly conn: Redis,
-    private readonly commands: Redis,
-    private readonly o: Required<Omit<OutputStreamReaderOptions, 'log'>> & { log?: Logger },
-  ) {
-    void this.loop();
-  }
-
-  add(sub: Sub): void {
-    this.subs.set(sub.key, sub);
-    this.wake();
-  }
-
-  remove(sub: Sub): void {
-    sub.ended = true;
-    this.subs.delete(sub.key);
-    sub.notify?.();
-  }
-
-  /** Ends the blocked read so the next one sees the current subscriptions (no-op when not blocked). */
-  wake(): void {
-    if (this.idle !== null) {
-      const resume = this.idle;
-      this.idle = null;
-      resume();
-    }
-    if (!this.blocked) return;
-    // MAXLEN keeps the wake stream a few entries long; the expiry removes it if this process dies.
-    this.commands
-      .multi()
-      .xadd(this.wakeKey, 'MAXLEN', '~', 16, '*', 'w', '1')
-      .expire(this.wakeKey, 3600)
-      .exec()
-      .catch(() => undefined);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const sub of this.subs.values()) this.remove(sub);
-    this.conn.disconnect();
-    this.idle?.();
-    this.commands.del(this.wakeKey).catch(() => undefined);
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.closed) {
-      const reading: Sub[] = [];
-      for (const sub of this.subs.values()) if (sub.buffer.length < this.o.maxBuffered) reading.push(sub);
-      if (this.subs.size === 0) {
-        // Nothing to read: wait for a subscription instead of holding a read open.
-        await new Promise<void>((resolve) => (this.idle = resolve));
-        continue;
-      }
-      const args: (string | number)[] = ['COUNT', this.o.maxBuffered, 'BLOCK', this.o.blockMs, 'STREAMS', this.wakeKey];
-      for (const sub of reading) args.push(sub.key);
-      args.push(this.wakeLastId);
-      for (const sub of reading) args.push(sub.lastId);
-      let res: [string, StreamEntry[]][] | null;
-      this.blocked = true;
-      try {
-        res = (await this.conn.call('XREAD', ...args)) as typeof res;
-        this.failing = false;
-      } catch (err) {
-        if (this.closed) return;
-        if (!this.failing) this.o.log?.warn({ err: (err as Error).message }, 'output stream read failed; retrying');
-        this.failing = true;
-        await new Promise((r) => setTimeout(r, 200));
-        continue;
-      } finally {
-        this.blocked = false;
-      }
-      if (res === null) continue;
-      for (const [key, entries] of res) {
-        if (entries.length === 0) continue;
-        const last = at(entries, entries.length - 1)[0];
-        if (key === this.wakeKey) {
-          this.wakeLastId = last;
-          continue;
-        }
-        const sub = this.subs.get(key);
-        if (sub === undefined) continue; // unsubscribed while the read was in flight
-        sub.lastId = last;
-        for (const e of entries) sub.buffer.push(e);
-        sub.notify?.();
-      }
-    }
-  }
-}
-
-/**
- * Reads the output streams of many in-flight requests over a few blocking Redis connections: one per
- * `maxKeysPerConnection` subscriptions, not one per request (a thousand open streams held a thousand
- * connections). Each subscription yields its stream's entries in order from the start, pulls at its
- * consumer's pace (see maxBuffered) and ends when closed or when its signal aborts.
+ * Reads the output of every in-flight request of this gateway from one stream: the scheduler copies
+ * each output append to the fan-in stream the request's job names (RequestJob.replyTo, this
+ * reader's `replyTo`), one entry per append holding the events of all this gateway's requests in it
+ * (see the scheduler's OutputLog). One blocking XREAD of one key per step, fanned out here, instead
+ * of an XREAD over every open request's stream. Each request's own stream stays the record: a
+ * subscription reads it (catch-up) when it starts, when a piece does not continue what it has (a gap:
+ * a fan-in entry trimmed away, a writer that does not fan in), when its consumer drained a full
+ * buffer, and when it heard nothing for `pollMs`. Entry ids order everything: each entry is buffered
+ * once, in stream order, whichever way it came.
  */
 export class OutputStreamReader {
-  private readonly lanes: Lane[] = [];
+  /** The stream a job's `replyTo` names so that its output reaches this reader. */
+  readonly replyTo = gatewayOutputKey(randomUUID());
+  private readonly subs = new Map<string, Sub>();
+  private readonly due = new Set<Sub>();
+  private catchUpQueued = false;
+  private readonly conn: Redis;
   private readonly o: Required<Omit<OutputStreamReaderOptions, 'log'>> & { log?: Logger };
+  private readonly poll: NodeJS.Timeout;
   private closed = false;
+  /** Whether the last read failed (a Redis outage is logged once, not every retry). */
+  private failing = false;
 
-  /** `commands` is a non-blocking connection (wake-ups); blocking ones are duplicated from it. */
+  /** `commands` is a non-blocking connection (catch-up reads); the blocking one is duplicated from it. */
   constructor(
     private readonly commands: Redis,
     options: OutputStreamReaderOptions = {},
   ) {
     this.o = {
       blockMs: options.blockMs ?? 5000,
-      maxKeysPerConnection: options.maxKeysPerConnection ?? 256,
       maxBuffered: options.maxBuffered ?? 256,
+      pollMs: options.pollMs ?? 1000,
+      maxKeysPerRead: options.maxKeysPerRead ?? 256,
       log: options.log,
     };
+    // XREAD BLOCK holds its connection for the whole wait: it never shares one with other commands.
+    this.conn = commands.duplicate({ connectionName: 'loom-gateway-xread' });
+    this.conn.on('error', () => undefined); // the loop logs failed reads; ioredis reconnects by itself
+    this.poll = setInterval(() => this.pollQuiet(), this.o.pollMs);
+    this.poll.unref();
+    void this.readFanIn();
   }
 
-  /** Blocking connections open now. */
+  /** Blocking connections open. */
   get connections(): number {
-    return this.lanes.length;
+    return this.closed ? 0 : 1;
   }
 
-  /** Entries read from Redis that no subscriber has taken yet (bounded by maxBuffered each, see there). */
+  /** Events read from Redis that no subscriber has taken yet (bounded by maxBuffered each, see there). */
   get bufferedEntries(): number {
     let n = 0;
-    for (const lane of this.lanes) for (const sub of lane.subs.values()) n += sub.buffer.length;
+    for (const sub of this.subs.values()) n += sub.buffer.length;
     return n;
   }
 
   /**
-   * The entries of `key` from its first one, in order, until `signal` aborts or the loop is left;
-   * each item is every entry read and not yet taken (a burst: usually one step's entry, more when
-   * the consumer fell behind), so a consumer handles a burst in one pass.
+   * The values (field OUTPUT_STREAM_FIELD, parsed JSON) of stream `key` from its first entry, in
+   * order, until `signal` aborts or the loop is left; each item is every value buffered and not yet
+   * taken (a burst: usually one step's, more when the consumer fell behind).
    */
-  async *subscribe(key: string, signal: AbortSignal): AsyncGenerator<StreamEntry[]> {
+  async *subscribe(key: string, signal: AbortSignal): AsyncGenerator<unknown[]> {
     if (this.closed || signal.aborted) return;
-    const lane = this.laneWithRoom();
-    const sub: Sub = { key, lastId: '0', buffer: [], notify: null, ended: false };
-    const onAbort = () => lane.remove(sub);
+    const sub: Sub = {
+      key,
+      last: [0, 0],
+      buffer: [],
+      notify: null,
+      ended: false,
+      state: 'live',
+      held: [],
+      heardAt: performance.now(),
+    };
+    this.subs.set(key, sub);
+    // What was written before this subscription existed never reaches it through the fan-in.
+    this.markDue(sub);
+    const onAbort = () => this.remove(sub);
     signal.addEventListener('abort', onAbort, { once: true });
-    lane.add(sub);
     try {
       for (;;) {
         if (sub.buffer.length === 0) {
@@ -191,43 +145,191 @@ export class OutputStreamReader {
           sub.notify = null;
           continue;
         }
-        const wasFull = sub.buffer.length >= this.o.maxBuffered;
         const burst = sub.buffer.splice(0);
-        // Back below the bound: let the lane read this stream again.
-        if (wasFull && !sub.ended) lane.wake();
+        // Drained: what was dropped while it was full is read from its stream.
+        if (sub.state === 'behind') this.markDue(sub);
         yield burst;
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
-      lane.remove(sub);
-      this.retireIfEmpty(lane);
+      this.remove(sub);
     }
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    for (const lane of this.lanes) lane.close();
-    this.lanes.length = 0;
+    clearInterval(this.poll);
+    for (const sub of this.subs.values()) this.remove(sub);
+    this.conn.disconnect();
+    this.commands.del(this.replyTo).catch(() => undefined);
   }
 
-  private laneWithRoom(): Lane {
-    const open = this.lanes.find((l) => l.subs.size < this.o.maxKeysPerConnection);
-    if (open !== undefined) return open;
-    // XREAD BLOCK holds its connection for the whole wait: it never shares one with other commands.
-    const conn = this.commands.duplicate({ connectionName: 'loom-gateway-xread' });
-    conn.on('error', () => undefined); // the lane logs failed reads; ioredis reconnects by itself
-    const lane = new Lane(conn, this.commands, this.o);
-    this.lanes.push(lane);
-    return lane;
+  private remove(sub: Sub): void {
+    sub.ended = true;
+    if (this.subs.get(sub.key) === sub) this.subs.delete(sub.key);
+    this.due.delete(sub);
+    sub.notify?.();
   }
 
-  /** Lanes beyond the first close when their last subscription ends (load came and went). */
-  private retireIfEmpty(lane: Lane): void {
-    if (lane.subs.size > 0 || this.lanes.length <= 1) return;
-    const i = this.lanes.indexOf(lane);
-    if (i > 0) {
-      this.lanes.splice(i, 1);
-      lane.close();
+  private async readFanIn(): Promise<void> {
+    // The stream is this process's own (a fresh id): all of it is for us, from the start.
+    let lastId = '0';
+    while (!this.closed) {
+      let res: [string, StreamEntry[]][] | null;
+      try {
+        res = (await this.conn.call(
+          'XREAD',
+          'COUNT',
+          64,
+          'BLOCK',
+          this.o.blockMs,
+          'STREAMS',
+          this.replyTo,
+          lastId,
+        )) as typeof res;
+        this.failing = false;
+      } catch (err) {
+        if (this.closed) return;
+        if (!this.failing) this.o.log?.warn({ err: (err as Error).message }, 'output stream read failed; retrying');
+        this.failing = true;
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      for (const [, entries] of res ?? [])
+        for (const [id, fields] of entries) {
+          lastId = id;
+          this.route(fields);
+        }
     }
+  }
+
+  /** One fan-in entry: `[[streamKey, firstId, [value, ...]], ...]`; each piece to its subscription. */
+  private route(fields: string[]): void {
+    let pieces: [string, string, unknown[]][];
+    try {
+      pieces = JSON.parse(valueOf(fields) ?? '[]') as typeof pieces;
+    } catch {
+      // Unreadable copy: every subscription reads its own stream instead.
+      for (const sub of this.subs.values()) this.markDue(sub);
+      return;
+    }
+    for (const [key, first, values] of pieces) {
+      const sub = this.subs.get(key);
+      if (sub) this.offer(sub, { first: parseId(first), values });
+    }
+  }
+
+  private offer(sub: Sub, piece: Piece): void {
+    if (sub.state === 'reading') sub.held.push(piece);
+    else if (sub.state === 'live') this.take(sub, piece);
+    // due, behind: the catch-up read, sent after this entry was written, returns it.
+  }
+
+  /** Buffers what of `piece` follows the last entry; a piece that skips entries is a gap: catch up. */
+  private take(sub: Sub, { first, values }: Piece): void {
+    if (first[0] !== sub.last[0]) {
+      // Another millisecond: an older run (already read) or one whose predecessor is unknown.
+      if (after(first, sub.last)) this.markDue(sub);
+      return;
+    }
+    const skip = sub.last[1] + 1 - first[1];
+    if (skip < 0) {
+      this.markDue(sub);
+      return;
+    }
+    if (skip >= values.length) return;
+    for (let i = skip; i < values.length; i++) sub.buffer.push(values[i]);
+    sub.last = [first[0], first[1] + values.length - 1];
+    this.heard(sub);
+  }
+
+  private heard(sub: Sub): void {
+    sub.heardAt = performance.now();
+    if (sub.buffer.length >= this.o.maxBuffered) sub.state = 'behind';
+    sub.notify?.();
+  }
+
+  private markDue(sub: Sub): void {
+    if (sub.ended || sub.state === 'reading') return;
+    sub.state = 'due';
+    this.due.add(sub);
+    if (this.catchUpQueued) return;
+    this.catchUpQueued = true;
+    // Subscriptions made in the same tick (a burst of requests) share one read.
+    setImmediate(() => {
+      this.catchUpQueued = false;
+      void this.catchUp();
+    });
+  }
+
+  private pollQuiet(): void {
+    const quietSince = performance.now() - this.o.pollMs;
+    for (const sub of this.subs.values()) if (sub.state === 'live' && sub.heardAt < quietSince) this.markDue(sub);
+  }
+
+  /** Reads the due subscriptions' own streams after what each has (non-blocking XREAD, batched). */
+  private async catchUp(): Promise<void> {
+    const subs = [...this.due];
+    this.due.clear();
+    for (let i = 0; i < subs.length && !this.closed; i += this.o.maxKeysPerRead) {
+      const batch = subs.slice(i, i + this.o.maxKeysPerRead).filter((s) => !s.ended);
+      if (batch.length === 0) continue;
+      for (const sub of batch) sub.state = 'reading';
+      const args: (string | number)[] = ['COUNT', this.o.maxBuffered, 'STREAMS'];
+      for (const sub of batch) args.push(sub.key);
+      for (const sub of batch) args.push(`${sub.last[0]}-${sub.last[1]}`);
+      let res: [string, StreamEntry[]][] | null;
+      try {
+        res = (await this.commands.call('XREAD', ...args)) as typeof res;
+      } catch (err) {
+        if (this.closed) return;
+        if (!this.failing) this.o.log?.warn({ err: (err as Error).message }, 'output stream read failed; retrying');
+        this.failing = true;
+        await new Promise((r) => setTimeout(r, 200));
+        for (const sub of batch) {
+          sub.state = 'live';
+          sub.held.length = 0; // the retried read returns them
+          this.markDue(sub);
+        }
+        continue;
+      }
+      const got = new Map(res ?? []);
+      for (const sub of batch) this.caughtUp(sub, got.get(sub.key) ?? []);
+    }
+  }
+
+  private caughtUp(sub: Sub, entries: StreamEntry[]): void {
+    sub.state = 'live';
+    const held = sub.held.splice(0);
+    if (sub.ended) return;
+    for (const [id, fields] of entries) {
+      const at = parseId(id);
+      if (!after(at, sub.last)) continue;
+      sub.last = at;
+      const value = parseValue(fields);
+      if (value !== undefined) sub.buffer.push(value);
+    }
+    this.heard(sub);
+    if (sub.buffer.length >= this.o.maxBuffered) return; // behind: read again once drained
+    // A full read may have left more behind it.
+    if (entries.length >= this.o.maxBuffered) this.markDue(sub);
+    else for (const p of held) this.offer(sub, p);
+  }
+}
+
+function valueOf(fields: string[]): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === OUTPUT_STREAM_FIELD) return fields[i + 1];
+  return undefined;
+}
+
+/** An entry's value, parsed; undefined for an entry without one or with malformed JSON (skipped). */
+function parseValue(fields: string[]): unknown {
+  const value = valueOf(fields);
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
   }
 }

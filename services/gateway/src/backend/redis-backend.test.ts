@@ -45,7 +45,15 @@ describe('RedisBackend against a real redis-server', () => {
 
   before(async () => {
     local = await startRedis();
-    backend = new RedisBackend({ redisUrl: local.url, maxQueueLength: 3, cardTtlMs: 0, blockMs: 200 });
+    // The writes here go to the requests' own streams only (no fan-in copy): the reader finds them by
+    // its catch-up reads, which outputPollMs makes prompt.
+    backend = new RedisBackend({
+      redisUrl: local.url,
+      maxQueueLength: 3,
+      cardTtlMs: 0,
+      blockMs: 200,
+      outputPollMs: 50,
+    });
     redis = createRedis(local.url, 'test');
   });
   after(async () => {
@@ -62,7 +70,9 @@ describe('RedisBackend against a real redis-server', () => {
     try {
       const got = await queue.getJob('cmpl-a');
       assert.ok(got, 'job exists under its request id');
-      assert.deepEqual(got.data, j);
+      const { replyTo, ...data } = got.data;
+      assert.deepEqual(data, j);
+      assert.match(replyTo ?? '', /^loom:gateway:out:/, "the job names the gateway's fan-in stream");
       assert.equal(got.opts.removeOnComplete, true);
       assert.equal(got.opts.removeOnFail, 1000);
       assert.equal(await redis.exists(`${BULLMQ_PREFIX}:${requestQueueName('tiny')}:cmpl-a`), 1);

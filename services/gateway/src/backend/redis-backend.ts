@@ -28,8 +28,8 @@ export interface RedisBackendOptions {
   queueDepthTtlMs?: number;
   /** XREAD BLOCK timeout; only bounds how long an idle read lasts. */
   blockMs?: number;
-  /** Output streams one blocking Redis connection reads at once (see OutputStreamReader). */
-  streamsPerConnection?: number;
+  /** A request that heard nothing for this long reads its own output stream (see OutputStreamReader). */
+  outputPollMs?: number;
   /** Where connection errors go (ioredis prints them to stderr when nobody listens). */
   log?: Logger;
 }
@@ -68,7 +68,7 @@ export class RedisBackend implements InferenceBackend {
     this.depthTtlMs = opts.queueDepthTtlMs ?? 100;
     this.reader = new OutputStreamReader(this.redis, {
       blockMs: opts.blockMs,
-      maxKeysPerConnection: opts.streamsPerConnection,
+      pollMs: opts.outputPollMs,
       log: opts.log,
     });
   }
@@ -119,7 +119,9 @@ export class RedisBackend implements InferenceBackend {
     if (depth.n >= this.opts.maxQueueLength) throw new QueueFullError(job.model, this.opts.maxQueueLength);
     // Counted until the next refresh, so a burst between two counts still meets the bound.
     depth.n += 1;
-    await queue.add(REQUEST_JOB_NAME, job, { jobId: job.requestId, removeOnComplete: true, removeOnFail: 1000 });
+    // Its output is copied to this gateway's fan-in stream, which the reader reads for every request.
+    const data: RequestJob = { ...job, replyTo: this.reader.replyTo };
+    await queue.add(REQUEST_JOB_NAME, data, { jobId: job.requestId, removeOnComplete: true, removeOnFail: 1000 });
   }
 
   /**
@@ -151,9 +153,8 @@ export class RedisBackend implements InferenceBackend {
     for await (const burst of this.reader.subscribe(outputStreamKey(requestId), signal)) {
       const events: OutputEvent[] = [];
       let last = false;
-      for (const [, fields] of burst) {
-        const event = parseEntry(fields);
-        if (!event) continue;
+      for (const value of burst) {
+        const event = value as OutputEvent;
         events.push(event);
         if (event.type === 'error' || (event.type === 'finish' && finished.add(event.index).size >= n)) {
           last = true;
@@ -211,18 +212,4 @@ export class RedisBackend implements InferenceBackend {
     }
     return q;
   }
-}
-
-/** One stream entry's fields ([field, value, ...]) → its OutputEvent; malformed entries are skipped. */
-function parseEntry(fields: string[]): OutputEvent | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const value = fields[i + 1];
-    if (fields[i] !== OUTPUT_STREAM_FIELD || value === undefined) continue;
-    try {
-      return JSON.parse(value) as OutputEvent;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
