@@ -167,7 +167,7 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
   const bool f16 = kv.type() == KvType::F16;
   const float scale = c_.attnScale, cap = c_.attnSoftcap;
   const float* sinks = w_.layers[(size_t)layer].sinks;  // [nHeads] or nullptr
-  const int gc = std::min(group, kMaxAttnGroup);        // query heads per dotGroup call
+  const int gc = std::min(group, kMaxAttnGroup);        // query heads per dotRows call
   const int run = std::clamp(T * nKv / pool_.size(), 1, std::max(1, kMaxAttnGroup / gc));
   const int runs = (nKv + run - 1) / run;
   pool_.parallelFor(T * runs, 1, [&](int b, int e, int thread) {

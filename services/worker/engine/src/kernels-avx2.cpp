@@ -51,6 +51,19 @@ struct V : Q256 {
   // Integer block GEMM tile (Q256): 2 rows x 4 tokens (8 accumulators + |w|, w, ones and temporaries in 16 registers).
   static constexpr int QR = 2, QNT = 4;
   static float hsum(reg a) { return qhsum(a); }
+  // Lane i = hsum(a[i]) bit for bit, for 8 registers at once: qhsum's tree on transposed data.
+  static reg hsumW(const reg* a) {
+    __m256 b[4];
+    for (int i = 0; i < 4; i++)  // [A.lo+A.hi, B.lo+B.hi]
+      b[i] = _mm256_add_ps(_mm256_permute2f128_ps(a[2 * i], a[2 * i + 1], 0x20),
+                           _mm256_permute2f128_ps(a[2 * i], a[2 * i + 1], 0x31));
+    // lane k: (s0+s2, s1+s3) of registers k and 2+k (from b0, b1), of 4+k and 6+k (from b2, b3)
+    const __m256 f0 = _mm256_add_ps(_mm256_shuffle_ps(b[0], b[1], 0x44), _mm256_shuffle_ps(b[0], b[1], 0xEE));
+    const __m256 f1 = _mm256_add_ps(_mm256_shuffle_ps(b[2], b[3], 0x44), _mm256_shuffle_ps(b[2], b[3], 0xEE));
+    // element 4k + m = register 2m + k's sum
+    const __m256 g = _mm256_add_ps(_mm256_shuffle_ps(f0, f1, 0x88), _mm256_shuffle_ps(f0, f1, 0xDD));
+    return _mm256_permutevar8x32_ps(g, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  }
 };
 }  // namespace
 

@@ -57,5 +57,22 @@ struct V : Q256 {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  // Lane i = hsum(a[i]) bit for bit, for 16 registers at once: the same tree (256-bit halves, then 128-bit
+  // halves, then pairs 2 apart, then neighbours) run on transposed data, ~3 ops per register instead of ~8.
+  static reg hsumW(const reg* a) {
+    __m512 b[8], c[4];
+    for (int i = 0; i < 8; i++)  // [A.L0+A.L2, A.L1+A.L3, B.L0+B.L2, B.L1+B.L3] in 128-bit lanes L
+      b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0x44),
+                           _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0xEE));
+    for (int i = 0; i < 4; i++)  // lane k: register 4i + k's 128-bit sum s
+      c[i] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], 0x88),
+                           _mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], 0xDD));
+    // lane k: (s0+s2, s1+s3) of registers k and 4+k (from c0, c1), of 8+k and 12+k (from c2, c3)
+    const __m512 f0 = _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], 0x44), _mm512_shuffle_ps(c[0], c[1], 0xEE));
+    const __m512 f1 = _mm512_add_ps(_mm512_shuffle_ps(c[2], c[3], 0x44), _mm512_shuffle_ps(c[2], c[3], 0xEE));
+    // element 4k + m = register 4m + k's sum; the permutation puts register i's at element i
+    const __m512 g = _mm512_add_ps(_mm512_shuffle_ps(f0, f1, 0x88), _mm512_shuffle_ps(f0, f1, 0xDD));
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), g);
+  }
 };
 }  // namespace

@@ -238,41 +238,8 @@ float dotF16(const float* a, const uint16_t* b, int n) {
   return y;
 }
 
-// Attention for a GQA group: the g query heads that share one KV head use each K/V row once.
-// dotGroup: out[h] = dot(q + h*hd, k) for h < g (g <= 8); per head one accumulator over k in V::W
-// steps, hsum, scalar tail: the same value whatever g is. axpyGroup: out + h*hd += a[h] * v.
-template <int G, class L>
-inline void dotGroup(const float* q, const L& k, int hd, float* out) {
-  V::reg acc[G];  // G is a constant so the accumulators live in registers
-  for (int h = 0; h < G; h++) acc[h] = V::zero();
-  int i = 0;
-  for (; i + V::W <= hd; i += V::W) {
-    const V::reg kv = k.load(i);
-    for (int h = 0; h < G; h++) acc[h] = V::fma(V::loadF32(q + (size_t)h * hd + i), kv, acc[h]);
-  }
-  for (int h = 0; h < G; h++) {
-    float s = V::hsum(acc[h]);
-    for (int ii = i; ii < hd; ii++) s += q[(size_t)h * hd + ii] * k.at(ii);
-    out[h] = s;
-  }
-}
-template <int G, class L>
-inline void axpyGroup(float* out, const float* a, const L& v, int hd) {
-  V::reg av[G];
-  for (int h = 0; h < G; h++) av[h] = V::set1(a[h]);
-  int i = 0;
-  for (; i + V::W <= hd; i += V::W) {
-    const V::reg vv = v.load(i);
-    for (int h = 0; h < G; h++) {
-      float* o = out + (size_t)h * hd + i;
-      V::storeF32(o, V::fma(av[h], vv, V::loadF32(o)));
-    }
-  }
-  for (; i < hd; i++) {
-    const float vi = v.at(i);
-    for (int h = 0; h < G; h++) out[(size_t)h * hd + i] += a[h] * vi;
-  }
-}
+// Attention for a GQA group (kernels.h dotRows / axpyRows): the g <= 8 query heads that share one KV head use each
+// K/V row once.
 // g in 1..8 to the constant-G bodies.
 #define LOOM_GROUP_SWITCH(g, CALL) \
   switch (g) {                     \
@@ -301,53 +268,80 @@ inline void axpyGroup(float* out, const float* a, const L& v, int hd) {
       CALL(8);                     \
       break;                       \
   }
-template <class L, class P>
-inline void dotRowsN(const float* q, const uint8_t* rows, size_t stride, int n, int hd, int g, float* out, int ldo) {
-#define LOOM_CALL(G)                                                                 \
-  for (int r = 0; r < n; r++) {                                                      \
-    float d[G];                                                                      \
-    dotGroup<G>(q, L{reinterpret_cast<const P*>(rows + (size_t)r * stride)}, hd, d); \
-    for (int h = 0; h < G; h++) out[(size_t)h * ldo + r] = d[h];                     \
-  }
-  LOOM_GROUP_SWITCH(g, LOOM_CALL)
-#undef LOOM_CALL
-}
-// axpyRowsN when V::W divides hd: the same chain per output value (rows in order, the same fma), but column chunk by
-// column chunk, so the g heads' sums of a chunk stay in registers over all the rows instead of making a
-// store-to-load round trip through `out` per row.
+// dotRows for a constant G: rows in chunks of V::W, each (row, head) accumulated in one register over hd in V::W
+// steps, then the chunk's W accumulators of a head reduced at once by V::hsumW (bit for bit V::hsum: absent rows of
+// a short last chunk are zeros in lanes nobody reads), then the scalar tail. So a value depends on its row and head
+// only, never on n, the chunking or g.
 template <int G, class L, class P>
-inline void axpyRowsChunked(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride,
-                            int n, int hd) {
-  constexpr int kRows = 32;
-  float coef[kRows][G];
-  for (int r0 = 0; r0 < n; r0 += kRows) {
-    const int m = n - r0 < kRows ? n - r0 : kRows;
-    for (int r = 0; r < m; r++)
-      for (int h = 0; h < G; h++) coef[r][h] = a[(size_t)h * lda + r0 + r] * inv[h];
-    for (int i = 0; i < hd; i += V::W) {
-      V::reg acc[G];
-      for (int h = 0; h < G; h++) acc[h] = V::loadF32(out + (size_t)h * hd + i);
-      for (int r = 0; r < m; r++) {
-        const V::reg vv = L{reinterpret_cast<const P*>(rows + (size_t)(r0 + r) * stride)}.load(i);
-        for (int h = 0; h < G; h++) acc[h] = V::fma(V::set1(coef[r][h]), vv, acc[h]);
+inline void dotRowsG(const float* q, const uint8_t* rows, size_t stride, int n, int hd, float* out, int ldo) {
+  const int hv = hd - hd % V::W;  // the vector part of hd
+  for (int r0 = 0; r0 < n; r0 += V::W) {
+    const int nr = n - r0 < V::W ? n - r0 : V::W;
+    V::reg acc[G][V::W];  // [head][row of the chunk]
+    for (int r = 0; r < V::W; r++) {
+      V::reg a[G];  // this row's accumulators stay in registers over hd
+      for (int h = 0; h < G; h++) a[h] = V::zero();
+      if (r < nr) {
+        const L k{reinterpret_cast<const P*>(rows + (size_t)(r0 + r) * stride)};
+        for (int i = 0; i < hv; i += V::W) {
+          const V::reg kv = k.load(i);
+          for (int h = 0; h < G; h++) a[h] = V::fma(V::loadF32(q + (size_t)h * hd + i), kv, a[h]);
+        }
       }
-      for (int h = 0; h < G; h++) V::storeF32(out + (size_t)h * hd + i, acc[h]);
+      for (int h = 0; h < G; h++) acc[h][r] = a[h];
+    }
+    for (int h = 0; h < G; h++) {
+      float sums[V::W];
+      V::storeF32(sums, V::hsumW(acc[h]));
+      for (int r = 0; r < nr; r++) {
+        const L k{reinterpret_cast<const P*>(rows + (size_t)(r0 + r) * stride)};
+        float s = sums[r];
+        for (int i = hv; i < hd; i++) s += q[(size_t)h * hd + i] * k.at(i);
+        out[(size_t)h * ldo + r0 + r] = s;
+      }
     }
   }
+}
+// axpyRows for a constant G: out[h] += (a[h][r] * inv[h]) * row r for r = 0, 1, ... in order, with the loops
+// turned (slices outside, rows inside) so each V::W-wide slice of the G outputs stays in registers over all the rows
+// (one load and one store per slice per call instead of per row). Each output element sees the same chain of fmas.
+template <int G, class L, class P>
+inline void axpyRowsG(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
+                      int hd) {
+  constexpr int kChunk = 64;  // rows per pass: bounds the coefficient buffer
+  for (int r0 = 0; r0 < n; r0 += kChunk) {
+    const int nr = n - r0 < kChunk ? n - r0 : kChunk;
+    float coef[G][kChunk];  // [head][row]
+    for (int h = 0; h < G; h++)
+      for (int r = 0; r < nr; r++) coef[h][r] = a[(size_t)h * lda + r0 + r] * inv[h];
+    const uint8_t* chunk = rows + (size_t)r0 * stride;
+    int i = 0;
+    for (; i + V::W <= hd; i += V::W) {
+      V::reg o[G];
+      for (int h = 0; h < G; h++) o[h] = V::loadF32(out + (size_t)h * hd + i);
+      for (int r = 0; r < nr; r++) {
+        const V::reg vv = L{reinterpret_cast<const P*>(chunk + (size_t)r * stride)}.load(i);
+        for (int h = 0; h < G; h++) o[h] = V::fma(V::set1(coef[h][r]), vv, o[h]);
+      }
+      for (int h = 0; h < G; h++) V::storeF32(out + (size_t)h * hd + i, o[h]);
+    }
+    for (; i < hd; i++)
+      for (int r = 0; r < nr; r++) {
+        const float vi = L{reinterpret_cast<const P*>(chunk + (size_t)r * stride)}.at(i);
+        for (int h = 0; h < G; h++) out[(size_t)h * hd + i] += coef[h][r] * vi;
+      }
+  }
+}
+template <class L, class P>
+inline void dotRowsN(const float* q, const uint8_t* rows, size_t stride, int n, int hd, int g, float* out, int ldo) {
+#define LOOM_CALL(G) dotRowsG<G, L, P>(q, rows, stride, n, hd, out, ldo)
+  LOOM_GROUP_SWITCH(g, LOOM_CALL)
+#undef LOOM_CALL
 }
 template <class L, class P>
 inline void axpyRowsN(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
                       int hd, int g) {
-#define LOOM_CALL(G)                                                                         \
-  if (hd % V::W == 0) {                                                                      \
-    axpyRowsChunked<G, L, P>(out, a, lda, inv, rows, stride, n, hd);                         \
-  } else {                                                                                   \
-    for (int r = 0; r < n; r++) {                                                            \
-      float coef[G];                                                                         \
-      for (int h = 0; h < G; h++) coef[h] = a[(size_t)h * lda + r] * inv[h];                 \
-      axpyGroup<G>(out, coef, L{reinterpret_cast<const P*>(rows + (size_t)r * stride)}, hd); \
-    }                                                                                        \
-  }
+#define LOOM_CALL(G) axpyRowsG<G, L, P>(out, a, lda, inv, rows, stride, n, hd)
   LOOM_GROUP_SWITCH(g, LOOM_CALL)
 #undef LOOM_CALL
 }

@@ -29,6 +29,7 @@ struct V {
   static reg fnma(reg a, reg b, reg c) { return c - a * b; }
   static reg pow2(reg j, reg n) { return __builtin_ldexpf(j, (int)n); }
   static float hsum(reg a) { return a; }
+  static reg hsumW(const reg* a) { return a[0]; }  // lane i = hsum(a[i]), W = 1
   // q8_0 x q8_0: exact int32 block dot, scaled into one f32 sum per (row, token).
   static constexpr int QR = 1, QNT = 4;
   using qacc = float;

@@ -1,9 +1,9 @@
-// Per-kernel-set GEMM check and timing, Node-free (and the exp / SiLU kernels' accuracy): for f32 (row GEMM, and the
-// packed-panel GEMM of the sets that have one, which must also give the same bits at T = 1 and T = 64 and over split
-// panel ranges, on a row count that is not a whole number of panels), bf16 and q8_0 weights against f32 activations,
-// and every type with an integer block GEMM (kernels.h integerGemm: q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K,
-// iq4_nl, iq4_xs, mxfp4, weights from ggml's reference quantisers) against int8 activations (q8_0 / q8_1 / q8_K),
-// every set this CPU supports is compared with a float64 product of the same (dequantised) weights and
+// Per-kernel-set GEMM check and timing, Node-free (and the exp / SiLU / attention kernels' accuracy): for f32 (row
+// GEMM, and the packed-panel GEMM of the sets that have one, which must also give the same bits at T = 1 and T = 64 and
+// over split panel ranges, on a row count that is not a whole number of panels), bf16 and q8_0 weights against f32
+// activations, and every type with an integer block GEMM (kernels.h integerGemm: q8_0, q4_0, q4_1, q5_0, q5_1,
+// q2_K..q6_K, iq4_nl, iq4_xs, mxfp4, weights from ggml's reference quantisers) against int8 activations (q8_0 / q8_1 /
+// q8_K), every set this CPU supports is compared with a float64 product of the same (dequantised) weights and
 // activations, and timed on one thread at T = 1 and T = 64 tokens.
 // Fails when a set's error exceeds its bound: 1e-5 relative (f32/bf16 weights, f32-exact activations;
 // avx512bf16 splits activations into two bf16 terms, which must stay inside it) or, with q8_0
@@ -211,6 +211,77 @@ int main(int argc, char** argv) {
       }
       std::printf("silu      %-11s err %.2e %s\n", name.c_str(), err, err <= 1e-6 ? "ok" : "BAD");
       ok = ok && err <= 1e-6;
+    }
+  }
+  // Attention (dotRows / axpyRows) over f32 and f16 rows: within 1e-5 of double, and each (row, head) value the same
+  // bits whether the rows come in one call or one per call and the heads as a group or one by one (kernels.h), for head
+  // sizes with and without a scalar tail and row counts that are not a whole number of vectors.
+  {
+    const int n = 37, ld = 40, gMax = kMaxAttnGroup;
+    std::stringstream sets(supportedKernels());
+    for (std::string name; std::getline(sets, name, ',');) {
+      const KernelSet& k = selectKernels(name);
+      double err = 0;
+      bool same = true;
+      for (bool f16 : {false, true})
+        for (int hd : {48, 64, 72})
+          for (int g : {1, 3, gMax}) {
+            const size_t elt = f16 ? 2 : 4, stride = (size_t)(gMax * hd + 5) * elt;
+            std::vector<uint8_t> rows((size_t)n * stride);
+            std::vector<double> rv((size_t)n * hd);  // row values as stored
+            for (int r = 0; r < n; r++)
+              for (int i = 0; i < hd; i++) {
+                const float v = nd(rng);
+                uint8_t* at = &rows[(size_t)r * stride + (size_t)i * elt];
+                if (f16) {
+                  const uint16_t h = loom_f32_to_f16(v);
+                  std::memcpy(at, &h, 2);
+                  rv[(size_t)r * hd + i] = loom_f16_to_f32(h);
+                } else {
+                  std::memcpy(at, &v, 4);
+                  rv[(size_t)r * hd + i] = v;
+                }
+              }
+            std::vector<float> q((size_t)g * hd), a((size_t)g * ld), inv((size_t)g), out0((size_t)g * hd);
+            for (float& v : q) v = nd(rng);
+            for (float& v : a) v = std::fabs(nd(rng));
+            for (float& v : inv) v = 0.5f + std::fabs(nd(rng));
+            for (float& v : out0) v = nd(rng);
+            auto dot = f16 ? k.dotRowsF16 : k.dotRowsF32;
+            auto axpy = f16 ? k.axpyRowsF16 : k.axpyRowsF32;
+            std::vector<float> d1((size_t)g * ld), d2 = d1, d3 = d1;
+            dot(q.data(), rows.data(), stride, n, hd, g, d1.data(), ld);
+            for (int r = 0; r < n; r++) dot(q.data(), &rows[(size_t)r * stride], stride, 1, hd, g, &d2[(size_t)r], ld);
+            for (int h = 0; h < g; h++) dot(&q[(size_t)h * hd], rows.data(), stride, n, hd, 1, &d3[(size_t)h * ld], ld);
+            std::vector<float> o1 = out0, o2 = out0, o3 = out0;
+            axpy(o1.data(), a.data(), ld, inv.data(), rows.data(), stride, n, hd, g);
+            for (int r = 0; r < n; r++)
+              axpy(o2.data(), &a[(size_t)r], ld, inv.data(), &rows[(size_t)r * stride], stride, 1, hd, g);
+            for (int h = 0; h < g; h++)
+              axpy(&o3[(size_t)h * hd], &a[(size_t)h * ld], ld, &inv[(size_t)h], rows.data(), stride, n, hd, 1);
+            same = same && d1 == d2 && d1 == d3 && o1 == o2 && o1 == o3;
+            double dMax = 0, dErr = 0, oMax = 0, oErr = 0;
+            for (int h = 0; h < g; h++) {
+              for (int r = 0; r < n; r++) {
+                double ref = 0;
+                for (int i = 0; i < hd; i++) ref += (double)q[(size_t)h * hd + i] * rv[(size_t)r * hd + i];
+                dMax = std::fmax(dMax, std::fabs(ref));
+                dErr = std::fmax(dErr, std::fabs(d1[(size_t)h * ld + r] - ref));
+              }
+              for (int i = 0; i < hd; i++) {
+                double ref = out0[(size_t)h * hd + i];
+                for (int r = 0; r < n; r++)
+                  ref += (double)a[(size_t)h * ld + r] * inv[(size_t)h] * rv[(size_t)r * hd + i];
+                oMax = std::fmax(oMax, std::fabs(ref));
+                oErr = std::fmax(oErr, std::fabs(o1[(size_t)h * hd + i] - ref));
+              }
+            }
+            err = std::fmax(err, std::fmax(dErr / dMax, oErr / oMax));
+          }
+      const bool good = err <= 1e-5 && same;
+      std::printf("attention %-11s err %.2e, %s %s\n", name.c_str(), err,
+                  same ? "split-invariant" : "VARIES-WITH-SPLIT", good ? "ok" : "BAD");
+      ok = ok && good;
     }
   }
   if (supportedKernels().find("avx512vnni") == std::string::npos)
