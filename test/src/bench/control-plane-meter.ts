@@ -1,11 +1,13 @@
 import { at, entry } from '@loom/common';
 import { medianRange, spread } from '@loom/bench';
-import { commandStatsDelta, cpuSeconds, redisCommandStats, type RedisCommandStats } from '../fixtures/process-stats.js';
+import { commandStatsDelta, cpuTimes, redisCommandStats, type RedisCommandStats } from '../fixtures/process-stats.js';
 
 /** What the control plane spent on one timed run, per 1,000 generated tokens. */
 export interface ControlPlaneCost {
   /** CPU seconds (user + system, /proc/PID/stat) per process: gateway, scheduler, redis. */
   cpuS: Record<string, number>;
+  /** The kernel-mode part of cpuS (socket reads and writes, wake-ups, page faults). */
+  systemS: Record<string, number>;
   /**
    * cpuS less what each process spends idle over the time 1,000 tokens took (its idle rate,
    * measured before the run, times the run's seconds per 1,000 tokens): the part the load drives.
@@ -29,7 +31,7 @@ export class ControlPlaneMeter {
     private readonly pids: Record<string, number>,
     private readonly redisUrl: string,
     private readonly idle: Record<string, number>,
-    private readonly cpu0: Record<string, number>,
+    private readonly cpu0: Record<string, { user: number; system: number }>,
     private readonly stats0: RedisCommandStats,
   ) {}
 
@@ -40,7 +42,7 @@ export class ControlPlaneMeter {
     await new Promise((r) => setTimeout(r, ms));
     const s = (performance.now() - t0) / 1000;
     const cpu1 = cpuOf(pids);
-    return Object.fromEntries(Object.keys(pids).map((k) => [k, (entry(cpu1, k) - entry(cpu0, k)) / s]));
+    return Object.fromEntries(Object.keys(pids).map((k) => [k, (total(entry(cpu1, k)) - total(entry(cpu0, k))) / s]));
   }
 
   /** `idle`: the processes' idle rates (idleRates()), taken before the warm-up. */
@@ -58,7 +60,10 @@ export class ControlPlaneMeter {
     const per1k = (x: number) => (x / tokens) * 1000;
     const cpu1 = cpuOf(this.pids);
     const cpuS = Object.fromEntries(
-      Object.keys(this.pids).map((k) => [k, per1k(entry(cpu1, k) - entry(this.cpu0, k))]),
+      Object.keys(this.pids).map((k) => [k, per1k(total(entry(cpu1, k)) - total(entry(this.cpu0, k)))]),
+    );
+    const systemS = Object.fromEntries(
+      Object.keys(this.pids).map((k) => [k, per1k(entry(cpu1, k).system - entry(this.cpu0, k).system)]),
     );
     const loadCpuS = Object.fromEntries(
       Object.keys(this.pids).map((k) => [k, entry(cpuS, k) - per1k(entry(this.idle, k) * durationS)]),
@@ -68,12 +73,13 @@ export class ControlPlaneMeter {
       calls: per1k(c.calls),
       usec: per1k(c.usec),
     }));
-    return { cpuS, loadCpuS, idleCpuSPerS: this.idle, redis };
+    return { cpuS, systemS, loadCpuS, idleCpuSPerS: this.idle, redis };
   }
 }
 
 const cpuOf = (pids: Record<string, number>) =>
-  Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuTimes(pid)]));
+const total = (t: { user: number; system: number }) => t.user + t.system;
 
 /** Printable lines for one workload's runs: CPU per process and together, then Redis's top commands. */
 export function formatControlPlaneCost(workload: string, costs: ControlPlaneCost[], topCommands = 6): string[] {
@@ -93,6 +99,7 @@ export function formatControlPlaneCost(workload: string, costs: ControlPlaneCost
     )}`;
   const lines = [
     line('CPU s per 1,000 generated tokens', (c) => c.cpuS, 3),
+    line('of which in the kernel (system time)', (c) => c.systemS, 3),
     line('the same less the idle rate (load-driven)', (c) => c.loadCpuS, 3),
     line('idle CPU ms per s (before the run)', (c) => c.idleCpuSPerS, 1, 1000),
   ];

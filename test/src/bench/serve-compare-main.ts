@@ -316,6 +316,7 @@ console.log(
       ...(r.control
         ? {
             control_cpu_s_per_1k_tokens: r.control.cpuS,
+            control_system_cpu_s_per_1k_tokens: r.control.systemS,
             control_load_cpu_s_per_1k_tokens: r.control.loadCpuS,
             control_idle_cpu_s_per_s: r.control.idleCpuSPerS,
             redis_commands_per_1k_tokens: r.control.redis.slice(0, 8),
