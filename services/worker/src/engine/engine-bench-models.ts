@@ -1,7 +1,7 @@
 /**
  * The engine benchmark's model matrix. Each entry is a random-weight model that `loom model synth`
  * writes (a real model's shape and vocabulary, so it loads in both Loom and llama.cpp); the bench writes
- * one GGUF per (model, dtype) into a temp dir and runs every B on it. Add a row for a new family or shape
+ * one GGUF per (model, dtype) into a temp dir (or reuses one in --model-dir, bench-model-file.ts) and runs every B on it. Add a row for a new family or shape
  * here (an MoE, a sliding-window model, ...); `--models` picks by name, and entries marked `default`
  * run when no --models is given.
  */

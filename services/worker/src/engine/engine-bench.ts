@@ -14,9 +14,12 @@
  * Flags: --models (names in engine-bench-models.ts)  --dtypes f32,q8_0  --batch 1,8,64  --prompt 128
  *        --generate 128  --threads 2  --rounds 3  --budget-s 3600 (rows not started by then are skipped,
  *        and said so)  --no-llama
+ *        --model-dir DIR (keep synthesised GGUFs there and reuse them; default a temp dir, removed)
+ *        --synth-only (write the models into --model-dir and stop: run it outside the quiet window, e.g.
+ *        under a shared lock, so the timed run spends none of its window synthesising)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,12 +27,12 @@ import { parseArgs } from 'node:util';
 import { at } from '@loom/common';
 import { llamaPeerMissing, llamaPeerTool, medianRange, textTable } from '@loom/bench';
 import { readGgufMetadata } from '@loom/gguf';
+import { benchModelFile } from './bench-model-file.js';
 import { pickModels } from './engine-bench-models.js';
 import { runLoom, workloadFlops, type PhaseTimes, type Workload } from './engine-bench-workload.js';
 import { describePeer, peerCandidates, runBatchedBench, type PeerConfig } from './llama-batched-bench.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const CLI = path.join(repoRoot, 'packages', 'cli', 'dist', 'main.js');
 const BUILD = path.join(repoRoot, 'services', 'worker', 'engine', 'build');
 
 /** The issue's targets: Loom total tok/s over llama.cpp's by B (none stated for other B), and prefill. */
@@ -47,6 +50,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'budget-s': { type: 'string', default: '3600' },
     'no-llama': { type: 'boolean', default: false },
+    'model-dir': { type: 'string' },
+    'synth-only': { type: 'boolean', default: false },
   },
 });
 const list = (s: string) =>
@@ -66,7 +71,18 @@ const [P, G, threads, rounds, budget] = [
 if (![P, G, threads, rounds, budget, ...batches].every((n) => Number.isInteger(n) && n > 0))
   throw new Error('--prompt, --generate, --threads, --rounds, --budget-s and --batch take positive integers');
 
+if (values['synth-only'] && !values['model-dir'])
+  throw new Error('--synth-only needs --model-dir to keep the files in');
+
 const log = (s: string) => process.stderr.write(`bench:engine ${s}\n`);
+const modelDir = values['model-dir'] ? path.resolve(values['model-dir']) : undefined;
+if (modelDir) mkdirSync(modelDir, { recursive: true });
+const dtypesOf = (m: { dtypes: string[] }) => (values.dtypes ? list(values.dtypes) : m.dtypes);
+if (values['synth-only']) {
+  for (const model of models)
+    for (const dtype of dtypesOf(model)) benchModelFile(repoRoot, modelDir!, model, dtype, log);
+  process.exit(0);
+}
 const tool = (name: string, args: string[]) =>
   JSON.parse(execFileSync(path.join(BUILD, name), args, { encoding: 'utf8' })) as Record<string, number>;
 
@@ -116,18 +132,14 @@ const peer = values['no-llama'] ? undefined : llamaPeerTool('llama-batched-bench
 if (!peer && !values['no-llama']) log(`${llamaPeerMissing('llama-batched-bench')}; reporting Loom alone`);
 const peak = tool('peak-flops', [String(threads), '0.3']).gflops!;
 const bw = tool('mem-bandwidth', [String(threads), '512']);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-bench-'));
+const dir = modelDir ?? mkdtempSync(path.join(os.tmpdir(), 'loom-bench-'));
 const rows: Row[] = [];
 const skipped: string[] = [];
 const start = performance.now();
 try {
   for (const model of models)
-    for (const dtype of values.dtypes ? list(values.dtypes) : model.dtypes) {
-      const file = path.join(dir, `${model.name}-${dtype}.gguf`);
-      log(`synth ${model.name} ${dtype}`);
-      execFileSync(process.execPath, [CLI, 'model', 'synth', ...model.synth, '--dtype', dtype, '-o', file, '--quiet'], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+    for (const dtype of dtypesOf(model)) {
+      const file = benchModelFile(repoRoot, dir, model, dtype, log);
       const bytesPerToken = weightBytesPerToken(file);
       for (const batch of batches) {
         const name = `${model.name} ${dtype} B=${batch}`;
@@ -177,10 +189,10 @@ try {
           loadAvg: at(os.loadavg(), 0),
         });
       }
-      rmSync(file, { force: true });
+      if (!modelDir) rmSync(file, { force: true });
     }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!modelDir) rmSync(dir, { recursive: true, force: true });
 }
 
 const pick = (xs: Rates[], k: keyof Rates) => xs.map((x) => x[k]);
