@@ -1,6 +1,6 @@
 // The forward pass's weight GEMMs: an op group (q/k/v, gate/up, or one matrix) as one parallel-for over the rows of
-// all its matrices, each matrix through its kernel: packed f32 panels, the integer block GEMM on int8 activations,
-// or the f16 / bf16 (or unpacked f32) row GEMM.
+// all its matrices, each matrix through its kernel: packed f32 panels, packed q8_0 / q4_K panels, the integer block
+// GEMM on int8 activations, or the f16 / bf16 (or unpacked f32) row GEMM.
 #include <algorithm>
 
 #include "forward.h"
@@ -35,7 +35,10 @@ void Forward::matmuls(const float* x, int T, const GemmJob* jobs, int n) {
     const Matrix& w = *jobs[j].w;
     q[j] = integerGemm(k_, w.type);
     if (q[j].gemm && slot[q[j].acts] < 0) slot[q[j].acts] = nKinds, kinds[nKinds++] = q[j].acts;
-    const int rowsPerUnit = w.packed ? k_.packedPanels * kPanel : w.packedQ8 ? kPackedQ8PanelGroup * kPanel : kRowUnit;
+    const int rowsPerUnit = w.packed      ? k_.packedPanels * kPanel
+                            : w.packedQ8  ? kPackedQ8PanelGroup * kPanel
+                            : w.packedQ4K ? kPackedQ4KPanelGroup * kPanel
+                                          : kRowUnit;
     units[j + 1] = units[j] + (w.rows + rowsPerUnit - 1) / rowsPerUnit;
   }
   uint8_t* xq = xq_.data();
@@ -58,6 +61,10 @@ void Forward::matmuls(const float* x, int T, const GemmJob* jobs, int n) {
       } else if (w.packedQ8) {
         const int panels = (w.rows + kPanel - 1) / kPanel, np = kPackedQ8PanelGroup;
         k_.gemmPackedQ8_0(w.packedQ8, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, w.rows, u0 * np,
+                          std::min(u1 * np, panels));
+      } else if (w.packedQ4K) {
+        const int panels = (w.rows + kPanel - 1) / kPanel, np = kPackedQ4KPanelGroup;
+        k_.gemmPackedQ4_K(w.packedQ4K, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, w.rows, u0 * np,
                           std::min(u1 * np, panels));
       } else if (q[j].gemm) {
         q[j].gemm(w.data, w.rowBytes, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, u0 * kRowUnit,

@@ -65,6 +65,52 @@ struct V : Q256 {
     return _mm256_permutevar8x32_ps(g, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   }
 };
+// The packed q4_K GEMM's integer traits (kernels-packed-q4k.h): a panel in two registers of 8 int32 lanes; maddubs +
+// madd for the byte dots.
+struct PQ4 {
+  using ireg = __m256i;
+  using freg = __m256;
+  static constexpr int L = 8;
+  static constexpr int MT = 2;  // tokens per micro-tile: 3 x 2 x 2 accumulators + 4 weight halves in 16 registers
+  static ireg izero() { return _mm256_setzero_si256(); }
+  static ireg set1(int v) { return _mm256_set1_epi32(v); }
+  static ireg load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static ireg u8to32(const uint8_t* p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  }
+  static ireg bcast4(const uint8_t* p) {
+    int v;
+    __builtin_memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+  }
+  static ireg and_(ireg a, ireg b) { return _mm256_and_si256(a, b); }
+  static ireg or_(ireg a, ireg b) { return _mm256_or_si256(a, b); }
+  static ireg shl32(ireg a, int n) { return _mm256_slli_epi32(a, n); }
+  static ireg shr16(ireg a, int n) { return _mm256_srli_epi16(a, n); }
+  static ireg add32(ireg a, ireg b) { return _mm256_add_epi32(a, b); }
+  static ireg mul32(ireg a, ireg b) { return _mm256_mullo_epi32(a, b); }
+  static ireg dpbusd(ireg acc, ireg u, ireg s) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+  }
+  static ireg dpwssd(ireg acc, ireg a, ireg b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
+  static freg fzero() { return _mm256_setzero_ps(); }
+  static freg fset1(float a) { return _mm256_set1_ps(a); }
+  static freg f16x(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static freg cvt(ireg a) { return _mm256_cvtepi32_ps(a); }
+  static freg fmul(freg a, freg b) { return _mm256_mul_ps(a, b); }
+  static freg fma(freg a, freg b, freg c) { return _mm256_fmadd_ps(a, b, c); }
+  static freg fnma(freg a, freg b, freg c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a * b
+  // The first n (<= 0: none) of the 8 lanes.
+  static void store(float* y, freg v, int n) {
+    if (n >= L) {
+      _mm256_storeu_ps(y, v);
+    } else if (n > 0) {
+      float lanes[L];
+      _mm256_storeu_ps(lanes, v);
+      for (int i = 0; i < n; i++) y[i] = lanes[i];
+    }
+  }
+};
 }  // namespace
 
 #include "kernels-impl.h"

@@ -75,4 +75,54 @@ struct V : Q256 {
     return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), g);
   }
 };
+
+// The packed q4_K GEMM's integer traits (kernels-packed-q4k.h): a panel in one register of 16 int32 lanes.
+struct PQ4 {
+  using ireg = __m512i;
+  using freg = __m512;
+  static constexpr int L = 16;
+  static constexpr int MT = 4;  // tokens per micro-tile: 3 x 4 accumulators + 2 weight halves + broadcasts
+  static ireg izero() { return _mm512_setzero_si512(); }
+  static ireg set1(int v) { return _mm512_set1_epi32(v); }
+  static ireg load(const uint8_t* p) { return _mm512_loadu_si512(p); }
+  static ireg u8to32(const uint8_t* p) {
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static ireg bcast4(const uint8_t* p) {
+    int v;
+    __builtin_memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+  }
+  static ireg and_(ireg a, ireg b) { return _mm512_and_si512(a, b); }
+  static ireg or_(ireg a, ireg b) { return _mm512_or_si512(a, b); }
+  static ireg shl32(ireg a, int n) { return _mm512_slli_epi32(a, n); }
+  static ireg shr16(ireg a, int n) { return _mm512_srli_epi16(a, n); }
+  static ireg add32(ireg a, ireg b) { return _mm512_add_epi32(a, b); }
+  static ireg mul32(ireg a, ireg b) { return _mm512_mullo_epi32(a, b); }
+#ifdef LOOM_AVX512_VNNI
+  static ireg dpbusd(ireg acc, ireg u, ireg s) { return _mm512_dpbusd_epi32(acc, u, s); }
+  static ireg dpwssd(ireg acc, ireg a, ireg b) { return _mm512_dpwssd_epi32(acc, a, b); }
+#else
+  static ireg dpbusd(ireg acc, ireg u, ireg s) {
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1)));
+  }
+  static ireg dpwssd(ireg acc, ireg a, ireg b) { return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b)); }
+#endif
+  static freg fzero() { return _mm512_setzero_ps(); }
+  static freg fset1(float a) { return _mm512_set1_ps(a); }
+  static freg f16x(const uint8_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static freg cvt(ireg a) { return _mm512_cvtepi32_ps(a); }
+  static freg fmul(freg a, freg b) { return _mm512_mul_ps(a, b); }
+  static freg fma(freg a, freg b, freg c) { return _mm512_fmadd_ps(a, b, c); }
+  static freg fnma(freg a, freg b, freg c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a * b
+  // The first n (<= 0: none) of the 16 lanes.
+  static void store(float* y, freg v, int n) {
+    if (n >= L)
+      _mm512_storeu_ps(y, v);
+    else if (n > 0)
+      _mm512_mask_storeu_ps(y, (__mmask16)((1u << n) - 1), v);
+  }
+};
 }  // namespace

@@ -110,6 +110,12 @@ void gemm(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int K, in
 #else
 #define LOOM_PACKED_Q8 nullptr
 #endif
+#if defined(__AVX2__)  // the sets whose traits define PQ4 (every one but scalar)
+#include "kernels-packed-q4k.h"
+#define LOOM_PACKED_Q4K gemmPackedQ4_K
+#else
+#define LOOM_PACKED_Q4K nullptr
+#endif
 
 // ---- f32 GEMM on packed panels (kernels.h PackedGemmFn; llamafile tinyBLAS / BLIS style) ----
 // Micro-tile: MT tokens x NP panels in MT * NP * PV accumulators (PV registers per panel row). Per k it loads
@@ -451,16 +457,13 @@ void toF16(uint16_t* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name,     gemmF32,
-                              gemmF16,     gemmBF16,
-                              gemmQ8_0,    V::PMT > 0 ? gemmPackedF32 : nullptr,
-                              V::PNP,      LOOM_PACKED_Q8,
-                              dotF32,      dotF16,
-                              axpyF32,     axpyF16,
-                              toF16,       expShiftSum,
-                              siluMul,     dotRowsF32,
-                              dotRowsF16,  axpyRowsF32,
-                              axpyRowsF16, {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
+const loom::KernelSet kSet = {V::name,     gemmF32,        gemmF16,
+                              gemmBF16,    gemmQ8_0,       V::PMT > 0 ? gemmPackedF32 : nullptr,
+                              V::PNP,      LOOM_PACKED_Q8, LOOM_PACKED_Q4K,
+                              dotF32,      dotF16,         axpyF32,
+                              axpyF16,     toF16,          expShiftSum,
+                              siluMul,     dotRowsF32,     dotRowsF16,
+                              axpyRowsF32, axpyRowsF16,    {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
                               kQGemms};
 
 }  // namespace

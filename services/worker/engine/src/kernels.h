@@ -42,6 +42,19 @@ inline size_t packedQ8_0Bytes(int N, int K) {
   return (size_t)((N + kPanel - 1) / kPanel) * (size_t)(K / 32) * (8 * 64 + 2 * 4 * kPanel);
 }
 
+// q4_K weights repacked for the packed integer GEMM (packQ4_KPanels, kernels-packed-q4k.h): per panel of kPanel rows
+// and per 256-value super-block, kPackedQ4KBlock bytes: [8 sub-blocks j][4 groups g][kPanel rows][4] nibble bytes
+// (byte i of a row's four: the row's value 32j + 4g + i in its low nibble, 32j + 16 + 4g + i in its high one), then
+// [8][kPanel] u8 6-bit scales, [8][kPanel] u8 6-bit mins, kPanel f16 d, kPanel f16 dmin (ggml's values, unpacked
+// from its 12 scale bytes once here); rows >= N zero. Y as PackedGemmFn, X as QGemmFn's (kActQ8_K rows).
+constexpr int kPQ4Scales = 8 * 4 * kPanel * 4, kPQ4Mins = kPQ4Scales + 8 * kPanel, kPQ4D = kPQ4Mins + 8 * kPanel,
+              kPQ4Dmin = kPQ4D + 2 * kPanel, kPackedQ4KBlock = kPQ4Dmin + 2 * kPanel;  // offsets in a block
+constexpr int kPackedQ4KPanelGroup = 1;  // panels per micro-tile of gemmPackedQ4_K
+void packQ4_KPanels(const uint8_t* W, size_t rowBytes, int N, int K, uint8_t* dst, int p0, int p1);
+inline size_t packedQ4_KBytes(int N, int K) {
+  return (size_t)((N + kPanel - 1) / kPanel) * (size_t)(K / 256) * kPackedQ4KBlock;
+}
+
 // Weight formats of the integer block GEMM: the index into KernelSet::gemmQ. 256-value super-block
 // formats (the K-quants, iq4_xs) need K % 256 == 0, the others K % 32 == 0.
 enum QFormat : int {
@@ -92,6 +105,7 @@ struct KernelSet {
   PackedGemmFn gemmPackedF32;
   int packedPanels;
   PackedQGemmFn gemmPackedQ8_0;  // sets with VNNI; nullptr elsewhere (q8_0 weights then stay as they are)
+  PackedQGemmFn gemmPackedQ4_K;  // AVX2 and later; nullptr in the scalar set (its row GEMM is the definition)
   float (*dotF32)(const float* a, const float* b, int n);
   float (*dotF16)(const float* a, const uint16_t* b, int n);  // a f32, b binary16
   void (*axpyF32)(float* y, float a, const float* x, int n);  // y[i] += a * x[i]

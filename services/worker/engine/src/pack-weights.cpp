@@ -30,6 +30,11 @@ void pack(Matrix& m, Weights& w, const KernelSet& k, ThreadPool& pool) {
     pool.parallelFor(panels, 16,
                      [&](int b, int e, int) { packQ8_0Panels(m.data, m.rowBytes, m.rows, m.cols, dst, b, e); });
     m.packedQ8 = dst;
+  } else if (m.type == GGML_Q4_K && k.gemmPackedQ4_K) {
+    uint8_t* dst = static_cast<uint8_t*>(alloc(packedQ4_KBytes(m.rows, m.cols), m, w));
+    pool.parallelFor(panels, 16,
+                     [&](int b, int e, int) { packQ4_KPanels(m.data, m.rowBytes, m.rows, m.cols, dst, b, e); });
+    m.packedQ4K = dst;
   }
 }
 

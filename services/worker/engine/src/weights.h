@@ -22,6 +22,8 @@ struct Matrix {
   const float* packed = nullptr;
   // q8_0 weights in the VNNI GEMM's panel layout (kernels.h packQ8_0Panels), likewise; nullptr when unpacked.
   const uint8_t* packedQ8 = nullptr;
+  // q4_K weights in the packed GEMM's panel layout (kernels.h packQ4_KPanels), likewise.
+  const uint8_t* packedQ4K = nullptr;
 };
 
 // A 3-D expert tensor (GGUF dims {cols, rows, nExperts}): nExperts matrices of the same shape and type, each
@@ -75,7 +77,7 @@ struct Weights {
   Matrix output;            // [vocab][dim]; token_embd when output.weight is absent (tied)
   bool tiedOutput = false;
   uint32_t bulkType = 0;  // type of attn_q of layer 0: what "the model's weight type" means to users
-  std::vector<std::unique_ptr<void, void (*)(void*)>> packed;  // the buffers Matrix::packed(Q8) point into
+  std::vector<std::unique_ptr<void, void (*)(void*)>> packed;  // the buffers Matrix::packed(Q8, Q4K) point into
 };
 
 // Throws naming the file and the tensor for missing tensors, wrong shapes or unsupported types.

@@ -8,7 +8,8 @@
 // Fails when a set's error exceeds its bound: 1e-5 relative (f32/bf16 weights, f32-exact activations;
 // avx512bf16 splits activations into two bf16 terms, which must stay inside it) or, with q8_0
 // activations (rounded to 8 bits by design), 2e-2; and when avx512vnni's integer GEMMs differ in any
-// bit from avx512's (the integer block dot is exact either way). Error = max |y - ref| / max |ref| per case.
+// bit from avx512's (the integer block dot is exact either way), or the packed q4_K GEMMs of the sets differ in any
+// bit (exact int32 sums, then the same f32 operations per lane at any vector width). Error = max |y - ref| / max |ref|.
 // Usage: kernel-check [N=1024] [K=1024] (K a multiple of 256 for the 256-value super-block types)
 #include <algorithm>
 #include <chrono>
@@ -72,16 +73,19 @@ int main(int argc, char** argv) {
   std::printf("supported kernel sets: %s; N=%d K=%d, 1 thread\n", supportedKernels().c_str(), N, K);
   bool ok = true;
   std::map<std::string, std::vector<float>> q8q8;  // set -> Y, for the bitwise VNNI check
+  std::vector<float> packedQ4K;                    // the first vector set's Y, for the bitwise check across sets
+  std::string packedQ4KSet;
   // f32-activation GEMMs first, then every integer block GEMM (activations to q8_0), by GGML type.
   struct Case {
     uint32_t type;
     bool integer;
-    bool packed = false;  // f32, q8_0 x q8_0: the packed-panel GEMM, N - 5 rows
+    bool packed = false;  // f32, q8_0 x q8_0, q4_K x q8_K: the packed-panel GEMM, N - 5 rows
   };
   std::vector<Case> cases = {{GGML_F32, false}, {GGML_F32, false, true}, {GGML_BF16, false}, {GGML_Q8_0, false}};
   for (uint32_t t = 0; t < 64; t++)
     if (integerGemm(scalarKernels(), t).gemm) cases.push_back({t, true});
   cases.push_back({GGML_Q8_0, true, true});
+  cases.push_back({GGML_Q4_K, true, true});
   for (const Case& c : cases) {
     const std::string type = std::string(ggmlTypeInfo(c.type).name) + (c.integer ? "xq8" : "") + (c.packed ? "p" : "");
     if (K % (int)ggmlTypeInfo(c.type).blockElems != 0) {
@@ -91,9 +95,11 @@ int main(int argc, char** argv) {
     const Weights w = make(c.type, N, K, rng);
     const int Np = N - 5, panels = (Np + kPanel - 1) / kPanel;
     std::vector<float> packed(c.packed && !c.integer ? packedF32Floats(Np, K) : 0);
-    std::vector<uint8_t> packedQ(c.packed && c.integer ? packedQ8_0Bytes(Np, K) : 0);
+    const bool q4k = c.type == GGML_Q4_K;
+    std::vector<uint8_t> packedQ(c.packed && c.integer ? q4k ? packedQ4_KBytes(Np, K) : packedQ8_0Bytes(Np, K) : 0);
     if (c.packed && !c.integer) packF32Panels(w.bytes.data(), w.rowBytes, Np, K, packed.data(), 0, panels);
-    if (c.packed && c.integer) packQ8_0Panels(w.bytes.data(), w.rowBytes, Np, K, packedQ.data(), 0, panels);
+    if (c.packed && c.integer)
+      (q4k ? packQ4_KPanels : packQ8_0Panels)(w.bytes.data(), w.rowBytes, Np, K, packedQ.data(), 0, panels);
     std::vector<double> ref((size_t)Tmax * N);
     double refMax = 0;
     for (int t = 0; t < Tmax; t++)
@@ -106,14 +112,16 @@ int main(int argc, char** argv) {
     std::stringstream sets(supportedKernels());
     for (std::string name; std::getline(sets, name, ',');) {
       const KernelSet& ks = selectKernels(name);
-      if (c.packed && (c.integer ? !ks.gemmPackedQ8_0 : !ks.gemmPackedF32)) continue;
-      // The packed GEMM of sets that have one: f32 activations, or q8_0 ones quantised into Xq first.
+      const PackedQGemmFn packedQGemm = q4k ? ks.gemmPackedQ4_K : ks.gemmPackedQ8_0;
+      if (c.packed && (c.integer ? !packedQGemm : !ks.gemmPackedF32)) continue;
+      // The packed GEMM of sets that have one: f32 activations, or int8 ones (q8_0; q8_K for q4_K) quantised first.
       auto gemmPacked = [&](const float* x, float* y, int T, int p0, int p1) {
         if (!c.integer) return ks.gemmPackedF32(packed.data(), x, y, K, T, N, Np, p0, p1);
         const size_t xs = (size_t)(K / 32) * kQ8ActBytes;
         std::vector<uint8_t> xq((size_t)T * xs);
-        for (int t = 0; t < T; t++) ks.quantizeActs[kActQ8_0](x + (size_t)t * K, xq.data() + t * xs, K);
-        ks.gemmPackedQ8_0(packedQ.data(), xq.data(), y, K, T, N, Np, p0, p1);
+        for (int t = 0; t < T; t++)
+          ks.quantizeActs[q4k ? kActQ8_K : kActQ8_0](x + (size_t)t * K, xq.data() + t * xs, K);
+        packedQGemm(packedQ.data(), xq.data(), y, K, T, N, Np, p0, p1);
       };
       std::vector<uint8_t> Xq((size_t)Tmax * (K / 32) * kQ8ActBytes);
       std::vector<float> Y((size_t)Tmax * N);
@@ -138,6 +146,11 @@ int main(int argc, char** argv) {
       err /= refMax;
       const double bound = c.integer ? 2e-2 : 1e-5;
       if (c.integer && !c.packed) q8q8[type + "/" + name] = Y;
+      if (c.packed && q4k && packedQ4K.empty()) packedQ4K = Y, packedQ4KSet = name;
+      if (c.packed && q4k && Y != packedQ4K) {
+        std::printf("%-9s %-11s BAD: differs from %s\n", type.c_str(), name.c_str(), packedQ4KSet.c_str());
+        ok = false;
+      }
       std::printf("%-9s %-11s err %.2e %s", type.c_str(), name.c_str(), err, err <= bound ? "ok " : "BAD");
       ok = ok && err <= bound;
       if (c.packed) {  // the determinism contract: T = 1 and split panel ranges give T = 64's bits
