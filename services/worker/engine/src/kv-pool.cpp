@@ -22,6 +22,10 @@ KvPool::KvPool(int numBlocks, int blockSize, int layersPerBlock, int kvDim, KvTy
     throw std::runtime_error("cannot allocate the KV pool (" + std::to_string(totalBytes_) + " bytes for " +
                              std::to_string(numBlocks) + " blocks): " + std::strerror(errno) + "; lower numBlocks");
   base_ = static_cast<uint8_t*>(p);
+  // Huge pages where the kernel has them (a hint; failure changes nothing but speed). Attention reads each cached
+  // row once per decoded token, scattered over blocks: with 4 KiB pages most of those reads miss the TLB, and a
+  // page walk is dear in a VM. Measured on stories15M f32 at B=64: attention 8.3-9.1 ms a step from 9.3-12.2.
+  madvise(p, totalBytes_, MADV_HUGEPAGE);
 }
 
 KvPool::~KvPool() {
