@@ -41,7 +41,8 @@ class Sampler {
   std::vector<int32_t> count_;  // [threads][vocab] occurrences in the output; kept all-zero between calls
   std::vector<uint8_t> seen_;   // [threads][vocab] 1 = in prompt or output, 2 = penalised; kept all-zero
 
-  double rawLogZ(const float* raw, int thread);  // log sum exp of raw[vocab] (uses the thread's prob_)
+  // log sum exp of raw[vocab] (uses the thread's prob_); *maxOut (when non-null) = the largest raw logit.
+  double rawLogZ(const float* raw, int thread, float* maxOut = nullptr);
   // topIds/topLogprobs[topN]: the topN most likely raw tokens (ties to the lower id), -1 / NaN padded.
   void writeTop(const float* raw, double logZ, int thread, int topN, int32_t* topIds, float* topLogprobs);
   // out[vocab] = raw with every token the mask does not allow at -inf; false (out untouched) when it allows none.
