@@ -72,6 +72,7 @@ struct PQ4 {
   using freg = __m256;
   static constexpr int L = 8;
   static constexpr int MT = 2;  // tokens per micro-tile: 3 x 2 x 2 accumulators + 4 weight halves in 16 registers
+  static constexpr bool kHigh16 = false;  // kernels-packed-q4k.h
   static ireg izero() { return _mm256_setzero_si256(); }
   static ireg set1(int v) { return _mm256_set1_epi32(v); }
   static ireg load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }

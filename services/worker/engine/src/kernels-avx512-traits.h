@@ -81,7 +81,13 @@ struct PQ4 {
   using ireg = __m512i;
   using freg = __m512;
   static constexpr int L = 16;
-  static constexpr int MT = 4;  // tokens per micro-tile: 3 x 4 accumulators + 2 weight halves + broadcasts
+  static constexpr int MT =
+      4;  // tokens per micro-tile (4 x (2 dot chains + sum + accumulator)); 5 and 6 measured no faster
+#ifdef LOOM_AVX512_VNNI
+  static constexpr bool kHigh16 = true;  // kernels-packed-q4k.h; vpdpbusd takes u8 up to 255
+#else
+  static constexpr bool kHigh16 = false;  // maddubs' int16 pairs would saturate on 240 x 127 x 2
+#endif
   static ireg izero() { return _mm512_setzero_si512(); }
   static ireg set1(int v) { return _mm512_set1_epi32(v); }
   static ireg load(const uint8_t* p) { return _mm512_loadu_si512(p); }

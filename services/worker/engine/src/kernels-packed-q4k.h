@@ -7,9 +7,10 @@
 // Per (row, token) and 256-value super-block, with sc_j / m_j the row's 6-bit scale / min of sub-block j, q its
 // nibbles and x the token's q8_K quants (d_x per super-block, bs_j their sum over sub-block j):
 //   y += d * d_x * sum_j sc_j * (q_j . x_j)  -  dmin * d_x * sum_j m_j * bs_j
-// both sums exact in int32 (|sum_j sc_j q_j.x_j| <= 8 * 63 * 32 * 15 * 128 < 2^31), each then one f32 multiply-add
-// into the lane's accumulator, min term first, super-blocks in order: the value for (row, token) depends on its row
-// and token only, so the determinism contract holds (the bits differ from the row GEMM's, which scales per block).
+// both sums exact in int32 (|sum_j sc_j q_j.x_j| <= 8 * 63 * 32 * 15 * 127, < 2^31 even 16 times over), then each
+// one f32 multiply-add into the lane's accumulator, min term first, super-blocks in order: the value for (row, token)
+// depends on its row and token only, so the determinism contract holds (the bits differ from the row GEMM's, which
+// scales per block).
 #pragma once
 
 // Tokens [0, MT) against the NP panels at P (pstride bytes apart); X: q8_K rows xStride bytes apart; nsb super-blocks.
@@ -19,8 +20,11 @@ inline void pq4tile(const uint8_t* P, size_t pstride, const uint8_t* X, size_t x
   using I = PQ4::ireg;
   using F = PQ4::freg;
   constexpr int H = loom::kPanel / PQ4::L, NR = NP * H;  // registers per token row of the tile
-  constexpr int C = MT * NR < 4 ? 2 : 1;                 // dot chains per register: short tiles split theirs in two
-  const I low4 = PQ4::set1(0x0F0F0F0F);
+  // kHigh16: the high nibbles are only masked (so stand for 16 x their value) and go to a chain of their own, one op
+  // fewer per weight register; else they are shifted down, and short tiles still split the dot in two chains.
+  constexpr bool H16 = PQ4::kHigh16;
+  constexpr int C = H16 || MT * NR < 4 ? 2 : 1;
+  const I low4 = PQ4::set1(0x0F0F0F0F), high4 = PQ4::set1((int)0xF0F0F0F0u);
   F acc[MT][NR];
   for (int t = 0; t < MT; t++)
     for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fzero();
@@ -69,7 +73,7 @@ inline void pq4tile(const uint8_t* P, size_t pstride, const uint8_t* X, size_t x
         for (int i = 0; i < NR; i++) {
           const I w = PQ4::load(blk + (i / H) * pstride + (j * 4 + g) * 4 * loom::kPanel + (i % H) * PQ4::L * 4);
           lo[i] = PQ4::and_(w, low4);
-          hi[i] = PQ4::and_(PQ4::shr16(w, 4), low4);
+          hi[i] = H16 ? PQ4::and_(w, high4) : PQ4::and_(PQ4::shr16(w, 4), low4);
         }
         for (int t = 0; t < MT; t++) {
           const I xl = PQ4::bcast4(xq + t * xStride + 4 * g), xh = PQ4::bcast4(xq + t * xStride + 16 + 4 * g);
@@ -84,12 +88,14 @@ inline void pq4tile(const uint8_t* P, size_t pstride, const uint8_t* X, size_t x
         sc[i] = PQ4::u8to32(blk + (i / H) * pstride + loom::kPQ4Scales + j * loom::kPanel + (i % H) * PQ4::L);
       for (int t = 0; t < MT; t++)
         for (int i = 0; i < NR; i++) {
-          const I dt = C == 2 ? PQ4::add32(dot[0][t][i], dot[C - 1][t][i]) : dot[0][t][i];
+          const I dt = H16      ? PQ4::add32(PQ4::shl32(dot[0][t][i], 4), dot[1][t][i])  // 16 x the dot
+                       : C == 2 ? PQ4::add32(dot[0][t][i], dot[C - 1][t][i])
+                                : dot[0][t][i];
           sumi[t][i] = PQ4::add32(sumi[t][i], PQ4::mul32(dt, sc[i]));
         }
     }
-    for (int t = 0; t < MT; t++) {
-      const F vdx = PQ4::fset1(dx[t]);
+    for (int t = 0; t < MT; t++) {  // H16: sumi is 16 x the sum, so d_x / 16 (exact, and so is every product after)
+      const F vdx = PQ4::fset1(H16 ? dx[t] * 0.0625f : dx[t]);
       for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fma(PQ4::cvt(sumi[t][i]), PQ4::fmul(d[i], vdx), acc[t][i]);
     }
   }
