@@ -118,9 +118,11 @@ export class OutputStreamReader {
   /**
    * The values (field OUTPUT_STREAM_FIELD, parsed JSON) of stream `key` from its first entry, in
    * order, until `signal` aborts or the loop is left; each item is every value buffered and not yet
-   * taken (a burst: usually one step's, more when the consumer fell behind).
+   * taken (a burst: usually one step's, more when the consumer fell behind). With `isLast`, the
+   * subscription ends after the first value it holds true for (that value closes its burst); it is
+   * called once per value, in order, so it may keep state.
    */
-  async *subscribe(key: string, signal: AbortSignal): AsyncGenerator<unknown[]> {
+  async *subscribe(key: string, signal: AbortSignal, isLast?: (value: unknown) => boolean): AsyncGenerator<unknown[]> {
     if (this.closed || signal.aborted) return;
     const sub: Sub = {
       key,
@@ -146,6 +148,12 @@ export class OutputStreamReader {
           continue;
         }
         const burst = sub.buffer.splice(0);
+        const end = isLast ? burst.findIndex(isLast) : -1;
+        if (end >= 0) {
+          burst.length = end + 1;
+          yield burst;
+          return;
+        }
         // Drained: what was dropped while it was full is read from its stream.
         if (sub.state === 'behind') this.markDue(sub);
         yield burst;

@@ -148,22 +148,15 @@ export class RedisBackend implements InferenceBackend {
     return pending;
   }
 
-  async *events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent[]> {
+  events(requestId: string, signal: AbortSignal, n = 1): AsyncIterable<OutputEvent[]> {
+    // The reader's own generator, not one more layer around it: each layer costs every stream a
+    // few promises per step. It ends after the error event or the n-th choice's finish.
     const finished = new Set<number>();
-    for await (const burst of this.reader.subscribe(outputStreamKey(requestId), signal)) {
-      const events: OutputEvent[] = [];
-      let last = false;
-      for (const value of burst) {
-        const event = value as OutputEvent;
-        events.push(event);
-        if (event.type === 'error' || (event.type === 'finish' && finished.add(event.index).size >= n)) {
-          last = true;
-          break;
-        }
-      }
-      if (events.length > 0) yield events;
-      if (last) return;
-    }
+    const isLast = (value: unknown) => {
+      const event = value as OutputEvent;
+      return event.type === 'error' || (event.type === 'finish' && finished.add(event.index).size >= n);
+    };
+    return this.reader.subscribe(outputStreamKey(requestId), signal, isLast) as AsyncIterable<OutputEvent[]>;
   }
 
   streamStats(): StreamStats {

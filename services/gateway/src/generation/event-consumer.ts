@@ -30,6 +30,8 @@ export class EventConsumer {
   /** Seconds from arrival to the first token delivered; undefined until then. */
   timeToFirstToken: number | undefined;
   private readonly lastTokenAt: number[];
+  /** The label set of every per-token series, made once per request. */
+  private readonly modelLabels: { model_name: string };
 
   constructor(
     private readonly n: number,
@@ -39,21 +41,32 @@ export class EventConsumer {
   ) {
     this.choices = Array.from({ length: n }, () => ({ text: '', tokens: 0, logprobs: [] as TokenLogprob[] }));
     this.lastTokenAt = new Array<number>(n).fill(0);
+    this.modelLabels = { model_name: model };
   }
 
-  /** Per burst of events, its updates (bursts with none are skipped); an error ends it after the updates before it. */
-  async *consume(bursts: AsyncIterable<OutputEvent[]>): AsyncGenerator<ChoiceUpdate[]> {
+  /**
+   * Per burst of events, its updates (bursts with none are skipped); an error ends it after the
+   * updates before it. `onFirst` is called when the first burst arrives (the queue-wait timeout's end).
+   */
+  async *consume(bursts: AsyncIterable<OutputEvent[]>, onFirst?: () => void): AsyncGenerator<ChoiceUpdate[]> {
     for await (const burst of bursts) {
+      onFirst?.();
+      onFirst = undefined;
       const updates: ChoiceUpdate[] = [];
-      for (const ev of burst) {
-        let u: ChoiceUpdate | undefined;
-        try {
-          u = this.apply(ev);
-        } catch (err) {
-          if (updates.length > 0) yield updates;
-          throw err;
+      let tokens = 0;
+      try {
+        for (const ev of burst) {
+          const u = this.apply(ev);
+          if (u === undefined) continue;
+          updates.push(u);
+          if (u.kind === 'delta') tokens += u.tokens;
         }
-        if (u) updates.push(u);
+      } catch (err) {
+        if (updates.length > 0) yield updates;
+        throw err;
+      } finally {
+        // One counter update per burst, not per event.
+        if (tokens > 0) this.metrics.generationTokens.inc(this.modelLabels, tokens);
       }
       if (updates.length > 0) yield updates;
     }
@@ -130,14 +143,13 @@ export class EventConsumer {
     const now = performance.now();
     if (this.timeToFirstToken === undefined) {
       this.timeToFirstToken = (now - this.arrivedAt) / 1000;
-      this.metrics.ttft.observe({ model_name: this.model }, this.timeToFirstToken);
+      this.metrics.ttft.observe(this.modelLabels, this.timeToFirstToken);
     }
     const last = at(this.lastTokenAt, index);
     // An event may carry several tokens (a held-back stop string): spread the gap over them.
     if (last > 0 && count > 0)
-      for (let i = 0; i < count; i++) this.metrics.itl.observe({ model_name: this.model }, (now - last) / 1000 / count);
+      for (let i = 0; i < count; i++) this.metrics.itl.observe(this.modelLabels, (now - last) / 1000 / count);
     this.lastTokenAt[index] = now;
-    this.metrics.generationTokens.inc({ model_name: this.model }, count);
   }
 }
 

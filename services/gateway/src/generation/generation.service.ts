@@ -12,7 +12,6 @@ import { RateLimits } from '../limits/rate-limits.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { BACKEND, CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from '../di-tokens.js';
 import { EventConsumer, type ChoiceUpdate } from './event-consumer.js';
-import { firstEventTimeout } from './first-event-timeout.js';
 import { mergeEvents } from './merge-events.js';
 import { usageOf, type ResponseContext, type ResponseFormat, type Usage } from './response-format.js';
 import { SseWriter } from './sse-writer.js';
@@ -194,15 +193,21 @@ export class GenerationService {
       jobs.map((j) => this.backend.events(j.requestId, signal, g.n)),
       g.n,
     );
-    const events = firstEventTimeout(merged, this.opts.queueWaitTimeoutMs, () => {
-      life.timedOut = true;
-      this.stop(life, 'queue_timeout');
-    });
-    const updates = consumer.consume(events);
+    // The queue-wait timeout, cleared by the first burst (a timer, not one more generator per stream).
+    const ms = this.opts.queueWaitTimeoutMs;
+    const firstWait =
+      ms > 0
+        ? setTimeout(() => {
+            life.timedOut = true;
+            this.stop(life, 'queue_timeout');
+          }, ms)
+        : undefined;
+    const updates = consumer.consume(merged, () => clearTimeout(firstWait));
     try {
       if (g.stream) await this.stream(reply, g, ctx, consumer, updates, life, promptTokens);
       else await this.collect(reply, g, ctx, consumer, updates, life, promptTokens);
     } finally {
+      clearTimeout(firstWait);
       // Several jobs and one failed: the others must not run on for nobody.
       if (!consumer.complete && !life.over.signal.aborted && jobs.length > 1) this.stop(life, 'request_failed');
       life.over.abort();

@@ -6,11 +6,12 @@ import type { OutputEvent } from '@loom/common';
  * `i` of source `k` becomes `k * n + i`, as OpenAI and vLLM number the choices of a multi-prompt
  * completion. Bursts are yielded as they arrive, whichever source they come from.
  */
-export async function* mergeEvents(sources: AsyncIterable<OutputEvent[]>[], n: number): AsyncGenerator<OutputEvent[]> {
-  if (sources.length === 1) {
-    yield* at(sources, 0);
-    return;
-  }
+export function mergeEvents(sources: AsyncIterable<OutputEvent[]>[], n: number): AsyncIterable<OutputEvent[]> {
+  // One source (every request with one prompt) is passed through: no generator layer in its path.
+  return sources.length === 1 ? at(sources, 0) : mergeSources(sources, n);
+}
+
+async function* mergeSources(sources: AsyncIterable<OutputEvent[]>[], n: number): AsyncGenerator<OutputEvent[]> {
   const iters = sources.map((s) => s[Symbol.asyncIterator]());
   const pending = new Map<number, Promise<{ k: number; r: IteratorResult<OutputEvent[]> }>>();
   const pull = (k: number) =>
