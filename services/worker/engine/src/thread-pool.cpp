@@ -10,9 +10,15 @@ static inline void cpuRelax() {}
 namespace loom {
 
 namespace {
-// ~50-100 us of pause instructions: long enough to bridge two parallel-fors of one forward pass,
-// short enough not to burn a core between steps.
-constexpr int kSpins = 2000;
+// How long a helper spins on the job word before it sleeps: 20000 pauses, ~0.55 ms on this project's bench box
+// (27 ns a pause in its VM). Long enough to bridge the gap between two steps driven from Node (~0.15-0.25 ms: the
+// N-API hand-off and the JS loop) as well as two parallel-fors of one step: a helper that slept through that gap
+// has to be woken by the first parallel-for of the next step (a futex wake, and in a VM a halted vCPU's), which
+// measured as ~0.3-0.5 ms more per B=1 step (stories15M q8_0, 0.77-0.96 ms a step with this value against
+// 1.18-1.66 ms with 2000 pauses, ~55 us). An idle engine burns at most this once after its last step.
+constexpr int kSpins = 20000;
+// How long the caller spins for the last chunks of its job before it yields the core between polls.
+constexpr int kWaitSpins = 16000;
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
@@ -73,7 +79,7 @@ void ThreadPool::run(int n, int grain, Trampoline fn, const void* ctx) {
   }
   drain(job_, 0);
   for (int spins = 0; done_.load(std::memory_order_acquire) != nChunks; spins++) {
-    if (spins < kSpins * 8)
+    if (spins < kWaitSpins)
       cpuRelax();
     else
       std::this_thread::yield();
