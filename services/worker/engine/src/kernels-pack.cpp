@@ -1,5 +1,5 @@
 // The packed-panel layout of f32 weights (kernels.h packF32Panels), built with base x86-64 flags: it runs once
-// at load, so plain loops suffice.
+// at load, so plain loops suffice; likewise the packed q8_0 and q4_K panels (packQ8_0Panels, packQ4_KPanels).
 #include <cstring>
 
 #include "half.h"
@@ -22,10 +22,6 @@ void packF32Panels(const uint8_t* W, size_t rowBytes, int N, int K, float* dst, 
     }
   }
 }
-
-}  // namespace loom
-
-namespace loom {
 
 void packQ8_0Panels(const uint8_t* W, size_t rowBytes, int N, int K, uint8_t* dst, int p0, int p1) {
   const int nb = K / 32;
@@ -51,10 +47,6 @@ void packQ8_0Panels(const uint8_t* W, size_t rowBytes, int N, int K, uint8_t* ds
       }
     }
 }
-
-}  // namespace loom
-
-namespace loom {
 
 void packQ4_KPanels(const uint8_t* W, size_t rowBytes, int N, int K, uint8_t* dst, int p0, int p1) {
   const int nsb = K / 256;
