@@ -12,125 +12,107 @@
 // depends on its row and token only, so the determinism contract holds (the bits differ from the row GEMM's, which
 // scales per block).
 #pragma once
+#include "kernels-packed-tiles.h"
 
-// Tokens [0, MT) against the NP panels at P (pstride bytes apart); X: q8_K rows xStride bytes apart; nsb super-blocks.
-template <int MT, int NP>
-inline void pq4tile(const uint8_t* P, size_t pstride, const uint8_t* X, size_t xStride, int nsb, float* Y, int ldy,
-                    int nValid) {
-  using I = PQ4::ireg;
-  using F = PQ4::freg;
-  constexpr int H = loom::kPanel / PQ4::L, NR = NP * H;  // registers per token row of the tile
-  // kHigh16: the high nibbles are only masked (so stand for 16 x their value) and go to a chain of their own, one op
-  // fewer per weight register; else they are shifted down, and short tiles still split the dot in two chains.
-  constexpr bool H16 = PQ4::kHigh16;
-  constexpr int C = H16 || MT * NR < 4 ? 2 : 1;
-  const I low4 = PQ4::set1(0x0F0F0F0F), high4 = PQ4::set1((int)0xF0F0F0F0u);
-  F acc[MT][NR];
-  for (int t = 0; t < MT; t++)
-    for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fzero();
-  for (int s = 0; s < nsb; s++) {
-    const uint8_t* blk = P + (size_t)s * loom::kPackedQ4KBlock;
-    const uint8_t* xs = X + (size_t)s * 8 * loom::kQ8ActBytes;  // sub-block j: xs + j * kQ8ActBytes
-    // Min term: m_j paired in int16 (m_j, m_j) against the activation block's int16 sums (of values 0..15, 16..31).
-    I summ[MT][NR];
+// The micro-tile that kernels-packed-tiles.h drives.
+struct PQ4Tile {
+  static constexpr int kTokens = PQ4::MT, kPanels = loom::kPackedQ4KPanelGroup;
+
+  // Tokens [0, MT) against the NP panels at P (pstride bytes apart); X: q8_K rows xStride bytes apart; nsb
+  // super-blocks.
+  template <int MT, int NP>
+  static void run(const uint8_t* P, size_t pstride, const uint8_t* X, size_t xStride, int nsb, float* Y, int ldy,
+                  int nValid) {
+    using I = PQ4::ireg;
+    using F = PQ4::freg;
+    constexpr int H = loom::kPanel / PQ4::L, NR = NP * H;  // registers per token row of the tile
+    // kHigh16: the high nibbles are only masked (so stand for 16 x their value) and go to a chain of their own, one op
+    // fewer per weight register; else they are shifted down, and short tiles still split the dot in two chains.
+    constexpr bool H16 = PQ4::kHigh16;
+    constexpr int C = H16 || MT * NR < 4 ? 2 : 1;
+    const I low4 = PQ4::set1(0x0F0F0F0F), high4 = PQ4::set1((int)0xF0F0F0F0u);
+    F acc[MT][NR];
     for (int t = 0; t < MT; t++)
-      for (int i = 0; i < NR; i++) summ[t][i] = PQ4::izero();
-    for (int j = 0; j < 8; j++) {
-      I m[NR];
-      for (int i = 0; i < NR; i++) {
-        const I v = PQ4::u8to32(blk + (i / H) * pstride + loom::kPQ4Mins + j * loom::kPanel + (i % H) * PQ4::L);
-        m[i] = PQ4::or_(v, PQ4::shl32(v, 16));
-      }
-      for (int t = 0; t < MT; t++) {
-        const I bs = PQ4::bcast4(xs + t * xStride + j * loom::kQ8ActBytes + 4);
-        for (int i = 0; i < NR; i++) summ[t][i] = PQ4::dpwssd(summ[t][i], m[i], bs);
-      }
-    }
-    F dmin[NR], d[NR];
-    for (int i = 0; i < NR; i++) {
-      dmin[i] = PQ4::f16x(blk + (i / H) * pstride + loom::kPQ4Dmin + (i % H) * PQ4::L * 2);
-      d[i] = PQ4::f16x(blk + (i / H) * pstride + loom::kPQ4D + (i % H) * PQ4::L * 2);
-    }
-    float dx[MT];
-    for (int t = 0; t < MT; t++) {
-      __builtin_memcpy(&dx[t], xs + t * xStride, 4);
-      const F vdx = PQ4::fset1(dx[t]);
-      for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fnma(PQ4::cvt(summ[t][i]), PQ4::fmul(dmin[i], vdx), acc[t][i]);
-    }
-    // Scale term: per sub-block an exact int32 dot per lane, times the lane's scale, summed over the super-block.
-    I sumi[MT][NR];
-    for (int t = 0; t < MT; t++)
-      for (int i = 0; i < NR; i++) sumi[t][i] = PQ4::izero();
-    for (int j = 0; j < 8; j++) {
-      I dot[C][MT][NR];
-      for (int c = 0; c < C; c++)
-        for (int t = 0; t < MT; t++)
-          for (int i = 0; i < NR; i++) dot[c][t][i] = PQ4::izero();
-      const uint8_t* xq = xs + j * loom::kQ8ActBytes + 8;
-#pragma GCC unroll 4
-      for (int g = 0; g < 4; g++) {
-        I lo[NR], hi[NR];
+      for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fzero();
+    for (int s = 0; s < nsb; s++) {
+      const uint8_t* blk = P + (size_t)s * loom::kPackedQ4KBlock;
+      const uint8_t* xs = X + (size_t)s * 8 * loom::kQ8ActBytes;  // sub-block j: xs + j * kQ8ActBytes
+      // Min term: m_j paired in int16 (m_j, m_j) against the activation block's int16 sums (of values 0..15, 16..31).
+      I summ[MT][NR];
+      for (int t = 0; t < MT; t++)
+        for (int i = 0; i < NR; i++) summ[t][i] = PQ4::izero();
+      for (int j = 0; j < 8; j++) {
+        I m[NR];
         for (int i = 0; i < NR; i++) {
-          const I w = PQ4::load(blk + (i / H) * pstride + (j * 4 + g) * 4 * loom::kPanel + (i % H) * PQ4::L * 4);
-          lo[i] = PQ4::and_(w, low4);
-          hi[i] = H16 ? PQ4::and_(w, high4) : PQ4::and_(PQ4::shr16(w, 4), low4);
+          const I v = PQ4::u8to32(blk + (i / H) * pstride + loom::kPQ4Mins + j * loom::kPanel + (i % H) * PQ4::L);
+          m[i] = PQ4::or_(v, PQ4::shl32(v, 16));
         }
         for (int t = 0; t < MT; t++) {
-          const I xl = PQ4::bcast4(xq + t * xStride + 4 * g), xh = PQ4::bcast4(xq + t * xStride + 16 + 4 * g);
-          for (int i = 0; i < NR; i++) {
-            dot[0][t][i] = PQ4::dpbusd(dot[0][t][i], lo[i], xl);
-            dot[C - 1][t][i] = PQ4::dpbusd(dot[C - 1][t][i], hi[i], xh);
-          }
+          const I bs = PQ4::bcast4(xs + t * xStride + j * loom::kQ8ActBytes + 4);
+          for (int i = 0; i < NR; i++) summ[t][i] = PQ4::dpwssd(summ[t][i], m[i], bs);
         }
       }
-      I sc[NR];
-      for (int i = 0; i < NR; i++)
-        sc[i] = PQ4::u8to32(blk + (i / H) * pstride + loom::kPQ4Scales + j * loom::kPanel + (i % H) * PQ4::L);
+      F dmin[NR], d[NR];
+      for (int i = 0; i < NR; i++) {
+        dmin[i] = PQ4::f16x(blk + (i / H) * pstride + loom::kPQ4Dmin + (i % H) * PQ4::L * 2);
+        d[i] = PQ4::f16x(blk + (i / H) * pstride + loom::kPQ4D + (i % H) * PQ4::L * 2);
+      }
+      float dx[MT];
+      for (int t = 0; t < MT; t++) {
+        __builtin_memcpy(&dx[t], xs + t * xStride, 4);
+        const F vdx = PQ4::fset1(dx[t]);
+        for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fnma(PQ4::cvt(summ[t][i]), PQ4::fmul(dmin[i], vdx), acc[t][i]);
+      }
+      // Scale term: per sub-block an exact int32 dot per lane, times the lane's scale, summed over the super-block.
+      I sumi[MT][NR];
       for (int t = 0; t < MT; t++)
-        for (int i = 0; i < NR; i++) {
-          const I dt = H16      ? PQ4::add32(PQ4::shl32(dot[0][t][i], 4), dot[1][t][i])  // 16 x the dot
-                       : C == 2 ? PQ4::add32(dot[0][t][i], dot[C - 1][t][i])
-                                : dot[0][t][i];
-          sumi[t][i] = PQ4::add32(sumi[t][i], PQ4::mul32(dt, sc[i]));
+        for (int i = 0; i < NR; i++) sumi[t][i] = PQ4::izero();
+      for (int j = 0; j < 8; j++) {
+        I dot[C][MT][NR];
+        for (int c = 0; c < C; c++)
+          for (int t = 0; t < MT; t++)
+            for (int i = 0; i < NR; i++) dot[c][t][i] = PQ4::izero();
+        const uint8_t* xq = xs + j * loom::kQ8ActBytes + 8;
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; g++) {
+          I lo[NR], hi[NR];
+          for (int i = 0; i < NR; i++) {
+            const I w = PQ4::load(blk + (i / H) * pstride + (j * 4 + g) * 4 * loom::kPanel + (i % H) * PQ4::L * 4);
+            lo[i] = PQ4::and_(w, low4);
+            hi[i] = H16 ? PQ4::and_(w, high4) : PQ4::and_(PQ4::shr16(w, 4), low4);
+          }
+          for (int t = 0; t < MT; t++) {
+            const I xl = PQ4::bcast4(xq + t * xStride + 4 * g), xh = PQ4::bcast4(xq + t * xStride + 16 + 4 * g);
+            for (int i = 0; i < NR; i++) {
+              dot[0][t][i] = PQ4::dpbusd(dot[0][t][i], lo[i], xl);
+              dot[C - 1][t][i] = PQ4::dpbusd(dot[C - 1][t][i], hi[i], xh);
+            }
+          }
         }
+        I sc[NR];
+        for (int i = 0; i < NR; i++)
+          sc[i] = PQ4::u8to32(blk + (i / H) * pstride + loom::kPQ4Scales + j * loom::kPanel + (i % H) * PQ4::L);
+        for (int t = 0; t < MT; t++)
+          for (int i = 0; i < NR; i++) {
+            const I dt = H16      ? PQ4::add32(PQ4::shl32(dot[0][t][i], 4), dot[1][t][i])  // 16 x the dot
+                         : C == 2 ? PQ4::add32(dot[0][t][i], dot[C - 1][t][i])
+                                  : dot[0][t][i];
+            sumi[t][i] = PQ4::add32(sumi[t][i], PQ4::mul32(dt, sc[i]));
+          }
+      }
+      for (int t = 0; t < MT; t++) {  // H16: sumi is 16 x the sum, so d_x / 16 (exact, and so is every product after)
+        const F vdx = PQ4::fset1(H16 ? dx[t] * 0.0625f : dx[t]);
+        for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fma(PQ4::cvt(sumi[t][i]), PQ4::fmul(d[i], vdx), acc[t][i]);
+      }
     }
-    for (int t = 0; t < MT; t++) {  // H16: sumi is 16 x the sum, so d_x / 16 (exact, and so is every product after)
-      const F vdx = PQ4::fset1(H16 ? dx[t] * 0.0625f : dx[t]);
-      for (int i = 0; i < NR; i++) acc[t][i] = PQ4::fma(PQ4::cvt(sumi[t][i]), PQ4::fmul(d[i], vdx), acc[t][i]);
-    }
+    for (int t = 0; t < MT; t++)
+      for (int i = 0; i < NR; i++) PQ4::store(Y + (size_t)t * ldy + i * PQ4::L, acc[t][i], nValid - i * PQ4::L);
   }
-  for (int t = 0; t < MT; t++)
-    for (int i = 0; i < NR; i++) PQ4::store(Y + (size_t)t * ldy + i * PQ4::L, acc[t][i], nValid - i * PQ4::L);
-}
-
-template <int MT, int NP>
-inline void pq4tail(int rem, const uint8_t* P, size_t pstride, const uint8_t* X, size_t xStride, int nsb, float* Y,
-                    int ldy, int nValid) {
-  if constexpr (MT > 1) {
-    if (rem == MT - 1)
-      pq4tile<MT - 1, NP>(P, pstride, X, xStride, nsb, Y, ldy, nValid);
-    else
-      pq4tail<MT - 1, NP>(rem, P, pstride, X, xStride, nsb, Y, ldy, nValid);
-  }
-}
-
-// All T tokens against the NP panels at P: tiles of PQ4::MT tokens, the panels' weights staying in cache meanwhile.
-template <int NP>
-inline void pq4panels(const uint8_t* P, size_t pstride, const uint8_t* X, size_t xStride, int nsb, float* Y, int T,
-                      int ldy, int nValid) {
-  int t = 0;
-  for (; t + PQ4::MT <= T; t += PQ4::MT)
-    pq4tile<PQ4::MT, NP>(P, pstride, X + t * xStride, xStride, nsb, Y + (size_t)t * ldy, ldy, nValid);
-  if (t < T) pq4tail<PQ4::MT, NP>(T - t, P, pstride, X + t * xStride, xStride, nsb, Y + (size_t)t * ldy, ldy, nValid);
-}
+};
 
 // Y[t*ldy + n] for the rows n < N of panels [p0, p1); X: [T][K/32][kQ8ActBytes] q8_K activations.
 void gemmPackedQ4_K(const uint8_t* P, const uint8_t* X, float* Y, int K, int T, int ldy, int N, int p0, int p1) {
-  constexpr int NP = loom::kPackedQ4KPanelGroup;
   const int nsb = K / 256;
-  const size_t ps = (size_t)nsb * loom::kPackedQ4KBlock, xs = (size_t)nsb * 8 * loom::kQ8ActBytes;
-  int p = p0;
-  for (; p + NP <= p1; p += NP)
-    pq4panels<NP>(P + p * ps, ps, X, xs, nsb, Y + p * loom::kPanel, T, ldy, N - p * loom::kPanel);
-  for (; p < p1; p++) pq4panels<1>(P + p * ps, ps, X, xs, nsb, Y + p * loom::kPanel, T, ldy, N - p * loom::kPanel);
+  packedTiles<PQ4Tile>(P, (size_t)nsb * loom::kPackedQ4KBlock, X, (size_t)nsb * 8 * loom::kQ8ActBytes, nsb, Y, T, ldy,
+                       N, p0, p1);
 }
