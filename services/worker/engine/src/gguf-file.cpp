@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 #include "ggml-types.h"
 
@@ -76,47 +77,44 @@ size_t scalarSize(GgufValueType t) {
   }
 }
 
+// An integer read as T into every view of v: i sign-correct, u its two's-complement bits, f its value.
+template <class T>
+void setInteger(GgufValue& v, T x) {
+  if constexpr (std::is_signed_v<T>) {
+    v.i = x;
+    v.u = (uint64_t)v.i;
+  } else {
+    v.u = x;
+    v.i = (int64_t)v.u;
+  }
+  v.f = (double)x;
+}
+
 void readScalar(Reader& r, GgufValueType t, GgufValue& v) {
   switch (t) {
     case GgufValueType::U8:
-      v.u = r.read<uint8_t>("u8 value");
-      v.i = (int64_t)v.u;
-      v.f = (double)v.u;
+      setInteger(v, r.read<uint8_t>("u8 value"));
       break;
     case GgufValueType::I8:
-      v.i = r.read<int8_t>("i8 value");
-      v.u = (uint64_t)v.i;
-      v.f = (double)v.i;
+      setInteger(v, r.read<int8_t>("i8 value"));
       break;
     case GgufValueType::U16:
-      v.u = r.read<uint16_t>("u16 value");
-      v.i = (int64_t)v.u;
-      v.f = (double)v.u;
+      setInteger(v, r.read<uint16_t>("u16 value"));
       break;
     case GgufValueType::I16:
-      v.i = r.read<int16_t>("i16 value");
-      v.u = (uint64_t)v.i;
-      v.f = (double)v.i;
+      setInteger(v, r.read<int16_t>("i16 value"));
       break;
     case GgufValueType::U32:
-      v.u = r.read<uint32_t>("u32 value");
-      v.i = (int64_t)v.u;
-      v.f = (double)v.u;
+      setInteger(v, r.read<uint32_t>("u32 value"));
       break;
     case GgufValueType::I32:
-      v.i = r.read<int32_t>("i32 value");
-      v.u = (uint64_t)v.i;
-      v.f = (double)v.i;
+      setInteger(v, r.read<int32_t>("i32 value"));
       break;
     case GgufValueType::U64:
-      v.u = r.read<uint64_t>("u64 value");
-      v.i = (int64_t)v.u;
-      v.f = (double)v.u;
+      setInteger(v, r.read<uint64_t>("u64 value"));
       break;
     case GgufValueType::I64:
-      v.i = r.read<int64_t>("i64 value");
-      v.u = (uint64_t)v.i;
-      v.f = (double)v.i;
+      setInteger(v, r.read<int64_t>("i64 value"));
       break;
     case GgufValueType::F32:
       v.f = r.read<float>("f32 value");
