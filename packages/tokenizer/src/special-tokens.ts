@@ -120,6 +120,28 @@ export function resolveSpecialTokens(tokens: readonly string[], types: number[],
   return { ids, eog: [...eog].sort((a, b) => a - b) };
 }
 
+/** The TokenizerData field each published special id goes to; the other SpecialIds (FIM) stay internal. */
+const DATA_FIELDS = {
+  bos: 'bosTokenId',
+  eos: 'eosTokenId',
+  eot: 'eotTokenId',
+  eom: 'eomTokenId',
+  unk: 'unknownTokenId',
+  pad: 'paddingTokenId',
+  sep: 'sepTokenId',
+} as const;
+
+/** Sets data's bos/eos/eot/eom/unk/pad/sep token ids from `ids`, leaving each one `ids` lacks as it was. */
+export function setSpecialTokenIds(data: TokenizerData, ids: SpecialIds): void {
+  for (const [k, field] of Object.entries(DATA_FIELDS) as [
+    keyof typeof DATA_FIELDS,
+    (typeof DATA_FIELDS)[keyof typeof DATA_FIELDS],
+  ][]) {
+    const id = ids[k];
+    if (id !== undefined) data[field] = id;
+  }
+}
+
 /**
  * The ids that end generation for published tokenizer data: its eogTokenIds (data published before
  * they existed: EOS and EOT), plus `extra` (e.g. generation_config.json's eos_token_id list); only ids

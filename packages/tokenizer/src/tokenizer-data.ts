@@ -14,7 +14,7 @@
 import type { TokenizerData } from '@loom/common';
 import type { GgufMetadata } from '@loom/gguf';
 import { bpePreTokenizer } from './bpe-pre-tokenizer.js';
-import { resolveSpecialTokens, type SpecialIds } from './special-tokens.js';
+import { resolveSpecialTokens, setSpecialTokenIds, type SpecialIds } from './special-tokens.js';
 import { TokenType } from './token-type.js';
 
 function strings(meta: GgufMetadata, key: string): string[] | undefined {
@@ -110,18 +110,7 @@ export function tokenizerDataFromGguf(meta: GgufMetadata): TokenizerData {
   if (scores) data.scores = scores;
   const merges = strings(meta, 'tokenizer.ggml.merges');
   if (merges) data.merges = merges;
-  const fields = {
-    bos: 'bosTokenId',
-    eos: 'eosTokenId',
-    eot: 'eotTokenId',
-    eom: 'eomTokenId',
-    unk: 'unknownTokenId',
-    pad: 'paddingTokenId',
-    sep: 'sepTokenId',
-  } as const;
-  for (const [k, field] of Object.entries(fields) as [keyof typeof fields, (typeof fields)[keyof typeof fields]][]) {
-    if (ids[k] !== undefined) data[field] = ids[k];
-  }
+  setSpecialTokenIds(data, ids);
   if (model === 't5') {
     const charsmap = numbers(meta, 'tokenizer.ggml.precompiled_charsmap');
     if (charsmap) data.precompiledCharsmap = Buffer.from(Uint8Array.from(charsmap, (b) => b & 0xff)).toString('base64');

@@ -18,7 +18,7 @@
  */
 import { at, type TokenizerData } from '@loom/common';
 import { preTokenizerByRegexes, preTokenizerRegexes } from './bpe-pre-tokenizer.js';
-import { resolveSpecialTokens } from './special-tokens.js';
+import { resolveSpecialTokens, setSpecialTokenIds } from './special-tokens.js';
 import { TokenType } from './token-type.js';
 
 type Obj = Record<string, unknown>;
@@ -181,17 +181,7 @@ export function tokenizerDataFromHf(
     unk,
     pad: idOf(tokenText(cfg['pad_token'])),
   });
-  const fields = {
-    bos: 'bosTokenId',
-    eos: 'eosTokenId',
-    eot: 'eotTokenId',
-    eom: 'eomTokenId',
-    unk: 'unknownTokenId',
-    pad: 'paddingTokenId',
-  } as const;
-  for (const [k, field] of Object.entries(fields) as [keyof typeof fields, (typeof fields)[keyof typeof fields]][]) {
-    if (special[k] !== undefined) data[field] = special[k];
-  }
+  setSpecialTokenIds(data, special);
   data.eogTokenIds = eog;
   return data;
 }
