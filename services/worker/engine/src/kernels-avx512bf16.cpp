@@ -124,17 +124,8 @@ void gemmBF16Dp(const uint8_t* W, size_t rowBytes, const float* X, float* Y, int
   }
 }
 
-// kSet (kernels-impl.h) with gemmBF16 replaced. Spelled out as a constant aggregate on purpose: a
-// dynamic initializer here (e.g. copying kSet in a function) is AVX-512 code that runs when the addon is
-// loaded, on every CPU, and dies with SIGILL on one without AVX-512 (it did, on the AVX2 dev box).
-const loom::KernelSet kSetBF16 = {V::name,     gemmF32,        gemmF16,
-                                  gemmBF16Dp,  gemmQ8_0,       gemmPackedF32,
-                                  V::PNP,      LOOM_PACKED_Q8, LOOM_PACKED_Q4K,
-                                  dotF32,      dotF16,         axpyF32,
-                                  axpyF16,     toF16,          expShiftSum,
-                                  siluMul,     dotRowsF32,     dotRowsF16,
-                                  axpyRowsF32, axpyRowsF16,    {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
-                                  kQGemms};
+// kSet (kernels-impl.h) with gemmBF16 replaced, a constant aggregate like it.
+const loom::KernelSet kSetBF16 = LOOM_KERNEL_SET(gemmBF16Dp);
 
 }  // namespace
 

@@ -457,13 +457,15 @@ void toF16(uint16_t* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = loom_f32_to_f16(src[i]);
 }
 
-const loom::KernelSet kSet = {V::name,     gemmF32,        gemmF16,
-                              gemmBF16,    gemmQ8_0,       V::PMT > 0 ? gemmPackedF32 : nullptr,
-                              V::PNP,      LOOM_PACKED_Q8, LOOM_PACKED_Q4K,
-                              dotF32,      dotF16,         axpyF32,
-                              axpyF16,     toF16,          expShiftSum,
-                              siluMul,     dotRowsF32,     dotRowsF16,
-                              axpyRowsF32, axpyRowsF16,    {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K},
-                              kQGemms};
+// This TU's set as a constant aggregate, with `bf16` as its gemmBF16 (kernels-avx512bf16.cpp puts in its own). A
+// macro, so that set is one too: a copy made in a function would be a dynamic initializer, vector code run when the
+// addon loads, on every CPU (SIGILL on one without the set's instructions).
+#define LOOM_KERNEL_SET(bf16)                                                                                   \
+  {                                                                                                             \
+    V::name, gemmF32, gemmF16, bf16, gemmQ8_0, V::PMT > 0 ? gemmPackedF32 : nullptr, V::PNP, LOOM_PACKED_Q8,    \
+        LOOM_PACKED_Q4K, dotF32, dotF16, axpyF32, axpyF16, toF16, expShiftSum, siluMul, dotRowsF32, dotRowsF16, \
+        axpyRowsF32, axpyRowsF16, {quantizeActsQ8_0, quantizeActsQ8_1, quantizeActsQ8_K}, kQGemms               \
+  }
+const loom::KernelSet kSet = LOOM_KERNEL_SET(gemmBF16);
 
 }  // namespace
