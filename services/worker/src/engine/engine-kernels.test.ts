@@ -30,6 +30,34 @@ describe('kernel dispatch', () => {
     return file;
   };
 
+  // Teacher-forced logits of every supported set (f32 KV, `tokens` fed one a step into the blocks of `blockTable`),
+  // each within relative error `tol` of the scalar set's at every position.
+  async function assertLogitsNearScalar(file: string, tokens: number[], blockTable: number[], tol: number) {
+    const logits = new Map<string, Float32Array[]>();
+    for (const kernels of supportedKernels()) {
+      const engine = loadEngine(file, { threads: 2, kernels, kvType: 'f32' });
+      try {
+        assert.equal(engine.info().kernels, kernels);
+        engine.initKv(blockTable.length, 16, 16 * blockTable.length, 1);
+        const rows: Float32Array[] = [];
+        for (let p = 0; p < tokens.length; p++) {
+          await engine.step([seq([at(tokens, p)], p, blockTable, true, GREEDY, p)]);
+          rows.push(engine.lastLogits().slice());
+        }
+        logits.set(kernels, rows);
+      } finally {
+        engine.close();
+      }
+    }
+    const scalar = logits.get('scalar');
+    assert.ok(scalar, 'the scalar set always runs');
+    for (const [kernels, rows] of logits)
+      rows.forEach((row, p) => {
+        const e = relErr(row, at(scalar, p));
+        assert.ok(e < tol, `${kernels} position ${p}: relative error ${e.toExponential(2)} vs scalar`);
+      });
+  }
+
   for (const weights of ['f32', 'f16'] as const) {
     it(`${weights} weights: ${supportedKernels().join(', ')} agree (tokens equal, logprobs within 1e-3 of scalar)`, async () => {
       const results = new Map<string, SeqRun>();
@@ -71,29 +99,7 @@ describe('kernel dispatch', () => {
   for (const weights of GGML_QUANT_TYPES) {
     it(`${weights} weights: ${supportedKernels().join(', ')} compute the same logits (within 5e-2 of scalar at every position)`, async () => {
       const tokens = [...ONCE_UPON_A_TIME, 261, 404, 268, 422, 270, 313, 376, 259, 407, 283, 261, 378];
-      const logits = new Map<string, Float32Array[]>();
-      for (const kernels of supportedKernels()) {
-        const engine = loadEngine(fileOf(weights), { threads: 2, kernels, kvType: 'f32' });
-        try {
-          assert.equal(engine.info().kernels, kernels);
-          engine.initKv(8, 16, 128, 1);
-          const rows: Float32Array[] = [];
-          for (let p = 0; p < tokens.length; p++) {
-            await engine.step([seq([at(tokens, p)], p, [0, 1, 2, 3, 4, 5, 6, 7], true, GREEDY, p)]);
-            rows.push(engine.lastLogits().slice());
-          }
-          logits.set(kernels, rows);
-        } finally {
-          engine.close();
-        }
-      }
-      const scalar = logits.get('scalar')!;
-      for (const [kernels, rows] of logits) {
-        rows.forEach((row, p) => {
-          const e = relErr(row, at(scalar, p));
-          assert.ok(e < 5e-2, `${kernels} position ${p}: relative error ${e.toExponential(2)} vs scalar`);
-        });
-      }
+      await assertLogitsNearScalar(fileOf(weights), tokens, [0, 1, 2, 3, 4, 5, 6, 7], 5e-2);
     });
   }
 
@@ -116,27 +122,7 @@ describe('kernel dispatch', () => {
 
       writeTinyModel(file, { ...TINY_LLAMA, seed: 3, ...over });
       const tokens = Array.from({ length: 12 }, (_, i) => (i * 53 + 7) % TINY_LLAMA.vocab);
-      const logits = new Map<string, Float32Array[]>();
-      for (const kernels of supportedKernels()) {
-        const engine = loadEngine(file, { threads: 2, kernels, kvType: 'f32' });
-        try {
-          engine.initKv(4, 16, 64, 1);
-          const rows: Float32Array[] = [];
-          for (let p = 0; p < tokens.length; p++) {
-            await engine.step([seq([at(tokens, p)], p, [2, 0, 3, 1], true, GREEDY, p)]);
-            rows.push(engine.lastLogits().slice());
-          }
-          logits.set(kernels, rows);
-        } finally {
-          engine.close();
-        }
-      }
-      const scalar = logits.get('scalar')!;
-      for (const [kernels, rows] of logits)
-        rows.forEach((row, p) => {
-          const e = relErr(row, at(scalar, p));
-          assert.ok(e < 1e-4, `${kernels} position ${p}: relative error ${e.toExponential(2)} vs scalar`);
-        });
+      await assertLogitsNearScalar(file, tokens, [2, 0, 3, 1], 1e-4);
     });
   }
 
