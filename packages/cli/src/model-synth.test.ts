@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GGML_QUANT_TYPES, LLAMA_FILE_TYPES, quantizeQ8_0Into, readGgufMetadata } from '@loom/gguf';
 import { loadEngine, weightTypeLayout } from '@loom/worker';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
+import { cpuLlama } from '@loom/testing';
 import { NAMED_SHAPES, parseShape } from './model-synth-shapes.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { synthModel, synthTensorTypes, type SynthDtype } from './model-synth.js';
@@ -69,7 +70,7 @@ describe('model synth files run the same in Loom and llama.cpp', () => {
   let llama: Llama;
   let dir: string;
   before(async () => {
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
     dir = mkdtempSync(path.join(os.tmpdir(), 'loom-synth-'));
   });
   after(async () => {

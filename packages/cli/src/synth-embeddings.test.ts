@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { relErr } from '@loom/testing';
+import { cpuLlama, relErr } from '@loom/testing';
 import { copyGgufWithMetadata } from '@loom/gguf';
 import { loadEngine } from '@loom/worker';
-import { getLlama, type Llama, type Token } from 'node-llama-cpp';
+import type { Llama, Token } from 'node-llama-cpp';
 import { parseShape } from './model-synth-shapes.js';
 import { synthModel } from './model-synth.js';
 import { vocabPath } from './synth-vocab.js';
@@ -20,7 +20,7 @@ describe('synth qwen3 embeddings: Loom == llama.cpp', () => {
   let dir: string;
   let base: string;
   before(async () => {
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
     dir = mkdtempSync(path.join(os.tmpdir(), 'loom-synth-embd-'));
     base = path.join(dir, 'qwen3.gguf');
     const shape = { ...parseShape(undefined, 'qwen3'), dim: 64, hidden: 128, heads: 4, kvHeads: 2, headDim: 32 };

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_SAMPLING } from '@loom/common';
 import { Scheduler, toStepRequest } from '@loom/scheduler';
 import { PersistentBatch, kvCacheGroupsOf, loadEngine } from '@loom/worker';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
+import { cpuLlama } from '@loom/testing';
 import { parseShape } from './model-synth-shapes.js';
 import { synthModel } from './model-synth.js';
 import { openLlamaCpp } from './testing/synth-oracle.js';
@@ -23,7 +24,7 @@ describe('sliding-window KV: gemma3 past its window == llama.cpp', () => {
   let llama: Llama;
   let dir: string;
   before(async () => {
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
     dir = mkdtempSync(path.join(os.tmpdir(), 'loom-sliding-kv-'));
   });
   after(async () => {

@@ -11,3 +11,4 @@ export {
 export { seededRandom } from '@loom/common';
 export { SHARED_DIR } from './shared-dir.js';
 export { relErr } from './rel-err.js';
+export { cpuLlama } from './cpu-llama.js';

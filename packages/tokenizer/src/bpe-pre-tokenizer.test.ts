@@ -10,9 +10,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { getLlama } from 'node-llama-cpp';
 import { at } from '@loom/common';
-import { seededRandom } from '@loom/testing';
+import { cpuLlama, seededRandom } from '@loom/testing';
 import { BYTE_TO_UNICODE, byteEncode } from './byte-unicode.js';
 import { bpePreTokenizer, SUPPORTED_PRE_TOKENIZERS, type BpePreTokenizerSpec } from './bpe-pre-tokenizer.js';
 import { readGgufMetadata, writeGguf } from '@loom/gguf';
@@ -69,7 +68,7 @@ const specs = [...new Set(SUPPORTED_PRE_TOKENIZERS.map((n) => bpePreTokenizer(n)
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-pre-'));
 
 test('every pre-tokenizer llama.cpp knows splits words where llama.cpp does', async (t) => {
-  const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+  const llama = await cpuLlama();
   try {
     for (const [i, spec] of specs.entries()) {
       const name = at(spec.names, 0);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { getLlama } from 'node-llama-cpp';
+import { cpuLlama } from '@loom/testing';
 import { Tokenizer, renderChat } from '@loom/tokenizer';
 import { llamaCppFile } from '@loom/tokenizer/llama-cpp-source';
 import { GREEDY, SeqRun, runAll, storiesPath } from './testing/engine-test-kit.js';
@@ -88,7 +88,7 @@ describe("model card of llama.cpp's vocab files", () => {
 
   it("stops on llama.cpp's end-of-generation set and carries the file's chat template", async () => {
     // Against llama.cpp itself for one file (the tokenizer package checks every file's set the same way).
-    const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    const llama = await cpuLlama();
     try {
       const phi3 = card('phi-3');
       const model = await llama.loadModel({ modelPath: llamaCppFile('models/ggml-vocab-phi-3.gguf'), vocabOnly: true });

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { relErr } from '@loom/testing';
+import { cpuLlama, relErr } from '@loom/testing';
 import type { ModelArch } from '@loom/gguf';
 import { loadEngine } from '@loom/worker';
-import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { Llama, LlamaModel, Token } from 'node-llama-cpp';
 import { parseShape, type ModelShape } from '../model-synth-shapes.js';
 import { synthModel, type SynthDtype } from '../model-synth.js';
 import { FAMILY_VOCAB, vocabPath } from '../synth-vocab.js';
@@ -160,7 +160,7 @@ export const familyTestVocab = (arch: ModelArch): string =>
 export function familyTestSetup(set: (llama: Llama, dir: string) => void): void {
   let llama: Llama | undefined, dir: string | undefined;
   before(async () => {
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
     dir = mkdtempSync(path.join(os.tmpdir(), 'loom-families-'));
     set(llama, dir);
   });

@@ -13,8 +13,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getLlama, type Llama } from 'node-llama-cpp';
-import { seededRandom } from '@loom/testing';
+import type { Llama } from 'node-llama-cpp';
+import { cpuLlama, seededRandom } from '@loom/testing';
 import { llamaCppVocabNames, loadTokenizer, modelsDir, vocabPath, vocabTokenizer } from './test-support.js';
 import type { Tokenizer } from '../tokenizer.js';
 
@@ -35,8 +35,7 @@ function samples(seed: number, n: number): string[] {
 }
 
 let llama: Promise<Llama> | undefined;
-const oracle = () =>
-  (llama ??= getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never }));
+const oracle = () => (llama ??= cpuLlama());
 
 async function check(file: string, tok: Tokenizer, seed: number) {
   const model = await (await oracle()).loadModel({ modelPath: file, vocabOnly: true });

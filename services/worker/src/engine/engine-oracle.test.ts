@@ -1,7 +1,8 @@
 // The engine's greedy output for stories260K (f32 and f16 weights) equals llama.cpp's (node-llama-cpp).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
+import { cpuLlama } from '@loom/testing';
 import path from 'node:path';
 import {
   decode,
@@ -36,7 +37,7 @@ async function oracleGreedy(llama: Llama, modelPath: string, prompt: number[], n
 describe('greedy output matches llama.cpp', () => {
   let llama: Llama;
   before(async () => {
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
   });
   after(async () => {
     await llama.dispose();

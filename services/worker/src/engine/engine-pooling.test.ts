@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { at } from '@loom/common';
 import { copyGgufWithMetadata } from '@loom/gguf';
-import { getLlama, type Llama, type Token } from 'node-llama-cpp';
+import type { Llama, Token } from 'node-llama-cpp';
+import { cpuLlama } from '@loom/testing';
 import type { EngineSeq } from './engine-api.js';
 import { contiguousTable, GREEDY, ONCE_UPON_A_TIME, relErr, seq, storiesPath } from '../testing/engine-test-kit.js';
 import { loadEngine } from './native-engine.js';
@@ -138,7 +139,7 @@ describe('pooled embeddings == llama.cpp (node-llama-cpp embedding context)', ()
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-pool-cpp-'));
   let llama: Llama;
   before(async () => {
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
   });
   after(async () => {
     await llama.dispose();

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { at } from '@loom/common';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
+import { cpuLlama } from '@loom/testing';
 import { GREEDY, ONCE_UPON_A_TIME, runAll, SeqRun } from '../testing/engine-test-kit.js';
 import { loadEngine, quantize } from './native-engine.js';
 import { dequantizeQ8_0, quantizeQ8_0 } from '@loom/gguf';
@@ -17,7 +18,7 @@ describe('q8_0 weights', () => {
   let llama: Llama;
   before(async () => {
     assert.ok(writeStoriesCopy(q8Path, 'q8_0') >= 20, 'most matrices became q8_0');
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
   });
   after(async () => {
     await llama.dispose();

@@ -26,7 +26,8 @@ import {
   type GgmlQuantType,
   type LlamaFileType,
 } from '@loom/gguf';
-import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
+import type { Llama, LlamaModel } from 'node-llama-cpp';
+import { cpuLlama } from '@loom/testing';
 import { GREEDY, ONCE_UPON_A_TIME, relErr, runAll, seq, SeqRun, storiesPath } from '../testing/engine-test-kit.js';
 import { dequantize, loadEngine, quantize, type QuantType } from './native-engine.js';
 import { writePaddedStories } from '../testing/stories-variants.js';
@@ -76,7 +77,7 @@ describe('quantised weights vs llama.cpp', () => {
   let llama: Llama;
   let prompts: number[][];
   before(async () => {
-    llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: 'error' as never });
+    llama = await cpuLlama();
     // The second prompt as llama.cpp tokenizes it, BOS first (stories260K adds BOS).
     const model = await llama.loadModel({ modelPath: storiesPath('f32') });
     prompts = [ONCE_UPON_A_TIME, [1, ...(model.tokenize('Lily and Tom went to the park') as number[])]];
