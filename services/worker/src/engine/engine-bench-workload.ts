@@ -15,10 +15,15 @@ export interface Workload {
   threads: number;
 }
 
-/** Seconds of the two phases; tokens/s: B*P / prefill, B*G / decode, B*(P+G) / (prefill + decode). */
+/**
+ * Seconds of the two phases; tokens/s: B*P / prefill, B*G / decode, B*(P+G) / (prefill + decode). Both are wall time
+ * around the phase's `engine.step` calls from Node; decodeStepSeconds is the engine's own share of the decode, the sum
+ * of the steps' `seconds` (forward + sampling inside step(), without the N-API hand-off, the promise and the JS loop).
+ */
 export interface PhaseTimes {
   prefillSeconds: number;
   decodeSeconds: number;
+  decodeStepSeconds?: number;
 }
 
 /** Prompt of sequence b: P ids spread over the 32000-token vocabulary (distinct per sequence, no shared prefix). */
@@ -76,6 +81,7 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
     }
     const t1 = performance.now();
     const tables = Array.from({ length: w.batch }, (_, b) => table(b));
+    let inStep = 0;
     for (let k = 0; k < w.generate; k++) {
       const seqs: EngineSeq[] = tables.map((blockTable, b) => ({
         tokens: Int32Array.of(at(last, b)),
@@ -85,10 +91,12 @@ export async function runLoom(file: string, w: Workload): Promise<PhaseTimes & {
         rngCounter: k + 1,
         ...greedy,
       }));
-      last.set((await engine.step(seqs)).tokens);
+      const r = await engine.step(seqs);
+      last.set(r.tokens);
+      inStep += r.seconds;
     }
     const t2 = performance.now();
-    return { prefillSeconds: (t1 - t0) / 1000, decodeSeconds: (t2 - t1) / 1000, info };
+    return { prefillSeconds: (t1 - t0) / 1000, decodeSeconds: (t2 - t1) / 1000, decodeStepSeconds: inStep, info };
   } finally {
     engine.close();
   }

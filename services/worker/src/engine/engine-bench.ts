@@ -86,16 +86,18 @@ if (values['synth-only']) {
 const tool = (name: string, args: string[]) =>
   JSON.parse(execFileSync(path.join(BUILD, name), args, { encoding: 'utf8' })) as Record<string, number>;
 
-/** tok/s of one run: prefill B*P, decode B*G, total B*(P+G) over their seconds. */
+/** tok/s of one run: prefill B*P, decode B*G, total B*(P+G) over their seconds; decodeInStep: B*G over step() time. */
 interface Rates {
   prefill: number;
   decode: number;
   total: number;
+  decodeInStep?: number;
 }
 const rates = (w: Workload, t: PhaseTimes): Rates => ({
   prefill: (w.batch * w.prompt) / t.prefillSeconds,
   decode: (w.batch * w.generate) / t.decodeSeconds,
   total: (w.batch * (w.prompt + w.generate)) / (t.prefillSeconds + t.decodeSeconds),
+  ...(t.decodeStepSeconds ? { decodeInStep: (w.batch * w.generate) / t.decodeStepSeconds } : {}),
 });
 
 /**
@@ -124,7 +126,8 @@ interface Row {
   peerConfig: string | null;
   kernels: string;
   loomPeakShare: number; // model FLOPs / median total time / peak
-  b1DecodeGBps: number | null; // B=1: weight bytes per token x median decode tok/s
+  b1DecodeGBps: number | null; // B=1: weight bytes per token x median decode tok/s (wall around step() from Node)
+  b1StepGBps: number | null; // B=1: the same over the engine's step() seconds only (no N-API hand-off, no JS)
   loadAvg: number;
 }
 
@@ -176,6 +179,10 @@ try {
           loom.map((x) => x.decode).sort((a, b) => a - b),
           loom.length >> 1,
         );
+        const medianInStep = at(
+          loom.map((x) => x.decodeInStep ?? 0).sort((a, b) => a - b),
+          loom.length >> 1,
+        );
         rows.push({
           model: model.name,
           dtype,
@@ -186,6 +193,7 @@ try {
           kernels,
           loomPeakShare: flops / ((batch * (P + G)) / medianTotal) / (peak * 1e9),
           b1DecodeGBps: batch === 1 ? (bytesPerToken * medianDecode) / 1e9 : null,
+          b1StepGBps: batch === 1 ? (bytesPerToken * medianInStep) / 1e9 : null,
           loadAvg: at(os.loadavg(), 0),
         });
       }
@@ -195,8 +203,9 @@ try {
   if (!modelDir) rmSync(dir, { recursive: true, force: true });
 }
 
-const pick = (xs: Rates[], k: keyof Rates) => xs.map((x) => x[k]);
-const ratios = (r: Row, k: keyof Rates) => {
+type Phase = 'prefill' | 'decode' | 'total';
+const pick = (xs: Rates[], k: Phase) => xs.map((x) => x[k]);
+const ratios = (r: Row, k: Phase) => {
   const peer = r.llamaCpp;
   return peer ? r.loom.map((l, i) => l[k] / at(peer, i)[k]) : null;
 };
@@ -235,7 +244,7 @@ const head = [
   'decode lcpp',
   'ratio',
 ];
-head.push('total loom', 'total lcpp', 'ratio', 'target', 'loom %peak', 'B=1 GB/s', 'lcpp setting', 'load');
+head.push('total loom', 'total lcpp', 'ratio', 'target', 'loom %peak', 'B=1 GB/s wall|step', 'lcpp setting', 'load');
 const body = rows.map((r) => [
   r.model,
   r.dtype,
@@ -252,7 +261,7 @@ const body = rows.map((r) => [
   cell(ratios(r, 'total'), 2),
   verdict(ratios(r, 'total'), TOTAL_TARGET[r.batch]),
   `${(r.loomPeakShare * 100).toFixed(1)}%`,
-  r.b1DecodeGBps === null ? '-' : r.b1DecodeGBps.toFixed(1),
+  r.b1DecodeGBps === null ? '-' : `${r.b1DecodeGBps.toFixed(1)}|${(r.b1StepGBps ?? 0).toFixed(1)}`,
   r.peerConfig ?? '-',
   r.loadAvg.toFixed(1),
 ]);
