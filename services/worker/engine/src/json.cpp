@@ -32,6 +32,12 @@ class Parser {
   void ws() {
     while (p_ < n_ && (s_[p_] == ' ' || s_[p_] == '\t' || s_[p_] == '\n' || s_[p_] == '\r')) p_++;
   }
+  // Consumes c when it is next.
+  bool eat(char c) {
+    if (p_ >= n_ || s_[p_] != c) return false;
+    p_++;
+    return true;
+  }
   bool literal(const char* word) {
     const size_t len = std::strlen(word);
     if (n_ - p_ < len || std::memcmp(s_ + p_, word, len) != 0) return false;
@@ -49,27 +55,17 @@ class Parser {
       v.kind = Json::Kind::Object;
       p_++;
       ws();
-      if (p_ < n_ && s_[p_] == '}') {
-        p_++;
-        return v;
-      }
+      if (eat('}')) return v;
       for (;;) {
         ws();
         if (p_ >= n_ || s_[p_] != '"') fail("expected a string key");
         std::string key = string();
         ws();
-        if (p_ >= n_ || s_[p_] != ':') fail("expected ':'");
-        p_++;
+        if (!eat(':')) fail("expected ':'");
         v.members[key] = value(depth + 1);
         ws();
-        if (p_ < n_ && s_[p_] == ',') {
-          p_++;
-          continue;
-        }
-        if (p_ < n_ && s_[p_] == '}') {
-          p_++;
-          return v;
-        }
+        if (eat(',')) continue;
+        if (eat('}')) return v;
         fail("expected ',' or '}'");
       }
     }
@@ -77,21 +73,12 @@ class Parser {
       v.kind = Json::Kind::Array;
       p_++;
       ws();
-      if (p_ < n_ && s_[p_] == ']') {
-        p_++;
-        return v;
-      }
+      if (eat(']')) return v;
       for (;;) {
         v.items.push_back(value(depth + 1));
         ws();
-        if (p_ < n_ && s_[p_] == ',') {
-          p_++;
-          continue;
-        }
-        if (p_ < n_ && s_[p_] == ']') {
-          p_++;
-          return v;
-        }
+        if (eat(',')) continue;
+        if (eat(']')) return v;
         fail("expected ',' or ']'");
       }
     }
@@ -127,10 +114,7 @@ class Parser {
       if (p_ == d) fail("malformed number");
     };
     digits();
-    if (p_ < n_ && s_[p_] == '.') {
-      p_++;
-      digits();
-    }
+    if (eat('.')) digits();
     if (p_ < n_ && (s_[p_] == 'e' || s_[p_] == 'E')) {
       p_++;
       if (p_ < n_ && (s_[p_] == '+' || s_[p_] == '-')) p_++;
