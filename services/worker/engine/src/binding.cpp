@@ -1,8 +1,9 @@
 // N-API binding: class Engine(modelPath, {threads, kvType, kernels}) implementing the NativeEngine
 // interface of services/worker/src/engine/engine-api.ts, plus supportedKernels().
-// step() validates and stages its input on the JS thread, runs forward + sampling on a napi_async_work
-// (off the event loop) and settles a Promise. No C++ exception ever crosses into Node: every entry
-// point catches and turns it into a JS Error / TypeError / RangeError.
+// step() validates and stages its input on the JS thread, runs forward + sampling and settles a Promise: on a
+// napi_async_work (off the event loop), or, for a small step known to be quick, on the JS thread itself (see
+// kInlineTokens). No C++ exception ever crosses into Node: every entry point catches and turns it into a JS Error /
+// TypeError / RangeError.
 #include <node_api.h>
 
 #include <cmath>
@@ -24,9 +25,21 @@ using loom::JsErrorKind;
 
 namespace {
 
+// A step of at most kInlineTokens tokens runs on the calling (JS) thread when the last such step took under
+// kInlineSeconds; every other step runs on a libuv worker thread. Why: the engine's pool has as many threads as it
+// was given cores, and a libuv thread running the step is one thread more, so the hand-off to it and back (two
+// cross-thread wake-ups, the pool's helper and the libuv thread contending for a core while the JS thread still runs)
+// cost a B=1 decode step 0.1-0.2 ms of a 0.6-0.8 ms step on 2 cores (docs/benchmarks.md). A decode step's cost is
+// mostly the weights it streams, so the last small step's time predicts the next one's; the bound keeps the event
+// loop from stalling longer than that on a large model, which keeps the libuv path.
+constexpr size_t kInlineTokens = 16;
+constexpr double kInlineSeconds = 0.010;
+
 struct Handle {
   std::unique_ptr<loom::Engine> engine;
-  bool busy = false;  // a step is in flight: no step(), initKv() or close() until it settles
+  bool busy = false;             // a step is in flight: no step(), initKv() or close() until it settles
+  bool small = false;            // the step in flight feeds at most kInlineTokens tokens
+  double smallStepSeconds = -1;  // seconds of the last such step (-1: none yet)
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   napi_ref self = nullptr;  // keeps the JS object (and so this Handle) alive during a step
@@ -175,6 +188,7 @@ void executeStep(napi_env, void* data) {
 void completeStep(napi_env env, napi_status status, void* data) {
   Handle* h = static_cast<Handle*>(data);
   h->busy = false;
+  if (h->small) h->smallStepSeconds = h->error.empty() ? h->engine->output().seconds : -1;
   napi_deferred d = h->deferred;
   h->deferred = nullptr;
   if (status != napi_ok || !h->error.empty()) {
@@ -222,7 +236,7 @@ void completeStep(napi_env env, napi_status status, void* data) {
     napi_resolve_deferred(env, d, o);
   }
   h->error.clear();
-  napi_delete_async_work(env, h->work);
+  if (h->work) napi_delete_async_work(env, h->work);
   h->work = nullptr;
   napi_ref self = h->self;
   h->self = nullptr;
@@ -240,15 +254,25 @@ napi_value step(napi_env env, napi_callback_info cbi) {
     void* hp = nullptr;
     if (napi_unwrap(env, self, &hp) != napi_ok || !hp) throw JsError{JsErrorKind::TypeError, "not an Engine instance"};
     Handle* h = static_cast<Handle*>(hp);
-    loom::stageStep(env, live(h), argv[0]);
-    napi_value name;
-    napi_create_string_utf8(env, "loom.step", NAPI_AUTO_LENGTH, &name);
-    if (napi_create_async_work(env, nullptr, name, executeStep, completeStep, h, &h->work) != napi_ok)
-      throw JsError{JsErrorKind::Error, "cannot create the step's async work"};
+    loom::Engine& e = live(h);
+    loom::stageStep(env, e, argv[0]);
+    h->small = e.input().tokens.size() <= kInlineTokens;
+    const bool inline_ = h->small && h->smallStepSeconds >= 0 && h->smallStepSeconds < kInlineSeconds;
+    if (!inline_) {
+      napi_value name;
+      napi_create_string_utf8(env, "loom.step", NAPI_AUTO_LENGTH, &name);
+      if (napi_create_async_work(env, nullptr, name, executeStep, completeStep, h, &h->work) != napi_ok)
+        throw JsError{JsErrorKind::Error, "cannot create the step's async work"};
+    }
     napi_create_reference(env, self, 1, &h->self);
     h->deferred = deferred;
     h->busy = true;
-    napi_queue_async_work(env, h->work);
+    if (inline_) {
+      executeStep(env, h);
+      completeStep(env, napi_ok, h);  // settles the promise before it is returned
+    } else {
+      napi_queue_async_work(env, h->work);
+    }
   } catch (const JsError& e) {
     napi_reject_deferred(env, deferred, loom::makeError(env, e));
   } catch (const std::exception& e) {

@@ -89,8 +89,19 @@ describe('bad step input', () => {
   });
 
   it('refuses a second step while one runs, and use after close', async () => {
-    const first = engine.step([seq(ONCE_UPON_A_TIME, 0, [0, 1], true, GREEDY, 0)]);
-    await assert.rejects(engine.step([seq(ONCE_UPON_A_TIME, 0, [2, 3], true, GREEDY, 0)]), /a step is running/);
+    // More than 16 tokens: a step that runs on a libuv thread (a small one after a quick one is settled in step()).
+    engine.initKv(16, 4, 32, 2);
+    const first = engine.step([
+      seq(
+        Array.from({ length: 24 }, (_, i) => at(ONCE_UPON_A_TIME, i % ONCE_UPON_A_TIME.length)),
+        0,
+        [0, 1, 2, 3, 4, 5],
+        true,
+        GREEDY,
+        0,
+      ),
+    ]);
+    await assert.rejects(engine.step([seq(ONCE_UPON_A_TIME, 0, [6, 7], true, GREEDY, 0)]), /a step is running/);
     assert.throws(() => engine.close(), /while a step is running/);
     await first;
     const other = loadEngine(storiesPath('f16'), { threads: 1 });
