@@ -37,7 +37,6 @@ export class Intake {
   /** One BullMQ consumer (BullMQ calls it a Worker) per model's request queue. */
   private readonly consumers = new Map<string, QueueConsumer>();
   private readonly queues = new Map<string, Queue>();
-  private readonly depthTimer: NodeJS.Timeout;
   /** Settles once the previous term's jobs are released; intake starts after it. */
   private readonly released: Promise<void>;
   private closed = false;
@@ -52,8 +51,7 @@ export class Intake {
     private readonly log: Logger,
     private readonly structured?: StructuredOutputManager,
   ) {
-    this.depthTimer = setInterval(() => void this.reportDepth(), 1000);
-    this.depthTimer.unref();
+    metrics.setQueueDepthSource(() => this.reportDepth());
     this.released = this.releaseOrphans();
   }
 
@@ -96,7 +94,7 @@ export class Intake {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.depthTimer);
+    this.metrics.setQueueDepthSource(undefined);
     // Forced: active jobs keep their Redis state and are picked up by the next leader once their locks lapse.
     await Promise.all([...this.consumers.values()].map((c) => c.close(true)));
     await Promise.all([...this.queues.values()].map((q) => q.close()));

@@ -2,6 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { BUCKETS, EVENT_LOOP_MONITORING_PRECISION_MS, METRIC, VLLM_METRIC } from '@loom/common';
 import type { Scheduler } from './core/index.js';
 
+/** Longest a scrape waits for the queue depth's Redis read, ms. */
+const DEPTH_READ_MS = 250;
+
 /** Label values of one worker's series. */
 export type WorkerLabels = { model_name: string; worker: string };
 
@@ -26,6 +29,8 @@ export class SchedulerMetrics {
   private readonly queueTime: Histogram[];
   private readonly grammarCompile: Histogram;
   private readonly grammarFill: Histogram;
+  /** Sets the queue-depth gauge from Redis; called at each scrape while intake runs. */
+  private depthSource?: () => Promise<void>;
   /** Last cumulative core stats per worker, to turn them into counter increments. */
   private readonly last = new Map<string, { preemptions: number; queried: number; hit: number }>();
 
@@ -116,11 +121,20 @@ export class SchedulerMetrics {
       help: 'Times this scheduler took the leader lease',
       registers,
     });
+    // Bounded: a scrape while Redis is away answers with the last value rather than waiting for it.
+    const refreshDepth = async () => {
+      if (!this.depthSource) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, DEPTH_READ_MS)));
+      await Promise.race([this.depthSource(), late]).finally(() => clearTimeout(timer));
+    };
     this.queueDepth = new Gauge({
       name: METRIC.queueDepth,
       help: 'Requests accepted but admitted to no worker yet',
       labelNames: ['model_name'],
       registers,
+      // Read at each scrape, so the value is never older than the scrape (the scale-from-zero signal).
+      collect: refreshDepth,
     });
     // vLLM's queue time is waiting → scheduled inside one engine; here it spans the cluster: gateway accepted → first routed to a worker.
     this.queueTime = [METRIC.queueTime, VLLM_METRIC.queueTime].map(
@@ -200,6 +214,11 @@ export class SchedulerMetrics {
   setLeader(leading: boolean): void {
     this.leader.set(leading ? 1 : 0);
     if (leading) this.acquisitions.inc();
+  }
+
+  /** What refreshes the queue depth at a scrape (intake's count; none once intake is closed). */
+  setQueueDepthSource(fn: (() => Promise<void>) | undefined): void {
+    this.depthSource = fn;
   }
 
   /** Requests accepted but on no worker yet: queued in Redis plus parked in this scheduler. */

@@ -54,11 +54,15 @@ export async function abandonedStreamsScenario(o: { clients: number; workers: nu
     // Every block free and nothing left that could take one: KV usage, running and waiting on every
     // worker and the queue depth all 0. Clients may leave before the gateway has even queued their
     // request; such a request is queued and cancelled afterwards, so the moment is not earlier.
+    const gauges = [METRIC.kvUsageRatio, METRIC.requestsRunning, METRIC.requestsWaiting, METRIC.queueDepth];
+    // Per gauge, when it was last seen above 0 after the last disconnect: which one bounds the time.
+    const lastBusyMs = new Map<string, number>();
     const busy = (text: string) =>
-      [METRIC.kvUsageRatio, METRIC.requestsRunning, METRIC.requestsWaiting, METRIC.queueDepth].reduce(
-        (s, n) => s + metricSum(text, n),
-        0,
-      );
+      gauges.reduce((s, n) => {
+        const v = metricSum(text, n);
+        if (v > 0) lastBusyMs.set(n, Math.max(0, performance.now() - lastAbort));
+        return s + v;
+      }, 0);
     // What bounds that time: the gateway working through the burst (requests it accepted, then
     // cancelled, or dropped as gone) after the clients left. Its last change is when it was done.
     const gatewayUrl = `${cluster.gateway.url!.replace(/\/$/, '')}/metrics`;
@@ -93,6 +97,7 @@ export async function abandonedStreamsScenario(o: { clients: number; workers: nu
         ['abandoned before their first token', abandonedQueued, ''],
         ['every KV block free and nothing queued, after the last disconnect', freeMs, 'ms'],
         ['gateway done with the burst (last accept or cancel), after it', gatewayDoneMs, 'ms'],
+        ...gauges.map((n): [string, number, string] => [`${n} last above 0, after it`, lastBusyMs.get(n) ?? 0, 'ms']),
         ['failures other than the abandonment', unexpected.length, ''],
       ],
       checks: [
