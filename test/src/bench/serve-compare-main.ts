@@ -75,13 +75,18 @@ const WARMUP_BURSTS = 2;
 const WARMUP_OUTPUT_LEN = 64;
 const vocabSize = n('vocab-size');
 
-const workloads: Record<string, BenchRequest[]> = {
+/**
+ * The workloads' requests; `seedOffset` 0 for the timed runs, another for the warm-up, so the timed
+ * prompts are not in any prefix cache when they arrive (the same prompts warmed up would make the
+ * burst's first tokens 1-token prefills of cached prompts).
+ */
+const makeWorkloads = (seedOffset: number): Record<string, BenchRequest[]> => ({
   random: randomDataset({
     numPrompts: n('num-prompts'),
     inputLen: n('input-len'),
     outputLen: n('output-len'),
     vocabSize,
-    seed: 1,
+    seed: 1 + seedOffset,
   }),
   'shared-prefix': sharedPrefixDataset({
     numPrompts: n('num-prompts'),
@@ -90,9 +95,11 @@ const workloads: Record<string, BenchRequest[]> = {
     questionLen: n('question-len'),
     outputLen: n('output-len'),
     vocabSize,
-    seed: 2,
+    seed: 2 + seedOffset,
   }),
-};
+});
+const workloads = makeWorkloads(0);
+const warmups = makeWorkloads(1000);
 /** Tokens one sequence needs at most, and KV blocks (16 tokens) for `concurrency` of them, twice over. */
 const seqTokens = Math.max(n('input-len'), n('prefix-len') + n('question-len')) + n('output-len');
 const numBlocks = 2 * concurrency * Math.ceil(seqTokens / 16);
@@ -178,16 +185,17 @@ for (let round = 0; round < n('rounds'); round++) {
           requestTimeoutMs: 600_000,
         };
         const idle = await s.idle?.();
-        // Warm-up, untimed: the workload's first few requests, then bursts at full concurrency, so
-        // that every process's hot paths are optimised before the timed run (the control plane's CPU
-        // per token is a steady-state figure). V8 optimises a function once it has run enough at the
-        // load it sees: the per-step paths loop over `concurrency` sequences, and with 8-token outputs
-        // they were still being compiled (TurboFan, ~90 functions in the scheduler) in the timed run.
-        await runLoad({ ...load, requests: entry(workloads, workload).slice(0, 4) });
+        // Warm-up, untimed, on other prompts of the same shapes (see makeWorkloads): a few requests,
+        // then bursts at full concurrency, so that every process's hot paths are optimised before the
+        // timed run (the control plane's CPU per token is a steady-state figure). V8 optimises a
+        // function once it has run enough at the load it sees: the per-step paths loop over
+        // `concurrency` sequences, and with 8-token outputs they were still being compiled (TurboFan,
+        // ~90 functions in the scheduler) in the timed run.
+        await runLoad({ ...load, requests: entry(warmups, workload).slice(0, 4) });
         for (let i = 0; i < WARMUP_BURSTS; i++)
           await runLoad({
             ...load,
-            requests: entry(workloads, workload)
+            requests: entry(warmups, workload)
               .slice(0, concurrency)
               .map((r) => ({ ...r, outputLen: WARMUP_OUTPUT_LEN })),
           });
