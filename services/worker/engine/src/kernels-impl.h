@@ -274,27 +274,48 @@ float dotF16(const float* a, const uint16_t* b, int n) {
       CALL(8);                     \
       break;                       \
   }
+// Accumulator registers the attention kernels keep live (of 32 zmm / 16 ymm): enough independent fma chains to
+// hide the fma latency at g = 1, where one chain per row (dot) or per output slice (axpy) waits on the latency.
+constexpr int kAttnAcc = V::W >= 16 ? 16 : V::W >= 8 ? 8 : 1;
+// Rows of a dotRows chunk computed side by side: G * R accumulators, R a power of two dividing V::W.
+template <int G>
+constexpr int attnRows() {
+  int r = V::W;
+  while (r > 1 && G * r > kAttnAcc) r /= 2;
+  return r;
+}
 // dotRows for a constant G: rows in chunks of V::W, each (row, head) accumulated in one register over hd in V::W
 // steps, then the chunk's W accumulators of a head reduced at once by V::hsumW (bit for bit V::hsum: absent rows of
-// a short last chunk are zeros in lanes nobody reads), then the scalar tail. So a value depends on its row and head
-// only, never on n, the chunking or g.
+// a short last chunk repeat its last row in lanes nobody reads), then the scalar tail. R rows of a chunk go side by
+// side (hd outside, rows inside), so one q load serves R rows and R * G chains are in flight; each accumulator still
+// sees the same chain of fmas. So a value depends on its row and head only, never on n, the chunking or g.
 template <int G, class L, class P>
 inline void dotRowsG(const float* q, const uint8_t* rows, size_t stride, int n, int hd, float* out, int ldo) {
+  constexpr int R = attnRows<G>();
   const int hv = hd - hd % V::W;  // the vector part of hd
   for (int r0 = 0; r0 < n; r0 += V::W) {
     const int nr = n - r0 < V::W ? n - r0 : V::W;
     V::reg acc[G][V::W];  // [head][row of the chunk]
-    for (int r = 0; r < V::W; r++) {
-      V::reg a[G];  // this row's accumulators stay in registers over hd
-      for (int h = 0; h < G; h++) a[h] = V::zero();
-      if (r < nr) {
-        const L k{reinterpret_cast<const P*>(rows + (size_t)(r0 + r) * stride)};
-        for (int i = 0; i < hv; i += V::W) {
-          const V::reg kv = k.load(i);
-          for (int h = 0; h < G; h++) a[h] = V::fma(V::loadF32(q + (size_t)h * hd + i), kv, a[h]);
-        }
+    for (int rb = 0; rb < V::W; rb += R) {
+      L k[R];
+      for (int r = 0; r < R; r++) {
+        const int row = r0 + (rb + r < nr ? rb + r : nr - 1);
+        k[r] = L{reinterpret_cast<const P*>(rows + (size_t)row * stride)};
       }
-      for (int h = 0; h < G; h++) acc[h][r] = a[h];
+      V::reg a[G][R];  // these rows' accumulators stay in registers over hd
+      for (int h = 0; h < G; h++)
+        for (int r = 0; r < R; r++) a[h][r] = V::zero();
+      if (rb < nr)
+        for (int i = 0; i < hv; i += V::W) {
+          V::reg kv[R];
+          for (int r = 0; r < R; r++) kv[r] = k[r].load(i);
+          for (int h = 0; h < G; h++) {
+            const V::reg qv = V::loadF32(q + (size_t)h * hd + i);
+            for (int r = 0; r < R; r++) a[h][r] = V::fma(qv, kv[r], a[h][r]);
+          }
+        }
+      for (int h = 0; h < G; h++)
+        for (int r = 0; r < R; r++) acc[h][rb + r] = a[h][r];
     }
     for (int h = 0; h < G; h++) {
       float sums[V::W];
@@ -308,29 +329,59 @@ inline void dotRowsG(const float* q, const uint8_t* rows, size_t stride, int n, 
     }
   }
 }
+constexpr int kAxpyChunk = 64;  // rows per axpyRows pass: bounds its coefficient buffer
+// S V::W-wide slices [i0, i0 + S * V::W) of the G outputs over the nr rows of a chunk: the G * S slices stay in
+// registers over the rows (one load and one store each per chunk), each row's S slices loaded once for the G heads.
+template <int G, int S, class L, class P>
+inline void axpySlices(float* out, const float (*coef)[kAxpyChunk], const uint8_t* chunk, size_t stride, int nr, int hd,
+                       int i0) {
+  V::reg o[G][S];
+  for (int h = 0; h < G; h++)
+    for (int s = 0; s < S; s++) o[h][s] = V::loadF32(out + (size_t)h * hd + i0 + s * V::W);
+  for (int r = 0; r < nr; r++) {
+    const L row{reinterpret_cast<const P*>(chunk + (size_t)r * stride)};
+    V::reg vv[S];
+    for (int s = 0; s < S; s++) vv[s] = row.load(i0 + s * V::W);
+    for (int h = 0; h < G; h++) {
+      const V::reg c = V::set1(coef[h][r]);
+      for (int s = 0; s < S; s++) o[h][s] = V::fma(c, vv[s], o[h][s]);
+    }
+  }
+  for (int h = 0; h < G; h++)
+    for (int s = 0; s < S; s++) V::storeF32(out + (size_t)h * hd + i0 + s * V::W, o[h][s]);
+}
 // axpyRows for a constant G: out[h] += (a[h][r] * inv[h]) * row r for r = 0, 1, ... in order, with the loops
-// turned (slices outside, rows inside) so each V::W-wide slice of the G outputs stays in registers over all the rows
-// (one load and one store per slice per call instead of per row). Each output element sees the same chain of fmas.
+// turned (slices outside, rows inside) so the outputs stay in registers over all the rows, up to kAttnAcc / G
+// slices at a time (independent chains: a single slice at g = 1 is one serial fma chain over the rows).
+// Each output element sees the same chain of fmas whatever the slicing.
 template <int G, class L, class P>
 inline void axpyRowsG(float* out, const float* a, int lda, const float* inv, const uint8_t* rows, size_t stride, int n,
                       int hd) {
-  constexpr int kChunk = 64;  // rows per pass: bounds the coefficient buffer
-  for (int r0 = 0; r0 < n; r0 += kChunk) {
-    const int nr = n - r0 < kChunk ? n - r0 : kChunk;
-    float coef[G][kChunk];  // [head][row]
+  // Slices per pass: about 8 chains (G * SM), at most 4 slices; at G >= 5 one slice already gives G chains.
+  constexpr int SM = kAttnAcc < 8 ? 1 : G >= 5 ? 1 : G >= 3 ? 2 : 4;
+  constexpr int S3 = SM < 3 ? SM : 3, S2 = SM < 2 ? SM : 2;  // a remainder of 3 (2) slices implies SM > 3 (2)
+  for (int r0 = 0; r0 < n; r0 += kAxpyChunk) {
+    const int nr = n - r0 < kAxpyChunk ? n - r0 : kAxpyChunk;
+    float coef[G][kAxpyChunk];  // [head][row]
     for (int h = 0; h < G; h++)
       for (int r = 0; r < nr; r++) coef[h][r] = a[(size_t)h * lda + r0 + r] * inv[h];
     const uint8_t* chunk = rows + (size_t)r0 * stride;
     int i = 0;
-    for (; i + V::W <= hd; i += V::W) {
-      V::reg o[G];
-      for (int h = 0; h < G; h++) o[h] = V::loadF32(out + (size_t)h * hd + i);
-      for (int r = 0; r < nr; r++) {
-        const V::reg vv = L{reinterpret_cast<const P*>(chunk + (size_t)r * stride)}.load(i);
-        for (int h = 0; h < G; h++) o[h] = V::fma(V::set1(coef[h][r]), vv, o[h]);
-      }
-      for (int h = 0; h < G; h++) V::storeF32(out + (size_t)h * hd + i, o[h]);
+    for (; i + SM * V::W <= hd; i += SM * V::W) axpySlices<G, SM, L, P>(out, coef, chunk, stride, nr, hd, i);
+    switch ((hd - i) / V::W) {  // the slices left, fewer than SM, in one pass
+      case 3:
+        axpySlices<G, S3, L, P>(out, coef, chunk, stride, nr, hd, i);
+        break;
+      case 2:
+        axpySlices<G, S2, L, P>(out, coef, chunk, stride, nr, hd, i);
+        break;
+      case 1:
+        axpySlices<G, 1, L, P>(out, coef, chunk, stride, nr, hd, i);
+        break;
+      default:
+        break;
     }
+    i = hd - (hd - i) % V::W;
     for (; i < hd; i++)
       for (int r = 0; r < nr; r++) {
         const float vi = L{reinterpret_cast<const P*>(chunk + (size_t)r * stride)}.at(i);
