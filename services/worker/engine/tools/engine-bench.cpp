@@ -2,6 +2,7 @@
 // the kernel set from LOOM_KERNELS (default: best). Prints tokens/s, and per phase where the forward pass's wall
 // time goes by op (Forward::profile timers, so the share of each op without perf); compare runs on the same
 // machine only. Build with tools/build-check.sh. Usage: engine-bench MODEL.gguf [P=128] [B=8] [D=16] [threads=0]
+// [blockSize=16]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +15,7 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL.gguf [P=128] [B=8] [D=16] [threads=0]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.gguf [P=128] [B=8] [D=16] [threads=0] [blockSize=16]\n", argv[0]);
     return 2;
   }
   const int P = argc > 2 ? std::atoi(argv[2]) : 128, B = argc > 3 ? std::atoi(argv[3]) : 8,
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
   const char* k = std::getenv("LOOM_KERNELS");
   o.kernels = k ? k : "";
   Engine e(argv[1], o);
-  const int bs = 16, perSeq = (P + D + bs - 1) / bs;
+  const int bs = argc > 6 ? std::atoi(argv[6]) : 16, perSeq = (P + D + bs - 1) / bs;
   e.initKv(perSeq * B, bs, P > B ? P : B, B);
   auto seqStep = [&](int b, int startPos, int n) {
     StepSeq s;
