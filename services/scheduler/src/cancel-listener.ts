@@ -25,9 +25,12 @@ export class CancelListener {
   }
 
   private async loop(): Promise<void> {
-    let last = '$';
+    // The id of the newest entry when the listener started; not '$', which each XREAD would take as
+    // "newest when this call arrives", skipping a cancel added between a timed-out read and the next.
+    let last: string | undefined;
     while (!this.stopped) {
       try {
+        last ??= await this.newestId();
         const res = (await this.redis.xread('BLOCK', 1000, 'STREAMS', CANCEL_STREAM_KEY, last)) as
           [string, [string, string[]][]][] | null;
         for (const [, entries] of res ?? []) {
@@ -44,5 +47,11 @@ export class CancelListener {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  }
+
+  /** The stream's newest entry id, or '0-0' while it has none (every entry then comes later). */
+  private async newestId(): Promise<string> {
+    const [newest] = await this.redis.xrevrange(CANCEL_STREAM_KEY, '+', '-', 'COUNT', 1);
+    return newest?.[0] ?? '0-0';
   }
 }
