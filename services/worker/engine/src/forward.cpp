@@ -40,6 +40,18 @@ inline void prefetchLines(const uint8_t* p, size_t bytes) {
   for (uintptr_t l = (uintptr_t)p & ~(uintptr_t)63; l < end; l += 64)
     __builtin_prefetch(reinterpret_cast<const void*>(l));
 }
+// Loads one byte of every cache line of [p, p + bytes) and returns their sum (for keepAlive).
+inline uint32_t touchLines(const uint8_t* p, size_t bytes) {
+  const uintptr_t end = (uintptr_t)p + bytes;
+  uint32_t sum = 0;
+  for (uintptr_t l = (uintptr_t)p & ~(uintptr_t)63; l < end; l += 64) sum += *reinterpret_cast<const uint8_t*>(l);
+  return sum;
+}
+// Makes the compiler keep the loads that computed v (an empty asm that takes it as an input).
+inline void keepAlive(uint32_t v) { __asm__ volatile("" : : "r"(v)); }
+// Bytes of the cache one attention task reads ahead with plain loads before computing on them (a slice of the core's
+// 1 MB L2, so they are still there when the dot / axpy pass gets to them).
+constexpr size_t kTouchBytes = 256 << 10;
 }  // namespace
 
 const char* Forward::opName(int op) {
@@ -186,14 +198,27 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
         const uint8_t* first = kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes + sliceOff;
         for (int j = 0; j <= je - jb; j++) prefetchLines(first + (size_t)j * rowBytes, sliceBytes);
       };
-      // The rows [jb, je] of each block in [j0, p], block by block: fn(jb, je, first row). The next block's rows
-      // are prefetched first: a task reads a strided slice of each row, which the hardware prefetchers follow
-      // poorly, and the cache is mostly out of L2 after the weights of a layer streamed through.
+      // The rows [jb, je] of each block in [j0, p], block by block: fn(jb, je, first row). The cache is mostly out
+      // of L2 after the weights of a layer streamed through, and a core keeps few of its misses in flight while its
+      // loads wait behind the dot / axpy arithmetic (docs/benchmarks.md): so up to kTouchBytes of blocks are first
+      // read with a bare load loop, which keeps many misses in flight, then computed on from L2. The next block's rows
+      // are also prefetched: a task reads a strided slice of each row, which the hardware prefetchers follow poorly.
+      const int touchBlocks = std::max<int>(1, (int)(kTouchBytes / ((size_t)bs * std::max<size_t>(sliceBytes, 1))));
       auto forBlocks = [&](int kOrV, auto&& fn) {
-        for (int blk = j0 / bs; blk <= p / bs; blk++) {
-          prefetch(kOrV, blk + 1);
-          const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
-          fn(jb, je, kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes);
+        for (int seg = j0 / bs; seg <= p / bs; seg += touchBlocks) {
+          const int segEnd = std::min(p / bs, seg + touchBlocks - 1);
+          uint32_t sum = 0;
+          for (int blk = seg; blk <= segEnd; blk++) {
+            const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
+            const uint8_t* first = kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes + sliceOff;
+            for (int j = 0; j <= je - jb; j++) sum += touchLines(first + (size_t)j * rowBytes, sliceBytes);
+          }
+          keepAlive(sum);
+          for (int blk = seg; blk <= segEnd; blk++) {
+            prefetch(kOrV, blk + 1);
+            const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
+            fn(jb, je, kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes);
+          }
         }
       };
       for (int h0 = 0; h0 < group; h0 += kMaxAttnGroup) {  // query heads h0.. of each KV head, <= 8 at a time
