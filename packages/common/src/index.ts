@@ -11,3 +11,4 @@ export * from './seeded-random.js';
 export * from './embedding-base64.js';
 export * from './at.js';
 export * from './binary-heap.js';
+export * from './cli-args.js';

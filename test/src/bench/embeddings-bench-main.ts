@@ -13,28 +13,30 @@
 //   --threads N  --batch-tokens N  --systems loom,llama
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { at } from '@loom/common';
+import { at, parseCliArgs } from '@loom/common';
 import { medianRange, Rng, spread, textTable } from '@loom/bench';
 import { readGgufMetadata } from '@loom/gguf';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
 import { startLlamaServer } from './llama-server.js';
 import { synthModel } from './synth-model.js';
 
-const { values } = parseArgs({
-  options: {
-    synth: { type: 'string', default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024' },
-    dtype: { type: 'string', default: 'f32' },
-    model: { type: 'string' },
-    systems: { type: 'string', default: 'loom,llama' },
-    rounds: { type: 'string', default: '3' },
-    batch: { type: 'string', default: '64' },
-    sequences: { type: 'string', default: '512' },
-    'seq-len': { type: 'string', default: '128' },
-    threads: { type: 'string', default: '2' },
-    'batch-tokens': { type: 'string', default: '2048' },
+const { values } = parseCliArgs(
+  'npm run bench:embeddings -- [options]\n\nEmbeddings throughput of Loom against llama.cpp (--systems loom,llama).',
+  {
+    options: {
+      synth: { type: 'string', default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024' },
+      dtype: { type: 'string', default: 'f32' },
+      model: { type: 'string' },
+      systems: { type: 'string', default: 'loom,llama' },
+      rounds: { type: 'string', default: '3' },
+      batch: { type: 'string', default: '64' },
+      sequences: { type: 'string', default: '512' },
+      'seq-len': { type: 'string', default: '128' },
+      threads: { type: 'string', default: '2' },
+      'batch-tokens': { type: 'string', default: '2048' },
+    },
   },
-});
+);
 const n = (k: keyof typeof values) => Number(values[k]);
 const model = values.model ?? synthModel(values.synth!, values.dtype!);
 const SYSTEMS = String(values.systems)

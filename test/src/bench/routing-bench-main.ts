@@ -8,33 +8,35 @@
 // Flags: --rates inf|R1,R2,... (requests/s per stage)  --repeats N  --requests N (per stage)
 //   --concurrency N  --max-seconds S (per stage)  --tenants N  --system-tokens N  --question-tokens N
 //   --max-tokens N  --num-blocks N (per worker)  [--model GGUF --vocab-size N | --synth SHAPE]
-import { at } from '@loom/common';
+import { at, parseCliArgs } from '@loom/common';
 import cliProgress from 'cli-progress';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { medianRange, sharedPrefixDataset, spread, textTable } from '@loom/bench';
 import { runPolicy, type PolicyRun, type Stage } from './routing-run.js';
 import { synthModel } from './synth-model.js';
 
-const { values } = parseArgs({
-  options: {
-    rates: { type: 'string', default: 'inf' },
-    repeats: { type: 'string', default: '1' },
-    requests: { type: 'string', default: '160' },
-    concurrency: { type: 'string', default: '16' },
-    'max-seconds': { type: 'string', default: '120' },
-    tenants: { type: 'string', default: '8' },
-    'system-tokens': { type: 'string', default: '352' },
-    'question-tokens': { type: 'string', default: '16' },
-    'max-tokens': { type: 'string', default: '32' },
-    'num-blocks': { type: 'string', default: '120' },
-    /** A GGUF to serve instead of stories260K (e.g. one from `loom model synth`), and its vocabulary size. */
-    model: { type: 'string' },
-    /** Vocabulary size of --model; default 512 (stories260K), 32000 with --synth (Llama 2's vocabulary). */
-    'vocab-size': { type: 'string' },
-    synth: { type: 'string' },
+const { values } = parseCliArgs(
+  'npm run bench:routing -- [options]\n\nPrefix-aware against round-robin routing on 2 workers, a shared-prefix rate ladder.',
+  {
+    options: {
+      rates: { type: 'string', default: 'inf' },
+      repeats: { type: 'string', default: '1' },
+      requests: { type: 'string', default: '160' },
+      concurrency: { type: 'string', default: '16' },
+      'max-seconds': { type: 'string', default: '120' },
+      tenants: { type: 'string', default: '8' },
+      'system-tokens': { type: 'string', default: '352' },
+      'question-tokens': { type: 'string', default: '16' },
+      'max-tokens': { type: 'string', default: '32' },
+      'num-blocks': { type: 'string', default: '120' },
+      /** A GGUF to serve instead of stories260K (e.g. one from `loom model synth`), and its vocabulary size. */
+      model: { type: 'string' },
+      /** Vocabulary size of --model; default 512 (stories260K), 32000 with --synth (Llama 2's vocabulary). */
+      'vocab-size': { type: 'string' },
+      synth: { type: 'string' },
+    },
   },
-});
+);
 if (values.model !== undefined && values.synth !== undefined) throw new Error('--model and --synth exclude each other');
 values['vocab-size'] ??= values.synth === undefined ? '512' : '32000';
 const model = values.synth === undefined ? values.model : synthModel(values.synth);

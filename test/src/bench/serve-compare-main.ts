@@ -18,8 +18,7 @@
 //   the figures: profiling slows what it watches)
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { at, entry } from '@loom/common';
+import { at, entry, parseCliArgs } from '@loom/common';
 import {
   medianRange,
   textTable,
@@ -40,26 +39,29 @@ import { InProcessEngine } from './in-process-engine.js';
 import { startLlamaServer } from './llama-server.js';
 import { synthModel } from './synth-model.js';
 
-const { values } = parseArgs({
-  options: {
-    synth: { type: 'string', default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024' },
-    dtype: { type: 'string', default: 'f32' },
-    model: { type: 'string' },
-    'vocab-size': { type: 'string', default: '32000' },
-    systems: { type: 'string', default: 'loom,llama,in-process' },
-    workloads: { type: 'string', default: 'random,shared-prefix' },
-    rounds: { type: 'string', default: '3' },
-    'num-prompts': { type: 'string', default: '256' },
-    concurrency: { type: 'string', default: '64' },
-    'input-len': { type: 'string', default: '128' },
-    'output-len': { type: 'string', default: '128' },
-    prefixes: { type: 'string', default: '8' },
-    'prefix-len': { type: 'string', default: '512' },
-    'question-len': { type: 'string', default: '32' },
-    threads: { type: 'string', default: '2' },
-    'node-args': { type: 'string' },
+const { values } = parseCliArgs(
+  'npm run bench:serve -- [options]\n\nThe whole cluster against llama-server and the in-process engine on the same workloads,\nrounds interleaved (docs/benchmarks.md).',
+  {
+    options: {
+      synth: { type: 'string', default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024' },
+      dtype: { type: 'string', default: 'f32' },
+      model: { type: 'string' },
+      'vocab-size': { type: 'string', default: '32000' },
+      systems: { type: 'string', default: 'loom,llama,in-process' },
+      workloads: { type: 'string', default: 'random,shared-prefix' },
+      rounds: { type: 'string', default: '3' },
+      'num-prompts': { type: 'string', default: '256' },
+      concurrency: { type: 'string', default: '64' },
+      'input-len': { type: 'string', default: '128' },
+      'output-len': { type: 'string', default: '128' },
+      prefixes: { type: 'string', default: '8' },
+      'prefix-len': { type: 'string', default: '512' },
+      'question-len': { type: 'string', default: '32' },
+      threads: { type: 'string', default: '2' },
+      'node-args': { type: 'string' },
+    },
   },
-});
+);
 const n = (k: keyof typeof values) => Number(values[k]);
 const list = (k: keyof typeof values) =>
   String(values[k])

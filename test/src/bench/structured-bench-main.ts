@@ -11,8 +11,7 @@
 // Table, then one JSON line, on stdout.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { at, entry, METRIC, type StructuredOutputSpec } from '@loom/common';
+import { at, entry, METRIC, type StructuredOutputSpec, parseCliArgs } from '@loom/common';
 import { OpenAIEndpoint, spread } from '@loom/bench';
 import { GrammarCompilers } from '@loom/structured-output';
 import { tokenizerDataFromGguf } from '@loom/tokenizer';
@@ -21,17 +20,20 @@ import { STORIES_F32, startLocalCluster, type LocalCluster } from '../fixtures/l
 import { sharedDir } from '../harness/index.js';
 import { synthModel } from './synth-model.js';
 
-const { values } = parseArgs({
-  options: {
-    streams: { type: 'string', default: '64' },
-    rounds: { type: 'string', default: '3' },
-    'max-tokens': { type: 'string', default: '128' },
-    'requests-per-stream': { type: 'string', default: '2' },
-    'compile-schemas': { type: 'string', default: '40' },
-    model: { type: 'string' },
-    synth: { type: 'string' },
+const { values } = parseCliArgs(
+  'npm run bench:structured -- [options]\n\nStructured output (JSON schema) against unconstrained generation on the same cluster.',
+  {
+    options: {
+      streams: { type: 'string', default: '64' },
+      rounds: { type: 'string', default: '3' },
+      'max-tokens': { type: 'string', default: '128' },
+      'requests-per-stream': { type: 'string', default: '2' },
+      'compile-schemas': { type: 'string', default: '40' },
+      model: { type: 'string' },
+      synth: { type: 'string' },
+    },
   },
-});
+);
 const n = (k: keyof typeof values) => Number(values[k]);
 if (values.model !== undefined && values.synth !== undefined) throw new Error('--model and --synth exclude each other');
 

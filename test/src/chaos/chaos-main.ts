@@ -4,32 +4,20 @@
 // load and one fault, prints its figures and checks, and stops the cluster. At the end a markdown
 // table of every scenario (docs/chaos.md keeps the latest); the exit code is 1 if any check failed.
 import os from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from '@loom/common';
 import { formatScenario, markdownTable, type ScenarioResult } from './chaos-report.js';
 import { SCENARIOS } from './scenarios.js';
 
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    reduced: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-if (values.help) {
-  console.log(
-    [
-      'usage: npm run chaos -- [--only NAME[,NAME]] [--reduced]',
-      '',
-      'Runs each chaos scenario on its own loopback cluster and prints its figures and checks,',
-      'then a markdown table of all of them (docs/chaos.md keeps the latest). Exit code 1 if a check failed.',
-      '',
-      '  --only NAMES  comma-separated scenarios to run; known: ' + SCENARIOS.map((s) => s.name).join(', '),
-      '  --reduced     the smaller sizes npm test runs (e.g. 100 abandoning clients, not 1,000)',
-      '  -h, --help    this text',
-    ].join('\n'),
-  );
-  process.exit(0);
-}
+const { values } = parseCliArgs(
+  [
+    'npm run chaos -- [--only NAME[,NAME]] [--reduced]',
+    '',
+    'Runs each chaos scenario on its own loopback cluster, prints its figures and checks, then a markdown',
+    'table of all of them (docs/chaos.md keeps the latest); exit code 1 if a check failed. --reduced: the',
+    `sizes npm test runs. Scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}.`,
+  ].join('\n'),
+  { options: { only: { type: 'string' }, reduced: { type: 'boolean', default: false } } },
+);
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((n) => !SCENARIOS.some((s) => s.name === n));
 if (unknown?.length) {

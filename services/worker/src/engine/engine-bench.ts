@@ -23,8 +23,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { at } from '@loom/common';
+import { at, parseCliArgs } from '@loom/common';
 import { llamaPeerMissing, llamaPeerTool, medianRange, textTable } from '@loom/bench';
 import { readGgufMetadata } from '@loom/gguf';
 import { benchModelFile } from './bench-model-file.js';
@@ -39,21 +38,24 @@ const BUILD = path.join(repoRoot, 'services', 'worker', 'engine', 'build');
 const TOTAL_TARGET: Record<number, number> = { 1: 1.1, 8: 1.5, 64: 2 };
 const PREFILL_TARGET = 1.2;
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string' },
-    dtypes: { type: 'string' },
-    batch: { type: 'string', default: '1,8,64' },
-    prompt: { type: 'string', default: '128' },
-    generate: { type: 'string', default: '128' },
-    threads: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '3' },
-    'budget-s': { type: 'string', default: '3600' },
-    'no-llama': { type: 'boolean', default: false },
-    'model-dir': { type: 'string' },
-    'synth-only': { type: 'boolean', default: false },
+const { values } = parseCliArgs(
+  "npm run bench:engine -- [options]\n\nEngine tok/s (prefill, decode, total) against llama.cpp's llama-batched-bench, same GGUF and threads,\nrounds interleaved. Lists take commas (--batch 1,8,64). docs/benchmarks.md shows the output.",
+  {
+    options: {
+      models: { type: 'string' },
+      dtypes: { type: 'string' },
+      batch: { type: 'string', default: '1,8,64' },
+      prompt: { type: 'string', default: '128' },
+      generate: { type: 'string', default: '128' },
+      threads: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
+      'budget-s': { type: 'string', default: '3600' },
+      'no-llama': { type: 'boolean', default: false },
+      'model-dir': { type: 'string' },
+      'synth-only': { type: 'boolean', default: false },
+    },
   },
-});
+);
 const list = (s: string) =>
   s
     .split(',')
