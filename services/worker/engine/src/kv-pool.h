@@ -1,10 +1,12 @@
 // The paged KV cache: one anonymous mapping of numBlocks fixed-size blocks.
-// Layout: [numBlocks][layersPerBlock][2 (K, V)][blockSize][kvDim], elements f16 or f32.
-// A block holds the K and V of one KV cache group's layers (kv-layout.h; every layer when the model has no
-// sliding window) for blockSize consecutive positions of one sequence, so a block is one contiguous range
-// (easy to copy, swap or hand to another device), and within a layer the K rows of a block are contiguous
-// [blockSize][kvDim] for the attention loop. Token at position p of a sequence lives, for a layer of group g
-// in slot s, in block bt[(p / blockSize) * nGroups + g], layer slot s, row p % blockSize.
+// Layout: [layersPerBlock][2 (K, V)][numBlocks][blockSize][kvDim], elements f16 or f32: layer-slot major, so the K
+// (or V) planes of one layer slot of blocks with adjacent ids are adjacent, and a sequence whose blocks have adjacent
+// ids reads one long run per layer in attention (measured faster than blocks whose planes of every layer sat together:
+// docs/benchmarks.md). A block holds the K and V of one KV cache group's layers (kv-layout.h; every layer when the
+// model has no sliding window) for blockSize consecutive positions of one sequence, its planes [blockSize][kvDim]
+// contiguous; block ids are the scheduler's, this layout within the pool is the engine's. Token at position p of a
+// sequence lives, for a layer of group g in slot s, in block bt[(p / blockSize) * nGroups + g], layer slot s, row
+// p % blockSize.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +33,7 @@ class KvPool {
 
   // Start of the [blockSize][kvDim] K (kv = 0) or V (kv = 1) rows of layer slot `slot` in `block`.
   uint8_t* rows(int block, int slot, int kv) const {
-    return base_ + (size_t)block * blockBytes_ + ((size_t)slot * 2 + (size_t)kv) * planeBytes_;
+    return base_ + (((size_t)slot * 2 + (size_t)kv) * (size_t)numBlocks_ + (size_t)block) * planeBytes_;
   }
   size_t rowBytes() const { return rowBytes_; }
 
