@@ -191,12 +191,20 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
       const int j0 = window > 0 && p >= window ? p - window + 1 : 0;
       const int* table = &in.blockTables[(size_t)s.blockTableStart + kvGroup];  // block i at table[i * G]
       const size_t sliceOff = (size_t)kv0 * hd * elt, sliceBytes = (size_t)(kv1 - kv0) * hd * elt;
-      // This task's slice (KV heads kv0..kv1) of the rows [jb, je] of block blk, into the cache ahead of use.
+      // The rows [jb, je] of block blk that lie in [j0, p] (K: kOrV 0, V: 1); returns the first row's start.
+      auto blockRows = [&](int kOrV, int blk, int& jb, int& je) {
+        jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
+        return kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes;
+      };
+      // lines(start, bytes) on this task's slice (KV heads kv0..kv1) of each of those rows.
+      auto forSlices = [&](int kOrV, int blk, auto&& lines) {
+        int jb, je;
+        const uint8_t* first = blockRows(kOrV, blk, jb, je) + sliceOff;
+        for (int j = 0; j <= je - jb; j++) lines(first + (size_t)j * rowBytes, sliceBytes);
+      };
+      // This task's slice of block blk's rows, into the cache ahead of use.
       auto prefetch = [&](int kOrV, int blk) {
-        if (blk > p / bs) return;
-        const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
-        const uint8_t* first = kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes + sliceOff;
-        for (int j = 0; j <= je - jb; j++) prefetchLines(first + (size_t)j * rowBytes, sliceBytes);
+        if (blk <= p / bs) forSlices(kOrV, blk, prefetchLines);
       };
       // The rows [jb, je] of each block in [j0, p], block by block: fn(jb, je, first row). The cache is mostly out
       // of L2 after the weights of a layer streamed through, and a core keeps few of its misses in flight while its
@@ -208,16 +216,14 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
         for (int seg = j0 / bs; seg <= p / bs; seg += touchBlocks) {
           const int segEnd = std::min(p / bs, seg + touchBlocks - 1);
           uint32_t sum = 0;
-          for (int blk = seg; blk <= segEnd; blk++) {
-            const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
-            const uint8_t* first = kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes + sliceOff;
-            for (int j = 0; j <= je - jb; j++) sum += touchLines(first + (size_t)j * rowBytes, sliceBytes);
-          }
+          for (int blk = seg; blk <= segEnd; blk++)
+            forSlices(kOrV, blk, [&](const uint8_t* row, size_t bytes) { sum += touchLines(row, bytes); });
           keepAlive(sum);
           for (int blk = seg; blk <= segEnd; blk++) {
             prefetch(kOrV, blk + 1);
-            const int jb = std::max(j0, blk * bs), je = std::min(p, blk * bs + bs - 1);
-            fn(jb, je, kv.rows(table[blk * G], slot, kOrV) + (size_t)(jb % bs) * rowBytes);
+            int jb, je;
+            const uint8_t* first = blockRows(kOrV, blk, jb, je);
+            fn(jb, je, first);
           }
         }
       };
