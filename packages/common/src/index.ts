@@ -12,3 +12,4 @@ export * from './embedding-base64.js';
 export * from './at.js';
 export * from './binary-heap.js';
 export * from './cli-args.js';
+export * from './wait-at-most.js';

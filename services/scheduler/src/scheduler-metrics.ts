@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BUCKETS, EVENT_LOOP_MONITORING_PRECISION_MS, METRIC, VLLM_METRIC } from '@loom/common';
+import { BUCKETS, EVENT_LOOP_MONITORING_PRECISION_MS, METRIC, VLLM_METRIC, waitAtMost } from '@loom/common';
 import type { Scheduler } from './core/index.js';
 
 /** Longest a scrape waits for the queue depth's Redis read, ms. */
@@ -123,10 +123,7 @@ export class SchedulerMetrics {
     });
     // Bounded: a scrape while Redis is away answers with the last value rather than waiting for it.
     const refreshDepth = async () => {
-      if (!this.depthSource) return;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((r) => (timer = setTimeout(r, DEPTH_READ_MS)));
-      await Promise.race([this.depthSource(), late]).finally(() => clearTimeout(timer));
+      if (this.depthSource) await waitAtMost(this.depthSource(), DEPTH_READ_MS);
     };
     this.queueDepth = new Gauge({
       name: METRIC.queueDepth,

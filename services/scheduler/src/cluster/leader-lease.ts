@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { SCHEDULER_FENCE_KEY, SCHEDULER_LEASE_KEY } from '@loom/common';
+import { SCHEDULER_FENCE_KEY, SCHEDULER_LEASE_KEY, waitAtMost } from '@loom/common';
 
 export interface LeaderLeaseOptions {
   /** Lifetime of the lease key in Redis; a crashed leader is replaced about this long after its last renewal. Default 3000. */
@@ -114,11 +114,11 @@ export class LeaderLease extends EventEmitter<LeaseEvents> {
     clearTimeout(this.tickTimer);
     if (this.leading) this.depose('stopped');
     // Redis may be unreachable (commands queue until it is back): give each wait at most one ttl.
-    const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, this.ttlMs).unref())]);
-    await bounded(this.inFlight);
+    await waitAtMost(this.inFlight, this.ttlMs);
     // Also when a term lapsed locally or was won by the tick that was in flight: the key may hold our id.
-    await bounded(
+    await waitAtMost(
       this.redis.eval(RELEASE, 1, this.leaseKey, this.holderId).catch((err: Error) => (this.lastError = err)),
+      this.ttlMs,
     );
   }
 

@@ -6,6 +6,7 @@ import {
   schedulerStatusKey,
   type Logger,
   type SchedulerStatus,
+  waitAtMost,
 } from '@loom/common';
 
 export interface StatusPublisherOptions {
@@ -66,12 +67,10 @@ export class StatusPublisher {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     // Redis may be unreachable (commands queue until it is back): then the record just lapses.
-    let timer: NodeJS.Timeout | undefined;
-    const lapse = new Promise<void>((r) => (timer = setTimeout(r, this.ttlMs)));
     const remove = this.inFlight.then(() =>
       this.redis.multi().srem(SCHEDULERS_KEY, this.holderId).del(schedulerStatusKey(this.holderId)).exec(),
     );
-    await Promise.race([remove, lapse]).finally(() => clearTimeout(timer));
+    await waitAtMost(remove, this.ttlMs);
   }
 }
 
