@@ -9,8 +9,7 @@
 // rotating per round, a fresh server each time. Per system: sequences/s, median and min-max over rounds;
 // the per-round ratio loom / llama. Table, then one JSON line, on stdout; progress on stderr.
 //
-// Flags: --synth SHAPE --dtype T | --model GGUF   --rounds N  --batch N  --sequences N  --seq-len N
-//   --threads N  --batch-tokens N  --systems loom,llama
+// Flags: `npm run bench:embeddings -- --help`.
 import os from 'node:os';
 import path from 'node:path';
 import { at, parseCliArgs } from '@loom/common';
@@ -18,31 +17,35 @@ import { medianRange, Rng, spread, textTable } from '@loom/bench';
 import { readGgufMetadata } from '@loom/gguf';
 import { startLocalCluster } from '../fixtures/local-cluster.js';
 import { startLlamaServer } from './llama-server.js';
-import { synthModel } from './synth-model.js';
+import { SYNTH_MODEL_OPTIONS, synthModel } from './synth-model.js';
 
-const { values } = parseCliArgs(
-  'npm run bench:embeddings -- [options]\n\nEmbeddings throughput of Loom against llama.cpp (--systems loom,llama).',
-  {
-    options: {
-      synth: { type: 'string', default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024' },
-      dtype: { type: 'string', default: 'f32' },
-      model: { type: 'string' },
-      systems: { type: 'string', default: 'loom,llama' },
-      rounds: { type: 'string', default: '3' },
-      batch: { type: 'string', default: '64' },
-      sequences: { type: 'string', default: '512' },
-      'seq-len': { type: 'string', default: '128' },
-      threads: { type: 'string', default: '2' },
-      'batch-tokens': { type: 'string', default: '2048' },
+const { values, list } = parseCliArgs({
+  synopsis: 'npm run bench:embeddings -- [options]',
+  about:
+    'Embeddings throughput (sequences/s) of the Loom cluster against llama-server --embeddings, rounds interleaved.',
+  options: {
+    ...SYNTH_MODEL_OPTIONS,
+    systems: { type: 'string', default: 'loom,llama', value: 'LIST', description: 'systems to run: loom, llama' },
+    rounds: { type: 'string', default: '3', value: 'N', description: 'timed rounds per system' },
+    batch: { type: 'string', default: '64', value: 'N', description: 'inputs per /v1/embeddings request' },
+    sequences: { type: 'string', default: '512', value: 'N', description: 'sequences embedded per round' },
+    'seq-len': { type: 'string', default: '128', value: 'N', description: 'tokens per input sequence' },
+    threads: { type: 'string', default: '2', value: 'N', description: 'CPU threads of each system' },
+    'batch-tokens': {
+      type: 'string',
+      default: '2048',
+      value: 'N',
+      description: 'token budget per engine step, both systems',
     },
   },
-);
+  examples: [
+    'npm run bench:embeddings -- --rounds 5 --batch 32',
+    'npm run bench:embeddings -- --model model.gguf --systems loom',
+  ],
+});
 const n = (k: keyof typeof values) => Number(values[k]);
 const model = values.model ?? synthModel(values.synth!, values.dtype!);
-const SYSTEMS = String(values.systems)
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
+const SYSTEMS = list('systems', ['loom', 'llama']);
 const batch = n('batch');
 const seqLen = n('seq-len');
 const meta = readGgufMetadata(model);

@@ -5,9 +5,7 @@
 // the OpenAI API; per rate it reports the median and range over the repeats, and the prefix / round-robin
 // output-throughput ratio. Table, then one JSON line, on stdout; progress on stderr.
 //
-// Flags: --rates inf|R1,R2,... (requests/s per stage)  --repeats N  --requests N (per stage)
-//   --concurrency N  --max-seconds S (per stage)  --tenants N  --system-tokens N  --question-tokens N
-//   --max-tokens N  --num-blocks N (per worker)  [--model GGUF --vocab-size N | --synth SHAPE]
+// Flags: `npm run bench:routing -- --help`.
 import { at, parseCliArgs } from '@loom/common';
 import cliProgress from 'cli-progress';
 import path from 'node:path';
@@ -15,36 +13,71 @@ import { medianRange, sharedPrefixDataset, spread, textTable } from '@loom/bench
 import { runPolicy, type PolicyRun, type Stage } from './routing-run.js';
 import { synthModel } from './synth-model.js';
 
-const { values } = parseCliArgs(
-  'npm run bench:routing -- [options]\n\nPrefix-aware against round-robin routing on 2 workers, a shared-prefix rate ladder.',
-  {
-    options: {
-      rates: { type: 'string', default: 'inf' },
-      repeats: { type: 'string', default: '1' },
-      requests: { type: 'string', default: '160' },
-      concurrency: { type: 'string', default: '16' },
-      'max-seconds': { type: 'string', default: '120' },
-      tenants: { type: 'string', default: '8' },
-      'system-tokens': { type: 'string', default: '352' },
-      'question-tokens': { type: 'string', default: '16' },
-      'max-tokens': { type: 'string', default: '32' },
-      'num-blocks': { type: 'string', default: '120' },
-      /** A GGUF to serve instead of stories260K (e.g. one from `loom model synth`), and its vocabulary size. */
-      model: { type: 'string' },
-      /** Vocabulary size of --model; default 512 (stories260K), 32000 with --synth (Llama 2's vocabulary). */
-      'vocab-size': { type: 'string' },
-      synth: { type: 'string' },
+const { values, fail } = parseCliArgs({
+  synopsis: 'npm run bench:routing -- [options]',
+  about:
+    'Prefix-aware against round-robin routing on 2 workers, a shared-prefix rate ladder: output tok/s per rate\n' +
+    'and the prefix / round-robin ratio, median and range over the repeats.',
+  options: {
+    rates: {
+      type: 'string',
+      default: 'inf',
+      value: 'inf|R1,R2,..',
+      description: 'request rate per stage, requests/s (inf: all at once)',
+    },
+    repeats: {
+      type: 'string',
+      default: '1',
+      value: 'N',
+      description: 'runs of the whole ladder per policy, order alternating',
+    },
+    requests: { type: 'string', default: '160', value: 'N', description: 'requests per stage' },
+    concurrency: { type: 'string', default: '16', value: 'N', description: 'requests in flight at most' },
+    'max-seconds': { type: 'string', default: '120', value: 'S', description: 'time limit per stage, seconds' },
+    tenants: { type: 'string', default: '8', value: 'N', description: 'distinct shared system prompts' },
+    'system-tokens': {
+      type: 'string',
+      default: '352',
+      value: 'N',
+      description: "tokens of each tenant's system prompt",
+    },
+    'question-tokens': {
+      type: 'string',
+      default: '16',
+      value: 'N',
+      description: "tokens of each request's own question",
+    },
+    'max-tokens': { type: 'string', default: '32', value: 'N', description: 'tokens generated per request' },
+    'num-blocks': { type: 'string', default: '120', value: 'N', description: 'KV cache blocks per worker' },
+    model: {
+      type: 'string',
+      value: 'GGUF',
+      description: 'a GGUF to serve instead of stories260K (e.g. from `loom model synth`)',
+    },
+    'vocab-size': {
+      type: 'string',
+      value: 'N',
+      description: 'vocabulary size of the model (default 512; 32000 with --synth)',
+    },
+    synth: {
+      type: 'string',
+      value: 'SHAPE',
+      description: 'serve a random-weight model of this `loom model synth --shape` instead',
     },
   },
-);
-if (values.model !== undefined && values.synth !== undefined) throw new Error('--model and --synth exclude each other');
+  examples: [
+    'npm run bench:routing -- --rates 2,4,8,inf --repeats 3',
+    'npm run bench:routing -- --synth stories15M --max-tokens 64',
+  ],
+});
+if (values.model !== undefined && values.synth !== undefined) fail('--model and --synth exclude each other');
 values['vocab-size'] ??= values.synth === undefined ? '512' : '32000';
 const model = values.synth === undefined ? values.model : synthModel(values.synth);
 const n = (k: keyof typeof values) => Number(values[k]);
 const WORKERS = 2;
 const POLICIES = ['prefix', 'round-robin'] as const;
 const rates = values.rates!.split(',').map((r) => (r.trim() === 'inf' ? Infinity : Number(r)));
-if (!rates.every((r) => r > 0)) throw new Error('--rates takes positive numbers or inf');
+if (!rates.every((r) => r > 0)) fail('--rates takes positive numbers or inf');
 
 // One workload for every run: the same prefixes throughout, fresh questions for each stage.
 const perStage = n('requests');

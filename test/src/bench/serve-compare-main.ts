@@ -10,12 +10,7 @@
 // cost). For loom, the CPU time of gateway, scheduler and Redis per 1,000 generated tokens.
 // Table, then one JSON line, on stdout; progress on stderr.
 //
-// Flags: --synth SHAPE --dtype T | --model GGUF --vocab-size N   --systems loom,llama,in-process
-//   --workloads random,shared-prefix  --rounds N  --num-prompts N  --concurrency N  --input-len N
-//   --output-len N  --prefixes N  --prefix-len N  --question-len N  --threads N
-//   --node-args ARGS (Node flags of the cluster's gateway and scheduler, e.g. --node-args='--cpu-prof
-//   --cpu-prof-dir=DIR' or '--perf-basic-prof' for finding where the control plane's CPU goes; not for
-//   the figures: profiling slows what it watches)
+// Flags: `npm run bench:serve -- --help`.
 import os from 'node:os';
 import path from 'node:path';
 import { at, entry, parseCliArgs } from '@loom/common';
@@ -37,40 +32,73 @@ import { redisPid } from '../fixtures/process-stats.js';
 import { ControlPlaneMeter, formatControlPlaneCost, type ControlPlaneCost } from './control-plane-meter.js';
 import { InProcessEngine } from './in-process-engine.js';
 import { startLlamaServer } from './llama-server.js';
-import { synthModel } from './synth-model.js';
+import { SYNTH_MODEL_OPTIONS, synthModel } from './synth-model.js';
 
-const { values } = parseCliArgs(
-  'npm run bench:serve -- [options]\n\nThe whole cluster against llama-server and the in-process engine on the same workloads,\nrounds interleaved (docs/benchmarks.md).',
-  {
-    options: {
-      synth: { type: 'string', default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024' },
-      dtype: { type: 'string', default: 'f32' },
-      model: { type: 'string' },
-      'vocab-size': { type: 'string', default: '32000' },
-      systems: { type: 'string', default: 'loom,llama,in-process' },
-      workloads: { type: 'string', default: 'random,shared-prefix' },
-      rounds: { type: 'string', default: '3' },
-      'num-prompts': { type: 'string', default: '256' },
-      concurrency: { type: 'string', default: '64' },
-      'input-len': { type: 'string', default: '128' },
-      'output-len': { type: 'string', default: '128' },
-      prefixes: { type: 'string', default: '8' },
-      'prefix-len': { type: 'string', default: '512' },
-      'question-len': { type: 'string', default: '32' },
-      threads: { type: 'string', default: '2' },
-      'node-args': { type: 'string' },
+const { values, list } = parseCliArgs({
+  synopsis: 'npm run bench:serve -- [options]',
+  about:
+    'The whole cluster against llama-server and the in-process engine on the same workloads, rounds\n' +
+    'interleaved: output tok/s, TTFT and the control plane CPU per 1,000 tokens (docs/benchmarks.md).',
+  options: {
+    ...SYNTH_MODEL_OPTIONS,
+    'vocab-size': {
+      type: 'string',
+      default: '32000',
+      value: 'N',
+      description: "the model's vocabulary size (random prompt token ids)",
+    },
+    systems: {
+      type: 'string',
+      default: 'loom,llama,in-process',
+      value: 'LIST',
+      description: 'systems to run: loom, llama, in-process',
+    },
+    workloads: {
+      type: 'string',
+      default: 'random,shared-prefix',
+      value: 'LIST',
+      description: 'workloads to run: random, shared-prefix',
+    },
+    rounds: { type: 'string', default: '3', value: 'N', description: 'timed rounds per system and workload' },
+    'num-prompts': { type: 'string', default: '256', value: 'N', description: 'requests per timed run' },
+    concurrency: { type: 'string', default: '64', value: 'N', description: 'streams in flight at a time' },
+    'input-len': { type: 'string', default: '128', value: 'N', description: 'prompt tokens of the random workload' },
+    'output-len': {
+      type: 'string',
+      default: '128',
+      value: 'N',
+      description: 'tokens generated per request (EOS ignored)',
+    },
+    prefixes: {
+      type: 'string',
+      default: '8',
+      value: 'N',
+      description: 'distinct system prompts of the shared-prefix workload',
+    },
+    'prefix-len': { type: 'string', default: '512', value: 'N', description: 'tokens of each shared system prompt' },
+    'question-len': {
+      type: 'string',
+      default: '32',
+      value: 'N',
+      description: "tokens of each shared-prefix request's own question",
+    },
+    threads: { type: 'string', default: '2', value: 'N', description: 'CPU threads of each system' },
+    'node-args': {
+      type: 'string',
+      value: 'ARGS',
+      description:
+        "Node flags of the cluster's gateway and scheduler, e.g. '--cpu-prof --cpu-prof-dir=DIR' (profiling, not figures)",
     },
   },
-);
+  examples: [
+    'npm run bench:serve -- --systems loom,llama --workloads random --rounds 5',
+    "npm run bench:serve -- --systems loom --node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'",
+  ],
+});
 const n = (k: keyof typeof values) => Number(values[k]);
-const list = (k: keyof typeof values) =>
-  String(values[k])
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 const model = values.model ?? synthModel(values.synth!, values.dtype!);
-const SYSTEMS = list('systems');
-const WORKLOADS = list('workloads');
+const SYSTEMS = list('systems', ['loom', 'llama', 'in-process']);
+const WORKLOADS = list('workloads', ['random', 'shared-prefix']);
 const concurrency = n('concurrency');
 /** Untimed bursts of `concurrency` requests before each timed run, and their output length (see there). */
 const WARMUP_BURSTS = 2;

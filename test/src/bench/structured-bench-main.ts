@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Structured-output benchmark: `npm run bench:structured [-- --streams 64 --rounds 3 --max-tokens 128
-// --compile-schemas 40] [--model GGUF | --synth SHAPE]`.
+// Structured-output benchmark: `npm run bench:structured [-- flags]` (`-- --help` lists them).
 // 1. Grammar compile time per schema, p50/p99: distinct JSON schemas compiled in-process with the
 //    scheduler's own code path (GrammarCompilers), for the demo model's vocabulary (512) and Llama 2's
 //    (32000, what a real model has).
@@ -20,22 +19,46 @@ import { STORIES_F32, startLocalCluster, type LocalCluster } from '../fixtures/l
 import { sharedDir } from '../harness/index.js';
 import { synthModel } from './synth-model.js';
 
-const { values } = parseCliArgs(
-  'npm run bench:structured -- [options]\n\nStructured output (JSON schema) against unconstrained generation on the same cluster.',
-  {
-    options: {
-      streams: { type: 'string', default: '64' },
-      rounds: { type: 'string', default: '3' },
-      'max-tokens': { type: 'string', default: '128' },
-      'requests-per-stream': { type: 'string', default: '2' },
-      'compile-schemas': { type: 'string', default: '40' },
-      model: { type: 'string' },
-      synth: { type: 'string' },
+const { values, fail } = parseCliArgs({
+  synopsis: 'npm run bench:structured -- [options]',
+  about:
+    'Structured output (JSON schema) against unconstrained generation on the same cluster: grammar compile\n' +
+    'time per schema, then output tok/s of both, rounds interleaved; the constrained / unconstrained ratio.',
+  options: {
+    streams: { type: 'string', default: '64', value: 'N', description: 'concurrent streams' },
+    rounds: { type: 'string', default: '3', value: 'N', description: 'timed rounds per mode (unconstrained, schema)' },
+    'max-tokens': {
+      type: 'string',
+      default: '128',
+      value: 'N',
+      description: 'tokens generated per request (EOS ignored)',
+    },
+    'requests-per-stream': {
+      type: 'string',
+      default: '2',
+      value: 'N',
+      description: 'requests each stream sends per round',
+    },
+    'compile-schemas': {
+      type: 'string',
+      default: '40',
+      value: 'N',
+      description: 'distinct schemas timed in the compile phase',
+    },
+    model: { type: 'string', value: 'GGUF', description: 'a GGUF to serve (default: the stories260K f32 demo model)' },
+    synth: {
+      type: 'string',
+      value: 'SHAPE',
+      description: 'serve a random-weight model of this `loom model synth --shape` instead',
     },
   },
-);
+  examples: [
+    'npm run bench:structured -- --streams 16 --rounds 5',
+    'npm run bench:structured -- --synth stories110M --max-tokens 64',
+  ],
+});
 const n = (k: keyof typeof values) => Number(values[k]);
-if (values.model !== undefined && values.synth !== undefined) throw new Error('--model and --synth exclude each other');
+if (values.model !== undefined && values.synth !== undefined) fail('--model and --synth exclude each other');
 
 const model = values.synth !== undefined ? synthModel(values.synth) : (values.model ?? STORIES_F32());
 

@@ -2,7 +2,20 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CliOption } from '@loom/common';
 import { cliMain } from '../harness/paths.js';
+
+/** The serving benches' model options: a synthesised model (--synth, --dtype) unless --model names a GGUF. */
+export const SYNTH_MODEL_OPTIONS = {
+  synth: {
+    type: 'string',
+    default: 'dim=288,hidden=768,layers=6,heads=6,kv_heads=6,vocab=32000,ctx=1024',
+    value: 'SHAPE',
+    description: 'shape of the random-weight model to synthesise (`loom model synth --shape`)',
+  },
+  dtype: { type: 'string', default: 'f32', value: 'TYPE', description: 'weight type of the --synth model' },
+  model: { type: 'string', value: 'GGUF', description: 'a GGUF file to serve instead of --synth' },
+} as const satisfies Record<string, CliOption>;
 
 /**
  * A random-weight GGUF in the given shape (`loom model synth --shape`), written once per shape and

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The chaos suite: `npm run chaos [-- --only NAME[,NAME] --reduced]`. Each scenario starts its own
+// The chaos suite: `npm run chaos [-- --only NAME[,NAME] --reduced]` (`-- --help` says more). Each scenario starts its own
 // cluster on loopback (real Redis, gateway, scheduler, workers on the demo model), applies a bounded
 // load and one fault, prints its figures and checks, and stops the cluster. At the end a markdown
 // table of every scenario (docs/chaos.md keeps the latest); the exit code is 1 if any check failed.
@@ -8,22 +8,23 @@ import { parseCliArgs } from '@loom/common';
 import { formatScenario, markdownTable, type ScenarioResult } from './chaos-report.js';
 import { SCENARIOS } from './scenarios.js';
 
-const { values } = parseCliArgs(
-  [
-    'npm run chaos -- [--only NAME[,NAME]] [--reduced]',
-    '',
-    'Runs each chaos scenario on its own loopback cluster, prints its figures and checks, then a markdown',
-    'table of all of them (docs/chaos.md keeps the latest); exit code 1 if a check failed. --reduced: the',
-    `sizes npm test runs. Scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}.`,
-  ].join('\n'),
-  { options: { only: { type: 'string' }, reduced: { type: 'boolean', default: false } } },
-);
-const only = values.only?.split(',').map((s) => s.trim());
-const unknown = only?.filter((n) => !SCENARIOS.some((s) => s.name === n));
-if (unknown?.length) {
-  console.error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  process.exit(2);
-}
+const NAMES = SCENARIOS.map((s) => s.name);
+const { values, list } = parseCliArgs({
+  synopsis: 'npm run chaos -- [options]',
+  about:
+    'Runs each chaos scenario on its own loopback cluster, prints its figures and checks, then a markdown\n' +
+    'table of all of them (docs/chaos.md keeps the latest); exit code 1 if a check failed.',
+  options: {
+    only: {
+      type: 'string',
+      value: 'NAMES',
+      description: `scenarios to run, comma-separated: ${NAMES.join(', ')} (default: all)`,
+    },
+    reduced: { type: 'boolean', default: false, description: 'the smaller sizes npm test runs' },
+  },
+  examples: ['npm run chaos -- --only worker-kill,redis-restart', 'npm run chaos -- --reduced'],
+});
+const only = values.only === undefined ? undefined : list('only', NAMES);
 const results: ScenarioResult[] = [];
 const started = new Date();
 for (const s of SCENARIOS) {

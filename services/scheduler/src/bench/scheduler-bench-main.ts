@@ -1,23 +1,10 @@
 #!/usr/bin/env node
-// Scheduler CPU benchmark: `node dist/bench/scheduler-bench-main.js [--steps N] [--warmup N] [--case NAME]`.
+// Scheduler CPU benchmark: `npm run bench:scheduler [-- --steps N --warmup N --case NAME]` (`-- --help` says more).
 // Table on stdout, then one JSON line per case; progress on stderr.
 import cliProgress from 'cli-progress';
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from '@loom/common';
 import { measureJitter } from './machine-jitter.js';
 import { formatTable, jsonLine, runCase, standardCases, TARGET_MS, type BenchResult } from './scheduler-bench.js';
-
-const HELP = `Usage: npm run bench:scheduler -- [--steps N] [--warmup N] [--case NAME]
-
-CPU time of the scheduler core's schedule() + update() per step with 256 running sequences
-(target <= ${TARGET_MS} ms at p50 and p99), for each standard case, then a control: one fixed piece
-of work timed the same way, whose p50 shows the machine's speed and p99 / p50 its own jitter.
-
-  --steps N    timed steps per case (default 2000)
-  --warmup N   untimed steps first (default 300)
-  --case NAME  one case only: decode-256, mixed-prefill-decode, prefix-heavy-admissions,
-               prefix-heavy-unhashed
-  --help       this text
-`;
 
 interface Progress {
   tick(): void;
@@ -39,23 +26,30 @@ function progress(total: number): Progress {
   return { tick: () => bar.increment(), done: () => bar.stop() };
 }
 
-const { values } = parseArgs({
+const CASES = standardCases(1).map((c) => c.name);
+const { values, fail, list } = parseCliArgs({
+  synopsis: 'npm run bench:scheduler -- [options]',
+  about:
+    "CPU time of the scheduler core's schedule() + update() per step with 256 running sequences\n" +
+    `(target <= ${TARGET_MS} ms at p50 and p99), for each standard case, then a control: one fixed piece\n` +
+    "of work timed the same way, whose p50 shows the machine's speed and p99 / p50 its own jitter.",
   options: {
-    steps: { type: 'string', default: '2000' },
-    warmup: { type: 'string', default: '300' },
-    case: { type: 'string' },
-    help: { type: 'boolean' },
+    steps: { type: 'string', default: '2000', value: 'N', description: 'timed steps per case' },
+    warmup: { type: 'string', default: '300', value: 'N', description: 'untimed steps first' },
+    case: {
+      type: 'string',
+      value: 'NAMES',
+      description: `cases to run, comma-separated: ${CASES.join(', ')} (default: all)`,
+    },
   },
+  examples: ['npm run bench:scheduler -- --case decode-256 --steps 5000'],
 });
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
-if (!(steps >= 1 && warmup >= 0)) throw new Error('--steps must be >= 1 and --warmup >= 0');
-const cases = standardCases(steps).filter((c) => values.case === undefined || c.name === values.case);
-if (cases.length === 0) throw new Error(`no case named ${values.case}`);
+if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 0))
+  fail('--steps takes an integer >= 1 and --warmup one >= 0');
+const only = values.case === undefined ? undefined : list('case', CASES);
+const cases = standardCases(steps).filter((c) => only === undefined || only.includes(c.name));
 
 const bar = progress(cases.length * steps);
 const results: BenchResult[] = [];

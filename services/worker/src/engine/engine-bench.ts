@@ -11,12 +11,7 @@
  * rounds. Prefill, decode and total tok/s are reported apart. Without the peer it says so and reports
  * Loom alone. Progress goes to stderr; the table and one JSON line per row to stdout.
  *
- * Flags: --models (names in engine-bench-models.ts)  --dtypes f32,q8_0  --batch 1,8,64  --prompt 128
- *        --generate 128  --threads 2  --rounds 3  --budget-s 3600 (rows not started by then are skipped,
- *        and said so)  --no-llama
- *        --model-dir DIR (keep synthesised GGUFs there and reuse them; default a temp dir, removed)
- *        --synth-only (write the models into --model-dir and stop: run it outside the quiet window, e.g.
- *        under a shared lock, so the timed run spends none of its window synthesising)
+ * Flags: `npm run bench:engine -- --help` (the option table below).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +22,7 @@ import { at, parseCliArgs } from '@loom/common';
 import { llamaPeerMissing, llamaPeerTool, medianRange, textTable } from '@loom/bench';
 import { readGgufMetadata } from '@loom/gguf';
 import { benchModelFile } from './bench-model-file.js';
-import { pickModels } from './engine-bench-models.js';
+import { BENCH_MODELS, pickModels } from './engine-bench-models.js';
 import { runLoom, workloadFlops, type PhaseTimes, type Workload } from './engine-bench-workload.js';
 import { describePeer, peerCandidates, runBatchedBench, type PeerConfig } from './llama-batched-bench.js';
 
@@ -38,31 +33,69 @@ const BUILD = path.join(repoRoot, 'services', 'worker', 'engine', 'build');
 const TOTAL_TARGET: Record<number, number> = { 1: 1.1, 8: 1.5, 64: 2 };
 const PREFILL_TARGET = 1.2;
 
-const { values } = parseCliArgs(
-  "npm run bench:engine -- [options]\n\nEngine tok/s (prefill, decode, total) against llama.cpp's llama-batched-bench, same GGUF and threads,\nrounds interleaved. Lists take commas (--batch 1,8,64). docs/benchmarks.md shows the output.",
-  {
-    options: {
-      models: { type: 'string' },
-      dtypes: { type: 'string' },
-      batch: { type: 'string', default: '1,8,64' },
-      prompt: { type: 'string', default: '128' },
-      generate: { type: 'string', default: '128' },
-      threads: { type: 'string', default: '2' },
-      rounds: { type: 'string', default: '3' },
-      'budget-s': { type: 'string', default: '3600' },
-      'no-llama': { type: 'boolean', default: false },
-      'model-dir': { type: 'string' },
-      'synth-only': { type: 'boolean', default: false },
+const { values, fail, list } = parseCliArgs({
+  synopsis: 'npm run bench:engine -- [options]',
+  about:
+    "Engine tok/s (prefill, decode, total) against llama.cpp's llama-batched-bench, same GGUF and threads,\n" +
+    'rounds interleaved. Lists take commas (--batch 1,8,64). docs/benchmarks.md shows the output.',
+  options: {
+    models: {
+      type: 'string',
+      value: 'NAMES',
+      description: 'models to run, names from engine-bench-models.ts (default: those marked default)',
+    },
+    dtypes: {
+      type: 'string',
+      value: 'TYPES',
+      description: "weight types, e.g. f32,q8_0,q4_K (default: each model's own)",
+    },
+    batch: {
+      type: 'string',
+      default: '1,8,64',
+      value: 'LIST',
+      description: 'batch sizes B: sequences decoded together',
+    },
+    prompt: { type: 'string', default: '128', value: 'N', description: 'prompt tokens P per sequence' },
+    generate: { type: 'string', default: '128', value: 'N', description: 'generated tokens G per sequence' },
+    threads: { type: 'string', default: '2', value: 'N', description: 'CPU threads of Loom and llama.cpp alike' },
+    rounds: {
+      type: 'string',
+      default: '3',
+      value: 'N',
+      description: 'timed rounds per system and row (>= 3 for a result)',
+    },
+    'budget-s': {
+      type: 'string',
+      default: '3600',
+      value: 'S',
+      description: 'seconds; rows not started by then are skipped, and said so',
+    },
+    'no-llama': { type: 'boolean', default: false, description: 'run Loom alone, without the llama.cpp peer' },
+    'model-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: 'keep synthesised GGUFs there and reuse them (default: a temp dir, removed)',
+    },
+    'synth-only': {
+      type: 'boolean',
+      default: false,
+      description: 'write the models into --model-dir and stop (do it before a timed run, outside its quiet window)',
     },
   },
+  examples: [
+    'npm run bench:engine -- --models stories15M --dtypes f32 --batch 64 --rounds 5',
+    'npm run bench:engine -- --models tinyllama-1.1B --model-dir ~/.cache/loom-bench --synth-only',
+  ],
+});
+const models = pickModels(
+  values.models === undefined
+    ? undefined
+    : list(
+        'models',
+        BENCH_MODELS.map((m) => m.name),
+      ),
 );
-const list = (s: string) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-const models = pickModels(values.models);
-const batches = list(values.batch!).map(Number);
+const batches = list('batch').map(Number);
 const [P, G, threads, rounds, budget] = [
   values.prompt,
   values.generate,
@@ -71,15 +104,14 @@ const [P, G, threads, rounds, budget] = [
   values['budget-s'],
 ].map(Number) as [number, number, number, number, number];
 if (![P, G, threads, rounds, budget, ...batches].every((n) => Number.isInteger(n) && n > 0))
-  throw new Error('--prompt, --generate, --threads, --rounds, --budget-s and --batch take positive integers');
+  fail('--prompt, --generate, --threads, --rounds, --budget-s and --batch take positive integers');
 
-if (values['synth-only'] && !values['model-dir'])
-  throw new Error('--synth-only needs --model-dir to keep the files in');
+if (values['synth-only'] && !values['model-dir']) fail('--synth-only needs --model-dir to keep the files in');
 
 const log = (s: string) => process.stderr.write(`bench:engine ${s}\n`);
 const modelDir = values['model-dir'] ? path.resolve(values['model-dir']) : undefined;
 if (modelDir) mkdirSync(modelDir, { recursive: true });
-const dtypesOf = (m: { dtypes: string[] }) => (values.dtypes ? list(values.dtypes) : m.dtypes);
+const dtypesOf = (m: { dtypes: string[] }) => (values.dtypes ? list('dtypes') : m.dtypes);
 if (values['synth-only']) {
   for (const model of models)
     for (const dtype of dtypesOf(model)) benchModelFile(repoRoot, modelDir!, model, dtype, log);
