@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { addExamples } from './add-examples.js';
 import {
   DATASET_NAMES,
   compareResults,
@@ -243,12 +244,17 @@ export function addBenchCommand(program: Command): void {
     .command('bench')
     .description('benchmark an OpenAI-compatible server (like `vllm bench serve`) or compare two results');
   addServeOptions(
-    bench
-      .command('serve', { isDefault: true })
-      .description('drive an OpenAI-compatible endpoint and report throughput, TTFT, TPOT, ITL and e2e latency'),
+    addExamples(
+      bench
+        .command('serve', { isDefault: true })
+        .description('drive an OpenAI-compatible endpoint and report throughput, TTFT, TPOT, ITL and e2e latency'),
+      [
+        'loom bench serve --base-url http://127.0.0.1:8000 --dataset-name random --num-prompts 200 --max-concurrency 16',
+        'loom bench serve --dataset-name shared-prefix --request-rate 4 --result-dir ./results',
+      ],
+    ),
   ).action(async (f: ServeFlags) => serve(f));
-  bench
-    .command('compare')
+  addExamples(bench.command('compare'), ['loom bench compare results/before.json results/after.json'])
     .description('print every figure two result files share, with B / A')
     .argument('<a>', 'result JSON A (the baseline)')
     .argument('<b>', 'result JSON B')

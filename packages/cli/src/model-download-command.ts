@@ -1,5 +1,6 @@
 /** The `loom model download` subcommand: options with env twins, progress on stderr, the local path on stdout. */
 import { Command, Option } from 'commander';
+import { addExamples } from './add-examples.js';
 import { downloadProgress } from './download-progress.js';
 import { DEFAULT_ENDPOINT, hfDownload } from './hf-download.js';
 import { parseHfRef } from './hf-ref.js';
@@ -18,8 +19,10 @@ interface DownloadOpts {
 export function addModelDownloadCommand(program: Command): void {
   const model =
     program.commands.find((c) => c.name() === 'model') ?? program.command('model').description('model file tools');
-  model
-    .command('download')
+  addExamples(model.command('download'), [
+    'loom model download org/name',
+    "loom model download org/name --include '*Q4_K_M.gguf' --dir ./models",
+  ])
     .description(
       'download a model from the Hugging Face Hub into its cache (or --dir), resuming partial downloads; prints the local path',
     )

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
+import { addExamples } from './add-examples.js';
 import { readGgufMetadata, type ModelArch } from '@loom/gguf';
 import { NAMED_SHAPES, parameterCount, parseShape, SYNTH_ARCHS } from './model-synth-shapes.js';
 import { SYNTH_DTYPES, synthDataBytes, synthModel, synthVocabFile, type SynthDtype } from './model-synth.js';
@@ -37,8 +38,10 @@ interface SynthCommandOptions {
 
 export function addModelCommand(program: Command): void {
   const model = program.command('model').description('model file tools');
-  model
-    .command('synth')
+  addExamples(model.command('synth'), [
+    'loom model synth --shape stories15M --dtype q8_0 -o stories15M-q8_0.gguf',
+    'loom model synth --arch qwen3 --shape dim=256,hidden=512,layers=4 -o tiny-qwen3.gguf',
+  ])
     .description(
       "write a random-weight GGUF of a supported family in a real model's shape with a real vocabulary (loads in Loom and llama.cpp)",
     )

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { addExamples } from './add-examples.js';
 import { OPTIONS, type ClusterStatus } from '@loom/common';
 import { statusText } from './status-text.js';
 
@@ -11,8 +12,7 @@ class StatusError extends Error {}
 
 /** `loom status`: the cluster view of a gateway's GET /status, once or every few seconds. */
 export function addStatusCommand(program: Command): void {
-  program
-    .command('status')
+  addExamples(program.command('status'), ['loom status --watch 5', 'loom status --url http://10.0.0.5:8000 --json'])
     .description("print the cluster's workers, queues, scheduler leader and latencies (the web page's cluster view)")
     .addOption(
       new Option('--url <url>', 'gateway base URL (a trailing /v1 is fine)').env('LOOM_URL').default(DEFAULT_URL),
