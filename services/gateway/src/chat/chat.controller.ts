@@ -3,7 +3,7 @@ import type { LoomConfig } from '@loom/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseOrThrow } from '../errors/zod-error.js';
 import { GenerationService, newRequestId } from '../generation/generation.service.js';
-import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
+import { checkTokenIds, deliveryOf, toSamplingParams } from '../generation/sampling-request.js';
 import { structuredOutputOf } from '../generation/structured-output-request.js';
 import { StructuredOutputs } from '../generation/structured-outputs.service.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
@@ -59,10 +59,7 @@ export class ChatController {
     // Markers that may be special tokens must reach the parser; a client that set
     // skip_special_tokens has the last word.
     if (keepSpecialTokens && body.skip_special_tokens == null) sampling.skipSpecialTokens = false;
-    if (constraint) {
-      await this.structuredOutputs.check(card, constraint);
-      sampling.structuredOutput = constraint.spec;
-    }
+    await this.structuredOutputs.constrain(card, sampling, constraint);
     await this.generation.run(req, reply, {
       endpoint: 'chat',
       requestId: newRequestId('chatcmpl'),
@@ -70,12 +67,7 @@ export class ChatController {
       prompts: [ids],
       sampling,
       n: body.n ?? 1,
-      priority: body.priority,
-      cacheSalt: body.cache_salt,
-      sessionId: body.session_id ?? undefined,
-      stream: body.stream ?? false,
-      includeUsage: body.stream_options?.include_usage ?? false,
-      continuousUsage: body.stream_options?.continuous_usage_stats ?? false,
+      ...deliveryOf(body),
       format: chatFormat(
         logprobs === null ? undefined : this.tokenizers.logprobsOptions(card, logprobs),
         body.prompt_logprobs == null ? undefined : this.tokenizers.logprobsOptions(card, body.prompt_logprobs),

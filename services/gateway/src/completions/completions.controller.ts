@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors/api-error.js';
 import { parseOrThrow } from '../errors/zod-error.js';
 import { GenerationService, newRequestId } from '../generation/generation.service.js';
-import { checkTokenIds, toSamplingParams } from '../generation/sampling-request.js';
+import { checkTokenIds, deliveryOf, toSamplingParams } from '../generation/sampling-request.js';
 import { structuredOutputOf } from '../generation/structured-output-request.js';
 import { StructuredOutputs } from '../generation/structured-outputs.service.js';
 import { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
@@ -54,10 +54,7 @@ export class CompletionsController {
     const n = body.n ?? 1;
     // echo + logprobs: the echoed prompt's tokens get logprobs too (vLLM's prompt_logprobs = logprobs).
     const sampling = toSamplingParams(body, maxTokens, logprobs, echo ? logprobs : null);
-    if (structured) {
-      await this.structuredOutputs.check(card, structured);
-      sampling.structuredOutput = structured.spec;
-    }
+    await this.structuredOutputs.constrain(card, sampling, structured);
 
     await this.generation.run(req, reply, {
       endpoint: 'completions',
@@ -66,12 +63,7 @@ export class CompletionsController {
       prompts: ids,
       sampling,
       n,
-      priority: body.priority,
-      cacheSalt: body.cache_salt,
-      sessionId: body.session_id ?? undefined,
-      stream: body.stream ?? false,
-      includeUsage: body.stream_options?.include_usage ?? false,
-      continuousUsage: body.stream_options?.continuous_usage_stats ?? false,
+      ...deliveryOf(body),
       format: completionFormat(
         n,
         echo,

@@ -38,6 +38,21 @@ export const samplingFields = {
 
 export type SamplingFields = z.infer<z.ZodObject<typeof samplingFields>>;
 
+/**
+ * The GenerationRequest fields that samplingFields give as they are: queueing (priority, cache salt,
+ * session) and delivery (stream, usage chunks). /v1/responses sets its own.
+ */
+export function deliveryOf(body: SamplingFields) {
+  return {
+    priority: body.priority,
+    cacheSalt: body.cache_salt,
+    sessionId: body.session_id ?? undefined,
+    stream: body.stream ?? false,
+    includeUsage: body.stream_options?.include_usage ?? false,
+    continuousUsage: body.stream_options?.continuous_usage_stats ?? false,
+  };
+}
+
 /** A client seed (any integer) folded into uint32, or a fresh random one: every job carries a seed so recompute after failover reproduces the same tokens. */
 export function resolveSeed(seed: number | null | undefined): number {
   if (seed === null || seed === undefined) return randomInt(0, 2 ** 32);

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { ModelCard } from '@loom/common';
+import type { ModelCard, SamplingParams } from '@loom/common';
 import { GrammarChecker } from '@loom/structured-output';
 import { ApiError } from '../errors/api-error.js';
 import type { RequestedStructuredOutput } from './structured-output-request.js';
@@ -13,6 +13,17 @@ import type { RequestedStructuredOutput } from './structured-output-request.js';
 @Injectable()
 export class StructuredOutputs implements OnModuleDestroy {
   private readonly checker = new GrammarChecker();
+
+  /** check(), then the constraint goes on `sampling`; nothing to do when none was requested. */
+  async constrain(
+    card: ModelCard,
+    sampling: SamplingParams,
+    requested: RequestedStructuredOutput | undefined,
+  ): Promise<void> {
+    if (!requested) return;
+    await this.check(card, requested);
+    sampling.structuredOutput = requested.spec;
+  }
 
   async check(card: ModelCard, requested: RequestedStructuredOutput): Promise<void> {
     const r = await this.checker.check(`${card.modelId}@${card.createdAt}`, card, requested.spec);

@@ -104,10 +104,7 @@ export class ResponsesService {
     });
     const sampling = toSamplingParams(samplingBody, maxTokens);
     if (keepSpecialTokens && body.skip_special_tokens == null) sampling.skipSpecialTokens = false;
-    if (constraint) {
-      await this.structuredOutputs.check(card, constraint);
-      sampling.structuredOutput = constraint.spec;
-    }
+    await this.structuredOutputs.constrain(card, sampling, constraint);
 
     const id = newRequestId('resp');
     const store = body.store ?? true;
