@@ -1,6 +1,7 @@
 export { freePort } from '@loom/common';
 export { waitFor, waitForHttp, type WaitOptions } from './wait-for.js';
 export { startRedis, type RedisHandle, type StartRedisOptions } from './start-redis.js';
+export { useRedis, type TestRedis } from './use-redis.js';
 export {
   spawnProcess,
   type ExitInfo,

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { CANCEL_STREAM_KEY, OUTPUT_STREAM_FIELD, createLogger, createRedis, type CancelEvent } from '@loom/common';
-import { startRedis, waitFor, type RedisHandle } from '@loom/testing';
+import { CANCEL_STREAM_KEY, OUTPUT_STREAM_FIELD, createLogger, type CancelEvent } from '@loom/common';
+import { waitFor, useRedis } from '@loom/testing';
 import { CancelListener } from './cancel-listener.js';
 
 describe('CancelListener against a real redis-server', () => {
-  let local: RedisHandle;
+  const local = useRedis();
   let redis: Redis;
-  before(async () => {
-    local = await startRedis();
-    redis = createRedis(local.url, 'cancel-listener-test');
-  });
-  after(async () => {
-    redis?.disconnect();
-    await local?.stop();
+  before(() => {
+    redis = local.connect('cancel-listener-test');
   });
 
   const send = (requestId: string) =>

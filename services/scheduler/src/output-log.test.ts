@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { createRedis, outputStreamKey, SCHEDULER_FENCE_KEY, type OutputEvent, at } from '@loom/common';
-import { startRedis, type RedisHandle } from '@loom/testing';
+import { outputStreamKey, SCHEDULER_FENCE_KEY, type OutputEvent, at } from '@loom/common';
+import { useRedis } from '@loom/testing';
 import { OutputLog } from './output-log.js';
 
 const token = (text: string): OutputEvent => ({ type: 'token', index: 0, tokenIds: [text.length], text });
@@ -16,7 +16,7 @@ const finish: OutputEvent = {
 };
 
 describe('OutputLog against a real redis-server', () => {
-  let local: RedisHandle;
+  const local = useRedis();
   let redis: Redis;
   const texts = async (id: string) =>
     (await redis.xrange(outputStreamKey(id), '-', '+')).map(
@@ -24,13 +24,8 @@ describe('OutputLog against a real redis-server', () => {
         `${eid}:${(JSON.parse(at(f, 1)) as { text?: string; type: string }).text ?? (JSON.parse(at(f, 1)) as { type: string }).type}`,
     );
 
-  before(async () => {
-    local = await startRedis();
-    redis = createRedis(local.url, 'output-log-test');
-  });
-  after(async () => {
-    redis.disconnect();
-    await local.stop();
+  before(() => {
+    redis = local.connect('output-log-test');
   });
 
   test('entries get consecutive ids 0-1, 0-2, ...; the final append sets the expiry', async () => {

@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Queue, Worker as QueueConsumer, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BULLMQ_PREFIX, createRedis } from '@loom/common';
-import { startRedis, waitFor, type RedisHandle } from '@loom/testing';
+import { BULLMQ_PREFIX } from '@loom/common';
+import { waitFor, useRedis } from '@loom/testing';
 import { releaseOrphanedJobs } from './release-orphaned-jobs.js';
 
 describe('releaseOrphanedJobs against a real redis-server and BullMQ', () => {
-  let local: RedisHandle;
+  const local = useRedis();
   let redis: Redis;
-  before(async () => {
-    local = await startRedis();
-    redis = createRedis(local.url, 'release-test');
-  });
-  after(async () => {
-    redis?.disconnect();
-    await local?.stop();
+  before(() => {
+    redis = local.connect('release-test');
   });
 
   test("a new leader's queue consumer gets a dead leader's active job at once, not when its 30 s lock lapses", async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { createRedis, modelCardKey, type ModelCard } from '@loom/common';
-import { startRedis, type RedisHandle } from '@loom/testing';
+import { modelCardKey, type ModelCard } from '@loom/common';
+import { useRedis } from '@loom/testing';
 import { tokenizerDataFromGguf } from '@loom/tokenizer';
 import { readGgufMetadata } from '@loom/gguf';
 import { ServedModels } from './served-models.js';
@@ -13,15 +13,10 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const GGUF = path.join(repoRoot, '..', 'shared', 'models', 'stories260K', 'stories260K-f32.gguf');
 
 describe('ServedModels against a real redis-server', () => {
-  let local: RedisHandle;
+  const local = useRedis();
   let redis: Redis;
-  before(async () => {
-    local = await startRedis();
-    redis = createRedis(local.url, 'served-models-test');
-  });
-  after(async () => {
-    redis?.disconnect();
-    await local?.stop();
+  before(() => {
+    redis = local.connect('served-models-test');
   });
 
   test('a burst of jobs shares one load of the card and one tokenizer; an unpublished model is asked again', async () => {

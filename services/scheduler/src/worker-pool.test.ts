@@ -1,15 +1,14 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { configFromEnv, createLogger, createRedis, DEFAULT_SAMPLING, type OutputEvent, at } from '@loom/common';
+import { configFromEnv, createLogger, DEFAULT_SAMPLING, type OutputEvent, at } from '@loom/common';
 import { workerServiceDefinition, type StepRequest, type StepResponse } from '@loom/proto';
-import { startRedis, waitFor, type RedisHandle } from '@loom/testing';
+import { useRedis, waitFor } from '@loom/testing';
 import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
 import { readGgufMetadata } from '@loom/gguf';
-import type { Redis } from 'ioredis';
 import { OutputLog } from './output-log.js';
 import { MAX_WORKER_FAILURES, RequestManager } from './request-manager.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
@@ -69,18 +68,10 @@ class StaticDiscovery extends EventEmitter implements WorkerDiscovery {
   stop(): void {}
 }
 
-let redisServer: RedisHandle;
-let redis: Redis;
-before(async () => {
-  redisServer = await startRedis();
-  redis = createRedis(redisServer.url);
-});
-after(async () => {
-  redis.disconnect();
-  await redisServer.stop();
-});
+const redisServer = useRedis();
 
 test(`a request that every worker refuses is failed after ${MAX_WORKER_FAILURES} worker failures, not moved forever`, async () => {
+  const redis = redisServer.connect();
   const workers = [await startRefusingWorker(), await startRefusingWorker()];
   const manager = new RequestManager(new OutputLog(redis));
   const discovery = new StaticDiscovery();

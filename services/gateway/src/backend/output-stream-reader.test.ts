@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@loom/common';
-import { startRedis, type RedisHandle } from '@loom/testing';
+import { useRedis } from '@loom/testing';
 import { OutputStreamReader } from './output-stream-reader.js';
 
 /** The values a subscription yields (in bursts), until `count` of them or its end. */
@@ -34,19 +33,13 @@ async function append(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('OutputStreamReader against a real redis-server', () => {
-  let local: RedisHandle;
+  const local = useRedis();
   let redis: Redis;
   let writer: Redis;
 
-  before(async () => {
-    local = await startRedis();
-    redis = createRedis(local.url, 'reader-commands');
-    writer = createRedis(local.url, 'test-writer');
-  });
-  after(async () => {
-    redis.disconnect();
-    writer.disconnect();
-    await local.stop();
+  before(() => {
+    redis = local.connect('reader-commands');
+    writer = local.connect('test-writer');
   });
 
   test('150 requests read from one fan-in stream over one connection, each in order from its first entry, once', async () => {

@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { at } from '@loom/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LeaderLease, type LeaderLeaseOptions } from './leader-lease.js';
-import { startRedis, type RedisHandle } from '@loom/testing';
+import { useRedis } from '@loom/testing';
 
-let server: RedisHandle;
-const conns: Redis[] = [];
 const leases: LeaderLease[] = [];
 let keyN = 0;
 
-before(async () => {
-  server = await startRedis();
-});
+// Registered first, so it runs first: the leases stop while their connections are still up.
 after(async () => {
   await Promise.all(leases.map((l) => l.stop()));
-  for (const c of conns) c.disconnect();
-  await server.stop();
 });
-
-function conn(): Redis {
-  const c = new Redis(server.url, { maxRetriesPerRequest: null });
-  conns.push(c);
-  return c;
-}
+const server = useRedis();
+const conn = (): Redis => server.connect();
 
 /** A lease on its own connection, with keys private to the test, recording its events with times. */
 function lease(holder: string, keys: { leaseKey: string; fenceKey: string }, opts: LeaderLeaseOptions = {}) {

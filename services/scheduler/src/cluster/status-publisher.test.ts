@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { test } from 'node:test';
+import type { Redis } from 'ioredis';
 import {
   SCHEDULERS_KEY,
   SCHEDULER_FENCE_KEY,
@@ -9,27 +9,13 @@ import {
   schedulerStatusKey,
   type SchedulerStatus,
 } from '@loom/common';
-import { startRedis, waitFor, type RedisHandle } from '@loom/testing';
+import { useRedis, waitFor } from '@loom/testing';
 import { startScheduler, type RunningScheduler } from '../start-scheduler.js';
 import { StatusPublisher } from './status-publisher.js';
 
-let server: RedisHandle;
-const conns: Redis[] = [];
+const server = useRedis();
+const conn = (): Redis => server.connect();
 const log = createLogger('test', 'silent');
-
-before(async () => {
-  server = await startRedis();
-});
-after(async () => {
-  for (const c of conns) c.disconnect();
-  await server.stop();
-});
-
-function conn(): Redis {
-  const c = new Redis(server.url, { maxRetriesPerRequest: null });
-  conns.push(c);
-  return c;
-}
 
 const record = (holderId: string, leading: boolean): SchedulerStatus => ({
   holderId,
