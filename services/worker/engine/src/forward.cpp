@@ -202,15 +202,11 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
         const uint8_t* first = blockRows(kOrV, blk, jb, je) + sliceOff;
         for (int j = 0; j <= je - jb; j++) lines(first + (size_t)j * rowBytes, sliceBytes);
       };
-      // This task's slice of block blk's rows, into the cache ahead of use.
-      auto prefetch = [&](int kOrV, int blk) {
-        if (blk <= p / bs) forSlices(kOrV, blk, prefetchLines);
-      };
       // The rows [jb, je] of each block in [j0, p], block by block: fn(jb, je, first row). The cache is mostly out
       // of L2 after the weights of a layer streamed through, and a core keeps few of its misses in flight while its
       // loads wait behind the dot / axpy arithmetic (docs/benchmarks.md): so up to kTouchBytes of blocks are first
-      // read with a bare load loop, which keeps many misses in flight, then computed on from L2. The next block's rows
-      // are also prefetched: a task reads a strided slice of each row, which the hardware prefetchers follow poorly.
+      // read with a bare load loop, which keeps many misses in flight, then computed on from L2 (a prefetch of the
+      // next block as well only re-asked for rows already there: not slower without, measured).
       const int touchBlocks = std::max<int>(1, (int)(kTouchBytes / ((size_t)bs * std::max<size_t>(sliceBytes, 1))));
       auto forBlocks = [&](int kOrV, auto&& fn) {
         for (int seg = j0 / bs; seg <= p / bs; seg += touchBlocks) {
@@ -220,7 +216,6 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
             forSlices(kOrV, blk, [&](const uint8_t* row, size_t bytes) { sum += touchLines(row, bytes); });
           keepAlive(sum);
           for (int blk = seg; blk <= segEnd; blk++) {
-            prefetch(kOrV, blk + 1);
             int jb, je;
             const uint8_t* first = blockRows(kOrV, blk, jb, je);
             fn(jb, je, first);
@@ -237,8 +232,8 @@ void Forward::attention(const StepInput& in, const KvPool& kv, int layer, int T)
                                                   hd, g, sc, ctx);
           }
         });
-        prefetch(1, j0 / bs);      // V's first block, while the softmax runs
-        float inv[kMaxAttnGroup];  // [run * g]
+        forSlices(1, j0 / bs, prefetchLines);  // V's first block, while the softmax runs
+        float inv[kMaxAttnGroup];              // [run * g]
         for (int kvh = kv0; kvh < kv1; kvh++)
           for (int h = 0; h < g; h++) {
             const int r = (kvh - kv0) * g + h, head = kvh * group + h0 + h;
