@@ -120,7 +120,8 @@ class Forward {
   std::vector<float> xs_;        // [maxSeqs][dim] final-normed rows that sample
   std::vector<uint8_t> xq_;      // [kinds][T][K/32][kQ8ActBytes] GEMM input as int8 blocks, one slot per act kind
   size_t xqStride_ = 0;          // bytes of one slot
-  std::vector<float> scratch_;   // [threads][kMaxAttnGroup][contextLength] attention scores of one task's heads
+  std::vector<float> scratch_;   // [threads][attnHeads_][contextLength] attention scores of one task's heads
+  int attnHeads_ = 0;            // query heads an attention task scores at most (forward.cpp kMaxAttnHeads)
   std::vector<double> poolAcc_;  // [threads][dim] sum of one pooling sequence's rows (pool())
   std::vector<int> poolFirst_;   // [maxSeqs] each pooling sequence's first normed row in xb_ (pool())
   std::vector<int> poolCount_;   // [maxSeqs] and how many rows it has there
