@@ -1,7 +1,7 @@
 // Hugging Face safetensors directories hold the same model as the GGUF they were written from
 // (hf-model-dir.ts: names mapped back, Q/K un-permuted, 1 or 2 shards): the engine gives the same greedy
 // tokens and logits that agree to float rounding (HF layout runs NEOX RoPE over un-permuted Q/K, so
-// only the order of the q.k sums differs). Bad directories name the file and the reason.
+// only the order of the q.k sums differs). Bad directories: engine-safetensors-errors.test.ts.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +20,7 @@ import {
 } from '../testing/engine-test-kit.js';
 import { writeHfModelDir } from '../testing/hf-model-dir.js';
 import { loadEngine, type LoadedEngine } from './native-engine.js';
-import { writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
+import { TINY_GPT_OSS, TINY_LLAMA_128, writeTinyModel, type TinyConfig } from '../testing/tiny-model.js';
 
 /** Greedy ids and the logits after the prompt (one prefill step), f32 KV. */
 async function greedy(
@@ -111,29 +111,6 @@ describe('safetensors directories', () => {
       const smooth = (orig / wavelen - lo) / (hi - lo);
       return 1 / ((1 - smooth) / factor + smooth);
     });
-  const tinyBase: TinyConfig = {
-    arch: 'llama',
-    dim: 128,
-    hidden: 256,
-    layers: 2,
-    heads: 4,
-    kvHeads: 2,
-    vocab: 200,
-    ctx: 64,
-    type: 'f32',
-    tied: false,
-    qkvBias: false,
-  };
-  const GPT_OSS: Partial<TinyConfig> = {
-    arch: 'gpt-oss',
-    headDim: 32,
-    experts: 4,
-    expertsUsed: 2,
-    expertHidden: 256,
-    window: 5,
-    ropeTheta: 150000,
-    ropeScaling: { type: 'yarn', factor: 4, originalContext: 16 },
-  };
   const rope3 = {
     rope_type: 'llama3',
     factor: 8,
@@ -206,17 +183,17 @@ describe('safetensors directories', () => {
     // (gate_up_proj_blocks / _scales, gate and up rows interleaved) with biases, alternating windows, YaRN.
     [
       'gpt_oss MXFP4 experts (mlp.experts.*_blocks / *_scales, mlp.router, self_attn.sinks)',
-      { ...GPT_OSS, expertType: 'mxfp4' },
+      { ...TINY_GPT_OSS, expertType: 'mxfp4' },
       undefined,
     ],
-    ['gpt_oss dequantised (gate_up_proj [E, D, 2I], down_proj [E, I, D])', GPT_OSS, undefined],
+    ['gpt_oss dequantised (gate_up_proj [E, D, 2I], down_proj [E, I, D])', TINY_GPT_OSS, undefined],
   ];
   const multimodal = tinyCases.find(([n]) => n.startsWith('gemma3_text'))!;
   tinyCases.push(['gemma3 image-text checkpoint (text_config, language_model.*)', multimodal[1], undefined]);
   for (const [name, cfg, ropeScaling] of tinyCases) {
     it(`tiny ${name}: logits equal the GGUF's`, async () => {
       const file = path.join(tmp, `${name.replace(/\W+/g, '-')}.gguf`);
-      writeTinyModel(file, { ...tinyBase, ...cfg });
+      writeTinyModel(file, { ...TINY_LLAMA_128, ...cfg });
       const dir = writeHfModelDir(file, `${file}.hf`, {
         ...(ropeScaling ? { ropeScaling } : {}),
         gemma3Multimodal: name.includes('image-text'),
@@ -242,7 +219,7 @@ describe('safetensors directories', () => {
     // Heads, KV heads, head size, context, window, bases and query scale as transformers defaults them.
     const file = path.join(tmp, 'gemma3-defaults.gguf');
     writeTinyModel(file, {
-      ...tinyBase,
+      ...TINY_LLAMA_128,
       arch: 'gemma3',
       heads: 8,
       kvHeads: 4,
@@ -286,140 +263,5 @@ describe('safetensors directories', () => {
       hf.close();
       gguf.close();
     }
-  });
-
-  describe('bad directories name the file and the reason', () => {
-    const good = () => {
-      const d = fs.mkdtempSync(path.join(tmp, 'bad-'));
-      fs.rmSync(d, { recursive: true });
-      return writeHfModelDir(storiesPath('f32'), d);
-    };
-    const editJson = (file: string, edit: (j: Record<string, unknown>) => void) => {
-      const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-      edit(j);
-      fs.writeFileSync(file, JSON.stringify(j));
-    };
-    const cases: [string, (dir: string) => void, RegExp][] = [
-      ['no config.json', (d) => fs.rmSync(path.join(d, 'config.json')), /: no config\.json/],
-      [
-        'config.json is not JSON',
-        (d) => fs.writeFileSync(path.join(d, 'config.json'), '{"model_type": "llama",'),
-        /config\.json: invalid JSON at byte \d+/,
-      ],
-      [
-        'unsupported model_type',
-        (d) => editJson(path.join(d, 'config.json'), (j) => (j['model_type'] = 'gpt_neox')),
-        /config\.json: unsupported model_type 'gpt_neox'/,
-      ],
-      [
-        'unsupported rope_scaling',
-        (d) => editJson(path.join(d, 'config.json'), (j) => (j['rope_scaling'] = { rope_type: 'dynamic', factor: 4 })),
-        /config\.json: unsupported rope_scaling type 'dynamic'/,
-      ],
-      ['no weights', (d) => fs.rmSync(path.join(d, 'model.safetensors')), /no \*\.safetensors weights/],
-      [
-        'truncated shard',
-        (d) => {
-          const f = path.join(d, 'model.safetensors');
-          fs.truncateSync(f, fs.statSync(f).size - 100);
-        },
-        /model\.safetensors: tensor '.*' data_offsets .* run past the end of the file/,
-      ],
-      [
-        'header length past the end',
-        (d) => {
-          const f = path.join(d, 'model.safetensors');
-          const b = fs.readFileSync(f);
-          b.writeBigUInt64LE(1n << 40n);
-          fs.writeFileSync(f, b);
-        },
-        /model\.safetensors: header length \d+ runs past the end/,
-      ],
-      [
-        'a layer tensor missing',
-        (d) => editJson(path.join(d, 'config.json'), (j) => (j['num_hidden_layers'] = 6)),
-        /missing tensor 'blk\.5\.attn_norm\.weight'/,
-      ],
-      [
-        'wrong head count',
-        (d) => editJson(path.join(d, 'config.json'), (j) => (j['num_attention_heads'] = 3)),
-        /not a multiple|shape/,
-      ],
-    ];
-    for (const [name, corrupt, re] of cases) {
-      it(name, () => {
-        const dir = good();
-        corrupt(dir);
-        assert.throws(
-          () => open(dir),
-          (e: Error) => e.message.includes(dir) && re.test(e.message),
-          name,
-        );
-      });
-    }
-
-    /** Rewrites the single shard's header text (same length, so offsets stay valid). */
-    const editHeader = (dir: string, from: string, to: string) => {
-      const f = path.join(dir, 'model.safetensors');
-      const b = fs.readFileSync(f);
-      const n = Number(b.readBigUInt64LE(0));
-      const header = b.subarray(8, 8 + n).toString();
-      assert.ok(header.includes(from) && from.length === to.length);
-      b.write(header.replace(from, to), 8);
-      fs.writeFileSync(f, b);
-    };
-
-    it('lm_head missing and tie_word_embeddings false', () => {
-      const dir = good();
-      editHeader(dir, '"lm_head.weight"', '"lm_hexd.weight"');
-      assert.throws(
-        () => open(dir),
-        /missing tensor 'lm_head\.weight' and config\.json does not set tie_word_embeddings/,
-      );
-    });
-
-    it('experts that are not numbered 0..E-1, and Qwen3-MoE dense layers, are named', () => {
-      const file = path.join(tmp, 'bad-moe.gguf');
-      writeTinyModel(file, {
-        ...tinyBase,
-        arch: 'qwen3moe',
-        headDim: 16,
-        experts: 4,
-        expertsUsed: 2,
-        expertHidden: 32,
-      });
-      const gap = writeHfModelDir(file, path.join(tmp, 'bad-moe-gap'));
-      editHeader(gap, 'layers.0.mlp.experts.1.up_proj', 'layers.0.mlp.experts.9.up_proj');
-      assert.throws(() => open(gap), /the experts of 'blk\.0\.ffn_up_exps\.weight' are not numbered 0\.\.3/);
-      const dense = writeHfModelDir(file, path.join(tmp, 'bad-moe-dense'));
-      editJson(path.join(dense, 'config.json'), (j) => (j['mlp_only_layers'] = [1]));
-      assert.throws(() => open(dense), /config\.json: dense layers between the MoE ones \(mlp_only_layers/);
-    });
-
-    it('gpt-oss MXFP4 experts: a missing part and a shape config.json does not imply are named', () => {
-      const file = path.join(tmp, 'bad-oss.gguf');
-      writeTinyModel(file, { ...tinyBase, ...GPT_OSS, expertType: 'mxfp4' });
-      const missing = writeHfModelDir(file, path.join(tmp, 'bad-oss-missing'));
-      editHeader(missing, 'layers.1.mlp.experts.down_proj_scales', 'layers.1.mlp.experts.down_proj_scalez');
-      assert.throws(
-        () => open(missing),
-        /model\.safetensors: gpt-oss layer 1 has '.*' but no 'model\.layers\.1\.mlp\.experts\.down_proj_scales'/,
-      );
-      const shape = writeHfModelDir(file, path.join(tmp, 'bad-oss-shape'));
-      editJson(path.join(shape, 'config.json'), (j) => (j['intermediate_size'] = 128));
-      assert.throws(
-        () => open(shape),
-        /model\.safetensors: tensor 'model\.layers\.0\.mlp\.experts\.gate_up_proj_blocks' has shape \[4, 512, 4, 16\]; config\.json .* implies \[4, 256, 4, 16\]/,
-      );
-    });
-
-    it('a used tensor in an unsupported dtype', () => {
-      const dir = good();
-      editHeader(dir, '"dtype":"F32","shape":[512,64]', '"dtype":"I32","shape":[512,64]');
-      assert.throws(
-        () => open(dir),
-        /model\.safetensors: tensor 'model\.embed_tokens\.weight' has dtype I32, which this engine does not read/,
-      );
-    });
   });
 });

@@ -48,6 +48,21 @@ export const TINY_LLAMA: TinyConfig = {
   qkvBias: false,
 };
 
+/** TINY_LLAMA at half the width and a 200-token vocabulary: the safetensors tests' base. */
+export const TINY_LLAMA_128: TinyConfig = { ...TINY_LLAMA, dim: 128, hidden: 256, vocab: 200 };
+
+/** What makes a tiny config gpt-oss: 4 experts (2 used) of 256, head_dim 32, a sliding window of 5, YaRN RoPE. */
+export const TINY_GPT_OSS: Partial<TinyConfig> = {
+  arch: 'gpt-oss',
+  headDim: 32,
+  experts: 4,
+  expertsUsed: 2,
+  expertHidden: 256,
+  window: 5,
+  ropeTheta: 150000,
+  ropeScaling: { type: 'yarn', factor: 4, originalContext: 16 },
+};
+
 /** Deterministic uniform [0, 1) stream. */
 export const rng = seededRandom;
 
