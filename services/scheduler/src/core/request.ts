@@ -68,6 +68,8 @@ export class Request {
   /** Prefix-cache hit tokens at first admission; -1 before it. */
   numCachedTokens = -1;
   numPreemptions = 0;
+  /** Steps in which later cache hits were admitted ahead of it while it waited at the queue's head. */
+  numPassedOver = 0;
   finishReason: FinishReason | null = null;
   stopReason: string | number | null = null;
   /** Hashes of this sequence's full blocks computed so far (block i at index i); filled lazily. */

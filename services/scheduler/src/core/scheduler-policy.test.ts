@@ -124,3 +124,69 @@ test('drain hands back unfinished requests with their output; another worker fin
   assert.deepEqual(resumed.get('b')?.tokenIds, expected.get('b')?.tokenIds.slice(1));
   assert.deepEqual(resumed.get('a')?.finished?.numOutputTokens, 6);
 });
+
+test('fcfs: a prefix-cache hit whose prefill fits goes ahead of an earlier cold prompt, which takes the rest', () => {
+  const { scheduler, step } = makeScheduler({ maxNumBatchedTokens: 48 });
+  const prefix = seq(32, 300);
+  scheduler.addRequest({
+    requestId: 'a',
+    promptTokenIds: [...prefix, ...seq(8)],
+    sampling: sampling({ maxTokens: 4 }),
+  });
+  step();
+  scheduler.addRequest({ requestId: 'cold', promptTokenIds: seq(48, 500), sampling: sampling({ maxTokens: 4 }) });
+  scheduler.addRequest({
+    requestId: 'hit',
+    promptTokenIds: [...prefix, ...seq(8, 50)],
+    sampling: sampling({ maxTokens: 4 }),
+  });
+  const s2 = step().output;
+  assert.deepEqual(s2.scheduledRequestIds, ['hit', 'cold', 'a']);
+  assert.deepEqual(
+    s2.newRequests.map((r) => [r.requestId, r.numComputedTokens, r.numScheduledTokens]),
+    [
+      ['hit', 32, 8],
+      ['cold', 0, 39],
+    ],
+  );
+});
+
+test('fcfs: the queue head is passed over by cache hits in at most 4 steps', () => {
+  const { scheduler, step } = makeScheduler({ maxNumBatchedTokens: 8 });
+  const prefix = seq(32, 300);
+  const one = sampling({ maxTokens: 1 });
+  scheduler.addRequest({ requestId: 'a', promptTokenIds: [...prefix, ...seq(8)], sampling: one });
+  scheduler.addRequest({ requestId: 'cold', promptTokenIds: seq(40, 500), sampling: one });
+  for (let i = 1; i <= 6; i++)
+    scheduler.addRequest({ requestId: `h${i}`, promptTokenIds: [...prefix, ...seq(8, 10 * i)], sampling: one });
+  const order: string[] = [];
+  while (scheduler.hasWork()) order.push(...step().output.scheduledRequestIds);
+  assert.deepEqual(order, [
+    ...Array<string>(5).fill('a'),
+    'h1',
+    'h2',
+    'h3',
+    'h4',
+    ...Array<string>(5).fill('cold'),
+    'h5',
+    'h6',
+  ]);
+});
+
+test('priority policy: no hits-first, the most important request is admitted first', () => {
+  const { scheduler, step } = makeScheduler({ policy: 'priority', maxNumBatchedTokens: 48 });
+  const prefix = seq(32, 300);
+  scheduler.addRequest({
+    requestId: 'a',
+    promptTokenIds: [...prefix, ...seq(8)],
+    sampling: sampling({ maxTokens: 4 }),
+  });
+  step();
+  scheduler.addRequest({ requestId: 'cold', promptTokenIds: seq(48, 500), sampling: sampling({ maxTokens: 4 }) });
+  scheduler.addRequest({
+    requestId: 'hit',
+    promptTokenIds: [...prefix, ...seq(8, 50)],
+    sampling: sampling({ maxTokens: 4 }),
+  });
+  assert.deepEqual(step().output.scheduledRequestIds, ['cold', 'a']);
+});

@@ -2,7 +2,7 @@ import { at, type FinishReason } from '@loom/common';
 import { admissionError } from './admission-error.js';
 import type { BlockHash } from './block-hash.js';
 import { checkStop } from './check-stop.js';
-import { KVCacheManager } from './kv-cache-manager.js';
+import { type ComputedBlocks, KVCacheManager } from './kv-cache-manager.js';
 import { Request, type RequestInit, RequestStatus } from './request.js';
 import { before, createRequestQueue, type RequestQueue } from './request-queue.js';
 import type { SchedulerConfig, SchedulerStats } from './scheduler-config.js';
@@ -22,6 +22,11 @@ const dueToken = (r: Request): boolean => r.numComputedTokens === r.numTokens &&
 
 /** newBlockIds of a step that appends no block to a table (most decodes): shared, never mutated. */
 const NO_BLOCK_IDS: readonly number[] = Object.freeze([]);
+
+/** Steps in which later cache hits may go ahead of the waiting queue's head (see admitHits). */
+const MAX_PASSED_OVER = 4;
+/** Waiting requests admitHits looks at per step: bounds its cost behind a long queue. */
+const HIT_SCAN_WINDOW = 256;
 
 /**
  * Continuous batching for ONE worker, vLLM v1 style: synchronous and pure (no I/O, no clock).
@@ -54,6 +59,8 @@ export class Scheduler {
   private readonly latestByRoot = new Map<BlockHash, Request>();
   /** Scratch of schedule(), kept to spare a per-step allocation. */
   private readonly scheduledRunning: Request[] = [];
+  /** Scratch of admitHits. */
+  private readonly admittedHits: Request[] = [];
 
   constructor(readonly config: SchedulerConfig) {
     this.kv = new KVCacheManager({
@@ -348,7 +355,16 @@ export class Scheduler {
     return inits;
   }
 
+  /**
+   * Admits waiting requests into the step: first, under FCFS with prefix caching, the cache hits
+   * whose whole prefill fits (admitHits), then in policy order while budget, maxNumSeqs and blocks
+   * allow, the last one admitted taking a chunk of what is left.
+   */
   private admit(budget: number, newRequests: NewRequestData[]): number {
+    const head = this.waiting.peek();
+    const hitsFirst = this.config.policy !== 'priority' && this.kv.enablePrefixCaching;
+    const before = newRequests.length;
+    if (hitsFirst) budget = this.admitHits(budget, newRequests);
     const skipped: Request[] = [];
     while (this.waiting.length > 0 && budget > 0 && this.running.length < this.config.maxNumSeqs) {
       const request = this.waiting.peek()!;
@@ -359,30 +375,74 @@ export class Scheduler {
         continue;
       }
       const numNew = Math.min(request.numTokens - hit.numTokens, budget);
-      if (this.kv.allocateSlots(request, numNew, hit) === null) break;
+      if (!this.start(request, hit, numNew, newRequests)) break;
       this.waiting.pop();
-      request.status = RequestStatus.RUNNING;
-      request.numComputedTokens = hit.numTokens;
-      if (request.numCachedTokens < 0) request.numCachedTokens = hit.numTokens;
-      request.onWorker = true;
-      this.running.push(request);
-      this.stepRequests.push(request);
-      this.stepTokens.push(numNew);
-      this.kv.collectFilledBlockHashes(request, hit.numTokens, hit.numTokens + numNew, this.filledThisStep);
-      newRequests.push({
-        requestId: request.requestId,
-        tokenIds: request.tokenIds(),
-        sampling: request.sampling,
-        blockIds: this.kv.getBlockIds(request),
-        numComputedTokens: hit.numTokens,
-        numScheduledTokens: numNew,
-        numOutputTokens: request.numOutputTokens,
-        ...(request.pooling !== null ? { pooling: request.pooling } : {}),
-      });
       budget -= numNew;
     }
     for (let k = skipped.length - 1; k >= 0; k--) this.waiting.prepend(at(skipped, k));
+    // The head got nothing while later arrivals went ahead of it: counted, so it is not passed over forever.
+    if (head !== undefined && head.status !== RequestStatus.RUNNING && newRequests.length > before)
+      head.numPassedOver++;
     return budget;
+  }
+
+  /**
+   * Cache hits first (SGLang's longest-prefix-match ordering, bounded): a waiting request whose
+   * prefix is cached and whose remaining prefill fits the budget whole goes ahead of earlier arrivals
+   * that are not (a tenant's cold system prompt, 512 tokens of one step): it yields a first token
+   * this step for a few tokens of compute. In a burst behind a few new shared prefixes, FCFS makes
+   * every request wait for every prefix that arrived before it, one prefix per step; this lets each
+   * prefix's followers go as soon as it is cached. Earlier arrivals keep FCFS among themselves and
+   * take the rest of the budget; the queue's head is passed over in at most MAX_PASSED_OVER steps,
+   * then FCFS alone applies until it is admitted. Looks at the first HIT_SCAN_WINDOW waiting requests.
+   */
+  private admitHits(budget: number, newRequests: NewRequestData[]): number {
+    const head = this.waiting.peek();
+    if (head === undefined || head.numPassedOver >= MAX_PASSED_OVER) return budget;
+    const admitted = this.admittedHits;
+    admitted.length = 0;
+    let scanned = 0;
+    for (const request of this.waiting) {
+      if (budget <= 0 || this.running.length >= this.config.maxNumSeqs || scanned++ >= HIT_SCAN_WINDOW) break;
+      const hit = this.kv.getComputedBlocks(request);
+      const numNew = request.numTokens - hit.numTokens;
+      if (hit.numTokens === 0 || numNew > budget) continue;
+      const next = this.kv.nextHitCandidate(request, hit.numBlocks);
+      if (next !== undefined && this.filledThisStep.has(next)) continue;
+      if (!this.start(request, hit, numNew, newRequests)) break;
+      admitted.push(request);
+      budget -= numNew;
+    }
+    for (let k = 0; k < admitted.length; k++) this.waiting.remove(at(admitted, k));
+    admitted.length = 0;
+    return budget;
+  }
+
+  /**
+   * Moves a waiting request into the step with its prefix hit and `numNew` tokens to compute;
+   * false, changing nothing, when its blocks do not fit. The caller takes it out of `waiting`.
+   */
+  private start(request: Request, hit: ComputedBlocks, numNew: number, newRequests: NewRequestData[]): boolean {
+    if (this.kv.allocateSlots(request, numNew, hit) === null) return false;
+    request.status = RequestStatus.RUNNING;
+    request.numComputedTokens = hit.numTokens;
+    if (request.numCachedTokens < 0) request.numCachedTokens = hit.numTokens;
+    request.onWorker = true;
+    this.running.push(request);
+    this.stepRequests.push(request);
+    this.stepTokens.push(numNew);
+    this.kv.collectFilledBlockHashes(request, hit.numTokens, hit.numTokens + numNew, this.filledThisStep);
+    newRequests.push({
+      requestId: request.requestId,
+      tokenIds: request.tokenIds(),
+      sampling: request.sampling,
+      blockIds: this.kv.getBlockIds(request),
+      numComputedTokens: hit.numTokens,
+      numScheduledTokens: numNew,
+      numOutputTokens: request.numOutputTokens,
+      ...(request.pooling !== null ? { pooling: request.pooling } : {}),
+    });
+    return true;
   }
 
   /** FCFS: the newest running request. Priority: the least important, newest among equals. */
