@@ -121,7 +121,11 @@ class ChunkReader {
     if (n > this.buf.length) this.buf = Buffer.alloc(Math.max(n, this.buf.length * 2));
     this.bufStart = this.pos;
     this.bufLen = fs.readSync(this.fd, this.buf, 0, Math.min(this.buf.length, this.fileSize - this.pos), this.pos);
-    if (this.bufLen < n) throw new Error(`${this.path}: short read at offset ${this.pos}`);
+    if (this.bufLen < n)
+      throw new Error(
+        `${this.path}: short read at offset ${this.pos} of a ${this.fileSize}-byte file: it changed while it was read; ` +
+          'read it again once nothing is writing it',
+      );
     at = 0;
     return at;
   }
@@ -180,8 +184,7 @@ class ChunkReader {
   /** A u64 used as a count or length: must fit in a JS number. */
   count(what: string): number {
     const v = this.u64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER))
-      throw new Error(`${this.path}: corrupt GGUF: ${what} ${v} at offset ${this.pos - 8}`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw corruptGguf(this.path, `${what} ${v} at offset ${this.pos - 8}`);
     return Number(v);
   }
 
@@ -197,9 +200,14 @@ function narrow(v: bigint): number | bigint {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
 }
 
+/** A damaged file's error: its path, what is wrong and where, and the fix (a fresh copy). */
+function corruptGguf(path: string, what: string): Error {
+  return new Error(`${path}: corrupt GGUF: ${what}; re-download or re-convert it`);
+}
+
 function readType(r: ChunkReader, path: string): GgufValueType {
   const t = r.u32();
-  if (!(t in GgufValueType)) throw new Error(`${path}: corrupt GGUF: unknown value type ${t} at offset ${r.pos - 4}`);
+  if (!(t in GgufValueType)) throw corruptGguf(path, `unknown value type ${t} at offset ${r.pos - 4}`);
   return t as GgufValueType;
 }
 
@@ -246,11 +254,18 @@ function readValue(r: ChunkReader, t: GgufValueType, path: string): { value: Ggu
 
 /** Reads header, metadata and tensor infos of the GGUF file at `path` (not the tensor data). */
 export function readGgufMetadata(path: string): GgufMetadata {
-  const fd = fs.openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new Error(`${path}: no such file; check the path`);
+  }
   try {
     const size = fs.fstatSync(fd).size;
     const r = new ChunkReader(fd, path, size);
-    if (size < 8) throw new Error(`${path}: not a GGUF file: only ${size} bytes`);
+    if (size < 8)
+      throw new Error(`${path}: not a GGUF file: only ${size} bytes (a download that stopped?); download it again`);
     const magic = r.u32();
     if (magic !== GGUF_MAGIC) {
       throw new Error(
@@ -278,7 +293,7 @@ export function readGgufMetadata(path: string): GgufMetadata {
       ? Number(metadata.get('general.alignment'))
       : GGUF_DEFAULT_ALIGNMENT;
     if (!Number.isInteger(alignment) || alignment <= 0)
-      throw new Error(`${path}: corrupt GGUF: general.alignment = ${String(metadata.get('general.alignment'))}`);
+      throw corruptGguf(path, `general.alignment = ${String(metadata.get('general.alignment'))}`);
     const tensors: GgufTensorInfo[] = [];
     for (let i = 0; i < nTensors; i++) {
       const name = r.string();
@@ -301,7 +316,8 @@ export function readGgufMetadata(path: string): GgufMetadata {
       t.fileOffset = dataOffset + t.offset;
       if (t.byteSize !== undefined && t.fileOffset + t.byteSize > size) {
         throw new Error(
-          `${path}: truncated GGUF: tensor ${t.name} ends at ${t.fileOffset + t.byteSize} but the file has ${size} bytes`,
+          `${path}: truncated GGUF: tensor ${t.name} ends at ${t.fileOffset + t.byteSize} but the file has ${size} bytes; ` +
+            're-download or re-convert it',
         );
       }
     }

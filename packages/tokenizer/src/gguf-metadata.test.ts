@@ -156,6 +156,42 @@ test('errors name the file and the reason', () => {
       () => readGgufMetadata(truncated),
       (e: Error) => e.message.includes(truncated) && /truncated/.test(e.message),
     );
+    assert.throws(
+      () => readGgufMetadata(truncated),
+      /re-download or re-convert it/,
+      'a truncated file says what to do',
+    );
   }
-  assert.throws(() => readGgufMetadata(path.join(tmp, 'missing.gguf')), /ENOENT/);
+  const missing = path.join(tmp, 'missing.gguf');
+  assert.throws(() => readGgufMetadata(missing), { message: `${missing}: no such file; check the path` });
+
+  const tiny = path.join(tmp, 'five-bytes.gguf');
+  fs.writeFileSync(tiny, 'GGUF\0');
+  assert.throws(() => readGgufMetadata(tiny), {
+    message: `${tiny}: not a GGUF file: only 5 bytes (a download that stopped?); download it again`,
+  });
+
+  // GGUF v3 with a tensor count no file could hold, then one with a metadata value of an unknown type.
+  const header = (nTensors: bigint, kv: Buffer) => {
+    const h = Buffer.alloc(24);
+    h.write('GGUF', 0, 'latin1');
+    h.writeUInt32LE(3, 4);
+    h.writeBigUInt64LE(nTensors, 8);
+    h.writeBigUInt64LE(kv.length ? 1n : 0n, 16);
+    return Buffer.concat([h, kv, Buffer.alloc(64)]);
+  };
+  const huge = path.join(tmp, 'huge-count.gguf');
+  fs.writeFileSync(huge, header(1n << 60n, Buffer.alloc(0)));
+  assert.throws(() => readGgufMetadata(huge), {
+    message: `${huge}: corrupt GGUF: tensor count ${1n << 60n} at offset 8; re-download or re-convert it`,
+  });
+  const key = Buffer.alloc(8 + 1 + 4);
+  key.writeBigUInt64LE(1n, 0);
+  key.write('k', 8, 'latin1');
+  key.writeUInt32LE(99, 9);
+  const badType = path.join(tmp, 'bad-type.gguf');
+  fs.writeFileSync(badType, header(0n, key));
+  assert.throws(() => readGgufMetadata(badType), {
+    message: `${badType}: corrupt GGUF: unknown value type 99 at offset 33; re-download or re-convert it`,
+  });
 });
