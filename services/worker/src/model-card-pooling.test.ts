@@ -55,9 +55,11 @@ describe('model card pooling', () => {
       /--pooling \/ LOOM_POOLING must be auto, last, mean, cls; got "max"/,
     );
     const bad = withPooling(9);
-    assert.throws(
-      () => buildModelCard(bad, 's', info),
-      (e: Error) => e.message.startsWith(`${bad}: llama.pooling_type = 9`),
-    );
+    assert.throws(() => buildModelCard(bad, 's', info), {
+      message:
+        `${bad}: llama.pooling_type = 9 is not a llama.cpp pooling type (0-4); ` +
+        'choose one with --pooling / LOOM_POOLING (last, mean, cls)',
+    });
+    assert.equal(buildModelCard(bad, 's', info, 'mean').pooling, 'mean', 'the flag chooses: the file is not asked');
   });
 });

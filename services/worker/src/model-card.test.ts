@@ -72,6 +72,19 @@ describe('model card of a safetensors directory', () => {
     );
   });
 
+  it('a tokenizer_config.json that is not JSON names the file and the fix', () => {
+    const dir = path.join(tmp, 'bad-json');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), '{}');
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), '{"chat_template": ');
+    assert.throws(
+      () => buildModelCard(dir, 'x', { architecture: 'llama', contextLength: 1, vocabSize: 1 } as never),
+      (e: Error) =>
+        e.message.startsWith(`${path.join(dir, 'tokenizer_config.json')}: not valid JSON (`) &&
+        e.message.endsWith('); fix it or download the model again'),
+    );
+  });
+
   it('a directory without tokenizer.json names the file', () => {
     const bare = path.join(tmp, 'bare');
     fs.mkdirSync(bare);

@@ -19,13 +19,15 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); fix it or download the model again`);
   }
 }
 
 interface CardTokenizer {
   /** llama.cpp's pooling of the model's embeddings (`<arch>.pooling_type`), when the file says. */
   pooling?: PoolingType | 'rank';
+  /** Why the file's pooling cannot be used (a value llama.cpp does not define): an error unless --pooling chooses. */
+  poolingProblem?: string;
   tokenizer: TokenizerData;
   chatTemplate: string | undefined;
   toolUseChatTemplate: string | undefined;
@@ -61,10 +63,13 @@ function fromGguf(file: string): CardTokenizer {
   const arch = meta.metadata.get('general.architecture');
   const raw = meta.metadata.get(`${String(arch)}.pooling_type`);
   const pooling = raw === undefined ? undefined : GGUF_POOLING[Number(raw)];
-  if (raw !== undefined && pooling === undefined)
-    throw new Error(`${file}: ${String(arch)}.pooling_type = ${String(raw)} is not a llama.cpp pooling type (0-4)`);
   return {
     ...(pooling ? { pooling } : {}),
+    ...(raw !== undefined && pooling === undefined
+      ? {
+          poolingProblem: `${file}: ${String(arch)}.pooling_type = ${String(raw)} is not a llama.cpp pooling type (0-4)`,
+        }
+      : {}),
     tokenizer: tokenizerDataFromGguf(meta),
     chatTemplate: chatTemplateFromGguf(meta),
     toolUseChatTemplate: toolUseChatTemplateFromGguf(meta),
@@ -84,13 +89,6 @@ export function resolvePooling(flag: string, model: PoolingType | 'rank' | undef
 }
 
 /**
- * What clients of this model need without its weights: the tokenizer, the chat template, the
- * context window, the ids that end generation (EOS, EOT, EOM and every end-of-turn token llama.cpp
- * recognises, as its special_eog_ids; for a directory also generation_config.json's eos_token_id), and
- * how its embeddings are pooled (`poolingFlag`: --pooling). `modelPath` is a GGUF file or a Hugging Face
- * safetensors directory (whose pooling, kept by sentence-transformers in 1_Pooling/, is not read: last).
- */
-/**
  * The engine's KV cache groups as the worker reports them (Info, the model card): which layers share a
  * block table, and the sliding window of each (0 = full attention). One full-attention group of every
  * layer when the engine does not say.
@@ -100,15 +98,27 @@ export function kvCacheGroupsOf(info: EngineModelInfo): KvCacheGroup[] {
   return groups.map((g) => ({ slidingWindow: g.window, layers: g.layers }));
 }
 
+/**
+ * What clients of this model need without its weights: the tokenizer, the chat template, the
+ * context window, the ids that end generation (EOS, EOT, EOM and every end-of-turn token llama.cpp
+ * recognises, as its special_eog_ids; for a directory also generation_config.json's eos_token_id), and
+ * how its embeddings are pooled (`poolingFlag`: --pooling). `modelPath` is a GGUF file or a Hugging Face
+ * safetensors directory (whose pooling, kept by sentence-transformers in 1_Pooling/, is not read: last).
+ */
 export function buildModelCard(
   modelPath: string,
   modelId: string,
   info: EngineModelInfo,
   poolingFlag = 'auto',
 ): ModelCard {
-  const { tokenizer, chatTemplate, toolUseChatTemplate, extraEos, pooling } = fs.statSync(modelPath).isDirectory()
+  const { tokenizer, chatTemplate, toolUseChatTemplate, extraEos, pooling, poolingProblem } = fs
+    .statSync(modelPath)
+    .isDirectory()
     ? fromHfDir(modelPath)
     : fromGguf(modelPath);
+  // A file's unusable pooling matters only when no --pooling chooses one.
+  if (poolingProblem && (poolingFlag === 'auto' || poolingFlag === ''))
+    throw new Error(`${poolingProblem}; choose one with --pooling / LOOM_POOLING (${POOLING_TYPES.join(', ')})`);
   // The full end-of-generation set (llama.cpp's special_eog_ids, plus generation_config.json's ids), in
   // the tokenizer too so the gateway's Tokenizer.eosIds agrees with the worker's stop ids.
   const eos = endOfGenerationIds(tokenizer, extraEos);
