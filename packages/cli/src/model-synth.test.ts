@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GGML_QUANT_TYPES, LLAMA_FILE_TYPES, quantizeQ8_0Into, readGgufMetadata } from '@loom/gguf';
+import { GGML_QUANT_TYPES, LLAMA_FILE_TYPES, quantizeQ8_0Into, readGgufMetadata, writeGguf } from '@loom/gguf';
 import { loadEngine, weightTypeLayout } from '@loom/worker';
 import type { Llama } from 'node-llama-cpp';
 import { cpuLlama } from '@loom/testing';
@@ -63,6 +63,26 @@ describe('model synth shapes', () => {
     assert.equal(mix.get('blk.0.attn_norm.weight'), 'f32');
     const k256 = synthTensorTypes(parseShape('stories42M-k256'), 'q4_K', 32000);
     assert.ok([...k256.values()].every((t) => t === 'q4_K' || t === 'f32'));
+  });
+});
+
+describe('model synth refuses a --vocab-from without a vocabulary', () => {
+  it('naming the option, the file and what to pass instead', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'loom-synth-vocab-'));
+    try {
+      const empty = path.join(dir, 'no-vocab.gguf');
+      writeGguf(empty, { metadata: {}, tensors: [] });
+      assert.throws(
+        () => synthModel({ shape: parseShape(TINY), dtype: 'f32', out: path.join(dir, 'x.gguf'), vocabFrom: empty }),
+        {
+          message:
+            `--vocab-from ${empty}: no vocabulary in it (tokenizer.ggml.tokens); pass a GGUF that has one, ` +
+            "e.g. one of llama.cpp's models/ggml-vocab-*.gguf",
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -217,7 +217,11 @@ export function synthModel(o: SynthOptions): void {
   if (!existsSync(vocabFile)) throw new Error(`vocabulary GGUF ${vocabFile} not found (pass --vocab-from FILE)`);
   const vm = readGgufMetadata(vocabFile);
   const tokens = vm.metadata.get('tokenizer.ggml.tokens');
-  if (!Array.isArray(tokens)) throw new Error(`${vocabFile} has no tokenizer.ggml.tokens`);
+  if (!Array.isArray(tokens))
+    throw new Error(
+      `--vocab-from ${vocabFile}: no vocabulary in it (tokenizer.ggml.tokens); pass a GGUF that has one, ` +
+        `e.g. one of llama.cpp's models/ggml-vocab-*.gguf`,
+    );
   if (s.vocab !== undefined && tokens.length !== s.vocab)
     throw new Error(
       `shape vocab=${s.vocab} but ${vocabFile} holds ${tokens.length} tokens; use vocab=${tokens.length} or another --vocab-from`,

@@ -112,7 +112,7 @@ describe('hf:// models against a local fake Hub', () => {
     assert.match(notes.join(), /unreachable; serving the cached copy/);
     await assert.rejects(
       resolveModelRef(config('hf://loom-test/other'), { env: { ...env(), HF_ENDPOINT: closed } }),
-      /cannot reach the Hugging Face Hub.*and hf:\/\/loom-test\/other@main is not in the Hugging Face cache/,
+      /cannot reach the Hugging Face Hub.*and hf:\/\/loom-test\/other@main is not in the Hugging Face cache .*; fetch it into this cache where the Hub answers \(`loom model download loom-test\/other`, or any run without HF_HUB_OFFLINE\)$/,
     );
     assert.equal((await resolveModelRef(config('/some/local.gguf'))).model, '/some/local.gguf');
   });

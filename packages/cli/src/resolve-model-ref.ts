@@ -31,7 +31,14 @@ const truthy = (v: string | undefined) => !!v && ['1', 'true', 'yes', 'on'].incl
 function fromCache(ref: HfRef, hubCache: string, why: string): { root: string; files: string[] } {
   const store = openModelStore(ref.repo, { hubCache });
   const commit = store.knownCommit(ref.revision);
-  const missing = `hf://${ref.repo}@${ref.revision}${ref.file ? `/${ref.file}` : ''} is not in the Hugging Face cache ${hubCache}`;
+  const download = [
+    `loom model download ${ref.repo}`,
+    ...(ref.revision === 'main' ? [] : [`--revision ${ref.revision}`]),
+    ...(ref.file ? [`--include '${ref.file}'`] : []),
+  ].join(' ');
+  const missing =
+    `hf://${ref.repo}@${ref.revision}${ref.file ? `/${ref.file}` : ''} is not in the Hugging Face cache ${hubCache}; ` +
+    `fetch it into this cache where the Hub answers (\`${download}\`, or any run without HF_HUB_OFFLINE)`;
   if (!commit) throw new Error(`${why}, and ${missing}`);
   if (ref.file && !store.cached(ref.file, commit)) throw new Error(`${why}, and ${missing}`);
   return { root: store.root(commit), files: ref.file ? [ref.file] : selectFiles(store.files(commit)) };
