@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { at } from '@loom/common';
 import type { NewRequest, ProtoPoolingParams } from '@loom/proto';
 import type { EngineStepResult } from './engine/engine-api.js';
-import { finishPooled, PersistentBatch, StepRejected } from './persistent-batch.js';
+import { finishPooled } from './embedding-pooling.js';
+import { PersistentBatch, StepRejected } from './persistent-batch.js';
 import { GREEDY_SAMPLING, stepRequest } from './testing/step-request-fixtures.js';
 
 const sampling = GREEDY_SAMPLING;

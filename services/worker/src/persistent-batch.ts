@@ -1,15 +1,18 @@
-import { at, InvariantError } from '@loom/common';
+import { at } from '@loom/common';
 import type {
   CachedRequest,
   NewRequest,
   PooledOutput,
   PromptLogprobs,
-  ProtoPoolingType,
   ProtoSamplingParams,
   SampledToken,
   StepRequest,
 } from '@loom/proto';
+import { EmbeddingPooling } from './embedding-pooling.js';
 import type { EngineSeq, EngineStepResult } from './engine/engine-api.js';
+import { StepRejected } from './step-rejected.js';
+
+export { StepRejected } from './step-rejected.js';
 
 /** What the worker remembers about one request between steps (vLLM's CachedRequestState). */
 interface RequestState {
@@ -28,54 +31,7 @@ interface RequestState {
   logitBiasIds?: Int32Array;
   logitBiasValues?: Float32Array;
   /** Set for an embedding request: it samples nothing and is pooled once its last token is computed. */
-  pooling?: Pooling;
-}
-
-/** An embedding request's pooling and what its chunks contributed so far. */
-interface Pooling {
-  type: 'last' | 'mean' | 'cls';
-  normalize: boolean;
-  /** 0 = all. */
-  dimensions: number;
-  /** [dim] sum of the final-normed rows so far (mean), or the row (cls, last); empty until the engine sends one. */
-  acc: Float64Array;
-  /** Rows summed into acc (mean's divisor). */
-  rows: number;
-}
-
-const POOLING_TYPE: Record<ProtoPoolingType, Pooling['type'] | undefined> = {
-  POOLING_NONE: undefined,
-  POOLING_LAST: 'last',
-  POOLING_MEAN: 'mean',
-  POOLING_CLS: 'cls',
-};
-
-/**
- * The finished vector of an embedding request (vLLM's pooler tail): mean = acc / rows, then the first
- * `dimensions` values (0 = all, more than there are = all), then L2-normalised when asked (a zero vector stays zero).
- */
-export function finishPooled(
-  acc: Float64Array,
-  rows: number,
-  type: Pooling['type'],
-  dimensions: number,
-  normalize: boolean,
-): number[] {
-  const d = dimensions > 0 ? Math.min(dimensions, acc.length) : acc.length;
-  const scale = type === 'mean' ? 1 / rows : 1;
-  const v = Array.from(acc.subarray(0, d), (x) => x * scale);
-  if (!normalize) return v;
-  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
-  return norm > 0 ? v.map((x) => x / norm) : v;
-}
-
-const EMPTY = new Float64Array(0);
-
-/** The rows a chunk [start, ...) of an embedding request contributes: every row (mean), row 0 (cls), the final row (last). */
-function poolRows(type: Pooling['type'], start: number, endsPrompt: boolean): EngineSeq['pool'] {
-  if (type === 'mean') return 'sum';
-  if (type === 'cls') return start === 0 ? 'first' : undefined;
-  return endsPrompt ? 'last' : undefined;
+  pooling?: EmbeddingPooling;
 }
 
 const EMPTY32 = new Float32Array(0);
@@ -85,8 +41,6 @@ export interface PreparedStep {
   requestIds: string[];
   seqs: EngineSeq[];
 }
-
-export class StepRejected extends Error {}
 
 /**
  * The step's allowed-token masks by request, each copied into its own Int32Array: the decoded bytes
@@ -150,16 +104,8 @@ export class PersistentBatch {
         numOutputTokens: r.numOutputTokens,
         promptLength: r.tokenIds.length - r.numOutputTokens,
       };
-      const type = r.pooling ? POOLING_TYPE[r.pooling.type] : undefined;
-      if (r.pooling && type) {
-        // Cached tokens' hidden states are not recomputed: only last pooling may start past position 0.
-        if (type !== 'last' && r.numComputedTokens > 0)
-          throw new StepRejected(
-            `request ${r.requestId}: ${type} pooling needs every token computed, but ${r.numComputedTokens} are cached`,
-          );
-        const { normalize, dimensions } = r.pooling;
-        state.pooling = { type, normalize, dimensions, acc: EMPTY, rows: 0 };
-      }
+      const pooling = EmbeddingPooling.of(r);
+      if (pooling) state.pooling = pooling;
       const sp = r.sampling;
       if (sp.repetitionPenalty !== 1 && sp.repetitionPenalty !== 0) {
         state.promptTokens = Int32Array.from(r.tokenIds.slice(0, r.tokenIds.length - r.numOutputTokens));
@@ -226,21 +172,9 @@ export class PersistentBatch {
       const state = this.states.get(id)!;
       const p = state.pooling;
       if (!p) return;
-      if (seq.pool) {
-        const row = rows.subarray(k * dim, ++k * dim);
-        if (p.acc.length === 0) p.acc = new Float64Array(dim);
-        if (seq.pool === 'sum') {
-          const acc = p.acc;
-          if (acc.length !== row.length) throw new InvariantError(`pooled row of ${row.length}, sum of ${acc.length}`);
-          for (let j = 0; j < dim; j++) acc[j] = (acc[j] ?? 0) + (row[j] ?? 0); // in range: checked above
-          p.rows += seq.tokens.length;
-        } else {
-          p.acc.set(row);
-          p.rows = 1;
-        }
-      }
+      if (seq.pool) p.add(seq.pool, rows.subarray(k * dim, ++k * dim), seq.tokens.length);
       if (seq.startPos + seq.tokens.length === state.tokenIds.length)
-        out.push({ requestId: id, embedding: finishPooled(p.acc, p.rows, p.type, p.dimensions, p.normalize) });
+        out.push({ requestId: id, embedding: p.finish() });
     });
     return out;
   }
@@ -307,7 +241,7 @@ export class PersistentBatch {
     };
     if (sp.logprobs) seq.logprobs = sp.logprobs;
     if (seq.sample) this.addLogitProcessing(seq, s);
-    const pool = s.pooling && poolRows(s.pooling.type, s.numComputedTokens, end === s.tokenIds.length);
+    const pool = s.pooling?.rowsOf(s.numComputedTokens, end === s.tokenIds.length);
     if (pool) seq.pool = pool;
     const allowed = bitmasks.get(requestId);
     if (allowed) {
