@@ -46,7 +46,8 @@ test('parseCliArgs parses like parseArgs when there is no --help', () => {
 function child(args: string[]) {
   const src = `
     const { parseCliArgs } = await import(${JSON.stringify(fileURLToPath(new URL('./cli-args.js', import.meta.url)))});
-    const { values, fail } = parseCliArgs({ synopsis: 'x [options]', about: 'Does x.', options: ${JSON.stringify(OPTIONS)}, args: JSON.parse(process.env.ARGS) });
+    const { values, fail, int } = parseCliArgs({ synopsis: 'x [options]', about: 'Does x.', options: ${JSON.stringify(OPTIONS)}, args: JSON.parse(process.env.ARGS) });
+    if (values.model === 'n') int('rounds', 1);
     if (values.rounds === '0') fail('--rounds takes a positive integer');
     console.log(JSON.stringify(values));`;
   return spawnSync(process.execPath, ['--input-type=module', '-e', src], {
@@ -78,4 +79,13 @@ test('a missing value and fail() exit 2 with the message and the pointer to --he
   const failed = child(['--rounds', '0']);
   assert.equal(failed.status, 2);
   assert.match(failed.stderr, /^--rounds takes a positive integer\nusage: x/);
+});
+
+test('int() takes whole numbers from min up, and fails naming the option and the value otherwise', () => {
+  assert.equal(child(['--model', 'n', '--rounds', '4']).status, 0);
+  for (const bad of ['abc', '1.5', '-2', '0', '']) {
+    const r = child(['--model', 'n', `--rounds=${bad}`]);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, new RegExp(`^--rounds takes a whole number >= 1, got '${bad}'\n`), bad);
+  }
 });

@@ -37,6 +37,8 @@ export interface CliChecks<O> {
    * not in it fails naming the option, the item and what is known.
    */
   list: (name: keyof O & string, known?: readonly string[]) => string[];
+  /** A whole-number option's value; anything else (abc, 1.5, below `min`) fails naming the option and the value. */
+  int: (name: keyof O & string, min?: number) => number;
 }
 
 /**
@@ -73,7 +75,12 @@ export function parseCliArgs<O extends Record<string, CliOption>>(spec: CliSpec<
     const bad = known === undefined ? undefined : items.find((x) => !known.includes(x));
     return bad === undefined ? items : fail(`--${name}: unknown ${bad}; known: ${known?.join(', ')}`);
   };
-  return { ...parsed, fail, list };
+  const int = (name: keyof O & string, min = 0): number => {
+    const raw: unknown = (parsed.values as Record<string, unknown>)[name];
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    return Number.isInteger(n) && n >= min ? n : fail(`--${name} takes a whole number >= ${min}, got '${String(raw)}'`);
+  };
+  return { ...parsed, fail, list, int };
 }
 
 /** parseArgs' error in a command's words: an unknown option gets the nearest known one, if one is close. */

@@ -19,7 +19,11 @@ import { startLocalCluster } from '../fixtures/local-cluster.js';
 import { startLlamaServer } from './llama-server.js';
 import { SYNTH_MODEL_OPTIONS, synthModel } from './synth-model.js';
 
-const { values, list } = parseCliArgs({
+const {
+  values,
+  list,
+  int: n,
+} = parseCliArgs({
   synopsis: 'npm run bench:embeddings -- [options]',
   about:
     'Embeddings throughput (sequences/s) of the Loom cluster against llama-server --embeddings, rounds interleaved.',
@@ -43,7 +47,6 @@ const { values, list } = parseCliArgs({
     'npm run bench:embeddings -- --model model.gguf --systems loom',
   ],
 });
-const n = (k: keyof typeof values) => Number(values[k]);
 const model = values.model ?? synthModel(values.synth!, values.dtype!);
 const SYSTEMS = list('systems', ['loom', 'llama']);
 const batch = n('batch');

@@ -13,7 +13,11 @@ import { medianRange, sharedPrefixDataset, spread, textTable } from '@loom/bench
 import { runPolicy, type PolicyRun, type Stage } from './routing-run.js';
 import { synthModel } from './synth-model.js';
 
-const { values, fail } = parseCliArgs({
+const {
+  values,
+  fail,
+  int: n,
+} = parseCliArgs({
   synopsis: 'npm run bench:routing -- [options]',
   about:
     'Prefix-aware against round-robin routing on 2 workers, a shared-prefix rate ladder: output tok/s per rate\n' +
@@ -73,7 +77,6 @@ const { values, fail } = parseCliArgs({
 if (values.model !== undefined && values.synth !== undefined) fail('--model and --synth exclude each other');
 values['vocab-size'] ??= values.synth === undefined ? '512' : '32000';
 const model = values.synth === undefined ? values.model : synthModel(values.synth);
-const n = (k: keyof typeof values) => Number(values[k]);
 const WORKERS = 2;
 const POLICIES = ['prefix', 'round-robin'] as const;
 const rates = values.rates!.split(',').map((r) => (r.trim() === 'inf' ? Infinity : Number(r)));

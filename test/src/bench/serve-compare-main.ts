@@ -34,7 +34,11 @@ import { InProcessEngine } from './in-process-engine.js';
 import { startLlamaServer } from './llama-server.js';
 import { SYNTH_MODEL_OPTIONS, synthModel } from './synth-model.js';
 
-const { values, list } = parseCliArgs({
+const {
+  values,
+  list,
+  int: n,
+} = parseCliArgs({
   synopsis: 'npm run bench:serve -- [options]',
   about:
     'The whole cluster against llama-server and the in-process engine on the same workloads, rounds\n' +
@@ -95,7 +99,6 @@ const { values, list } = parseCliArgs({
     "npm run bench:serve -- --systems loom --node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'",
   ],
 });
-const n = (k: keyof typeof values) => Number(values[k]);
 const model = values.model ?? synthModel(values.synth!, values.dtype!);
 const SYSTEMS = list('systems', ['loom', 'llama', 'in-process']);
 const WORKLOADS = list('workloads', ['random', 'shared-prefix']);

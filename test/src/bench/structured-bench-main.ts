@@ -19,7 +19,11 @@ import { STORIES_F32, startLocalCluster, type LocalCluster } from '../fixtures/l
 import { sharedDir } from '../harness/index.js';
 import { synthModel } from './synth-model.js';
 
-const { values, fail } = parseCliArgs({
+const {
+  values,
+  fail,
+  int: n,
+} = parseCliArgs({
   synopsis: 'npm run bench:structured -- [options]',
   about:
     'Structured output (JSON schema) against unconstrained generation on the same cluster: grammar compile\n' +
@@ -57,7 +61,6 @@ const { values, fail } = parseCliArgs({
     'npm run bench:structured -- --synth stories110M --max-tokens 64',
   ],
 });
-const n = (k: keyof typeof values) => Number(values[k]);
 if (values.model !== undefined && values.synth !== undefined) fail('--model and --synth exclude each other');
 
 const model = values.synth !== undefined ? synthModel(values.synth) : (values.model ?? STORIES_F32());

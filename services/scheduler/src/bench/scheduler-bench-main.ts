@@ -27,7 +27,7 @@ function progress(total: number): Progress {
 }
 
 const CASES = standardCases(1).map((c) => c.name);
-const { values, fail, list } = parseCliArgs({
+const { values, list, int } = parseCliArgs({
   synopsis: 'npm run bench:scheduler -- [options]',
   about:
     "CPU time of the scheduler core's schedule() + update() per step with 256 running sequences\n" +
@@ -44,10 +44,8 @@ const { values, fail, list } = parseCliArgs({
   },
   examples: ['npm run bench:scheduler -- --case decode-256 --steps 5000'],
 });
-const steps = Number(values.steps);
-const warmup = Number(values.warmup);
-if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 0))
-  fail('--steps takes an integer >= 1 and --warmup one >= 0');
+const steps = int('steps', 1);
+const warmup = int('warmup', 0);
 const only = values.case === undefined ? undefined : list('case', CASES);
 const cases = standardCases(steps).filter((c) => only === undefined || only.includes(c.name));
 

@@ -33,7 +33,7 @@ const BUILD = path.join(repoRoot, 'services', 'worker', 'engine', 'build');
 const TOTAL_TARGET: Record<number, number> = { 1: 1.1, 8: 1.5, 64: 2 };
 const PREFILL_TARGET = 1.2;
 
-const { values, fail, list } = parseCliArgs({
+const { values, fail, list, int } = parseCliArgs({
   synopsis: 'npm run bench:engine -- [options]',
   about:
     "Engine tok/s (prefill, decode, total) against llama.cpp's llama-batched-bench, same GGUF and threads,\n" +
@@ -97,14 +97,14 @@ const models = pickModels(
 );
 const batches = list('batch').map(Number);
 const [P, G, threads, rounds, budget] = [
-  values.prompt,
-  values.generate,
-  values.threads,
-  values.rounds,
-  values['budget-s'],
-].map(Number) as [number, number, number, number, number];
-if (![P, G, threads, rounds, budget, ...batches].every((n) => Number.isInteger(n) && n > 0))
-  fail('--prompt, --generate, --threads, --rounds, --budget-s and --batch take positive integers');
+  int('prompt', 1),
+  int('generate', 1),
+  int('threads', 1),
+  int('rounds', 1),
+  int('budget-s', 1),
+];
+if (!batches.every((n) => Number.isInteger(n) && n > 0))
+  fail(`--batch takes whole numbers >= 1, got '${values.batch}'`);
 
 if (values['synth-only'] && !values['model-dir']) fail('--synth-only needs --model-dir to keep the files in');
 
