@@ -17,21 +17,16 @@ import { at, entry, parseCliArgs } from '@loom/common';
 import {
   medianRange,
   textTable,
-  OpenAIEndpoint,
   calculateMetrics,
   randomDataset,
   runLoad,
   sharedPrefixDataset,
   spread,
   type BenchRequest,
-  type BenchTarget,
   type BenchmarkMetrics,
 } from '@loom/bench';
-import { startLocalCluster } from '../fixtures/local-cluster.js';
-import { redisPid } from '../fixtures/process-stats.js';
-import { ControlPlaneMeter, formatControlPlaneCost, type ControlPlaneCost } from './control-plane-meter.js';
-import { InProcessEngine } from './in-process-engine.js';
-import { startLlamaServer } from './llama-server.js';
+import { formatControlPlaneCost, type ControlPlaneCost } from './control-plane-meter.js';
+import { startServeSystem, type ServeSystemSetup } from './serve-system.js';
 import { SYNTH_MODEL_OPTIONS, synthModel } from './synth-model.js';
 
 const {
@@ -146,58 +141,14 @@ interface Run {
   control?: ControlPlaneCost;
 }
 
-/** Starts a system; returns what to send to, the pids whose CPU to count, and how to stop it. */
-async function start(system: string): Promise<{
-  target: BenchTarget;
-  /** Loom: the control plane's idle CPU rates, then a meter of what a run costs. */
-  idle?: () => Promise<Record<string, number>>;
-  meter?: (idle: Record<string, number>) => Promise<ControlPlaneMeter>;
-  stop: () => Promise<void>;
-}> {
-  if (system === 'loom') {
-    const c = await startLocalCluster({
-      model,
-      env: {
-        LOOM_THREADS: values.threads!,
-        LOOM_NUM_BLOCKS: String(numBlocks),
-        LOOM_MAX_NUM_SEQS: String(concurrency),
-      },
-      ...(values['node-args'] ? { nodeArgs: values['node-args'].split(/\s+/).filter(Boolean) } : {}),
-    });
-    const ep = new OpenAIEndpoint({ baseUrl: c.baseURL });
-    const pids = { gateway: c.gateway.pid, scheduler: c.scheduler.pid, redis: await redisPid(c.redis.url) };
-    return {
-      target: ep,
-      idle: () => ControlPlaneMeter.idleRates(pids, 5000),
-      meter: (idle) => ControlPlaneMeter.start(pids, c.redis.url, idle),
-      stop: async () => {
-        ep.close();
-        await c.stop();
-      },
-    };
-  }
-  if (system === 'llama') {
-    const s = await startLlamaServer({
-      model,
-      threads: n('threads'),
-      parallel: concurrency,
-      ctxPerSlot: seqTokens + 16,
-    });
-    const ep = new OpenAIEndpoint({ baseUrl: s.baseUrl });
-    return {
-      target: ep,
-      stop: async () => {
-        ep.close();
-        await s.stop();
-      },
-    };
-  }
-  if (system === 'in-process') {
-    const e = new InProcessEngine({ model, threads: n('threads'), numBlocks, maxNumSeqs: concurrency });
-    return { target: e, stop: () => e.close() };
-  }
-  throw new Error(`unknown system ${system}: loom, llama or in-process`);
-}
+const SYSTEM_SETUP: ServeSystemSetup = {
+  model,
+  threads: n('threads'),
+  numBlocks,
+  concurrency,
+  seqTokens,
+  ...(values['node-args'] ? { nodeArgs: values['node-args'].split(/\s+/).filter(Boolean) } : {}),
+};
 
 const served = path.basename(model).replace(/\.gguf$/, '');
 const runs: Run[] = [];
@@ -207,7 +158,7 @@ for (let round = 0; round < n('rounds'); round++) {
     const order = SYSTEMS.map((_, i) => at(SYSTEMS, (i + round) % SYSTEMS.length));
     for (const system of order) {
       process.stderr.write(`bench:serve round ${round + 1}/${n('rounds')} ${workload} ${system}... `);
-      const s = await start(system);
+      const s = await startServeSystem(system, SYSTEM_SETUP);
       try {
         const load = {
           endpoint: s.target,
