@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import path from 'node:path';
 import { medianRange, sharedPrefixDataset, spread, textTable } from '@loom/bench';
 import { runPolicy, type PolicyRun, type Stage } from './routing-run.js';
-import { synthModel } from './synth-model.js';
+import { MODEL_OR_SYNTH_OPTIONS, modelOrSynth } from './synth-model.js';
 
 const {
   values,
@@ -53,30 +53,20 @@ const {
     },
     'max-tokens': { type: 'string', default: '32', value: 'N', description: 'tokens generated per request' },
     'num-blocks': { type: 'string', default: '120', value: 'N', description: 'KV cache blocks per worker' },
-    model: {
-      type: 'string',
-      value: 'GGUF',
-      description: 'a GGUF to serve instead of stories260K (e.g. from `loom model synth`)',
-    },
     'vocab-size': {
       type: 'string',
       value: 'N',
       description: 'vocabulary size of the model (default 512; 32000 with --synth)',
     },
-    synth: {
-      type: 'string',
-      value: 'SHAPE',
-      description: 'serve a random-weight model of this `loom model synth --shape` instead',
-    },
+    ...MODEL_OR_SYNTH_OPTIONS,
   },
   examples: [
     'npm run bench:routing -- --rates 2,4,8,inf --repeats 3',
     'npm run bench:routing -- --synth stories15M --max-tokens 64',
   ],
 });
-if (values.model !== undefined && values.synth !== undefined) fail('--model and --synth exclude each other');
+const model = modelOrSynth(values, fail);
 values['vocab-size'] ??= values.synth === undefined ? '512' : '32000';
-const model = values.synth === undefined ? values.model : synthModel(values.synth);
 const WORKERS = 2;
 const POLICIES = ['prefix', 'round-robin'] as const;
 const rates = values.rates!.split(',').map((r) => (r.trim() === 'inf' ? Infinity : Number(r)));

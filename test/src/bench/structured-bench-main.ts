@@ -17,7 +17,7 @@ import { tokenizerDataFromGguf } from '@loom/tokenizer';
 import { readGgufMetadata } from '@loom/gguf';
 import { STORIES_F32, startLocalCluster, type LocalCluster } from '../fixtures/local-cluster.js';
 import { sharedDir } from '../harness/index.js';
-import { synthModel } from './synth-model.js';
+import { MODEL_OR_SYNTH_OPTIONS, modelOrSynth } from './synth-model.js';
 
 const {
   values,
@@ -49,21 +49,14 @@ const {
       value: 'N',
       description: 'distinct schemas timed in the compile phase',
     },
-    model: { type: 'string', value: 'GGUF', description: 'a GGUF to serve (default: the stories260K f32 demo model)' },
-    synth: {
-      type: 'string',
-      value: 'SHAPE',
-      description: 'serve a random-weight model of this `loom model synth --shape` instead',
-    },
+    ...MODEL_OR_SYNTH_OPTIONS,
   },
   examples: [
     'npm run bench:structured -- --streams 16 --rounds 5',
     'npm run bench:structured -- --synth stories110M --max-tokens 64',
   ],
 });
-if (values.model !== undefined && values.synth !== undefined) fail('--model and --synth exclude each other');
-
-const model = values.synth !== undefined ? synthModel(values.synth) : (values.model ?? STORIES_F32());
+const model = modelOrSynth(values, fail) ?? STORIES_F32();
 
 /** The k-th distinct schema of the compile phase: 3..12 properties of rotating kinds, some nested. */
 function compileSchema(k: number): string {

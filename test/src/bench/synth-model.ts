@@ -33,3 +33,23 @@ export function synthModel(shape: string, dtype = 'f32'): string {
     );
   return file;
 }
+
+/** The options of the benches that serve the stories260K demo model unless told otherwise. */
+export const MODEL_OR_SYNTH_OPTIONS = {
+  model: {
+    type: 'string',
+    value: 'GGUF',
+    description: 'a GGUF to serve instead of the stories260K f32 demo model (e.g. from `loom model synth`)',
+  },
+  synth: {
+    type: 'string',
+    value: 'SHAPE',
+    description: 'serve a random-weight f32 model of this `loom model synth --shape` instead',
+  },
+} as const satisfies Record<string, CliOption>;
+
+/** The file MODEL_OR_SYNTH_OPTIONS choose: --synth's (written once), --model, or undefined (the demo model). */
+export function modelOrSynth(values: { model?: string; synth?: string }, fail: (message: string) => never) {
+  if (values.model !== undefined && values.synth !== undefined) fail('--model and --synth exclude each other');
+  return values.synth === undefined ? values.model : synthModel(values.synth);
+}
