@@ -14,6 +14,12 @@ test('every option resolves from its env twin, defaults otherwise, and bad integ
   for (const o of OPTIONS) assert.equal(dflt[o.key], o.default, o.key);
   assert.equal(configFromEnv({ PORT: '9000', LOOM_WORKERS: '3' }).port, 9000);
   assert.throws(() => configFromEnv({ PORT: 'eighty' }), /--port \/ PORT must be an integer, got "eighty"/);
+  assert.equal(configFromEnv({ LOOM_API_KEYS_REDIS: 'Yes' }).apiKeysRedis, true);
+  assert.equal(configFromEnv({ LOOM_API_KEYS_REDIS: 'off' }).apiKeysRedis, false);
+  assert.throws(
+    () => configFromEnv({ LOOM_API_KEYS_REDIS: 'ture' }),
+    /--api-keys-redis \/ LOOM_API_KEYS_REDIS must be true or false, got "ture"/,
+  );
   assert.equal(new Set(OPTIONS.map((o) => o.env)).size, OPTIONS.length, 'env twins are unique');
   assert.equal(new Set(OPTIONS.map((o) => o.flag.split(' ')[0])).size, OPTIONS.length, 'flags are unique');
 });

@@ -357,8 +357,13 @@ export function parseOption(o: OptionSpec, raw: string): string | number | boole
       if (!Number.isFinite(n)) throw new Error(`${o.flag.split(' ')[0]} / ${o.env} must be a number, got "${raw}"`);
       return n;
     }
-    case 'bool':
-      return raw === 'true' || raw === '1' || raw === 'yes';
+    case 'bool': {
+      // A typo (ture) must not quietly mean false.
+      const v = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      throw new Error(`${o.flag.split(' ')[0]} / ${o.env} must be true or false, got "${raw}"`);
+    }
     default:
       return raw;
   }
