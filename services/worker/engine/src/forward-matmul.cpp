@@ -10,6 +10,11 @@ namespace loom {
 namespace {
 constexpr int kRowUnit = 16;  // rows per work unit of a row GEMM (packed: the kernel's micro-tile of panels)
 constexpr int kMaxJobs = 4;
+// At large T (a prefill of many prompts) a group's row units are too few and too big to share out evenly (wo at T =
+// 2048: 9 units of ~0.3 ms for 2 threads), so the tokens are cut into blocks as well: about kUnitsPerThread units a
+// thread, blocks of at least kMinTokenBlock tokens (a multiple of 12, so of every kernel's token tile: f32 and q8_0 6,
+// q4_K 4), below which the weights would be re-read from L2 for too few tokens.
+constexpr int kUnitsPerThread = 16, kMinTokenBlock = 96;
 }  // namespace
 
 int Forward::actKinds() const {
@@ -41,6 +46,13 @@ void Forward::matmuls(const float* x, int T, const GemmJob* jobs, int n) {
                                           : kRowUnit;
     units[j + 1] = units[j] + (w.rows + rowsPerUnit - 1) / rowsPerUnit;
   }
+  int tokenBlock = T;
+  if (T >= 2 * kMinTokenBlock) {
+    const int want = (kUnitsPerThread * pool_.size() + units[n] - 1) / units[n];
+    const int blocks = std::clamp(want, 1, T / kMinTokenBlock);
+    tokenBlock = ((T + blocks - 1) / blocks + 11) / 12 * 12;
+  }
+  const int tokenBlocks = (T + tokenBlock - 1) / tokenBlock, rowUnits = units[n];
   uint8_t* xq = xq_.data();
   if (nKinds > 0)
     pool_.parallelFor(T * nKinds, 4, [&](int b, int e, int) {
@@ -49,31 +61,44 @@ void Forward::matmuls(const float* x, int T, const GemmJob* jobs, int n) {
         k_.quantizeActs[kinds[s]](x + (size_t)t * K, xq + s * xqStride_ + (size_t)t * xs, K);
       }
     });
-  pool_.parallelFor(units[n], 1, [&](int b, int e, int) {
-    for (int j = 0; j < n; j++) {
-      const int u0 = std::max(b, units[j]) - units[j], u1 = std::min(e, units[j + 1]) - units[j];
-      if (u0 >= u1) continue;
-      const Matrix& w = *jobs[j].w;
-      float* y = jobs[j].y;
-      if (w.packed) {
-        const int panels = (w.rows + kPanel - 1) / kPanel, np = k_.packedPanels;
-        k_.gemmPackedF32(w.packed, x, y, K, T, w.rows, w.rows, u0 * np, std::min(u1 * np, panels));
-      } else if (w.packedQ8) {
-        const int panels = (w.rows + kPanel - 1) / kPanel, np = kPackedQ8PanelGroup;
-        k_.gemmPackedQ8_0(w.packedQ8, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, w.rows, u0 * np,
-                          std::min(u1 * np, panels));
-      } else if (w.packedQ4K) {
-        const int panels = (w.rows + kPanel - 1) / kPanel, np = kPackedQ4KPanelGroup;
-        k_.gemmPackedQ4_K(w.packedQ4K, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, w.rows, u0 * np,
-                          std::min(u1 * np, panels));
-      } else if (q[j].gemm) {
-        q[j].gemm(w.data, w.rowBytes, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, u0 * kRowUnit,
-                  std::min(u1 * kRowUnit, w.rows));
-      } else {  // f32 (unpacked), f16 or bf16: loadWeights admits nothing else
-        floatGemm(k_, w.type)(w.data, w.rowBytes, x, y, K, T, w.rows, u0 * kRowUnit, std::min(u1 * kRowUnit, w.rows));
-      }
+  // Unit i: token block i / rowUnits, row unit i % rowUnits (a chunk walks the rows of one block of tokens).
+  pool_.parallelFor(tokenBlocks * rowUnits, 1, [&](int cb, int ce, int) {
+    for (int blk = cb / rowUnits; blk * rowUnits < ce; blk++) {
+      const int b = std::max(cb - blk * rowUnits, 0), e = std::min(ce - blk * rowUnits, rowUnits);
+      const int t0 = blk * tokenBlock, tn = std::min(tokenBlock, T - t0);
+      gemmRows(x + (size_t)t0 * K, xq + (size_t)t0 * xs, tn, jobs, n, q, slot, units, b, e, t0);
     }
   });
+}
+
+// Row units [b, e) of the group's jobs (numbered as in matmuls) for T tokens starting at token t0 of each job's y; x
+// and xq point at those tokens' rows.
+void Forward::gemmRows(const float* x, const uint8_t* xq, int T, const GemmJob* jobs, int n, const IntegerGemm* q,
+                       const int* slot, const int* units, int b, int e, int t0) {
+  const int K = jobs[0].w->cols;
+  for (int j = 0; j < n; j++) {
+    const int u0 = std::max(b, units[j]) - units[j], u1 = std::min(e, units[j + 1]) - units[j];
+    if (u0 >= u1) continue;
+    const Matrix& w = *jobs[j].w;
+    float* y = jobs[j].y + (size_t)t0 * w.rows;
+    if (w.packed) {
+      const int panels = (w.rows + kPanel - 1) / kPanel, np = k_.packedPanels;
+      k_.gemmPackedF32(w.packed, x, y, K, T, w.rows, w.rows, u0 * np, std::min(u1 * np, panels));
+    } else if (w.packedQ8) {
+      const int panels = (w.rows + kPanel - 1) / kPanel, np = kPackedQ8PanelGroup;
+      k_.gemmPackedQ8_0(w.packedQ8, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, w.rows, u0 * np,
+                        std::min(u1 * np, panels));
+    } else if (w.packedQ4K) {
+      const int panels = (w.rows + kPanel - 1) / kPanel, np = kPackedQ4KPanelGroup;
+      k_.gemmPackedQ4_K(w.packedQ4K, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, w.rows, u0 * np,
+                        std::min(u1 * np, panels));
+    } else if (q[j].gemm) {
+      q[j].gemm(w.data, w.rowBytes, xq + slot[q[j].acts] * xqStride_, y, K, T, w.rows, u0 * kRowUnit,
+                std::min(u1 * kRowUnit, w.rows));
+    } else {  // f32 (unpacked), f16 or bf16: loadWeights admits nothing else
+      floatGemm(k_, w.type)(w.data, w.rowBytes, x, y, K, T, w.rows, u0 * kRowUnit, std::min(u1 * kRowUnit, w.rows));
+    }
+  }
 }
 
 }  // namespace loom

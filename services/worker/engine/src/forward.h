@@ -72,6 +72,10 @@ class Forward {
   // y = x w^T for every job (all w with the same cols), in one parallel-for over all their rows (forward-matmul.cpp):
   // an op group costs one fork-join, plus one to quantise x for the integer GEMMs among them.
   void matmuls(const float* x, int T, const GemmJob* jobs, int n);
+  // One thread's share of matmuls: row units [b, e) of the jobs (units[j] .. units[j + 1] job j's) for T tokens, the
+  // first t0 of y's rows before them; x and xq (int8 rows, slot[kind] of xq_'s slots) start at those tokens.
+  void gemmRows(const float* x, const uint8_t* xq, int T, const GemmJob* jobs, int n, const IntegerGemm* q,
+                const int* slot, const int* units, int b, int e, int t0);
   void matmul(float* y, const float* x, int T, const Matrix& w) {
     const GemmJob j{y, &w};
     matmuls(x, T, &j, 1);
