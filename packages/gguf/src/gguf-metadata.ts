@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { ggmlTensorBytes, ggmlTypeInfo } from './ggml-type.js';
+import { ChunkReader } from './chunk-reader.js';
 
 export enum GgufValueType {
   UINT8 = 0,
@@ -50,7 +51,6 @@ export interface GgufTensorInfo {
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 export const GGUF_DEFAULT_ALIGNMENT = 32;
-const CHUNK = 1 << 20;
 
 export class GgufMetadata {
   constructor(
@@ -97,121 +97,17 @@ export class GgufMetadata {
   }
 }
 
-/** Sequential little-endian reader over a file descriptor with a growable chunk buffer. */
-class ChunkReader {
-  private buf = Buffer.alloc(CHUNK);
-  private bufStart = 0;
-  private bufLen = 0;
-  pos = 0;
-
-  constructor(
-    private readonly fd: number,
-    private readonly path: string,
-    private readonly fileSize: number,
-  ) {}
-
-  private ensure(n: number): number {
-    let at = this.pos - this.bufStart;
-    if (at + n <= this.bufLen) return at;
-    if (this.pos + n > this.fileSize) {
-      throw new Error(
-        `${this.path}: truncated GGUF: needs ${n} bytes at offset ${this.pos} but the file has ${this.fileSize} bytes; re-download or re-convert it`,
-      );
-    }
-    if (n > this.buf.length) this.buf = Buffer.alloc(Math.max(n, this.buf.length * 2));
-    this.bufStart = this.pos;
-    this.bufLen = fs.readSync(this.fd, this.buf, 0, Math.min(this.buf.length, this.fileSize - this.pos), this.pos);
-    if (this.bufLen < n)
-      throw new Error(
-        `${this.path}: short read at offset ${this.pos} of a ${this.fileSize}-byte file: it changed while it was read; ` +
-          'read it again once nothing is writing it',
-      );
-    at = 0;
-    return at;
-  }
-
-  u8(): number {
-    const a = this.ensure(1);
-    this.pos += 1;
-    return this.buf.readUInt8(a);
-  }
-  i8(): number {
-    const a = this.ensure(1);
-    this.pos += 1;
-    return this.buf.readInt8(a);
-  }
-  u16(): number {
-    const a = this.ensure(2);
-    this.pos += 2;
-    return this.buf.readUInt16LE(a);
-  }
-  i16(): number {
-    const a = this.ensure(2);
-    this.pos += 2;
-    return this.buf.readInt16LE(a);
-  }
-  u32(): number {
-    const a = this.ensure(4);
-    this.pos += 4;
-    return this.buf.readUInt32LE(a);
-  }
-  i32(): number {
-    const a = this.ensure(4);
-    this.pos += 4;
-    return this.buf.readInt32LE(a);
-  }
-  f32(): number {
-    const a = this.ensure(4);
-    this.pos += 4;
-    return this.buf.readFloatLE(a);
-  }
-  f64(): number {
-    const a = this.ensure(8);
-    this.pos += 8;
-    return this.buf.readDoubleLE(a);
-  }
-  u64(): bigint {
-    const a = this.ensure(8);
-    this.pos += 8;
-    return this.buf.readBigUInt64LE(a);
-  }
-  i64(): bigint {
-    const a = this.ensure(8);
-    this.pos += 8;
-    return this.buf.readBigInt64LE(a);
-  }
-
-  /** A u64 used as a count or length: must fit in a JS number. */
-  count(what: string): number {
-    const v = this.u64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw corruptGguf(this.path, `${what} ${v} at offset ${this.pos - 8}`);
-    return Number(v);
-  }
-
-  string(): string {
-    const len = this.count('string length');
-    const a = this.ensure(len);
-    this.pos += len;
-    return this.buf.toString('utf8', a, a + len);
-  }
-}
-
 function narrow(v: bigint): number | bigint {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
 }
 
-/** A damaged file's error: its path, what is wrong and where, and the fix (a fresh copy). */
-function corruptGguf(path: string, what: string): Error {
-  return new Error(`${path}: corrupt GGUF: ${what}; re-download or re-convert it`);
-}
-
-function readType(r: ChunkReader, path: string): GgufValueType {
+function readType(r: ChunkReader): GgufValueType {
   const t = r.u32();
-  if (!(t in GgufValueType)) throw corruptGguf(path, `unknown value type ${t} at offset ${r.pos - 4}`);
+  if (!(t in GgufValueType)) throw r.corrupt(`unknown value type ${t} at offset ${r.pos - 4}`);
   return t as GgufValueType;
 }
 
-function readValue(r: ChunkReader, t: GgufValueType, path: string): { value: GgufValue; info: GgufTypeInfo } {
+function readValue(r: ChunkReader, t: GgufValueType): { value: GgufValue; info: GgufTypeInfo } {
   switch (t) {
     case GgufValueType.UINT8:
       return { value: r.u8(), info: { type: t } };
@@ -238,12 +134,12 @@ function readValue(r: ChunkReader, t: GgufValueType, path: string): { value: Ggu
     case GgufValueType.FLOAT64:
       return { value: r.f64(), info: { type: t } };
     case GgufValueType.ARRAY: {
-      const itemType = readType(r, path);
+      const itemType = readType(r);
       const n = r.count('array length');
       const out: GgufValue[] = new Array(n);
       let item: GgufTypeInfo = { type: itemType };
       for (let i = 0; i < n; i++) {
-        const v = readValue(r, itemType, path);
+        const v = readValue(r, itemType);
         out[i] = v.value;
         if (i === 0) item = v.info;
       }
@@ -285,7 +181,7 @@ export function readGgufMetadata(path: string): GgufMetadata {
     const types = new Map<string, GgufTypeInfo>();
     for (let i = 0; i < nKv; i++) {
       const key = r.string();
-      const { value, info } = readValue(r, readType(r, path), path);
+      const { value, info } = readValue(r, readType(r));
       metadata.set(key, value);
       types.set(key, info);
     }
@@ -293,7 +189,7 @@ export function readGgufMetadata(path: string): GgufMetadata {
       ? Number(metadata.get('general.alignment'))
       : GGUF_DEFAULT_ALIGNMENT;
     if (!Number.isInteger(alignment) || alignment <= 0)
-      throw corruptGguf(path, `general.alignment = ${String(metadata.get('general.alignment'))}`);
+      throw r.corrupt(`general.alignment = ${String(metadata.get('general.alignment'))}`);
     const tensors: GgufTensorInfo[] = [];
     for (let i = 0; i < nTensors; i++) {
       const name = r.string();
