@@ -1,4 +1,5 @@
 import type { OutputParser, ToolSchemas } from './chat-delta.js';
+import { callObject, writeCallsAsJson, writePythonic, type WrittenCall } from './call-writers.js';
 import { ChatOutputParser } from './chat-output-parser.js';
 import { HarmonyParser } from './harmony-parser.js';
 import { NameArgsParser, type NameArgsFormat } from './name-args-parser.js';
@@ -17,11 +18,6 @@ export interface ParserContext {
   toolsActive: boolean;
 }
 
-/** An earlier assistant call, as the request carries it. */
-export interface WrittenCall {
-  function: { name: string; arguments: string };
-}
-
 export interface ParserSpec {
   make: (ctx: ParserContext) => OutputParser;
   /**
@@ -29,43 +25,6 @@ export interface ParserSpec {
    * than in `tool_calls` (Granite 3.3, LFM2, SmolLM3). Without it: writeCallsAsJson.
    */
   write?: (calls: readonly WrittenCall[]) => string;
-}
-
-/** `[{"name": ..., "arguments": {...}}]`: calls for a template with no syntax of its own. */
-export function writeCallsAsJson(calls: readonly WrittenCall[]): string {
-  return JSON.stringify(calls.map(callObject));
-}
-
-function callObject(c: WrittenCall): { name: string; arguments: unknown } {
-  let args: unknown;
-  try {
-    args = JSON.parse(c.function.arguments);
-  } catch {
-    args = c.function.arguments;
-  }
-  return { name: c.function.name, arguments: args };
-}
-
-/** A JSON value as a Python literal (pythonic calls): JSON strings and numbers already are one. */
-function pythonLiteral(v: unknown): string {
-  if (v === null) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (Array.isArray(v)) return `[${v.map(pythonLiteral).join(', ')}]`;
-  if (typeof v === 'object')
-    return `{${Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${JSON.stringify(k)}: ${pythonLiteral(x)}`)
-      .join(', ')}}`;
-  return JSON.stringify(v);
-}
-
-function writePythonic(calls: readonly WrittenCall[]): string {
-  const one = (c: WrittenCall) => {
-    const { name, arguments: args } = callObject(c);
-    const kw = args && typeof args === 'object' ? Object.entries(args as Record<string, unknown>) : [];
-    return `${name}(${kw.map(([k, v]) => `${k}=${pythonLiteral(v)}`).join(', ')})`;
-  };
-  return `[${calls.map(one).join(', ')}]`;
 }
 
 const ARGS = ['arguments', 'parameters'];

@@ -8,7 +8,8 @@ import {
   type ChatMessage,
   type ToolConventions,
 } from '@loom/tokenizer';
-import { TOOL_PARSERS, writeCallsAsJson, type WrittenCall } from '../chat-output/parser-registry.js';
+import { writeCallsAsJson, type WrittenCall } from '../chat-output/call-writers.js';
+import { TOOL_PARSERS } from '../chat-output/parser-registry.js';
 import { ApiError } from '../errors/api-error.js';
 import type { ModelTokenizers } from '../tokenizer/model-tokenizers.js';
 import type { ChatRequest, ChatRequestMessage, ChatTool } from './chat-request.js';
