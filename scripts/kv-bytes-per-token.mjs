@@ -5,21 +5,26 @@
 // most held at once (a prefill chunk), with and without the sliding groups (one group of every layer: the
 // layout before per-group tables). Compare with llama.cpp's "llama_kv_cache: size = ..." lines
 // (llama-batched-bench -v -c CTX -ub CHUNK). Needs `npm run build`.
-// Usage: node scripts/kv-bytes-per-token.mjs MODEL.gguf [--ctx 8192] [--chunk 512] [--block 16]
-import { parseArgs } from 'node:util';
-import { DEFAULT_SAMPLING } from '@loom/common';
+// Usage: node scripts/kv-bytes-per-token.mjs MODEL.gguf [--ctx 8192] [--chunk 512] [--block 16] (--help says more)
+import { DEFAULT_SAMPLING, parseCliArgs } from '@loom/common';
 import { Scheduler } from '@loom/scheduler';
 import { kvCacheGroupsOf, loadEngine } from '@loom/worker';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
+const { positionals, int, fail } = parseCliArgs({
+  synopsis: 'node scripts/kv-bytes-per-token.mjs MODEL.gguf [options]',
+  about:
+    "KV bytes one sequence holds in Loom's paged pool per token of context, with and without the sliding\n" +
+    "groups, to compare with llama.cpp's 'llama_kv_cache: size = ...' lines. Needs `npm run build`.",
   options: {
-    ctx: { type: 'string', default: '8192' },
-    chunk: { type: 'string', default: '512' },
-    block: { type: 'string', default: '16' },
+    ctx: { type: 'string', default: '8192', value: 'N', description: 'tokens of context the sequence reaches' },
+    chunk: { type: 'string', default: '512', value: 'N', description: 'prefill chunk: tokens per step' },
+    block: { type: 'string', default: '16', value: 'N', description: 'tokens per KV block' },
   },
+  examples: ['node scripts/kv-bytes-per-token.mjs model.gguf --ctx 32768 --chunk 2048'],
+  allowPositionals: true,
 });
-const [ctx, chunk, bs] = [values.ctx, values.chunk, values.block].map(Number);
+if (positionals.length !== 1) fail('pass one model file (MODEL.gguf)');
+const [ctx, chunk, bs] = [int('ctx', 2), int('chunk', 1), int('block', 1)];
 const engine = loadEngine(positionals[0], { threads: 1 });
 const info = engine.info();
 const blockBytes = engine.kvBytesPerBlock(bs);

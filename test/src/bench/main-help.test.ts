@@ -14,6 +14,7 @@ const MAINS: Record<string, string> = {
   'bench:embeddings': 'test/dist/bench/embeddings-bench-main.js',
   chaos: 'test/dist/chaos/chaos-main.js',
   gateway: 'services/gateway/dist/main.js',
+  'kv-bytes-per-token': 'scripts/kv-bytes-per-token.mjs',
 };
 
 const run = (main: string, args: string[]) =>
