@@ -15,6 +15,7 @@ const MAINS: Record<string, string> = {
   chaos: 'test/dist/chaos/chaos-main.js',
   gateway: 'services/gateway/dist/main.js',
   'kv-bytes-per-token': 'scripts/kv-bytes-per-token.mjs',
+  'config-docs': 'scripts/config-docs.mjs',
 };
 
 const run = (main: string, args: string[]) =>
