@@ -16,8 +16,25 @@ const srcDir = path.join(here, 'src');
 const buildDir = path.join(here, 'build');
 const objDir = path.join(buildDir, 'obj');
 const output = path.join(buildDir, 'loom_engine.node');
-const force = process.argv.includes('--force');
-const debug = process.argv.includes('--debug');
+const USAGE = `usage: node services/worker/engine/build.mjs [--force] [--debug]
+
+Builds build/loom_engine.node from src/*.cpp, rebuilding only the objects whose inputs changed.
+  --force   rebuild every object
+  --debug   -O0 instead of -O3 (for a debugger)
+  -h, --help  this text`;
+// Plain argv, not @loom/common's parseCliArgs: this runs before the TypeScript build exists.
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknownArg = args.find((a) => a !== '--force' && a !== '--debug');
+if (unknownArg !== undefined) {
+  console.error(`[build:native] unknown option ${unknownArg}\n${USAGE.split('\n')[0]} (--help says more)`);
+  process.exit(2);
+}
+const force = args.includes('--force');
+const debug = args.includes('--debug');
 const cxx = process.env.CXX || 'g++';
 
 function fail(msg) {
