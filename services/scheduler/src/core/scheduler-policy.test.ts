@@ -125,8 +125,8 @@ test('drain hands back unfinished requests with their output; another worker fin
   assert.deepEqual(resumed.get('a')?.finished?.numOutputTokens, 6);
 });
 
-test('fcfs: a prefix-cache hit whose prefill fits goes ahead of an earlier cold prompt, which takes the rest', () => {
-  const { scheduler, step } = makeScheduler({ maxNumBatchedTokens: 48 });
+/** 'a' runs a step and caches a 32-token prefix; then 'cold' (48 new tokens) and 'hit' ('a's prefix + 8) wait, in that order. */
+function coldThenHit(scheduler: ReturnType<typeof makeScheduler>['scheduler'], step: () => unknown): void {
   const prefix = seq(32, 300);
   scheduler.addRequest({
     requestId: 'a',
@@ -140,6 +140,11 @@ test('fcfs: a prefix-cache hit whose prefill fits goes ahead of an earlier cold 
     promptTokenIds: [...prefix, ...seq(8, 50)],
     sampling: sampling({ maxTokens: 4 }),
   });
+}
+
+test('fcfs: a prefix-cache hit whose prefill fits goes ahead of an earlier cold prompt, which takes the rest', () => {
+  const { scheduler, step } = makeScheduler({ maxNumBatchedTokens: 48 });
+  coldThenHit(scheduler, step);
   const s2 = step().output;
   assert.deepEqual(s2.scheduledRequestIds, ['hit', 'cold', 'a']);
   assert.deepEqual(
@@ -175,18 +180,6 @@ test('fcfs: the queue head is passed over by cache hits in at most 4 steps', () 
 
 test('priority policy: no hits-first, the most important request is admitted first', () => {
   const { scheduler, step } = makeScheduler({ policy: 'priority', maxNumBatchedTokens: 48 });
-  const prefix = seq(32, 300);
-  scheduler.addRequest({
-    requestId: 'a',
-    promptTokenIds: [...prefix, ...seq(8)],
-    sampling: sampling({ maxTokens: 4 }),
-  });
-  step();
-  scheduler.addRequest({ requestId: 'cold', promptTokenIds: seq(48, 500), sampling: sampling({ maxTokens: 4 }) });
-  scheduler.addRequest({
-    requestId: 'hit',
-    promptTokenIds: [...prefix, ...seq(8, 50)],
-    sampling: sampling({ maxTokens: 4 }),
-  });
+  coldThenHit(scheduler, step);
   assert.deepEqual(step().output.scheduledRequestIds, ['cold', 'a']);
 });
