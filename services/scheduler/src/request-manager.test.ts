@@ -6,7 +6,8 @@ import { DEFAULT_SAMPLING, type OutputEvent, type RequestJob, at } from '@loom/c
 import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
 import { readGgufMetadata } from '@loom/gguf';
 import type { OutputLog, StreamedSoFar } from './output-log.js';
-import { RequestManager, seqIdOf } from './request-manager.js';
+import { RequestManager } from './request-manager.js';
+import { seqIdOf } from './seq-spec.js';
 
 /** A scored prompt token as a worker reports it. */
 const tok = (tokenId: number, logprob = -tokenId / 10) => ({ tokenId, logprob, top: [{ tokenId: 1, logprob: -0.1 }] });

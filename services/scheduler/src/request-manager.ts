@@ -1,68 +1,11 @@
-import {
-  encodeEmbedding,
-  type FinishReason,
-  type ModelCard,
-  type OutputEvent,
-  type PoolingParams,
-  type RequestJob,
-  type SamplingParams,
-  type TokenLogprob,
-  at,
-} from '@loom/common';
+import { encodeEmbedding, type FinishReason, type OutputEvent, type RequestJob, at } from '@loom/common';
 import type { PromptLogprobs } from '@loom/proto';
-import type { Tokenizer } from '@loom/tokenizer';
 import { ChoiceOutput } from './choice-output.js';
 import type { AppendItem, OutputLog } from './output-log.js';
 import { PromptLogprobsCollector } from './prompt-logprobs-collector.js';
-
-/** Each choice of a request is scheduled as its own sequence. */
-export const seqIdOf = (requestId: string, index: number): string => `${requestId}#${index}`;
-
-/** The prompt of sequence `index`: its own input for an embedding request, the shared prompt otherwise. */
-const promptOf = (job: RequestJob, index: number): number[] => job.inputs?.[index] ?? job.promptTokenIds;
-
-/** Everything a worker's core needs to (re)create one sequence. */
-export interface SeqSpec {
-  seqId: string;
-  requestId: string;
-  model: string;
-  promptTokenIds: number[];
-  /** Tokens already generated (and streamed) before this admission: recomputed, not re-sent. */
-  outputTokenIds: number[];
-  sampling: SamplingParams;
-  /** An embedding sequence: its prompt is pooled into one vector, nothing is generated. */
-  pooling?: PoolingParams;
-  priority: number;
-  cacheSalt?: string;
-  sessionId?: string;
-  eosTokenIds: number[];
-  contextLength: number;
-  /**
-   * When the gateway accepted the request (ms epoch), until the sequence first reaches a worker
-   * (queue time is observed then and this cleared); absent for a request resumed with output.
-   */
-  acceptedAt?: number;
-  /** Workers this sequence was on when they failed; past MAX_WORKER_FAILURES it is not moved again. */
-  workerFailures?: number;
-}
-
-/**
- * A sequence whose worker failed this many times is failed with an error instead of moved again:
- * a request that crashes or wedges every worker it lands on must not take the fleet down one by one.
- */
-export const MAX_WORKER_FAILURES = 3;
-
-/** One sequence's result of one step, as the core reports it. */
-export interface SeqOutput {
-  seqId: string;
-  newTokenIds: number[];
-  logprobs?: TokenLogprob[];
-  finished?: { reason: FinishReason; stopReason?: string | number | null };
-  /** An embedding sequence's vector (it is finished with it). */
-  pooled?: readonly number[];
-  /** Prompt tokens its worker's prefix cache served when the core admitted it (vLLM's num_cached_tokens). */
-  cachedTokens?: number;
-}
+import type { SeqOutput } from './seq-output.js';
+import { promptOf, seqIdOf, seqSpecOf, type SeqSpec } from './seq-spec.js';
+import type { ServedModel } from './served-model.js';
 
 interface Tracked {
   job: RequestJob;
@@ -74,23 +17,14 @@ interface Tracked {
   resolve: () => void;
 }
 
-/** The model facts a request needs, from the model card workers publish. */
-export interface ServedModel {
-  /** The card itself (structured outputs compile grammars for its vocabulary). */
-  card?: ModelCard;
-  tokenizer: Tokenizer;
-  eosTokenIds: number[];
-  contextLength: number;
-}
+/** Recently cancelled request ids kept, so that a cancel which overtakes its job still wins. */
+const CANCELLED_MEMORY = 10_000;
 
 /**
  * Owns every in-flight request of this scheduler: its choices' detokenizers and stop checkers, and
  * the appends to its output stream. Step loops hand it step outputs and learn which sequences a
  * stop string ended. Nothing here blocks or awaits except the Redis appends it issues.
  */
-/** Recently cancelled request ids kept, so that a cancel which overtakes its job still wins. */
-const CANCELLED_MEMORY = 10_000;
-
 export class RequestManager {
   private readonly requests = new Map<string, Tracked>();
   /** Cancelled request ids, oldest first: a job opened after (or while) its cancel arrived does not run. */
@@ -176,26 +110,11 @@ export class RequestManager {
       t.open += 1;
       // A resume whose prompt_logprobs event is already in the stream neither asks for them again nor writes them twice.
       const wantPrompt = job.sampling.promptLogprobs != null && !soFar.promptLogprobs[i];
-      const spec: SeqSpec = {
-        seqId: seqIdOf(job.requestId, i),
-        requestId: job.requestId,
-        model: job.model,
-        promptTokenIds: prompt,
+      const spec = seqSpecOf(job, model, i, {
         outputTokenIds: at(soFar.tokenIds, i),
-        // Choices of one request differ by seed, so n > 1 gives n different samples.
-        sampling: {
-          ...job.sampling,
-          seed: (job.sampling.seed + i) >>> 0,
-          promptLogprobs: wantPrompt ? job.sampling.promptLogprobs : null,
-        },
-        ...(job.pooling ? { pooling: job.pooling } : {}),
-        priority: job.priority,
-        cacheSalt: job.cacheSalt,
-        sessionId: job.sessionId,
-        eosTokenIds: model.eosTokenIds,
-        contextLength: model.contextLength,
-        acceptedAt: fresh ? job.acceptedAt : undefined,
-      };
+        wantPromptLogprobs: wantPrompt,
+        fresh,
+      });
       t.specs.push(spec);
       this.bySeq.set(spec.seqId, {
         t,

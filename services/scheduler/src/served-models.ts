@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { modelCardKey, type ModelCard } from '@loom/common';
 import { Tokenizer } from '@loom/tokenizer';
-import type { ServedModel } from './request-manager.js';
+import type { ServedModel } from './served-model.js';
 
 /**
  * Model cards published by workers, turned into tokenizers once and kept. Jobs arriving together

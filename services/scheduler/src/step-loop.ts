@@ -1,6 +1,5 @@
 import {
   createWorkerClient,
-  unary,
   type WorkerClient,
   type PooledOutput,
   type PromptLogprobs as ProtoPromptLogprobs,
@@ -9,18 +8,23 @@ import {
 } from '@loom/proto';
 import type { LoomConfig, Logger, WorkerDevice, WorkerStatus } from '@loom/common';
 import {
-  Scheduler,
   finishInfoOf,
   type BlockHash,
   type BlockHashes,
   type SampledToken,
+  type Scheduler,
   type SchedulerOutput,
 } from './core/index.js';
-import type { RequestManager, SeqOutput, SeqSpec } from './request-manager.js';
-import { StepChannel } from './step-channel.js';
-import { toStepRequest } from './to-step-request.js';
+import { grammarFillItems } from './grammar-fill-items.js';
+import { joinWorker } from './join-worker.js';
+import { joiningWorkerStatus } from './joining-worker-status.js';
+import type { RequestManager } from './request-manager.js';
 import type { SchedulerMetrics, WorkerLabels } from './scheduler-metrics.js';
-import type { FillItem, StructuredOutputManager } from './structured-output/structured-output-manager.js';
+import type { SeqOutput } from './seq-output.js';
+import type { SeqSpec } from './seq-spec.js';
+import { StepChannel } from './step-channel.js';
+import type { StructuredOutputManager } from './structured-output/structured-output-manager.js';
+import { toStepRequest } from './to-step-request.js';
 
 /**
  * The step loop of one worker: schedule() → Step over gRPC → update(), forever, while the core has
@@ -106,31 +110,16 @@ export class StepLoop {
 
   /** Warm the worker up (KV pool), take it over with our fencing token, and start stepping. */
   async start(): Promise<void> {
-    const info = await unary(this.client.info.bind(this.client), {});
-    this.model = info.modelId;
-    this.labels = { model_name: info.modelId, worker: this.id };
-    const caps = info.capabilities;
-    this.device = caps && { kernels: caps.kernels, threads: caps.threads, weightType: caps.weightType };
-    const warm = await unary(this.client.warmup.bind(this.client), {
-      blockSize: this.config.blockSize,
-      numBlocks: this.config.numBlocks,
-      maxNumBatchedTokens: this.config.maxNumBatchedTokens,
-      maxNumSeqs: this.config.maxNumSeqs,
-      fencingToken: this.fencingToken,
-    });
-    await unary(this.client.reset.bind(this.client), { fencingToken: this.fencingToken });
-    this.core = new Scheduler({
-      numBlocks: warm.numBlocks,
-      blockSize: warm.blockSize,
-      maxNumBatchedTokens: this.config.maxNumBatchedTokens,
-      maxNumSeqs: this.config.maxNumSeqs,
-      maxModelLen: info.contextLength,
-      ...(info.kvCacheGroups.length > 0 ? { kvCacheGroups: info.kvCacheGroups } : {}),
-    });
+    const joined = await joinWorker(this.client, this.config, this.fencingToken);
+    this.model = joined.model;
+    this.labels = { model_name: joined.model, worker: this.id };
+    this.device = joined.device;
+    this.core = joined.core;
     this.channel = new StepChannel(this.client);
     this.joinedAt = Date.now();
     this.metrics.workerJoined(this.labels);
-    this.log.info({ worker: this.id, numBlocks: warm.numBlocks, blockSize: warm.blockSize }, 'worker joined');
+    const { numBlocks, blockSize } = joined.core.config;
+    this.log.info({ worker: this.id, numBlocks, blockSize }, 'worker joined');
     void this.run();
   }
 
@@ -296,17 +285,7 @@ export class StepLoop {
   private async fillBitmasks(core: Scheduler, out: SchedulerOutput): Promise<TokenBitmask[] | undefined> {
     const structured = this.structured;
     if (!structured || structured.size === 0) return undefined;
-    const items: FillItem[] = [];
-    for (const r of out.newRequests) {
-      if (!structured.has(r.requestId) || r.numComputedTokens + r.numScheduledTokens !== r.tokenIds.length) continue;
-      items.push({ seqId: r.requestId, output: r.tokenIds.subarray(core.getRequest(r.requestId)!.numPromptTokens) });
-    }
-    for (const c of out.cachedRequests) {
-      if (!structured.has(c.requestId)) continue;
-      const request = core.getRequest(c.requestId)!;
-      if (c.numComputedTokens + c.numScheduledTokens !== request.numTokens) continue;
-      items.push({ seqId: c.requestId, output: request.tokenIds().subarray(request.numPromptTokens) });
-    }
+    const items = grammarFillItems(core, out, structured);
     if (items.length === 0) return undefined;
     const fill = await structured.fill(items);
     this.metrics.observeGrammarFill(this.labels, fill.ms / 1000);
@@ -318,24 +297,4 @@ export class StepLoop {
     }
     return [...fill.masks].map(([requestId, words]) => ({ requestId, words }));
   }
-}
-
-/** A worker discovery lists that no loop steps yet (warming up, or retried because it did not answer). */
-export function joiningWorkerStatus(workerId: string, address: string): WorkerStatus {
-  return {
-    workerId,
-    address,
-    model: '',
-    state: 'joining',
-    running: 0,
-    waiting: 0,
-    kvUsage: 0,
-    numBlocks: 0,
-    blockSize: 0,
-    prefixQueriedTokens: 0,
-    prefixHitTokens: 0,
-    preemptions: 0,
-    steps: 0,
-    joinedAt: 0,
-  };
 }

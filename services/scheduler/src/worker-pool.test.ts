@@ -10,7 +10,8 @@ import { useRedis, waitFor } from '@loom/testing';
 import { tokenizerDataFromGguf, Tokenizer } from '@loom/tokenizer';
 import { readGgufMetadata } from '@loom/gguf';
 import { OutputLog } from './output-log.js';
-import { MAX_WORKER_FAILURES, RequestManager } from './request-manager.js';
+import { RequestManager } from './request-manager.js';
+import { MAX_WORKER_FAILURES } from './seq-spec.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { WorkerPool, type WorkerDiscovery } from './worker-pool.js';
 

@@ -1,10 +1,12 @@
 import type { LoomConfig, Logger, WorkerStatus } from '@loom/common';
 import { Router, type RoutingPolicy } from './cluster/router.js';
 import { hashFullBlocks } from './core/index.js';
-import { MAX_WORKER_FAILURES, type RequestManager, type SeqSpec } from './request-manager.js';
+import type { RequestManager } from './request-manager.js';
+import { MAX_WORKER_FAILURES, type SeqSpec } from './seq-spec.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { StructuredOutputManager } from './structured-output/structured-output-manager.js';
-import { StepLoop, joiningWorkerStatus } from './step-loop.js';
+import { joiningWorkerStatus } from './joining-worker-status.js';
+import { StepLoop } from './step-loop.js';
 
 /** Where workers come from: Redis registrations or Kubernetes EndpointSlices (same events). */
 export interface WorkerDiscovery {
